@@ -1,0 +1,120 @@
+"""llmkit: a lightweight, fast LLM agent framework.
+
+One API over cloud and local models::
+
+    import llmkit
+    from llmkit import Message, Request
+
+    model = llmkit.model("openai/gpt-4.1-mini")
+    response = await model.generate(Request(messages=[Message.user("hi")]))
+    print(response.text)
+
+Names are imported lazily on first use, so ``import llmkit`` stays cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from llmkit._version import __version__
+
+if TYPE_CHECKING:
+    from llmkit.errors import (
+        LLMKitError,
+        ProviderError,
+        UsageError,
+    )
+    from llmkit.events import (
+        ModelResponse,
+        ReasoningDelta,
+        TextDelta,
+        ToolCallDelta,
+    )
+    from llmkit.providers import Model, model
+    from llmkit.types import (
+        AudioPart,
+        DocumentPart,
+        Embeddings,
+        ImagePart,
+        Message,
+        OutputSchema,
+        Reasoning,
+        ReasoningPart,
+        Request,
+        Response,
+        TextPart,
+        ToolCall,
+        ToolResult,
+        ToolSpec,
+        Usage,
+    )
+
+# Public name -> module that defines it. Resolved on first attribute access.
+_LAZY: dict[str, str] = {
+    "AudioPart": "llmkit.types",
+    "DocumentPart": "llmkit.types",
+    "Embeddings": "llmkit.types",
+    "ImagePart": "llmkit.types",
+    "LLMKitError": "llmkit.errors",
+    "Message": "llmkit.types",
+    "Model": "llmkit.providers",
+    "ModelResponse": "llmkit.events",
+    "OutputSchema": "llmkit.types",
+    "ProviderError": "llmkit.errors",
+    "Reasoning": "llmkit.types",
+    "ReasoningDelta": "llmkit.events",
+    "ReasoningPart": "llmkit.types",
+    "Request": "llmkit.types",
+    "Response": "llmkit.types",
+    "TextDelta": "llmkit.events",
+    "TextPart": "llmkit.types",
+    "ToolCall": "llmkit.types",
+    "ToolCallDelta": "llmkit.events",
+    "ToolResult": "llmkit.types",
+    "ToolSpec": "llmkit.types",
+    "Usage": "llmkit.types",
+    "UsageError": "llmkit.errors",
+    "model": "llmkit.providers",
+}
+
+__all__ = [
+    "AudioPart",
+    "DocumentPart",
+    "Embeddings",
+    "ImagePart",
+    "LLMKitError",
+    "Message",
+    "Model",
+    "ModelResponse",
+    "OutputSchema",
+    "ProviderError",
+    "Reasoning",
+    "ReasoningDelta",
+    "ReasoningPart",
+    "Request",
+    "Response",
+    "TextDelta",
+    "TextPart",
+    "ToolCall",
+    "ToolCallDelta",
+    "ToolResult",
+    "ToolSpec",
+    "Usage",
+    "UsageError",
+    "__version__",
+    "model",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmkit' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,257 @@
+"""One error hierarchy for everything llmkit raises.
+
+::
+
+    LLMKitError
+    ├── UsageError                    the caller did something wrong; fix the code or config
+    │   ├── MissingAPIKeyError        no key given and its environment variable is unset
+    │   └── UnsupportedError          the model or provider cannot do what was asked
+    ├── SerializationError            JSON data llmkit cannot read (malformed, or from a newer version)
+    └── ProviderError                 a model call failed at run time
+        ├── AuthenticationError       401: the key is missing, wrong or revoked
+        ├── PermissionDeniedError     403: the key may not use this model or feature
+        ├── NotFoundError             404: unknown model or endpoint
+        ├── BadRequestError           400/413/422: the provider rejected the request body
+        │   └── ContextLengthError    the conversation does not fit the model's context window
+        ├── ContentFilterError        the provider refused or filtered the content
+        ├── ConflictError             409: a conflicting request was in flight (retryable)
+        ├── RateLimitError            429: too many requests or tokens; see retry_after
+        ├── ServerError               5xx: the provider failed
+        │   └── OverloadedError       503/529: the provider is overloaded
+        ├── ProviderTimeoutError      no answer in time (connect, read or total)
+        ├── ProviderConnectionError   could not connect, or the connection dropped
+        │   └── StreamInterruptedError  a stream broke part-way; what arrived is kept
+        └── InvalidResponseError      the provider answered something that is not its protocol
+
+Every :class:`ProviderError` carries the HTTP status, the provider's error
+type/code/message, the provider's request id, and ``retryable`` (whether
+sending the same request again may succeed). API keys never appear in a
+message, a repr or a traceback: the transport redacts them before an error is
+built.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ContentFilterError",
+    "ContextLengthError",
+    "InvalidResponseError",
+    "LLMKitError",
+    "MissingAPIKeyError",
+    "NotFoundError",
+    "OverloadedError",
+    "PermissionDeniedError",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderTimeoutError",
+    "RateLimitError",
+    "SerializationError",
+    "ServerError",
+    "StreamInterruptedError",
+    "UnsupportedError",
+    "UsageError",
+    "error_for_status",
+]
+
+
+class LLMKitError(Exception):
+    """Base of every error llmkit raises."""
+
+
+class UsageError(LLMKitError):
+    """The caller used llmkit wrongly: a bad argument, option, model string or config.
+
+    The message says what to change. Retrying never helps.
+    """
+
+
+class MissingAPIKeyError(UsageError):
+    """No API key was given and the environment variable that supplies it is unset."""
+
+    def __init__(self, provider: str, env_var: str | None) -> None:
+        self.provider = provider
+        self.env_var = env_var
+        where = f"set the {env_var} environment variable or " if env_var else ""
+        super().__init__(f"No API key for {provider}: {where}pass api_key=... to llmkit.model().")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.provider, self.env_var))
+
+
+class UnsupportedError(UsageError):
+    """The model or provider cannot do what was asked (e.g. embeddings on a chat-only model)."""
+
+
+class SerializationError(LLMKitError):
+    """Data could not be read back: malformed JSON, a wrong shape, or a newer format version."""
+
+
+class ProviderError(LLMKitError):
+    """A model call failed at run time.
+
+    Attributes say what happened, for logs and retry decisions:
+
+    - ``status``: HTTP status code, or None when no response arrived;
+    - ``provider``: the provider name (``"openai"``, ``"groq"``, …);
+    - ``error_type`` / ``code`` / ``param``: the provider's own error classification;
+    - ``provider_message``: the provider's message, unchanged (secrets redacted);
+    - ``request_id``: the provider's request id, for support tickets;
+    - ``body``: the raw error body (text, secrets redacted);
+    - ``retryable``: True when sending the same request again may succeed;
+    - ``retry_after``: seconds the provider asked us to wait, when it said.
+    """
+
+    default_retryable = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        provider: str | None = None,
+        error_type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        provider_message: str | None = None,
+        request_id: str | None = None,
+        body: str | None = None,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.provider = provider
+        self.error_type = error_type
+        self.code = code
+        self.param = param
+        self.provider_message = provider_message
+        self.request_id = request_id
+        self.body = body
+        self.retryable = self.default_retryable if retryable is None else retryable
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        text = self.message
+        if self.request_id:
+            text += f" (request id: {self.request_id})"
+        return text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, status={self.status!r}, "
+            f"provider={self.provider!r}, retryable={self.retryable!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keeps every attribute across pickling (multiprocessing, Ray).
+        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+
+
+def _rebuild(cls: type[ProviderError], message: str, state: dict[str, Any]) -> ProviderError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
+class AuthenticationError(ProviderError):
+    """401: the API key is missing, wrong or revoked."""
+
+
+class PermissionDeniedError(ProviderError):
+    """403: the key is valid but may not use this model, feature or region."""
+
+
+class NotFoundError(ProviderError):
+    """404: the model (or endpoint) does not exist or the key cannot see it."""
+
+
+class BadRequestError(ProviderError):
+    """400/413/422: the provider rejected the request; the message says which part."""
+
+
+class ContextLengthError(BadRequestError):
+    """The conversation is longer than the model's context window: trim it or pick a larger model."""
+
+
+class ContentFilterError(ProviderError):
+    """The provider refused the prompt or filtered the answer on content grounds."""
+
+
+class ConflictError(ProviderError):
+    """409: a conflicting request was in flight; retrying usually helps."""
+
+    default_retryable = True
+
+
+class RateLimitError(ProviderError):
+    """429: too many requests or tokens; wait ``retry_after`` seconds (when given) and retry."""
+
+    default_retryable = True
+
+
+class ServerError(ProviderError):
+    """5xx: the provider failed to answer; retrying may help."""
+
+    default_retryable = True
+
+
+class OverloadedError(ServerError):
+    """503/529: the provider is overloaded; back off and retry."""
+
+
+class ProviderTimeoutError(ProviderError):
+    """No answer in time (connecting, reading, or the whole call)."""
+
+    default_retryable = True
+
+
+class ProviderConnectionError(ProviderError):
+    """Could not connect to the provider, or the connection dropped."""
+
+    default_retryable = True
+
+
+class StreamInterruptedError(ProviderConnectionError):
+    """A streamed answer broke part-way. Events already yielded stay delivered.
+
+    ``partial`` holds the response assembled from what arrived before the
+    break (text so far, complete tool calls), when there was any.
+    """
+
+    partial: Any = None
+
+
+class InvalidResponseError(ProviderError):
+    """The provider answered with something that is not its protocol (HTML, broken JSON…)."""
+
+
+_BY_STATUS: dict[int, type[ProviderError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    408: ProviderTimeoutError,
+    409: ConflictError,
+    413: BadRequestError,
+    422: BadRequestError,
+    429: RateLimitError,
+    503: OverloadedError,
+    529: OverloadedError,
+}
+
+
+def error_for_status(status: int) -> type[ProviderError]:
+    """The error class llmkit uses for an HTTP status code."""
+    cls = _BY_STATUS.get(status)
+    if cls is not None:
+        return cls
+    if status >= 500:
+        return ServerError
+    return ProviderError

@@ -1,0 +1,324 @@
+"""The event vocabulary: one set of event types for streams, hooks, the bus and recordings.
+
+Every event is a slotted dataclass with a ``topic`` string. Model-level events
+come out of ``Model.stream``; run-level events come out of ``Agent.stream``
+together with the model-level ones. The same objects are published on the
+event bus (subscribers match ``topic`` with glob patterns) and written to
+recordings (one JSON object per event, see :func:`event_to_dict`).
+
+Model level:
+
+- ``model.text_delta`` -- :class:`TextDelta`
+- ``model.reasoning_delta`` -- :class:`ReasoningDelta`
+- ``model.tool_call_delta`` -- :class:`ToolCallDelta`
+- ``model.response`` -- :class:`ModelResponse`, always the last event of a stream
+
+Run level: ``run.start``, ``model.request``, ``tool.call``, ``tool.result``,
+``step.end``, ``handoff``, ``approval.required``, ``run.end``, ``error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeAlias, Union
+
+from llmkit.errors import SerializationError
+from llmkit.types import (
+    JSONDict,
+    Message,
+    Request,
+    Response,
+    ToolCall,
+    ToolResult,
+    Usage,
+    _part_from_dict,
+    _register,
+)
+
+__all__ = [
+    "ApprovalRequired",
+    "ErrorEvent",
+    "Event",
+    "Handoff",
+    "ModelRequest",
+    "ModelResponse",
+    "ReasoningDelta",
+    "RunEnd",
+    "RunStart",
+    "StepEnd",
+    "StreamEvent",
+    "TextDelta",
+    "ToolCallDelta",
+    "ToolCallEvent",
+    "ToolResultEvent",
+    "event_from_dict",
+    "event_to_dict",
+]
+
+
+# How to write and read a field that is not plain JSON already.
+_Codec: TypeAlias = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+
+
+class _EventBase:
+    """Shared behaviour of events: the JSON form (``to_dict``)."""
+
+    __slots__ = ()
+    topic: ClassVar[str]
+    _codecs: ClassVar[dict[str, _Codec]] = {}
+
+    def to_dict(self) -> JSONDict:
+        """The JSON form of this event, without its topic (see :func:`event_to_dict`)."""
+        d: JSONDict = {}
+        codecs = self._codecs
+        for name in self.__slots__:
+            value = getattr(self, name)
+            codec = codecs.get(name)
+            d[name] = codec[0](value) if codec is not None and value is not None else value
+        return d
+
+
+def _as_part(cls: type[Any]) -> Callable[[Any], Any]:
+    def read(d: JSONDict) -> Any:
+        part = _part_from_dict(d)
+        if not isinstance(part, cls):
+            raise SerializationError(f"Expected a {cls.__name__} in event data.")
+        return part
+
+    return read
+
+
+def _to_dict(obj: Any) -> Any:
+    return obj.to_dict()
+
+
+_CALL: _Codec = (_to_dict, _as_part(ToolCall))
+_USAGE: _Codec = (_to_dict, Usage.from_dict)
+
+
+# ----------------------------------------------------------------- model level
+
+
+@dataclass(slots=True)
+class TextDelta(_EventBase):
+    """A piece of answer text, as it streams in."""
+
+    text: str
+    topic: ClassVar[str] = "model.text_delta"
+
+
+@dataclass(slots=True)
+class ReasoningDelta(_EventBase):
+    """A piece of the model's reasoning, or its signature, as it streams in."""
+
+    text: str = ""
+    signature: str | None = None
+    topic: ClassVar[str] = "model.reasoning_delta"
+
+
+@dataclass(slots=True)
+class ToolCallDelta(_EventBase):
+    """A piece of a tool call as it streams in.
+
+    ``index`` tells parallel calls apart; ``id`` and ``name`` arrive with the
+    first piece of a call, ``arguments`` is the next fragment of its JSON text.
+    """
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+    topic: ClassVar[str] = "model.tool_call_delta"
+
+
+@dataclass(slots=True)
+class ModelResponse(_EventBase):
+    """The complete response, assembled from the stream; always the last stream event."""
+
+    response: Response
+    topic: ClassVar[str] = "model.response"
+    _codecs: ClassVar[dict[str, _Codec]] = {"response": (_to_dict, Response.from_dict)}
+
+
+StreamEvent: TypeAlias = Union[TextDelta, ReasoningDelta, ToolCallDelta, ModelResponse]
+"""What ``Model.stream`` yields."""
+
+
+# ------------------------------------------------------------------- run level
+
+
+@dataclass(slots=True)
+class RunStart(_EventBase):
+    """An agent run began."""
+
+    run_id: str
+    agent: str
+    input: list[Message] = field(default_factory=list)
+    topic: ClassVar[str] = "run.start"
+    _codecs: ClassVar[dict[str, _Codec]] = {
+        "input": (lambda ms: [m.to_dict() for m in ms], lambda ds: [Message.from_dict(d) for d in ds])
+    }
+
+
+@dataclass(slots=True)
+class ModelRequest(_EventBase):
+    """An agent is about to call its model with ``request`` (step numbers start at 1)."""
+
+    run_id: str
+    step: int
+    request: Request
+    topic: ClassVar[str] = "model.request"
+    _codecs: ClassVar[dict[str, _Codec]] = {"request": (_to_dict, Request.from_dict)}
+
+
+@dataclass(slots=True)
+class ToolCallEvent(_EventBase):
+    """An agent is about to run a tool."""
+
+    run_id: str
+    step: int
+    call: ToolCall
+    topic: ClassVar[str] = "tool.call"
+    _codecs: ClassVar[dict[str, _Codec]] = {"call": _CALL}
+
+
+@dataclass(slots=True)
+class ToolResultEvent(_EventBase):
+    """A tool finished (``result.is_error`` tells whether it failed)."""
+
+    run_id: str
+    step: int
+    result: ToolResult
+    duration: float = 0.0
+    """Seconds the tool took."""
+    topic: ClassVar[str] = "tool.result"
+    _codecs: ClassVar[dict[str, _Codec]] = {"result": (_to_dict, _as_part(ToolResult))}
+
+
+@dataclass(slots=True)
+class StepEnd(_EventBase):
+    """One model call and the tool calls it asked for are done."""
+
+    run_id: str
+    step: int
+    usage: Usage = field(default_factory=Usage)
+    topic: ClassVar[str] = "step.end"
+    _codecs: ClassVar[dict[str, _Codec]] = {"usage": _USAGE}
+
+
+@dataclass(slots=True)
+class Handoff(_EventBase):
+    """Control of the conversation moved from one agent to another."""
+
+    run_id: str
+    source: str
+    target: str
+    topic: ClassVar[str] = "handoff"
+
+
+@dataclass(slots=True)
+class ApprovalRequired(_EventBase):
+    """A run paused because these tool calls need a human's approval."""
+
+    run_id: str
+    calls: list[ToolCall] = field(default_factory=list)
+    topic: ClassVar[str] = "approval.required"
+    _codecs: ClassVar[dict[str, _Codec]] = {
+        "calls": (lambda cs: [c.to_dict() for c in cs], lambda ds: [_as_part(ToolCall)(d) for d in ds])
+    }
+
+
+@dataclass(slots=True)
+class RunEnd(_EventBase):
+    """An agent run finished; ``result`` is its ``RunResult``."""
+
+    run_id: str
+    result: Any = None
+    topic: ClassVar[str] = "run.end"
+    # The RunResult belongs to the agent layer; its JSON form is kept as a dict here.
+    _codecs: ClassVar[dict[str, _Codec]] = {
+        "result": (lambda r: r.to_dict() if hasattr(r, "to_dict") else r, lambda d: d)
+    }
+
+
+@dataclass(slots=True)
+class ErrorEvent(_EventBase):
+    """Something failed; ``error_type`` is the exception class name."""
+
+    error_type: str
+    message: str
+    run_id: str | None = None
+    topic: ClassVar[str] = "error"
+
+
+Event: TypeAlias = Union[
+    TextDelta,
+    ReasoningDelta,
+    ToolCallDelta,
+    ModelResponse,
+    RunStart,
+    ModelRequest,
+    ToolCallEvent,
+    ToolResultEvent,
+    StepEnd,
+    Handoff,
+    ApprovalRequired,
+    RunEnd,
+    ErrorEvent,
+]
+"""Any llmkit event."""
+
+
+# ------------------------------------------------------------------- JSON form
+
+_EVENT_TYPES: tuple[type[Any], ...] = (
+    TextDelta,
+    ReasoningDelta,
+    ToolCallDelta,
+    ModelResponse,
+    RunStart,
+    ModelRequest,
+    ToolCallEvent,
+    ToolResultEvent,
+    StepEnd,
+    Handoff,
+    ApprovalRequired,
+    RunEnd,
+    ErrorEvent,
+)
+_BY_TOPIC: dict[str, type[Any]] = {cls.topic: cls for cls in _EVENT_TYPES}
+
+
+def event_to_dict(event: Event) -> JSONDict:
+    """The JSON form of an event: ``{"topic": ..., <fields>}``."""
+    d: JSONDict = {"topic": event.topic}
+    d.update(event.to_dict())
+    return d
+
+
+def event_from_dict(d: JSONDict) -> Event:
+    """Rebuild an event from :func:`event_to_dict` output."""
+    topic = d.get("topic")
+    cls = _BY_TOPIC.get(topic) if isinstance(topic, str) else None
+    if cls is None:
+        raise SerializationError(
+            f"Unknown event topic {topic!r}; known topics: {', '.join(sorted(_BY_TOPIC))}."
+        )
+    kwargs: JSONDict = {}
+    for name in cls.__slots__:
+        if name not in d:
+            continue
+        value = d[name]
+        codec = cls._codecs.get(name)
+        kwargs[name] = codec[1](value) if codec is not None and value is not None else value
+    try:
+        event: Event = cls(**kwargs)
+    except TypeError as exc:
+        raise SerializationError(f"Malformed {topic} event: {exc}.") from exc
+    return event
+
+
+for _cls in _EVENT_TYPES:
+    # An event's envelope kind is its topic: dump(TextDelta("hi"))["kind"] == "model.text_delta".
+    _register(_cls.topic, _cls, lambda d, _t=_cls.topic: event_from_dict({**d, "topic": _t}))

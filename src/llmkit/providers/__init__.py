@@ -1,0 +1,11 @@
+"""Models and the providers behind them.
+
+:func:`model` turns a ``"provider/model"`` string into a :class:`Model`; each
+wire protocol lives in its own module and is imported only when first used.
+"""
+
+from __future__ import annotations
+
+from llmkit.providers.base import Capabilities, Model
+
+__all__ = ["Capabilities", "Model"]

@@ -1,0 +1,97 @@
+"""The :class:`Model` interface every provider (and every test double) implements."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+
+from llmkit._sync import iterate_sync, run_sync
+from llmkit.errors import UnsupportedError
+from llmkit.events import StreamEvent
+from llmkit.providers._assemble import events_from_response
+from llmkit.types import Embeddings, Request, Response
+
+__all__ = ["Capabilities", "Model"]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a model accepts, as data. Codecs and agents consult it instead of guessing.
+
+    Looked up by model id from the provider's profile table; unknown models get
+    permissive defaults (the provider rejects what it cannot do).
+    """
+
+    tools: bool = True
+    """Takes tool definitions and returns tool calls."""
+    parallel_tool_calls: bool = True
+    """May return several tool calls in one answer."""
+    images: bool = True
+    """Takes image input."""
+    documents: bool = False
+    """Takes document (PDF) input."""
+    audio: bool = False
+    """Takes audio input."""
+    structured_output: bool = True
+    """Enforces a JSON schema on its answer natively."""
+    reasoning: bool = False
+    """Is a reasoning model (takes a reasoning effort or budget)."""
+    sampling: bool = True
+    """Accepts sampling parameters (temperature, top_p); reasoning models often do not."""
+    token_limit_param: str = "max_tokens"
+    """The wire name of the output-token limit (``max_tokens`` or ``max_completion_tokens``)."""
+    embeddings: bool = False
+    """Is an embedding model."""
+    max_context: int | None = None
+    """Context window in tokens, when known."""
+
+
+class Model(abc.ABC):
+    """A model you can call: ``generate``, ``stream`` and ``embed``, plus sync twins.
+
+    Get one with :func:`llmkit.model`, or subclass it: implement
+    :meth:`generate`, and :meth:`stream` when the model streams natively (the
+    default streams the finished response as a single burst of events).
+    """
+
+    provider: str = "custom"
+    """Provider name, the first segment of a model string (``"openai"``)."""
+    model_id: str = ""
+    """The model id sent to the provider (``"gpt-4.1-mini"``)."""
+    capabilities: Capabilities = Capabilities()
+    """What the model accepts."""
+
+    @property
+    def name(self) -> str:
+        """The model string: ``"provider/model_id"``."""
+        return f"{self.provider}/{self.model_id}" if self.model_id else self.provider
+
+    @abc.abstractmethod
+    async def generate(self, request: Request) -> Response:
+        """Send ``request`` and return the complete response."""
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        response = await self.generate(request)
+        for event in events_from_response(response):
+            yield event
+
+    async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
+        """Embed each input text; returns one vector per input, in order."""
+        raise UnsupportedError(f"{self.name} does not support embeddings.")
+
+    def generate_sync(self, request: Request) -> Response:
+        """Blocking twin of :meth:`generate`; also works inside a running event loop."""
+        return run_sync(self.generate(request))
+
+    def stream_sync(self, request: Request) -> Iterator[StreamEvent]:
+        """Blocking twin of :meth:`stream`; also works inside a running event loop."""
+        return iterate_sync(self.stream(request))
+
+    def embed_sync(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
+        """Blocking twin of :meth:`embed`."""
+        return run_sync(self.embed(inputs, dimensions=dimensions))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"

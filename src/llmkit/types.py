@@ -1,0 +1,862 @@
+"""The data model: messages and their parts, tool specs, requests, responses, usage.
+
+Everything here is plain data: slotted dataclasses with no I/O and no knowledge
+of any provider. Providers translate these objects to and from their wire
+formats; agents, workflows, hooks and recordings pass them around.
+
+Every type has a stable JSON form (``to_dict`` / ``from_dict``), and
+:func:`dump` / :func:`load` wrap any of them in a versioned envelope, which is
+what recordings, checkpoints and the language bridges store.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Self, TypeAlias, Union
+
+from llmkit.errors import SerializationError, UsageError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "AudioPart",
+    "ContentPart",
+    "DocumentPart",
+    "Embeddings",
+    "FinishReason",
+    "ImagePart",
+    "Message",
+    "OutputSchema",
+    "Part",
+    "ReasoningEffort",
+    "Reasoning",
+    "Request",
+    "Response",
+    "Role",
+    "TextPart",
+    "ToolCall",
+    "ToolChoice",
+    "ToolResult",
+    "ToolSpec",
+    "Usage",
+    "dump",
+    "dumps",
+    "load",
+    "loads",
+]
+
+#: Version of the JSON form written by :func:`dump`. Readers accept this version
+#: and older ones; a newer one raises :class:`~llmkit.errors.SerializationError`.
+FORMAT_VERSION = 1
+
+Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
+"""Who wrote a message."""
+
+FinishReason: TypeAlias = Literal["stop", "length", "tool_calls", "content_filter", "error"]
+"""Why the model stopped, normalised across providers."""
+
+ToolChoice: TypeAlias = str
+"""``"auto"``, ``"none"``, ``"required"``, or the name of the one tool the model must call."""
+
+ReasoningEffort: TypeAlias = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+"""How hard a reasoning model should think."""
+
+JSONDict: TypeAlias = dict[str, Any]
+
+_ROLES = frozenset(("system", "user", "assistant", "tool"))
+_FINISH_REASONS = frozenset(("stop", "length", "tool_calls", "content_filter", "error"))
+_EFFORTS = frozenset(("none", "minimal", "low", "medium", "high", "xhigh"))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text)
+
+
+def _put(d: JSONDict, key: str, value: Any) -> None:
+    """Set ``key`` only when ``value`` is not None/empty, to keep the JSON form small."""
+    if value is not None and value != {} and value != []:
+        d[key] = value
+
+
+# --------------------------------------------------------------------------- parts
+
+
+@dataclass(slots=True)
+class TextPart:
+    """A piece of plain text in a message."""
+
+    text: str
+    provider_data: JSONDict | None = None
+    """Provider-specific extras that codecs read and write (e.g. cache markers)."""
+
+    kind: ClassVar[str] = "text"
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this part."""
+        d: JSONDict = {"type": "text", "text": self.text}
+        _put(d, "provider_data", self.provider_data)
+        return d
+
+
+@dataclass(slots=True)
+class _MediaPart:
+    """Shared shape of image, document and audio parts: a URL or inline bytes."""
+
+    url: str | None = None
+    """Where the media lives (``https://…`` or a ``data:`` URL)."""
+    data: bytes | None = None
+    """The media itself, when it is sent inline."""
+    media_type: str | None = None
+    """MIME type such as ``image/png``; required with ``data``."""
+    provider_data: JSONDict | None = None
+
+    kind: ClassVar[str] = "media"
+    _default_media_type: ClassVar[str | None] = None
+
+    def __post_init__(self) -> None:
+        if (self.url is None) == (self.data is None):
+            raise UsageError(
+                f"{type(self).__name__} needs exactly one of url= or data= "
+                f"(got {'both' if self.url is not None else 'neither'})."
+            )
+        if self.media_type is None:
+            self.media_type = self._guess_media_type()
+        if self.data is not None and self.media_type is None:
+            raise UsageError(
+                f"{type(self).__name__}(data=...) needs media_type=, e.g. 'image/png' or "
+                "'application/pdf'."
+            )
+
+    def _guess_media_type(self) -> str | None:
+        if self.url is not None and self.url.startswith("data:"):
+            head = self.url[5:].split(",", 1)[0]
+            return head.split(";", 1)[0] or None
+        if self.url is not None:
+            guessed, _ = mimetypes.guess_type(self.url.split("?", 1)[0])
+            if guessed is not None:
+                return guessed
+        return self._default_media_type
+
+    @classmethod
+    def from_path(cls, path: str | Path, *, media_type: str | None = None) -> Self:
+        """Read a local file into an inline part, guessing the media type from its name."""
+        p = Path(path)
+        guessed = media_type or mimetypes.guess_type(p.name)[0] or cls._default_media_type
+        if guessed is None:
+            raise UsageError(f"Cannot tell the media type of {p.name!r}; pass media_type=.")
+        return cls(data=p.read_bytes(), media_type=guessed)
+
+    @property
+    def base64_data(self) -> str | None:
+        """The inline data as base64 text, or the payload of a base64 ``data:`` URL."""
+        if self.data is not None:
+            return _b64(self.data)
+        if self.url is not None and self.url.startswith("data:") and ";base64," in self.url:
+            return self.url.split(",", 1)[1]
+        return None
+
+    @property
+    def data_url(self) -> str:
+        """A URL for the media: the given URL, or a ``data:`` URL built from the bytes."""
+        if self.url is not None:
+            return self.url
+        return f"data:{self.media_type};base64,{self.base64_data}"
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this part (bytes as base64)."""
+        d: JSONDict = {"type": self.kind}
+        _put(d, "url", self.url)
+        if self.data is not None:
+            d["data"] = _b64(self.data)
+        _put(d, "media_type", self.media_type)
+        _put(d, "provider_data", self.provider_data)
+        return d
+
+
+@dataclass(slots=True)
+class ImagePart(_MediaPart):
+    """An image, by URL or inline bytes."""
+
+    detail: Literal["auto", "low", "high"] | None = None
+    """Resolution hint for providers that take one (OpenAI)."""
+
+    kind: ClassVar[str] = "image"
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this part."""
+        d = _MediaPart.to_dict(self)
+        _put(d, "detail", self.detail)
+        return d
+
+
+@dataclass(slots=True)
+class DocumentPart(_MediaPart):
+    """A document such as a PDF, by URL or inline bytes."""
+
+    name: str | None = None
+    """File name shown to the model, where the provider takes one."""
+
+    kind: ClassVar[str] = "document"
+    _default_media_type: ClassVar[str | None] = "application/pdf"
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this part."""
+        d = _MediaPart.to_dict(self)
+        _put(d, "name", self.name)
+        return d
+
+
+@dataclass(slots=True)
+class AudioPart(_MediaPart):
+    """A clip of audio, by URL or inline bytes."""
+
+    kind: ClassVar[str] = "audio"
+
+
+@dataclass(slots=True)
+class ReasoningPart:
+    """A model's reasoning ("thinking"), kept so it can be sent back on the next turn.
+
+    Some providers return only an opaque ``signature`` (or an encrypted, redacted
+    block); codecs must send it back unchanged for multi-turn tool use to work.
+    """
+
+    text: str = ""
+    signature: str | None = None
+    """Opaque token the provider needs to verify the reasoning on a later turn."""
+    redacted: bool = False
+    """True when the provider returned only encrypted reasoning (held in ``signature``)."""
+    provider_data: JSONDict | None = None
+
+    kind: ClassVar[str] = "reasoning"
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this part."""
+        d: JSONDict = {"type": "reasoning", "text": self.text}
+        _put(d, "signature", self.signature)
+        if self.redacted:
+            d["redacted"] = True
+        _put(d, "provider_data", self.provider_data)
+        return d
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A request from the model to call a tool.
+
+    ``arguments`` is the decoded argument object. When the model produced text
+    that is not a JSON object, ``arguments`` is empty, ``raw_arguments`` keeps
+    the text as received and ``arguments_error`` says what was wrong, so the
+    caller can report it back to the model instead of crashing.
+    """
+
+    id: str
+    name: str
+    arguments: JSONDict = field(default_factory=dict)
+    raw_arguments: str | None = None
+    """The argument text exactly as the model produced it, when there was one."""
+    arguments_error: str | None = None
+    """Why ``raw_arguments`` could not be decoded; None when they were fine."""
+    provider_data: JSONDict | None = None
+
+    kind: ClassVar[str] = "tool_call"
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this part."""
+        d: JSONDict = {"type": "tool_call", "id": self.id, "name": self.name}
+        d["arguments"] = self.arguments
+        _put(d, "raw_arguments", self.raw_arguments)
+        _put(d, "arguments_error", self.arguments_error)
+        _put(d, "provider_data", self.provider_data)
+        return d
+
+
+ContentPart: TypeAlias = Union[TextPart, ImagePart, DocumentPart, AudioPart]
+"""Parts that carry content a user (or a tool result) can hold."""
+
+
+@dataclass(slots=True)
+class ToolResult:
+    """The outcome of a tool call, sent back to the model."""
+
+    call_id: str
+    """The ``id`` of the :class:`ToolCall` this answers."""
+    content: str | list[ContentPart]
+    is_error: bool = False
+    """True when the tool failed; ``content`` then says why."""
+    name: str | None = None
+    """Name of the tool that ran (some providers require it)."""
+    provider_data: JSONDict | None = None
+
+    kind: ClassVar[str] = "tool_result"
+
+    @property
+    def text(self) -> str:
+        """The textual content of the result."""
+        if isinstance(self.content, str):
+            return self.content
+        return "".join(p.text for p in self.content if isinstance(p, TextPart))
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this part."""
+        d: JSONDict = {"type": "tool_result", "call_id": self.call_id}
+        if isinstance(self.content, str):
+            d["content"] = self.content
+        else:
+            d["content"] = [p.to_dict() for p in self.content]
+        if self.is_error:
+            d["is_error"] = True
+        _put(d, "name", self.name)
+        _put(d, "provider_data", self.provider_data)
+        return d
+
+
+Part: TypeAlias = Union[
+    TextPart, ImagePart, DocumentPart, AudioPart, ReasoningPart, ToolCall, ToolResult
+]
+"""Any part of a message."""
+
+
+def _part_from_dict(d: JSONDict) -> Part:
+    kind = d.get("type")
+    pd = d.get("provider_data")
+    if kind == "text":
+        return TextPart(d["text"], pd)
+    if kind in ("image", "document", "audio"):
+        data = d.get("data")
+        common: JSONDict = {
+            "url": d.get("url"),
+            "data": _unb64(data) if data is not None else None,
+            "media_type": d.get("media_type"),
+            "provider_data": pd,
+        }
+        if kind == "image":
+            return ImagePart(**common, detail=d.get("detail"))
+        if kind == "document":
+            return DocumentPart(**common, name=d.get("name"))
+        return AudioPart(**common)
+    if kind == "reasoning":
+        return ReasoningPart(
+            d.get("text", ""), d.get("signature"), bool(d.get("redacted", False)), pd
+        )
+    if kind == "tool_call":
+        return ToolCall(
+            d["id"],
+            d["name"],
+            d.get("arguments") or {},
+            d.get("raw_arguments"),
+            d.get("arguments_error"),
+            pd,
+        )
+    if kind == "tool_result":
+        content = d.get("content", "")
+        if not isinstance(content, str):
+            content = [_content_from_dict(c) for c in content]
+        return ToolResult(d["call_id"], content, bool(d.get("is_error", False)), d.get("name"), pd)
+    raise SerializationError(f"Unknown message part type {kind!r}.")
+
+
+def _content_from_dict(d: JSONDict) -> ContentPart:
+    part = _part_from_dict(d)
+    if not isinstance(part, TextPart | ImagePart | DocumentPart | AudioPart):
+        raise SerializationError(f"A tool result cannot hold a {part.kind!r} part.")
+    return part
+
+
+# ------------------------------------------------------------------------ messages
+
+
+@dataclass(slots=True)
+class Message:
+    """One turn of a conversation: a role and an ordered list of parts.
+
+    Build them with the constructors::
+
+        Message.system("Be brief.")
+        Message.user("What is in this picture?", ImagePart(url="https://…"))
+        Message.assistant("It is a cat.")
+        Message.tool(ToolResult("call_1", "42"))
+    """
+
+    role: Role
+    parts: list[Part]
+    name: str | None = None
+    """Optional participant name (passed to providers that take one)."""
+    provider_data: JSONDict | None = None
+
+    def __post_init__(self) -> None:
+        if self.role not in _ROLES:
+            raise UsageError(
+                f"Unknown message role {self.role!r}; use one of: system, user, assistant, tool."
+            )
+
+    @classmethod
+    def system(cls, text: str) -> Message:
+        """A system message (instructions for the model)."""
+        return cls("system", [TextPart(text)])
+
+    @classmethod
+    def user(cls, *content: str | ContentPart) -> Message:
+        """A user message from text and/or content parts (images, documents, audio)."""
+        return cls("user", [TextPart(c) if isinstance(c, str) else c for c in content])
+
+    @classmethod
+    def assistant(
+        cls,
+        text: str | None = None,
+        *,
+        tool_calls: Iterable[ToolCall] = (),
+        reasoning: Iterable[ReasoningPart] = (),
+    ) -> Message:
+        """An assistant message: optional reasoning, then text, then tool calls."""
+        parts: list[Part] = list(reasoning)
+        if text:
+            parts.append(TextPart(text))
+        parts.extend(tool_calls)
+        return cls("assistant", parts)
+
+    @classmethod
+    def tool(cls, *results: ToolResult) -> Message:
+        """A message carrying the results of one or more tool calls."""
+        return cls("tool", list(results))
+
+    @property
+    def text(self) -> str:
+        """All text parts joined together ("" when there are none)."""
+        parts = self.parts
+        if len(parts) == 1 and type(parts[0]) is TextPart:
+            return parts[0].text
+        return "".join(p.text for p in parts if type(p) is TextPart)
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls in this message, in order."""
+        return [p for p in self.parts if type(p) is ToolCall]
+
+    @property
+    def tool_results(self) -> list[ToolResult]:
+        """The tool results in this message, in order."""
+        return [p for p in self.parts if type(p) is ToolResult]
+
+    @property
+    def reasoning(self) -> str:
+        """The reasoning text in this message ("" when there is none)."""
+        return "".join(p.text for p in self.parts if type(p) is ReasoningPart)
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this message."""
+        d: JSONDict = {"role": self.role, "parts": [p.to_dict() for p in self.parts]}
+        _put(d, "name", self.name)
+        _put(d, "provider_data", self.provider_data)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: JSONDict) -> Message:
+        """Build a message from its JSON form."""
+        try:
+            return cls(
+                d["role"],
+                [_part_from_dict(p) for p in d["parts"]],
+                d.get("name"),
+                d.get("provider_data"),
+            )
+        except (KeyError, TypeError) as exc:
+            raise SerializationError(f"Not a valid message: missing or wrong {exc}.") from exc
+
+
+# ------------------------------------------------------------------------- requests
+
+
+@dataclass(slots=True)
+class ToolSpec:
+    """What the model is told about a tool: its name, purpose and JSON-schema parameters."""
+
+    name: str
+    description: str = ""
+    parameters: JSONDict = field(default_factory=lambda: {"type": "object", "properties": {}})
+    """JSON Schema of the argument object."""
+    strict: bool | None = None
+    """Ask for strict schema adherence where the provider supports it."""
+    provider_data: JSONDict | None = None
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this spec."""
+        d: JSONDict = {"name": self.name, "description": self.description}
+        d["parameters"] = self.parameters
+        _put(d, "strict", self.strict)
+        _put(d, "provider_data", self.provider_data)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: JSONDict) -> ToolSpec:
+        """Build a tool spec from its JSON form."""
+        return cls(
+            d["name"],
+            d.get("description", ""),
+            d.get("parameters") or {"type": "object", "properties": {}},
+            d.get("strict"),
+            d.get("provider_data"),
+        )
+
+
+@dataclass(slots=True)
+class OutputSchema:
+    """A JSON schema the model's answer must follow (structured output)."""
+
+    schema: JSONDict
+    name: str = "output"
+    description: str | None = None
+    strict: bool = True
+    """Ask the provider to enforce the schema exactly, where it can."""
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this schema."""
+        d: JSONDict = {"name": self.name, "schema": self.schema, "strict": self.strict}
+        _put(d, "description", self.description)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: JSONDict) -> OutputSchema:
+        """Build an output schema from its JSON form."""
+        return cls(d["schema"], d.get("name", "output"), d.get("description"), d.get("strict", True))
+
+
+@dataclass(slots=True)
+class Reasoning:
+    """One control for reasoning across providers: an effort level and/or a token budget.
+
+    Providers use what they understand: OpenAI takes ``effort``; token-budget
+    providers take ``budget_tokens`` (or derive one from ``effort``).
+    """
+
+    effort: ReasoningEffort | None = None
+    budget_tokens: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.effort is not None and self.effort not in _EFFORTS:
+            raise UsageError(
+                f"Unknown reasoning effort {self.effort!r}; use one of: "
+                "none, minimal, low, medium, high, xhigh."
+            )
+        if self.budget_tokens is not None and self.budget_tokens < 0:
+            raise UsageError("Reasoning(budget_tokens=...) must be 0 or more.")
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this control."""
+        d: JSONDict = {}
+        _put(d, "effort", self.effort)
+        _put(d, "budget_tokens", self.budget_tokens)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: JSONDict) -> Reasoning:
+        """Build a reasoning control from its JSON form."""
+        return cls(d.get("effort"), d.get("budget_tokens"))
+
+
+@dataclass(slots=True)
+class Request:
+    """Everything sent to a model for one call, independent of the provider.
+
+    ``extra`` holds provider-specific body fields; they are merged into the wire
+    body untouched (and win over what the codec wrote), so any option a
+    provider supports is reachable even before llmkit knows it.
+    """
+
+    messages: list[Message]
+    tools: list[ToolSpec] = field(default_factory=list)
+    tool_choice: ToolChoice | None = None
+    output_schema: OutputSchema | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] | None = None
+    seed: int | None = None
+    reasoning: Reasoning | None = None
+    parallel_tool_calls: bool | None = None
+    extra: JSONDict = field(default_factory=dict)
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this request."""
+        d: JSONDict = {"messages": [m.to_dict() for m in self.messages]}
+        _put(d, "tools", [t.to_dict() for t in self.tools])
+        _put(d, "tool_choice", self.tool_choice)
+        if self.output_schema is not None:
+            d["output_schema"] = self.output_schema.to_dict()
+        for key in ("temperature", "top_p", "max_tokens", "stop", "seed", "parallel_tool_calls"):
+            _put(d, key, getattr(self, key))
+        if self.reasoning is not None:
+            d["reasoning"] = self.reasoning.to_dict()
+        _put(d, "extra", self.extra)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: JSONDict) -> Request:
+        """Build a request from its JSON form."""
+        try:
+            schema = d.get("output_schema")
+            reasoning = d.get("reasoning")
+            return cls(
+                messages=[Message.from_dict(m) for m in d["messages"]],
+                tools=[ToolSpec.from_dict(t) for t in d.get("tools", [])],
+                tool_choice=d.get("tool_choice"),
+                output_schema=OutputSchema.from_dict(schema) if schema is not None else None,
+                temperature=d.get("temperature"),
+                top_p=d.get("top_p"),
+                max_tokens=d.get("max_tokens"),
+                stop=d.get("stop"),
+                seed=d.get("seed"),
+                reasoning=Reasoning.from_dict(reasoning) if reasoning is not None else None,
+                parallel_tool_calls=d.get("parallel_tool_calls"),
+                extra=d.get("extra") or {},
+            )
+        except (KeyError, TypeError) as exc:
+            raise SerializationError(f"Not a valid request: missing or wrong {exc}.") from exc
+
+
+# ------------------------------------------------------------------------ responses
+
+
+@dataclass(slots=True)
+class Usage:
+    """Tokens and requests used. Add two with ``+``; ``sum()`` works too.
+
+    ``input_tokens`` counts every prompt token, cached ones included
+    (``cache_read_tokens`` and ``cache_write_tokens`` say how many of them hit
+    or filled a cache); ``output_tokens`` includes ``reasoning_tokens``.
+    """
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    requests: int = 0
+    """Number of model calls these tokens came from."""
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+    def __add__(self, other: Usage) -> Usage:
+        if not isinstance(other, Usage):
+            return NotImplemented
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
+            self.requests + other.requests,
+        )
+
+    def __radd__(self, other: object) -> Usage:
+        # Lets ``sum(usages)`` start from 0.
+        if other == 0:
+            return self
+        if isinstance(other, Usage):
+            return other.__add__(self)
+        return NotImplemented
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this usage."""
+        return {
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
+            "requests": self.requests,
+        }
+
+    @classmethod
+    def from_dict(cls, d: JSONDict) -> Usage:
+        """Build a usage record from its JSON form."""
+        return cls(
+            d.get("input_tokens", 0),
+            d.get("output_tokens", 0),
+            d.get("cache_read_tokens", 0),
+            d.get("cache_write_tokens", 0),
+            d.get("reasoning_tokens", 0),
+            d.get("requests", 0),
+        )
+
+
+@dataclass(slots=True)
+class Response:
+    """A model's answer to one :class:`Request`."""
+
+    message: Message
+    """The assistant message (reasoning, text and tool calls)."""
+    usage: Usage = field(default_factory=Usage)
+    finish_reason: FinishReason = "stop"
+    model: str | None = None
+    """The model id the provider reports having used."""
+    request_id: str | None = None
+    """The provider's id for the HTTP request, for support tickets and logs."""
+    raw_finish_reason: str | None = None
+    """The finish reason exactly as the provider sent it."""
+    provider_data: JSONDict | None = None
+
+    def __post_init__(self) -> None:
+        if self.finish_reason not in _FINISH_REASONS:
+            raise UsageError(
+                f"Unknown finish_reason {self.finish_reason!r}; use one of: "
+                "stop, length, tool_calls, content_filter, error."
+            )
+
+    @property
+    def text(self) -> str:
+        """The answer's text ("" when the model only called tools)."""
+        return self.message.text
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        """The tool calls the model asked for, in order."""
+        return self.message.tool_calls
+
+    @property
+    def reasoning(self) -> str:
+        """The model's visible reasoning text, if it returned any."""
+        return self.message.reasoning
+
+    def to_dict(self) -> JSONDict:
+        """Return the JSON form of this response."""
+        d: JSONDict = {
+            "message": self.message.to_dict(),
+            "usage": self.usage.to_dict(),
+            "finish_reason": self.finish_reason,
+        }
+        _put(d, "model", self.model)
+        _put(d, "request_id", self.request_id)
+        _put(d, "raw_finish_reason", self.raw_finish_reason)
+        _put(d, "provider_data", self.provider_data)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: JSONDict) -> Response:
+        """Build a response from its JSON form."""
+        try:
+            return cls(
+                Message.from_dict(d["message"]),
+                Usage.from_dict(d.get("usage") or {}),
+                d.get("finish_reason", "stop"),
+                d.get("model"),
+                d.get("request_id"),
+                d.get("raw_finish_reason"),
+                d.get("provider_data"),
+            )
+        except (KeyError, TypeError) as exc:
+            raise SerializationError(f"Not a valid response: missing or wrong {exc}.") from exc
+
+
+class Embeddings(list[list[float]]):
+    """Vectors returned by :meth:`Model.embed`, one per input, with the usage they cost.
+
+    It is a plain ``list`` of ``list[float]``; ``usage`` and ``model`` ride along.
+    """
+
+    __slots__ = ("model", "usage")
+
+    def __init__(
+        self, vectors: Iterable[list[float]] = (), *, usage: Usage | None = None, model: str | None = None
+    ) -> None:
+        super().__init__(vectors)
+        self.usage = usage if usage is not None else Usage()
+        self.model = model
+
+
+# --------------------------------------------------------------- versioned envelope
+
+_Loader: TypeAlias = Callable[[JSONDict], Any]
+_KINDS: dict[str, tuple[type, _Loader]] = {}
+
+
+def _register(kind: str, cls: type, loader: _Loader) -> None:
+    _KINDS[kind] = (cls, loader)
+
+
+for _kind, _cls, _loader in (
+    ("message", Message, Message.from_dict),
+    ("request", Request, Request.from_dict),
+    ("response", Response, Response.from_dict),
+    ("usage", Usage, Usage.from_dict),
+    ("tool_spec", ToolSpec, ToolSpec.from_dict),
+    ("output_schema", OutputSchema, OutputSchema.from_dict),
+    ("reasoning_control", Reasoning, Reasoning.from_dict),
+):
+    _register(_kind, _cls, _loader)
+for _cls in (TextPart, ImagePart, DocumentPart, AudioPart, ReasoningPart, ToolCall, ToolResult):
+    _register(_cls.kind, _cls, _part_from_dict)
+
+
+def _kind_of(obj: object) -> str:
+    for kind, (cls, _) in _KINDS.items():
+        if type(obj) is cls:
+            return kind
+    raise SerializationError(f"Cannot serialise a {type(obj).__name__}; it has no JSON form.")
+
+
+def dump(obj: Any) -> JSONDict:
+    """Wrap any llmkit data object (or event) in a versioned JSON envelope.
+
+    A list of such objects is dumped as a list of their JSON forms.
+    """
+    if isinstance(obj, list) and not isinstance(obj, Embeddings):
+        kinds = {_kind_of(o) for o in obj}
+        if len(kinds) > 1:
+            raise SerializationError("dump() takes a list of one kind of object only.")
+        kind = kinds.pop() if kinds else "message"
+        return {"llmkit": FORMAT_VERSION, "kind": f"list[{kind}]", "data": [o.to_dict() for o in obj]}
+    return {"llmkit": FORMAT_VERSION, "kind": _kind_of(obj), "data": obj.to_dict()}
+
+
+def load(envelope: JSONDict) -> Any:
+    """Rebuild the object (or list) from a JSON envelope written by :func:`dump`."""
+    if not isinstance(envelope, dict) or "llmkit" not in envelope or "kind" not in envelope:
+        raise SerializationError("Not an llmkit JSON envelope (expected keys 'llmkit' and 'kind').")
+    version = envelope["llmkit"]
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise SerializationError(
+            f"This data was written by a newer llmkit (format {version}); this version reads "
+            f"format {FORMAT_VERSION} and older. Upgrade llmkit to read it."
+        )
+    kind: str = envelope["kind"]
+    is_list = kind.startswith("list[") and kind.endswith("]")
+    base = kind[5:-1] if is_list else kind
+    if base not in _KINDS:
+        raise SerializationError(f"Unknown kind {kind!r} in llmkit JSON envelope.")
+    loader = _KINDS[base][1]
+    data = envelope.get("data")
+    try:
+        if is_list:
+            return [loader(item) for item in data]  # type: ignore[union-attr]
+        return loader(data)  # type: ignore[arg-type]
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise SerializationError(f"Malformed {kind} data: {exc!r}.") from exc
+
+
+def dumps(obj: Any) -> str:
+    """:func:`dump` to a JSON string."""
+    import json
+
+    return json.dumps(dump(obj), ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str | bytes) -> Any:
+    """:func:`load` from a JSON string."""
+    import json
+
+    try:
+        envelope = json.loads(text)
+    except ValueError as exc:
+        raise SerializationError(f"Not valid JSON: {exc}.") from exc
+    return load(envelope)
