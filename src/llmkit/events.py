@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeAlias, Union
+from typing import Any, ClassVar, TypeAlias
 
 from llmkit.errors import SerializationError
 from llmkit.types import (
@@ -72,6 +72,7 @@ class _EventBase:
         """The JSON form of this event, without its topic (see :func:`event_to_dict`)."""
         d: JSONDict = {}
         codecs = self._codecs
+        name: str
         for name in self.__slots__:
             value = getattr(self, name)
             codec = codecs.get(name)
@@ -141,7 +142,7 @@ class ModelResponse(_EventBase):
     _codecs: ClassVar[dict[str, _Codec]] = {"response": (_to_dict, Response.from_dict)}
 
 
-StreamEvent: TypeAlias = Union[TextDelta, ReasoningDelta, ToolCallDelta, ModelResponse]
+StreamEvent: TypeAlias = TextDelta | ReasoningDelta | ToolCallDelta | ModelResponse
 """What ``Model.stream`` yields."""
 
 
@@ -157,7 +158,10 @@ class RunStart(_EventBase):
     input: list[Message] = field(default_factory=list)
     topic: ClassVar[str] = "run.start"
     _codecs: ClassVar[dict[str, _Codec]] = {
-        "input": (lambda ms: [m.to_dict() for m in ms], lambda ds: [Message.from_dict(d) for d in ds])
+        "input": (
+            lambda ms: [m.to_dict() for m in ms],
+            lambda ds: [Message.from_dict(d) for d in ds],
+        )
     }
 
 
@@ -225,7 +229,10 @@ class ApprovalRequired(_EventBase):
     calls: list[ToolCall] = field(default_factory=list)
     topic: ClassVar[str] = "approval.required"
     _codecs: ClassVar[dict[str, _Codec]] = {
-        "calls": (lambda cs: [c.to_dict() for c in cs], lambda ds: [_as_part(ToolCall)(d) for d in ds])
+        "calls": (
+            lambda cs: [c.to_dict() for c in cs],
+            lambda ds: [_as_part(ToolCall)(d) for d in ds],
+        )
     }
 
 
@@ -252,21 +259,7 @@ class ErrorEvent(_EventBase):
     topic: ClassVar[str] = "error"
 
 
-Event: TypeAlias = Union[
-    TextDelta,
-    ReasoningDelta,
-    ToolCallDelta,
-    ModelResponse,
-    RunStart,
-    ModelRequest,
-    ToolCallEvent,
-    ToolResultEvent,
-    StepEnd,
-    Handoff,
-    ApprovalRequired,
-    RunEnd,
-    ErrorEvent,
-]
+Event: TypeAlias = TextDelta | ReasoningDelta | ToolCallDelta | ModelResponse | RunStart | ModelRequest | ToolCallEvent | ToolResultEvent | StepEnd | Handoff | ApprovalRequired | RunEnd | ErrorEvent
 """Any llmkit event."""
 
 
@@ -319,6 +312,10 @@ def event_from_dict(d: JSONDict) -> Event:
     return event
 
 
+def _loader_for(topic: str) -> Callable[[JSONDict], Event]:
+    return lambda d: event_from_dict({**d, "topic": topic})
+
+
 for _cls in _EVENT_TYPES:
     # An event's envelope kind is its topic: dump(TextDelta("hi"))["kind"] == "model.text_delta".
-    _register(_cls.topic, _cls, lambda d, _t=_cls.topic: event_from_dict({**d, "topic": _t}))
+    _register(_cls.topic, _cls, _loader_for(_cls.topic))

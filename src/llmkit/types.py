@@ -16,7 +16,7 @@ import mimetypes
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self, TypeAlias, Union
+from typing import Any, ClassVar, Literal, Self, TypeAlias
 
 from llmkit.errors import SerializationError, UsageError
 
@@ -31,8 +31,8 @@ __all__ = [
     "Message",
     "OutputSchema",
     "Part",
-    "ReasoningEffort",
     "Reasoning",
+    "ReasoningEffort",
     "Request",
     "Response",
     "Role",
@@ -255,6 +255,10 @@ class ToolCall:
     that is not a JSON object, ``arguments`` is empty, ``raw_arguments`` keeps
     the text as received and ``arguments_error`` says what was wrong, so the
     caller can report it back to the model instead of crashing.
+
+    Codecs send ``raw_arguments`` back to the provider verbatim when it is set;
+    a caller that changes ``arguments`` should build a new call (or set
+    ``raw_arguments`` to None).
     """
 
     id: str
@@ -278,7 +282,7 @@ class ToolCall:
         return d
 
 
-ContentPart: TypeAlias = Union[TextPart, ImagePart, DocumentPart, AudioPart]
+ContentPart: TypeAlias = TextPart | ImagePart | DocumentPart | AudioPart
 """Parts that carry content a user (or a tool result) can hold."""
 
 
@@ -318,9 +322,7 @@ class ToolResult:
         return d
 
 
-Part: TypeAlias = Union[
-    TextPart, ImagePart, DocumentPart, AudioPart, ReasoningPart, ToolCall, ToolResult
-]
+Part: TypeAlias = TextPart | ImagePart | DocumentPart | AudioPart | ReasoningPart | ToolCall | ToolResult
 """Any part of a message."""
 
 
@@ -525,7 +527,9 @@ class OutputSchema:
     @classmethod
     def from_dict(cls, d: JSONDict) -> OutputSchema:
         """Build an output schema from its JSON form."""
-        return cls(d["schema"], d.get("name", "output"), d.get("description"), d.get("strict", True))
+        return cls(
+            d["schema"], d.get("name", "output"), d.get("description"), d.get("strict", True)
+        )
 
 
 @dataclass(slots=True)
@@ -767,7 +771,11 @@ class Embeddings(list[list[float]]):
     __slots__ = ("model", "usage")
 
     def __init__(
-        self, vectors: Iterable[list[float]] = (), *, usage: Usage | None = None, model: str | None = None
+        self,
+        vectors: Iterable[list[float]] = (),
+        *,
+        usage: Usage | None = None,
+        model: str | None = None,
     ) -> None:
         super().__init__(vectors)
         self.usage = usage if usage is not None else Usage()
@@ -784,7 +792,7 @@ def _register(kind: str, cls: type, loader: _Loader) -> None:
     _KINDS[kind] = (cls, loader)
 
 
-for _kind, _cls, _loader in (
+_kinds: tuple[tuple[str, type, _Loader], ...] = (
     ("message", Message, Message.from_dict),
     ("request", Request, Request.from_dict),
     ("response", Response, Response.from_dict),
@@ -792,10 +800,21 @@ for _kind, _cls, _loader in (
     ("tool_spec", ToolSpec, ToolSpec.from_dict),
     ("output_schema", OutputSchema, OutputSchema.from_dict),
     ("reasoning_control", Reasoning, Reasoning.from_dict),
-):
+    *(
+        (part_cls.kind, part_cls, _part_from_dict)
+        for part_cls in (
+            TextPart,
+            ImagePart,
+            DocumentPart,
+            AudioPart,
+            ReasoningPart,
+            ToolCall,
+            ToolResult,
+        )
+    ),
+)
+for _kind, _cls, _loader in _kinds:
     _register(_kind, _cls, _loader)
-for _cls in (TextPart, ImagePart, DocumentPart, AudioPart, ReasoningPart, ToolCall, ToolResult):
-    _register(_cls.kind, _cls, _part_from_dict)
 
 
 def _kind_of(obj: object) -> str:
@@ -815,7 +834,11 @@ def dump(obj: Any) -> JSONDict:
         if len(kinds) > 1:
             raise SerializationError("dump() takes a list of one kind of object only.")
         kind = kinds.pop() if kinds else "message"
-        return {"llmkit": FORMAT_VERSION, "kind": f"list[{kind}]", "data": [o.to_dict() for o in obj]}
+        return {
+            "llmkit": FORMAT_VERSION,
+            "kind": f"list[{kind}]",
+            "data": [o.to_dict() for o in obj],
+        }
     return {"llmkit": FORMAT_VERSION, "kind": _kind_of(obj), "data": obj.to_dict()}
 
 

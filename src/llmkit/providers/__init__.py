@@ -6,6 +6,7 @@ wire protocol lives in its own module and is imported only when first used.
 
 from __future__ import annotations
 
+from llmkit.providers._registry import known_providers, model
 from llmkit.providers.base import Capabilities, Model
 
-__all__ = ["Capabilities", "Model"]
+__all__ = ["Capabilities", "Model", "known_providers", "model"]

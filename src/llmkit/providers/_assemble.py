@@ -9,6 +9,7 @@ complete response into the stream events a streaming model would have sent;
 from __future__ import annotations
 
 import json
+
 from llmkit.events import ModelResponse, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.types import (
     FinishReason,

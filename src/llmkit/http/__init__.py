@@ -1,0 +1,44 @@
+"""The transport: pooled async HTTP clients, timeouts, retries, and stream decoders.
+
+Every model request goes through an :class:`Endpoint`. It uses one pooled
+``httpx2`` client per event loop, retries failures that may succeed on a
+second try (exponential backoff with full jitter, honouring ``Retry-After``),
+maps HTTP errors onto :mod:`llmkit.errors`, and never lets an API key into an
+error message or log line.
+"""
+
+from __future__ import annotations
+
+from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
+from llmkit.http._endpoint import (
+    Endpoint,
+    ErrorInfo,
+    ErrorParser,
+    JSONReply,
+    StreamReply,
+    check_base_url,
+    parse_error_body,
+)
+from llmkit.http._pool import ConnectionOptions, PoolLimits, Timeouts, aclose_clients, shared_client
+from llmkit.http._retry import RetryPolicy, parse_retry_after, retry_delay
+
+__all__ = [
+    "ConnectionOptions",
+    "Endpoint",
+    "ErrorInfo",
+    "ErrorParser",
+    "JSONReply",
+    "NDJSONDecoder",
+    "PoolLimits",
+    "RetryPolicy",
+    "SSEDecoder",
+    "SSEEvent",
+    "StreamReply",
+    "Timeouts",
+    "aclose_clients",
+    "check_base_url",
+    "parse_error_body",
+    "parse_retry_after",
+    "retry_delay",
+    "shared_client",
+]

@@ -1,0 +1,440 @@
+"""An :class:`Endpoint`: where a provider lives and how to talk to it over HTTP.
+
+Every model request goes through here: the shared pooled client, timeouts,
+retries with backoff, error mapping onto the error tree, and secret
+redaction. Providers only build bodies and read answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from llmkit._version import __version__
+from llmkit.errors import (
+    InvalidResponseError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeoutError,
+    StreamInterruptedError,
+    UsageError,
+    error_for_status,
+)
+from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
+from llmkit.http._pool import ConnectionOptions, Timeouts, shared_client
+from llmkit.http._retry import RetryPolicy, parse_retry_after, retry_delay
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = ["Endpoint", "ErrorInfo", "ErrorParser", "JSONReply", "StreamReply", "parse_error_body"]
+
+logger = logging.getLogger("llmkit.http")
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id")
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_loads = json.loads
+
+
+@dataclass(slots=True)
+class ErrorInfo:
+    """What a provider's error body says, as read by the provider's error parser."""
+
+    message: str
+    error_type: str | None = None
+    code: str | None = None
+    param: str | None = None
+    error_class: type[ProviderError] | None = None
+    """Force this error class (e.g. a context-length error hidden in a 400)."""
+    hint: str | None = None
+    """What the user should do, appended to the message."""
+
+
+ErrorParser = Callable[[int, bytes], ErrorInfo]
+"""Reads a provider's error body: ``(status, body) -> ErrorInfo``."""
+
+
+def parse_error_body(status: int, body: bytes) -> ErrorInfo:
+    """Read the common error shapes: ``{"error": {"message": …}}``, ``{"error": "…"}``, ``{"message": …}``."""
+    try:
+        data = _loads(body) if body else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, str):
+            return ErrorInfo(err)
+        if isinstance(err, dict):
+            message = err.get("message") or err.get("detail") or ""
+            return ErrorInfo(
+                str(message) if message else _snippet(body),
+                _opt_str(err.get("type") or err.get("status")),
+                _opt_str(err.get("code")),
+                _opt_str(err.get("param")),
+            )
+    return ErrorInfo(_snippet(body) or f"HTTP {status} with an empty body")
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _snippet(body: bytes, limit: int = 300) -> str:
+    text = body[:limit].decode("utf-8", "replace").strip()
+    return text + ("…" if len(body) > limit else "")
+
+
+@dataclass(slots=True)
+class JSONReply:
+    """A successful JSON answer: the decoded body and what the headers said."""
+
+    data: Any
+    status: int
+    request_id: str | None
+    headers: Mapping[str, str]
+
+
+class Endpoint:
+    """One provider's HTTP endpoint: base URL, auth headers, timeouts, retries, pool.
+
+    ``secrets`` are strings (API keys) that must never reach an error message,
+    a log line or a repr; they are redacted from everything this class builds.
+    """
+
+    __slots__ = (
+        "_client",
+        "_connection",
+        "_error_parser",
+        "_headers",
+        "_httpx_timeout",
+        "_secrets",
+        "_stream_headers",
+        "base_url",
+        "params",
+        "provider",
+        "retry",
+        "timeouts",
+    )
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        headers: Mapping[str, str] | None = None,
+        secrets: Sequence[str] = (),
+        timeout: Timeouts | float | None = None,
+        retry: RetryPolicy | None = None,
+        connection: ConnectionOptions | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        error_parser: ErrorParser = parse_error_body,
+        params: Mapping[str, str] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.base_url = check_base_url(base_url, provider)
+        self.timeouts = Timeouts.of(timeout)
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.params = dict(params) if params else None
+        self._secrets = tuple(s for s in secrets if s and len(s) >= 4)
+        self._headers = {
+            "accept": "application/json",
+            "content-type": "application/json",
+            "user-agent": f"llmkit/{__version__}",
+            **(headers or {}),
+        }
+        self._stream_headers = {**self._headers, "accept": "text/event-stream"}
+        self._connection = connection if connection is not None else ConnectionOptions()
+        self._client = http_client
+        self._error_parser = error_parser
+        self._httpx_timeout: Any = None
+
+    def __repr__(self) -> str:
+        return f"<Endpoint {self.provider} {self.base_url}>"
+
+    # ----------------------------------------------------------------- public
+
+    async def post_json(self, path: str, body: Mapping[str, Any]) -> JSONReply:
+        """POST ``body`` as JSON and return the decoded JSON answer, retrying as the policy says."""
+        content = _dumps(body).encode()
+        total = self.timeouts.total
+        if total is None:
+            response = await self._send("POST", path, content, stream=False)
+        else:
+            try:
+                async with asyncio.timeout(total):
+                    response = await self._send("POST", path, content, stream=False)
+            except TimeoutError:
+                raise self._total_timeout_error() from None
+        return self._json_reply(response)
+
+    async def get_json(self, path: str) -> JSONReply:
+        """GET ``path`` and return the decoded JSON answer."""
+        response = await self._send("GET", path, None, stream=False)
+        return self._json_reply(response)
+
+    async def open_stream(self, path: str, body: Mapping[str, Any]) -> StreamReply:
+        """POST ``body`` and return the open streamed answer (retries happen before the first byte)."""
+        content = _dumps(body).encode()
+        total = self.timeouts.total
+        if total is None:
+            response = await self._send("POST", path, content, stream=True)
+        else:
+            try:
+                async with asyncio.timeout(total):
+                    response = await self._send("POST", path, content, stream=True)
+            except TimeoutError:
+                raise self._total_timeout_error() from None
+        return StreamReply(self, response)
+
+    def redact(self, text: str) -> str:
+        """``text`` with every secret of this endpoint replaced by ``[redacted]``."""
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, "[redacted]")
+        return text
+
+    # --------------------------------------------------------------- internals
+
+    def _client_for_loop(self) -> httpx2.AsyncClient:
+        return self._client if self._client is not None else shared_client(self._connection)
+
+    def _timeout(self) -> Any:
+        if self._httpx_timeout is None:
+            import httpx2
+
+            t = self.timeouts
+            self._httpx_timeout = httpx2.Timeout(
+                connect=t.connect, read=t.read, write=t.write, pool=t.pool
+            )
+        return self._httpx_timeout
+
+    async def _send(
+        self, method: str, path: str, content: bytes | None, *, stream: bool
+    ) -> httpx2.Response:
+        import httpx2
+
+        client = self._client_for_loop()
+        url = self.base_url + path
+        headers = self._stream_headers if stream else self._headers
+        attempt = 0
+        while True:
+            error: ProviderError
+            try:
+                request = client.build_request(
+                    method,
+                    url,
+                    content=content,
+                    headers=headers,
+                    params=self.params,
+                    timeout=self._timeout(),
+                )
+                response = await client.send(request, stream=stream)
+            except httpx2.TimeoutException as exc:
+                error = self._timeout_error(exc)
+            except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
+                raise UsageError(
+                    f"Cannot reach {self.provider} at {self.base_url!r}: {self.redact(str(exc))}. "
+                    "Check base_url (it must look like https://api.example.com/v1)."
+                ) from None
+            except httpx2.TransportError as exc:
+                error = ProviderConnectionError(
+                    f"{self.provider}: could not connect to {_origin(self.base_url)}: "
+                    f"{self.redact(str(exc)) or type(exc).__name__}. Check that the server is "
+                    "running and base_url is right.",
+                    provider=self.provider,
+                )
+            else:
+                if response.status_code < 400:
+                    return response
+                if stream:
+                    await response.aread()
+                    await response.aclose()
+                error = self._status_error(response)
+            delay = retry_delay(self.retry, attempt, error)
+            if delay is None:
+                raise error
+            attempt += 1
+            logger.info(
+                "%s: %s; retry %d of %d in %.2fs",
+                self.provider,
+                type(error).__name__,
+                attempt,
+                self.retry.max_retries,
+                delay,
+            )
+            await asyncio.sleep(delay)
+
+    def _json_reply(self, response: httpx2.Response) -> JSONReply:
+        body = response.content
+        headers = response.headers
+        content_type = headers.get("content-type", "")
+        if "html" in content_type:
+            raise self._html_error(response.status_code, body)
+        try:
+            data = _loads(body)
+        except ValueError as exc:
+            raise InvalidResponseError(
+                f"{self.provider} answered HTTP {response.status_code} with a body that is not JSON "
+                f"({exc}): {self.redact(_snippet(body, 200))!r}",
+                status=response.status_code,
+                provider=self.provider,
+                request_id=_request_id(headers),
+                body=self.redact(_snippet(body, 2000)),
+            ) from None
+        return JSONReply(data, response.status_code, _request_id(headers), headers)
+
+    def _status_error(self, response: httpx2.Response) -> ProviderError:
+        status = response.status_code
+        body = response.content
+        headers = response.headers
+        if "html" in headers.get("content-type", "") and status not in (429, 503, 529):
+            return self._html_error(status, body)
+        info = self._error_parser(status, body)
+        cls = info.error_class or error_for_status(status)
+        label = info.code or info.error_type
+        message = f"{self.provider} returned HTTP {status}" + (f" ({label})" if label else "")
+        message += f": {info.message}"
+        if info.hint:
+            message += f" {info.hint}"
+        should_retry = headers.get("x-should-retry")
+        retryable = None if should_retry is None else should_retry.lower() == "true"
+        return cls(
+            self.redact(message),
+            status=status,
+            provider=self.provider,
+            error_type=info.error_type,
+            code=info.code,
+            param=info.param,
+            provider_message=self.redact(info.message),
+            request_id=_request_id(headers),
+            body=self.redact(_snippet(body, 4000)),
+            retryable=retryable,
+            retry_after=parse_retry_after(headers),
+        )
+
+    def _html_error(self, status: int, body: bytes) -> ProviderError:
+        return InvalidResponseError(
+            f"{self.provider} answered HTTP {status} with an HTML page instead of JSON: "
+            f"is base_url ({self.base_url}) the API's address (often ending in /v1) "
+            "and not a web page or a proxy's login page?",
+            status=status,
+            provider=self.provider,
+            body=self.redact(_snippet(body, 2000)),
+            retryable=status >= 500,
+        )
+
+    def _timeout_error(self, exc: Exception) -> ProviderTimeoutError:
+        kind = type(exc).__name__.replace("Timeout", "").lower() or "request"
+        seconds = {
+            "connect": self.timeouts.connect,
+            "read": self.timeouts.read,
+            "write": self.timeouts.write,
+            "pool": self.timeouts.pool,
+        }.get(kind)
+        limit = f" ({seconds:g}s)" if seconds is not None else ""
+        return ProviderTimeoutError(
+            f"{self.provider}: the {kind} timeout{limit} ran out talking to "
+            f"{_origin(self.base_url)}. Pass a larger timeout= if the model is slow.",
+            provider=self.provider,
+        )
+
+    def _total_timeout_error(self) -> ProviderTimeoutError:
+        return ProviderTimeoutError(
+            f"{self.provider}: no answer within the total timeout of {self.timeouts.total:g}s "
+            f"(retries included). Pass a larger timeout= if the model is slow.",
+            provider=self.provider,
+            retryable=False,
+        )
+
+
+class StreamReply:
+    """An open streamed answer. Iterate :meth:`sse` or :meth:`ndjson`, then :meth:`aclose`.
+
+    A connection that breaks part-way raises
+    :class:`~llmkit.errors.StreamInterruptedError`; whatever was yielded
+    before stays with the caller.
+    """
+
+    __slots__ = ("_endpoint", "_response", "headers", "request_id", "status")
+
+    def __init__(self, endpoint: Endpoint, response: httpx2.Response) -> None:
+        self._endpoint = endpoint
+        self._response = response
+        self.status = response.status_code
+        self.headers: Mapping[str, str] = response.headers
+        self.request_id = _request_id(response.headers)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The raw body, chunk by chunk as it arrives."""
+        import httpx2
+
+        try:
+            async for chunk in self._response.aiter_bytes():
+                yield chunk
+        except httpx2.TimeoutException:
+            raise self.interrupted(
+                f"no data for {self._endpoint.timeouts.read:g}s (read timeout)"
+            ) from None
+        except (httpx2.TransportError, httpx2.StreamError) as exc:
+            raise self.interrupted(self._endpoint.redact(str(exc)) or type(exc).__name__) from None
+
+    async def sse(self) -> AsyncIterator[SSEEvent]:
+        """The body decoded as Server-Sent Events."""
+        decoder = SSEDecoder()
+        async for chunk in self.chunks():
+            for event in decoder.feed(chunk):
+                yield event
+        for event in decoder.close():
+            yield event
+
+    async def ndjson(self) -> AsyncIterator[Any]:
+        """The body decoded as newline-delimited JSON values."""
+        decoder = NDJSONDecoder()
+        async for chunk in self.chunks():
+            for value in decoder.feed(chunk):
+                yield value
+        for value in decoder.close():
+            yield value
+
+    def interrupted(self, reason: str) -> StreamInterruptedError:
+        """The error for a stream that broke off for ``reason``."""
+        return StreamInterruptedError(
+            f"{self._endpoint.provider}: the stream broke off before it was complete: {reason}. "
+            "What arrived before the break was delivered; retry the call to get a full answer.",
+            status=self.status,
+            provider=self._endpoint.provider,
+            request_id=self.request_id,
+        )
+
+    async def aclose(self) -> None:
+        """Close the connection (returning it to the pool when the body was fully read)."""
+        await self._response.aclose()
+
+
+def check_base_url(url: str, provider: str) -> str:
+    """Validate a base URL and strip its trailing slash; a bad one raises :class:`UsageError`."""
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"Invalid base URL for {provider}: {url!r}. It must be an http(s) URL such as "
+            "'https://api.openai.com/v1' or 'http://127.0.0.1:8080/v1'."
+        )
+    return url.rstrip("/")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None

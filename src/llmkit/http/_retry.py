@@ -1,0 +1,91 @@
+"""When to retry a failed call, and how long to wait first.
+
+Pure functions on plain data: the endpoint asks :func:`retry_delay` after
+each failure and sleeps for what it returns (or gives up on None).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from llmkit.errors import ProviderError, UsageError
+
+__all__ = ["RetryPolicy", "parse_retry_after", "retry_delay"]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How a model retries failed calls.
+
+    Only failures that may succeed on a second try are retried: HTTP 408, 409,
+    429, 5xx (529 included), timeouts and connection errors. Waits grow
+    exponentially with full jitter (a random wait between 0 and
+    ``initial_delay * 2**attempt``, capped at ``max_delay``); when the provider
+    says how long to wait (``Retry-After`` / ``retry-after-ms``), that wins.
+    """
+
+    max_retries: int = 2
+    """Retries after the first attempt (0 disables retrying)."""
+    initial_delay: float = 0.5
+    """Upper bound of the first randomised wait, in seconds."""
+    max_delay: float = 8.0
+    """Upper bound of any randomised wait, in seconds."""
+    max_retry_after: float = 60.0
+    """The longest provider-requested wait honoured; longer requests raise at once."""
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise UsageError("max_retries must be 0 or more.")
+        if self.initial_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
+            raise UsageError("Retry delays must be 0 or more seconds.")
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds the provider asked us to wait, from ``retry-after-ms`` or ``Retry-After``.
+
+    ``Retry-After`` may be a number of seconds or an HTTP date. Returns None
+    when neither header is present or readable.
+    """
+    ms = headers.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+def retry_delay(
+    policy: RetryPolicy,
+    attempt: int,
+    error: ProviderError,
+    rng: Callable[[], float] = random.random,
+) -> float | None:
+    """Seconds to wait before retry number ``attempt + 1``, or None to give up.
+
+    ``attempt`` counts the retries already made (0 after the first failure).
+    """
+    if not error.retryable or attempt >= policy.max_retries:
+        return None
+    if error.retry_after is not None:
+        if error.retry_after > policy.max_retry_after:
+            return None
+        return float(error.retry_after)
+    cap = min(policy.max_delay, policy.initial_delay * (2.0**attempt))
+    return rng() * cap

@@ -1,0 +1,100 @@
+"""Named presets for OpenAI-compatible services: default address and key variable.
+
+Pure data, cheap to import: the registry lists these names without loading
+any protocol module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["PRESETS", "Preset"]
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """How to reach one OpenAI-compatible service."""
+
+    name: str
+    """The provider segment of the model string (``"groq"`` in ``"groq/llama-3.3-70b"``)."""
+    base_url: str | None
+    """Default API address; None when it must come from an argument or variable."""
+    key_env: str | None
+    """Environment variable holding the API key."""
+    base_url_env: str | None
+    """Environment variable that overrides the address."""
+    key_required: bool = True
+    """Whether the service refuses calls without a key (local servers do not)."""
+    auth: Literal["bearer", "api-key"] = "bearer"
+    """How the key is sent: ``Authorization: Bearer`` or an ``api-key`` header."""
+    official: bool = False
+    """OpenAI's own models: capabilities come from the OpenAI model table."""
+    stream_usage: bool = True
+    """Whether to ask for usage in streams (``stream_options.include_usage``)."""
+    base_url_suffix: str = ""
+    """Appended to an address taken from ``base_url_env`` (Azure's ``/openai/v1``)."""
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "openai",
+            "https://api.openai.com/v1",
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+            official=True,
+        ),
+        Preset(
+            "azure",
+            None,
+            "AZURE_OPENAI_API_KEY",
+            "AZURE_OPENAI_ENDPOINT",
+            auth="api-key",
+            official=True,
+            base_url_suffix="/openai/v1",
+        ),
+        Preset(
+            "openrouter",
+            "https://openrouter.ai/api/v1",
+            "OPENROUTER_API_KEY",
+            "OPENROUTER_BASE_URL",
+        ),
+        Preset("groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", "GROQ_BASE_URL"),
+        Preset("together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", "TOGETHER_BASE_URL"),
+        Preset("deepseek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL"),
+        Preset(
+            "mistral",
+            "https://api.mistral.ai/v1",
+            "MISTRAL_API_KEY",
+            "MISTRAL_BASE_URL",
+            stream_usage=False,
+        ),
+        Preset(
+            "fireworks",
+            "https://api.fireworks.ai/inference/v1",
+            "FIREWORKS_API_KEY",
+            "FIREWORKS_BASE_URL",
+        ),
+        Preset("xai", "https://api.x.ai/v1", "XAI_API_KEY", "XAI_BASE_URL"),
+        Preset("cerebras", "https://api.cerebras.ai/v1", "CEREBRAS_API_KEY", "CEREBRAS_BASE_URL"),
+        Preset(
+            "llamacpp",
+            "http://127.0.0.1:8080/v1",
+            "LLAMACPP_API_KEY",
+            "LLAMACPP_BASE_URL",
+            key_required=False,
+        ),
+        Preset(
+            "vllm", "http://127.0.0.1:8000/v1", "VLLM_API_KEY", "VLLM_BASE_URL", key_required=False
+        ),
+        Preset(
+            "lmstudio",
+            "http://127.0.0.1:1234/v1",
+            "LMSTUDIO_API_KEY",
+            "LMSTUDIO_BASE_URL",
+            key_required=False,
+        ),
+    )
+}

@@ -1,0 +1,219 @@
+"""OpenAI Chat Completions, and every server that speaks it.
+
+``llmkit.model("openai/gpt-4.1-mini")`` and the presets (``"groq/…"``,
+``"openrouter/…"``, ``"llamacpp/…"`` …) all build an :class:`OpenAIModel`;
+only the address, the key variable and the capabilities differ.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from llmkit.errors import MissingAPIKeyError, StreamInterruptedError, UsageError
+from llmkit.events import ModelResponse, StreamEvent
+from llmkit.http import ConnectionOptions, Endpoint, PoolLimits, RetryPolicy, Timeouts
+from llmkit.providers._openai_codec import (
+    StreamDecoder,
+    decode_embeddings,
+    decode_response,
+    encode_embeddings,
+    encode_request,
+    make_error_parser,
+)
+from llmkit.providers._presets import PRESETS, Preset
+from llmkit.providers._profiles import compatible_capabilities, openai_capabilities
+from llmkit.providers.base import Capabilities, Model
+from llmkit.types import Embeddings, Request, Response
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = ["PRESETS", "OpenAIModel", "Preset"]
+
+_EMBED_BATCH = 2048  # the most inputs the embeddings endpoint takes per call
+
+
+class OpenAIModel(Model):
+    """A model behind the OpenAI Chat Completions API (or an OpenAI-compatible server).
+
+    Options left out come from the environment: the preset's key variable
+    (``OPENAI_API_KEY`` for ``"openai"``) and address variable
+    (``OPENAI_BASE_URL``), then the preset's default address.
+
+    Args:
+        model_id: The model id the server knows (``"gpt-4.1-mini"``, ``"qwen2.5"``).
+        api_key: The API key; never logged, printed or put in errors.
+        base_url: The API root, e.g. ``"http://127.0.0.1:8080/v1"``.
+        organization: OpenAI organization id (``OPENAI_ORG_ID``).
+        project: OpenAI project id (``OPENAI_PROJECT_ID``).
+        headers: Extra HTTP headers sent with every call.
+        timeout: Seconds, or :class:`~llmkit.http.Timeouts` for connect/read/total limits.
+        max_retries: Retries of failures that may pass on a second try (default 2).
+        retry: A full :class:`~llmkit.http.RetryPolicy` (instead of ``max_retries``).
+        http_client: An ``httpx2.AsyncClient`` to use instead of the shared pool.
+        proxy: Proxy URL for this model's connections.
+        limits: Connection-pool sizes (:class:`~llmkit.http.PoolLimits`).
+        capabilities: Override what the model is assumed to accept.
+        preset: Which OpenAI-compatible service this is (a name from ``PRESETS``).
+    """
+
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        organization: str | None = None,
+        project: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeouts | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        proxy: str | None = None,
+        limits: PoolLimits | None = None,
+        capabilities: Capabilities | None = None,
+        preset: str | Preset = "openai",
+    ) -> None:
+        if isinstance(preset, str):
+            if preset not in PRESETS:
+                known = ", ".join(sorted(PRESETS))
+                raise UsageError(
+                    f"Unknown OpenAI-compatible preset {preset!r}; known presets: {known}."
+                )
+            preset = PRESETS[preset]
+        if not model_id:
+            raise UsageError("A model id is required, e.g. OpenAIModel('gpt-4.1-mini').")
+        self.preset = preset
+        self.provider = preset.name
+        self.model_id = model_id
+        url = _resolve_base_url(preset, base_url)
+        key = api_key if api_key is not None else _env(preset.key_env)
+        if not key and preset.key_required and url == _default_base_url(preset):
+            raise MissingAPIKeyError(preset.name, preset.key_env)
+        if capabilities is None:
+            capabilities = (
+                openai_capabilities(model_id)
+                if preset.official
+                else compatible_capabilities(model_id)
+            )
+        self.capabilities = capabilities
+        if retry is None:
+            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+        elif max_retries is not None:
+            raise UsageError("Pass either max_retries= or retry=, not both.")
+        self._endpoint = Endpoint(
+            provider=preset.name,
+            base_url=url,
+            headers=_auth_headers(preset, key, organization, project, headers),
+            secrets=(key,) if key else (),
+            timeout=timeout,
+            retry=retry,
+            connection=ConnectionOptions(limits=limits or PoolLimits(), proxy=proxy),
+            http_client=http_client,
+            error_parser=make_error_parser(preset.name, preset.key_env, model_id),
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The API root this model talks to."""
+        return self._endpoint.base_url
+
+    async def generate(self, request: Request) -> Response:
+        """Send ``request`` and return the complete response."""
+        body = encode_request(request, self.model_id, self.capabilities, stream=False)
+        reply = await self._endpoint.post_json("/chat/completions", body)
+        return decode_response(reply.data, request_id=reply.request_id, provider=self.provider)
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        body = encode_request(
+            request,
+            self.model_id,
+            self.capabilities,
+            stream=True,
+            stream_usage=self.preset.stream_usage,
+        )
+        reply = await self._endpoint.open_stream("/chat/completions", body)
+        decoder = StreamDecoder(request_id=reply.request_id, provider=self.provider)
+        try:
+            async for event in reply.sse():
+                if decoder.done:
+                    continue  # drain the body so the connection goes back to the pool
+                for item in decoder.feed_data(event.data):
+                    yield item
+            if not decoder.done and not decoder.finished:
+                raise reply.interrupted("the stream ended before its final chunk")
+        except StreamInterruptedError as exc:
+            exc.partial = decoder.response()
+            raise
+        finally:
+            await reply.aclose()
+        yield ModelResponse(decoder.response())
+
+    async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
+        """Embed each text; one vector per input, in order."""
+        if isinstance(inputs, str):
+            raise UsageError("embed() takes a list of texts; wrap a single text in a list.")
+        texts = list(inputs)
+        result = Embeddings(model=self.model_id)
+        for start in range(0, len(texts), _EMBED_BATCH):
+            body = encode_embeddings(texts[start : start + _EMBED_BATCH], self.model_id, dimensions)
+            reply = await self._endpoint.post_json("/embeddings", body)
+            batch = decode_embeddings(reply.data, provider=self.provider)
+            result.extend(batch)
+            result.usage = result.usage + batch.usage
+            result.model = batch.model or result.model
+        return result
+
+
+def _env(name: str | None) -> str | None:
+    return os.environ.get(name) or None if name else None
+
+
+def _default_base_url(preset: Preset) -> str | None:
+    return preset.base_url.rstrip("/") if preset.base_url else None
+
+
+def _resolve_base_url(preset: Preset, base_url: str | None) -> str:
+    if base_url:
+        return base_url.rstrip("/")
+    from_env = _env(preset.base_url_env)
+    if from_env:
+        url = from_env.rstrip("/")
+        if preset.base_url_suffix and not url.endswith(preset.base_url_suffix):
+            url += preset.base_url_suffix
+        return url
+    if preset.base_url is None:
+        raise UsageError(
+            f"{preset.name} needs an address: set {preset.base_url_env} "
+            f"(e.g. https://RESOURCE.openai.azure.com) or pass base_url=...."
+        )
+    return preset.base_url.rstrip("/")
+
+
+def _auth_headers(
+    preset: Preset,
+    key: str | None,
+    organization: str | None,
+    project: str | None,
+    extra: Mapping[str, str] | None,
+) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if key:
+        if preset.auth == "api-key":
+            headers["api-key"] = key
+        else:
+            headers["authorization"] = f"Bearer {key}"
+    if preset.name == "openai":
+        organization = organization or _env("OPENAI_ORG_ID")
+        project = project or _env("OPENAI_PROJECT_ID")
+    if organization:
+        headers["openai-organization"] = organization
+    if project:
+        headers["openai-project"] = project
+    if extra:
+        headers.update(extra)
+    return headers

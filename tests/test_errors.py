@@ -1,0 +1,75 @@
+"""The error tree: classes by status, attributes, pickling."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from llmkit import errors
+from llmkit.errors import (
+    AuthenticationError,
+    ConflictError,
+    LLMKitError,
+    MissingAPIKeyError,
+    OverloadedError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    UsageError,
+    error_for_status,
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "retryable"),
+    [
+        (400, errors.BadRequestError, False),
+        (401, AuthenticationError, False),
+        (403, errors.PermissionDeniedError, False),
+        (404, errors.NotFoundError, False),
+        (408, errors.ProviderTimeoutError, True),
+        (409, ConflictError, True),
+        (422, errors.BadRequestError, False),
+        (429, RateLimitError, True),
+        (500, ServerError, True),
+        (502, ServerError, True),
+        (503, OverloadedError, True),
+        (529, OverloadedError, True),
+        (418, ProviderError, False),
+    ],
+)
+def test_status_maps_to_class_and_retryability(status: int, cls: type[ProviderError], retryable: bool) -> None:
+    assert error_for_status(status) is cls
+    assert cls("x", status=status).retryable is retryable
+
+
+def test_every_error_is_an_llmkit_error() -> None:
+    for name in errors.__all__:
+        obj = getattr(errors, name)
+        if isinstance(obj, type):
+            assert issubclass(obj, LLMKitError), name
+
+
+def test_the_tree_drawn_in_the_module_docstring_names_every_class() -> None:
+    doc = errors.__doc__ or ""
+    for name in errors.__all__:
+        if isinstance(getattr(errors, name), type):
+            assert name in doc, name
+
+
+def test_provider_error_str_has_request_id_and_pickles_with_attributes() -> None:
+    err = RateLimitError("slow down", status=429, provider="openai", request_id="req_1", retry_after=2.0, code="rate")
+    assert str(err) == "slow down (request id: req_1)"
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is RateLimitError
+    assert (back.status, back.provider, back.retry_after, back.code, back.retryable) == (429, "openai", 2.0, "rate", True)
+    assert "retryable=True" in repr(back)
+
+
+def test_missing_api_key_names_the_variable() -> None:
+    err = MissingAPIKeyError("openai", "OPENAI_API_KEY")
+    assert isinstance(err, UsageError)
+    assert "OPENAI_API_KEY" in str(err)
+    assert "api_key=" in str(err)
+    assert pickle.loads(pickle.dumps(err)).env_var == "OPENAI_API_KEY"
