@@ -1,0 +1,224 @@
+"""In-process test models: answers from a script or a function, no network involved.
+
+::
+
+    from llmkit.testing import ScriptedModel, tool_call
+
+    model = ScriptedModel([tool_call("add", a=2, b=3), "The sum is 5."])
+    response = await model.generate(request)      # a tool call (id "call_1")
+    response = await model.generate(request)      # "The sum is 5."
+    model.requests                                # every Request it received
+
+Both models stream the same answer as events (text in small pieces), so
+stream consumers are exercised too; faults become the errors the transport
+raises for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import TypeAlias
+
+from llmkit.events import ModelResponse, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
+from llmkit.providers._assemble import ResponseBuilder, events_from_response
+from llmkit.providers.base import Capabilities, Model
+from llmkit.testing._fault import Fault, instantiate, interrupted, provider_error
+from llmkit.testing._script import (
+    Script,
+    ScriptFunction,
+    ScriptLike,
+    Turn,
+    check_turn,
+    estimate_usage,
+    response_for,
+)
+from llmkit.testing._vectors import text_vector
+from llmkit.types import Embeddings, Request, Response, Usage
+
+__all__ = ["FunctionModel", "ScriptedModel", "StreamFunction"]
+
+StreamFunction: TypeAlias = Callable[
+    [Request],
+    AsyncIterator[str | StreamEvent] | Iterator[str | StreamEvent],
+]
+"""A function that streams an answer: it yields text pieces and/or stream events."""
+
+
+class _TestModel(Model):
+    """What both test models share: request recording, faults, streaming, embeddings."""
+
+    provider = "test"
+
+    def __init__(
+        self,
+        script: Script,
+        *,
+        model_id: str,
+        capabilities: Capabilities | None,
+        chunk_size: int,
+        embedding_dimensions: int,
+    ) -> None:
+        self._script = script
+        self.model_id = model_id
+        self.capabilities = capabilities if capabilities is not None else Capabilities()
+        self.chunk_size = chunk_size
+        self.embedding_dimensions = embedding_dimensions
+        self.requests: list[Request] = []
+        """Every request this model received, in order (failed calls included)."""
+
+    async def _next_turn(self, request: Request) -> Turn:
+        raise NotImplementedError
+
+    async def _settle(self, request: Request) -> Turn:
+        """The turn for ``request`` after waiting out ``slow`` faults."""
+        self.requests.append(request)
+        turn = await self._next_turn(request)
+        while isinstance(turn, Fault) and turn.kind == "slow":
+            await asyncio.sleep(turn.seconds)
+            turn = check_turn(turn.then, "Fault.slow(then=...)")
+        return turn
+
+    def _response(self, turn: Turn, request: Request) -> Response:
+        if isinstance(turn, Fault):
+            raise provider_error(turn)
+        if isinstance(turn, BaseException):
+            raise turn
+        if isinstance(turn, type):
+            raise instantiate(turn)
+        return response_for(turn, request, self._script)
+
+    async def generate(self, request: Request) -> Response:
+        """Answer ``request`` with the next turn (raising what the turn says to raise)."""
+        return self._response(await self._settle(request), request)
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        """Answer ``request`` as stream events: deltas in small pieces, then ``model.response``."""
+        turn = await self._settle(request)
+        if isinstance(turn, Fault) and turn.kind == "drop":
+            partial = self._response(check_turn(turn.then, "Fault.drop(turn=...)"), request)
+            events = events_from_response(partial, chunk_size=self.chunk_size)[:-1]
+            builder = ResponseBuilder()
+            for event in events[: turn.after_events]:
+                _feed(builder, event)
+                yield event
+            raise interrupted(builder.build(finish_reason="error"))
+        response = self._response(turn, request)
+        for event in events_from_response(response, chunk_size=self.chunk_size):
+            yield event
+
+    async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
+        """Deterministic vectors derived from a hash of each text (equal texts, equal vectors)."""
+        size = dimensions or self.embedding_dimensions
+        vectors = [text_vector(text, size) for text in inputs]
+        tokens = sum(max(1, len(text) // 4) for text in inputs)
+        return Embeddings(vectors, usage=Usage(tokens, requests=1), model=self.model_id)
+
+
+def _feed(builder: ResponseBuilder, event: StreamEvent) -> None:
+    if isinstance(event, TextDelta):
+        builder.add_text(event.text)
+    elif isinstance(event, ReasoningDelta):
+        builder.add_reasoning(event.text, event.signature)
+    elif isinstance(event, ToolCallDelta):
+        builder.add_tool_call_delta(event.index, event.id, event.name, event.arguments)
+
+
+class ScriptedModel(_TestModel):
+    """A model that answers from a script: a list of turns, or a function ``Request -> turn``.
+
+    See :mod:`llmkit.testing._script` for what a turn may be. A list script
+    that runs out raises :class:`~llmkit.testing.ScriptExhaustedError`.
+    """
+
+    def __init__(
+        self,
+        script: ScriptLike,
+        *,
+        model_id: str = "scripted",
+        capabilities: Capabilities | None = None,
+        chunk_size: int = 4,
+        embedding_dimensions: int = 8,
+    ) -> None:
+        super().__init__(
+            Script(script),
+            model_id=model_id,
+            capabilities=capabilities,
+            chunk_size=chunk_size,
+            embedding_dimensions=embedding_dimensions,
+        )
+
+    async def _next_turn(self, request: Request) -> Turn:
+        return await self._script.next_turn(request)
+
+
+class FunctionModel(_TestModel):
+    """A model whose answers come from your function, for logic a list cannot express.
+
+    ``fn(request)`` returns a turn (it may be ``async``). ``stream_fn(request)``,
+    when given, drives :meth:`stream` instead: it yields text pieces and/or
+    stream events (sync or async generator), and the final ``model.response``
+    is assembled from them.
+    """
+
+    def __init__(
+        self,
+        fn: ScriptFunction,
+        *,
+        stream_fn: StreamFunction | None = None,
+        model_id: str = "function",
+        capabilities: Capabilities | None = None,
+        chunk_size: int = 4,
+        embedding_dimensions: int = 8,
+    ) -> None:
+        super().__init__(
+            Script(None),
+            model_id=model_id,
+            capabilities=capabilities,
+            chunk_size=chunk_size,
+            embedding_dimensions=embedding_dimensions,
+        )
+        self.fn = fn
+        self.stream_fn = stream_fn
+
+    async def _next_turn(self, request: Request) -> Turn:
+        value: Turn | Awaitable[Turn] = self.fn(request)
+        if inspect.isawaitable(value):
+            value = await value
+        return check_turn(value, "FunctionModel's answer")
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        """Stream from ``stream_fn`` when given, else stream ``fn``'s answer in pieces."""
+        if self.stream_fn is None:
+            async for scripted in super().stream(request):
+                yield scripted
+            return
+        self.requests.append(request)
+        builder = ResponseBuilder()
+        async for item in _iterate(self.stream_fn(request)):
+            event: StreamEvent = TextDelta(item) if isinstance(item, str) else item
+            if isinstance(event, ModelResponse):
+                yield event
+                return
+            _feed(builder, event)
+            yield event
+        message = builder.message()
+        yield ModelResponse(
+            builder.build(
+                finish_reason="tool_calls" if builder.has_tool_calls else "stop",
+                usage=estimate_usage(request, message),
+                model=self.model_id,
+            )
+        )
+
+
+async def _iterate(
+    items: AsyncIterator[str | StreamEvent] | Iterator[str | StreamEvent],
+) -> AsyncIterator[str | StreamEvent]:
+    if isinstance(items, AsyncIterator):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
