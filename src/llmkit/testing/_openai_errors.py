@@ -1,0 +1,146 @@
+"""OpenAI error answers: the ``{"error": {...}}`` body and the constructors the rules share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+__all__ = [
+    "WireError",
+    "bad",
+    "bad_value",
+    "check_auth",
+    "invalid_url",
+    "json_type",
+    "missing",
+    "model_not_found",
+    "not_json",
+    "unrecognized",
+    "wrong_type",
+]
+
+
+@dataclass(slots=True)
+class WireError:
+    """An OpenAI error answer: status, the ``error`` object's fields, extra headers."""
+
+    status: int
+    message: str
+    type: str = "invalid_request_error"
+    param: str | None = None
+    code: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def body(self) -> bytes:
+        """The JSON error body ``{"error": {"message", "type", "param", "code"}}``."""
+        error = {"message": self.message, "type": self.type, "param": self.param, "code": self.code}
+        return json.dumps({"error": error}).encode()
+
+
+def bad(message: str, param: str | None = None, code: str | None = None) -> WireError:
+    return WireError(400, message, "invalid_request_error", param, code)
+
+
+def missing(param: str) -> WireError:
+    return bad(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
+
+
+def json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def wrong_type(param: str, expected: str, value: object) -> WireError:
+    return bad(
+        f"Invalid type for '{param}': expected {expected}, but got {json_type(value)} instead.",
+        param,
+        "invalid_type",
+    )
+
+
+def _choices(values: Iterable[str]) -> str:
+    quoted = [f"'{v}'" for v in values]
+    if len(quoted) == 1:
+        return quoted[0]
+    if len(quoted) == 2:
+        return f"{quoted[0]} and {quoted[1]}"
+    return ", ".join(quoted[:-1]) + f", and {quoted[-1]}"
+
+
+def bad_value(param: str, value: object, allowed: Iterable[str]) -> WireError:
+    return bad(
+        f"Invalid value: '{value}'. Supported values are: {_choices(allowed)}.",
+        param,
+        "invalid_value",
+    )
+
+
+def unrecognized(name: str) -> WireError:
+    return bad(f"Unrecognized request argument supplied: {name}")
+
+
+# ------------------------------------------------------------------ server-level
+
+
+def not_json() -> WireError:
+    """The answer to a body that is not a JSON object."""
+    return bad(
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
+        "using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was "
+        "sent was not valid JSON. If you have trouble figuring out how to fix this, please "
+        "contact us through our help center at help.openai.com.)"
+    )
+
+
+def invalid_url(method: str, path: str) -> WireError:
+    """The answer to an unknown route."""
+    return WireError(404, f"Invalid URL ({method} {path})")
+
+
+def model_not_found(model: str) -> WireError:
+    """The answer to a model the server does not serve."""
+    return WireError(
+        404,
+        f"The model `{model}` does not exist or you do not have access to it.",
+        code="model_not_found",
+    )
+
+
+def _masked(key: str) -> str:
+    # The real API echoes a masked key; show even less, so no test log holds a usable key.
+    return f"{key[:3]}****{key[-2:]}" if len(key) >= 12 else "****"
+
+
+def check_auth(authorization: str | None, api_key: str | None) -> WireError | None:
+    """401 unless ``authorization`` is ``Bearer <key>`` (and the key is ``api_key``, when set)."""
+    scheme, _, key = (authorization or "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        return WireError(
+            401,
+            "You didn't provide an API key. You need to provide your API key in an Authorization "
+            "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password "
+            "field (with blank username) if you're accessing the API from your browser and are "
+            "prompted for a username and password. You can obtain an API key from "
+            "https://platform.openai.com/account/api-keys.",
+        )
+    if api_key is not None and key != api_key:
+        return WireError(
+            401,
+            f"Incorrect API key provided: {_masked(key)}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            code="invalid_api_key",
+        )
+    return None

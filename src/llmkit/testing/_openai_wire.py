@@ -1,0 +1,281 @@
+"""The OpenAI protocol of the fake provider server: its routes and how each request is served.
+
+``POST /v1/chat/completions`` is answered from the script (JSON or SSE);
+``POST /v1/embeddings`` with deterministic vectors; ``GET /v1/models`` from
+the configured model set. Every request is checked as strictly as the real
+API checks it (:mod:`llmkit.testing._openai_rules`) and recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from starlette.requests import Request as HTTPRequest
+from starlette.responses import Response as HTTPResponse
+from starlette.routing import BaseRoute, Route
+
+from llmkit.errors import InvalidResponseError, ProviderConnectionError, StreamInterruptedError
+from llmkit.testing._asgi import (
+    DropResponse,
+    EventStreamResponse,
+    html_response,
+    json_response,
+)
+from llmkit.testing._fault import Fault, instantiate
+from llmkit.testing._openai_codec import (
+    completion_body,
+    decode_request,
+    embeddings_body,
+    error_for_exception,
+    error_for_fault,
+    stream_chunks,
+)
+from llmkit.testing._openai_errors import (
+    WireError,
+    check_auth,
+    invalid_url,
+    model_not_found,
+    not_json,
+)
+from llmkit.testing._openai_rules import check_chat, check_embeddings
+from llmkit.testing._script import Turn, check_turn, response_for
+from llmkit.testing._state import RecordedHeaders, RecordedRequest, ServerState
+from llmkit.types import Request
+
+__all__ = ["DEFAULT_MODELS", "not_found_handler", "routes"]
+
+DEFAULT_MODELS = ("gpt-4.1-mini", "gpt-4o", "o3-mini", "gpt-5", "text-embedding-3-small")
+"""Models listed by ``GET /v1/models`` when the server accepts any model name."""
+
+_NOT_JSON = object()
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_BROKEN_JSON = b'{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"mess'
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _record(
+    state: ServerState, request: HTTPRequest, raw: bytes, body: Any
+) -> RecordedRequest | None:
+    if not state.record:
+        return None
+    scope = request.scope
+    entry = RecordedRequest(
+        scope["method"],
+        scope["path"],
+        RecordedHeaders(scope["headers"]),
+        None if body is _NOT_JSON else body,
+        raw,
+        scope.get("query_string", b"").decode("latin-1"),
+    )
+    state.requests.append(entry)
+    return entry
+
+
+def _error(error: WireError, request_id: str, entry: RecordedRequest | None) -> HTTPResponse:
+    if entry is not None:
+        entry.status = error.status
+    return json_response(error.status, error.body(), {"x-request-id": request_id, **error.headers})
+
+
+def _answer_error(
+    state: ServerState, exc: BaseException, request_id: str, entry: RecordedRequest | None
+) -> HTTPResponse:
+    """A problem in the test's own setup: answer 500 and keep it for the test to see."""
+    state.errors.append(exc)
+    return _error(WireError(500, str(exc), "server_error"), request_id, entry)
+
+
+class _Chat:
+    """Serves one chat completion request once it has passed validation."""
+
+    def __init__(
+        self,
+        state: ServerState,
+        body: dict[str, Any],
+        request_id: str,
+        entry: RecordedRequest | None,
+    ) -> None:
+        self.state = state
+        self.body = body
+        self.request_id = request_id
+        self.entry = entry
+        self.headers = {"x-request-id": request_id}
+        self.stream = body.get("stream") is True
+
+    def _chunks(self, turn: Turn, request: Request) -> list[bytes]:
+        state = self.state
+        options = self.body.get("stream_options") or {}
+        return stream_chunks(
+            response_for(turn, request, state.script),
+            model=self.body["model"],
+            completion_id=f"chatcmpl-{state.next_id()}",
+            created=int(time.time()),
+            include_usage=options.get("include_usage") is True,
+            chunk_size=state.chunk_size,
+            n=self.body.get("n") or 1,
+        )
+
+    def _done(self, status: int | None) -> None:
+        if self.entry is not None:
+            self.entry.status = status
+
+    def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
+        self._done(None)
+        if not self.stream:
+            return DropResponse()
+        chunks = self._chunks(turn, request)
+        return EventStreamResponse(chunks, self.headers, drop_after=after, mid_event=mid_event)
+
+    def _malformed(self, request: Request) -> HTTPResponse:
+        self._done(200)
+        if not self.stream:
+            return json_response(200, _BROKEN_JSON, self.headers)
+        first = self._chunks("", request)[0]
+        return EventStreamResponse(
+            [first, b'data: {"choices": [{"delta\n\n', b"data: [DONE]\n\n"], self.headers
+        )
+
+    async def serve(self, turn: Turn, request: Request) -> HTTPResponse:
+        while isinstance(turn, Fault) and turn.kind == "slow":
+            await asyncio.sleep(turn.seconds)
+            turn = check_turn(turn.then, "Fault.slow(then=...)")
+        if isinstance(turn, Fault):
+            return self._fault(turn, request)
+        if isinstance(turn, type):
+            turn = instantiate(turn)
+        if isinstance(turn, StreamInterruptedError):
+            return self._drop("", request, 1, False)
+        if isinstance(turn, ProviderConnectionError):
+            self._done(None)
+            return DropResponse()
+        if isinstance(turn, InvalidResponseError):
+            return self._malformed(request)
+        if isinstance(turn, BaseException):
+            return _error(error_for_exception(turn), self.request_id, self.entry)
+        self._done(200)
+        if self.stream:
+            return EventStreamResponse(self._chunks(turn, request), self.headers)
+        state = self.state
+        body = completion_body(
+            response_for(turn, request, state.script),
+            model=self.body["model"],
+            completion_id=f"chatcmpl-{state.next_id()}",
+            created=int(time.time()),
+            n=self.body.get("n") or 1,
+        )
+        return json_response(200, _dumps(body).encode(), self.headers)
+
+    def _fault(self, fault: Fault, request: Request) -> HTTPResponse:
+        kind = fault.kind
+        if kind == "drop":
+            partial = check_turn(fault.then, "Fault.drop(turn=...)")
+            return self._drop(partial, request, fault.after_events, fault.mid_event)
+        if kind == "malformed_json":
+            return self._malformed(request)
+        if kind == "html":
+            self._done(fault.http_status)
+            return html_response(fault.http_status, self.headers)
+        return _error(error_for_fault(fault), self.request_id, self.entry)
+
+
+def routes(state: ServerState) -> list[BaseRoute]:
+    """The OpenAI routes of a fake server whose state is ``state``."""
+
+    def admit(request: HTTPRequest, body: Any) -> WireError | None:
+        error = check_auth(request.headers.get("authorization"), state.api_key)
+        if error is None and body is _NOT_JSON:
+            error = not_json()
+        return error
+
+    def unknown_model(body: dict[str, Any]) -> WireError | None:
+        models = state.models
+        if models is not None and body["model"] not in models:
+            return model_not_found(body["model"])
+        return None
+
+    async def chat_completions(request: HTTPRequest) -> HTTPResponse:
+        request_id = f"req_{state.next_id()}"
+        raw = await request.body()
+        body = _parse(raw)
+        entry = _record(state, request, raw, body)
+        error = admit(request, body) or check_chat(body) or unknown_model(body)
+        if error is not None:
+            return _error(error, request_id, entry)
+        wire_request = decode_request(body)
+        try:
+            turn = await state.script.next_turn(wire_request)
+        except Exception as exc:
+            return _answer_error(state, exc, request_id, entry)
+        try:
+            return await _Chat(state, body, request_id, entry).serve(turn, wire_request)
+        except Exception as exc:
+            return _answer_error(state, exc, request_id, entry)
+
+    async def embeddings(request: HTTPRequest) -> HTTPResponse:
+        request_id = f"req_{state.next_id()}"
+        raw = await request.body()
+        body = _parse(raw)
+        entry = _record(state, request, raw, body)
+        error = admit(request, body) or check_embeddings(body) or unknown_model(body)
+        if error is not None:
+            return _error(error, request_id, entry)
+        if entry is not None:
+            entry.status = 200
+        answer = embeddings_body(body, state.embedding_dimensions)
+        return json_response(200, _dumps(answer).encode(), {"x-request-id": request_id})
+
+    def model_object(name: str) -> dict[str, Any]:
+        return {"id": name, "object": "model", "created": 1700000000, "owned_by": "llmkit"}
+
+    async def list_models(request: HTTPRequest) -> HTTPResponse:
+        request_id = f"req_{state.next_id()}"
+        entry = _record(state, request, b"", None)
+        error = check_auth(request.headers.get("authorization"), state.api_key)
+        if error is not None:
+            return _error(error, request_id, entry)
+        if entry is not None:
+            entry.status = 200
+        names = sorted(state.models) if state.models is not None else DEFAULT_MODELS
+        answer = {"object": "list", "data": [model_object(n) for n in names]}
+        return json_response(200, _dumps(answer).encode(), {"x-request-id": request_id})
+
+    async def get_model(request: HTTPRequest) -> HTTPResponse:
+        request_id = f"req_{state.next_id()}"
+        entry = _record(state, request, b"", None)
+        name = request.path_params["model"]
+        error = check_auth(request.headers.get("authorization"), state.api_key) or unknown_model(
+            {"model": name}
+        )
+        if error is not None:
+            return _error(error, request_id, entry)
+        if entry is not None:
+            entry.status = 200
+        return json_response(200, _dumps(model_object(name)).encode(), {"x-request-id": request_id})
+
+    return [
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/v1/models/{model:path}", get_model, methods=["GET"]),
+    ]
+
+
+def not_found_handler(state: ServerState) -> Any:
+    """The handler for unknown routes (and wrong methods): 404 "Invalid URL (METHOD /path)"."""
+
+    async def not_found(request: HTTPRequest, exc: Exception) -> HTTPResponse:
+        raw = await request.body()
+        entry = _record(state, request, raw, _parse(raw))
+        error = invalid_url(request.method, request.url.path)
+        return _error(error, f"req_{state.next_id()}", entry)
+
+    return not_found

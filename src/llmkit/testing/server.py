@@ -1,0 +1,243 @@
+"""The fake provider server: real HTTP on 127.0.0.1, speaking the providers' wire protocols.
+
+::
+
+    from llmkit.testing import FakeProviderServer, Fault
+
+    with FakeProviderServer([Fault.status(429, retry_after=0), "hello"]) as server:
+        client = OpenAICompatibleClient(base_url=server.openai_base_url, api_key="test")
+        ...
+        server.requests          # what the client sent, headers and body
+
+It is as strict as the real APIs (a request the real API rejects is rejected
+here, with the same status and error body), answers from a script, and can
+fail on cue (:class:`~llmkit.testing.Fault`). It runs uvicorn in a background
+thread with its own event loop, so it serves sync and async clients alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from llmkit.errors import UsageError
+from llmkit.testing import _deps  # noqa: F401  (a clear error when the extra is missing)
+from llmkit.testing._asgi import ConnectionAccess
+from llmkit.testing._openai_wire import not_found_handler, routes
+from llmkit.testing._script import ScriptLike
+from llmkit.testing._state import RecordedRequest, ServerState
+
+if TYPE_CHECKING:
+    import uvicorn
+
+__all__ = ["FakeProviderServer", "RecordedRequest"]
+
+_START_TIMEOUT = 10.0
+
+
+def build_app(state: ServerState) -> ConnectionAccess:
+    """The ASGI app serving ``state``: every protocol's routes, unknown routes answered 404."""
+    from starlette.applications import Starlette
+
+    not_found = not_found_handler(state)
+    app = Starlette(routes=routes(state), exception_handlers={404: not_found, 405: not_found})
+    return ConnectionAccess(app)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    # Listening before uvicorn starts means early clients wait in the backlog, not fail.
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+class FakeProviderServer:
+    """A fake provider API on ``http://127.0.0.1:<free port>``, answering from a script.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`.
+
+    Options:
+
+    - ``api_key``: None accepts any non-empty Bearer key; a string accepts only that key;
+    - ``models``: None accepts any model name; a set answers 404 ``model_not_found`` for others;
+    - ``embedding_dimensions``: length of the vectors ``/v1/embeddings`` returns;
+    - ``chunk_size``: characters of text per streamed chunk;
+    - ``record``: keep every request in :attr:`requests` (turn it off for long benchmark runs).
+    """
+
+    def __init__(
+        self,
+        script: ScriptLike | None = None,
+        *,
+        api_key: str | None = None,
+        models: Iterable[str] | None = None,
+        embedding_dimensions: int = 8,
+        chunk_size: int = 4,
+        record: bool = True,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self._state = ServerState(
+            api_key=api_key,
+            models=models,
+            embedding_dimensions=embedding_dimensions,
+            chunk_size=chunk_size,
+            record=record,
+        )
+        self._state.load(script)
+        self._host = host
+        self._port = port
+        self._url: str | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._failure: BaseException | None = None
+
+    # ---------------------------------------------------------------- the script
+
+    def script(self, script: ScriptLike | None) -> None:
+        """Load a new script (a list of turns or a function); tool-call ids restart at ``call_1``."""
+        self._state.load(script)
+
+    def reset(self) -> None:
+        """Clear the script, the recorded requests and the noticed errors."""
+        self._state.reset()
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received since the last :meth:`reset`, in arrival order."""
+        return self._state.requests
+
+    @property
+    def errors(self) -> list[BaseException]:
+        """Problems in the test's own setup the server answered 500 for.
+
+        A list script that ran out (:class:`~llmkit.testing.ScriptExhaustedError`),
+        or a script function that raised or returned something that is not a turn.
+        """
+        return self._state.errors
+
+    # ------------------------------------------------------------------ addresses
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT`` (only while running)."""
+        if self._url is None:
+            raise UsageError("The fake server is not running: use 'with server:' or start().")
+        return self._url
+
+    @property
+    def openai_base_url(self) -> str:
+        """The OpenAI base URL: :attr:`url` + ``/v1``."""
+        return f"{self.url}/v1"
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._thread is not None and self._thread.is_alive()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def _config(self) -> uvicorn.Config:
+        import uvicorn
+
+        return uvicorn.Config(
+            build_app(self._state),
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            proxy_headers=False,
+            timeout_graceful_shutdown=1,
+            backlog=2048,
+        )
+
+    def start(self) -> FakeProviderServer:
+        """Start serving in a background thread; returns once it accepts requests."""
+        if self.running:
+            return self
+        import uvicorn
+
+        sock = _bind(self._host, self._port)
+        server = uvicorn.Server(self._config())
+        self._failure = None
+        thread = threading.Thread(
+            target=self._serve, args=(server, sock), name="llmkit-fake-server", daemon=True
+        )
+        self._server, self._thread = server, thread
+        thread.start()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise UsageError(f"The fake server did not start: {self._failure!r}")
+            time.sleep(0.001)
+        port = sock.getsockname()[1]
+        self._url = f"http://{self._host}:{port}"
+        return self
+
+    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
+        factory = server.config.get_loop_factory()
+        loop = factory() if factory is not None else asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.serve(sockets=[sock]))
+        except BaseException as exc:
+            self._failure = exc
+        finally:
+            with contextlib.suppress(Exception):
+                for task in asyncio.all_tasks(loop):
+                    task.cancel()
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            sock.close()
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread to end (idempotent)."""
+        server, thread = self._server, self._thread
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(timeout=_START_TIMEOUT)
+        self._server = self._thread = None
+        self._url = None
+
+    def run(self, *, ready: Callable[[str], Any] | None = None) -> None:
+        """Serve in the foreground until interrupted (Ctrl-C / SIGTERM).
+
+        ``ready(url)`` is called once the socket listens, e.g. to print the URL.
+        """
+        sock = _bind(self._host, self._port)
+        self._url = f"http://{self._host}:{sock.getsockname()[1]}"
+        if ready is not None:
+            ready(self._url)
+        import uvicorn
+
+        try:
+            uvicorn.Server(self._config()).run(sockets=[sock])
+        finally:
+            self._url = None
+            sock.close()
+
+    def __enter__(self) -> FakeProviderServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self._url or "not running"
+        return f"<FakeProviderServer {where}>"
