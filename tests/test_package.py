@@ -1,0 +1,83 @@
+"""The package surface: the public names, lazy imports, and a cheap ``import llmkit``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import llmkit
+
+
+def test_public_names_are_pinned() -> None:
+    assert llmkit.__all__ == [
+        "AudioPart",
+        "DocumentPart",
+        "Embeddings",
+        "ImagePart",
+        "LLMKitError",
+        "Message",
+        "Model",
+        "ModelResponse",
+        "OutputSchema",
+        "ProviderError",
+        "Reasoning",
+        "ReasoningDelta",
+        "ReasoningPart",
+        "Request",
+        "Response",
+        "TextDelta",
+        "TextPart",
+        "ToolCall",
+        "ToolCallDelta",
+        "ToolResult",
+        "ToolSpec",
+        "Usage",
+        "UsageError",
+        "__version__",
+        "model",
+    ]
+    assert llmkit.__all__ == sorted(llmkit.__all__)
+
+
+def test_every_public_name_resolves_and_has_a_docstring() -> None:
+    for name in llmkit.__all__:
+        value = getattr(llmkit, name)
+        if name != "__version__":
+            assert (value.__doc__ or "").strip(), name
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        llmkit.nope  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as exc:
+        assert "nope" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("expected AttributeError")
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(llmkit.__version__, str) and llmkit.__version__.count(".") == 2
+
+
+HEAVY = ["httpx2", "httpx", "pydantic", "starlette", "uvicorn", "anyio", "lupa", "ray", "mcp", "numpy", "opentelemetry"]
+
+
+def loaded_after(code: str) -> list[str]:
+    script = f"import sys; {code}; import json; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout
+    modules = json.loads(out)
+    return [m for m in HEAVY if m in modules]
+
+
+def test_import_llmkit_loads_no_heavy_module() -> None:
+    assert loaded_after("import llmkit") == []
+
+
+def test_data_types_load_no_heavy_module() -> None:
+    assert loaded_after("import llmkit; llmkit.Message.user('hi'); llmkit.Request") == []
+
+
+def test_building_a_model_loads_the_transport_but_not_the_testing_kit() -> None:
+    loaded = loaded_after("import llmkit; llmkit.model('llamacpp/x')")
+    assert "starlette" not in loaded and "uvicorn" not in loaded
