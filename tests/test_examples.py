@@ -1,0 +1,52 @@
+"""Every example in examples/ runs offline and prints what it promises."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+# Variables that would make an example reach a real provider.
+_REAL = ("LLMKIT_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+
+
+def run_example(name: str, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in _REAL}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_every_example_has_a_test() -> None:
+    tested = {"quickstart.py"}
+    assert {p.name for p in EXAMPLES.glob("*.py")} == tested
+
+
+def test_quickstart_runs_offline_and_says_so() -> None:
+    out = run_example("quickstart.py")
+    assert "running offline against llmkit's fake provider server" in out
+    assert "one API over cloud and local models" in out
+    assert "[tool call] get_weather({'city': 'Paris'})" in out
+    assert "It is 18 °C and sunny in Paris." in out
+
+
+@pytest.mark.parametrize("variable", ["LLMKIT_MODEL"])
+def test_quickstart_uses_the_configured_model(variable: str, llmkit_fake_server: object) -> None:
+    base_url = llmkit_fake_server.openai_base_url  # type: ignore[attr-defined]
+    llmkit_fake_server.script(["Configured model answering.", "No tools needed."])  # type: ignore[attr-defined]
+    env = {k: v for k, v in os.environ.items() if k not in _REAL}
+    env.update({variable: "openai/gpt-4.1-mini", "OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-x"})
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "quickstart.py")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Using openai/gpt-4.1-mini." in done.stdout
+    assert "Configured model answering." in done.stdout
+    assert "offline" not in done.stdout
