@@ -23,6 +23,7 @@ __all__ = [
     "drop_connection",
     "html_response",
     "json_response",
+    "wait_unless_gone",
 ]
 
 _CYCLE = "llmkit.connection"
@@ -113,6 +114,20 @@ class EventStreamResponse(Response):
             half = events[cut][: max(1, len(events[cut]) // 2)]
             await send({"type": "http.response.body", "body": half, "more_body": True})
         await drop_connection(scope)
+
+
+async def wait_unless_gone(seconds: float, receive: Receive) -> bool:
+    """Wait ``seconds``; return True early if the client disconnects meanwhile.
+
+    Call it only once the request body has been read: the next message the
+    server can deliver is then the disconnect.
+    """
+    watcher = asyncio.ensure_future(receive())
+    try:
+        done, _ = await asyncio.wait({watcher}, timeout=seconds)
+    finally:
+        watcher.cancel()
+    return bool(done) and watcher.result().get("type") == "http.disconnect"
 
 
 def html_response(status: int, headers: Mapping[str, str]) -> Response:

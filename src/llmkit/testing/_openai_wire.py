@@ -8,7 +8,6 @@ API checks it (:mod:`llmkit.testing._openai_rules`) and recorded.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
+from starlette.types import Receive
 
 from llmkit.errors import InvalidResponseError, ProviderConnectionError, StreamInterruptedError
 from llmkit.testing._asgi import (
@@ -23,6 +23,7 @@ from llmkit.testing._asgi import (
     EventStreamResponse,
     html_response,
     json_response,
+    wait_unless_gone,
 )
 from llmkit.testing._fault import Fault, instantiate
 from llmkit.testing._openai_codec import (
@@ -103,8 +104,10 @@ class _Chat:
         body: dict[str, Any],
         request_id: str,
         entry: RecordedRequest | None,
+        receive: Receive,
     ) -> None:
         self.state = state
+        self.receive = receive
         self.body = body
         self.request_id = request_id
         self.entry = entry
@@ -146,7 +149,9 @@ class _Chat:
 
     async def serve(self, turn: Turn, request: Request) -> HTTPResponse:
         while isinstance(turn, Fault) and turn.kind == "slow":
-            await asyncio.sleep(turn.seconds)
+            if await wait_unless_gone(turn.seconds, self.receive):
+                self._done(None)
+                return DropResponse()
             turn = check_turn(turn.then, "Fault.slow(then=...)")
         if isinstance(turn, Fault):
             return self._fault(turn, request)
@@ -216,7 +221,8 @@ def routes(state: ServerState) -> list[BaseRoute]:
         except Exception as exc:
             return _answer_error(state, exc, request_id, entry)
         try:
-            return await _Chat(state, body, request_id, entry).serve(turn, wire_request)
+            chat = _Chat(state, body, request_id, entry, request.receive)
+            return await chat.serve(turn, wire_request)
         except Exception as exc:
             return _answer_error(state, exc, request_id, entry)
 
