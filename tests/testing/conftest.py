@@ -12,6 +12,12 @@ from llmkit.testing import FakeProviderServer
 KEY = "sk-test-key-0123456789"
 
 
+@pytest.fixture(scope="session")
+def api_key() -> str:
+    """The Bearer key the clients send."""
+    return KEY
+
+
 @pytest.fixture
 def server(llmkit_fake_server: FakeProviderServer) -> FakeProviderServer:
     """The session's fake server, reset for this test."""

@@ -41,12 +41,13 @@ def serve(
     )
     try:
         assert proc.stdout is not None
+        assert proc.stderr is not None
         line = proc.stdout.readline()
         prefix = "llmkit fake server listening on "
         assert line.startswith(prefix), (
             line,
             proc.stderr.read() if proc.poll() is not None else "",
-        )  # type: ignore[union-attr]
+        )
         yield proc, line[len(prefix) :].strip()
     finally:
         proc.terminate()

@@ -36,7 +36,7 @@ def test_public_names_are_pinned() -> None:
 
 def test_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
-        _ = llmkit.testing.Nope  # type: ignore[attr-defined]
+        _ = llmkit.testing.Nope
 
 
 def test_importing_the_kit_and_the_plugin_loads_no_server() -> None:

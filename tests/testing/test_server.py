@@ -16,8 +16,6 @@ from llmkit.testing import FakeProviderServer, RecordedRequest, ScriptExhaustedE
 from llmkit.testing._vectors import text_vector
 from llmkit.types import Message, Request, Response, TextPart, ToolCall, Usage
 
-from .conftest import KEY
-
 BODY: dict[str, Any] = {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "hi"}]}
 
 
@@ -62,9 +60,9 @@ def test_two_servers_get_different_ports() -> None:
 
 
 @pytest.fixture(scope="module")
-def strict_server() -> Iterator[FakeProviderServer]:
+def strict_server(api_key: str) -> Iterator[FakeProviderServer]:
     """A server that takes one key and serves two models."""
-    with FakeProviderServer(api_key=KEY, models={"gpt-4o", "text-embedding-3-small"}) as server:
+    with FakeProviderServer(api_key=api_key, models={"gpt-4o", "text-embedding-3-small"}) as server:
         yield server
 
 
@@ -74,8 +72,12 @@ def strict(strict_server: FakeProviderServer) -> FakeProviderServer:
     return strict_server
 
 
-@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Basic abc", KEY])
-def test_missing_bearer_key_is_401(strict: FakeProviderServer, authorization: str | None) -> None:
+@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Basic abc", "key-without-scheme"])
+def test_missing_bearer_key_is_401(
+    strict: FakeProviderServer, authorization: str | None, api_key: str
+) -> None:
+    if authorization == "key-without-scheme":
+        authorization = api_key
     headers = {} if authorization is None else {"authorization": authorization}
     r = httpx2.post(strict.openai_base_url + "/chat/completions", json=BODY, headers=headers)
     assert r.status_code == 401
@@ -108,8 +110,8 @@ def test_any_key_is_accepted_without_api_key_option(
     assert r.status_code == 200
 
 
-def test_unknown_model_is_404(strict: FakeProviderServer) -> None:
-    headers = {"authorization": f"Bearer {KEY}"}
+def test_unknown_model_is_404(strict: FakeProviderServer, api_key: str) -> None:
+    headers = {"authorization": f"Bearer {api_key}"}
     r = httpx2.post(strict.openai_base_url + "/chat/completions", json=BODY, headers=headers)
     assert r.status_code == 404
     assert error_of(r) == {
@@ -124,8 +126,8 @@ def test_unknown_model_is_404(strict: FakeProviderServer) -> None:
     assert [q.status for q in strict.requests] == [404, 404]
 
 
-def test_models_list_and_retrieve(strict: FakeProviderServer) -> None:
-    headers = {"authorization": f"Bearer {KEY}"}
+def test_models_list_and_retrieve(strict: FakeProviderServer, api_key: str) -> None:
+    headers = {"authorization": f"Bearer {api_key}"}
     r = httpx2.get(strict.openai_base_url + "/models", headers=headers)
     assert r.status_code == 200
     assert r.json()["object"] == "list"
@@ -437,7 +439,7 @@ def test_script_function_that_raises_is_500_and_recorded(
 def test_script_function_returning_a_non_turn_is_500(
     client: httpx2.Client, server: FakeProviderServer
 ) -> None:
-    server.script(lambda request: 42)  # type: ignore[arg-type, return-value]
+    server.script(lambda request: 42)  # type: ignore[arg-type]
     r = client.post("/chat/completions", json=BODY)
     assert r.status_code == 500
     assert "not a script turn" in error_of(r)["message"]
@@ -460,7 +462,7 @@ def test_reset_clears_script_requests_and_errors(
 
 
 def test_recorded_request_fields_and_redaction(
-    client: httpx2.Client, server: FakeProviderServer
+    client: httpx2.Client, server: FakeProviderServer, api_key: str
 ) -> None:
     server.script(["ok"])
     client.post("/chat/completions?trace=1", json=BODY, headers={"X-Custom": "v"})
@@ -474,11 +476,11 @@ def test_recorded_request_fields_and_redaction(
     )
     assert recorded.json == BODY
     assert recorded.body.startswith(b"{")
-    assert recorded.headers["Authorization"] == f"Bearer {KEY}"
+    assert recorded.headers["Authorization"] == f"Bearer {api_key}"
     assert recorded.headers["x-custom"] == recorded.headers["X-CUSTOM"] == "v"
     assert "X-Custom" in recorded.headers
-    assert KEY not in repr(recorded)
-    assert KEY not in str(recorded)
+    assert api_key not in repr(recorded)
+    assert api_key not in str(recorded)
     assert "[redacted]" in repr(recorded)
 
 
