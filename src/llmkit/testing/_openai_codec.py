@@ -95,9 +95,9 @@ def _content_part(part: dict[str, Any]) -> ContentPart:
         return ImagePart(url=image["url"], detail=image.get("detail"))
     if kind == "input_audio":
         audio = part["input_audio"]
-        return AudioPart(
-            data=base64.b64decode(audio["data"]), media_type=f"audio/{audio['format']}"
-        )
+        # Kept as a data URL: no decoding, so odd base64 cannot fail the request here.
+        media_type = f"audio/{audio['format']}"
+        return AudioPart(url=f"data:{media_type};base64,{audio['data']}", media_type=media_type)
     if kind == "file":
         file = part.get("file") or {}
         if file.get("file_data"):

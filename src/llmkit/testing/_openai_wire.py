@@ -42,7 +42,7 @@ from llmkit.testing._openai_errors import (
     not_json,
 )
 from llmkit.testing._openai_rules import check_chat, check_embeddings
-from llmkit.testing._script import Turn, check_turn, response_for
+from llmkit.testing._script import Script, Turn, check_turn, response_for
 from llmkit.testing._state import RecordedHeaders, RecordedRequest, ServerState
 from llmkit.types import Request
 
@@ -105,8 +105,11 @@ class _Chat:
         request_id: str,
         entry: RecordedRequest | None,
         receive: Receive,
+        script: Script,
     ) -> None:
         self.state = state
+        # The script that gave the turn numbers its tool calls, even if a test reloads meanwhile.
+        self.script = script
         self.receive = receive
         self.body = body
         self.request_id = request_id
@@ -118,7 +121,7 @@ class _Chat:
         state = self.state
         options = self.body.get("stream_options") or {}
         return stream_chunks(
-            response_for(turn, request, state.script),
+            response_for(turn, request, self.script),
             model=self.body["model"],
             completion_id=f"chatcmpl-{state.next_id()}",
             created=int(time.time()),
@@ -171,7 +174,7 @@ class _Chat:
             return EventStreamResponse(self._chunks(turn, request), self.headers)
         state = self.state
         body = completion_body(
-            response_for(turn, request, state.script),
+            response_for(turn, request, self.script),
             model=self.body["model"],
             completion_id=f"chatcmpl-{state.next_id()}",
             created=int(time.time()),
@@ -215,13 +218,14 @@ def routes(state: ServerState) -> list[BaseRoute]:
         error = admit(request, body) or check_chat(body) or unknown_model(body)
         if error is not None:
             return _error(error, request_id, entry)
-        wire_request = decode_request(body)
+        script = state.script
         try:
-            turn = await state.script.next_turn(wire_request)
+            wire_request = decode_request(body)
+            turn = await script.next_turn(wire_request)
         except Exception as exc:
             return _answer_error(state, exc, request_id, entry)
         try:
-            chat = _Chat(state, body, request_id, entry, request.receive)
+            chat = _Chat(state, body, request_id, entry, request.receive, script)
             return await chat.serve(turn, wire_request)
         except Exception as exc:
             return _answer_error(state, exc, request_id, entry)
