@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ import httpx2
 import pytest
 
 from llmkit.testing import FakeProviderServer
+from llmkit.testing._openai_codec import decode_request
 from llmkit.testing._openai_rules import check_chat, check_embeddings
 
 _DROP = object()
@@ -689,3 +691,33 @@ ACCEPTED_EMBEDDINGS = {
 def test_valid_embedding_bodies_pass(body: dict[str, Any], client: httpx2.Client) -> None:
     assert check_embeddings(body) is None
     assert client.post("/embeddings", json=body).status_code == 200
+
+
+ODD_VALUES: list[Any] = [None, True, 0, -1, 2.5, "", "x", [], [1], ["x"], [{}], {}, {"a": 1}]
+
+
+def _mutations(value: Any) -> Iterator[Any]:
+    """Copies of ``value`` with one nested value replaced by each odd value in turn."""
+    yield from ODD_VALUES
+    if isinstance(value, dict):
+        for key in value:
+            for changed in _mutations(value[key]):
+                yield {**value, key: changed}
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            for changed in _mutations(item):
+                yield [*value[:i], changed, *value[i + 1 :]]
+
+
+def test_odd_values_anywhere_never_crash_the_checks() -> None:
+    checked = 0
+    bodies = [*ACCEPTED_CHAT.values(), *ACCEPTED_EMBEDDINGS.values()]
+    bodies += [c.body for c in ALL_CASES if c.id != "input-too-many-items"]
+    for body in bodies:
+        for mutated in _mutations(body):
+            chat_error = check_chat(mutated)
+            check_embeddings(mutated)
+            if chat_error is None:
+                decode_request(mutated)
+            checked += 1
+    assert checked > 9000

@@ -1,4 +1,4 @@
-"""The script format: the tool_call helper, token estimates and the exhaustion error."""
+"""The script format: tool_call(), token estimates and the exhaustion error."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from llmkit.testing._script import Script, estimate_tokens, estimate_usage, resp
 from llmkit.types import Message, Request, ToolCall, ToolResult
 
 
-def test_tool_call_helper_leaves_the_id_empty() -> None:
+def test_tool_call_leaves_the_id_empty() -> None:
     assert tool_call("add", a=1, name="x") == ToolCall("", "add", {"a": 1, "name": "x"})
 
 

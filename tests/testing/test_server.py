@@ -433,7 +433,10 @@ def test_script_function_that_raises_is_500_and_recorded(
     server.script(broken)
     r = client.post("/chat/completions", json=BODY)
     assert r.status_code == 500
+    assert error_of(r)["message"] == "The fake server failed: KeyError('oops')"
+    assert r.headers["x-request-id"].startswith("req_")
     assert isinstance(server.errors[0], KeyError)
+    assert server.requests[0].status == 500
 
 
 def test_script_function_returning_a_non_turn_is_500(

@@ -39,14 +39,17 @@ class WireError:
 
 
 def bad(message: str, param: str | None = None, code: str | None = None) -> WireError:
+    """A 400 ``invalid_request_error``."""
     return WireError(400, message, "invalid_request_error", param, code)
 
 
 def missing(param: str) -> WireError:
+    """400 ``missing_required_parameter`` for ``param``."""
     return bad(f"Missing required parameter: '{param}'.", param, "missing_required_parameter")
 
 
 def json_type(value: object) -> str:
+    """How the API names the JSON type of ``value`` in messages ("a string", "an object" …)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -63,6 +66,7 @@ def json_type(value: object) -> str:
 
 
 def wrong_type(param: str, expected: str, value: object) -> WireError:
+    """400 ``invalid_type``: ``param`` should have been ``expected``."""
     return bad(
         f"Invalid type for '{param}': expected {expected}, but got {json_type(value)} instead.",
         param,
@@ -80,6 +84,7 @@ def _choices(values: Iterable[str]) -> str:
 
 
 def bad_value(param: str, value: object, allowed: Iterable[str]) -> WireError:
+    """400 ``invalid_value``: ``value`` is not one of ``allowed``."""
     return bad(
         f"Invalid value: '{value}'. Supported values are: {_choices(allowed)}.",
         param,
@@ -88,6 +93,7 @@ def bad_value(param: str, value: object, allowed: Iterable[str]) -> WireError:
 
 
 def unrecognized(name: str) -> WireError:
+    """400 for a top-level parameter the endpoint does not take."""
     return bad(f"Unrecognized request argument supplied: {name}")
 
 

@@ -189,6 +189,12 @@ def _check_parts(role: str, content: object, where: str) -> WireError | None:
                 return missing(f"{at}.input_audio")
         if kind == "refusal" and not isinstance(part.get("refusal"), str):
             return missing(f"{at}.refusal")
+        if kind == "file":
+            file = part.get("file")
+            if not isinstance(file, dict) or not any(
+                isinstance(file.get(k), str) for k in ("file_data", "file_id")
+            ):
+                return missing(f"{at}.file")
     return None
 
 

@@ -63,6 +63,8 @@ def strict_schema_problem(schema: object, context: tuple[str | int, ...] = ()) -
                 "and to be false."
             )
         properties = schema.get("properties") or {}
+        if not isinstance(properties, dict):
+            return f"In context={context!r}, 'properties' must be an object."
         required = schema.get("required")
         if properties and not isinstance(required, list):
             return (
@@ -77,14 +79,15 @@ def strict_schema_problem(schema: object, context: tuple[str | int, ...] = ()) -
                     f"an array including every key in properties. Missing '{key}'."
                 )
         for key in listed:
-            if key not in properties:
+            if not isinstance(key, str) or key not in properties:
                 return f"In context={context!r}, Extra required key '{key}' supplied."
         for key, sub in properties.items():
             problem = strict_schema_problem(sub, (*context, "properties", key))
             if problem is not None:
                 return problem
     for keyword in ("$defs", "definitions"):
-        for key, sub in (schema.get(keyword) or {}).items():
+        definitions = schema.get(keyword)
+        for key, sub in definitions.items() if isinstance(definitions, dict) else ():
             problem = strict_schema_problem(sub, (*context, keyword, key))
             if problem is not None:
                 return problem
@@ -94,7 +97,8 @@ def strict_schema_problem(schema: object, context: tuple[str | int, ...] = ()) -
         if problem is not None:
             return problem
     for keyword in ("anyOf", "allOf", "oneOf"):
-        for index, sub in enumerate(schema.get(keyword) or ()):
+        options = schema.get(keyword)
+        for index, sub in enumerate(options if isinstance(options, list) else ()):
             problem = strict_schema_problem(sub, (*context, keyword, index))
             if problem is not None:
                 return problem

@@ -17,7 +17,12 @@ from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive
 
-from llmkit.errors import InvalidResponseError, ProviderConnectionError, StreamInterruptedError
+from llmkit.errors import (
+    InvalidResponseError,
+    ProviderConnectionError,
+    StreamInterruptedError,
+    UsageError,
+)
 from llmkit.testing._asgi import (
     DropResponse,
     EventStreamResponse,
@@ -90,9 +95,10 @@ def _error(error: WireError, request_id: str, entry: RecordedRequest | None) -> 
 def _answer_error(
     state: ServerState, exc: BaseException, request_id: str, entry: RecordedRequest | None
 ) -> HTTPResponse:
-    """A problem in the test's own setup: answer 500 and keep it for the test to see."""
+    """A problem in the test's own setup (or a bug here): answer 500 and keep it for the test."""
     state.errors.append(exc)
-    return _error(WireError(500, str(exc), "server_error"), request_id, entry)
+    message = str(exc) if isinstance(exc, UsageError) else f"The fake server failed: {exc!r}"
+    return _error(WireError(500, message, "server_error"), request_id, entry)
 
 
 class _Chat:
@@ -215,16 +221,13 @@ def routes(state: ServerState) -> list[BaseRoute]:
         raw = await request.body()
         body = _parse(raw)
         entry = _record(state, request, raw, body)
-        error = admit(request, body) or check_chat(body) or unknown_model(body)
-        if error is not None:
-            return _error(error, request_id, entry)
-        script = state.script
         try:
+            error = admit(request, body) or check_chat(body) or unknown_model(body)
+            if error is not None:
+                return _error(error, request_id, entry)
+            script = state.script
             wire_request = decode_request(body)
             turn = await script.next_turn(wire_request)
-        except Exception as exc:
-            return _answer_error(state, exc, request_id, entry)
-        try:
             chat = _Chat(state, body, request_id, entry, request.receive, script)
             return await chat.serve(turn, wire_request)
         except Exception as exc:
@@ -235,13 +238,16 @@ def routes(state: ServerState) -> list[BaseRoute]:
         raw = await request.body()
         body = _parse(raw)
         entry = _record(state, request, raw, body)
-        error = admit(request, body) or check_embeddings(body) or unknown_model(body)
-        if error is not None:
-            return _error(error, request_id, entry)
+        try:
+            error = admit(request, body) or check_embeddings(body) or unknown_model(body)
+            if error is not None:
+                return _error(error, request_id, entry)
+            answer = _dumps(embeddings_body(body, state.embedding_dimensions)).encode()
+        except Exception as exc:
+            return _answer_error(state, exc, request_id, entry)
         if entry is not None:
             entry.status = 200
-        answer = embeddings_body(body, state.embedding_dimensions)
-        return json_response(200, _dumps(answer).encode(), {"x-request-id": request_id})
+        return json_response(200, answer, {"x-request-id": request_id})
 
     def model_object(name: str) -> dict[str, Any]:
         return {"id": name, "object": "model", "created": 1700000000, "owned_by": "llmkit"}
