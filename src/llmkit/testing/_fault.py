@@ -121,6 +121,10 @@ class Fault:
         half of the next one), then close the connection without ending the
         body. Not streaming: close the connection without any response.
         ``turn`` is the answer being cut off (a text reply by default).
+        In-process models yield the first ``after_events`` events and raise
+        :class:`~llmkit.errors.StreamInterruptedError` (an event cannot be
+        halved there), or :class:`~llmkit.errors.ProviderConnectionError`
+        when not streaming.
         """
         if after_events < 0:
             raise ValueError("Fault.drop(after_events=...) must be 0 or more.")

@@ -128,8 +128,12 @@ def _feed(builder: ResponseBuilder, event: StreamEvent) -> None:
 class ScriptedModel(_TestModel):
     """A model that answers from a script: a list of turns, or a function ``Request -> turn``.
 
-    See :mod:`llmkit.testing._script` for what a turn may be. A list script
-    that runs out raises :class:`~llmkit.testing.ScriptExhaustedError`.
+    A turn is a ``str`` (text reply), a :class:`~llmkit.types.ToolCall` or a
+    list of them (tool-call reply; empty ids become ``call_1``, ``call_2`` …),
+    a :class:`~llmkit.types.Response` (returned as is), an exception instance
+    or class (raised), or a :class:`~llmkit.testing.Fault` (raised as the error
+    the transport would raise for it). A list script that runs out raises
+    :class:`~llmkit.testing.ScriptExhaustedError`.
     """
 
     def __init__(
