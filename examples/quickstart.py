@@ -90,7 +90,9 @@ async def main() -> None:
             results = []
             for call in response.tool_calls:
                 print(f"[tool call] {call.name}({call.arguments})")
-                results.append(ToolResult(call.id, json.dumps(get_weather(**call.arguments)), name=call.name))
+                results.append(
+                    ToolResult(call.id, json.dumps(get_weather(**call.arguments)), name=call.name)
+                )
             request.messages += [response.message, Message.tool(*results)]
             response = await model.generate(request)
         print(response.text)

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from llmkit.testing import FakeProviderServer
-from llmkit.testing._responder import default_responder
+from llmkit.testing import FakeProviderServer, default_responder
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -38,7 +37,9 @@ def test_page_code_runs(
     loop = asyncio.new_event_loop()
     try:
         for number, source in enumerate(python_blocks(page), 1):
-            code = compile(source, f"{page.name}[block {number}]", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+            code = compile(
+                source, f"{page.name}[block {number}]", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+            )
             with contextlib.redirect_stdout(io.StringIO()):
                 result = eval(code, namespace)
                 if asyncio.iscoroutine(result):

@@ -39,7 +39,9 @@ from llmkit.errors import (
         (418, ProviderError, False),
     ],
 )
-def test_status_maps_to_class_and_retryability(status: int, cls: type[ProviderError], retryable: bool) -> None:
+def test_status_maps_to_class_and_retryability(
+    status: int, cls: type[ProviderError], retryable: bool
+) -> None:
     assert error_for_status(status) is cls
     assert cls("x", status=status).retryable is retryable
 
@@ -59,11 +61,19 @@ def test_the_tree_drawn_in_the_module_docstring_names_every_class() -> None:
 
 
 def test_provider_error_str_has_request_id_and_pickles_with_attributes() -> None:
-    err = RateLimitError("slow down", status=429, provider="openai", request_id="req_1", retry_after=2.0, code="rate")
+    err = RateLimitError(
+        "slow down", status=429, provider="openai", request_id="req_1", retry_after=2.0, code="rate"
+    )
     assert str(err) == "slow down (request id: req_1)"
     back = pickle.loads(pickle.dumps(err))
     assert type(back) is RateLimitError
-    assert (back.status, back.provider, back.retry_after, back.code, back.retryable) == (429, "openai", 2.0, "rate", True)
+    assert (back.status, back.provider, back.retry_after, back.code, back.retryable) == (
+        429,
+        "openai",
+        2.0,
+        "rate",
+        True,
+    )
     assert "retryable=True" in repr(back)
 
 

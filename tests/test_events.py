@@ -63,4 +63,6 @@ def test_unknown_topic_and_bad_fields_raise_serialization_error() -> None:
     with pytest.raises(SerializationError, match="Malformed model.text_delta"):
         events.event_from_dict({"topic": "model.text_delta"})
     with pytest.raises(SerializationError, match="Expected a ToolCall"):
-        events.event_from_dict({"topic": "tool.call", "run_id": "r", "step": 1, "call": {"type": "text", "text": "x"}})
+        events.event_from_dict(
+            {"topic": "tool.call", "run_id": "r", "step": 1, "call": {"type": "text", "text": "x"}}
+        )

@@ -12,13 +12,24 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 # Variables that would make an example reach a real provider.
-_REAL = ("LLMKIT_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY")
+_REAL = (
+    "LLMKIT_MODEL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+)
 
 
 def run_example(name: str, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if k not in _REAL}
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / name), *args], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, str(EXAMPLES / name), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -42,9 +53,15 @@ def test_quickstart_uses_the_configured_model(variable: str, llmkit_fake_server:
     base_url = llmkit_fake_server.openai_base_url  # type: ignore[attr-defined]
     llmkit_fake_server.script(["Configured model answering.", "No tools needed."])  # type: ignore[attr-defined]
     env = {k: v for k, v in os.environ.items() if k not in _REAL}
-    env.update({variable: "openai/gpt-4.1-mini", "OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-x"})
+    env.update(
+        {variable: "openai/gpt-4.1-mini", "OPENAI_BASE_URL": base_url, "OPENAI_API_KEY": "sk-x"}
+    )
     done = subprocess.run(
-        [sys.executable, str(EXAMPLES / "quickstart.py")], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, str(EXAMPLES / "quickstart.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr
     assert "Using openai/gpt-4.1-mini." in done.stdout

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import llmkit
 
 
@@ -48,24 +50,34 @@ def test_every_public_name_resolves_and_has_a_docstring() -> None:
 
 
 def test_unknown_attribute_is_an_attribute_error() -> None:
-    try:
+    with pytest.raises(AttributeError, match="nope"):
         llmkit.nope  # type: ignore[attr-defined]  # noqa: B018
-    except AttributeError as exc:
-        assert "nope" in str(exc)
-    else:  # pragma: no cover
-        raise AssertionError("expected AttributeError")
 
 
 def test_version_is_a_string() -> None:
     assert isinstance(llmkit.__version__, str) and llmkit.__version__.count(".") == 2
 
 
-HEAVY = ["httpx2", "httpx", "pydantic", "starlette", "uvicorn", "anyio", "lupa", "ray", "mcp", "numpy", "opentelemetry"]
+HEAVY = [
+    "httpx2",
+    "httpx",
+    "pydantic",
+    "starlette",
+    "uvicorn",
+    "anyio",
+    "lupa",
+    "ray",
+    "mcp",
+    "numpy",
+    "opentelemetry",
+]
 
 
 def loaded_after(code: str) -> list[str]:
     script = f"import sys; {code}; import json; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    ).stdout
     modules = json.loads(out)
     return [m for m in HEAVY if m in modules]
 

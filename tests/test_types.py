@@ -47,7 +47,14 @@ def full_request() -> Request:
                 ToolResult("c2", [TextPart("t"), ImagePart(url="https://x/y.png")], is_error=True),
             ),
         ],
-        tools=[ToolSpec("add", "Add.", {"type": "object", "properties": {"a": {"type": "integer"}}}, strict=True)],
+        tools=[
+            ToolSpec(
+                "add",
+                "Add.",
+                {"type": "object", "properties": {"a": {"type": "integer"}}},
+                strict=True,
+            )
+        ],
         tool_choice="add",
         output_schema=OutputSchema({"type": "object"}, name="out", description="d", strict=False),
         temperature=0.2,
@@ -113,7 +120,9 @@ def test_usage_adds_and_sums() -> None:
 
 
 def test_response_properties_and_finish_reason_check() -> None:
-    r = Response(Message.assistant("ok", tool_calls=[ToolCall("1", "f")]), finish_reason="tool_calls")
+    r = Response(
+        Message.assistant("ok", tool_calls=[ToolCall("1", "f")]), finish_reason="tool_calls"
+    )
     assert r.text == "ok"
     assert r.tool_calls[0].id == "1"
     with pytest.raises(UsageError, match="finish_reason"):
@@ -169,7 +178,10 @@ def test_load_refuses_a_newer_format_version() -> None:
         ('{"llmkit": 1, "kind": "spaceship", "data": {}}', "Unknown kind"),
         ('{"llmkit": 1, "kind": "message", "data": {"parts": []}}', "Not a valid message"),
         ('{"llmkit": 1, "kind": "text", "data": {"type": "text"}}', "Malformed text"),
-        ('{"llmkit": 1, "kind": "message", "data": {"role": "user", "parts": [{"type": "x"}]}}', "Unknown message part"),
+        (
+            '{"llmkit": 1, "kind": "message", "data": {"role": "user", "parts": [{"type": "x"}]}}',
+            "Unknown message part",
+        ),
     ],
 )
 def test_malformed_json_raises_serialization_error(payload: str, message: str) -> None:

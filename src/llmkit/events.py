@@ -259,7 +259,21 @@ class ErrorEvent(_EventBase):
     topic: ClassVar[str] = "error"
 
 
-Event: TypeAlias = TextDelta | ReasoningDelta | ToolCallDelta | ModelResponse | RunStart | ModelRequest | ToolCallEvent | ToolResultEvent | StepEnd | Handoff | ApprovalRequired | RunEnd | ErrorEvent
+Event: TypeAlias = (
+    TextDelta
+    | ReasoningDelta
+    | ToolCallDelta
+    | ModelResponse
+    | RunStart
+    | ModelRequest
+    | ToolCallEvent
+    | ToolResultEvent
+    | StepEnd
+    | Handoff
+    | ApprovalRequired
+    | RunEnd
+    | ErrorEvent
+)
 """Any llmkit event."""
 
 

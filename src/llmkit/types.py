@@ -322,7 +322,9 @@ class ToolResult:
         return d
 
 
-Part: TypeAlias = TextPart | ImagePart | DocumentPart | AudioPart | ReasoningPart | ToolCall | ToolResult
+Part: TypeAlias = (
+    TextPart | ImagePart | DocumentPart | AudioPart | ReasoningPart | ToolCall | ToolResult
+)
 """Any part of a message."""
 
 

@@ -38,7 +38,13 @@ def test_only_retryable_errors_are_retried() -> None:
 def test_backoff_grows_exponentially_with_full_jitter_and_a_cap() -> None:
     policy = RetryPolicy(max_retries=10, initial_delay=0.5, max_delay=3.0)
     error = ServerError("x")
-    assert [retry_delay(policy, n, error, rng=lambda: 1.0) for n in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+    assert [retry_delay(policy, n, error, rng=lambda: 1.0) for n in range(5)] == [
+        0.5,
+        1.0,
+        2.0,
+        3.0,
+        3.0,
+    ]
     assert retry_delay(policy, 2, error, rng=lambda: 0.25) == 0.5
 
 

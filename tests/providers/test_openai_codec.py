@@ -38,7 +38,11 @@ LOCAL = compatible_capabilities("qwen2.5")
 ADD = ToolSpec(
     "add",
     "Add two integers.",
-    {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"]},
+    {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+        "required": ["a", "b"],
+    },
 )
 
 
@@ -47,7 +51,15 @@ def encode(request: Request, caps: object = GPT, *, stream: bool = False) -> dic
 
 
 def test_plain_text_request_body() -> None:
-    body = encode(Request([Message.system("Be brief."), Message.user("hi")], temperature=0.5, max_tokens=9, seed=1, stop=["x"]))
+    body = encode(
+        Request(
+            [Message.system("Be brief."), Message.user("hi")],
+            temperature=0.5,
+            max_tokens=9,
+            seed=1,
+            stop=["x"],
+        )
+    )
     assert body == {
         "model": "m",
         "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}],
@@ -80,7 +92,10 @@ def test_multimodal_user_content() -> None:
         {"type": "text", "text": "see"},
         {"type": "image_url", "image_url": {"url": "https://x/a.png", "detail": "high"}},
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,YWI="}},
-        {"type": "file", "file": {"file_data": "data:application/pdf;base64,JVBERg==", "filename": "r.pdf"}},
+        {
+            "type": "file",
+            "file": {"file_data": "data:application/pdf;base64,JVBERg==", "filename": "r.pdf"},
+        },
         {"type": "input_audio", "input_audio": {"data": "UklGRg==", "format": "wav"}},
     ]
 
@@ -96,17 +111,27 @@ def test_tool_round_trip_history() -> None:
     history = [
         Message.user("2+3?"),
         Message.assistant(
-            tool_calls=[ToolCall("c1", "add", {"a": 2, "b": 3}), ToolCall("c2", "add", {}, '{"a": 1')],
+            tool_calls=[
+                ToolCall("c1", "add", {"a": 2, "b": 3}),
+                ToolCall("c2", "add", {}, '{"a": 1'),
+            ],
             reasoning=[ReasoningPart("thinking")],
         ),
-        Message.tool(ToolResult("c1", "5"), ToolResult("c2", [TextPart("bad "), TextPart("args")], is_error=True)),
+        Message.tool(
+            ToolResult("c1", "5"),
+            ToolResult("c2", [TextPart("bad "), TextPart("args")], is_error=True),
+        ),
     ]
     body = encode(Request(history, tools=[ADD], tool_choice="add", parallel_tool_calls=True))
     assert body["messages"][1] == {
         "role": "assistant",
         "content": None,
         "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "add", "arguments": '{"a":2,"b":3}'}},
+            {
+                "id": "c1",
+                "type": "function",
+                "function": {"name": "add", "arguments": '{"a":2,"b":3}'},
+            },
             {"id": "c2", "type": "function", "function": {"name": "add", "arguments": '{"a": 1'}},
         ],
     }
@@ -114,7 +139,16 @@ def test_tool_round_trip_history() -> None:
         {"role": "tool", "tool_call_id": "c1", "content": "5"},
         {"role": "tool", "tool_call_id": "c2", "content": "bad args"},
     ]
-    assert body["tools"] == [{"type": "function", "function": {"name": "add", "parameters": ADD.parameters, "description": "Add two integers."}}]
+    assert body["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "add",
+                "parameters": ADD.parameters,
+                "description": "Add two integers.",
+            },
+        }
+    ]
     assert body["tool_choice"] == {"type": "function", "function": {"name": "add"}}
     assert body["parallel_tool_calls"] is True
 
@@ -134,23 +168,35 @@ def test_images_from_tools_follow_as_a_user_message() -> None:
 def test_tool_choice_must_name_a_tool() -> None:
     with pytest.raises(UsageError, match="names no tool"):
         encode(Request([Message.user("x")], tools=[ADD], tool_choice="mul"))
-    assert encode(Request([Message.user("x")], tools=[ADD], tool_choice="required"))["tool_choice"] == "required"
+    assert (
+        encode(Request([Message.user("x")], tools=[ADD], tool_choice="required"))["tool_choice"]
+        == "required"
+    )
 
 
 def test_strict_schema_rules() -> None:
-    ok = {"type": "object", "properties": {"a": {"type": "object", "properties": {}, "required": []}}, "required": ["a"]}
+    ok = {
+        "type": "object",
+        "properties": {"a": {"type": "object", "properties": {}, "required": []}},
+        "required": ["a"],
+    }
     strict = codec.strict_schema(ok)
     assert strict is not None
     assert strict["additionalProperties"] is False
     assert strict["properties"]["a"]["additionalProperties"] is False
     assert "additionalProperties" not in ok  # the input is not changed
     assert codec.strict_schema({"type": "object", "properties": {"a": {}}, "required": []}) is None
-    assert codec.strict_schema({"type": "object", "properties": {}, "additionalProperties": True}) is None
+    assert (
+        codec.strict_schema({"type": "object", "properties": {}, "additionalProperties": True})
+        is None
+    )
 
 
 def test_output_schema_uses_strict_when_possible() -> None:
     schema = {"type": "object", "properties": {"total": {"type": "number"}}, "required": ["total"]}
-    fmt = encode(Request([Message.user("x")], output_schema=OutputSchema(schema, name="Invoice")))["response_format"]
+    fmt = encode(Request([Message.user("x")], output_schema=OutputSchema(schema, name="Invoice")))[
+        "response_format"
+    ]
     assert fmt["type"] == "json_schema"
     assert fmt["json_schema"]["strict"] is True
     assert fmt["json_schema"]["schema"]["additionalProperties"] is False
@@ -167,17 +213,29 @@ def test_strict_tool_that_cannot_be_strict_is_a_usage_error() -> None:
 
 def test_reasoning_models_get_effort_and_no_sampling() -> None:
     with pytest.warns(UserWarning, match="temperature"):
-        body = encode(Request([Message.user("x")], temperature=0.3, max_tokens=5, reasoning=Reasoning("low")), O3)
+        body = encode(
+            Request([Message.user("x")], temperature=0.3, max_tokens=5, reasoning=Reasoning("low")),
+            O3,
+        )
     assert "temperature" not in body
     assert body["max_completion_tokens"] == 5
     assert body["reasoning_effort"] == "low"
-    assert encode(Request([Message.user("x")], reasoning=Reasoning(budget_tokens=20000)), O3)["reasoning_effort"] == "high"
+    assert (
+        encode(Request([Message.user("x")], reasoning=Reasoning(budget_tokens=20000)), O3)[
+            "reasoning_effort"
+        ]
+        == "high"
+    )
     with pytest.warns(UserWarning, match="not a reasoning model"):
-        assert "reasoning_effort" not in encode(Request([Message.user("x")], reasoning=Reasoning("low")), GPT)
+        assert "reasoning_effort" not in encode(
+            Request([Message.user("x")], reasoning=Reasoning("low")), GPT
+        )
 
 
 def test_stream_flags_and_extra_pass_through() -> None:
-    body = encode(Request([Message.user("x")], extra={"logprobs": True, "temperature": 1.5}), stream=True)
+    body = encode(
+        Request([Message.user("x")], extra={"logprobs": True, "temperature": 1.5}), stream=True
+    )
     assert body["stream"] is True
     assert body["stream_options"] == {"include_usage": True}
     assert body["logprobs"] is True
@@ -188,7 +246,9 @@ def answer(message: dict, finish: str = "stop", usage: dict | None = None) -> di
     return {
         "id": "chatcmpl-1",
         "model": "gpt-x",
-        "choices": [{"index": 0, "message": {"role": "assistant", **message}, "finish_reason": finish}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", **message}, "finish_reason": finish}
+        ],
         "usage": usage
         or {
             "prompt_tokens": 10,
@@ -201,9 +261,22 @@ def answer(message: dict, finish: str = "stop", usage: dict | None = None) -> di
 
 
 def test_decode_text_answer_with_usage_details() -> None:
-    r = codec.decode_response(answer({"content": "hello", "reasoning_content": "hmm"}), request_id="req_9")
-    assert (r.text, r.reasoning, r.finish_reason, r.model, r.request_id) == ("hello", "hmm", "stop", "gpt-x", "req_9")
-    assert (r.usage.input_tokens, r.usage.output_tokens, r.usage.cache_read_tokens, r.usage.reasoning_tokens) == (10, 5, 4, 2)
+    r = codec.decode_response(
+        answer({"content": "hello", "reasoning_content": "hmm"}), request_id="req_9"
+    )
+    assert (r.text, r.reasoning, r.finish_reason, r.model, r.request_id) == (
+        "hello",
+        "hmm",
+        "stop",
+        "gpt-x",
+        "req_9",
+    )
+    assert (
+        r.usage.input_tokens,
+        r.usage.output_tokens,
+        r.usage.cache_read_tokens,
+        r.usage.reasoning_tokens,
+    ) == (10, 5, 4, 2)
     assert r.usage.requests == 1
 
 
@@ -217,11 +290,18 @@ def test_decode_tool_calls_keeps_broken_arguments_flagged() -> None:
     assert r.finish_reason == "tool_calls"
     good, broken, wrong = r.tool_calls
     assert good.arguments == {"a": 1} and good.arguments_error is None
-    assert broken.arguments == {} and broken.raw_arguments == '{"a":' and "not valid JSON" in (broken.arguments_error or "")
+    assert (
+        broken.arguments == {}
+        and broken.raw_arguments == '{"a":'
+        and "not valid JSON" in (broken.arguments_error or "")
+    )
     assert "must be a JSON object" in (wrong.arguments_error or "")
 
 
-@pytest.mark.parametrize(("raw", "finish"), [("length", "length"), ("content_filter", "content_filter"), ("weird", "stop")])
+@pytest.mark.parametrize(
+    ("raw", "finish"),
+    [("length", "length"), ("content_filter", "content_filter"), ("weird", "stop")],
+)
 def test_finish_reasons_are_normalised(raw: str, finish: str) -> None:
     r = codec.decode_response(answer({"content": "x"}, raw))
     assert (r.finish_reason, r.raw_finish_reason) == (finish, raw)
@@ -246,7 +326,12 @@ def test_error_inside_a_200_body_is_raised() -> None:
 
 
 def chunk(delta: dict, finish: str | None = None) -> dict:
-    return {"id": "c", "model": "gpt-x", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], "usage": None}
+    return {
+        "id": "c",
+        "model": "gpt-x",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        "usage": None,
+    }
 
 
 def test_stream_decoder_reassembles_text_reasoning_and_parallel_tool_calls() -> None:
@@ -257,8 +342,30 @@ def test_stream_decoder_reassembles_text_reasoning_and_parallel_tool_calls() -> 
         chunk({"reasoning_content": "think"}),
         chunk({"content": "Hel"}),
         chunk({"content": "lo"}),
-        chunk({"tool_calls": [{"index": 0, "id": "c1", "type": "function", "function": {"name": "add", "arguments": ""}}]}),
-        chunk({"tool_calls": [{"index": 1, "id": "c2", "type": "function", "function": {"name": "mul", "arguments": ""}}]}),
+        chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "c1",
+                        "type": "function",
+                        "function": {"name": "add", "arguments": ""},
+                    }
+                ]
+            }
+        ),
+        chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 1,
+                        "id": "c2",
+                        "type": "function",
+                        "function": {"name": "mul", "arguments": ""},
+                    }
+                ]
+            }
+        ),
         chunk({"tool_calls": [{"index": 0, "function": {"arguments": '{"a":'}}]}),
         chunk({"tool_calls": [{"index": 1, "function": {"arguments": '{"b":2}'}}]}),
         chunk({"tool_calls": [{"index": 0, "function": {"arguments": "1}"}}]}),
@@ -269,10 +376,24 @@ def test_stream_decoder_reassembles_text_reasoning_and_parallel_tool_calls() -> 
     assert decoder.feed_data("[DONE]") == []
     assert decoder.done
     assert [type(e) for e in events[:3]] == [ReasoningDelta, TextDelta, TextDelta]
-    assert [e.arguments for e in events if isinstance(e, ToolCallDelta)] == ["", "", '{"a":', '{"b":2}', "1}"]
+    assert [e.arguments for e in events if isinstance(e, ToolCallDelta)] == [
+        "",
+        "",
+        '{"a":',
+        '{"b":2}',
+        "1}",
+    ]
     r = decoder.response()
-    assert (r.text, r.reasoning, r.finish_reason, r.request_id) == ("Hello", "think", "tool_calls", "req_1")
-    assert [(c.id, c.name, c.arguments) for c in r.tool_calls] == [("c1", "add", {"a": 1}), ("c2", "mul", {"b": 2})]
+    assert (r.text, r.reasoning, r.finish_reason, r.request_id) == (
+        "Hello",
+        "think",
+        "tool_calls",
+        "req_1",
+    )
+    assert [(c.id, c.name, c.arguments) for c in r.tool_calls] == [
+        ("c1", "add", {"a": 1}),
+        ("c2", "mul", {"b": 2}),
+    ]
     assert (r.usage.input_tokens, r.usage.output_tokens) == (3, 4)
 
 
@@ -287,7 +408,15 @@ def test_stream_decoder_rejects_non_json_chunks_and_raises_mid_stream_errors() -
 def test_stream_decoder_partial_response_after_a_break() -> None:
     decoder = codec.StreamDecoder()
     decoder.feed(chunk({"content": "partial"}))
-    decoder.feed(chunk({"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "f", "arguments": '{"x'}}]}))
+    decoder.feed(
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "id": "c1", "function": {"name": "f", "arguments": '{"x'}}
+                ]
+            }
+        )
+    )
     assert not decoder.finished
     r = decoder.response()
     assert r.text == "partial"
@@ -296,14 +425,27 @@ def test_stream_decoder_partial_response_after_a_break() -> None:
 
 def test_error_parser_classifies_and_hints() -> None:
     parse = codec.make_error_parser("openai", "OPENAI_API_KEY", "gpt-x")
-    body = json.dumps({"error": {"message": "This model's maximum context length is 8192 tokens.", "type": "invalid_request_error", "code": "context_length_exceeded"}})
+    body = json.dumps(
+        {
+            "error": {
+                "message": "This model's maximum context length is 8192 tokens.",
+                "type": "invalid_request_error",
+                "code": "context_length_exceeded",
+            }
+        }
+    )
     info = parse(400, body.encode())
     assert info.error_class is ContextLengthError
     info = parse(400, b'{"error": {"message": "flagged", "code": "content_filter"}}')
     assert info.error_class is ContentFilterError
-    info = parse(401, b'{"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}')
+    info = parse(
+        401, b'{"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}'
+    )
     assert "OPENAI_API_KEY" in (info.hint or "")
-    info = parse(404, b'{"error": {"message": "The model `gpt-x` does not exist", "code": "model_not_found"}}')
+    info = parse(
+        404,
+        b'{"error": {"message": "The model `gpt-x` does not exist", "code": "model_not_found"}}',
+    )
     assert "gpt-x" in (info.hint or "")
 
 
@@ -315,7 +457,11 @@ def test_embeddings_body_and_answer() -> None:
         "dimensions": 8,
     }
     out = codec.decode_embeddings(
-        {"data": [{"index": 1, "embedding": [2.0]}, {"index": 0, "embedding": [1.0]}], "model": "e", "usage": {"prompt_tokens": 2}}
+        {
+            "data": [{"index": 1, "embedding": [2.0]}, {"index": 0, "embedding": [1.0]}],
+            "model": "e",
+            "usage": {"prompt_tokens": 2},
+        }
     )
     assert out == [[1.0], [2.0]]
     assert out.usage.input_tokens == 2

@@ -37,7 +37,11 @@ KEY = "sk-test-secret-0123456789"
 ADD = ToolSpec(
     "add",
     "Add two integers.",
-    {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}}, "required": ["a", "b"]},
+    {
+        "type": "object",
+        "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+        "required": ["a", "b"],
+    },
 )
 FAST_RETRY = RetryPolicy(max_retries=2, initial_delay=0.0, max_delay=0.0)
 
@@ -47,7 +51,9 @@ def server(llmkit_fake_server: FakeProviderServer) -> FakeProviderServer:
     return llmkit_fake_server
 
 
-def make(server: FakeProviderServer, model_id: str = "gpt-4.1-mini", **options: object) -> OpenAIModel:
+def make(
+    server: FakeProviderServer, model_id: str = "gpt-4.1-mini", **options: object
+) -> OpenAIModel:
     options.setdefault("retry", FAST_RETRY)
     return OpenAIModel(model_id, base_url=server.openai_base_url, api_key=KEY, **options)  # type: ignore[arg-type]
 
@@ -56,7 +62,9 @@ def ask(text: str = "hi", **fields: object) -> Request:
     return Request(messages=[Message.user(text)], **fields)  # type: ignore[arg-type]
 
 
-async def test_generate_text_sends_the_expected_body_and_headers(server: FakeProviderServer) -> None:
+async def test_generate_text_sends_the_expected_body_and_headers(
+    server: FakeProviderServer,
+) -> None:
     server.script(["Hello there."])
     response = await make(server).generate(ask("hi", temperature=0.2, max_tokens=50))
     assert response.text == "Hello there."
@@ -93,7 +101,10 @@ async def test_tool_round_trip_with_two_parallel_calls(server: FakeProviderServe
     first = await model.generate(request)
     assert first.finish_reason == "tool_calls"
     assert [c.arguments for c in first.tool_calls] == [{"a": 1, "b": 2}, {"a": 3, "b": 4}]
-    results = [ToolResult(c.id, str(c.arguments["a"] + c.arguments["b"]), name=c.name) for c in first.tool_calls]
+    results = [
+        ToolResult(c.id, str(c.arguments["a"] + c.arguments["b"]), name=c.name)
+        for c in first.tool_calls
+    ]
     request.messages += [first.message, Message.tool(*results)]
     second = await model.generate(request)
     assert second.text == "3 and 7."
@@ -116,7 +127,10 @@ async def test_broken_tool_arguments_are_kept_raw_and_flagged(server: FakeProvid
     broken = ToolCall("", "add", {}, raw_arguments='{"a": 1, "b":')
     server.script([[broken], [broken]])
     model = make(server)
-    for response in (await model.generate(ask(tools=[ADD])), [e async for e in model.stream(ask(tools=[ADD]))][-1].response):  # type: ignore[union-attr]
+    for response in (
+        await model.generate(ask(tools=[ADD])),
+        [e async for e in model.stream(ask(tools=[ADD]))][-1].response,
+    ):  # type: ignore[union-attr]
         (call,) = response.tool_calls
         assert call.raw_arguments == '{"a": 1, "b":'
         assert call.arguments == {}
@@ -130,7 +144,9 @@ async def test_structured_output_is_sent_as_strict_json_schema(server: FakeProvi
         "properties": {"total": {"type": "number"}, "currency": {"type": "string"}},
         "required": ["total", "currency"],
     }
-    response = await make(server).generate(ask("invoice", output_schema=OutputSchema(schema, name="Invoice")))
+    response = await make(server).generate(
+        ask("invoice", output_schema=OutputSchema(schema, name="Invoice"))
+    )
     assert json.loads(response.text) == {"total": 12.5, "currency": "EUR"}
     fmt = server.requests[0].json["response_format"]
     assert fmt["json_schema"]["strict"] is True
@@ -139,7 +155,9 @@ async def test_structured_output_is_sent_as_strict_json_schema(server: FakeProvi
 
 async def test_images_are_accepted_by_the_strict_server(server: FakeProviderServer) -> None:
     server.script(["A red dot."])
-    request = Request([Message.user("What is this?", ImagePart(data=b"\x89PNG", media_type="image/png"))])
+    request = Request(
+        [Message.user("What is this?", ImagePart(data=b"\x89PNG", media_type="image/png"))]
+    )
     assert (await make(server).generate(request)).text == "A red dot."
     content = server.requests[0].json["messages"][0]["content"]
     assert content[1]["image_url"]["url"].startswith("data:image/png;base64,")
@@ -157,7 +175,11 @@ async def test_embeddings_ask_for_floats(server: FakeProviderServer) -> None:
     [
         (Fault.status(401), AuthenticationError, ["401", "Check the API key"]),
         (Fault.status(403), PermissionDeniedError, ["403"]),
-        (Fault.status(400, "Invalid value for 'messages'."), BadRequestError, ["400", "Invalid value"]),
+        (
+            Fault.status(400, "Invalid value for 'messages'."),
+            BadRequestError,
+            ["400", "Invalid value"],
+        ),
         (Fault.context_length(), ContextLengthError, ["context", "Shorten the conversation"]),
     ],
 )
@@ -175,15 +197,19 @@ async def test_error_statuses_map_to_the_error_tree(
 
 
 async def test_unknown_model_is_not_found_with_a_hint() -> None:
-    with FakeProviderServer(models={"gpt-4.1-mini"}) as server:
-        with pytest.raises(NotFoundError, match="Check the model name 'gpt-nope'"):
-            await make(server, "gpt-nope").generate(ask())
+    with (
+        FakeProviderServer(models={"gpt-4.1-mini"}) as server,
+        pytest.raises(NotFoundError, match="Check the model name 'gpt-nope'"),
+    ):
+        await make(server, "gpt-nope").generate(ask())
 
 
 async def test_wrong_key_is_an_authentication_error_without_the_key() -> None:
-    with FakeProviderServer(api_key="the-right-key") as server:
-        with pytest.raises(AuthenticationError) as caught:
-            await make(server).generate(ask())
+    with (
+        FakeProviderServer(api_key="the-right-key") as server,
+        pytest.raises(AuthenticationError) as caught,
+    ):
+        await make(server).generate(ask())
     err = caught.value
     rendered = "".join(traceback.format_exception(err)) + repr(err) + (err.body or "")
     assert KEY not in rendered
@@ -191,12 +217,16 @@ async def test_wrong_key_is_an_authentication_error_without_the_key() -> None:
 
 
 async def test_rate_limit_is_retried_honouring_retry_after(server: FakeProviderServer) -> None:
-    server.script([Fault.status(429, retry_after=0), Fault.status(429, retry_after_ms=10), "finally"])
+    server.script(
+        [Fault.status(429, retry_after=0), Fault.status(429, retry_after_ms=10), "finally"]
+    )
     assert (await make(server).generate(ask())).text == "finally"
     assert len(server.requests) == 3
 
 
-async def test_rate_limit_after_the_last_retry_raises_with_retry_after(server: FakeProviderServer) -> None:
+async def test_rate_limit_after_the_last_retry_raises_with_retry_after(
+    server: FakeProviderServer,
+) -> None:
     server.script([Fault.status(429, retry_after=0)] * 3)
     with pytest.raises(RateLimitError) as caught:
         await make(server).generate(ask())
@@ -221,7 +251,9 @@ async def test_max_retries_zero_disables_retrying(server: FakeProviderServer) ->
     assert len(server.requests) == 1
 
 
-async def test_html_answer_is_an_invalid_response_naming_base_url(server: FakeProviderServer) -> None:
+async def test_html_answer_is_an_invalid_response_naming_base_url(
+    server: FakeProviderServer,
+) -> None:
     server.script([Fault.html()])
     with pytest.raises(InvalidResponseError, match="HTML page.*base_url"):
         await make(server).generate(ask())
@@ -237,8 +269,12 @@ async def test_malformed_json_answer_is_an_invalid_response(server: FakeProvider
 
 
 @pytest.mark.parametrize("mid_event", [False, True])
-async def test_stream_cut_mid_way_keeps_what_arrived(server: FakeProviderServer, mid_event: bool) -> None:
-    server.script([Fault.drop(after_events=3, mid_event=mid_event, turn="one two three four five six seven")])
+async def test_stream_cut_mid_way_keeps_what_arrived(
+    server: FakeProviderServer, mid_event: bool
+) -> None:
+    server.script(
+        [Fault.drop(after_events=3, mid_event=mid_event, turn="one two three four five six seven")]
+    )
     received = []
     with pytest.raises(StreamInterruptedError) as caught:
         async for event in make(server).stream(ask()):

@@ -9,9 +9,11 @@ from llmkit.errors import MissingAPIKeyError, UsageError
 from llmkit.providers import known_providers
 from llmkit.providers.openai import PRESETS, OpenAIModel
 
-KEY_VARS = [p.key_env for p in PRESETS.values() if p.key_env] + [
-    p.base_url_env for p in PRESETS.values() if p.base_url_env
-] + ["OPENAI_ORG_ID", "OPENAI_PROJECT_ID"]
+KEY_VARS = (
+    [p.key_env for p in PRESETS.values() if p.key_env]
+    + [p.base_url_env for p in PRESETS.values() if p.base_url_env]
+    + ["OPENAI_ORG_ID", "OPENAI_PROJECT_ID"]
+)
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +74,17 @@ def test_azure_address_comes_from_its_endpoint_variable(monkeypatch: pytest.Monk
 
 
 def test_every_issue_named_preset_exists() -> None:
-    for name in ["azure", "llamacpp", "vllm", "lmstudio", "openrouter", "groq", "together", "deepseek", "mistral"]:
+    for name in [
+        "azure",
+        "llamacpp",
+        "vllm",
+        "lmstudio",
+        "openrouter",
+        "groq",
+        "together",
+        "deepseek",
+        "mistral",
+    ]:
         assert name in known_providers()
 
 

@@ -26,6 +26,7 @@ def test_public_names_are_pinned() -> None:
         "RecordedRequest",
         "ScriptExhaustedError",
         "ScriptedModel",
+        "default_responder",
         "tool_call",
     ]
     for name in llmkit.testing.__all__:

@@ -25,6 +25,7 @@ from llmkit.errors import (
     RateLimitError,
     ServerError,
     StreamInterruptedError,
+    UsageError,
 )
 from llmkit.testing import FakeProviderServer, Fault
 
@@ -140,8 +141,12 @@ def test_status_fault_in_a_stream_is_a_plain_error(
 
 
 def test_fault_status_rejects_non_error_codes() -> None:
-    with pytest.raises(ValueError, match="400-599"):
+    with pytest.raises(UsageError, match="400-599"):
         Fault.status(200)
+    with pytest.raises(UsageError, match="0 or more"):
+        Fault.slow(-1)
+    with pytest.raises(UsageError, match="0 or more"):
+        Fault.drop(after_events=-1)
 
 
 def test_context_length_fault(client: httpx2.Client, server: FakeProviderServer) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from llmkit.testing._fault import Fault
+    from llmkit.testing._responder import default_responder
     from llmkit.testing._script import ScriptExhaustedError, tool_call
     from llmkit.testing.models import FunctionModel, ScriptedModel
     from llmkit.testing.server import FakeProviderServer, RecordedRequest
@@ -33,6 +34,7 @@ _LAZY: dict[str, str] = {
     "RecordedRequest": "llmkit.testing.server",
     "ScriptExhaustedError": "llmkit.testing._script",
     "ScriptedModel": "llmkit.testing.models",
+    "default_responder": "llmkit.testing._responder",
     "tool_call": "llmkit.testing._script",
 }
 
@@ -43,6 +45,7 @@ __all__ = [
     "RecordedRequest",
     "ScriptExhaustedError",
     "ScriptedModel",
+    "default_responder",
     "tool_call",
 ]
 

@@ -27,6 +27,7 @@ from llmkit.errors import (
     RateLimitError,
     ServerError,
     StreamInterruptedError,
+    UsageError,
     error_for_status,
 )
 
@@ -95,7 +96,7 @@ class Fault:
         ``retry-after-ms`` headers.
         """
         if not 400 <= code <= 599:
-            raise ValueError(f"Fault.status() takes an error status (400-599), got {code}.")
+            raise UsageError(f"Fault.status() takes an error status (400-599), got {code}.")
         return cls(
             "status",
             code,
@@ -127,7 +128,7 @@ class Fault:
         when not streaming.
         """
         if after_events < 0:
-            raise ValueError("Fault.drop(after_events=...) must be 0 or more.")
+            raise UsageError("Fault.drop(after_events=...) must be 0 or more.")
         return cls(
             "drop",
             after_events=after_events,
@@ -139,7 +140,7 @@ class Fault:
     def slow(cls, seconds: float, then: Turn = "This reply was delayed.") -> Fault:
         """Wait ``seconds`` before the first byte, then serve ``then``."""
         if seconds < 0:
-            raise ValueError("Fault.slow(seconds) must be 0 or more.")
+            raise UsageError("Fault.slow(seconds) must be 0 or more.")
         return cls("slow", seconds=seconds, then=then)
 
     @classmethod
@@ -240,7 +241,7 @@ def provider_error(fault: Fault, *, provider: str = "test") -> ProviderError:
         if status >= 400:
             return error_for_status(status)(text, status=status, **common)
         return InvalidResponseError(text, status=status, **common)
-    raise ValueError(f"A {kind!r} fault is not an error by itself.")
+    raise UsageError(f"A {kind!r} fault is not an error by itself.")
 
 
 def interrupted(partial: Any, *, provider: str = "test") -> StreamInterruptedError:
