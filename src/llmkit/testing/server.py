@@ -23,13 +23,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
+from importlib import import_module
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import UsageError
 from llmkit.testing import _deps  # noqa: F401  (a clear error when the extra is missing)
 from llmkit.testing._asgi import ConnectionAccess
-from llmkit.testing._openai_wire import not_found_handler, routes
+from llmkit.testing._openai_wire import not_found_handler
 from llmkit.testing._script import ScriptLike
 from llmkit.testing._state import RecordedRequest, ServerState
 
@@ -41,12 +42,19 @@ __all__ = ["FakeProviderServer", "RecordedRequest"]
 _START_TIMEOUT = 10.0
 
 
+# The wire protocols the server speaks: each module has a ``routes(state)`` function.
+PROTOCOL_MODULES: tuple[str, ...] = ("llmkit.testing._openai_wire",)
+
+
 def build_app(state: ServerState) -> ConnectionAccess:
     """The ASGI app serving ``state``: every protocol's routes, unknown routes answered 404."""
     from starlette.applications import Starlette
 
+    all_routes: list[Any] = []
+    for module in PROTOCOL_MODULES:
+        all_routes.extend(import_module(module).routes(state))
     not_found = not_found_handler(state)
-    app = Starlette(routes=routes(state), exception_handlers={404: not_found, 405: not_found})
+    app = Starlette(routes=all_routes, exception_handlers={404: not_found, 405: not_found})
     return ConnectionAccess(app)
 
 
