@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeAlias
 
+from llmkit._envelope import register_kind as _register
+from llmkit._parts import _part_from_dict
 from llmkit.errors import SerializationError
 from llmkit.types import (
     JSONDict,
@@ -32,8 +34,6 @@ from llmkit.types import (
     ToolCall,
     ToolResult,
     Usage,
-    _part_from_dict,
-    _register,
 )
 
 __all__ = [

@@ -11,13 +11,26 @@ what recordings, checkpoints and the language bridges store.
 
 from __future__ import annotations
 
-import base64
-import mimetypes
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, ClassVar, Literal, Self, TypeAlias
+from typing import Any, Literal, TypeAlias
 
+from llmkit._envelope import FORMAT_VERSION, dump, dumps, load, loads
+from llmkit._envelope import register_kind as _register
+from llmkit._parts import (
+    AudioPart,
+    ContentPart,
+    DocumentPart,
+    ImagePart,
+    JSONDict,
+    Part,
+    ReasoningPart,
+    TextPart,
+    ToolCall,
+    ToolResult,
+    _put,
+)
+from llmkit._parts import _part_from_dict as _part_from_dict
 from llmkit.errors import SerializationError, UsageError
 
 __all__ = [
@@ -28,11 +41,13 @@ __all__ = [
     "Embeddings",
     "FinishReason",
     "ImagePart",
+    "JSONDict",
     "Message",
     "OutputSchema",
     "Part",
     "Reasoning",
     "ReasoningEffort",
+    "ReasoningPart",
     "Request",
     "Response",
     "Role",
@@ -48,10 +63,6 @@ __all__ = [
     "loads",
 ]
 
-#: Version of the JSON form written by :func:`dump`. Readers accept this version
-#: and older ones; a newer one raises :class:`~llmkit.errors.SerializationError`.
-FORMAT_VERSION = 1
-
 Role: TypeAlias = Literal["system", "user", "assistant", "tool"]
 """Who wrote a message."""
 
@@ -64,314 +75,9 @@ ToolChoice: TypeAlias = str
 ReasoningEffort: TypeAlias = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
 """How hard a reasoning model should think."""
 
-JSONDict: TypeAlias = dict[str, Any]
-
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
 _FINISH_REASONS = frozenset(("stop", "length", "tool_calls", "content_filter", "error"))
 _EFFORTS = frozenset(("none", "minimal", "low", "medium", "high", "xhigh"))
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text)
-
-
-def _put(d: JSONDict, key: str, value: Any) -> None:
-    """Set ``key`` only when ``value`` is not None/empty, to keep the JSON form small."""
-    if value is not None and value != {} and value != []:
-        d[key] = value
-
-
-# --------------------------------------------------------------------------- parts
-
-
-@dataclass(slots=True)
-class TextPart:
-    """A piece of plain text in a message."""
-
-    text: str
-    provider_data: JSONDict | None = None
-    """Provider-specific extras that codecs read and write (e.g. cache markers)."""
-
-    kind: ClassVar[str] = "text"
-
-    def to_dict(self) -> JSONDict:
-        """Return the JSON form of this part."""
-        d: JSONDict = {"type": "text", "text": self.text}
-        _put(d, "provider_data", self.provider_data)
-        return d
-
-
-@dataclass(slots=True)
-class _MediaPart:
-    """Shared shape of image, document and audio parts: a URL or inline bytes."""
-
-    url: str | None = None
-    """Where the media lives (``https://…`` or a ``data:`` URL)."""
-    data: bytes | None = None
-    """The media itself, when it is sent inline."""
-    media_type: str | None = None
-    """MIME type such as ``image/png``; required with ``data``."""
-    provider_data: JSONDict | None = None
-
-    kind: ClassVar[str] = "media"
-    _default_media_type: ClassVar[str | None] = None
-
-    def __post_init__(self) -> None:
-        if (self.url is None) == (self.data is None):
-            raise UsageError(
-                f"{type(self).__name__} needs exactly one of url= or data= "
-                f"(got {'both' if self.url is not None else 'neither'})."
-            )
-        if self.media_type is None:
-            self.media_type = self._guess_media_type()
-        if self.data is not None and self.media_type is None:
-            raise UsageError(
-                f"{type(self).__name__}(data=...) needs media_type=, e.g. 'image/png' or "
-                "'application/pdf'."
-            )
-
-    def _guess_media_type(self) -> str | None:
-        if self.url is not None and self.url.startswith("data:"):
-            head = self.url[5:].split(",", 1)[0]
-            return head.split(";", 1)[0] or None
-        if self.url is not None:
-            guessed, _ = mimetypes.guess_type(self.url.split("?", 1)[0])
-            if guessed is not None:
-                return guessed
-        return self._default_media_type
-
-    @classmethod
-    def from_path(cls, path: str | Path, *, media_type: str | None = None) -> Self:
-        """Read a local file into an inline part, guessing the media type from its name."""
-        p = Path(path)
-        guessed = media_type or mimetypes.guess_type(p.name)[0] or cls._default_media_type
-        if guessed is None:
-            raise UsageError(f"Cannot tell the media type of {p.name!r}; pass media_type=.")
-        return cls(data=p.read_bytes(), media_type=guessed)
-
-    @property
-    def base64_data(self) -> str | None:
-        """The inline data as base64 text, or the payload of a base64 ``data:`` URL."""
-        if self.data is not None:
-            return _b64(self.data)
-        if self.url is not None and self.url.startswith("data:") and ";base64," in self.url:
-            return self.url.split(",", 1)[1]
-        return None
-
-    @property
-    def data_url(self) -> str:
-        """A URL for the media: the given URL, or a ``data:`` URL built from the bytes."""
-        if self.url is not None:
-            return self.url
-        return f"data:{self.media_type};base64,{self.base64_data}"
-
-    def to_dict(self) -> JSONDict:
-        """Return the JSON form of this part (bytes as base64)."""
-        d: JSONDict = {"type": self.kind}
-        _put(d, "url", self.url)
-        if self.data is not None:
-            d["data"] = _b64(self.data)
-        _put(d, "media_type", self.media_type)
-        _put(d, "provider_data", self.provider_data)
-        return d
-
-
-@dataclass(slots=True)
-class ImagePart(_MediaPart):
-    """An image, by URL or inline bytes."""
-
-    detail: Literal["auto", "low", "high"] | None = None
-    """Resolution hint for providers that take one (OpenAI)."""
-
-    kind: ClassVar[str] = "image"
-
-    def to_dict(self) -> JSONDict:
-        """Return the JSON form of this part."""
-        d = _MediaPart.to_dict(self)
-        _put(d, "detail", self.detail)
-        return d
-
-
-@dataclass(slots=True)
-class DocumentPart(_MediaPart):
-    """A document such as a PDF, by URL or inline bytes."""
-
-    name: str | None = None
-    """File name shown to the model, where the provider takes one."""
-
-    kind: ClassVar[str] = "document"
-    _default_media_type: ClassVar[str | None] = "application/pdf"
-
-    def to_dict(self) -> JSONDict:
-        """Return the JSON form of this part."""
-        d = _MediaPart.to_dict(self)
-        _put(d, "name", self.name)
-        return d
-
-
-@dataclass(slots=True)
-class AudioPart(_MediaPart):
-    """A clip of audio, by URL or inline bytes."""
-
-    kind: ClassVar[str] = "audio"
-
-
-@dataclass(slots=True)
-class ReasoningPart:
-    """A model's reasoning ("thinking"), kept so it can be sent back on the next turn.
-
-    Some providers return only an opaque ``signature`` (or an encrypted, redacted
-    block); codecs must send it back unchanged for multi-turn tool use to work.
-    """
-
-    text: str = ""
-    signature: str | None = None
-    """Opaque token the provider needs to verify the reasoning on a later turn."""
-    redacted: bool = False
-    """True when the provider returned only encrypted reasoning (held in ``signature``)."""
-    provider_data: JSONDict | None = None
-
-    kind: ClassVar[str] = "reasoning"
-
-    def to_dict(self) -> JSONDict:
-        """Return the JSON form of this part."""
-        d: JSONDict = {"type": "reasoning", "text": self.text}
-        _put(d, "signature", self.signature)
-        if self.redacted:
-            d["redacted"] = True
-        _put(d, "provider_data", self.provider_data)
-        return d
-
-
-@dataclass(slots=True)
-class ToolCall:
-    """A request from the model to call a tool.
-
-    ``arguments`` is the decoded argument object. When the model produced text
-    that is not a JSON object, ``arguments`` is empty, ``raw_arguments`` keeps
-    the text as received and ``arguments_error`` says what was wrong, so the
-    caller can report it back to the model instead of crashing.
-
-    Codecs send ``raw_arguments`` back to the provider verbatim when it is set;
-    a caller that changes ``arguments`` should build a new call (or set
-    ``raw_arguments`` to None).
-    """
-
-    id: str
-    name: str
-    arguments: JSONDict = field(default_factory=dict)
-    raw_arguments: str | None = None
-    """The argument text exactly as the model produced it, when there was one."""
-    arguments_error: str | None = None
-    """Why ``raw_arguments`` could not be decoded; None when they were fine."""
-    provider_data: JSONDict | None = None
-
-    kind: ClassVar[str] = "tool_call"
-
-    def to_dict(self) -> JSONDict:
-        """Return the JSON form of this part."""
-        d: JSONDict = {"type": "tool_call", "id": self.id, "name": self.name}
-        d["arguments"] = self.arguments
-        _put(d, "raw_arguments", self.raw_arguments)
-        _put(d, "arguments_error", self.arguments_error)
-        _put(d, "provider_data", self.provider_data)
-        return d
-
-
-ContentPart: TypeAlias = TextPart | ImagePart | DocumentPart | AudioPart
-"""Parts that carry content a user (or a tool result) can hold."""
-
-
-@dataclass(slots=True)
-class ToolResult:
-    """The outcome of a tool call, sent back to the model."""
-
-    call_id: str
-    """The ``id`` of the :class:`ToolCall` this answers."""
-    content: str | list[ContentPart]
-    is_error: bool = False
-    """True when the tool failed; ``content`` then says why."""
-    name: str | None = None
-    """Name of the tool that ran (some providers require it)."""
-    provider_data: JSONDict | None = None
-
-    kind: ClassVar[str] = "tool_result"
-
-    @property
-    def text(self) -> str:
-        """The textual content of the result."""
-        if isinstance(self.content, str):
-            return self.content
-        return "".join(p.text for p in self.content if isinstance(p, TextPart))
-
-    def to_dict(self) -> JSONDict:
-        """Return the JSON form of this part."""
-        d: JSONDict = {"type": "tool_result", "call_id": self.call_id}
-        if isinstance(self.content, str):
-            d["content"] = self.content
-        else:
-            d["content"] = [p.to_dict() for p in self.content]
-        if self.is_error:
-            d["is_error"] = True
-        _put(d, "name", self.name)
-        _put(d, "provider_data", self.provider_data)
-        return d
-
-
-Part: TypeAlias = (
-    TextPart | ImagePart | DocumentPart | AudioPart | ReasoningPart | ToolCall | ToolResult
-)
-"""Any part of a message."""
-
-
-def _part_from_dict(d: JSONDict) -> Part:
-    kind = d.get("type")
-    pd = d.get("provider_data")
-    if kind == "text":
-        return TextPart(d["text"], pd)
-    if kind in ("image", "document", "audio"):
-        data = d.get("data")
-        common: JSONDict = {
-            "url": d.get("url"),
-            "data": _unb64(data) if data is not None else None,
-            "media_type": d.get("media_type"),
-            "provider_data": pd,
-        }
-        if kind == "image":
-            return ImagePart(**common, detail=d.get("detail"))
-        if kind == "document":
-            return DocumentPart(**common, name=d.get("name"))
-        return AudioPart(**common)
-    if kind == "reasoning":
-        return ReasoningPart(
-            d.get("text", ""), d.get("signature"), bool(d.get("redacted", False)), pd
-        )
-    if kind == "tool_call":
-        return ToolCall(
-            d["id"],
-            d["name"],
-            d.get("arguments") or {},
-            d.get("raw_arguments"),
-            d.get("arguments_error"),
-            pd,
-        )
-    if kind == "tool_result":
-        content = d.get("content", "")
-        if not isinstance(content, str):
-            content = [_content_from_dict(c) for c in content]
-        return ToolResult(d["call_id"], content, bool(d.get("is_error", False)), d.get("name"), pd)
-    raise SerializationError(f"Unknown message part type {kind!r}.")
-
-
-def _content_from_dict(d: JSONDict) -> ContentPart:
-    part = _part_from_dict(d)
-    if not isinstance(part, TextPart | ImagePart | DocumentPart | AudioPart):
-        raise SerializationError(f"A tool result cannot hold a {part.kind!r} part.")
-    return part
 
 
 # ------------------------------------------------------------------------ messages
@@ -784,17 +490,9 @@ class Embeddings(list[list[float]]):
         self.model = model
 
 
-# --------------------------------------------------------------- versioned envelope
+# ------------------------------------------------------------ JSON envelope kinds
 
-_Loader: TypeAlias = Callable[[JSONDict], Any]
-_KINDS: dict[str, tuple[type, _Loader]] = {}
-
-
-def _register(kind: str, cls: type, loader: _Loader) -> None:
-    _KINDS[kind] = (cls, loader)
-
-
-_kinds: tuple[tuple[str, type, _Loader], ...] = (
+_kinds: tuple[tuple[str, type, Callable[[JSONDict], Any]], ...] = (
     ("message", Message, Message.from_dict),
     ("request", Request, Request.from_dict),
     ("response", Response, Response.from_dict),
@@ -817,71 +515,3 @@ _kinds: tuple[tuple[str, type, _Loader], ...] = (
 )
 for _kind, _cls, _loader in _kinds:
     _register(_kind, _cls, _loader)
-
-
-def _kind_of(obj: object) -> str:
-    for kind, (cls, _) in _KINDS.items():
-        if type(obj) is cls:
-            return kind
-    raise SerializationError(f"Cannot serialise a {type(obj).__name__}; it has no JSON form.")
-
-
-def dump(obj: Any) -> JSONDict:
-    """Wrap any llmkit data object (or event) in a versioned JSON envelope.
-
-    A list of such objects is dumped as a list of their JSON forms.
-    """
-    if isinstance(obj, list) and not isinstance(obj, Embeddings):
-        kinds = {_kind_of(o) for o in obj}
-        if len(kinds) > 1:
-            raise SerializationError("dump() takes a list of one kind of object only.")
-        kind = kinds.pop() if kinds else "message"
-        return {
-            "llmkit": FORMAT_VERSION,
-            "kind": f"list[{kind}]",
-            "data": [o.to_dict() for o in obj],
-        }
-    return {"llmkit": FORMAT_VERSION, "kind": _kind_of(obj), "data": obj.to_dict()}
-
-
-def load(envelope: JSONDict) -> Any:
-    """Rebuild the object (or list) from a JSON envelope written by :func:`dump`."""
-    if not isinstance(envelope, dict) or "llmkit" not in envelope or "kind" not in envelope:
-        raise SerializationError("Not an llmkit JSON envelope (expected keys 'llmkit' and 'kind').")
-    version = envelope["llmkit"]
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise SerializationError(
-            f"This data was written by a newer llmkit (format {version}); this version reads "
-            f"format {FORMAT_VERSION} and older. Upgrade llmkit to read it."
-        )
-    kind: str = envelope["kind"]
-    is_list = kind.startswith("list[") and kind.endswith("]")
-    base = kind[5:-1] if is_list else kind
-    if base not in _KINDS:
-        raise SerializationError(f"Unknown kind {kind!r} in llmkit JSON envelope.")
-    loader = _KINDS[base][1]
-    data = envelope.get("data")
-    try:
-        if is_list:
-            return [loader(item) for item in data]  # type: ignore[union-attr]
-        return loader(data)  # type: ignore[arg-type]
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise SerializationError(f"Malformed {kind} data: {exc!r}.") from exc
-
-
-def dumps(obj: Any) -> str:
-    """:func:`dump` to a JSON string."""
-    import json
-
-    return json.dumps(dump(obj), ensure_ascii=False, separators=(",", ":"))
-
-
-def loads(text: str | bytes) -> Any:
-    """:func:`load` from a JSON string."""
-    import json
-
-    try:
-        envelope = json.loads(text)
-    except ValueError as exc:
-        raise SerializationError(f"Not valid JSON: {exc}.") from exc
-    return load(envelope)
