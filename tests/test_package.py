@@ -37,7 +37,10 @@ def test_public_names_are_pinned() -> None:
         "Usage",
         "UsageError",
         "__version__",
+        "consensus",
+        "fallback",
         "model",
+        "race",
     ]
     assert llmkit.__all__ == sorted(llmkit.__all__)
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         ToolCallDelta,
     )
     from llmkit.providers import Model, model
+    from llmkit.providers.routing import consensus, fallback, race
     from llmkit.types import (
         AudioPart,
         DocumentPart,
@@ -75,7 +76,10 @@ _LAZY: dict[str, str] = {
     "ToolSpec": "llmkit.types",
     "Usage": "llmkit.types",
     "UsageError": "llmkit.errors",
+    "consensus": "llmkit.providers.routing",
+    "fallback": "llmkit.providers.routing",
     "model": "llmkit.providers",
+    "race": "llmkit.providers.routing",
 }
 
 __all__ = [
@@ -103,7 +107,10 @@ __all__ = [
     "Usage",
     "UsageError",
     "__version__",
+    "consensus",
+    "fallback",
     "model",
+    "race",
 ]
 
 

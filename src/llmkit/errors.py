@@ -21,7 +21,8 @@
         ├── ProviderTimeoutError      no answer in time (connect, read or total)
         ├── ProviderConnectionError   could not connect, or the connection dropped
         │   └── StreamInterruptedError  a stream broke part-way; what arrived is kept
-        └── InvalidResponseError      the provider answered something that is not its protocol
+        ├── InvalidResponseError      the provider answered something that is not its protocol
+        └── AllModelsFailedError      every model of a fallback, race or consensus failed
 
 Every :class:`ProviderError` carries the HTTP status, the provider's error
 type/code/message, the provider's request id, and ``retryable`` (whether
@@ -35,6 +36,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AllModelsFailedError",
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
@@ -230,6 +232,25 @@ class StreamInterruptedError(ProviderConnectionError):
 
 class InvalidResponseError(ProviderError):
     """The provider answered with something that is not its protocol (HTML, broken JSON…)."""
+
+
+class AllModelsFailedError(ProviderError):
+    """Every model of a fallback, race or consensus failed; ``errors`` holds each failure.
+
+    ``errors`` is a list of ``(model name, exception)`` pairs in the order tried.
+    It is retryable when any of the failures was.
+    """
+
+    def __init__(self, message: str, errors: list[tuple[str, BaseException]]) -> None:
+        retryable = any(getattr(e, "retryable", False) for _, e in errors)
+        last = errors[-1][1] if errors else None
+        super().__init__(
+            message,
+            status=getattr(last, "status", None),
+            provider=getattr(last, "provider", None),
+            retryable=retryable,
+        )
+        self.errors = errors
 
 
 _BY_STATUS: dict[int, type[ProviderError]] = {

@@ -23,6 +23,7 @@ from llmkit.providers._openai_codec import (
     make_error_parser,
 )
 from llmkit.providers._presets import PRESETS, Preset
+from llmkit.providers._prices import price_of
 from llmkit.providers._profiles import compatible_capabilities, openai_capabilities
 from llmkit.providers.base import Capabilities, Model
 from llmkit.types import Embeddings, Request, Response
@@ -100,6 +101,7 @@ class OpenAIModel(Model):
                 else compatible_capabilities(model_id)
             )
         self.capabilities = capabilities
+        self._price = price_of(preset.name, model_id)
         if retry is None:
             retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
         elif max_retries is not None:
@@ -125,7 +127,10 @@ class OpenAIModel(Model):
         """Send ``request`` and return the complete response."""
         body = encode_request(request, self.model_id, self.capabilities, stream=False)
         reply = await self._endpoint.post_json("/chat/completions", body)
-        return decode_response(reply.data, request_id=reply.request_id, provider=self.provider)
+        response = decode_response(reply.data, request_id=reply.request_id, provider=self.provider)
+        if self._price is not None:
+            response.usage.cost = self._price.cost(response.usage)
+        return response
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
@@ -151,7 +156,10 @@ class OpenAIModel(Model):
             raise
         finally:
             await reply.aclose()
-        yield ModelResponse(decoder.response())
+        response = decoder.response()
+        if self._price is not None:
+            response.usage.cost = self._price.cost(response.usage)
+        yield ModelResponse(response)
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order."""
@@ -166,6 +174,8 @@ class OpenAIModel(Model):
             result.extend(batch)
             result.usage = result.usage + batch.usage
             result.model = batch.model or result.model
+        if self._price is not None:
+            result.usage.cost = self._price.cost(result.usage)
         return result
 
 
