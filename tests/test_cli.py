@@ -1,0 +1,43 @@
+"""The llmkit command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from llmkit import __version__
+from llmkit.cli import main
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["version"]) == 0
+    assert capsys.readouterr().out.strip() == f"llmkit {__version__}"
+
+
+def test_models_lists_priced_models_and_the_other_providers(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "openai/gpt-4.1-mini" in out
+    assert "0.4 / 1.6" in out
+    assert "Also:" in out and "groq" in out
+
+
+def test_models_for_one_provider(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--provider", "groq"]) == 0
+    assert "any model id" in capsys.readouterr().out
+
+
+def test_unknown_provider_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "--provider", "nosuch"]) == 2
+    assert "Unknown provider 'nosuch'" in capsys.readouterr().err
+
+
+def test_console_script_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "llmkit.cli", "version"], capture_output=True, text=True, check=True
+    )
+    assert __version__ in done.stdout
