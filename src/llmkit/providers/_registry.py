@@ -18,7 +18,9 @@ from llmkit.providers.base import Model
 __all__ = ["known_providers", "model"]
 
 # Provider name -> (module, class, fixed keyword arguments).
-_NATIVE: dict[str, tuple[str, str, dict[str, Any]]] = {}
+_NATIVE: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "gemini": ("llmkit.providers.gemini", "GeminiModel", {}),
+}
 
 
 def _entry(provider: str) -> tuple[str, str, dict[str, Any]] | None:

@@ -43,7 +43,11 @@ _START_TIMEOUT = 10.0
 
 
 # The wire protocols the server speaks: each module has a ``routes(state)`` function.
-PROTOCOL_MODULES: tuple[str, ...] = ("llmkit.testing._openai_wire",)
+# Gemini comes before OpenAI: it claims the shared /v1/models paths only for keyed requests.
+PROTOCOL_MODULES: tuple[str, ...] = (
+    "llmkit.testing._gemini_wire",
+    "llmkit.testing._openai_wire",
+)
 
 
 def build_app(state: ServerState) -> ConnectionAccess:
@@ -148,6 +152,11 @@ class FakeProviderServer:
     def openai_base_url(self) -> str:
         """The OpenAI base URL: :attr:`url` + ``/v1``."""
         return f"{self.url}/v1"
+
+    @property
+    def gemini_base_url(self) -> str:
+        """The Gemini base URL: :attr:`url` (the model appends the API version, ``/v1beta``)."""
+        return self.url
 
     @property
     def running(self) -> bool:

@@ -1,0 +1,181 @@
+"""Google's Gemini API (``generateContent``), spoken natively.
+
+``llmkit.model("gemini/gemini-2.5-flash")`` builds a :class:`GeminiModel`. The
+key comes from ``GEMINI_API_KEY`` (or ``GOOGLE_API_KEY``) and travels in the
+``x-goog-api-key`` header, never in a URL; the address from
+``GEMINI_BASE_URL`` (default ``https://generativelanguage.googleapis.com``),
+with the API version (``v1beta`` unless ``api_version=`` says otherwise)
+appended.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from llmkit.errors import MissingAPIKeyError, ProviderError, StreamInterruptedError, UsageError
+from llmkit.events import ModelResponse, StreamEvent
+from llmkit.http import ConnectionOptions, Endpoint, PoolLimits, RetryPolicy, Timeouts
+from llmkit.providers._gemini_codec import encode_embeddings, encode_request
+from llmkit.providers._gemini_decode import StreamDecoder, decode_embeddings, decode_response
+from llmkit.providers._gemini_errors import make_error_parser, retry_delay_in_body
+from llmkit.providers._profiles import GeminiProfile, gemini_profile
+from llmkit.providers.base import Capabilities, Model
+from llmkit.types import Embeddings, Request, Response
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = ["DEFAULT_BASE_URL", "GeminiModel"]
+
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
+"""Where the Gemini API lives; the API version is appended to it."""
+
+_KEY_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+_VERSIONS = ("v1", "v1beta", "v1alpha")
+_EMBED_BATCH = 100  # the most requests one :batchEmbedContents call takes
+
+
+class _GeminiEndpoint(Endpoint):
+    """An endpoint that also reads the wait Gemini asks for from the error body.
+
+    Gemini sends no ``Retry-After`` header on 429; the delay is a
+    ``google.rpc.RetryInfo`` detail of the error body.
+    """
+
+    __slots__ = ()
+
+    def _status_error(self, response: httpx2.Response) -> ProviderError:
+        error = super()._status_error(response)
+        if error.retry_after is None:
+            error.retry_after = retry_delay_in_body(response.content)
+        return error
+
+
+class GeminiModel(Model):
+    """A model behind the Gemini API: chat, streaming, tools, structured output, embeddings.
+
+    Args:
+        model_id: The model id (``"gemini-2.5-flash"``; a ``"models/"`` prefix is allowed).
+        api_key: The API key; never logged, printed, put in a URL or in errors.
+        base_url: The API root without the version, e.g. ``"http://127.0.0.1:8080"``
+            (an address that already ends in ``/v1`` or ``/v1beta`` is used as is).
+        api_version: ``"v1beta"`` (default), ``"v1"`` or ``"v1alpha"``.
+        headers: Extra HTTP headers sent with every call.
+        timeout: Seconds, or :class:`~llmkit.http.Timeouts` for connect/read/total limits.
+        max_retries: Retries of failures that may pass on a second try (default 2).
+        retry: A full :class:`~llmkit.http.RetryPolicy` (instead of ``max_retries``).
+        http_client: An ``httpx2.AsyncClient`` to use instead of the shared pool.
+        proxy: Proxy URL for this model's connections.
+        limits: Connection-pool sizes (:class:`~llmkit.http.PoolLimits`).
+        capabilities: Override what the model is assumed to accept.
+        profile: Override the model's wire profile (JSON Schema support, thought
+            signatures, thinking controls); by default it comes from the model id.
+    """
+
+    provider = "gemini"
+
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        api_version: str = "v1beta",
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeouts | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        proxy: str | None = None,
+        limits: PoolLimits | None = None,
+        capabilities: Capabilities | None = None,
+        profile: GeminiProfile | None = None,
+    ) -> None:
+        model_id = model_id.removeprefix("models/")
+        if not model_id:
+            raise UsageError("A model id is required, e.g. GeminiModel('gemini-2.5-flash').")
+        if api_version not in _VERSIONS:
+            raise UsageError(
+                f"Unknown Gemini API version {api_version!r}; use one of: {', '.join(_VERSIONS)}."
+            )
+        self.model_id = model_id
+        self.api_version = api_version
+        # Tuned models and other resources are named in full ("tunedModels/x").
+        self._resource = model_id if "/" in model_id else f"models/{model_id}"
+        self.profile = profile if profile is not None else gemini_profile(model_id)
+        self.capabilities = capabilities if capabilities is not None else self.profile.capabilities
+        root = (base_url or _env("GEMINI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        key = api_key if api_key is not None else next(filter(None, map(_env, _KEY_VARS)), None)
+        if not key and root == DEFAULT_BASE_URL:
+            raise MissingAPIKeyError("gemini", "GEMINI_API_KEY")
+        if root.rsplit("/", 1)[-1] not in _VERSIONS:
+            root = f"{root}/{api_version}"
+        if retry is None:
+            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+        elif max_retries is not None:
+            raise UsageError("Pass either max_retries= or retry=, not both.")
+        auth = {"x-goog-api-key": key} if key else {}
+        self._endpoint = _GeminiEndpoint(
+            provider="gemini",
+            base_url=root,
+            headers={**auth, **(headers or {})},
+            secrets=(key,) if key else (),
+            timeout=timeout,
+            retry=retry,
+            connection=ConnectionOptions(limits=limits or PoolLimits(), proxy=proxy),
+            http_client=http_client,
+            error_parser=make_error_parser(model_id, api_version),
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The API root this model talks to, version included."""
+        return self._endpoint.base_url
+
+    async def generate(self, request: Request) -> Response:
+        """Send ``request`` and return the complete response."""
+        body = encode_request(request, self.model_id, self.profile)
+        reply = await self._endpoint.post_json(f"/{self._resource}:generateContent", body)
+        return decode_response(reply.data, request_id=reply.request_id)
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        body = encode_request(request, self.model_id, self.profile)
+        path = f"/{self._resource}:streamGenerateContent?alt=sse"
+        reply = await self._endpoint.open_stream(path, body)
+        decoder = StreamDecoder(request_id=reply.request_id)
+        try:
+            async for event in reply.sse():
+                for item in decoder.feed_data(event.data):
+                    yield item
+            if not decoder.finished:
+                raise reply.interrupted("the stream ended before its final chunk")
+        except StreamInterruptedError as exc:
+            exc.partial = decoder.response()
+            raise
+        finally:
+            await reply.aclose()
+        yield ModelResponse(decoder.response())
+
+    async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
+        """Embed each text; one vector per input, in order (100 texts per call)."""
+        if isinstance(inputs, str):
+            raise UsageError("embed() takes a list of texts; wrap a single text in a list.")
+        texts = list(inputs)
+        result = Embeddings(model=self.model_id)
+        path = f"/{self._resource}:batchEmbedContents"
+        for start in range(0, len(texts), _EMBED_BATCH):
+            body = encode_embeddings(
+                texts[start : start + _EMBED_BATCH], self._resource, dimensions
+            )
+            reply = await self._endpoint.post_json(path, body)
+            batch = decode_embeddings(reply.data, model=self.model_id)
+            result.extend(batch)
+            result.usage = result.usage + batch.usage
+        return result
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None

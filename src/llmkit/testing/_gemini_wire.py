@@ -1,0 +1,383 @@
+"""The Gemini protocol of the fake provider server: its routes and how each request is served.
+
+Under both ``/v1beta`` and ``/v1``: ``POST models/{model}:generateContent`` and
+``:streamGenerateContent`` (``?alt=sse``) answered from the script,
+``:embedContent`` and ``:batchEmbedContents`` with deterministic vectors, and
+``GET models``. The key comes in ``x-goog-api-key`` (or ``?key=``). Every body
+is read with the protobuf JSON rules (:mod:`llmkit.testing._gemini_fields`),
+checked as strictly as the real API (:mod:`llmkit.testing._gemini_rules`) and
+recorded. ``GET /v1/models`` is shared with the OpenAI protocol: it is
+Gemini's only when the request carries a Gemini key.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request as HTTPRequest
+from starlette.responses import Response as HTTPResponse
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Receive, Scope
+
+from llmkit.errors import (
+    ContentFilterError,
+    InvalidResponseError,
+    ProviderConnectionError,
+    StreamInterruptedError,
+    UsageError,
+)
+from llmkit.providers._profiles import gemini_profile
+from llmkit.testing._asgi import (
+    DropResponse,
+    EventStreamResponse,
+    html_response,
+    json_response,
+    wait_unless_gone,
+)
+from llmkit.testing._fault import Fault, instantiate
+from llmkit.testing._gemini_codec import (
+    blocked_body,
+    error_for_exception,
+    error_for_fault,
+    generate_body,
+    stream_chunks,
+    vector_for,
+)
+from llmkit.testing._gemini_errors import GeminiError, bad, check_key, model_not_found, not_json
+from llmkit.testing._gemini_fields import read
+from llmkit.testing._gemini_request import decode_request
+from llmkit.testing._gemini_rules import check_batch_embed, check_embed, check_generate
+from llmkit.testing._script import Script, Turn, check_turn, estimate_usage, response_for
+from llmkit.testing._state import RecordedHeaders, RecordedRequest, ServerState
+from llmkit.types import Message, Request, Response, ToolCall
+
+__all__ = ["DEFAULT_MODELS", "routes"]
+
+DEFAULT_MODELS = (
+    "gemini-2.5-flash",
+    "gemini-2.5-pro",
+    "gemini-3-pro-preview",
+    "gemini-2.0-flash",
+    "gemini-embedding-001",
+)
+"""Models listed by ``GET models`` when the server accepts any model name."""
+
+_VERSIONS = ("v1beta", "v1")
+_METHODS = ("generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents")
+_NOT_JSON = object()
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_BROKEN = b'{"candidates": [{"content": {"parts": [{"te'
+_EMBEDDING_SIZES = {"text-embedding-004": 768, "embedding-001": 768}
+
+
+def _embedding_size(model: str) -> int:
+    return _EMBEDDING_SIZES.get(model, 3072)
+
+
+def _parse(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return _NOT_JSON
+
+
+def _record(
+    state: ServerState, request: HTTPRequest, raw: bytes, body: Any
+) -> RecordedRequest | None:
+    if not state.record:
+        return None
+    scope = request.scope
+    entry = RecordedRequest(
+        scope["method"],
+        scope["path"],
+        RecordedHeaders(scope["headers"]),
+        None if body is _NOT_JSON else body,
+        raw,
+        scope.get("query_string", b"").decode("latin-1"),
+    )
+    state.requests.append(entry)
+    return entry
+
+
+def _answer(error: GeminiError, entry: RecordedRequest | None) -> HTTPResponse:
+    if entry is not None:
+        entry.status = error.code
+    return json_response(error.code, error.body(), error.headers)
+
+
+def _setup_error(
+    state: ServerState, exc: BaseException, entry: RecordedRequest | None
+) -> HTTPResponse:
+    """A problem in the test's own setup (or a bug here): answer 500 and keep it for the test."""
+    state.errors.append(exc)
+    message = str(exc) if isinstance(exc, UsageError) else f"The fake server failed: {exc!r}"
+    return _answer(GeminiError(500, message), entry)
+
+
+def _explicit_ids(turn: Turn) -> set[str]:
+    """Ids the script gave its tool calls itself; generated ones are not sent on the wire."""
+    if isinstance(turn, ToolCall):
+        return {turn.id} if turn.id else set()
+    if isinstance(turn, list):
+        return {c.id for c in turn if c.id}
+    if isinstance(turn, Response):
+        return {c.id for c in turn.tool_calls if c.id}
+    return set()
+
+
+class _Generate:
+    """Serves one generateContent request once it has passed validation."""
+
+    def __init__(
+        self,
+        state: ServerState,
+        model: str,
+        stream: bool,
+        entry: RecordedRequest | None,
+        receive: Receive,
+        script: Script,
+    ) -> None:
+        self.state = state
+        self.model = model
+        self.stream = stream
+        self.entry = entry
+        self.receive = receive
+        self.script = script
+        self.signed = gemini_profile(model).thought_signatures
+
+    def _done(self, status: int | None) -> None:
+        if self.entry is not None:
+            self.entry.status = status
+
+    def _encode(self, turn: Turn, request: Request) -> tuple[Response, dict[str, Any]]:
+        response = response_for(turn, request, self.script)
+        options = {
+            "model": self.model,
+            "response_id": self.state.next_id(),
+            "explicit_ids": _explicit_ids(turn),
+            "signed": self.signed,
+        }
+        return response, options
+
+    def _chunks(self, turn: Turn, request: Request) -> list[bytes]:
+        response, options = self._encode(turn, request)
+        return stream_chunks(response, **options)
+
+    def _blocked(self, exc: ContentFilterError, request: Request) -> HTTPResponse:
+        self._done(200)
+        usage = estimate_usage(request, Message("assistant", []))
+        body = blocked_body(exc, model=self.model, prompt_tokens=usage.input_tokens)
+        if self.stream:
+            return EventStreamResponse([b"data: " + _dumps(body).encode() + b"\r\n\r\n"], {})
+        return json_response(200, _dumps(body).encode(), {})
+
+    def _malformed(self, request: Request) -> HTTPResponse:
+        self._done(200)
+        if not self.stream:
+            return json_response(200, _BROKEN, {})
+        first = self._chunks("one two three four", request)[0]
+        return EventStreamResponse([first, b"data: " + _BROKEN + b"\r\n\r\n"], {})
+
+    def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
+        self._done(None)
+        if not self.stream:
+            return DropResponse()
+        chunks = self._chunks(turn, request)
+        return EventStreamResponse(chunks, {}, drop_after=after, mid_event=mid_event)
+
+    async def serve(self, turn: Turn, request: Request) -> HTTPResponse:
+        while isinstance(turn, Fault) and turn.kind == "slow":
+            if await wait_unless_gone(turn.seconds, self.receive):
+                self._done(None)
+                return DropResponse()
+            turn = check_turn(turn.then, "Fault.slow(then=...)")
+        if isinstance(turn, Fault):
+            return self._fault(turn, request)
+        if isinstance(turn, type):
+            turn = instantiate(turn)
+        if isinstance(turn, StreamInterruptedError):
+            return self._drop("one two three four five six", request, 1, False)
+        if isinstance(turn, ProviderConnectionError):
+            self._done(None)
+            return DropResponse()
+        if isinstance(turn, InvalidResponseError):
+            return self._malformed(request)
+        if isinstance(turn, ContentFilterError):
+            return self._blocked(turn, request)
+        if isinstance(turn, BaseException):
+            return _answer(error_for_exception(turn), self.entry)
+        self._done(200)
+        if self.stream:
+            return EventStreamResponse(self._chunks(turn, request), {})
+        response, options = self._encode(turn, request)
+        return json_response(200, _dumps(generate_body(response, **options)).encode(), {})
+
+    def _fault(self, fault: Fault, request: Request) -> HTTPResponse:
+        kind = fault.kind
+        if kind == "drop":
+            partial = check_turn(fault.then, "Fault.drop(turn=...)")
+            return self._drop(partial, request, fault.after_events, fault.mid_event)
+        if kind == "malformed_json":
+            return self._malformed(request)
+        if kind == "html":
+            self._done(fault.http_status)
+            return html_response(fault.http_status, {})
+        return _answer(error_for_fault(fault), self.entry)
+
+
+class _GeminiOnlyRoute(Route):
+    """A route on a path shared with the OpenAI protocol (``/v1/models…``).
+
+    It matches only what is unmistakably Gemini: a ``model:method`` path, or a
+    request carrying a Gemini key; anything else is left to the OpenAI routes.
+    """
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        if match is Match.NONE:
+            return match, child
+        headers = dict(scope.get("headers") or ())
+        keyed = b"x-goog-api-key" in headers or b"key=" in scope.get("query_string", b"")
+        if keyed or ":" in scope.get("path", "").rsplit("/", 1)[-1]:
+            return match, child
+        return Match.NONE, {}
+
+
+def routes(state: ServerState) -> list[BaseRoute]:
+    """The Gemini routes of a fake server whose state is ``state``."""
+
+    def admit(request: HTTPRequest) -> GeminiError | None:
+        return check_key(
+            request.headers.get("x-goog-api-key"), request.query_params.get("key"), state.api_key
+        )
+
+    def unknown_model(model: str, version: str, method: str) -> GeminiError | None:
+        known = state.models
+        embedding = gemini_profile(model).capabilities.embeddings
+        wrong_kind = embedding != (method in ("embedContent", "batchEmbedContents"))
+        if (known is not None and model not in known) or wrong_kind:
+            return model_not_found(model, version, method)
+        return None
+
+    async def model_method(request: HTTPRequest) -> HTTPResponse:
+        version = request.scope["path"].split("/")[1]
+        target = request.path_params["target"]
+        model, _, method = target.rpartition(":")
+        raw = await request.body()
+        body = _parse(raw)
+        entry = _record(state, request, raw, body)
+        try:
+            if method not in _METHODS or not model:
+                return _answer(
+                    GeminiError(404, f"Method not found: models/{target} ({request.method})."),
+                    entry,
+                )
+            error = admit(request)
+            if error is None and (body is _NOT_JSON or not isinstance(body, dict)):
+                error = not_json(raw)
+            if error is None:
+                error = unknown_model(model, version, method)
+            if error is not None:
+                return _answer(error, entry)
+            if method in ("embedContent", "batchEmbedContents"):
+                return embed(method, model, body, entry)
+            read_body, error = read(body, "GenerateContentRequest")
+            if read_body is None:
+                return _answer(error or bad("Invalid request."), entry)
+            error = check_generate(read_body, model)
+            if error is not None:
+                return _answer(error, entry)
+            if method == "streamGenerateContent" and request.query_params.get("alt") != "sse":
+                return _answer(
+                    bad("This fake server streams only with ?alt=sse (server-sent events)."), entry
+                )
+            script = state.script
+            wire_request = decode_request(read_body)
+            turn = await script.next_turn(wire_request)
+            stream = method == "streamGenerateContent"
+            served = _Generate(state, model, stream, entry, request.receive, script)
+            return await served.serve(turn, wire_request)
+        except Exception as exc:
+            return _setup_error(state, exc, entry)
+
+    def embed(
+        method: str, model: str, body: dict[str, Any], entry: RecordedRequest | None
+    ) -> HTTPResponse:
+        batch = method == "batchEmbedContents"
+        read_body, error = read(
+            body, "BatchEmbedContentsRequest" if batch else "EmbedContentRequest"
+        )
+        if read_body is None:
+            return _answer(error or bad("Invalid request."), entry)
+        size = _embedding_size(model)
+        error = (
+            check_batch_embed(read_body, model, size)
+            if batch
+            else check_embed(read_body, model, size)
+        )
+        if error is not None:
+            return _answer(error, entry)
+        items = read_body["requests"] if batch else [read_body]
+        vectors = [
+            vector_for(
+                item["content"], item.get("outputDimensionality") or state.embedding_dimensions
+            )
+            for item in items
+        ]
+        answer = {"embeddings": vectors} if batch else {"embedding": vectors[0]}
+        if entry is not None:
+            entry.status = 200
+        return json_response(200, _dumps(answer).encode(), {})
+
+    def model_object(name: str) -> dict[str, Any]:
+        embedding = gemini_profile(name).capabilities.embeddings
+        methods = (
+            ["embedContent", "batchEmbedContents"]
+            if embedding
+            else [
+                "generateContent",
+                "countTokens",
+            ]
+        )
+        return {
+            "name": f"models/{name}",
+            "version": "001",
+            "displayName": name,
+            "inputTokenLimit": 2048 if embedding else 1048576,
+            "outputTokenLimit": 1 if embedding else 65536,
+            "supportedGenerationMethods": methods,
+        }
+
+    async def list_models(request: HTTPRequest) -> HTTPResponse:
+        entry = _record(state, request, b"", None)
+        error = admit(request)
+        if error is not None:
+            return _answer(error, entry)
+        if entry is not None:
+            entry.status = 200
+        names = sorted(state.models) if state.models is not None else DEFAULT_MODELS
+        answer = {"models": [model_object(n) for n in names]}
+        return json_response(200, _dumps(answer).encode(), {})
+
+    async def get_model(request: HTTPRequest) -> HTTPResponse:
+        entry = _record(state, request, b"", None)
+        version = request.scope["path"].split("/")[1]
+        name = request.path_params["name"]
+        error = admit(request)
+        if error is None and state.models is not None and name not in state.models:
+            error = model_not_found(name, version, "get")
+        if error is not None:
+            return _answer(error, entry)
+        if entry is not None:
+            entry.status = 200
+        return json_response(200, _dumps(model_object(name)).encode(), {})
+
+    out: list[BaseRoute] = []
+    for version in _VERSIONS:
+        # /v1/... paths are shared with the OpenAI protocol: only keyed requests are Gemini's.
+        route = Route if version == "v1beta" else _GeminiOnlyRoute
+        out.append(route(f"/{version}/models/{{target}}", model_method, methods=["POST"]))
+        out.append(route(f"/{version}/models", list_models, methods=["GET"]))
+        out.append(route(f"/{version}/models/{{name}}", get_model, methods=["GET"]))
+    return out
