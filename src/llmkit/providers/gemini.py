@@ -27,7 +27,7 @@ from llmkit.types import Embeddings, Request, Response
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["DEFAULT_BASE_URL", "GeminiModel"]
+__all__ = ["DEFAULT_BASE_URL", "GeminiModel", "GeminiProfile"]
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 """Where the Gemini API lives; the API version is appended to it."""
