@@ -1,0 +1,133 @@
+"""The benchmark cases: what each one measures and which runners do it.
+
+A case is one unit of work (a chat call, an agent run …) done several ways:
+by the floor on ``httpx2`` (the reference every ratio is taken against), by
+the same loop on ``httpx`` 0.28, and by llmkit. Runners are named by import
+path, so the driver never imports an HTTP client or llmkit itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["CASES", "FLOOR", "LLMKIT", "Case", "Variant", "find", "select"]
+
+FLOOR = "floor-httpx2"
+"""The variant every ratio is taken against."""
+LLMKIT = "llmkit"
+"""The variant being measured."""
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One way of doing a case's work: a runner class and the options it is built with."""
+
+    name: str
+    runner: str
+    """``module:Class``; the class takes the server URL (and ``options``), has ``run`` and ``aclose``."""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """A unit of work, the ways it is done, and llmkit's target against the floor."""
+
+    name: str
+    title: str
+    calls: int
+    """Model calls per run (scales how many runs a repetition does)."""
+    variants: tuple[Variant, ...]
+    target: float | None = 1.5
+    """The most llmkit's client CPU per run may be, as a multiple of the floor's."""
+    only_with_llmkit: bool = False
+    """Skip the whole case (floor too) while llmkit's side is not available."""
+
+    def variant(self, name: str) -> Variant:
+        """The variant called ``name`` (KeyError if there is none)."""
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        raise KeyError(name)
+
+
+def _three(floor: str, llmkit: str) -> tuple[Variant, ...]:
+    return (
+        Variant(FLOOR, f"bench._floor:{floor}", {"lib": "httpx2"}),
+        Variant("floor-httpx", f"bench._floor:{floor}", {"lib": "httpx"}),
+        Variant(LLMKIT, f"bench._llmkit_side:{llmkit}"),
+    )
+
+
+CASES: tuple[Case, ...] = (
+    Case("generate", "one chat call, not streamed", 1, _three("FloorGenerate", "LLMKitGenerate")),
+    Case("stream", "one chat call, streamed", 1, _three("FloorStream", "LLMKitStream")),
+    Case(
+        "agent",
+        "agent run with one tool call (2 model calls + 1 tool)",
+        2,
+        _three("FloorAgent", "LLMKitAgent"),
+    ),
+    Case(
+        "agent-stream",
+        "the same agent run, streamed",
+        2,
+        _three("FloorAgentStream", "LLMKitAgentStream"),
+    ),
+    Case(
+        "agent-output",
+        "agent run with one tool call and structured output",
+        2,
+        _three("FloorAgentOutput", "LLMKitAgentOutput"),
+        target=None,
+    ),
+    # The workflow case: three steps in sequence. Its floor is written; the llmkit runner
+    # (bench._llmkit_side.LLMKitWorkflow) is filled in once llmkit.workflow exists.
+    Case(
+        "workflow",
+        "3-step workflow (3 model calls in sequence)",
+        3,
+        _three("FloorWorkflow", "LLMKitWorkflow"),
+        target=None,
+        only_with_llmkit=True,
+    ),
+)
+"""Every case, in report order."""
+
+
+def find(name: str) -> Case:
+    """The case called ``name`` (KeyError with the known names if there is none)."""
+    for case in CASES:
+        if case.name == name:
+            return case
+    raise KeyError(f"unknown case {name!r}; known cases: {', '.join(c.name for c in CASES)}")
+
+
+def select(names: list[str]) -> list[tuple[Case, list[Variant]]]:
+    """The cases and variants named by ``names`` (``case`` or ``case:variant``), in report order.
+
+    No names means every case. Unknown names raise KeyError naming what exists.
+    """
+    if not names:
+        return [(case, list(case.variants)) for case in CASES]
+    chosen: dict[str, list[str]] = {}
+    for name in names:
+        case_name, _, variant_name = name.partition(":")
+        case = find(case_name)
+        wanted = chosen.setdefault(case.name, [])
+        if not variant_name:
+            wanted.extend(v.name for v in case.variants)
+            continue
+        try:
+            case.variant(variant_name)
+        except KeyError:
+            known = ", ".join(v.name for v in case.variants)
+            raise KeyError(
+                f"case {case.name!r} has no variant {variant_name!r}; its variants: {known}"
+            ) from None
+        wanted.append(variant_name)
+    return [
+        (case, [v for v in case.variants if v.name in chosen[case.name]])
+        for case in CASES
+        if case.name in chosen
+    ]

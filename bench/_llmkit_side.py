@@ -1,0 +1,154 @@
+"""The llmkit side of each case: the same work as the floor, through llmkit's public API.
+
+Runners whose part of llmkit is not there yet raise :class:`Unavailable`
+from their constructor, and the case is reported as "not available yet".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench._workload import (
+    AGENT_PROMPT,
+    API_KEY,
+    INSTRUCTIONS,
+    MODEL,
+    PROMPT,
+    get_weather,
+    output_model,
+)
+
+__all__ = [
+    "LLMKitAgent",
+    "LLMKitAgentOutput",
+    "LLMKitAgentStream",
+    "LLMKitGenerate",
+    "LLMKitStream",
+    "LLMKitWorkflow",
+    "Unavailable",
+]
+
+
+class Unavailable(Exception):
+    """The part of llmkit a case measures does not exist yet."""
+
+
+def _model(base_url: str) -> Any:
+    import llmkit
+
+    return llmkit.model(f"openai/{MODEL}", base_url=base_url + "/v1", api_key=API_KEY)
+
+
+def _agent_api() -> tuple[Any, Any]:
+    try:
+        from llmkit import Agent, tool  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise Unavailable(f"llmkit has no Agent yet ({exc})") from None
+    return Agent, tool
+
+
+class _Model:
+    def __init__(self, base_url: str) -> None:
+        from llmkit import Message, Request
+
+        self.model = _model(base_url)
+        self.message = Message
+        self.request = Request
+
+    async def aclose(self) -> None:
+        from llmkit.http import aclose_clients
+
+        await aclose_clients()
+
+
+class LLMKitGenerate(_Model):
+    """``Model.generate``: one non-streamed call."""
+
+    async def run(self) -> None:
+        message = self.message
+        request = self.request(messages=[message.system(INSTRUCTIONS), message.user(PROMPT)])
+        response = await self.model.generate(request)
+        if not response.text:
+            raise RuntimeError("no text in the answer")
+
+
+class LLMKitStream(_Model):
+    """``Model.stream``: one streamed call, every event consumed."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url)
+        from llmkit import ModelResponse
+
+        self.final_event = ModelResponse
+
+    async def run(self) -> None:
+        message = self.message
+        request = self.request(messages=[message.system(INSTRUCTIONS), message.user(PROMPT)])
+        final = None
+        async for event in self.model.stream(request):
+            if isinstance(event, self.final_event):
+                final = event.response
+        if final is None or not final.text:
+            raise RuntimeError("no text in the answer")
+
+
+class _Agent(_Model):
+    output_type: Any = None
+
+    def __init__(self, base_url: str) -> None:
+        agent_class, tool = _agent_api()
+        super().__init__(base_url)
+        options: dict[str, Any] = {"tools": [tool(get_weather)], "instructions": INSTRUCTIONS}
+        if self.output_type is not None:
+            options["output_type"] = self.output_type
+        self.agent = agent_class(self.model, **options)
+
+
+class LLMKitAgent(_Agent):
+    """``Agent.run`` with one tool call: two model calls and the tool in between."""
+
+    async def run(self) -> None:
+        result = await self.agent.run(AGENT_PROMPT)
+        if not result.output:
+            raise RuntimeError("no output")
+
+
+class LLMKitAgentStream(_Agent):
+    """``Agent.stream`` of the same run, every event consumed."""
+
+    async def run(self) -> None:
+        count = 0
+        async for _ in self.agent.stream(AGENT_PROMPT):
+            count += 1
+        if not count:
+            raise RuntimeError("no events")
+
+
+class LLMKitAgentOutput(_Agent):
+    """``Agent.run`` with ``output_type``: the tool call, then a validated structured answer."""
+
+    def __init__(self, base_url: str) -> None:
+        self.output_type = output_model()
+        super().__init__(base_url)
+
+    async def run(self) -> None:
+        result = await self.agent.run(AGENT_PROMPT)
+        if not isinstance(result.output, self.output_type):
+            raise RuntimeError(f"output is a {type(result.output).__name__}, not Weather")
+
+
+class LLMKitWorkflow:
+    """A three-step workflow (draft, critique, rewrite): written once workflows exist.
+
+    It should run the same three calls as :class:`bench._floor.FloorWorkflow`,
+    each step's output feeding the next step's input.
+    """
+
+    def __init__(self, base_url: str) -> None:
+        raise Unavailable("llmkit has no workflows yet")
+
+    async def run(self) -> None:  # pragma: no cover - see the class docstring
+        raise NotImplementedError
+
+    async def aclose(self) -> None:  # pragma: no cover
+        pass

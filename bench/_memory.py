@@ -1,0 +1,28 @@
+"""Memory of the running process: resident set now, and its peak so far."""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+
+__all__ = ["MIB", "current_rss", "peak_rss"]
+
+MIB = 1024 * 1024
+
+
+def current_rss() -> int | None:
+    """Resident set size now, in bytes (None where ``/proc`` is not available)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * os.sysconf("SC_PAGE_SIZE")
+
+
+def peak_rss() -> int:
+    """The highest resident set size this process has had, in bytes."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports KiB, macOS bytes.
+    return peak if sys.platform == "darwin" else peak * 1024

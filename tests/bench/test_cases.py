@@ -1,0 +1,64 @@
+"""Choosing cases and variants by name, and the command line around it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench._cases import CASES, FLOOR, LLMKIT, select
+from bench._cli import FULL, QUICK, main
+
+
+def test_no_names_select_every_case_and_variant() -> None:
+    chosen = select([])
+    assert [case.name for case, _ in chosen] == [case.name for case in CASES]
+    assert all(len(variants) == len(case.variants) for case, variants in chosen)
+
+
+def test_names_select_cases_and_variants_in_report_order() -> None:
+    chosen = select(["stream:llmkit", "generate", "stream:floor-httpx2"])
+    assert [(c.name, [v.name for v in vs]) for c, vs in chosen] == [
+        ("generate", [FLOOR, "floor-httpx", LLMKIT]),
+        ("stream", [FLOOR, LLMKIT]),
+    ]
+
+
+def test_unknown_case_names_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="unknown case 'nope'; known cases: generate, stream"):
+        select(["nope"])
+
+
+def test_unknown_variant_names_the_case_variants() -> None:
+    with pytest.raises(KeyError, match="no variant 'fast'; its variants: floor-httpx2"):
+        select(["agent:fast"])
+
+
+def test_every_case_has_the_floor_and_llmkit() -> None:
+    for case in CASES:
+        names = [v.name for v in case.variants]
+        assert FLOOR in names and LLMKIT in names, case.name
+
+
+def test_settings_scale_runs_by_model_calls_per_run() -> None:
+    generate, agent = CASES[0], next(c for c in CASES if c.name == "agent")
+    assert FULL.runs(agent) * 2 == FULL.runs(generate)
+    # A process that ran the full agent case ran at least the 500 runs the RSS target names.
+    assert FULL.warmup + FULL.reps * FULL.runs(agent) >= 500
+    assert QUICK.level_runs(agent, 1000) == 1000  # every one of the 1,000 tasks runs once
+
+
+def test_list_names_every_case(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--list"]) == 0
+    out = capsys.readouterr().out
+    for case in CASES:
+        assert case.name in out
+    assert "imports" in out and "pool" in out
+
+
+def test_unknown_case_on_the_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["nope"]) == 2
+    assert "unknown case 'nope'" in capsys.readouterr().err
+
+
+def test_profile_without_a_case_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--profile"]) == 2
+    assert "--profile needs a case" in capsys.readouterr().err

@@ -1,0 +1,138 @@
+"""The floor does the same HTTP exchanges as llmkit, and the benchmark responder answers them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from bench import _floor
+from bench._llmkit_side import LLMKitGenerate, LLMKitStream
+from bench._responder import respond
+from bench._workload import MODEL, OUTPUT_NAME, OUTPUT_SCHEMA, TOOL_NAME, TOOL_PARAMETERS
+from llmkit import Message, Request, ToolCall, ToolResult, ToolSpec
+from llmkit.providers._openai_codec import encode_request
+from llmkit.providers._profiles import openai_capabilities
+from llmkit.testing import FakeProviderServer
+from llmkit.types import OutputSchema
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeProviderServer]:
+    with FakeProviderServer(respond) as running:
+        yield running
+
+
+async def bodies(server: FakeProviderServer, runner: Any, runs: int = 1) -> list[Any]:
+    server.reset()
+    server.script(respond)
+    try:
+        for _ in range(runs):
+            await runner.run()
+    finally:
+        await runner.aclose()
+    assert server.errors == []
+    assert all(r.status == 200 for r in server.requests)
+    return [r.json for r in server.requests]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("floor", "llmkit"),
+    [(_floor.FloorGenerate, LLMKitGenerate), (_floor.FloorStream, LLMKitStream)],
+)
+@pytest.mark.parametrize("lib", ["httpx2", "httpx"])
+async def test_floor_sends_what_llmkit_sends(
+    server: FakeProviderServer, floor: Any, llmkit: Any, lib: str
+) -> None:
+    ours = await bodies(server, floor(server.url, lib=lib))
+    theirs = await bodies(server, llmkit(server.url))
+    assert ours == theirs
+
+
+def agent_request(*, output: bool, after_tool: bool) -> Request:
+    messages = [Message.system("Be brief."), Message.user("What is the weather in Paris?")]
+    if after_tool:
+        call = ToolCall("call_1", TOOL_NAME, {"city": "Paris"}, raw_arguments='{"city":"Paris"}')
+        result = '{"city":"Paris","temperature_c":18,"sky":"sunny"}'
+        messages += [
+            Message.assistant(tool_calls=[call]),
+            Message.tool(ToolResult("call_1", result)),
+        ]
+    return Request(
+        messages=messages,
+        tools=[ToolSpec(TOOL_NAME, "Current weather in a city.", TOOL_PARAMETERS)],
+        output_schema=OutputSchema(OUTPUT_SCHEMA, name=OUTPUT_NAME) if output else None,
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("floor", "output", "stream"),
+    [
+        (_floor.FloorAgent, False, False),
+        (_floor.FloorAgentStream, False, True),
+        (_floor.FloorAgentOutput, True, False),
+    ],
+)
+async def test_agent_floor_sends_what_llmkits_codec_sends_for_the_same_run(
+    server: FakeProviderServer, floor: Any, output: bool, stream: bool
+) -> None:
+    first, second = await bodies(server, floor(server.url))
+    caps = openai_capabilities(MODEL)
+    for body, after_tool in ((first, False), (second, True)):
+        request = agent_request(output=output, after_tool=after_tool)
+        assert body == encode_request(request, MODEL, caps, stream=stream)
+
+
+@pytest.mark.anyio
+async def test_workflow_floor_runs_three_steps(server: FakeProviderServer) -> None:
+    sent = await bodies(server, _floor.FloorWorkflow(server.url))
+    assert [b["messages"][0]["content"] for b in sent] == [
+        "Draft. Be brief.",
+        "Critique. Be brief.",
+        "Rewrite. Be brief.",
+    ]
+    assert sent[1]["messages"][1]["content"] == "Hello! This is the llmkit fake server."
+
+
+def test_split_sse_keeps_the_unfinished_line() -> None:
+    payloads, rest = _floor.split_sse(b'data: {"a"', b':1}\n\n: comment\ndata: [DONE]\n\ndata: {"b')
+    assert payloads == [b'{"a":1}', b"[DONE]"]
+    assert rest == b'data: {"b'
+
+
+def test_responder_calls_the_bench_tool_even_when_an_output_tool_comes_first() -> None:
+    tools = [
+        ToolSpec("final_result", "", {"type": "object"}),
+        ToolSpec(TOOL_NAME, "", TOOL_PARAMETERS),
+    ]
+    turn = respond(Request(messages=[Message.user("hi")], tools=tools))
+    assert (
+        isinstance(turn, ToolCall)
+        and turn.name == TOOL_NAME
+        and turn.arguments == {"city": "Paris"}
+    )
+
+
+def test_responder_answers_tool_results_with_json_for_an_output_schema() -> None:
+    request = agent_request(output=True, after_tool=True)
+    turn = respond(request)
+    assert isinstance(turn, str)
+    assert json.loads(turn) == {"city": "example", "temperature_c": 1, "sky": "example"}
+
+
+def test_responder_calls_an_output_tool_after_the_tool_results() -> None:
+    request = agent_request(output=False, after_tool=True)
+    output_tool = ToolSpec("final_result", "", {**OUTPUT_SCHEMA})
+    request.tools.append(output_tool)
+    turn = respond(request)
+    assert isinstance(turn, ToolCall) and turn.name == "final_result"
+    assert set(turn.arguments) == {"city", "temperature_c", "sky"}
+
+
+def test_responder_answers_tool_results_with_text_otherwise() -> None:
+    turn = respond(agent_request(output=False, after_tool=True))
+    assert isinstance(turn, str) and turn.startswith("The tool returned:")
