@@ -339,6 +339,8 @@ async def test_thinking_config_and_thoughts(server: FakeProviderServer) -> None:
             ["GEMINI_API_KEY"],
         ),
         (Fault.status(403), PermissionDeniedError, ["403", "PERMISSION_DENIED"]),
+        (Fault.status(401), AuthenticationError, ["401", "UNAUTHENTICATED", "GEMINI_API_KEY"]),
+        (Fault.status(404), NotFoundError, ["404", "NOT_FOUND"]),
         (
             Fault.context_length(),
             ContextLengthError,
