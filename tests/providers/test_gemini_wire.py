@@ -76,6 +76,7 @@ async def test_generate_text_sends_the_expected_body_and_headers(
     assert (response.finish_reason, response.raw_finish_reason) == ("stop", "STOP")
     assert response.usage.requests == 1 and response.usage.output_tokens > 0
     assert response.model == "gemini-2.5-flash" and response.request_id
+    assert response.usage.cost is not None and response.usage.cost > 0
     (sent,) = server.requests
     assert sent.path == "/v1beta/models/gemini-2.5-flash:generateContent"
     assert sent.query == ""  # the key never travels in the URL

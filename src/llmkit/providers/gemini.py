@@ -20,6 +20,7 @@ from llmkit.http import ConnectionOptions, Endpoint, PoolLimits, RetryPolicy, Ti
 from llmkit.providers._gemini_codec import encode_embeddings, encode_request
 from llmkit.providers._gemini_decode import StreamDecoder, decode_embeddings, decode_response
 from llmkit.providers._gemini_errors import make_error_parser, retry_delay_in_body
+from llmkit.providers._prices import price_of
 from llmkit.providers._profiles import GeminiProfile, gemini_profile
 from llmkit.providers.base import Capabilities, Model
 from llmkit.types import Embeddings, Request, Response
@@ -106,6 +107,7 @@ class GeminiModel(Model):
         self._resource = model_id if "/" in model_id else f"models/{model_id}"
         self.profile = profile if profile is not None else gemini_profile(model_id)
         self.capabilities = capabilities if capabilities is not None else self.profile.capabilities
+        self._price = price_of("gemini", model_id)
         root = (base_url or _env("GEMINI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         key = api_key if api_key is not None else next(filter(None, map(_env, _KEY_VARS)), None)
         if not key and root == DEFAULT_BASE_URL:
@@ -138,7 +140,12 @@ class GeminiModel(Model):
         """Send ``request`` and return the complete response."""
         body = encode_request(request, self.model_id, self.profile)
         reply = await self._endpoint.post_json(f"/{self._resource}:generateContent", body)
-        return decode_response(reply.data, request_id=reply.request_id)
+        return self._priced(decode_response(reply.data, request_id=reply.request_id))
+
+    def _priced(self, response: Response) -> Response:
+        if self._price is not None:
+            response.usage.cost = self._price.cost(response.usage)
+        return response
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
@@ -157,7 +164,7 @@ class GeminiModel(Model):
             raise
         finally:
             await reply.aclose()
-        yield ModelResponse(decoder.response())
+        yield ModelResponse(self._priced(decoder.response()))
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order (100 texts per call)."""
@@ -174,6 +181,9 @@ class GeminiModel(Model):
             batch = decode_embeddings(reply.data, model=self.model_id)
             result.extend(batch)
             result.usage = result.usage + batch.usage
+        # Gemini reports no token count for embeddings: a cost from zero tokens would be a guess.
+        if self._price is not None and result.usage.input_tokens:
+            result.usage.cost = self._price.cost(result.usage)
         return result
 
 
