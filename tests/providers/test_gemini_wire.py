@@ -485,3 +485,31 @@ def test_sync_twins(server: FakeProviderServer) -> None:
     assert model.generate_sync(ask()).text == "sync answer"
     events = list(model.stream_sync(ask()))
     assert events[-1].response.text == "streamed sync answer"  # type: ignore[union-attr]
+
+
+async def test_switching_from_openai_changes_nothing_else(server: FakeProviderServer) -> None:
+    script = [[tool_call("add", a=1, b=2), tool_call("add", a=3, b=4)], "3 and 7."]
+    outcomes = []
+    for model in (
+        llmkit.model("openai/gpt-4.1-mini", base_url=server.openai_base_url, api_key="sk-x"),
+        make(server, "gemini-3-flash-preview"),
+    ):
+        server.script(list(script))
+        request = ask("add twice", tools=[ADD])
+        events = [e async for e in model.stream(request)]
+        first = events[-1].response  # type: ignore[union-attr]
+        results = [ToolResult(c.id, str(sum(c.arguments.values()))) for c in first.tool_calls]
+        request.messages += [first.message, Message.tool(*results)]
+        second = await model.generate(request)
+        outcomes.append(
+            (
+                # Deltas may come in more or fewer pieces; their kinds and the end are the same.
+                sorted({type(e).__name__ for e in events[:-1]}),
+                type(events[-1]).__name__,
+                [(c.name, c.arguments) for c in first.tool_calls],
+                first.finish_reason,
+                second.text,
+                second.finish_reason,
+            )
+        )
+    assert outcomes[0] == outcomes[1]
