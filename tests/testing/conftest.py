@@ -40,3 +40,10 @@ async def aclient(server: FakeProviderServer) -> AsyncIterator[httpx2.AsyncClien
         base_url=server.openai_base_url, headers={"authorization": f"Bearer {KEY}"}, timeout=10
     ) as c:
         yield c
+
+
+@pytest.fixture
+def ollama_client(server: FakeProviderServer) -> Iterator[httpx2.Client]:
+    """A raw HTTP client for the Ollama routes (a local Ollama takes no key)."""
+    with httpx2.Client(base_url=server.ollama_base_url, timeout=10) as c:
+        yield c

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from llmkit.errors import UsageError
 from llmkit.testing import _deps  # noqa: F401  (a clear error when the extra is missing)
 from llmkit.testing._asgi import ConnectionAccess
+from llmkit.testing._ollama_caps import OllamaCapabilities, capabilities_for
 from llmkit.testing._openai_wire import not_found_handler
 from llmkit.testing._script import ScriptLike
 from llmkit.testing._state import RecordedRequest, ServerState
@@ -47,6 +48,7 @@ _START_TIMEOUT = 10.0
 PROTOCOL_MODULES: tuple[str, ...] = (
     "llmkit.testing._gemini_wire",
     "llmkit.testing._openai_wire",
+    "llmkit.testing._ollama_wire",
 )
 
 
@@ -124,6 +126,7 @@ class FakeProviderServer:
     def reset(self) -> None:
         """Clear the script, the recorded requests and the noticed errors."""
         self._state.reset()
+        capabilities_for(self._state).clear()
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -157,6 +160,20 @@ class FakeProviderServer:
     def gemini_base_url(self) -> str:
         """The Gemini base URL: :attr:`url` (the model appends the API version, ``/v1beta``)."""
         return self.url
+
+    @property
+    def ollama_base_url(self) -> str:
+        """The Ollama address: :attr:`url` (the model appends ``/api/chat`` …)."""
+        return self.url
+
+    @property
+    def ollama_capabilities(self) -> OllamaCapabilities:
+        """What each model of the fake Ollama can do (tools, thinking …); tests may change it.
+
+        ``server.ollama_capabilities.set("llama3.2", "completion")`` takes tools
+        away from ``llama3.2``; :meth:`reset` restores the defaults.
+        """
+        return capabilities_for(self._state)
 
     @property
     def running(self) -> bool:

@@ -1,0 +1,287 @@
+"""Ollama's native protocol on the fake provider server: its routes and how each is served.
+
+``POST /api/chat`` is answered from the script: NDJSON lines by default
+(Ollama streams unless told ``"stream": false``), one JSON object otherwise;
+``POST /api/embed`` with deterministic vectors; ``GET /api/tags`` and
+``POST /api/show`` from the configured models and the capability table
+(:mod:`llmkit.testing._ollama_caps`); ``GET /api/version``. Every request is
+checked as Ollama checks it (:mod:`llmkit.testing._ollama_rules`) and recorded.
+
+A local Ollama takes no key. When the server was given ``api_key=``, the
+Ollama routes want it as a Bearer token, as a hosted Ollama does.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request as HTTPRequest
+from starlette.responses import Response as HTTPResponse
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive
+
+from llmkit.errors import (
+    InvalidResponseError,
+    ProviderConnectionError,
+    StreamInterruptedError,
+    UsageError,
+)
+from llmkit.testing._asgi import (
+    DropResponse,
+    EventStreamResponse,
+    html_response,
+    json_response,
+    wait_unless_gone,
+)
+from llmkit.testing._fault import Fault, instantiate
+from llmkit.testing._ollama_caps import capabilities_for
+from llmkit.testing._ollama_codec import (
+    chat_body,
+    decode_request,
+    embed_body,
+    error_for_exception,
+    error_for_fault,
+    load_body,
+    midstream_error,
+    now,
+    show_body,
+    stream_lines,
+    tags_body,
+)
+from llmkit.testing._ollama_rules import (
+    OllamaError,
+    check_chat,
+    check_embed,
+    check_show,
+    read_body,
+)
+from llmkit.testing._script import Script, Turn, check_turn, response_for
+from llmkit.testing._state import RecordedHeaders, RecordedRequest, ServerState
+from llmkit.types import Request
+
+__all__ = ["DEFAULT_MODELS", "VERSION", "routes"]
+
+DEFAULT_MODELS = ("llama3.2", "qwen3:8b", "gpt-oss:20b", "llava", "nomic-embed-text")
+"""Models listed by ``GET /api/tags`` when the server accepts any model name."""
+VERSION = "0.12.6"
+"""The Ollama version ``GET /api/version`` reports."""
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_BROKEN = b'{"model":"llama3.2","created_at":"2025-06-01T12:00:00Z","message":{"role":"assis'
+
+
+class NDJSONStreamResponse(EventStreamResponse):
+    """An ``application/x-ndjson`` answer sent line by line, optionally cut short."""
+
+    media_type = "application/x-ndjson"
+
+
+def _record(
+    state: ServerState, request: HTTPRequest, raw: bytes, body: Any
+) -> RecordedRequest | None:
+    if not state.record:
+        return None
+    scope = request.scope
+    entry = RecordedRequest(
+        scope["method"],
+        scope["path"],
+        RecordedHeaders(scope["headers"]),
+        body,
+        raw,
+        scope.get("query_string", b"").decode("latin-1"),
+    )
+    state.requests.append(entry)
+    return entry
+
+
+def _json_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _error(error: OllamaError, entry: RecordedRequest | None) -> HTTPResponse:
+    if entry is not None:
+        entry.status = error.status
+    return json_response(error.status, error.body(), error.headers)
+
+
+def _ok(answer: Any, entry: RecordedRequest | None) -> HTTPResponse:
+    if entry is not None:
+        entry.status = 200
+    return json_response(200, _dumps(answer).encode(), {})
+
+
+def _check_key(state: ServerState, request: HTTPRequest) -> OllamaError | None:
+    if state.api_key is None:
+        return None
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or key.strip() != state.api_key:
+        return OllamaError(401, "unauthorized")
+    return None
+
+
+def _setup_error(
+    state: ServerState, exc: BaseException, entry: RecordedRequest | None
+) -> HTTPResponse:
+    """A problem in the test's own setup (or a bug here): answer 500 and keep it for the test."""
+    state.errors.append(exc)
+    message = str(exc) if isinstance(exc, UsageError) else f"The fake server failed: {exc!r}"
+    return _error(OllamaError(500, message), entry)
+
+
+class _Chat:
+    """Serves one ``/api/chat`` request once it has passed validation."""
+
+    def __init__(
+        self,
+        state: ServerState,
+        body: dict[str, Any],
+        entry: RecordedRequest | None,
+        receive: Receive,
+        script: Script,
+    ) -> None:
+        self.state = state
+        # The script that gave the turn numbers its tool calls, even if a test reloads meanwhile.
+        self.script = script
+        self.body = body
+        self.entry = entry
+        self.receive = receive
+        self.model: str = body["model"]
+        self.stream = body.get("stream") is not False
+        self.created_at = now()
+
+    def _done(self, status: int | None) -> None:
+        if self.entry is not None:
+            self.entry.status = status
+
+    def _lines(self, turn: Turn, request: Request) -> list[bytes]:
+        return stream_lines(
+            response_for(turn, request, self.script),
+            model=self.model,
+            created_at=self.created_at,
+            chunk_size=self.state.chunk_size,
+        )
+
+    def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
+        self._done(None)
+        if not self.stream:
+            return DropResponse()
+        lines = self._lines(turn, request)
+        return NDJSONStreamResponse(lines, {}, drop_after=after, mid_event=mid_event)
+
+    def _malformed(self, request: Request) -> HTTPResponse:
+        self._done(200)
+        if not self.stream:
+            return json_response(200, _BROKEN, {})
+        lines = self._lines("A reply that breaks.", request)
+        return NDJSONStreamResponse([lines[0], _BROKEN + b"\n", lines[-1]], {})
+
+    async def serve(self, turn: Turn, request: Request) -> HTTPResponse:
+        while isinstance(turn, Fault) and turn.kind == "slow":
+            if await wait_unless_gone(turn.seconds, self.receive):
+                self._done(None)
+                return DropResponse()
+            turn = check_turn(turn.then, "Fault.slow(then=...)")
+        if isinstance(turn, Fault):
+            return self._fault(turn, request)
+        if isinstance(turn, type):
+            turn = instantiate(turn)
+        if isinstance(turn, StreamInterruptedError):
+            return self._drop("", request, 1, False)
+        if isinstance(turn, ProviderConnectionError):
+            self._done(None)
+            return DropResponse()
+        if isinstance(turn, InvalidResponseError):
+            return self._malformed(request)
+        if isinstance(turn, BaseException):
+            return _error(error_for_exception(turn, self.model), self.entry)
+        if self.stream:
+            self._done(200)
+            return NDJSONStreamResponse(self._lines(turn, request), {})
+        response = response_for(turn, request, self.script)
+        error = midstream_error(response)
+        if error is not None:
+            return _error(OllamaError(500, error), self.entry)
+        return _ok(chat_body(response, model=self.model, created_at=self.created_at), self.entry)
+
+    def _fault(self, fault: Fault, request: Request) -> HTTPResponse:
+        kind = fault.kind
+        if kind == "drop":
+            partial = check_turn(fault.then, "Fault.drop(turn=...)")
+            return self._drop(partial, request, fault.after_events, fault.mid_event)
+        if kind == "malformed_json":
+            return self._malformed(request)
+        if kind == "html":
+            self._done(fault.http_status)
+            return html_response(fault.http_status, {})
+        return _error(error_for_fault(fault, self.model), self.entry)
+
+
+def routes(state: ServerState) -> list[BaseRoute]:
+    """The Ollama routes of a fake server whose state is ``state``."""
+    capabilities = capabilities_for(state)
+
+    async def read(
+        request: HTTPRequest, go_type: str
+    ) -> tuple[dict[str, Any], RecordedRequest | None, OllamaError | None]:
+        raw = await request.body()
+        entry = _record(state, request, raw, _json_or_none(raw))
+        body, error = read_body(raw, go_type)
+        return body, entry, _check_key(state, request) or error
+
+    async def chat(request: HTTPRequest) -> HTTPResponse:
+        body, entry, error = await read(request, "api.ChatRequest")
+        try:
+            error = error or check_chat(body, capabilities, state.models)
+            if error is not None:
+                return _error(error, entry)
+            if not body.get("messages"):
+                return _ok(load_body(body["model"], now()), entry)
+            script = state.script
+            wire_request = decode_request(body)
+            turn = await script.next_turn(wire_request)
+            served = _Chat(state, body, entry, request.receive, script)
+            return await served.serve(turn, wire_request)
+        except Exception as exc:
+            return _setup_error(state, exc, entry)
+
+    async def embed(request: HTTPRequest) -> HTTPResponse:
+        body, entry, error = await read(request, "api.EmbedRequest")
+        try:
+            error = error or check_embed(body, state.models)
+            if error is not None:
+                return _error(error, entry)
+            return _ok(embed_body(body, state.embedding_dimensions), entry)
+        except Exception as exc:
+            return _setup_error(state, exc, entry)
+
+    async def show(request: HTTPRequest) -> HTTPResponse:
+        body, entry, error = await read(request, "api.ShowRequest")
+        error = error or check_show(body, state.models)
+        if error is not None:
+            return _error(error, entry)
+        model = body.get("model") or body["name"]
+        return _ok(show_body(model, capabilities.of(model)), entry)
+
+    async def tags(request: HTTPRequest) -> HTTPResponse:
+        entry = _record(state, request, b"", None)
+        error = _check_key(state, request)
+        if error is not None:
+            return _error(error, entry)
+        names = sorted(state.models) if state.models is not None else list(DEFAULT_MODELS)
+        return _ok(tags_body(names), entry)
+
+    async def version(request: HTTPRequest) -> HTTPResponse:
+        entry = _record(state, request, b"", None)
+        return _ok({"version": VERSION}, entry)
+
+    return [
+        Route("/api/chat", chat, methods=["POST"]),
+        Route("/api/embed", embed, methods=["POST"]),
+        Route("/api/show", show, methods=["POST"]),
+        Route("/api/tags", tags, methods=["GET"]),
+        Route("/api/version", version, methods=["GET"]),
+    ]
