@@ -53,6 +53,8 @@ class ErrorInfo:
     """Force this error class (e.g. a context-length error hidden in a 400)."""
     hint: str | None = None
     """What the user should do, appended to the message."""
+    retry_after: float | None = None
+    """Seconds to wait that the body asks for (used when no ``Retry-After`` header says)."""
 
 
 ErrorParser = Callable[[int, bytes], ErrorInfo]
@@ -314,7 +316,7 @@ class Endpoint:
             request_id=_request_id(headers),
             body=self.redact(_snippet(body, 4000)),
             retryable=retryable,
-            retry_after=parse_retry_after(headers),
+            retry_after=_first_known(parse_retry_after(headers), info.retry_after),
         )
 
     def _html_error(self, status: int, body: bytes) -> ProviderError:
@@ -430,6 +432,10 @@ def check_base_url(url: str, provider: str) -> str:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def _first_known(*values: float | None) -> float | None:
+    return next((v for v in values if v is not None), None)
 
 
 def _request_id(headers: Mapping[str, str]) -> str | None:

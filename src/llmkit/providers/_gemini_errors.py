@@ -93,6 +93,8 @@ def make_error_parser(model_id: str, api_version: str) -> ErrorParser:
     def parse(status: int, body: bytes) -> ErrorInfo:
         info, _ = _read(status, body)
         _refine(info, status, model_id, api_version)
+        # Gemini sends no Retry-After header on 429: the wait is a RetryInfo detail of the body.
+        info.retry_after = retry_delay_in_body(body)
         return info
 
     return parse

@@ -20,6 +20,7 @@ __all__ = ["known_providers", "model"]
 # Provider name -> (module, class, fixed keyword arguments).
 _NATIVE: dict[str, tuple[str, str, dict[str, Any]]] = {
     "gemini": ("llmkit.providers.gemini", "GeminiModel", {}),
+    "ollama": ("llmkit.providers.ollama", "OllamaModel", {}),
 }
 
 

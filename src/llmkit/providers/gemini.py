@@ -14,12 +14,12 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from llmkit.errors import MissingAPIKeyError, ProviderError, StreamInterruptedError, UsageError
+from llmkit.errors import MissingAPIKeyError, StreamInterruptedError, UsageError
 from llmkit.events import ModelResponse, StreamEvent
 from llmkit.http import ConnectionOptions, Endpoint, PoolLimits, RetryPolicy, Timeouts
 from llmkit.providers._gemini_codec import encode_embeddings, encode_request
 from llmkit.providers._gemini_decode import StreamDecoder, decode_embeddings, decode_response
-from llmkit.providers._gemini_errors import make_error_parser, retry_delay_in_body
+from llmkit.providers._gemini_errors import make_error_parser
 from llmkit.providers._prices import price_of
 from llmkit.providers._profiles import GeminiProfile, gemini_profile
 from llmkit.providers.base import Capabilities, Model
@@ -36,22 +36,6 @@ DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 _KEY_VARS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 _VERSIONS = ("v1", "v1beta", "v1alpha")
 _EMBED_BATCH = 100  # the most requests one :batchEmbedContents call takes
-
-
-class _GeminiEndpoint(Endpoint):
-    """An endpoint that also reads the wait Gemini asks for from the error body.
-
-    Gemini sends no ``Retry-After`` header on 429; the delay is a
-    ``google.rpc.RetryInfo`` detail of the error body.
-    """
-
-    __slots__ = ()
-
-    def _status_error(self, response: httpx2.Response) -> ProviderError:
-        error = super()._status_error(response)
-        if error.retry_after is None:
-            error.retry_after = retry_delay_in_body(response.content)
-        return error
 
 
 class GeminiModel(Model):
@@ -119,7 +103,7 @@ class GeminiModel(Model):
         elif max_retries is not None:
             raise UsageError("Pass either max_retries= or retry=, not both.")
         auth = {"x-goog-api-key": key} if key else {}
-        self._endpoint = _GeminiEndpoint(
+        self._endpoint = Endpoint(
             provider="gemini",
             base_url=root,
             headers={**auth, **(headers or {})},
