@@ -1,0 +1,371 @@
+"""Ollama's native API: ``llmkit.model("ollama/llama3.2")``.
+
+Talks to ``/api/chat`` (JSON, or NDJSON when streaming), ``/api/embed`` and
+``/api/tags`` of the Ollama at ``OLLAMA_HOST`` (default
+``http://127.0.0.1:11434``). A local Ollama needs no key; a hosted one
+(ollama.com) takes ``OLLAMA_API_KEY`` as a Bearer token.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from llmkit._sync import run_sync
+from llmkit.errors import (
+    InvalidResponseError,
+    ProviderConnectionError,
+    StreamInterruptedError,
+    UsageError,
+)
+from llmkit.events import ModelResponse, StreamEvent
+from llmkit.http import (
+    ConnectionOptions,
+    Endpoint,
+    JSONReply,
+    PoolLimits,
+    RetryPolicy,
+    StreamReply,
+    Timeouts,
+)
+from llmkit.providers._ollama_codec import encode_embeddings, encode_request
+from llmkit.providers._ollama_decode import (
+    StreamDecoder,
+    decode_embeddings,
+    decode_models,
+    decode_response,
+)
+from llmkit.providers._ollama_errors import KEY_ENV, make_error_parser
+from llmkit.providers.base import Capabilities, Model
+from llmkit.types import Embeddings, Request, Response
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = ["DEFAULT_HOST", "HOST_ENV", "OllamaModel", "ollama_capabilities", "parse_host"]
+
+HOST_ENV = "OLLAMA_HOST"
+"""The variable naming where Ollama listens, as the ``ollama`` command reads it."""
+DEFAULT_HOST = "http://127.0.0.1:11434"
+"""Where Ollama listens when ``OLLAMA_HOST`` is unset."""
+_DEFAULT_PORT = 11434
+
+# Embedding models take no chat, tools or images; everything else is assumed able
+# (Ollama itself answers 400 for what a model cannot do, and llmkit says which).
+_EMBEDDING_NAMES = (
+    "nomic-embed",
+    "mxbai-embed",
+    "all-minilm",
+    "bge-",
+    "snowflake-arctic-embed",
+    "embeddinggemma",
+    "granite-embedding",
+    "paraphrase-multilingual",
+    "qwen3-embedding",
+)
+_EMBEDDING = Capabilities(
+    tools=False,
+    parallel_tool_calls=False,
+    images=False,
+    structured_output=False,
+    embeddings=True,
+    token_limit_param="num_predict",
+)
+_CHAT = Capabilities(reasoning=True, token_limit_param="num_predict")
+
+
+def ollama_capabilities(model_id: str) -> Capabilities:
+    """What an Ollama model is assumed to accept, from its name (permissive for chat models)."""
+    base = model_id.rsplit("/", 1)[-1].split(":", 1)[0].lower()
+    if base.startswith(_EMBEDDING_NAMES) or "embed" in base:
+        return _EMBEDDING
+    return _CHAT
+
+
+def parse_host(value: str | None) -> str:
+    """The base URL for an ``OLLAMA_HOST``-style address, read the way the ``ollama`` command does.
+
+    A scheme, a port and a path are all optional: ``"myhost"`` is
+    ``http://myhost:11434``, ``":8080"`` is ``http://127.0.0.1:8080``, a bare
+    ``http://`` or ``https://`` address defaults to port 80 or 443, and
+    ``"ollama.com"`` is ``https://ollama.com:443``. An address to listen on
+    everywhere (``0.0.0.0``, ``::``) means this machine, so it becomes the
+    loopback address a client can connect to. Empty means the default.
+
+    >>> parse_host("0.0.0.0:11434")
+    'http://127.0.0.1:11434'
+    """
+    text = (value or "").strip().strip("\"'").strip()
+    scheme, sep, rest = text.partition("://")
+    default_port = _DEFAULT_PORT
+    if not sep:
+        scheme, rest = "http", text
+        if text == "ollama.com":
+            scheme, rest = "https", "ollama.com:443"
+    else:
+        scheme = scheme.lower()
+        if scheme not in ("http", "https"):
+            raise UsageError(
+                f"Cannot use {text!r} as the Ollama address: the scheme must be http or https "
+                f"(e.g. {DEFAULT_HOST}). Set {HOST_ENV} or pass base_url=...."
+            )
+        default_port = 80 if scheme == "http" else 443
+    hostport, _, path = rest.partition("/")
+    host, port_text = _split_host_port(hostport)
+    port = default_port
+    if port_text:
+        if not port_text.isdigit() or int(port_text) > 65535:
+            raise UsageError(
+                f"Cannot use {text!r} as the Ollama address: {port_text!r} is not a port number. "
+                f"Set {HOST_ENV} to an address like 'myhost:11434' or {DEFAULT_HOST!r}."
+            )
+        port = int(port_text)
+    host = _connectable(host or "127.0.0.1")
+    url = f"{scheme}://{host}:{port}"
+    path = path.strip("/")
+    return f"{url}/{path}" if path else url
+
+
+def _split_host_port(hostport: str) -> tuple[str, str]:
+    """``(host, port)`` of ``host``, ``host:port``, ``[v6]`` or ``[v6]:port`` (port may be "")."""
+    if hostport.startswith("["):
+        host, _, after = hostport[1:].partition("]")
+        return host, after[1:] if after.startswith(":") else ""
+    if hostport.count(":") == 1:
+        host, _, port = hostport.partition(":")
+        return host, port
+    return hostport, ""  # a bare name, or an IPv6 address without brackets
+
+
+def _connectable(host: str) -> str:
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if ip.is_unspecified:
+        return "127.0.0.1" if ip.version == 4 else "[::1]"
+    return f"[{ip.compressed}]" if ip.version == 6 else ip.compressed
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+def _endpoint(
+    *,
+    base_url: str | None,
+    api_key: str | None,
+    model_id: str,
+    headers: Mapping[str, str] | None = None,
+    timeout: Timeouts | float | None = None,
+    retry: RetryPolicy | None = None,
+    connection: ConnectionOptions | None = None,
+    http_client: httpx2.AsyncClient | None = None,
+) -> Endpoint:
+    url = parse_host(base_url if base_url else _env(HOST_ENV))
+    key = api_key if api_key is not None else _env(KEY_ENV)
+    auth = {"authorization": f"Bearer {key}"} if key else {}
+    return Endpoint(
+        provider="ollama",
+        base_url=url,
+        headers={**auth, **(headers or {})},
+        secrets=(key,) if key else (),
+        timeout=timeout,
+        retry=retry,
+        connection=connection,
+        http_client=http_client,
+        error_parser=make_error_parser(model_id),
+    )
+
+
+def _not_running(exc: ProviderConnectionError, base_url: str) -> ProviderConnectionError:
+    """``exc`` with the advice a connection failure to Ollama calls for."""
+    return ProviderConnectionError(
+        f"{exc.message} Is Ollama running? Start it with `ollama serve`, or set {HOST_ENV} "
+        f"to the address it listens on (now {base_url}).",
+        status=exc.status,
+        provider=exc.provider,
+        request_id=exc.request_id,
+        retryable=exc.retryable,
+    )
+
+
+class OllamaModel(Model):
+    """A model served by Ollama, through its native API.
+
+    Options left out come from the environment: ``OLLAMA_HOST`` for the
+    address (any form the ``ollama`` command accepts: ``myhost``,
+    ``0.0.0.0:11434``, ``https://ollama.example.com``) and ``OLLAMA_API_KEY``
+    for a hosted Ollama's key.
+
+    Args:
+        model_id: The model name Ollama knows (``"llama3.2"``, ``"qwen3:8b"``).
+        base_url: Ollama's address, in any ``OLLAMA_HOST`` form.
+        api_key: Key of a hosted Ollama, sent as a Bearer token; never logged or printed.
+        keep_alive: How long Ollama keeps the model loaded after a call
+            (``"10m"``, seconds as a number, ``0`` to unload at once, ``-1`` forever).
+        truncate: Whether Ollama may cut embedding inputs longer than the context
+            window (its default) or must answer with an error.
+        headers: Extra HTTP headers sent with every call.
+        timeout: Seconds, or :class:`~llmkit.http.Timeouts` for connect/read/total limits.
+        max_retries: Retries of failures that may pass on a second try (default 2).
+        retry: A full :class:`~llmkit.http.RetryPolicy` (instead of ``max_retries``).
+        http_client: An ``httpx2.AsyncClient`` to use instead of the shared pool.
+        proxy: Proxy URL for this model's connections.
+        limits: Connection-pool sizes (:class:`~llmkit.http.PoolLimits`).
+        capabilities: Override what the model is assumed to accept.
+    """
+
+    provider = "ollama"
+
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        keep_alive: str | float | None = None,
+        truncate: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeouts | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        proxy: str | None = None,
+        limits: PoolLimits | None = None,
+        capabilities: Capabilities | None = None,
+    ) -> None:
+        if not model_id:
+            raise UsageError("A model id is required, e.g. OllamaModel('llama3.2').")
+        if retry is None:
+            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+        elif max_retries is not None:
+            raise UsageError("Pass either max_retries= or retry=, not both.")
+        if isinstance(keep_alive, bool):
+            raise UsageError("keep_alive= takes a duration such as '10m', or seconds (0 unloads).")
+        self.model_id = model_id
+        self.capabilities = capabilities or ollama_capabilities(model_id)
+        self.keep_alive = keep_alive
+        self.truncate = truncate
+        self._endpoint = _endpoint(
+            base_url=base_url,
+            api_key=api_key,
+            model_id=model_id,
+            headers=headers,
+            timeout=timeout,
+            retry=retry,
+            connection=ConnectionOptions(limits=limits or PoolLimits(), proxy=proxy),
+            http_client=http_client,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The address of the Ollama this model talks to."""
+        return self._endpoint.base_url
+
+    async def _post(self, path: str, body: Mapping[str, Any]) -> JSONReply:
+        try:
+            return await self._endpoint.post_json(path, body)
+        except StreamInterruptedError:
+            raise
+        except ProviderConnectionError as exc:
+            raise _not_running(exc, self.base_url) from None
+
+    async def _open(self, body: Mapping[str, Any]) -> StreamReply:
+        try:
+            return await self._endpoint.open_stream("/api/chat", body)
+        except StreamInterruptedError:
+            raise
+        except ProviderConnectionError as exc:
+            raise _not_running(exc, self.base_url) from None
+
+    async def generate(self, request: Request) -> Response:
+        """Send ``request`` and return the complete response."""
+        body = encode_request(
+            request, self.model_id, self.capabilities, stream=False, keep_alive=self.keep_alive
+        )
+        reply = await self._post("/api/chat", body)
+        return decode_response(reply.data, request_id=reply.request_id)
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        body = encode_request(
+            request, self.model_id, self.capabilities, stream=True, keep_alive=self.keep_alive
+        )
+        reply = await self._open(body)
+        decoder = StreamDecoder()
+        try:
+            if "html" in reply.headers.get("content-type", ""):
+                raise InvalidResponseError(
+                    f"ollama answered HTTP {reply.status} with an HTML page instead of JSON: is "
+                    f"{self.base_url} Ollama's address, and not a web page or a proxy's login page?",
+                    status=reply.status,
+                    provider=self.provider,
+                )
+            async for line in reply.ndjson():
+                if decoder.done:
+                    continue  # drain the body so the connection goes back to the pool
+                for event in decoder.feed(line):
+                    yield event
+            if not decoder.done:
+                raise reply.interrupted("the answer ended before its last line ('done': true)")
+        except StreamInterruptedError as exc:
+            exc.partial = decoder.response()
+            raise
+        finally:
+            await reply.aclose()
+        response = decoder.response()
+        response.request_id = reply.request_id
+        yield ModelResponse(response)
+
+    async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
+        """Embed each text; one vector per input, in order."""
+        if isinstance(inputs, str):
+            raise UsageError("embed() takes a list of texts; wrap a single text in a list.")
+        body = encode_embeddings(
+            list(inputs),
+            self.model_id,
+            dimensions,
+            truncate=self.truncate,
+            keep_alive=self.keep_alive,
+        )
+        reply = await self._post("/api/embed", body)
+        result = decode_embeddings(reply.data)
+        if len(result) != len(inputs):
+            raise InvalidResponseError(
+                f"ollama returned {len(result)} vectors for {len(inputs)} inputs.",
+                provider=self.provider,
+            )
+        return result
+
+    @classmethod
+    async def list_models(
+        cls,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: Timeouts | float | None = None,
+    ) -> list[str]:
+        """The names of the models the running Ollama has (``"llama3.2:latest"`` …), from ``/api/tags``.
+
+        ``base_url`` defaults to ``OLLAMA_HOST`` as for a model.
+        """
+        endpoint = _endpoint(base_url=base_url, api_key=api_key, model_id="", timeout=timeout)
+        try:
+            reply = await endpoint.get_json("/api/tags")
+        except ProviderConnectionError as exc:
+            raise _not_running(exc, endpoint.base_url) from None
+        return decode_models(reply.data)
+
+    @classmethod
+    def list_models_sync(
+        cls,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: Timeouts | float | None = None,
+    ) -> list[str]:
+        """Blocking twin of :meth:`list_models`."""
+        return run_sync(cls.list_models(base_url, api_key=api_key, timeout=timeout))
