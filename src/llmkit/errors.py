@@ -7,6 +7,14 @@
     │   ├── MissingAPIKeyError        no key given and its environment variable is unset
     │   └── UnsupportedError          the model or provider cannot do what was asked
     ├── SerializationError            JSON data llmkit cannot read (malformed, or from a newer version)
+    ├── ToolError                     raised by a tool on purpose: its message goes to the model
+    ├── AgentError                    an agent run stopped early; carries the messages and usage so far
+    │   ├── MaxStepsExceeded          the model was still calling tools after max_steps model calls
+    │   ├── UsageLimitExceeded        a token, request or cost limit of the run was reached
+    │   ├── OutputValidationError     the answer stayed invalid after output_retries; has the raw output
+    │   ├── ToolRetriesExceeded       the model kept calling a tool wrongly, past tool_retries
+    │   ├── ToolExecutionError        a tool declared errors="raise" raised (the cause is chained)
+    │   └── RunTimeoutError           the run took longer than its timeout
     └── ProviderError                 a model call failed at run time
         ├── AuthenticationError       401: the key is missing, wrong or revoked
         ├── PermissionDeniedError     403: the key may not use this model or feature
@@ -24,6 +32,10 @@
         ├── InvalidResponseError      the provider answered something that is not its protocol
         └── AllModelsFailedError      every model of a fallback, race or consensus failed
 
+Every :class:`AgentError` carries ``messages`` (the conversation up to the
+failure, with every tool call answered, so it can be inspected or continued)
+and ``usage`` (everything the run consumed, retries included).
+
 Every :class:`ProviderError` carries the HTTP status, the provider's error
 type/code/message, the provider's request id, and ``retryable`` (whether
 sending the same request again may succeed). API keys never appear in a
@@ -36,6 +48,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AgentError",
     "AllModelsFailedError",
     "AuthenticationError",
     "BadRequestError",
@@ -44,19 +57,26 @@ __all__ = [
     "ContextLengthError",
     "InvalidResponseError",
     "LLMKitError",
+    "MaxStepsExceeded",
     "MissingAPIKeyError",
     "NotFoundError",
+    "OutputValidationError",
     "OverloadedError",
     "PermissionDeniedError",
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",
     "RateLimitError",
+    "RunTimeoutError",
     "SerializationError",
     "ServerError",
     "StreamInterruptedError",
+    "ToolError",
+    "ToolExecutionError",
+    "ToolRetriesExceeded",
     "UnsupportedError",
     "UsageError",
+    "UsageLimitExceeded",
     "error_for_status",
 ]
 
@@ -91,6 +111,104 @@ class UnsupportedError(UsageError):
 
 class SerializationError(LLMKitError):
     """Data could not be read back: malformed JSON, a wrong shape, or a newer format version."""
+
+
+class ToolError(LLMKitError):
+    """Raise it in a tool to tell the model what went wrong, so it can act on it.
+
+    The message is sent to the model as the tool's (error) result, without a
+    traceback; the run goes on. Use it for "no such city, try another
+    spelling" kinds of failure. Each one counts toward the agent's
+    ``tool_retries`` for that tool.
+    """
+
+
+class AgentError(LLMKitError):
+    """An agent run stopped before a final answer.
+
+    Nothing is lost: ``messages`` holds the conversation up to the failure
+    (every tool call in it answered) and ``usage`` what the run consumed, so
+    the run can be inspected, logged, or continued with
+    ``agent.run(..., message_history=err.messages)``.
+    """
+
+    def __init__(self, message: str, *, messages: Any = None, usage: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.messages: Any = messages if messages is not None else []
+        """The conversation so far (a list of :class:`~llmkit.types.Message`)."""
+        self.usage: Any = usage
+        """The :class:`~llmkit.types.Usage` of the run so far."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_agent_error, (type(self), self.message, self.__dict__.copy()))
+
+
+def _rebuild_agent_error(cls: type[AgentError], message: str, state: dict[str, Any]) -> AgentError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
+class MaxStepsExceeded(AgentError):
+    """The model was still calling tools after ``max_steps`` model calls.
+
+    Raise ``max_steps``, or continue with ``message_history=err.messages``.
+    """
+
+
+class UsageLimitExceeded(AgentError):
+    """A limit of :class:`~llmkit.run.UsageLimits` (tokens, requests, cost) was reached."""
+
+
+class OutputValidationError(AgentError):
+    """The model's answer did not fit ``output_type``, also after ``output_retries`` retries.
+
+    ``raw_output`` is the last answer as the model sent it (text, or the
+    arguments of the final-result tool); ``errors`` says what was wrong.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        raw_output: Any = None,
+        errors: str = "",
+        messages: Any = None,
+        usage: Any = None,
+    ) -> None:
+        super().__init__(message, messages=messages, usage=usage)
+        self.raw_output = raw_output
+        """The last answer as the model sent it."""
+        self.errors = errors
+        """What was wrong with it (validation errors, as text)."""
+
+
+class ToolRetriesExceeded(AgentError):
+    """The model called a tool wrongly (unknown name, bad arguments) more than ``tool_retries`` times."""
+
+    def __init__(
+        self, message: str, *, tool_name: str = "", messages: Any = None, usage: Any = None
+    ) -> None:
+        super().__init__(message, messages=messages, usage=usage)
+        self.tool_name = tool_name
+        """The tool name the model kept getting wrong."""
+
+
+class ToolExecutionError(AgentError):
+    """A tool declared with ``errors="raise"`` raised; ``__cause__`` is its exception."""
+
+    def __init__(
+        self, message: str, *, tool_name: str = "", messages: Any = None, usage: Any = None
+    ) -> None:
+        super().__init__(message, messages=messages, usage=usage)
+        self.tool_name = tool_name
+        """The tool that raised."""
+
+
+class RunTimeoutError(AgentError):
+    """The run took longer than its ``timeout``; what happened before is in ``messages``."""
 
 
 class ProviderError(LLMKitError):
