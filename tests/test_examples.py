@@ -19,6 +19,8 @@ _REAL = (
     "ANTHROPIC_API_KEY",
     "GEMINI_API_KEY",
     "GOOGLE_API_KEY",
+    "OLLAMA_HOST",
+    "OLLAMA_API_KEY",
 )
 
 
@@ -36,7 +38,7 @@ def run_example(name: str, *args: str) -> str:
 
 
 def test_every_example_has_a_test() -> None:
-    tested = {"quickstart.py"}
+    tested = {"quickstart.py", "ollama_chat.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -67,3 +69,40 @@ def test_quickstart_uses_the_configured_model(variable: str, llmkit_fake_server:
     assert "Using openai/gpt-4.1-mini." in done.stdout
     assert "Configured model answering." in done.stdout
     assert "offline" not in done.stdout
+
+
+def test_ollama_example_runs_offline() -> None:
+    out = run_example("ollama_chat.py")
+    assert "running offline against llmkit's fake provider server" in out
+    assert "Models: llama3.2:latest, qwen3:8b" in out
+    assert "[tool call] local_time({'city': 'Lisbon'})" in out
+    assert "The clock says: It is 14:05 in Lisbon." in out
+    assert "2 vectors of 8 numbers" in out
+
+
+def test_ollama_example_uses_your_ollama_when_a_model_is_named(llmkit_fake_server: object) -> None:
+    from llmkit.testing import tool_call
+
+    server = llmkit_fake_server
+    server.script(["Your own Ollama.", tool_call("local_time", city="Oslo"), "Done."])  # type: ignore[attr-defined]
+    env = {k: v for k, v in os.environ.items() if k not in _REAL}
+    env["OLLAMA_HOST"] = server.url  # type: ignore[attr-defined]
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "ollama_chat.py"), "qwen3:8b", "all-minilm"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "offline" not in done.stdout
+    assert "Your own Ollama." in done.stdout
+    assert "[tool call] local_time({'city': 'Oslo'})" in done.stdout
+    sent = [(r.path, (r.json or {}).get("model")) for r in server.requests]  # type: ignore[attr-defined]
+    assert sent == [
+        ("/api/tags", None),
+        ("/api/chat", "qwen3:8b"),
+        ("/api/chat", "qwen3:8b"),
+        ("/api/chat", "qwen3:8b"),
+        ("/api/embed", "all-minilm"),
+    ]
