@@ -583,3 +583,31 @@ async def test_a_broken_argument_text_is_sent_as_an_empty_object(
     assert calls == [{"id": "call_9", "function": {"index": 0, "name": "add", "arguments": {}}}]
     assert request.messages[1].parts == [broken]
     assert isinstance(request.messages[2].parts[0], ToolResult)
+
+
+async def test_the_same_script_gives_the_same_outcome_as_openai(
+    server: FakeProviderServer,
+) -> None:
+    from llmkit.providers.openai import OpenAIModel
+
+    turns = [[tool_call("add", a=1, b=2), tool_call("add", a=3, b=4)], "3 and 7."]
+    outcomes = []
+    for model in (
+        make(server),
+        OpenAIModel("gpt-4.1-mini", base_url=server.openai_base_url, api_key="sk-test"),
+    ):
+        server.script(turns * 2)
+        request = ask("add twice", tools=[ADD])
+        first = await model.generate(request)
+        streamed = (await collect(model, ask("add twice", tools=[ADD])))[-1].response  # type: ignore[attr-defined]
+        results = [ToolResult(c.id, "x") for c in first.tool_calls]
+        request.messages += [first.message, Message.tool(*results)]
+        second = await model.generate(request)
+        outcomes.append(
+            [
+                (r.message.parts, r.finish_reason, r.usage.input_tokens, r.usage.output_tokens)
+                for r in (first, streamed, second)
+            ]
+        )
+    ollama, openai = outcomes
+    assert ollama == openai
