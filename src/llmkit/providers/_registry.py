@@ -19,6 +19,7 @@ __all__ = ["known_providers", "model"]
 
 # Provider name -> (module, class, fixed keyword arguments).
 _NATIVE: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "anthropic": ("llmkit.providers.anthropic", "AnthropicModel", {}),
     "gemini": ("llmkit.providers.gemini", "GeminiModel", {}),
     "ollama": ("llmkit.providers.ollama", "OllamaModel", {}),
 }

@@ -1,0 +1,180 @@
+"""The Anthropic Messages API (``POST /v1/messages``).
+
+``llmkit.model("anthropic/claude-sonnet-4-5")`` builds an :class:`AnthropicModel`.
+It takes the same :class:`~llmkit.types.Request` as every other provider and
+returns the same :class:`~llmkit.types.Response` and stream events; what is
+Anthropic's own (extended thinking and its signatures, prompt-cache markers,
+server tools) travels in ``provider_data["anthropic"]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from llmkit.errors import MissingAPIKeyError, StreamInterruptedError, UsageError
+from llmkit.events import ModelResponse, StreamEvent
+from llmkit.http import ConnectionOptions, Endpoint, PoolLimits, RetryPolicy, Timeouts
+from llmkit.providers._anthropic_codec import API_VERSIONS, DEFAULT_API_VERSION, encode_request
+from llmkit.providers._anthropic_decode import StreamDecoder, decode_response, make_error_parser
+from llmkit.providers._prices import price_of
+from llmkit.providers._profiles import AnthropicProfile, anthropic_profile
+from llmkit.providers.base import Capabilities, Model
+from llmkit.types import Request, Response
+
+if TYPE_CHECKING:
+    import httpx2
+
+__all__ = ["AnthropicModel"]
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+KEY_ENV = "ANTHROPIC_API_KEY"
+BASE_URL_ENV = "ANTHROPIC_BASE_URL"
+_PATH = "/v1/messages"
+
+
+class AnthropicModel(Model):
+    """A Claude model behind the Anthropic Messages API (or a server that speaks it).
+
+    Options left out come from the environment (``ANTHROPIC_API_KEY``,
+    ``ANTHROPIC_BASE_URL``), then the defaults.
+
+    Args:
+        model_id: The model id (``"claude-sonnet-4-5"``, ``"claude-haiku-4-5-20251001"``).
+        api_key: The API key, sent as ``x-api-key``; never logged, printed or put in errors.
+        base_url: The API root without ``/v1`` (default ``https://api.anthropic.com``).
+        api_version: The ``anthropic-version`` header (default ``"2023-06-01"``). Under
+            ``"2026-10-21"`` temperature and top_p are left out, with a warning.
+        betas: Beta features to turn on, sent as the ``anthropic-beta`` header.
+        headers: Extra HTTP headers sent with every call.
+        timeout: Seconds, or :class:`~llmkit.http.Timeouts` for connect/read/total limits.
+        max_retries: Retries of failures that may pass on a second try (default 2).
+        retry: A full :class:`~llmkit.http.RetryPolicy` (instead of ``max_retries``).
+        http_client: An ``httpx2.AsyncClient`` to use instead of the shared pool.
+        proxy: Proxy URL for this model's connections.
+        limits: Connection-pool sizes (:class:`~llmkit.http.PoolLimits`).
+        capabilities: Override what the model is assumed to accept.
+    """
+
+    provider = "anthropic"
+
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        api_version: str = DEFAULT_API_VERSION,
+        betas: Sequence[str] = (),
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeouts | float | None = None,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        proxy: str | None = None,
+        limits: PoolLimits | None = None,
+        capabilities: Capabilities | None = None,
+    ) -> None:
+        if not model_id:
+            raise UsageError("A model id is required, e.g. AnthropicModel('claude-sonnet-4-5').")
+        if api_version not in API_VERSIONS:
+            raise UsageError(
+                f"Unknown anthropic-version {api_version!r}; use one of: {', '.join(API_VERSIONS)}."
+            )
+        if isinstance(betas, str):
+            raise UsageError("betas= takes a list of beta names, e.g. betas=['beta-name'].")
+        self.model_id = model_id
+        self.api_version = api_version
+        url = _base_url(base_url)
+        key = api_key if api_key is not None else (os.environ.get(KEY_ENV) or None)
+        if not key and url == DEFAULT_BASE_URL:
+            raise MissingAPIKeyError(self.provider, KEY_ENV)
+        profile = anthropic_profile(model_id)
+        if capabilities is not None:
+            profile = dataclasses.replace(profile, capabilities=capabilities)
+        elif api_version == "2026-10-21":
+            profile = dataclasses.replace(
+                profile, capabilities=dataclasses.replace(profile.capabilities, sampling=False)
+            )
+        self.profile: AnthropicProfile = profile
+        """What this model takes on the wire (maximum output, thinking, structured output)."""
+        self.capabilities = profile.capabilities
+        self._price = price_of(self.provider, model_id)
+        if retry is None:
+            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+        elif max_retries is not None:
+            raise UsageError("Pass either max_retries= or retry=, not both.")
+        wire_headers = {"anthropic-version": api_version}
+        if key:
+            wire_headers["x-api-key"] = key
+        if betas:
+            wire_headers["anthropic-beta"] = ",".join(betas)
+        if headers:
+            wire_headers.update(headers)
+        self._endpoint = Endpoint(
+            provider=self.provider,
+            base_url=url,
+            headers=wire_headers,
+            secrets=(key,) if key else (),
+            timeout=timeout,
+            retry=retry,
+            connection=ConnectionOptions(limits=limits or PoolLimits(), proxy=proxy),
+            http_client=http_client,
+            error_parser=make_error_parser(KEY_ENV, model_id),
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The API root this model talks to."""
+        return self._endpoint.base_url
+
+    def _priced(self, response: Response) -> Response:
+        if self._price is not None:
+            response.usage.cost = self._price.cost(response.usage)
+        return response
+
+    async def generate(self, request: Request) -> Response:
+        """Send ``request`` and return the complete response."""
+        body = encode_request(
+            request, self.model_id, self.profile, stream=False, api_version=self.api_version
+        )
+        reply = await self._endpoint.post_json(_PATH, body)
+        response = decode_response(reply.data, request_id=reply.request_id, provider=self.provider)
+        return self._priced(response)
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+        """Send ``request`` and yield events as they arrive; the last is ``model.response``.
+
+        An ``error`` event part-way raises its :class:`~llmkit.errors.ProviderError`
+        after the events that came before it; a stream that ends without
+        ``message_stop`` raises :class:`~llmkit.errors.StreamInterruptedError`
+        whose ``partial`` holds what arrived.
+        """
+        body = encode_request(
+            request, self.model_id, self.profile, stream=True, api_version=self.api_version
+        )
+        reply = await self._endpoint.open_stream(_PATH, body)
+        decoder = StreamDecoder(request_id=reply.request_id, provider=self.provider)
+        try:
+            async for event in reply.sse():
+                if decoder.done:
+                    continue  # drain the body so the connection goes back to the pool
+                for item in decoder.feed(event.data):
+                    yield item
+            if not decoder.done:
+                raise reply.interrupted("the stream ended before its message_stop event")
+        except StreamInterruptedError as exc:
+            exc.partial = decoder.response()
+            raise
+        finally:
+            await reply.aclose()
+        yield ModelResponse(self._priced(decoder.response()))
+
+
+def _base_url(base_url: str | None) -> str:
+    url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    url = url.rstrip("/")
+    # The SDKs take the root; an address copied with its /v1 would double it.
+    return url.removesuffix("/v1")
