@@ -48,6 +48,7 @@ _START_TIMEOUT = 10.0
 PROTOCOL_MODULES: tuple[str, ...] = (
     "llmkit.testing._gemini_wire",
     "llmkit.testing._openai_wire",
+    "llmkit.testing._anthropic_wire",
     "llmkit.testing._ollama_wire",
 )
 
@@ -155,6 +156,17 @@ class FakeProviderServer:
     def openai_base_url(self) -> str:
         """The OpenAI base URL: :attr:`url` + ``/v1``."""
         return f"{self.url}/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        """The Anthropic base URL: :attr:`url` (the model appends ``/v1/messages``).
+
+        The Anthropic protocol takes the key as ``x-api-key`` (or ``Authorization:
+        Bearer``) and needs an ``anthropic-version`` header. A scripted
+        :class:`~llmkit.types.Response` with ``finish_reason="error"`` streams its
+        content and then an ``error`` event (``overloaded_error``).
+        """
+        return self.url
 
     @property
     def gemini_base_url(self) -> str:

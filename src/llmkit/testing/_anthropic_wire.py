@@ -1,0 +1,261 @@
+"""The Anthropic protocol of the fake provider server: ``POST /v1/messages``.
+
+Every request is checked as strictly as the real API checks it (headers, then
+the body: :mod:`llmkit.testing._anthropic_rules`), recorded, and answered from
+the script as a ``message`` object or as server-sent events. Script turns mean
+what they mean on the OpenAI side; in addition:
+
+- reasoning parts of a :class:`~llmkit.types.Response` turn become thinking
+  blocks (with a stand-in signature when they have none);
+- a response with ``finish_reason="error"`` streams its content and then an
+  ``error`` event (``overloaded_error`` unless ``provider_data["anthropic"]["error"]``
+  says otherwise); not streaming, that error is the HTTP answer;
+- ``cache_control`` markers are honoured by an imitation of prompt caching
+  (:mod:`llmkit.testing._anthropic_cache`), reported in the usage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from starlette.requests import Request as HTTPRequest
+from starlette.responses import Response as HTTPResponse
+from starlette.routing import BaseRoute, Route
+from starlette.types import Receive
+
+from llmkit.errors import (
+    InvalidResponseError,
+    ProviderConnectionError,
+    StreamInterruptedError,
+    UsageError,
+)
+from llmkit.testing._anthropic_cache import PromptCache
+from llmkit.testing._anthropic_codec import (
+    decode_request,
+    error_for_exception,
+    error_for_fault,
+    message_body,
+    stream_error,
+    stream_events,
+)
+from llmkit.testing._anthropic_errors import (
+    AnthropicWireError,
+    check_auth,
+    check_version,
+    model_not_found,
+    not_json,
+    should_retry,
+)
+from llmkit.testing._anthropic_rules import check_message_body
+from llmkit.testing._asgi import (
+    DropResponse,
+    EventStreamResponse,
+    html_response,
+    json_response,
+    wait_unless_gone,
+)
+from llmkit.testing._fault import Fault, instantiate
+from llmkit.testing._script import Script, Turn, check_turn, response_for
+from llmkit.testing._state import RecordedHeaders, RecordedRequest, ServerState
+from llmkit.types import Request, Response, Usage
+
+__all__ = ["routes"]
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_BROKEN_JSON = b'{"id":"msg_broken","type":"message","role":"assistant","content":[{"ty'
+_BROKEN_EVENT = b'event: content_block_start\ndata: {"type":"content_block_start","ind\n\n'
+
+
+def _record(
+    state: ServerState, request: HTTPRequest, raw: bytes, body: Any
+) -> RecordedRequest | None:
+    if not state.record:
+        return None
+    scope = request.scope
+    entry = RecordedRequest(
+        scope["method"],
+        scope["path"],
+        RecordedHeaders(scope["headers"]),
+        body,
+        raw,
+        scope.get("query_string", b"").decode("latin-1"),
+    )
+    state.requests.append(entry)
+    return entry
+
+
+def _error(
+    error: AnthropicWireError, request_id: str, entry: RecordedRequest | None
+) -> HTTPResponse:
+    if entry is not None:
+        entry.status = error.status
+    headers = {
+        "request-id": request_id,
+        "x-should-retry": "true" if should_retry(error.status) else "false",
+        **error.headers,
+    }
+    return json_response(error.status, error.body(request_id), headers)
+
+
+def _with_cache(response: Response, cached: tuple[int, int, int] | None) -> Response:
+    """``response`` with the imitated cache's counts, unless the script set its own."""
+    usage = response.usage
+    if cached is None or usage.cache_read_tokens or usage.cache_write_tokens:
+        return response
+    total, read, written = cached
+    counted = Usage(
+        total, usage.output_tokens, read, written, usage.reasoning_tokens, usage.requests
+    )
+    return dataclasses.replace(response, usage=counted)
+
+
+class _Messages:
+    """Serves one ``/v1/messages`` request once it has passed validation."""
+
+    def __init__(
+        self,
+        state: ServerState,
+        body: dict[str, Any],
+        request_id: str,
+        entry: RecordedRequest | None,
+        receive: Receive,
+        script: Script,
+        cached: tuple[int, int, int] | None,
+    ) -> None:
+        self.state = state
+        # The script that gave the turn numbers its tool calls, even if a test reloads meanwhile.
+        self.script = script
+        self.receive = receive
+        self.body = body
+        self.request_id = request_id
+        self.entry = entry
+        self.cached = cached
+        self.headers = {"request-id": request_id}
+        self.stream = body.get("stream") is True
+
+    def _response(self, turn: Turn, request: Request) -> Response:
+        return _with_cache(response_for(turn, request, self.script), self.cached)
+
+    def _events(self, response: Response) -> list[bytes]:
+        return stream_events(
+            response,
+            model=self.body["model"],
+            message_id=f"msg_{self.state.next_id()}",
+            chunk_size=self.state.chunk_size,
+            error=stream_error(response),
+        )
+
+    def _done(self, status: int | None) -> None:
+        if self.entry is not None:
+            self.entry.status = status
+
+    def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
+        self._done(None)
+        if not self.stream:
+            return DropResponse()
+        events = self._events(self._response(turn, request))
+        return EventStreamResponse(events, self.headers, drop_after=after, mid_event=mid_event)
+
+    def _malformed(self, request: Request) -> HTTPResponse:
+        self._done(200)
+        if not self.stream:
+            return json_response(200, _BROKEN_JSON, self.headers)
+        first = self._events(self._response("", request))[0]
+        return EventStreamResponse([first, _BROKEN_EVENT], self.headers)
+
+    async def serve(self, turn: Turn, request: Request) -> HTTPResponse:
+        while isinstance(turn, Fault) and turn.kind == "slow":
+            if await wait_unless_gone(turn.seconds, self.receive):
+                self._done(None)
+                return DropResponse()
+            turn = check_turn(turn.then, "Fault.slow(then=...)")
+        if isinstance(turn, Fault):
+            return self._fault(turn, request)
+        if isinstance(turn, type):
+            turn = instantiate(turn)
+        if isinstance(turn, StreamInterruptedError):
+            return self._drop("", request, 1, False)
+        if isinstance(turn, ProviderConnectionError):
+            self._done(None)
+            return DropResponse()
+        if isinstance(turn, InvalidResponseError):
+            return self._malformed(request)
+        if isinstance(turn, BaseException):
+            return _error(error_for_exception(turn), self.request_id, self.entry)
+        response = self._response(turn, request)
+        if self.stream:
+            self._done(200)
+            return EventStreamResponse(self._events(response), self.headers)
+        failure = stream_error(response)
+        if failure is not None:
+            return _error(failure, self.request_id, self.entry)
+        self._done(200)
+        body = message_body(
+            response, model=self.body["model"], message_id=f"msg_{self.state.next_id()}"
+        )
+        return json_response(200, _dumps(body).encode(), self.headers)
+
+    def _fault(self, fault: Fault, request: Request) -> HTTPResponse:
+        kind = fault.kind
+        if kind == "drop":
+            partial = check_turn(fault.then, "Fault.drop(turn=...)")
+            return self._drop(partial, request, fault.after_events, fault.mid_event)
+        if kind == "malformed_json":
+            return self._malformed(request)
+        if kind == "html":
+            self._done(fault.http_status)
+            return html_response(fault.http_status, self.headers)
+        return _error(error_for_fault(fault), self.request_id, self.entry)
+
+
+def routes(state: ServerState) -> list[BaseRoute]:
+    """The Anthropic routes of a fake server whose state is ``state``."""
+    cache = PromptCache()
+
+    def admit(request: HTTPRequest, body: Any, broken: str | None) -> AnthropicWireError | None:
+        headers = request.headers
+        error = check_auth(
+            headers.get("x-api-key"), headers.get("authorization"), state.api_key
+        ) or check_version(headers.get("anthropic-version"))
+        if error is not None:
+            return error
+        if broken is not None:
+            return not_json(broken)
+        error = check_message_body(
+            body, version=headers["anthropic-version"], beta="anthropic-beta" in headers
+        )
+        if error is None and state.models is not None and body["model"] not in state.models:
+            error = model_not_found(body["model"])
+        return error
+
+    async def messages(request: HTTPRequest) -> HTTPResponse:
+        request_id = f"req_{state.next_id()}"
+        raw = await request.body()
+        body: Any = None
+        broken: str | None = None
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            broken = str(exc)
+        entry = _record(state, request, raw, body)
+        try:
+            error = admit(request, body, broken)
+            if error is not None:
+                return _error(error, request_id, entry)
+            script = state.script
+            wire_request = decode_request(body)
+            turn = await script.next_turn(wire_request)
+            cached = cache.usage(body, script)
+            serving = _Messages(state, body, request_id, entry, request.receive, script, cached)
+            return await serving.serve(turn, wire_request)
+        except Exception as exc:
+            # A problem in the test's own setup (or a bug here): answer 500 and keep it.
+            state.errors.append(exc)
+            message = (
+                str(exc) if isinstance(exc, UsageError) else f"The fake server failed: {exc!r}"
+            )
+            return _error(AnthropicWireError(500, message, "api_error"), request_id, entry)
+
+    return [Route("/v1/messages", messages, methods=["POST"])]
