@@ -9,16 +9,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from llmkit.errors import ContextLengthError, ProviderError
+from llmkit.testing._fault import Fault, status_for
+from llmkit.types import Response
+
 __all__ = [
     "AnthropicWireError",
     "check_auth",
     "check_version",
+    "error_for_exception",
+    "error_for_fault",
     "extra_input",
     "invalid",
     "model_not_found",
     "not_json",
     "required",
     "should_retry",
+    "stream_error",
     "wrong_type",
 ]
 
@@ -116,3 +123,89 @@ def check_version(version: str | None) -> AnthropicWireError | None:
     if version not in KNOWN_VERSIONS:
         return invalid(f'anthropic-version: "{version}" is not a valid version')
     return None
+
+
+# ------------------------------------------------------------ scripted errors
+
+_DEFAULTS: dict[int, tuple[str, str]] = {
+    400: (
+        "invalid_request_error",
+        "There was an issue with the format or content of your request.",
+    ),
+    401: ("authentication_error", "invalid x-api-key"),
+    402: ("billing_error", "Your credit balance is too low to access the Anthropic API."),
+    403: (
+        "permission_error",
+        "Your API key does not have permission to use the specified resource.",
+    ),
+    404: ("not_found_error", "The requested resource could not be found."),
+    408: ("timeout_error", "Request timed out."),
+    409: ("invalid_request_error", "A conflicting request is in progress."),
+    413: ("request_too_large", "Request exceeds the maximum allowed number of bytes."),
+    429: ("rate_limit_error", "Number of requests has exceeded your per-minute rate limit."),
+    500: ("api_error", "Internal server error"),
+    503: ("overloaded_error", "Overloaded"),
+    504: ("timeout_error", "Request timed out."),
+    529: ("overloaded_error", "Overloaded"),
+}
+_CONTEXT = "prompt is too long: 200001 tokens > 200000 maximum"
+
+
+def _defaults(status: int) -> tuple[str, str]:
+    if status in _DEFAULTS:
+        return _DEFAULTS[status]
+    if status >= 500:
+        return ("api_error", f"The server answered HTTP {status}.")
+    return ("invalid_request_error", f"The request failed with HTTP {status}.")
+
+
+def _headers(retry_after: float | None, ms: int | None = None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if retry_after is not None:
+        headers["retry-after"] = f"{retry_after:g}"
+    if ms is not None:
+        headers["retry-after-ms"] = str(ms)
+    return headers
+
+
+def error_for_exception(exc: BaseException) -> AnthropicWireError:
+    """The Anthropic error answer for a scripted exception (its own fields win over defaults)."""
+    status = status_for(exc)
+    kind, message = _defaults(status)
+    if isinstance(exc, ContextLengthError):
+        kind, message = "invalid_request_error", _CONTEXT
+    if not isinstance(exc, ProviderError):
+        return AnthropicWireError(status, message, kind, {})
+    if not isinstance(exc, ContextLengthError):
+        message = exc.provider_message or exc.message
+    return AnthropicWireError(status, message, exc.error_type or kind, _headers(exc.retry_after))
+
+
+def error_for_fault(fault: Fault) -> AnthropicWireError:
+    """The Anthropic error answer for a ``status`` or ``context_length`` fault."""
+    if fault.kind == "context_length":
+        return AnthropicWireError(400, fault.message or _CONTEXT, "invalid_request_error", {})
+    status = fault.http_status
+    kind, message = _defaults(status)
+    return AnthropicWireError(
+        status,
+        fault.message or message,
+        fault.error_type or kind,
+        _headers(fault.retry_after, fault.retry_after_ms),
+    )
+
+
+def stream_error(response: Response) -> AnthropicWireError | None:
+    """The ``error`` event a scripted response with ``finish_reason="error"`` ends with.
+
+    ``provider_data["anthropic"]["error"]`` may give its ``type`` and
+    ``message``; the default is ``overloaded_error``, the usual mid-stream failure.
+    """
+    if response.finish_reason != "error":
+        return None
+    data = ((response.provider_data or {}).get("anthropic") or {}).get("error") or {}
+    kind = str(data.get("type") or "overloaded_error")
+    status = next((s for s, (k, _) in _DEFAULTS.items() if k == kind), 500)
+    if kind == "overloaded_error":
+        status = 529
+    return AnthropicWireError(status, str(data.get("message") or _defaults(status)[1]), kind, {})

@@ -32,21 +32,17 @@ from llmkit.errors import (
     UsageError,
 )
 from llmkit.testing._anthropic_cache import PromptCache
-from llmkit.testing._anthropic_codec import (
-    decode_request,
-    error_for_exception,
-    error_for_fault,
-    message_body,
-    stream_error,
-    stream_events,
-)
+from llmkit.testing._anthropic_codec import decode_request, message_body, stream_events
 from llmkit.testing._anthropic_errors import (
     AnthropicWireError,
     check_auth,
     check_version,
+    error_for_exception,
+    error_for_fault,
     model_not_found,
     not_json,
     should_retry,
+    stream_error,
 )
 from llmkit.testing._anthropic_rules import check_message_body
 from llmkit.testing._asgi import (
