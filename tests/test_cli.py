@@ -41,3 +41,21 @@ def test_console_script_runs() -> None:
         [sys.executable, "-m", "llmkit.cli", "version"], capture_output=True, text=True, check=True
     )
     assert __version__ in done.stdout
+
+
+def test_models_asks_a_running_ollama(
+    llmkit_fake_server: object, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", llmkit_fake_server.ollama_base_url)  # type: ignore[attr-defined]
+    assert main(["models", "--provider", "ollama"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ollama (running server):")
+    assert "ollama/" in out
+
+
+def test_models_reports_an_ollama_that_is_not_running(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")
+    assert main(["models", "--provider", "ollama"]) == 1
+    assert "ollama serve" in capsys.readouterr().err

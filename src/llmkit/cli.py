@@ -19,7 +19,7 @@ from llmkit.errors import LLMKitError
 __all__ = ["main"]
 
 # Providers whose running server can be asked for its models: name -> "module:function".
-_LIVE_LISTERS: dict[str, str] = {}
+_LIVE_LISTERS: dict[str, str] = {"ollama": "llmkit.providers.ollama:OllamaModel.list_models_sync"}
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -61,8 +61,11 @@ def _models(args: argparse.Namespace) -> int:
 def _call(spec: str) -> Callable[[], list[str]]:
     from importlib import import_module
 
-    module, _, name = spec.partition(":")
-    fn: Callable[[], list[str]] = getattr(import_module(module), name)
+    module, _, path = spec.partition(":")
+    value = import_module(module)
+    for name in path.split("."):
+        value = getattr(value, name)
+    fn: Callable[[], list[str]] = value  # type: ignore[assignment]
     return fn
 
 

@@ -322,8 +322,8 @@ class Endpoint:
     def _html_error(self, status: int, body: bytes) -> ProviderError:
         return InvalidResponseError(
             f"{self.provider} answered HTTP {status} with an HTML page instead of JSON: "
-            f"is base_url ({self.base_url}) the API's address (often ending in /v1) "
-            "and not a web page or a proxy's login page?",
+            f"is base_url ({self.base_url}) the API's address, and not a web page or a "
+            "proxy's login page?",
             status=status,
             provider=self.provider,
             body=self.redact(_snippet(body, 2000)),
