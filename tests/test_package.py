@@ -13,6 +13,8 @@ import llmkit
 
 def test_public_names_are_pinned() -> None:
     assert llmkit.__all__ == [
+        "Agent",
+        "AgentError",
         "AudioPart",
         "DocumentPart",
         "Embeddings",
@@ -28,19 +30,27 @@ def test_public_names_are_pinned() -> None:
         "ReasoningPart",
         "Request",
         "Response",
+        "RunContext",
+        "RunResult",
         "TextDelta",
         "TextPart",
+        "Tool",
         "ToolCall",
         "ToolCallDelta",
+        "ToolError",
         "ToolResult",
         "ToolSpec",
+        "Toolbox",
         "Usage",
         "UsageError",
+        "UsageLimits",
         "__version__",
         "consensus",
         "fallback",
+        "handoff",
         "model",
         "race",
+        "tool",
     ]
     assert llmkit.__all__ == sorted(llmkit.__all__)
 
@@ -91,6 +101,10 @@ def test_import_llmkit_loads_no_heavy_module() -> None:
 
 def test_data_types_load_no_heavy_module() -> None:
     assert loaded_after("import llmkit; llmkit.Message.user('hi'); llmkit.Request") == []
+
+
+def test_building_an_agent_with_text_output_loads_no_heavy_module() -> None:
+    assert loaded_after("from llmkit import Agent; Agent('openai/gpt-4.1-mini')") == []
 
 
 def test_building_a_model_loads_the_transport_but_not_the_testing_kit() -> None:

@@ -20,9 +20,13 @@ from typing import TYPE_CHECKING, Any
 from llmkit._version import __version__
 
 if TYPE_CHECKING:
+    from llmkit.agent import Agent, handoff
+    from llmkit.context import RunContext
     from llmkit.errors import (
+        AgentError,
         LLMKitError,
         ProviderError,
+        ToolError,
         UsageError,
     )
     from llmkit.events import (
@@ -33,6 +37,8 @@ if TYPE_CHECKING:
     )
     from llmkit.providers import Model, model
     from llmkit.providers.routing import consensus, fallback, race
+    from llmkit.run import RunResult, UsageLimits
+    from llmkit.tools import Tool, Toolbox, tool
     from llmkit.types import (
         AudioPart,
         DocumentPart,
@@ -53,6 +59,8 @@ if TYPE_CHECKING:
 
 # Public name -> module that defines it. Resolved on first attribute access.
 _LAZY: dict[str, str] = {
+    "Agent": "llmkit.agent",
+    "AgentError": "llmkit.errors",
     "AudioPart": "llmkit.types",
     "DocumentPart": "llmkit.types",
     "Embeddings": "llmkit.types",
@@ -68,21 +76,31 @@ _LAZY: dict[str, str] = {
     "ReasoningPart": "llmkit.types",
     "Request": "llmkit.types",
     "Response": "llmkit.types",
+    "RunContext": "llmkit.context",
+    "RunResult": "llmkit.run",
     "TextDelta": "llmkit.events",
     "TextPart": "llmkit.types",
     "ToolCall": "llmkit.types",
     "ToolCallDelta": "llmkit.events",
+    "Tool": "llmkit.tools",
+    "ToolError": "llmkit.errors",
     "ToolResult": "llmkit.types",
     "ToolSpec": "llmkit.types",
+    "Toolbox": "llmkit.tools",
     "Usage": "llmkit.types",
     "UsageError": "llmkit.errors",
+    "UsageLimits": "llmkit.run",
     "consensus": "llmkit.providers.routing",
     "fallback": "llmkit.providers.routing",
+    "handoff": "llmkit.agent",
     "model": "llmkit.providers",
     "race": "llmkit.providers.routing",
+    "tool": "llmkit.tools",
 }
 
 __all__ = [
+    "Agent",
+    "AgentError",
     "AudioPart",
     "DocumentPart",
     "Embeddings",
@@ -98,19 +116,27 @@ __all__ = [
     "ReasoningPart",
     "Request",
     "Response",
+    "RunContext",
+    "RunResult",
     "TextDelta",
     "TextPart",
+    "Tool",
     "ToolCall",
     "ToolCallDelta",
+    "ToolError",
     "ToolResult",
     "ToolSpec",
+    "Toolbox",
     "Usage",
     "UsageError",
+    "UsageLimits",
     "__version__",
     "consensus",
     "fallback",
+    "handoff",
     "model",
     "race",
+    "tool",
 ]
 
 

@@ -1,0 +1,170 @@
+"""Tool calls inside an agent run: checking them, running them, answering them.
+
+Every tool call the model makes gets exactly one :class:`~llmkit.types.ToolResult`,
+whatever happens: an unknown name, arguments that are not JSON or do not fit
+the schema, an exception, a timeout, a denial. The model reads the error and
+may try again; the conversation never holds an unanswered call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Literal, TypeAlias
+
+from llmkit.context import RunContext
+from llmkit.errors import ToolError, ToolExecutionError
+from llmkit.tools._schema import describe_validation_error
+from llmkit.tools._serialize import to_content
+from llmkit.tools._tool import Tool, ToolReturn
+from llmkit.types import JSONDict, Message, ToolCall, ToolResult, Usage
+
+__all__ = ["CallKind", "PlannedCall", "answer_open_calls", "execute", "run_calls"]
+
+CallKind: TypeAlias = Literal["tool", "final", "handoff", "error"]
+
+DENIED = "The user denied this tool call; it was not run."
+NOT_RUN_FINAL = "Not run: the final answer was given in the same turn."
+
+
+@dataclass(slots=True)
+class PlannedCall:
+    """One tool call of a model response, classified and (for tools) with checked arguments."""
+
+    call: ToolCall
+    kind: CallKind
+    tool: Tool[..., Any] | None = None
+    kwargs: JSONDict | None = None
+    result: ToolResult | None = None
+    """Set once the call is answered (an error found while planning, or after running)."""
+    usage: Usage | None = None
+    """Usage a tool reported (an agent used as a tool)."""
+    duration: float = 0.0
+    bad_call: bool = False
+    """The model called wrongly: unknown name, bad arguments, or the tool raised ToolError."""
+    held: bool = False
+    """Waiting for a human's approval."""
+
+    @property
+    def needs_run(self) -> bool:
+        """A tool call with good arguments that has not run yet (and is not held)."""
+        return self.kind == "tool" and self.result is None and not self.held
+
+
+def error_result(call: ToolCall, text: str) -> ToolResult:
+    """An error result for ``call`` that the model can act on."""
+    return ToolResult(call.id, text, is_error=True, name=call.name)
+
+
+def plan_tool_call(call: ToolCall, tool: Tool[..., Any] | None, known: str) -> PlannedCall:
+    """Check one call of an ordinary tool: a known name and arguments that fit its schema."""
+    if tool is None:
+        return PlannedCall(
+            call,
+            "error",
+            bad_call=True,
+            result=error_result(
+                call, f"Unknown tool {call.name!r}. Call one of the available tools: {known}."
+            ),
+        )
+    if call.arguments_error is not None:
+        return PlannedCall(
+            call,
+            "error",
+            tool,
+            bad_call=True,
+            result=error_result(
+                call,
+                f"The arguments of {call.name} could not be read: {call.arguments_error}. "
+                "Send a JSON object that matches the tool's parameters.",
+            ),
+        )
+    try:
+        kwargs = tool.validate(call.arguments)
+    except Exception as exc:
+        if not hasattr(exc, "errors"):
+            raise
+        return PlannedCall(
+            call,
+            "error",
+            tool,
+            bad_call=True,
+            result=error_result(
+                call,
+                f"Invalid arguments for {call.name}:\n{describe_validation_error(exc)}\n"
+                "Fix them and call the tool again.",
+            ),
+        )
+    return PlannedCall(call, "tool", tool, kwargs)
+
+
+async def execute(planned: PlannedCall, ctx: RunContext[Any] | None) -> None:
+    """Run one planned call and store its result; only ``errors="raise"`` tools raise."""
+    tool = planned.tool
+    call = planned.call
+    assert tool is not None
+    assert planned.kwargs is not None
+    if tool.takes_ctx and ctx is not None:
+        ctx = ctx.for_tool_call(call)
+    start = time.perf_counter()
+    try:
+        value = await tool.call(ctx, planned.kwargs)
+    except ToolError as exc:
+        planned.bad_call = True
+        planned.result = error_result(call, str(exc) or type(exc).__name__)
+    except Exception as exc:
+        usage = getattr(exc, "usage", None)
+        if isinstance(usage, Usage):
+            planned.usage = usage  # a sub-agent that failed still spent tokens
+        timed_out = isinstance(exc, TimeoutError) and tool.timeout is not None
+        what = f"timed out after {tool.timeout} s" if timed_out else f"raised {_describe(exc)}"
+        if tool.errors == "raise":
+            raise ToolExecutionError(f"Tool {call.name!r} {what}.", tool_name=call.name) from exc
+        planned.result = error_result(call, f"Tool {call.name} {what}.")
+    else:
+        if isinstance(value, ToolReturn):
+            planned.usage = value.usage
+            value = value.value
+        planned.result = ToolResult(call.id, to_content(value), name=call.name)
+    planned.duration = time.perf_counter() - start
+
+
+async def run_calls(planned: list[PlannedCall], ctx: RunContext[Any] | None) -> None:
+    """Run every call that needs running, concurrently when there are several."""
+    runnable = [p for p in planned if p.needs_run]
+    if not runnable:
+        return
+    if len(runnable) == 1:
+        await execute(runnable[0], ctx)
+        return
+    try:
+        async with asyncio.TaskGroup() as group:
+            for p in runnable:
+                group.create_task(execute(p, ctx))
+    except BaseExceptionGroup as group_error:
+        # Only errors="raise" tools get here; the first one stops the run.
+        raise group_error.exceptions[0]  # noqa: B904  (its own cause is the tool's error)
+
+
+def answer_open_calls(
+    messages: list[Message], planned: list[PlannedCall] | None, reason: str
+) -> None:
+    """Answer the calls of a trailing assistant message that have no result yet.
+
+    Results already computed are kept; the others say they were not run and why.
+    Keeps a conversation valid for every provider after a failure or a cancellation.
+    """
+    if not messages or messages[-1].role != "assistant":
+        return
+    calls = messages[-1].tool_calls
+    if not calls:
+        return
+    done = {p.call.id: p.result for p in planned or () if p.result is not None}
+    results = [done.get(call.id) or error_result(call, f"Not run: {reason}.") for call in calls]
+    messages.append(Message.tool(*results))
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

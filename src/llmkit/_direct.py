@@ -1,0 +1,141 @@
+"""Adapters between agents and tools, both ways.
+
+``Agent.from_tool(tool)`` is a model-free agent: it fits anywhere an agent
+does (a handoff target, a step of a workflow, ``as_tool``) but calls no
+model; its run validates the input as the tool's arguments, calls the tool,
+and returns what it returned. ``agent.as_tool()`` is the reverse: a tool
+whose call runs the agent and reports its usage to the calling run.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from llmkit.context import RunContext
+from llmkit.errors import ToolExecutionError, UsageError
+from llmkit.events import Event, RunEnd, RunStart, ToolCallEvent, ToolResultEvent
+from llmkit.run import RunResult
+from llmkit.tools import Tool, ToolReturn, to_content
+from llmkit.tools._schema import describe_validation_error
+from llmkit.types import JSONDict, Message, ToolCall, ToolResult, Usage
+
+if TYPE_CHECKING:
+    from llmkit.agent import Agent, UserInput
+
+__all__ = ["agent_as_tool", "run_direct", "stream_direct"]
+
+
+def _arguments(agent: Agent[Any], user_input: Any) -> tuple[JSONDict, str]:
+    tool = agent._direct
+    assert tool is not None
+    if isinstance(user_input, dict):
+        return dict(user_input), json.dumps(user_input, default=str)
+    if isinstance(user_input, Message):
+        text = user_input.text
+    elif isinstance(user_input, str):
+        text = user_input
+    else:
+        raise UsageError(
+            f"Agent {agent.name!r} runs the tool {tool.name!r}: give it a dict of arguments "
+            "or text (JSON arguments, or the value of its single parameter)."
+        )
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if isinstance(value, dict):
+        return value, text
+    names = list(tool.spec.parameters.get("properties", {}))
+    if len(names) == 1:
+        return {names[0]: text if value is None else value}, text
+    raise UsageError(
+        f"Agent {agent.name!r} runs the tool {tool.name!r}, which takes "
+        f"{', '.join(names) or 'no'} parameters: pass a dict or a JSON object of them."
+    )
+
+
+async def stream_direct(
+    agent: Agent[Any], user_input: UserInput | None, deps: Any
+) -> AsyncIterator[Event]:
+    """Run the tool of a model-free agent, yielding the run's events."""
+    tool = agent._direct
+    assert tool is not None
+    arguments, text = _arguments(agent, user_input)
+    try:
+        kwargs = tool.validate(arguments)
+    except Exception as exc:
+        if not hasattr(exc, "errors"):
+            raise
+        raise UsageError(
+            f"The input of agent {agent.name!r} does not fit the tool {tool.name!r}:\n"
+            f"{describe_validation_error(exc)}"
+        ) from None
+    run_id = uuid.uuid4().hex
+    messages = [Message.user(text)]
+    call = ToolCall(f"call_{run_id[:12]}", tool.name, arguments)
+    yield RunStart(run_id, agent.name, list(messages))
+    yield ToolCallEvent(run_id, 1, call)
+    ctx = RunContext(deps, run_id, agent.name, None, messages, Usage(), 1, call)
+    start = time.perf_counter()
+    try:
+        value = await tool.call(ctx, kwargs)
+    except Exception as exc:
+        raise ToolExecutionError(
+            f"Tool {tool.name!r} of agent {agent.name!r} raised {type(exc).__name__}: {exc}",
+            tool_name=tool.name,
+            messages=messages,
+            usage=Usage(),
+        ) from exc
+    usage = Usage()
+    if isinstance(value, ToolReturn):
+        usage = value.usage or usage
+        value = value.value
+    content = to_content(value)
+    answer = ToolResult(call.id, content, name=tool.name)
+    yield ToolResultEvent(run_id, 1, answer, time.perf_counter() - start)
+    messages.append(Message.assistant(answer.text if isinstance(content, list) else content))
+    result: RunResult[Any] = RunResult(
+        value, messages, usage, [], "complete", [], agent.name, run_id, 0
+    )
+    yield RunEnd(run_id, result)
+
+
+async def run_direct(agent: Agent[Any], user_input: UserInput | None, deps: Any) -> RunResult[Any]:
+    """Run the tool of a model-free agent and return the result."""
+    result: RunResult[Any] | None = None
+    async for event in stream_direct(agent, user_input, deps):
+        if isinstance(event, RunEnd):
+            result = event.result
+    assert result is not None
+    return result
+
+
+def agent_as_tool(
+    agent: Agent[Any], *, name: str | None = None, description: str | None = None
+) -> Tool[..., Any]:
+    """A tool that runs ``agent`` on its ``input`` and returns the output (with the usage)."""
+
+    async def run_agent(ctx: RunContext[Any], input: str) -> ToolReturn:
+        """Ask the agent.
+
+        Args:
+            input: The request, with everything the agent needs to know.
+        """
+        deps = agent.deps if agent.deps is not None else ctx.deps
+        result = await agent.run(input, deps=deps)
+        if result.paused:
+            raise UsageError(
+                f"Agent {agent.name!r} paused for approvals while running as a tool; "
+                "tools that need approval cannot run inside agent.as_tool()."
+            )
+        return ToolReturn(result.output, usage=result.usage)
+
+    return Tool(
+        run_agent,
+        name=name or agent.name,
+        description=description or agent.description or f"Ask the {agent.name} agent.",
+    )

@@ -1,0 +1,496 @@
+"""The agent loop: call the model, run the tools it asks for, repeat until a final answer.
+
+One :class:`AgentRun` per run. Its :meth:`~AgentRun.events` generator is the
+single code path behind ``Agent.run`` (which emits no events and calls
+``Model.generate``) and ``Agent.stream`` (which yields every event and calls
+``Model.stream``). The hot path per step is one request object, one model
+call, one message append and, for tool calls, one validation per call.
+
+Whatever stops a run (an error, a limit, a timeout, a cancellation), the
+conversation it leaves behind answers every tool call it holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from llmkit._calls import (
+    NOT_RUN_FINAL,
+    PlannedCall,
+    answer_open_calls,
+    error_result,
+    plan_tool_call,
+    run_calls,
+)
+from llmkit.context import RunContext
+from llmkit.errors import (
+    AgentError,
+    MaxStepsExceeded,
+    OutputValidationError,
+    RunTimeoutError,
+    ToolRetriesExceeded,
+    UsageError,
+    UsageLimitExceeded,
+)
+from llmkit.events import (
+    ApprovalRequired,
+    ErrorEvent,
+    Event,
+    Handoff,
+    ModelRequest,
+    ModelResponse,
+    RunEnd,
+    StepEnd,
+    ToolCallEvent,
+    ToolResultEvent,
+)
+from llmkit.output import FINAL_RESULT_TOOL, OutputInvalid
+from llmkit.run import RunResult, Step, UsageLimits
+from llmkit.types import Message, Request, Response, ToolCall, ToolResult, Usage
+
+if TYPE_CHECKING:
+    from llmkit._prepare import Prepared
+    from llmkit.agent import Agent
+    from llmkit.providers.base import Model
+
+__all__ = ["AgentRun"]
+
+T = TypeVar("T")
+_UNSET: Any = object()
+
+
+class AgentRun:
+    """The state of one run and the loop that advances it."""
+
+    def __init__(
+        self,
+        agent: Agent[Any],
+        *,
+        model: Model,
+        messages: list[Message],
+        deps: Any,
+        run_id: str,
+        limits: UsageLimits | None,
+        max_steps: int,
+        timeout: float | None,
+        stream: bool,
+        history_length: int,
+    ) -> None:
+        self.agent = agent
+        self.model = model
+        self.prep: Prepared = agent._prepared(model)
+        self.messages = messages
+        self.deps = deps
+        self.run_id = run_id
+        self.limits = limits
+        self.max_steps = max_steps
+        self.timeout = timeout
+        self.deadline: float | None = None
+        self.stream = stream
+        self.history_length = history_length
+        self.usage = Usage()
+        self.steps: list[Step] = []
+        self.step = 0
+        self.retries: dict[str, int] = {}
+        self.output_retries = 0
+        self.output: Any = _UNSET
+        self.result: RunResult[Any] | None = None
+        self.batch: list[PlannedCall] | None = None
+        self.resume_batch: list[PlannedCall] | None = None
+        self.resume_response: Response | None = None
+        self.resume_usage = Usage()
+        self.handoff_to: str | None = None
+        self._ctx: RunContext[Any] | None = None
+
+    # ------------------------------------------------------------------ helpers
+
+    def context(self) -> RunContext[Any]:
+        """The run context, brought up to date (built on first use only)."""
+        ctx = self._ctx
+        if ctx is None:
+            ctx = self._ctx = RunContext(self.deps, self.run_id)
+        ctx.agent = self.agent.name
+        ctx.model = self.model
+        ctx.messages = self.messages
+        ctx.usage = self.usage
+        ctx.step = self.step
+        return ctx
+
+    async def _guard(self, awaitable: Awaitable[T]) -> T:
+        """Await within the run's deadline (if it has one)."""
+        if self.deadline is None:
+            return await awaitable
+        scope = asyncio.timeout_at(self.deadline)
+        try:
+            async with scope:
+                return await awaitable
+        except TimeoutError:
+            if scope.expired():
+                raise self._error(
+                    RunTimeoutError, f"the run took longer than {self.timeout} s"
+                ) from None
+            raise
+
+    def _error(self, cls: type[AgentError], why: str, **fields: Any) -> AgentError:
+        return cls(
+            f"Agent {self.agent.name!r} stopped: {why}.",
+            messages=self.messages,
+            usage=self.usage,
+            **fields,
+        )
+
+    async def _request(self) -> Request:
+        prep = self.prep
+        system = prep.system
+        if prep.dynamic:
+            system = await self._dynamic_system()
+        messages = [system, *self.messages] if system is not None else list(self.messages)
+        return Request(messages, prep.tools, None, prep.output_schema, **prep.settings)
+
+    async def _dynamic_system(self) -> Message | None:
+        instructions: Any = self.agent.instructions
+        value = instructions(self.context())
+        if inspect.isawaitable(value):
+            value = await value
+        text = "\n\n".join(t for t in (value, self.prep.prompt_suffix) if t)
+        return Message.system(text) if text else None
+
+    # ----------------------------------------------------------------- the loop
+
+    async def events(self) -> AsyncGenerator[Event, None]:
+        """Advance the run to its end; yields events only when streaming."""
+        emit = self.stream
+        if self.timeout is not None:
+            self.deadline = asyncio.get_running_loop().time() + self.timeout
+        try:
+            if emit:
+                yield self._run_start()
+            if self.resume_batch is not None:
+                async for event in self._finish_resumed_batch():
+                    yield event
+            while self.output is _UNSET and self.result is None:
+                async for event in self._one_step():
+                    yield event
+            if self.result is None:
+                self.result = self._complete()
+        except BaseException as exc:
+            answer_open_calls(self.messages, self.batch, _reason(exc))
+            if isinstance(exc, AgentError) and exc.usage is None:
+                # Raised below the loop (a tool with errors="raise"): give it the conversation.
+                exc.messages = self.messages
+                exc.usage = self.usage
+            if emit and isinstance(exc, Exception):
+                yield ErrorEvent(type(exc).__name__, str(exc), self.run_id)
+            raise
+        if emit:
+            if self.result.paused:
+                yield ApprovalRequired(self.run_id, list(self.result.pending))
+            yield RunEnd(self.run_id, self.result)
+
+    def _run_start(self) -> Event:
+        from llmkit.events import RunStart
+
+        new = self.messages[self.history_length :]
+        return RunStart(self.run_id, self.agent.name, list(new))
+
+    async def _one_step(self) -> AsyncIterator[Event]:
+        emit = self.stream
+        if self.step >= self.max_steps:
+            raise self._error(
+                MaxStepsExceeded,
+                f"the model was still calling tools after {self.max_steps} model calls "
+                "(raise max_steps, or continue with message_history=err.messages)",
+            )
+        limits = self.limits
+        if limits is not None:
+            why = limits.check_before_request(self.usage)
+            if why is not None:
+                raise self._error(UsageLimitExceeded, why)
+        self.step += 1
+        request = await self._request()
+        response: Response | None = None
+        if emit:
+            yield ModelRequest(self.run_id, self.step, request)
+            stream = self.model.stream(request)
+            try:
+                while True:
+                    try:
+                        model_event = await self._guard(stream.__anext__())
+                    except StopAsyncIteration:
+                        break
+                    if type(model_event) is ModelResponse:
+                        response = model_event.response
+                    yield model_event
+            finally:
+                await stream.aclose()  # type: ignore[attr-defined]
+            if response is None:
+                raise UsageError(f"{self.model!r}.stream() ended without a ModelResponse event.")
+        else:
+            response = await self._guard(self.model.generate(request))
+        self.usage = self.usage + response.usage
+        self.messages.append(response.message)
+        if limits is not None:
+            why = limits.check(self.usage)
+            if why is not None:
+                raise self._error(UsageLimitExceeded, why)
+        calls = response.message.tool_calls
+        if not calls:
+            self._final_from_text(response)
+            self.steps.append(Step(response, [], response.usage, self.agent.name))
+            if emit:
+                yield StepEnd(self.run_id, self.step, response.usage)
+            return
+        batch = self.batch = self._plan(calls)
+        pending: list[PlannedCall] = []
+        for p in batch:
+            if p.needs_run and p.tool.requires_approval:  # type: ignore[union-attr]
+                p.held = True
+                pending.append(p)
+        if emit:
+            for p in batch:
+                if p.needs_run:
+                    yield ToolCallEvent(self.run_id, self.step, p.call)
+        await self._guard(run_calls(batch, self._tool_context(batch)))
+        if pending:
+            if emit:
+                for p in batch:
+                    if p.kind == "tool" and p.result is not None:
+                        yield ToolResultEvent(self.run_id, self.step, p.result, p.duration)
+            self.result = self._paused(response, batch, pending)
+            return
+        async for event in self._close_batch(response, batch, response.usage):
+            yield event
+
+    def _tool_context(self, batch: list[PlannedCall]) -> RunContext[Any] | None:
+        for p in batch:
+            if p.tool is not None and p.tool.takes_ctx:
+                return self.context()
+        return None
+
+    async def _close_batch(
+        self, response: Response, batch: list[PlannedCall], usage: Usage
+    ) -> AsyncIterator[Event]:
+        """Append the batch's results, count the bad calls, record the step, apply a handoff.
+
+        ``usage`` is the step's usage so far (the model call's, plus what tools
+        reported before a pause).
+        """
+        emit = self.stream
+        results: list[ToolResult] = []
+        for p in batch:
+            result = p.result
+            assert result is not None
+            results.append(result)
+            if p.usage is not None:
+                usage = usage + p.usage
+                self.usage = self.usage + p.usage
+            if emit and p.kind == "tool":
+                yield ToolResultEvent(self.run_id, self.step, result, p.duration)
+        self.messages.append(Message.tool(*results))
+        self.batch = None
+        self.steps.append(Step(response, results, usage, self.agent.name))
+        if emit:
+            yield StepEnd(self.run_id, self.step, usage)
+        self._count_retries(batch)
+        target = self.handoff_to
+        if target is not None and self.output is _UNSET:
+            self.handoff_to = None
+            source = self.agent.name
+            self._switch_to(target)
+            if emit:
+                yield Handoff(self.run_id, source, target)
+
+    def _count_retries(self, batch: list[PlannedCall]) -> None:
+        """Count wrong calls per tool name in a row; past ``tool_retries`` the run stops."""
+        limit = self.agent.tool_retries
+        retries = self.retries
+        for p in batch:
+            name = p.call.name
+            if p.bad_call:
+                count = retries[name] = retries.get(name, 0) + 1
+                if count > limit:
+                    assert p.result is not None
+                    raise self._error(
+                        ToolRetriesExceeded,
+                        f"the model called {name!r} wrongly {count} times in a row "
+                        f"(tool_retries={limit}); last error: {p.result.text}",
+                        tool_name=name,
+                    )
+            elif name in retries and p.kind == "tool" and not p.result.is_error:  # type: ignore[union-attr]
+                del retries[name]
+
+    # ------------------------------------------------------------ planning calls
+
+    def _plan(self, calls: list[ToolCall]) -> list[PlannedCall]:
+        prep = self.prep
+        tools = prep.tool_map
+        batch: list[PlannedCall] = []
+        final: PlannedCall | None = None
+        for call in calls:
+            name = call.name
+            if prep.final_tool and name == FINAL_RESULT_TOOL:
+                planned = PlannedCall(call, "final")
+                if final is None:
+                    final = planned
+                else:
+                    planned.result = error_result(call, "Not run: give the final answer once.")
+            elif name in prep.handoffs:
+                planned = PlannedCall(call, "handoff")
+                if self.handoff_to is None:
+                    self.handoff_to = prep.handoffs[name].agent.name
+                    planned.result = ToolResult(
+                        call.id, f"Transferred to {self.handoff_to}.", name=name
+                    )
+                else:
+                    planned.result = error_result(call, "Not run: transfer to one agent at a time.")
+            else:
+                planned = plan_tool_call(call, tools.get(name), prep.tool_names)
+            batch.append(planned)
+        if final is not None:
+            self._final_from_call(final, batch)
+        return batch
+
+    def _final_from_call(self, final: PlannedCall, batch: list[PlannedCall]) -> None:
+        call = final.call
+        spec = self.prep.output
+        try:
+            if call.arguments_error is not None:
+                raise OutputInvalid(
+                    f"The arguments could not be read: {call.arguments_error}.", call.raw_arguments
+                )
+            value = spec.from_arguments(call.arguments, call.raw_arguments)
+        except OutputInvalid as exc:
+            self._output_retry(exc)
+            final.result = error_result(
+                call,
+                f"The final answer is not valid:\n{exc.errors}\nFix it and call {call.name} again.",
+            )
+            return
+        self.output = value
+        self.handoff_to = None
+        final.result = ToolResult(call.id, "Final answer received.", name=call.name)
+        for p in batch:
+            if p.result is None:
+                p.result = error_result(p.call, NOT_RUN_FINAL)
+                p.kind = "error"
+
+    def _output_retry(self, exc: OutputInvalid) -> None:
+        self.output_retries += 1
+        if self.output_retries > self.agent.output_retries:
+            raise self._error(
+                OutputValidationError,
+                f"the answer did not match the output type after {self.agent.output_retries} "
+                f"retries:\n{exc.errors}",
+                raw_output=exc.raw,
+                errors=exc.errors,
+            )
+
+    def _final_from_text(self, response: Response) -> None:
+        spec = self.prep.output
+        if spec.is_text:
+            self.output = response.message.text
+            return
+        try:
+            self.output = spec.from_text(response.message.text)
+        except OutputInvalid as exc:
+            self._output_retry(exc)
+            how = (
+                f"Call the {FINAL_RESULT_TOOL} tool with your answer."
+                if self.prep.final_tool
+                else "Reply again with only the JSON value."
+            )
+            self.messages.append(Message.user(f"Your answer is not valid:\n{exc.errors}\n{how}"))
+
+    def _switch_to(self, name: str) -> None:
+        handoff = next(h for h in self.prep.handoffs.values() if h.agent.name == name)
+        target = handoff.agent
+        if handoff.input_filter is not None:
+            self.messages = list(handoff.input_filter(list(self.messages)))
+        self.agent = target
+        self.model = target._model_now()
+        self.prep = target._prepared(self.model)
+
+    # ------------------------------------------------------------------ results
+
+    def _complete(self) -> RunResult[Any]:
+        spec = self.prep.output
+        return RunResult(
+            self.output,
+            self.messages,
+            self.usage,
+            self.steps,
+            "complete",
+            [],
+            self.agent.name,
+            self.run_id,
+            self.history_length,
+            None,
+            None if spec.is_text else spec,
+        )
+
+    def _paused(
+        self, response: Response, batch: list[PlannedCall], pending: list[PlannedCall]
+    ) -> RunResult[Any]:
+        step_usage = Usage()
+        for p in batch:
+            if p.usage is not None:
+                step_usage = step_usage + p.usage
+        state = {
+            "step": self.step,
+            "agent": self.agent.name,
+            "retries": dict(self.retries),
+            "output_retries": self.output_retries,
+            "results": [
+                {"result": p.result.to_dict(), "kind": p.kind, "bad": p.bad_call}
+                for p in batch
+                if p.result is not None
+            ],
+            "handoff": self.handoff_to,
+            "response": response.to_dict(),
+            "tool_usage": step_usage.to_dict(),
+        }
+        self.usage = self.usage + step_usage
+        self.batch = None
+        return RunResult(
+            None,
+            self.messages,
+            self.usage,
+            self.steps,
+            "paused",
+            [p.call for p in pending],
+            self.agent.name,
+            self.run_id,
+            self.history_length,
+            state,
+            None,
+        )
+
+    # ------------------------------------------------------------------- resume
+
+    async def _finish_resumed_batch(self) -> AsyncIterator[Event]:
+        batch = self.resume_batch
+        response = self.resume_response
+        assert batch is not None
+        assert response is not None
+        self.resume_batch = None
+        self.batch = batch
+        if self.stream:
+            for p in batch:
+                if p.needs_run:
+                    yield ToolCallEvent(self.run_id, self.step, p.call)
+        await self._guard(run_calls(batch, self._tool_context(batch)))
+        async for event in self._close_batch(response, batch, response.usage + self.resume_usage):
+            yield event
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, asyncio.CancelledError | GeneratorExit | KeyboardInterrupt):
+        return "the run was cancelled"
+    if isinstance(exc, RunTimeoutError):
+        return "the run timed out"
+    if isinstance(exc, AgentError):
+        return f"the run stopped ({type(exc).__name__})"
+    return f"the run stopped with {type(exc).__name__}"

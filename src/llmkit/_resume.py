@@ -1,0 +1,145 @@
+"""Resuming a run paused for human approval of tool calls.
+
+A paused :class:`~llmkit.run.RunResult` holds the conversation (ending with
+the assistant message whose calls wait), the results of the calls that did
+not need approval, and the counters of the run. This rebuilds the run from
+that data alone, so the result may have crossed a process boundary as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from llmkit._calls import DENIED, PlannedCall, error_result
+from llmkit._loop import AgentRun
+from llmkit.errors import SerializationError, UsageError
+from llmkit.run import RunResult, UsageLimits
+from llmkit.tools._schema import describe_validation_error
+from llmkit.types import Message, Part, Response, ToolCall, ToolResult, Usage
+
+if TYPE_CHECKING:
+    from llmkit.agent import Agent
+
+__all__ = ["resume_run"]
+
+
+def resume_run(
+    agent: Agent[Any],
+    result: RunResult[Any],
+    approvals: Mapping[str, bool | dict[str, Any]],
+    *,
+    deps: Any,
+    limits: UsageLimits | None,
+    max_steps: int,
+    timeout: float | None,
+) -> AgentRun:
+    """An :class:`AgentRun` that continues ``result`` with the given decisions."""
+    state = result.state
+    if result.status != "paused" or state is None:
+        raise UsageError(
+            f"Only a paused run can be resumed; this one is {result.status!r}. "
+            "Start a new run with message_history=result.messages instead."
+        )
+    pending = {call.id for call in result.pending}
+    missing = sorted(pending - set(approvals))
+    extra = sorted(set(approvals) - pending)
+    if missing or extra:
+        problems = []
+        if missing:
+            problems.append(f"no decision for {', '.join(missing)}")
+        if extra:
+            problems.append(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not pending")
+        raise UsageError(
+            f"approvals must decide every pending call, and only those: {'; '.join(problems)}. "
+            f"Pending: {', '.join(sorted(pending))}."
+        )
+    try:
+        active = agent._find_agent(state["agent"])
+        messages = list(result.messages)
+        last = messages[-1]
+        response = Response.from_dict(state["response"])
+        done: dict[str, tuple[ToolResult, str, bool]] = {}
+        for item in state["results"]:
+            done[item["result"]["call_id"]] = (_result(item["result"]), item["kind"], item["bad"])
+    except (KeyError, IndexError, TypeError) as exc:
+        raise SerializationError(f"The paused run's state is incomplete: {exc!r}.") from exc
+
+    model = active._model_now()
+    run = AgentRun(
+        active,
+        model=model,
+        messages=messages,
+        deps=deps,
+        run_id=result.run_id,
+        limits=limits,
+        max_steps=max_steps,
+        timeout=timeout,
+        stream=False,
+        history_length=result.history_length,
+    )
+    run.usage = result.usage
+    run.steps = list(result.steps)
+    run.step = state.get("step", len(result.steps) + 1)
+    run.retries = dict(state.get("retries") or {})
+    run.output_retries = state.get("output_retries", 0)
+    run.handoff_to = state.get("handoff")
+    run.resume_usage = Usage.from_dict(state.get("tool_usage") or {})
+
+    batch: list[PlannedCall] = []
+    parts: list[Part] = []
+    edited = False
+    for part in last.parts:
+        if not isinstance(part, ToolCall):
+            parts.append(part)
+            continue
+        call = part
+        if call.id in done:
+            answer, kind, bad = done[call.id]
+            batch.append(PlannedCall(call, kind, result=answer, bad_call=bad))  # type: ignore[arg-type]
+        else:
+            decision = approvals[call.id]
+            tool = run.prep.tool_map.get(call.name)
+            if tool is None:
+                raise UsageError(f"Agent {active.name!r} has no tool {call.name!r} to resume.")
+            if decision is False:
+                batch.append(PlannedCall(call, "tool", tool, result=error_result(call, DENIED)))
+            elif decision is True or isinstance(decision, dict):
+                if isinstance(decision, dict):
+                    call = ToolCall(
+                        call.id, call.name, dict(decision), None, None, call.provider_data
+                    )
+                    edited = True
+                try:
+                    kwargs = tool.validate(call.arguments)
+                except Exception as exc:
+                    if not hasattr(exc, "errors"):
+                        raise
+                    raise UsageError(
+                        f"The arguments approved for call {call.id} ({call.name}) do not fit "
+                        f"the tool:\n{describe_validation_error(exc)}"
+                    ) from None
+                batch.append(PlannedCall(call, "tool", tool, kwargs))
+            else:
+                raise UsageError(
+                    f"approvals[{call.id!r}] must be True, False or a dict of arguments, "
+                    f"not {type(decision).__name__}."
+                )
+        parts.append(call)
+    if edited:
+        # The history shows the arguments the call ran with.
+        message = Message("assistant", parts, last.name, last.provider_data)
+        messages[-1] = message
+        response.message = message
+    run.resume_batch = batch
+    run.resume_response = response
+    return run
+
+
+def _result(d: dict[str, Any]) -> ToolResult:
+    from llmkit._parts import _part_from_dict
+
+    part = _part_from_dict(d)
+    if not isinstance(part, ToolResult):
+        raise SerializationError("Expected a tool result in the paused run's state.")
+    return part

@@ -1,0 +1,517 @@
+"""Agents: a model, instructions and tools, run in a loop until there is a final answer.
+
+::
+
+    from llmkit import Agent, tool
+
+    @tool
+    def add(a: int, b: int) -> int:
+        \"\"\"Add two integers.\"\"\"
+        return a + b
+
+    agent = Agent("openai/gpt-4.1-mini", instructions="Be brief.", tools=[add])
+    result = agent.run_sync("What is 2+3?")
+    result.output, result.messages, result.usage, result.steps
+
+An agent holds configuration only; every run has its own state, so one agent
+serves many concurrent runs. Structured output (``output_type=...``),
+handoffs to other agents, agents as tools, and human approval of tool calls
+are covered in ``docs/agents.md``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias
+
+from typing_extensions import TypeVar
+
+from llmkit._agent_sync import in_context, iterate_in_context
+from llmkit._handoff import AgentHandoff, HistoryFilter, collect_handoffs, handoff
+from llmkit._sync import iterate_sync, run_sync
+from llmkit.context import RunContext
+from llmkit.errors import UsageError
+from llmkit.output import FINAL_RESULT_TOOL, OutputMode, OutputSpec
+from llmkit.providers.base import Model
+from llmkit.run import RunResult, UsageLimits
+from llmkit.tools import Tool, Toolbox
+from llmkit.tools._collect import collect_tools
+from llmkit.types import ContentPart, Message
+
+if TYPE_CHECKING:
+    from llmkit._loop import AgentRun
+    from llmkit._prepare import Prepared
+    from llmkit.events import Event
+
+__all__ = ["Agent", "AgentHandoff", "HistoryFilter", "Instructions", "UserInput", "handoff"]
+
+OutputT = TypeVar("OutputT", default=str)
+
+Instructions: TypeAlias = "str | Callable[[RunContext[Any]], str | Awaitable[str]]"
+"""Instructions: a string, or a function of the run context (sync or async) returning one."""
+
+UserInput: TypeAlias = "str | Message | Sequence[str | ContentPart]"
+"""What a run starts from: text, a message, or text and media parts."""
+
+_UNSET: Any = object()
+_SETTINGS = frozenset(
+    (
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "stop",
+        "seed",
+        "reasoning",
+        "parallel_tool_calls",
+        "tool_choice",
+        "extra",
+    )
+)
+
+
+class Agent(Generic[OutputT]):
+    """A model with instructions and tools, run in a loop until it gives a final answer.
+
+    Args:
+        model: A :class:`~llmkit.Model`, or a ``"provider/model"`` string resolved on first run.
+        name: Names the agent in events, handoffs (``transfer_to_<name>``) and as a tool.
+        description: What the agent does (for handoffs and ``as_tool``).
+        instructions: A string, or a function of the :class:`~llmkit.context.RunContext`;
+            sent as a leading system message on every request, never stored in
+            ``result.messages`` (so histories move between agents).
+        tools: :class:`~llmkit.tools.Tool` objects, plain functions, or a
+            :class:`~llmkit.tools.Toolbox`.
+        output_type: ``str`` (default) or a type the answer must fit: a pydantic model,
+            dataclass, TypedDict, list, union …
+        output_mode: How structured output is obtained: ``"auto"`` (from the model's
+            capabilities), ``"native"``, ``"tool"`` or ``"prompted"``.
+        output_retries: How often an invalid answer is sent back to be fixed.
+        tool_retries: How many wrong calls in a row (unknown name, bad arguments,
+            ``ToolError``) one tool name may get.
+        handoffs: Agents (or :func:`handoff` entries) the model may transfer the conversation to.
+        deps: Default dependencies for ``RunContext.deps`` (``run(deps=...)`` wins).
+        max_steps: Most model calls per run (default 25).
+        usage_limits: Token, request and cost limits per run.
+        timeout: Seconds one run may take.
+        model_settings: Request fields sent with every call (``temperature``,
+            ``max_tokens``, ``seed``, ``reasoning``, ``extra`` …).
+    """
+
+    def __init__(
+        self,
+        model: Model | str | None = None,
+        *,
+        name: str = "agent",
+        description: str | None = None,
+        instructions: Instructions | None = None,
+        tools: Iterable[Tool[..., Any] | Callable[..., Any] | Toolbox] = (),
+        output_type: type[OutputT] = str,  # type: ignore[assignment]
+        output_mode: OutputMode = "auto",
+        output_retries: int = 2,
+        tool_retries: int = 2,
+        handoffs: Iterable[Agent[Any] | AgentHandoff] = (),
+        deps: Any = None,
+        max_steps: int = 25,
+        usage_limits: UsageLimits | None = None,
+        timeout: float | None = None,
+        model_settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        if model is not None and not isinstance(model, Model | str):
+            raise UsageError(
+                f"model= takes a Model or a 'provider/model' string, not {type(model).__name__}."
+            )
+        for option, value, least in (
+            ("max_steps", max_steps, 1),
+            ("output_retries", output_retries, 0),
+            ("tool_retries", tool_retries, 0),
+        ):
+            if not isinstance(value, int) or value < least:
+                raise UsageError(f"{option} must be an integer of at least {least}, got {value!r}.")
+        if timeout is not None and timeout <= 0:
+            raise UsageError("timeout must be a positive number of seconds.")
+        self.name = name
+        self.description = description or ""
+        self.instructions = instructions
+        self.output_retries = output_retries
+        self.tool_retries = tool_retries
+        self.deps = deps
+        self.max_steps = max_steps
+        self.usage_limits = usage_limits
+        self.timeout = timeout
+        self._model_spec: Model | str | None = model
+        self._model: Model | None = model if isinstance(model, Model) else None
+        self._output = OutputSpec(output_type, mode=output_mode)
+        self._tools = collect_tools(tools)
+        self._handoffs = collect_handoffs(handoffs)
+        self._settings = dict(model_settings or {})
+        unknown = set(self._settings) - _SETTINGS
+        if unknown:
+            raise UsageError(
+                f"Unknown model_settings: {', '.join(sorted(unknown))}. "
+                f"Accepted: {', '.join(sorted(_SETTINGS))}."
+            )
+        self._check_names()
+        self._prepared_for: tuple[Model, Prepared] | None = None
+        self._override: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+            f"llmkit_agent_override_{id(self)}", default=None
+        )
+        self._direct: Tool[..., Any] | None = None
+
+    def _check_names(self) -> None:
+        reserved = {} if self._output.is_text else {FINAL_RESULT_TOOL: "the final-result tool"}
+        for tool_name in self._tools:
+            if tool_name in reserved or tool_name in self._handoffs:
+                what = reserved.get(tool_name) or "a handoff"
+                raise UsageError(
+                    f"Agent {self.name!r}: the tool name {tool_name!r} is taken by {what}; "
+                    "rename the tool (@tool(name=...))."
+                )
+
+    # ----------------------------------------------------------------- settings
+
+    @property
+    def model(self) -> Model | str | None:
+        """The model as given (a string until the first run resolves it)."""
+        return self._model if self._model is not None else self._model_spec
+
+    @property
+    def output_type(self) -> Any:
+        """The type of ``result.output``."""
+        return self._output.output_type
+
+    @property
+    def tools(self) -> list[Tool[..., Any]]:
+        """The agent's tools (handoffs and the final-result tool are not listed)."""
+        return list(self._tools.values())
+
+    @property
+    def handoffs(self) -> list[AgentHandoff]:
+        """The agents this one may hand the conversation to."""
+        return list(self._handoffs.values())
+
+    def _model_now(self) -> Model:
+        override = self._override.get()
+        if override is not None and "model" in override:
+            model: Model = override["model"]
+            return model
+        if self._model is None:
+            if self._model_spec is None:
+                raise UsageError(
+                    f"Agent {self.name!r} has no model: pass one, e.g. "
+                    "Agent('openai/gpt-4.1-mini'), or use Agent.from_tool(...) for a model-free agent."
+                )
+            from llmkit.providers import model as make_model
+
+            self._model = make_model(self._model_spec)
+        return self._model
+
+    def _prepared(self, model: Model) -> Prepared:
+        cached = self._prepared_for
+        if cached is not None and cached[0] is model:
+            return cached[1]
+        from llmkit._prepare import prepare
+
+        prepared = prepare(self, model)
+        self._prepared_for = (model, prepared)
+        return prepared
+
+    @contextmanager
+    def override(self, *, model: Model | str = _UNSET, deps: Any = _UNSET) -> Iterator[None]:
+        """Swap the model and/or deps within a ``with`` block (for tests).
+
+        Scoped with a context variable: it applies to runs started in this
+        thread or task and in tasks it starts, including ``run_sync`` calls.
+        """
+        current = self._override.get()
+        new: dict[str, Any] = dict(current or {})
+        if model is not _UNSET:
+            from llmkit.providers import model as make_model
+
+            new["model"] = make_model(model)
+        if deps is not _UNSET:
+            new["deps"] = deps
+        token = self._override.set(new)
+        try:
+            yield
+        finally:
+            self._override.reset(token)
+
+    def _deps_now(self, deps: Any) -> Any:
+        override = self._override.get()
+        if override is not None and "deps" in override:
+            return override["deps"]
+        return self.deps if deps is _UNSET else deps
+
+    # --------------------------------------------------------------------- runs
+
+    def _start(
+        self,
+        user_input: UserInput | None,
+        *,
+        message_history: Sequence[Message] | None,
+        deps: Any,
+        usage_limits: UsageLimits | None,
+        max_steps: int | None,
+        timeout: float | None,
+        stream: bool,
+    ) -> AgentRun:
+        from llmkit._loop import AgentRun
+
+        messages = list(message_history) if message_history else []
+        history_length = len(messages)
+        if user_input is not None:
+            messages.append(_user_message(user_input))
+        elif not messages:
+            raise UsageError("Nothing to run: pass an input, a message_history, or both.")
+        return AgentRun(
+            self,
+            model=self._model_now(),
+            messages=messages,
+            deps=self._deps_now(deps),
+            run_id=uuid.uuid4().hex,
+            limits=usage_limits if usage_limits is not None else self.usage_limits,
+            max_steps=max_steps if max_steps is not None else self.max_steps,
+            timeout=timeout if timeout is not None else self.timeout,
+            stream=stream,
+            history_length=history_length,
+        )
+
+    async def run(
+        self,
+        user_input: UserInput | None = None,
+        *,
+        message_history: Sequence[Message] | None = None,
+        deps: Any = _UNSET,
+        usage_limits: UsageLimits | None = None,
+        max_steps: int | None = None,
+        timeout: float | None = None,
+    ) -> RunResult[OutputT]:
+        """Run until the model gives a final answer (or the run pauses for approvals).
+
+        ``message_history`` (for example ``previous.messages``) is continued, not
+        changed. Options given here override the agent's for this run.
+        """
+        if self._direct is not None:
+            from llmkit._direct import run_direct
+
+            return await run_direct(self, user_input, self._deps_now(deps))
+        run = self._start(
+            user_input,
+            message_history=message_history,
+            deps=deps,
+            usage_limits=usage_limits,
+            max_steps=max_steps,
+            timeout=timeout,
+            stream=False,
+        )
+        async for _ in run.events():
+            pass
+        return run.result  # type: ignore[return-value]
+
+    def run_sync(
+        self,
+        user_input: UserInput | None = None,
+        *,
+        message_history: Sequence[Message] | None = None,
+        deps: Any = _UNSET,
+        usage_limits: UsageLimits | None = None,
+        max_steps: int | None = None,
+        timeout: float | None = None,
+    ) -> RunResult[OutputT]:
+        """Blocking twin of :meth:`run`; also works inside a running event loop (Jupyter)."""
+        return run_sync(
+            in_context(
+                self.run(
+                    user_input,
+                    message_history=message_history,
+                    deps=deps,
+                    usage_limits=usage_limits,
+                    max_steps=max_steps,
+                    timeout=timeout,
+                )
+            )
+        )
+
+    async def stream(
+        self,
+        user_input: UserInput | None = None,
+        *,
+        message_history: Sequence[Message] | None = None,
+        deps: Any = _UNSET,
+        usage_limits: UsageLimits | None = None,
+        max_steps: int | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[Event]:
+        """Run and yield every event: text and tool-call deltas, tool calls and results, steps.
+
+        The last event is ``RunEnd``, whose ``result`` is the :class:`~llmkit.run.RunResult`.
+        """
+        if self._direct is not None:
+            from llmkit._direct import stream_direct
+
+            async for direct_event in stream_direct(self, user_input, self._deps_now(deps)):
+                yield direct_event
+            return
+        run = self._start(
+            user_input,
+            message_history=message_history,
+            deps=deps,
+            usage_limits=usage_limits,
+            max_steps=max_steps,
+            timeout=timeout,
+            stream=True,
+        )
+        events = run.events()
+        try:
+            async for event in events:
+                yield event
+        finally:
+            await events.aclose()
+
+    def stream_sync(
+        self,
+        user_input: UserInput | None = None,
+        *,
+        message_history: Sequence[Message] | None = None,
+        deps: Any = _UNSET,
+        usage_limits: UsageLimits | None = None,
+        max_steps: int | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[Event]:
+        """Blocking twin of :meth:`stream`; also works inside a running event loop."""
+        events = self.stream(
+            user_input,
+            message_history=message_history,
+            deps=deps,
+            usage_limits=usage_limits,
+            max_steps=max_steps,
+            timeout=timeout,
+        )
+        return iterate_sync(iterate_in_context(events, contextvars.copy_context()))
+
+    async def resume(
+        self,
+        result: RunResult[Any],
+        *,
+        approvals: Mapping[str, bool | dict[str, Any]],
+        deps: Any = _UNSET,
+        usage_limits: UsageLimits | None = None,
+        max_steps: int | None = None,
+        timeout: float | None = None,
+    ) -> RunResult[OutputT]:
+        """Continue a paused run once its pending tool calls are decided.
+
+        ``approvals`` maps every pending call id to ``True`` (run it), ``False``
+        (do not; the model is told it was denied) or a dict of edited
+        arguments to run it with. ``result`` may come from another process
+        (``RunResult.from_dict``); it is not changed.
+        """
+        from llmkit._resume import resume_run
+
+        run = resume_run(
+            self,
+            result,
+            approvals,
+            deps=self._deps_now(deps),
+            limits=usage_limits if usage_limits is not None else self.usage_limits,
+            max_steps=max_steps if max_steps is not None else self.max_steps,
+            timeout=timeout if timeout is not None else self.timeout,
+        )
+        async for _ in run.events():
+            pass
+        return run.result  # type: ignore[return-value]
+
+    def resume_sync(
+        self,
+        result: RunResult[Any],
+        *,
+        approvals: Mapping[str, bool | dict[str, Any]],
+        deps: Any = _UNSET,
+        usage_limits: UsageLimits | None = None,
+        max_steps: int | None = None,
+        timeout: float | None = None,
+    ) -> RunResult[OutputT]:
+        """Blocking twin of :meth:`resume`."""
+        return run_sync(
+            in_context(
+                self.resume(
+                    result,
+                    approvals=approvals,
+                    deps=deps,
+                    usage_limits=usage_limits,
+                    max_steps=max_steps,
+                    timeout=timeout,
+                )
+            )
+        )
+
+    def load_result(self, data: Mapping[str, Any]) -> RunResult[OutputT]:
+        """A :class:`~llmkit.run.RunResult` from ``to_dict()`` output, its output validated
+        again as this agent's ``output_type``."""
+        result: RunResult[Any] = RunResult.from_dict(dict(data))
+        if not self._output.is_text:
+            result.output_spec = self._output
+            if result.status == "complete":
+                result.output = self._output.from_json(result.output)
+        return result
+
+    # ---------------------------------------------------------------- adapters
+
+    def as_tool(self, *, name: str | None = None, description: str | None = None) -> Tool[..., Any]:
+        """This agent as a tool of another agent; its usage counts in the caller's run.
+
+        The tool takes one text argument, ``input``; the caller's deps are passed
+        on unless this agent has its own.
+        """
+        from llmkit._direct import agent_as_tool
+
+        return agent_as_tool(self, name=name, description=description)
+
+    @classmethod
+    def from_tool(
+        cls, tool: Tool[..., Any] | Callable[..., Any], *, name: str | None = None
+    ) -> Agent[Any]:
+        """A model-free agent whose run calls ``tool`` with validated input.
+
+        The input is a dict of arguments, JSON text of one, or (for a tool with
+        a single parameter) the value itself. The output is the tool's return value.
+        """
+        wrapped = tool if isinstance(tool, Tool) else Tool(tool)
+        agent: Agent[Any] = cls(None, name=name or wrapped.name, description=wrapped.description)
+        agent._direct = wrapped
+        return agent
+
+    def _find_agent(self, name: str) -> Agent[Any]:
+        """This agent or one reachable through handoffs, by name."""
+        from llmkit._handoff import find_agent
+
+        return find_agent(self, name)
+
+    def __repr__(self) -> str:
+        model = self.model
+        shown = model if isinstance(model, str) or model is None else model.name
+        return f"<Agent {self.name!r} model={shown!r}>"
+
+
+def _user_message(user_input: UserInput) -> Message:
+    if isinstance(user_input, str):
+        return Message.user(user_input)
+    if isinstance(user_input, Message):
+        return user_input
+    if isinstance(user_input, Sequence):
+        return Message.user(*user_input)
+    raise UsageError(
+        f"An input is text, a Message, or a list of text and media parts, "
+        f"not {type(user_input).__name__}."
+    )

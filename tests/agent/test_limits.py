@@ -1,0 +1,152 @@
+"""Limits, timeouts and cancellation: a typed error (or a clean stop) with the conversation kept."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from llmkit import Agent, Message, RunContext, UsageLimits, tool
+from llmkit.errors import MaxStepsExceeded, RunTimeoutError, UsageError, UsageLimitExceeded
+from llmkit.testing import Fault, ScriptedModel, tool_call
+from llmkit.types import Response, Usage
+
+pytestmark = pytest.mark.anyio
+
+
+@tool
+def ping() -> str:
+    """Ping."""
+    return "pong"
+
+
+def forever(request: object) -> object:
+    return tool_call("ping")
+
+
+def assert_every_call_answered(messages: list[Message]) -> None:
+    calls = [c.id for m in messages for c in m.tool_calls]
+    answered = [r.call_id for m in messages for r in m.tool_results]
+    assert sorted(calls) == sorted(answered)
+    assert messages[-1].role != "assistant" or not messages[-1].tool_calls
+
+
+async def test_max_steps_raises_with_the_messages_so_far() -> None:
+    model = ScriptedModel(forever)
+    with pytest.raises(MaxStepsExceeded) as info:
+        await Agent(model, tools=[ping], max_steps=3).run("loop")
+    err = info.value
+    assert "after 3 model calls" in str(err)
+    assert len(model.requests) == 3
+    assert err.messages[0].text == "loop"
+    assert [m.role for m in err.messages] == ["user", *["assistant", "tool"] * 3]
+    assert err.usage.requests == 3
+    assert_every_call_answered(err.messages)
+    # The run can be continued from where it stopped.
+    more = ScriptedModel(["finally done"])
+    result = await Agent(more, tools=[ping]).run(message_history=err.messages)
+    assert result.output == "finally done"
+
+
+async def test_max_steps_per_run_overrides_the_agent() -> None:
+    model = ScriptedModel(forever)
+    with pytest.raises(MaxStepsExceeded):
+        await Agent(model, tools=[ping]).run("x", max_steps=1)
+    assert len(model.requests) == 1
+
+
+async def test_request_limit_is_checked_before_calling() -> None:
+    model = ScriptedModel(forever)
+    limits = UsageLimits(max_requests=2)
+    with pytest.raises(UsageLimitExceeded, match="limit of 2 model requests") as info:
+        await Agent(model, tools=[ping], usage_limits=limits).run("x")
+    assert len(model.requests) == 2 and info.value.usage.requests == 2
+    assert_every_call_answered(info.value.messages)
+
+
+async def test_token_limit_is_checked_after_each_call_and_open_calls_are_answered() -> None:
+    response = Response(
+        Message.assistant(tool_calls=[tool_call("ping")]), Usage(900, 200, requests=1), "tool_calls"
+    )
+    response.message.parts[0].id = "call_9"  # type: ignore[union-attr]
+    model = ScriptedModel([response])
+    agent = Agent(model, tools=[ping], usage_limits=UsageLimits(max_total_tokens=1000))
+    with pytest.raises(
+        UsageLimitExceeded, match="1100 total tokens, over its limit of 1000"
+    ) as info:
+        await agent.run("x")
+    err = info.value
+    assert err.usage.total_tokens == 1100
+    assert [m.role for m in err.messages] == ["user", "assistant", "tool"]
+    (result,) = err.messages[2].tool_results
+    assert result.is_error and result.text.startswith("Not run:")
+
+
+async def test_cost_limit() -> None:
+    costly = Response(Message.assistant("hi"), Usage(10, 10, requests=1, cost=0.5))
+    with pytest.raises(UsageLimitExceeded, match="cost"):
+        await Agent(ScriptedModel([costly]), usage_limits=UsageLimits(max_cost=0.1)).run("x")
+    with pytest.raises(UsageError, match="must be 0 or more"):
+        UsageLimits(max_requests=-1)
+
+
+async def test_run_timeout_raises_with_the_conversation() -> None:
+    @tool
+    async def sleepy() -> str:
+        """Sleeps."""
+        await asyncio.sleep(10)
+        return "never"
+
+    model = ScriptedModel([tool_call("sleepy"), "unreached"])
+    with pytest.raises(RunTimeoutError, match="longer than 0.05 s") as info:
+        await Agent(model, tools=[sleepy], timeout=0.05).run("x")
+    err = info.value
+    assert err.messages[0].text == "x"
+    assert_every_call_answered(err.messages)
+    assert err.messages[-1].tool_results[0].text == "Not run: the run timed out."
+
+
+async def test_run_timeout_during_a_slow_model_call() -> None:
+    model = ScriptedModel([Fault.slow(5, then="late")])
+    with pytest.raises(RunTimeoutError) as info:
+        await Agent(model).run("x", timeout=0.05)
+    assert [m.text for m in info.value.messages] == ["x"]
+
+
+async def test_cancelling_the_task_stops_tools_and_keeps_history_consistent() -> None:
+    history: list[list[Message]] = []
+    cancelled: list[str] = []
+    running = asyncio.Event()
+
+    @tool
+    async def slow(ctx: RunContext[None], n: int) -> str:
+        """Slow work."""
+        history.append(ctx.messages)
+        running.set()
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(f"slow {n}")
+            raise
+        return "done"
+
+    @tool
+    def quick() -> str:
+        """Quick work."""
+        return "quick result"
+
+    model = ScriptedModel(
+        [[tool_call("slow", n=1), tool_call("slow", n=2), tool_call("quick")], "unreached"]
+    )
+    task = asyncio.create_task(Agent(model, tools=[slow, quick]).run("work"))
+    await asyncio.wait_for(running.wait(), 2)
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert sorted(cancelled) == ["slow 1", "slow 2"]  # no orphaned tool tasks
+    messages = history[0]
+    assert_every_call_answered(messages)
+    answers = {r.name: r.text for r in messages[-1].tool_results}
+    assert answers["quick"] == "quick result"  # finished work is kept
+    assert messages[-1].tool_results[0].text == "Not run: the run was cancelled."
