@@ -146,12 +146,13 @@ def test_tool_results_take_their_name_from_the_call_and_wrap_errors() -> None:
     ]
 
 
-def test_a_result_whose_call_is_unknown_needs_a_name() -> None:
+def test_a_result_whose_call_is_unknown_is_refused_before_sending() -> None:
     request = Request([Message.user("x"), Message.tool(ToolResult("nope", "1"))])
-    with pytest.raises(UsageError, match="ToolResult"):
+    with pytest.raises(UsageError, match="call id 'nope' answers no tool call"):
         encode(request)
     named = Request([Message.user("x"), Message.tool(ToolResult("nope", "1", name="add"))])
-    assert encode(named)["contents"][1]["parts"][0]["functionResponse"]["name"] == "add"
+    with pytest.raises(UsageError, match="call id 'nope'"):
+        encode(named)
 
 
 def test_placeholder_signature_only_on_gemini_3_and_only_on_the_first_call() -> None:

@@ -166,7 +166,8 @@ def test_tool_conversation() -> None:
 
 def test_tool_result_with_media_keeps_the_images() -> None:
     result = ToolResult("c1", [ImagePart(data=b"\x89PNG", media_type="image/png")], name="shot")
-    (wire,) = encode(Request([Message.tool(result)]))["messages"]
+    call = Message.assistant(tool_calls=[ToolCall("c1", "shot")])
+    _, wire = encode(Request([call, Message.tool(result)]))["messages"]
     assert wire == {
         "role": "tool",
         "content": "",

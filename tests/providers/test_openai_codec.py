@@ -467,3 +467,15 @@ def test_embeddings_body_and_answer() -> None:
     assert out.usage.input_tokens == 2
     with pytest.raises(InvalidResponseError):
         codec.decode_embeddings({"data": [{"index": 0, "embedding": "AAAA"}]})
+
+
+def test_tool_result_for_an_unknown_call_id_is_refused_before_sending() -> None:
+    history = [
+        Message.user("x"),
+        Message.assistant(tool_calls=[ToolCall("c1", "add", {})]),
+        Message.tool(ToolResult("c1", "ok"), ToolResult("c9", "stray")),
+    ]
+    with pytest.raises(UsageError, match=r"call id 'c9' answers no tool call .*its call ids: 'c1'"):
+        encode(Request(history))
+    with pytest.raises(UsageError, match="its call ids: none"):
+        encode(Request([Message.user("x"), Message.tool(ToolResult("c1", "ok"))]))

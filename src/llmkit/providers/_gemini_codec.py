@@ -19,6 +19,7 @@ import warnings
 from typing import Any
 
 from llmkit.errors import UsageError
+from llmkit.providers._checks import check_tool_results
 from llmkit.providers._gemini_schema import to_openapi_schema
 from llmkit.providers._profiles import GeminiProfile
 from llmkit.types import (
@@ -250,6 +251,7 @@ def encode_contents(
     message becomes a user turn with one ``functionResponse`` per result, in
     the order of the calls they answer.
     """
+    check_tool_results(messages)
     contents: list[JSONDict] = []
     system: list[JSONDict] = []
     calls: dict[str, ToolCall] = {}

@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Iterable
 
 from llmkit.errors import UsageError
+from llmkit.providers._checks import check_tool_results
 from llmkit.providers.base import Capabilities
 from llmkit.types import (
     AudioPart,
@@ -181,6 +182,7 @@ def _encode_tool(tool: ToolSpec) -> JSONDict:
 
 def encode_messages(messages: list[Message]) -> list[JSONDict]:
     """Ollama chat messages; a tool message becomes one wire message per result."""
+    check_tool_results(messages)
     out: list[JSONDict] = []
     # Ollama wants the tool's name on each result; results often carry only the call id.
     names: dict[str, str] = {}

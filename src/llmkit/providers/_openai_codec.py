@@ -25,6 +25,7 @@ from llmkit.errors import (
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.http import ErrorInfo, parse_error_body
 from llmkit.providers._assemble import ResponseBuilder, make_tool_call
+from llmkit.providers._checks import check_tool_results
 from llmkit.providers.base import Capabilities
 from llmkit.types import (
     AudioPart,
@@ -140,6 +141,7 @@ def _effort_from_budget(budget: int | None) -> str | None:
 
 def encode_messages(messages: list[Message]) -> list[JSONDict]:
     """Chat Completions messages; a tool message becomes one wire message per result."""
+    check_tool_results(messages)
     out: list[JSONDict] = []
     for message in messages:
         role = message.role

@@ -1,0 +1,36 @@
+"""Checks on a conversation that every protocol needs, made before anything is sent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from llmkit.errors import UsageError
+from llmkit.types import Message, ToolCall, ToolResult
+
+__all__ = ["check_tool_results"]
+
+
+def check_tool_results(messages: Sequence[Message]) -> None:
+    """Raise :class:`UsageError` if a tool result answers no call of the assistant message before it.
+
+    Providers reject such histories with an opaque 400 (or, worse, accept them
+    and confuse the model); this says which id is wrong instead.
+    """
+    open_calls: list[str] | None = None
+    for message in messages:
+        role = message.role
+        if role == "assistant":
+            open_calls = [p.id for p in message.parts if isinstance(p, ToolCall)]
+        elif role == "tool":
+            for result in message.parts:
+                if isinstance(result, ToolResult) and (
+                    open_calls is None or result.call_id not in open_calls
+                ):
+                    known = ", ".join(repr(c) for c in open_calls or ()) or "none"
+                    raise UsageError(
+                        f"The tool result for call id {result.call_id!r} answers no tool call of the "
+                        f"assistant message before it (its call ids: {known}). Each ToolResult must "
+                        "carry the id of a ToolCall in the assistant message it follows."
+                    )
+        else:
+            open_calls = None
