@@ -38,7 +38,7 @@ def run_example(name: str, *args: str) -> str:
 
 
 def test_every_example_has_a_test() -> None:
-    tested = {"quickstart.py", "ollama_chat.py"}
+    tested = {"quickstart.py", "ollama_chat.py", "providers.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -106,3 +106,18 @@ def test_ollama_example_uses_your_ollama_when_a_model_is_named(llmkit_fake_serve
         ("/api/chat", "qwen3:8b"),
         ("/api/embed", "all-minilm"),
     ]
+
+
+def test_providers_example_sends_one_request_over_four_protocols() -> None:
+    out = run_example("providers.py")
+    assert "Offline: every model below is served by llmkit's fake provider server" in out
+    for name in (
+        "openai/gpt-4.1-mini",
+        "anthropic/claude-sonnet-4-5",
+        "gemini/gemini-2.5-flash",
+        "ollama/llama3.2",
+    ):
+        assert f"{name}" in out
+    assert out.count("In Paris it is 18 °C and sunny.") == 4
+    assert "no price listed" in out  # Ollama runs locally: no price in the table
+    assert "fallback(anthropic, openai): Answered by the fallback model." in out
