@@ -11,6 +11,7 @@ import argparse
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 
 from bench._cases import CASES, FLOOR, LLMKIT, Case, Variant, select
 from bench._imports import import_times
-from bench._machine import describe
+from bench._machine import describe, load_average
 from bench._report import markdown
 from bench._server import ROOT, CorePlan, ServerProcess, plan_cores
 
@@ -57,7 +58,7 @@ FULL = Settings(
     warmup=50,
     reps=7,
     calls_per_rep=200,
-    calls_per_level={1: 200, 50: 1000},
+    calls_per_level={1: 1000, 50: 2000, 1000: 2000},
 )
 QUICK = Settings(
     quick=True,
@@ -69,13 +70,17 @@ QUICK = Settings(
 )
 
 POOL_SETUPS: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("httpx2 default Limits() (100 connections, 20 kept alive)", {"default_limits": True}),
     ("20 connections", {"max_connections": 20, "max_keepalive_connections": 20}),
     (
         "100 connections (llmkit's default)",
         {"max_connections": 100, "max_keepalive_connections": 100},
     ),
+    (
+        "httpx2's default: 100 connections, 20 kept alive",
+        {"default_limits": True},
+    ),
     ("1,000 connections", {"max_connections": 1000, "max_keepalive_connections": 1000}),
+    ("no limit (Limits())", {"max_connections": None, "max_keepalive_connections": None}),
 )
 """Pool sizes tried with 1,000 concurrent raw httpx2 calls."""
 
@@ -94,21 +99,37 @@ def _stderr(text: str) -> None:
 
 
 def run_worker(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run one worker process; its result, or a ``failed`` entry saying why."""
+    """Run one worker process; its result, or a ``failed`` entry saying why.
+
+    The worker's stderr (its progress) is passed through as it comes; its last
+    line is kept as the reason when the worker fails.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench._worker", json.dumps(spec)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    assert proc.stdout is not None
+    timer = threading.Timer(_WORKER_TIMEOUT, proc.kill)
+    timer.start()
+    last = ""
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "bench._worker", json.dumps(spec)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-            timeout=_WORKER_TIMEOUT,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return {"status": "failed", "reason": f"no result within {_WORKER_TIMEOUT} s"}
-    lines = done.stdout.strip().splitlines()
-    if done.returncode != 0 or not lines:
-        return {"status": "failed", "reason": f"worker exited with {done.returncode} (see stderr)"}
+        for line in proc.stderr:
+            sys.stderr.write(line)
+            sys.stderr.flush()
+            last = line.strip() or last
+        out = proc.stdout.read()
+        proc.wait()
+    finally:
+        timer.cancel()
+        proc.stdout.close()
+        proc.stderr.close()
+    lines = out.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return {"status": "failed", "reason": f"worker exited with {proc.returncode}: {last}"}
     result: dict[str, Any] = json.loads(lines[-1])
     return result
 
@@ -198,7 +219,7 @@ def _pool_study(url: str, plan: CorePlan, progress: Progress) -> list[dict[str, 
         progress(f"pool: {label}")
         variant = Variant(FLOOR, case.variant(FLOOR).runner, {"lib": "httpx2", **options})
         spec = _spec(
-            "concurrency", case, variant, url, plan, warmup=0, levels=[1000], runs={"1000": 1000}
+            "concurrency", case, variant, url, plan, warmup=0, levels=[1000], runs={"1000": 2000}
         )
         spec["label"] = f"pool/{label}"
         outcome = run_worker(spec)
@@ -255,6 +276,7 @@ def run_benchmarks(
             if "pool" in extras:
                 results["pool"] = _pool_study(server.url, plan, progress)
     results["duration_s"] = time.perf_counter() - started
+    results["machine"]["load_average_end"] = load_average()
     return results
 
 

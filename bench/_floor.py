@@ -19,6 +19,7 @@ from bench._workload import (
     API_KEY,
     INSTRUCTIONS,
     MODEL,
+    OUTPUT_DESCRIPTION,
     OUTPUT_NAME,
     OUTPUT_SCHEMA,
     PROMPT,
@@ -48,7 +49,12 @@ TOOL = {
 }
 RESPONSE_FORMAT = {
     "type": "json_schema",
-    "json_schema": {"name": OUTPUT_NAME, "schema": OUTPUT_SCHEMA, "strict": True},
+    "json_schema": {
+        "name": OUTPUT_NAME,
+        "description": OUTPUT_DESCRIPTION,
+        "schema": OUTPUT_SCHEMA,
+        "strict": True,
+    },
 }
 
 
@@ -76,19 +82,17 @@ class _Floor:
         default_limits: bool = False,
     ) -> None:
         http = import_module(lib)
-        limits = (
-            http.Limits()
-            if default_limits
-            else http.Limits(
+        timeout = http.Timeout(connect=10.0, read=600.0, write=60.0, pool=None)
+        if default_limits:
+            # The client's own default pool (httpx2 and httpx: 100 connections, 20 kept alive).
+            self.client = http.AsyncClient(timeout=timeout)
+        else:
+            limits = http.Limits(
                 max_connections=max_connections,
                 max_keepalive_connections=max_keepalive_connections,
                 keepalive_expiry=30.0,
             )
-        )
-        self.client = http.AsyncClient(
-            limits=limits,
-            timeout=http.Timeout(connect=10.0, read=600.0, write=60.0, pool=None),
-        )
+            self.client = http.AsyncClient(limits=limits, timeout=timeout)
         self.url = base_url + "/v1/chat/completions"
         self.headers = {
             "accept": "application/json",

@@ -8,7 +8,7 @@ import platform
 from importlib import metadata
 from typing import Any
 
-__all__ = ["PACKAGES", "cpu_model", "describe"]
+__all__ = ["PACKAGES", "cpu_model", "describe", "load_average"]
 
 PACKAGES = ("llmkit", "httpx2", "httpcore2", "httpx", "httpcore", "pydantic", "uvicorn", "uvloop")
 """Packages whose versions go into every report."""
@@ -43,4 +43,11 @@ def describe() -> dict[str, Any]:
         "platform": platform.platform(terse=True),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "packages": {name: _version(name) for name in PACKAGES},
+        "load_average": load_average(),
     }
+
+
+def load_average() -> float | None:
+    """The one-minute load average: other work on the machine makes wall-clock figures noisy."""
+    getter = getattr(os, "getloadavg", None)
+    return round(getter()[0], 2) if getter is not None else None

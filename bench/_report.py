@@ -144,12 +144,26 @@ def _header(results: dict[str, Any]) -> list[str]:
         "",
         f"Packages: {packages}.",
         "",
+        *_load(machine),
         f"The fake provider server runs in its own process ({settings['cores']}); each "
         "case runs in a fresh client process after a warm-up. Client CPU is "
         "`time.process_time` of the client process per run, the median of "
         f"{settings['reps']} repetitions. Ratios are against the raw httpx2 floor of this run.",
         "",
     ]
+
+
+def _load(machine: dict[str, Any]) -> list[str]:
+    start, end = machine.get("load_average"), machine.get("load_average_end")
+    if start is None:
+        return []
+    text = f"One-minute load average {start:g} at the start"
+    text += f", {end:g} at the end" if end is not None else ""
+    text += (
+        " (other processes on these cores disturb wall-clock and throughput figures; "
+        "client CPU per run much less)."
+    )
+    return [text, ""]
 
 
 def markdown(results: dict[str, Any]) -> str:

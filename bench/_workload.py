@@ -15,6 +15,7 @@ __all__ = [
     "API_KEY",
     "INSTRUCTIONS",
     "MODEL",
+    "OUTPUT_DESCRIPTION",
     "OUTPUT_NAME",
     "OUTPUT_SCHEMA",
     "PROMPT",
@@ -37,11 +38,14 @@ TOOL_PARAMETERS: dict[str, Any] = {
     "type": "object",
     "properties": {"city": {"type": "string"}},
     "required": ["city"],
+    "additionalProperties": False,
 }
 
 OUTPUT_NAME = "Weather"
+OUTPUT_DESCRIPTION = "The weather in a city."
 OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
+    "description": OUTPUT_DESCRIPTION,
     "properties": {
         "city": {"type": "string"},
         "temperature_c": {"type": "integer"},

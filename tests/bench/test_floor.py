@@ -9,9 +9,23 @@ from typing import Any
 import pytest
 
 from bench import _floor
-from bench._llmkit_side import LLMKitGenerate, LLMKitStream
+from bench._llmkit_side import (
+    LLMKitAgent,
+    LLMKitAgentOutput,
+    LLMKitAgentStream,
+    LLMKitGenerate,
+    LLMKitStream,
+    Unavailable,
+)
 from bench._responder import respond
-from bench._workload import MODEL, OUTPUT_NAME, OUTPUT_SCHEMA, TOOL_NAME, TOOL_PARAMETERS
+from bench._workload import (
+    MODEL,
+    OUTPUT_DESCRIPTION,
+    OUTPUT_NAME,
+    OUTPUT_SCHEMA,
+    TOOL_NAME,
+    TOOL_PARAMETERS,
+)
 from llmkit import Message, Request, ToolCall, ToolResult, ToolSpec
 from llmkit.providers._openai_codec import encode_request
 from llmkit.providers._profiles import openai_capabilities
@@ -64,7 +78,9 @@ def agent_request(*, output: bool, after_tool: bool) -> Request:
     return Request(
         messages=messages,
         tools=[ToolSpec(TOOL_NAME, "Current weather in a city.", TOOL_PARAMETERS)],
-        output_schema=OutputSchema(OUTPUT_SCHEMA, name=OUTPUT_NAME) if output else None,
+        output_schema=OutputSchema(OUTPUT_SCHEMA, name=OUTPUT_NAME, description=OUTPUT_DESCRIPTION)
+        if output
+        else None,
     )
 
 
@@ -85,6 +101,29 @@ async def test_agent_floor_sends_what_llmkits_codec_sends_for_the_same_run(
     for body, after_tool in ((first, False), (second, True)):
         request = agent_request(output=output, after_tool=after_tool)
         assert body == encode_request(request, MODEL, caps, stream=stream)
+
+
+def agent_runners() -> list[tuple[Any, Any]]:
+    return [
+        (_floor.FloorAgent, LLMKitAgent),
+        (_floor.FloorAgentStream, LLMKitAgentStream),
+        (_floor.FloorAgentOutput, LLMKitAgentOutput),
+    ]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(("floor", "llmkit"), agent_runners())
+async def test_agent_floor_sends_what_the_agent_sends(
+    server: FakeProviderServer, floor: Any, llmkit: Any
+) -> None:
+    try:
+        agent = llmkit(server.url)
+    except Unavailable as exc:
+        pytest.skip(str(exc))
+    theirs = await bodies(server, agent)
+    ours = await bodies(server, floor(server.url))
+    assert len(ours) == 2
+    assert ours == theirs
 
 
 @pytest.mark.anyio
