@@ -16,6 +16,7 @@ from llmkit.errors import (
 )
 from llmkit.events import ReasoningDelta, TextDelta, ToolCallDelta
 from llmkit.providers import _openai_codec as codec
+from llmkit.providers import _openai_decode as decode
 from llmkit.providers._profiles import compatible_capabilities, openai_capabilities
 from llmkit.types import (
     AudioPart,
@@ -261,7 +262,7 @@ def answer(message: dict, finish: str = "stop", usage: dict | None = None) -> di
 
 
 def test_decode_text_answer_with_usage_details() -> None:
-    r = codec.decode_response(
+    r = decode.decode_response(
         answer({"content": "hello", "reasoning_content": "hmm"}), request_id="req_9"
     )
     assert (r.text, r.reasoning, r.finish_reason, r.model, r.request_id) == (
@@ -286,7 +287,7 @@ def test_decode_tool_calls_keeps_broken_arguments_flagged() -> None:
         {"id": "c2", "type": "function", "function": {"name": "add", "arguments": '{"a":'}},
         {"id": "c3", "type": "function", "function": {"name": "add", "arguments": "[1]"}},
     ]
-    r = codec.decode_response(answer({"content": None, "tool_calls": calls}, "tool_calls"))
+    r = decode.decode_response(answer({"content": None, "tool_calls": calls}, "tool_calls"))
     assert r.finish_reason == "tool_calls"
     good, broken, wrong = r.tool_calls
     assert good.arguments == {"a": 1} and good.arguments_error is None
@@ -303,26 +304,26 @@ def test_decode_tool_calls_keeps_broken_arguments_flagged() -> None:
     [("length", "length"), ("content_filter", "content_filter"), ("weird", "stop")],
 )
 def test_finish_reasons_are_normalised(raw: str, finish: str) -> None:
-    r = codec.decode_response(answer({"content": "x"}, raw))
+    r = decode.decode_response(answer({"content": "x"}, raw))
     assert (r.finish_reason, r.raw_finish_reason) == (finish, raw)
 
 
 def test_refusal_is_a_content_filter_finish() -> None:
-    r = codec.decode_response(answer({"content": None, "refusal": "I can't help with that."}))
+    r = decode.decode_response(answer({"content": None, "refusal": "I can't help with that."}))
     assert r.finish_reason == "content_filter"
     assert r.text == "I can't help with that."
 
 
 def test_malformed_answers_raise_invalid_response() -> None:
     with pytest.raises(InvalidResponseError, match="without any choices"):
-        codec.decode_response({"id": "x"})
+        decode.decode_response({"id": "x"})
     with pytest.raises(InvalidResponseError, match="not an object"):
-        codec.decode_response([1, 2])
+        decode.decode_response([1, 2])
 
 
 def test_error_inside_a_200_body_is_raised() -> None:
     with pytest.raises(RateLimitError, match="busy"):
-        codec.decode_response({"error": {"message": "busy", "code": 429}})
+        decode.decode_response({"error": {"message": "busy", "code": 429}})
 
 
 def chunk(delta: dict, finish: str | None = None) -> dict:
@@ -335,7 +336,7 @@ def chunk(delta: dict, finish: str | None = None) -> dict:
 
 
 def test_stream_decoder_reassembles_text_reasoning_and_parallel_tool_calls() -> None:
-    decoder = codec.StreamDecoder(request_id="req_1")
+    decoder = decode.StreamDecoder(request_id="req_1")
     events = []
     for c in [
         chunk({"role": "assistant", "content": ""}),
@@ -398,15 +399,15 @@ def test_stream_decoder_reassembles_text_reasoning_and_parallel_tool_calls() -> 
 
 
 def test_stream_decoder_rejects_non_json_chunks_and_raises_mid_stream_errors() -> None:
-    decoder = codec.StreamDecoder()
+    decoder = decode.StreamDecoder()
     with pytest.raises(InvalidResponseError, match="not JSON"):
         decoder.feed_data("{oops")
     with pytest.raises(RateLimitError):
-        codec.StreamDecoder().feed({"error": {"message": "slow", "code": 429}})
+        decode.StreamDecoder().feed({"error": {"message": "slow", "code": 429}})
 
 
 def test_stream_decoder_partial_response_after_a_break() -> None:
-    decoder = codec.StreamDecoder()
+    decoder = decode.StreamDecoder()
     decoder.feed(chunk({"content": "partial"}))
     decoder.feed(
         chunk(
@@ -424,7 +425,7 @@ def test_stream_decoder_partial_response_after_a_break() -> None:
 
 
 def test_error_parser_classifies_and_hints() -> None:
-    parse = codec.make_error_parser("openai", "OPENAI_API_KEY", "gpt-x")
+    parse = decode.make_error_parser("openai", "OPENAI_API_KEY", "gpt-x")
     body = json.dumps(
         {
             "error": {
@@ -456,7 +457,7 @@ def test_embeddings_body_and_answer() -> None:
         "encoding_format": "float",
         "dimensions": 8,
     }
-    out = codec.decode_embeddings(
+    out = decode.decode_embeddings(
         {
             "data": [{"index": 1, "embedding": [2.0]}, {"index": 0, "embedding": [1.0]}],
             "model": "e",
@@ -466,7 +467,7 @@ def test_embeddings_body_and_answer() -> None:
     assert out == [[1.0], [2.0]]
     assert out.usage.input_tokens == 2
     with pytest.raises(InvalidResponseError):
-        codec.decode_embeddings({"data": [{"index": 0, "embedding": "AAAA"}]})
+        decode.decode_embeddings({"data": [{"index": 0, "embedding": "AAAA"}]})
 
 
 def test_tool_result_for_an_unknown_call_id_is_refused_before_sending() -> None:

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING
 from llmkit.errors import MissingAPIKeyError, StreamInterruptedError, UsageError
 from llmkit.events import ModelResponse, StreamEvent
 from llmkit.http import ConnectionOptions, Endpoint, PoolLimits, RetryPolicy, Timeouts
-from llmkit.providers._openai_codec import (
+from llmkit.providers._openai_codec import encode_embeddings, encode_request
+from llmkit.providers._openai_decode import (
     StreamDecoder,
     decode_embeddings,
     decode_response,
-    encode_embeddings,
-    encode_request,
     make_error_parser,
 )
 from llmkit.providers._presets import PRESETS, Preset
