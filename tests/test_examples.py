@@ -39,6 +39,7 @@ def run_example(name: str, *args: str) -> str:
 
 def test_every_example_has_a_test() -> None:
     tested = {"quickstart.py", "ollama_chat.py", "providers.py"}
+    tested |= {"agent_tools.py", "structured_extraction.py", "handoffs.py", "approval.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -121,3 +122,39 @@ def test_providers_example_sends_one_request_over_four_protocols() -> None:
     assert out.count("In Paris it is 18 °C and sunny.") == 4
     assert "no price listed" in out  # Ollama runs locally: no price in the table
     assert "fallback(anthropic, openai): Answered by the fallback model." in out
+
+
+def test_agent_tools_example() -> None:
+    out = run_example("agent_tools.py")
+    assert "[tool result (error)] No item 'apples'; known items: apple, bread, coffee." in out
+    assert "[tool call] price({'item': 'apple'})" in out
+    assert "[tool call] total({'amounts': [1.5, 2.25]})" in out
+    assert "Three apples and a bread cost 3.38 EUR after a 10% discount." in out
+    assert "4 model calls" in out
+
+
+def test_structured_extraction_example() -> None:
+    out = run_example("structured_extraction.py")
+    assert "[native] Invoice INV-77: 364.5 EUR, due 2025-07-31" in out
+    assert "2 lines, 2 model calls" in out
+    assert "[prompted] recovered from fenced JSON: INV-77, 364.5 EUR" in out
+    assert "[retry] fixed after 2 model calls: 364.5 EUR" in out
+    assert "- lines: Field required" in out
+    assert "[json] round trip equal: True" in out
+
+
+def test_handoffs_example() -> None:
+    out = run_example("handoffs.py")
+    assert "[handoff] triage -> billing" in out
+    assert "[tool call] policy({'input': 'May order A17 be refunded?'})" in out
+    assert "billing: Done: Refunded 49.90 EUR for order A17." in out
+    assert "5 model calls in all" in out
+
+
+def test_approval_example_resumes_in_another_process() -> None:
+    out = run_example("approval.py")
+    assert "[paused] waiting for approval of 2 calls:" in out
+    assert "[reviewer] send_money{'to': 'Mallory', 'amount_eur': 9000}: denied" in out
+    assert "[tool result] Sent 250.00 EUR to Alice (supplier)." in out
+    assert "[tool result] The user denied this tool call; it was not run." in out
+    assert out.rstrip().splitlines()[-1].startswith("[complete] Payments handled:")

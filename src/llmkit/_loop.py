@@ -136,7 +136,7 @@ class AgentRun:
 
     def _error(self, cls: type[AgentError], why: str, **fields: Any) -> AgentError:
         return cls(
-            f"Agent {self.agent.name!r} stopped: {why}.",
+            f"Agent {self.agent.name!r} stopped: {why.rstrip('.')}.",
             messages=self.messages,
             usage=self.usage,
             **fields,
