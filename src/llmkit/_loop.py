@@ -30,6 +30,7 @@ from llmkit.errors import (
     AgentError,
     MaxStepsExceeded,
     OutputValidationError,
+    ProviderError,
     RunTimeoutError,
     ToolRetriesExceeded,
     UsageError,
@@ -43,6 +44,7 @@ from llmkit.events import (
     ModelRequest,
     ModelResponse,
     RunEnd,
+    RunStart,
     StepEnd,
     ToolCallEvent,
     ToolResultEvent,
@@ -182,6 +184,10 @@ class AgentRun:
                 # Raised below the loop (a tool with errors="raise"): give it the conversation.
                 exc.messages = self.messages
                 exc.usage = self.usage
+            elif isinstance(exc, ProviderError):
+                # A model call failed (after the transport's retries); keep what the run did.
+                exc.messages = self.messages  # type: ignore[attr-defined]
+                exc.usage = self.usage  # type: ignore[attr-defined]
             if emit and isinstance(exc, Exception):
                 yield ErrorEvent(type(exc).__name__, str(exc), self.run_id)
             raise
@@ -191,8 +197,6 @@ class AgentRun:
             yield RunEnd(self.run_id, self.result)
 
     def _run_start(self) -> Event:
-        from llmkit.events import RunStart
-
         new = self.messages[self.history_length :]
         return RunStart(self.run_id, self.agent.name, list(new))
 

@@ -150,3 +150,14 @@ async def test_cancelling_the_task_stops_tools_and_keeps_history_consistent() ->
     answers = {r.name: r.text for r in messages[-1].tool_results}
     assert answers["quick"] == "quick result"  # finished work is kept
     assert messages[-1].tool_results[0].text == "Not run: the run was cancelled."
+
+
+async def test_a_provider_failure_keeps_the_run_so_far() -> None:
+    from llmkit.errors import ServerError
+
+    model = ScriptedModel([tool_call("ping"), Fault.status(500)])
+    with pytest.raises(ServerError) as info:
+        await Agent(model, tools=[ping]).run("x")
+    err = info.value
+    assert [m.role for m in err.messages] == ["user", "assistant", "tool"]  # type: ignore[attr-defined]
+    assert err.usage.requests == 1  # type: ignore[attr-defined]
