@@ -205,8 +205,8 @@ class AgentRun:
         if self.step >= self.max_steps:
             raise self._error(
                 MaxStepsExceeded,
-                f"the model was still calling tools after {self.max_steps} model calls "
-                "(raise max_steps, or continue with message_history=err.messages)",
+                f"no final answer after max_steps={self.max_steps} model calls (raise "
+                "max_steps, or continue the run with message_history=err.messages)",
             )
         limits = self.limits
         if limits is not None:

@@ -9,7 +9,7 @@
     ├── SerializationError            JSON data llmkit cannot read (malformed, or from a newer version)
     ├── ToolError                     raised by a tool on purpose: its message goes to the model
     ├── AgentError                    an agent run stopped early; carries the messages and usage so far
-    │   ├── MaxStepsExceeded          the model was still calling tools after max_steps model calls
+    │   ├── MaxStepsExceeded          no final answer within max_steps model calls
     │   ├── UsageLimitExceeded        a token, request or cost limit of the run was reached
     │   ├── OutputValidationError     the answer stayed invalid after output_retries; has the raw output
     │   ├── ToolRetriesExceeded       the model kept calling a tool wrongly, past tool_retries
@@ -152,7 +152,7 @@ def _rebuild_agent_error(cls: type[AgentError], message: str, state: dict[str, A
 
 
 class MaxStepsExceeded(AgentError):
-    """The model was still calling tools after ``max_steps`` model calls.
+    """No final answer within ``max_steps`` model calls (the model kept calling tools).
 
     Raise ``max_steps``, or continue with ``message_history=err.messages``.
     """

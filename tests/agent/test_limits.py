@@ -36,7 +36,7 @@ async def test_max_steps_raises_with_the_messages_so_far() -> None:
     with pytest.raises(MaxStepsExceeded) as info:
         await Agent(model, tools=[ping], max_steps=3).run("loop")
     err = info.value
-    assert "after 3 model calls" in str(err)
+    assert "no final answer after max_steps=3 model calls" in str(err)
     assert len(model.requests) == 3
     assert err.messages[0].text == "loop"
     assert [m.role for m in err.messages] == ["user", *["assistant", "tool"] * 3]
