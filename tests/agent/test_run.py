@@ -205,3 +205,17 @@ async def test_result_keeps_the_raw_tool_call() -> None:
     result: RunResult[str] = await Agent(model, tools=[add]).run("1+1")
     assert result.steps[0].tool_calls[0].id == "id-7"
     assert result.messages[2].tool_results[0].call_id == "id-7"
+
+
+async def test_one_agent_serves_concurrent_runs() -> None:
+    def answer(request: Request) -> object:
+        last = request.messages[-1]
+        if last.role == "user":
+            n = int(last.text)
+            return tool_call("add", a=n, b=n)
+        return f"double is {last.tool_results[0].text}"
+
+    agent = Agent(FunctionModel(answer), tools=[add])
+    results = await asyncio.gather(*(agent.run(str(n)) for n in range(50)))
+    assert [r.output for r in results] == [f"double is {2 * n}" for n in range(50)]
+    assert len({r.run_id for r in results}) == 50
