@@ -201,3 +201,17 @@ def test_embeddings_is_a_list_with_usage() -> None:
     assert e == [[1.0], [2.0]]
     assert e.usage.input_tokens == 3
     assert e.model == "m"
+
+
+def test_load_reads_every_kind_in_a_fresh_process() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from llmkit import types; "
+        'print(type(types.loads(\'{"llmkit":1,"kind":"model.text_delta","data":{"text":"hi"}}\')).__name__); '
+        'print(type(types.loads(\'{"llmkit":1,"kind":"run_result","data":{"output":"x","messages":[]}}\')).__name__)'
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["TextDelta", "RunResult"]

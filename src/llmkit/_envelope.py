@@ -24,6 +24,18 @@ _Loader: TypeAlias = Callable[[JSONDict], Any]
 _KINDS: dict[str, tuple[type, _Loader]] = {}
 
 
+# Modules that register kinds when imported; loaded on demand so that ``load``
+# reads any kind without the caller importing its module first.
+_REGISTERING_MODULES = ("llmkit.types", "llmkit.events", "llmkit.run")
+
+
+def _register_all() -> None:
+    from importlib import import_module
+
+    for module in _REGISTERING_MODULES:
+        import_module(module)
+
+
 def register_kind(kind: str, cls: type, loader: _Loader) -> None:
     """Give ``cls`` a JSON envelope kind; ``loader`` rebuilds an object from its JSON form."""
     _KINDS[kind] = (cls, loader)
@@ -67,6 +79,8 @@ def load(envelope: JSONDict) -> Any:
     kind: str = envelope["kind"]
     is_list = kind.startswith("list[") and kind.endswith("]")
     base = kind[5:-1] if is_list else kind
+    if base not in _KINDS:
+        _register_all()
     if base not in _KINDS:
         raise SerializationError(f"Unknown kind {kind!r} in llmkit JSON envelope.")
     loader = _KINDS[base][1]
