@@ -43,6 +43,8 @@ class Settings:
     """Model calls at a level; a level always runs at least one run per concurrent task."""
     import_samples: int = 15
     concurrency: bool = True
+    pool: bool = True
+    """Run the pool study when no names are given (it can always be named)."""
 
     def runs(self, case: Case) -> int:
         """Runs per repetition of ``case``."""
@@ -67,6 +69,7 @@ QUICK = Settings(
     calls_per_rep=40,
     calls_per_level={1: 40, 50: 200},
     import_samples=5,
+    pool=False,
 )
 
 POOL_SETUPS: tuple[tuple[str, dict[str, Any]], ...] = (
@@ -241,7 +244,10 @@ def run_benchmarks(
 ) -> dict[str, Any]:
     """Measure the named cases (all of them, the import times and the pool study if none)."""
     started = time.perf_counter()
-    extras = {n for n in names if n in EXTRAS} if names else set(EXTRAS)
+    if names:
+        extras = {n for n in names if n in EXTRAS}
+    else:
+        extras = {n for n in EXTRAS if n != "pool" or settings.pool}
     case_names = [n for n in names if n not in EXTRAS]
     # select() of no names is every case: only wanted when nothing at all was named.
     selection = select(case_names) if case_names or not names else []

@@ -41,14 +41,9 @@ def _model(base_url: str) -> Any:
 
 def _agent_api() -> tuple[Any, Any]:
     try:
-        from llmkit import Agent, tool  # type: ignore[attr-defined]
-    except ImportError:
-        # Before the package re-exports them, the defining modules are the public way in.
-        try:
-            from llmkit.agent import Agent  # type: ignore[import-not-found, no-redef]
-            from llmkit.tools import tool  # type: ignore[import-not-found, no-redef]
-        except ImportError as exc:
-            raise Unavailable(f"llmkit has no Agent yet ({exc})") from None
+        from llmkit import Agent, tool
+    except ImportError as exc:
+        raise Unavailable(f"llmkit has no Agent yet ({exc})") from None
     return Agent, tool
 
 

@@ -1,6 +1,6 @@
 """Profile reports of a runner: where a case's client CPU goes.
 
-cProfile gives exact call counts and per-function time (written as pstats
+cProfile gives exact call counts and per-function CPU time (written as pstats
 text: the top entries by cumulative time and by own time, plus the binary
 ``.prof`` for ``snakeviz``/``pstats``); pyinstrument gives a sampled call
 tree with far less overhead (text, and HTML to browse).
@@ -11,6 +11,7 @@ from __future__ import annotations
 import cProfile
 import io
 import pstats
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,8 @@ async def profile_runs(runner: Any, *, runs: int, profilers: list[str], stem: Pa
     files: list[str] = []
     stem.parent.mkdir(parents=True, exist_ok=True)
     if "cprofile" in profilers:
-        profiler = cProfile.Profile()
+        # CPU time, not wall time: the time spent waiting for the server is not the client's cost.
+        profiler = cProfile.Profile(time.process_time)
         profiler.enable()
         for _ in range(runs):
             await runner.run()
