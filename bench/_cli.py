@@ -24,7 +24,16 @@ from bench._machine import describe, load_average
 from bench._report import markdown
 from bench._server import ROOT, CorePlan, ServerProcess, plan_cores
 
-__all__ = ["EXTRAS", "FULL", "POOL_SETUPS", "QUICK", "Settings", "main", "run_benchmarks"]
+__all__ = [
+    "EXTRAS",
+    "FULL",
+    "POOL_SETUPS",
+    "QUICK",
+    "Settings",
+    "main",
+    "plan_work",
+    "run_benchmarks",
+]
 
 RESULTS = ROOT / "bench" / "results"
 _WORKER_TIMEOUT = 600
@@ -235,6 +244,20 @@ def _pool_study(url: str, plan: CorePlan, progress: Progress) -> list[dict[str, 
     return rows
 
 
+def plan_work(
+    names: Sequence[str], settings: Settings
+) -> tuple[list[tuple[Case, list[Variant]]], set[str]]:
+    """The cases and variants, and the extra measurements (imports, pool), that ``names`` ask for.
+
+    No names means everything the settings allow; naming only extras runs no case.
+    """
+    if not names:
+        return select([]), {n for n in EXTRAS if n != "pool" or settings.pool}
+    case_names = [n for n in names if n not in EXTRAS]
+    # select() of no names is every case, so it is not asked when only extras were named.
+    return (select(case_names) if case_names else []), {n for n in names if n in EXTRAS}
+
+
 def run_benchmarks(
     names: Sequence[str] = (),
     *,
@@ -244,13 +267,7 @@ def run_benchmarks(
 ) -> dict[str, Any]:
     """Measure the named cases (all of them, the import times and the pool study if none)."""
     started = time.perf_counter()
-    if names:
-        extras = {n for n in names if n in EXTRAS}
-    else:
-        extras = {n for n in EXTRAS if n != "pool" or settings.pool}
-    case_names = [n for n in names if n not in EXTRAS]
-    # select() of no names is every case: only wanted when nothing at all was named.
-    selection = select(case_names) if case_names or not names else []
+    selection, extras = plan_work(names, settings)
     plan = plan_cores(pin=pin)
     results: dict[str, Any] = {
         "schema": 1,

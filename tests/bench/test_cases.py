@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench._cases import CASES, FLOOR, LLMKIT, select
-from bench._cli import FULL, QUICK, main
+from bench._cli import FULL, QUICK, main, plan_work
 
 
 def test_no_names_select_every_case_and_variant() -> None:
@@ -62,3 +62,16 @@ def test_unknown_case_on_the_command_line_exits_2(capsys: pytest.CaptureFixture[
 def test_profile_without_a_case_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--profile"]) == 2
     assert "--profile needs a case" in capsys.readouterr().err
+
+
+def test_no_names_plan_everything_and_quick_mode_leaves_out_the_pool_study() -> None:
+    cases, extras = plan_work([], FULL)
+    assert len(cases) == len(CASES) and extras == {"imports", "pool"}
+    assert plan_work([], QUICK)[1] == {"imports"}
+
+
+def test_naming_only_extras_runs_no_case_and_naming_pool_runs_it_in_quick_mode() -> None:
+    assert plan_work(["pool"], QUICK) == ([], {"pool"})
+    cases, extras = plan_work(["imports", "agent:llmkit"], FULL)
+    assert [(c.name, [v.name for v in vs]) for c, vs in cases] == [("agent", [LLMKIT])]
+    assert extras == {"imports"}
