@@ -70,7 +70,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "measured": value,
             "shown": f"{value:.2f}x" if value is not None else None,
         }
-        row["verdict"] = _status(llmkit) or ("n/a" if value is None else _verdict(value <= limit))
+        row["verdict"] = _status(llmkit) or (
+            "n/a: the floor was not run" if value is None else _verdict(value <= limit)
+        )
         rows.append(row)
     imports = results.get("imports", {}).get("import llmkit")
     if imports is not None:

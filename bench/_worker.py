@@ -26,16 +26,10 @@ from bench._stats import median, percentile
 
 __all__ = ["main"]
 
-_PROGRESS = sys.stderr.isatty()
 
-
-def progress(label: str, text: str, *, final: bool = False) -> None:
-    """Show what is running on stderr (one updating line on a terminal)."""
-    if _PROGRESS:
-        end = "\n" if final else ""
-        sys.stderr.write(f"\r\033[K  {label}: {text}{end}")
-    else:
-        sys.stderr.write(f"  {label}: {text}\n")
+def progress(label: str, text: str) -> None:
+    """Say on stderr what is running (the driver passes it through line by line)."""
+    sys.stderr.write(f"  {label}: {text}\n")
     sys.stderr.flush()
 
 
@@ -63,7 +57,7 @@ async def measure(runner: Any, spec: dict[str, Any]) -> dict[str, Any]:
             await runner.run()
             walls.append(clock() - start)
         cpu.append((time.process_time() - start_cpu) / runs)
-    progress(label, f"{median(cpu) * 1e3:.3f} ms CPU per run", final=True)
+    progress(label, f"{median(cpu) * 1e3:.3f} ms CPU per run")
     return {
         "runs": spec["warmup"] + runs * reps,
         "cpu_ms": median(cpu) * 1e3,
@@ -153,7 +147,7 @@ async def concurrency(runner: Any, spec: dict[str, Any]) -> dict[str, Any]:
     summary = ", ".join(
         f"c={k}: {v['runs_per_s']:.0f}/s, {v['errors']} errors" for k, v in levels.items()
     )
-    progress(label, summary, final=True)
+    progress(label, summary)
     return {"levels": levels, "peak_rss_mib": peak_rss() / MIB}
 
 
@@ -167,7 +161,7 @@ async def profile(runner: Any, spec: dict[str, Any]) -> dict[str, Any]:
     files = await profile_runs(
         runner, runs=spec["runs"], profilers=spec["profilers"], stem=Path(spec["stem"])
     )
-    progress(spec["label"], "wrote " + ", ".join(files), final=True)
+    progress(spec["label"], "wrote " + ", ".join(files))
     return {"files": files}
 
 
