@@ -12,11 +12,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from importlib import import_module
 
 from llmkit._version import __version__
 from llmkit.errors import LLMKitError
 
 __all__ = ["main"]
+
+# Subcommands that live with their feature: "module:function", where the function
+# takes the subparsers object and adds its command (with ``set_defaults(run=...)``).
+_PLUGGED_COMMANDS: tuple[str, ...] = ()
 
 # Providers whose running server can be asked for its models: name -> "module:function".
 _LIVE_LISTERS: dict[str, str] = {"ollama": "llmkit.providers.ollama:OllamaModel.list_models_sync"}
@@ -59,8 +64,6 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _call(spec: str) -> Callable[[], list[str]]:
-    from importlib import import_module
-
     module, _, path = spec.partition(":")
     value = import_module(module)
     for name in path.split("."):
@@ -84,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     models.set_defaults(run=_models)
     version = commands.add_parser("version", help="print the llmkit version")
     version.set_defaults(run=_version)
+    for spec in _PLUGGED_COMMANDS:
+        module, _, name = spec.partition(":")
+        getattr(import_module(module), name)(commands)
     return parser
 
 
