@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeAlias
 
 from typing_extensions import TypeVar
 
-from llmkit._agent_sync import in_context, iterate_in_context
-from llmkit._handoff import AgentHandoff, HistoryFilter, collect_handoffs, handoff
+from llmkit._agent.sync import in_context, iterate_in_context
+from llmkit._agent.handoff import AgentHandoff, HistoryFilter, collect_handoffs, handoff
 from llmkit._sync import iterate_sync, run_sync
 from llmkit.context import RunContext
 from llmkit.errors import UsageError
@@ -50,8 +50,8 @@ from llmkit.tools._collect import collect_tools
 from llmkit.types import ContentPart, Message
 
 if TYPE_CHECKING:
-    from llmkit._loop import AgentRun
-    from llmkit._prepare import Prepared
+    from llmkit._agent.loop import AgentRun
+    from llmkit._agent.prepare import Prepared
     from llmkit.events import Event
 
 __all__ = ["Agent", "AgentHandoff", "HistoryFilter", "Instructions", "UserInput", "handoff"]
@@ -220,7 +220,7 @@ class Agent(Generic[OutputT]):
         cached = self._prepared_for
         if cached is not None and cached[0] is model:
             return cached[1]
-        from llmkit._prepare import prepare
+        from llmkit._agent.prepare import prepare
 
         prepared = prepare(self, model)
         self._prepared_for = (model, prepared)
@@ -266,7 +266,7 @@ class Agent(Generic[OutputT]):
         timeout: float | None,
         stream: bool,
     ) -> AgentRun:
-        from llmkit._loop import AgentRun
+        from llmkit._agent.loop import AgentRun
 
         messages = list(message_history) if message_history else []
         history_length = len(messages)
@@ -303,7 +303,7 @@ class Agent(Generic[OutputT]):
         changed. Options given here override the agent's for this run.
         """
         if self._direct is not None:
-            from llmkit._direct import run_direct
+            from llmkit._agent.direct import run_direct
 
             return await run_direct(self, user_input, self._deps_now(deps))
         run = self._start(
@@ -358,7 +358,7 @@ class Agent(Generic[OutputT]):
         The last event is ``RunEnd``, whose ``result`` is the :class:`~llmkit.run.RunResult`.
         """
         if self._direct is not None:
-            from llmkit._direct import stream_direct
+            from llmkit._agent.direct import stream_direct
 
             async for direct_event in stream_direct(self, user_input, self._deps_now(deps)):
                 yield direct_event
@@ -417,7 +417,7 @@ class Agent(Generic[OutputT]):
         arguments to run it with. ``result`` may come from another process
         (``RunResult.from_dict``); it is not changed.
         """
-        from llmkit._resume import resume_run
+        from llmkit._agent.resume import resume_run
 
         run = resume_run(
             self,
@@ -474,7 +474,7 @@ class Agent(Generic[OutputT]):
         The tool takes one text argument, ``input``; the caller's deps are passed
         on unless this agent has its own.
         """
-        from llmkit._direct import agent_as_tool
+        from llmkit._agent.direct import agent_as_tool
 
         return agent_as_tool(self, name=name, description=description)
 
@@ -494,7 +494,7 @@ class Agent(Generic[OutputT]):
 
     def _find_agent(self, name: str) -> Agent[Any]:
         """This agent or one reachable through handoffs, by name."""
-        from llmkit._handoff import find_agent
+        from llmkit._agent.handoff import find_agent
 
         return find_agent(self, name)
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from llmkit._calls import DENIED, PlannedCall, error_result
-from llmkit._loop import AgentRun
+from llmkit._agent.calls import DENIED, PlannedCall, error_result
+from llmkit._agent.loop import AgentRun
 from llmkit.errors import SerializationError, UsageError
 from llmkit.run import RunResult, UsageLimits
 from llmkit.tools._schema import describe_validation_error

@@ -17,7 +17,7 @@ import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from llmkit._calls import (
+from llmkit._agent.calls import (
     NOT_RUN_FINAL,
     PlannedCall,
     answer_open_calls,
@@ -54,7 +54,7 @@ from llmkit.run import RunResult, Step, UsageLimits
 from llmkit.types import Message, Request, Response, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
-    from llmkit._prepare import Prepared
+    from llmkit._agent.prepare import Prepared
     from llmkit.agent import Agent
     from llmkit.providers.base import Model
 
