@@ -69,3 +69,12 @@ def test_policy_validation() -> None:
         RetryPolicy(max_retries=-1)
     with pytest.raises(UsageError):
         RetryPolicy(initial_delay=-1)
+
+
+def test_policy_from_model_options() -> None:
+    assert RetryPolicy.of() == RetryPolicy()
+    assert RetryPolicy.of(5).max_retries == 5
+    custom = RetryPolicy(max_retries=1, initial_delay=2.0)
+    assert RetryPolicy.of(None, custom) is custom
+    with pytest.raises(UsageError, match="either max_retries= or retry="):
+        RetryPolicy.of(3, custom)

@@ -37,6 +37,15 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     """The longest provider-requested wait honoured; longer requests raise at once."""
 
+    @classmethod
+    def of(cls, max_retries: int | None = None, retry: RetryPolicy | None = None) -> RetryPolicy:
+        """The policy a model's ``max_retries=`` / ``retry=`` options ask for (one or neither)."""
+        if retry is None:
+            return cls() if max_retries is None else cls(max_retries=max_retries)
+        if max_retries is not None:
+            raise UsageError("Pass either max_retries= or retry=, not both.")
+        return retry
+
     def __post_init__(self) -> None:
         if self.max_retries < 0:
             raise UsageError("max_retries must be 0 or more.")

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 
 from llmkit.errors import MissingAPIKeyError, StreamInterruptedError, UsageError
 from llmkit.events import ModelResponse, StreamEvent
-from llmkit.http import ConnectionOptions, Endpoint, PoolLimits, RetryPolicy, Timeouts
+from llmkit.http import PoolLimits, RetryPolicy, Timeouts
 from llmkit.providers._anthropic_codec import API_VERSIONS, DEFAULT_API_VERSION, encode_request
 from llmkit.providers._anthropic_decode import StreamDecoder, decode_response, make_error_parser
-from llmkit.providers._prices import price_of
+from llmkit.providers._http_model import HTTPModel
 from llmkit.providers._profiles import AnthropicProfile, anthropic_profile
-from llmkit.providers.base import Capabilities, Model
+from llmkit.providers.base import Capabilities
 from llmkit.types import Request, Response
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 _PATH = "/v1/messages"
 
 
-class AnthropicModel(Model):
+class AnthropicModel(HTTPModel):
     """A Claude model behind the Anthropic Messages API (or a server that speaks it).
 
     Options left out come from the environment (``ANTHROPIC_API_KEY``,
@@ -101,11 +101,6 @@ class AnthropicModel(Model):
         self.profile: AnthropicProfile = profile
         """What this model takes on the wire (maximum output, thinking, structured output)."""
         self.capabilities = profile.capabilities
-        self._price = price_of(self.provider, model_id)
-        if retry is None:
-            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
-        elif max_retries is not None:
-            raise UsageError("Pass either max_retries= or retry=, not both.")
         wire_headers = {"anthropic-version": api_version}
         if key:
             wire_headers["x-api-key"] = key
@@ -113,26 +108,21 @@ class AnthropicModel(Model):
             wire_headers["anthropic-beta"] = ",".join(betas)
         if headers:
             wire_headers.update(headers)
-        self._endpoint = Endpoint(
-            provider=self.provider,
+        self._connect(
             base_url=url,
             headers=wire_headers,
-            secrets=(key,) if key else (),
-            timeout=timeout,
-            retry=retry,
-            connection=ConnectionOptions(limits=limits or PoolLimits(), proxy=proxy),
-            http_client=http_client,
+            key=key,
             error_parser=make_error_parser(KEY_ENV, model_id),
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            http_client=http_client,
+            proxy=proxy,
+            limits=limits,
         )
 
-    @property
-    def base_url(self) -> str:
-        """The API root this model talks to."""
-        return self._endpoint.base_url
-
     def _priced(self, response: Response) -> Response:
-        if self._price is not None:
-            response.usage.cost = self._price.cost(response.usage)
+        self._price_usage(response.usage)
         return response
 
     async def generate(self, request: Request) -> Response:

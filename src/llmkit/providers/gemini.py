@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 from llmkit.errors import MissingAPIKeyError, StreamInterruptedError, UsageError
 from llmkit.events import ModelResponse, StreamEvent
-from llmkit.http import ConnectionOptions, Endpoint, PoolLimits, RetryPolicy, Timeouts
+from llmkit.http import PoolLimits, RetryPolicy, Timeouts
 from llmkit.providers._gemini_codec import encode_embeddings, encode_request
 from llmkit.providers._gemini_decode import StreamDecoder, decode_embeddings, decode_response
 from llmkit.providers._gemini_errors import make_error_parser
-from llmkit.providers._prices import price_of
+from llmkit.providers._http_model import HTTPModel
 from llmkit.providers._profiles import GeminiProfile, gemini_profile
-from llmkit.providers.base import Capabilities, Model
+from llmkit.providers.base import Capabilities
 from llmkit.types import Embeddings, Request, Response
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ _VERSIONS = ("v1", "v1beta", "v1alpha")
 _EMBED_BATCH = 100  # the most requests one :batchEmbedContents call takes
 
 
-class GeminiModel(Model):
+class GeminiModel(HTTPModel):
     """A model behind the Gemini API: chat, streaming, tools, structured output, embeddings.
 
     Args:
@@ -91,34 +91,25 @@ class GeminiModel(Model):
         self._resource = model_id if "/" in model_id else f"models/{model_id}"
         self.profile = profile if profile is not None else gemini_profile(model_id)
         self.capabilities = capabilities if capabilities is not None else self.profile.capabilities
-        self._price = price_of("gemini", model_id)
         root = (base_url or _env("GEMINI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         key = api_key if api_key is not None else next(filter(None, map(_env, _KEY_VARS)), None)
         if not key and root == DEFAULT_BASE_URL:
             raise MissingAPIKeyError("gemini", "GEMINI_API_KEY")
         if root.rsplit("/", 1)[-1] not in _VERSIONS:
             root = f"{root}/{api_version}"
-        if retry is None:
-            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
-        elif max_retries is not None:
-            raise UsageError("Pass either max_retries= or retry=, not both.")
         auth = {"x-goog-api-key": key} if key else {}
-        self._endpoint = Endpoint(
-            provider="gemini",
+        self._connect(
             base_url=root,
             headers={**auth, **(headers or {})},
-            secrets=(key,) if key else (),
-            timeout=timeout,
-            retry=retry,
-            connection=ConnectionOptions(limits=limits or PoolLimits(), proxy=proxy),
-            http_client=http_client,
+            key=key,
             error_parser=make_error_parser(model_id, api_version),
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            http_client=http_client,
+            proxy=proxy,
+            limits=limits,
         )
-
-    @property
-    def base_url(self) -> str:
-        """The API root this model talks to, version included."""
-        return self._endpoint.base_url
 
     async def generate(self, request: Request) -> Response:
         """Send ``request`` and return the complete response."""
@@ -127,8 +118,7 @@ class GeminiModel(Model):
         return self._priced(decode_response(reply.data, request_id=reply.request_id))
 
     def _priced(self, response: Response) -> Response:
-        if self._price is not None:
-            response.usage.cost = self._price.cost(response.usage)
+        self._price_usage(response.usage)
         return response
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
@@ -166,8 +156,8 @@ class GeminiModel(Model):
             result.extend(batch)
             result.usage = result.usage + batch.usage
         # Gemini reports no token count for embeddings: a cost from zero tokens would be a guess.
-        if self._price is not None and result.usage.input_tokens:
-            result.usage.cost = self._price.cost(result.usage)
+        if result.usage.input_tokens:  # Gemini may report no tokens for embeddings
+            self._price_usage(result.usage)
         return result
 
 

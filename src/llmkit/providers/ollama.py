@@ -30,6 +30,7 @@ from llmkit.http import (
     StreamReply,
     Timeouts,
 )
+from llmkit.providers._http_model import HTTPModel
 from llmkit.providers._ollama_codec import encode_embeddings, encode_request
 from llmkit.providers._ollama_decode import (
     StreamDecoder,
@@ -38,7 +39,7 @@ from llmkit.providers._ollama_decode import (
     decode_response,
 )
 from llmkit.providers._ollama_errors import KEY_ENV, make_error_parser
-from llmkit.providers.base import Capabilities, Model
+from llmkit.providers.base import Capabilities
 from llmkit.types import Embeddings, Request, Response
 
 if TYPE_CHECKING:
@@ -192,7 +193,7 @@ def _not_running(exc: ProviderConnectionError, base_url: str) -> ProviderConnect
     )
 
 
-class OllamaModel(Model):
+class OllamaModel(HTTPModel):
     """A model served by Ollama, through its native API.
 
     Options left out come from the environment: ``OLLAMA_HOST`` for the
@@ -239,10 +240,7 @@ class OllamaModel(Model):
     ) -> None:
         if not model_id:
             raise UsageError("A model id is required, e.g. OllamaModel('llama3.2').")
-        if retry is None:
-            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
-        elif max_retries is not None:
-            raise UsageError("Pass either max_retries= or retry=, not both.")
+        retry = RetryPolicy.of(max_retries, retry)
         if isinstance(keep_alive, bool):
             raise UsageError("keep_alive= takes a duration such as '10m', or seconds (0 unloads).")
         self.model_id = model_id
@@ -259,11 +257,6 @@ class OllamaModel(Model):
             connection=ConnectionOptions(limits=limits or PoolLimits(), proxy=proxy),
             http_client=http_client,
         )
-
-    @property
-    def base_url(self) -> str:
-        """The address of the Ollama this model talks to."""
-        return self._endpoint.base_url
 
     async def _post(self, path: str, body: Mapping[str, Any]) -> JSONReply:
         try:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from llmkit.errors import MissingAPIKeyError, StreamInterruptedError, UsageError
 from llmkit.events import ModelResponse, StreamEvent
-from llmkit.http import ConnectionOptions, Endpoint, PoolLimits, RetryPolicy, Timeouts
+from llmkit.http import PoolLimits, RetryPolicy, Timeouts
+from llmkit.providers._http_model import HTTPModel
 from llmkit.providers._openai_codec import encode_embeddings, encode_request
 from llmkit.providers._openai_decode import (
     StreamDecoder,
@@ -22,9 +23,8 @@ from llmkit.providers._openai_decode import (
     make_error_parser,
 )
 from llmkit.providers._presets import PRESETS, Preset
-from llmkit.providers._prices import price_of
 from llmkit.providers._profiles import compatible_capabilities, openai_capabilities
-from llmkit.providers.base import Capabilities, Model
+from llmkit.providers.base import Capabilities
 from llmkit.types import Embeddings, Request, Response
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ __all__ = ["PRESETS", "OpenAIModel", "Preset"]
 _EMBED_BATCH = 2048  # the most inputs the embeddings endpoint takes per call
 
 
-class OpenAIModel(Model):
+class OpenAIModel(HTTPModel):
     """A model behind the OpenAI Chat Completions API (or an OpenAI-compatible server).
 
     Options left out come from the environment: the preset's key variable
@@ -100,35 +100,25 @@ class OpenAIModel(Model):
                 else compatible_capabilities(model_id)
             )
         self.capabilities = capabilities
-        self._price = price_of(preset.name, model_id)
-        if retry is None:
-            retry = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
-        elif max_retries is not None:
-            raise UsageError("Pass either max_retries= or retry=, not both.")
-        self._endpoint = Endpoint(
-            provider=preset.name,
+        self._connect(
             base_url=url,
             headers=_auth_headers(preset, key, organization, project, headers),
-            secrets=(key,) if key else (),
-            timeout=timeout,
-            retry=retry,
-            connection=ConnectionOptions(limits=limits or PoolLimits(), proxy=proxy),
-            http_client=http_client,
+            key=key,
             error_parser=make_error_parser(preset.name, preset.key_env, model_id),
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            http_client=http_client,
+            proxy=proxy,
+            limits=limits,
         )
-
-    @property
-    def base_url(self) -> str:
-        """The API root this model talks to."""
-        return self._endpoint.base_url
 
     async def generate(self, request: Request) -> Response:
         """Send ``request`` and return the complete response."""
         body = encode_request(request, self.model_id, self.capabilities, stream=False)
         reply = await self._endpoint.post_json("/chat/completions", body)
         response = decode_response(reply.data, request_id=reply.request_id, provider=self.provider)
-        if self._price is not None:
-            response.usage.cost = self._price.cost(response.usage)
+        self._price_usage(response.usage)
         return response
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
@@ -156,8 +146,7 @@ class OpenAIModel(Model):
         finally:
             await reply.aclose()
         response = decoder.response()
-        if self._price is not None:
-            response.usage.cost = self._price.cost(response.usage)
+        self._price_usage(response.usage)
         yield ModelResponse(response)
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
@@ -173,8 +162,7 @@ class OpenAIModel(Model):
             result.extend(batch)
             result.usage = result.usage + batch.usage
             result.model = batch.model or result.model
-        if self._price is not None:
-            result.usage.cost = self._price.cost(result.usage)
+        self._price_usage(result.usage)
         return result
 
 
