@@ -54,7 +54,8 @@ from llmkit.testing._asgi import (
 )
 from llmkit.testing._fault import Fault, instantiate
 from llmkit.testing._script import Script, Turn, check_turn, response_for
-from llmkit.testing._state import RecordedHeaders, RecordedRequest, ServerState
+from llmkit.testing._state import RecordedRequest, ServerState
+from llmkit.testing._state import record_request as _record
 from llmkit.types import Request, Response, Usage
 
 __all__ = ["routes"]
@@ -62,24 +63,6 @@ __all__ = ["routes"]
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _BROKEN_JSON = b'{"id":"msg_broken","type":"message","role":"assistant","content":[{"ty'
 _BROKEN_EVENT = b'event: content_block_start\ndata: {"type":"content_block_start","ind\n\n'
-
-
-def _record(
-    state: ServerState, request: HTTPRequest, raw: bytes, body: Any
-) -> RecordedRequest | None:
-    if not state.record:
-        return None
-    scope = request.scope
-    entry = RecordedRequest(
-        scope["method"],
-        scope["path"],
-        RecordedHeaders(scope["headers"]),
-        body,
-        raw,
-        scope.get("query_string", b"").decode("latin-1"),
-    )
-    state.requests.append(entry)
-    return entry
 
 
 def _error(

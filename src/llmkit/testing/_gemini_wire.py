@@ -49,7 +49,10 @@ from llmkit.testing._gemini_fields import read
 from llmkit.testing._gemini_request import decode_request
 from llmkit.testing._gemini_rules import check_batch_embed, check_embed, check_generate
 from llmkit.testing._script import Script, Turn, check_turn, estimate_usage, response_for
-from llmkit.testing._state import RecordedHeaders, RecordedRequest, ServerState
+from llmkit.testing._state import NOT_JSON as _NOT_JSON
+from llmkit.testing._state import RecordedRequest, ServerState
+from llmkit.testing._state import parse_body as _parse
+from llmkit.testing._state import record_request as _record
 from llmkit.types import Message, Request, Response, ToolCall
 
 __all__ = ["DEFAULT_MODELS", "routes"]
@@ -65,7 +68,6 @@ DEFAULT_MODELS = (
 
 _VERSIONS = ("v1beta", "v1")
 _METHODS = ("generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents")
-_NOT_JSON = object()
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _BROKEN = b'{"candidates": [{"content": {"parts": [{"te'
 _EMBEDDING_SIZES = {"text-embedding-004": 768, "embedding-001": 768}
@@ -73,31 +75,6 @@ _EMBEDDING_SIZES = {"text-embedding-004": 768, "embedding-001": 768}
 
 def _embedding_size(model: str) -> int:
     return _EMBEDDING_SIZES.get(model, 3072)
-
-
-def _parse(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return _NOT_JSON
-
-
-def _record(
-    state: ServerState, request: HTTPRequest, raw: bytes, body: Any
-) -> RecordedRequest | None:
-    if not state.record:
-        return None
-    scope = request.scope
-    entry = RecordedRequest(
-        scope["method"],
-        scope["path"],
-        RecordedHeaders(scope["headers"]),
-        None if body is _NOT_JSON else body,
-        raw,
-        scope.get("query_string", b"").decode("latin-1"),
-    )
-    state.requests.append(entry)
-    return entry
 
 
 def _answer(error: GeminiError, entry: RecordedRequest | None) -> HTTPResponse:

@@ -57,7 +57,8 @@ from llmkit.testing._ollama_rules import (
     read_body,
 )
 from llmkit.testing._script import Script, Turn, check_turn, response_for
-from llmkit.testing._state import RecordedHeaders, RecordedRequest, ServerState
+from llmkit.testing._state import RecordedRequest, ServerState
+from llmkit.testing._state import record_request as _record
 from llmkit.types import Request
 
 __all__ = ["DEFAULT_MODELS", "VERSION", "routes"]
@@ -75,24 +76,6 @@ class NDJSONStreamResponse(EventStreamResponse):
     """An ``application/x-ndjson`` answer sent line by line, optionally cut short."""
 
     media_type = "application/x-ndjson"
-
-
-def _record(
-    state: ServerState, request: HTTPRequest, raw: bytes, body: Any
-) -> RecordedRequest | None:
-    if not state.record:
-        return None
-    scope = request.scope
-    entry = RecordedRequest(
-        scope["method"],
-        scope["path"],
-        RecordedHeaders(scope["headers"]),
-        body,
-        raw,
-        scope.get("query_string", b"").decode("latin-1"),
-    )
-    state.requests.append(entry)
-    return entry
 
 
 def _json_or_none(raw: bytes) -> Any:

@@ -48,7 +48,10 @@ from llmkit.testing._openai_errors import (
 )
 from llmkit.testing._openai_rules import check_chat, check_embeddings
 from llmkit.testing._script import Script, Turn, check_turn, response_for
-from llmkit.testing._state import RecordedHeaders, RecordedRequest, ServerState
+from llmkit.testing._state import NOT_JSON as _NOT_JSON
+from llmkit.testing._state import RecordedRequest, ServerState
+from llmkit.testing._state import parse_body as _parse
+from llmkit.testing._state import record_request as _record
 from llmkit.types import Request
 
 __all__ = ["DEFAULT_MODELS", "not_found_handler", "routes"]
@@ -56,34 +59,8 @@ __all__ = ["DEFAULT_MODELS", "not_found_handler", "routes"]
 DEFAULT_MODELS = ("gpt-4.1-mini", "gpt-4o", "o3-mini", "gpt-5", "text-embedding-3-small")
 """Models listed by ``GET /v1/models`` when the server accepts any model name."""
 
-_NOT_JSON = object()
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _BROKEN_JSON = b'{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"mess'
-
-
-def _parse(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return _NOT_JSON
-
-
-def _record(
-    state: ServerState, request: HTTPRequest, raw: bytes, body: Any
-) -> RecordedRequest | None:
-    if not state.record:
-        return None
-    scope = request.scope
-    entry = RecordedRequest(
-        scope["method"],
-        scope["path"],
-        RecordedHeaders(scope["headers"]),
-        None if body is _NOT_JSON else body,
-        raw,
-        scope.get("query_string", b"").decode("latin-1"),
-    )
-    state.requests.append(entry)
-    return entry
 
 
 def _error(error: WireError, request_id: str, entry: RecordedRequest | None) -> HTTPResponse:

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmkit.testing._script import Script, ScriptLike
 
-__all__ = ["RecordedHeaders", "RecordedRequest", "ServerState"]
+if TYPE_CHECKING:
+    from starlette.requests import Request as HTTPRequest
+
+__all__ = [
+    "NOT_JSON",
+    "RecordedHeaders",
+    "RecordedRequest",
+    "ServerState",
+    "parse_body",
+    "record_request",
+]
 
 _SECRET_HEADERS = frozenset(("authorization", "x-api-key", "api-key", "x-goog-api-key"))
 
@@ -111,3 +122,34 @@ class ServerState:
         self.script = Script(None)
         self.requests = []
         self.errors = []
+
+
+NOT_JSON: Any = object()
+"""What :func:`parse_body` returns for a body that is not JSON."""
+
+
+def parse_body(raw: bytes) -> Any:
+    """The request body decoded as JSON, or :data:`NOT_JSON`."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return NOT_JSON
+
+
+def record_request(
+    state: ServerState, request: HTTPRequest, raw: bytes, body: Any
+) -> RecordedRequest | None:
+    """Keep ``request`` in ``state.requests`` (when recording is on) and return its entry."""
+    if not state.record:
+        return None
+    scope = request.scope
+    entry = RecordedRequest(
+        scope["method"],
+        scope["path"],
+        RecordedHeaders(scope["headers"]),
+        None if body is NOT_JSON else body,
+        raw,
+        scope.get("query_string", b"").decode("latin-1"),
+    )
+    state.requests.append(entry)
+    return entry
