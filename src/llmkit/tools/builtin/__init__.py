@@ -1,0 +1,64 @@
+"""Built-in tools, safe by default: files, HTTP, system, data, processes, math, feeds, wrappers.
+
+Each family is a function that returns its tools (a list, so ``*`` spreads it
+into an agent's tools), configured with the limits it must respect::
+
+    from llmkit.tools.builtin import calculator, files, http
+
+    agent = Agent(
+        model,
+        tools=[*files(root="./work"), *http(allow_hosts=["docs.python.org"]), calculator],
+    )
+
+Every refusal raises :class:`Refused` (a :class:`~llmkit.errors.ToolError`)
+whose ``rule`` and message name the rule that refused the call; in an agent
+run the model reads it as an error result and can try something else.
+Nothing here is imported before it is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from llmkit.tools.builtin._calculator import calculate, calculator, make_calculator
+    from llmkit.tools.builtin._files import files
+    from llmkit.tools.builtin._policy import Refused
+    from llmkit.tools.builtin._process import CommandPolicy, process
+    from llmkit.tools.builtin._system import system
+
+__all__ = [
+    "CommandPolicy",
+    "Refused",
+    "calculate",
+    "calculator",
+    "files",
+    "make_calculator",
+    "process",
+    "system",
+]
+
+_WHERE = {
+    "CommandPolicy": "_process",
+    "Refused": "_policy",
+    "calculate": "_calculator",
+    "calculator": "_calculator",
+    "files": "_files",
+    "make_calculator": "_calculator",
+    "process": "_process",
+    "system": "_system",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'llmkit.tools.builtin' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"llmkit.tools.builtin.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

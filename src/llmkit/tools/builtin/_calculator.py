@@ -1,0 +1,140 @@
+"""The math family: a calculator the model can trust with arithmetic.
+
+::
+
+    from llmkit.tools.builtin import calculator
+
+    calculator("sqrt(2) * 10 ** 3")     # 1414.213562373095
+    calculator("9**9**9**9")            # Refused (max_exponent): refused at once, not computed
+
+Expressions use Python's syntax (``+ - * / // % **``, parentheses) with the
+functions and constants of :data:`FUNCTIONS` and :data:`CONSTANTS`. They are
+parsed with :mod:`ast` and evaluated node by node; nothing reaches ``eval``.
+Integer powers and products are checked for size before they run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from llmkit.errors import UsageError
+from llmkit.tools._tool import Tool
+from llmkit.tools.builtin._expr import Dialect, evaluate
+from llmkit.tools.builtin._policy import Refused
+
+__all__ = ["CONSTANTS", "FUNCTIONS", "calculate", "calculator", "make_calculator"]
+
+
+def _log(x: float, base: float | None = None) -> float:
+    return math.log(x) if base is None else math.log(x, base)
+
+
+def _round(x: float, digits: int = 0) -> float:
+    return round(x, int(digits)) if digits else round(x)
+
+
+def _factorial(n: int) -> int:
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise ValueError("factorial takes a whole number")
+    if n > 1500:  # 1500! has 4,115 digits; more cannot be printed
+        raise Refused("max_digits", f"factorial({n}) would have more than 4,000 digits.")
+    return math.factorial(n)
+
+
+FUNCTIONS: dict[str, Any] = {
+    "abs": abs,
+    "round": _round,
+    "min": min,
+    "max": max,
+    "sqrt": math.sqrt,
+    "cbrt": lambda x: math.copysign(abs(x) ** (1 / 3), x),
+    "exp": math.exp,
+    "log": _log,
+    "ln": math.log,
+    "log10": math.log10,
+    "log2": math.log2,
+    "sin": math.sin,
+    "cos": math.cos,
+    "tan": math.tan,
+    "asin": math.asin,
+    "acos": math.acos,
+    "atan": math.atan,
+    "atan2": math.atan2,
+    "sinh": math.sinh,
+    "cosh": math.cosh,
+    "tanh": math.tanh,
+    "degrees": math.degrees,
+    "radians": math.radians,
+    "hypot": math.hypot,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "trunc": math.trunc,
+    "factorial": _factorial,
+    "gcd": math.gcd,
+}
+"""The functions an expression may call (angles in radians)."""
+
+CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
+"""The named constants an expression may use."""
+
+_DEFAULT = Dialect(functions=FUNCTIONS, constants=CONSTANTS)
+
+
+def calculate(expression: str, *, dialect: Dialect = _DEFAULT) -> int | float:
+    """The value of an arithmetic ``expression``; :class:`Refused` names the rule it broke."""
+    value = evaluate(expression, dialect)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise Refused("syntax", "the expression does not give a number.")
+    if isinstance(value, float) and math.isnan(value):
+        raise Refused("math", "the result is not a number (NaN); check the domain of functions.")
+    return value
+
+
+def make_calculator(
+    *,
+    max_length: int = 1000,
+    max_exponent: int = 100_000,
+    max_digits: int = 4000,
+    name: str = "calculator",
+) -> Tool[..., Any]:
+    """A calculator tool with its own bounds (see :data:`calculator` for the default one).
+
+    ``max_length`` bounds the expression text, ``max_exponent`` integer
+    exponents, and ``max_digits`` the size of every integer on the way
+    (at most 4,000: Python cannot print longer ones by default).
+    """
+    if not 0 < max_digits <= 4000:
+        raise UsageError(f"max_digits={max_digits}: use a number from 1 to 4000.")
+    dialect = Dialect(
+        functions=FUNCTIONS,
+        constants=CONSTANTS,
+        max_length=max_length,
+        max_exponent=max_exponent,
+        max_digits=max_digits,
+    )
+    names = ", ".join(sorted(FUNCTIONS))
+
+    def calculate_expression(
+        expression: Annotated[
+            str, Field(description="An arithmetic expression, e.g. 'sqrt(2) * (3 + 4) ** 2'.")
+        ],
+    ) -> int | float:
+        return calculate(expression, dialect=dialect)
+
+    return Tool(
+        calculate_expression,
+        name=name,
+        description=(
+            "Evaluate an arithmetic expression exactly (Python syntax: + - * / // % **, "
+            f"parentheses). Functions: {names}. Constants: pi, e, tau, inf. Angles in radians."
+        ),
+        run_in_thread=False,
+        category="math",
+    )
+
+
+calculator: Tool[..., Any] = make_calculator()
+"""The calculator tool with default bounds: ``Agent(model, tools=[calculator])``."""

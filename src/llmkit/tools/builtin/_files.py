@@ -1,0 +1,305 @@
+"""The file family: read, write, list, search, move and delete inside one root directory.
+
+::
+
+    from llmkit.tools.builtin import files
+
+    tools = files(root="./work")                   # six tools, confined to ./work
+    tools = files(root="./docs", read_only=True)   # read_file, list_directory, search_files
+    agent = Agent(model, tools=[*files(root="./work")])
+
+Every path is checked on every call (see :class:`~llmkit.tools.builtin._root.Root`):
+``..``, absolute paths and symlinks leading out of the root are refused.
+Writes are atomic (a temporary file in the same directory, then a rename),
+reads and writes are bounded in size, and nothing is overwritten or deleted
+recursively unless the call asks for it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, BinaryIO
+
+from pydantic import Field
+
+from llmkit.errors import UsageError
+from llmkit.tools._serialize import sniff_media_type
+from llmkit.tools._tool import Tool
+from llmkit.tools.builtin._policy import Refused
+from llmkit.tools.builtin._root import Root
+
+__all__ = ["files"]
+
+_Path = Annotated[
+    str, Field(description="A path relative to the root directory, e.g. 'notes/a.txt'.")
+]
+
+
+def files(
+    *,
+    root: str | os.PathLike[str],
+    read_only: bool = False,
+    max_read_bytes: int = 1_000_000,
+    max_write_bytes: int = 1_000_000,
+    max_results: int = 200,
+) -> list[Tool[..., Any]]:
+    """The file tools, confined to ``root`` (which must exist).
+
+    - ``read_only``: only ``read_file``, ``list_directory`` and ``search_files``;
+    - ``max_read_bytes``: the most one read returns (larger files are read in parts
+      with ``offset``/``length``), also the largest file ``search_files`` looks into;
+    - ``max_write_bytes``: the largest content ``write_file`` accepts;
+    - ``max_results``: the most entries a listing or a search returns.
+    """
+    for option, value in (
+        ("max_read_bytes", max_read_bytes),
+        ("max_write_bytes", max_write_bytes),
+        ("max_results", max_results),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise UsageError(f"{option}={value!r}: use a positive whole number.")
+    box = Root(root)
+
+    def read_file(
+        path: _Path,
+        offset: Annotated[int, Field(ge=0, description="Byte to start at.")] = 0,
+        length: Annotated[
+            int | None, Field(ge=1, description="Bytes to read; omit to read to the end.")
+        ] = None,
+    ) -> str | bytes:
+        """Read a file inside the root directory (text; images and PDFs come back as media)."""
+        target = box.resolve(path)
+        if not target.is_file():
+            raise _missing(box, target, path, "file")
+        size = target.stat().st_size
+        want = size - offset if length is None else length
+        if want > max_read_bytes:
+            raise Refused(
+                "max_read_bytes",
+                f"{path!r} has {size:,} bytes; one read returns at most {max_read_bytes:,}. "
+                f"Read a part with offset and length (length <= {max_read_bytes}), or use search_files.",
+            )
+        with _open_no_follow(target) as handle:
+            handle.seek(offset)
+            data: bytes = handle.read(max(want, 0))
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            if offset == 0 and sniff_media_type(data):
+                return data  # an image, a PDF or audio: the model gets it as media
+            return data.decode("utf-8", errors="replace")
+
+    def write_file(
+        path: _Path,
+        content: Annotated[str, Field(description="The whole new content of the file.")],
+        overwrite: Annotated[bool, Field(description="Replace the file if it exists.")] = False,
+    ) -> str:
+        """Create or replace a text file inside the root directory (atomically)."""
+        data = content.encode("utf-8")
+        if len(data) > max_write_bytes:
+            raise Refused(
+                "max_write_bytes",
+                f"the content has {len(data):,} bytes; a write takes at most {max_write_bytes:,}.",
+            )
+        target = box.resolve(path)
+        if target == box.path or target.is_dir():
+            raise Refused("root", f"{path!r} is a directory; name a file inside it.")
+        if target.exists() and not overwrite:
+            raise Refused(
+                "overwrite", f"{path!r} exists already; pass overwrite=true to replace it."
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(target, data)
+        return f"Wrote {len(data):,} bytes to {box.show(target)}."
+
+    def list_directory(
+        path: _Path = ".",
+        recursive: Annotated[bool, Field(description="Also list subdirectories.")] = False,
+    ) -> list[dict[str, Any]]:
+        """List a directory inside the root: each entry's path, type and size in bytes."""
+        target = box.resolve(path)
+        if not target.is_dir():
+            raise _missing(box, target, path, "directory")
+        entries: list[dict[str, Any]] = []
+        for entry in _walk(box, target, recursive):
+            if len(entries) >= max_results:
+                entries.append(
+                    {"truncated": f"more than {max_results} entries; list a subdirectory"}
+                )
+                break
+            entries.append(_describe(box, entry))
+        return entries
+
+    def search_files(
+        pattern: Annotated[
+            str, Field(description="File-name glob, e.g. '*.py' or 'notes/*.md'.")
+        ] = "*",
+        text: Annotated[
+            str | None, Field(description="Only files containing this text (case-insensitive).")
+        ] = None,
+        path: _Path = ".",
+    ) -> list[dict[str, Any]]:
+        """Find files by name (glob) and, optionally, by the text they contain."""
+        target = box.resolve(path)
+        if not target.is_dir():
+            raise _missing(box, target, path, "directory")
+        needle = text.lower() if text else None
+        found: list[dict[str, Any]] = []
+        for entry in _walk(box, target, recursive=True):
+            shown = box.show(entry)
+            if entry.is_dir() or not (
+                fnmatch.fnmatch(entry.name, pattern) or fnmatch.fnmatch(shown, pattern)
+            ):
+                continue
+            if len(found) >= max_results:
+                found.append({"truncated": f"more than {max_results} matches; narrow the search"})
+                break
+            if needle is None:
+                found.append(_describe(box, entry))
+                continue
+            if entry.is_symlink() and not box.contains(entry):
+                continue  # never read through a link that leads out of the root
+            lines = _matching_lines(entry, needle, max_read_bytes)
+            if lines:
+                found.append({"path": shown, "lines": lines})
+        return found
+
+    def move_path(
+        source: _Path,
+        destination: _Path,
+        overwrite: Annotated[
+            bool, Field(description="Replace the destination if it exists.")
+        ] = False,
+    ) -> str:
+        """Move or rename a file or directory inside the root directory."""
+        origin = box.locate(source)
+        if origin == box.path:
+            raise Refused("root", "the root directory itself cannot be moved.")
+        if not origin.exists() and not origin.is_symlink():
+            raise _missing(box, origin, source, "file or directory")
+        target = box.locate(destination)
+        if target.is_dir() and not target.is_symlink():
+            target = target / origin.name
+            box.locate(box.show(target))
+        if target.exists() or target.is_symlink():
+            if not overwrite:
+                raise Refused(
+                    "overwrite",
+                    f"{box.show(target)!r} exists already; pass overwrite=true to replace it.",
+                )
+            if target.is_dir() and not target.is_symlink():
+                raise Refused(
+                    "overwrite",
+                    f"{box.show(target)!r} is a directory; delete it first to replace it.",
+                )
+        if origin.is_dir() and target.is_relative_to(origin):
+            raise Refused("root", "a directory cannot be moved into itself.")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(origin, target)
+        return f"Moved {box.show(origin)} to {box.show(target)}."
+
+    def delete_path(
+        path: _Path,
+        recursive: Annotated[
+            bool, Field(description="Delete a non-empty directory and everything in it.")
+        ] = False,
+    ) -> str:
+        """Delete a file, a symbolic link or a directory inside the root directory."""
+        target = box.locate(path)
+        if target == box.path:
+            raise Refused("root", "the root directory itself cannot be deleted.")
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.is_dir():
+            if recursive:
+                shutil.rmtree(target)
+            else:
+                try:
+                    target.rmdir()
+                except OSError:
+                    raise Refused(
+                        "recursive",
+                        f"{path!r} is a directory that is not empty; pass recursive=true "
+                        "to delete it with everything in it.",
+                    ) from None
+        else:
+            raise _missing(box, target, path, "file or directory")
+        return f"Deleted {box.show(target)}."
+
+    readers: list[Callable[..., Any]] = [read_file, list_directory, search_files]
+    writers: list[Callable[..., Any]] = [write_file, move_path, delete_path]
+    chosen = readers if read_only else readers + writers
+    return [Tool(fn, category="files") for fn in chosen]
+
+
+def _missing(box: Root, target: Path, given: str, what: str) -> Refused:
+    if target.exists():
+        return Refused("not_found", f"{given!r} is not a {what}.")
+    return Refused("not_found", f"there is no {what} {given!r} in the root directory.")
+
+
+def _open_no_follow(target: Path) -> BinaryIO:
+    # The path was resolved already; O_NOFOLLOW refuses a symlink swapped in since then.
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(target, flags)
+    except OSError as exc:
+        raise Refused(
+            "root", f"{target.name!r} changed while it was being read ({exc.strerror})."
+        ) from None
+    return os.fdopen(fd, "rb")
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _walk(box: Root, top: Path, recursive: bool) -> Any:
+    """Entries under ``top`` in name order; symlinked directories are not entered."""
+    if not recursive:
+        yield from sorted(top.iterdir())
+        return
+    for directory, subdirectories, names in os.walk(top, followlinks=False):
+        subdirectories.sort()
+        base = Path(directory)
+        for name in sorted(subdirectories + names):
+            yield base / name
+
+
+def _describe(box: Root, entry: Path) -> dict[str, Any]:
+    shown = box.show(entry)
+    if entry.is_symlink():
+        inside = box.contains(entry)
+        return {"path": shown, "type": "symlink" if inside else "symlink (outside the root)"}
+    if entry.is_dir():
+        return {"path": shown, "type": "directory"}
+    return {"path": shown, "type": "file", "size": entry.stat().st_size}
+
+
+def _matching_lines(entry: Path, needle: str, limit: int) -> list[str]:
+    try:
+        if entry.stat().st_size > limit:
+            return []
+        text = entry.read_text("utf-8", errors="replace")
+    except OSError:
+        return []
+    hits = [
+        f"{n}: {line.strip()[:200]}"
+        for n, line in enumerate(text.splitlines(), 1)
+        if needle in line.lower()
+    ]
+    return hits[:20]

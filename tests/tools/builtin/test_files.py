@@ -1,0 +1,254 @@
+"""The file family: confined to a root, atomic writes, bounded reads, and the classic escapes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmkit.errors import UsageError
+from llmkit.tools import Tool
+from llmkit.tools.builtin import Refused, files
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> dict[str, Path]:
+    root = tmp_path / "root"
+    (root / "notes").mkdir(parents=True)
+    (root / "notes" / "a.txt").write_text("alpha\nBeta line\n")
+    (root / "notes" / "b.md").write_text("# title\nbeta\n")
+    (root / "empty").mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("top secret")
+    return {"root": root, "outside": outside}
+
+
+def tools_of(root: Path, **options: Any) -> dict[str, Tool[..., Any]]:
+    return {t.name: t for t in files(root=root, **options)}
+
+
+def snapshot(path: Path) -> dict[str, bytes | None]:
+    return {
+        str(p.relative_to(path)): (None if p.is_dir() or p.is_symlink() else p.read_bytes())
+        for p in sorted(path.rglob("*"))
+    }
+
+
+def test_the_toolset() -> None:
+    names = [t.name for t in files(root=".")]
+    assert names == [
+        "read_file",
+        "list_directory",
+        "search_files",
+        "write_file",
+        "move_path",
+        "delete_path",
+    ]
+    assert [t.name for t in files(root=".", read_only=True)] == names[:3]
+    assert all(t.category == "files" for t in files(root="."))
+
+
+def test_read_write_list_search_move_delete(tree: dict[str, Path]) -> None:
+    t = tools_of(tree["root"])
+    assert t["read_file"]("notes/a.txt") == "alpha\nBeta line\n"
+    assert t["read_file"]("notes/a.txt", offset=6, length=4) == "Beta"
+    assert t["write_file"]("new/deep/c.txt", "gamma") == "Wrote 5 bytes to new/deep/c.txt."
+    assert (tree["root"] / "new/deep/c.txt").read_text() == "gamma"
+    listing = t["list_directory"]("notes")
+    assert listing == [
+        {"path": "notes/a.txt", "type": "file", "size": 16},
+        {"path": "notes/b.md", "type": "file", "size": 13},
+    ]
+    assert {e["path"] for e in t["list_directory"](".", recursive=True)} >= {"new/deep/c.txt"}
+    assert [e["path"] for e in t["search_files"]("*.md")] == ["notes/b.md"]
+    hits = t["search_files"]("*", text="beta")
+    assert hits == [
+        {"path": "notes/a.txt", "lines": ["2: Beta line"]},
+        {"path": "notes/b.md", "lines": ["2: beta"]},
+    ]
+    assert t["move_path"]("notes/b.md", "empty") == "Moved notes/b.md to empty/b.md."
+    assert t["move_path"]("empty/b.md", "renamed.md") == "Moved empty/b.md to renamed.md."
+    assert t["delete_path"]("renamed.md") == "Deleted renamed.md."
+    assert not (tree["root"] / "renamed.md").exists()
+
+
+def test_writes_are_atomic_and_leave_no_temporary_files(tree: dict[str, Path]) -> None:
+    t = tools_of(tree["root"])
+    t["write_file"]("notes/a.txt", "replaced", overwrite=True)
+    assert (tree["root"] / "notes/a.txt").read_text() == "replaced"
+    assert sorted(p.name for p in (tree["root"] / "notes").iterdir()) == ["a.txt", "b.md"]
+
+
+def test_images_come_back_as_media(tree: dict[str, Path]) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
+    (tree["root"] / "pic.png").write_bytes(png)
+    assert tools_of(tree["root"])["read_file"]("pic.png") == png
+
+
+ESCAPES = [
+    "../outside/secret.txt",
+    "notes/../../outside/secret.txt",
+    "..",
+    "/etc/passwd",
+    "\\windows\\system32",
+    "C:\\Windows\\win.ini",
+    "notes/\x00a.txt",
+]
+
+
+@pytest.mark.parametrize("path", ESCAPES)
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("read_file", {}),
+        ("list_directory", {}),
+        ("search_files", {"pattern": "*"}),
+        ("write_file", {"content": "pwned", "overwrite": True}),
+        ("delete_path", {"recursive": True}),
+    ],
+)
+def test_escapes_are_refused_by_every_tool(
+    tree: dict[str, Path], path: str, tool: str, args: dict[str, Any]
+) -> None:
+    before = snapshot(tree["outside"]), snapshot(tree["root"])
+    with pytest.raises(Refused) as caught:
+        tools_of(tree["root"])[tool](path=path, **args)
+    assert caught.value.rule == "root"
+    assert (snapshot(tree["outside"]), snapshot(tree["root"])) == before
+
+
+@pytest.mark.parametrize("path", ESCAPES[:4])
+def test_move_refuses_escapes_on_both_ends(tree: dict[str, Path], path: str) -> None:
+    t = tools_of(tree["root"])
+    before = snapshot(tree["outside"]), snapshot(tree["root"])
+    with pytest.raises(Refused, match=r"Refused \(root\)"):
+        t["move_path"]("notes/a.txt", path, overwrite=True)
+    with pytest.raises(Refused, match=r"Refused \(root\)"):
+        t["move_path"](path, "stolen.txt")
+    assert (snapshot(tree["outside"]), snapshot(tree["root"])) == before
+
+
+def test_symlinks_pointing_out_of_the_root_are_refused(tree: dict[str, Path]) -> None:
+    root, outside = tree["root"], tree["outside"]
+    (root / "link.txt").symlink_to(outside / "secret.txt")
+    (root / "linkdir").symlink_to(outside, target_is_directory=True)
+    t = tools_of(root)
+    before = snapshot(outside)
+    for call in (
+        lambda: t["read_file"]("link.txt"),
+        lambda: t["read_file"]("linkdir/secret.txt"),
+        lambda: t["write_file"]("link.txt", "pwned", overwrite=True),
+        lambda: t["write_file"]("linkdir/new.txt", "pwned"),
+        lambda: t["list_directory"]("linkdir"),
+        lambda: t["delete_path"]("linkdir/secret.txt"),
+        lambda: t["delete_path"]("link.txt"),
+        lambda: t["move_path"]("link.txt", "moved.txt"),
+        lambda: t["move_path"]("notes/a.txt", "linkdir/a.txt"),
+    ):
+        with pytest.raises(Refused) as caught:
+            call()
+        assert caught.value.rule == "root"
+    assert snapshot(outside) == before
+    assert (root / "notes/a.txt").exists()
+    # Listing shows the links without following them; a search never reads through them.
+    types = {e["path"]: e["type"] for e in t["list_directory"](".")}
+    assert types["link.txt"] == "symlink (outside the root)"
+    assert t["search_files"]("*", text="secret") == []
+
+
+def test_symlinks_inside_the_root_work(tree: dict[str, Path]) -> None:
+    root = tree["root"]
+    (root / "alias.txt").symlink_to(root / "notes" / "a.txt")
+    t = tools_of(root)
+    assert t["read_file"]("alias.txt").startswith("alpha")
+    assert t["delete_path"]("alias.txt") == "Deleted alias.txt."
+    assert (root / "notes/a.txt").exists()  # the link went, not its target
+
+
+def test_a_root_that_is_itself_a_symlink_is_resolved(tree: dict[str, Path], tmp_path: Path) -> None:
+    link = tmp_path / "root-link"
+    link.symlink_to(tree["root"], target_is_directory=True)
+    assert tools_of(link)["read_file"]("notes/a.txt").startswith("alpha")
+
+
+def test_size_limits(tree: dict[str, Path]) -> None:
+    root = tree["root"]
+    (root / "big.txt").write_text("x" * 5000)
+    t = tools_of(root, max_read_bytes=1000, max_write_bytes=10)
+    with pytest.raises(Refused) as caught:
+        t["read_file"]("big.txt")
+    assert caught.value.rule == "max_read_bytes"
+    assert "offset and length" in str(caught.value)
+    assert t["read_file"]("big.txt", offset=4000, length=1000) == "x" * 1000
+    with pytest.raises(Refused, match="max_read_bytes"):
+        t["read_file"]("big.txt", length=1001)
+    with pytest.raises(Refused) as caught:
+        t["write_file"]("c.txt", "y" * 11)
+    assert caught.value.rule == "max_write_bytes"
+    assert not (root / "c.txt").exists()
+
+
+def test_nothing_is_replaced_or_removed_without_asking(tree: dict[str, Path]) -> None:
+    root = tree["root"]
+    t = tools_of(root)
+    before = snapshot(root)
+    with pytest.raises(Refused) as caught:
+        t["write_file"]("notes/a.txt", "new")
+    assert caught.value.rule == "overwrite"
+    with pytest.raises(Refused, match=r"Refused \(overwrite\)"):
+        t["move_path"]("notes/a.txt", "notes/b.md")
+    with pytest.raises(Refused) as caught:
+        t["delete_path"]("notes")
+    assert caught.value.rule == "recursive"
+    with pytest.raises(Refused, match=r"Refused \(root\).*cannot be deleted"):
+        t["delete_path"](".", recursive=True)
+    with pytest.raises(Refused, match=r"Refused \(root\).*cannot be moved"):
+        t["move_path"](".", "elsewhere")
+    with pytest.raises(Refused, match=r"Refused \(root\).*into itself"):
+        t["move_path"]("notes", "notes/inner")
+    with pytest.raises(Refused, match=r"Refused \(not_found\)"):
+        t["read_file"]("nope.txt")
+    with pytest.raises(Refused, match=r"Refused \(root\).*is a directory"):
+        t["write_file"]("notes", "x", overwrite=True)
+    assert snapshot(root) == before
+    assert t["delete_path"]("notes", recursive=True) == "Deleted notes."
+
+
+def test_read_only_has_no_writers(tree: dict[str, Path]) -> None:
+    t = tools_of(tree["root"], read_only=True)
+    assert set(t) == {"read_file", "list_directory", "search_files"}
+
+
+def test_listing_and_searching_are_bounded(tree: dict[str, Path]) -> None:
+    root = tree["root"]
+    for n in range(10):
+        (root / "empty" / f"f{n}.txt").write_text("hit")
+    t = tools_of(root, max_results=3)
+    listing = t["list_directory"]("empty")
+    assert len(listing) == 4 and "truncated" in listing[-1]
+    found = t["search_files"]("*.txt", text="hit")
+    assert len(found) == 4 and "truncated" in found[-1]
+
+
+def test_bad_configuration_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="does not exist"):
+        files(root=tmp_path / "missing")
+    (tmp_path / "f").write_text("")
+    with pytest.raises(UsageError, match="not a directory"):
+        files(root=tmp_path / "f")
+    with pytest.raises(UsageError, match="max_read_bytes"):
+        files(root=tmp_path, max_read_bytes=0)
+
+
+def test_a_path_that_becomes_a_symlink_later_is_checked_again(tree: dict[str, Path]) -> None:
+    root = tree["root"]
+    t = tools_of(root)
+    assert t["read_file"]("notes/a.txt")
+    os.rename(root / "notes", root / "notes-old")
+    (root / "notes").symlink_to(tree["outside"], target_is_directory=True)
+    (tree["outside"] / "a.txt").write_text("outside")
+    with pytest.raises(Refused, match=r"Refused \(root\)"):
+        t["read_file"]("notes/a.txt")

@@ -1,0 +1,145 @@
+"""The process family: allow-listed programs, no shell, a confined working directory, limits."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmkit.errors import UsageError
+from llmkit.tools.builtin import Refused, process
+
+pytestmark = pytest.mark.anyio
+
+PY = Path(sys.executable).name
+
+
+def run_tool(root: Path, **options: Any) -> Any:
+    options.setdefault("commands", ["echo", "ls", "pwd", "env", "sh", PY])
+    options.setdefault("env", {"PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin"})
+    [tool] = process(root=root, **options)
+    return tool
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    (tmp_path / "root" / "sub").mkdir(parents=True)
+    (tmp_path / "root" / "a.txt").write_text("a")
+    (tmp_path / "canary").write_text("alive")
+    return tmp_path / "root"
+
+
+async def test_runs_a_program_with_an_argument_list(root: Path) -> None:
+    tool = run_tool(root)
+    assert tool.name == "run_command"
+    assert tool.spec.parameters["properties"]["args"]["type"] == "array"
+    result = await tool.function(command="echo", args=["hello; rm -rf /", "$(id)"])
+    assert result == {"exit_code": 0, "stdout": "hello; rm -rf / $(id)\n", "stderr": ""}
+    listing = await tool.function(command="ls", args=[], cwd="sub")
+    assert listing["stdout"] == ""
+    assert (await tool.function(command="pwd"))["stdout"].strip() == str(root.resolve())
+
+
+async def test_a_shell_command_line_is_not_a_command(root: Path) -> None:
+    tool = run_tool(root)
+    with pytest.raises(Refused) as caught:
+        await tool.function(command="ls; rm -rf /")
+    assert caught.value.rule == "allow_commands"
+    assert "no shell" in str(caught.value)
+    assert (root / "a.txt").exists() and (root.parent / "canary").exists()
+
+
+@pytest.mark.parametrize("command", ["rm", "bash", "/bin/ls", "ls ", "python3 -c 1"])
+async def test_programs_outside_the_allow_list_are_refused(root: Path, command: str) -> None:
+    with pytest.raises(Refused) as caught:
+        await run_tool(root).function(command=command, args=["-rf", "."])
+    assert caught.value.rule == "allow_commands"
+    assert (root / "a.txt").exists()
+
+
+async def test_subcommands_can_be_allow_listed(root: Path) -> None:
+    tool = run_tool(root, commands={"echo": ["status", "log"]})
+    assert (await tool.function(command="echo", args=["log"]))["stdout"] == "log\n"
+    for args in (["push"], []):
+        with pytest.raises(Refused, match=r"Refused \(allow_commands\).*subcommands log, status"):
+            await tool.function(command="echo", args=args)
+
+
+@pytest.mark.parametrize(
+    "arg", ["/etc/passwd", "../canary", "sub/../../canary", "--file=/etc/x", "~"]
+)
+async def test_path_arguments_leaving_the_root_are_refused(root: Path, arg: str) -> None:
+    with pytest.raises(Refused) as caught:
+        await run_tool(root).function(command="ls", args=[arg])
+    assert caught.value.rule == "path_args"
+    result = await run_tool(root, allow_path_args=True).function(command="echo", args=[arg])
+    assert result["stdout"] == f"{arg}\n"
+
+
+@pytest.mark.parametrize("cwd", ["..", "/", "../..", "a.txt"])
+async def test_the_working_directory_is_confined(root: Path, cwd: str) -> None:
+    with pytest.raises(Refused) as caught:
+        await run_tool(root).function(command="pwd", cwd=cwd)
+    assert caught.value.rule == "root"
+
+
+async def test_the_environment_is_scrubbed(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_TOKEN", "s3cr3t")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    out = (await run_tool(root).function(command="env"))["stdout"]
+    assert "s3cr3t" not in out and "SECRET_TOKEN" not in out
+    assert "LANG=C.UTF-8" in out
+    out = (await run_tool(root, env_allow=["SECRET_TOKEN", "PATH"]).function(command="env"))[
+        "stdout"
+    ]
+    assert "SECRET_TOKEN=s3cr3t" in out
+
+
+async def test_a_slow_command_is_killed_with_its_children(root: Path) -> None:
+    tool = run_tool(root, timeout=0.3)
+    marker = root / "late.txt"
+    start = time.perf_counter()
+    with pytest.raises(Refused) as caught:
+        await tool.function(command="sh", args=["-c", f"(sleep 1; touch {marker.name}) & sleep 5"])
+    assert caught.value.rule == "timeout"
+    assert time.perf_counter() - start < 1
+    time.sleep(1.3)
+    assert not marker.exists()  # the background child died with the group
+
+
+async def test_huge_output_is_stopped(root: Path) -> None:
+    tool = run_tool(root, max_output_bytes=10_000)
+    script = "import sys\nwhile True: sys.stdout.write('x' * 4096)"
+    start = time.perf_counter()
+    with pytest.raises(Refused) as caught:
+        await tool.function(command=PY, args=["-c", script])
+    assert caught.value.rule == "max_output_bytes"
+    assert "10,000" in str(caught.value)
+    assert time.perf_counter() - start < 5
+
+
+async def test_failing_commands_report_their_exit_code(root: Path) -> None:
+    result = await run_tool(root).function(command="ls", args=["missing-file"])
+    assert result["exit_code"] != 0 and "missing-file" in result["stderr"]
+
+
+async def test_an_allowed_program_that_is_not_installed(root: Path) -> None:
+    with pytest.raises(Refused, match="not installed"):
+        await run_tool(root, commands=["no-such-program-xyz"]).function(
+            command="no-such-program-xyz"
+        )
+
+
+def test_bad_configuration(root: Path) -> None:
+    with pytest.raises(UsageError, match="list of program names"):
+        process(commands="ls", root=root)
+    with pytest.raises(UsageError, match="not a program name"):
+        process(commands=["ls -la"], root=root)
+    with pytest.raises(UsageError, match="empty"):
+        process(commands=[], root=root)
+    with pytest.raises(UsageError, match="timeout"):
+        process(commands=["ls"], root=root, timeout=0)
