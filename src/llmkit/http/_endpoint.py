@@ -26,6 +26,7 @@ from llmkit.errors import (
     error_for_status,
 )
 from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
+from llmkit.http._guard import check_request
 from llmkit.http._pool import ConnectionOptions, Timeouts, shared_client
 from llmkit.http._retry import RetryPolicy, parse_retry_after, retry_delay
 
@@ -220,8 +221,9 @@ class Endpoint:
     ) -> httpx2.Response:
         import httpx2
 
-        client = self._client_for_loop()
         url = self.base_url + path
+        check_request(url, self.provider)
+        client = self._client_for_loop()
         headers = self._stream_headers if stream else self._headers
         attempt = 0
         while True:

@@ -1,13 +1,22 @@
-"""The llmkit testing kit: scripted models, a fake provider server and pytest fixtures.
+"""The llmkit testing kit: scripted models, a fake provider server, scenarios, matchers, fixtures.
 
 ::
 
-    from llmkit.testing import Fault, FakeProviderServer, ScriptedModel, tool_call
+    from llmkit.testing import FakeProviderServer, Fault, Scenario, ScriptedModel, calls_tool, says
 
     model = ScriptedModel([tool_call("add", a=2, b=3), "The sum is 5."])
 
+    s = Scenario(agent)                       # the agent runs, its model plays a script
+    s.user("What is 2+3?")
+    s.model_calls_tool("add", a=2, b=3)
+    s.model_says("The sum is 5.")
+    s.expect(calls_tool("add", a=2), says(contains="5"))
+    s.run()                                   # AssertionError with a side-by-side trajectory
+
     with FakeProviderServer([Fault.status(429, retry_after=0), "hello"]) as server:
         ...  # point a client at server.openai_base_url
+
+    block_network()                           # any real model request now fails
 
 The server needs the ``testing`` extra (``pip install 'llmkit[testing]'``);
 names are imported lazily, so ``import llmkit.testing`` loads neither
@@ -20,33 +29,123 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from llmkit.http._guard import NetworkBlockedError
+    from llmkit.testing._connect import fake_model
     from llmkit.testing._fault import Fault
+    from llmkit.testing._match import (
+        Match,
+        Matcher,
+        all_of,
+        any_of,
+        anything,
+        approx,
+        at_least,
+        at_most,
+        contains,
+        has,
+        instance_of,
+        matches,
+        not_,
+    )
+    from llmkit.testing._observed import Observation, observe
     from llmkit.testing._responder import default_responder
+    from llmkit.testing._scenario_result import Exchange, ScenarioFailed, ScenarioResult
     from llmkit.testing._script import ScriptExhaustedError, tool_call
+    from llmkit.testing.matchers import (
+        calls_tool,
+        calls_tools,
+        event,
+        output_matches,
+        raises,
+        says,
+        usage,
+    )
     from llmkit.testing.models import FunctionModel, ScriptedModel
+    from llmkit.testing.network import allow_network, block_network
+    from llmkit.testing.scenario import Scenario
     from llmkit.testing.server import FakeProviderServer, RecordedRequest
 
 # Public name -> module that defines it. Resolved on first attribute access.
 _LAZY: dict[str, str] = {
+    "Exchange": "llmkit.testing._scenario_result",
     "FakeProviderServer": "llmkit.testing.server",
     "Fault": "llmkit.testing._fault",
     "FunctionModel": "llmkit.testing.models",
+    "Match": "llmkit.testing._match",
+    "Matcher": "llmkit.testing._match",
+    "NetworkBlockedError": "llmkit.http._guard",
+    "Observation": "llmkit.testing._observed",
     "RecordedRequest": "llmkit.testing.server",
+    "Scenario": "llmkit.testing.scenario",
+    "ScenarioFailed": "llmkit.testing._scenario_result",
+    "ScenarioResult": "llmkit.testing._scenario_result",
     "ScriptExhaustedError": "llmkit.testing._script",
     "ScriptedModel": "llmkit.testing.models",
+    "all_of": "llmkit.testing._match",
+    "allow_network": "llmkit.testing.network",
+    "any_of": "llmkit.testing._match",
+    "anything": "llmkit.testing._match",
+    "approx": "llmkit.testing._match",
+    "at_least": "llmkit.testing._match",
+    "at_most": "llmkit.testing._match",
+    "block_network": "llmkit.testing.network",
+    "calls_tool": "llmkit.testing.matchers",
+    "calls_tools": "llmkit.testing.matchers",
+    "contains": "llmkit.testing._match",
     "default_responder": "llmkit.testing._responder",
+    "event": "llmkit.testing.matchers",
+    "fake_model": "llmkit.testing._connect",
+    "has": "llmkit.testing._match",
+    "instance_of": "llmkit.testing._match",
+    "matches": "llmkit.testing._match",
+    "not_": "llmkit.testing._match",
+    "observe": "llmkit.testing._observed",
+    "output_matches": "llmkit.testing.matchers",
+    "raises": "llmkit.testing.matchers",
+    "says": "llmkit.testing.matchers",
     "tool_call": "llmkit.testing._script",
+    "usage": "llmkit.testing.matchers",
 }
 
 __all__ = [
+    "Exchange",
     "FakeProviderServer",
     "Fault",
     "FunctionModel",
+    "Match",
+    "Matcher",
+    "NetworkBlockedError",
+    "Observation",
     "RecordedRequest",
+    "Scenario",
+    "ScenarioFailed",
+    "ScenarioResult",
     "ScriptExhaustedError",
     "ScriptedModel",
+    "all_of",
+    "allow_network",
+    "any_of",
+    "anything",
+    "approx",
+    "at_least",
+    "at_most",
+    "block_network",
+    "calls_tool",
+    "calls_tools",
+    "contains",
     "default_responder",
+    "event",
+    "fake_model",
+    "has",
+    "instance_of",
+    "matches",
+    "not_",
+    "observe",
+    "output_matches",
+    "raises",
+    "says",
     "tool_call",
+    "usage",
 ]
 
 
