@@ -23,31 +23,46 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from llmkit.tools.builtin._calculator import calculate, calculator, make_calculator
+    from llmkit.tools.builtin._data import csv_rows, data, json_query, transform
     from llmkit.tools.builtin._files import files
+    from llmkit.tools.builtin._http import http
+    from llmkit.tools.builtin._net import NetPolicy
     from llmkit.tools.builtin._policy import Refused
     from llmkit.tools.builtin._process import CommandPolicy, process
     from llmkit.tools.builtin._system import system
 
 __all__ = [
     "CommandPolicy",
+    "NetPolicy",
     "Refused",
     "calculate",
     "calculator",
+    "csv_rows",
+    "data",
     "files",
+    "http",
+    "json_query",
     "make_calculator",
     "process",
     "system",
+    "transform",
 ]
 
 _WHERE = {
     "CommandPolicy": "_process",
+    "NetPolicy": "_net",
     "Refused": "_policy",
     "calculate": "_calculator",
     "calculator": "_calculator",
+    "csv_rows": "_data",
+    "data": "_data",
     "files": "_files",
+    "http": "_http",
+    "json_query": "_data",
     "make_calculator": "_calculator",
     "process": "_process",
     "system": "_system",
+    "transform": "_data",
 }
 
 

@@ -1,0 +1,283 @@
+"""Network rules for tools that fetch: a host allow-list, no private addresses, limits.
+
+Every request a tool makes goes through :meth:`NetPolicy.fetch`, which
+
+- accepts only ``http`` and ``https`` URLs whose host is on the allow-list
+  (``"example.com"``, ``"*.example.com"`` for subdomains, ``"*"`` for any);
+- resolves the host and refuses it when *any* of its addresses is private,
+  loopback, link-local, multicast, reserved or unspecified (IPv4-mapped IPv6
+  addresses are judged by their IPv4 address), unless ``allow_networks``
+  lets that address in. Decimal, octal and hexadecimal spellings of an IP
+  resolve to the address they mean, and that address is what is checked;
+- connects to the address it checked (the host name still goes in the
+  ``Host`` header and in TLS's SNI and certificate check), so a second DNS
+  answer cannot point the connection elsewhere;
+- follows redirects itself, checking each new URL by the same rules;
+- stops at ``max_bytes`` of body and ``timeout`` seconds for the whole exchange.
+
+Requests use llmkit's transport (the pooled ``httpx2`` client of :mod:`llmkit.http`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+from llmkit.errors import ToolError, UsageError
+from llmkit.tools.builtin._policy import Refused
+
+__all__ = ["Fetched", "NetPolicy", "Resolver"]
+
+Resolver: TypeAlias = Callable[[str, int], Awaitable[list[str]]]
+"""``(host, port) -> IP addresses``; the default asks the system resolver."""
+
+_Address: TypeAlias = "ipaddress.IPv4Address | ipaddress.IPv6Address"
+_Network: TypeAlias = "ipaddress.IPv4Network | ipaddress.IPv6Network"
+_REDIRECTS = (301, 302, 303, 307, 308)
+_SENSITIVE = ("authorization", "cookie", "proxy-authorization")
+_DROPPED = frozenset(("host", "content-length", "transfer-encoding", "connection"))
+
+
+async def _system_resolver(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@dataclass(slots=True)
+class Fetched:
+    """A response read whole (within the limits)."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    content: bytes
+    redirects: list[str] = field(default_factory=list)
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower-case, without parameters."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the declared charset (UTF-8 when none or unknown)."""
+        charset = "utf-8"
+        for param in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "charset" and value.strip():
+                charset = value.strip().strip('"')
+        try:
+            return self.content.decode(charset, errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class NetPolicy:
+    """Where tools may connect, and how much they may fetch. Build with :meth:`build`."""
+
+    allow_hosts: tuple[str, ...]
+    allow_networks: tuple[_Network, ...] = ()
+    max_bytes: int = 2_000_000
+    timeout: float = 20.0
+    max_redirects: int = 5
+    headers: Mapping[str, str] = field(default_factory=dict)
+    resolver: Resolver = _system_resolver
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        allow_hosts: Iterable[str],
+        allow_networks: Iterable[str] = (),
+        max_bytes: int = 2_000_000,
+        timeout: float = 20.0,
+        max_redirects: int = 5,
+        headers: Mapping[str, str] | None = None,
+        resolver: Resolver | None = None,
+    ) -> NetPolicy:
+        """A policy from user-facing options; bad options raise UsageError.
+
+        ``allow_networks`` lists networks (``"127.0.0.1/32"``, ``"10.0.0.0/8"``)
+        that may be reached although they are private; ``resolver`` replaces the
+        system's DNS lookup (for tests and custom resolution).
+        """
+        if isinstance(allow_hosts, str):
+            raise UsageError("allow_hosts= takes a list of host names, not one string.")
+        hosts = tuple(h.strip().lower().rstrip(".") for h in allow_hosts)
+        if not hosts or not all(hosts):
+            raise UsageError(
+                "allow_hosts= must name the hosts tools may reach, e.g. ['api.example.com', "
+                "'*.example.org'] (['*'] allows every public host)."
+            )
+        try:
+            networks = tuple(ipaddress.ip_network(n, strict=False) for n in allow_networks)
+        except ValueError as exc:
+            raise UsageError(f"allow_networks=: {exc}.") from None
+        if max_bytes <= 0 or timeout <= 0 or max_redirects < 0:
+            raise UsageError("max_bytes and timeout must be positive, max_redirects not negative.")
+        return cls(
+            allow_hosts=hosts,
+            allow_networks=networks,
+            max_bytes=max_bytes,
+            timeout=float(timeout),
+            max_redirects=max_redirects,
+            headers=dict(headers or {}),
+            resolver=resolver or _system_resolver,
+        )
+
+    def host_allowed(self, host: str) -> bool:
+        """Whether ``host`` (a name or an IP literal) is on the allow-list."""
+        host = host.lower().rstrip(".")
+        for pattern in self.allow_hosts:
+            if pattern == "*" or pattern == host:
+                return True
+            if pattern.startswith("*.") and host.endswith(pattern[1:]):
+                return True
+        return False
+
+    def check_url(self, url: str) -> Any:
+        """The parsed ``httpx2.URL``, refused when its scheme or host is not allowed."""
+        import httpx2
+
+        try:
+            parsed = httpx2.URL(url)
+        except Exception as exc:
+            raise ToolError(f"Cannot read the URL {url!r}: {exc}.") from None
+        if parsed.scheme not in ("http", "https"):
+            raise Refused("scheme", f"only http and https URLs are allowed, not {url!r}.")
+        if not parsed.host:
+            raise ToolError(f"The URL {url!r} has no host.")
+        if not self.host_allowed(parsed.host):
+            raise Refused(
+                "allow_hosts",
+                f"the host {parsed.host!r} is not on the allow-list "
+                f"({', '.join(self.allow_hosts)}).",
+            )
+        return parsed
+
+    async def address(self, host: str, port: int) -> str:
+        """The address to connect to for ``host``; refused if any of its addresses is not allowed."""
+        try:
+            found = await self.resolver(host, port)
+        except OSError as exc:
+            raise ToolError(f"Cannot resolve the host {host!r}: {exc}.") from None
+        if not found:
+            raise ToolError(f"The host {host!r} has no address.")
+        for text in found:
+            address: _Address = ipaddress.ip_address(text.split("%")[0])
+            if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+                address = address.ipv4_mapped
+            public = address.is_global and not address.is_multicast
+            if not public and not any(address in net for net in self.allow_networks):
+                raise Refused(
+                    "private_address",
+                    f"{host!r} resolves to {address}, a private, loopback, link-local, multicast "
+                    "or reserved address; such addresses are not reachable from tools.",
+                )
+        return found[0]
+
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> Fetched:
+        """Send the request, following allowed redirects; the body is read within the limits."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._fetch(method.upper(), url, dict(headers or {}), content)
+        except TimeoutError:
+            raise Refused("timeout", f"{url} did not answer within {self.timeout:g} s.") from None
+
+    async def _fetch(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None
+    ) -> Fetched:
+        import httpx2
+
+        from llmkit.http import ConnectionOptions, shared_client
+
+        client = shared_client(ConnectionOptions())
+        sent = {k: v for k, v in {**self.headers, **headers}.items() if k.lower() not in _DROPPED}
+        redirects: list[str] = []
+        current = self.check_url(url)
+        while True:
+            port = current.port or (443 if current.scheme == "https" else 80)
+            ip = await self.address(current.host, port)
+            target = current.copy_with(host=ip)
+            name = f"[{current.host}]" if ":" in current.host else current.host
+            host_header = name if current.port is None else f"{name}:{current.port}"
+            limit = self.timeout
+            extensions: dict[str, Any] = {
+                "timeout": {"connect": limit, "read": limit, "write": limit, "pool": limit}
+            }
+            if current.scheme == "https":
+                extensions["sni_hostname"] = current.host
+            request = client.build_request(
+                method,
+                target,
+                headers={**sent, "Host": host_header},
+                content=content,
+                extensions=extensions,
+            )
+            try:
+                response = await client.send(request, stream=True)
+            except httpx2.HTTPError as exc:
+                raise ToolError(
+                    f"Could not reach {current}: {exc or type(exc).__name__}."
+                ) from None
+            try:
+                location = response.headers.get("location")
+                if response.status_code in _REDIRECTS and location:
+                    if len(redirects) >= self.max_redirects:
+                        raise Refused(
+                            "max_redirects",
+                            f"{url} redirected more than {self.max_redirects} times.",
+                        )
+                    following = current.join(location)
+                    redirects.append(str(following))
+                    try:
+                        following = self.check_url(str(following))
+                    except Refused as exc:
+                        reason = str(exc).partition(": ")[2]
+                        raise Refused(
+                            exc.rule, f"{current} redirected to {following}: {reason}"
+                        ) from None
+                    if following.host != current.host or following.scheme != current.scheme:
+                        sent = {k: v for k, v in sent.items() if k.lower() not in _SENSITIVE}
+                    if response.status_code == 303 or (
+                        response.status_code in (301, 302) and method == "POST"
+                    ):
+                        method, content = ("HEAD" if method == "HEAD" else "GET"), None
+                    current = following
+                    continue
+                body = await self._read(response, str(current))
+                return Fetched(
+                    str(current), response.status_code, dict(response.headers), body, redirects
+                )
+            finally:
+                await response.aclose()
+
+    async def _read(self, response: Any, url: str) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise self._too_big(url)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise self._too_big(url)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_big(self, url: str) -> Refused:
+        return Refused(
+            "max_bytes", f"{url} sent more than {self.max_bytes:,} bytes; it was not read further."
+        )

@@ -1,0 +1,213 @@
+"""The HTTP family against a server on 127.0.0.1: allow-lists, private addresses, redirects, limits."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from llmkit.errors import ToolError, UsageError
+from llmkit.tools import Tool
+from llmkit.tools.builtin import Refused, http
+
+from .conftest import LocalServer
+
+pytestmark = pytest.mark.anyio
+
+LOCAL = {"allow_hosts": ["127.0.0.1"], "allow_networks": ["127.0.0.1/32"]}
+
+
+def tools(**options: Any) -> dict[str, Tool[..., Any]]:
+    return {t.name: t for t in http(**options)}
+
+
+def resolver(table: dict[str, list[str]]) -> Callable[[str, int], Any]:
+    calls: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        calls.append(host)
+        if host not in table:
+            raise OSError("no such host")
+        return table[host]
+
+    resolve.calls = calls  # type: ignore[attr-defined]
+    return resolve
+
+
+async def test_fetch_text_reads_html_as_text(local_server: LocalServer) -> None:
+    text = await tools(**LOCAL)["fetch_text"].function(f"{local_server.url}/page")
+    assert text == "# Test page\n\nHello\nFirst paragraph with a link .\n- one\n- two"
+    assert json.loads(await tools(**LOCAL)["fetch_text"].function(f"{local_server.url}/json")) == {
+        "a": [1, 2]
+    }
+
+
+async def test_http_request_returns_status_headers_and_body(local_server: LocalServer) -> None:
+    result = await tools(**LOCAL)["http_request"].function(f"{local_server.url}/json")
+    assert result["status"] == 200
+    assert result["headers"]["content-type"] == "application/json"
+    assert result["body"] == '{"a": [1, 2]}'
+    image = await tools(**LOCAL)["http_request"].function(f"{local_server.url}/image")
+    assert image["body"] == "[12 bytes of image/png]"
+
+
+async def test_loopback_is_refused_unless_allowed(local_server: LocalServer) -> None:
+    with pytest.raises(Refused) as caught:
+        await tools(allow_hosts=["127.0.0.1"])["fetch_text"].function(f"{local_server.url}/page")
+    assert caught.value.rule == "private_address"
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["2130706433", "0x7f.1", "017700000001", "127.1", "[::ffff:127.0.0.1]", "[::1]", "0.0.0.0"],
+)
+async def test_other_spellings_of_private_addresses_are_refused(
+    local_server: LocalServer, host: str
+) -> None:
+    t = tools(allow_hosts=["*"])
+    with pytest.raises(Refused) as caught:
+        await t["fetch_text"].function(f"http://{host}:{local_server.port}/page")
+    assert caught.value.rule == "private_address"
+
+
+@pytest.mark.parametrize(
+    "address", ["10.1.2.3", "192.168.0.1", "169.254.169.254", "224.0.0.1", "100.64.0.1", "fe80::1"]
+)
+async def test_private_link_local_and_multicast_addresses_are_refused(address: str) -> None:
+    t = tools(allow_hosts=["*"], resolver=resolver({"inside.test": [address]}))
+    with pytest.raises(Refused, match=r"Refused \(private_address\)"):
+        await t["fetch_text"].function("http://inside.test/")
+
+
+async def test_a_name_with_one_private_address_among_public_ones_is_refused() -> None:
+    t = tools(allow_hosts=["*"], resolver=resolver({"mixed.test": ["93.184.216.34", "127.0.0.1"]}))
+    with pytest.raises(Refused, match=r"Refused \(private_address\)"):
+        await t["fetch_text"].function("http://mixed.test/")
+
+
+async def test_a_host_that_only_looks_like_an_allowed_ip_is_refused(
+    local_server: LocalServer,
+) -> None:
+    url = f"http://127.0.0.1.example.com:{local_server.port}/page"
+    with pytest.raises(Refused) as caught:
+        await tools(**LOCAL)["fetch_text"].function(url)
+    assert caught.value.rule == "allow_hosts"
+    # Allowed by name, it still resolves to loopback, which is refused.
+    dns = resolver({"127.0.0.1.example.com": ["127.0.0.1"]})
+    with pytest.raises(Refused) as caught:
+        await tools(allow_hosts=["*.example.com"], resolver=dns)["fetch_text"].function(url)
+    assert caught.value.rule == "private_address"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://localhost/", "http://evil.example/", "http://example.com.evil.test/"]
+)
+async def test_hosts_off_the_allow_list_are_refused_before_any_lookup(url: str) -> None:
+    dns = resolver({})
+    t = tools(allow_hosts=["example.com", "*.example.org"], resolver=dns)
+    with pytest.raises(Refused) as caught:
+        await t["http_request"].function(url)
+    assert caught.value.rule == "allow_hosts"
+    assert dns.calls == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.com/x", "gopher://example.com"]
+)
+async def test_other_schemes_are_refused(url: str) -> None:
+    with pytest.raises(Refused) as caught:
+        await tools(allow_hosts=["*"])["fetch_text"].function(url)
+    assert caught.value.rule == "scheme"
+
+
+async def test_the_connection_goes_to_the_checked_address(local_server: LocalServer) -> None:
+    dns = resolver({"service.test": ["127.0.0.1"]})
+    t = tools(allow_hosts=["service.test"], allow_networks=["127.0.0.1/32"], resolver=dns)
+    seen = json.loads(
+        (await t["http_request"].function(f"http://service.test:{local_server.port}/echo"))["body"]
+    )
+    assert seen["headers"]["host"] == f"service.test:{local_server.port}"
+    assert dns.calls == ["service.test"]  # type: ignore[attr-defined]
+
+
+async def test_redirects_are_followed_and_checked_again(local_server: LocalServer) -> None:
+    t = tools(**LOCAL)
+    result = await t["http_request"].function(f"{local_server.url}/to-page")
+    assert result["status"] == 200 and result["redirects"] == [f"{local_server.url}/page"]
+    with pytest.raises(Refused) as caught:
+        await t["fetch_text"].function(f"{local_server.url}/to-evil")
+    assert caught.value.rule == "allow_hosts"
+    assert "redirected to http://evil.example/steal" in str(caught.value)
+    wide = tools(allow_hosts=["127.0.0.1", "169.254.169.254"], allow_networks=["127.0.0.1/32"])
+    with pytest.raises(Refused) as caught:
+        await wide["fetch_text"].function(f"{local_server.url}/to-metadata")
+    assert caught.value.rule == "private_address"
+    with pytest.raises(Refused) as caught:
+        await t["fetch_text"].function(f"{local_server.url}/loop")
+    assert caught.value.rule == "max_redirects"
+
+
+async def test_size_limits(local_server: LocalServer) -> None:
+    t = tools(**LOCAL, max_bytes=1000)
+    with pytest.raises(Refused) as caught:
+        await t["fetch_text"].function(f"{local_server.url}/big")
+    assert caught.value.rule == "max_bytes"
+    start = time.perf_counter()
+    with pytest.raises(Refused, match=r"Refused \(max_bytes\)"):
+        await t["http_request"].function(f"{local_server.url}/endless")
+    assert time.perf_counter() - start < 5
+    clipped = await tools(**LOCAL, max_chars=100)["fetch_text"].function(f"{local_server.url}/big")
+    assert clipped.startswith("y" * 100) and "199,900 more characters not shown" in clipped
+
+
+async def test_time_limit(local_server: LocalServer) -> None:
+    start = time.perf_counter()
+    with pytest.raises(Refused) as caught:
+        await tools(**LOCAL, timeout=0.3)["fetch_text"].function(f"{local_server.url}/slow")
+    assert caught.value.rule == "timeout"
+    assert time.perf_counter() - start < 1.4
+
+
+async def test_methods_are_read_only_by_default(local_server: LocalServer) -> None:
+    with pytest.raises(Refused) as caught:
+        await tools(**LOCAL)["http_request"].function(f"{local_server.url}/echo", method="DELETE")
+    assert caught.value.rule == "allow_methods"
+    t = tools(**LOCAL, methods=["GET", "POST"], headers={"X-Api-Key": "k-123"})
+    result = await t["http_request"].function(
+        f"{local_server.url}/echo",
+        method="post",
+        json_body={"q": 1},
+        headers={"x-api-key": "forged"},
+    )
+    seen = json.loads(result["body"])
+    assert (seen["method"], seen["body"]) == ("POST", '{"q": 1}')
+    assert seen["headers"]["x-api-key"] == "k-123"  # the model cannot replace configured headers
+    moved = await t["http_request"].function(
+        f"{local_server.url}/post-to-echo", method="POST", body="x"
+    )
+    assert json.loads(moved["body"])["method"] == "GET"
+
+
+async def test_not_text_and_errors(local_server: LocalServer) -> None:
+    t = tools(**LOCAL)
+    with pytest.raises(Refused) as caught:
+        await t["fetch_text"].function(f"{local_server.url}/image")
+    assert caught.value.rule == "content_type"
+    with pytest.raises(ToolError, match="HTTP 404"):
+        await t["fetch_text"].function(f"{local_server.url}/missing-page")
+    with pytest.raises(ToolError, match="Cannot resolve"):
+        await tools(allow_hosts=["*"], resolver=resolver({}))["fetch_text"].function(
+            "http://nx.test/"
+        )
+
+
+def test_bad_configuration() -> None:
+    with pytest.raises(UsageError, match="allow_hosts"):
+        http(allow_hosts=[])
+    with pytest.raises(UsageError, match="not one string"):
+        http(allow_hosts="example.com")
+    with pytest.raises(UsageError, match="allow_networks"):
+        http(allow_hosts=["*"], allow_networks=["not a network"])
