@@ -24,7 +24,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
         path = self.path.split("?")[0]
-        route = self.server.routes.get(path)  # type: ignore[attr-defined]
+        routes = self.server.routes  # type: ignore[attr-defined]
+        route = routes.get(path) or routes.get("*")
         if route is None:
             status, headers, content = 404, {"content-type": "text/plain"}, b"not found"
         else:
@@ -50,7 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_HEAD = do_PUT = do_DELETE = _answer
 
 
-def _echo(handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
+def echo(handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
     seen = {
         "method": handler.command,
         "path": handler.path,
@@ -82,7 +83,7 @@ class LocalServer:
         self.httpd.routes = {  # type: ignore[attr-defined]
             "/page": lambda h, b: (200, {"content-type": "text/html; charset=utf-8"}, PAGE),
             "/json": lambda h, b: (200, {"content-type": "application/json"}, b'{"a": [1, 2]}'),
-            "/echo": _echo,
+            "/echo": echo,
             "/big": lambda h, b: (200, {"content-type": "text/plain"}, b"y" * 200_000),
             "/endless": _endless,
             "/slow": _slow,

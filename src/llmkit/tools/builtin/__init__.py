@@ -24,25 +24,35 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from llmkit.tools.builtin._calculator import calculate, calculator, make_calculator
     from llmkit.tools.builtin._data import csv_rows, data, json_query, transform
+    from llmkit.tools.builtin._feed import Entry, feeds, parse_feed
     from llmkit.tools.builtin._files import files
     from llmkit.tools.builtin._http import http
     from llmkit.tools.builtin._net import NetPolicy
+    from llmkit.tools.builtin._openapi import from_openapi
     from llmkit.tools.builtin._policy import Refused
     from llmkit.tools.builtin._process import CommandPolicy, process
     from llmkit.tools.builtin._system import system
+    from llmkit.tools.builtin._wrap import from_callable, from_command, from_endpoint
 
 __all__ = [
     "CommandPolicy",
+    "Entry",
     "NetPolicy",
     "Refused",
     "calculate",
     "calculator",
     "csv_rows",
     "data",
+    "feeds",
     "files",
+    "from_callable",
+    "from_command",
+    "from_endpoint",
+    "from_openapi",
     "http",
     "json_query",
     "make_calculator",
+    "parse_feed",
     "process",
     "system",
     "transform",
@@ -50,16 +60,23 @@ __all__ = [
 
 _WHERE = {
     "CommandPolicy": "_process",
+    "Entry": "_feed",
     "NetPolicy": "_net",
     "Refused": "_policy",
     "calculate": "_calculator",
     "calculator": "_calculator",
     "csv_rows": "_data",
     "data": "_data",
+    "feeds": "_feed",
     "files": "_files",
+    "from_callable": "_wrap",
+    "from_command": "_wrap",
+    "from_endpoint": "_wrap",
+    "from_openapi": "_openapi",
     "http": "_http",
     "json_query": "_data",
     "make_calculator": "_calculator",
+    "parse_feed": "_feed",
     "process": "_process",
     "system": "_system",
     "transform": "_data",

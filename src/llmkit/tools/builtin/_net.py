@@ -204,7 +204,10 @@ class NetPolicy:
         from llmkit.http import ConnectionOptions, shared_client
 
         client = shared_client(ConnectionOptions())
-        sent = {k: v for k, v in {**self.headers, **headers}.items() if k.lower() not in _DROPPED}
+        # Configured headers (credentials) win over the model's: a call cannot replace them.
+        configured = {k.lower() for k in self.headers}
+        given = {k: v for k, v in headers.items() if k.lower() not in configured}
+        sent = {k: v for k, v in {**given, **self.headers}.items() if k.lower() not in _DROPPED}
         redirects: list[str] = []
         current = self.check_url(url)
         while True:

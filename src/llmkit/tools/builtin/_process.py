@@ -100,8 +100,14 @@ class CommandPolicy:
             allow_path_args=allow_path_args,
         )
 
-    def check(self, command: str, args: Sequence[str]) -> str:
-        """The executable to run for ``command args``, or :class:`Refused` naming the rule."""
+    def check(
+        self, command: str, args: Sequence[str], untrusted: Sequence[str] | None = None
+    ) -> str:
+        """The executable to run for ``command args``, or :class:`Refused` naming the rule.
+
+        ``untrusted`` are the arguments that came from the model (all of ``args``
+        when None); only they are held to the path rule.
+        """
         allowed = ", ".join(sorted(self.commands))
         if command not in self.commands:
             raise Refused(
@@ -121,6 +127,7 @@ class CommandPolicy:
         for arg in args:
             if not isinstance(arg, str) or "\x00" in arg:
                 raise Refused("args", f"every argument must be text without NUL bytes: {arg!r}.")
+        for arg in args if untrusted is None else untrusted:
             if not self.allow_path_args and _leaves_root(arg):
                 raise Refused(
                     "path_args",
@@ -138,10 +145,17 @@ class CommandPolicy:
         env.update(self.env)
         return env
 
-    async def run(self, command: str, args: Sequence[str], cwd: str = ".") -> dict[str, Any]:
+    async def run(
+        self,
+        command: str,
+        args: Sequence[str],
+        cwd: str = ".",
+        *,
+        untrusted: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
         """Run ``command args`` in ``cwd`` (inside the root) and return its exit code and output."""
         args = list(args)
-        executable = self.check(command, args)
+        executable = self.check(command, args, untrusted)
         directory = self.root.resolve(cwd)
         if not directory.is_dir():
             raise Refused("root", f"the working directory {cwd!r} is not a directory in the root.")
