@@ -21,7 +21,7 @@ __all__ = ["main"]
 
 # Subcommands that live with their feature: "module:function", where the function
 # takes the subparsers object and adds its command (with ``set_defaults(run=...)``).
-_PLUGGED_COMMANDS: tuple[str, ...] = ()
+_PLUGGED_COMMANDS: tuple[str, ...] = ("llmkit.eval._cli:add_command",)
 
 # Providers whose running server can be asked for its models: name -> "module:function".
 _LIVE_LISTERS: dict[str, str] = {"ollama": "llmkit.providers.ollama:OllamaModel.list_models_sync"}

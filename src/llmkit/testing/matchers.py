@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llmkit.errors import UsageError
@@ -362,6 +362,8 @@ def _conform(spec: Any, output: Any) -> tuple[Any, str | None]:
             f"the output is a {type(output).__name__}, not a {spec.__name__}: {show(output)}",
         )
     if isinstance(spec, Matcher) or not callable(spec):
+        if isinstance(spec, Mapping) and not isinstance(output, Mapping):
+            output = _json_form(output)
         found = as_matcher(spec).match(output)
         return output, None if found else found.reason
     try:
@@ -369,6 +371,16 @@ def _conform(spec: Any, output: Any) -> tuple[Any, str | None]:
     except Exception as exc:
         return output, f"the predicate raised {type(exc).__name__}: {exc}"
     return output, None if ok else f"the predicate refused {show(output)}"
+
+
+def _json_form(value: Any) -> Any:
+    """A model or dataclass as plain JSON data, so an expected dict can be compared with it."""
+    from pydantic_core import to_jsonable_python
+
+    try:
+        return to_jsonable_python(value)
+    except Exception:
+        return value
 
 
 def output_matches(spec: Any = None, /, **fields: Any) -> Matcher:

@@ -44,6 +44,7 @@ from llmkit.testing._scenario_result import (
     render,
 )
 from llmkit.testing._scenario_script import (
+    OutputTurn,
     ScenarioScript,
     ScenarioTurn,
     describe_turn,
@@ -138,7 +139,8 @@ class Scenario:
 
     def model_turn(self, turn: Any) -> Scenario:
         """The model's next answer is ``turn``, in the script format (text, tool calls, Response …)."""
-        self._current("A model turn").turns.append(check_turn(turn, "A model turn"))
+        checked = turn if isinstance(turn, OutputTurn) else check_turn(turn, "A model turn")
+        self._current("A model turn").turns.append(checked)
         return self
 
     def model_says(self, text: str) -> Scenario:
