@@ -40,6 +40,7 @@ def run_example(name: str, *args: str) -> str:
 def test_every_example_has_a_test() -> None:
     tested = {"quickstart.py", "ollama_chat.py", "providers.py"}
     tested |= {"agent_tools.py", "structured_extraction.py", "handoffs.py", "approval.py"}
+    tested |= {"evaluate_offline.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -158,3 +159,25 @@ def test_approval_example_resumes_in_another_process() -> None:
     assert "[tool result] Sent 250.00 EUR to Alice (supplier)." in out
     assert "[tool result] The user denied this tool call; it was not run." in out
     assert out.rstrip().splitlines()[-1].startswith("[complete] Payments handled:")
+
+
+def test_evaluate_offline_runs_llmkit_eval_against_the_fake_server() -> None:
+    out = run_example("evaluate_offline.py")
+    assert "Offline: the model is llmkit's fake provider server" in out
+    assert "support: 4 cases, model openai/gpt-4.1-mini, judge openai/gpt-4.1-mini" in out
+    assert "refund-delivered         1.00      0.77    0.81   1.00" in out
+    assert "PASSED: 3 thresholds met" in out
+    assert "llmkit eval exited with status 0" in out
+
+
+def test_the_support_agent_tests_pass_with_the_testing_kit() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in _REAL}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(EXAMPLES / "evals")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "8 passed" in done.stdout
