@@ -1,0 +1,70 @@
+"""A small MCP server for the tests: stdio by default, streamable HTTP with --http PORT."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.utilities.types import Image
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+server = MCPServer("llmkit-test")
+
+
+@server.tool()
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@server.tool()
+def echo(text: str, times: int = 1) -> str:
+    """Repeat a text."""
+    return " ".join([text] * times)
+
+
+@server.tool()
+def picture() -> Image:
+    """A tiny PNG image."""
+    return Image(data=PNG, format="png")
+
+
+@server.tool()
+async def wait(seconds: float) -> str:
+    """Sleep, then answer."""
+    await asyncio.sleep(seconds)
+    return f"waited {seconds}"
+
+
+@server.tool()
+def crash() -> str:
+    """Kill the server process mid-call."""
+    os._exit(3)
+
+
+@server.tool()
+def fail(reason: str) -> str:
+    """Fail with a message."""
+    raise ValueError(reason)
+
+
+@server.tool(name="files.read")
+def files_read(path: str) -> str:
+    """A dotted name, as some servers use."""
+    return f"contents of {path}"
+
+
+@server.tool()
+def pid() -> int:
+    """The server's process id."""
+    return os.getpid()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--http":
+        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+    else:
+        server.run()

@@ -1,0 +1,205 @@
+"""MCPToolset against a real MCP server run by the test: over stdio and over streamable HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from llmkit import Agent
+from llmkit.errors import ToolError, UsageError
+from llmkit.testing import ScriptedModel, tool_call
+from llmkit.tools.mcp import MCPToolset
+from llmkit.types import ImagePart
+
+from .conftest import SERVER
+
+pytestmark = pytest.mark.anyio
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+
+
+def stdio_toolset(**options: Any) -> MCPToolset:
+    return MCPToolset.stdio(sys.executable, [str(SERVER)], **options)
+
+
+@pytest.fixture
+async def toolset() -> AsyncIterator[MCPToolset]:
+    server = stdio_toolset(timeout=10)
+    try:
+        yield server
+    finally:
+        await server.aclose()
+
+
+async def by_name(toolset: MCPToolset) -> dict[str, Any]:
+    return {t.name: t for t in await toolset.tools()}
+
+
+async def test_tools_come_with_the_servers_schemas(toolset: MCPToolset) -> None:
+    tools = await by_name(toolset)
+    assert sorted(tools) == ["add", "crash", "echo", "fail", "files_read", "picture", "pid", "wait"]
+    add = tools["add"]
+    assert add.description == "Add two integers."
+    assert add.spec.parameters["required"] == ["a", "b"]
+    assert add.spec.parameters["properties"]["a"] == {"type": "integer"}
+    assert add.category == "mcp"
+    assert await add.function(a=2, b=3) == "5"
+    assert await tools["files_read"].function(path="a.txt") == "contents of a.txt"
+    assert await tools["picture"].function() == [ImagePart(data=PNG, media_type="image/png")]
+
+
+async def test_an_agent_uses_the_tools_and_sees_errors(toolset: MCPToolset) -> None:
+    model = ScriptedModel(
+        [
+            [tool_call("add", a=20, b=22), tool_call("picture"), tool_call("fail", reason="boom")],
+            "20 + 22 = 42, and here is a picture.",
+        ]
+    )
+    result = await Agent(model, tools=await toolset.tools()).run("Go.")
+    add, picture, fail = result.steps[0].tool_results
+    assert (add.text, add.is_error) == ("42", False)
+    assert picture.content == [ImagePart(data=PNG, media_type="image/png")]
+    assert fail.is_error and "fail" in fail.text
+    assert result.output == "20 + 22 = 42, and here is a picture."
+
+
+async def test_the_session_survives_a_cancelled_call(toolset: MCPToolset) -> None:
+    tools = await by_name(toolset)
+    before = await tools["pid"].function()
+    task = asyncio.create_task(tools["wait"].function(seconds=5))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await tools["add"].function(a=1, b=1) == "2"
+    assert await tools["pid"].function() == before
+
+
+async def test_concurrent_runs_share_one_session(toolset: MCPToolset) -> None:
+    tools = await toolset.tools()
+
+    async def one_run(n: int) -> str:
+        model = ScriptedModel(
+            [tool_call("echo", text=f"run{n}"), tool_call("wait", seconds=0.2), "done"]
+        )
+        result = await Agent(model, tools=tools).run("Go.")
+        return result.steps[0].tool_results[0].text
+
+    start = time.perf_counter()
+    answers = await asyncio.gather(*(one_run(n) for n in range(8)))
+    assert answers == [f"run{n}" for n in range(8)]
+    assert time.perf_counter() - start < 3  # the waits overlapped
+    pids = {await (await by_name(toolset))["pid"].function() for _ in range(3)}
+    assert len(pids) == 1
+
+
+async def test_a_slow_call_times_out_and_the_session_stays() -> None:
+    toolset = stdio_toolset(timeout=0.5)
+    try:
+        tools = await by_name(toolset)
+        pid = await tools["pid"].function()
+        with pytest.raises(ToolError, match=r"'wait' did not answer within 0.5 s"):
+            await tools["wait"].function(seconds=5)
+        assert await tools["pid"].function() == pid
+    finally:
+        await toolset.aclose()
+
+
+async def test_a_server_that_dies_mid_call_gives_a_tool_error_then_reconnects(
+    toolset: MCPToolset,
+) -> None:
+    tools = await by_name(toolset)
+    pid = await tools["pid"].function()
+    start = time.perf_counter()
+    with pytest.raises(ToolError, match="connection to the MCP server .* was lost during 'crash'"):
+        await tools["crash"].function()
+    assert time.perf_counter() - start < 5
+    assert await tools["add"].function(a=1, b=2) == "3"
+    assert await tools["pid"].function() != pid
+
+
+async def test_an_agent_run_survives_a_crashing_server(toolset: MCPToolset) -> None:
+    model = ScriptedModel([tool_call("crash"), tool_call("add", a=1, b=1), "Recovered."])
+    result = await Agent(model, tools=await toolset.tools()).run("Go.")
+    assert result.steps[0].tool_results[0].is_error
+    assert result.steps[1].tool_results[0].text == "2"
+    assert result.output == "Recovered."
+
+
+async def test_a_server_that_cannot_start_is_a_tool_error() -> None:
+    missing = MCPToolset.stdio("no-such-mcp-server-xyz")
+    with pytest.raises(ToolError, match="Cannot connect to the MCP server no-such-mcp-server-xyz"):
+        await missing.tools()
+    quits = MCPToolset.stdio(sys.executable, ["-c", "pass"], connect_timeout=10)
+    with pytest.raises(ToolError, match="Cannot connect"):
+        await quits.tools()
+    silent = MCPToolset.stdio(
+        sys.executable, ["-c", "import time; time.sleep(30)"], connect_timeout=0.5
+    )
+    start = time.perf_counter()
+    with pytest.raises(ToolError, match=r"did not start within 0.5 s"):
+        await silent.tools()
+    assert time.perf_counter() - start < 5
+    await silent.aclose()
+
+
+async def test_prefix_include_exclude() -> None:
+    toolset = stdio_toolset(prefix="calc_", include=["add", "echo", "crash"], exclude=["crash"])
+    try:
+        assert [t.name for t in await toolset.tools()] == ["calc_add", "calc_echo"]
+    finally:
+        await toolset.aclose()
+
+
+async def test_streamable_http(http_server_url: str) -> None:
+    toolset = MCPToolset.http(http_server_url, headers={"X-Client": "llmkit-tests"})
+    try:
+        tools = await by_name(toolset)
+        assert "add" in tools
+        assert await tools["add"].function(a=4, b=5) == "9"
+        assert await tools["picture"].function() == [ImagePart(data=PNG, media_type="image/png")]
+        with pytest.raises(ToolError, match="did not answer"):
+            await MCPToolset.http(http_server_url, timeout=0.3).call("wait", {"seconds": 3})
+    finally:
+        await toolset.aclose()
+
+
+def test_sync_code_and_several_event_loops() -> None:
+    toolset = stdio_toolset()
+    tools = toolset.tools_sync()
+    model = ScriptedModel([tool_call("add", a=2, b=2), "4"])
+    assert Agent(model, tools=tools).run_sync("Go.").steps[0].tool_results[0].text == "4"
+    # From another event loop the same session answers (forwarded to its owner loop).
+    pid = asyncio.run(toolset.call("pid", {}))
+    assert asyncio.run(toolset.call("pid", {})) == pid
+    toolset.close_sync()
+    # Opened on a loop that has ended, the toolset reconnects on the next loop.
+    other = stdio_toolset()
+    first = asyncio.run(other.call("pid", {}))
+    second = asyncio.run(other.call("pid", {}))
+    assert first != second
+    asyncio.run(other.aclose())
+
+
+def test_bad_configuration_and_a_missing_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UsageError, match="http or https"):
+        MCPToolset.http("ws://example.com/mcp")
+    with pytest.raises(UsageError, match="positive"):
+        stdio_toolset(timeout=0)
+    monkeypatch.setitem(sys.modules, "mcp", None)
+    with pytest.raises(UsageError, match=r"pip install 'llmkit\[mcp\]'"):
+        asyncio.run(stdio_toolset().tools())
+
+
+def test_importing_the_module_does_not_import_the_sdk() -> None:
+    code = "import sys, llmkit.tools.mcp, llmkit.tools.builtin; print('mcp' in sys.modules, 'httpx2' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.split() == ["False", "False"]
