@@ -41,6 +41,8 @@ def test_every_example_has_a_test() -> None:
     tested = {"quickstart.py", "ollama_chat.py", "providers.py"}
     tested |= {"agent_tools.py", "structured_extraction.py", "handoffs.py", "approval.py"}
     tested |= {"evaluate_offline.py"}
+    tested |= {f"tools_{family}.py" for family in ("files", "http", "system", "data", "process")}
+    tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -181,3 +183,72 @@ def test_the_support_agent_tests_pass_with_the_testing_kit() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "8 passed" in done.stdout
+
+
+def test_tools_files_example() -> None:
+    out = run_example("tools_files.py")
+    assert "Wrote 31 bytes to notes/todo.md." in out
+    assert "[root] Refused (root): '../secret.txt' contains '..'" in out
+    assert "[root] Refused (root): '/etc/passwd' is an absolute path" in out
+    assert "[root] Refused (root): 'escape' leads outside the root directory" in out
+    assert "not for the model" not in out
+
+
+def test_tools_math_example() -> None:
+    out = run_example("tools_math.py")
+    assert "(17 + 25) * 3 = 126" in out
+    assert "9**9**9**9: [max_exponent]" in out and "(slow)" not in out
+    assert "small_calculator 1267650600228229401496703205376" in out
+
+
+def test_tools_system_example() -> None:
+    out = run_example("tools_system.py")
+    assert "APP_REGION = eu-west" in out
+    assert "[allow_env] Refused (allow_env): 'OPENAI_API_KEY'" in out
+    assert "31 Jan + 1 month: 2025-02-28" in out
+
+
+def test_tools_data_example() -> None:
+    out = run_example("tools_data.py")
+    assert "Big orders: ['Ada', 'Grace']" in out
+    assert "[{'region': 'north', 'units': 12, 'lines': 2}" in out
+    assert "[syntax] Refused (syntax): step 1 (filter)" in out
+
+
+def test_tools_process_example() -> None:
+    out = run_example("tools_process.py")
+    assert "echo: hello; rm -rf / (the ';' is just a character)" in out
+    for rule in ("allow_commands", "path_args", "timeout"):
+        assert f"[{rule}] Refused ({rule})" in out
+    assert "a.txt still there: True" in out
+
+
+def test_tools_http_example() -> None:
+    out = run_example("tools_http.py")
+    assert "# Shop\n\nOpen today\nFrom 9 to 17." in out
+    assert "redirected to http://evil.example/steal" in out
+    for rule in ("allow_hosts", "max_bytes", "allow_methods", "private_address"):
+        assert f"[{rule}] Refused ({rule})" in out
+
+
+def test_tools_feed_example() -> None:
+    out = run_example("tools_feed.py")
+    assert "2025-10-03 Team blog: How we test" in out
+    assert "  2025-10-01 Version 2.0 is out (Release log)" in out
+
+
+def test_tools_wrap_example() -> None:
+    out = run_example("tools_wrap.py")
+    assert "greet -> Hello, Ada; rm -rf /" in out
+    assert "/pets/..%2Fadmin answered HTTP 404" in out
+    assert "OpenAPI tools: listPets['limit'], getPet['petId']" in out
+    assert "[private_address] Refused (private_address): '169.254.169.254'" in out
+
+
+def test_tools_agent_mcp_example() -> None:
+    out = run_example("tools_agent_mcp.py")
+    assert "shop_price_list" in out.splitlines()[0]
+    assert "[tool call] shop_price_list({'items': ['apple', 'bread']})" in out
+    assert "[tool result] 6.0" in out
+    assert "[tool result (error)] Refused (root)" in out
+    assert "[answer] Three apples and two breads cost 6.0 EUR; the receipt is saved." in out

@@ -4,18 +4,31 @@
 from its type hints and docstring (built once); a :class:`Toolbox` registers
 tools by name, category and tag, and can hold tools by import path until they
 are first used. Agents run the tools; see :mod:`llmkit.agent`.
+
+Built-in tool families (files, HTTP, system, data, processes, math, feeds,
+wrappers) live in :mod:`llmkit.tools.builtin`; :class:`MCPToolset` offers the
+tools of MCP servers. Both are imported on first use.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from llmkit.tools._docstring import Docstring, parse_docstring
+from llmkit.tools._schema_tool import ArgumentsError, SchemaTool
 from llmkit.tools._serialize import to_content
 from llmkit.tools._tool import ErrorMode, Tool, ToolReturn, tool
 from llmkit.tools._toolbox import Toolbox, ToolInfo
 
+if TYPE_CHECKING:
+    from llmkit.tools.mcp import MCPToolset
+
 __all__ = [
+    "ArgumentsError",
     "Docstring",
     "ErrorMode",
+    "MCPToolset",
+    "SchemaTool",
     "Tool",
     "ToolInfo",
     "ToolReturn",
@@ -24,3 +37,11 @@ __all__ = [
     "to_content",
     "tool",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MCPToolset":  # the MCP SDK is heavy: load its module only when asked
+        from llmkit.tools.mcp import MCPToolset
+
+        return MCPToolset
+    raise AttributeError(f"module 'llmkit.tools' has no attribute {name!r}")
