@@ -37,9 +37,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeAlias
 
 from typing_extensions import TypeVar
 
-from llmkit._agent.sync import in_context, iterate_in_context
 from llmkit._agent.handoff import AgentHandoff, HistoryFilter, collect_handoffs, handoff
+from llmkit._agent.sync import in_context, iterate_in_context
+from llmkit._hooks.session import SESSION_HOOKS
 from llmkit._sync import iterate_sync, run_sync
+from llmkit.bus import Bus, active_bus
 from llmkit.context import RunContext
 from llmkit.errors import UsageError
 from llmkit.output import FINAL_RESULT_TOOL, OutputMode, OutputSpec
@@ -52,6 +54,7 @@ from llmkit.types import ContentPart, Message
 if TYPE_CHECKING:
     from llmkit._agent.loop import AgentRun
     from llmkit._agent.prepare import Prepared
+    from llmkit._hooks.chain import HookChain
     from llmkit.events import Event
 
 __all__ = ["Agent", "AgentHandoff", "HistoryFilter", "Instructions", "UserInput", "handoff"]
@@ -106,6 +109,9 @@ class Agent(Generic[OutputT]):
         timeout: Seconds one run may take.
         model_settings: Request fields sent with every call (``temperature``,
             ``max_tokens``, ``seed``, ``reasoning``, ``extra`` …).
+        hooks: Hooks around every run, model call and tool call (see :mod:`llmkit.hooks`);
+            ``run(..., hooks=[...])`` adds more for one run.
+        bus: The event bus this agent's runs publish to (default: :func:`llmkit.bus`).
     """
 
     def __init__(
@@ -126,6 +132,8 @@ class Agent(Generic[OutputT]):
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
         model_settings: Mapping[str, Any] | None = None,
+        hooks: Iterable[object] = (),
+        bus: Bus | None = None,
     ) -> None:
         if model is not None and not isinstance(model, Model | str):
             raise UsageError(
@@ -167,6 +175,15 @@ class Agent(Generic[OutputT]):
             f"llmkit_agent_override_{id(self)}", default=None
         )
         self._direct: Tool[..., Any] | None = None
+        self._hooks: tuple[object, ...] = tuple(hooks)
+        self._chain: HookChain | None = None
+        if self._hooks:
+            from llmkit._hooks.chain import HookChain
+
+            self._chain = HookChain(self._hooks)
+        if bus is not None and not isinstance(bus, Bus):
+            raise UsageError(f"bus= takes an llmkit.bus.Bus, not {type(bus).__name__}.")
+        self._bus = bus
 
     def _check_names(self) -> None:
         reserved = {} if self._output.is_text else {FINAL_RESULT_TOOL: "the final-result tool"}
@@ -194,6 +211,29 @@ class Agent(Generic[OutputT]):
     def tools(self) -> list[Tool[..., Any]]:
         """The agent's tools (handoffs and the final-result tool are not listed)."""
         return list(self._tools.values())
+
+    @property
+    def hooks(self) -> list[object]:
+        """The agent's hooks, in the order given."""
+        return list(self._hooks)
+
+    @property
+    def bus(self) -> Bus:
+        """The event bus this agent's runs publish to."""
+        if self._bus is not None:
+            return self._bus
+        from llmkit.bus import bus
+
+        return bus()
+
+    def _hook_chain(self, run_hooks: Sequence[object]) -> HookChain | None:
+        """The hooks of a run: the agent's, the run's, then those of an active recording."""
+        session = SESSION_HOOKS.get()
+        if not run_hooks and not session:
+            return self._chain
+        from llmkit._hooks.chain import HookChain
+
+        return HookChain((*self._hooks, *run_hooks, *session))
 
     @property
     def handoffs(self) -> list[AgentHandoff]:
@@ -265,6 +305,7 @@ class Agent(Generic[OutputT]):
         max_steps: int | None,
         timeout: float | None,
         stream: bool,
+        hooks: Sequence[object],
     ) -> AgentRun:
         from llmkit._agent.loop import AgentRun
 
@@ -274,17 +315,22 @@ class Agent(Generic[OutputT]):
             messages.append(_user_message(user_input))
         elif not messages:
             raise UsageError("Nothing to run: pass an input, a message_history, or both.")
+        override = self._override.get()
         return AgentRun(
             self,
             model=self._model_now(),
             messages=messages,
             deps=self._deps_now(deps),
-            run_id=uuid.uuid4().hex,
+            run_id=override["run_id"]
+            if override is not None and "run_id" in override
+            else uuid.uuid4().hex,
             limits=usage_limits if usage_limits is not None else self.usage_limits,
             max_steps=max_steps if max_steps is not None else self.max_steps,
             timeout=timeout if timeout is not None else self.timeout,
             stream=stream,
             history_length=history_length,
+            hooks=self._hook_chain(hooks),
+            bus=active_bus(self._bus),
         )
 
     async def run(
@@ -296,16 +342,25 @@ class Agent(Generic[OutputT]):
         usage_limits: UsageLimits | None = None,
         max_steps: int | None = None,
         timeout: float | None = None,
+        hooks: Sequence[object] = (),
     ) -> RunResult[OutputT]:
         """Run until the model gives a final answer (or the run pauses for approvals).
 
         ``message_history`` (for example ``previous.messages``) is continued, not
-        changed. Options given here override the agent's for this run.
+        changed. Options given here override the agent's for this run; ``hooks``
+        are added to the agent's for this run.
         """
         if self._direct is not None:
-            from llmkit._agent.direct import run_direct
+            from llmkit._agent.direct import run_direct, stream_direct
 
-            return await run_direct(self, user_input, self._deps_now(deps))
+            direct_bus = active_bus(self._bus)
+            if direct_bus is None:
+                return await run_direct(self, user_input, self._deps_now(deps))
+            result: Any = None
+            async for direct_event in stream_direct(self, user_input, self._deps_now(deps)):
+                direct_bus.publish(direct_event)
+                result = getattr(direct_event, "result", result)
+            return result  # type: ignore[no-any-return]
         run = self._start(
             user_input,
             message_history=message_history,
@@ -314,9 +369,15 @@ class Agent(Generic[OutputT]):
             max_steps=max_steps,
             timeout=timeout,
             stream=False,
+            hooks=hooks,
         )
-        async for _ in run.events():
-            pass
+        bus = run.bus
+        if bus is None:
+            async for _ in run.events():
+                pass
+        else:
+            async for event in run.events():
+                bus.publish(event)
         return run.result  # type: ignore[return-value]
 
     def run_sync(
@@ -328,6 +389,7 @@ class Agent(Generic[OutputT]):
         usage_limits: UsageLimits | None = None,
         max_steps: int | None = None,
         timeout: float | None = None,
+        hooks: Sequence[object] = (),
     ) -> RunResult[OutputT]:
         """Blocking twin of :meth:`run`; also works inside a running event loop (Jupyter)."""
         return run_sync(
@@ -339,6 +401,7 @@ class Agent(Generic[OutputT]):
                     usage_limits=usage_limits,
                     max_steps=max_steps,
                     timeout=timeout,
+                    hooks=hooks,
                 )
             )
         )
@@ -352,6 +415,7 @@ class Agent(Generic[OutputT]):
         usage_limits: UsageLimits | None = None,
         max_steps: int | None = None,
         timeout: float | None = None,
+        hooks: Sequence[object] = (),
     ) -> AsyncIterator[Event]:
         """Run and yield every event: text and tool-call deltas, tool calls and results, steps.
 
@@ -371,10 +435,14 @@ class Agent(Generic[OutputT]):
             max_steps=max_steps,
             timeout=timeout,
             stream=True,
+            hooks=hooks,
         )
+        bus = run.bus
         events = run.events()
         try:
             async for event in events:
+                if bus is not None:
+                    bus.publish(event)
                 yield event
         finally:
             await events.aclose()
@@ -388,6 +456,7 @@ class Agent(Generic[OutputT]):
         usage_limits: UsageLimits | None = None,
         max_steps: int | None = None,
         timeout: float | None = None,
+        hooks: Sequence[object] = (),
     ) -> Iterator[Event]:
         """Blocking twin of :meth:`stream`; also works inside a running event loop."""
         events = self.stream(
@@ -397,6 +466,7 @@ class Agent(Generic[OutputT]):
             usage_limits=usage_limits,
             max_steps=max_steps,
             timeout=timeout,
+            hooks=hooks,
         )
         return iterate_sync(iterate_in_context(events, contextvars.copy_context()))
 
@@ -409,6 +479,7 @@ class Agent(Generic[OutputT]):
         usage_limits: UsageLimits | None = None,
         max_steps: int | None = None,
         timeout: float | None = None,
+        hooks: Sequence[object] = (),
     ) -> RunResult[OutputT]:
         """Continue a paused run once its pending tool calls are decided.
 
@@ -428,8 +499,12 @@ class Agent(Generic[OutputT]):
             max_steps=max_steps if max_steps is not None else self.max_steps,
             timeout=timeout if timeout is not None else self.timeout,
         )
-        async for _ in run.events():
-            pass
+        run.hooks = self._hook_chain(hooks)
+        bus = run.bus = active_bus(self._bus)
+        run.emit = bus is not None
+        async for event in run.events():
+            if bus is not None:
+                bus.publish(event)
         return run.result  # type: ignore[return-value]
 
     def resume_sync(
@@ -441,6 +516,7 @@ class Agent(Generic[OutputT]):
         usage_limits: UsageLimits | None = None,
         max_steps: int | None = None,
         timeout: float | None = None,
+        hooks: Sequence[object] = (),
     ) -> RunResult[OutputT]:
         """Blocking twin of :meth:`resume`."""
         return run_sync(
@@ -452,6 +528,7 @@ class Agent(Generic[OutputT]):
                     usage_limits=usage_limits,
                     max_steps=max_steps,
                     timeout=timeout,
+                    hooks=hooks,
                 )
             )
         )

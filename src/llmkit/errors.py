@@ -7,6 +7,8 @@
     │   ├── MissingAPIKeyError        no key given and its environment variable is unset
     │   └── UnsupportedError          the model or provider cannot do what was asked
     ├── SerializationError            JSON data llmkit cannot read (malformed, or from a newer version)
+    │   └── RecordingError            a recording file is corrupt or truncated; names the line
+    │       └── RecordingVersionError   the recording comes from a newer llmkit: upgrade to read it
     ├── ToolError                     raised by a tool on purpose: its message goes to the model
     ├── AgentError                    an agent run stopped early; carries the messages and usage so far
     │   ├── MaxStepsExceeded          no final answer within max_steps model calls
@@ -14,7 +16,10 @@
     │   ├── OutputValidationError     the answer stayed invalid after output_retries; has the raw output
     │   ├── ToolRetriesExceeded       the model kept calling a tool wrongly, past tool_retries
     │   ├── ToolExecutionError        a tool declared errors="raise" raised (the cause is chained)
-    │   └── RunTimeoutError           the run took longer than its timeout
+    │   ├── RunTimeoutError           the run took longer than its timeout
+    │   ├── HookError                 a hook raised; names the hook (the cause is chained)
+    │   │   └── GuardrailTripped      a guardrail rejected the input or the output
+    │   └── ReplayDivergence          a replayed run asked for something the recording does not hold
     └── ProviderError                 a model call failed at run time
         ├── AuthenticationError       401: the key is missing, wrong or revoked
         ├── PermissionDeniedError     403: the key may not use this model or feature
@@ -55,6 +60,8 @@ __all__ = [
     "ConflictError",
     "ContentFilterError",
     "ContextLengthError",
+    "GuardrailTripped",
+    "HookError",
     "InvalidResponseError",
     "LLMKitError",
     "MaxStepsExceeded",
@@ -67,6 +74,9 @@ __all__ = [
     "ProviderError",
     "ProviderTimeoutError",
     "RateLimitError",
+    "RecordingError",
+    "RecordingVersionError",
+    "ReplayDivergence",
     "RunTimeoutError",
     "SerializationError",
     "ServerError",
@@ -209,6 +219,104 @@ class ToolExecutionError(AgentError):
 
 class RunTimeoutError(AgentError):
     """The run took longer than its ``timeout``; what happened before is in ``messages``."""
+
+
+class HookError(AgentError):
+    """A hook raised, so the run stopped; ``hook`` names it and ``__cause__`` is its exception.
+
+    ``messages`` holds the conversation up to the failure, as for every
+    :class:`AgentError` (for a plain model call through ``with_hooks``, the
+    request's messages).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hook: str = "",
+        point: str = "",
+        messages: Any = None,
+        usage: Any = None,
+    ) -> None:
+        super().__init__(message, messages=messages, usage=usage)
+        self.hook = hook
+        """The name of the hook that raised."""
+        self.point = point
+        """Where it raised: ``"before_model"``, ``"after_tool"`` …"""
+
+
+class GuardrailTripped(HookError):
+    """A guardrail rejected the run's input or the model's output.
+
+    ``stage`` is ``"input"`` or ``"output"``; ``reason`` is what the check said.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hook: str = "",
+        point: str = "",
+        stage: str = "",
+        reason: str = "",
+        messages: Any = None,
+        usage: Any = None,
+    ) -> None:
+        super().__init__(message, hook=hook, point=point, messages=messages, usage=usage)
+        self.stage = stage
+        """``"input"`` or ``"output"``."""
+        self.reason = reason
+        """Why the guardrail tripped."""
+
+
+class ReplayDivergence(AgentError):
+    """A replayed run sent a request, or called a tool, that differs from the recording.
+
+    ``line`` is the line of the recording that was expected, ``diff`` a short
+    description of the first difference. The code changed since the
+    recording was made: record the run again, or fix what changed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int = 0,
+        diff: str = "",
+        messages: Any = None,
+        usage: Any = None,
+    ) -> None:
+        super().__init__(message, messages=messages, usage=usage)
+        self.line = line
+        """The line of the recording the run departed from (1-based)."""
+        self.diff = diff
+        """The first difference, recorded against now."""
+
+
+class RecordingError(SerializationError):
+    """A recording file cannot be read: not JSON, truncated, or not an llmkit recording.
+
+    ``path`` and ``line`` (1-based) say where; nothing is written to the file.
+    """
+
+    def __init__(self, message: str, *, path: str = "", line: int = 0) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_plain, (type(self), str(self), self.__dict__.copy()))
+
+
+class RecordingVersionError(RecordingError):
+    """The recording was written by a newer llmkit, in a format this one cannot read: upgrade."""
+
+
+def _rebuild_plain(cls: type[Exception], message: str, state: dict[str, Any]) -> Exception:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
 
 
 class ProviderError(LLMKitError):

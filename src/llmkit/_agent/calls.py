@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from llmkit.context import RunContext
 from llmkit.errors import ToolError, ToolExecutionError
@@ -19,6 +19,10 @@ from llmkit.tools._schema import describe_validation_error
 from llmkit.tools._serialize import to_content
 from llmkit.tools._tool import Tool, ToolReturn
 from llmkit.types import JSONDict, Message, ToolCall, ToolResult, Usage
+
+if TYPE_CHECKING:
+    from llmkit._hooks.chain import HookChain
+    from llmkit.hooks import HookContext
 
 __all__ = ["CallKind", "PlannedCall", "answer_open_calls", "execute", "run_calls"]
 
@@ -130,10 +134,29 @@ async def execute(planned: PlannedCall, ctx: RunContext[Any] | None) -> None:
     planned.duration = time.perf_counter() - start
 
 
-async def run_calls(planned: list[PlannedCall], ctx: RunContext[Any] | None) -> None:
+async def run_calls(
+    planned: list[PlannedCall],
+    ctx: RunContext[Any] | None,
+    hooks: HookChain | None = None,
+    parent: HookContext | None = None,
+) -> None:
     """Run every call that needs running, concurrently when there are several."""
     runnable = [p for p in planned if p.needs_run]
     if not runnable:
+        return
+    if hooks is not None:
+        from llmkit._agent.hooked import execute_hooked
+
+        assert ctx is not None
+        if len(runnable) == 1:
+            await execute_hooked(runnable[0], ctx, hooks, parent)
+            return
+        try:
+            async with asyncio.TaskGroup() as group:
+                for p in runnable:
+                    group.create_task(execute_hooked(p, ctx, hooks, parent))
+        except BaseExceptionGroup as group_error:
+            raise group_error.exceptions[0]  # noqa: B904
         return
     if len(runnable) == 1:
         await execute(runnable[0], ctx)

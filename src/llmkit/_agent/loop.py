@@ -25,6 +25,7 @@ from llmkit._agent.calls import (
     plan_tool_call,
     run_calls,
 )
+from llmkit._agent.hooked import call_context, run_context
 from llmkit.context import RunContext
 from llmkit.errors import (
     AgentError,
@@ -55,7 +56,10 @@ from llmkit.types import Message, Request, Response, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
     from llmkit._agent.prepare import Prepared
+    from llmkit._hooks.chain import HookChain
     from llmkit.agent import Agent
+    from llmkit.bus import Bus
+    from llmkit.hooks import HookContext
     from llmkit.providers.base import Model
 
 __all__ = ["AgentRun"]
@@ -80,6 +84,8 @@ class AgentRun:
         timeout: float | None,
         stream: bool,
         history_length: int,
+        hooks: HookChain | None = None,
+        bus: Bus | None = None,
     ) -> None:
         self.agent = agent
         self.model = model
@@ -92,6 +98,12 @@ class AgentRun:
         self.timeout = timeout
         self.deadline: float | None = None
         self.stream = stream
+        self.bus = bus
+        """The bus to publish events on (None: nobody listens)."""
+        self.emit = stream or bus is not None
+        """Build events: for the caller (streaming) or for the event bus."""
+        self.hooks = hooks
+        self.hook_ctx: HookContext | None = None
         self.history_length = history_length
         self.usage = Usage()
         self.steps: list[Step] = []
@@ -163,13 +175,16 @@ class AgentRun:
     # ----------------------------------------------------------------- the loop
 
     async def events(self) -> AsyncGenerator[Event, None]:
-        """Advance the run to its end; yields events only when streaming."""
-        emit = self.stream
+        """Advance the run to its end; yields events only when streaming or publishing."""
+        emit = self.emit
+        hooks = self.hooks
         if self.timeout is not None:
             self.deadline = asyncio.get_running_loop().time() + self.timeout
         try:
             if emit:
                 yield self._run_start()
+            if hooks is not None:
+                await hooks.start_run(run_context(self))
             if self.resume_batch is not None:
                 async for event in self._finish_resumed_batch():
                     yield event
@@ -178,6 +193,9 @@ class AgentRun:
                     yield event
             if self.result is None:
                 self.result = self._complete()
+            if hooks is not None:
+                assert self.hook_ctx is not None
+                self.result = await hooks.end_run(self.hook_ctx, self.result)
         except BaseException as exc:
             answer_open_calls(self.messages, self.batch, _reason(exc))
             if isinstance(exc, AgentError) and exc.usage is None:
@@ -188,6 +206,8 @@ class AgentRun:
                 # A model call failed (after the transport's retries); keep what the run did.
                 exc.messages = self.messages  # type: ignore[attr-defined]
                 exc.usage = self.usage  # type: ignore[attr-defined]
+            if hooks is not None and self.hook_ctx is not None:
+                await hooks.error(self.hook_ctx, exc)
             if emit and isinstance(exc, Exception):
                 yield ErrorEvent(type(exc).__name__, str(exc), self.run_id)
             raise
@@ -201,7 +221,8 @@ class AgentRun:
         return RunStart(self.run_id, self.agent.name, list(new))
 
     async def _one_step(self) -> AsyncIterator[Event]:
-        emit = self.stream
+        emit = self.emit
+        hooks = self.hooks
         if self.step >= self.max_steps:
             raise self._error(
                 MaxStepsExceeded,
@@ -218,7 +239,12 @@ class AgentRun:
         response: Response | None = None
         if emit:
             yield ModelRequest(self.run_id, self.step, request)
-            stream = self.model.stream(request)
+        if self.stream:
+            stream = (
+                self.model.stream(request)
+                if hooks is None
+                else hooks.stream(call_context(self), self.model, request)
+            )
             try:
                 while True:
                     try:
@@ -232,8 +258,14 @@ class AgentRun:
                 await stream.aclose()  # type: ignore[attr-defined]
             if response is None:
                 raise UsageError(f"{self.model!r}.stream() ended without a ModelResponse event.")
-        else:
+        elif hooks is None:
             response = await self._guard(self.model.generate(request))
+        else:
+            response = await self._guard(
+                hooks.generate(call_context(self), self.model, request)
+            )
+        if emit and not self.stream:
+            yield ModelResponse(response)
         self.usage = self.usage + response.usage
         self.messages.append(response.message)
         if limits is not None:
@@ -257,7 +289,7 @@ class AgentRun:
             for p in batch:
                 if p.needs_run:
                     yield ToolCallEvent(self.run_id, self.step, p.call)
-        await self._guard(run_calls(batch, self._tool_context(batch)))
+        await self._guard(run_calls(batch, self._tool_context(batch), hooks, self.hook_ctx))
         if pending:
             if emit:
                 for p in batch:
@@ -269,6 +301,8 @@ class AgentRun:
             yield event
 
     def _tool_context(self, batch: list[PlannedCall]) -> RunContext[Any] | None:
+        if self.hooks is not None:
+            return self.context()
         for p in batch:
             if p.tool is not None and p.tool.takes_ctx:
                 return self.context()
@@ -282,7 +316,7 @@ class AgentRun:
         ``usage`` is the step's usage so far (the model call's, plus what tools
         reported before a pause).
         """
-        emit = self.stream
+        emit = self.emit
         results: list[ToolResult] = []
         for p in batch:
             result = p.result
@@ -481,11 +515,11 @@ class AgentRun:
         assert response is not None
         self.resume_batch = None
         self.batch = batch
-        if self.stream:
+        if self.emit:
             for p in batch:
                 if p.needs_run:
                     yield ToolCallEvent(self.run_id, self.step, p.call)
-        await self._guard(run_calls(batch, self._tool_context(batch)))
+        await self._guard(run_calls(batch, self._tool_context(batch), self.hooks, self.hook_ctx))
         async for event in self._close_batch(response, batch, response.usage + self.resume_usage):
             yield event
 

@@ -1,0 +1,41 @@
+"""Removing secrets (API keys, bearer tokens) from text that leaves the process: logs, recordings.
+
+Two nets: the values of environment variables whose names say they hold a
+secret (``*_API_KEY``, ``*_TOKEN``, ``*_SECRET`` …), and the shapes keys
+usually have (``sk-…``, ``Bearer …``, Google's ``AIza…``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+__all__ = ["REDACTED", "redact"]
+
+REDACTED = "[redacted]"
+
+_SHAPES = re.compile(
+    r"(?:\bsk-[A-Za-z0-9_\-]{16,})"
+    r"|(?:\bAIza[0-9A-Za-z_\-]{30,})"
+    r"|(?<=Bearer )[A-Za-z0-9._~+/=\-]{8,}"
+    r"|(?:\b(?:xai|gsk|csk|fw|pplx)-[A-Za-z0-9_\-]{16,})"
+)
+_SECRET_NAMES = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD)$", re.I)
+
+
+def _env_secrets() -> list[str]:
+    # Read each time: keys set after start-up (tests, notebooks) are secrets too.
+    values = {
+        value
+        for name, value in os.environ.items()
+        if len(value) >= 8 and _SECRET_NAMES.search(name)
+    }
+    return sorted(values, key=len, reverse=True)
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` with secrets replaced by ``[redacted]``: ``secrets``, environment keys, key shapes."""
+    for secret in (*secrets, *_env_secrets()):
+        if secret and secret in text:
+            text = text.replace(secret, REDACTED)
+    return _SHAPES.sub(REDACTED, text)
