@@ -4,6 +4,7 @@
 
     llmkit models                 # known models per provider, with prices where known
     llmkit models --provider ollama   # the models a running Ollama has
+    llmkit replay run.jsonl --speed 0   # a recorded run (llmkit.record) as a readable trace
     llmkit version
 """
 
@@ -21,7 +22,10 @@ __all__ = ["main"]
 
 # Subcommands that live with their feature: "module:function", where the function
 # takes the subparsers object and adds its command (with ``set_defaults(run=...)``).
-_PLUGGED_COMMANDS: tuple[str, ...] = ("llmkit.eval._cli:add_command",)
+_PLUGGED_COMMANDS: tuple[str, ...] = (
+    "llmkit._recording.trace:add_replay_command",
+    "llmkit.eval._cli:add_command",
+)
 
 # Providers whose running server can be asked for its models: name -> "module:function".
 _LIVE_LISTERS: dict[str, str] = {"ollama": "llmkit.providers.ollama:OllamaModel.list_models_sync"}

@@ -282,3 +282,21 @@ async def test_handler_errors_are_logged_on_the_llmkit_bus_logger(
     assert any(
         r.name == "llmkit.bus" and "ZeroDivisionError" in r.getMessage() for r in caplog.records
     )
+
+
+def test_llmkit_bus_is_callable_whether_or_not_the_module_was_imported() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import llmkit\n"
+        "first = llmkit.bus()\n"
+        "import llmkit.bus\n"
+        "from llmkit.bus import Bus\n"
+        "assert llmkit.bus() is first and isinstance(first, Bus) and llmkit.bus.Bus is Bus\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "ok"

@@ -1,0 +1,1 @@
+"""Recording and replaying agent runs (public names are in :mod:`llmkit.recording`)."""

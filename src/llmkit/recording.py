@@ -1,0 +1,203 @@
+"""Record agent runs to a file, and replay them: same run, no network, no tool side effects.
+
+::
+
+    import llmkit
+
+    with llmkit.record("run.jsonl"):              # also ``async with``
+        agent.run_sync("What's the weather in Paris?")
+
+    result = llmkit.replay("run.jsonl", agent)    # the same RunResult, offline
+
+A recording is JSON Lines: a header line (``{"llmkit_recording": 1, ...}``),
+then one line per event crossing the model and tool boundary, in order:
+``run.start``, ``model.request``, ``model.response``, ``tool.call``,
+``tool.result``, ``error``, ``run.end`` (the event vocabulary of
+:mod:`llmkit.events`, each with ``t``, seconds since the recording began).
+Secrets are redacted before a line is written. Every agent run started in
+the ``with`` block is recorded (``record`` is scoped with a context
+variable, so it follows ``run_sync`` and tasks started inside it).
+
+Reading one back::
+
+    recording = Recording.load("run.jsonl")       # RecordingError names a bad line
+    run = recording.run()                         # the first run (or run(1), run("<run id>"))
+    run.input, run.history, run.result, run.model_calls(), run.tool_calls()
+    model = recording.replay_model()              # answers from the recording
+    tools = recording.replay_tools()              # a hook answering tool calls from it
+    result = await recording.replay(agent)        # both, around a real run of ``agent``
+
+``llmkit replay run.jsonl`` prints a recording as a readable trace.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llmkit._hooks.session import SESSION_HOOKS
+from llmkit._recording.reader import (
+    ModelExchange,
+    RecordedLine,
+    RecordedRun,
+    group_runs,
+    parse_lines,
+)
+from llmkit._recording.replay import ReplayModel, ReplayTools
+from llmkit._recording.writer import RECORDING_FORMAT, Recorder
+from llmkit.errors import RecordingError, UsageError
+from llmkit.types import JSONDict
+
+if TYPE_CHECKING:
+    from llmkit.agent import Agent
+    from llmkit.run import RunResult
+
+__all__ = [
+    "RECORDING_FORMAT",
+    "ModelExchange",
+    "RecordedLine",
+    "RecordedRun",
+    "Recorder",
+    "Recording",
+    "ReplayModel",
+    "ReplayTools",
+    "record",
+    "replay",
+]
+
+_UNSET: Any = object()
+
+
+def record(path: str | Path) -> Recorder:
+    """Record every agent run in a ``with`` (or ``async with``) block to ``path`` (JSON Lines).
+
+    The file is created (or overwritten) on entering the block and closed on
+    leaving it; each line is flushed as it is written.
+    """
+    return Recorder(path)
+
+
+class Recording:
+    """A recording read back from a file: its header, its lines, its runs."""
+
+    def __init__(self, path: Path, header: JSONDict, lines: list[RecordedLine]) -> None:
+        self.path = path
+        self.header = header
+        """The first line: ``llmkit_recording`` (the format), ``llmkit`` (the version), ``created``."""
+        self.lines = lines
+        """Every event line, in order."""
+        self.runs: list[RecordedRun] = group_runs(lines)
+        """The runs, in the order they started."""
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recording:
+        """Read and check a recording.
+
+        Raises :class:`~llmkit.errors.RecordingError` (with ``line``) for a file
+        that is corrupt or cut short, and
+        :class:`~llmkit.errors.RecordingVersionError` for one from a newer llmkit.
+        """
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise RecordingError(f"No recording at {str(file)!r}.", path=str(file)) from None
+        except UnicodeDecodeError as exc:
+            raise RecordingError(
+                f"{file} is not UTF-8 text (byte {exc.start}); not an llmkit recording.",
+                path=str(file),
+            ) from None
+        header, lines = parse_lines(file, text)
+        return cls(file, header, lines)
+
+    def run(self, which: int | str = 0) -> RecordedRun:
+        """A run by position (0 is the first) or by run id."""
+        if not self.runs:
+            raise UsageError(f"{self.path} holds no run (was anything run inside record()?).")
+        if isinstance(which, str):
+            for run in self.runs:
+                if run.run_id == which:
+                    return run
+            raise UsageError(f"{self.path} holds no run with id {which!r}.")
+        try:
+            return self.runs[which]
+        except IndexError:
+            raise UsageError(
+                f"{self.path} holds {len(self.runs)} runs; run({which}) does not exist."
+            ) from None
+
+    def replay_model(self, run: int | str = 0) -> ReplayModel:
+        """A model answering ``run``'s model calls from the recording, checking each request."""
+        return ReplayModel.for_run(self.path, self.run(run))
+
+    def replay_tools(self, run: int | str = 0) -> ReplayTools:
+        """A hook answering ``run``'s tool calls from the recording (tools do not run)."""
+        return ReplayTools(self.path, self.run(run))
+
+    async def replay(
+        self, agent: Agent[Any], *, run: int | str = 0, deps: Any = _UNSET
+    ) -> RunResult[Any]:
+        """Run ``agent`` again on the recorded input, answered from the recording.
+
+        The result equals the recorded one (same run id, messages, steps and
+        usage) unless the code changed; then :class:`~llmkit.errors.ReplayDivergence`
+        names the first line the run departs from. The agent's own hooks run
+        as they did. Pass ``deps`` if the agent's tools or instructions need them.
+        """
+        recorded = self.run(run)
+        model = ReplayModel.for_run(self.path, recorded)
+        tools = ReplayTools(self.path, recorded)
+        with ExitStack() as stack:
+            for reachable in _agents(agent):
+                view = model if reachable is agent else model.for_agent(reachable.name)
+                override: dict[str, Any] = dict(reachable._override.get() or {})
+                override["model"] = view
+                if reachable is agent:
+                    override["run_id"] = recorded.run_id
+                token = reachable._override.set(override)
+                stack.callback(reachable._override.reset, token)
+            token_hooks = SESSION_HOOKS.set((*SESSION_HOOKS.get(), tools))
+            stack.callback(SESSION_HOOKS.reset, token_hooks)
+            new = recorded.input
+            history = [*recorded.history, *new[:-1]]
+            options: dict[str, Any] = {"message_history": history or None}
+            if deps is not _UNSET:
+                options["deps"] = deps
+            return await agent.run(new[-1] if new else None, **options)
+
+    def replay_sync(
+        self, agent: Agent[Any], *, run: int | str = 0, deps: Any = _UNSET
+    ) -> RunResult[Any]:
+        """Blocking twin of :meth:`replay`."""
+        from llmkit._agent.sync import in_context
+        from llmkit._sync import run_sync
+
+        return run_sync(in_context(self.replay(agent, run=run, deps=deps)))
+
+    def __repr__(self) -> str:
+        return f"<Recording {str(self.path)!r} runs={len(self.runs)} lines={len(self.lines)}>"
+
+
+def _agents(root: Agent[Any]) -> list[Agent[Any]]:
+    """``root`` and every agent reachable from it through handoffs."""
+    seen: dict[int, Agent[Any]] = {}
+    todo = [root]
+    while todo:
+        agent = todo.pop()
+        if id(agent) in seen:
+            continue
+        seen[id(agent)] = agent
+        todo.extend(h.agent for h in agent._handoffs.values())
+    return list(seen.values())
+
+
+def replay(
+    path: str | Path, agent: Agent[Any], *, run: int | str = 0, deps: Any = _UNSET
+) -> RunResult[Any]:
+    """Replay the run recorded in ``path`` with ``agent``: no network, no tool runs.
+
+    A blocking call (it also works inside a running event loop); in async
+    code, ``await Recording.load(path).replay(agent)``.
+    """
+    return Recording.load(path).replay_sync(agent, run=run, deps=deps)
