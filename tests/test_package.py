@@ -18,6 +18,7 @@ def test_public_names_are_pinned() -> None:
         "AudioPart",
         "DocumentPart",
         "Embeddings",
+        "Hook",
         "ImagePart",
         "LLMKitError",
         "Message",
@@ -45,12 +46,16 @@ def test_public_names_are_pinned() -> None:
         "UsageError",
         "UsageLimits",
         "__version__",
+        "bus",
         "consensus",
         "fallback",
         "handoff",
         "model",
         "race",
+        "record",
+        "replay",
         "tool",
+        "with_hooks",
     ]
     assert llmkit.__all__ == sorted(llmkit.__all__)
 

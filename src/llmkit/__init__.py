@@ -21,6 +21,7 @@ from llmkit._version import __version__
 
 if TYPE_CHECKING:
     from llmkit.agent import Agent, handoff
+    from llmkit.bus import bus
     from llmkit.context import RunContext
     from llmkit.errors import (
         AgentError,
@@ -35,8 +36,10 @@ if TYPE_CHECKING:
         TextDelta,
         ToolCallDelta,
     )
+    from llmkit.hooks import Hook, with_hooks
     from llmkit.providers import Model, model
     from llmkit.providers.routing import consensus, fallback, race
+    from llmkit.recording import record, replay
     from llmkit.run import RunResult, UsageLimits
     from llmkit.tools import Tool, Toolbox, tool
     from llmkit.types import (
@@ -64,6 +67,7 @@ _LAZY: dict[str, str] = {
     "AudioPart": "llmkit.types",
     "DocumentPart": "llmkit.types",
     "Embeddings": "llmkit.types",
+    "Hook": "llmkit.hooks",
     "ImagePart": "llmkit.types",
     "LLMKitError": "llmkit.errors",
     "Message": "llmkit.types",
@@ -90,12 +94,16 @@ _LAZY: dict[str, str] = {
     "Usage": "llmkit.types",
     "UsageError": "llmkit.errors",
     "UsageLimits": "llmkit.run",
+    "bus": "llmkit.bus",
     "consensus": "llmkit.providers.routing",
     "fallback": "llmkit.providers.routing",
     "handoff": "llmkit.agent",
     "model": "llmkit.providers",
     "race": "llmkit.providers.routing",
+    "record": "llmkit.recording",
+    "replay": "llmkit.recording",
     "tool": "llmkit.tools",
+    "with_hooks": "llmkit.hooks",
 }
 
 __all__ = [
@@ -104,6 +112,7 @@ __all__ = [
     "AudioPart",
     "DocumentPart",
     "Embeddings",
+    "Hook",
     "ImagePart",
     "LLMKitError",
     "Message",
@@ -131,12 +140,16 @@ __all__ = [
     "UsageError",
     "UsageLimits",
     "__version__",
+    "bus",
     "consensus",
     "fallback",
     "handoff",
     "model",
     "race",
+    "record",
+    "replay",
     "tool",
+    "with_hooks",
 ]
 
 
@@ -144,7 +157,11 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'llmkit' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    if module == f"{__name__}.{name}":
+        # A submodule that is also callable (``llmkit.bus()``): the module itself.
+        value = import_module(module)
+    else:
+        value = getattr(import_module(module), name)
     globals()[name] = value
     return value
 
