@@ -11,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CASES", "FLOOR", "LLMKIT", "Case", "Variant", "find", "select"]
+__all__ = ["CASES", "FLOOR", "LLMKIT", "LLMKIT_HOOKS", "Case", "Variant", "find", "select"]
 
 FLOOR = "floor-httpx2"
 """The variant every ratio is taken against."""
 LLMKIT = "llmkit"
 """The variant being measured."""
+LLMKIT_HOOKS = "llmkit-hooks"
+"""The agent run with the logging and metrics hooks (measured against ``llmkit``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +68,11 @@ CASES: tuple[Case, ...] = (
         "agent",
         "agent run with one tool call (2 model calls + 1 tool)",
         2,
-        _three("FloorAgent", "LLMKitAgent"),
+        (
+            *_three("FloorAgent", "LLMKitAgent"),
+            # The same run observed by a LoggingHook (INFO, discarded) and a MetricsHook.
+            Variant(LLMKIT_HOOKS, "bench._llmkit_side:LLMKitAgentHooks"),
+        ),
     ),
     Case(
         "agent-stream",

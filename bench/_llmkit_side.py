@@ -20,6 +20,7 @@ from bench._workload import (
 
 __all__ = [
     "LLMKitAgent",
+    "LLMKitAgentHooks",
     "LLMKitAgentOutput",
     "LLMKitAgentStream",
     "LLMKitGenerate",
@@ -94,6 +95,7 @@ class LLMKitStream(_Model):
 
 class _Agent(_Model):
     output_type: Any = None
+    hooks: list[Any] | None = None
 
     def __init__(self, base_url: str) -> None:
         agent_class, tool = _agent_api()
@@ -101,11 +103,39 @@ class _Agent(_Model):
         options: dict[str, Any] = {"tools": [tool(get_weather)], "instructions": INSTRUCTIONS}
         if self.output_type is not None:
             options["output_type"] = self.output_type
+        if self.hooks:
+            options["hooks"] = self.hooks
         self.agent = agent_class(self.model, **options)
 
 
 class LLMKitAgent(_Agent):
     """``Agent.run`` with one tool call: two model calls and the tool in between."""
+
+    async def run(self) -> None:
+        result = await self.agent.run(AGENT_PROMPT)
+        if not result.output:
+            raise RuntimeError("no output")
+
+
+class LLMKitAgentHooks(_Agent):
+    """``Agent.run`` of the same run with a ``LoggingHook`` (INFO, to a handler that
+    discards) and a ``MetricsHook``: what observing every call costs."""
+
+    def __init__(self, base_url: str) -> None:
+        import logging
+
+        from llmkit.hooks import LoggingHook, MetricsHook
+
+        class Discard(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                pass
+
+        logger = logging.getLogger("bench.llmkit.hooks")
+        logger.handlers[:] = [Discard()]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        self.hooks = [LoggingHook(logger), MetricsHook()]
+        super().__init__(base_url)
 
     async def run(self) -> None:
         result = await self.agent.run(AGENT_PROMPT)

@@ -11,6 +11,7 @@ import pytest
 from bench import _floor
 from bench._llmkit_side import (
     LLMKitAgent,
+    LLMKitAgentHooks,
     LLMKitAgentOutput,
     LLMKitAgentStream,
     LLMKitGenerate,
@@ -106,6 +107,7 @@ async def test_agent_floor_sends_what_llmkits_codec_sends_for_the_same_run(
 def agent_runners() -> list[tuple[Any, Any]]:
     return [
         (_floor.FloorAgent, LLMKitAgent),
+        (_floor.FloorAgent, LLMKitAgentHooks),
         (_floor.FloorAgentStream, LLMKitAgentStream),
         (_floor.FloorAgentOutput, LLMKitAgentOutput),
     ]
