@@ -1,7 +1,7 @@
 """Agents over real HTTP against the fake provider server, once per wire protocol.
 
-Add a protocol by adding an entry to ``PROTOCOLS``: how to build a model that
-talks to the fake server in that protocol, and how to tell a streamed request.
+Add a protocol by adding an entry to ``PROTOCOLS``: its name (``fake_model``
+builds a model speaking it to the fake server) and how to tell a streamed request.
 """
 
 from __future__ import annotations
@@ -17,63 +17,26 @@ from llmkit import Agent, Model, ToolCall, tool
 from llmkit.events import RunEnd, TextDelta, ToolResultEvent
 from llmkit.http import RetryPolicy
 from llmkit.providers import Capabilities
-from llmkit.testing import FakeProviderServer, RecordedRequest, tool_call
+from llmkit.testing import FakeProviderServer, RecordedRequest, fake_model, tool_call
 
 pytestmark = pytest.mark.anyio
 
-KEY = "sk-agent-test"
 NO_RETRY = RetryPolicy(max_retries=0)
 
 
 @dataclass(frozen=True)
 class Protocol:
-    """How to build a model speaking one protocol to the fake server, and read its requests."""
+    """A protocol of the fake server, and how to tell a streamed request in it."""
 
-    build: Callable[..., Model]
+    name: str
     streamed: Callable[[RecordedRequest], bool]
 
 
-def _openai(server: FakeProviderServer, **options: object) -> Model:
-    return llmkit.model(
-        "openai/gpt-4.1-mini",
-        base_url=server.openai_base_url,
-        api_key=KEY,
-        retry=NO_RETRY,
-        **options,
-    )
-
-
-def _anthropic(server: FakeProviderServer, **options: object) -> Model:
-    return llmkit.model(
-        "anthropic/claude-sonnet-4-5",
-        base_url=server.anthropic_base_url,
-        api_key=KEY,
-        retry=NO_RETRY,
-        **options,
-    )
-
-
-def _gemini(server: FakeProviderServer, **options: object) -> Model:
-    return llmkit.model(
-        "gemini/gemini-2.5-flash",
-        base_url=server.gemini_base_url,
-        api_key=KEY,
-        retry=NO_RETRY,
-        **options,
-    )
-
-
-def _ollama(server: FakeProviderServer, **options: object) -> Model:
-    return llmkit.model(
-        "ollama/llama3.2", base_url=server.ollama_base_url, retry=NO_RETRY, **options
-    )
-
-
 PROTOCOLS: dict[str, Protocol] = {
-    "openai": Protocol(_openai, lambda r: r.json.get("stream") is True),
-    "anthropic": Protocol(_anthropic, lambda r: r.json.get("stream") is True),
-    "gemini": Protocol(_gemini, lambda r: r.path.endswith(":streamGenerateContent")),
-    "ollama": Protocol(_ollama, lambda r: r.json.get("stream", True) is not False),
+    "openai": Protocol("openai", lambda r: r.json.get("stream") is True),
+    "anthropic": Protocol("anthropic", lambda r: r.json.get("stream") is True),
+    "gemini": Protocol("gemini", lambda r: r.path.endswith(":streamGenerateContent")),
+    "ollama": Protocol("ollama", lambda r: r.json.get("stream", True) is not False),
 }
 
 
@@ -84,7 +47,9 @@ def protocol(request: pytest.FixtureRequest) -> Protocol:
 
 @pytest.fixture
 def make_model(protocol: Protocol, llmkit_fake_server: FakeProviderServer) -> Callable[..., Model]:
-    return lambda **options: protocol.build(llmkit_fake_server, **options)
+    return lambda **options: fake_model(
+        llmkit_fake_server, protocol.name, retry=NO_RETRY, **options
+    )
 
 
 @pytest.fixture

@@ -9,18 +9,16 @@ from llmkit.errors import MaxStepsExceeded
 from llmkit.events import (
     ErrorEvent,
     ModelRequest,
-    ModelResponse,
     RunEnd,
     RunStart,
     StepEnd,
     TextDelta,
-    ToolCallDelta,
-    ToolCallEvent,
     ToolResultEvent,
     event_from_dict,
     event_to_dict,
 )
-from llmkit.testing import FunctionModel, ScriptedModel, tool_call
+from llmkit.testing import FunctionModel, ScriptedModel, has, tool_call
+from llmkit.testing import matchers as m
 
 pytestmark = pytest.mark.anyio
 
@@ -99,7 +97,8 @@ async def test_a_failing_run_yields_an_error_event_then_raises() -> None:
     with pytest.raises(MaxStepsExceeded):
         async for event in Agent(model, tools=[add], max_steps=1).stream("x"):
             seen.append(event)
-    assert isinstance(seen[-1], ErrorEvent) and seen[-1].error_type == "MaxStepsExceeded"
+    assert isinstance(seen[-1], ErrorEvent)
+    assert m.event("error", error_type="MaxStepsExceeded").once()(seen)
 
 
 async def test_leaving_the_stream_early_closes_it() -> None:
@@ -115,7 +114,7 @@ def test_stream_sync() -> None:
     model = ScriptedModel([tool_call("add", a=1, b=2), "3"])
     events = list(Agent(model, tools=[add]).stream_sync("x"))
     assert isinstance(events[0], RunStart) and isinstance(events[-1], RunEnd)
-    assert any(isinstance(e, ToolCallEvent) for e in events)
-    assert any(isinstance(e, ToolCallDelta) for e in events)
-    assert sum(isinstance(e, ModelResponse) for e in events) == 2
-    assert not any(isinstance(e, ErrorEvent) for e in events)
+    assert m.event("tool.call", call=has(name="add", arguments={"a": 1, "b": 2}))(events)
+    assert m.event("model.tool_call_delta", name="add")(events)
+    assert m.event("model.response").times(2)(events)
+    assert m.event("error").never()(events)

@@ -8,7 +8,7 @@ import pytest
 
 from llmkit import Agent, ToolCall, ToolError, tool
 from llmkit.errors import ToolExecutionError, ToolRetriesExceeded
-from llmkit.testing import ScriptedModel, tool_call
+from llmkit.testing import Scenario, ScriptedModel, says, tool_call, tool_returned
 from llmkit.types import Message
 
 pytestmark = pytest.mark.anyio
@@ -35,13 +35,17 @@ def assert_every_call_answered(messages: list[Message]) -> None:
 
 
 async def test_unknown_tool_gets_an_error_and_the_model_retries() -> None:
-    model = ScriptedModel([tool_call("multiply", a=2, b=3), tool_call("add", a=2, b=3), "5"])
-    result = await Agent(model, tools=[add]).run("2+3")
-    assert result.output == "5"
-    (error, _), (ok, ok_error) = results(result.messages)
-    assert "Unknown tool 'multiply'" in error and "add" in error
-    assert (ok, ok_error) == ("5", False)
-    assert result.messages[2].tool_results[0].is_error
+    s = Scenario(Agent("openai/gpt-4.1-mini", tools=[add]))
+    s.user("2+3")
+    s.model_calls_tool("multiply", a=2, b=3)
+    s.model_calls_tool("add", a=2, b=3)
+    s.model_says("5")
+    s.expect(
+        tool_returned("multiply", error=True, contains=["Unknown tool 'multiply'", "add"]),
+        tool_returned("add", equals="5", error=False),
+        says(equals="5"),
+    )
+    await s.run_async()
 
 
 async def test_non_json_arguments_get_an_error() -> None:

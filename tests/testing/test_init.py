@@ -57,6 +57,7 @@ def test_public_names_are_pinned() -> None:
         "raises",
         "says",
         "tool_call",
+        "tool_returned",
         "usage",
     ]
     for name in llmkit.testing.__all__:

@@ -30,6 +30,7 @@ from llmkit.testing import (
     raises,
     says,
     tool_call,
+    tool_returned,
     usage,
 )
 
@@ -239,3 +240,19 @@ def test_matchers_read_a_response_and_plain_text() -> None:
     assert says(contains="Par")("Paris.")
     with pytest.raises(UsageError, match="Matchers read a RunResult"):
         says(contains="x")(42)
+
+
+def test_tool_returned_reads_results_from_the_conversation(result: RunResult[object]) -> None:
+    assert tool_returned("refund", contains="refunded 19.99")(result)
+    assert tool_returned(contains=["delivered", "42"], error=False)(result)
+    assert tool_returned("refund", equals="refunded 19.99 on 42")(result)
+    wrong = tool_returned("refund", contains="declined")(result)
+    assert repr(wrong) == (
+        "<Mismatch tool_returned('refund', contains='declined'): "
+        "refund returned no 'declined' in 'refunded 19.99 on 42'>"
+    )
+    assert tool_returned("cancel")(result).reason == "cancel returned nothing"
+    assert tool_returned()(run("no tools")).reason == "no tool returned anything"
+    failed = run(tool_call("lookup_order", order_id="x"), "sorry")
+    assert tool_returned("lookup_order", error=True, contains="Invalid arguments")(failed)
+    assert not tool_returned("lookup_order", error=False)(failed)

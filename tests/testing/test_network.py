@@ -15,6 +15,9 @@ from llmkit.testing import (
 )
 from llmkit.testing.network import network_blocked
 
+# These tests switch the guard on and off themselves: the suite-wide guard stays out of the way.
+pytestmark = pytest.mark.llmkit_allow_network
+
 SECRET = "sk-live-do-not-leak-123456"
 REQUEST = Request(messages=[Message.user("hi")])
 

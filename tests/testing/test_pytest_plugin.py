@@ -6,6 +6,9 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# The inner sessions switch the network guard on and off: the outer one stays out of their way.
+pytestmark = pytest.mark.llmkit_allow_network
+
 INNER = """
 import httpx2
 

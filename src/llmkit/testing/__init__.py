@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         output_matches,
         raises,
         says,
+        tool_returned,
         usage,
     )
     from llmkit.testing.models import FunctionModel, ScriptedModel
@@ -104,6 +105,7 @@ _LAZY: dict[str, str] = {
     "raises": "llmkit.testing.matchers",
     "says": "llmkit.testing.matchers",
     "tool_call": "llmkit.testing._script",
+    "tool_returned": "llmkit.testing.matchers",
     "usage": "llmkit.testing.matchers",
 }
 
@@ -145,6 +147,7 @@ __all__ = [
     "raises",
     "says",
     "tool_call",
+    "tool_returned",
     "usage",
 ]
 

@@ -46,7 +46,7 @@ from llmkit.testing._match import (
 )
 from llmkit.testing._observed import NO_OUTPUT, Observation, format_call, observe
 from llmkit.testing._trajectory import check_order, match_trajectory
-from llmkit.types import ToolCall, Usage
+from llmkit.types import ToolCall, ToolResult, Usage
 
 __all__ = [
     "Match",
@@ -69,6 +69,7 @@ __all__ = [
     "output_matches",
     "raises",
     "says",
+    "tool_returned",
     "usage",
 ]
 
@@ -223,6 +224,78 @@ def calls_tools(*expected: str | ToolCallMatcher, order: str = "in_order") -> Ma
         if not isinstance(m, ToolCallMatcher):
             raise UsageError(f"calls_tools() takes tool names or calls_tool(...), not {m!r}.")
     return _CallsTools(matchers, order)
+
+
+class _ToolReturned(Matcher):
+    __slots__ = ("_contains", "_equals", "_error", "_name")
+
+    def __init__(
+        self, name: str | None, contains: tuple[str, ...], equals: str | None, error: bool | None
+    ) -> None:
+        self._name = name
+        self._contains = contains
+        self._equals = equals
+        self._error = error
+
+    def _difference(self, result: ToolResult, name: str) -> str | None:
+        if self._name is not None and name != self._name:
+            return f"from {name}"
+        if self._error is not None and result.is_error != self._error:
+            return "an error" if result.is_error else "not an error"
+        text = result.text
+        missing = [c for c in self._contains if c not in text]
+        if missing:
+            return f"no {', '.join(map(repr, missing))} in {show(text)}"
+        if self._equals is not None and text != self._equals:
+            return f"{show(text)} is not {self._equals!r}"
+        return None
+
+    def match(self, subject: Any) -> Match:
+        obs = observe(subject)
+        names = {c.id: c.name for _, c in obs.calls}
+        found = [
+            (line, result, result.name or names.get(result.call_id, "?"))
+            for line, result in obs.results
+        ]
+        for line, result, name in found:
+            if self._difference(result, name) is None:
+                return self._result(True, show(result.text), line)
+        if not found:
+            return self._result(False, "no tool returned anything")
+        same = [f for f in found if self._name is None or f[2] == self._name]
+        if same:
+            line, result, name = same[0]
+            return self._result(False, f"{name} returned {self._difference(result, name)}", line)
+        return self._result(False, f"{self._name} returned nothing")
+
+    def describe(self) -> str:
+        parts = [repr(self._name)] if self._name is not None else []
+        if self._contains:
+            shown = self._contains[0] if len(self._contains) == 1 else list(self._contains)
+            parts.append(f"contains={shown!r}")
+        if self._equals is not None:
+            parts.append(f"equals={self._equals!r}")
+        if self._error is not None:
+            parts.append(f"error={self._error}")
+        return f"tool_returned({', '.join(parts)})"
+
+
+def tool_returned(
+    name: str | None = None,
+    /,
+    *,
+    contains: str | Sequence[str] = (),
+    equals: str | None = None,
+    error: bool | None = None,
+) -> Matcher:
+    """Matches a run in which a tool (``name``, or any) returned such a result.
+
+    ``contains`` / ``equals`` check the result's text; ``error=True`` asks for
+    an error result (a tool that raised, an unknown tool, bad arguments),
+    ``error=False`` for a good one. Reads the conversation, so no events are needed.
+    """
+    wanted = (contains,) if isinstance(contains, str) else tuple(contains)
+    return _ToolReturned(name, wanted, equals, error)
 
 
 # ------------------------------------------------------------------- answers
