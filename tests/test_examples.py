@@ -43,6 +43,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"evaluate_offline.py"}
     tested |= {f"tools_{family}.py" for family in ("files", "http", "system", "data", "process")}
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
+    tested |= {"observability.py", "record_replay.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -252,3 +253,39 @@ def test_tools_agent_mcp_example() -> None:
     assert "[tool result] 6.0" in out
     assert "[tool result (error)] Refused (root)" in out
     assert "[answer] Three apples and two breads cost 6.0 EUR; the receipt is saved." in out
+
+
+def test_observability_example_logs_counts_publishes_and_traces_to_the_console() -> None:
+    out = run_example("observability.py")
+    assert "[log] model openai/gpt-4.1-mini: tool_calls" in out
+    assert "[log] tool get_weather: ok" in out
+    assert "[bus] tool.call get_weather({'city': 'Paris'})" in out
+    assert "[span] chat gpt-4.1-mini (operation.name=chat" in out
+    assert "[span] execute_tool get_weather (operation.name=execute_tool" in out
+    assert "[span] invoke_agent weather (operation.name=invoke_agent" in out
+    assert "[metrics] openai/gpt-4.1-mini: 2 requests" in out
+    assert '[prometheus] llmkit_model_requests_total{model="openai/gpt-4.1-mini"} 2' in out
+
+
+def test_observability_example_runs_and_says_so_without_the_opentelemetry_sdk() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in _REAL}
+    hide_sdk = (
+        "import runpy, sys; sys.modules['opentelemetry.sdk'] = None; "
+        f"runpy.run_path({str(EXAMPLES / 'observability.py')!r}, run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hide_sdk], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[tracing] opentelemetry-sdk is not installed: no traces" in done.stdout
+    assert "[span]" not in done.stdout
+    assert "Answer: It is 18 °C and sunny in Paris." in done.stdout
+
+
+def test_record_replay_example_replays_offline_and_prints_the_cli_trace(tmp_path: Path) -> None:
+    out = run_example("record_replay.py", str(tmp_path / "run.jsonl"))
+    assert "[recorded] 9 lines in run.jsonl; invoices sent: ['ACME']" in out
+    assert "[replayed] equal to the recorded result: True; invoices sent: ['ACME']" in out
+    assert "$ llmkit replay run.jsonl --speed 0" in out
+    assert "  [1]    ok send_invoice: Invoice of 120.00 EUR sent to ACME." in out
+    assert "  => complete: Done: the invoice of 120.00 EUR is on its way to ACME." in out
