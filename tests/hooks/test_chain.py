@@ -325,3 +325,36 @@ async def test_the_agent_lists_its_hooks_and_takes_a_wrapped_model() -> None:
     assert (await bot.run("hi")).output == "ok"
     assert log == ["m.before_model", "m.after_model"]
     assert Agent(ScriptedModel([]), hooks=[hook]).hooks == [hook]
+
+
+async def test_a_stream_left_early_still_tells_the_hooks() -> None:
+    seen: list[tuple[str, str]] = []
+
+    class Watch(Hook):
+        def on_error(self, ctx: HookContext, error: BaseException) -> None:
+            seen.append((ctx.kind, type(error).__name__))
+
+    events = agent("a long answer", hooks=[Watch()]).stream("hi")
+    async for event in events:
+        if isinstance(event, TextDelta):
+            break
+    await events.aclose()  # type: ignore[attr-defined]
+    assert ("run", "GeneratorExit") in seen
+
+
+async def test_hooks_apply_to_a_resumed_run() -> None:
+    @tool(requires_approval=True, run_in_thread=False)
+    def pay(amount: int) -> str:
+        """Pay an amount."""
+        return f"paid {amount}"
+
+    log: list[str] = []
+    bot = Agent(ScriptedModel([tool_call("pay", amount=5), "Paid."]), tools=[pay])
+    paused = await bot.run("pay 5")
+    assert paused.paused
+    result = await bot.resume(
+        paused, approvals={paused.pending[0].id: True}, hooks=[Trace("r", log)]
+    )
+    assert result.output == "Paid."
+    assert log[:3] == ["r.before_run", "r.before_tool", "r.after_tool"]
+    assert log[-1] == "r.after_run"

@@ -261,9 +261,7 @@ class AgentRun:
         elif hooks is None:
             response = await self._guard(self.model.generate(request))
         else:
-            response = await self._guard(
-                hooks.generate(call_context(self), self.model, request)
-            )
+            response = await self._guard(hooks.generate(call_context(self), self.model, request))
         if emit and not self.stream:
             yield ModelResponse(response)
         self.usage = self.usage + response.usage
