@@ -8,14 +8,19 @@ Fixtures:
   to that server in the Anthropic protocol (also openai, gemini, ollama);
 - ``llmkit_scripted_model``: a factory of :class:`~llmkit.testing.ScriptedModel`
   that fails the test if a scripted turn was never used;
-- ``llmkit_block_network``: real model requests fail for this test.
+- ``llmkit_block_network``: real model requests fail for this test;
+- ``llmkit_cassette``: a :class:`~llmkit.testing.cassettes.Cassette`, replaying
+  ``cassettes/<name>.jsonl`` beside the test (``with llmkit_cassette.use(agent): ...``),
+  or recording it with ``pytest --llmkit-record``.
 
 Markers and options:
 
 - ``@pytest.mark.llmkit_block_network`` (optionally ``allow=[hosts]``): any model request
   to a host other than 127.0.0.1/localhost fails the test, even if the code caught the error;
 - ``llmkit_block_network = true`` in the ini file does it for every test, and
-  ``@pytest.mark.llmkit_allow_network`` exempts one; ``llmkit_allowed_hosts`` lists more hosts.
+  ``@pytest.mark.llmkit_allow_network`` exempts one; ``llmkit_allowed_hosts`` lists more hosts;
+- ``@pytest.mark.llmkit_cassette("name")`` names a test's cassette (default: the test's name);
+  ``--llmkit-record`` records cassettes against the real models instead of replaying them.
 
 Importing this module is cheap: the server (starlette, uvicorn) is imported
 only when a test asks for it.
@@ -30,12 +35,14 @@ import pytest
 
 if TYPE_CHECKING:
     from llmkit.providers.base import Model
+    from llmkit.testing.cassettes import Cassette
     from llmkit.testing.models import ScriptedModel
     from llmkit.testing.network import NetworkBlock
     from llmkit.testing.server import FakeProviderServer
 
 __all__ = [
     "llmkit_block_network",
+    "llmkit_cassette",
     "llmkit_fake_server",
     "llmkit_model",
     "llmkit_scripted_model",
@@ -48,7 +55,15 @@ _BLOCK_KEY = pytest.StashKey["NetworkBlock"]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """The ini options of the kit."""
+    """The command-line and ini options of the kit."""
+    group = parser.getgroup("llmkit")
+    group.addoption(
+        "--llmkit-record",
+        action="store_true",
+        default=False,
+        help="record llmkit cassettes against the real models (their API keys must be set) "
+        "instead of replaying them",
+    )
     parser.addini(
         "llmkit_block_network",
         "Fail every test that sends a model request to a host other than 127.0.0.1/localhost.",
@@ -72,6 +87,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "llmkit_allow_network: exempt this test from llmkit_block_network = true."
+    )
+    config.addinivalue_line(
+        "markers",
+        "llmkit_cassette(name): the llmkit_cassette fixture replays cassettes/<name>.jsonl "
+        "beside the test (records it with --llmkit-record).",
     )
 
 
@@ -139,6 +159,25 @@ def llmkit_scripted_model() -> Iterator[Callable[..., ScriptedModel]]:
                 f"{used} model calls. Remove the extra turns, or pass strict=False.",
                 pytrace=False,
             )
+
+
+# -------------------------------------------------------------------- cassettes
+
+
+@pytest.fixture
+def llmkit_cassette(request: pytest.FixtureRequest) -> Cassette:
+    """This test's cassette: ``with llmkit_cassette.use(agent): ...`` replays (or records) its runs.
+
+    The name comes from ``@pytest.mark.llmkit_cassette("name")``, else from the test.
+    """
+    from llmkit.testing.cassettes import Cassette, cassette_path
+
+    marker = request.node.get_closest_marker("llmkit_cassette")
+    name = None
+    if marker is not None:
+        name = marker.args[0] if marker.args else marker.kwargs.get("name")
+    path = cassette_path(request.node.path, str(name or request.node.name))
+    return Cassette(path, record=bool(request.config.getoption("llmkit_record")))
 
 
 # ------------------------------------------------------------ the network guard
