@@ -4,8 +4,8 @@ A new virtual environment (made without pip, to stay fast and offline) sees
 the packages installed in this one through a ``.pth`` file, as if ``pip
 install 'llmkit[testing]' pytest`` had put them there. A test file in a
 temporary folder, outside this repository, then uses the kit's fixtures,
-markers and ini option; pytest finds the plugin through its ``pytest11``
-entry point alone.
+markers, ini option and cassettes (recorded with ``--llmkit-record``, then
+replayed); pytest finds the plugin through its ``pytest11`` entry point alone.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ TESTS = """
 import pytest
 import llmkit
 from llmkit import Agent, Message, Request, tool
-from llmkit.testing import NetworkBlockedError, Scenario, calls_tool, says
+from llmkit.testing import NetworkBlockedError, Scenario, calls_tool, says, tool_call
 
 
 @tool
@@ -62,6 +62,16 @@ def test_reaching_a_provider_fails():  # the ini option's guard makes this one f
         remote.generate_sync(Request(messages=[Message.user("hi")]))
     except NetworkBlockedError:
         pass  # caught, yet the test fails
+
+
+@pytest.mark.llmkit_cassette("delivered")
+def test_cassette(llmkit_cassette, llmkit_fake_server):
+    llmkit_fake_server.script([tool_call("lookup_order", order_id=42), "Delivered."])
+    agent = Agent(llmkit.model("openai/gpt-4.1-mini", base_url=llmkit_fake_server.openai_base_url,
+                               api_key="sk-fresh-project-key-0123456789"), tools=[lookup_order])
+    with llmkit_cassette.use(agent):
+        assert agent.run_sync("Where is order 42?").output == "Delivered."
+    assert len(llmkit_fake_server.requests) == (2 if llmkit_cassette.recording else 0)
 
 
 @pytest.mark.llmkit_allow_network
@@ -114,15 +124,21 @@ def test_a_fresh_project_uses_the_plugin(tmp_path: Path) -> None:
         )
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "OPENAI", "LLMKIT"))}
-    done = subprocess.run(
-        [str(python), "-m", "pytest", "-q"],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 failed, 5 passed" in done.stdout
-    assert "FAILED test_support.py::test_reaching_a_provider_fails" in done.stdout
-    assert "network guard blocked (openai http://192.0.2.1/v1/chat/completions)" in done.stdout
+
+    def pytest_run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(python), "-m", "pytest", "-q", *args],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    for args in (["--llmkit-record"], []):  # record the cassette, then replay it
+        done = pytest_run(*args)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "1 failed, 6 passed" in done.stdout
+        assert "FAILED test_support.py::test_reaching_a_provider_fails" in done.stdout
+        assert "network guard blocked (openai http://192.0.2.1/v1/chat/completions)" in done.stdout
+    assert (project / "cassettes" / "delivered.jsonl").is_file()
