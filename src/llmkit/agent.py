@@ -356,10 +356,13 @@ class Agent(Generic[OutputT]):
             direct_bus = active_bus(self._bus)
             if direct_bus is None:
                 return await run_direct(self, user_input, self._deps_now(deps))
+            from llmkit.events import RunEnd
+
             result: Any = None
             async for direct_event in stream_direct(self, user_input, self._deps_now(deps)):
                 direct_bus.publish(direct_event)
-                result = getattr(direct_event, "result", result)
+                if isinstance(direct_event, RunEnd):
+                    result = direct_event.result
             return result  # type: ignore[no-any-return]
         run = self._start(
             user_input,

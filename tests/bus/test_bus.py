@@ -300,3 +300,13 @@ def test_llmkit_bus_is_callable_whether_or_not_the_module_was_imported() -> None
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "ok"
+
+
+async def test_a_model_free_agent_publishes_its_run() -> None:
+    bus = Bus()
+    topics: list[str] = []
+    bus.on("*", lambda e: topics.append(e.topic), inline=True)
+    with use_bus(bus):
+        result = await Agent.from_tool(add).run({"a": 1, "b": 2})
+    assert result.output == 3
+    assert topics == ["run.start", "tool.call", "tool.result", "run.end"]
