@@ -339,3 +339,19 @@ def test_a_plain_request_with_hooks_through_with_hooks() -> None:
     assert model.generate_sync(request).text == "cached answer"
     assert model.generate_sync(request).text == "cached answer"
     assert cache.hits == 1
+
+
+def test_hooks_bus_and_recording_load_no_optional_dependency() -> None:
+    script = (
+        "import sys, json\n"
+        "import llmkit\n"
+        "from llmkit.hooks import LoggingHook, MetricsHook, CacheHook, RateLimit, Guardrail\n"
+        "from llmkit.recording import Recording\n"
+        "llmkit.Agent('openai/gpt-4.1-mini', hooks=[LoggingHook(), MetricsHook(), CacheHook()])\n"
+        "llmkit.bus()\n"
+        "print(json.dumps([m for m in ('opentelemetry', 'starlette', 'uvicorn') if m in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
