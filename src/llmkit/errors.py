@@ -5,7 +5,8 @@
     LLMKitError
     ├── UsageError                    the caller did something wrong; fix the code or config
     │   ├── MissingAPIKeyError        no key given and its environment variable is unset
-    │   └── UnsupportedError          the model or provider cannot do what was asked
+    │   ├── UnsupportedError          the model or provider cannot do what was asked
+    │   └── NetworkBlockedError       a request to a non-local host while the test network guard is on
     ├── SerializationError            JSON data llmkit cannot read (malformed, or from a newer version)
     │   └── RecordingError            a recording file is corrupt or truncated; names the line
     │       └── RecordingVersionError   the recording comes from a newer llmkit: upgrade to read it
@@ -66,6 +67,7 @@ __all__ = [
     "LLMKitError",
     "MaxStepsExceeded",
     "MissingAPIKeyError",
+    "NetworkBlockedError",
     "NotFoundError",
     "OutputValidationError",
     "OverloadedError",
@@ -117,6 +119,15 @@ class MissingAPIKeyError(UsageError):
 
 class UnsupportedError(UsageError):
     """The model or provider cannot do what was asked (e.g. embeddings on a chat-only model)."""
+
+
+class NetworkBlockedError(UsageError):
+    """A model request to a non-local host was made while the network guard was on.
+
+    Tests must not reach real providers: point the model at the fake provider
+    server (``llmkit.testing``), use a ``ScriptedModel``, replay a cassette,
+    or allow the host explicitly.
+    """
 
 
 class SerializationError(LLMKitError):

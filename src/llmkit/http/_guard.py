@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from llmkit.errors import UsageError
+from llmkit.errors import NetworkBlockedError
 
 __all__ = [
     "LOOPBACK_HOSTS",
@@ -31,15 +31,6 @@ __all__ = [
 
 LOOPBACK_HOSTS: frozenset[str] = frozenset({"127.0.0.1", "localhost", "::1"})
 """Hosts a guard always allows: the fake provider server and other local test servers."""
-
-
-class NetworkBlockedError(UsageError):
-    """A model request to a non-local host was made while the network guard was on.
-
-    Tests must not reach real providers: point the model at the fake provider
-    server (``llmkit.testing``), use a ``ScriptedModel``, replay a cassette,
-    or allow the host explicitly.
-    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from llmkit.http._guard import NetworkBlockedError
+    from llmkit.errors import NetworkBlockedError
     from llmkit.testing._connect import fake_model
     from llmkit.testing._fault import Fault
     from llmkit.testing._match import (
@@ -74,7 +74,7 @@ _LAZY: dict[str, str] = {
     "FunctionModel": "llmkit.testing.models",
     "Match": "llmkit.testing._match",
     "Matcher": "llmkit.testing._match",
-    "NetworkBlockedError": "llmkit.http._guard",
+    "NetworkBlockedError": "llmkit.errors",
     "Observation": "llmkit.testing._observed",
     "RecordedRequest": "llmkit.testing.server",
     "Scenario": "llmkit.testing.scenario",
