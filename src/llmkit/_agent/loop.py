@@ -1,9 +1,9 @@
 """The agent loop: call the model, run the tools it asks for, repeat until a final answer.
 
 One :class:`AgentRun` per run. Its :meth:`~AgentRun.events` generator is the
-single code path behind ``Agent.run`` (which emits no events and calls
-``Model.generate``) and ``Agent.stream`` (which yields every event and calls
-``Model.stream``). The hot path per step is one request object, one model
+single code path behind ``Agent.run`` (which calls ``Model.generate`` and
+builds events only for bus subscribers) and ``Agent.stream`` (which yields
+every event and calls ``Model.stream``). The hot path per step is one request object, one model
 call, one message append and, for tool calls, one validation per call.
 
 Whatever stops a run (an error, a limit, a timeout, a cancellation), the
