@@ -42,7 +42,7 @@ from llmkit.types import (
 
 pytestmark = pytest.mark.anyio
 
-KEY = "sk-ant-test-secret-0123456789"
+KEY = "sk-ant-test_secret_0123456789"
 ADD = ToolSpec(
     "add",
     "Add two integers.",
