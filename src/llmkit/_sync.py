@@ -4,7 +4,10 @@ Sync twins (``generate_sync``, ``stream_sync``, ``run_sync`` …) hand their
 coroutine to one long-lived event loop in a daemon thread. Using one loop for
 every sync call keeps the HTTP connection pool (one per event loop) warm
 across calls, and works the same in a plain script, in Jupyter (whose loop is
-already running) and in threads.
+already running) and in threads. Each coroutine starts in a copy of the
+caller's context (``run_coroutine_threadsafe`` schedules it with one), so
+context variables the caller set (``agent.override``, ``llmkit.record`` …)
+apply inside; tests/test_sync.py holds that in place.
 """
 
 from __future__ import annotations

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeAlias
 from typing_extensions import TypeVar
 
 from llmkit._agent.handoff import AgentHandoff, HistoryFilter, collect_handoffs, handoff
-from llmkit._agent.sync import in_context, iterate_in_context
 from llmkit._hooks.session import SESSION_HOOKS
 from llmkit._sync import iterate_sync, run_sync
 from llmkit.bus import Bus, active_bus
@@ -396,16 +395,14 @@ class Agent(Generic[OutputT]):
     ) -> RunResult[OutputT]:
         """Blocking twin of :meth:`run`; also works inside a running event loop (Jupyter)."""
         return run_sync(
-            in_context(
-                self.run(
-                    user_input,
-                    message_history=message_history,
-                    deps=deps,
-                    usage_limits=usage_limits,
-                    max_steps=max_steps,
-                    timeout=timeout,
-                    hooks=hooks,
-                )
+            self.run(
+                user_input,
+                message_history=message_history,
+                deps=deps,
+                usage_limits=usage_limits,
+                max_steps=max_steps,
+                timeout=timeout,
+                hooks=hooks,
             )
         )
 
@@ -471,7 +468,7 @@ class Agent(Generic[OutputT]):
             timeout=timeout,
             hooks=hooks,
         )
-        return iterate_sync(iterate_in_context(events, contextvars.copy_context()))
+        return iterate_sync(events)
 
     async def resume(
         self,
@@ -523,16 +520,14 @@ class Agent(Generic[OutputT]):
     ) -> RunResult[OutputT]:
         """Blocking twin of :meth:`resume`."""
         return run_sync(
-            in_context(
-                self.resume(
-                    result,
-                    approvals=approvals,
-                    deps=deps,
-                    usage_limits=usage_limits,
-                    max_steps=max_steps,
-                    timeout=timeout,
-                    hooks=hooks,
-                )
+            self.resume(
+                result,
+                approvals=approvals,
+                deps=deps,
+                usage_limits=usage_limits,
+                max_steps=max_steps,
+                timeout=timeout,
+                hooks=hooks,
             )
         )
 

@@ -170,10 +170,9 @@ class Recording:
         self, agent: Agent[Any], *, run: int | str = 0, deps: Any = _UNSET
     ) -> RunResult[Any]:
         """Blocking twin of :meth:`replay`."""
-        from llmkit._agent.sync import in_context
         from llmkit._sync import run_sync
 
-        return run_sync(in_context(self.replay(agent, run=run, deps=deps)))
+        return run_sync(self.replay(agent, run=run, deps=deps))
 
     def __repr__(self) -> str:
         return f"<Recording {str(self.path)!r} runs={len(self.runs)} lines={len(self.lines)}>"

@@ -162,8 +162,6 @@ class HookChain:
 
     async def end_run(self, ctx: HookContext, result: RunResult[Any]) -> RunResult[Any]:
         """``after_run`` of every hook that has it, innermost first; returns the final result."""
-        from llmkit.run import RunResult
-
         for entry in self.after_run:
             try:
                 out = entry.fn(ctx, result)
@@ -172,7 +170,8 @@ class HookChain:
             except Exception as exc:
                 raise self._failed(entry, "after_run", exc)  # noqa: B904  (the cause is set)
             if out is not None:
-                if not isinstance(out, RunResult):
+                # Compared with the result's own class: this layer does not import the agent's.
+                if not isinstance(out, type(result)):
                     raise self._wrong(entry, "after_run", out, "a RunResult")
                 result = out
         return result

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from llmkit._recording.writer import RECORDING_FORMAT
 from llmkit.errors import RecordingError, RecordingVersionError, SerializationError
 from llmkit.events import Event, event_from_dict
-from llmkit.types import JSONDict, Message
+from llmkit.types import FORMAT_VERSION, JSONDict, Message, load
 
 if TYPE_CHECKING:
     from llmkit.agent import Agent
@@ -90,10 +90,13 @@ class RecordedRun:
     @property
     def result(self) -> RunResult[Any] | None:
         """The run's result (structured output as JSON), or None if the run did not end."""
-        from llmkit.run import RunResult
-
         data = self.result_data
-        return RunResult.from_dict(data) if data is not None else None
+        if data is None:
+            return None
+        result: RunResult[Any] = load(
+            {"llmkit": FORMAT_VERSION, "kind": "run_result", "data": data}
+        )
+        return result
 
     def result_for(self, agent: Agent[Any]) -> RunResult[Any] | None:
         """The run's result with its output read as ``agent``'s output type."""
