@@ -37,6 +37,89 @@ def run_example(name: str, *args: str) -> str:
     return done.stdout
 
 
+# What each example that needs nothing but a plain run must print.
+PRINTS: dict[str, list[str]] = {
+    "quickstart.py": [
+        "running offline against llmkit's fake provider server",
+        "one API over cloud and local models",
+        "[tool call] get_weather({'city': 'Paris'})",
+        "It is 18 °C and sunny in Paris.",
+    ],
+    "ollama_chat.py": [
+        "running offline against llmkit's fake provider server",
+        "Models: llama3.2:latest, qwen3:8b",
+        "[tool call] local_time({'city': 'Lisbon'})",
+        "The clock says: It is 14:05 in Lisbon.",
+        "2 vectors of 8 numbers",
+    ],
+    "agent_tools.py": [
+        "[tool result (error)] No item 'apples'; known items: apple, bread, coffee.",
+        "[tool call] price({'item': 'apple'})",
+        "[tool call] total({'amounts': [1.5, 2.25]})",
+        "Three apples and a bread cost 3.38 EUR after a 10% discount.",
+        "4 model calls",
+    ],
+    "structured_extraction.py": [
+        "[native] Invoice INV-77: 364.5 EUR, due 2025-07-31",
+        "2 lines, 2 model calls",
+        "[prompted] recovered from fenced JSON: INV-77, 364.5 EUR",
+        "[retry] fixed after 2 model calls: 364.5 EUR",
+        "- lines: Field required",
+        "[json] round trip equal: True",
+    ],
+    "handoffs.py": [
+        "[handoff] triage -> billing",
+        "[tool call] policy({'input': 'May order A17 be refunded?'})",
+        "billing: Done: Refunded 49.90 EUR for order A17.",
+        "5 model calls in all",
+    ],
+    "evaluate_offline.py": [
+        "Offline: the model is llmkit's fake provider server",
+        "support: 4 cases, model openai/gpt-4.1-mini, judge openai/gpt-4.1-mini",
+        "refund-delivered         1.00      0.77    0.81   1.00",
+        "PASSED: 3 thresholds met",
+        "llmkit eval exited with status 0",
+    ],
+    "tools_system.py": [
+        "APP_REGION = eu-west",
+        "[allow_env] Refused (allow_env): 'OPENAI_API_KEY'",
+        "31 Jan + 1 month: 2025-02-28",
+    ],
+    "tools_data.py": [
+        "Big orders: ['Ada', 'Grace']",
+        "[{'region': 'north', 'units': 12, 'lines': 2}",
+        "[syntax] Refused (syntax): step 1 (filter)",
+    ],
+    "tools_feed.py": [
+        "2025-10-03 Team blog: How we test",
+        "  2025-10-01 Version 2.0 is out (Release log)",
+    ],
+    "tools_wrap.py": [
+        "greet -> Hello, Ada; rm -rf /",
+        "/pets/..%2Fadmin answered HTTP 404",
+        "OpenAPI tools: listPets['limit'], getPet['petId']",
+        "[private_address] Refused (private_address): '169.254.169.254'",
+    ],
+    "observability.py": [
+        "[log] model openai/gpt-4.1-mini: tool_calls",
+        "[log] tool get_weather: ok",
+        "[bus] tool.call get_weather({'city': 'Paris'})",
+        "[span] chat gpt-4.1-mini (operation.name=chat",
+        "[span] execute_tool get_weather (operation.name=execute_tool",
+        "[span] invoke_agent weather (operation.name=invoke_agent",
+        "[metrics] openai/gpt-4.1-mini: 2 requests",
+        '[prometheus] llmkit_model_requests_total{model="openai/gpt-4.1-mini"} 2',
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(PRINTS))
+def test_example_prints_what_it_promises(name: str) -> None:
+    out = run_example(name)
+    missing = [line for line in PRINTS[name] if line not in out]
+    assert not missing, f"{name} did not print {missing!r}; it printed:\n{out}"
+
+
 def test_every_example_has_a_test() -> None:
     tested = {"quickstart.py", "ollama_chat.py", "providers.py"}
     tested |= {"agent_tools.py", "structured_extraction.py", "handoffs.py", "approval.py"}
@@ -45,14 +128,6 @@ def test_every_example_has_a_test() -> None:
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
     tested |= {"observability.py", "record_replay.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
-
-
-def test_quickstart_runs_offline_and_says_so() -> None:
-    out = run_example("quickstart.py")
-    assert "running offline against llmkit's fake provider server" in out
-    assert "one API over cloud and local models" in out
-    assert "[tool call] get_weather({'city': 'Paris'})" in out
-    assert "It is 18 °C and sunny in Paris." in out
 
 
 @pytest.mark.parametrize("variable", ["LLMKIT_MODEL"])
@@ -74,15 +149,6 @@ def test_quickstart_uses_the_configured_model(variable: str, llmkit_fake_server:
     assert "Using openai/gpt-4.1-mini." in done.stdout
     assert "Configured model answering." in done.stdout
     assert "offline" not in done.stdout
-
-
-def test_ollama_example_runs_offline() -> None:
-    out = run_example("ollama_chat.py")
-    assert "running offline against llmkit's fake provider server" in out
-    assert "Models: llama3.2:latest, qwen3:8b" in out
-    assert "[tool call] local_time({'city': 'Lisbon'})" in out
-    assert "The clock says: It is 14:05 in Lisbon." in out
-    assert "2 vectors of 8 numbers" in out
 
 
 def test_ollama_example_uses_your_ollama_when_a_model_is_named(llmkit_fake_server: object) -> None:
@@ -128,33 +194,6 @@ def test_providers_example_sends_one_request_over_four_protocols() -> None:
     assert "fallback(anthropic, openai): Answered by the fallback model." in out
 
 
-def test_agent_tools_example() -> None:
-    out = run_example("agent_tools.py")
-    assert "[tool result (error)] No item 'apples'; known items: apple, bread, coffee." in out
-    assert "[tool call] price({'item': 'apple'})" in out
-    assert "[tool call] total({'amounts': [1.5, 2.25]})" in out
-    assert "Three apples and a bread cost 3.38 EUR after a 10% discount." in out
-    assert "4 model calls" in out
-
-
-def test_structured_extraction_example() -> None:
-    out = run_example("structured_extraction.py")
-    assert "[native] Invoice INV-77: 364.5 EUR, due 2025-07-31" in out
-    assert "2 lines, 2 model calls" in out
-    assert "[prompted] recovered from fenced JSON: INV-77, 364.5 EUR" in out
-    assert "[retry] fixed after 2 model calls: 364.5 EUR" in out
-    assert "- lines: Field required" in out
-    assert "[json] round trip equal: True" in out
-
-
-def test_handoffs_example() -> None:
-    out = run_example("handoffs.py")
-    assert "[handoff] triage -> billing" in out
-    assert "[tool call] policy({'input': 'May order A17 be refunded?'})" in out
-    assert "billing: Done: Refunded 49.90 EUR for order A17." in out
-    assert "5 model calls in all" in out
-
-
 def test_approval_example_resumes_in_another_process() -> None:
     out = run_example("approval.py")
     assert "[paused] waiting for approval of 2 calls:" in out
@@ -162,15 +201,6 @@ def test_approval_example_resumes_in_another_process() -> None:
     assert "[tool result] Sent 250.00 EUR to Alice (supplier)." in out
     assert "[tool result] The user denied this tool call; it was not run." in out
     assert out.rstrip().splitlines()[-1].startswith("[complete] Payments handled:")
-
-
-def test_evaluate_offline_runs_llmkit_eval_against_the_fake_server() -> None:
-    out = run_example("evaluate_offline.py")
-    assert "Offline: the model is llmkit's fake provider server" in out
-    assert "support: 4 cases, model openai/gpt-4.1-mini, judge openai/gpt-4.1-mini" in out
-    assert "refund-delivered         1.00      0.77    0.81   1.00" in out
-    assert "PASSED: 3 thresholds met" in out
-    assert "llmkit eval exited with status 0" in out
 
 
 def test_the_support_agent_tests_pass_with_the_testing_kit() -> None:
@@ -202,20 +232,6 @@ def test_tools_math_example() -> None:
     assert "small_calculator 1267650600228229401496703205376" in out
 
 
-def test_tools_system_example() -> None:
-    out = run_example("tools_system.py")
-    assert "APP_REGION = eu-west" in out
-    assert "[allow_env] Refused (allow_env): 'OPENAI_API_KEY'" in out
-    assert "31 Jan + 1 month: 2025-02-28" in out
-
-
-def test_tools_data_example() -> None:
-    out = run_example("tools_data.py")
-    assert "Big orders: ['Ada', 'Grace']" in out
-    assert "[{'region': 'north', 'units': 12, 'lines': 2}" in out
-    assert "[syntax] Refused (syntax): step 1 (filter)" in out
-
-
 def test_tools_process_example() -> None:
     out = run_example("tools_process.py")
     assert "echo: hello; rm -rf / (the ';' is just a character)" in out
@@ -232,20 +248,6 @@ def test_tools_http_example() -> None:
         assert f"[{rule}] Refused ({rule})" in out
 
 
-def test_tools_feed_example() -> None:
-    out = run_example("tools_feed.py")
-    assert "2025-10-03 Team blog: How we test" in out
-    assert "  2025-10-01 Version 2.0 is out (Release log)" in out
-
-
-def test_tools_wrap_example() -> None:
-    out = run_example("tools_wrap.py")
-    assert "greet -> Hello, Ada; rm -rf /" in out
-    assert "/pets/..%2Fadmin answered HTTP 404" in out
-    assert "OpenAPI tools: listPets['limit'], getPet['petId']" in out
-    assert "[private_address] Refused (private_address): '169.254.169.254'" in out
-
-
 def test_tools_agent_mcp_example() -> None:
     out = run_example("tools_agent_mcp.py")
     assert "shop_price_list" in out.splitlines()[0]
@@ -253,18 +255,6 @@ def test_tools_agent_mcp_example() -> None:
     assert "[tool result] 6.0" in out
     assert "[tool result (error)] Refused (root)" in out
     assert "[answer] Three apples and two breads cost 6.0 EUR; the receipt is saved." in out
-
-
-def test_observability_example_logs_counts_publishes_and_traces_to_the_console() -> None:
-    out = run_example("observability.py")
-    assert "[log] model openai/gpt-4.1-mini: tool_calls" in out
-    assert "[log] tool get_weather: ok" in out
-    assert "[bus] tool.call get_weather({'city': 'Paris'})" in out
-    assert "[span] chat gpt-4.1-mini (operation.name=chat" in out
-    assert "[span] execute_tool get_weather (operation.name=execute_tool" in out
-    assert "[span] invoke_agent weather (operation.name=invoke_agent" in out
-    assert "[metrics] openai/gpt-4.1-mini: 2 requests" in out
-    assert '[prometheus] llmkit_model_requests_total{model="openai/gpt-4.1-mini"} 2' in out
 
 
 def test_observability_example_runs_and_says_so_without_the_opentelemetry_sdk() -> None:
