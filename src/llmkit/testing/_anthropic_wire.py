@@ -26,9 +26,6 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive
 
 from llmkit.errors import (
-    InvalidResponseError,
-    ProviderConnectionError,
-    StreamInterruptedError,
     UsageError,
 )
 from llmkit.testing._anthropic_cache import PromptCache
@@ -48,12 +45,11 @@ from llmkit.testing._anthropic_rules import check_message_body
 from llmkit.testing._asgi import (
     DropResponse,
     EventStreamResponse,
-    html_response,
     json_response,
-    wait_unless_gone,
 )
-from llmkit.testing._fault import Fault, instantiate
-from llmkit.testing._script import Script, Turn, check_turn, response_for
+from llmkit.testing._exchange import Exchange
+from llmkit.testing._fault import Fault
+from llmkit.testing._script import Script, Turn, response_for
 from llmkit.testing._state import RecordedRequest, ServerState
 from llmkit.testing._state import record_request as _record
 from llmkit.types import Request, Response, Usage
@@ -90,7 +86,7 @@ def _with_cache(response: Response, cached: tuple[int, int, int] | None) -> Resp
     return dataclasses.replace(response, usage=counted)
 
 
-class _Messages:
+class _Messages(Exchange):
     """Serves one ``/v1/messages`` request once it has passed validation."""
 
     def __init__(
@@ -126,10 +122,6 @@ class _Messages:
             error=stream_error(response),
         )
 
-    def _done(self, status: int | None) -> None:
-        if self.entry is not None:
-            self.entry.status = status
-
     def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
         self._done(None)
         if not self.stream:
@@ -144,25 +136,7 @@ class _Messages:
         first = self._events(self._response("", request))[0]
         return EventStreamResponse([first, _BROKEN_EVENT], self.headers)
 
-    async def serve(self, turn: Turn, request: Request) -> HTTPResponse:
-        while isinstance(turn, Fault) and turn.kind == "slow":
-            if await wait_unless_gone(turn.seconds, self.receive):
-                self._done(None)
-                return DropResponse()
-            turn = check_turn(turn.then, "Fault.slow(then=...)")
-        if isinstance(turn, Fault):
-            return self._fault(turn, request)
-        if isinstance(turn, type):
-            turn = instantiate(turn)
-        if isinstance(turn, StreamInterruptedError):
-            return self._drop("", request, 1, False)
-        if isinstance(turn, ProviderConnectionError):
-            self._done(None)
-            return DropResponse()
-        if isinstance(turn, InvalidResponseError):
-            return self._malformed(request)
-        if isinstance(turn, BaseException):
-            return _error(error_for_exception(turn), self.request_id, self.entry)
+    def _answer(self, turn: Turn, request: Request) -> HTTPResponse:
         response = self._response(turn, request)
         if self.stream:
             self._done(200)
@@ -176,16 +150,10 @@ class _Messages:
         )
         return json_response(200, _dumps(body).encode(), self.headers)
 
-    def _fault(self, fault: Fault, request: Request) -> HTTPResponse:
-        kind = fault.kind
-        if kind == "drop":
-            partial = check_turn(fault.then, "Fault.drop(turn=...)")
-            return self._drop(partial, request, fault.after_events, fault.mid_event)
-        if kind == "malformed_json":
-            return self._malformed(request)
-        if kind == "html":
-            self._done(fault.http_status)
-            return html_response(fault.http_status, self.headers)
+    def _exception_answer(self, exc: BaseException, request: Request) -> HTTPResponse:
+        return _error(error_for_exception(exc), self.request_id, self.entry)
+
+    def _fault_answer(self, fault: Fault) -> HTTPResponse:
         return _error(error_for_fault(fault), self.request_id, self.entry)
 
 

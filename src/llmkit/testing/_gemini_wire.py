@@ -22,20 +22,16 @@ from starlette.types import Receive, Scope
 
 from llmkit.errors import (
     ContentFilterError,
-    InvalidResponseError,
-    ProviderConnectionError,
-    StreamInterruptedError,
     UsageError,
 )
 from llmkit.providers._profiles import gemini_profile
 from llmkit.testing._asgi import (
     DropResponse,
     EventStreamResponse,
-    html_response,
     json_response,
-    wait_unless_gone,
 )
-from llmkit.testing._fault import Fault, instantiate
+from llmkit.testing._exchange import Exchange
+from llmkit.testing._fault import Fault
 from llmkit.testing._gemini_codec import (
     blocked_body,
     error_for_exception,
@@ -48,7 +44,7 @@ from llmkit.testing._gemini_errors import GeminiError, bad, check_key, model_not
 from llmkit.testing._gemini_fields import read
 from llmkit.testing._gemini_request import decode_request
 from llmkit.testing._gemini_rules import check_batch_embed, check_embed, check_generate
-from llmkit.testing._script import Script, Turn, check_turn, estimate_usage, response_for
+from llmkit.testing._script import Script, Turn, estimate_usage, response_for
 from llmkit.testing._state import NOT_JSON as _NOT_JSON
 from llmkit.testing._state import RecordedRequest, ServerState
 from llmkit.testing._state import parse_body as _parse
@@ -103,8 +99,11 @@ def _explicit_ids(turn: Turn) -> set[str]:
     return set()
 
 
-class _Generate:
+class _Generate(Exchange):
     """Serves one generateContent request once it has passed validation."""
+
+    # Gemini streams in chunks of words; a partial answer needs several to break off in.
+    interrupted_text = "one two three four five six"
 
     def __init__(
         self,
@@ -118,14 +117,11 @@ class _Generate:
         self.state = state
         self.model = model
         self.stream = stream
+        self.headers: dict[str, str] = {}
         self.entry = entry
         self.receive = receive
         self.script = script
         self.signed = gemini_profile(model).thought_signatures
-
-    def _done(self, status: int | None) -> None:
-        if self.entry is not None:
-            self.entry.status = status
 
     def _encode(self, turn: Turn, request: Request) -> tuple[Response, dict[str, Any]]:
         response = response_for(turn, request, self.script)
@@ -163,43 +159,19 @@ class _Generate:
         chunks = self._chunks(turn, request)
         return EventStreamResponse(chunks, {}, drop_after=after, mid_event=mid_event)
 
-    async def serve(self, turn: Turn, request: Request) -> HTTPResponse:
-        while isinstance(turn, Fault) and turn.kind == "slow":
-            if await wait_unless_gone(turn.seconds, self.receive):
-                self._done(None)
-                return DropResponse()
-            turn = check_turn(turn.then, "Fault.slow(then=...)")
-        if isinstance(turn, Fault):
-            return self._fault(turn, request)
-        if isinstance(turn, type):
-            turn = instantiate(turn)
-        if isinstance(turn, StreamInterruptedError):
-            return self._drop("one two three four five six", request, 1, False)
-        if isinstance(turn, ProviderConnectionError):
-            self._done(None)
-            return DropResponse()
-        if isinstance(turn, InvalidResponseError):
-            return self._malformed(request)
-        if isinstance(turn, ContentFilterError):
-            return self._blocked(turn, request)
-        if isinstance(turn, BaseException):
-            return _answer(error_for_exception(turn), self.entry)
+    def _answer(self, turn: Turn, request: Request) -> HTTPResponse:
         self._done(200)
         if self.stream:
             return EventStreamResponse(self._chunks(turn, request), {})
         response, options = self._encode(turn, request)
         return json_response(200, _dumps(generate_body(response, **options)).encode(), {})
 
-    def _fault(self, fault: Fault, request: Request) -> HTTPResponse:
-        kind = fault.kind
-        if kind == "drop":
-            partial = check_turn(fault.then, "Fault.drop(turn=...)")
-            return self._drop(partial, request, fault.after_events, fault.mid_event)
-        if kind == "malformed_json":
-            return self._malformed(request)
-        if kind == "html":
-            self._done(fault.http_status)
-            return html_response(fault.http_status, {})
+    def _exception_answer(self, exc: BaseException, request: Request) -> HTTPResponse:
+        if isinstance(exc, ContentFilterError):
+            return self._blocked(exc, request)
+        return _answer(error_for_exception(exc), self.entry)
+
+    def _fault_answer(self, fault: Fault) -> HTTPResponse:
         return _answer(error_for_fault(fault), self.entry)
 
 

@@ -22,19 +22,15 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive
 
 from llmkit.errors import (
-    InvalidResponseError,
-    ProviderConnectionError,
-    StreamInterruptedError,
     UsageError,
 )
 from llmkit.testing._asgi import (
     DropResponse,
     EventStreamResponse,
-    html_response,
     json_response,
-    wait_unless_gone,
 )
-from llmkit.testing._fault import Fault, instantiate
+from llmkit.testing._exchange import Exchange
+from llmkit.testing._fault import Fault
 from llmkit.testing._ollama_caps import capabilities_for
 from llmkit.testing._ollama_codec import (
     chat_body,
@@ -56,7 +52,7 @@ from llmkit.testing._ollama_rules import (
     check_show,
     read_body,
 )
-from llmkit.testing._script import Script, Turn, check_turn, response_for
+from llmkit.testing._script import Script, Turn, response_for
 from llmkit.testing._state import RecordedRequest, ServerState
 from llmkit.testing._state import record_request as _record
 from llmkit.types import Request
@@ -115,7 +111,7 @@ def _setup_error(
     return _error(OllamaError(500, message), entry)
 
 
-class _Chat:
+class _Chat(Exchange):
     """Serves one ``/api/chat`` request once it has passed validation."""
 
     def __init__(
@@ -134,11 +130,8 @@ class _Chat:
         self.receive = receive
         self.model: str = body["model"]
         self.stream = body.get("stream") is not False
+        self.headers: dict[str, str] = {}
         self.created_at = now()
-
-    def _done(self, status: int | None) -> None:
-        if self.entry is not None:
-            self.entry.status = status
 
     def _lines(self, turn: Turn, request: Request) -> list[bytes]:
         return stream_lines(
@@ -162,25 +155,7 @@ class _Chat:
         lines = self._lines("A reply that breaks.", request)
         return NDJSONStreamResponse([lines[0], _BROKEN + b"\n", lines[-1]], {})
 
-    async def serve(self, turn: Turn, request: Request) -> HTTPResponse:
-        while isinstance(turn, Fault) and turn.kind == "slow":
-            if await wait_unless_gone(turn.seconds, self.receive):
-                self._done(None)
-                return DropResponse()
-            turn = check_turn(turn.then, "Fault.slow(then=...)")
-        if isinstance(turn, Fault):
-            return self._fault(turn, request)
-        if isinstance(turn, type):
-            turn = instantiate(turn)
-        if isinstance(turn, StreamInterruptedError):
-            return self._drop("", request, 1, False)
-        if isinstance(turn, ProviderConnectionError):
-            self._done(None)
-            return DropResponse()
-        if isinstance(turn, InvalidResponseError):
-            return self._malformed(request)
-        if isinstance(turn, BaseException):
-            return _error(error_for_exception(turn, self.model), self.entry)
+    def _answer(self, turn: Turn, request: Request) -> HTTPResponse:
         if self.stream:
             self._done(200)
             return NDJSONStreamResponse(self._lines(turn, request), {})
@@ -190,16 +165,10 @@ class _Chat:
             return _error(OllamaError(500, error), self.entry)
         return _ok(chat_body(response, model=self.model, created_at=self.created_at), self.entry)
 
-    def _fault(self, fault: Fault, request: Request) -> HTTPResponse:
-        kind = fault.kind
-        if kind == "drop":
-            partial = check_turn(fault.then, "Fault.drop(turn=...)")
-            return self._drop(partial, request, fault.after_events, fault.mid_event)
-        if kind == "malformed_json":
-            return self._malformed(request)
-        if kind == "html":
-            self._done(fault.http_status)
-            return html_response(fault.http_status, {})
+    def _exception_answer(self, exc: BaseException, request: Request) -> HTTPResponse:
+        return _error(error_for_exception(exc, self.model), self.entry)
+
+    def _fault_answer(self, fault: Fault) -> HTTPResponse:
         return _error(error_for_fault(fault, self.model), self.entry)
 
 

@@ -18,19 +18,15 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive
 
 from llmkit.errors import (
-    InvalidResponseError,
-    ProviderConnectionError,
-    StreamInterruptedError,
     UsageError,
 )
 from llmkit.testing._asgi import (
     DropResponse,
     EventStreamResponse,
-    html_response,
     json_response,
-    wait_unless_gone,
 )
-from llmkit.testing._fault import Fault, instantiate
+from llmkit.testing._exchange import Exchange
+from llmkit.testing._fault import Fault
 from llmkit.testing._openai_codec import (
     completion_body,
     decode_request,
@@ -47,7 +43,7 @@ from llmkit.testing._openai_errors import (
     not_json,
 )
 from llmkit.testing._openai_rules import check_chat, check_embeddings
-from llmkit.testing._script import Script, Turn, check_turn, response_for
+from llmkit.testing._script import Script, Turn, response_for
 from llmkit.testing._state import NOT_JSON as _NOT_JSON
 from llmkit.testing._state import RecordedRequest, ServerState
 from llmkit.testing._state import parse_body as _parse
@@ -78,7 +74,7 @@ def _answer_error(
     return _error(WireError(500, message, "server_error"), request_id, entry)
 
 
-class _Chat:
+class _Chat(Exchange):
     """Serves one chat completion request once it has passed validation."""
 
     def __init__(
@@ -113,10 +109,6 @@ class _Chat:
             n=self.body.get("n") or 1,
         )
 
-    def _done(self, status: int | None) -> None:
-        if self.entry is not None:
-            self.entry.status = status
-
     def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
         self._done(None)
         if not self.stream:
@@ -133,25 +125,7 @@ class _Chat:
             [first, b'data: {"choices": [{"delta\n\n', b"data: [DONE]\n\n"], self.headers
         )
 
-    async def serve(self, turn: Turn, request: Request) -> HTTPResponse:
-        while isinstance(turn, Fault) and turn.kind == "slow":
-            if await wait_unless_gone(turn.seconds, self.receive):
-                self._done(None)
-                return DropResponse()
-            turn = check_turn(turn.then, "Fault.slow(then=...)")
-        if isinstance(turn, Fault):
-            return self._fault(turn, request)
-        if isinstance(turn, type):
-            turn = instantiate(turn)
-        if isinstance(turn, StreamInterruptedError):
-            return self._drop("", request, 1, False)
-        if isinstance(turn, ProviderConnectionError):
-            self._done(None)
-            return DropResponse()
-        if isinstance(turn, InvalidResponseError):
-            return self._malformed(request)
-        if isinstance(turn, BaseException):
-            return _error(error_for_exception(turn), self.request_id, self.entry)
+    def _answer(self, turn: Turn, request: Request) -> HTTPResponse:
         self._done(200)
         if self.stream:
             return EventStreamResponse(self._chunks(turn, request), self.headers)
@@ -165,16 +139,10 @@ class _Chat:
         )
         return json_response(200, _dumps(body).encode(), self.headers)
 
-    def _fault(self, fault: Fault, request: Request) -> HTTPResponse:
-        kind = fault.kind
-        if kind == "drop":
-            partial = check_turn(fault.then, "Fault.drop(turn=...)")
-            return self._drop(partial, request, fault.after_events, fault.mid_event)
-        if kind == "malformed_json":
-            return self._malformed(request)
-        if kind == "html":
-            self._done(fault.http_status)
-            return html_response(fault.http_status, self.headers)
+    def _exception_answer(self, exc: BaseException, request: Request) -> HTTPResponse:
+        return _error(error_for_exception(exc), self.request_id, self.entry)
+
+    def _fault_answer(self, fault: Fault) -> HTTPResponse:
         return _error(error_for_fault(fault), self.request_id, self.entry)
 
 
