@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from llmkit.http import ConnectionOptions, Endpoint, ErrorParser, PoolLimits, RetryPolicy, Timeouts
+from llmkit.errors import StreamInterruptedError
+from llmkit.events import ModelResponse, StreamEvent
+from llmkit.http import (
+    ConnectionOptions,
+    Endpoint,
+    ErrorParser,
+    PoolLimits,
+    RetryPolicy,
+    StreamReply,
+    Timeouts,
+)
 from llmkit.providers._prices import Price, price_of
 from llmkit.providers.base import Model
-from llmkit.types import Usage
+from llmkit.types import Response, Usage
 
 if TYPE_CHECKING:
     import httpx2
@@ -64,3 +74,40 @@ class HTTPModel(Model):
         """Set ``usage.cost`` from the price table (left None for unlisted models)."""
         if self._price is not None:
             usage.cost = self._price.cost(usage)
+
+    async def _relay(
+        self,
+        reply: StreamReply,
+        items: AsyncIterator[Any],
+        feed: Callable[[Any], list[StreamEvent]],
+        build: Callable[[], Response],
+        *,
+        ended: Callable[[], bool],
+        complete: Callable[[], bool],
+        missing_end: str,
+    ) -> AsyncIterator[StreamEvent]:
+        """Yield the events ``feed`` decodes from ``items``, then the priced ``model.response``.
+
+        After ``ended()`` the rest of the body is read and ignored, so the
+        connection goes back to the pool. A body that stops before
+        ``complete()`` raises :class:`StreamInterruptedError` whose ``partial``
+        is what ``build()`` assembled from what arrived.
+        """
+        try:
+            async for item in items:
+                if ended():
+                    continue
+                for event in feed(item):
+                    yield event
+            if not complete():
+                raise reply.interrupted(missing_end)
+        except StreamInterruptedError as exc:
+            exc.partial = build()
+            raise
+        finally:
+            await reply.aclose()
+        response = build()
+        if response.request_id is None:
+            response.request_id = reply.request_id
+        self._price_usage(response.usage)
+        yield ModelResponse(response)

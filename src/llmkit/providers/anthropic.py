@@ -14,8 +14,8 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from llmkit.errors import MissingAPIKeyError, StreamInterruptedError, UsageError
-from llmkit.events import ModelResponse, StreamEvent
+from llmkit.errors import MissingAPIKeyError, UsageError
+from llmkit.events import StreamEvent
 from llmkit.http import PoolLimits, RetryPolicy, Timeouts
 from llmkit.providers._anthropic_codec import API_VERSIONS, DEFAULT_API_VERSION, encode_request
 from llmkit.providers._anthropic_decode import StreamDecoder, decode_response, make_error_parser
@@ -147,20 +147,17 @@ class AnthropicModel(HTTPModel):
         )
         reply = await self._endpoint.open_stream(_PATH, body)
         decoder = StreamDecoder(request_id=reply.request_id, provider=self.provider)
-        try:
-            async for event in reply.sse():
-                if decoder.done:
-                    continue  # drain the body so the connection goes back to the pool
-                for item in decoder.feed(event.data):
-                    yield item
-            if not decoder.done:
-                raise reply.interrupted("the stream ended before its message_stop event")
-        except StreamInterruptedError as exc:
-            exc.partial = decoder.response()
-            raise
-        finally:
-            await reply.aclose()
-        yield ModelResponse(self._priced(decoder.response()))
+        relay = self._relay(
+            reply,
+            reply.sse(),
+            lambda event: decoder.feed(event.data),
+            decoder.response,
+            ended=lambda: decoder.done,
+            complete=lambda: decoder.done,
+            missing_end="the stream ended before its message_stop event",
+        )
+        async for event in relay:
+            yield event
 
 
 def _base_url(base_url: str | None) -> str:

@@ -14,8 +14,8 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from llmkit.errors import MissingAPIKeyError, StreamInterruptedError, UsageError
-from llmkit.events import ModelResponse, StreamEvent
+from llmkit.errors import MissingAPIKeyError, UsageError
+from llmkit.events import StreamEvent
 from llmkit.http import PoolLimits, RetryPolicy, Timeouts
 from llmkit.providers._gemini_codec import encode_embeddings, encode_request
 from llmkit.providers._gemini_decode import StreamDecoder, decode_embeddings, decode_response
@@ -127,18 +127,17 @@ class GeminiModel(HTTPModel):
         path = f"/{self._resource}:streamGenerateContent?alt=sse"
         reply = await self._endpoint.open_stream(path, body)
         decoder = StreamDecoder(request_id=reply.request_id)
-        try:
-            async for event in reply.sse():
-                for item in decoder.feed_data(event.data):
-                    yield item
-            if not decoder.finished:
-                raise reply.interrupted("the stream ended before its final chunk")
-        except StreamInterruptedError as exc:
-            exc.partial = decoder.response()
-            raise
-        finally:
-            await reply.aclose()
-        yield ModelResponse(self._priced(decoder.response()))
+        relay = self._relay(
+            reply,
+            reply.sse(),
+            lambda event: decoder.feed_data(event.data),
+            decoder.response,
+            ended=lambda: False,  # Gemini has no end marker: every chunk counts
+            complete=lambda: decoder.finished,
+            missing_end="the stream ended before its final chunk",
+        )
+        async for event in relay:
+            yield event
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order (100 texts per call)."""

@@ -20,7 +20,7 @@ from llmkit.errors import (
     StreamInterruptedError,
     UsageError,
 )
-from llmkit.events import ModelResponse, StreamEvent
+from llmkit.events import StreamEvent
 from llmkit.http import (
     ConnectionOptions,
     Endpoint,
@@ -288,30 +288,26 @@ class OllamaModel(HTTPModel):
             request, self.model_id, self.capabilities, stream=True, keep_alive=self.keep_alive
         )
         reply = await self._open(body)
-        decoder = StreamDecoder()
-        try:
-            if "html" in reply.headers.get("content-type", ""):
-                raise InvalidResponseError(
-                    f"ollama answered HTTP {reply.status} with an HTML page instead of JSON: is "
-                    f"{self.base_url} Ollama's address, and not a web page or a proxy's login page?",
-                    status=reply.status,
-                    provider=self.provider,
-                )
-            async for line in reply.ndjson():
-                if decoder.done:
-                    continue  # drain the body so the connection goes back to the pool
-                for event in decoder.feed(line):
-                    yield event
-            if not decoder.done:
-                raise reply.interrupted("the answer ended before its last line ('done': true)")
-        except StreamInterruptedError as exc:
-            exc.partial = decoder.response()
-            raise
-        finally:
+        if "html" in reply.headers.get("content-type", ""):
             await reply.aclose()
-        response = decoder.response()
-        response.request_id = reply.request_id
-        yield ModelResponse(response)
+            raise InvalidResponseError(
+                f"ollama answered HTTP {reply.status} with an HTML page instead of JSON: is "
+                f"{self.base_url} Ollama's address, and not a web page or a proxy's login page?",
+                status=reply.status,
+                provider=self.provider,
+            )
+        decoder = StreamDecoder()
+        relay = self._relay(
+            reply,
+            reply.ndjson(),
+            decoder.feed,
+            decoder.response,
+            ended=lambda: decoder.done,
+            complete=lambda: decoder.done,
+            missing_end="the answer ended before its last line ('done': true)",
+        )
+        async for event in relay:
+            yield event
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order."""

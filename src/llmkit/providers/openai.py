@@ -11,8 +11,8 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from llmkit.errors import MissingAPIKeyError, StreamInterruptedError, UsageError
-from llmkit.events import ModelResponse, StreamEvent
+from llmkit.errors import MissingAPIKeyError, UsageError
+from llmkit.events import StreamEvent
 from llmkit.http import PoolLimits, RetryPolicy, Timeouts
 from llmkit.providers._http_model import HTTPModel
 from llmkit.providers._openai_codec import encode_embeddings, encode_request
@@ -132,22 +132,17 @@ class OpenAIModel(HTTPModel):
         )
         reply = await self._endpoint.open_stream("/chat/completions", body)
         decoder = StreamDecoder(request_id=reply.request_id, provider=self.provider)
-        try:
-            async for event in reply.sse():
-                if decoder.done:
-                    continue  # drain the body so the connection goes back to the pool
-                for item in decoder.feed_data(event.data):
-                    yield item
-            if not decoder.done and not decoder.finished:
-                raise reply.interrupted("the stream ended before its final chunk")
-        except StreamInterruptedError as exc:
-            exc.partial = decoder.response()
-            raise
-        finally:
-            await reply.aclose()
-        response = decoder.response()
-        self._price_usage(response.usage)
-        yield ModelResponse(response)
+        relay = self._relay(
+            reply,
+            reply.sse(),
+            lambda event: decoder.feed_data(event.data),
+            decoder.response,
+            ended=lambda: decoder.done,
+            complete=lambda: decoder.done or decoder.finished,
+            missing_end="the stream ended before its final chunk",
+        )
+        async for event in relay:
+            yield event
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order."""
