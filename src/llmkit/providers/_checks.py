@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 from llmkit.errors import UsageError
-from llmkit.types import Message, ToolCall, ToolResult
+from llmkit.types import Message, Request, ToolCall, ToolResult
 
-__all__ = ["check_tool_results"]
+__all__ = ["check_tool_results", "sampling"]
+
+
+def sampling(request: Request, accepted: bool, model_id: str) -> tuple[float | None, float | None]:
+    """``(temperature, top_p)`` to send: the request's, or nothing (with a warning) when refused.
+
+    Reasoning models refuse sampling parameters; leaving them out with a
+    warning keeps code portable across models instead of failing the call.
+    """
+    temperature, top_p = request.temperature, request.top_p
+    if accepted or (temperature is None and top_p is None):
+        return temperature, top_p
+    warnings.warn(
+        f"{model_id} does not accept temperature/top_p; they were left out.",
+        UserWarning,
+        stacklevel=4,
+    )
+    return None, None
 
 
 def check_tool_results(messages: Sequence[Message]) -> None:

@@ -19,7 +19,7 @@ import warnings
 from typing import Any
 
 from llmkit.errors import UsageError
-from llmkit.providers._checks import check_tool_results
+from llmkit.providers._checks import check_tool_results, sampling
 from llmkit.providers._gemini_schema import to_openapi_schema
 from llmkit.providers._profiles import GeminiProfile
 from llmkit.types import (
@@ -113,18 +113,11 @@ def _merge_extra(body: JSONDict, extra: JSONDict) -> None:
 def _generation_config(request: Request, model_id: str, profile: GeminiProfile) -> JSONDict:
     config: JSONDict = {}
     caps = profile.capabilities
-    if request.temperature is not None or request.top_p is not None:
-        if caps.sampling:
-            if request.temperature is not None:
-                config["temperature"] = request.temperature
-            if request.top_p is not None:
-                config["topP"] = request.top_p
-        else:
-            warnings.warn(
-                f"{model_id} does not accept temperature/top_p; they were left out.",
-                UserWarning,
-                stacklevel=4,
-            )
+    temperature, top_p = sampling(request, caps.sampling, model_id)
+    if temperature is not None:
+        config["temperature"] = temperature
+    if top_p is not None:
+        config["topP"] = top_p
     if request.max_tokens is not None:
         config["maxOutputTokens"] = request.max_tokens
     if request.stop:

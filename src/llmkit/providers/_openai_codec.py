@@ -16,7 +16,7 @@ from llmkit.errors import (
     UnsupportedError,
     UsageError,
 )
-from llmkit.providers._checks import check_tool_results
+from llmkit.providers._checks import check_tool_results, sampling
 from llmkit.providers.base import Capabilities
 from llmkit.types import (
     AudioPart,
@@ -58,18 +58,11 @@ def encode_request(
         body["tool_choice"] = _encode_tool_choice(request)
     if request.output_schema is not None:
         body["response_format"] = _encode_output_schema(request.output_schema)
-    if request.temperature is not None or request.top_p is not None:
-        if caps.sampling:
-            if request.temperature is not None:
-                body["temperature"] = request.temperature
-            if request.top_p is not None:
-                body["top_p"] = request.top_p
-        else:
-            warnings.warn(
-                f"{model_id} does not accept temperature/top_p; they were left out.",
-                UserWarning,
-                stacklevel=4,
-            )
+    temperature, top_p = sampling(request, caps.sampling, model_id)
+    if temperature is not None:
+        body["temperature"] = temperature
+    if top_p is not None:
+        body["top_p"] = top_p
     if request.max_tokens is not None:
         body[caps.token_limit_param] = request.max_tokens
     if request.stop:
