@@ -226,3 +226,45 @@ async def test_from_openapi_selection_and_rules(tmp_path: Path, local_server: Lo
     )
     with pytest.raises(Refused, match=r"Refused \(allow_hosts\)"):
         await elsewhere[0].function()
+
+
+@pytest.mark.parametrize("value", ["..", ".", ""])
+async def test_path_parameters_cannot_climb_or_add_segments(
+    echo_all: LocalServer, value: str
+) -> None:
+    endpoint = from_endpoint(
+        "issues", f"{echo_all.url}/api/repos/{{owner}}/{{repo}}/issues", **LOCAL
+    )
+    [operation] = from_openapi(
+        {
+            "openapi": "3.0.3",
+            "servers": [{"url": f"{echo_all.url}/api"}],
+            "paths": {
+                "/repos/{owner}/{repo}/issues": {
+                    "get": {
+                        "operationId": "issues",
+                        "parameters": [
+                            {"name": n, "in": "path", "schema": {"type": "string"}}
+                            for n in ("owner", "repo")
+                        ],
+                    }
+                }
+            },
+        },
+        **LOCAL,
+    )
+    for tool in (endpoint, operation):
+        with pytest.raises(Refused) as caught:
+            await tool.function(owner=value, repo=value)
+        assert caught.value.rule == "path_value"
+        assert "one path segment" in str(caught.value)
+
+
+async def test_path_parameters_that_only_look_like_dots_stay_one_segment(
+    echo_all: LocalServer,
+) -> None:
+    tool = from_endpoint("issues", f"{echo_all.url}/api/repos/{{owner}}/{{repo}}/issues", **LOCAL)
+    seen = await tool.function(owner="%2e%2e", repo="a..b")
+    assert seen["path"] == "/api/repos/%252e%252e/a..b/issues"
+    seen = await tool.function(owner="../..", repo="x/../y")
+    assert seen["path"] == "/api/repos/..%2F../x%2F..%2Fy/issues"

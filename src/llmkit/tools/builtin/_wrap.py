@@ -13,7 +13,7 @@ A command runs under the process family's rules (no shell; a placeholder's
 value is always one argument, never split; the path rule applies to values
 from the model). An endpoint goes through the HTTP family's rules; by default
 only its own host is allowed, and path values are percent-encoded so they
-cannot change the path.
+cannot change the path (an empty, ``.`` or ``..`` value is refused).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from llmkit.errors import ToolError, UsageError
 from llmkit.tools._schema_tool import SchemaTool
 from llmkit.tools._tool import Tool
 from llmkit.tools.builtin._net import Fetched, NetPolicy, Resolver
+from llmkit.tools.builtin._policy import Refused
 from llmkit.tools.builtin._process import DEFAULT_ENV, CommandPolicy
 
 __all__ = ["call_endpoint", "from_callable", "from_command", "from_endpoint"]
@@ -187,8 +188,26 @@ async def call_endpoint(
 
 
 def fill_path(template: str, values: Mapping[str, Any]) -> str:
-    """``template`` with its ``{name}`` placeholders replaced by percent-encoded values."""
-    return _PLACEHOLDER.sub(lambda m: quote(_as_argument(values[m.group(1)]), safe=""), template)
+    """``template`` with its ``{name}`` placeholders replaced by percent-encoded values.
+
+    Each value stays inside its segment: ``/``, ``?``, ``#`` and ``%`` are
+    percent-encoded, and a value that is empty, ``.`` or ``..`` is refused,
+    because URL normalisation (``httpx2``'s, or the server's after decoding
+    ``%2E``) would drop or climb the segment, sending the call elsewhere.
+    """
+
+    def encoded(match: re.Match[str]) -> str:
+        name = match.group(1)
+        text = _as_argument(values[name])
+        if text in ("", ".", ".."):
+            raise Refused(
+                "path_value",
+                f"the path parameter {name!r} is {text!r}; each path parameter fills one "
+                "path segment and cannot be empty, '.' or '..'. Pass the name or id it stands for.",
+            )
+        return quote(text, safe="")
+
+    return _PLACEHOLDER.sub(encoded, template)
 
 
 def from_endpoint(
