@@ -122,3 +122,13 @@ def local_server() -> Iterator[LocalServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def other_server() -> Iterator[LocalServer]:
+    """A second server on another port: another origin than ``local_server``."""
+    server = LocalServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()

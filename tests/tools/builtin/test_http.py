@@ -211,3 +211,31 @@ def test_bad_configuration() -> None:
         http(allow_hosts="example.com")
     with pytest.raises(UsageError, match="allow_networks"):
         http(allow_hosts=["*"], allow_networks=["not a network"])
+
+
+async def test_configured_headers_never_follow_a_redirect_to_another_origin(
+    local_server: LocalServer, other_server: LocalServer
+) -> None:
+    local_server.routes["/to-other"] = lambda h, b: (
+        302,
+        {"location": f"{other_server.url}/echo"},
+        b"",
+    )
+    local_server.routes["/to-echo"] = lambda h, b: (302, {"location": "/echo"}, b"")
+    configured = {"X-API-Key": "k-123", "Authorization": "Bearer t-456", "X-Team": "blue"}
+    t = tools(**LOCAL, headers=configured)
+    same = await t["http_request"].function(f"{local_server.url}/to-echo")
+    kept = json.loads(same["body"])["headers"]
+    assert (kept["x-api-key"], kept["authorization"], kept["x-team"]) == (
+        "k-123",
+        "Bearer t-456",
+        "blue",
+    )
+    moved = await t["http_request"].function(
+        f"{local_server.url}/to-other", headers={"Cookie": "c=1", "X-Trace": "t1"}
+    )
+    assert moved["url"] == f"{other_server.url}/echo"  # another port: another origin
+    seen = json.loads(moved["body"])["headers"]
+    assert not {"x-api-key", "authorization", "x-team", "cookie"} & set(seen)
+    assert seen["x-trace"] == "t1"  # the model's own harmless headers still go
+    assert "k-123" not in moved["body"] and "t-456" not in moved["body"]

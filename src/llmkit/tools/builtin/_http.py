@@ -171,7 +171,7 @@ def http(
       (longer text is cut, and says so);
     - ``timeout``: seconds for a whole request, redirects included;
     - ``headers``: sent with every request (e.g. a User-Agent or an API key the
-      model never sees).
+      model never sees), and dropped when a redirect leads to another origin.
     """
     policy = NetPolicy.build(
         allow_hosts=allow_hosts,

@@ -12,7 +12,10 @@ Every request a tool makes goes through :meth:`NetPolicy.fetch`, which
 - connects to the address it checked (the host name still goes in the
   ``Host`` header and in TLS's SNI and certificate check), so a second DNS
   answer cannot point the connection elsewhere;
-- follows redirects itself, checking each new URL by the same rules;
+- follows redirects itself, checking each new URL by the same rules; when a
+  redirect leaves the origin (scheme, host and port) of the request, the
+  configured ``headers`` (all of them) and the caller's ``Authorization``,
+  ``Cookie`` and ``Proxy-Authorization`` are not sent again;
 - stops at ``max_bytes`` of body and ``timeout`` seconds for the whole exchange.
 
 Requests use llmkit's transport (the pooled ``httpx2`` client of :mod:`llmkit.http`).
@@ -40,6 +43,11 @@ _Network: TypeAlias = "ipaddress.IPv4Network | ipaddress.IPv6Network"
 _REDIRECTS = (301, 302, 303, 307, 308)
 _SENSITIVE = ("authorization", "cookie", "proxy-authorization")
 _DROPPED = frozenset(("host", "content-length", "transfer-encoding", "connection"))
+
+
+def _origin(url: Any) -> tuple[str, str, int]:
+    """``(scheme, host, port)`` of an ``httpx2.URL``, the port filled in when it is the default."""
+    return url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)
 
 
 async def _system_resolver(host: str, port: int) -> list[str]:
@@ -252,8 +260,15 @@ class NetPolicy:
                         raise Refused(
                             exc.rule, f"{current} redirected to {following}: {reason}"
                         ) from None
-                    if following.host != current.host or following.scheme != current.scheme:
-                        sent = {k: v for k, v in sent.items() if k.lower() not in _SENSITIVE}
+                    if _origin(following) != _origin(current):
+                        # Configured headers are meant for the origin the call named; none of
+                        # them (an API key under any name) follows a redirect elsewhere, and
+                        # neither do the model's credentials.
+                        sent = {
+                            k: v
+                            for k, v in sent.items()
+                            if k.lower() not in configured and k.lower() not in _SENSITIVE
+                        }
                     if response.status_code == 303 or (
                         response.status_code in (301, 302) and method == "POST"
                     ):
