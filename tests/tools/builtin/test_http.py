@@ -11,7 +11,7 @@ import pytest
 
 from llmkit.errors import ToolError, UsageError
 from llmkit.tools import Tool
-from llmkit.tools.builtin import Refused, http
+from llmkit.tools.builtin import NetPolicy, Refused, http
 
 from .conftest import LocalServer
 
@@ -239,3 +239,65 @@ async def test_configured_headers_never_follow_a_redirect_to_another_origin(
     assert not {"x-api-key", "authorization", "x-team", "cookie"} & set(seen)
     assert seen["x-trace"] == "t1"  # the model's own harmless headers still go
     assert "k-123" not in moved["body"] and "t-456" not in moved["body"]
+
+
+EMBEDDING_PRIVATE_IPV4 = [
+    "::127.0.0.1",  # IPv4-compatible
+    "::a9fe:a9fe",  # IPv4-compatible, 169.254.169.254
+    "::ffff:0:7f00:1",  # IPv4-translated (SIIT)
+    "64:ff9b::a9fe:a9fe",  # NAT64, well-known prefix
+    "64:ff9b::a00:1",  # NAT64 to 10.0.0.1
+    "64:ff9b:1::a9fe:a9fe",  # NAT64, local-use prefix
+    "2002:a9fe:a9fe::",  # 6to4 of 169.254.169.254
+    "2002:c0a8:1::1",  # 6to4 of 192.168.0.1
+    "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, client 10.0.0.1
+]
+
+
+@pytest.mark.parametrize("address", EMBEDDING_PRIVATE_IPV4)
+async def test_ipv6_addresses_that_carry_a_private_ipv4_are_refused(address: str) -> None:
+    t = tools(allow_hosts=["*"], resolver=resolver({"inside.test": [address]}))
+    with pytest.raises(Refused) as caught:
+        await t["fetch_text"].function("http://inside.test/")
+    assert caught.value.rule == "private_address"
+    mixed = tools(allow_hosts=["*"], resolver=resolver({"mixed.test": ["8.8.8.8", address]}))
+    with pytest.raises(Refused) as caught:
+        await mixed["fetch_text"].function("http://mixed.test/")
+    assert caught.value.rule == "private_address"
+
+
+@pytest.mark.parametrize("host", ["[::127.0.0.1]", "[64:ff9b::7f00:1]", "[2002:7f00:1::]"])
+async def test_ipv6_literals_that_carry_loopback_are_refused(
+    local_server: LocalServer, host: str
+) -> None:
+    with pytest.raises(Refused) as caught:
+        await tools(allow_hosts=["*"])["fetch_text"].function(
+            f"http://{host}:{local_server.port}/page"
+        )
+    assert caught.value.rule == "private_address"
+    assert "carries 127.0.0.1" in str(caught.value)
+
+
+@pytest.mark.parametrize("host", ["[::a9fe:a9fe]", "[64:ff9b::7f00:1]", "[2002:7f00:1::]"])
+async def test_a_redirect_to_an_ipv6_literal_that_carries_a_private_ipv4_is_refused(
+    local_server: LocalServer, host: str
+) -> None:
+    # Loopback is allowed as IPv4; a translator (NAT64, 6to4) reaching it is not.
+    t = tools(allow_hosts=["*"], allow_networks=["127.0.0.1/32"])
+    local_server.routes["/to-literal"] = lambda h, b: (
+        302,
+        {"location": f"http://{host}:{local_server.port}/page"},
+        b"",
+    )
+    with pytest.raises(Refused) as caught:
+        await t["fetch_text"].function(f"{local_server.url}/to-literal")
+    assert caught.value.rule == "private_address"
+    assert "carries" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "address", ["64:ff9b::808:808", "2002:808:808::", "::ffff:8.8.8.8", "2606:4700::1111"]
+)
+async def test_ipv6_addresses_that_carry_a_public_ipv4_or_none_are_allowed(address: str) -> None:
+    policy = NetPolicy.build(allow_hosts=["*"], resolver=resolver({"public.test": [address]}))
+    assert await policy.address("public.test", 443) == address
