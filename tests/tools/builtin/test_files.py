@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +256,52 @@ def test_a_path_that_becomes_a_symlink_later_is_checked_again(tree: dict[str, Pa
     (tree["outside"] / "a.txt").write_text("outside")
     with pytest.raises(Refused, match=r"Refused \(root\)"):
         t["read_file"]("notes/a.txt")
+
+
+def _in_a_thread(call: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout=60)  # generous: the call itself takes milliseconds
+    return thread, outcome
+
+
+def _release(fifo: Path) -> None:
+    """Unblock a reader stuck opening ``fifo``: open the writing end and close it at once."""
+    with contextlib.suppress(OSError):  # no reader waits (any more)
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes need a POSIX system")
+def test_search_skips_fifos_and_other_files_that_are_not_regular(tree: dict[str, Path]) -> None:
+    root = tree["root"]
+    fifo = root / "notes" / "pipe.txt"
+    os.mkfifo(fifo)
+    (root / "notes" / "link-to-pipe.txt").symlink_to(fifo)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(str(root / "notes" / "sock.txt"))
+    t = tools_of(root)
+    thread, outcome = _in_a_thread(lambda: t["search_files"]("*.txt", text="beta"))
+    blocked = thread.is_alive()
+    for _ in range(10):  # only when it blocked: let the stuck thread go
+        if not thread.is_alive():
+            break
+        _release(fifo)
+        thread.join(timeout=1)
+    listener.close()
+    assert not blocked, "search_files blocked on a named pipe"
+    assert outcome == {"result": [{"path": "notes/a.txt", "lines": ["2: Beta line"]}]}
+    names = [e["path"] for e in t["search_files"]("*.txt")]
+    assert names == ["notes/a.txt"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # looked at, never opened or changed
+    with pytest.raises(Refused, match="not a file"):
+        t["read_file"]("notes/pipe.txt")
+    listed = {e["path"]: e["type"] for e in t["list_directory"]("notes")}
+    assert listed["notes/pipe.txt"] == listed["notes/sock.txt"] == "other (not a regular file)"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -84,7 +85,7 @@ def files(
                 f"{path!r} has {size:,} bytes; one read returns at most {max_read_bytes:,}. "
                 f"Read a part with offset and length (length <= {max_read_bytes}), or use search_files.",
             )
-        with _open_no_follow(target) as handle:
+        with _open_no_follow(target, path) as handle:
             handle.seek(offset)
             data: bytes = handle.read(max(want, 0))
         try:
@@ -152,8 +153,10 @@ def files(
         found: list[dict[str, Any]] = []
         for entry in _walk(box, target, recursive=True):
             shown = box.show(entry)
-            if entry.is_dir() or not (
-                fnmatch.fnmatch(entry.name, pattern) or fnmatch.fnmatch(shown, pattern)
+            if (
+                entry.is_dir()
+                or _special(entry)
+                or not (fnmatch.fnmatch(entry.name, pattern) or fnmatch.fnmatch(shown, pattern))
             ):
                 continue
             if len(found) >= max_results:
@@ -243,16 +246,46 @@ def _missing(box: Root, target: Path, given: str, what: str) -> Refused:
     return Refused("not_found", f"there is no {what} {given!r} in the root directory.")
 
 
-def _open_no_follow(target: Path) -> BinaryIO:
-    # The path was resolved already; O_NOFOLLOW refuses a symlink swapped in since then.
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+def _special(entry: Path) -> bool:
+    """Whether ``entry`` (a symlink followed) is a FIFO, a socket or a device.
+
+    Such files are never opened: opening a FIFO for reading blocks until a
+    writer comes, and reading a device may never end.
+    """
     try:
-        fd = os.open(target, flags)
+        mode = entry.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def _open_regular(target: Path, *, follow: bool) -> BinaryIO | None:
+    """``target`` opened for reading if it is a regular file, else None; never blocks on opening.
+
+    O_NONBLOCK makes opening a FIFO swapped in after the caller's check return at
+    once (regular files ignore the flag); the type is then checked on the open file.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(target, flags)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
+
+
+def _open_no_follow(target: Path, given: str) -> BinaryIO:
+    # The path was resolved already; O_NOFOLLOW refuses a symlink swapped in since then.
+    try:
+        handle = _open_regular(target, follow=False)
     except OSError as exc:
         raise Refused(
             "root", f"{target.name!r} changed while it was being read ({exc.strerror})."
         ) from None
-    return os.fdopen(fd, "rb")
+    if handle is None:
+        raise Refused("not_found", f"{given!r} is not a file.")
+    return handle
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
@@ -287,14 +320,22 @@ def _describe(box: Root, entry: Path) -> dict[str, Any]:
         return {"path": shown, "type": "symlink" if inside else "symlink (outside the root)"}
     if entry.is_dir():
         return {"path": shown, "type": "directory"}
+    if _special(entry):
+        return {"path": shown, "type": "other (not a regular file)"}
     return {"path": shown, "type": "file", "size": entry.stat().st_size}
 
 
 def _matching_lines(entry: Path, needle: str, limit: int) -> list[str]:
+    if _special(entry):
+        return []
     try:
-        if entry.stat().st_size > limit:
+        handle = _open_regular(entry, follow=True)
+        if handle is None:
             return []
-        text = entry.read_text("utf-8", errors="replace")
+        with handle:
+            if os.fstat(handle.fileno()).st_size > limit:
+                return []
+            text = handle.read(limit + 1).decode("utf-8", errors="replace")
     except OSError:
         return []
     hits = [
