@@ -305,3 +305,40 @@ def test_search_skips_fifos_and_other_files_that_are_not_regular(tree: dict[str,
         t["read_file"]("notes/pipe.txt")
     listed = {e["path"]: e["type"] for e in t["list_directory"]("notes")}
     assert listed["notes/pipe.txt"] == listed["notes/sock.txt"] == "other (not a regular file)"
+
+
+@contextlib.contextmanager
+def _umask(mask: int) -> Any:
+    previous = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX")
+@pytest.mark.parametrize("mask", [0o022, 0o027, 0o002], ids=["022", "027", "002"])
+def test_new_files_follow_the_umask(tree: dict[str, Path], mask: int) -> None:
+    t = tools_of(tree["root"])
+    with _umask(mask):
+        t["write_file"]("fresh.txt", "new")
+        t["write_file"]("deeper/fresh.txt", "new")
+    for name in ("fresh.txt", "deeper/fresh.txt"):
+        assert stat.S_IMODE((tree["root"] / name).stat().st_mode) == 0o666 & ~mask
+
+
+@pytest.mark.skipif(os.name != "posix", reason="permission bits are POSIX")
+def test_overwriting_keeps_the_mode_of_the_file(tree: dict[str, Path]) -> None:
+    script = tree["root"] / "run.sh"
+    script.write_text("#!/bin/sh\necho old\n")
+    script.chmod(0o755)
+    private = tree["root"] / "notes" / "a.txt"
+    private.chmod(0o600)
+    t = tools_of(tree["root"])
+    with _umask(0o022):
+        t["write_file"]("run.sh", "#!/bin/sh\necho new\n", overwrite=True)
+        t["write_file"]("notes/a.txt", "still private", overwrite=True)
+    assert stat.S_IMODE(script.stat().st_mode) == 0o755
+    assert script.read_text() == "#!/bin/sh\necho new\n"
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tree["root"].iterdir()) == ["empty", "notes", "run.sh"]

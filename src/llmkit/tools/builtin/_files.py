@@ -10,8 +10,9 @@
 
 Every path is checked on every call (see :class:`~llmkit.tools.builtin._root.Root`):
 ``..``, absolute paths and symlinks leading out of the root are refused.
-Writes are atomic (a temporary file in the same directory, then a rename),
-reads and writes are bounded in size, and nothing is overwritten or deleted
+Writes are atomic (a temporary file in the same directory, then a rename)
+and keep a replaced file's permissions (new files follow the umask); only
+regular files are opened; reads and writes are bounded in size, and nothing is overwritten or deleted
 recursively unless the call asks for it.
 """
 
@@ -19,9 +20,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import secrets
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO
@@ -289,16 +290,48 @@ def _open_no_follow(target: Path, given: str) -> BinaryIO:
 
 
 def _atomic_write(target: Path, data: bytes) -> None:
-    fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    """Write ``data`` to a new file beside ``target``, then rename it over ``target``.
+
+    A replaced file keeps its permission bits (set-user-ID and set-group-ID are
+    dropped, as a write by another process drops them); a new file gets 0666
+    less the umask, as any program's new file does.
+    """
+    try:
+        kept: int | None = stat.S_IMODE(os.stat(target).st_mode) & 0o777
+    except FileNotFoundError:
+        kept = None
+    fd, temporary = _new_temporary(target)
     try:
         with os.fdopen(fd, "wb") as handle:
+            if kept is not None:
+                _chmod(handle.fileno(), temporary, kept)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
+
+
+def _new_temporary(target: Path) -> tuple[int, Path]:
+    # Not tempfile.mkstemp: it creates files with mode 0600 whatever the umask. Mode 0666
+    # here lets the system apply the process's umask (os.umask cannot be read without
+    # changing it, which would race with other threads).
+    for _ in range(100):
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), temporary
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {target.name!r}")
+
+
+def _chmod(fd: int, path: Path, mode: int) -> None:
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    else:  # Windows before Python 3.13
+        os.chmod(path, mode)
 
 
 def _walk(box: Root, top: Path, recursive: bool) -> Any:
