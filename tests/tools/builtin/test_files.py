@@ -10,9 +10,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
-from llmkit.errors import UsageError
+from llmkit.errors import ToolError, UsageError
 from llmkit.tools import Tool
 from llmkit.tools.builtin import Refused, files
 
@@ -342,3 +343,50 @@ def test_overwriting_keeps_the_mode_of_the_file(tree: dict[str, Path]) -> None:
     assert script.read_text() == "#!/bin/sh\necho new\n"
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert sorted(p.name for p in tree["root"].iterdir()) == ["empty", "notes", "run.sh"]
+
+
+@pytest.mark.parametrize("offset", [17, 10**18, 2**63, 2**64])
+def test_an_offset_past_the_end_is_refused_with_the_size(
+    tree: dict[str, Path], offset: int
+) -> None:
+    read_file = tools_of(tree["root"])["read_file"]
+    with pytest.raises(Refused) as caught:
+        read_file("notes/a.txt", offset=offset)
+    assert caught.value.rule == "offset"
+    assert "16 bytes" in str(caught.value) and "from 0 to 16" in str(caught.value)
+    # The same through validation, as an agent calls it.
+    with pytest.raises(Refused, match=r"Refused \(offset\)"):
+        anyio.run(
+            read_file.call, None, read_file.validate({"path": "notes/a.txt", "offset": offset})
+        )
+    assert read_file("notes/a.txt", offset=16) == ""
+    assert read_file("notes/a.txt", offset=6, length=10**19) == "Beta line\n"
+
+
+@pytest.mark.parametrize(
+    ("tool", "args"),
+    [
+        ("write_file", {"path": "notes/a.txt/b.txt", "content": "x"}),
+        ("write_file", {"path": "notes/a.txt/deeper/b.txt", "content": "x", "overwrite": True}),
+        ("move_path", {"source": "notes/b.md", "destination": "notes/a.txt/b.md"}),
+        ("move_path", {"source": "notes/b.md", "destination": "notes/a.txt/x/b.md"}),
+    ],
+)
+def test_writing_under_a_file_is_refused_and_changes_nothing(
+    tree: dict[str, Path], tool: str, args: dict[str, Any]
+) -> None:
+    before = snapshot(tree["root"])
+    with pytest.raises(Refused) as caught:
+        tools_of(tree["root"])[tool](**args)
+    assert caught.value.rule == "not_a_directory"
+    assert "'notes/a.txt' is a file" in str(caught.value)
+    assert snapshot(tree["root"]) == before
+
+
+@pytest.mark.parametrize("tool", ["read_file", "write_file", "list_directory", "delete_path"])
+def test_errors_of_the_file_system_become_tool_errors(tree: dict[str, Path], tool: str) -> None:
+    args = {"content": "x"} if tool == "write_file" else {}
+    with pytest.raises(ToolError) as caught:
+        tools_of(tree["root"])[tool]("n" * 300, **args)
+    assert "too long" in str(caught.value).lower()
+    assert str(tree["root"]) not in str(caught.value)  # the root's real path stays private

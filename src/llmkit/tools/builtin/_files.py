@@ -12,13 +12,17 @@ Every path is checked on every call (see :class:`~llmkit.tools.builtin._root.Roo
 ``..``, absolute paths and symlinks leading out of the root are refused.
 Writes are atomic (a temporary file in the same directory, then a rename)
 and keep a replaced file's permissions (new files follow the umask); only
-regular files are opened; reads and writes are bounded in size, and nothing is overwritten or deleted
-recursively unless the call asks for it.
+regular files are opened; reads and writes are bounded in size; nothing is
+overwritten or deleted recursively unless the call asks for it. Every
+failure is a :class:`~llmkit.errors.ToolError` (a ``Refused`` when a rule
+says no) that names the path relative to the root, never the root's real path.
 """
 
 from __future__ import annotations
 
+import errno
 import fnmatch
+import functools
 import os
 import secrets
 import shutil
@@ -29,7 +33,7 @@ from typing import Annotated, Any, BinaryIO
 
 from pydantic import Field
 
-from llmkit.errors import UsageError
+from llmkit.errors import ToolError, UsageError
 from llmkit.tools._serialize import sniff_media_type
 from llmkit.tools._tool import Tool
 from llmkit.tools.builtin._policy import Refused
@@ -79,7 +83,13 @@ def files(
         if not target.is_file():
             raise _missing(box, target, path, "file")
         size = target.stat().st_size
-        want = size - offset if length is None else length
+        if offset > size:
+            raise Refused(
+                "offset",
+                f"offset={offset} is past the end of {path!r}, which has {size:,} bytes; "
+                f"use an offset from 0 to {size}.",
+            )
+        want = size - offset if length is None else min(length, size - offset)
         if want > max_read_bytes:
             raise Refused(
                 "max_read_bytes",
@@ -115,7 +125,7 @@ def files(
             raise Refused(
                 "overwrite", f"{path!r} exists already; pass overwrite=true to replace it."
             )
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_parents(box, target, path)
         _atomic_write(target, data)
         return f"Wrote {len(data):,} bytes to {box.show(target)}."
 
@@ -203,7 +213,7 @@ def files(
                 )
         if origin.is_dir() and target.is_relative_to(origin):
             raise Refused("root", "a directory cannot be moved into itself.")
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_parents(box, target, destination)
         shutil.move(origin, target)
         return f"Moved {box.show(origin)} to {box.show(target)}."
 
@@ -238,7 +248,53 @@ def files(
     readers: list[Callable[..., Any]] = [read_file, list_directory, search_files]
     writers: list[Callable[..., Any]] = [write_file, move_path, delete_path]
     chosen = readers if read_only else readers + writers
-    return [Tool(fn, category="files") for fn in chosen]
+    return [Tool(_file_system_errors(box, fn), category="files") for fn in chosen]
+
+
+_ADVICE = {
+    errno.ENAMETOOLONG: "use shorter names (at most 255 bytes each)",
+    errno.EACCES: "the file system does not allow it; choose another path",
+    errno.EPERM: "the file system does not allow it; choose another path",
+    errno.EROFS: "the file system is read-only; nothing can be written there",
+    errno.ENOSPC: "the disk is full; write less or delete something first",
+    errno.ENOENT: "it changed meanwhile; list the directory and try again",
+}
+
+
+def _file_system_errors(box: Root, function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` with the file system's own errors (``OSError``) turned into ToolError.
+
+    The message names the path relative to the root: the root's real path is not
+    the model's to see.
+    """
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except OSError as exc:
+            where = f" ({box.show(Path(exc.filename))!r})" if exc.filename else ""
+            advice = _ADVICE.get(exc.errno or 0, "check the path and try again")
+            raise ToolError(
+                f"{function.__name__} failed: {exc.strerror or type(exc).__name__}{where}; "
+                f"{advice}."
+            ) from None
+
+    return guarded
+
+
+def _make_parents(box: Root, target: Path, given: str) -> None:
+    """Create the missing directories above ``target``; refused when a file stands in the way."""
+    for ancestor in target.parents:
+        if ancestor.is_dir():
+            break
+        if ancestor.exists() or ancestor.is_symlink():
+            raise Refused(
+                "not_a_directory",
+                f"{box.show(ancestor)!r} is a file, not a directory, so {given!r} cannot be "
+                f"created inside it. Choose another path, or move {box.show(ancestor)!r} first.",
+            )
+    target.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _missing(box: Root, target: Path, given: str, what: str) -> Refused:
