@@ -8,6 +8,7 @@ import pytest
 
 from llmkit.errors import ToolError
 from llmkit.tools import Tool
+from llmkit.tools._deadline import call_limit
 from llmkit.tools.builtin import Refused, csv_rows, data, json_query, transform
 
 STORE = {
@@ -152,3 +153,63 @@ def test_results_are_bounded() -> None:
     assert caught.value.rule == "max_results"
     with pytest.raises(Refused, match="max_results"):
         t["transform_records"](csv_rows(CSV), [{"sort": "qty"}])
+
+
+class TickingClock:
+    """A clock that moves one second each time it is read: a limit of n seconds passes after n checks."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1
+        return self.now
+
+
+class CountingRecord(dict[str, Any]):
+    """A record that counts how often an expression reads one of its fields."""
+
+    reads = 0
+
+    def get(self, key: str, default: Any = None) -> Any:
+        CountingRecord.reads += 1
+        return super().get(key, default)
+
+
+def test_a_time_limit_stops_a_filter_over_many_records_part_way() -> None:
+    CountingRecord.reads = 0
+    records = [CountingRecord(x=i) for i in range(10_000)]
+    with pytest.raises(TimeoutError, match="50 s time limit"), call_limit(50, clock=TickingClock()):
+        tools()["transform_records"](records, [{"filter": "x >= 0"}])
+    assert 0 < CountingRecord.reads < 100
+
+
+def test_an_abandoned_call_stops_a_computed_field_part_way() -> None:
+    with call_limit(None) as limit:
+
+        class Abandoning(dict[str, Any]):
+            def get(self, key: str, default: Any = None) -> Any:
+                if self["i"] == 100:
+                    limit.abandon()  # what a timed-out or cancelled caller does
+                return super().get(key, default)
+
+        records = [Abandoning(i=i) for i in range(10_000)]
+        with pytest.raises(TimeoutError, match="abandoned"):
+            transform(records, [{"map": {"j": "i * 2"}}])
+
+
+@pytest.mark.parametrize("tool", ["csv_query", "csv_aggregate"])
+def test_a_time_limit_stops_csv_work_part_way(tool: str) -> None:
+    rows = "n\n" + "".join(f"{i}\n" for i in range(10_000))
+    clock = TickingClock()
+    t = tools(max_results=100_000)
+    with pytest.raises(TimeoutError), call_limit(50, clock=clock):
+        if tool == "csv_query":
+            t[tool](rows, where="n >= 0", limit=100_000)
+        else:
+            t[tool](rows, {"n": "count()"}, group_by=["n"])
+    assert clock.now < 100
+
+
+def test_the_data_tools_run_in_a_worker_thread() -> None:
+    assert all(t.run_in_thread for t in data())

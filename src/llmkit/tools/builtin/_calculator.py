@@ -10,7 +10,9 @@
 Expressions use Python's syntax (``+ - * / // % **``, parentheses) with the
 functions and constants of :data:`FUNCTIONS` and :data:`CONSTANTS`. They are
 parsed with :mod:`ast` and evaluated node by node; nothing reaches ``eval``.
-Integer powers and products are checked for size before they run.
+Every operation is checked for size before it runs (integer powers and
+products, ``round``'s digits, ``factorial``), so one evaluation takes at most
+milliseconds; the tool runs on the event loop for that reason.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pydantic import Field
 
 from llmkit.errors import UsageError
 from llmkit.tools._tool import Tool
-from llmkit.tools.builtin._expr import Dialect, evaluate
+from llmkit.tools.builtin._expr import Dialect, evaluate, round_number
 from llmkit.tools.builtin._policy import Refused
 
 __all__ = ["CONSTANTS", "FUNCTIONS", "calculate", "calculator", "make_calculator"]
@@ -32,8 +34,9 @@ def _log(x: float, base: float | None = None) -> float:
     return math.log(x) if base is None else math.log(x, base)
 
 
-def _round(x: float, digits: int = 0) -> float:
-    return round(x, int(digits)) if digits else round(x)
+def _round(x: float, digits: int = 0) -> Any:
+    # round(x) gives a whole number; round(x, -n) computes 10**n, so digits are bounded.
+    return round_number(x, digits) if digits else round(x)
 
 
 def _factorial(n: int) -> int:

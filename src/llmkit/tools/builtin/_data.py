@@ -11,7 +11,10 @@
 Expressions in filters and computed fields are parsed by the safe evaluator
 (field names, numbers, strings, comparisons, ``and``/``or``/``not``, ``in``,
 arithmetic; ``a.b`` reads a nested field); nothing reaches ``eval``. Inputs
-are bounded: CSV text by ``max_rows``, results by ``max_results``.
+are bounded: CSV text by ``max_rows``, results by ``max_results``, each
+operation of an expression by the evaluator's own bounds. The tools run in a worker thread, and every loop over
+records calls :func:`~llmkit.tools._deadline.checkpoint`, so a tool call's
+time limit (or its run's cancellation) stops the work part-way.
 """
 
 from __future__ import annotations
@@ -21,14 +24,15 @@ import csv
 import io
 import json
 import math
-from collections.abc import Callable, Iterable
-from typing import Annotated, Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from pydantic import Field
 
 from llmkit.errors import ToolError, UsageError
+from llmkit.tools._deadline import checkpoint
 from llmkit.tools._tool import Tool
-from llmkit.tools.builtin._expr import Dialect, evaluate, parse
+from llmkit.tools.builtin._expr import Dialect, evaluate, parse, round_number
 from llmkit.tools.builtin._jsonpath import query
 from llmkit.tools.builtin._policy import Refused
 
@@ -41,13 +45,22 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "str": str,
     "int": int,
     "float": float,
-    "round": round,
+    "round": round_number,
     "abs": abs,
     "min": min,
     "max": max,
 }
 RECORDS = Dialect(records=True, functions=_FUNCTIONS)
 """The expression dialect of filters and computed fields."""
+
+_T = TypeVar("_T")
+
+
+def _each(items: Iterable[_T]) -> Iterator[_T]:
+    """``items`` one by one, stopping when the tool call's time is up (see ``checkpoint``)."""
+    for item in items:
+        checkpoint()
+        yield item
 
 
 def json_query(document: Any, path: str) -> list[Any]:
@@ -78,7 +91,7 @@ def csv_rows(text: str, *, delimiter: str = ",", max_rows: int = 100_000) -> lis
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
     rows: list[dict[str, Any]] = []
     try:
-        for row in reader:
+        for row in _each(reader):
             if len(rows) >= max_rows:
                 raise Refused(
                     "max_rows", f"the CSV has more than {max_rows:,} rows; send a smaller part."
@@ -131,12 +144,12 @@ def aggregate(
             )
         plans.append((name, _AGGREGATES[called], field))
     groups: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {}
-    for record in records:
+    for record in _each(records):
         head = {key: _field(record, key) for key in keys}
         marker = json.dumps(head, sort_keys=True, default=str)
         groups.setdefault(marker, (head, []))[1].append(record)
     out = []
-    for head, members in groups.values():
+    for head, members in _each(groups.values()):
         row = dict(head)
         for name, function, field in plans:
             values = members if field is None else [_field(m, field) for m in members]
@@ -166,7 +179,11 @@ def _sort(records: list[dict[str, Any]], spec: Any) -> list[dict[str, Any]]:
 
 
 def _key_of(name: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
-    return lambda record: _sort_key(_field(record, name))
+    def key(record: dict[str, Any]) -> tuple[int, Any]:
+        checkpoint()
+        return _sort_key(_field(record, name))
+
+    return key
 
 
 def transform(records: list[dict[str, Any]], steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -212,7 +229,7 @@ def _apply(
         ]
     if kind == "select":
         fields = [argument] if isinstance(argument, str) else list(argument)
-        return [{f: _field(r, f) for f in fields} for r in current]
+        return [{f: _field(r, f) for f in fields} for r in _each(current)]
     if kind == "sort":
         return _sort(current, argument)
     if kind == "group":
@@ -266,7 +283,7 @@ def data(*, max_rows: int = 100_000, max_results: int = 1000) -> list[Tool[..., 
             rows = _sort(rows, sort_by)
         matched = len(rows)
         if columns:
-            rows = [{c: r.get(c) for c in columns} for r in rows]
+            rows = [{c: r.get(c) for c in columns} for r in _each(rows)]
         return {"matched": matched, "rows": _bounded(rows[:limit], max_results)}
 
     def csv_aggregate(

@@ -2,8 +2,15 @@
 
 Only the node kinds listed here are evaluated; anything else (attribute access
 on objects, lambdas, comprehensions, imports, dunder names) is refused before
-any work is done. Integer arithmetic is bounded *before* it runs: ``9**9**9**9``
-is refused from the size of its operands, not computed.
+any work is done. Every operation is bounded *before* it runs, from the size of
+its operands, so no single step can hold the interpreter for long:
+``9**9**9**9`` is refused from its exponent, ``round(5, -10**8)`` from its
+digits (it would compute ``10**100000000``), ``'a' * 10**9`` because text does
+not multiply; shifts and bitwise operators are not part of the language. So
+one evaluation takes milliseconds at most; it calls
+:func:`~llmkit.tools._deadline.checkpoint` when it starts and before each
+function call, so a tool call's time limit stops a loop of evaluations (a
+filter over many records) part-way.
 
 Two dialects share the walker: arithmetic for the calculator, and record
 expressions for the data tools (field names, comparisons, ``and``/``or``/``not``,
@@ -19,9 +26,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmkit.tools._deadline import checkpoint
 from llmkit.tools.builtin._policy import Refused
 
-__all__ = ["Dialect", "evaluate", "parse"]
+__all__ = ["MAX_ROUND_DIGITS", "Dialect", "evaluate", "parse", "round_number"]
 
 _LOG2_10 = math.log2(10)
 
@@ -98,6 +106,7 @@ def evaluate(
     expression: str | ast.expr, dialect: Dialect, names: Mapping[str, Any] | None = None
 ) -> Any:
     """The value of ``expression`` with ``names`` (record fields) bound; refusals raise Refused."""
+    checkpoint()
     tree = parse(expression, dialect) if isinstance(expression, str) else expression
     return _Walker(dialect, names or {}).visit(tree)
 
@@ -278,6 +287,7 @@ class _Walker:
                 f"{ast.unparse(node.func)}(...) is not an allowed function (known: {known}).",
             )
         args = [self.visit(arg) for arg in node.args]
+        checkpoint()  # function calls are the dearest steps (str() of 4,000 digits, gcd …)
         try:
             return self._bounded(function(*args))
         except Refused:
@@ -286,6 +296,32 @@ class _Walker:
             raise Refused("max_result", f"{name}(...) is too large to compute.") from None
         except (TypeError, ValueError, ZeroDivisionError) as exc:
             raise Refused("math", f"{name}(...) failed: {exc}.") from None
+
+
+MAX_ROUND_DIGITS = 4000
+"""Most digits ``round`` takes either way: ``round(x, -n)`` computes ``10**n``."""
+
+
+def round_number(x: Any, digits: Any = None) -> Any:
+    """``round(x, digits)`` with ``digits`` bounded by :data:`MAX_ROUND_DIGITS` before it runs.
+
+    Every integer an expression holds has at most 4,000 digits and every float
+    is below ``1e309``, so larger ``digits`` could only give ``x`` or ``0``;
+    they are refused instead of computing ``10**digits``.
+    """
+    if digits is None:
+        return round(x)
+    if isinstance(digits, float) and digits.is_integer():
+        digits = int(digits)
+    if isinstance(digits, bool) or not isinstance(digits, int):
+        raise Refused("type", f"round's digits must be a whole number, got {digits!r}.")
+    if abs(digits) > MAX_ROUND_DIGITS:
+        raise Refused(
+            "max_digits",
+            f"round's digits {_short(digits)} are beyond ±{MAX_ROUND_DIGITS:,}; "
+            f"use a number from -{MAX_ROUND_DIGITS:,} to {MAX_ROUND_DIGITS:,}.",
+        )
+    return round(x, digits)
 
 
 def _number(value: Any, symbol: str) -> Any:
