@@ -11,8 +11,9 @@
 Expressions in filters and computed fields are parsed by the safe evaluator
 (field names, numbers, strings, comparisons, ``and``/``or``/``not``, ``in``,
 arithmetic; ``a.b`` reads a nested field); nothing reaches ``eval``. Inputs
-are bounded: CSV text by ``max_rows``, results by ``max_results``, each
-operation of an expression by the evaluator's own bounds. The tools run in a worker thread, and every loop over
+are bounded: CSV text by ``max_rows``, results by ``max_results``, the work of
+one JSONPath by ``max_visits``, each operation of an expression by the
+evaluator's own bounds. The tools run in a worker thread, and every loop over
 records calls :func:`~llmkit.tools._deadline.checkpoint`, so a tool call's
 time limit (or its run's cancellation) stops the work part-way.
 """
@@ -33,7 +34,7 @@ from llmkit.errors import ToolError, UsageError
 from llmkit.tools._deadline import checkpoint
 from llmkit.tools._tool import Tool
 from llmkit.tools.builtin._expr import Dialect, evaluate, parse, round_number
-from llmkit.tools.builtin._jsonpath import query
+from llmkit.tools.builtin._jsonpath import MAX_VISITS, query
 from llmkit.tools.builtin._policy import Refused
 
 __all__ = ["aggregate", "csv_rows", "data", "json_query", "transform"]
@@ -63,12 +64,18 @@ def _each(items: Iterable[_T]) -> Iterator[_T]:
         yield item
 
 
-def json_query(document: Any, path: str) -> list[Any]:
-    """The values of ``document`` (a JSON value, or JSON text) that the JSONPath ``path`` selects."""
+def json_query(
+    document: Any, path: str, *, max_results: int | None = None, max_visits: int = MAX_VISITS
+) -> list[Any]:
+    """The values of ``document`` (a JSON value, or JSON text) that the JSONPath ``path`` selects.
+
+    Bounded while it runs: refused once more than ``max_results`` values are
+    found or the path has looked at more than ``max_visits`` values.
+    """
     if isinstance(document, str):
         with contextlib.suppress(ValueError):  # not JSON text: a plain string document
             document = json.loads(document)
-    return query(document, path)
+    return query(document, path, max_results=max_results, max_visits=max_visits)
 
 
 def _number(text: str) -> Any:
@@ -254,17 +261,20 @@ def _bounded(rows: list[Any], max_results: int) -> list[Any]:
     return rows
 
 
-def data(*, max_rows: int = 100_000, max_results: int = 1000) -> list[Tool[..., Any]]:
+def data(
+    *, max_rows: int = 100_000, max_results: int = 1000, max_visits: int = MAX_VISITS
+) -> list[Tool[..., Any]]:
     """The data tools: ``json_query``, ``csv_query``, ``csv_aggregate`` and ``transform_records``.
 
-    ``max_rows`` bounds the CSV input, ``max_results`` the records returned.
+    ``max_rows`` bounds the CSV input, ``max_results`` the records returned,
+    ``max_visits`` the values one JSONPath may look at on its way.
     """
-    if max_rows <= 0 or max_results <= 0:
-        raise UsageError("max_rows and max_results must be positive.")
+    if max_rows <= 0 or max_results <= 0 or max_visits <= 0:
+        raise UsageError("max_rows, max_results and max_visits must be positive.")
 
     def json_query_tool(document: _Document, path: _JSONPath) -> list[Any]:
         """Select values from a JSON document with a JSONPath such as '$.items[?(@.price < 10)].name'."""
-        return _bounded(json_query(document, path), max_results)
+        return json_query(document, path, max_results=max_results, max_visits=max_visits)
 
     def csv_query(
         csv_text: _CSV,

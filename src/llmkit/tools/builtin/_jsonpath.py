@@ -16,32 +16,91 @@ Supported::
 Not supported: functions (``length()``, ``match()``), ``$`` inside filters. A
 path outside the subset raises :class:`~llmkit.tools.builtin.Refused` naming
 the ``jsonpath`` rule.
+
+Evaluation is lazy and bounded while it runs: values flow one at a time
+through the steps, every value a step looks at or passes on counts toward
+``max_visits``, and the result stops at ``max_results``, so a path such as
+``$..*..*..*..*`` on a deep document is refused after a bounded amount of
+work instead of building millions of values first. The walk calls
+:func:`~llmkit.tools._deadline.checkpoint` as it goes, so a tool call's time
+limit stops it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeAlias
 
+from llmkit.tools._deadline import checkpoint
 from llmkit.tools.builtin._expr import Dialect, evaluate, parse
 from llmkit.tools.builtin._policy import Refused
 
-__all__ = ["query"]
+__all__ = ["MAX_VISITS", "query"]
 
-Step: TypeAlias = Callable[[Any], Iterator[Any]]
+MAX_VISITS = 1_000_000
+"""Default bound on the values one query looks at or passes on, all steps together."""
 
 _NAME = re.compile(r"[A-Za-z_$][\w$-]*")
 _FILTER_DIALECT = Dialect(records=True, functions={"len": len}, max_length=500)
 _AT = "at_"  # what '@' becomes inside a filter expression
+_CHECK_EVERY = 1024  # visits between two checkpoints (a power of two)
 
 
-def query(document: Any, path: str) -> list[Any]:
-    """Every value of ``document`` that ``path`` selects, in document order."""
-    nodes = [document]
+class _Budget:
+    """The visits one query may still make; refuses the query when they run out."""
+
+    __slots__ = ("left", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise Refused(
+                "max_visits",
+                f"the path looks at more than {self.limit:,} values of the document; "
+                "use a more specific path (fewer '..' and '*').",
+            )
+        if not self.left & (_CHECK_EVERY - 1):
+            checkpoint()
+
+
+Step: TypeAlias = Callable[[Any, _Budget], Iterator[Any]]
+
+
+def query(
+    document: Any, path: str, *, max_results: int | None = None, max_visits: int = MAX_VISITS
+) -> list[Any]:
+    """Every value of ``document`` that ``path`` selects, in document order.
+
+    Refused (``max_results``) as soon as more than ``max_results`` values are
+    found, and (``max_visits``) once the steps together have looked at more
+    than ``max_visits`` values.
+    """
+    budget = _Budget(max_visits)
+    nodes: Iterable[Any] = (document,)
     for step in _compile(path):
-        nodes = [found for node in nodes for found in step(node)]
-    return nodes
+        nodes = _through(step, nodes, budget)
+    found: list[Any] = []
+    for value in nodes:
+        if max_results is not None and len(found) >= max_results:
+            raise Refused(
+                "max_results",
+                f"the path selects more than {max_results:,} values; "
+                "use a more specific path or a filter.",
+            )
+        found.append(value)
+    return found
+
+
+def _through(step: Step, nodes: Iterable[Any], budget: _Budget) -> Iterator[Any]:
+    for node in nodes:
+        for found in step(node, budget):
+            budget.spend()
+            yield found
 
 
 def _fail(path: str, where: int, what: str) -> Refused:
@@ -100,9 +159,9 @@ def _bracket(path: str, text: str, i: int) -> tuple[Step, int]:
     if len(steps) == 1:
         return steps[0], end + 1
 
-    def union(node: Any) -> Iterator[Any]:
+    def union(node: Any, budget: _Budget) -> Iterator[Any]:
         for step in steps:
-            yield from step(node)
+            yield from step(node, budget)
 
     return union, end + 1
 
@@ -155,7 +214,7 @@ def _selector(path: str, part: str, where: int) -> Step:
 
 
 def _member(name: str) -> Step:
-    def step(node: Any) -> Iterator[Any]:
+    def step(node: Any, budget: _Budget) -> Iterator[Any]:
         if isinstance(node, dict) and name in node:
             yield node[name]
 
@@ -163,7 +222,7 @@ def _member(name: str) -> Step:
 
 
 def _index(index: int) -> Step:
-    def step(node: Any) -> Iterator[Any]:
+    def step(node: Any, budget: _Budget) -> Iterator[Any]:
         if isinstance(node, list) and -len(node) <= index < len(node):
             yield node[index]
 
@@ -171,25 +230,38 @@ def _index(index: int) -> Step:
 
 
 def _slice(bounds: slice) -> Step:
-    def step(node: Any) -> Iterator[Any]:
+    def step(node: Any, budget: _Budget) -> Iterator[Any]:
         if isinstance(node, list):
             yield from node[bounds]
 
     return step
 
 
-def _wildcard(node: Any) -> Iterator[Any]:
+def _children(node: Any) -> Iterator[Any]:
     if isinstance(node, dict):
-        yield from node.values()
-    elif isinstance(node, list):
-        yield from node
+        return iter(node.values())
+    if isinstance(node, list):
+        return iter(node)
+    return iter(())
+
+
+def _wildcard(node: Any, budget: _Budget) -> Iterator[Any]:
+    return _children(node)
 
 
 def _descend(step: Step) -> Step:
-    def walk(node: Any) -> Iterator[Any]:
-        yield from step(node)
-        for child in _wildcard(node):
-            yield from walk(child)
+    def walk(node: Any, budget: _Budget) -> Iterator[Any]:
+        # Depth first, each node before its children, with a stack instead of
+        # recursion: a deep document cannot exhaust Python's stack.
+        stack = [iter((node,))]
+        while stack:
+            for current in stack[-1]:
+                budget.spend()
+                yield from step(current, budget)
+                stack.append(_children(current))
+                break
+            else:
+                stack.pop()
 
     return walk
 
@@ -199,8 +271,9 @@ def _filter(path: str, expression: str, where: int) -> Step:
         expression = expression[1:-1]
     tree = parse(_pythonic(expression), _FILTER_DIALECT)
 
-    def step(node: Any) -> Iterator[Any]:
-        for child in _wildcard(node):
+    def step(node: Any, budget: _Budget) -> Iterator[Any]:
+        for child in _children(node):
+            budget.spend()
             if evaluate(tree, _FILTER_DIALECT, {_AT: child}):
                 yield child
 
