@@ -103,3 +103,14 @@ def test_bad_files(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("cases: [\n")
     with pytest.raises(UsageError, match="is not valid YAML"):
         load_eval_set(tmp_path / "bad.yaml")
+
+
+def test_an_alias_bomb_in_an_eval_set_is_refused_before_it_expands(
+    tmp_path: Path, yaml_bomb: str
+) -> None:
+    (tmp_path / "bomb.yaml").write_text(
+        "cases:\n  - input: hi\n"
+        f"    expected_tools: [{{name: greet, arguments: {{who: {yaml_bomb}}}}}]\n"
+    )
+    with pytest.raises(UsageError, match=r"bomb.yaml is refused as YAML: .*alias bomb"):
+        load_eval_set(tmp_path / "bomb.yaml")

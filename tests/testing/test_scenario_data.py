@@ -203,3 +203,12 @@ def test_missing_pyyaml_names_the_extra() -> None:
     assert out.strip() == (
         "UsageError | Reading YAML needs pyyaml: pip install 'llmkit[eval]' (or pip install pyyaml)."
     )
+
+
+def test_an_alias_bomb_in_a_scenario_is_refused_before_it_expands(yaml_bomb: str) -> None:
+    with pytest.raises(UsageError, match=r"refused as YAML: .*alias bomb"):
+        Scenario.from_yaml(
+            "turns:\n  - user: hi\n"
+            f"  - model: {{calls_tool: refund, arguments: {{order_id: {yaml_bomb}}}}}\n",
+            agent=agent,
+        )

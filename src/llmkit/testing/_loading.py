@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from llmkit.errors import UsageError
+from llmkit.output._yaml import parse_yaml, read_yaml
 from llmkit.testing._match import (
     Matcher,
     any_of,
@@ -32,18 +33,17 @@ __all__ = ["load_data", "load_object", "load_yaml", "value_from_data"]
 
 
 def load_yaml(source: str | Path) -> Any:
-    """YAML data from a file path or from YAML text; a clear error when pyyaml is missing."""
-    try:
-        import yaml
-    except ImportError:
-        raise UsageError(
-            "Reading YAML needs pyyaml: pip install 'llmkit[eval]' (or pip install pyyaml)."
-        ) from None
-    text, where = _text_of(source)
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UsageError(f"{where} is not valid YAML: {exc}") from None
+    """YAML data from a file path or from YAML text, read by the bounded loader.
+
+    Alias bombs, deep nesting and oversized files are refused with a
+    :class:`UsageError` (see :mod:`llmkit.output._yaml`); so is a missing pyyaml.
+    """
+    if isinstance(source, Path) or ("\n" not in source and source.endswith((".yaml", ".yml"))):
+        file = Path(source)
+        if not file.is_file():
+            raise UsageError(f"No such file: {file}.")
+        return read_yaml(file)
+    return parse_yaml(source)
 
 
 def load_data(path: str | Path) -> Any:
@@ -59,15 +59,6 @@ def load_data(path: str | Path) -> Any:
     if file.suffix.lower() in (".yaml", ".yml"):
         return load_yaml(file)
     raise UsageError(f"{file}: use a .yaml, .yml or .json file.")
-
-
-def _text_of(source: str | Path) -> tuple[str, str]:
-    if isinstance(source, Path) or ("\n" not in source and source.endswith((".yaml", ".yml"))):
-        file = Path(source)
-        if not file.is_file():
-            raise UsageError(f"No such file: {file}.")
-        return file.read_text(encoding="utf-8"), str(file)
-    return source, "The YAML text"
 
 
 def load_object(spec: str, *, base_dir: Path | None = None, what: str = "object") -> Any:

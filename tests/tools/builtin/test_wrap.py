@@ -268,3 +268,20 @@ async def test_path_parameters_that_only_look_like_dots_stay_one_segment(
     assert seen["path"] == "/api/repos/%252e%252e/a..b/issues"
     seen = await tool.function(owner="../..", repo="x/../y")
     assert seen["path"] == "/api/repos/..%2F../x%2F..%2Fy/issues"
+
+
+def test_from_openapi_reads_yaml_through_the_bounded_loader(tmp_path: Path, yaml_bomb: str) -> None:
+    path = tmp_path / "pets.yaml"
+    operation = "paths:\n  /pets:\n    get:\n      operationId: listPets\n"
+    path.write_text("openapi: 3.0.3\nservers: [{url: 'https://api.example.com'}]\n" + operation)
+    assert [t.name for t in from_openapi(path)] == ["listPets"]
+    # The bomb's schema would be inlined (expanded) into the tool's parameters.
+    path.write_text(
+        "openapi: 3.0.3\nservers: [{url: 'https://api.example.com'}]\n"
+        + operation
+        + "      parameters:\n"
+        + "        - {name: q, in: query, schema: {$ref: '#/components/schemas/Bomb'}}\n"
+        + f"components:\n  schemas:\n    Bomb: {{type: object, default: {yaml_bomb}}}\n"
+    )
+    with pytest.raises(UsageError, match="pets.yaml is refused as YAML: .*alias bomb"):
+        from_openapi(path)

@@ -41,14 +41,9 @@ def _load(document: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     try:
         loaded = json.loads(text)
     except ValueError:
-        try:
-            import yaml  # type: ignore[import-untyped,unused-ignore]
-        except ImportError:
-            raise UsageError(
-                f"{document} is not JSON; install PyYAML to read YAML OpenAPI documents, "
-                "or pass the document as a dict."
-            ) from None
-        loaded = yaml.safe_load(text)
+        from llmkit.output._yaml import parse_yaml  # bounded: aliases, depth, size
+
+        loaded = parse_yaml(text, name=str(document))
     if not isinstance(loaded, dict):
         raise UsageError(f"{document} does not hold an OpenAPI document (an object).")
     return loaded

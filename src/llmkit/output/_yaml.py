@@ -1,0 +1,171 @@
+"""Reading YAML that may be hostile: one loader, bounded before anything grows.
+
+Every YAML document llmkit reads (evaluation sets, scenarios, OpenAPI
+documents) goes through :func:`parse_yaml` or :func:`read_yaml`. They use
+PyYAML's safe loader (no Python objects, only plain data) with bounds checked
+while the document is composed, before any Python value is built:
+
+- ``max_bytes``: the size of the text (a file is measured before it is read);
+- ``max_depth``: how deeply collections nest;
+- ``max_aliases``: how many ``*alias`` references the document makes;
+- ``max_nodes``: how many values the document holds *with every alias
+  expanded*. PyYAML shares an aliased value instead of copying it, so a 1 KB
+  "billion laughs" document loads as a small graph, and then whatever walks
+  it (copies, matchers, ``json.dumps``) expands it to gigabytes. The expanded
+  size of each node is counted as it is composed (an alias adds the size of
+  what it names), so such a document is refused at once, with little memory.
+
+An alias to a node that contains it (a recursive document) is refused too.
+Every refusal, like a syntax error, is a :class:`~llmkit.errors.UsageError`
+that names the document and the bound: a bad data file is the caller's input.
+PyYAML is an optional dependency (``llmkit[eval]``), imported on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmkit.errors import UsageError
+
+__all__ = ["YAMLLimits", "parse_yaml", "read_yaml"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class YAMLLimits:
+    """The bounds on one YAML document; the defaults suit hand-written data files."""
+
+    max_bytes: int = 16 * 1024 * 1024
+    """Longest text, in bytes of UTF-8."""
+    max_depth: int = 100
+    """Deepest nesting of lists and mappings."""
+    max_aliases: int = 10_000
+    """Most ``*alias`` references."""
+    max_nodes: int = 2_000_000
+    """Most values (scalars, lists, mappings) with every alias expanded."""
+
+
+DEFAULT_LIMITS = YAMLLimits()
+"""The bounds every YAML read in llmkit uses."""
+
+_MISSING = "Reading YAML needs pyyaml: pip install 'llmkit[eval]' (or pip install pyyaml)."
+
+
+class _TooBig(Exception):
+    """A bound was passed while composing; carries the sentence that says which."""
+
+
+def parse_yaml(
+    text: str, *, name: str = "The YAML text", limits: YAMLLimits = DEFAULT_LIMITS
+) -> Any:
+    """The data in one YAML document ``text``, refused with a :class:`UsageError` past ``limits``.
+
+    ``name`` (a file name, say) starts every error message.
+    """
+    try:
+        import yaml
+    except ImportError:
+        raise UsageError(_MISSING) from None
+    if (
+        len(text) > limits.max_bytes
+        or len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes
+    ):
+        raise _refusal(name, _too_long(limits))
+    loader = _loader_class()(text, limits)
+    try:
+        return loader.get_single_data()
+    except _TooBig as exc:
+        raise _refusal(name, str(exc)) from None
+    except RecursionError:  # chains of merge keys (<<: *a) nest without nesting collections
+        raise _refusal(
+            name, "its merge keys (<<: *name) chain too deeply; merge fewer levels"
+        ) from None
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an integer of over 4,300 digits
+        raise UsageError(f"{name} is not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: str | os.PathLike[str], *, limits: YAMLLimits = DEFAULT_LIMITS) -> Any:
+    """The data in the YAML file at ``path``; its size is checked before it is read."""
+    file = Path(path)
+    try:
+        size = file.stat().st_size
+        if size > limits.max_bytes:
+            raise _refusal(str(file), _too_long(limits))
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"No such file: {file}.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Cannot read {file}: {exc}.") from None
+    return parse_yaml(text, name=str(file), limits=limits)
+
+
+def _refusal(name: str, why: str) -> UsageError:
+    return UsageError(f"{name} is refused as YAML: {why}.")
+
+
+def _too_long(limits: YAMLLimits) -> str:
+    return f"it is longer than {limits.max_bytes:,} bytes; split it into smaller files"
+
+
+@functools.cache
+def _loader_class() -> type[Any]:
+    """The bounded loader class, made on first use (PyYAML is imported lazily)."""
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        """PyYAML's safe loader, counting depth, aliases and expanded nodes as it composes."""
+
+        def __init__(self, text: str, limits: YAMLLimits) -> None:
+            super().__init__(text)
+            self.limits = limits
+            self.depth = 0
+            self.aliases = 0
+            self.sizes: dict[int, int] = {}
+            """Expanded size of every node composed so far, by ``id`` (the nodes stay alive)."""
+
+        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+            if self.check_event(yaml.AliasEvent):
+                alias = super().compose_node(parent, index)
+                self.aliases += 1
+                if self.aliases > self.limits.max_aliases:
+                    raise _TooBig(
+                        f"it uses more than {self.limits.max_aliases:,} aliases (*name); "
+                        "write the repeated parts out"
+                    )
+                if id(alias) not in self.sizes:
+                    raise _TooBig(
+                        "an alias names a value that contains it (a recursive document); "
+                        "remove that alias"
+                    )
+                return alias
+            self.depth += 1
+            if self.depth > self.limits.max_depth:
+                raise _TooBig(
+                    f"it nests more than {self.limits.max_depth} levels deep; flatten the data"
+                )
+            try:
+                node = super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+            self.sizes[id(node)] = size = self._expanded_size(node)
+            if size > self.limits.max_nodes:
+                raise _TooBig(
+                    f"with its aliases expanded it holds more than {self.limits.max_nodes:,} "
+                    "values (an alias bomb?); write the repeated parts out or split the file"
+                )
+            return node
+
+        def _expanded_size(self, node: yaml.Node | None) -> int:
+            sizes = self.sizes
+            if isinstance(node, yaml.SequenceNode):
+                return 1 + sum(sizes[id(child)] for child in node.value)
+            if isinstance(node, yaml.MappingNode):
+                return 1 + sum(sizes[id(key)] + sizes[id(value)] for key, value in node.value)
+            return 1
+
+    return BoundedLoader
