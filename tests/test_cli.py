@@ -16,6 +16,29 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.strip() == f"llmkit {__version__}"
 
 
+def test_version_flag_prints_the_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"llmkit {__version__}\n"
+
+
+def test_bare_llmkit_prints_the_help_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("usage: llmkit")
+    for command in ("prompt", "chat", "models", "replay", "eval"):
+        assert f"    {command} " in captured.out
+    assert captured.err == ""
+
+
+def test_python_dash_m_llmkit_runs_the_command() -> None:
+    for args, shown in ((["--version"], f"llmkit {__version__}\n"), ([], "usage: llmkit")):
+        done = subprocess.run(
+            [sys.executable, "-m", "llmkit", *args], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith(shown)
+
+
 def test_models_lists_priced_models_and_the_other_providers(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -33,7 +56,7 @@ def test_models_for_one_provider(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_unknown_provider_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "--provider", "nosuch"]) == 2
-    assert "Unknown provider 'nosuch'" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith("error: Unknown provider 'nosuch'")
 
 
 def test_console_script_runs() -> None:

@@ -1,28 +1,41 @@
-"""The ``llmkit`` command.
+"""The ``llmkit`` command (also ``python -m llmkit``).
 
 ::
 
+    llmkit prompt "Say hi" -m openai/gpt-4.1-mini   # one answer, streamed (--fake: offline)
+    llmkit chat -m anthropic/claude-sonnet-4-5      # a conversation, one line per message
     llmkit models                 # known models per provider, with prices where known
     llmkit models --provider ollama   # the models a running Ollama has
     llmkit replay run.jsonl --speed 0   # a recorded run (llmkit.record) as a readable trace
-    llmkit version
+    llmkit eval set.yaml --model openai/gpt-4.1-mini   # an evaluation set, scored
+    llmkit --version
+
+Every subcommand exits with a status from one table, :class:`ExitCode`
+(``llmkit --help`` lists it). Bare ``llmkit`` prints the help and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
+from typing import NoReturn
 
+from llmkit._cli.codes import ExitCode, error_line, exit_code_for
 from llmkit._version import __version__
-from llmkit.errors import LLMKitError
+from llmkit.errors import LLMKitError, UsageError
 
-__all__ = ["main"]
+__all__ = ["ExitCode", "main"]
 
 # Subcommands that live with their feature: "module:function", where the function
 # takes the subparsers object and adds its command (with ``set_defaults(run=...)``).
+# Their ``run`` returns an ExitCode, or raises a typed error that exit_code_for maps.
 _PLUGGED_COMMANDS: tuple[str, ...] = (
+    "llmkit._cli.prompt:add_command",
+    "llmkit._cli.chat:add_command",
     "llmkit._recording.trace:add_replay_command",
     "llmkit.eval._cli:add_command",
 )
@@ -38,11 +51,7 @@ def _models(args: argparse.Namespace) -> int:
     providers = [args.provider] if args.provider else known_providers()
     unknown = [p for p in providers if p not in known_providers()]
     if unknown:
-        print(
-            f"Unknown provider {unknown[0]!r}; known: {', '.join(known_providers())}.",
-            file=sys.stderr,
-        )
-        return 2
+        raise UsageError(f"Unknown provider {unknown[0]!r}; known: {', '.join(known_providers())}.")
     for provider in providers:
         lister = _LIVE_LISTERS.get(provider)
         if lister is not None and args.provider:
@@ -64,7 +73,7 @@ def _models(args: argparse.Namespace) -> int:
     if not args.provider:
         others = [p for p in known_providers() if p not in PRICES]
         print(f"Also: {', '.join(others)} (any model id the service offers).")
-    return 0
+    return ExitCode.OK
 
 
 def _call(spec: str) -> Callable[[], list[str]]:
@@ -78,12 +87,31 @@ def _call(spec: str) -> Callable[[], list[str]]:
 
 def _version(args: argparse.Namespace) -> int:
     print(f"llmkit {__version__}")
-    return 0
+    return ExitCode.OK
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, exiting with the table's usage status (subcommand parsers are of this class too)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _exit_statuses() -> str:
+    rows = [f"  {code.value:<4} {(code.__doc__ or '').strip()}" for code in ExitCode]
+    return "exit statuses (every command):\n" + "\n".join(rows)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="llmkit", description="llmkit command-line tools.")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(
+        prog="llmkit",
+        description="llmkit command-line tools.",
+        epilog=_exit_statuses(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"llmkit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     models = commands.add_parser("models", help="list known models per provider")
     models.add_argument(
         "--provider", help="only this provider (a running Ollama is asked for its models)"
@@ -98,14 +126,41 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``llmkit`` command with ``argv`` (default: the process arguments)."""
-    args = _parser().parse_args(argv)
+    """Run the ``llmkit`` command with ``argv`` (default: the process arguments); its exit status.
+
+    Errors are printed as one line on stderr (no traceback) and give the
+    status :func:`~llmkit._cli.codes.exit_code_for` assigns; Ctrl-C gives 130.
+    """
+    parser = _parser()
     try:
-        code: int = args.run(args)
-    except LLMKitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help, --version, or a command-line mistake argparse reported
+        return done.code if isinstance(done.code, int) else ExitCode.USAGE
+    if args.command is None:
+        parser.print_help()
+        return ExitCode.OK
+    try:
+        code = int(args.run(args))
+        sys.stdout.flush()  # here, so a reader that went away is handled below
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read our output has gone (| head): stop quietly.
+        _silence_stdout()
+        return ExitCode.FAILURE
+    except (LLMKitError, OSError) as exc:
+        print(error_line(exc), file=sys.stderr, flush=True)
+        return exit_code_for(exc)
     return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so Python's last flush into a closed pipe stays quiet."""
+    with contextlib.suppress(OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
 
 
 if __name__ == "__main__":  # pragma: no cover

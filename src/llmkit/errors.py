@@ -4,7 +4,8 @@
 
     LLMKitError
     ├── UsageError                    the caller did something wrong; fix the code or config
-    │   ├── MissingAPIKeyError        no key given and its environment variable is unset
+    │   ├── ConfigurationError        the environment or a configuration file is wrong
+    │   │   └── MissingAPIKeyError    no key given and its environment variable is unset
     │   ├── UnsupportedError          the model or provider cannot do what was asked
     │   └── NetworkBlockedError       a request to a non-local host while the test network guard is on
     ├── SerializationError            JSON data llmkit cannot read (malformed, or from a newer version)
@@ -58,6 +59,7 @@ __all__ = [
     "AllModelsFailedError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "ConflictError",
     "ContentFilterError",
     "ContextLengthError",
@@ -104,7 +106,16 @@ class UsageError(LLMKitError):
     """
 
 
-class MissingAPIKeyError(UsageError):
+class ConfigurationError(UsageError):
+    """The environment or a configuration file is wrong, not the call itself.
+
+    A missing API key, model name or optional extra, or a data file (an
+    evaluation set …) that cannot be used. The message says what to set,
+    install or fix. The ``llmkit`` command exits with status 3 for it.
+    """
+
+
+class MissingAPIKeyError(ConfigurationError):
     """No API key was given and the environment variable that supplies it is unset."""
 
     def __init__(self, provider: str, env_var: str | None) -> None:

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmkit._hooks.session import SESSION_HOOKS
+from llmkit._plural import plural
 from llmkit._recording.reader import (
     ModelExchange,
     RecordedLine,
@@ -124,7 +125,7 @@ class Recording:
             return self.runs[which]
         except IndexError:
             raise UsageError(
-                f"{self.path} holds {len(self.runs)} runs; run({which}) does not exist."
+                f"{self.path} holds {plural(len(self.runs), 'run')}; run({which}) does not exist."
             ) from None
 
     def replay_model(self, run: int | str = 0) -> ReplayModel:

@@ -99,6 +99,16 @@ def test_scores_thresholds_and_the_table() -> None:
     assert_passed(report)
 
 
+def test_a_set_without_thresholds_says_none_were_set_not_0_met() -> None:
+    one_case = {**SET, "thresholds": {}, "cases": SET["cases"][:1]}
+    report = evaluate_sync(one_case, model=FunctionModel(support_model))
+    assert report.passed
+    assert report.summary() == "No thresholds set: the scores above are not checked."
+    table = report.table()
+    assert "0 thresholds" not in table and "threshold " not in table
+    assert table.startswith("support: 1 case, model test/function")
+
+
 def test_a_missed_threshold_fails_with_the_table() -> None:
     strict = {**SET, "thresholds": {"judge": 0.9}}
     report = evaluate_sync(strict, model=FunctionModel(support_model))
@@ -249,7 +259,7 @@ def test_the_llmkit_eval_command(
     captured = capsys.readouterr()
     assert "FAILED: judge 0.62 < 0.90" in captured.out and captured.err == ""
 
-    assert main(["eval", str(tmp_path / "missing.yaml")]) == 1
+    assert main(["eval", str(tmp_path / "missing.yaml")]) == 3  # the set file is wrong
     assert "error: No such file" in capsys.readouterr().err
 
 

@@ -102,7 +102,7 @@ def test_picking_runs(recorded: Path) -> None:
     assert recording.run(run.run_id) is run
     from llmkit.errors import UsageError
 
-    with pytest.raises(UsageError, match="holds 1 runs"):
+    with pytest.raises(UsageError, match="holds 1 run;"):
         recording.run(3)
     with pytest.raises(UsageError, match="no run with id"):
         recording.run("nope")
@@ -118,13 +118,25 @@ def test_llmkit_replay_prints_the_run_as_a_trace(
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("run ") and "agent 'calc' on test/scripted" in out[0]
     assert out[1] == "  user: What is 2+3?"
-    assert out[2] == "  [1] -> test/scripted (calc): 1 messages, 1 tools"
+    assert out[2] == "  [1] -> test/scripted (calc): 1 message, 1 tool"
     assert out[3].startswith('  [1] <- tool_calls: add({"a": 2, "b": 3})')
     assert out[4] == '  [1]    tool add({"a": 2, "b": 3})'
     assert out[5].startswith("  [1]    ok add: 5 (")
     assert out[7].startswith('  [2] <- stop: "The sum is 5."')
     assert out[8] == "  => complete: The sum is 5."
     assert out[9].startswith("     2 model calls, ")
+
+
+def test_llmkit_replay_says_1_model_call_not_1_model_calls(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "one.jsonl"
+    with record(path):
+        Agent(ScriptedModel(["Hi."]), name="greeter").run_sync("Hello")
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[2].endswith(": 1 message, 0 tools")
+    assert out[-1].startswith("     1 model call, ")
 
 
 def test_llmkit_replay_reports_a_bad_file(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from llmkit._plural import plural
+
 __all__ = ["first_difference"]
 
 _MAX = 80
@@ -35,7 +37,7 @@ def first_difference(recorded: Any, now: Any, path: str = "") -> str | None:
             if found is not None:
                 return found
         if len(recorded) != len(now):
-            return f"{here}: recorded {len(recorded)} items, now {len(now)}"
+            return f"{here}: recorded {plural(len(recorded), 'item')}, now {len(now)}"
         return None
     if recorded != now:
         return f"{here}: recorded {_show(recorded)}, now {_show(now)}"

@@ -9,7 +9,9 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from llmkit._plural import plural
 from llmkit._recording.reader import RecordedLine
+from llmkit.errors import UsageError
 from llmkit.types import Message, Response
 
 __all__ = ["add_replay_command", "describe", "play"]
@@ -47,7 +49,7 @@ def describe(line: RecordedLine) -> list[str]:
         out = [f"run {d['run_id'][:12]} agent {d['agent']!r}{model}"]
         history = d.get("history") or []
         if history:
-            out.append(f"  (continues {len(history)} earlier messages)")
+            out.append(f"  (continues {plural(len(history), 'earlier message')})")
         for m in d.get("input") or []:
             message = Message.from_dict(m)
             out.append(f"  {message.role}: {_short(message.text)}")
@@ -56,7 +58,8 @@ def describe(line: RecordedLine) -> list[str]:
         request = d["request"]
         n, tools = len(request.get("messages", [])), len(request.get("tools", []))
         who = f" ({d['agent']})" if d.get("agent") else ""
-        return [f"  {step} -> {d.get('model', 'model')}{who}: {n} messages, {tools} tools"]
+        counts = f"{plural(n, 'message')}, {plural(tools, 'tool')}"
+        return [f"  {step} -> {d.get('model', 'model')}{who}: {counts}"]
     if topic == "model.response":
         response = Response.from_dict(d["response"])
         return [
@@ -84,7 +87,7 @@ def describe(line: RecordedLine) -> list[str]:
         usage = result.get("usage", {})
         return [
             f"  => {result.get('status', '?')}: {_short(str(shown))}",
-            f"     {usage.get('requests', 0)} model calls, {_tokens(usage)}",
+            f"     {plural(usage.get('requests', 0), 'model call')}, {_tokens(usage)}",
         ]
     return []
 
@@ -111,8 +114,7 @@ def _replay(args: argparse.Namespace) -> int:
     from llmkit.recording import Recording
 
     if args.speed < 0:
-        print("error: --speed takes 0 (no waiting), 1 (recorded pace) or more.", file=sys.stderr)
-        return 2
+        raise UsageError("--speed takes 0 (no waiting), 1 (recorded pace) or more.")
     recording = Recording.load(args.path)
     lines = recording.lines
     if args.only is not None:

@@ -17,7 +17,7 @@ def add_command(commands: Any) -> None:
         description=(
             "Run every case of an evaluation set through its agent, score the answers "
             "(trajectory, token F1, ROUGE-1, JSON schema, LLM judge), print a table, and "
-            "exit with status 1 when a threshold is missed."
+            "exit with status 1 when a threshold is missed (3 when the set file is wrong)."
         ),
     )
     parser.add_argument("file", help="the evaluation set: a .yaml, .yml or .json file")
@@ -30,10 +30,14 @@ def add_command(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from llmkit._cli.codes import ExitCode, as_configuration
+    from llmkit.eval._cases import load_eval_set
     from llmkit.eval._runner import evaluate_sync
 
+    with as_configuration():
+        eval_set = load_eval_set(args.file)
     report = evaluate_sync(
-        args.file,
+        eval_set,
         model=args.model,
         judge_model=args.judge_model,
         concurrency=args.concurrency,
@@ -43,4 +47,4 @@ def _run(args: argparse.Namespace) -> int:
     if args.report:
         report.write_json(args.report)
         print(f"Report written to {args.report}.", file=sys.stderr)
-    return 0 if report.passed else 1
+    return ExitCode.OK if report.passed else ExitCode.FAILURE

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from llmkit._plural import plural
 from llmkit.errors import UsageError
 from llmkit.testing._trajectory import match_trajectory
 from llmkit.testing.matchers import ToolCallMatcher
@@ -69,7 +70,7 @@ def trajectory_score(
     if found.missing:
         lost = ", ".join(expected[i].describe() for i in found.missing)
         return found.score, f"missing ({order}): {lost}"
-    return found.score, f"{len(calls)} calls where exactly {len(expected)} were expected"
+    return found.score, f"{plural(len(calls), 'call')} where exactly {len(expected)} were expected"
 
 
 def schema_errors(value: Any, schema: dict[str, Any]) -> list[str]:

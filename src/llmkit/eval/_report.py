@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llmkit._plural import plural
 from llmkit.eval._cases import METRICS
 from llmkit.types import JSONDict, Usage
 
@@ -105,10 +106,12 @@ class EvalReport:
         return sum((c.usage for c in self.cases), Usage())
 
     def summary(self) -> str:
-        """One line: passed or which thresholds were missed."""
+        """One line: passed, which thresholds were missed, or that there were none to meet."""
         if self.passed:
             met = sum(1 for m in self.metrics if m.threshold is not None)
-            return f"PASSED: {met} threshold{'s' if met != 1 else ''} met"
+            if not met:
+                return "No thresholds set: the scores above are not checked."
+            return f"PASSED: {plural(met, 'threshold')} met"
         missed = ", ".join(f"{m.name} {m.mean:.2f} < {m.threshold:.2f}" for m in self.failures)
         return f"FAILED: {missed}"
 
@@ -126,7 +129,7 @@ class EvalReport:
             return (text + ("  " + tail if tail else "")).rstrip()
 
         lines = [
-            f"{self.name}: {len(self.cases)} cases, model {self.model}"
+            f"{self.name}: {plural(len(self.cases), 'case')}, model {self.model}"
             + (f", judge {self.judge_model}" if self.judge_model and "judge" in names else ""),
             "",
             row("case", names),

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from llmkit._plural import plural
 from llmkit._sync import run_sync
 from llmkit.errors import UsageError
 from llmkit.eval._cases import EvalCase, EvalSet, load_eval_set
@@ -40,7 +41,7 @@ class Progress:
         if case.error is not None:
             self._failed += 1
         if self._tty:
-            errors = f", {self._failed} errors" if self._failed else ""
+            errors = f", {plural(self._failed, 'error')}" if self._failed else ""
             self._stream.write(f"\r\x1b[2K[{done}/{total}] {case.id[:50]}{errors}")
             if done == total:
                 self._stream.write("\n")

@@ -6,7 +6,7 @@ one clear message instead of a bare ``ModuleNotFoundError``.
 
 from __future__ import annotations
 
-from llmkit.errors import UsageError
+from llmkit.errors import ConfigurationError
 
 __all__: list[str] = []
 
@@ -14,7 +14,7 @@ try:
     import starlette  # noqa: F401
     import uvicorn  # noqa: F401
 except ImportError as exc:
-    raise UsageError(
+    raise ConfigurationError(
         "The fake provider server needs the 'testing' extra (starlette and uvicorn): "
         "pip install 'llmkit[testing]'"
     ) from exc

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from llmkit._plural import plural
 from llmkit.errors import UsageError
 
 __all__ = [
@@ -186,7 +187,7 @@ def _difference(expected: Any, actual: Any, path: str) -> str | None:
         return None
     if _is_sequence(expected) and _is_sequence(actual):
         if len(expected) != len(actual):
-            return f"{where}expected {len(expected)} items, got {len(actual)}: {show(actual)}"
+            return f"{where}expected {plural(len(expected), 'item')}, got {len(actual)}: {show(actual)}"
         for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
             why = _difference(e, a, f"{path}[{i}]")
             if why is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from llmkit._plural import plural
 from llmkit.errors import UsageError
 from llmkit.testing._match import Match, Matcher, field_difference, show
 from llmkit.testing._observed import Observation, format_call, observe
@@ -94,7 +95,9 @@ class ToolCallMatcher(Matcher):
         if times is not None and len(fitting) == times:
             return self._result(True, "", fitting[0][0] if fitting else None)
         if times is not None and fitting:
-            return self._result(False, f"it was called {len(fitting)} times", fitting[-1][0])
+            return self._result(
+                False, f"it was called {plural(len(fitting), 'time')}", fitting[-1][0]
+            )
         return self._result(False, *self._nearest(obs))
 
     def _nearest(self, obs: Observation) -> tuple[str, int | None]:
@@ -146,7 +149,7 @@ class _CallsTools(Matcher):
             how = {"in_order": "in that order", "any_order": "", "exact": "at its place"}
             why = f"not found {how[self._order]}".rstrip() + f": {lost}"
         else:
-            why = f"{len(actual)} calls where {len(self._expected)} were expected"
+            why = f"{plural(len(actual), 'call')} where {len(self._expected)} were expected"
         return self._result(False, f"{why}; the calls were {made}")
 
     def describe(self) -> str:

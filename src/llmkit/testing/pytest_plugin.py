@@ -140,6 +140,7 @@ def llmkit_scripted_model() -> Iterator[Callable[..., ScriptedModel]]:
     ``llmkit_scripted_model(turns, *, strict=True, **options)``; with
     ``strict=False`` unused turns are allowed.
     """
+    from llmkit._plural import plural
     from llmkit.testing.models import ScriptedModel
 
     made: list[tuple[ScriptedModel, int]] = []
@@ -156,7 +157,7 @@ def llmkit_scripted_model() -> Iterator[Callable[..., ScriptedModel]]:
         if used < turns:
             pytest.fail(
                 f"{turns - used} of {turns} scripted turns were never used: the code made "
-                f"{used} model calls. Remove the extra turns, or pass strict=False.",
+                f"{plural(used, 'model call')}. Remove the extra turns, or pass strict=False.",
                 pytrace=False,
             )
 
