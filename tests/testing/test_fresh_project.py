@@ -74,6 +74,15 @@ def test_cassette(llmkit_cassette, llmkit_fake_server):
     assert len(llmkit_fake_server.requests) == (2 if llmkit_cassette.recording else 0)
 
 
+@pytest.mark.anyio  # anyio's pytest plugin comes with llmkit (httpx2 depends on anyio)
+async def test_async_run_with_the_test_model():
+    from llmkit.testing import TestModel
+
+    with support.override(model=TestModel()):
+        result = await support.run("Where is order 42?")
+    assert "delivered" in result.output
+
+
 @pytest.mark.llmkit_allow_network
 def test_exempt_by_marker():
     from llmkit.testing.network import network_blocked
@@ -138,7 +147,7 @@ def test_a_fresh_project_uses_the_plugin(tmp_path: Path) -> None:
     for args in (["--llmkit-record"], []):  # record the cassette, then replay it
         done = pytest_run(*args)
         assert done.returncode == 1, done.stdout + done.stderr
-        assert "1 failed, 6 passed" in done.stdout
+        assert "1 failed, 7 passed" in done.stdout
         assert "FAILED test_support.py::test_reaching_a_provider_fails" in done.stdout
         assert "network guard blocked (openai http://192.0.2.1/v1/chat/completions)" in done.stdout
     assert (project / "cassettes" / "delivered.jsonl").is_file()

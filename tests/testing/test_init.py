@@ -34,6 +34,7 @@ def test_public_names_are_pinned() -> None:
         "ScenarioResult",
         "ScriptExhaustedError",
         "ScriptedModel",
+        "TestModel",
         "all_of",
         "allow_network",
         "any_of",

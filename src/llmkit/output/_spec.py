@@ -27,7 +27,7 @@ from llmkit.providers.base import Capabilities
 from llmkit.tools._schema import clean_schema, describe_validation_error
 from llmkit.types import JSONDict, OutputSchema, ToolSpec
 
-__all__ = ["FINAL_RESULT_TOOL", "OutputInvalid", "OutputMode", "OutputSpec"]
+__all__ = ["FINAL_RESULT_TOOL", "OutputInvalid", "OutputMode", "OutputSpec", "prompted_schema"]
 
 OutputMode: TypeAlias = Literal["auto", "native", "tool", "prompted"]
 """How structured output is obtained from the model (see the module docstring)."""
@@ -38,6 +38,19 @@ FINAL_RESULT_TOOL = "final_result"
 _MODES = ("auto", "native", "tool", "prompted")
 _WRAP_KEY = "result"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_SCHEMA_LEAD = "It must match this JSON schema:\n"
+
+
+def prompted_schema(text: str) -> JSONDict | None:
+    """The schema a ``"prompted"``-mode instruction in ``text`` asks for, or None (for test models)."""
+    at = text.rfind(_SCHEMA_LEAD)
+    if at < 0:
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(text, at + len(_SCHEMA_LEAD))
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class OutputInvalid(Exception):
@@ -128,7 +141,7 @@ class OutputSpec:
         if self._prompt is None:
             self._prompt = (
                 "Reply with one JSON value and nothing else: no prose, no code fences. "
-                f"It must match this JSON schema:\n{_dumps(self.schema)}"
+                f"{_SCHEMA_LEAD}{_dumps(self.schema)}"
             )
         return self._prompt
 

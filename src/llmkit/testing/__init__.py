@@ -5,6 +5,8 @@
     from llmkit.testing import FakeProviderServer, Fault, Scenario, ScriptedModel, calls_tool, says
 
     model = ScriptedModel([tool_call("add", a=2, b=3), "The sum is 5."])
+    with agent.override(model=TestModel()):   # no script: each tool once, then a valid answer
+        agent.run_sync("hi")
 
     s = Scenario(agent)                       # the agent runs, its model plays a script
     s.user("What is 2+3?")
@@ -61,7 +63,7 @@ if TYPE_CHECKING:
         tool_returned,
         usage,
     )
-    from llmkit.testing.models import FunctionModel, ScriptedModel
+    from llmkit.testing.models import FunctionModel, ScriptedModel, TestModel
     from llmkit.testing.network import allow_network, block_network
     from llmkit.testing.scenario import Scenario
     from llmkit.testing.server import FakeProviderServer, RecordedRequest
@@ -82,6 +84,7 @@ _LAZY: dict[str, str] = {
     "ScenarioResult": "llmkit.testing._scenario_result",
     "ScriptExhaustedError": "llmkit.testing._script",
     "ScriptedModel": "llmkit.testing.models",
+    "TestModel": "llmkit.testing.models",
     "all_of": "llmkit.testing._match",
     "allow_network": "llmkit.testing.network",
     "any_of": "llmkit.testing._match",
@@ -124,6 +127,7 @@ __all__ = [
     "ScenarioResult",
     "ScriptExhaustedError",
     "ScriptedModel",
+    "TestModel",
     "all_of",
     "allow_network",
     "any_of",

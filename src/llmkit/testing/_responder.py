@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from llmkit.testing._schema_values import valid_value
 from llmkit.testing._script import Turn, tool_call
 from llmkit.types import JSONDict, Request
 
@@ -23,29 +24,12 @@ GREETING = "Hello! This is the llmkit fake server."
 
 
 def placeholder(schema: JSONDict, *, every_property: bool = False) -> Any:
-    """A simple value that fits ``schema`` (objects get their required properties)."""
-    if schema.get("enum"):
-        return schema["enum"][0]
-    if "const" in schema:
-        return schema["const"]
-    for keyword in ("anyOf", "oneOf", "allOf"):
-        if schema.get(keyword):
-            return placeholder(schema[keyword][0], every_property=every_property)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "null")
-    if kind == "object" or (kind is None and "properties" in schema):
-        properties: JSONDict = schema.get("properties") or {}
-        names = list(properties) if every_property else schema.get("required") or []
-        return {
-            n: placeholder(properties.get(n) or {}, every_property=every_property) for n in names
-        }
-    if kind == "array":
-        items = schema.get("items")
-        return (
-            [placeholder(items, every_property=every_property)] if isinstance(items, dict) else []
-        )
-    return {"integer": 1, "number": 1.5, "boolean": True, "null": None}.get(str(kind), "example")
+    """A simple value that fits ``schema`` (objects get their required properties).
+
+    ``every_property=True`` fills in the optional properties too. The value is
+    valid for the schema (formats, patterns, bounds), so tools accept it.
+    """
+    return valid_value(schema, every_property=every_property)
 
 
 def default_responder(request: Request) -> Turn:

@@ -1,15 +1,17 @@
-"""In-process test models: answers from a script or a function, no network involved.
+"""In-process test models: answers from a script, a function, or the schema alone; no network.
 
 ::
 
-    from llmkit.testing import ScriptedModel, tool_call
+    from llmkit.testing import ScriptedModel, TestModel, tool_call
 
     model = ScriptedModel([tool_call("add", a=2, b=3), "The sum is 5."])
     response = await model.generate(request)      # a tool call (id "call_1")
     response = await model.generate(request)      # "The sum is 5."
     model.requests                                # every Request it received
 
-Both models stream the same answer as events (text in small pieces), so
+    agent.override(model=TestModel())             # every tool called once, then a valid answer
+
+All of them stream the same answer as events (text in small pieces), so
 stream consumers are exercised too; faults become the errors the transport
 raises for them.
 """
@@ -18,13 +20,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from typing import TypeAlias
+from typing import Any, Literal, TypeAlias
 
+from llmkit.errors import UsageError
 from llmkit.events import ModelResponse, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.providers._assemble import ResponseBuilder, events_from_response
 from llmkit.providers.base import Capabilities, Model
 from llmkit.testing._fault import Fault, instantiate, interrupted, provider_error
+from llmkit.testing._schema_values import valid_value
 from llmkit.testing._script import (
     Script,
     ScriptFunction,
@@ -33,11 +38,12 @@ from llmkit.testing._script import (
     check_turn,
     estimate_usage,
     response_for,
+    tool_call,
 )
 from llmkit.testing._vectors import text_vector
-from llmkit.types import Embeddings, Request, Response, Usage
+from llmkit.types import Embeddings, JSONDict, Message, Request, Response, ToolSpec, Usage
 
-__all__ = ["FunctionModel", "ScriptedModel", "StreamFunction"]
+__all__ = ["FunctionModel", "ScriptedModel", "StreamFunction", "TestModel"]
 
 StreamFunction: TypeAlias = Callable[
     [Request],
@@ -46,8 +52,8 @@ StreamFunction: TypeAlias = Callable[
 """A function that streams an answer: it yields text pieces and/or stream events."""
 
 
-class _TestModel(Model):
-    """What both test models share: request recording, faults, streaming, embeddings."""
+class _TurnModel(Model):
+    """What the in-process models share: a turn per request, recording, faults, streaming, embeddings."""
 
     provider = "test"
 
@@ -125,7 +131,7 @@ def _feed(builder: ResponseBuilder, event: StreamEvent) -> None:
         builder.add_tool_call_delta(event.index, event.id, event.name, event.arguments)
 
 
-class ScriptedModel(_TestModel):
+class ScriptedModel(_TurnModel):
     """A model that answers from a script: a list of turns, or a function ``Request -> turn``.
 
     A turn is a ``str`` (text reply), a :class:`~llmkit.types.ToolCall` or a
@@ -157,7 +163,7 @@ class ScriptedModel(_TestModel):
         return await self._script.next_turn(request)
 
 
-class FunctionModel(_TestModel):
+class FunctionModel(_TurnModel):
     """A model whose answers come from your function, for logic a list cannot express.
 
     ``fn(request)`` returns a turn (it may be ``async``). ``stream_fn(request)``,
@@ -226,3 +232,135 @@ async def _iterate(
     else:
         for item in items:
             yield item
+
+
+class TestModel(_TurnModel):
+    """A model that needs no script: it calls every tool once, with valid arguments, then answers.
+
+    To a user's message it answers with one call of each tool the request
+    offers (``call_tools="all"``), or of the tools named in ``call_tools``,
+    with arguments built from each tool's JSON schema so that they validate
+    (types, required fields, enums, nested objects, arrays, bounds, formats,
+    patterns). When the request turns parallel calls off, it calls them one
+    per answer. Once each has been called since the user's message, it answers:
+
+    - when the request asks for structured output (the final-result tool,
+      ``output_schema``, or the schema in the instructions of ``"prompted"``
+      mode): a value valid for the schema, or ``custom_output_args``;
+    - else ``custom_output_text``, or, by default, a JSON object of what each
+      tool returned (``"success (no tool calls)"`` when it called none).
+
+    It never repeats a call, so a run ends after two model calls (one when it
+    calls no tool). ``__test__ = False`` keeps pytest from collecting it.
+    """
+
+    __test__ = False
+
+    def __init__(
+        self,
+        *,
+        call_tools: Literal["all"] | Sequence[str] = "all",
+        custom_output_text: str | None = None,
+        custom_output_args: Any = None,
+        model_id: str = "test",
+        capabilities: Capabilities | None = None,
+        chunk_size: int = 4,
+        embedding_dimensions: int = 8,
+    ) -> None:
+        if call_tools != "all" and (
+            isinstance(call_tools, str)
+            or not isinstance(call_tools, Sequence)
+            or not all(isinstance(name, str) for name in call_tools)
+        ):
+            raise UsageError(f'call_tools takes "all" or a list of tool names, not {call_tools!r}.')
+        if custom_output_text is not None and not isinstance(custom_output_text, str):
+            raise UsageError(
+                f"custom_output_text takes a str, not {type(custom_output_text).__name__}."
+            )
+        super().__init__(
+            Script(None),
+            model_id=model_id,
+            capabilities=capabilities,
+            chunk_size=chunk_size,
+            embedding_dimensions=embedding_dimensions,
+        )
+        self.call_tools: Literal["all"] | tuple[str, ...] = (
+            "all" if call_tools == "all" else tuple(call_tools)
+        )
+        self.custom_output_text = custom_output_text
+        self.custom_output_args = custom_output_args
+
+    async def _next_turn(self, request: Request) -> Turn:
+        from llmkit.output._spec import FINAL_RESULT_TOOL  # not at import: it loads the tools
+
+        turn = _Turn(request.messages)
+        final = next((t for t in request.tools if t.name == FINAL_RESULT_TOOL), None)
+        waiting = [t for t in self._chosen(request) if t.name not in turn.called]
+        if waiting:
+            if request.parallel_tool_calls is False:
+                waiting = waiting[:1]
+            return [tool_call(t.name, **_arguments(t.parameters)) for t in waiting]
+        if final is not None:
+            value = self._structured(final.parameters)
+            arguments = value if isinstance(value, dict) else {"result": value}
+            return tool_call(final.name, **arguments)
+        schema = request.output_schema.schema if request.output_schema is not None else None
+        if schema is None:
+            schema = _prompted(request.messages)
+        if schema is not None:
+            return json.dumps(self._structured(schema), ensure_ascii=False)
+        if self.custom_output_text is not None:
+            return self.custom_output_text
+        if not turn.results:
+            return "success (no tool calls)"
+        return json.dumps(turn.results, ensure_ascii=False)
+
+    def _chosen(self, request: Request) -> list[ToolSpec]:
+        from llmkit.output._spec import FINAL_RESULT_TOOL
+
+        choice = request.tool_choice
+        if choice == "none":
+            return []
+        offered = [t for t in request.tools if t.name != FINAL_RESULT_TOOL]
+        if choice not in (None, "auto", "required"):
+            offered = [t for t in offered if t.name == choice]
+        if self.call_tools == "all":
+            return offered
+        return [t for t in offered if t.name in self.call_tools]
+
+    def _structured(self, schema: JSONDict) -> Any:
+        if self.custom_output_args is None:
+            return valid_value(schema, every_property=True)
+        from pydantic_core import to_jsonable_python
+
+        return to_jsonable_python(self.custom_output_args)
+
+
+class _Turn:
+    """What happened since the user's last message: the tools called, and what they returned."""
+
+    __slots__ = ("called", "results")
+
+    def __init__(self, messages: Sequence[Message]) -> None:
+        start = next(
+            (i for i in range(len(messages) - 1, -1, -1) if messages[i].role == "user"), -1
+        )
+        self.called: set[str] = set()
+        self.results: dict[str, str] = {}
+        for message in messages[start + 1 :]:
+            self.called.update(call.name for call in message.tool_calls)
+            for result in message.tool_results:
+                if result.name:
+                    self.results[result.name] = result.text
+
+
+def _arguments(parameters: JSONDict) -> JSONDict:
+    value = valid_value(parameters)
+    return value if isinstance(value, dict) else {}
+
+
+def _prompted(messages: Sequence[Message]) -> JSONDict | None:
+    from llmkit.output._spec import prompted_schema
+
+    system = next((m for m in messages if m.role == "system"), None)
+    return prompted_schema(system.text) if system is not None else None
