@@ -80,6 +80,14 @@ PRINTS: dict[str, list[str]] = {
         "PASSED: 3 thresholds met",
         "llmkit eval exited with status 0",
     ],
+    "testmodel_agent.py": [
+        "[tool call] search_flights({'origin': 'AAA', 'destination': 'AAA', 'day': '2025-01-01'})",
+        "[tool call] convert({'amount': 1.5, 'currency': 'USD'})",
+        "[tool result] convert: 1.62",
+        "[output] Itinerary(travellers=1, legs=[Leg(origin='AAA', destination='AAA', price_eur=1.5)]",
+        "complete after 2 model calls",
+        "Hello! This is the llmkit fake server.\n(exit status 0)",
+    ],
     "tools_system.py": [
         "APP_REGION = eu-west",
         "[allow_env] Refused (allow_env): 'OPENAI_API_KEY'",
@@ -123,7 +131,7 @@ def test_example_prints_what_it_promises(name: str) -> None:
 def test_every_example_has_a_test() -> None:
     tested = {"quickstart.py", "ollama_chat.py", "providers.py"}
     tested |= {"agent_tools.py", "structured_extraction.py", "handoffs.py", "approval.py"}
-    tested |= {"evaluate_offline.py"}
+    tested |= {"evaluate_offline.py", "testmodel_agent.py"}
     tested |= {f"tools_{family}.py" for family in ("files", "http", "system", "data", "process")}
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
     tested |= {"observability.py", "record_replay.py"}
