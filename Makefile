@@ -6,10 +6,10 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev demo test lint format typecheck bench check clean
+.PHONY: help install install-dev demo test test-min-deps test-smoke-pythons lint format typecheck bench check clean
 
 help:  ## List the targets.
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-11s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,42 @@ demo: install  ## Run the quick-start agent (offline on the fake server unless a
 test: install-dev  ## Run the whole test suite.
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+MIN_VENV ?= .venv-min
+
+$(MIN_VENV)/.installed: pyproject.toml .ci/min_deps.py
+	rm -rf $(MIN_VENV)
+	$(PYTHON) -m venv $(MIN_VENV)
+	$(MIN_VENV)/bin/python -m pip --disable-pip-version-check -q install -U "pip>=25.1" packaging
+	$(MIN_VENV)/bin/python .ci/min_deps.py > $(MIN_VENV)/constraints.txt
+	$(MIN_VENV)/bin/python -m pip --disable-pip-version-check -q install -c $(MIN_VENV)/constraints.txt \
+		-e ".[$$($(MIN_VENV)/bin/python .ci/min_deps.py --extras)]" --group dev --group bench \
+		> $(MIN_VENV)/install.log 2>&1 || { cat $(MIN_VENV)/install.log; exit 1; }
+	@# A lower bound that admits a yanked release is false too: pip warns, this fails.
+	@! grep -A1 "yanked version" $(MIN_VENV)/install.log
+	@touch $@
+
+test-min-deps: $(MIN_VENV)/.installed  ## Run the suite with every dependency at its declared lower bound.
+	$(MIN_VENV)/bin/python -m pip --disable-pip-version-check list --format=freeze
+	$(MIN_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+
+SMOKE_PYTHONS ?= 3.12 3.13
+# Import, an agent run on the fake server, the sync twins and the CLI.
+SMOKE_TESTS ?= tests/test_package.py tests/test_sync.py tests/agent/test_http.py tests/test_cli.py
+
+test-smoke-pythons:  ## Run the smoke tests on each of Python 3.12 and 3.13 the machine has.
+	@for v in $(SMOKE_PYTHONS); do \
+		venv=.venv-py$$(echo $$v | tr -d .); \
+		py=$$(sh .ci/find_python $$v) || { echo "Python $$v is not on this machine: no smoke run on it."; continue; }; \
+		echo "Smoke tests on $$($$py --version) in $$venv"; \
+		if [ ! -f $$venv/.installed ] || [ pyproject.toml -nt $$venv/.installed ]; then \
+			rm -rf $$venv && $$py -m venv $$venv \
+			&& $$venv/bin/python -m pip --disable-pip-version-check -q install -U "pip>=25.1" \
+			&& $$venv/bin/python -m pip --disable-pip-version-check -q install -e ".[testing]" pytest \
+			&& touch $$venv/.installed || exit 1; \
+		fi; \
+		$$venv/bin/python -m pytest -q $(SMOKE_TESTS) || exit 1; \
+	done
+
 lint: install-dev  ## Lint with ruff.
 	$(PY) -m ruff check src tests examples bench
 	$(PY) -m ruff format --check src tests examples bench
@@ -50,4 +86,4 @@ bench: install-dev  ## Run the benchmarks and write bench/results/.
 check: lint typecheck test  ## Lint, type-check and test: what CI runs.
 
 clean:  ## Remove the virtualenv and caches.
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build dist
+	rm -rf $(VENV) $(MIN_VENV) .venv-py3* .mypy_cache .ruff_cache .pytest_cache build dist
