@@ -189,6 +189,12 @@ def test_malformed_json_raises_serialization_error(payload: str, message: str) -
         types.loads(payload)
 
 
+def test_loads_refuses_deeply_nested_json_with_a_serialization_error() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(SerializationError, match="nested too deeply"):
+        types.loads('{"llmkit": 1, "kind": "message", "data": ' + deep + "}")
+
+
 def test_dump_refuses_objects_without_a_json_form() -> None:
     with pytest.raises(SerializationError, match="has no JSON form"):
         types.dump(object())

@@ -102,6 +102,12 @@ def loads(text: str | bytes) -> Any:
     """:func:`load` from a JSON string."""
     try:
         envelope = json.loads(text)
+    except RecursionError:
+        # json.loads recurses once per nesting level; no llmkit object is that deep.
+        raise SerializationError(
+            "Not readable JSON: nested too deeply (deeper than any llmkit object); "
+            "the data is corrupt or not llmkit's."
+        ) from None
     except ValueError as exc:
         raise SerializationError(f"Not valid JSON: {exc}.") from exc
     return load(envelope)

@@ -45,6 +45,21 @@ def test_a_corrupt_line_is_reported_with_its_number(recorded: Path) -> None:
     assert recorded.read_text() == before  # nothing is written to a file being read
 
 
+@pytest.mark.parametrize("number", [1, 4])
+def test_a_deeply_nested_line_is_a_recording_error_naming_the_line(
+    recorded: Path, number: int
+) -> None:
+    lines = recorded.read_text().splitlines(keepends=True)
+    depth = 100_000
+    lines[number - 1] = '{"topic": "model.response", "x": ' + "[" * depth + "]" * depth + "}\n"
+    recorded.write_text("".join(lines))
+    with pytest.raises(RecordingError) as caught:
+        Recording.load(recorded)
+    err = caught.value
+    assert err.line == number and err.path == str(recorded)
+    assert f"{recorded}, line {number}: " in str(err) and "nested too deeply" in str(err)
+
+
 def test_a_truncated_recording_says_so_and_names_the_last_line(recorded: Path) -> None:
     text = recorded.read_text()
     recorded.write_text(text[: len(text) - 40])  # cut in the middle of the last line

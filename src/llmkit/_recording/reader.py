@@ -1,7 +1,7 @@
 """Reading a recording: checked line by line, grouped into runs.
 
-A file that is not JSON Lines, is cut short, holds an unknown event, or
-comes from a newer format raises a :class:`~llmkit.errors.RecordingError`
+A file that is not JSON Lines (or is nested too deeply to parse), is cut
+short, holds an unknown event, or comes from a newer format raises a :class:`~llmkit.errors.RecordingError`
 that names the file and the line.
 """
 
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from llmkit.run import RunResult
 
 __all__ = ["ModelExchange", "RecordedLine", "RecordedRun", "group_runs", "parse_lines"]
+
+# json.loads recurses once per nesting level: a line nested past the recursion limit
+# raises RecursionError, which is a corrupt file here, not a crash.
+_TOO_DEEP = "JSON nested too deeply to read (deeper than any recorded event)"
 
 
 @dataclass(slots=True)
@@ -174,6 +178,10 @@ def parse_lines(path: Path, text: str) -> tuple[JSONDict, list[RecordedLine]]:
         where = f"{name}, line {number}"
         try:
             data = json.loads(source)
+        except RecursionError:
+            raise RecordingError(
+                f"{where}: {_TOO_DEEP}; the file is corrupt.", path=name, line=number
+            ) from None
         except ValueError as exc:
             if truncated and number == last:
                 raise RecordingError(
@@ -206,6 +214,12 @@ def parse_lines(path: Path, text: str) -> tuple[JSONDict, list[RecordedLine]]:
 def _header(name: str, source: str, truncated: bool) -> JSONDict:
     try:
         header = json.loads(source)
+    except RecursionError:
+        raise RecordingError(
+            f"{name}, line 1: the header is {_TOO_DEEP}; this is not a readable llmkit recording.",
+            path=name,
+            line=1,
+        ) from None
     except ValueError:
         what = "cut short" if truncated else "not JSON"
         raise RecordingError(
