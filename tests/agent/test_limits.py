@@ -122,7 +122,8 @@ async def test_cancelling_the_task_stops_tools_and_keeps_history_consistent() ->
     async def slow(ctx: RunContext[None], n: int) -> str:
         """Slow work."""
         history.append(ctx.messages)
-        running.set()
+        if len(history) == 2:
+            running.set()  # both slow calls are in progress
         try:
             await asyncio.sleep(10)
         except asyncio.CancelledError:
@@ -139,8 +140,7 @@ async def test_cancelling_the_task_stops_tools_and_keeps_history_consistent() ->
         [[tool_call("slow", n=1), tool_call("slow", n=2), tool_call("quick")], "unreached"]
     )
     task = asyncio.create_task(Agent(model, tools=[slow, quick]).run("work"))
-    await asyncio.wait_for(running.wait(), 2)
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(running.wait(), 60)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -101,7 +101,7 @@ async def test_parallel_tool_calls_run_concurrently() -> None:
     async def wait(n: int) -> int:
         """Wait for the other call."""
         started.set()
-        await asyncio.wait_for(both.wait(), 2)
+        await asyncio.wait_for(both.wait(), 60)
         return n
 
     model = ScriptedModel([[tool_call("wait", n=1), tool_call("wait", n=2)], "done"])

@@ -152,14 +152,19 @@ async def test_a_tool_timeout_is_an_error_result_and_the_run_goes_on() -> None:
 
 
 async def test_sync_tool_in_a_thread_timeout() -> None:
-    import time
+    import threading
+
+    release = threading.Event()
 
     @tool(timeout=0.05)
     def blocking() -> str:
-        """Blocks."""
-        time.sleep(0.3)
+        """Blocks until the test is over (a minute at most): only the time limit ends it first."""
+        release.wait(60)
         return "late"
 
     model = ScriptedModel([tool_call("blocking"), "ok"])
-    result = await Agent(model, tools=[blocking]).run("x")
+    try:
+        result = await Agent(model, tools=[blocking]).run("x")
+    finally:
+        release.set()
     assert results(result.messages)[0][1] is True

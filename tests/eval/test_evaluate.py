@@ -167,12 +167,18 @@ def test_schema_validity_of_structured_and_text_output() -> None:
 @pytest.mark.anyio
 async def test_cases_run_concurrently_up_to_the_limit() -> None:
     in_flight = peak = 0
+    full = asyncio.Event()
 
     async def slow(request: Request) -> Turn:
         nonlocal in_flight, peak
         in_flight += 1
         peak = max(peak, in_flight)
-        await asyncio.sleep(0.02)
+        if in_flight == 3:
+            full.set()
+        # The first cases wait until three run at once (a minute at most), so the peak
+        # does not depend on how fast the machine starts them; then each holds its slot.
+        await asyncio.wait_for(full.wait(), 60)
+        await asyncio.sleep(0.01)
         in_flight -= 1
         return "ok"
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -281,42 +280,54 @@ async def test_the_cache_skips_sampled_requests_unless_asked(
 # ----------------------------------------------------------------- rate limit
 
 
+class FakeClock:
+    """A clock that stands still until a call sleeps: waits are exact, whatever the machine."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 async def test_rate_limit_makes_calls_wait_instead_of_failing(make_agent: MakeAgent) -> None:
-    limit = RateLimit(rpm=600, burst=1)  # one at once, then one every 0.1 s
+    clock = FakeClock()
+    limit = RateLimit(rpm=600, burst=1, clock=clock, sleep=clock.sleep)  # then one every 0.1 s
     agent = make_agent(hooks=[limit])
-    started = time.perf_counter()
     result = await agent.run("Weather in Paris?")
-    elapsed = time.perf_counter() - started
     assert result.output == "It is 18 °C in Paris."
-    assert limit.waited > 0.05 and elapsed >= 0.08
+    # Two model calls: the first goes at once, the second waits for the next request slot.
+    assert clock.sleeps == [pytest.approx(0.1)]
+    assert limit.waited == pytest.approx(0.1)
 
 
 async def test_rate_limit_corrects_its_token_estimate_with_the_reported_usage(
     make_agent: MakeAgent,
 ) -> None:
-    limit = RateLimit(tpm=60_000)
+    clock = FakeClock()
+    limit = RateLimit(tpm=60_000, clock=clock, sleep=clock.sleep)
     agent = make_agent(hooks=[limit])
     result = await agent.run("Weather in Paris?")
     bucket = limit._limits["openai/gpt-4.1-mini"].tokens
     assert bucket is not None
     # What is missing from the bucket is what the calls reported, not the estimates
-    # (give or take the refill during the run).
+    # (the clock stood still: nothing refilled).
     spent = bucket.capacity - bucket.level
-    assert spent == pytest.approx(result.usage.total_tokens, abs=60)
-    assert limit.waited == 0
+    assert spent == result.usage.total_tokens
+    assert limit.waited == 0 and clock.sleeps == []
 
 
 async def test_rate_limit_waits_for_the_token_bucket_and_lets_a_large_call_through() -> None:
     from llmkit.testing import ScriptedModel
 
-    clock = [0.0]
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        clock[0] += seconds
-
-    limit = RateLimit(tpm=600, clock=lambda: clock[0], sleep=sleep)  # 10 tokens a second
+    clock = FakeClock()
+    waits = clock.sleeps
+    limit = RateLimit(tpm=600, clock=clock, sleep=clock.sleep)  # 10 tokens a second
     agent = Agent(ScriptedModel(["a", "b"]), hooks=[limit])
     # Larger than the whole bucket: it goes at once (the bucket is full) and overdraws it.
     await agent.run("x" * 4000)

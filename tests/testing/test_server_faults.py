@@ -305,19 +305,19 @@ def test_connection_and_protocol_exceptions(
 
 
 def test_stop_does_not_wait_long_for_a_slow_request() -> None:
-    server = FakeProviderServer([Fault.slow(30)]).start()
+    server = FakeProviderServer([Fault.slow(3600)]).start()
     url = server.openai_base_url + "/chat/completions"
 
     def call() -> None:
         with contextlib.suppress(httpx2.HTTPError):
-            httpx2.post(url, json=BODY, headers={"authorization": "Bearer k"}, timeout=10)
+            httpx2.post(url, json=BODY, headers={"authorization": "Bearer k"}, timeout=None)
 
-    caller = threading.Thread(target=call)
+    caller = threading.Thread(target=call, daemon=True)
     caller.start()
     while not server.requests:
         time.sleep(0.01)
-    start = time.perf_counter()
     server.stop()
-    assert time.perf_counter() - start < 3
-    caller.join(5)
+    # The request would take an hour and the client never gives up: it ended because
+    # stop() ended it (the join only bounds a failing test).
+    caller.join(60)
     assert not caller.is_alive()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -62,15 +61,18 @@ def echo(handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, s
 
 
 def _endless(handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], Any]:
+    # Never ends: a client that reads it all never returns (until its own time limit).
     def chunks() -> Iterator[bytes]:
-        for _ in range(10_000):
+        while True:
             yield b"x" * 65536
 
     return 200, {"content-type": "text/plain", "connection": "close"}, chunks()
 
 
 def _slow(handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, dict[str, str], bytes]:
-    time.sleep(1.5)
+    # Answers only once the test let it (LocalServer.release), or after a minute: a client
+    # that gave up meanwhile did so by its own time limit, however slow the machine.
+    handler.server.release.wait(60)  # type: ignore[attr-defined]
     return 200, {"content-type": "text/plain"}, b"late"
 
 
@@ -100,6 +102,9 @@ class LocalServer:
             "/post-to-echo": lambda h, b: (303, {"location": "/echo"}, b""),
         }
         self.routes: dict[str, Any] = self.httpd.routes  # type: ignore[attr-defined]
+        self.release = threading.Event()
+        """Set to let ``/slow`` answer."""
+        self.httpd.release = self.release  # type: ignore[attr-defined]
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(
@@ -111,6 +116,7 @@ class LocalServer:
         return self
 
     def stop(self) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

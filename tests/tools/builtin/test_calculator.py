@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 
@@ -45,10 +44,9 @@ def test_the_tool_is_a_tool_with_a_schema() -> None:
 
 
 def test_a_tower_of_powers_is_refused_quickly() -> None:
-    start = time.perf_counter()
+    # Computing it would never end: a refusal at all means it was refused before computing.
     with pytest.raises(Refused) as caught:
         calculate("9**9**9**9")
-    assert time.perf_counter() - start < 0.5
     assert caught.value.rule == "max_exponent"
     assert "max_exponent" in str(caught.value)
     assert isinstance(caught.value, ToolError)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -155,20 +154,18 @@ async def test_size_limits(local_server: LocalServer) -> None:
     with pytest.raises(Refused) as caught:
         await t["fetch_text"].function(f"{local_server.url}/big")
     assert caught.value.rule == "max_bytes"
-    start = time.perf_counter()
+    # /endless never ends: only stopping at max_bytes returns (else the time limit refuses).
     with pytest.raises(Refused, match=r"Refused \(max_bytes\)"):
         await t["http_request"].function(f"{local_server.url}/endless")
-    assert time.perf_counter() - start < 5
     clipped = await tools(**LOCAL, max_chars=100)["fetch_text"].function(f"{local_server.url}/big")
     assert clipped.startswith("y" * 100) and "199,900 more characters not shown" in clipped
 
 
 async def test_time_limit(local_server: LocalServer) -> None:
-    start = time.perf_counter()
+    # /slow answers only after the test (a minute at most): a refusal before is the time limit.
     with pytest.raises(Refused) as caught:
         await tools(**LOCAL, timeout=0.3)["fetch_text"].function(f"{local_server.url}/slow")
     assert caught.value.rule == "timeout"
-    assert time.perf_counter() - start < 1.4
 
 
 async def test_methods_are_read_only_by_default(local_server: LocalServer) -> None:

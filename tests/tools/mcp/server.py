@@ -32,11 +32,42 @@ def picture() -> Image:
     return Image(data=PNG, format="png")
 
 
+_waiting = 0
+_everyone_here = asyncio.Event()
+
+
 @server.tool()
 async def wait(seconds: float) -> str:
     """Sleep, then answer."""
-    await asyncio.sleep(seconds)
+    global _waiting
+    _waiting += 1
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        _waiting -= 1
     return f"waited {seconds}"
+
+
+@server.tool()
+async def meet(n: int) -> str:
+    """Answer "met" once ``n`` calls are here at the same time ("alone" after 30 s)."""
+    global _waiting
+    _waiting += 1
+    try:
+        if _waiting >= n:
+            _everyone_here.set()
+        await asyncio.wait_for(_everyone_here.wait(), 30)
+        return "met"
+    except TimeoutError:
+        return "alone"
+    finally:
+        _waiting -= 1
+
+
+@server.tool()
+def waiting() -> int:
+    """How many calls of ``wait`` and ``meet`` are in progress."""
+    return _waiting
 
 
 @server.tool()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -43,7 +42,18 @@ async def by_name(toolset: MCPToolset) -> dict[str, Any]:
 
 async def test_tools_come_with_the_servers_schemas(toolset: MCPToolset) -> None:
     tools = await by_name(toolset)
-    assert sorted(tools) == ["add", "crash", "echo", "fail", "files_read", "picture", "pid", "wait"]
+    assert sorted(tools) == [
+        "add",
+        "crash",
+        "echo",
+        "fail",
+        "files_read",
+        "meet",
+        "picture",
+        "pid",
+        "wait",
+        "waiting",
+    ]
     add = tools["add"]
     assert add.description == "Add two integers."
     assert add.spec.parameters["required"] == ["a", "b"]
@@ -72,8 +82,11 @@ async def test_an_agent_uses_the_tools_and_sees_errors(toolset: MCPToolset) -> N
 async def test_the_session_survives_a_cancelled_call(toolset: MCPToolset) -> None:
     tools = await by_name(toolset)
     before = await tools["pid"].function()
-    task = asyncio.create_task(tools["wait"].function(seconds=5))
-    await asyncio.sleep(0.2)
+    task = asyncio.create_task(tools["wait"].function(seconds=60))
+    for _ in range(3000):  # cancel only once the call is in progress on the server
+        if await tools["waiting"].function() == "1":
+            break
+        await asyncio.sleep(0.01)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -85,16 +98,13 @@ async def test_concurrent_runs_share_one_session(toolset: MCPToolset) -> None:
     tools = await toolset.tools()
 
     async def one_run(n: int) -> str:
-        model = ScriptedModel(
-            [tool_call("echo", text=f"run{n}"), tool_call("wait", seconds=0.2), "done"]
-        )
+        model = ScriptedModel([tool_call("echo", text=f"run{n}"), tool_call("meet", n=8), "done"])
         result = await Agent(model, tools=tools).run("Go.")
-        return result.steps[0].tool_results[0].text
+        return result.steps[0].tool_results[0].text + " " + result.steps[1].tool_results[0].text
 
-    start = time.perf_counter()
     answers = await asyncio.gather(*(one_run(n) for n in range(8)))
-    assert answers == [f"run{n}" for n in range(8)]
-    assert time.perf_counter() - start < 3  # the waits overlapped
+    # "met": all eight calls were on the server at once (one session, no queueing).
+    assert answers == [f"run{n} met" for n in range(8)]
     pids = {await (await by_name(toolset))["pid"].function() for _ in range(3)}
     assert len(pids) == 1
 
@@ -105,7 +115,7 @@ async def test_a_slow_call_times_out_and_the_session_stays() -> None:
         tools = await by_name(toolset)
         pid = await tools["pid"].function()
         with pytest.raises(ToolError, match=r"'wait' did not answer within 0.5 s"):
-            await tools["wait"].function(seconds=5)
+            await tools["wait"].function(seconds=60)
         assert await tools["pid"].function() == pid
     finally:
         await toolset.aclose()
@@ -116,10 +126,8 @@ async def test_a_server_that_dies_mid_call_gives_a_tool_error_then_reconnects(
 ) -> None:
     tools = await by_name(toolset)
     pid = await tools["pid"].function()
-    start = time.perf_counter()
     with pytest.raises(ToolError, match="connection to the MCP server .* was lost during 'crash'"):
         await tools["crash"].function()
-    assert time.perf_counter() - start < 5
     assert await tools["add"].function(a=1, b=2) == "3"
     assert await tools["pid"].function() != pid
 
@@ -142,10 +150,8 @@ async def test_a_server_that_cannot_start_is_a_tool_error() -> None:
     silent = MCPToolset.stdio(
         sys.executable, ["-c", "import time; time.sleep(30)"], connect_timeout=0.5
     )
-    start = time.perf_counter()
     with pytest.raises(ToolError, match=r"did not start within 0.5 s"):
         await silent.tools()
-    assert time.perf_counter() - start < 5
     await silent.aclose()
 
 
