@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import llmkit
 from llmkit import Message, Request, ToolResult, ToolSpec
+from llmkit.providers import price_of
 from llmkit.testing import FakeProviderServer, Fault, tool_call
 
 WEATHER = ToolSpec(
@@ -54,8 +55,11 @@ def main() -> None:
                 Message.tool(ToolResult(call.id, "18 °C and sunny", name=call.name)),
             ]
             answer = model.generate_sync(request)
+            price = price_of(model)  # what the model costs, and where that price comes from
             cost = (
-                f"${answer.usage.cost:.6f}" if answer.usage.cost is not None else "no price listed"
+                f"${answer.usage.cost:.6f} at {price.source} prices"
+                if answer.usage.cost is not None and price is not None
+                else "no price listed"
             )
             print(f"{model.name:<30} {answer.text}  [{answer.usage.total_tokens} tokens, {cost}]")
 

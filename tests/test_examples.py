@@ -199,6 +199,7 @@ def test_providers_example_sends_one_request_over_four_protocols() -> None:
         assert f"{name}" in out
     assert out.count("In Paris it is 18 °C and sunny.") == 4
     assert "no price listed" in out  # Ollama runs locally: no price in the table
+    assert out.count("at genai-prices 0.") == 3  # the three cloud models, with their source
     assert "fallback(anthropic, openai): Answered by the fallback model." in out
 
 

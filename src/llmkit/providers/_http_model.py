@@ -35,6 +35,8 @@ class HTTPModel(Model):
 
     _endpoint: Endpoint
     _price: Price | None = None
+    _price_key: tuple[str, str] | None = None
+    """(provider, model id) whose price is looked up at the first priced response."""
 
     def _connect(
         self,
@@ -63,7 +65,8 @@ class HTTPModel(Model):
             http_client=http_client,
             error_parser=error_parser,
         )
-        self._price = price_of(price_family or self.provider, self.model_id)
+        # Looked up at the first response, not here: the price dataset loads on first use.
+        self._price_key = (price_family or self.provider, self.model_id)
 
     @property
     def base_url(self) -> str:
@@ -71,7 +74,11 @@ class HTTPModel(Model):
         return self._endpoint.base_url
 
     def _price_usage(self, usage: Usage) -> None:
-        """Set ``usage.cost`` from the price table (left None for unlisted models)."""
+        """Set ``usage.cost`` from the model's price (left None when no price is known)."""
+        if self._price_key is not None:
+            self._price = price_of(*self._price_key)
+            if self._price is None or not self._price.varies:
+                self._price_key = None  # a fixed price (or none): no need to look again
         if self._price is not None:
             usage.cost = self._price.cost(usage)
 
