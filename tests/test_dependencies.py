@@ -5,6 +5,7 @@ from __future__ import annotations
 import runpy
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,3 +52,34 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         [sys.executable, str(SCRIPT), "--extras"], capture_output=True, text=True, check=True
     ).stdout
     assert set(out.strip().split(",")) == {"testing", "eval", "mcp", "feed", "otel"}
+
+
+def test_support_matrix_is_declared_in_pyproject_and_readme() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    classifiers = set(project["classifiers"])
+    for version in ("3.11", "3.12", "3.13"):
+        assert f"Programming Language :: Python :: {version}" in classifiers
+    assert "Operating System :: POSIX :: Linux" in classifiers
+    assert project["requires-python"] == ">=3.11"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Supported platforms", 1)[1].split("\n\n", 2)[1]
+    rows = {line.split("|")[1].strip() for line in table.splitlines()[2:]}
+    assert rows == {"Linux", "macOS", "Windows"}
+
+
+def test_the_smoke_run_finds_installed_pythons_and_skips_absent_ones() -> None:
+    found = subprocess.run(
+        ["sh", str(ROOT / ".ci" / "find_python"), f"{sys.version_info[0]}.{sys.version_info[1]}"],
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 0
+    version = subprocess.run(
+        [found.stdout.strip(), "-c", "import sys; print(sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert version.stdout.strip() == str(sys.version_info[:2])
+    absent = subprocess.run(["sh", str(ROOT / ".ci" / "find_python"), "2.1"], capture_output=True)
+    assert absent.returncode == 1 and absent.stdout == b""
