@@ -83,3 +83,19 @@ def test_missing_api_key_names_the_variable() -> None:
     assert "OPENAI_API_KEY" in str(err)
     assert "api_key=" in str(err)
     assert pickle.loads(pickle.dumps(err)).env_var == "OPENAI_API_KEY"
+
+
+def test_a_missing_extra_names_the_package_and_the_extra_to_install() -> None:
+    import pickle
+
+    from llmkit._optional import require
+    from llmkit.errors import ConfigurationError, MissingExtraError
+
+    with pytest.raises(MissingExtraError) as caught:
+        require("llmkit_no_such_module", extra="lua", feature="Lua scripts", package="lupa")
+    err = caught.value
+    assert isinstance(err, ConfigurationError)
+    assert str(err) == "Lua scripts needs lupa: pip install 'llmkit[lua]'."
+    assert (err.extra, err.package) == ("lua", "lupa")
+    assert str(pickle.loads(pickle.dumps(err))) == str(err)
+    assert require("json", extra="x", feature="JSON").dumps([]) == "[]"

@@ -5,7 +5,8 @@
     LLMKitError
     ├── UsageError                    the caller did something wrong; fix the code or config
     │   ├── ConfigurationError        the environment or a configuration file is wrong
-    │   │   └── MissingAPIKeyError    no key given and its environment variable is unset
+    │   │   ├── MissingAPIKeyError    no key given and its environment variable is unset
+    │   │   └── MissingExtraError     an optional dependency is not installed; names the extra
     │   ├── UnsupportedError          the model or provider cannot do what was asked
     │   └── NetworkBlockedError       a request to a non-local host while the test network guard is on
     ├── SerializationError            JSON data llmkit cannot read (malformed, or from a newer version)
@@ -69,6 +70,7 @@ __all__ = [
     "LLMKitError",
     "MaxStepsExceeded",
     "MissingAPIKeyError",
+    "MissingExtraError",
     "NetworkBlockedError",
     "NotFoundError",
     "OutputValidationError",
@@ -126,6 +128,23 @@ class MissingAPIKeyError(ConfigurationError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.provider, self.env_var))
+
+
+class MissingExtraError(ConfigurationError):
+    """A feature needs an optional dependency that is not installed.
+
+    The message names the package and the extra that brings it
+    (``pip install 'llmkit[mcp]'``); ``extra`` and ``package`` carry them.
+    """
+
+    def __init__(self, feature: str, extra: str, package: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.package = package
+        super().__init__(f"{feature} needs {package}: pip install 'llmkit[{extra}]'.")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.feature, self.extra, self.package))
 
 
 class UnsupportedError(UsageError):

@@ -201,7 +201,7 @@ def test_missing_pyyaml_names_the_extra() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     ).stdout
     assert out.strip() == (
-        "UsageError | Reading YAML needs pyyaml: pip install 'llmkit[eval]' (or pip install pyyaml)."
+        "MissingExtraError | Reading YAML needs pyyaml: pip install 'llmkit[eval]'."
     )
 
 

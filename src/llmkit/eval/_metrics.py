@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from llmkit._optional import require
 from llmkit._plural import plural
 from llmkit.errors import UsageError
 from llmkit.testing._trajectory import match_trajectory
@@ -75,12 +76,9 @@ def trajectory_score(
 
 def schema_errors(value: Any, schema: dict[str, Any]) -> list[str]:
     """What is wrong with ``value`` under the JSON schema ``schema`` (empty: valid)."""
-    try:
-        import jsonschema
-    except ImportError:
-        raise UsageError(
-            "Checking output against a JSON schema needs jsonschema: pip install 'llmkit[eval]'."
-        ) from None
+    jsonschema: Any = require(
+        "jsonschema", extra="eval", feature="Checking output against a JSON schema"
+    )
     try:
         validator_cls = jsonschema.validators.validator_for(schema)
         validator_cls.check_schema(schema)

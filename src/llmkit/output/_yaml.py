@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmkit._optional import require
 from llmkit.errors import UsageError
 
 __all__ = ["YAMLLimits", "parse_yaml", "read_yaml"]
@@ -51,8 +52,6 @@ class YAMLLimits:
 DEFAULT_LIMITS = YAMLLimits()
 """The bounds every YAML read in llmkit uses."""
 
-_MISSING = "Reading YAML needs pyyaml: pip install 'llmkit[eval]' (or pip install pyyaml)."
-
 
 class _TooBig(Exception):
     """A bound was passed while composing; carries the sentence that says which."""
@@ -65,10 +64,7 @@ def parse_yaml(
 
     ``name`` (a file name, say) starts every error message.
     """
-    try:
-        import yaml
-    except ImportError:
-        raise UsageError(_MISSING) from None
+    yaml = require("yaml", extra="eval", feature="Reading YAML", package="pyyaml")
     if (
         len(text) > limits.max_bytes
         or len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes

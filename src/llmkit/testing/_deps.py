@@ -6,15 +6,9 @@ one clear message instead of a bare ``ModuleNotFoundError``.
 
 from __future__ import annotations
 
-from llmkit.errors import ConfigurationError
+from llmkit._optional import require
 
 __all__: list[str] = []
 
-try:
-    import starlette  # noqa: F401
-    import uvicorn  # noqa: F401
-except ImportError as exc:
-    raise ConfigurationError(
-        "The fake provider server needs the 'testing' extra (starlette and uvicorn): "
-        "pip install 'llmkit[testing]'"
-    ) from exc
+for _module in ("starlette", "uvicorn"):
+    require(_module, extra="testing", feature="The fake provider server")

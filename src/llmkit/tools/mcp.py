@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from llmkit._optional import require
 from llmkit._sync import run_sync
 from llmkit.errors import ToolError, UsageError
 from llmkit.tools._mcp_content import result_content, tool_name
@@ -41,15 +42,9 @@ from llmkit.types import ContentPart
 
 __all__ = ["MCPToolset"]
 
-_EXTRA = "MCP servers need the mcp package (v2): pip install 'llmkit[mcp]'."
-
 
 def _mcp() -> Any:
-    try:
-        import mcp
-    except ImportError:
-        raise UsageError(_EXTRA) from None
-    return mcp
+    return require("mcp", extra="mcp", feature="MCP servers", package="mcp (v2)")
 
 
 @dataclass(frozen=True, slots=True)

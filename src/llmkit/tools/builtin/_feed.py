@@ -24,7 +24,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from llmkit.errors import ToolError, UsageError
+from llmkit._optional import require
+from llmkit.errors import ToolError
 from llmkit.tools._tool import Tool
 from llmkit.tools.builtin._http import html_to_text
 from llmkit.tools.builtin._net import NetPolicy, Resolver
@@ -95,13 +96,7 @@ def _json_feed(data: dict[str, Any]) -> tuple[str, list[Entry]]:
 
 
 def _feedparser() -> Any:
-    try:
-        import feedparser  # type: ignore[import-untyped]
-    except ImportError:
-        raise UsageError(
-            "Reading RSS and Atom feeds needs feedparser: pip install 'llmkit[feed]'."
-        ) from None
-    return feedparser
+    return require("feedparser", extra="feed", feature="Reading RSS and Atom feeds")
 
 
 def parse_feed(content: bytes, *, content_type: str = "") -> tuple[str, list[Entry]]:
