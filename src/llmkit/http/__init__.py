@@ -17,7 +17,9 @@ from llmkit.http._endpoint import (
     JSONReply,
     StreamReply,
     check_base_url,
+    join_url,
     parse_error_body,
+    split_base_url,
 )
 from llmkit.http._pool import ConnectionOptions, PoolLimits, Timeouts, aclose_clients, shared_client
 from llmkit.http._retry import RetryPolicy, parse_retry_after, retry_delay
@@ -37,8 +39,10 @@ __all__ = [
     "Timeouts",
     "aclose_clients",
     "check_base_url",
+    "join_url",
     "parse_error_body",
     "parse_retry_after",
     "retry_delay",
     "shared_client",
+    "split_base_url",
 ]

@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from llmkit._version import __version__
 from llmkit.errors import (
@@ -33,7 +33,17 @@ from llmkit.http._retry import RetryPolicy, parse_retry_after, retry_delay
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["Endpoint", "ErrorInfo", "ErrorParser", "JSONReply", "StreamReply", "parse_error_body"]
+__all__ = [
+    "Endpoint",
+    "ErrorInfo",
+    "ErrorParser",
+    "JSONReply",
+    "StreamReply",
+    "check_base_url",
+    "join_url",
+    "parse_error_body",
+    "split_base_url",
+]
 
 logger = logging.getLogger("llmkit.http")
 
@@ -115,6 +125,8 @@ class Endpoint:
         "_error_parser",
         "_headers",
         "_httpx_timeout",
+        "_query",
+        "_root",
         "_secrets",
         "_stream_headers",
         "base_url",
@@ -140,9 +152,13 @@ class Endpoint:
     ) -> None:
         self.provider = provider
         self.base_url = check_base_url(base_url, provider)
+        self._root, query = split_base_url(self.base_url, provider)
         self.timeouts = Timeouts.of(timeout)
         self.retry = retry if retry is not None else RetryPolicy()
         self.params = dict(params) if params else None
+        # The base URL's own query and ``params`` ride on every request, after the path.
+        extra = urlencode(self.params) if self.params else ""
+        self._query = "&".join(q for q in (query, extra) if q)
         self._secrets = tuple(s for s in secrets if s and len(s) >= 4)
         self._headers = {
             "accept": "application/json",
@@ -221,7 +237,7 @@ class Endpoint:
     ) -> httpx2.Response:
         import httpx2
 
-        url = self.base_url + path
+        url = join_url(self._root, path, self._query)
         check_request(url, self.provider)
         client = self._client_for_loop()
         headers = self._stream_headers if stream else self._headers
@@ -234,7 +250,6 @@ class Endpoint:
                     url,
                     content=content,
                     headers=headers,
-                    params=self.params,
                     timeout=self._timeout(),
                 )
                 response = await client.send(request, stream=stream)
@@ -421,14 +436,63 @@ class StreamReply:
 
 
 def check_base_url(url: str, provider: str) -> str:
-    """Validate a base URL and strip its trailing slash; a bad one raises :class:`UsageError`."""
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    """Validate a base URL and strip its trailing slash; a bad one raises :class:`UsageError`.
+
+    A user name or password in the URL is refused: it would replace the API
+    key with Basic auth and be printed wherever the URL is logged.
+    """
+    if not isinstance(url, str):
         raise UsageError(
-            f"Invalid base URL for {provider}: {url!r}. It must be an http(s) URL such as "
-            "'https://api.openai.com/v1' or 'http://127.0.0.1:8080/v1'."
+            f"The base URL for {provider} must be a string such as 'https://api.openai.com/v1', "
+            f"not {type(url).__name__}."
         )
-    return url.rstrip("/")
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # a malformed port or IPv6 address
+        valid = False
+    if not valid:
+        raise UsageError(
+            f"Invalid base URL for {provider}: {_without_userinfo(url)!r}. It must be an http(s) "
+            "URL such as 'https://api.openai.com/v1' or 'http://127.0.0.1:8080/v1'."
+        )
+    if "@" in parts.netloc:
+        raise UsageError(
+            f"The base URL for {provider} holds a user name or password "
+            f"({_without_userinfo(url)!r} with credentials before the host). Do not put "
+            "credentials in base_url: pass the key as api_key=... (or its environment "
+            "variable), and other credentials as headers={...}."
+        )
+    root = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
+    return f"{root}?{parts.query}" if parts.query else root
+
+
+def split_base_url(url: str, provider: str) -> tuple[str, str]:
+    """``(root, query)`` of a base URL, validated: the address without its query, and the query.
+
+    Providers that add to the path of an address (an API version, a suffix)
+    add it to ``root``; the query goes back on after the path (:func:`join_url`).
+    """
+    checked = check_base_url(url, provider)
+    root, _, query = checked.partition("?")
+    return root, query
+
+
+def join_url(root: str, path: str, query: str = "") -> str:
+    """``root`` + ``path``, with ``query`` after the path's own query (never before the path)."""
+    url = root + path
+    if not query:
+        return url
+    return f"{url}&{query}" if "?" in path else f"{url}?{query}"
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` with anything before the host's ``@`` left out (what may be a password)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url.rpartition("@")[2]
+    authority, slash, tail = rest.partition("/")
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
 
 
 def _origin(url: str) -> str:

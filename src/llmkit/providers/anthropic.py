@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from llmkit.errors import MissingAPIKeyError, UsageError
 from llmkit.events import StreamEvent
-from llmkit.http import PoolLimits, RetryPolicy, Timeouts
+from llmkit.http import PoolLimits, RetryPolicy, Timeouts, join_url, split_base_url
 from llmkit.providers._anthropic_codec import API_VERSIONS, DEFAULT_API_VERSION, encode_request
 from llmkit.providers._anthropic_decode import StreamDecoder, decode_response, make_error_parser
 from llmkit.providers._http_model import HTTPModel
@@ -161,7 +161,7 @@ class AnthropicModel(HTTPModel):
 
 
 def _base_url(base_url: str | None) -> str:
-    url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    url = url.rstrip("/")
+    url = base_url if base_url is not None else os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    root, query = split_base_url(url, "anthropic")
     # The SDKs take the root; an address copied with its /v1 would double it.
-    return url.removesuffix("/v1")
+    return join_url(root.removesuffix("/v1"), "", query)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from llmkit.errors import MissingAPIKeyError, UsageError
 from llmkit.events import StreamEvent
-from llmkit.http import PoolLimits, RetryPolicy, Timeouts
+from llmkit.http import PoolLimits, RetryPolicy, Timeouts, join_url, split_base_url
 from llmkit.providers._gemini_codec import encode_embeddings, encode_request
 from llmkit.providers._gemini_decode import StreamDecoder, decode_embeddings, decode_response
 from llmkit.providers._gemini_errors import make_error_parser
@@ -91,7 +91,8 @@ class GeminiModel(HTTPModel):
         self._resource = model_id if "/" in model_id else f"models/{model_id}"
         self.profile = profile if profile is not None else gemini_profile(model_id)
         self.capabilities = capabilities if capabilities is not None else self.profile.capabilities
-        root = (base_url or _env("GEMINI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        address = base_url if base_url is not None else _env("GEMINI_BASE_URL") or DEFAULT_BASE_URL
+        root, query = split_base_url(address, "gemini")
         key = api_key if api_key is not None else next(filter(None, map(_env, _KEY_VARS)), None)
         if not key and root == DEFAULT_BASE_URL:
             raise MissingAPIKeyError("gemini", "GEMINI_API_KEY")
@@ -99,7 +100,7 @@ class GeminiModel(HTTPModel):
             root = f"{root}/{api_version}"
         auth = {"x-goog-api-key": key} if key else {}
         self._connect(
-            base_url=root,
+            base_url=join_url(root, "", query),
             headers={**auth, **(headers or {})},
             key=key,
             error_parser=make_error_parser(model_id, api_version),

@@ -98,7 +98,19 @@ def parse_host(value: str | None) -> str:
     >>> parse_host("0.0.0.0:11434")
     'http://127.0.0.1:11434'
     """
+    if value is not None and not isinstance(value, str):
+        raise UsageError(
+            f"The Ollama address must be a string such as {DEFAULT_HOST!r}, "
+            f"not {type(value).__name__}."
+        )
     text = (value or "").strip().strip("\"'").strip()
+    authority = text.partition("://")[2] if "://" in text else text
+    if "@" in authority.partition("/")[0]:
+        raise UsageError(
+            "The Ollama address holds a user name or password before the host. Do not put "
+            "credentials in the address: pass a hosted Ollama's key as api_key=... (or "
+            f"{KEY_ENV}), and other credentials as headers={{...}}."
+        )
     scheme, sep, rest = text.partition("://")
     default_port = _DEFAULT_PORT
     if not sep:

@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 
 from llmkit.errors import MissingAPIKeyError, UsageError
 from llmkit.events import StreamEvent
-from llmkit.http import PoolLimits, RetryPolicy, Timeouts
+from llmkit.http import (
+    PoolLimits,
+    RetryPolicy,
+    Timeouts,
+    check_base_url,
+    join_url,
+    split_base_url,
+)
 from llmkit.providers._http_model import HTTPModel
 from llmkit.providers._openai_codec import encode_embeddings, encode_request
 from llmkit.providers._openai_decode import (
@@ -170,14 +177,14 @@ def _default_base_url(preset: Preset) -> str | None:
 
 
 def _resolve_base_url(preset: Preset, base_url: str | None) -> str:
-    if base_url:
-        return base_url.rstrip("/")
+    if base_url is not None:
+        return check_base_url(base_url, preset.name)
     from_env = _env(preset.base_url_env)
     if from_env:
-        url = from_env.rstrip("/")
-        if preset.base_url_suffix and not url.endswith(preset.base_url_suffix):
-            url += preset.base_url_suffix
-        return url
+        root, query = split_base_url(from_env, preset.name)
+        if preset.base_url_suffix and not root.endswith(preset.base_url_suffix):
+            root += preset.base_url_suffix
+        return join_url(root, "", query)
     if preset.base_url is None:
         raise UsageError(
             f"{preset.name} needs an address: set {preset.base_url_env} "
