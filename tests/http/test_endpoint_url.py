@@ -105,4 +105,3 @@ async def test_gemini_base_url_query_follows_the_version_and_the_stream_query(
     (sent,) = server.requests
     assert sent.path == "/v1beta/models/gemini-2.5-flash:streamGenerateContent"
     assert sent.query == "alt=sse&tenant=a"
-
