@@ -221,3 +221,73 @@ def test_load_reads_every_kind_in_a_fresh_process() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["TextDelta", "RunResult"]
+
+
+# ------------------------------------------------------------- bad input at the edges
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Request(messages=[{"role": "user", "content": "hi"}]), "item 0 is a dict"),
+        (lambda: Request(messages="hi"), "takes a list of Message objects, not str"),
+        (lambda: Request(messages=[Message.user("a"), "b"]), "item 1 is a str"),
+        (lambda: Message.user(123), "Message.user() takes text and content parts"),
+        (lambda: Message.system(None), "Message.system(text) takes a string, not NoneType"),
+        (lambda: Message.assistant(5), "Message.assistant(text) takes a string"),
+        (lambda: Message.assistant(tool_calls=[{"id": "c"}]), "takes ToolCall objects"),
+        (lambda: Message.tool("42"), "Message.tool() takes ToolResult objects, not str"),
+        (lambda: Message("user", "hi"), "takes a list of parts, not str"),
+        (lambda: Message("user", [{"type": "text"}]), "not dict"),
+        (lambda: TextPart(3), "TextPart(text) takes a string, not int"),
+        (lambda: ToolCall("c1", "add", '{"a": 1}'), "ToolCall(arguments) takes a dict"),
+        (lambda: ToolResult("c1", 42), "ToolResult(content) (or a list of content parts)"),
+        (lambda: ToolResult("c1", [Message.user("x")]), "the list holds a Message"),
+        (lambda: ToolSpec(3), "ToolSpec(name) takes a string, not int"),
+        (lambda: ToolSpec("f", parameters="{}"), "ToolSpec(parameters) takes a JSON schema"),
+        (lambda: OutputSchema('{"type": "object"}'), "OutputSchema(schema) takes a JSON schema"),
+        (lambda: ImagePart(data="aGk=", media_type="image/png"), "takes bytes, not str"),
+        (lambda: Reasoning(budget_tokens=1.5), "budget_tokens=...) takes a whole number"),
+        (lambda: Request([Message.user("x")], max_tokens="10"), "max_tokens=...) takes a whole"),
+        (lambda: Request([Message.user("x")], temperature="hot"), "takes a number or None"),
+        (lambda: Request([Message.user("x")], tools=[{"name": "f"}]), "takes ToolSpec objects"),
+        (lambda: Request([Message.user("x")], stop=[1]), "takes a list of strings"),
+        (lambda: Request([Message.user("x")], output_schema={}), "takes an OutputSchema"),
+        (lambda: Request([Message.user("x")], reasoning="low"), "takes a Reasoning"),
+        (lambda: Request([Message.user("x")], extra=[("a", 1)]), "takes a dict of body fields"),
+        (lambda: Response("hi"), "Response(message) takes a Message"),
+    ],
+)
+def test_wrong_types_in_public_constructors_are_usage_errors_that_say_what_to_pass(
+    build: object, message: str
+) -> None:
+    with pytest.raises(UsageError) as info:
+        build()  # type: ignore[operator]
+    assert message in str(info.value)
+
+
+def test_request_messages_error_names_the_message_constructors() -> None:
+    with pytest.raises(UsageError, match=r"Message\.user\('\.\.\.'\)"):
+        Request(messages=[{"role": "user", "content": "hi"}])  # type: ignore[list-item]
+
+
+def test_request_accepts_a_tuple_of_messages_and_a_single_stop_string() -> None:
+    request = Request((Message.user("x"),), stop="END")  # type: ignore[arg-type]
+    assert request.messages == [Message.user("x")]
+    assert request.stop == ["END"]
+
+
+@pytest.mark.parametrize("field", ["temperature", "top_p"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_sampling_numbers_are_refused_when_a_request_is_built(
+    field: str, value: float
+) -> None:
+    with pytest.raises(UsageError, match="not a finite number"):
+        Request([Message.user("x")], **{field: value})  # type: ignore[arg-type]
+
+
+def test_bad_json_data_still_raises_serialization_error() -> None:
+    with pytest.raises(SerializationError, match="Not a valid message"):
+        Message.from_dict({"role": "user", "parts": [{"type": "text", "text": 5}]})
+    with pytest.raises(SerializationError, match="Not a valid request"):
+        Request.from_dict({"messages": [], "temperature": "x"})

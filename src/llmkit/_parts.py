@@ -38,6 +38,17 @@ def _unb64(text: str) -> bytes:
     return base64.b64decode(text)
 
 
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def _text_arg(value: object, where: str) -> str:
+    """``value`` if it is a string, else a :class:`UsageError` saying what ``where`` takes."""
+    if type(value) is str or isinstance(value, str):
+        return value
+    raise UsageError(f"{where} takes a string, not {_type_name(value)}; convert it with str(...).")
+
+
 def _put(d: JSONDict, key: str, value: Any) -> None:
     """Set ``key`` only when ``value`` is not None/empty, to keep the JSON form small."""
     if value is not None and value != {} and value != []:
@@ -56,6 +67,10 @@ class TextPart:
     """Provider-specific extras that codecs read and write (e.g. cache markers)."""
 
     kind: ClassVar[str] = "text"
+
+    def __post_init__(self) -> None:
+        if type(self.text) is not str:
+            _text_arg(self.text, "TextPart(text)")
 
     def to_dict(self) -> JSONDict:
         """Return the JSON form of this part."""
@@ -80,6 +95,15 @@ class _MediaPart:
     _default_media_type: ClassVar[str | None] = None
 
     def __post_init__(self) -> None:
+        url: object = self.url
+        data: object = self.data
+        if url is not None and not isinstance(url, str):
+            _text_arg(url, f"{type(self).__name__}(url=...)")
+        if data is not None and not isinstance(data, bytes | bytearray):
+            raise UsageError(
+                f"{type(self).__name__}(data=...) takes bytes, not {_type_name(data)} "
+                "(for a file on disk use .from_path(path))."
+            )
         if (self.url is None) == (self.data is None):
             raise UsageError(
                 f"{type(self).__name__} needs exactly one of url= or data= "
@@ -196,6 +220,10 @@ class ReasoningPart:
 
     kind: ClassVar[str] = "reasoning"
 
+    def __post_init__(self) -> None:
+        if type(self.text) is not str:
+            _text_arg(self.text, "ReasoningPart(text)")
+
     def to_dict(self) -> JSONDict:
         """Return the JSON form of this part."""
         d: JSONDict = {"type": "reasoning", "text": self.text}
@@ -231,6 +259,17 @@ class ToolCall:
 
     kind: ClassVar[str] = "tool_call"
 
+    def __post_init__(self) -> None:
+        if type(self.id) is not str:
+            _text_arg(self.id, "ToolCall(id)")
+        if type(self.name) is not str:
+            _text_arg(self.name, "ToolCall(name)")
+        if not isinstance(self.arguments, dict):
+            raise UsageError(
+                f"ToolCall(arguments) takes a dict of argument values, not "
+                f"{_type_name(self.arguments)}."
+            )
+
     def to_dict(self) -> JSONDict:
         """Return the JSON form of this part."""
         d: JSONDict = {"type": "tool_call", "id": self.id, "name": self.name}
@@ -259,6 +298,22 @@ class ToolResult:
     provider_data: JSONDict | None = None
 
     kind: ClassVar[str] = "tool_result"
+
+    def __post_init__(self) -> None:
+        if type(self.call_id) is not str:
+            _text_arg(self.call_id, "ToolResult(call_id)")
+        content = self.content
+        if type(content) is str:
+            return
+        if isinstance(content, list):
+            for item in content:
+                if not isinstance(item, TextPart | ImagePart | DocumentPart | AudioPart):
+                    raise UsageError(
+                        "ToolResult(content) takes a string or a list of TextPart, ImagePart, "
+                        f"DocumentPart or AudioPart; the list holds a {_type_name(item)}."
+                    )
+            return
+        _text_arg(content, "ToolResult(content) (or a list of content parts)")
 
     @property
     def text(self) -> str:

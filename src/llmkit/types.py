@@ -11,6 +11,7 @@ what recordings, checkpoints and the language bridges store.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
@@ -29,6 +30,8 @@ from llmkit._parts import (
     ToolCall,
     ToolResult,
     _put,
+    _text_arg,
+    _type_name,
 )
 from llmkit._parts import _part_from_dict as _part_from_dict
 from llmkit.errors import SerializationError, UsageError
@@ -78,6 +81,48 @@ ReasoningEffort: TypeAlias = Literal["none", "minimal", "low", "medium", "high",
 _ROLES = frozenset(("system", "user", "assistant", "tool"))
 _FINISH_REASONS = frozenset(("stop", "length", "tool_calls", "content_filter", "error"))
 _EFFORTS = frozenset(("none", "minimal", "low", "medium", "high", "xhigh"))
+_PART_TYPES = (TextPart, ImagePart, DocumentPart, AudioPart, ReasoningPart, ToolCall, ToolResult)
+_CONTENT_TYPES = (TextPart, ImagePart, DocumentPart, AudioPart)
+_BUILD_MESSAGES = (
+    "Build messages with Message.user('...'), Message.system('...'), Message.assistant('...') "
+    "or Message.tool(...) (Message.from_dict(d) reads their JSON form)"
+)
+
+
+def _number(value: object, where: str) -> float:
+    """``value`` if it is a finite real number, else a :class:`UsageError` naming ``where``."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if math.isfinite(value):
+            return value
+        raise UsageError(
+            f"{where} is {value!r}, which is not a finite number (JSON has no NaN or "
+            "infinity); pass a finite number or None."
+        )
+    raise UsageError(f"{where} takes a number or None, not {_type_name(value)}.")
+
+
+def _message_list(value: object) -> list[Message]:
+    """``value`` as a list of messages, or a :class:`UsageError` saying how to build them."""
+    if type(value) is not list:
+        if isinstance(value, str | bytes | dict | Message) or not isinstance(value, Iterable):
+            raise UsageError(
+                f"Request(messages=...) takes a list of Message objects, not "
+                f"{_type_name(value)}. {_BUILD_MESSAGES}."
+            )
+        value = list(value)
+    for i, message in enumerate(value):
+        if type(message) is not Message and not isinstance(message, Message):
+            raise UsageError(
+                f"Request(messages=...) takes Message objects, but item {i} is a "
+                f"{_type_name(message)}. {_BUILD_MESSAGES}."
+            )
+    return value
+
+
+def _integer(value: object, where: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise UsageError(f"{where} takes a whole number or None, not {_type_name(value)}.")
 
 
 # ------------------------------------------------------------------------ messages
@@ -106,16 +151,42 @@ class Message:
             raise UsageError(
                 f"Unknown message role {self.role!r}; use one of: system, user, assistant, tool."
             )
+        parts = self.parts
+        if type(parts) is not list:
+            raise UsageError(
+                f"Message(parts=...) takes a list of parts, not {_type_name(parts)}. "
+                + _BUILD_MESSAGES
+                + "."
+            )
+        for part in parts:
+            if type(part) not in _PART_TYPES and not isinstance(part, _PART_TYPES):
+                raise UsageError(
+                    f"A message part must be a TextPart, ImagePart, DocumentPart, AudioPart, "
+                    f"ReasoningPart, ToolCall or ToolResult, not {_type_name(part)}. "
+                    + _BUILD_MESSAGES
+                    + "."
+                )
 
     @classmethod
     def system(cls, text: str) -> Message:
         """A system message (instructions for the model)."""
-        return cls("system", [TextPart(text)])
+        return cls("system", [TextPart(_text_arg(text, "Message.system(text)"))])
 
     @classmethod
     def user(cls, *content: str | ContentPart) -> Message:
         """A user message from text and/or content parts (images, documents, audio)."""
-        return cls("user", [TextPart(c) if isinstance(c, str) else c for c in content])
+        parts: list[Part] = []
+        for item in content:
+            if isinstance(item, str):
+                parts.append(TextPart(item))
+            elif isinstance(item, _CONTENT_TYPES):
+                parts.append(item)
+            else:
+                raise UsageError(
+                    "Message.user() takes text and content parts (ImagePart, DocumentPart, "
+                    f"AudioPart), not {_type_name(item)}; convert numbers with str(...)."
+                )
+        return cls("user", parts)
 
     @classmethod
     def assistant(
@@ -127,14 +198,30 @@ class Message:
     ) -> Message:
         """An assistant message: optional reasoning, then text, then tool calls."""
         parts: list[Part] = list(reasoning)
+        if any(type(p) is not ReasoningPart for p in parts):
+            raise UsageError("Message.assistant(reasoning=...) takes ReasoningPart objects.")
+        if text is not None and type(text) is not str:
+            _text_arg(text, "Message.assistant(text)")
         if text:
             parts.append(TextPart(text))
-        parts.extend(tool_calls)
+        calls = list(tool_calls)
+        if any(type(c) is not ToolCall for c in calls):
+            raise UsageError(
+                "Message.assistant(tool_calls=...) takes ToolCall objects, e.g. "
+                "ToolCall('call_1', 'add', {'a': 1})."
+            )
+        parts.extend(calls)
         return cls("assistant", parts)
 
     @classmethod
     def tool(cls, *results: ToolResult) -> Message:
         """A message carrying the results of one or more tool calls."""
+        for result in results:
+            if not isinstance(result, ToolResult):
+                raise UsageError(
+                    f"Message.tool() takes ToolResult objects, not {_type_name(result)}, e.g. "
+                    "Message.tool(ToolResult('call_1', '42'))."
+                )
         return cls("tool", list(results))
 
     @property
@@ -177,7 +264,7 @@ class Message:
                 d.get("name"),
                 d.get("provider_data"),
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, UsageError) as exc:
             raise SerializationError(f"Not a valid message: missing or wrong {exc}.") from exc
 
 
@@ -195,6 +282,17 @@ class ToolSpec:
     strict: bool | None = None
     """Ask for strict schema adherence where the provider supports it."""
     provider_data: JSONDict | None = None
+
+    def __post_init__(self) -> None:
+        if type(self.name) is not str:
+            _text_arg(self.name, "ToolSpec(name)")
+        if type(self.description) is not str:
+            _text_arg(self.description, "ToolSpec(description)")
+        if not isinstance(self.parameters, dict):
+            raise UsageError(
+                "ToolSpec(parameters) takes a JSON schema as a dict, e.g. "
+                f"{{'type': 'object', 'properties': {{}}}}, not {_type_name(self.parameters)}."
+            )
 
     def to_dict(self) -> JSONDict:
         """Return the JSON form of this spec."""
@@ -225,6 +323,14 @@ class OutputSchema:
     description: str | None = None
     strict: bool = True
     """Ask the provider to enforce the schema exactly, where it can."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.schema, dict):
+            raise UsageError(
+                f"OutputSchema(schema) takes a JSON schema as a dict, not {_type_name(self.schema)}."
+            )
+        if type(self.name) is not str:
+            _text_arg(self.name, "OutputSchema(name)")
 
     def to_dict(self) -> JSONDict:
         """Return the JSON form of this schema."""
@@ -257,7 +363,9 @@ class Reasoning:
                 f"Unknown reasoning effort {self.effort!r}; use one of: "
                 "none, minimal, low, medium, high, xhigh."
             )
-        if self.budget_tokens is not None and self.budget_tokens < 0:
+        if self.budget_tokens is not None and (
+            _integer(self.budget_tokens, "Reasoning(budget_tokens=...)") < 0
+        ):
             raise UsageError("Reasoning(budget_tokens=...) must be 0 or more.")
 
     def to_dict(self) -> JSONDict:
@@ -295,6 +403,58 @@ class Request:
     parallel_tool_calls: bool | None = None
     extra: JSONDict = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Built for every model call: plain type checks, each field once.
+        self.messages = _message_list(self.messages)
+        if self.temperature is not None:
+            _number(self.temperature, "Request(temperature=...)")
+        if self.top_p is not None:
+            _number(self.top_p, "Request(top_p=...)")
+        if self.max_tokens is not None:
+            _integer(self.max_tokens, "Request(max_tokens=...)")
+        if self.seed is not None:
+            _integer(self.seed, "Request(seed=...)")
+        if self.tools:
+            self._check_tools()
+        if self.tool_choice is not None and type(self.tool_choice) is not str:
+            _text_arg(self.tool_choice, "Request(tool_choice=...)")
+        if self.stop is not None:
+            self._check_stop()
+        if self.output_schema is not None and not isinstance(self.output_schema, OutputSchema):
+            raise UsageError(
+                "Request(output_schema=...) takes an OutputSchema, e.g. "
+                f"OutputSchema({{'type': 'object', ...}}), not {_type_name(self.output_schema)}."
+            )
+        if self.reasoning is not None and not isinstance(self.reasoning, Reasoning):
+            raise UsageError(
+                "Request(reasoning=...) takes a Reasoning, e.g. Reasoning(effort='low'), "
+                f"not {_type_name(self.reasoning)}."
+            )
+        if self.parallel_tool_calls is not None and type(self.parallel_tool_calls) is not bool:
+            raise UsageError("Request(parallel_tool_calls=...) takes True, False or None.")
+        if type(self.extra) is not dict and not isinstance(self.extra, dict):
+            raise UsageError(
+                f"Request(extra=...) takes a dict of body fields, not {_type_name(self.extra)}."
+            )
+
+    def _check_tools(self) -> None:
+        if type(self.tools) is not list:
+            self.tools = list(self.tools)
+        for tool in self.tools:
+            if not isinstance(tool, ToolSpec):
+                raise UsageError(
+                    f"Request(tools=...) takes ToolSpec objects, not {_type_name(tool)} "
+                    "(an agent turns @tool functions into ToolSpecs for you)."
+                )
+
+    def _check_stop(self) -> None:
+        stop: object = self.stop
+        if isinstance(stop, str):
+            self.stop = [stop]
+            return
+        if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
+            raise UsageError("Request(stop=...) takes a list of strings (or one string).")
+
     def to_dict(self) -> JSONDict:
         """Return the JSON form of this request."""
         d: JSONDict = {"messages": [m.to_dict() for m in self.messages]}
@@ -329,7 +489,7 @@ class Request:
                 parallel_tool_calls=d.get("parallel_tool_calls"),
                 extra=d.get("extra") or {},
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, UsageError) as exc:
             raise SerializationError(f"Not a valid request: missing or wrong {exc}.") from exc
 
 
@@ -444,6 +604,13 @@ class Response:
     provider_data: JSONDict | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.message, Message):
+            raise UsageError(
+                f"Response(message) takes a Message, e.g. Message.assistant('...'), not "
+                f"{_type_name(self.message)}."
+            )
+        if not isinstance(self.usage, Usage):
+            raise UsageError(f"Response(usage) takes a Usage, not {_type_name(self.usage)}.")
         if self.finish_reason not in _FINISH_REASONS:
             raise UsageError(
                 f"Unknown finish_reason {self.finish_reason!r}; use one of: "
@@ -491,7 +658,7 @@ class Response:
                 d.get("raw_finish_reason"),
                 d.get("provider_data"),
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, UsageError) as exc:
             raise SerializationError(f"Not a valid response: missing or wrong {exc}.") from exc
 
 

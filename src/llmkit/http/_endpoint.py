@@ -39,7 +39,9 @@ __all__ = [
     "ErrorParser",
     "JSONReply",
     "StreamReply",
+    "check_api_key",
     "check_base_url",
+    "check_headers",
     "join_url",
     "parse_error_body",
     "split_base_url",
@@ -49,6 +51,8 @@ logger = logging.getLogger("llmkit.http")
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id")
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+# Request bodies: NaN and infinity are not JSON, and a server would read them as a syntax error.
+_dump_body = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _loads = json.loads
 
 
@@ -151,6 +155,7 @@ class Endpoint:
         params: Mapping[str, str] | None = None,
     ) -> None:
         self.provider = provider
+        check_headers(headers, provider)
         self.base_url = check_base_url(base_url, provider)
         self._root, query = split_base_url(self.base_url, provider)
         self.timeouts = Timeouts.of(timeout)
@@ -179,7 +184,7 @@ class Endpoint:
 
     async def post_json(self, path: str, body: Mapping[str, Any]) -> JSONReply:
         """POST ``body`` as JSON and return the decoded JSON answer, retrying as the policy says."""
-        content = _dumps(body).encode()
+        content = self._encode(body)
         total = self.timeouts.total
         if total is None:
             response = await self._send("POST", path, content, stream=False)
@@ -198,7 +203,7 @@ class Endpoint:
 
     async def open_stream(self, path: str, body: Mapping[str, Any]) -> StreamReply:
         """POST ``body`` and return the open streamed answer (retries happen before the first byte)."""
-        content = _dumps(body).encode()
+        content = self._encode(body)
         total = self.timeouts.total
         if total is None:
             response = await self._send("POST", path, content, stream=True)
@@ -218,6 +223,27 @@ class Endpoint:
         return text
 
     # --------------------------------------------------------------- internals
+
+    def _encode(self, body: Mapping[str, Any]) -> bytes:
+        """The JSON bytes of a request body; what JSON cannot carry is a :class:`UsageError`."""
+        try:
+            return _dump_body(body).encode()
+        except ValueError as exc:
+            if "JSON compliant" not in str(exc):
+                raise UsageError(
+                    f"The request body for {self.provider} cannot be sent as JSON: {exc}."
+                ) from None
+            raise UsageError(
+                f"The request body for {self.provider} holds a number JSON cannot carry (NaN or "
+                "infinity). Pass finite numbers for temperature, top_p, penalties and any "
+                "extra= or model_settings value."
+            ) from None
+        except TypeError as exc:
+            raise UsageError(
+                f"The request body for {self.provider} holds a value JSON cannot carry ({exc}); "
+                "extra= and model_settings values must be JSON: dicts, lists, strings, "
+                "numbers, booleans or None."
+            ) from None
 
     def _client_for_loop(self) -> httpx2.AsyncClient:
         return self._client if self._client is not None else shared_client(self._connection)
@@ -465,6 +491,38 @@ def check_base_url(url: str, provider: str) -> str:
         )
     root = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
     return f"{root}?{parts.query}" if parts.query else root
+
+
+def check_api_key(value: object, provider: str, key_env: str | None = None) -> None:
+    """Refuse an API key that is not a string (None is fine: the key is then looked up)."""
+    if value is None or type(value) is str:
+        return
+    where = f", or set {key_env}" if key_env else ""
+    raise UsageError(
+        f"api_key for {provider} must be a string such as 'sk-...'{where}; "
+        f"got {type(value).__name__}."
+    )
+
+
+def check_headers(headers: object, provider: str) -> None:
+    """Refuse extra headers that are not a mapping of strings to strings (values never echoed)."""
+    if headers is None:
+        return
+    if not isinstance(headers, Mapping):
+        raise UsageError(
+            f"headers= for {provider} takes a dict of header names to string values, e.g. "
+            f"{{'x-team': 'search'}}; got {type(headers).__name__}."
+        )
+    for name, value in headers.items():
+        if not isinstance(name, str):
+            raise UsageError(
+                f"headers= for {provider}: header names must be strings; got {type(name).__name__}."
+            )
+        if not isinstance(value, str):
+            raise UsageError(
+                f"headers= for {provider}: the value of {name!r} must be a string; got "
+                f"{type(value).__name__} (convert it with str(...))."
+            )
 
 
 def split_base_url(url: str, provider: str) -> tuple[str, str]:

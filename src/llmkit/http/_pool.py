@@ -9,6 +9,7 @@ belong to the loop that opened them.
 from __future__ import annotations
 
 import asyncio
+import math
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -38,6 +39,15 @@ class Timeouts:
     pool: float | None = None
     total: float | None = None
 
+    def __post_init__(self) -> None:
+        for name in ("connect", "read", "write", "pool", "total"):
+            value = getattr(self, name)
+            if value is not None and not _positive_seconds(value):
+                raise UsageError(
+                    f"Timeouts({name}=...) takes a positive number of seconds or None (no "
+                    f"limit), not {value!r}."
+                )
+
     @classmethod
     def of(cls, value: Timeouts | float | None) -> Timeouts:
         """Accept a :class:`Timeouts`, a number of seconds (total and read), or None (defaults)."""
@@ -45,12 +55,22 @@ class Timeouts:
             return cls()
         if isinstance(value, Timeouts):
             return value
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if not _positive_seconds(value):
             raise UsageError(
-                f"timeout must be a positive number of seconds or Timeouts(...), not {value!r}."
+                f"timeout must be a positive number of seconds or Timeouts(...), not {value!r} "
+                "(for no limit use Timeouts(read=None, total=None))."
             )
         seconds = float(value)
         return cls(connect=min(10.0, seconds), read=seconds, total=seconds)
+
+
+def _positive_seconds(value: object) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +90,18 @@ class ConnectionOptions:
     proxy: str | None = None
     verify: bool | str = True
     http2: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.limits, PoolLimits):
+            raise UsageError(
+                "limits= takes a PoolLimits, e.g. PoolLimits(max_connections=20), not "
+                f"{type(self.limits).__name__}."
+            )
+        if self.proxy is not None and not isinstance(self.proxy, str):
+            raise UsageError(
+                "proxy= takes a proxy URL string such as 'http://proxy.local:3128', not "
+                f"{type(self.proxy).__name__}."
+            )
 
 
 _clients: weakref.WeakKeyDictionary[

@@ -7,6 +7,7 @@ each failure and sleeps for what it returns (or gives up on None).
 from __future__ import annotations
 
 import email.utils
+import math
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -44,13 +45,25 @@ class RetryPolicy:
             return cls() if max_retries is None else cls(max_retries=max_retries)
         if max_retries is not None:
             raise UsageError("Pass either max_retries= or retry=, not both.")
+        if not isinstance(retry, RetryPolicy):
+            raise UsageError(
+                "retry= takes a RetryPolicy, e.g. RetryPolicy(max_retries=5), not "
+                f"{type(retry).__name__}."
+            )
         return retry
 
     def __post_init__(self) -> None:
-        if self.max_retries < 0:
-            raise UsageError("max_retries must be 0 or more.")
-        if self.initial_delay < 0 or self.max_delay < 0 or self.max_retry_after < 0:
-            raise UsageError("Retry delays must be 0 or more seconds.")
+        retries = self.max_retries
+        if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+            raise UsageError(f"max_retries must be a whole number, 0 or more, not {retries!r}.")
+        for delay in (self.initial_delay, self.max_delay, self.max_retry_after):
+            if (
+                not isinstance(delay, int | float)
+                or isinstance(delay, bool)
+                or not math.isfinite(delay)
+                or delay < 0
+            ):
+                raise UsageError(f"Retry delays must be 0 or more seconds, not {delay!r}.")
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:

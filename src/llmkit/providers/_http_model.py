@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from llmkit.errors import StreamInterruptedError
+from llmkit.errors import StreamInterruptedError, UsageError
 from llmkit.events import ModelResponse, StreamEvent
 from llmkit.http import (
     ConnectionOptions,
@@ -17,13 +17,22 @@ from llmkit.http import (
     Timeouts,
 )
 from llmkit.providers._prices import Price, price_of
-from llmkit.providers.base import Model
+from llmkit.providers.base import Capabilities, Model
 from llmkit.types import Response, Usage
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["HTTPModel"]
+__all__ = ["HTTPModel", "check_capabilities"]
+
+
+def check_capabilities(value: object, provider: str) -> None:
+    """Refuse a ``capabilities=`` override that is not a :class:`Capabilities` (None is fine)."""
+    if value is not None and not isinstance(value, Capabilities):
+        raise UsageError(
+            f"capabilities= for {provider} takes a Capabilities, e.g. "
+            f"dataclasses.replace(model.capabilities, tools=False), not {type(value).__name__}."
+        )
 
 
 class HTTPModel(Model):

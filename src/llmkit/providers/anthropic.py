@@ -16,10 +16,18 @@ from typing import TYPE_CHECKING
 
 from llmkit.errors import MissingAPIKeyError, UsageError
 from llmkit.events import StreamEvent
-from llmkit.http import PoolLimits, RetryPolicy, Timeouts, join_url, split_base_url
+from llmkit.http import (
+    PoolLimits,
+    RetryPolicy,
+    Timeouts,
+    check_api_key,
+    check_headers,
+    join_url,
+    split_base_url,
+)
 from llmkit.providers._anthropic_codec import API_VERSIONS, DEFAULT_API_VERSION, encode_request
 from llmkit.providers._anthropic_decode import StreamDecoder, decode_response, make_error_parser
-from llmkit.providers._http_model import HTTPModel
+from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers._profiles import AnthropicProfile, anthropic_profile
 from llmkit.providers.base import Capabilities
 from llmkit.types import Request, Response
@@ -77,8 +85,11 @@ class AnthropicModel(HTTPModel):
         limits: PoolLimits | None = None,
         capabilities: Capabilities | None = None,
     ) -> None:
-        if not model_id:
+        if not model_id or not isinstance(model_id, str):
             raise UsageError("A model id is required, e.g. AnthropicModel('claude-sonnet-4-5').")
+        check_api_key(api_key, self.provider, KEY_ENV)
+        check_headers(headers, self.provider)
+        check_capabilities(capabilities, self.provider)
         if api_version not in API_VERSIONS:
             raise UsageError(
                 f"Unknown anthropic-version {api_version!r}; use one of: {', '.join(API_VERSIONS)}."

@@ -16,11 +16,19 @@ from typing import TYPE_CHECKING
 
 from llmkit.errors import MissingAPIKeyError, UsageError
 from llmkit.events import StreamEvent
-from llmkit.http import PoolLimits, RetryPolicy, Timeouts, join_url, split_base_url
+from llmkit.http import (
+    PoolLimits,
+    RetryPolicy,
+    Timeouts,
+    check_api_key,
+    check_headers,
+    join_url,
+    split_base_url,
+)
 from llmkit.providers._gemini_codec import encode_embeddings, encode_request
 from llmkit.providers._gemini_decode import StreamDecoder, decode_embeddings, decode_response
 from llmkit.providers._gemini_errors import make_error_parser
-from llmkit.providers._http_model import HTTPModel
+from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers._profiles import GeminiProfile, gemini_profile
 from llmkit.providers.base import Capabilities
 from llmkit.types import Embeddings, Request, Response
@@ -78,6 +86,11 @@ class GeminiModel(HTTPModel):
         capabilities: Capabilities | None = None,
         profile: GeminiProfile | None = None,
     ) -> None:
+        if not isinstance(model_id, str):
+            raise UsageError("A model id is required, e.g. GeminiModel('gemini-2.5-flash').")
+        check_api_key(api_key, self.provider, "GEMINI_API_KEY")
+        check_headers(headers, self.provider)
+        check_capabilities(capabilities, self.provider)
         model_id = model_id.removeprefix("models/")
         if not model_id:
             raise UsageError("A model id is required, e.g. GeminiModel('gemini-2.5-flash').")

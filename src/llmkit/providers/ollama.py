@@ -29,8 +29,10 @@ from llmkit.http import (
     RetryPolicy,
     StreamReply,
     Timeouts,
+    check_api_key,
+    check_headers,
 )
-from llmkit.providers._http_model import HTTPModel
+from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers._ollama_codec import encode_embeddings, encode_request
 from llmkit.providers._ollama_decode import (
     StreamDecoder,
@@ -177,6 +179,8 @@ def _endpoint(
     connection: ConnectionOptions | None = None,
     http_client: httpx2.AsyncClient | None = None,
 ) -> Endpoint:
+    check_api_key(api_key, "ollama", KEY_ENV)
+    check_headers(headers, "ollama")
     url = parse_host(base_url if base_url else _env(HOST_ENV))
     key = api_key if api_key is not None else _env(KEY_ENV)
     auth = {"authorization": f"Bearer {key}"} if key else {}
@@ -250,8 +254,9 @@ class OllamaModel(HTTPModel):
         limits: PoolLimits | None = None,
         capabilities: Capabilities | None = None,
     ) -> None:
-        if not model_id:
+        if not model_id or not isinstance(model_id, str):
             raise UsageError("A model id is required, e.g. OllamaModel('llama3.2').")
+        check_capabilities(capabilities, self.provider)
         retry = RetryPolicy.of(max_retries, retry)
         if isinstance(keep_alive, bool):
             raise UsageError("keep_alive= takes a duration such as '10m', or seconds (0 unloads).")

@@ -17,11 +17,13 @@ from llmkit.http import (
     PoolLimits,
     RetryPolicy,
     Timeouts,
+    check_api_key,
     check_base_url,
+    check_headers,
     join_url,
     split_base_url,
 )
-from llmkit.providers._http_model import HTTPModel
+from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers._openai_codec import encode_embeddings, encode_request
 from llmkit.providers._openai_decode import (
     StreamDecoder,
@@ -91,8 +93,11 @@ class OpenAIModel(HTTPModel):
                     f"Unknown OpenAI-compatible preset {preset!r}; known presets: {known}."
                 )
             preset = PRESETS[preset]
-        if not model_id:
+        if not model_id or not isinstance(model_id, str):
             raise UsageError("A model id is required, e.g. OpenAIModel('gpt-4.1-mini').")
+        check_api_key(api_key, preset.name, preset.key_env)
+        check_headers(headers, preset.name)
+        check_capabilities(capabilities, preset.name)
         self.preset = preset
         self.provider = preset.name
         self.model_id = model_id

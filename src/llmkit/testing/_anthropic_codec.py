@@ -232,7 +232,10 @@ def _decode_tools(wire: object) -> list[ToolSpec]:
     for tool in wire if isinstance(wire, list) else ():
         kind = tool.get("type")
         if kind is not None and kind != "custom":
-            tools.append(ToolSpec(tool["name"], provider_data={PROTOCOL: dict(tool)}))
+            # Server tools are taken as sent; the spec only needs a name to show.
+            name = tool.get("name")
+            shown = name if isinstance(name, str) else str(kind)
+            tools.append(ToolSpec(shown, provider_data={PROTOCOL: dict(tool)}))
             continue
         extra = _extras(tool, "name", "description", "input_schema", "strict")
         tools.append(

@@ -176,12 +176,17 @@ def decode_request(body: dict[str, Any]) -> Request:
         output_schema=schema,
         temperature=options.get("temperature"),
         top_p=options.get("top_p"),
-        max_tokens=options.get("num_predict"),
+        max_tokens=_whole(options.get("num_predict")),
         stop=options.get("stop"),
-        seed=options.get("seed"),
+        seed=_whole(options.get("seed")),
         reasoning=_reasoning(body.get("think")),
         extra=extra,
     )
+
+
+def _whole(value: Any) -> Any:
+    """Ollama reads its options loosely: a number with a fraction becomes a whole number."""
+    return int(value) if isinstance(value, float) and value == value else value
 
 
 # ----------------------------------------------------------------------- encoding
