@@ -1,8 +1,9 @@
 """One request, four wire protocols, then a fallback across providers.
 
-The same `Request` goes to OpenAI, Anthropic, Gemini and Ollama models; only
-the model string changes. Runs offline against llmkit's fake provider server,
-which speaks all four protocols.
+The same `Request` goes to OpenAI, Anthropic, Gemini and Ollama models, and to
+a llama.cpp server through its preset; only the model string changes. Runs
+offline against llmkit's fake provider server, which speaks all four protocols
+(and answers as llama.cpp does at its llama.cpp address).
 
     python examples/providers.py
 """
@@ -43,6 +44,8 @@ def main() -> None:
                 "gemini/gemini-2.5-flash", base_url=server.gemini_base_url, api_key="offline"
             ),
             llmkit.model("ollama/llama3.2", base_url=server.ollama_base_url),
+            # llama.cpp refuses a null content beside tool calls; its preset sends "".
+            llmkit.model("llamacpp/gemma-3-270m", base_url=server.llamacpp_base_url),
         ]
         for model in models:
             request = Request(

@@ -195,9 +195,10 @@ def test_providers_example_sends_one_request_over_four_protocols() -> None:
         "anthropic/claude-sonnet-4-5",
         "gemini/gemini-2.5-flash",
         "ollama/llama3.2",
+        "llamacpp/gemma-3-270m",
     ):
         assert f"{name}" in out
-    assert out.count("In Paris it is 18 °C and sunny.") == 4
+    assert out.count("In Paris it is 18 °C and sunny.") == 5
     assert "no price listed" in out  # Ollama runs locally: no price in the table
     assert out.count("at genai-prices 0.") == 3  # the three cloud models, with their source
     assert "fallback(anthropic, openai): Answered by the fallback model." in out

@@ -29,7 +29,7 @@ from bench._workload import (
 )
 from llmkit import Message, Request, ToolCall, ToolResult, ToolSpec
 from llmkit.providers._openai_codec import encode_request
-from llmkit.providers._profiles import openai_capabilities
+from llmkit.providers._profiles import OpenAIProfile, openai_capabilities
 from llmkit.testing import FakeProviderServer
 from llmkit.types import OutputSchema
 
@@ -98,10 +98,10 @@ async def test_agent_floor_sends_what_llmkits_codec_sends_for_the_same_run(
     server: FakeProviderServer, floor: Any, output: bool, stream: bool
 ) -> None:
     first, second = await bodies(server, floor(server.url))
-    caps = openai_capabilities(MODEL)
+    profile = OpenAIProfile(openai_capabilities(MODEL))
     for body, after_tool in ((first, False), (second, True)):
         request = agent_request(output=output, after_tool=after_tool)
-        assert body == encode_request(request, MODEL, caps, stream=stream)
+        assert body == encode_request(request, MODEL, profile, stream=stream)
 
 
 def agent_runners() -> list[tuple[Any, Any]]:

@@ -17,7 +17,8 @@ from llmkit.errors import (
 from llmkit.events import ReasoningDelta, TextDelta, ToolCallDelta
 from llmkit.providers import _openai_codec as codec
 from llmkit.providers import _openai_decode as decode
-from llmkit.providers._profiles import compatible_capabilities, openai_capabilities
+from llmkit.providers._presets import PRESETS
+from llmkit.providers._profiles import OpenAIProfile, openai_profile
 from llmkit.types import (
     AudioPart,
     DocumentPart,
@@ -33,9 +34,12 @@ from llmkit.types import (
     ToolSpec,
 )
 
-GPT = openai_capabilities("gpt-4.1-mini")
-O3 = openai_capabilities("o3-mini")
-LOCAL = compatible_capabilities("qwen2.5")
+OPENAI = PRESETS["openai"]
+GPT = openai_profile("gpt-4.1-mini", OPENAI, own_address=True)
+O3 = openai_profile("o3-mini", OPENAI, own_address=True)
+LOCAL = openai_profile("qwen2.5", PRESETS["vllm"], own_address=True)
+LLAMACPP = openai_profile("gemma-3-270m", PRESETS["llamacpp"], own_address=True)
+UNKNOWN = openai_profile("gemma-3-270m", OPENAI, own_address=False)
 ADD = ToolSpec(
     "add",
     "Add two integers.",
@@ -47,8 +51,8 @@ ADD = ToolSpec(
 )
 
 
-def encode(request: Request, caps: object = GPT, *, stream: bool = False) -> dict:
-    return codec.encode_request(request, "m", caps, stream=stream)  # type: ignore[arg-type]
+def encode(request: Request, profile: OpenAIProfile = GPT, *, stream: bool = False) -> dict:
+    return codec.encode_request(request, "m", profile, stream=stream)
 
 
 def test_plain_text_request_body() -> None:
@@ -65,7 +69,7 @@ def test_plain_text_request_body() -> None:
         "model": "m",
         "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}],
         "temperature": 0.5,
-        "max_completion_tokens": 9,
+        "max_tokens": 9,
         "seed": 1,
         "stop": ["x"],
     }

@@ -77,7 +77,7 @@ async def test_generate_text_sends_the_expected_body_and_headers(
         "model": "gpt-4.1-mini",
         "messages": [{"role": "user", "content": "hi"}],
         "temperature": 0.2,
-        "max_completion_tokens": 50,
+        "max_tokens": 50,
     }
     assert sent.headers["authorization"] == f"Bearer {KEY}"
     assert sent.headers["user-agent"].startswith("llmkit/")

@@ -28,7 +28,8 @@ def test_openai_model_from_string_and_env(monkeypatch: pytest.MonkeyPatch) -> No
     assert isinstance(m, OpenAIModel)
     assert (m.provider, m.model_id, m.name) == ("openai", "gpt-4.1-mini", "openai/gpt-4.1-mini")
     assert m.base_url == "https://api.openai.com/v1"
-    assert m.capabilities.token_limit_param == "max_completion_tokens"
+    assert m.capabilities.token_limit_param == "max_tokens"
+    assert llmkit.model("openai/o3").capabilities.token_limit_param == "max_completion_tokens"
     assert "sk-from-env" not in repr(m) and "sk-from-env" not in repr(m._endpoint)
 
 

@@ -11,8 +11,9 @@ and the three ways to get a value from a model:
 - ``"prompted"``: the schema goes into the instructions and the JSON is recovered
   from the answer text (fences, prose, trailing commas, truncation).
 
-``"auto"`` picks native when the model's capabilities say it enforces schemas,
-else the tool when it takes tools, else prompted.
+``"auto"`` picks what the model's capabilities name (``Capabilities.output_mode``),
+else native when they say it enforces schemas, else the tool when it takes
+tools, else prompted.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ class OutputSpec:
         """The strategy for a model with ``caps`` (``"auto"`` resolved)."""
         if self.mode != "auto":
             return self.mode
+        if caps.output_mode is not None:
+            return caps.output_mode
         if caps.structured_output:
             return "native"
         if caps.tools:

@@ -3,7 +3,7 @@
 ``encode_request`` turns a :class:`~llmkit.types.Request` into the JSON body;
 :mod:`llmkit.providers._openai_decode` reads the answers. The same functions serve
 every OpenAI-compatible server (llama.cpp, vLLM, OpenRouter, Groq …); their
-differences are data in :class:`~llmkit.providers.base.Capabilities`.
+differences are data in :class:`~llmkit.providers._profiles.OpenAIProfile`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from llmkit.errors import (
     UsageError,
 )
 from llmkit.providers._checks import check_tool_results, sampling
-from llmkit.providers.base import Capabilities
+from llmkit.providers._profiles import OpenAIProfile, ToolCallContent
 from llmkit.types import (
     AudioPart,
     DocumentPart,
@@ -46,10 +46,21 @@ _AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3",
 
 
 def encode_request(
-    request: Request, model_id: str, caps: Capabilities, *, stream: bool, stream_usage: bool = True
+    request: Request,
+    model_id: str,
+    profile: OpenAIProfile,
+    *,
+    stream: bool,
+    stream_usage: bool = True,
 ) -> JSONDict:
-    """The Chat Completions body for ``request``."""
-    body: JSONDict = {"model": model_id, "messages": encode_messages(request.messages)}
+    """The Chat Completions body for ``request``, in the form ``profile`` says the server takes."""
+    caps = profile.capabilities
+    body: JSONDict = {
+        "model": model_id,
+        "messages": encode_messages(
+            request.messages, tool_call_content=profile.tool_call_content
+        ),
+    }
     if request.tools:
         body["tools"] = [_encode_tool(t) for t in request.tools]
         if request.parallel_tool_calls is not None:
@@ -57,7 +68,9 @@ def encode_request(
     if request.tool_choice is not None:
         body["tool_choice"] = _encode_tool_choice(request)
     if request.output_schema is not None:
-        body["response_format"] = _encode_output_schema(request.output_schema)
+        body["response_format"] = _encode_output_schema(
+            request.output_schema, profile.schema_format
+        )
     temperature, top_p = sampling(request, caps.sampling, model_id)
     if temperature is not None:
         body["temperature"] = temperature
@@ -98,8 +111,14 @@ def _effort_from_budget(budget: int | None) -> str | None:
     return "high"
 
 
-def encode_messages(messages: list[Message]) -> list[JSONDict]:
-    """Chat Completions messages; a tool message becomes one wire message per result."""
+def encode_messages(
+    messages: list[Message], *, tool_call_content: ToolCallContent = "null"
+) -> list[JSONDict]:
+    """Chat Completions messages; a tool message becomes one wire message per result.
+
+    ``tool_call_content`` is what an assistant turn with only tool calls sends as its
+    ``content``: null (OpenAI's form) or ``""`` (what every server accepts).
+    """
     check_tool_results(messages)
     out: list[JSONDict] = []
     for message in messages:
@@ -109,7 +128,7 @@ def encode_messages(messages: list[Message]) -> list[JSONDict]:
             _encode_tool_results(message, out)
             continue
         if role == "assistant":
-            out.append(_encode_assistant(message))
+            out.append(_encode_assistant(message, tool_call_content))
             continue
         if len(parts) == 1 and type(parts[0]) is TextPart:
             wire: JSONDict = {"role": role, "content": parts[0].text}
@@ -123,7 +142,7 @@ def encode_messages(messages: list[Message]) -> list[JSONDict]:
     return out
 
 
-def _encode_assistant(message: Message) -> JSONDict:
+def _encode_assistant(message: Message, tool_call_content: ToolCallContent) -> JSONDict:
     texts: list[str] = []
     calls: list[JSONDict] = []
     for part in message.parts:
@@ -145,10 +164,8 @@ def _encode_assistant(message: Message) -> JSONDict:
             raise UsageError(
                 f"An assistant message cannot hold a {part.kind!r} part for OpenAI Chat Completions."
             )
-    wire: JSONDict = {
-        "role": "assistant",
-        "content": "".join(texts) if texts or not calls else None,
-    }
+    content = "".join(texts) if texts or not calls or tool_call_content == "empty" else None
+    wire: JSONDict = {"role": "assistant", "content": content}
     if calls:
         wire["tool_calls"] = calls
     if message.name:
@@ -242,7 +259,10 @@ def _encode_tool_choice(request: Request) -> Any:
     return {"type": "function", "function": {"name": choice}}
 
 
-def _encode_output_schema(output: OutputSchema) -> JSONDict:
+def _encode_output_schema(output: OutputSchema, schema_format: str) -> JSONDict:
+    if schema_format == "json_object":
+        # llama.cpp's form: the schema becomes a grammar; there is no name or strict flag.
+        return {"type": "json_object", "schema": output.schema}
     schema: JSONDict = {"name": output.name}
     if output.description:
         schema["description"] = output.description

@@ -34,6 +34,13 @@ class Preset:
     """Whether to ask for usage in streams (``stream_options.include_usage``)."""
     base_url_suffix: str = ""
     """Appended to an address taken from ``base_url_env`` (Azure's ``/openai/v1``)."""
+    output_schema: Literal["json_schema", "json_object", "none"] = "json_schema"
+    """How the service takes an output schema (``response_format``): OpenAI's ``json_schema``
+    form, ``json_object`` with a ``schema`` field (llama.cpp), or ``none`` when not every
+    model it serves takes one (structured output then goes by a tool call)."""
+    tool_call_content: Literal["null", "empty"] = "null"
+    """The ``content`` of an assistant turn that only calls tools: ``null`` (OpenAI's form)
+    or ``""`` (``empty``: what local servers such as llama.cpp accept)."""
 
 
 PRESETS: dict[str, Preset] = {
@@ -55,15 +62,36 @@ PRESETS: dict[str, Preset] = {
             official=True,
             base_url_suffix="/openai/v1",
         ),
+        # Gateways and hosts whose models differ in what they take: schemas go by tool call.
         Preset(
             "openrouter",
             "https://openrouter.ai/api/v1",
             "OPENROUTER_API_KEY",
             "OPENROUTER_BASE_URL",
+            output_schema="none",
         ),
-        Preset("groq", "https://api.groq.com/openai/v1", "GROQ_API_KEY", "GROQ_BASE_URL"),
-        Preset("together", "https://api.together.xyz/v1", "TOGETHER_API_KEY", "TOGETHER_BASE_URL"),
-        Preset("deepseek", "https://api.deepseek.com/v1", "DEEPSEEK_API_KEY", "DEEPSEEK_BASE_URL"),
+        Preset(
+            "groq",
+            "https://api.groq.com/openai/v1",
+            "GROQ_API_KEY",
+            "GROQ_BASE_URL",
+            output_schema="none",
+        ),
+        Preset(
+            "together",
+            "https://api.together.xyz/v1",
+            "TOGETHER_API_KEY",
+            "TOGETHER_BASE_URL",
+            output_schema="none",
+        ),
+        # DeepSeek's JSON mode takes no schema.
+        Preset(
+            "deepseek",
+            "https://api.deepseek.com/v1",
+            "DEEPSEEK_API_KEY",
+            "DEEPSEEK_BASE_URL",
+            output_schema="none",
+        ),
         Preset(
             "mistral",
             "https://api.mistral.ai/v1",
@@ -79,15 +107,23 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset("xai", "https://api.x.ai/v1", "XAI_API_KEY", "XAI_BASE_URL"),
         Preset("cerebras", "https://api.cerebras.ai/v1", "CEREBRAS_API_KEY", "CEREBRAS_BASE_URL"),
+        # llama.cpp (llama-server and llama-cpp-python) refuses json_schema and a null content.
         Preset(
             "llamacpp",
             "http://127.0.0.1:8080/v1",
             "LLAMACPP_API_KEY",
             "LLAMACPP_BASE_URL",
             key_required=False,
+            output_schema="json_object",
+            tool_call_content="empty",
         ),
         Preset(
-            "vllm", "http://127.0.0.1:8000/v1", "VLLM_API_KEY", "VLLM_BASE_URL", key_required=False
+            "vllm",
+            "http://127.0.0.1:8000/v1",
+            "VLLM_API_KEY",
+            "VLLM_BASE_URL",
+            key_required=False,
+            tool_call_content="empty",
         ),
         Preset(
             "lmstudio",
@@ -95,6 +131,7 @@ PRESETS: dict[str, Preset] = {
             "LMSTUDIO_API_KEY",
             "LMSTUDIO_BASE_URL",
             key_required=False,
+            tool_call_content="empty",
         ),
     )
 }

@@ -7,21 +7,57 @@ day one and the provider itself rejects what it cannot do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Literal, TypeAlias
 
+from llmkit.providers._presets import Preset
 from llmkit.providers.base import Capabilities
 
 __all__ = [
     "AnthropicProfile",
     "GeminiProfile",
+    "OpenAIProfile",
+    "SchemaFormat",
+    "ToolCallContent",
     "anthropic_profile",
     "compatible_capabilities",
     "gemini_profile",
     "openai_capabilities",
+    "openai_profile",
 ]
 
-_OPENAI_DEFAULT = Capabilities(documents=True, token_limit_param="max_completion_tokens")
+# --------------------------------------------------------------- OpenAI protocol
+
+SchemaFormat: TypeAlias = Literal["json_schema", "json_object"]
+"""How a Chat Completions server takes an output schema in ``response_format``."""
+
+ToolCallContent: TypeAlias = Literal["null", "empty"]
+"""What an assistant message that only calls tools sends as its ``content``."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAIProfile:
+    """What a model behind the Chat Completions protocol takes on the wire, beyond :class:`Capabilities`.
+
+    OpenAI's own API, the compatible cloud services and local servers differ
+    in a few wire details; they are data here, chosen per model id and preset
+    (:func:`openai_profile`), so the codec stays one function.
+    """
+
+    capabilities: Capabilities
+    schema_format: SchemaFormat = "json_schema"
+    """``"json_schema"``: ``{"type": "json_schema", "json_schema": {"name", "schema", "strict"}}``
+    (OpenAI, vLLM, LM Studio …); ``"json_object"``: ``{"type": "json_object", "schema": …}``
+    (llama.cpp, which refuses ``json_schema``). ``capabilities.structured_output`` says
+    whether the schema is enforced at all, and so whether ``output_mode="auto"`` uses it."""
+    tool_call_content: ToolCallContent = "null"
+    """``"null"``: ``"content": null`` beside ``tool_calls`` (OpenAI's own form);
+    ``"empty"``: ``"content": ""``, which every server accepts (llama.cpp refuses null,
+    others refuse a missing field)."""
+
+
+# Known OpenAI models. Reasoning models take only ``max_completion_tokens``; the others
+# take ``max_tokens`` as well, the name every compatible server and gateway knows.
 _OPENAI_REASONING = Capabilities(
     documents=True, reasoning=True, sampling=False, token_limit_param="max_completion_tokens"
 )
@@ -31,47 +67,85 @@ _OPENAI_EMBEDDING = Capabilities(
     images=False,
     structured_output=False,
     embeddings=True,
-    token_limit_param="max_completion_tokens",
 )
+# A model id OpenAI's own API serves that the table does not know yet: the newer
+# ``max_completion_tokens``, which every current OpenAI chat model takes.
+_OPENAI_DEFAULT = Capabilities(documents=True, token_limit_param="max_completion_tokens")
 
 # Ordered: more specific prefixes first.
 _OPENAI_TABLE: tuple[tuple[str, Capabilities], ...] = (
     ("text-embedding-", _OPENAI_EMBEDDING),
+    # The gpt-5 family refuses max_tokens, its chat models included.
     ("gpt-5-chat", _OPENAI_DEFAULT),
     ("gpt-5", _OPENAI_REASONING),
     ("o1", _OPENAI_REASONING),
     ("o3", _OPENAI_REASONING),
     ("o4", _OPENAI_REASONING),
-    ("gpt-4o-audio", Capabilities(audio=True, token_limit_param="max_completion_tokens")),
-    (
-        "gpt-4.1",
-        Capabilities(
-            documents=True, token_limit_param="max_completion_tokens", max_context=1_047_576
-        ),
-    ),
-    (
-        "gpt-4o",
-        Capabilities(
-            documents=True, token_limit_param="max_completion_tokens", max_context=128_000
-        ),
-    ),
+    ("gpt-4o-audio", Capabilities(audio=True)),
+    ("gpt-4.1", Capabilities(documents=True, max_context=1_047_576)),
+    ("gpt-4o", Capabilities(documents=True, max_context=128_000)),
+    ("chatgpt-4o", Capabilities(documents=True, max_context=128_000)),
+    # Older chat models: no json_schema response format (structured output goes by tool).
+    ("gpt-4", Capabilities(structured_output=False)),
+    ("gpt-3.5-turbo", Capabilities(images=False, structured_output=False)),
 )
 
-# OpenAI-compatible servers: pass through what the caller asks and let the server decide.
+# A compatible server: pass through what the caller asks and let the server decide.
 _COMPATIBLE = Capabilities(reasoning=True)
+
+# An unknown model on an unknown OpenAI-compatible server: nothing is known about
+# schemas or tools, so structured output is asked for in the prompt, which works on
+# any server; the content of tool-call turns is "" which every server accepts.
+_UNKNOWN_SERVER = OpenAIProfile(
+    Capabilities(reasoning=True, structured_output=False, output_mode="prompted"),
+    tool_call_content="empty",
+)
+
+
+def _openai_table(model_id: str) -> Capabilities | None:
+    for prefix, caps in _OPENAI_TABLE:
+        if model_id.startswith(prefix):
+            return caps
+    return None
 
 
 def openai_capabilities(model_id: str) -> Capabilities:
     """Capabilities of an OpenAI (or Azure OpenAI) model id."""
-    for prefix, caps in _OPENAI_TABLE:
-        if model_id.startswith(prefix):
-            return caps
-    return _OPENAI_DEFAULT
+    return _openai_table(model_id) or _OPENAI_DEFAULT
 
 
 def compatible_capabilities(model_id: str) -> Capabilities:
     """Capabilities of a model on an OpenAI-compatible server (permissive)."""
     return _COMPATIBLE
+
+
+def openai_profile(model_id: str, preset: Preset, *, own_address: bool) -> OpenAIProfile:
+    """The wire profile of ``model_id`` reached through ``preset``.
+
+    - A known OpenAI model id (``gpt-4.1-mini``, ``o3`` …) gets OpenAI's table,
+      wherever it is served (OpenAI, Azure, a gateway in front of them).
+    - Another id on OpenAI's own address (``own_address``, always true for Azure)
+      is taken to be a new OpenAI model.
+    - Another id through the ``openai`` preset at another address is a model on an
+      unknown compatible server: the form every server accepts, prompted output.
+    - A named preset (``llamacpp``, ``vllm``, ``groq`` …) gets what the preset says.
+    """
+    if preset.official:
+        known = _openai_table(model_id)
+        if known is not None:
+            return OpenAIProfile(known)
+        return OpenAIProfile(_OPENAI_DEFAULT) if own_address else _UNKNOWN_SERVER
+    return _preset_profile(preset)
+
+
+def _preset_profile(preset: Preset) -> OpenAIProfile:
+    structured = preset.output_schema != "none"
+    caps = _COMPATIBLE if structured else replace(_COMPATIBLE, structured_output=False)
+    return OpenAIProfile(
+        caps,
+        "json_object" if preset.output_schema == "json_object" else "json_schema",
+        preset.tool_call_content,
+    )
 
 
 # ------------------------------------------------------------------- Gemini

@@ -5,9 +5,10 @@ from __future__ import annotations
 import abc
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from llmkit._sync import iterate_sync, run_sync
-from llmkit.errors import UnsupportedError
+from llmkit.errors import UnsupportedError, UsageError
 from llmkit.events import StreamEvent
 from llmkit.providers._assemble import events_from_response
 from llmkit.types import Embeddings, Request, Response
@@ -34,7 +35,8 @@ class Capabilities:
     audio: bool = False
     """Takes audio input."""
     structured_output: bool = True
-    """Enforces a JSON schema on its answer natively."""
+    """Enforces a JSON schema on its answer natively (how it takes the schema is the
+    provider's wire profile, e.g. :class:`~llmkit.providers.openai.OpenAIProfile`)."""
     reasoning: bool = False
     """Is a reasoning model (takes a reasoning effort or budget)."""
     sampling: bool = True
@@ -45,6 +47,17 @@ class Capabilities:
     """Is an embedding model."""
     max_context: int | None = None
     """Context window in tokens, when known."""
+    output_mode: Literal["native", "tool", "prompted"] | None = None
+    """How an agent's ``output_mode="auto"`` gets structured output from this model; None
+    decides from the flags above (native when ``structured_output``, else a tool call when
+    ``tools``, else the prompt). Unknown OpenAI-compatible servers say ``"prompted"``."""
+
+    def __post_init__(self) -> None:
+        if self.output_mode not in (None, "native", "tool", "prompted"):
+            raise UsageError(
+                f"Capabilities(output_mode={self.output_mode!r}): use 'native', 'tool', "
+                "'prompted' or None."
+            )
 
 
 class Model(abc.ABC):

@@ -7,9 +7,11 @@ only the address, the key variable and the capabilities differ.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from llmkit.errors import MissingAPIKeyError, UsageError
 from llmkit.events import StreamEvent
@@ -32,14 +34,14 @@ from llmkit.providers._openai_decode import (
     make_error_parser,
 )
 from llmkit.providers._presets import PRESETS, Preset
-from llmkit.providers._profiles import compatible_capabilities, openai_capabilities
+from llmkit.providers._profiles import OpenAIProfile, openai_profile
 from llmkit.providers.base import Capabilities
 from llmkit.types import Embeddings, Request, Response
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["PRESETS", "OpenAIModel", "Preset"]
+__all__ = ["PRESETS", "OpenAIModel", "OpenAIProfile", "Preset"]
 
 _EMBED_BATCH = 2048  # the most inputs the embeddings endpoint takes per call
 
@@ -64,8 +66,18 @@ class OpenAIModel(HTTPModel):
         http_client: An ``httpx2.AsyncClient`` to use instead of the shared pool.
         proxy: Proxy URL for this model's connections.
         limits: Connection-pool sizes (:class:`~llmkit.http.PoolLimits`).
-        capabilities: Override what the model is assumed to accept.
+        capabilities: Override what the model is assumed to accept (tools, structured
+            output, which ``output_mode`` an agent's ``"auto"`` picks …).
         preset: Which OpenAI-compatible service this is (a name from ``PRESETS``).
+        profile: Override the wire profile (how an output schema is sent, the content of
+            tool-call turns); by default it comes from the preset and the model id.
+
+    Which profile a model gets: a known OpenAI model id (``gpt-4.1-mini``, ``o3``)
+    gets OpenAI's table wherever it is served; another id on OpenAI's own address is
+    a new OpenAI model; another id through ``"openai"`` at another ``base_url`` is a
+    model on an unknown compatible server, sent what every server accepts
+    (``max_tokens``, ``"content": ""``) with structured output asked for in the
+    prompt. Named presets (``"llamacpp"``, ``"vllm"`` …) say what their server takes.
     """
 
     def __init__(
@@ -85,6 +97,7 @@ class OpenAIModel(HTTPModel):
         limits: PoolLimits | None = None,
         capabilities: Capabilities | None = None,
         preset: str | Preset = "openai",
+        profile: OpenAIProfile | None = None,
     ) -> None:
         if isinstance(preset, str):
             if preset not in PRESETS:
@@ -105,13 +118,18 @@ class OpenAIModel(HTTPModel):
         key = api_key if api_key is not None else _env(preset.key_env)
         if not key and preset.key_required and url == _default_base_url(preset):
             raise MissingAPIKeyError(preset.name, preset.key_env)
-        if capabilities is None:
-            capabilities = (
-                openai_capabilities(model_id)
-                if preset.official
-                else compatible_capabilities(model_id)
+        if profile is None:
+            profile = openai_profile(model_id, preset, own_address=_own_address(preset, url))
+        elif not isinstance(profile, OpenAIProfile):
+            raise UsageError(
+                f"profile= takes an OpenAIProfile, not {type(profile).__name__}; or pass "
+                "capabilities= to change only what the model is assumed to accept."
             )
-        self.capabilities = capabilities
+        if capabilities is not None:
+            profile = dataclasses.replace(profile, capabilities=capabilities)
+        self.profile: OpenAIProfile = profile
+        """How requests are put on the wire for this model (see :class:`OpenAIProfile`)."""
+        self.capabilities = profile.capabilities
         self._connect(
             base_url=url,
             headers=_auth_headers(preset, key, organization, project, headers),
@@ -127,7 +145,7 @@ class OpenAIModel(HTTPModel):
 
     async def generate(self, request: Request) -> Response:
         """Send ``request`` and return the complete response."""
-        body = encode_request(request, self.model_id, self.capabilities, stream=False)
+        body = encode_request(request, self.model_id, self.profile, stream=False)
         reply = await self._endpoint.post_json("/chat/completions", body)
         response = decode_response(reply.data, request_id=reply.request_id, provider=self.provider)
         self._price_usage(response.usage)
@@ -138,7 +156,7 @@ class OpenAIModel(HTTPModel):
         body = encode_request(
             request,
             self.model_id,
-            self.capabilities,
+            self.profile,
             stream=True,
             stream_usage=self.preset.stream_usage,
         )
@@ -175,6 +193,13 @@ class OpenAIModel(HTTPModel):
 
 def _env(name: str | None) -> str | None:
     return os.environ.get(name) or None if name else None
+
+
+def _own_address(preset: Preset, url: str) -> bool:
+    """Whether ``url`` is the preset's own service (always, for a preset without a default)."""
+    if preset.base_url is None:
+        return True
+    return urlsplit(url).hostname == urlsplit(preset.base_url).hostname
 
 
 def _default_base_url(preset: Preset) -> str | None:

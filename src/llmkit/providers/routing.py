@@ -55,6 +55,9 @@ def _combined(models: Sequence[Model]) -> Capabilities:
         )
     }
     shared["max_context"] = None if None in contexts else min(c for c in contexts if c is not None)
+    # One way of asking for structured output must suit every member: the prompt always does.
+    modes = {m.capabilities.output_mode for m in models}
+    shared["output_mode"] = modes.pop() if len(modes) == 1 else "prompted"
     return replace(first, **shared)
 
 

@@ -48,9 +48,16 @@ from llmkit.testing._state import NOT_JSON as _NOT_JSON
 from llmkit.testing._state import RecordedRequest, ServerState
 from llmkit.testing._state import parse_body as _parse
 from llmkit.testing._state import record_request as _record
-from llmkit.types import Request
+from llmkit.types import Request, Response
 
-__all__ = ["DEFAULT_MODELS", "not_found_handler", "routes"]
+__all__ = [
+    "DEFAULT_MODELS",
+    "ChatExchange",
+    "error_answer",
+    "failure_answer",
+    "not_found_handler",
+    "routes",
+]
 
 DEFAULT_MODELS = ("gpt-4.1-mini", "gpt-4o", "o3-mini", "gpt-5", "text-embedding-3-small")
 """Models listed by ``GET /v1/models`` when the server accepts any model name."""
@@ -59,22 +66,23 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _BROKEN_JSON = b'{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"mess'
 
 
-def _error(error: WireError, request_id: str, entry: RecordedRequest | None) -> HTTPResponse:
+def error_answer(error: WireError, request_id: str, entry: RecordedRequest | None) -> HTTPResponse:
+    """The JSON error answer for ``error`` (its status recorded on ``entry``)."""
     if entry is not None:
         entry.status = error.status
     return json_response(error.status, error.body(), {"x-request-id": request_id, **error.headers})
 
 
-def _answer_error(
+def failure_answer(
     state: ServerState, exc: BaseException, request_id: str, entry: RecordedRequest | None
 ) -> HTTPResponse:
     """A problem in the test's own setup (or a bug here): answer 500 and keep it for the test."""
     state.errors.append(exc)
     message = str(exc) if isinstance(exc, UsageError) else f"The fake server failed: {exc!r}"
-    return _error(WireError(500, message, "server_error"), request_id, entry)
+    return error_answer(WireError(500, message, "server_error"), request_id, entry)
 
 
-class _Chat(Exchange):
+class ChatExchange(Exchange):
     """Serves one chat completion request once it has passed validation."""
 
     def __init__(
@@ -96,15 +104,23 @@ class _Chat(Exchange):
         self.headers = {"x-request-id": request_id}
         self.stream = body.get("stream") is True
 
+    def _reply(self, turn: Turn, request: Request) -> Response:
+        """The answer ``turn`` stands for (a server dialect may change it, e.g. cut it short)."""
+        return response_for(turn, request, self.script)
+
+    def _include_usage(self) -> bool:
+        """Whether a streamed answer ends with a usage chunk."""
+        options = self.body.get("stream_options") or {}
+        return isinstance(options, dict) and options.get("include_usage") is True
+
     def _chunks(self, turn: Turn, request: Request) -> list[bytes]:
         state = self.state
-        options = self.body.get("stream_options") or {}
         return stream_chunks(
-            response_for(turn, request, self.script),
+            self._reply(turn, request),
             model=self.body["model"],
             completion_id=f"chatcmpl-{state.next_id()}",
             created=int(time.time()),
-            include_usage=options.get("include_usage") is True,
+            include_usage=self._include_usage(),
             chunk_size=state.chunk_size,
             n=self.body.get("n") or 1,
         )
@@ -131,7 +147,7 @@ class _Chat(Exchange):
             return EventStreamResponse(self._chunks(turn, request), self.headers)
         state = self.state
         body = completion_body(
-            response_for(turn, request, self.script),
+            self._reply(turn, request),
             model=self.body["model"],
             completion_id=f"chatcmpl-{state.next_id()}",
             created=int(time.time()),
@@ -140,10 +156,10 @@ class _Chat(Exchange):
         return json_response(200, _dumps(body).encode(), self.headers)
 
     def _exception_answer(self, exc: BaseException, request: Request) -> HTTPResponse:
-        return _error(error_for_exception(exc), self.request_id, self.entry)
+        return error_answer(error_for_exception(exc), self.request_id, self.entry)
 
     def _fault_answer(self, fault: Fault) -> HTTPResponse:
-        return _error(error_for_fault(fault), self.request_id, self.entry)
+        return error_answer(error_for_fault(fault), self.request_id, self.entry)
 
 
 def routes(state: ServerState) -> list[BaseRoute]:
@@ -169,14 +185,14 @@ def routes(state: ServerState) -> list[BaseRoute]:
         try:
             error = admit(request, body) or check_chat(body) or unknown_model(body)
             if error is not None:
-                return _error(error, request_id, entry)
+                return error_answer(error, request_id, entry)
             script = state.script
             wire_request = decode_request(body)
             turn = await script.next_turn(wire_request)
-            chat = _Chat(state, body, request_id, entry, request.receive, script)
+            chat = ChatExchange(state, body, request_id, entry, request.receive, script)
             return await chat.serve(turn, wire_request)
         except Exception as exc:
-            return _answer_error(state, exc, request_id, entry)
+            return failure_answer(state, exc, request_id, entry)
 
     async def embeddings(request: HTTPRequest) -> HTTPResponse:
         request_id = f"req_{state.next_id()}"
@@ -186,10 +202,10 @@ def routes(state: ServerState) -> list[BaseRoute]:
         try:
             error = admit(request, body) or check_embeddings(body) or unknown_model(body)
             if error is not None:
-                return _error(error, request_id, entry)
+                return error_answer(error, request_id, entry)
             answer = _dumps(embeddings_body(body, state.embedding_dimensions)).encode()
         except Exception as exc:
-            return _answer_error(state, exc, request_id, entry)
+            return failure_answer(state, exc, request_id, entry)
         if entry is not None:
             entry.status = 200
         return json_response(200, answer, {"x-request-id": request_id})
@@ -202,7 +218,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
         entry = _record(state, request, b"", None)
         error = check_auth(request.headers.get("authorization"), state.api_key)
         if error is not None:
-            return _error(error, request_id, entry)
+            return error_answer(error, request_id, entry)
         if entry is not None:
             entry.status = 200
         names = sorted(state.models) if state.models is not None else DEFAULT_MODELS
@@ -217,7 +233,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
             {"model": name}
         )
         if error is not None:
-            return _error(error, request_id, entry)
+            return error_answer(error, request_id, entry)
         if entry is not None:
             entry.status = 200
         return json_response(200, _dumps(model_object(name)).encode(), {"x-request-id": request_id})
@@ -237,6 +253,6 @@ def not_found_handler(state: ServerState) -> Any:
         raw = await request.body()
         entry = _record(state, request, raw, _parse(raw))
         error = invalid_url(request.method, request.url.path)
-        return _error(error, f"req_{state.next_id()}", entry)
+        return error_answer(error, f"req_{state.next_id()}", entry)
 
     return not_found

@@ -50,6 +50,7 @@ PROTOCOL_MODULES: tuple[str, ...] = (
     "llmkit.testing._openai_wire",
     "llmkit.testing._anthropic_wire",
     "llmkit.testing._ollama_wire",
+    "llmkit.testing._llamacpp_wire",
 )
 
 
@@ -156,6 +157,17 @@ class FakeProviderServer:
     def openai_base_url(self) -> str:
         """The OpenAI base URL: :attr:`url` + ``/v1``."""
         return f"{self.url}/v1"
+
+    @property
+    def llamacpp_base_url(self) -> str:
+        """A llama.cpp-flavoured OpenAI base URL: :attr:`url` + ``/llamacpp/v1``.
+
+        It refuses what llama.cpp's server refuses (an assistant ``content`` of
+        null, a ``json_schema`` response format: 500), ignores parameters it does
+        not know (``max_completion_tokens``), cuts answers to ``max_tokens`` and
+        sends no usage in streams.
+        """
+        return f"{self.url}/llamacpp/v1"
 
     @property
     def anthropic_base_url(self) -> str:
