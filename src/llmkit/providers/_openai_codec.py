@@ -57,9 +57,7 @@ def encode_request(
     caps = profile.capabilities
     body: JSONDict = {
         "model": model_id,
-        "messages": encode_messages(
-            request.messages, tool_call_content=profile.tool_call_content
-        ),
+        "messages": encode_messages(request.messages, tool_call_content=profile.tool_call_content),
     }
     if request.tools:
         body["tools"] = [_encode_tool(t) for t in request.tools]
