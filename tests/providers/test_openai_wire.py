@@ -10,7 +10,7 @@ import traceback
 import pytest
 
 import llmkit
-from llmkit import Message, Request, ToolCall, ToolResult, ToolSpec
+from llmkit import Agent, Message, Request, ToolCall, ToolResult, ToolSpec
 from llmkit.errors import (
     AuthenticationError,
     BadRequestError,
@@ -283,6 +283,42 @@ async def test_stream_cut_mid_way_keeps_what_arrived(
     assert text
     assert caught.value.partial.text == text
     assert "retry the call" in str(caught.value)
+
+
+async def test_stream_ended_by_a_bare_done_before_any_content_is_interrupted(
+    server: FakeProviderServer,
+) -> None:
+    # llama.cpp ends an earlier stream this way when requests overlap.
+    server.script([Fault.end_early(after_events=1)])
+    received = []
+    with pytest.raises(StreamInterruptedError) as caught:
+        async for event in make(server).stream(ask()):
+            received.append(event)
+    assert not any(isinstance(e, ModelResponse | TextDelta) for e in received)
+    assert caught.value.retryable is True
+    assert "[DONE] but no chunk gave a finish reason" in str(caught.value)
+    assert caught.value.partial.text == ""
+
+
+async def test_stream_ended_by_done_without_a_finish_reason_is_not_taken_for_an_answer(
+    server: FakeProviderServer,
+) -> None:
+    server.script([Fault.end_early(after_events=4, turn="one two three four five six seven")])
+    received = []
+    with pytest.raises(StreamInterruptedError) as caught:
+        async for event in make(server).stream(ask()):
+            received.append(event)
+    text = "".join(e.text for e in received if isinstance(e, TextDelta))
+    assert text and not any(isinstance(e, ModelResponse) for e in received)
+    assert caught.value.partial.text == text
+
+
+async def test_an_agent_stream_ended_early_fails_instead_of_answering(
+    server: FakeProviderServer,
+) -> None:
+    server.script([Fault.end_early(after_events=3, turn="a partial answer that stops")])
+    with pytest.raises(StreamInterruptedError):
+        [e async for e in Agent(make(server)).stream("hi")]
 
 
 async def test_dropped_connection_without_response_is_retried(server: FakeProviderServer) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 import httpx2
 import pytest
 
+import llmkit
+from llmkit import Message, Request
 from llmkit.errors import (
     AuthenticationError,
     BadRequestError,
@@ -188,6 +190,39 @@ def test_drop_mid_stream_after_n_events(
     assert all(json.loads(e[len(b"data: ") :])["object"] == "chat.completion.chunk" for e in events)
     assert b"[DONE]" not in raw
     assert server.requests[0].status is None
+
+
+@pytest.mark.parametrize("after", [0, 1, 3])
+@pytest.mark.parametrize("usage", [False, True])
+def test_end_early_ends_the_stream_with_done_and_no_finish_reason(
+    after: int, usage: bool, client: httpx2.Client, server: FakeProviderServer
+) -> None:
+    server.script([Fault.end_early(after_events=after, turn="one two three four five six")])
+    body = {**STREAM, "stream_options": {"include_usage": True}} if usage else STREAM
+    received, error = read_raw(client, body)
+    assert error is None  # a clean end, not a dropped connection
+    events = [e for e in b"".join(received).split(b"\n\n") if e]
+    assert events[-1] == b"data: [DONE]"
+    chunks = [json.loads(e[len(b"data: ") :]) for e in events[:-1]]
+    assert len(chunks) == after
+    assert all(c["choices"] and c["choices"][0]["finish_reason"] is None for c in chunks)
+    assert all(c.get("usage") is None for c in chunks)
+    assert server.requests[0].status == 200
+
+
+def test_end_early_is_refused_by_protocols_without_an_end_marker(
+    server: FakeProviderServer,
+) -> None:
+    server.script([Fault.end_early()])
+    model = llmkit.model(
+        "anthropic/claude-sonnet-4-5",
+        base_url=server.anthropic_base_url,
+        api_key="test",
+        max_retries=0,
+    )
+    with pytest.raises(ServerError):
+        model.generate_sync(Request([Message.user("hi")]))
+    assert "served by the OpenAI protocol only" in str(server.errors[0])
 
 
 def test_drop_mid_event_sends_half_an_event(

@@ -100,14 +100,16 @@ class HTTPModel(Model):
         *,
         ended: Callable[[], bool],
         complete: Callable[[], bool],
-        missing_end: str,
+        missing_end: str | Callable[[], str],
     ) -> AsyncIterator[StreamEvent]:
         """Yield the events ``feed`` decodes from ``items``, then the priced ``model.response``.
 
         After ``ended()`` the rest of the body is read and ignored, so the
         connection goes back to the pool. A body that stops before
-        ``complete()`` raises :class:`StreamInterruptedError` whose ``partial``
-        is what ``build()`` assembled from what arrived.
+        ``complete()`` (an end marker without the final chunk counts as
+        stopping) raises :class:`StreamInterruptedError` whose ``partial`` is
+        what ``build()`` assembled from what arrived; ``missing_end`` (or what
+        it returns) says what was missing.
         """
         try:
             async for item in items:
@@ -116,7 +118,9 @@ class HTTPModel(Model):
                 for event in feed(item):
                     yield event
             if not complete():
-                raise reply.interrupted(missing_end)
+                raise reply.interrupted(
+                    missing_end if isinstance(missing_end, str) else missing_end()
+                )
         except StreamInterruptedError as exc:
             exc.partial = build()
             raise

@@ -168,8 +168,14 @@ class OpenAIModel(HTTPModel):
             lambda event: decoder.feed_data(event.data),
             decoder.response,
             ended=lambda: decoder.done,
-            complete=lambda: decoder.done or decoder.finished,
-            missing_end="the stream ended before its final chunk",
+            # [DONE] alone is no answer: llama.cpp ends an earlier stream that way when
+            # requests overlap. Only a finish reason says the answer is complete.
+            complete=lambda: decoder.finished,
+            missing_end=lambda: (
+                "the stream ended with [DONE] but no chunk gave a finish reason"
+                if decoder.done
+                else "the stream ended before its final chunk"
+            ),
         )
         async for event in relay:
             yield event

@@ -11,7 +11,12 @@ from __future__ import annotations
 import abc
 from typing import TYPE_CHECKING
 
-from llmkit.errors import InvalidResponseError, ProviderConnectionError, StreamInterruptedError
+from llmkit.errors import (
+    InvalidResponseError,
+    ProviderConnectionError,
+    StreamInterruptedError,
+    UsageError,
+)
 from llmkit.testing._asgi import DropResponse, html_response, wait_unless_gone
 from llmkit.testing._fault import Fault, instantiate
 from llmkit.testing._script import Turn, check_turn
@@ -71,6 +76,9 @@ class Exchange(abc.ABC):
         if kind == "drop":
             partial = check_turn(fault.then, "Fault.drop(turn=...)")
             return self._drop(partial, request, fault.after_events, fault.mid_event)
+        if kind == "end_early":
+            partial = check_turn(fault.then, "Fault.end_early(turn=...)")
+            return self._end_early(partial, request, fault.after_events)
         if kind == "malformed_json":
             return self._malformed(request)
         if kind == "html":
@@ -93,6 +101,13 @@ class Exchange(abc.ABC):
     @abc.abstractmethod
     def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
         """Start answering ``turn`` and drop the connection after ``after`` stream events."""
+
+    def _end_early(self, turn: Turn, request: Request, after: int) -> HTTPResponse:
+        """Answer ``turn`` as a stream that ends with its end marker after ``after`` events."""
+        raise UsageError(
+            "Fault.end_early() is served by the OpenAI protocol only (its [DONE] marker); "
+            "use Fault.drop() for the others."
+        )
 
     @abc.abstractmethod
     def _malformed(self, request: Request) -> HTTPResponse:

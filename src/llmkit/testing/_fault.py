@@ -44,7 +44,9 @@ __all__ = [
     "status_for",
 ]
 
-FaultKind: TypeAlias = Literal["status", "context_length", "drop", "slow", "malformed_json", "html"]
+FaultKind: TypeAlias = Literal[
+    "status", "context_length", "drop", "end_early", "slow", "malformed_json", "html"
+]
 """What a :class:`Fault` does."""
 
 _DEFAULT_PARTIAL = "This answer is cut off before it ends, as if the network failed."
@@ -69,13 +71,13 @@ class Fault:
     retry_after_ms: int | None = None
     """Milliseconds, sent as ``retry-after-ms``."""
     after_events: int = 0
-    """``drop``: how many stream events are sent before the connection drops."""
+    """``drop``, ``end_early``: how many stream events are sent before the stream stops."""
     mid_event: bool = False
     """``drop``: also send half of the next event before dropping."""
     seconds: float = 0.0
     """``slow``: delay before the first byte."""
     then: Turn | None = None
-    """``slow``: the turn served after the delay; ``drop``: the answer that is cut off."""
+    """``slow``: the turn served after the delay; ``drop``, ``end_early``: the answer cut off."""
 
     @classmethod
     def status(
@@ -134,6 +136,24 @@ class Fault:
             after_events=after_events,
             mid_event=mid_event,
             then=_DEFAULT_PARTIAL if turn is None else turn,
+        )
+
+    @classmethod
+    def end_early(cls, after_events: int = 0, *, turn: Turn | None = None) -> Fault:
+        """End a stream cleanly part-way: its end marker comes without the final chunk.
+
+        Streaming (OpenAI protocol): send ``after_events`` stream events (the
+        first carries only the role), then ``data: [DONE]``, with no chunk
+        giving a finish reason or usage, as llama.cpp's server ends an earlier
+        stream when requests overlap. Not streaming: the connection closes
+        without an answer, as with :meth:`drop`. ``turn`` is the answer being
+        cut off (a text reply by default). In-process models behave as for
+        :meth:`drop`: the events, then :class:`~llmkit.errors.StreamInterruptedError`.
+        """
+        if after_events < 0:
+            raise UsageError("Fault.end_early(after_events=...) must be 0 or more.")
+        return cls(
+            "end_early", after_events=after_events, then=_DEFAULT_PARTIAL if turn is None else turn
         )
 
     @classmethod
@@ -224,7 +244,7 @@ def provider_error(fault: Fault, *, provider: str = "test") -> ProviderError:
             retry_after=retry_after_seconds(fault),
             **common,
         )
-    if kind == "drop":
+    if kind == "drop" or kind == "end_early":
         return ProviderConnectionError(
             "The provider closed the connection without sending a response.", **common
         )

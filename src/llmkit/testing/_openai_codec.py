@@ -306,6 +306,7 @@ def stream_chunks(
     include_usage: bool = False,
     chunk_size: int = 4,
     n: int = 1,
+    complete: bool = True,
 ) -> list[bytes]:
     """Every SSE event of the streamed answer, ``data: [DONE]`` included, in order.
 
@@ -313,7 +314,8 @@ def stream_chunks(
     ``chunk_size`` pieces, each tool call opened with its id and name (empty
     arguments) then its argument text in pieces, and a chunk with the finish
     reason. With ``include_usage`` every chunk has ``"usage": null`` and one
-    more chunk with no choices carries the usage.
+    more chunk with no choices carries the usage. With ``complete=False`` the
+    finish-reason chunks and the usage are left out (the stream ends early).
     """
     head = (
         f'{{"id":"{completion_id}","object":"chat.completion.chunk","created":{created},'
@@ -342,8 +344,9 @@ def stream_chunks(
             emit(index, {"tool_calls": [opening]})
             for piece in _pieces(_arguments(call), chunk_size * 4):
                 emit(index, {"tool_calls": [{"index": k, "function": {"arguments": piece}}]})
-        emit(index, {}, finish)
-    if include_usage:
+        if complete:
+            emit(index, {}, finish)
+    if include_usage and complete:
         usage = _dumps(usage_body(response.usage))
         events.append(f'data: {head}[],"usage":{usage}}}\n\n'.encode())
     events.append(b"data: [DONE]\n\n")

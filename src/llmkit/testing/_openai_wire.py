@@ -113,7 +113,7 @@ class ChatExchange(Exchange):
         options = self.body.get("stream_options") or {}
         return isinstance(options, dict) and options.get("include_usage") is True
 
-    def _chunks(self, turn: Turn, request: Request) -> list[bytes]:
+    def _chunks(self, turn: Turn, request: Request, *, complete: bool = True) -> list[bytes]:
         state = self.state
         return stream_chunks(
             self._reply(turn, request),
@@ -123,7 +123,16 @@ class ChatExchange(Exchange):
             include_usage=self._include_usage(),
             chunk_size=state.chunk_size,
             n=self.body.get("n") or 1,
+            complete=complete,
         )
+
+    def _end_early(self, turn: Turn, request: Request, after: int) -> HTTPResponse:
+        if not self.stream:
+            self._done(None)
+            return DropResponse()
+        self._done(200)
+        events = self._chunks(turn, request, complete=False)[:-1]  # all but [DONE]
+        return EventStreamResponse([*events[:after], b"data: [DONE]\n\n"], self.headers)
 
     def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
         self._done(None)

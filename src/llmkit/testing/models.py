@@ -102,8 +102,8 @@ class _TurnModel(Model):
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """Answer ``request`` as stream events: deltas in small pieces, then ``model.response``."""
         turn = await self._settle(request)
-        if isinstance(turn, Fault) and turn.kind == "drop":
-            partial = self._response(check_turn(turn.then, "Fault.drop(turn=...)"), request)
+        if isinstance(turn, Fault) and turn.kind in ("drop", "end_early"):
+            partial = self._response(check_turn(turn.then, f"Fault.{turn.kind}(turn=...)"), request)
             events = events_from_response(partial, chunk_size=self.chunk_size)[:-1]
             builder = ResponseBuilder()
             for event in events[: turn.after_events]:
