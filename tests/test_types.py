@@ -119,6 +119,19 @@ def test_usage_adds_and_sums() -> None:
     assert (a + b).total_tokens == 33
 
 
+def test_usage_with_an_estimated_part_adds_up_and_stays_flagged() -> None:
+    exact = Usage(10, 20, requests=1, cost=0.5)
+    guessed = Usage(3, 4, requests=1, cost=0.25, estimated=True)
+    total = exact + guessed
+    assert total == Usage(13, 24, requests=2, cost=0.75, estimated=True)
+    assert sum([exact, guessed, exact]).estimated is True
+    assert (exact + exact).estimated is False
+    assert Usage() + guessed == guessed
+    assert guessed.to_dict()["estimated"] is True and "estimated" not in exact.to_dict()
+    assert Usage.from_dict(guessed.to_dict()) == guessed
+    assert "estimated=True" in repr(guessed)
+
+
 def test_response_properties_and_finish_reason_check() -> None:
     r = Response(
         Message.assistant("ok", tool_calls=[ToolCall("1", "f")]), finish_reason="tool_calls"

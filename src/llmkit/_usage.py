@@ -1,15 +1,29 @@
-"""Usage: tokens, requests and cost of model calls, and how they add up.
+"""Usage: tokens, requests and cost of model calls, how they add up, and estimates.
 
-Re-exported by :mod:`llmkit.types`; import it from there.
+Re-exported by :mod:`llmkit.types`; import it from there. When a provider does
+not report what a call used (a stream without a usage chunk, a stream cut
+short), :func:`estimate_usage` counts what was sent and what arrived instead
+and the usage says so (``estimated=True``); this is the one place that turns
+text into a token count, so an exact tokenizer can replace it.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from llmkit._parts import JSONDict
+from llmkit._parts import JSONDict, ReasoningPart, TextPart, ToolCall, ToolResult
 
-__all__ = ["Usage"]
+if TYPE_CHECKING:
+    from llmkit._message import Message
+    from llmkit._request import Request
+
+__all__ = ["CHARS_PER_TOKEN", "Usage", "estimate_tokens", "estimate_usage"]
+
+CHARS_PER_TOKEN = 4
+"""Characters per token assumed by estimates (about right for English text and code)."""
 
 
 @dataclass(slots=True)
@@ -21,6 +35,13 @@ class Usage:
     or filled a cache); ``output_tokens`` includes ``reasoning_tokens``.
     ``cost`` is in US dollars, from llmkit's dated price table; it is None
     when the price of a model that contributed is not known.
+
+    ``estimated`` is True when some of the counts are estimates rather than
+    what the provider reported: a server that sends no usage in streams (or a
+    stream cut short) is counted from the text sent and received, about four
+    characters a token. A sum is estimated when any part of it is, so run
+    totals and limits keep working and still say they are approximate; a cost
+    computed from estimated tokens is an estimate too.
     """
 
     input_tokens: int = 0
@@ -32,6 +53,8 @@ class Usage:
     """Number of model calls these tokens came from."""
     cost: float | None = None
     """Price in USD, or None when unknown."""
+    estimated: bool = False
+    """Whether some counts are estimates (the provider did not report them)."""
 
     @property
     def total_tokens(self) -> int:
@@ -49,6 +72,7 @@ class Usage:
             self.reasoning_tokens + other.reasoning_tokens,
             self.requests + other.requests,
             _add_cost(self, other),
+            self.estimated or other.estimated,
         )
 
     def __radd__(self, other: object) -> Usage:
@@ -71,6 +95,8 @@ class Usage:
         }
         if self.cost is not None:
             d["cost"] = self.cost
+        if self.estimated:
+            d["estimated"] = True
         return d
 
     @classmethod
@@ -84,6 +110,7 @@ class Usage:
             d.get("reasoning_tokens", 0),
             d.get("requests", 0),
             d.get("cost"),
+            bool(d.get("estimated", False)),
         )
 
 
@@ -101,3 +128,41 @@ def _add_cost(a: Usage, b: Usage) -> float | None:
 
 def _is_empty(u: Usage) -> bool:
     return not (u.requests or u.input_tokens or u.output_tokens)
+
+
+def estimate_tokens(chars: int) -> int:
+    """Tokens in ``chars`` characters of text: :data:`CHARS_PER_TOKEN` each, rounded up."""
+    return -(-chars // CHARS_PER_TOKEN)
+
+
+def _chars(parts: Iterable[object]) -> int:
+    total = 0
+    for part in parts:
+        if isinstance(part, TextPart | ReasoningPart):
+            total += len(part.text)
+        elif isinstance(part, ToolCall):
+            raw = part.raw_arguments
+            total += len(part.name) + len(raw if raw is not None else _dumps(part.arguments))
+        elif isinstance(part, ToolResult):
+            total += len(part.text)
+    return total
+
+
+def estimate_usage(request: Request | None, message: Message) -> Usage:
+    """The estimated usage of one call that sent ``request`` and got ``message`` back.
+
+    Input counts the text of the request's messages and tool definitions;
+    output counts the answer's text, reasoning and tool calls (media is not
+    counted). The result has ``requests=1`` and ``estimated=True``.
+    """
+    chars_in = 0
+    if request is not None:
+        for m in request.messages:
+            chars_in += _chars(m.parts)
+        for tool in request.tools:
+            chars_in += len(tool.name) + len(tool.description) + len(_dumps(tool.parameters))
+    chars_out = _chars(message.parts)
+    return Usage(estimate_tokens(chars_in), estimate_tokens(chars_out), requests=1, estimated=True)
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode

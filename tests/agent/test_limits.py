@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 
+import llmkit
 from llmkit import Agent, Message, RunContext, UsageLimits, tool
 from llmkit.errors import MaxStepsExceeded, RunTimeoutError, UsageError, UsageLimitExceeded
-from llmkit.testing import Fault, ScriptedModel, tool_call
+from llmkit.testing import FakeProviderServer, Fault, ScriptedModel, tool_call
 from llmkit.types import Response, Usage
 
 pytestmark = pytest.mark.anyio
@@ -161,3 +162,27 @@ async def test_a_provider_failure_keeps_the_run_so_far() -> None:
     err = info.value
     assert [m.role for m in err.messages] == ["user", "assistant", "tool"]  # type: ignore[attr-defined]
     assert err.usage.requests == 1  # type: ignore[attr-defined]
+
+
+LONG_ANSWER = "A long answer that goes on well past the few output tokens the run may use."
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_output_token_limit_stops_stream_as_it_stops_run_without_reported_usage(
+    llmkit_fake_server: FakeProviderServer, streaming: bool
+) -> None:
+    server = llmkit_fake_server
+    server.script([LONG_ANSWER])
+    # Mistral's preset asks for no usage in streams: the stream's usage is counted from its text.
+    model = llmkit.model(
+        "mistral/mistral-small", base_url=server.openai_base_url, api_key="sk-test-0123456789"
+    )
+    agent = Agent(model, usage_limits=UsageLimits(max_output_tokens=5))
+    with pytest.raises(UsageLimitExceeded, match="output tokens, over its limit of 5") as info:
+        if streaming:
+            [e async for e in agent.stream("Tell me everything.")]
+        else:
+            await agent.run("Tell me everything.")
+    usage = info.value.usage
+    assert usage.output_tokens > 5 and usage.estimated is streaming
+    assert [m.role for m in info.value.messages] == ["user", "assistant"]

@@ -29,13 +29,14 @@ from llmkit.errors import (
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.http import ErrorInfo, ErrorParser, parse_error_body
 from llmkit.providers._anthropic_messages import EXTRA_BLOCKS, PROTOCOL
-from llmkit.providers._assemble import make_tool_call
+from llmkit.providers._assemble import make_tool_call, usage_or_estimate
 from llmkit.types import (
     FinishReason,
     JSONDict,
     Message,
     Part,
     ReasoningPart,
+    Request,
     Response,
     TextPart,
     Usage,
@@ -159,9 +160,13 @@ def _response_data(message_id: Any, stop_sequence: Any) -> JSONDict | None:
 
 
 def decode_response(
-    data: Any, *, request_id: str | None = None, provider: str = PROTOCOL
+    data: Any,
+    *,
+    request_id: str | None = None,
+    provider: str = PROTOCOL,
+    request: Request | None = None,
 ) -> Response:
-    """A :class:`Response` from a ``message`` object."""
+    """A :class:`Response` from a ``message`` object (usage estimated when it has none)."""
     if not isinstance(data, dict):
         raise InvalidResponseError(
             f"{provider} answered with JSON that is not an object.",
@@ -179,9 +184,11 @@ def decode_response(
         )
     message = _message([b for b in content if isinstance(b, dict)])
     stop = data.get("stop_reason")
+    usage = data.get("usage")
+    reported = decode_usage(usage) if isinstance(usage, dict) else None
     return Response(
         message,
-        decode_usage(data.get("usage")),
+        usage_or_estimate(reported, request, message),
         _finish(stop if stop is not None else "end_turn", message),
         data.get("model"),
         request_id,
@@ -239,17 +246,28 @@ class StreamDecoder:
         "_id",
         "_model",
         "_provider",
+        "_request",
         "_stop",
         "_stop_sequence",
         "_usage",
+        "_usage_final",
         "done",
         "request_id",
     )
 
-    def __init__(self, *, request_id: str | None = None, provider: str = PROTOCOL) -> None:
+    def __init__(
+        self,
+        *,
+        request_id: str | None = None,
+        provider: str = PROTOCOL,
+        request: Request | None = None,
+    ) -> None:
         self._blocks: dict[int, _Block] = {}
         self._calls = 0
+        self._request = request
         self._usage: JSONDict = {}
+        # message_start counts the prompt; the output count comes with message_delta.
+        self._usage_final = False
         self._model: str | None = None
         self._id: str | None = None
         self._stop: str | None = None
@@ -285,6 +303,7 @@ class StreamDecoder:
             self._stop = delta.get("stop_reason") or self._stop
             self._stop_sequence = delta.get("stop_sequence") or self._stop_sequence
             self._merge_usage(event.get("usage"))
+            self._usage_final = self._usage_final or isinstance(event.get("usage"), dict)
         elif kind == "message_stop":
             self.done = True
         elif kind == "error":
@@ -368,10 +387,10 @@ class StreamDecoder:
                 parts.append(part)
         data = {PROTOCOL: {EXTRA_BLOCKS: extras}} if extras else None
         message = Message("assistant", parts, provider_data=data)
-        usage = decode_usage(self._usage) if self._usage else Usage(requests=1)
+        reported = decode_usage(self._usage) if self._usage else None
         return Response(
             message,
-            usage,
+            usage_or_estimate(reported, self._request, message, final=self._usage_final),
             _finish(self._stop, message),
             self._model,
             self.request_id,

@@ -3,13 +3,15 @@
 Pure helpers shared by every codec: :class:`ResponseBuilder` collects deltas
 into a :class:`~llmkit.types.Response`; :func:`events_from_response` turns a
 complete response into the stream events a streaming model would have sent;
-:func:`parse_arguments` decodes tool-call argument text without ever raising.
+:func:`parse_arguments` decodes tool-call argument text without ever raising;
+:func:`usage_or_estimate` is the one rule for a usage the provider did not report.
 """
 
 from __future__ import annotations
 
 import json
 
+from llmkit._usage import estimate_usage
 from llmkit.events import ModelResponse, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.types import (
     FinishReason,
@@ -17,13 +19,20 @@ from llmkit.types import (
     Message,
     Part,
     ReasoningPart,
+    Request,
     Response,
     TextPart,
     ToolCall,
     Usage,
 )
 
-__all__ = ["ResponseBuilder", "events_from_response", "make_tool_call", "parse_arguments"]
+__all__ = [
+    "ResponseBuilder",
+    "events_from_response",
+    "make_tool_call",
+    "parse_arguments",
+    "usage_or_estimate",
+]
 
 _loads = json.loads
 
@@ -43,6 +52,28 @@ def parse_arguments(raw: str) -> tuple[JSONDict, str | None]:
     if not isinstance(value, dict):
         return {}, f"arguments must be a JSON object, got {type(value).__name__}"
     return value, None
+
+
+def usage_or_estimate(
+    reported: Usage | None, request: Request | None, message: Message, *, final: bool = True
+) -> Usage:
+    """The usage the provider reported, or an estimate where it reported none.
+
+    Every decoder follows this one rule: a call whose usage never arrived (a
+    server that sends none in streams, a stream cut short) is counted from the
+    request and the answer that arrived, flagged ``estimated``, never 0/0.
+    When only a first report arrived (``final=False``: the prompt counted at
+    the start of a stream that then broke), its input counts are kept and the
+    output is counted from what arrived.
+    """
+    if reported is not None and final:
+        return reported
+    estimate = estimate_usage(request, message)
+    if reported is not None and reported.input_tokens:
+        estimate.input_tokens = reported.input_tokens
+        estimate.cache_read_tokens = reported.cache_read_tokens
+        estimate.cache_write_tokens = reported.cache_write_tokens
+    return estimate
 
 
 def make_tool_call(

@@ -17,6 +17,7 @@ from typing import Any
 
 from llmkit.errors import ContentFilterError, InvalidResponseError
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
+from llmkit.providers._assemble import usage_or_estimate
 from llmkit.providers._gemini_codec import PROTOCOL
 from llmkit.providers._gemini_errors import error_from_body
 from llmkit.types import (
@@ -27,6 +28,7 @@ from llmkit.types import (
     Message,
     Part,
     ReasoningPart,
+    Request,
     Response,
     TextPart,
     ToolCall,
@@ -202,7 +204,6 @@ def _blocked_prompt(feedback: Any, request_id: str | None) -> ContentFilterError
 def _build(
     parts: list[Any],
     raw_finish: str | None,
-    usage: Usage,
     model: str | None,
     request_id: str | None,
     response_id: str | None,
@@ -223,7 +224,7 @@ def _build(
         )
     return Response(
         Message("assistant", decoded),
-        usage,
+        Usage(requests=1),
         finish,
         model,
         request_id,
@@ -232,8 +233,12 @@ def _build(
     )
 
 
-def decode_response(data: Any, *, request_id: str | None = None) -> Response:
+def decode_response(
+    data: Any, *, request_id: str | None = None, request: Request | None = None
+) -> Response:
     """A :class:`Response` from a ``generateContent`` answer.
+
+    Without ``usageMetadata`` the usage is estimated from ``request`` and the answer.
 
     A blocked prompt, or a candidate blocked before it said anything, raises
     :class:`~llmkit.errors.ContentFilterError` naming the reason.
@@ -263,14 +268,17 @@ def decode_response(data: Any, *, request_id: str | None = None) -> Response:
     content = candidate.get("content")
     parts = content.get("parts") if isinstance(content, dict) else None
     raw_finish = candidate.get("finishReason")
-    return _build(
+    meta = data.get("usageMetadata")
+    response = _build(
         parts if isinstance(parts, list) else [],
         raw_finish if isinstance(raw_finish, str) else None,
-        decode_usage(data.get("usageMetadata")),
         data.get("modelVersion"),
         request_id,
         data.get("responseId"),
     )
+    reported = decode_usage(meta) if isinstance(meta, dict) else None
+    response.usage = usage_or_estimate(reported, request, response.message)
+    return response
 
 
 class StreamDecoder:
@@ -287,13 +295,15 @@ class StreamDecoder:
         "_finish",
         "_model",
         "_parts",
+        "_request",
         "_response_id",
         "_usage",
         "request_id",
     )
 
-    def __init__(self, *, request_id: str | None = None) -> None:
+    def __init__(self, *, request_id: str | None = None, request: Request | None = None) -> None:
         self.request_id = request_id
+        self._request = request
         self._parts: list[JSONDict] = []
         self._calls = 0
         self._finish: str | None = None
@@ -383,14 +393,18 @@ class StreamDecoder:
 
     def response(self) -> Response:
         """The response assembled from everything fed so far."""
-        return _build(
+        response = _build(
             self._parts,
             self._finish,
-            self._usage if self._usage is not None else Usage(requests=1),
             self._model,
             self.request_id or self._response_id,
             self._response_id,
         )
+        # The counts are complete on the chunk with the finish reason.
+        response.usage = usage_or_estimate(
+            self._usage, self._request, response.message, final=self.finished
+        )
+        return response
 
 
 # ---------------------------------------------------------------- embeddings

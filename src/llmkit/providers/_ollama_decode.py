@@ -12,10 +12,18 @@ from typing import Any
 
 from llmkit.errors import InvalidResponseError, ProviderError
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
-from llmkit.providers._assemble import ResponseBuilder
+from llmkit.providers._assemble import ResponseBuilder, usage_or_estimate
 from llmkit.providers._ollama_codec import PROTOCOL
 from llmkit.providers._ollama_errors import error_from_message
-from llmkit.types import Embeddings, FinishReason, JSONDict, ReasoningPart, Response, Usage
+from llmkit.types import (
+    Embeddings,
+    FinishReason,
+    JSONDict,
+    ReasoningPart,
+    Request,
+    Response,
+    Usage,
+)
 
 __all__ = ["StreamDecoder", "decode_embeddings", "decode_models", "decode_response"]
 
@@ -31,7 +39,9 @@ _DONE_REASONS: dict[str, FinishReason] = {
 _METRICS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
 
 
-def _usage(chunk: JSONDict) -> Usage:
+def _usage(chunk: JSONDict) -> Usage | None:
+    if "prompt_eval_count" not in chunk and "eval_count" not in chunk:
+        return None  # not reported: estimated from what was sent and received
     return Usage(chunk.get("prompt_eval_count") or 0, chunk.get("eval_count") or 0, requests=1)
 
 
@@ -44,10 +54,20 @@ class StreamDecoder:
     :meth:`response` builds the final (or, after a break, the partial) response.
     """
 
-    __slots__ = ("_builder", "_done_reason", "_indices", "_metrics", "_model", "_usage", "done")
+    __slots__ = (
+        "_builder",
+        "_done_reason",
+        "_indices",
+        "_metrics",
+        "_model",
+        "_request",
+        "_usage",
+        "done",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, *, request: Request | None = None) -> None:
         self._builder = ResponseBuilder()
+        self._request = request
         self._indices: set[int] = set()
         self._done_reason: str | None = None
         self._metrics: JSONDict = {}
@@ -139,20 +159,22 @@ class StreamDecoder:
                 finish = "tool_calls"
         response = builder.build(
             finish_reason=finish,
-            usage=self._usage if self._usage is not None else Usage(requests=1),
             model=self._model,
             raw_finish_reason=self._done_reason,
             provider_data={PROTOCOL: dict(self._metrics)} if self._metrics else None,
         )
+        response.usage = usage_or_estimate(self._usage, self._request, response.message)
         for part in response.message.parts:
             if isinstance(part, ReasoningPart):
                 part.provider_data = {PROTOCOL: {}}
         return response
 
 
-def decode_response(data: Any, *, request_id: str | None = None) -> Response:
+def decode_response(
+    data: Any, *, request_id: str | None = None, request: Request | None = None
+) -> Response:
     """A :class:`Response` from a non-streaming ``/api/chat`` answer."""
-    decoder = StreamDecoder()
+    decoder = StreamDecoder(request=request)
     decoder.feed(data)
     if not decoder.done:
         raise InvalidResponseError(

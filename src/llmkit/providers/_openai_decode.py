@@ -18,7 +18,7 @@ from llmkit.errors import (
 )
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.http import ErrorInfo, parse_error_body
-from llmkit.providers._assemble import ResponseBuilder, make_tool_call
+from llmkit.providers._assemble import ResponseBuilder, make_tool_call, usage_or_estimate
 from llmkit.types import (
     Embeddings,
     FinishReason,
@@ -26,6 +26,7 @@ from llmkit.types import (
     Message,
     Part,
     ReasoningPart,
+    Request,
     Response,
     TextPart,
     Usage,
@@ -75,9 +76,16 @@ def decode_usage(data: Any) -> Usage:
 
 
 def decode_response(
-    data: Any, *, request_id: str | None = None, provider: str = "openai"
+    data: Any,
+    *,
+    request_id: str | None = None,
+    provider: str = "openai",
+    request: Request | None = None,
 ) -> Response:
-    """A :class:`Response` from a Chat Completions answer."""
+    """A :class:`Response` from a Chat Completions answer.
+
+    Without a ``usage`` object the usage is estimated from ``request`` and the answer.
+    """
     if not isinstance(data, dict):
         raise InvalidResponseError(
             f"{provider} answered with JSON that is not an object.",
@@ -116,9 +124,12 @@ def decode_response(
         parts.append(TextPart(refusal))
         finish = "content_filter"
         provider_data = {"refusal": refusal}
+    message = Message("assistant", parts)
+    usage = data.get("usage")
+    reported = decode_usage(usage) if isinstance(usage, dict) else None
     return Response(
-        Message("assistant", parts),
-        decode_usage(data.get("usage")),
+        message,
+        usage_or_estimate(reported, request, message),
         finish,
         data.get("model"),
         request_id,
@@ -148,7 +159,8 @@ class StreamDecoder:
 
     Feed each decoded chunk to :meth:`feed`; it returns the events to yield.
     :attr:`done` becomes True at ``[DONE]``; :meth:`response` builds the
-    final (or, after a break, the partial) response.
+    final (or, after a break, the partial) response. When no chunk carried
+    usage, the response's usage is estimated from ``request`` and what arrived.
     """
 
     __slots__ = (
@@ -157,13 +169,21 @@ class StreamDecoder:
         "_model",
         "_provider",
         "_refusal",
+        "_request",
         "_usage",
         "done",
         "request_id",
     )
 
-    def __init__(self, *, request_id: str | None = None, provider: str = "openai") -> None:
+    def __init__(
+        self,
+        *,
+        request_id: str | None = None,
+        provider: str = "openai",
+        request: Request | None = None,
+    ) -> None:
         self._builder = ResponseBuilder()
+        self._request = request
         self._finish: str | None = None
         self._usage: Usage | None = None
         self._model: str | None = None
@@ -250,14 +270,15 @@ class StreamDecoder:
             provider_data = {"refusal": refusal}
         if provider_data is not None:
             finish = "content_filter"
-        return self._builder.build(
+        response = self._builder.build(
             finish_reason=finish,
-            usage=self._usage if self._usage is not None else Usage(requests=1),
             model=self._model,
             request_id=self.request_id,
             raw_finish_reason=self._finish,
             provider_data=provider_data,
         )
+        response.usage = usage_or_estimate(self._usage, self._request, response.message)
+        return response
 
 
 # ---------------------------------------------------------------- embeddings

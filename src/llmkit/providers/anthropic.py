@@ -142,7 +142,9 @@ class AnthropicModel(HTTPModel):
             request, self.model_id, self.profile, stream=False, api_version=self.api_version
         )
         reply = await self._endpoint.post_json(_PATH, body)
-        response = decode_response(reply.data, request_id=reply.request_id, provider=self.provider)
+        response = decode_response(
+            reply.data, request_id=reply.request_id, provider=self.provider, request=request
+        )
         return self._priced(response)
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
@@ -157,7 +159,9 @@ class AnthropicModel(HTTPModel):
             request, self.model_id, self.profile, stream=True, api_version=self.api_version
         )
         reply = await self._endpoint.open_stream(_PATH, body)
-        decoder = StreamDecoder(request_id=reply.request_id, provider=self.provider)
+        decoder = StreamDecoder(
+            request_id=reply.request_id, provider=self.provider, request=request
+        )
         relay = self._relay(
             reply,
             reply.sse(),

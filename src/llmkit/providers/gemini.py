@@ -129,7 +129,8 @@ class GeminiModel(HTTPModel):
         """Send ``request`` and return the complete response."""
         body = encode_request(request, self.model_id, self.profile)
         reply = await self._endpoint.post_json(f"/{self._resource}:generateContent", body)
-        return self._priced(decode_response(reply.data, request_id=reply.request_id))
+        response = decode_response(reply.data, request_id=reply.request_id, request=request)
+        return self._priced(response)
 
     def _priced(self, response: Response) -> Response:
         self._price_usage(response.usage)
@@ -140,7 +141,7 @@ class GeminiModel(HTTPModel):
         body = encode_request(request, self.model_id, self.profile)
         path = f"/{self._resource}:streamGenerateContent?alt=sse"
         reply = await self._endpoint.open_stream(path, body)
-        decoder = StreamDecoder(request_id=reply.request_id)
+        decoder = StreamDecoder(request_id=reply.request_id, request=request)
         relay = self._relay(
             reply,
             reply.sse(),

@@ -297,7 +297,7 @@ class OllamaModel(HTTPModel):
             request, self.model_id, self.capabilities, stream=False, keep_alive=self.keep_alive
         )
         reply = await self._post("/api/chat", body)
-        return decode_response(reply.data, request_id=reply.request_id)
+        return decode_response(reply.data, request_id=reply.request_id, request=request)
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
@@ -313,7 +313,7 @@ class OllamaModel(HTTPModel):
                 status=reply.status,
                 provider=self.provider,
             )
-        decoder = StreamDecoder()
+        decoder = StreamDecoder(request=request)
         relay = self._relay(
             reply,
             reply.ndjson(),

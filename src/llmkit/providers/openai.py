@@ -147,7 +147,9 @@ class OpenAIModel(HTTPModel):
         """Send ``request`` and return the complete response."""
         body = encode_request(request, self.model_id, self.profile, stream=False)
         reply = await self._endpoint.post_json("/chat/completions", body)
-        response = decode_response(reply.data, request_id=reply.request_id, provider=self.provider)
+        response = decode_response(
+            reply.data, request_id=reply.request_id, provider=self.provider, request=request
+        )
         self._price_usage(response.usage)
         return response
 
@@ -161,7 +163,9 @@ class OpenAIModel(HTTPModel):
             stream_usage=self.preset.stream_usage,
         )
         reply = await self._endpoint.open_stream("/chat/completions", body)
-        decoder = StreamDecoder(request_id=reply.request_id, provider=self.provider)
+        decoder = StreamDecoder(
+            request_id=reply.request_id, provider=self.provider, request=request
+        )
         relay = self._relay(
             reply,
             reply.sse(),
