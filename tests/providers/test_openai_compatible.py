@@ -204,3 +204,10 @@ def test_presets_say_how_their_server_takes_a_schema() -> None:
     for preset in ("openrouter", "groq", "together", "deepseek"):
         assert not profile(preset).capabilities.structured_output
     assert Capabilities().output_mode is None
+
+
+def test_a_fallback_over_an_unknown_server_asks_for_output_in_the_prompt() -> None:
+    unknown = llmkit.model("openai/gemma-3-270m", base_url="http://127.0.0.1:8080/v1")
+    known = llmkit.model("openai/gpt-4.1-mini", api_key=KEY)
+    assert llmkit.fallback(known, unknown).capabilities.output_mode == "prompted"
+    assert llmkit.fallback(known, known).capabilities.output_mode is None
