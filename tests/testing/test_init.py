@@ -102,5 +102,5 @@ def test_missing_extra_names_the_install_command(missing: str) -> None:
         "except Exception as exc:\n    print(type(exc).__name__, '|', exc)\n"
     )
     kind, _, message = out.partition(" | ")
-    assert kind == "ConfigurationError"  # a UsageError: the setup lacks the extra
+    assert kind == "MissingExtraError"  # a ConfigurationError: the setup lacks the extra
     assert "pip install 'llmkit[testing]'" in message
