@@ -21,7 +21,13 @@ async def main() -> None:
         print("wc -l:", (await run.function(command="wc", args=["-l", "a.txt"]))["stdout"].strip())
         echoed = await run.function(command="echo", args=["hello; rm -rf /"])
         print("echo:", echoed["stdout"].strip(), "(the ';' is just a character)")
-        for command, args in (("ls; rm -rf /", []), ("wc", ["/etc/passwd"]), ("sleep", ["5"])):
+        refused = [
+            ("ls; rm -rf /", []),
+            ("wc", ["/etc/passwd"]),
+            ("wc", ["--files0-from=/etc/passwd"]),  # a path in an option's value counts too
+            ("sleep", ["5"]),
+        ]
+        for command, args in refused:
             try:
                 await run.function(command=command, args=args)
             except Refused as exc:

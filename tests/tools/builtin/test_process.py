@@ -159,3 +159,55 @@ def test_bad_configuration(root: Path) -> None:
         process(commands=[], root=root)
     with pytest.raises(UsageError, match="timeout"):
         process(commands=["ls"], root=root, timeout=0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-o{outside}/x", "a.txt"],  # sort -o/tmp/x in.txt
+        ["-o../x", "a.txt"],
+        ["-C/", "-xf", "a.tar"],  # tar -C/
+        ["-f/etc/passwd", "a.txt"],  # grep -f/etc/passwd
+        ["-xf{outside}/a.tar"],  # a cluster: -x -f/tmp/a.tar
+        ["-o~/x"],
+        ["--output={outside}/x"],
+        ["--output", "{outside}/x"],
+        ["--output=../x"],
+        ["if={outside}/x"],  # dd's spelling
+        ["@{outside}/args"],  # a response file
+        ["-Wl,-rpath,{outside}"],
+        ["host:{outside}/x"],
+        ["file://{outside}/x"],
+        ["--url=https:///{outside}/x"],
+        ["sub/.."],
+        ["-I.."],
+    ],
+)
+async def test_attached_and_joined_path_values_leaving_the_root_are_refused(
+    root: Path, args: list[str]
+) -> None:
+    filled = [a.format(outside=root.parent) for a in args]
+    with pytest.raises(Refused) as caught:
+        await run_tool(root).function(command="echo", args=filled)
+    assert caught.value.rule == "path_args"
+    assert "relative to the working directory" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-n", "pattern", "a.txt"],
+        ["-l", "a.txt"],
+        ["-r", "sub/data.txt"],
+        ["-n5", "-k2,3", "-t:", "--since=2.weeks", "--format=%h:%s"],
+        ["-5", "-1.5", "+3", "-", "--", "."],
+        ["HEAD~3..HEAD", "main...topic", "HEAD:sub/a.txt"],
+        [r"\d+", "a:b", "key=value", "user@example.com", "s/a/b/", "^a.*z$"],
+        ["-I./sub", "--output=sub/x", "-osub"],
+        ["https://example.com/a?b=c", "--url=http://example.com/x"],
+    ],
+)
+async def test_ordinary_arguments_pass_the_path_rule(root: Path, args: list[str]) -> None:
+    show = "import sys; print(' '.join(sys.argv[1:]))"
+    result = await run_tool(root).function(command=PY, args=["-c", show, *args])
+    assert result["stdout"] == " ".join(args) + "\n"

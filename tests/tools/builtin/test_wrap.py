@@ -285,3 +285,24 @@ def test_from_openapi_reads_yaml_through_the_bounded_loader(tmp_path: Path, yaml
     )
     with pytest.raises(UsageError, match="pets.yaml is refused as YAML: .*alias bomb"):
         from_openapi(path)
+
+
+@pytest.mark.parametrize(
+    ("template", "values"),
+    [
+        (["echo", "{pattern}", "a.txt"], {"pattern": "-f/etc/passwd"}),  # an attached value
+        (["echo", "{pattern}", "a.txt"], {"pattern": "-o../x"}),
+        (["echo", "{a}.{b}"], {"a": ".", "b": ""}),  # '..' made of two harmless values
+        (["echo", "data{name}"], {"name": ":/etc/passwd"}),
+        (["echo", "--to={name}/etc"], {"name": ""}),  # an empty value makes '--to=/etc'
+        (["echo", "https://example.com/{city}"], {"city": "x:/etc"}),
+        (["echo", "/srv/data/{name}"], {"name": ".."}),
+    ],
+)
+async def test_from_command_checks_the_argument_a_value_lands_in(
+    tmp_path: Path, template: list[str], values: dict[str, str]
+) -> None:
+    tool = from_command("cmd", template, root=tmp_path)
+    with pytest.raises(Refused) as caught:
+        await tool.function(**values)
+    assert caught.value.rule == "path_args"

@@ -10,8 +10,9 @@
 The model names a program and gives its arguments as a list; there is no
 shell, so ``;``, ``|``, ``&&`` or ``$(...)`` are plain characters. The program
 must be on the allow-list (and, when the list names them, so must its first
-argument, the subcommand). By default arguments may not be absolute paths or
-contain ``..`` (the program could otherwise read outside the root). The
+argument, the subcommand). By default no argument may name a path outside
+the root, in any spelling (``/x``, ``../x``, ``~``, ``-o/x``, ``--out=/x``,
+``if=/x``, ``@/x``; see :mod:`llmkit.tools.builtin._pathargs`). The
 working directory is confined to ``root`` like the file family's paths; the
 environment is scrubbed to an allow-list of variables; the run has a time
 limit and an output cap, and its whole process group is killed when it
@@ -27,13 +28,14 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath, PureWindowsPath
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field
 
 from llmkit.errors import UsageError
 from llmkit.tools._tool import Tool
+from llmkit.tools.builtin._pathargs import Span, check_path_args
 from llmkit.tools.builtin._policy import Refused
 from llmkit.tools.builtin._root import Root
 
@@ -101,13 +103,28 @@ class CommandPolicy:
         )
 
     def check(
-        self, command: str, args: Sequence[str], untrusted: Sequence[str] | None = None
+        self,
+        command: str,
+        args: Sequence[str],
+        *,
+        cwd: str = ".",
+        model_spans: Sequence[Sequence[Span]] | None = None,
     ) -> str:
-        """The executable to run for ``command args``, or :class:`Refused` naming the rule.
+        """The executable to run for ``command args`` in ``cwd``, or :class:`Refused` naming the rule.
 
-        ``untrusted`` are the arguments that came from the model (all of ``args``
-        when None); only they are held to the path rule.
+        ``model_spans`` gives, per argument, the spans of text that came from
+        the model (all of every argument when None); only what that text
+        shapes is held to the path rule (a command template's own text is not).
         """
+        return self._prepare(command, args, cwd, model_spans)[0]
+
+    def _prepare(
+        self,
+        command: str,
+        args: Sequence[str],
+        cwd: str,
+        model_spans: Sequence[Sequence[Span]] | None,
+    ) -> tuple[str, Path]:
         allowed = ", ".join(sorted(self.commands))
         if command not in self.commands:
             raise Refused(
@@ -127,17 +144,15 @@ class CommandPolicy:
         for arg in args:
             if not isinstance(arg, str) or "\x00" in arg:
                 raise Refused("args", f"every argument must be text without NUL bytes: {arg!r}.")
-        for arg in args if untrusted is None else untrusted:
-            if not self.allow_path_args and _leaves_root(arg):
-                raise Refused(
-                    "path_args",
-                    f"the argument {arg!r} is an absolute path or contains '..'; commands "
-                    "work on paths relative to their working directory.",
-                )
+        directory = self.root.resolve(cwd)
+        if not directory.is_dir():
+            raise Refused("root", f"the working directory {cwd!r} is not a directory in the root.")
+        if not self.allow_path_args:
+            check_path_args(args, self.root, directory, model_spans)
         executable = shutil.which(command, path=self.environment().get("PATH", os.defpath))
         if executable is None:
             raise Refused("allow_commands", f"{command!r} is allowed but not installed here.")
-        return executable
+        return executable, directory
 
     def environment(self) -> dict[str, str]:
         """The scrubbed environment: allowed variables from this process, then ``env``."""
@@ -151,14 +166,11 @@ class CommandPolicy:
         args: Sequence[str],
         cwd: str = ".",
         *,
-        untrusted: Sequence[str] | None = None,
+        model_spans: Sequence[Sequence[Span]] | None = None,
     ) -> dict[str, Any]:
         """Run ``command args`` in ``cwd`` (inside the root) and return its exit code and output."""
         args = list(args)
-        executable = self.check(command, args, untrusted)
-        directory = self.root.resolve(cwd)
-        if not directory.is_dir():
-            raise Refused("root", f"the working directory {cwd!r} is not a directory in the root.")
+        executable, directory = self._prepare(command, args, cwd, model_spans)
         posix = sys.platform != "win32"
         proc = await asyncio.create_subprocess_exec(
             executable,
@@ -234,16 +246,6 @@ def _kill(proc: asyncio.subprocess.Process, posix: bool) -> None:
         pass
 
 
-def _leaves_root(arg: str) -> bool:
-    values = [arg, arg.partition("=")[2]] if "=" in arg else [arg]
-    for value in values:
-        if value.startswith(("/", "~", "\\")) or PureWindowsPath(value).drive:
-            return True
-        if ".." in PurePosixPath(value.replace("\\", "/")).parts:
-            return True
-    return False
-
-
 def process(
     *,
     commands: Iterable[str] | Mapping[str, Iterable[str] | None],
@@ -262,7 +264,7 @@ def process(
     - ``max_output_bytes``: stdout and stderr together; past it the command is killed;
     - ``env_allow``: variables passed through from this process (default
       :data:`DEFAULT_ENV`); ``env`` adds fixed values;
-    - ``allow_path_args``: let arguments be absolute paths or contain ``..``.
+    - ``allow_path_args``: let arguments name any path (absolute, with ``..``).
     """
     policy = CommandPolicy.build(
         commands=commands,

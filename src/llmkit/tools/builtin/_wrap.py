@@ -10,10 +10,11 @@
     user = from_endpoint("get_user", "https://api.example.com/users/{user_id}")
 
 A command runs under the process family's rules (no shell; a placeholder's
-value is always one argument, never split; the path rule applies to values
-from the model). An endpoint goes through the HTTP family's rules; by default
-only its own host is allowed, and path values are percent-encoded so they
-cannot change the path (an empty, ``.`` or ``..`` value is refused).
+value is always one argument, never split; the path rule applies to what a
+value from the model shapes in the argument it lands in). An endpoint goes
+through the HTTP family's rules; by default only its own host is allowed,
+and path values are percent-encoded so they cannot change the path (an
+empty, ``.`` or ``..`` value is refused).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from llmkit.errors import ToolError, UsageError
 from llmkit.tools._schema_tool import SchemaTool
 from llmkit.tools._tool import Tool
 from llmkit.tools.builtin._net import Fetched, NetPolicy, Resolver
+from llmkit.tools.builtin._pathargs import Span
 from llmkit.tools.builtin._policy import Refused
 from llmkit.tools.builtin._process import DEFAULT_ENV, CommandPolicy
 
@@ -86,6 +88,22 @@ def _as_argument(value: Any) -> str:
     return json.dumps(value)
 
 
+def _fill(template: str, values: Mapping[str, str]) -> tuple[str, list[Span]]:
+    """``template`` with its placeholders filled, and the spans the values took."""
+    parts: list[str] = []
+    spans: list[Span] = []
+    length = done = 0
+    for match in _PLACEHOLDER.finditer(template):
+        literal, value = template[done : match.start()], values[match.group(1)]
+        parts += (literal, value)
+        length += len(literal)
+        spans.append((length, length + len(value)))
+        length += len(value)
+        done = match.end()
+    parts.append(template[done:])
+    return "".join(parts), spans
+
+
 def from_command(
     name: str,
     template: Iterable[str],
@@ -107,6 +125,11 @@ def from_command(
     item is the program and cannot be a placeholder. The tool returns the exit
     code, stdout and stderr; the options are those of
     :func:`~llmkit.tools.builtin.process`.
+
+    The path rule applies where a value lands: ``-o{out}`` with ``out="/x"``,
+    or ``{a}.{b}`` making ``..``, is refused. The template's own text is
+    trusted, so ``"https://example.com/{city}"`` or ``"/srv/data/{name}"``
+    work; a value that climbs with ``..`` is refused anywhere.
     """
     argv = list(template)
     if not argv or _PLACEHOLDER.search(argv[0]):
@@ -133,8 +156,10 @@ def from_command(
 
     async def run(**arguments: Any) -> dict[str, Any]:
         values = {n: _as_argument(arguments[n]) for n in names}
-        args = [_PLACEHOLDER.sub(lambda m: values[m.group(1)], arg) for arg in argv[1:]]
-        return await policy.run(argv[0], args, untrusted=list(values.values()))
+        filled = [_fill(arg, values) for arg in argv[1:]]
+        return await policy.run(
+            argv[0], [text for text, _ in filled], model_spans=[spans for _, spans in filled]
+        )
 
     return SchemaTool(
         run,
