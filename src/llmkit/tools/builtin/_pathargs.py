@@ -11,7 +11,12 @@ argument is read as one, in every spelling programs accept:
 
 Such a value is refused when it is absolute, starts with ``~`` or climbs with
 ``..``; an argument is refused when any of its path components is ``..``. A
-web address (``https://host/...``) is not a local path and passes.
+web address (``https://host/...``) is not a local path and passes. Values
+that stay inside lexically and name something that exists (or a directory on
+the way to it) are then resolved from the working directory with symbolic
+links followed, by the root's own check (:meth:`Root.contains`), and refused
+when they land outside: reading or writing through a link that points out
+of the root is refused as the file tools refuse it.
 
 In a command template (:func:`~llmkit.tools.builtin.from_command`) the
 template's text is the user's and only the places that text from the model
@@ -20,8 +25,10 @@ shapes are held to the rule; the model's text is given as spans.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
+from bisect import bisect_left
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +43,7 @@ Span = tuple[int, int]
 _WINDOWS = sys.platform == "win32"
 _SEPARATORS = "/\\" if _WINDOWS else "/"
 _JOINERS = re.compile(r"[=:@,]")
+_NAME_MAX = 255  # no file system has longer names; longer text cannot be one
 _ALLOWED = (
     "Arguments name paths relative to the working directory, inside the root: no absolute "
     "path, '~' or '..', also not in an option's value ('-o/x', '--out=/x', 'if=/x', '@/x'). "
@@ -79,10 +87,13 @@ class _Touch:
 
 def _check(arg: str, touched: _Touch, root: Root, directory: Path) -> None:
     separators = [i for i, ch in enumerate(arg) if ch in _SEPARATORS]
+    climbs: list[int] = []  # where each '..' component starts
     start = 0
     for end in [*separators, len(arg)]:
-        if arg[start:end] == ".." and touched(start - 1, end + 1):
-            raise Refused("path_args", f"{_show(arg)} climbs out with '..'. {_ALLOWED}")
+        if arg[start:end] == "..":
+            climbs.append(start)
+            if touched(start - 1, end + 1):
+                raise Refused("path_args", f"{_show(arg)} climbs out with '..'. {_ALLOWED}")
         start = end + 1
     for begin in sorted(_starts(arg)):
         if _web_address(arg, begin):
@@ -93,6 +104,9 @@ def _check(arg: str, touched: _Touch, root: Root, directory: Path) -> None:
                 part = "" if begin == 0 else f" (its part {_show(arg[begin:])})"
                 raise Refused("path_args", f"{_show(arg)}{part} is {reason[1]}. {_ALLOWED}")
             continue  # the template's own text names that path
+        if (climbs and climbs[-1] >= begin) or not touched(begin - 1, len(arg)):
+            continue
+        _check_links(arg, begin, separators, root, directory)
 
 
 def _starts(arg: str) -> set[int]:
@@ -133,6 +147,27 @@ def _web_address(arg: str, begin: int) -> bool:
         and arg[begin + 2 : begin + 3] not in ("", *_SEPARATORS)  # a host, not '///x'
         and arg[max(begin - 6, 0) : begin - 1].lower().endswith(("http", "https"))
     )
+
+
+def _check_links(arg: str, begin: int, separators: list[int], root: Root, directory: Path) -> None:
+    following = bisect_left(separators, begin)
+    end = separators[following] if following < len(separators) else len(arg)
+    if not begin < end <= begin + _NAME_MAX:
+        return  # empty, or longer than any file name can be
+    if not os.path.lexists(directory / arg[begin:end]):
+        return  # nothing there, so no link to follow: the program creates it inside
+    value = arg[begin:]
+    try:
+        inside = root.contains(directory / value)
+    except (OSError, RuntimeError, ValueError):  # a symbolic link loop, for one
+        inside = False
+    if not inside:
+        named = "" if begin == 0 else f" names {_show(value)}, which"
+        raise Refused(
+            "path_args",
+            f"{_show(arg)}{named} leads outside the root directory through a symbolic link; "
+            "only paths inside the root are allowed.",
+        )
 
 
 def _show(text: str) -> str:

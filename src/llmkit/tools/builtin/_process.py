@@ -12,7 +12,8 @@ shell, so ``;``, ``|``, ``&&`` or ``$(...)`` are plain characters. The program
 must be on the allow-list (and, when the list names them, so must its first
 argument, the subcommand). By default no argument may name a path outside
 the root, in any spelling (``/x``, ``../x``, ``~``, ``-o/x``, ``--out=/x``,
-``if=/x``, ``@/x``; see :mod:`llmkit.tools.builtin._pathargs`). The
+``if=/x``, ``@/x``) nor through a symbolic link that points out of the root
+(see :mod:`llmkit.tools.builtin._pathargs`). The
 working directory is confined to ``root`` like the file family's paths; the
 environment is scrubbed to an allow-list of variables; the run has a time
 limit and an output cap, and its whole process group is killed when it
@@ -264,7 +265,8 @@ def process(
     - ``max_output_bytes``: stdout and stderr together; past it the command is killed;
     - ``env_allow``: variables passed through from this process (default
       :data:`DEFAULT_ENV`); ``env`` adds fixed values;
-    - ``allow_path_args``: let arguments name any path (absolute, with ``..``).
+    - ``allow_path_args``: let arguments name any path (absolute, with ``..``,
+      through symbolic links that leave the root).
     """
     policy = CommandPolicy.build(
         commands=commands,

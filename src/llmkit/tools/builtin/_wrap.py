@@ -129,7 +129,8 @@ def from_command(
     The path rule applies where a value lands: ``-o{out}`` with ``out="/x"``,
     or ``{a}.{b}`` making ``..``, is refused. The template's own text is
     trusted, so ``"https://example.com/{city}"`` or ``"/srv/data/{name}"``
-    work; a value that climbs with ``..`` is refused anywhere.
+    work; a value that climbs with ``..`` is refused anywhere, and a relative
+    path a value shapes is refused when a symbolic link leads it out of the root.
     """
     argv = list(template)
     if not argv or _PLACEHOLDER.search(argv[0]):
