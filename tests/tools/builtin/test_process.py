@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -97,35 +99,6 @@ async def test_the_environment_is_scrubbed(root: Path, monkeypatch: pytest.Monke
         "stdout"
     ]
     assert "SECRET_TOKEN=s3cr3t" in out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")  # a zombie is dead
-
-
-async def test_a_slow_command_is_killed_with_its_children(root: Path) -> None:
-    # Both shells wait for a file the test makes after the call (30 s at most), then the
-    # child writes late.txt: no clock decides, only whether the group was killed.
-    wait = "i=0; while [ ! -e release ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"
-    child = f"echo $$ > child.pid; {wait}; touch late.txt"
-    tool = run_tool(root, timeout=0.3)
-    with pytest.raises(Refused) as caught:
-        await tool.function(command="sh", args=["-c", f"sh -c '{child}' & {wait}"])
-    assert caught.value.rule == "timeout"
-    (root / "release").touch()
-    pid_file = root / "child.pid"
-    for _ in range(600):  # a child that never started (killed first) wrote no pid
-        if (root / "late.txt").exists():
-            break
-        pid = pid_file.read_text().strip() if pid_file.exists() else ""
-        if pid and not _alive(int(pid)):
-            break
-        time.sleep(0.05)
-    assert not (root / "late.txt").exists()  # the background child died with the group
 
 
 async def test_huge_output_is_stopped(root: Path) -> None:
@@ -269,3 +242,104 @@ async def test_writing_through_a_symlink_that_leaves_the_root_is_refused(
     assert not (links.parent / "new.txt").exists()
     await tool.function(command="cp", args=["a.txt", "inside-copy.txt"])
     assert (links / "inside-copy.txt").read_text() == "a"
+
+
+def _running_in(root: Path) -> set[int]:
+    """The live processes (not zombies) whose working directory is ``root``."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if Path(os.readlink(entry / "cwd")) != root.resolve():
+                continue
+            if (entry / "stat").read_text().rpartition(")")[2].split()[0] not in "ZX":
+                found.add(int(entry.name))
+        except OSError:
+            continue  # gone meanwhile, or not ours to look at
+    return found
+
+
+def _survivors(root: Path) -> set[int]:
+    """What still runs in ``root`` after a few seconds' grace for SIGKILL to land; killed after."""
+    for _ in range(500):  # a signal lands at once; the retries only absorb scheduling
+        left = _running_in(root)
+        if not left:
+            return left
+        time.sleep(0.01)
+    for pid in left:  # leave nothing behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    return left
+
+
+def _pid(path: Path) -> int | None:
+    text = path.read_text().strip() if path.exists() else ""
+    return int(text) if text else None
+
+
+needs_proc = pytest.mark.skipif(
+    not Path("/proc/self/cwd").exists(), reason="finds processes through /proc"
+)
+BACKGROUND = "sleep 987 & echo $! > child.pid; wait"
+
+
+@needs_proc
+@pytest.mark.parametrize("redirect", ["", " >/dev/null 2>&1"])
+async def test_children_a_finished_command_leaves_running_are_killed(
+    root: Path, redirect: str
+) -> None:
+    tool = run_tool(root, timeout=20)
+    try:
+        result = await tool.function(command="sh", args=["-c", f"sleep 987{redirect} & echo bg"])
+    finally:
+        left = _survivors(root)
+    assert (result["exit_code"], result["stdout"]) == (0, "bg\n")
+    assert not left
+
+
+@needs_proc
+async def test_a_command_past_its_time_limit_is_killed_with_its_children(root: Path) -> None:
+    for timeout in (0.5, 5.0, 60.0):  # a slower machine gets a longer limit, never a failure
+        with pytest.raises(Refused) as caught:
+            await run_tool(root, timeout=timeout).function(command="sh", args=["-c", BACKGROUND])
+        assert caught.value.rule == "timeout"
+        if _pid(root / "child.pid") is not None:
+            break
+    assert _pid(root / "child.pid") is not None, "the shell never started its child"
+    assert not _survivors(root)
+
+
+@needs_proc
+async def test_a_cancelled_command_is_killed_with_its_children(root: Path) -> None:
+    task = asyncio.create_task(run_tool(root).function(command="sh", args=["-c", BACKGROUND]))
+    for _ in range(6000):  # until the shell has started its child (a state, not a duration)
+        if _pid(root / "child.pid") is not None:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.wait([task], timeout=60)  # bounds a hang; the time is not asserted
+    left = _survivors(root)
+    assert task.cancelled()
+    assert not left
+
+
+@needs_proc
+async def test_a_command_cancelled_while_it_starts_is_killed_with_its_children(
+    root: Path,
+) -> None:
+    task = asyncio.create_task(run_tool(root).function(command="sh", args=["-c", BACKGROUND]))
+    for _ in range(100_000):  # one loop step at a time, until the program exists
+        await asyncio.sleep(0)
+        if _running_in(root):
+            break
+    # Hold the event loop (so the call cannot finish starting) until the shell's child runs.
+    for _ in range(6000):
+        if _pid(root / "child.pid") is not None:
+            break
+        time.sleep(0.01)
+    assert _pid(root / "child.pid") is not None, "the shell never started its child"
+    task.cancel()
+    await asyncio.wait([task], timeout=60)  # bounds a hang; the time is not asserted
+    left = _survivors(root)
+    assert task.cancelled()
+    assert not left

@@ -13,21 +13,28 @@ must be on the allow-list (and, when the list names them, so must its first
 argument, the subcommand). By default no argument may name a path outside
 the root, in any spelling (``/x``, ``../x``, ``~``, ``-o/x``, ``--out=/x``,
 ``if=/x``, ``@/x``) nor through a symbolic link that points out of the root
-(see :mod:`llmkit.tools.builtin._pathargs`). The
-working directory is confined to ``root`` like the file family's paths; the
-environment is scrubbed to an allow-list of variables; the run has a time
-limit and an output cap, and its whole process group is killed when it
-passes either, or when the call is cancelled.
+(see :mod:`llmkit.tools.builtin._pathargs`). The working directory is
+confined to ``root`` like the file family's paths; the environment is
+scrubbed to an allow-list of variables; the run has a time limit and an
+output cap.
+
+The program runs in a new session, as the leader of its own process group.
+The whole group is killed when the run passes its time limit or output cap,
+when the call is cancelled, and also when the program ends normally: what it
+left running in the background ends with it, so no call leaves processes
+behind. A process that moves itself out of the group (``setsid``, a daemon)
+is beyond reach; do not allow-list programs that do that.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -169,82 +176,136 @@ class CommandPolicy:
         *,
         model_spans: Sequence[Sequence[Span]] | None = None,
     ) -> dict[str, Any]:
-        """Run ``command args`` in ``cwd`` (inside the root) and return its exit code and output."""
+        """Run ``command args`` in ``cwd`` (inside the root) and return its exit code and output.
+
+        The program's process group is killed before this returns, however it
+        returns (see the module's notes).
+        """
         args = list(args)
         executable, directory = self._prepare(command, args, cwd, model_spans)
         posix = sys.platform != "win32"
-        proc = await asyncio.create_subprocess_exec(
-            executable,
-            *args,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=directory,
-            env=self.environment(),
-            start_new_session=posix,
+        starting = asyncio.ensure_future(
+            asyncio.get_running_loop().subprocess_exec(
+                lambda: _Program(self.max_output_bytes, group=posix),
+                executable,
+                *args,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                cwd=directory,
+                env=self.environment(),
+                start_new_session=posix,
+            )
         )
-        capture = _Capture(self.max_output_bytes, lambda: _kill(proc, posix))
         try:
-            async with asyncio.timeout(self.timeout):
-                out, err = await asyncio.gather(
-                    capture.read(proc.stdout), capture.read(proc.stderr)
-                )
-                code = await proc.wait()
+            transport, program = await asyncio.shield(starting)
+        except asyncio.CancelledError:
+            # Cancelled while starting: the program may run already, and asyncio's own
+            # clean-up would kill the leader alone. Let it start, then end the group.
+            with contextlib.suppress(Exception):  # it failed to start: nothing to end
+                _, started = await starting
+                await started.end()
+            raise
+        try:
+            async with asyncio.timeout(self.timeout):  # shielded: the protocol keeps its futures
+                await asyncio.shield(program.exited)
+                program.stop()  # what it left running would hold the pipes open, or outlive it
+                await asyncio.shield(program.drained)
         except TimeoutError:
             raise Refused(
                 "timeout", f"{command} ran longer than {self.timeout:g} s and was stopped."
             ) from None
         finally:
-            if proc.returncode is None:
-                _kill(proc, posix)
-                await proc.wait()
-        if capture.overflow:
+            await program.end()
+        if program.overflow:
             raise Refused(
                 "max_output_bytes",
                 f"{command} printed more than {self.max_output_bytes:,} bytes and was stopped. "
                 "Narrow the command (fewer files, a filter, a limit).",
             )
         return {
-            "exit_code": code,
-            "stdout": out.decode("utf-8", errors="replace"),
-            "stderr": err.decode("utf-8", errors="replace"),
+            "exit_code": transport.get_returncode(),
+            "stdout": program.text(1),
+            "stderr": program.text(2),
         }
 
 
-class _Capture:
-    """Reads stdout and stderr against one shared byte budget; past it, stops the process."""
+class _Program(asyncio.SubprocessProtocol):
+    """A running program: its output (stdout and stderr against one byte budget), its end, its kill.
 
-    __slots__ = ("budget", "overflow", "stop")
+    ``exited`` is done when the program itself ends, even while something it
+    started still holds its pipes; ``drained`` when both pipes are closed.
+    Past the budget the program is stopped and the rest of its output dropped.
+    """
 
-    def __init__(self, budget: int, stop: Callable[[], None]) -> None:
+    def __init__(self, budget: int, *, group: bool) -> None:
+        loop = asyncio.get_running_loop()
         self.budget = budget
+        self.group = group
         self.overflow = False
-        self.stop = stop
+        self.stopped = False
+        self.transport: asyncio.SubprocessTransport | None = None
+        self.chunks: dict[int, list[bytes]] = {1: [], 2: []}
+        self.pipes = {1, 2}
+        self.exited: asyncio.Future[None] = loop.create_future()
+        self.drained: asyncio.Future[None] = loop.create_future()
 
-    async def read(self, stream: asyncio.StreamReader | None) -> bytes:
-        if stream is None:
-            return b""
-        chunks: list[bytes] = []
-        while chunk := await stream.read(65536):
-            if self.overflow:
-                continue  # drain until the killed process closes its pipes
-            self.budget -= len(chunk)
-            if self.budget < 0:
-                self.overflow = True
-                self.stop()
-                continue
-            chunks.append(chunk)
-        return b"".join(chunks)
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if isinstance(transport, asyncio.SubprocessTransport):
+            self.transport = transport
 
+    def pipe_data_received(self, fd: int, data: bytes | str) -> None:
+        if self.overflow or fd not in self.chunks:
+            return
+        self.budget -= len(data)
+        if self.budget < 0:
+            self.overflow = True
+            self.stop()
+            return
+        self.chunks[fd].append(data if isinstance(data, bytes) else data.encode())
 
-def _kill(proc: asyncio.subprocess.Process, posix: bool) -> None:
-    try:
-        if posix:
-            os.killpg(proc.pid, signal.SIGKILL)  # the whole group: children too
-        else:
-            proc.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
+    def pipe_connection_lost(self, fd: int, exc: Exception | None) -> None:
+        self.pipes.discard(fd)
+        if not self.pipes and not self.drained.done():
+            self.drained.set_result(None)
+
+    def process_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(None)
+
+    def text(self, fd: int) -> str:
+        return b"".join(self.chunks[fd]).decode("utf-8", errors="replace")
+
+    async def end(self) -> None:
+        """Stop the group, wait for the program's end (at once after SIGKILL), close the pipes.
+
+        Closing also closes pipes that a process outside the group still holds.
+        """
+        self.stop()
+        try:
+            await asyncio.shield(self.exited)
+        finally:
+            if self.transport is not None:
+                self.transport.close()
+
+    def stop(self) -> None:
+        """Kill the whole process group (without groups, the program alone), once.
+
+        One SIGKILL to the group reaches every member, a child being forked included.
+        """
+        if self.stopped or self.transport is None:
+            return
+        self.stopped = True
+        try:
+            if self.group:
+                # The group keeps the leader's pid as its id while any member lives, and
+                # that pid is not reused before the group is gone, so this reaches only the
+                # program and what it started, even after the leader has exited.
+                os.killpg(self.transport.get_pid(), signal.SIGKILL)
+            elif self.transport.get_returncode() is None:
+                self.transport.kill()
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is gone already
 
 
 def process(
