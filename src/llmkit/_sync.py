@@ -8,11 +8,24 @@ already running) and in threads. Each coroutine starts in a copy of the
 caller's context (``run_coroutine_threadsafe`` schedules it with one), so
 context variables the caller set (``agent.override``, ``llmkit.record`` …)
 apply inside; tests/test_sync.py holds that in place.
+
+What always holds:
+
+- a ``BaseException`` that escapes a coroutine (``KeyboardInterrupt`` or
+  ``SystemExit`` raised by user code) reaches the caller that waits for it,
+  and the loop thread goes on serving later calls (asyncio lets such
+  exceptions out of ``run_forever``; the thread enters it again);
+- if the loop thread ends anyway (code on it called ``loop.stop()``), the
+  calls waiting on it fail with :class:`~llmkit.errors.UsageError` instead of
+  hanging, and the next call starts a new loop thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
+import logging
 import os
 import threading
 from collections.abc import AsyncIterator, Coroutine, Iterator
@@ -20,49 +33,116 @@ from typing import Any, TypeVar
 
 from llmkit.errors import UsageError
 
-__all__ = ["iterate_sync", "run_sync"]
+__all__ = ["iterate_sync", "run_sync", "submit"]
 
 T = TypeVar("T")
 
+_log = logging.getLogger("llmkit")
+
+
+class _LoopThread:
+    """One event loop, the daemon thread running it, and the calls waiting on it."""
+
+    __slots__ = ("loop", "pending", "pid", "thread")
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.pid = os.getpid()
+        self.pending: set[concurrent.futures.Future[Any]] = set()
+        self.thread = threading.Thread(target=self._serve, name="llmkit-sync-loop", daemon=True)
+        self.thread.start()
+
+    def usable(self) -> bool:
+        """The thread still serves the loop, in this process (a fork leaves the thread behind)."""
+        return self.pid == os.getpid() and self.thread.is_alive() and not self.loop.is_closed()
+
+    def _serve(self) -> None:
+        loop = self.loop
+        try:
+            while True:
+                try:
+                    loop.run_forever()
+                except (KeyboardInterrupt, SystemExit) as exc:
+                    # A task's KeyboardInterrupt/SystemExit is already stored on its
+                    # future (its caller gets it); asyncio re-raises it out of the loop too.
+                    _log.debug("llmkit's sync loop goes on after %s", type(exc).__name__)
+                    continue
+                break  # someone called loop.stop(): this thread ends
+        finally:
+            self._fail_pending()
+            loop.close()
+
+    def _fail_pending(self) -> None:
+        for future in list(self.pending):
+            # InvalidStateError: it finished or was cancelled meanwhile.
+            with contextlib.suppress(concurrent.futures.InvalidStateError):
+                future.set_exception(
+                    UsageError(
+                        "llmkit's background event loop was stopped (code running on it "
+                        "called loop.stop()) before this call finished; call again."
+                    )
+                )
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        try:
+            future = asyncio.run_coroutine_threadsafe(coro, self.loop)
+        except RuntimeError:  # the loop was closed: its thread ended
+            coro.close()
+            raise UsageError(
+                "llmkit's background event loop was stopped (code running on it called "
+                "loop.stop()); call again to start a new one."
+            ) from None
+        pending = self.pending
+        pending.add(future)
+        future.add_done_callback(pending.discard)
+        if not self.thread.is_alive():
+            self._fail_pending()  # the thread ended between the check and the submit
+        return future
+
+
 _lock = threading.Lock()
-_loop: asyncio.AbstractEventLoop | None = None
-_thread: threading.Thread | None = None
-_pid: int | None = None
+_current: _LoopThread | None = None
 
 
-def _background_loop() -> asyncio.AbstractEventLoop:
-    global _loop, _thread, _pid
-    loop = _loop
-    if loop is not None and _pid == os.getpid() and not loop.is_closed():
-        return loop
+def _background() -> _LoopThread:
+    global _current
+    current = _current
+    if current is not None and current.usable():
+        return current
     with _lock:
-        if _loop is None or _pid != os.getpid() or _loop.is_closed():
-            # After a fork the thread is gone; start a fresh one in this process.
-            new_loop = asyncio.new_event_loop()
-            thread = threading.Thread(
-                target=new_loop.run_forever, name="llmkit-sync-loop", daemon=True
-            )
-            thread.start()
-            _loop, _thread, _pid = new_loop, thread, os.getpid()
-        return _loop
+        if _current is None or not _current.usable():
+            # First use, after a fork, or the thread ended: start a fresh one.
+            _current = _LoopThread()
+        return _current
 
 
-def _check_not_on_loop_thread(loop: asyncio.AbstractEventLoop) -> None:
-    if threading.current_thread() is _thread:
+def _check_not_on_loop_thread(background: _LoopThread) -> None:
+    if threading.current_thread() is background.thread:
         raise UsageError(
             "A *_sync method was called from async code running on llmkit's own loop; "
             "use the async method with 'await' instead."
         )
 
 
+def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    """Start ``coro`` on llmkit's background loop without waiting for it."""
+    return _background().submit(coro)
+
+
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion on llmkit's background loop and return its result.
 
-    Interrupting the wait (Ctrl-C) cancels the coroutine.
+    Interrupting the wait (Ctrl-C) cancels the coroutine. Whatever the
+    coroutine raises, ``KeyboardInterrupt`` and ``SystemExit`` included, is
+    raised here, and the background loop keeps serving later calls.
     """
-    loop = _background_loop()
-    _check_not_on_loop_thread(loop)
-    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    background = _background()
+    try:
+        _check_not_on_loop_thread(background)
+    except UsageError:
+        coro.close()
+        raise
+    future = background.submit(coro)
     try:
         return future.result()
     except BaseException:
@@ -76,15 +156,15 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
     Leaving the loop early closes the async iterator on the background loop,
     so its ``finally`` blocks (closing HTTP streams) run.
     """
-    loop = _background_loop()
-    _check_not_on_loop_thread(loop)
+    background = _background()
+    _check_not_on_loop_thread(background)
 
     async def next_item() -> T:
         return await agen.__anext__()
 
     try:
         while True:
-            future = asyncio.run_coroutine_threadsafe(next_item(), loop)
+            future = background.submit(next_item())
             try:
                 item = future.result()
             except StopAsyncIteration:
@@ -96,4 +176,4 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
     finally:
         aclose = getattr(agen, "aclose", None)
         if aclose is not None:
-            asyncio.run_coroutine_threadsafe(aclose(), loop).result()
+            background.submit(aclose()).result()

@@ -243,12 +243,9 @@ class Bus:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            from llmkit._sync import _background_loop
+            from llmkit._sync import submit
 
-            future = asyncio.run_coroutine_threadsafe(
-                self._run_async(sub, event), _background_loop()
-            )
-            self._track(future)
+            self._track(submit(self._run_async(sub, event)))
             return
         self._track(loop.create_task(self._run_async(sub, event)))
 
