@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -16,7 +15,6 @@ from llmkit.errors import UsageError
 from llmkit.events import ModelResponse
 from llmkit.testing import FunctionModel
 
-T = TypeVar("T")
 TENANT: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", default="none")
 
 
@@ -59,30 +57,8 @@ async def test_changes_inside_the_call_do_not_leak_back() -> None:
     assert TENANT.get() == "none"
 
 
-# A regression here would hang forever; every call below runs in a helper thread
-# joined with a generous bound, so a hang fails the test instead.
-HANG = 30.0
-
-
-def within_bound(fn: Callable[[], T]) -> T:
-    """``fn()`` in a helper thread; its result or exception, or a failure if it hangs."""
-    outcome: list[tuple[bool, Any]] = []
-
-    def target() -> None:
-        try:
-            outcome.append((True, fn()))
-        except BaseException as exc:  # handed to the test thread
-            outcome.append((False, exc))
-
-    thread = threading.Thread(target=target, daemon=True)
-    thread.start()
-    thread.join(HANG)
-    if thread.is_alive():
-        pytest.fail("the sync call hung")
-    ok, value = outcome[0]
-    if not ok:
-        raise value
-    return value  # type: ignore[no-any-return]
+NoHang = Callable[[Callable[[], Any]], Any]
+"""The ``no_hang`` fixture (tests/conftest.py): a regression here hangs instead of failing."""
 
 
 async def answer() -> str:
@@ -99,37 +75,41 @@ async def raise_in_a_child_task(exc: BaseException) -> None:
 
 @pytest.mark.parametrize("exc", [KeyboardInterrupt(), SystemExit(2)], ids=type)
 def test_a_base_exception_reaches_the_caller_and_the_loop_keeps_serving(
-    exc: BaseException,
+    exc: BaseException, no_hang: NoHang
 ) -> None:
     async def escape() -> None:
         raise exc
 
     with pytest.raises(type(exc)):
-        within_bound(lambda: run_sync(escape()))
-    assert within_bound(lambda: run_sync(answer())) == "still serving"
+        no_hang(lambda: run_sync(escape()))
+    assert no_hang(lambda: run_sync(answer())) == "still serving"
 
 
 @pytest.mark.parametrize("exc", [KeyboardInterrupt(), SystemExit(2)], ids=type)
-def test_a_base_exception_in_a_child_task_reaches_the_caller(exc: BaseException) -> None:
+def test_a_base_exception_in_a_child_task_reaches_the_caller(
+    exc: BaseException, no_hang: NoHang
+) -> None:
     with pytest.raises(type(exc)):
-        within_bound(lambda: run_sync(raise_in_a_child_task(exc)))
-    assert within_bound(lambda: run_sync(answer())) == "still serving"
+        no_hang(lambda: run_sync(raise_in_a_child_task(exc)))
+    assert no_hang(lambda: run_sync(answer())) == "still serving"
 
 
-def test_iterate_sync_survives_a_keyboard_interrupt() -> None:
+def test_iterate_sync_survives_a_keyboard_interrupt(no_hang: NoHang) -> None:
     async def items() -> AsyncIterator[int]:
         yield 1
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        within_bound(lambda: list(iterate_sync(items())))
-    assert within_bound(lambda: run_sync(answer())) == "still serving"
+        no_hang(lambda: list(iterate_sync(items())))
+    assert no_hang(lambda: run_sync(answer())) == "still serving"
 
 
-def test_a_stopped_loop_fails_its_calls_and_the_next_call_starts_a_new_one() -> None:
+def test_a_stopped_loop_fails_its_calls_and_the_next_call_starts_a_new_one(
+    no_hang: NoHang,
+) -> None:
     async def stop_the_loop() -> None:
         asyncio.get_running_loop().stop()  # the loop ends before it hands this call its result
 
     with pytest.raises(UsageError, match="loop was stopped"):
-        within_bound(lambda: run_sync(stop_the_loop()))
-    assert within_bound(lambda: run_sync(answer())) == "still serving"
+        no_hang(lambda: run_sync(stop_the_loop()))
+    assert no_hang(lambda: run_sync(answer())) == "still serving"
