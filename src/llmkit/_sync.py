@@ -43,18 +43,20 @@ _log = logging.getLogger("llmkit")
 class _LoopThread:
     """One event loop, the daemon thread running it, and the calls waiting on it."""
 
-    __slots__ = ("loop", "pending", "pid", "thread")
+    __slots__ = ("loop", "pending", "pid", "stopped", "thread")
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
         self.pid = os.getpid()
         self.pending: set[concurrent.futures.Future[Any]] = set()
+        self.stopped = False
+        """Set once the loop stopped for good (before the calls waiting on it are failed)."""
         self.thread = threading.Thread(target=self._serve, name="llmkit-sync-loop", daemon=True)
         self.thread.start()
 
     def usable(self) -> bool:
         """The thread still serves the loop, in this process (a fork leaves the thread behind)."""
-        return self.pid == os.getpid() and self.thread.is_alive() and not self.loop.is_closed()
+        return not self.stopped and self.pid == os.getpid() and self.thread.is_alive()
 
     def _serve(self) -> None:
         loop = self.loop
@@ -69,8 +71,9 @@ class _LoopThread:
                     continue
                 break  # someone called loop.stop(): this thread ends
         finally:
-            self._fail_pending()
+            self.stopped = True  # first, so a released caller's next call starts a new loop
             loop.close()
+            self._fail_pending()
 
     def _fail_pending(self) -> None:
         for future in list(self.pending):
@@ -95,8 +98,8 @@ class _LoopThread:
         pending = self.pending
         pending.add(future)
         future.add_done_callback(pending.discard)
-        if not self.thread.is_alive():
-            self._fail_pending()  # the thread ended between the check and the submit
+        if self.stopped:
+            self._fail_pending()  # the loop stopped between the check and the submit
         return future
 
 
