@@ -17,6 +17,13 @@ EVERY_EVENT = [
     events.ModelRequest("r1", 1, Request([Message.user("hi")])),
     events.ToolCallEvent("r1", 1, ToolCall("c1", "add", {"a": 1})),
     events.ToolResultEvent("r1", 1, ToolResult("c1", "2"), 0.5),
+    events.ToolResultEvent(
+        "r1",
+        1,
+        ToolResult("c1", "Tool add raised KeyError: 'a'.", is_error=True),
+        0.5,
+        events.ToolFailure("KeyError", "'a'", "Traceback (most recent call last):\n..."),
+    ),
     events.StepEnd("r1", 1, Usage(2, 3)),
     events.Handoff("r1", "triage", "billing"),
     events.ApprovalRequired("r1", [ToolCall("c9", "delete", {})]),
@@ -66,3 +73,22 @@ def test_unknown_topic_and_bad_fields_raise_serialization_error() -> None:
         events.event_from_dict(
             {"topic": "tool.call", "run_id": "r", "step": 1, "call": {"type": "text", "text": "x"}}
         )
+
+
+def test_a_tool_result_without_an_error_keeps_its_json_form() -> None:
+    # Older readers and recordings: no "error" key unless the tool raised.
+    event = events.ToolResultEvent("r1", 1, ToolResult("c1", "2"), 0.5)
+    assert events.event_to_dict(event) == {
+        "topic": "tool.result",
+        "run_id": "r1",
+        "step": 1,
+        "result": ToolResult("c1", "2").to_dict(),
+        "duration": 0.5,
+    }
+    assert events.event_from_dict(events.event_to_dict(event)).error is None
+
+
+def test_a_tool_failure_in_bad_shape_is_a_serialization_error() -> None:
+    data = events.event_to_dict(events.ToolResultEvent("r1", 1, ToolResult("c1", "2")))
+    with pytest.raises(SerializationError, match="tool failure"):
+        events.event_from_dict({**data, "error": {"message": "no type"}})

@@ -60,6 +60,27 @@ def test_public_names_are_pinned() -> None:
     assert llmkit.__all__ == sorted(llmkit.__all__)
 
 
+def test_tools_public_names_are_pinned() -> None:
+    import llmkit.tools
+
+    assert llmkit.tools.__all__ == [
+        "ArgumentsError",
+        "Docstring",
+        "ErrorMode",
+        "MCPToolset",
+        "SchemaTool",
+        "Tool",
+        "ToolInfo",
+        "ToolReturn",
+        "Toolbox",
+        "checkpoint",
+        "parse_docstring",
+        "to_content",
+        "tool",
+    ]
+    assert llmkit.tools.checkpoint.__doc__
+
+
 def test_every_public_name_resolves_and_has_a_docstring() -> None:
     for name in llmkit.__all__:
         value = getattr(llmkit, name)

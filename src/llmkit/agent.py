@@ -46,7 +46,7 @@ from llmkit.errors import UsageError
 from llmkit.output import FINAL_RESULT_TOOL, OutputMode, OutputSpec
 from llmkit.providers.base import Model
 from llmkit.run import RunResult, UsageLimits
-from llmkit.tools import Tool, Toolbox
+from llmkit.tools import ErrorMode, Tool, Toolbox
 from llmkit.tools._collect import collect_tools
 from llmkit.types import ContentPart, Message
 
@@ -101,6 +101,11 @@ class Agent(Generic[OutputT]):
         output_retries: How often an invalid answer is sent back to be fixed.
         tool_retries: How many wrong calls in a row (unknown name, bad arguments,
             ``ToolError``) one tool name may get.
+        tool_errors: What an exception in a tool does, for tools that did not set
+            ``@tool(errors=...)``: ``"return"`` (default) sends it to the model as an
+            error result; ``"raise"`` stops the run with ``ToolExecutionError``.
+            Either way it is logged at WARNING (logger ``llmkit``) and put on the
+            ``tool.result`` event. ``ToolError`` always goes to the model.
         handoffs: Agents (or :func:`handoff` entries) the model may transfer the conversation to.
         deps: Default dependencies for ``RunContext.deps`` (``run(deps=...)`` wins).
         max_steps: Most model calls per run (default 25).
@@ -125,6 +130,7 @@ class Agent(Generic[OutputT]):
         output_mode: OutputMode = "auto",
         output_retries: int = 2,
         tool_retries: int = 2,
+        tool_errors: ErrorMode = "return",
         handoffs: Iterable[Agent[Any] | AgentHandoff] = (),
         deps: Any = None,
         max_steps: int = 25,
@@ -147,11 +153,18 @@ class Agent(Generic[OutputT]):
                 raise UsageError(f"{option} must be an integer of at least {least}, got {value!r}.")
         if timeout is not None and timeout <= 0:
             raise UsageError("timeout must be a positive number of seconds.")
+        if tool_errors not in ("return", "raise"):
+            raise UsageError(
+                f"tool_errors={tool_errors!r}: use 'return' (the model gets an error result) or "
+                "'raise' (the run stops with ToolExecutionError)."
+            )
         self.name = name
         self.description = description or ""
         self.instructions = instructions
         self.output_retries = output_retries
         self.tool_retries = tool_retries
+        self.tool_errors: ErrorMode = tool_errors
+        """What an exception in a tool that did not set ``errors=`` does."""
         self.deps = deps
         self.max_steps = max_steps
         self.usage_limits = usage_limits

@@ -51,6 +51,7 @@ __all__ = [
     "TextDelta",
     "ToolCallDelta",
     "ToolCallEvent",
+    "ToolFailure",
     "ToolResultEvent",
     "event_from_dict",
     "event_to_dict",
@@ -187,17 +188,69 @@ class ToolCallEvent(_EventBase):
     _codecs: ClassVar[dict[str, _Codec]] = {"call": _CALL}
 
 
+@dataclass(slots=True, frozen=True)
+class ToolFailure:
+    """What a tool raised: the exception's type and message, and its traceback as text.
+
+    The model reads only the error result; this is for people and programs
+    watching the run (events, hooks, recordings, logs).
+    """
+
+    type: str
+    """The exception class name, e.g. ``"AttributeError"``."""
+    message: str
+    """``str(exception)``."""
+    traceback: str = ""
+    """The formatted traceback ("" when there is none)."""
+
+    @classmethod
+    def from_exception(cls, exc: BaseException) -> ToolFailure:
+        """The failure for ``exc``, its traceback formatted."""
+        import traceback
+
+        return cls(type(exc).__name__, str(exc), "".join(traceback.format_exception(exc)))
+
+    def to_dict(self) -> JSONDict:
+        """The JSON form: ``{"type", "message", "traceback"}``."""
+        return {"type": self.type, "message": self.message, "traceback": self.traceback}
+
+    @classmethod
+    def from_dict(cls, d: JSONDict) -> ToolFailure:
+        """Read the JSON form back."""
+        try:
+            return cls(str(d["type"]), str(d["message"]), str(d.get("traceback") or ""))
+        except (KeyError, TypeError) as exc:
+            raise SerializationError(f"Not a valid tool failure: missing or wrong {exc}.") from exc
+
+
 @dataclass(slots=True)
 class ToolResultEvent(_EventBase):
-    """A tool finished (``result.is_error`` tells whether it failed)."""
+    """A tool finished (``result.is_error`` tells whether it failed).
+
+    ``error`` says what the tool raised, when it raised (the model reads only
+    ``result``); None for a result the tool returned, and for errors found
+    before the call (unknown tool, bad arguments).
+    """
 
     run_id: str
     step: int
     result: ToolResult
     duration: float = 0.0
     """Seconds the tool took."""
+    error: ToolFailure | None = None
+    """What the tool raised (type, message, traceback), if it raised."""
     topic: ClassVar[str] = "tool.result"
-    _codecs: ClassVar[dict[str, _Codec]] = {"result": (_to_dict, _as_part(ToolResult))}
+    _codecs: ClassVar[dict[str, _Codec]] = {
+        "result": (_to_dict, _as_part(ToolResult)),
+        "error": (_to_dict, ToolFailure.from_dict),
+    }
+
+    def to_dict(self) -> JSONDict:
+        """The JSON form; ``error`` only when the tool raised (older readers see no change)."""
+        d = _EventBase.to_dict(self)
+        if d["error"] is None:
+            del d["error"]
+        return d
 
 
 @dataclass(slots=True)

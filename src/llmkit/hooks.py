@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from llmkit._hooks.model import HookedModel
     from llmkit._hooks.ratelimit import RateLimit
     from llmkit._hooks.tracing import TracingHook
+    from llmkit.events import ToolFailure
     from llmkit.providers.base import Model
     from llmkit.run import RunResult
 
@@ -125,6 +126,9 @@ class HookContext:
     served_by: str | None = None
     """The hook that answered instead of the model or the tool (a cache hit), if one did."""
     state: dict[Any, Any] = field(default_factory=dict)
+    tool_error: ToolFailure | None = None
+    """For a tool call, in ``after_tool``: what the tool raised (type, message, traceback),
+    when its result is an error because it raised; None otherwise."""
 
     @property
     def elapsed(self) -> float:

@@ -1,13 +1,21 @@
-"""Bad tool calls and failing tools: the model gets an error it can act on, nothing is lost."""
+"""Bad tool calls and failing tools: the model gets an error it can act on, nothing is lost,
+and every exception is logged and carried on the tool.result event."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from llmkit import Agent, ToolCall, ToolError, tool
-from llmkit.errors import ToolExecutionError, ToolRetriesExceeded
+from llmkit import Agent, Hook, RunContext, ToolCall, ToolError, ToolResult, tool
+from llmkit.bus import Bus
+from llmkit.errors import ToolExecutionError, ToolRetriesExceeded, UsageError
+from llmkit.events import ToolFailure, ToolResultEvent
+from llmkit.hooks import HookContext
+from llmkit.recording import Recording, record
 from llmkit.testing import Scenario, ScriptedModel, says, tool_call, tool_returned
 from llmkit.types import Message
 
@@ -168,3 +176,152 @@ async def test_sync_tool_in_a_thread_timeout() -> None:
     finally:
         release.set()
     assert results(result.messages)[0][1] is True
+
+
+# --------------------------------------------------- failures are seen, not swallowed
+
+
+class Database:
+    def lookup(self, key: str) -> str:
+        return f"row {key}"
+
+
+@tool
+def fetch(ctx: RunContext[Database], key: str) -> str:
+    """Fetch a row (needs deps=Database())."""
+    return ctx.deps.lookup(key)
+
+
+def forgot_deps(*, tool_errors: str = "return") -> Agent[str]:
+    model = ScriptedModel([tool_call("fetch", key="secret-key-42"), "Could not fetch."])
+    return Agent(model, tools=[fetch], tool_errors=tool_errors)  # type: ignore[arg-type]
+
+
+async def test_a_tool_exception_is_logged_at_warning_with_its_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="llmkit"):
+        result = await forgot_deps().run("get it")
+    (record,) = [r for r in caplog.records if r.name == "llmkit"]
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert "'fetch'" in message and result.run_id in message and "AttributeError" in message
+    assert record.exc_info is not None and record.exc_info[0] is AttributeError
+    assert "secret-key-42" not in message  # the arguments stay out of the log
+    assert record.run_id == result.run_id  # type: ignore[attr-defined]
+    assert result.output == "Could not fetch."
+
+
+async def test_a_tool_exception_is_on_the_tool_result_event() -> None:
+    events = [e async for e in forgot_deps().stream("get it")]
+    (done,) = [e for e in events if isinstance(e, ToolResultEvent)]
+    assert done.result.is_error
+    assert done.error is not None
+    assert done.error.type == "AttributeError"
+    assert "lookup" in done.error.message
+    assert done.error.traceback.startswith("Traceback")
+    assert "in fetch" in done.error.traceback
+
+
+async def test_bus_subscribers_see_the_tool_error() -> None:
+    seen: list[ToolResultEvent] = []
+    bus = Bus()
+    bus.on("tool.result", seen.append, inline=True)
+    agent = forgot_deps()
+    await Agent(agent.model, tools=[fetch], bus=bus).run("get it")
+    assert seen[0].error is not None and seen[0].error.type == "AttributeError"
+
+
+async def test_after_tool_hooks_and_recordings_see_the_tool_error(tmp_path: Path) -> None:
+    seen: list[ToolFailure | None] = []
+
+    class Watch(Hook):
+        def after_tool(self, ctx: HookContext, call: ToolCall, result: ToolResult) -> None:
+            seen.append(ctx.tool_error)
+
+    model = ScriptedModel([tool_call("fetch", key="k"), "Could not fetch."])
+    path = tmp_path / "run.jsonl"
+    async with record(path):
+        await Agent(model, tools=[fetch], hooks=[Watch()]).run("get it")
+    assert seen[0] is not None and seen[0].type == "AttributeError"
+    (line,) = [line for line in Recording.load(path).lines if line.topic == "tool.result"]
+    assert line.event.error == seen[0]  # type: ignore[union-attr]
+
+
+async def test_tool_errors_raise_stops_the_run_on_a_programming_error() -> None:
+    with pytest.raises(ToolExecutionError) as info:
+        await forgot_deps(tool_errors="raise").run("get it")
+    err = info.value
+    assert isinstance(err.__cause__, AttributeError)
+    assert err.tool_name == "fetch"
+    assert [m.role for m in err.messages] == ["user", "assistant", "tool"]
+    assert_every_call_answered(err.messages)
+
+
+async def test_tool_errors_raise_still_sends_a_tool_error_to_the_model() -> None:
+    @tool
+    def lookup(city: str) -> str:
+        """Look a city up."""
+        raise ToolError("Unknown city; try the English name.")
+
+    model = ScriptedModel([tool_call("lookup", city="Wien"), "ok"])
+    result = await Agent(model, tools=[lookup], tool_errors="raise").run("x")
+    assert results(result.messages) == [("Unknown city; try the English name.", True)]
+
+
+async def test_a_tools_own_errors_setting_wins_over_the_agents() -> None:
+    lenient = tool(errors="return", name="fetch")(fetch.function)
+    model = ScriptedModel([tool_call("fetch", key="k"), "Could not fetch."])
+    result = await Agent(model, tools=[lenient], tool_errors="raise").run("get it")
+    assert results(result.messages)[0][1] is True
+    assert result.output == "Could not fetch."
+
+
+async def test_tool_errors_takes_return_or_raise() -> None:
+    with pytest.raises(UsageError, match="tool_errors='loud'"):
+        Agent(ScriptedModel([]), tool_errors="loud")  # type: ignore[arg-type]
+
+
+# ------------------------------------------- return values that cannot be sent
+
+
+def circular() -> list[Any]:
+    loop: list[Any] = []
+    loop.append(loop)
+    return loop
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [(circular(), "Circular reference"), ({b"\xff\xfe"}, "invalid utf-8")],
+    ids=["circular", "non-utf8-bytes-in-a-set"],
+)
+async def test_a_return_value_that_cannot_be_serialised_becomes_an_error_result(
+    value: Any, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    @tool
+    def produce() -> Any:
+        """Returns something that is not JSON."""
+        return value
+
+    model = ScriptedModel([tool_call("produce"), "I could not read it."])
+    with caplog.at_level(logging.WARNING, logger="llmkit"):
+        result = await Agent(model, tools=[produce]).run("x")
+    ((text, is_error),) = results(result.messages)
+    assert is_error
+    assert text.startswith("Tool produce returned a value that cannot be sent to the model")
+    assert why in text
+    assert result.output == "I could not read it."
+    assert any("'produce'" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_unserialisable_value_with_tool_errors_raise_keeps_the_conversation() -> None:
+    @tool
+    def produce() -> Any:
+        """Returns a cycle."""
+        return circular()
+
+    model = ScriptedModel([tool_call("produce"), "unreached"])
+    with pytest.raises(ToolExecutionError, match="cannot be sent to the model") as info:
+        await Agent(model, tools=[produce], tool_errors="raise").run("x")
+    assert [m.role for m in info.value.messages] == ["user", "assistant", "tool"]

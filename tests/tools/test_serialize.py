@@ -6,8 +6,10 @@ import dataclasses
 import datetime
 import json
 
+import pytest
 from pydantic import BaseModel
 
+from llmkit.errors import UsageError
 from llmkit.tools import to_content
 from llmkit.types import DocumentPart, ImagePart, TextPart
 
@@ -52,3 +54,17 @@ def test_media_becomes_content_parts() -> None:
     assert to_content([TextPart("a cat"), part]) == [TextPart("a cat"), part]
     (text,) = to_content(b"plain bytes")
     assert text == TextPart("plain bytes")
+
+
+def test_a_value_that_cannot_be_json_is_a_usage_error_saying_why() -> None:
+    loop: list[object] = []
+    loop.append(loop)
+    deep: list[object] = []
+    inner = deep
+    for _ in range(100_000):
+        inner.append([])
+        inner = inner[0]  # type: ignore[assignment]
+    for value, why in ((loop, "Circular reference"), ({b"\xff"}, "invalid utf-8"), (deep, "depth")):
+        with pytest.raises(UsageError, match="cannot be written as JSON") as info:
+            to_content(value)
+        assert why in str(info.value)

@@ -137,6 +137,12 @@ def test_bad_names_and_options() -> None:
         tool(timeout=0)(len)
 
 
+@pytest.mark.parametrize("timeout", ["5", float("nan"), True, -1])
+def test_a_timeout_that_is_not_a_positive_number_is_a_usage_error(timeout: Any) -> None:
+    with pytest.raises(UsageError, match="positive number of seconds"):
+        tool(timeout=timeout)(len)
+
+
 async def test_call_sync_in_a_thread_async_and_positional_only() -> None:
     seen: list[str] = []
 

@@ -2,22 +2,31 @@
 
 Every tool call the model makes gets exactly one :class:`~llmkit.types.ToolResult`,
 whatever happens: an unknown name, arguments that are not JSON or do not fit
-the schema, an exception, a timeout, a denial. The model reads the error and
-may try again; the conversation never holds an unanswered call.
+the schema, an exception, a timeout, a return value that cannot be sent, a
+denial. The model reads the error and may try again; the conversation never
+holds an unanswered call.
+
+Nothing a tool raises goes unseen: every exception (``SystemExit`` included,
+which argparse raises on bad arguments) is logged at WARNING on the ``llmkit``
+logger with its traceback, and kept on the call (``PlannedCall.error``, then
+the ``tool.result`` event). Only ``KeyboardInterrupt`` passes through: it
+stops the run and reaches the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from llmkit.context import RunContext
 from llmkit.errors import ToolError, ToolExecutionError
+from llmkit.events import ToolFailure
 from llmkit.tools._schema import describe_validation_error
 from llmkit.tools._serialize import to_content
-from llmkit.tools._tool import Tool, ToolReturn
+from llmkit.tools._tool import ErrorMode, Tool, ToolReturn
 from llmkit.types import JSONDict, Message, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
@@ -27,6 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["CallKind", "PlannedCall", "answer_open_calls", "execute", "run_calls"]
 
 CallKind: TypeAlias = Literal["tool", "final", "handoff", "error"]
+
+_log = logging.getLogger("llmkit")
 
 DENIED = "The user denied this tool call; it was not run."
 NOT_RUN_FINAL = "Not run: the final answer was given in the same turn."
@@ -49,6 +60,8 @@ class PlannedCall:
     """The model called wrongly: unknown name, bad arguments, or the tool raised ToolError."""
     held: bool = False
     """Waiting for a human's approval."""
+    error: ToolFailure | None = None
+    """What the tool raised, when its result is an error because it raised."""
 
     @property
     def needs_run(self) -> bool:
@@ -103,35 +116,77 @@ def plan_tool_call(call: ToolCall, tool: Tool[..., Any] | None, known: str) -> P
     return PlannedCall(call, "tool", tool, kwargs)
 
 
-async def execute(planned: PlannedCall, ctx: RunContext[Any] | None) -> None:
-    """Run one planned call and store its result; only ``errors="raise"`` tools raise."""
+async def execute(
+    planned: PlannedCall,
+    ctx: RunContext[Any] | None,
+    *,
+    run_id: str = "",
+    tool_errors: ErrorMode = "return",
+) -> None:
+    """Run one planned call and store its result.
+
+    Raises only for a failure the tool's ``errors`` (or, when the tool leaves it
+    unset, ``tool_errors``) says to raise, as :class:`ToolExecutionError`, and
+    for ``KeyboardInterrupt``.
+    """
     tool = planned.tool
     call = planned.call
     assert tool is not None
     assert planned.kwargs is not None
     if tool.takes_ctx and ctx is not None:
         ctx = ctx.for_tool_call(call)
+    mode = tool.errors or tool_errors
     start = time.perf_counter()
     try:
         value = await tool.call(ctx, planned.kwargs)
     except ToolError as exc:
         planned.bad_call = True
+        planned.error = ToolFailure.from_exception(exc)
         planned.result = error_result(call, str(exc) or type(exc).__name__)
-    except Exception as exc:
+        _log.debug(
+            "Tool %r raised ToolError (run %s, call %s): %s", call.name, run_id, call.id, exc
+        )
+    except (Exception, SystemExit) as exc:
+        # SystemExit too: a tool must not end the process (argparse raises it on bad input).
         usage = getattr(exc, "usage", None)
         if isinstance(usage, Usage):
             planned.usage = usage  # a sub-agent that failed still spent tokens
         timed_out = isinstance(exc, TimeoutError) and tool.timeout is not None
         what = f"timed out after {tool.timeout} s" if timed_out else f"raised {_describe(exc)}"
-        if tool.errors == "raise":
-            raise ToolExecutionError(f"Tool {call.name!r} {what}.", tool_name=call.name) from exc
-        planned.result = error_result(call, f"Tool {call.name} {what}.")
+        _failed(planned, exc, what, mode, run_id)
     else:
         if isinstance(value, ToolReturn):
             planned.usage = value.usage
             value = value.value
-        planned.result = ToolResult(call.id, to_content(value), name=call.name)
+        try:
+            content = to_content(value)
+        except Exception as exc:
+            what = f"returned a value that cannot be sent to the model: {exc}"
+            _failed(planned, exc, what, mode, run_id)
+        else:
+            planned.result = ToolResult(call.id, content, name=call.name)
     planned.duration = time.perf_counter() - start
+
+
+def _failed(
+    planned: PlannedCall, exc: BaseException, what: str, mode: ErrorMode, run_id: str
+) -> None:
+    """Log a tool's failure and keep it; the model gets an error result, or the run stops."""
+    call = planned.call
+    planned.error = ToolFailure.from_exception(exc)
+    # The arguments stay out of the log: they may hold what the user typed or secrets.
+    _log.warning(
+        "Tool %r %s (run %s, call %s)",
+        call.name,
+        what,
+        run_id,
+        call.id,
+        exc_info=exc,
+        extra={"run_id": run_id, "tool_name": call.name, "tool_call_id": call.id},
+    )
+    if mode == "raise":
+        raise ToolExecutionError(f"Tool {call.name!r} {what}.", tool_name=call.name) from exc
+    planned.result = error_result(call, f"Tool {call.name} {what}.")
 
 
 async def run_calls(
@@ -139,6 +194,9 @@ async def run_calls(
     ctx: RunContext[Any] | None,
     hooks: HookChain | None = None,
     parent: HookContext | None = None,
+    *,
+    run_id: str = "",
+    tool_errors: ErrorMode = "return",
 ) -> None:
     """Run every call that needs running, concurrently when there are several."""
     runnable = [p for p in planned if p.needs_run]
@@ -149,22 +207,22 @@ async def run_calls(
 
         assert ctx is not None
         if len(runnable) == 1:
-            await execute_hooked(runnable[0], ctx, hooks, parent)
+            await execute_hooked(runnable[0], ctx, hooks, parent, tool_errors)
             return
         try:
             async with asyncio.TaskGroup() as group:
                 for p in runnable:
-                    group.create_task(execute_hooked(p, ctx, hooks, parent))
+                    group.create_task(execute_hooked(p, ctx, hooks, parent, tool_errors))
         except BaseExceptionGroup as group_error:
             raise group_error.exceptions[0]  # noqa: B904
         return
     if len(runnable) == 1:
-        await execute(runnable[0], ctx)
+        await execute(runnable[0], ctx, run_id=run_id, tool_errors=tool_errors)
         return
     try:
         async with asyncio.TaskGroup() as group:
             for p in runnable:
-                group.create_task(execute(p, ctx))
+                group.create_task(execute(p, ctx, run_id=run_id, tool_errors=tool_errors))
     except BaseExceptionGroup as group_error:
         # Only errors="raise" tools get here; the first one stops the run.
         raise group_error.exceptions[0]  # noqa: B904  (its own cause is the tool's error)

@@ -83,18 +83,18 @@ async def stream_direct(
     start = time.perf_counter()
     try:
         value = await tool.call(ctx, kwargs)
-    except Exception as exc:
+        usage = Usage()
+        if isinstance(value, ToolReturn):
+            usage = value.usage or usage
+            value = value.value
+        content = to_content(value)
+    except (Exception, SystemExit) as exc:  # SystemExit too: a tool must not end the process
         raise ToolExecutionError(
             f"Tool {tool.name!r} of agent {agent.name!r} raised {type(exc).__name__}: {exc}",
             tool_name=tool.name,
             messages=messages,
             usage=Usage(),
         ) from exc
-    usage = Usage()
-    if isinstance(value, ToolReturn):
-        usage = value.usage or usage
-        value = value.value
-    content = to_content(value)
     answer = ToolResult(call.id, content, name=tool.name)
     yield ToolResultEvent(run_id, 1, answer, time.perf_counter() - start)
     messages.append(Message.assistant(answer.text if isinstance(content, list) else content))

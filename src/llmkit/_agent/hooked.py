@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from llmkit._agent.loop import AgentRun
     from llmkit._hooks.chain import HookChain
     from llmkit.context import RunContext
+    from llmkit.tools._tool import ErrorMode
 
 __all__ = ["call_context", "execute_hooked", "run_context"]
 
@@ -50,11 +51,13 @@ async def execute_hooked(
     ctx: RunContext[Any],
     hooks: HookChain,
     parent: HookContext | None,
+    tool_errors: ErrorMode = "return",
 ) -> None:
     """Run one planned call through the tool hooks and store its result.
 
     Arguments a hook changed are checked against the tool's schema again; if
     they do not fit, the model gets the error, as for its own bad arguments.
+    ``after_tool`` hooks see what the tool raised as ``ctx.tool_error``.
     """
     call = planned.call
     hctx = HookContext(
@@ -74,7 +77,8 @@ async def execute_hooked(
                 return checked.result
             planned.call = call
             planned.kwargs = checked.kwargs
-        await execute(planned, ctx)
+        await execute(planned, ctx, run_id=ctx.run_id, tool_errors=tool_errors)
+        hctx.tool_error = planned.error
         assert planned.result is not None
         return planned.result
 

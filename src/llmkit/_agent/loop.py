@@ -8,6 +8,9 @@ call, one message append and, for tool calls, one validation per call.
 
 Whatever stops a run (an error, a limit, a timeout, a cancellation), the
 conversation it leaves behind answers every tool call it holds.
+Tool calls run under the run's deadline as their time limit's parent, so
+work in a tool that calls :func:`~llmkit.tools.checkpoint` stops when the
+run's time is up, even when the event loop cannot interrupt it.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from llmkit.events import (
 )
 from llmkit.output import FINAL_RESULT_TOOL, OutputInvalid
 from llmkit.run import RunResult, Step, UsageLimits
+from llmkit.tools._deadline import call_limit
 from llmkit.types import Message, Request, Response, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
@@ -135,9 +139,17 @@ class AgentRun:
 
     async def _guard(self, awaitable: Awaitable[T]) -> T:
         """Await within the run's deadline (if it has one)."""
-        if self.deadline is None:
+        deadline = self.deadline
+        if deadline is None:
             return await awaitable
-        scope = asyncio.timeout_at(self.deadline)
+        if asyncio.get_running_loop().time() >= deadline:
+            # Past it already (work that kept the loop busy): a timer would fire only
+            # if the awaitable yields, so do not start it.
+            close = getattr(awaitable, "close", None)
+            if close is not None:
+                close()
+            raise self._error(RunTimeoutError, f"the run took longer than {self.timeout} s")
+        scope = asyncio.timeout_at(deadline)
         try:
             async with scope:
                 return await awaitable
@@ -287,16 +299,34 @@ class AgentRun:
             for p in batch:
                 if p.needs_run:
                     yield ToolCallEvent(self.run_id, self.step, p.call)
-        await self._guard(run_calls(batch, self._tool_context(batch), hooks, self.hook_ctx))
+        await self._run_calls(batch)
         if pending:
             if emit:
                 for p in batch:
                     if p.kind == "tool" and p.result is not None:
-                        yield ToolResultEvent(self.run_id, self.step, p.result, p.duration)
+                        yield ToolResultEvent(self.run_id, self.step, p.result, p.duration, p.error)
             self.result = self._paused(response, batch, pending)
             return
         async for event in self._close_batch(response, batch, response.usage):
             yield event
+
+    async def _run_calls(self, batch: list[PlannedCall]) -> None:
+        """Run the batch's tool calls within the run's deadline (if it has one)."""
+        calls = run_calls(
+            batch,
+            self._tool_context(batch),
+            self.hooks,
+            self.hook_ctx,
+            run_id=self.run_id,
+            tool_errors=self.agent.tool_errors,
+        )
+        if self.deadline is None:
+            await calls
+            return
+        # The run's deadline becomes the parent of every tool call's limit, so a tool's
+        # checkpoint() sees it even when its work keeps the event loop from cancelling it.
+        with call_limit(self.deadline - asyncio.get_running_loop().time()):
+            await self._guard(calls)
 
     def _tool_context(self, batch: list[PlannedCall]) -> RunContext[Any] | None:
         if self.hooks is not None:
@@ -324,7 +354,7 @@ class AgentRun:
                 usage = usage + p.usage
                 self.usage = self.usage + p.usage
             if emit and p.kind == "tool":
-                yield ToolResultEvent(self.run_id, self.step, result, p.duration)
+                yield ToolResultEvent(self.run_id, self.step, result, p.duration, p.error)
         self.messages.append(Message.tool(*results))
         self.batch = None
         self.steps.append(Step(response, results, usage, self.agent.name))
@@ -517,7 +547,7 @@ class AgentRun:
             for p in batch:
                 if p.needs_run:
                     yield ToolCallEvent(self.run_id, self.step, p.call)
-        await self._guard(run_calls(batch, self._tool_context(batch), self.hooks, self.hook_ctx))
+        await self._run_calls(batch)
         async for event in self._close_batch(response, batch, response.usage + self.resume_usage):
             yield event
 

@@ -177,7 +177,9 @@ class Recorder:
 
     def after_tool(self, ctx: HookContext, call: ToolCall, result: ToolResult) -> None:
         """Write ``tool.result``."""
-        self.write(ToolResultEvent(ctx.run_id, ctx.run.step, result, round(ctx.elapsed, 6)))
+        self.write(
+            ToolResultEvent(ctx.run_id, ctx.run.step, result, round(ctx.elapsed, 6), ctx.tool_error)
+        )
 
     def on_error(self, ctx: HookContext, error: BaseException) -> None:
         """Write ``error``: which call failed (``where``) and how."""

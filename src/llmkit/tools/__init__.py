@@ -8,12 +8,17 @@ are first used. Agents run the tools; see :mod:`llmkit.agent`.
 Built-in tool families (files, HTTP, system, data, processes, math, feeds,
 wrappers) live in :mod:`llmkit.tools.builtin`; :class:`MCPToolset` offers the
 tools of MCP servers. Both are imported on first use.
+
+Every tool call runs under a time limit (the tool's ``timeout``, the run's
+timeout, a cancellation); :func:`checkpoint` lets a sync tool's long loop
+stop when that limit is reached, since a thread cannot be stopped from outside.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from llmkit.tools._deadline import checkpoint
 from llmkit.tools._docstring import Docstring, parse_docstring
 from llmkit.tools._schema_tool import ArgumentsError, SchemaTool
 from llmkit.tools._serialize import to_content
@@ -33,6 +38,7 @@ __all__ = [
     "ToolInfo",
     "ToolReturn",
     "Toolbox",
+    "checkpoint",
     "parse_docstring",
     "to_content",
     "tool",

@@ -16,9 +16,10 @@ Outside a tool call :func:`checkpoint` does nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from contextvars import ContextVar, Token
+from types import TracebackType
 
 __all__ = ["CallLimit", "call_limit", "checkpoint", "current_limit"]
 
@@ -77,29 +78,55 @@ def current_limit() -> CallLimit | None:
 def checkpoint() -> None:
     """Stop the current tool call's work if its time is up or its caller stopped waiting.
 
-    Cheap enough to call once per loop iteration; does nothing outside a tool call.
+    Call it between the steps of a long loop in a tool (public as
+    ``llmkit.tools.checkpoint``). It raises :class:`TimeoutError` once the call's
+    ``timeout`` or the run's timeout has passed, or the call was abandoned (the run
+    was cancelled, or the caller stopped waiting), so a sync tool's worker thread
+    ends instead of running on in the background. Cheap enough to call once per
+    loop iteration; does nothing outside a tool call.
     """
     limit = _current.get()
     if limit is not None and limit.expired():
         limit.check()
 
 
-@contextmanager
+class _Scope:
+    """The ``with`` block of :func:`call_limit` (a class: it is on every tool call's path)."""
+
+    __slots__ = ("_clock", "_limit", "_seconds", "_token")
+
+    def __init__(self, seconds: float | None, clock: Callable[[], float]) -> None:
+        self._seconds = seconds
+        self._clock = clock
+        self._limit: CallLimit | None = None
+        self._token: Token[CallLimit | None] | None = None
+
+    def __enter__(self) -> CallLimit:
+        limit = self._limit = CallLimit(self._seconds, clock=self._clock, parent=_current.get())
+        self._token = _current.set(limit)
+        return limit
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        token = self._token
+        assert token is not None
+        if exc_type is not None:
+            assert self._limit is not None
+            self._limit.abandon()
+        _current.reset(token)
+
+
 def call_limit(
     seconds: float | None, *, clock: Callable[[], float] = time.monotonic
-) -> Iterator[CallLimit]:
+) -> AbstractContextManager[CallLimit]:
     """Run the body as one tool call with a time limit of ``seconds`` (None: no own limit).
 
     Leaving the body by an exception (a timeout or a cancellation included)
     abandons the call, so work still running in a thread stops at its next
     :func:`checkpoint`.
     """
-    limit = CallLimit(seconds, clock=clock, parent=_current.get())
-    token = _current.set(limit)
-    try:
-        yield limit
-    except BaseException:
-        limit.abandon()
-        raise
-    finally:
-        _current.reset(token)
+    return _Scope(seconds, clock)

@@ -16,7 +16,7 @@ from typing import Any
 
 from llmkit.errors import UsageError
 from llmkit.tools._schema import clean_schema
-from llmkit.tools._tool import ErrorMode, Tool, check_tool_name
+from llmkit.tools._tool import ErrorMode, Tool, check_tool_name, check_tool_options
 from llmkit.types import JSONDict, ToolSpec
 
 __all__ = ["ArgumentsError", "SchemaTool", "check_arguments"]
@@ -136,7 +136,7 @@ class SchemaTool(Tool[..., Any]):
         description: str,
         parameters: JSONDict,
         timeout: float | None = None,
-        errors: ErrorMode = "return",
+        errors: ErrorMode | None = None,
         requires_approval: bool = False,
         strict: bool | None = None,
         run_in_thread: bool = True,
@@ -151,10 +151,7 @@ class SchemaTool(Tool[..., Any]):
                 f"Tool {name!r}: parameters must be a JSON schema of type 'object', "
                 f"got {parameters!r}."
             )
-        if errors not in ("return", "raise"):
-            raise UsageError(f"errors={errors!r}: use 'return' or 'raise'.")
-        if timeout is not None and timeout <= 0:
-            raise UsageError("A tool's timeout must be a positive number of seconds.")
+        check_tool_options(timeout, errors)
         schema = clean_schema({"type": "object", "properties": {}, **parameters})
         self.function = function
         self.name = check_tool_name(name)

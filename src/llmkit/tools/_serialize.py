@@ -3,7 +3,10 @@
 ``str`` goes as is; images, documents and audio (parts, or raw ``bytes`` of a
 known format) become content parts; everything else becomes JSON: pydantic
 models, dataclasses, dicts, lists, numbers, dates (through pydantic's
-serialiser when the standard one cannot).
+serialiser when the standard one cannot). A value that cannot become JSON (a
+cycle, bytes that are not UTF-8, nesting too deep) raises
+:class:`~llmkit.errors.UsageError` saying why; an agent turns it into an
+error result for the model.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from llmkit.errors import UsageError
 from llmkit.types import AudioPart, ContentPart, DocumentPart, ImagePart, TextPart
 
 __all__ = ["sniff_media_type", "to_content"]
@@ -72,12 +76,22 @@ def to_content(value: Any) -> str | list[ContentPart]:
 
 
 def to_json(value: Any) -> str:
-    """``value`` as compact JSON text (pydantic models, dataclasses, dates and sets included)."""
+    """``value`` as compact JSON text (pydantic models, dataclasses, dates and sets included).
+
+    Raises :class:`~llmkit.errors.UsageError` when it cannot be written as JSON.
+    """
     if type(value) in (dict, list, int, float, bool):
         try:
             return _dumps(value)
-        except (TypeError, ValueError):
-            pass
+        except (TypeError, ValueError, RecursionError):
+            pass  # pydantic's serialiser knows more types, and says what is wrong
     from pydantic_core import to_json as pydantic_to_json
 
-    return pydantic_to_json(value, fallback=str).decode()
+    try:
+        return pydantic_to_json(value, fallback=str).decode()
+    except Exception as exc:  # PydanticSerializationError, or what a fallback str() raised
+        why = str(exc).removeprefix("Error serializing to JSON: ")
+        raise UsageError(
+            f"A {type(value).__name__} that cannot be written as JSON ({why}); return text, "
+            "or plain data (dicts, lists, numbers, dataclasses, pydantic models) without cycles."
+        ) from exc

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,19 +23,36 @@ from typing import Any, Generic, Literal, ParamSpec, TypeAlias, TypeVar, overloa
 
 from llmkit.context import RunContext
 from llmkit.errors import UsageError
+from llmkit.tools._deadline import call_limit
 from llmkit.tools._schema import function_schema
 from llmkit.types import JSONDict, ToolSpec, Usage
 
-__all__ = ["ErrorMode", "Tool", "ToolReturn", "check_tool_name", "tool"]
+__all__ = ["ErrorMode", "Tool", "ToolReturn", "check_tool_name", "check_tool_options", "tool"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 ErrorMode: TypeAlias = Literal["return", "raise"]
 """What an exception in a tool does: ``"return"`` it to the model as an error result
-(the run goes on), or ``"raise"`` it out of the run."""
+(the run goes on), or ``"raise"`` it out of the run. (``ToolError`` always goes to the model.)"""
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+def check_tool_options(timeout: float | None, errors: ErrorMode | None) -> None:
+    """Raise UsageError unless ``timeout`` is None or a positive number of seconds and
+    ``errors`` is None, ``"return"`` or ``"raise"``."""
+    if errors not in (None, "return", "raise"):
+        raise UsageError(f"errors={errors!r}: use 'return' or 'raise'.")
+    if timeout is not None and (
+        not isinstance(timeout, int | float)
+        or isinstance(timeout, bool)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise UsageError(
+            f"A tool's timeout must be a positive number of seconds (or None), got {timeout!r}."
+        )
 
 
 def check_tool_name(name: str) -> str:
@@ -75,7 +93,7 @@ class Tool(Generic[P, R]):
         name: str | None = None,
         description: str | None = None,
         timeout: float | None = None,
-        errors: ErrorMode = "return",
+        errors: ErrorMode | None = None,
         requires_approval: bool = False,
         strict: bool | None = None,
         run_in_thread: bool = True,
@@ -84,16 +102,14 @@ class Tool(Generic[P, R]):
     ) -> None:
         if not callable(function):
             raise UsageError(f"A tool wraps a function, not a {type(function).__name__}.")
-        if errors not in ("return", "raise"):
-            raise UsageError(f"errors={errors!r}: use 'return' or 'raise'.")
-        if timeout is not None and timeout <= 0:
-            raise UsageError("A tool's timeout must be a positive number of seconds.")
+        check_tool_options(timeout, errors)
         self.function = function
         self.name = check_tool_name(str(name or getattr(function, "__name__", "")))
         schema = function_schema(function, tool_name=self.name)
         self.description = description if description is not None else schema.description
         self.timeout = timeout
-        self.errors: ErrorMode = errors
+        self.errors: ErrorMode | None = errors
+        """What an exception does (None: the agent's ``tool_errors`` decides, ``"return"`` by default)."""
         self.requires_approval = requires_approval
         self.run_in_thread = run_in_thread
         self.category = category
@@ -117,16 +133,24 @@ class Tool(Generic[P, R]):
         return result
 
     async def call(self, ctx: RunContext[Any] | None, kwargs: JSONDict) -> Any:
-        """Run the function with validated ``kwargs`` (and ``ctx`` when it takes one)."""
+        """Run the function with validated ``kwargs`` (and ``ctx`` when it takes one).
+
+        The call runs under its own time limit (:func:`llmkit.tools.checkpoint`
+        sees it, in a worker thread too). When the caller stops waiting (the
+        tool's ``timeout``, the run's timeout, a cancellation), the call is
+        abandoned: work that calls ``checkpoint()`` stops at its next check.
+        """
         args: list[Any] = [ctx] if self.takes_ctx else []
         if self._positional:
             kwargs = dict(kwargs)
             args.extend(kwargs.pop(name) for name in self._positional if name in kwargs)
         function: Callable[..., Any] = self.function
-        if self.timeout is None:
-            return await self._invoke(function, args, kwargs)
-        async with asyncio.timeout(self.timeout):
-            return await self._invoke(function, args, kwargs)
+        timeout = self.timeout
+        with call_limit(timeout):
+            if timeout is None:
+                return await self._invoke(function, args, kwargs)
+            async with asyncio.timeout(timeout):
+                return await self._invoke(function, args, kwargs)
 
     async def _invoke(self, function: Callable[..., Any], args: list[Any], kwargs: JSONDict) -> Any:
         if self.is_async:
@@ -156,7 +180,7 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
-    errors: ErrorMode = "return",
+    errors: ErrorMode | None = None,
     requires_approval: bool = False,
     strict: bool | None = None,
     run_in_thread: bool = True,
@@ -172,7 +196,7 @@ def tool(
     name: str | None = None,
     description: str | None = None,
     timeout: float | None = None,
-    errors: ErrorMode = "return",
+    errors: ErrorMode | None = None,
     requires_approval: bool = False,
     strict: bool | None = None,
     run_in_thread: bool = True,
@@ -184,9 +208,11 @@ def tool(
     Options:
 
     - ``name`` / ``description``: default to the function's name and docstring summary;
-    - ``timeout``: seconds; a call that takes longer becomes an error result;
-    - ``errors``: ``"return"`` (default) sends an exception to the model as an error
-      result; ``"raise"`` stops the run with :class:`~llmkit.errors.ToolExecutionError`;
+    - ``timeout``: seconds; a call that takes longer becomes an error result (a sync
+      function's thread is abandoned: it stops at its next :func:`~llmkit.tools.checkpoint`);
+    - ``errors``: ``"return"`` sends an exception to the model as an error result;
+      ``"raise"`` stops the run with :class:`~llmkit.errors.ToolExecutionError`; None
+      (default) leaves it to the agent's ``tool_errors`` (``"return"`` unless set);
     - ``requires_approval``: pause the run before each call until a human approves it;
     - ``strict``: ask the provider to enforce the schema exactly (OpenAI strict mode);
     - ``run_in_thread``: run a sync function in a worker thread (default) so it cannot
