@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeAlias
 
 from typing_extensions import TypeVar
 
+from llmkit._agent import options
 from llmkit._agent.handoff import AgentHandoff, HistoryFilter, collect_handoffs, handoff
 from llmkit._hooks.session import SESSION_HOOKS
 from llmkit._sync import iterate_sync, run_sync
@@ -48,7 +49,7 @@ from llmkit.providers.base import Model
 from llmkit.run import RunResult, UsageLimits
 from llmkit.tools import ErrorMode, Tool, Toolbox
 from llmkit.tools._collect import collect_tools
-from llmkit.types import ContentPart, Message
+from llmkit.types import ContentPart, Message, Request
 
 if TYPE_CHECKING:
     from llmkit._agent.loop import AgentRun
@@ -67,19 +68,6 @@ UserInput: TypeAlias = "str | Message | Sequence[str | ContentPart]"
 """What a run starts from: text, a message, or text and media parts."""
 
 _UNSET: Any = object()
-_SETTINGS = frozenset(
-    (
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "stop",
-        "seed",
-        "reasoning",
-        "parallel_tool_calls",
-        "tool_choice",
-        "extra",
-    )
-)
 
 
 class Agent(Generic[OutputT]):
@@ -100,7 +88,8 @@ class Agent(Generic[OutputT]):
             capabilities), ``"native"``, ``"tool"`` or ``"prompted"``.
         output_retries: How often an invalid answer is sent back to be fixed.
         tool_retries: How many wrong calls in a row (unknown name, bad arguments,
-            ``ToolError``) one tool name may get.
+            ``ToolError``) one tool name may get; also how many failed replies in a row
+            (``finish_reason="error"``, e.g. a malformed tool call) the model may send.
         tool_errors: What an exception in a tool does, for tools that did not set
             ``@tool(errors=...)``: ``"return"`` (default) sends it to the model as an
             error result; ``"raise"`` stops the run with ``ToolExecutionError``.
@@ -112,7 +101,7 @@ class Agent(Generic[OutputT]):
         usage_limits: Token, request and cost limits per run.
         timeout: Seconds one run may take.
         model_settings: Request fields sent with every call (``temperature``,
-            ``max_tokens``, ``seed``, ``reasoning``, ``extra`` …).
+            ``max_tokens``, ``seed``, ``reasoning``, ``tool_choice``, ``extra`` …).
         hooks: Hooks around every run, model call and tool call (see :mod:`llmkit.hooks`);
             ``run(..., hooks=[...])`` adds more for one run.
         bus: The event bus this agent's runs publish to (default: :func:`llmkit.bus`).
@@ -144,50 +133,47 @@ class Agent(Generic[OutputT]):
             raise UsageError(
                 f"model= takes a Model or a 'provider/model' string, not {type(model).__name__}."
             )
-        for option, value, least in (
-            ("max_steps", max_steps, 1),
-            ("output_retries", output_retries, 0),
-            ("tool_retries", tool_retries, 0),
+        if not isinstance(name, str) or not name:
+            raise UsageError(f"name= takes a non-empty string, not {name!r}.")
+        if description is not None and not isinstance(description, str):
+            raise UsageError(f"description= takes a string, not {type(description).__name__}.")
+        if instructions is not None and not (
+            isinstance(instructions, str) or callable(instructions)
         ):
-            if not isinstance(value, int) or value < least:
-                raise UsageError(f"{option} must be an integer of at least {least}, got {value!r}.")
-        if timeout is not None and timeout <= 0:
-            raise UsageError("timeout must be a positive number of seconds.")
-        if tool_errors not in ("return", "raise"):
             raise UsageError(
-                f"tool_errors={tool_errors!r}: use 'return' (the model gets an error result) or "
-                "'raise' (the run stops with ToolExecutionError)."
+                "instructions= takes a string, or a function of the run context returning one, "
+                f"not {type(instructions).__name__}."
             )
         self.name = name
         self.description = description or ""
         self.instructions = instructions
-        self.output_retries = output_retries
-        self.tool_retries = tool_retries
-        self.tool_errors: ErrorMode = tool_errors
+        self.output_retries = options.check_count(output_retries, "output_retries", 0)
+        self.tool_retries = options.check_count(tool_retries, "tool_retries", 0)
+        self.tool_errors: ErrorMode = options.check_tool_errors(tool_errors)
         """What an exception in a tool that did not set ``errors=`` does."""
         self.deps = deps
-        self.max_steps = max_steps
-        self.usage_limits = usage_limits
-        self.timeout = timeout
+        self.max_steps = options.check_count(max_steps, "max_steps", 1)
+        self.usage_limits = options.check_limits(usage_limits)
+        self.timeout = options.check_timeout(timeout)
         self._model_spec: Model | str | None = model
         self._model: Model | None = model if isinstance(model, Model) else None
         self._output = OutputSpec(output_type, mode=output_mode)
-        self._tools = collect_tools(tools)
-        self._handoffs = collect_handoffs(handoffs)
-        self._settings = dict(model_settings or {})
-        unknown = set(self._settings) - _SETTINGS
-        if unknown:
-            raise UsageError(
-                f"Unknown model_settings: {', '.join(sorted(unknown))}. "
-                f"Accepted: {', '.join(sorted(_SETTINGS))}."
-            )
+        self._tools = collect_tools(options.items_of(tools, "tools", "tools or functions"))
+        self._handoffs = collect_handoffs(options.items_of(handoffs, "handoffs", "agents"))
+        self._settings = options.check_settings(model_settings)
+        if self._settings:
+            # The values are checked where a request checks them, once, now.
+            try:
+                Request([Message.user("probe")], **self._settings)
+            except TypeError as exc:
+                raise UsageError(f"model_settings: {exc}.") from None
         self._check_names()
         self._prepared_for: tuple[Model, Prepared] | None = None
         self._override: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
             f"llmkit_agent_override_{id(self)}", default=None
         )
         self._direct: Tool[..., Any] | None = None
-        self._hooks: tuple[object, ...] = tuple(hooks)
+        self._hooks: tuple[object, ...] = options.check_hooks(hooks)
         self._chain: HookChain | None = None
         if self._hooks:
             from llmkit._hooks.chain import HookChain
@@ -321,12 +307,16 @@ class Agent(Generic[OutputT]):
     ) -> AgentRun:
         from llmkit._agent.loop import AgentRun
 
-        messages = list(message_history) if message_history else []
+        messages = options.history_list(message_history)
         history_length = len(messages)
         if user_input is not None:
-            messages.append(_user_message(user_input))
+            messages.append(options.user_message(user_input))
         elif not messages:
             raise UsageError("Nothing to run: pass an input, a message_history, or both.")
+        if max_steps is not None:
+            options.check_count(max_steps, "max_steps", 1)
+        options.check_timeout(timeout)
+        options.check_limits(usage_limits)
         override = self._override.get()
         return AgentRun(
             self,
@@ -341,7 +331,7 @@ class Agent(Generic[OutputT]):
             timeout=timeout if timeout is not None else self.timeout,
             stream=stream,
             history_length=history_length,
-            hooks=self._hook_chain(hooks),
+            hooks=self._hook_chain(options.check_hooks(hooks) if hooks else ()),
             bus=active_bus(self._bus),
         )
 
@@ -503,16 +493,20 @@ class Agent(Generic[OutputT]):
         """
         from llmkit._agent.resume import resume_run
 
+        if max_steps is not None:
+            options.check_count(max_steps, "max_steps", 1)
+        options.check_timeout(timeout)
+        options.check_limits(usage_limits)
         run = resume_run(
             self,
-            result,
-            approvals,
+            options.check_paused_result(result),
+            options.check_approvals(approvals),
             deps=self._deps_now(deps),
             limits=usage_limits if usage_limits is not None else self.usage_limits,
             max_steps=max_steps if max_steps is not None else self.max_steps,
             timeout=timeout if timeout is not None else self.timeout,
         )
-        run.hooks = self._hook_chain(hooks)
+        run.hooks = self._hook_chain(options.check_hooks(hooks) if hooks else ())
         bus = run.bus = active_bus(self._bus)
         run.emit = bus is not None
         async for event in run.events():
@@ -590,16 +584,3 @@ class Agent(Generic[OutputT]):
         model = self.model
         shown = model if isinstance(model, str) or model is None else model.name
         return f"<Agent {self.name!r} model={shown!r}>"
-
-
-def _user_message(user_input: UserInput) -> Message:
-    if isinstance(user_input, str):
-        return Message.user(user_input)
-    if isinstance(user_input, Message):
-        return user_input
-    if isinstance(user_input, Sequence):
-        return Message.user(*user_input)
-    raise UsageError(
-        f"An input is text, a Message, or a list of text and media parts, "
-        f"not {type(user_input).__name__}."
-    )

@@ -194,8 +194,14 @@ class UsageLimits:
     def __post_init__(self) -> None:
         for name in self.__slots__:
             value = getattr(self, name)
-            if value is not None and value < 0:
-                raise UsageError(f"UsageLimits({name}=...) must be 0 or more, got {value}.")
+            if value is None:
+                continue
+            number = int | float if name == "max_cost" else int
+            if isinstance(value, bool) or not isinstance(value, number) or not value >= 0:
+                what = "a number of dollars" if name == "max_cost" else "an integer"
+                raise UsageError(
+                    f"UsageLimits({name}=...) must be 0 or more ({what}, or None), got {value!r}."
+                )
 
     def check_before_request(self, usage: Usage) -> str | None:
         """Why another model call would break a limit, or None."""

@@ -174,7 +174,10 @@ class AgentRun:
         if prep.dynamic:
             system = await self._dynamic_system()
         messages = [system, *self.messages] if system is not None else list(self.messages)
-        return Request(messages, prep.tools, None, prep.output_schema, **prep.settings)
+        # Settings may name any Request field but these three (Agent checks the keys).
+        return Request(
+            messages, tools=prep.tools, output_schema=prep.output_schema, **prep.settings
+        )
 
     async def _dynamic_system(self) -> Message | None:
         instructions: Any = self.agent.instructions

@@ -1,0 +1,190 @@
+"""Checking what callers pass to ``Agent(...)`` and to a run, at the public edge.
+
+A wrong type here would otherwise surface later as a raw ``TypeError`` or
+``AttributeError`` deep in the loop (``Agent(timeout="5")``,
+``message_history="x"``). Each check raises :class:`~llmkit.errors.UsageError`
+saying what to pass instead. They run once per run on a handful of values
+(one ``type()`` test per history message), so they cost well under a
+microsecond per option.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
+from typing import Any
+
+from llmkit.errors import UsageError
+from llmkit.run import RunResult, UsageLimits
+from llmkit.tools._tool import ErrorMode
+from llmkit.types import AudioPart, DocumentPart, ImagePart, Message, Request, TextPart
+
+__all__ = [
+    "SETTINGS",
+    "check_approvals",
+    "check_count",
+    "check_hooks",
+    "check_limits",
+    "check_paused_result",
+    "check_settings",
+    "check_timeout",
+    "check_tool_errors",
+    "history_list",
+    "items_of",
+    "user_message",
+]
+
+_NOT_SETTINGS = frozenset(("messages", "tools", "output_schema"))
+SETTINGS = frozenset(f.name for f in fields(Request) if f.name not in _NOT_SETTINGS)
+"""The ``model_settings`` keys: every :class:`~llmkit.types.Request` field but what the agent builds."""
+
+_INPUT_ITEMS = (str, TextPart, ImagePart, DocumentPart, AudioPart)
+
+
+def _kind(value: object) -> str:
+    return type(value).__name__
+
+
+def check_timeout(value: Any, option: str = "timeout") -> float | None:
+    """``value`` if it is None or a positive, finite number of seconds."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise UsageError(
+            f"{option}= takes a positive number of seconds (or None), not {value!r}; "
+            f"for example {option}=30."
+        )
+    return value
+
+
+def check_count(value: Any, option: str, least: int) -> int:
+    """``value`` if it is an integer (not a bool) of at least ``least``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise UsageError(f"{option} must be an integer of at least {least}, got {value!r}.")
+    return value
+
+
+def check_limits(value: Any) -> UsageLimits | None:
+    """``value`` if it is None or a :class:`~llmkit.run.UsageLimits`."""
+    if value is None or isinstance(value, UsageLimits):
+        return value
+    raise UsageError(
+        f"usage_limits= takes an llmkit.UsageLimits, not {_kind(value)}; "
+        "for example usage_limits=UsageLimits(max_requests=5)."
+    )
+
+
+def check_tool_errors(value: Any) -> ErrorMode:
+    """``value`` if it is ``"return"`` or ``"raise"``."""
+    if value not in ("return", "raise"):
+        raise UsageError(
+            f"tool_errors={value!r}: use 'return' (the model gets an error result) or "
+            "'raise' (the run stops with ToolExecutionError)."
+        )
+    result: ErrorMode = value
+    return result
+
+
+def items_of(value: Any, option: str, what: str) -> tuple[Any, ...]:
+    """The items of an iterable option (None: none); a non-iterable raises UsageError."""
+    if value is None:
+        return ()
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise UsageError(f"{option}= takes a list of {what}, not {_kind(value)}.")
+    return tuple(value)
+
+
+def check_hooks(value: Any) -> tuple[object, ...]:
+    """The hooks of ``hooks=`` (None: none); each is checked when the chain is built."""
+    return items_of(value, "hooks", "hooks (objects with before_*/after_* methods)")
+
+
+def check_settings(value: Any) -> dict[str, Any]:
+    """``model_settings`` as a dict whose keys are Request fields the agent does not set."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise UsageError(
+            f"model_settings= takes a dict of request fields, not {_kind(value)}; "
+            'for example model_settings={"temperature": 0.2}.'
+        )
+    settings = dict(value)
+    unknown = [key for key in settings if key not in SETTINGS]
+    if unknown:
+        raise UsageError(
+            f"Unknown model_settings: {', '.join(sorted(map(str, unknown)))}. "
+            f"Accepted: {', '.join(sorted(SETTINGS))}."
+        )
+    return settings
+
+
+def history_list(value: Any) -> list[Message]:
+    """A new list of the messages of ``message_history`` (None: empty)."""
+    if value is None:
+        return []
+    if type(value) is list or type(value) is tuple:
+        messages = list(value)
+    elif isinstance(value, RunResult):
+        raise UsageError("message_history= takes a list of messages: pass result.messages.")
+    elif isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise UsageError(
+            f"message_history= takes a list of llmkit.Message (for example "
+            f"previous.messages), not {_kind(value)}."
+        )
+    else:
+        messages = list(value)
+    for index, message in enumerate(messages):
+        if type(message) is not Message and not isinstance(message, Message):
+            hint = " (read it with Message.from_dict)" if isinstance(message, Mapping) else ""
+            raise UsageError(
+                f"message_history[{index}] has type {_kind(message)}, not llmkit.Message{hint}; "
+                "pass a list of messages, for example previous.messages."
+            )
+    return messages
+
+
+def user_message(user_input: Any) -> Message:
+    """The user message of a run's input: text, a Message, or a list of text and media parts."""
+    if isinstance(user_input, str):
+        return Message.user(user_input)
+    if isinstance(user_input, Message):
+        return user_input
+    if isinstance(user_input, Sequence) and not isinstance(user_input, bytes):
+        if not user_input:
+            raise UsageError("The input is an empty list: pass text, or text and media parts.")
+        for index, item in enumerate(user_input):
+            if not isinstance(item, _INPUT_ITEMS):
+                raise UsageError(
+                    f"input[{index}] has type {_kind(item)}: a list input holds text (str) and "
+                    "media parts (ImagePart, DocumentPart, AudioPart, TextPart)."
+                )
+        return Message.user(*user_input)
+    raise UsageError(
+        f"An input is text, a Message, or a list of text and media parts, not {_kind(user_input)}."
+    )
+
+
+def check_paused_result(value: Any) -> RunResult[Any]:
+    """``value`` if it is a :class:`~llmkit.run.RunResult` (to resume)."""
+    if isinstance(value, RunResult):
+        return value
+    raise UsageError(
+        f"resume() takes the RunResult of a paused run (or RunResult.from_dict(data)), "
+        f"not {_kind(value)}."
+    )
+
+
+def check_approvals(value: Any) -> Mapping[str, Any]:
+    """``value`` if it is a mapping of call ids to decisions."""
+    if isinstance(value, Mapping):
+        return value
+    raise UsageError(
+        f"approvals= takes a dict of pending call ids to True, False or edited arguments, "
+        f"not {_kind(value)}; for example approvals={{call.id: True for call in result.pending}}."
+    )
