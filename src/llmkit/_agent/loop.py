@@ -7,7 +7,10 @@ every event and calls ``Model.stream``). The hot path per step is one request ob
 call, one message append and, for tool calls, one validation per call.
 
 Whatever stops a run (an error, a limit, a timeout, a cancellation), the
-conversation it leaves behind answers every tool call it holds.
+conversation it leaves behind answers every tool call it holds. A reply the
+provider marks as failed (``finish_reason="error"``, e.g. Gemini's
+``MALFORMED_FUNCTION_CALL``) is never taken for the final answer: the model is
+told and tries again, counted like a wrong tool call under ``tool_retries``.
 Tool calls run under the run's deadline as their time limit's parent, so
 work in a tool that calls :func:`~llmkit.tools.checkpoint` stops when the
 run's time is up, even when the event loop cannot interrupt it.
@@ -70,6 +73,8 @@ __all__ = ["AgentRun"]
 
 T = TypeVar("T")
 _UNSET: Any = object()
+_FAILED_REPLY = "(failed reply)"
+"""The key failed replies are counted under in ``AgentRun.retries`` (no tool has this name)."""
 
 
 class AgentRun:
@@ -280,11 +285,20 @@ class AgentRun:
         if emit and not self.stream:
             yield ModelResponse(response)
         self.usage = self.usage + response.usage
-        self.messages.append(response.message)
+        failed = response.finish_reason == "error"
+        if not failed:
+            self.messages.append(response.message)
+            if self.retries:
+                self.retries.pop(_FAILED_REPLY, None)
         if limits is not None:
             why = limits.check(self.usage)
             if why is not None:
                 raise self._error(UsageLimitExceeded, why)
+        if failed:
+            self._failed_reply(response)
+            if emit:
+                yield StepEnd(self.run_id, self.step, response.usage)
+            return
         calls = response.message.tool_calls
         if not calls:
             self._final_from_text(response)
@@ -330,6 +344,30 @@ class AgentRun:
         # checkpoint() sees it even when its work keeps the event loop from cancelling it.
         with call_limit(self.deadline - asyncio.get_running_loop().time()):
             await self._guard(calls)
+
+    def _failed_reply(self, response: Response) -> None:
+        """A reply the provider marked as failed: keep it in the steps, not in the conversation.
+
+        The model is told and asked again; failed replies in a row count like wrong
+        tool calls, and past ``tool_retries`` the run stops.
+        """
+        self.steps.append(Step(response, [], response.usage, self.agent.name))
+        raw = response.raw_finish_reason or response.finish_reason
+        limit = self.agent.tool_retries
+        count = self.retries[_FAILED_REPLY] = self.retries.get(_FAILED_REPLY, 0) + 1
+        if count > limit:
+            raise self._error(
+                ToolRetriesExceeded,
+                f"the model's reply failed {count} times in a row (finish reason {raw}; "
+                f"tool_retries={limit}); no answer was taken from it",
+            )
+        self.messages.append(
+            Message.user(
+                f"Your last reply failed ({raw}) and was dropped. If you meant to call a tool, "
+                "call it again with arguments that are one valid JSON object matching its "
+                "parameters; otherwise answer in plain text."
+            )
+        )
 
     def _tool_context(self, batch: list[PlannedCall]) -> RunContext[Any] | None:
         if self.hooks is not None:
