@@ -2,6 +2,9 @@
 
 Runs offline by default, against llmkit's fake provider server on 127.0.0.1.
 Set LLMKIT_MODEL (e.g. "openai/gpt-4.1-mini") or OPENAI_API_KEY to use a real model.
+The second part shows a tool that fails (a scripted model calls it): the
+exception is logged on the ``llmkit`` logger and carried on the tool.result
+event, and ``tool_errors="raise"`` stops the run on it instead.
 
     python examples/agent_tools.py
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from typing import Annotated
@@ -18,6 +22,7 @@ from pydantic import Field
 
 import llmkit
 from llmkit import Agent, Model, Request, RunContext, ToolError, tool
+from llmkit.errors import ToolExecutionError
 from llmkit.events import RunEnd, TextDelta, ToolCallEvent, ToolResultEvent
 
 PRICES = {"apple": 0.5, "bread": 2.25, "coffee": 7.0}
@@ -43,6 +48,38 @@ def total(
     """Add up line totals and apply the customer's discount."""
     discount = ctx.deps.get("discount", 0.0)
     return f"{sum(amounts) * (1 - discount):.2f} EUR after a {discount:.0%} discount"
+
+
+@tool
+def stock(ctx: RunContext[dict[str, int]], item: str) -> int:
+    """Units of an item in the warehouse (needs deps=the stock table)."""
+    return ctx.deps[item]  # with deps= forgotten: TypeError, a programming error
+
+
+class PrintWarnings(logging.Handler):
+    """Prints llmkit's warnings in one line (a real app would keep the traceback)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"[log {record.levelname}] {record.getMessage()}")
+
+
+async def tool_errors() -> None:
+    from llmkit.testing import ScriptedModel, tool_call
+
+    logging.getLogger("llmkit").addHandler(PrintWarnings(logging.WARNING))
+    script = [tool_call("stock", item="apple"), "I could not check the stock."]
+    agent = Agent(ScriptedModel(script), tools=[stock])  # deps= forgotten
+    async for event in agent.stream("Are apples in stock?"):
+        if isinstance(event, ToolResultEvent) and event.error is not None:
+            print(f"[tool failed] {event.error.type}: {event.error.message}")
+            print(f"[model reads] {event.result.text}")
+        elif isinstance(event, RunEnd):
+            print(f"[run] {event.result.status}: {event.result.output}")
+    strict = Agent(ScriptedModel(script), tools=[stock], tool_errors="raise")
+    try:
+        await strict.run("Are apples in stock?")
+    except ToolExecutionError as exc:
+        print(f"[tool_errors='raise'] {exc} ({len(exc.messages)} messages kept)")
 
 
 def offline_reply(request: Request) -> object:
@@ -98,6 +135,8 @@ async def main() -> None:
     finally:
         if server is not None:
             server.stop()  # type: ignore[attr-defined]
+    print("\nA tool that fails:")
+    await tool_errors()
 
 
 if __name__ == "__main__":

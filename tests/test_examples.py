@@ -58,6 +58,10 @@ PRINTS: dict[str, list[str]] = {
         "[tool call] total({'amounts': [1.5, 2.25]})",
         "Three apples and a bread cost 3.38 EUR after a 10% discount.",
         "4 model calls",
+        "[log WARNING] Tool 'stock' raised TypeError: 'NoneType' object is not subscriptable (run ",
+        "[tool failed] TypeError: 'NoneType' object is not subscriptable",
+        "[run] complete: I could not check the stock.",
+        "[tool_errors='raise'] Tool 'stock' raised TypeError",
     ],
     "structured_extraction.py": [
         "[native] Invoice INV-77: 364.5 EUR, due 2025-07-31",
