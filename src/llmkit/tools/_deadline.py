@@ -25,9 +25,14 @@ __all__ = ["CallLimit", "call_limit", "checkpoint", "current_limit"]
 
 
 class CallLimit:
-    """The time limit of one tool call, and whether its caller stopped waiting."""
+    """The time limit of one tool call, and whether its caller stopped waiting.
 
-    __slots__ = ("_clock", "abandoned", "deadline", "parent", "seconds")
+    Used as a context manager (what :func:`call_limit` returns), it is the
+    current call's limit inside the block, and leaving the block by an
+    exception abandons it.
+    """
+
+    __slots__ = ("_clock", "_token", "abandoned", "deadline", "parent", "seconds")
 
     def __init__(
         self,
@@ -43,6 +48,23 @@ class CallLimit:
         """Set when the caller stopped waiting (time limit, cancellation, the run's timeout)."""
         self.parent = parent
         """The enclosing tool call's limit (an agent used as a tool calls tools of its own)."""
+        self._token: Token[CallLimit | None] | None = None
+
+    def __enter__(self) -> CallLimit:
+        self._token = _current.set(self)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abandoned = True
+        token = self._token
+        assert token is not None
+        _current.reset(token)
 
     def abandon(self) -> None:
         """Mark the call abandoned: the next :func:`checkpoint` in its work raises."""
@@ -90,36 +112,6 @@ def checkpoint() -> None:
         limit.check()
 
 
-class _Scope:
-    """The ``with`` block of :func:`call_limit` (a class: it is on every tool call's path)."""
-
-    __slots__ = ("_clock", "_limit", "_seconds", "_token")
-
-    def __init__(self, seconds: float | None, clock: Callable[[], float]) -> None:
-        self._seconds = seconds
-        self._clock = clock
-        self._limit: CallLimit | None = None
-        self._token: Token[CallLimit | None] | None = None
-
-    def __enter__(self) -> CallLimit:
-        limit = self._limit = CallLimit(self._seconds, clock=self._clock, parent=_current.get())
-        self._token = _current.set(limit)
-        return limit
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        token = self._token
-        assert token is not None
-        if exc_type is not None:
-            assert self._limit is not None
-            self._limit.abandon()
-        _current.reset(token)
-
-
 def call_limit(
     seconds: float | None, *, clock: Callable[[], float] = time.monotonic
 ) -> AbstractContextManager[CallLimit]:
@@ -129,4 +121,4 @@ def call_limit(
     abandons the call, so work still running in a thread stops at its next
     :func:`checkpoint`.
     """
-    return _Scope(seconds, clock)
+    return CallLimit(seconds, clock=clock, parent=_current.get())
