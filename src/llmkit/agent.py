@@ -541,6 +541,10 @@ class Agent(Generic[OutputT]):
     def load_result(self, data: Mapping[str, Any]) -> RunResult[OutputT]:
         """A :class:`~llmkit.run.RunResult` from ``to_dict()`` output, its output validated
         again as this agent's ``output_type``."""
+        if not isinstance(data, Mapping):
+            raise UsageError(
+                f"load_result() takes the dict from result.to_dict(), not {type(data).__name__}."
+            )
         result: RunResult[Any] = RunResult.from_dict(dict(data))
         if not self._output.is_text:
             result.output_spec = self._output
@@ -558,6 +562,11 @@ class Agent(Generic[OutputT]):
         """
         from llmkit._agent.direct import agent_as_tool
 
+        for option, value in (("name", name), ("description", description)):
+            if value is not None and not isinstance(value, str):
+                raise UsageError(
+                    f"as_tool({option}=...) takes a string, not {type(value).__name__}."
+                )
         return agent_as_tool(self, name=name, description=description)
 
     @classmethod

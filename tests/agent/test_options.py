@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from llmkit import Agent, Message, Reasoning, Request, UsageLimits, tool
+from llmkit import Agent, Message, Reasoning, Request, UsageLimits, handoff, tool
 from llmkit.errors import UsageError
 from llmkit.testing import ScriptedModel, tool_call
 
@@ -221,3 +221,27 @@ def test_wrong_resume_options_are_usage_errors(
     assert paused.paused
     with pytest.raises(UsageError, match=message):
         call(agent, paused)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda agent: agent.load_result("{}"), "load_result\\(\\) takes the dict"),
+        (lambda agent: agent.as_tool(name=3), "as_tool\\(name=...\\) takes a string"),
+        (lambda agent: handoff("billing"), "handoff\\(\\) takes the Agent"),
+        (lambda agent: handoff(agent, input_filter=3), "input_filter=...\\) takes a function"),
+        (lambda agent: handoff(agent, tool_name="has space"), "not accepted by model providers"),
+    ],
+    ids=[
+        "load_result-str",
+        "as_tool-name-int",
+        "handoff-str",
+        "handoff-filter-int",
+        "handoff-name",
+    ],
+)
+def test_wrong_arguments_to_agent_helpers_are_usage_errors(
+    call: Callable[[Agent[str]], Any], message: str
+) -> None:
+    with pytest.raises(UsageError, match=message):
+        call(Agent(scripted()))

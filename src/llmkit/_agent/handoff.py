@@ -54,6 +54,23 @@ def handoff(
     input_filter: HistoryFilter | None = None,
 ) -> AgentHandoff:
     """A handoff to ``agent`` with a custom tool name, description or history filter."""
+    from llmkit.agent import Agent
+    from llmkit.errors import UsageError
+    from llmkit.tools._tool import check_tool_name
+
+    if not isinstance(agent, Agent):
+        raise UsageError(f"handoff() takes the Agent to hand over to, not {type(agent).__name__}.")
+    if tool_name is not None:
+        check_tool_name(tool_name)
+    if description is not None and not isinstance(description, str):
+        raise UsageError(
+            f"handoff(description=...) takes a string, not {type(description).__name__}."
+        )
+    if input_filter is not None and not callable(input_filter):
+        raise UsageError(
+            "handoff(input_filter=...) takes a function from the list of messages to the "
+            f"messages the agent sees, not {type(input_filter).__name__}."
+        )
     return AgentHandoff(agent, tool_name or "", description or "", input_filter)
 
 
