@@ -65,6 +65,7 @@ def test_tools_public_names_are_pinned() -> None:
 
     assert llmkit.tools.__all__ == [
         "ArgumentsError",
+        "CallTimeoutError",
         "Docstring",
         "ErrorMode",
         "MCPToolset",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -113,3 +114,44 @@ def test_a_stopped_loop_fails_its_calls_and_the_next_call_starts_a_new_one(
     with pytest.raises(UsageError, match="loop was stopped"):
         no_hang(lambda: run_sync(stop_the_loop()))
     assert no_hang(lambda: run_sync(answer())) == "still serving"
+
+
+class BreaksThenCannotClose:
+    """An async iterator whose step fails and whose closing then fails too."""
+
+    def __init__(self, close_error: BaseException) -> None:
+        self.close_error = close_error
+
+    def __aiter__(self) -> BreaksThenCannotClose:
+        return self
+
+    async def __anext__(self) -> int:
+        raise ValueError("the stream broke")
+
+    async def aclose(self) -> None:
+        raise self.close_error
+
+
+def test_iterate_sync_raises_the_iterators_failure_not_the_failure_to_close_it(
+    no_hang: NoHang, caplog: pytest.LogCaptureFixture
+) -> None:
+    closing = RuntimeError("aclose(): asynchronous generator is already running")
+    with (
+        caplog.at_level(logging.WARNING, logger="llmkit"),
+        pytest.raises(ValueError, match="the stream broke"),
+    ):
+        no_hang(lambda: list(iterate_sync(BreaksThenCannotClose(closing))))
+    (record,) = caplog.records
+    assert record.exc_info is not None and record.exc_info[1] is closing
+    assert no_hang(lambda: run_sync(answer())) == "still serving"
+
+
+def test_iterate_sync_raises_a_failure_to_close_when_nothing_else_failed(
+    no_hang: NoHang,
+) -> None:
+    class EndsThenCannotClose(BreaksThenCannotClose):
+        async def __anext__(self) -> int:
+            raise StopAsyncIteration
+
+    with pytest.raises(RuntimeError, match="cannot close"):
+        no_hang(lambda: list(iterate_sync(EndsThenCannotClose(RuntimeError("cannot close")))))

@@ -157,7 +157,10 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
     """Iterate an async iterator from sync code, one item at a time.
 
     Leaving the loop early closes the async iterator on the background loop,
-    so its ``finally`` blocks (closing HTTP streams) run.
+    so its ``finally`` blocks (closing HTTP streams) run. When the iterator
+    failed, that failure is what the caller gets: closing it afterwards may
+    fail too (it may be left mid-step), and that second failure is logged
+    instead of replacing the first.
     """
     background = _background()
     _check_not_on_loop_thread(background)
@@ -165,6 +168,7 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
     async def next_item() -> T:
         return await agen.__anext__()
 
+    failure: BaseException | None = None
     try:
         while True:
             future = background.submit(next_item())
@@ -172,11 +176,21 @@ def iterate_sync(agen: AsyncIterator[T]) -> Iterator[T]:
                 item = future.result()
             except StopAsyncIteration:
                 return
-            except BaseException:
+            except BaseException as exc:
                 future.cancel()
+                failure = exc
                 raise
             yield item
     finally:
         aclose = getattr(agen, "aclose", None)
         if aclose is not None:
-            background.submit(aclose()).result()
+            try:
+                background.submit(aclose()).result()
+            except BaseException as close_error:
+                if failure is None:
+                    raise
+                _log.warning(
+                    "Closing the stream after it raised %s failed too",
+                    type(failure).__name__,
+                    exc_info=close_error,
+                )

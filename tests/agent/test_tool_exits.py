@@ -1,4 +1,4 @@
-"""A tool that raises SystemExit or KeyboardInterrupt: the run ends cleanly, the sync loop survives.
+"""A tool that raises SystemExit, GeneratorExit, KeyboardInterrupt …: the run ends cleanly.
 
 argparse raises SystemExit on bad arguments, so a tool that parses a command
 line can "exit". That must not end the process, nor kill the loop behind
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +19,7 @@ import pytest
 
 from llmkit import Agent, tool
 from llmkit.errors import ToolExecutionError
+from llmkit.events import RunEnd, ToolResultEvent
 from llmkit.testing import ScriptedModel, tool_call
 
 NoHang = Callable[[Callable[[], Any]], Any]
@@ -116,3 +119,91 @@ def test_the_async_run_lets_keyboard_interrupt_reach_the_caller(no_hang: NoHang)
     agent = agent_calling(tool_call("interrupt"))
     with pytest.raises(KeyboardInterrupt):
         no_hang(lambda: asyncio.run(agent.run("go")))
+
+
+@tool(name="close_it")
+def close_in_thread() -> str:
+    """Raises GeneratorExit in its worker thread."""
+    raise GeneratorExit
+
+
+@tool(name="close_it", run_in_thread=False)
+def close_inline() -> str:
+    """Raises GeneratorExit on the event loop's thread."""
+    raise GeneratorExit
+
+
+@tool(name="close_it")
+async def close_async() -> str:
+    """Raises GeneratorExit in a coroutine."""
+    raise GeneratorExit
+
+
+@tool(name="close_it")
+def stop_in_thread() -> str:
+    """Raises StopIteration in its worker thread (a future refuses to carry it)."""
+    raise StopIteration
+
+
+CLOSERS = [close_in_thread, close_inline, close_async]
+
+
+def closing_agent(closer: Any) -> Agent[str]:
+    return Agent(ScriptedModel([tool_call("close_it"), "Done."]), tools=[closer])
+
+
+@pytest.mark.parametrize("closer", CLOSERS, ids=["thread", "inline", "async"])
+def test_generator_exit_in_a_tool_is_an_error_result_under_run_sync(
+    no_hang: NoHang, closer: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="llmkit"):
+        result = no_hang(lambda: closing_agent(closer).run_sync("go"))
+    (answer,) = result.messages[2].tool_results
+    assert (answer.text, answer.is_error) == ("Tool close_it raised GeneratorExit.", True)
+    assert result.output == "Done."
+    (record,) = [r for r in caplog.records if r.name == "llmkit"]
+    assert record.exc_info is not None and record.exc_info[0] is GeneratorExit
+    assert no_hang(still_works) == "fine"
+
+
+@pytest.mark.parametrize("closer", CLOSERS, ids=["thread", "inline", "async"])
+def test_generator_exit_in_a_tool_is_an_error_result_under_stream_sync(
+    no_hang: NoHang, closer: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        events = no_hang(lambda: list(closing_agent(closer).stream_sync("go")))
+        (done,) = [e for e in events if isinstance(e, ToolResultEvent)]
+        assert done.error is not None and done.error.type == "GeneratorExit"
+        assert isinstance(events[-1], RunEnd) and events[-1].result.output == "Done."
+        # Nothing was left half-closed for the garbage collector to finish on the loop
+        # (an async generator stuck "running", a limit left in another context).
+        gc.collect()
+        assert no_hang(still_works) == "fine"
+    assert "already running" not in caplog.text
+    assert "different Context" not in caplog.text
+    assert len([r for r in caplog.records if "'close_it'" in r.getMessage()]) == 1
+
+
+def test_stop_iteration_in_a_tools_thread_is_an_error_result(no_hang: NoHang) -> None:
+    # asyncio refuses StopIteration on a future: the call would never end.
+    result = no_hang(lambda: closing_agent(stop_in_thread).run_sync("go"))
+    (answer,) = result.messages[2].tool_results
+    assert answer.is_error and "StopIteration" in answer.text
+    assert result.output == "Done."
+
+
+@pytest.mark.anyio
+async def test_a_cancelled_error_of_the_tools_own_is_an_error_result() -> None:
+    # Nobody cancelled the run: the tool's code raised it (it awaited something that
+    # another party cancelled), so it is the tool's failure and the run goes on.
+    @tool(name="close_it")
+    async def awaits_a_cancelled_future() -> str:
+        """Awaits a future that was cancelled."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future.cancel()
+        return await future
+
+    result = await closing_agent(awaits_a_cancelled_future).run("go")
+    (answer,) = result.messages[2].tool_results
+    assert (answer.text, answer.is_error) == ("Tool close_it raised CancelledError.", True)
+    assert result.output == "Done."

@@ -11,6 +11,7 @@ the thread end through an Event (a bounded wait, no timing assertion); a
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ import pytest
 from llmkit import Agent, tool
 from llmkit.errors import RunTimeoutError
 from llmkit.testing import ScriptedModel, tool_call
-from llmkit.tools import Tool, checkpoint
+from llmkit.tools import CallTimeoutError, Tool, checkpoint
 
 pytestmark = pytest.mark.anyio
 
@@ -124,3 +125,79 @@ def test_the_runs_timeout_stops_a_tool_on_the_loop_thread() -> None:
 
 def test_checkpoint_does_nothing_outside_a_tool_call() -> None:
     checkpoint()
+
+
+def spin_on_the_loop_thread(stopped: list[BaseException]) -> Tool[..., str]:
+    """A run_in_thread=False tool that works until checkpoint() stops it (or BOUND passes)."""
+
+    @tool(run_in_thread=False)
+    def block() -> str:
+        """Works on the event loop's thread until its time is up."""
+        give_up = time.monotonic() + BOUND  # a regression returns after BOUND instead
+        try:
+            while time.monotonic() < give_up:
+                checkpoint()
+        except TimeoutError as exc:
+            stopped.append(exc)
+            raise
+        return "finished"
+
+    return block
+
+
+@pytest.mark.parametrize("tool_errors", ["return", "raise"])
+def test_the_runs_timeout_in_a_tool_on_the_loop_thread_ends_the_run_and_is_no_tool_failure(
+    tool_errors: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The tool keeps the event loop busy, so only its checkpoint() sees the run's time
+    # run out: that is the run's timeout, not the tool's failure (no warning, and
+    # errors="raise" does not turn it into ToolExecutionError).
+    stopped: list[BaseException] = []
+    model = ScriptedModel([tool_call("block"), "unreached"])
+    agent = Agent(
+        model,
+        tools=[spin_on_the_loop_thread(stopped)],
+        timeout=0.05,
+        tool_errors=tool_errors,  # type: ignore[arg-type]
+    )
+    with caplog.at_level(logging.DEBUG, logger="llmkit"), pytest.raises(RunTimeoutError) as info:
+        agent.run_sync("go")
+    assert str(info.value) == "Agent 'agent' stopped: the run took longer than 0.05 s."
+    assert isinstance(stopped[0], CallTimeoutError)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    (answer,) = info.value.messages[-1].tool_results
+    assert answer.text == "Not run: the run timed out."
+
+
+def test_a_tools_own_time_limit_on_the_loop_thread_stays_the_tools_error() -> None:
+    # Under a run timeout too: only the call's own limit ran out, so the model is told.
+    stopped: list[BaseException] = []
+    block = spin_on_the_loop_thread(stopped)
+    timed = tool(name="block", timeout=0.05, run_in_thread=False)(block.function)
+    model = ScriptedModel([tool_call("block"), "It took too long."])
+    result = Agent(model, tools=[timed], timeout=BOUND).run_sync("go")
+    assert result.messages[2].tool_results[0].text == "Tool block timed out after 0.05 s."
+    assert result.output == "It took too long."
+    assert isinstance(stopped[0], CallTimeoutError)
+
+
+def test_the_outer_runs_timeout_in_a_nested_agents_tool_ends_the_outer_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stopped: list[BaseException] = []
+    inner = Agent(
+        ScriptedModel([tool_call("block"), "inner unreached"]),
+        name="inner",
+        tools=[spin_on_the_loop_thread(stopped)],
+    )
+    outer = Agent(
+        ScriptedModel([tool_call("inner", input="go"), "unreached"]),
+        name="outer",
+        tools=[inner.as_tool()],
+        timeout=0.05,
+    )
+    with caplog.at_level(logging.DEBUG, logger="llmkit"), pytest.raises(RunTimeoutError) as info:
+        outer.run_sync("go")
+    assert str(info.value) == "Agent 'outer' stopped: the run took longer than 0.05 s."
+    assert len(stopped) == 1
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

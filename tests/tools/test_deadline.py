@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+from collections.abc import AsyncIterator
 
 import pytest
 
-from llmkit.tools._deadline import CallLimit, call_limit, checkpoint, current_limit
+from llmkit.tools._deadline import (
+    CallLimit,
+    CallTimeoutError,
+    call_limit,
+    checkpoint,
+    current_limit,
+)
 
 
 class Clock:
@@ -57,3 +65,46 @@ def test_the_limit_reaches_a_worker_thread() -> None:
             assert seen == [limit]
 
     asyncio.run(main())
+
+
+def test_checkpoint_names_the_limit_that_ran_out() -> None:
+    clock = Clock()
+    with call_limit(10, clock=clock) as outer, call_limit(5, clock=clock) as inner:
+        clock.now += 5  # the inner call's own limit
+        with pytest.raises(CallTimeoutError, match="5 s time limit") as own:
+            checkpoint()
+        assert own.value.limit is inner
+        clock.now += 5  # now the enclosing one too: it wins, everything inside it is over
+        with pytest.raises(CallTimeoutError, match="ran out of time") as enclosing:
+            checkpoint()
+        assert enclosing.value.limit is outer
+        assert isinstance(enclosing.value, TimeoutError)
+
+
+def test_a_limit_left_by_another_task_than_the_one_that_entered_it() -> None:
+    # An async generator holding a limit, closed by another task (stream_sync closes
+    # the stream in a new task): the limit is left in another context.
+    async def holding() -> AsyncIterator[CallLimit]:
+        with call_limit(None) as limit:
+            yield limit
+
+    async def main() -> CallLimit:
+        stream = holding()
+        limit = await asyncio.create_task(anext(stream))  # type: ignore[arg-type]
+        await asyncio.create_task(stream.aclose())
+        assert current_limit() is None
+        return limit
+
+    assert asyncio.run(main()).abandoned  # left by GeneratorExit: abandoned
+
+
+def test_leaving_a_limit_in_a_copy_of_its_context_restores_the_enclosing_one_there() -> None:
+    with call_limit(None) as outer:
+        inner = CallLimit(None, parent=outer)
+        entered = contextvars.copy_context()
+        entered.run(inner.__enter__)
+        copy = entered.run(contextvars.copy_context)
+        copy.run(inner.__exit__, None, None, None)
+        assert copy.run(current_limit) is outer
+        assert entered.run(current_limit) is inner  # the context it was entered in is not touched
+        assert current_limit() is outer

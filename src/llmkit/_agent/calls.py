@@ -7,10 +7,17 @@ denial. The model reads the error and may try again; the conversation never
 holds an unanswered call.
 
 Nothing a tool raises goes unseen: every exception (``SystemExit`` included,
-which argparse raises on bad arguments) is logged at WARNING on the ``llmkit``
-logger with its traceback, and kept on the call (``PlannedCall.error``, then
-the ``tool.result`` event). Only ``KeyboardInterrupt`` passes through: it
-stops the run and reaches the caller.
+which argparse raises on bad arguments, and ``GeneratorExit`` or any other
+``BaseException`` of the tool's own code) is logged at WARNING on the
+``llmkit`` logger with its traceback, and kept on the call
+(``PlannedCall.error``, then the ``tool.result`` event). Three things pass
+through instead, since they stop the run rather than fail the call:
+``KeyboardInterrupt``; a cancellation of the task running the call (the run
+was cancelled or timed out; a ``CancelledError`` the tool's own code raised
+while nobody cancelled it is the tool's failure); and a
+:class:`~llmkit.tools._deadline.CallTimeoutError` from ``checkpoint()`` when
+the limit around the call (the run's) ran out, which the loop turns into
+``RunTimeoutError``. A tool's own ``timeout`` stays the tool's failure.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from llmkit.context import RunContext
 from llmkit.errors import ToolError, ToolExecutionError
 from llmkit.events import ToolFailure
+from llmkit.tools._deadline import CallTimeoutError, current_limit
 from llmkit.tools._schema import describe_validation_error
 from llmkit.tools._serialize import to_content
 from llmkit.tools._tool import ErrorMode, Tool, ToolReturn
@@ -127,7 +135,7 @@ async def execute(
 
     Raises only for a failure the tool's ``errors`` (or, when the tool leaves it
     unset, ``tool_errors``) says to raise, as :class:`ToolExecutionError`, and
-    for ``KeyboardInterrupt``.
+    for what stops the run (see the module's docstring).
     """
     tool = planned.tool
     call = planned.call
@@ -146,8 +154,13 @@ async def execute(
         _log.debug(
             "Tool %r raised ToolError (run %s, call %s): %s", call.name, run_id, call.id, exc
         )
-    except (Exception, SystemExit) as exc:
-        # SystemExit too: a tool must not end the process (argparse raises it on bad input).
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        # SystemExit too: a tool must not end the process (argparse raises it on bad input);
+        # and GeneratorExit, or any BaseException of the tool's own code.
+        if _stops_the_run(exc):
+            raise
         usage = getattr(exc, "usage", None)
         if isinstance(usage, Usage):
             planned.usage = usage  # a sub-agent that failed still spent tokens
@@ -244,6 +257,27 @@ def answer_open_calls(
     done = {p.call.id: p.result for p in planned or () if p.result is not None}
     results = [done.get(call.id) or error_result(call, f"Not run: {reason}.") for call in calls]
     messages.append(Message.tool(*results))
+
+
+def _stops_the_run(exc: BaseException) -> bool:
+    """Whether ``exc``, raised out of a tool call, stops the run instead of failing the call."""
+    if isinstance(exc, asyncio.CancelledError):
+        # A real cancellation (the run's, or a timeout's around the call) was requested
+        # on this task; otherwise the tool's own code raised it (e.g. it awaited
+        # something that another party cancelled), and that is the tool's failure.
+        task = asyncio.current_task()
+        return task is None or task.cancelling() > 0
+    if isinstance(exc, CallTimeoutError):
+        # checkpoint() saw a limit around the call run out (the run's timeout): that ends
+        # the run. The call's own limit running out is the tool's failure (its timeout).
+        # The limits around the call are the current one (the call's own was left) and
+        # those enclosing it.
+        limit = current_limit()
+        while limit is not None:
+            if limit is exc.limit:
+                return True
+            limit = limit.parent
+    return False
 
 
 def _describe(exc: BaseException) -> str:

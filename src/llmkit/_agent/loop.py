@@ -58,7 +58,7 @@ from llmkit.events import (
 )
 from llmkit.output import FINAL_RESULT_TOOL, OutputInvalid
 from llmkit.run import RunResult, Step, UsageLimits
-from llmkit.tools._deadline import call_limit
+from llmkit.tools._deadline import CallTimeoutError, call_limit
 from llmkit.types import Message, Request, Response, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
@@ -153,17 +153,18 @@ class AgentRun:
             close = getattr(awaitable, "close", None)
             if close is not None:
                 close()
-            raise self._error(RunTimeoutError, f"the run took longer than {self.timeout} s")
+            raise self._timed_out()
         scope = asyncio.timeout_at(deadline)
         try:
             async with scope:
                 return await awaitable
         except TimeoutError:
             if scope.expired():
-                raise self._error(
-                    RunTimeoutError, f"the run took longer than {self.timeout} s"
-                ) from None
+                raise self._timed_out() from None
             raise
+
+    def _timed_out(self) -> AgentError:
+        return self._error(RunTimeoutError, f"the run took longer than {self.timeout} s")
 
     def _error(self, cls: type[AgentError], why: str, **fields: Any) -> AgentError:
         return cls(
@@ -342,8 +343,15 @@ class AgentRun:
             return
         # The run's deadline becomes the parent of every tool call's limit, so a tool's
         # checkpoint() sees it even when its work keeps the event loop from cancelling it.
-        with call_limit(self.deadline - asyncio.get_running_loop().time()):
-            await self._guard(calls)
+        with call_limit(self.deadline - asyncio.get_running_loop().time()) as limit:
+            try:
+                await self._guard(calls)
+            except CallTimeoutError as exc:
+                # A tool's checkpoint() saw the run's time run out before the event loop's
+                # timer could fire (the tool kept the loop busy): the run timed out.
+                if exc.limit is not limit:
+                    raise  # an enclosing limit (this run is a tool of another run)
+                raise self._timed_out() from None
 
     def _failed_reply(self, response: Response) -> None:
         """A reply the provider marked as failed: keep it in the steps, not in the conversation.
@@ -596,7 +604,7 @@ class AgentRun:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, asyncio.CancelledError | GeneratorExit | KeyboardInterrupt):
         return "the run was cancelled"
-    if isinstance(exc, RunTimeoutError):
+    if isinstance(exc, RunTimeoutError | CallTimeoutError):
         return "the run timed out"
     if isinstance(exc, AgentError):
         return f"the run stopped ({type(exc).__name__})"

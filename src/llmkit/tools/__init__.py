@@ -11,14 +11,15 @@ tools of MCP servers. Both are imported on first use.
 
 Every tool call runs under a time limit (the tool's ``timeout``, the run's
 timeout, a cancellation); :func:`checkpoint` lets a sync tool's long loop
-stop when that limit is reached, since a thread cannot be stopped from outside.
+stop when that limit is reached (it raises :class:`CallTimeoutError`), since a
+thread cannot be stopped from outside.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from llmkit.tools._deadline import checkpoint
+from llmkit.tools._deadline import CallTimeoutError, checkpoint
 from llmkit.tools._docstring import Docstring, parse_docstring
 from llmkit.tools._schema_tool import ArgumentsError, SchemaTool
 from llmkit.tools._serialize import to_content
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ArgumentsError",
+    "CallTimeoutError",
     "Docstring",
     "ErrorMode",
     "MCPToolset",

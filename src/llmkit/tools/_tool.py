@@ -156,7 +156,9 @@ class Tool(Generic[P, R]):
         if self.is_async:
             return await function(*args, **kwargs)
         if self.run_in_thread:
-            result = await asyncio.to_thread(function, *args, **kwargs)
+            result = await asyncio.to_thread(_carrying, function, *args, **kwargs)
+            if type(result) is _Carried:
+                raise result.exc  # raised here, as if the function had run on the loop
         else:
             result = function(*args, **kwargs)
         if inspect.isawaitable(result):
@@ -168,6 +170,30 @@ class Tool(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"<Tool {self.name}>"
+
+
+class _Carried:
+    """An exception a sync tool raised in its worker thread that a future cannot carry as is.
+
+    asyncio hands a thread's exception to the awaiting task by throwing it into
+    the task's coroutine. Thrown there, ``GeneratorExit`` closes every coroutine
+    and async generator the task is running (the whole run) instead of failing the
+    call, and ``StopIteration`` is refused by the future, so the call never ends.
+    Such an exception comes back as this value and is raised on the loop's side.
+    """
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+def _carrying(function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)`` in a worker thread, its awkward exceptions returned."""
+    try:
+        return function(*args, **kwargs)
+    except (GeneratorExit, StopIteration, StopAsyncIteration) as exc:
+        return _Carried(exc)
 
 
 @overload
