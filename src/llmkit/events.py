@@ -201,7 +201,8 @@ class ToolFailure:
     message: str
     """``str(exception)``."""
     traceback: str = ""
-    """The formatted traceback ("" when there is none)."""
+    """The formatted traceback ("" when there is none, and for a ``ToolError``: it is
+    raised on purpose for the model, so the agent does not format one)."""
 
     @classmethod
     def from_exception(cls, exc: BaseException) -> ToolFailure:

@@ -17,6 +17,7 @@ from llmkit.events import ToolFailure, ToolResultEvent
 from llmkit.hooks import HookContext
 from llmkit.recording import Recording, record
 from llmkit.testing import Scenario, ScriptedModel, says, tool_call, tool_returned
+from llmkit.tools.builtin import Refused
 from llmkit.types import Message
 
 pytestmark = pytest.mark.anyio
@@ -122,6 +123,27 @@ async def test_tool_error_sends_its_message_without_traceback() -> None:
     model = ScriptedModel([tool_call("lookup", city="Wien"), "ok"])
     result = await Agent(model, tools=[lookup]).run("x")
     assert results(result.messages) == [("Unknown city 'Wien'; try the English name.", True)]
+
+
+@pytest.mark.parametrize("error", ["ToolError", "Refused"])
+async def test_a_tool_error_is_kept_as_type_and_message_without_a_traceback(error: str) -> None:
+    # Raised on purpose for the model (expected control flow): no traceback is formatted.
+    def make() -> ToolError:
+        if error == "ToolError":
+            return ToolError("Unknown city 'Wien'; try the English name.")
+        return Refused("max_results", "too many cities; narrow the search.")
+
+    @tool
+    def lookup(city: str) -> str:
+        """Look a city up."""
+        raise make()
+
+    model = ScriptedModel([tool_call("lookup", city="Wien"), "ok"])
+    events = [e async for e in Agent(model, tools=[lookup]).stream("x")]
+    (done,) = [e for e in events if isinstance(e, ToolResultEvent)]
+    expected = make()
+    assert done.error == ToolFailure(type(expected).__name__, str(expected), "")
+    assert done.result.text == str(expected)
 
 
 async def test_tool_declared_to_raise_stops_the_run_with_the_conversation() -> None:

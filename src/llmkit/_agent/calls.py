@@ -148,9 +148,11 @@ async def execute(
     try:
         value = await tool.call(ctx, planned.kwargs)
     except ToolError as exc:
+        # Raised on purpose for the model: expected, so no traceback is formatted.
+        message = str(exc)
         planned.bad_call = True
-        planned.error = ToolFailure.from_exception(exc)
-        planned.result = error_result(call, str(exc) or type(exc).__name__)
+        planned.error = ToolFailure(type(exc).__name__, message)
+        planned.result = error_result(call, message or type(exc).__name__)
         _log.debug(
             "Tool %r raised ToolError (run %s, call %s): %s", call.name, run_id, call.id, exc
         )
