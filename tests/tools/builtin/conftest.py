@@ -1,4 +1,5 @@
-"""A small HTTP server on 127.0.0.1 for the http, feed and wrapper tools (no other network)."""
+"""Glue for the built-in tool tests: a small HTTP server on 127.0.0.1 (no other network) and a
+clock that ticks on every read, for time limits."""
 
 from __future__ import annotations
 
@@ -119,6 +120,17 @@ class LocalServer:
         self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class TickingClock:
+    """A clock that moves one second each time it is read: a limit of n seconds passes after n checks."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1
+        return self.now
 
 
 @pytest.fixture

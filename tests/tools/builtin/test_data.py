@@ -11,6 +11,8 @@ from llmkit.tools import Tool
 from llmkit.tools._deadline import call_limit
 from llmkit.tools.builtin import Refused, csv_rows, data, json_query, transform
 
+from .conftest import TickingClock
+
 STORE = {
     "store": {
         "book": [
@@ -155,17 +157,6 @@ def test_results_are_bounded() -> None:
         t["transform_records"](csv_rows(CSV), [{"sort": "qty"}])
 
 
-class TickingClock:
-    """A clock that moves one second each time it is read: a limit of n seconds passes after n checks."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1
-        return self.now
-
-
 class CountingRecord(dict[str, Any]):
     """A record that counts how often an expression reads one of its fields."""
 
@@ -213,3 +204,19 @@ def test_a_time_limit_stops_csv_work_part_way(tool: str) -> None:
 
 def test_the_data_tools_run_in_a_worker_thread() -> None:
     assert all(t.run_in_thread for t in data())
+
+
+@pytest.mark.parametrize("function", ["sum", "min", "distinct"])
+def test_an_abandoned_call_stops_an_aggregate_part_way(function: str) -> None:
+    # One group of many records: the work is in computing the aggregate, after grouping.
+    with call_limit(None) as limit:
+
+        class Abandoning(dict[str, Any]):
+            def get(self, key: str, default: Any = None) -> Any:
+                if key == "price":  # read only by the aggregate, not by the grouping
+                    limit.abandon()
+                return super().get(key, default)
+
+        records = [Abandoning(city="Oslo", price=i) for i in range(1000)]
+        with pytest.raises(TimeoutError, match="abandoned"):
+            transform(records, [{"group": ["city"], "aggregate": {"x": f"{function}(price)"}}])

@@ -10,9 +10,11 @@ import pytest
 
 from llmkit.errors import ToolError, UsageError
 from llmkit.tools import Tool
+from llmkit.tools._deadline import call_limit
 from llmkit.tools.builtin import Refused, feeds, parse_feed
+from llmkit.tools.builtin._feed import merge_entries
 
-from .conftest import LocalServer
+from .conftest import LocalServer, TickingClock
 
 pytestmark = pytest.mark.anyio
 
@@ -163,3 +165,43 @@ async def test_fetching_follows_the_http_rules(feed_server: LocalServer) -> None
     assert caught.value.rule == "max_feeds"
     with pytest.raises(ToolError, match="since="):
         await tools()["read_feed"].function(f"{feed_server.url}/rss", since="last week")
+
+
+def many_items(n: int) -> dict[str, Any]:
+    items = [{"id": f"i{k}", "title": f"Item {k}", "content_text": "x"} for k in range(n)]
+    return {**JSON_FEED, "items": items}
+
+
+def test_a_time_limit_stops_reading_the_entries_of_a_large_feed_part_way() -> None:
+    clock = TickingClock()
+    with pytest.raises(TimeoutError), call_limit(20, clock=clock):
+        parse_feed(json.dumps(many_items(5000)).encode())
+    assert clock.now < 40
+
+
+def test_a_time_limit_stops_reading_rss_entries_part_way() -> None:
+    item = b"<item><title>T</title><link>https://r.example/x</link></item>"
+    rss = b"<rss version='2.0'><channel><title>R</title>" + item * 2000 + b"</channel></rss>"
+    clock = TickingClock()
+    with pytest.raises(TimeoutError), call_limit(20, clock=clock):
+        parse_feed(rss)
+    assert clock.now < 40
+
+
+def test_a_time_limit_stops_merging_entries_part_way() -> None:
+    entries = parse_feed(json.dumps(many_items(5000)).encode())[1]
+    clock = TickingClock()
+    with pytest.raises(TimeoutError), call_limit(20, clock=clock):
+        merge_entries([entries, entries])
+    assert clock.now < 40
+
+
+async def test_read_feed_stops_when_its_time_is_up(feed_server: LocalServer) -> None:
+    # The feed is parsed in a worker thread (the event loop stays free); the call's
+    # limit reaches it there.
+    big = json.dumps(many_items(5000)).encode()
+    feed_server.routes["/big"] = lambda h, b: (200, {"content-type": "application/feed+json"}, big)
+    clock = TickingClock()
+    with pytest.raises(TimeoutError), call_limit(20, clock=clock):
+        await tools()["read_feed"].function(f"{feed_server.url}/big")
+    assert clock.now < 40

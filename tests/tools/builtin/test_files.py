@@ -15,7 +15,10 @@ import pytest
 
 from llmkit.errors import ToolError, UsageError
 from llmkit.tools import Tool
+from llmkit.tools._deadline import call_limit
 from llmkit.tools.builtin import Refused, files
+
+from .conftest import TickingClock
 
 
 @pytest.fixture
@@ -390,3 +393,54 @@ def test_errors_of_the_file_system_become_tool_errors(tree: dict[str, Path], too
         tools_of(tree["root"])[tool]("n" * 300, **args)
     assert "too long" in str(caught.value).lower()
     assert str(tree["root"]) not in str(caught.value)  # the root's real path stays private
+
+
+@pytest.fixture
+def wide_tree(tmp_path: Path) -> Path:
+    root = tmp_path / "wide"
+    for d in range(10):
+        (root / f"d{d}").mkdir(parents=True)
+        for f in range(30):
+            (root / f"d{d}" / f"f{f}.txt").write_text("nothing to find\n")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [
+        ("search_files", {"pattern": "*", "text": "not there"}),
+        ("search_files", {"pattern": "*.md"}),
+        ("list_directory", {"recursive": True}),
+        ("list_directory", {"path": "d0"}),
+    ],
+)
+def test_a_time_limit_stops_a_walk_of_a_large_tree_part_way(
+    wide_tree: Path, name: str, arguments: dict[str, Any]
+) -> None:
+    clock = TickingClock()
+    t = tools_of(wide_tree, max_results=100_000)
+    with pytest.raises(TimeoutError, match="20 s time limit"), call_limit(20, clock=clock):
+        t[name](**arguments)
+    assert clock.now < 40  # stopped at the check after the limit, not at the end of the tree
+
+
+def test_a_time_limit_stops_searching_a_long_file_part_way(tmp_path: Path) -> None:
+    (tmp_path / "long.txt").write_text("a line without it\n" * 100_000)
+    clock = TickingClock()
+    search = tools_of(tmp_path, max_read_bytes=10_000_000)["search_files"]
+    with pytest.raises(TimeoutError), call_limit(20, clock=clock):
+        search(text="not there")
+    assert clock.now < 40
+
+
+def test_an_abandoned_call_stops_a_search(wide_tree: Path) -> None:
+    with call_limit(None) as limit:
+        limit.abandon()  # what a caller does when it stops waiting
+        with pytest.raises(TimeoutError, match="abandoned"):
+            tools_of(wide_tree)["search_files"](text="nothing")
+
+
+def test_a_search_shows_the_first_twenty_matching_lines_of_a_file(tmp_path: Path) -> None:
+    (tmp_path / "many.txt").write_text("".join(f"hit {n}\n" for n in range(1, 50)))
+    (found,) = tools_of(tmp_path)["search_files"](text="HIT")
+    assert found["lines"] == [f"{n}: hit {n}" for n in range(1, 21)]

@@ -10,9 +10,11 @@ import pytest
 
 from llmkit.errors import ToolError, UsageError
 from llmkit.tools import Tool
+from llmkit.tools._deadline import call_limit
 from llmkit.tools.builtin import NetPolicy, Refused, http
+from llmkit.tools.builtin._http import html_to_text
 
-from .conftest import LocalServer
+from .conftest import LocalServer, TickingClock
 
 pytestmark = pytest.mark.anyio
 
@@ -298,3 +300,26 @@ async def test_a_redirect_to_an_ipv6_literal_that_carries_a_private_ipv4_is_refu
 async def test_ipv6_addresses_that_carry_a_public_ipv4_or_none_are_allowed(address: str) -> None:
     policy = NetPolicy.build(allow_hosts=["*"], resolver=resolver({"public.test": [address]}))
     assert await policy.address("public.test", 443) == address
+
+
+BIG_PAGE = "<html><body>" + "<p>Some <b>words</b> here.</p>\n" * 20_000 + "</body></html>"
+
+
+def test_a_time_limit_stops_reducing_a_large_page_part_way() -> None:
+    clock = TickingClock()
+    with pytest.raises(TimeoutError), call_limit(20, clock=clock):
+        html_to_text(BIG_PAGE)
+    assert clock.now < 40
+
+
+async def test_fetch_text_stops_reducing_a_large_page_when_its_time_is_up(
+    local_server: LocalServer,
+) -> None:
+    # The page is reduced in a worker thread (the event loop stays free); the call's
+    # limit reaches it there.
+    page = BIG_PAGE.encode()
+    local_server.routes["/big"] = lambda h, b: (200, {"content-type": "text/html"}, page)
+    clock = TickingClock()
+    with pytest.raises(TimeoutError), call_limit(20, clock=clock):
+        await tools(**LOCAL, max_bytes=10_000_000)["fetch_text"].function(f"{local_server.url}/big")
+    assert clock.now < 40

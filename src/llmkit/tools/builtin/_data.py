@@ -123,11 +123,11 @@ _AGGREGATES: dict[str, Callable[[list[Any]], Any]] = {
     "avg": lambda v: (
         (sum(n) / len(n)) if (n := [x for x in v if isinstance(x, int | float)]) else None
     ),
-    "min": lambda v: min((x for x in v if x is not None), key=_sort_key, default=None),
-    "max": lambda v: max((x for x in v if x is not None), key=_sort_key, default=None),
+    "min": lambda v: min((x for x in _each(v) if x is not None), key=_sort_key, default=None),
+    "max": lambda v: max((x for x in _each(v) if x is not None), key=_sort_key, default=None),
     "first": lambda v: v[0] if v else None,
     "last": lambda v: v[-1] if v else None,
-    "distinct": lambda v: len({json.dumps(x, sort_keys=True) for x in v}),
+    "distinct": lambda v: len({json.dumps(x, sort_keys=True) for x in _each(v)}),
 }
 
 
@@ -159,7 +159,7 @@ def aggregate(
     for head, members in _each(groups.values()):
         row = dict(head)
         for name, function, field in plans:
-            values = members if field is None else [_field(m, field) for m in members]
+            values = members if field is None else [_field(m, field) for m in _each(members)]
             row[name] = function(values)
         out.append(row)
     return out

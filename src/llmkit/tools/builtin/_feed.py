@@ -9,7 +9,11 @@
 Fetching follows the HTTP family's rules (allow-list, no private addresses,
 size and time limits). JSON Feed is read here; RSS and Atom need
 ``feedparser`` (``pip install 'llmkit[feed]'``), imported the first time a
-non-JSON feed is read.
+non-JSON feed is read. Parsing a feed is work for the CPU (seconds for a few
+MB of RSS): it runs in a worker thread, so the event loop stays free and the
+call's time limit fires on time. Reading entries and merging them call
+:func:`~llmkit.tools.checkpoint` for each entry, so the work stops then too;
+only feedparser's own parse of one document runs to its end.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pydantic import Field
 
 from llmkit._optional import require
 from llmkit.errors import ToolError
+from llmkit.tools._deadline import checkpoint
 from llmkit.tools._tool import Tool
 from llmkit.tools.builtin._http import html_to_text
 from llmkit.tools.builtin._net import NetPolicy, Resolver
@@ -78,6 +83,7 @@ def _json_feed(data: dict[str, Any]) -> tuple[str, list[Entry]]:
     title = str(data.get("title") or "")
     entries = []
     for item in data.get("items") or []:
+        checkpoint()
         if not isinstance(item, dict):
             continue
         body = item.get("summary") or item.get("content_text") or item.get("content_html") or ""
@@ -116,6 +122,7 @@ def parse_feed(content: bytes, *, content_type: str = "") -> tuple[str, list[Ent
     title = str(parsed.feed.get("title", ""))
     entries = []
     for item in parsed.entries:
+        checkpoint()
         stamp = item.get("published_parsed") or item.get("updated_parsed")
         link = str(item.get("link", ""))
         entries.append(
@@ -144,6 +151,7 @@ def merge_entries(
     needle = contains.lower() if contains else None
     for entries in groups:
         for entry in entries:
+            checkpoint()
             key = entry.id or entry.link or entry.title
             if key in seen:
                 continue
@@ -184,7 +192,10 @@ def feeds(
         fetched = await policy.fetch("GET", url, headers={"Accept": _ACCEPT})
         if fetched.status >= 400:
             raise ToolError(f"{fetched.url} answered HTTP {fetched.status}.")
-        return parse_feed(fetched.content, content_type=fetched.content_type)[1]
+        parsed = await asyncio.to_thread(
+            parse_feed, fetched.content, content_type=fetched.content_type
+        )
+        return parsed[1]
 
     def since_of(since: str | None) -> datetime | None:
         if since is None:

@@ -16,6 +16,12 @@ regular files are opened; reads and writes are bounded in size; nothing is
 overwritten or deleted recursively unless the call asks for it. Every
 failure is a :class:`~llmkit.errors.ToolError` (a ``Refused`` when a rule
 says no) that names the path relative to the root, never the root's real path.
+
+Listing and searching call :func:`~llmkit.tools.checkpoint` for every entry
+they walk and every few hundred lines they read, so a tool call's time limit
+(or its run's) stops a search of a large tree part-way. A move or a recursive
+delete, once started, runs to its end: stopping it part-way would leave the
+tree half moved or half deleted.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from typing import Annotated, Any, BinaryIO
 from pydantic import Field
 
 from llmkit.errors import ToolError, UsageError
+from llmkit.tools._deadline import CallTimeoutError, checkpoint
 from llmkit.tools._serialize import sniff_media_type
 from llmkit.tools._tool import Tool
 from llmkit.tools.builtin._policy import Refused
@@ -272,6 +279,8 @@ def _file_system_errors(box: Root, function: Callable[..., Any]) -> Callable[...
     def guarded(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
+        except CallTimeoutError:
+            raise  # the call's time is up (a TimeoutError is an OSError): not the file system's
         except OSError as exc:
             where = f" ({box.show(Path(exc.filename))!r})" if exc.filename else ""
             advice = _ADVICE.get(exc.errno or 0, "check the path and try again")
@@ -391,14 +400,20 @@ def _chmod(fd: int, path: Path, mode: int) -> None:
 
 
 def _walk(box: Root, top: Path, recursive: bool) -> Any:
-    """Entries under ``top`` in name order; symlinked directories are not entered."""
+    """Entries under ``top`` in name order; symlinked directories are not entered.
+
+    Stops (``checkpoint``) when the tool call's time is up, before each entry.
+    """
     if not recursive:
-        yield from sorted(top.iterdir())
+        for entry in sorted(top.iterdir()):
+            checkpoint()
+            yield entry
         return
     for directory, subdirectories, names in os.walk(top, followlinks=False):
         subdirectories.sort()
         base = Path(directory)
         for name in sorted(subdirectories + names):
+            checkpoint()
             yield base / name
 
 
@@ -427,9 +442,18 @@ def _matching_lines(entry: Path, needle: str, limit: int) -> list[str]:
             text = handle.read(limit + 1).decode("utf-8", errors="replace")
     except OSError:
         return []
-    hits = [
-        f"{n}: {line.strip()[:200]}"
-        for n, line in enumerate(text.splitlines(), 1)
-        if needle in line.lower()
-    ]
-    return hits[:20]
+    hits: list[str] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not n % _LINES_PER_CHECK:
+            checkpoint()
+        if needle in line.lower():
+            hits.append(f"{n}: {line.strip()[:200]}")
+            if len(hits) == _MAX_LINES:
+                break
+    return hits
+
+
+_MAX_LINES = 20
+"""The most matching lines shown for one file."""
+_LINES_PER_CHECK = 256
+"""Lines read between two checkpoints."""

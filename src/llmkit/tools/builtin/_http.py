@@ -11,11 +11,15 @@
 ``fetch_text`` returns a page as readable text (HTML reduced to its words
 with the standard library's parser). The rules of
 :class:`~llmkit.tools.builtin.NetPolicy` apply to every request and every
-redirect.
+redirect. Reducing a page to text is work for the CPU (most of a second for
+2 MB of HTML): it runs in a worker thread, so the event loop stays free and
+the call's time limit fires on time, and it calls
+:func:`~llmkit.tools.checkpoint` as it goes, so the thread then stops too.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
@@ -24,6 +28,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from llmkit.errors import ToolError, UsageError
+from llmkit.tools._deadline import checkpoint
 from llmkit.tools._tool import Tool
 from llmkit.tools.builtin._net import Fetched, NetPolicy, Resolver
 from llmkit.tools.builtin._policy import Refused
@@ -81,8 +86,16 @@ class _Text(HTMLParser):
         self._skip = 0
         self._in_title = False
         self._pre = 0
+        self._steps = 0
+
+    def _step(self) -> None:
+        # The parser's loop is not ours: its callbacks are where the work can stop.
+        self._steps += 1
+        if not self._steps % 256:
+            checkpoint()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._step()
         if tag == "title":
             self._in_title = True
         elif tag in _SKIP:
@@ -101,6 +114,7 @@ class _Text(HTMLParser):
             self._pre -= tag == "pre" and self._pre > 0
 
     def handle_data(self, data: str) -> None:
+        self._step()
         if self._in_title:
             self.title += data
         elif self._pre and not self._skip:
@@ -230,7 +244,7 @@ def http(
         fetched = await policy.fetch("GET", url)
         if fetched.status >= 400:
             raise ToolError(f"{fetched.url} answered HTTP {fetched.status}; check the address.")
-        return _clip(readable(fetched), max_chars)
+        return _clip(await asyncio.to_thread(readable, fetched), max_chars)
 
     description = f" Allowed hosts: {', '.join(policy.allow_hosts)}."
     return [
