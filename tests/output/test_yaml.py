@@ -33,7 +33,7 @@ def test_an_alias_bomb_is_refused_before_it_expands(yaml_bomb: str) -> None:
         ("a: &a 1\nb: [*a, *a, *a]\n", YAMLLimits(max_aliases=2), "more than 2 aliases"),
         ("a: &a [1, 2, 3]\nb: [*a, *a]\n", YAMLLimits(max_nodes=15), "more than 15 values"),
         ("a: 12345\n", YAMLLimits(max_bytes=5), "longer than 5 bytes"),
-        ("a: " + "9" * 5000 + "\n", YAMLLimits(), "not valid YAML"),
+        ("a: " + "9" * 5000 + "\n", YAMLLimits(), "a number of 5,000 characters"),
         ("a: [1\n", YAMLLimits(), "not valid YAML"),
         ("a: !!python/object:os.system x\n", YAMLLimits(), "not valid YAML"),
     ],
@@ -43,6 +43,49 @@ def test_each_bound_is_a_usage_error_that_names_it(
 ) -> None:
     with pytest.raises(UsageError, match=match):
         parse_yaml(text, limits=limits)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "1:2:3",  # YAML 1.1 reads 3723, by multiplying a growing integer once per part
+        "-59:59",
+        "1_000:30",
+        ":".join(["59"] * 2000),  # quadratic: 320,000 parts (1 MB) took 18 s
+        ":".join(["1"] * 180) + ".5",  # the float form overflowed: a raw OverflowError
+        "190:20:30.15",
+    ],
+)
+def test_a_base_60_number_is_refused_with_what_to_write_instead(number: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        parse_yaml(f"instructions: hi\ncases:\n  - input: {number}\n", name="set.yaml")
+    assert str(caught.value).startswith("set.yaml is refused as YAML: line 3 holds ")
+    assert "base-60 number" in str(caught.value)
+    assert "in quotes" in str(caught.value)
+    assert parse_yaml(f"t: '{number}'\n") == {"t": number}  # quoted, it is text
+
+
+@pytest.mark.parametrize(
+    "number", ["0b" + "1" * 5000, "0x" + "f" * 5000, "0" + "7" * 5000, "1." + "5" * 5000]
+)
+def test_a_number_longer_than_python_prints_is_refused(number: str) -> None:
+    with pytest.raises(UsageError, match=r"line 1 holds a number of 5,00\d characters"):
+        parse_yaml(f"n: {number}\n")
+
+
+def test_numbers_of_every_other_form_still_load() -> None:
+    text = "a: 0b101\nb: 0x1F\nc: 017\nd: -1_000\ne: 1.5e+3\nf: .inf\ng: '12:30'\nh: 12:30:x\n"
+    loaded = parse_yaml(text)
+    assert loaded == {
+        "a": 5,
+        "b": 31,
+        "c": 15,
+        "d": -1000,
+        "e": 1500.0,
+        "f": float("inf"),
+        "g": "12:30",
+        "h": "12:30:x",
+    }
 
 
 def test_anchors_merge_keys_and_plain_documents_load() -> None:

@@ -16,6 +16,11 @@ while the document is composed, before any Python value is built:
   what it names), so such a document is refused at once, with little memory.
 
 An alias to a node that contains it (a recursive document) is refused too.
+So are numbers that cost more than their size to build: YAML 1.1's base-60
+numbers (``1:30:00``; YAML 1.2 dropped them), which PyYAML builds by
+multiplying a growing integer once per part (quadratic in the length of the
+text), and any number longer than :data:`MAX_NUMBER_LENGTH` characters
+(Python neither prints nor parses longer decimal integers by default).
 Every refusal, like a syntax error, is a :class:`~llmkit.errors.UsageError`
 that names the document and the bound: a bad data file is the caller's input.
 PyYAML is an optional dependency (``llmkit[eval]``), imported on first use.
@@ -32,7 +37,10 @@ from typing import Any
 from llmkit._optional import require
 from llmkit.errors import UsageError
 
-__all__ = ["YAMLLimits", "parse_yaml", "read_yaml"]
+__all__ = ["MAX_NUMBER_LENGTH", "YAMLLimits", "parse_yaml", "read_yaml"]
+
+MAX_NUMBER_LENGTH = 4300
+"""Longest number, in characters, a YAML document may hold (Python's own limit for decimal integers)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,7 +87,7 @@ def parse_yaml(
         raise _refusal(
             name, "its merge keys (<<: *name) chain too deeply; merge fewer levels"
         ) from None
-    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an integer of over 4,300 digits
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:
         raise UsageError(f"{name} is not valid YAML: {exc}") from None
     finally:
         loader.dispose()
@@ -156,6 +164,29 @@ def _loader_class() -> type[Any]:
                 )
             return node
 
+        def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
+            self._check_number(node)
+            return super().construct_yaml_int(node)
+
+        def construct_yaml_float(self, node: yaml.ScalarNode) -> Any:
+            self._check_number(node)
+            return super().construct_yaml_float(node)
+
+        def _check_number(self, node: yaml.ScalarNode) -> None:
+            text = str(node.value)
+            where = f"line {node.start_mark.line + 1} holds"
+            if ":" in text:
+                shown = text if len(text) <= 40 else text[:37] + "..."
+                raise _TooBig(
+                    f"{where} {shown}, a base-60 number of YAML 1.1 (YAML 1.2 reads no such "
+                    "thing); write it in quotes for text ('1:30') or as a plain number (90)"
+                )
+            if len(text) > MAX_NUMBER_LENGTH:
+                raise _TooBig(
+                    f"{where} a number of {len(text):,} characters, more than "
+                    f"{MAX_NUMBER_LENGTH:,}; write it in quotes to keep it as text"
+                )
+
         def _expanded_size(self, node: yaml.Node | None) -> int:
             sizes = self.sizes
             if isinstance(node, yaml.SequenceNode):
@@ -164,4 +195,7 @@ def _loader_class() -> type[Any]:
                 return 1 + sum(sizes[id(key)] + sizes[id(value)] for key, value in node.value)
             return 1
 
+    # PyYAML looks constructors up in a table of functions, not by method name.
+    BoundedLoader.add_constructor("tag:yaml.org,2002:int", BoundedLoader.construct_yaml_int)
+    BoundedLoader.add_constructor("tag:yaml.org,2002:float", BoundedLoader.construct_yaml_float)
     return BoundedLoader
