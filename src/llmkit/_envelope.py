@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
+from llmkit import _jsondata
 from llmkit.errors import SerializationError
 
 __all__ = ["FORMAT_VERSION", "dump", "dumps", "load", "loads", "register_kind"]
@@ -101,12 +102,10 @@ def dumps(obj: Any) -> str:
 def loads(text: str | bytes) -> Any:
     """:func:`load` from a JSON string."""
     try:
-        envelope = json.loads(text)
-    except RecursionError:
-        # json.loads recurses once per nesting level; no llmkit object is that deep.
+        envelope = _jsondata.loads(text, max_depth=_jsondata.STORED_MAX_DEPTH)
+    except _jsondata.JSONTooDeep as exc:
         raise SerializationError(
-            "Not readable JSON: nested too deeply (deeper than any llmkit object); "
-            "the data is corrupt or not llmkit's."
+            f"Not readable JSON: nested too deeply ({exc}); the data is corrupt or not llmkit's."
         ) from None
     except ValueError as exc:
         raise SerializationError(f"Not valid JSON: {exc}.") from exc

@@ -147,6 +147,17 @@ def test_1_a_missed_threshold_and_3_a_broken_eval_set_are_told_apart(
     assert main(["eval", str(tmp_path / "missing.yaml")]) == ExitCode.CONFIG
 
 
+def test_3_and_one_line_for_an_eval_set_nested_too_deeply(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"cases": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert main(["eval", str(deep), "--model", "openai/gpt-4.1-mini"]) == ExitCode.CONFIG
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {deep} is refused as JSON: it nests more than 100 levels")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
 def test_1_a_reader_that_went_away_ends_the_command_quietly() -> None:
     clean = {k: v for k, v in os.environ.items() if k not in _REAL}
     proc = subprocess.Popen(

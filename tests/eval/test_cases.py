@@ -105,6 +105,17 @@ def test_bad_files(tmp_path: Path) -> None:
         load_eval_set(tmp_path / "bad.yaml")
 
 
+def test_a_json_eval_set_nested_too_deeply_is_a_usage_error(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"cases": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(UsageError, match=r"deep.json is refused as JSON: it nests more than 100"):
+        load_eval_set(deep)
+    # The bound of YAML sets: 100 levels (the top object and 99 lists) are read.
+    (tmp_path / "ok.json").write_text('{"cases": ' + "[" * 99 + "]" * 99 + "}")
+    with pytest.raises(UsageError, match="Case 1 must be a mapping"):
+        load_eval_set(tmp_path / "ok.json")
+
+
 def test_an_alias_bomb_in_an_eval_set_is_refused_before_it_expands(
     tmp_path: Path, yaml_bomb: str
 ) -> None:

@@ -7,12 +7,12 @@ that names the file and the line.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llmkit._jsondata import STORED_MAX_DEPTH, JSONTooDeep, loads
 from llmkit._recording.writer import RECORDING_FORMAT
 from llmkit.errors import RecordingError, RecordingVersionError, SerializationError
 from llmkit.events import Event, event_from_dict
@@ -24,9 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelExchange", "RecordedLine", "RecordedRun", "group_runs", "parse_lines"]
 
-# json.loads recurses once per nesting level: a line nested past the recursion limit
-# raises RecursionError, which is a corrupt file here, not a crash.
-_TOO_DEEP = "JSON nested too deeply to read (deeper than any recorded event)"
+# A line nested past the bound (no recorded event is that deep) is a corrupt file, not a crash.
+_TOO_DEEP = f"JSON nested too deeply to read (more than {STORED_MAX_DEPTH} levels)"
 
 
 @dataclass(slots=True)
@@ -177,8 +176,8 @@ def parse_lines(path: Path, text: str) -> tuple[JSONDict, list[RecordedLine]]:
             continue
         where = f"{name}, line {number}"
         try:
-            data = json.loads(source)
-        except RecursionError:
+            data = loads(source, max_depth=STORED_MAX_DEPTH)
+        except JSONTooDeep:
             raise RecordingError(
                 f"{where}: {_TOO_DEEP}; the file is corrupt.", path=name, line=number
             ) from None
@@ -213,8 +212,8 @@ def parse_lines(path: Path, text: str) -> tuple[JSONDict, list[RecordedLine]]:
 
 def _header(name: str, source: str, truncated: bool) -> JSONDict:
     try:
-        header = json.loads(source)
-    except RecursionError:
+        header = loads(source, max_depth=STORED_MAX_DEPTH)
+    except JSONTooDeep:
         raise RecordingError(
             f"{name}, line 1: the header is {_TOO_DEEP}; this is not a readable llmkit recording.",
             path=name,

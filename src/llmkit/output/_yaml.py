@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llmkit._jsondata import MAX_BYTES, MAX_DEPTH, read_text
 from llmkit._optional import require
 from llmkit.errors import UsageError
 
@@ -47,9 +48,9 @@ MAX_NUMBER_LENGTH = 4300
 class YAMLLimits:
     """The bounds on one YAML document; the defaults suit hand-written data files."""
 
-    max_bytes: int = 16 * 1024 * 1024
+    max_bytes: int = MAX_BYTES
     """Longest text, in bytes of UTF-8."""
-    max_depth: int = 100
+    max_depth: int = MAX_DEPTH
     """Deepest nesting of lists and mappings."""
     max_aliases: int = 10_000
     """Most ``*alias`` references."""
@@ -95,17 +96,8 @@ def parse_yaml(
 
 def read_yaml(path: str | os.PathLike[str], *, limits: YAMLLimits = DEFAULT_LIMITS) -> Any:
     """The data in the YAML file at ``path``; its size is checked before it is read."""
-    file = Path(path)
-    try:
-        size = file.stat().st_size
-        if size > limits.max_bytes:
-            raise _refusal(str(file), _too_long(limits))
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"No such file: {file}.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"Cannot read {file}: {exc}.") from None
-    return parse_yaml(text, name=str(file), limits=limits)
+    text = read_text(path, max_bytes=limits.max_bytes, what="YAML")
+    return parse_yaml(text, name=str(Path(path)), limits=limits)
 
 
 def _refusal(name: str, why: str) -> UsageError:

@@ -11,11 +11,11 @@ whose key starts with ``$`` is an argument matcher:
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from llmkit._jsondata import read_json
 from llmkit.errors import UsageError
 from llmkit.output._yaml import parse_yaml, read_yaml
 from llmkit.testing._match import (
@@ -47,15 +47,16 @@ def load_yaml(source: str | Path) -> Any:
 
 
 def load_data(path: str | Path) -> Any:
-    """The data in a ``.json``, ``.yaml`` or ``.yml`` file."""
+    """The data in a ``.json``, ``.yaml`` or ``.yml`` file.
+
+    Both are read with the same bounds (size, nesting; see :mod:`llmkit._jsondata`
+    and :mod:`llmkit.output._yaml`); a file past them is a :class:`UsageError`.
+    """
     file = Path(path)
     if not file.is_file():
         raise UsageError(f"No such file: {file}.")
     if file.suffix.lower() == ".json":
-        try:
-            return json.loads(file.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise UsageError(f"{file} is not valid JSON: {exc}") from None
+        return read_json(file)
     if file.suffix.lower() in (".yaml", ".yml"):
         return load_yaml(file)
     raise UsageError(f"{file}: use a .yaml, .yml or .json file.")

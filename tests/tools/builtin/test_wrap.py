@@ -287,6 +287,16 @@ def test_from_openapi_reads_yaml_through_the_bounded_loader(tmp_path: Path, yaml
         from_openapi(path)
 
 
+def test_from_openapi_reads_json_through_the_bounded_reader(tmp_path: Path) -> None:
+    path = tmp_path / "pets.json"
+    deep = "[" * 100_000 + "]" * 100_000  # json.loads alone: a raw RecursionError
+    path.write_text('{"openapi": "3.0.3", "paths": {}, "x-deep": ' + deep + "}")
+    with pytest.raises(UsageError, match="pets.json is refused as JSON: it nests more than 100"):
+        from_openapi(path)
+    with pytest.raises(UsageError, match="No such file: .*missing.json"):
+        from_openapi(tmp_path / "missing.json")
+
+
 @pytest.mark.parametrize(
     ("template", "values"),
     [

@@ -15,13 +15,13 @@ family's rules; the default allow-list is the host of the server URL.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from llmkit._jsondata import JSONTooDeep, loads, read_text
 from llmkit.errors import UsageError
 from llmkit.tools._schema_tool import SchemaTool
 from llmkit.tools._tool import Tool
@@ -37,11 +37,14 @@ _NOT_A_NAME = re.compile(r"[^a-zA-Z0-9_-]")
 def _load(document: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     if isinstance(document, Mapping):
         return dict(document)
-    text = Path(document).read_text(encoding="utf-8")
+    # JSON or YAML, bounded alike: size (measured before reading), depth, aliases.
+    text = read_text(document, what="an OpenAPI document")
     try:
-        loaded = json.loads(text)
+        loaded = loads(text)
+    except JSONTooDeep as exc:
+        raise exc.refusal(str(document)) from None
     except ValueError:
-        from llmkit.output._yaml import parse_yaml  # bounded: aliases, depth, size
+        from llmkit.output._yaml import parse_yaml
 
         loaded = parse_yaml(text, name=str(document))
     if not isinstance(loaded, dict):
