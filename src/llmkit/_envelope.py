@@ -102,7 +102,7 @@ def dumps(obj: Any) -> str:
 def loads(text: str | bytes) -> Any:
     """:func:`load` from a JSON string."""
     try:
-        envelope = _jsondata.loads(text, max_depth=_jsondata.STORED_MAX_DEPTH)
+        envelope = _jsondata.loads(text, max_depth=_jsondata.MACHINE_MAX_DEPTH)
     except _jsondata.JSONTooDeep as exc:
         raise SerializationError(
             f"Not readable JSON: nested too deeply ({exc}); the data is corrupt or not llmkit's."

@@ -29,9 +29,9 @@ from typing import Any
 from llmkit.errors import UsageError
 
 __all__ = [
+    "MACHINE_MAX_DEPTH",
     "MAX_BYTES",
     "MAX_DEPTH",
-    "STORED_MAX_DEPTH",
     "JSONTooDeep",
     "loads",
     "parse_json",
@@ -46,8 +46,8 @@ MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 100
 """Deepest nesting of arrays and objects in a data file (the bound of YAML data files too)."""
 
-STORED_MAX_DEPTH = 500
-"""Deepest nesting in what llmkit stored itself (envelopes, recordings): room for deep tool arguments."""
+MACHINE_MAX_DEPTH = 500
+"""Deepest nesting in JSON that programs wrote (llmkit's envelopes and recordings, API answers)."""
 
 # The scan works on UTF-8 bytes, where a character outside ASCII never holds an ASCII byte.
 _PARENS = bytes.maketrans(b"[]{}", b"()()")

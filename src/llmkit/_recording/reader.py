@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmkit._jsondata import STORED_MAX_DEPTH, JSONTooDeep, loads
+from llmkit._jsondata import MACHINE_MAX_DEPTH, JSONTooDeep, loads
 from llmkit._recording.writer import RECORDING_FORMAT
 from llmkit.errors import RecordingError, RecordingVersionError, SerializationError
 from llmkit.events import Event, event_from_dict
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["ModelExchange", "RecordedLine", "RecordedRun", "group_runs", "parse_lines"]
 
 # A line nested past the bound (no recorded event is that deep) is a corrupt file, not a crash.
-_TOO_DEEP = f"JSON nested too deeply to read (more than {STORED_MAX_DEPTH} levels)"
+_TOO_DEEP = f"JSON nested too deeply to read (more than {MACHINE_MAX_DEPTH} levels)"
 
 
 @dataclass(slots=True)
@@ -176,7 +176,7 @@ def parse_lines(path: Path, text: str) -> tuple[JSONDict, list[RecordedLine]]:
             continue
         where = f"{name}, line {number}"
         try:
-            data = loads(source, max_depth=STORED_MAX_DEPTH)
+            data = loads(source, max_depth=MACHINE_MAX_DEPTH)
         except JSONTooDeep:
             raise RecordingError(
                 f"{where}: {_TOO_DEEP}; the file is corrupt.", path=name, line=number
@@ -212,7 +212,7 @@ def parse_lines(path: Path, text: str) -> tuple[JSONDict, list[RecordedLine]]:
 
 def _header(name: str, source: str, truncated: bool) -> JSONDict:
     try:
-        header = loads(source, max_depth=STORED_MAX_DEPTH)
+        header = loads(source, max_depth=MACHINE_MAX_DEPTH)
     except JSONTooDeep:
         raise RecordingError(
             f"{name}, line 1: the header is {_TOO_DEEP}; this is not a readable llmkit recording.",
