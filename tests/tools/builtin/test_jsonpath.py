@@ -80,3 +80,37 @@ def test_a_time_limit_stops_the_walk_part_way() -> None:
     with pytest.raises(TimeoutError), call_limit(5, clock=clock):
         json_query(wide(50_000), "$..*")
     assert ticks < 20
+
+
+@pytest.mark.parametrize(
+    ("path", "match"),
+    [
+        ("$" + ".a" * 20_000, "40,001 characters, more than 1,000"),  # was a RecursionError
+        ("$" + ".a" * 101, "101 steps, more than 100"),
+        ("$" + "[0]" * 101, "101 steps, more than 100"),
+        ("$" + "..a" * 101, "101 steps, more than 100"),
+    ],
+)
+def test_an_over_long_or_over_deep_path_is_refused_before_it_runs(path: str, match: str) -> None:
+    with pytest.raises(Refused) as caught:
+        json_query({"a": 1}, path)
+    assert caught.value.rule == "jsonpath"
+    assert match in str(caught.value)
+
+
+def test_a_path_of_the_most_steps_reaches_the_bottom() -> None:
+    document: Any = "bottom"
+    for _ in range(100):
+        document = {"a": document}
+    assert json_query(document, "$" + ".a" * 100) == ["bottom"]
+    assert json_query(document, "$" + ".a" * 99 + "..a") == ["bottom"]
+
+
+def test_a_document_given_as_text_nested_too_deeply_is_refused() -> None:
+    text = "[" * 100_000 + "]" * 100_000  # json.loads alone: a RecursionError
+    with pytest.raises(Refused) as caught:
+        json_query(text, "$[0]")
+    assert caught.value.rule == "max_depth"
+    assert "nests more than 500 levels" in str(caught.value)
+    assert json_query("[[1]]", "$[0][0]") == [1]
+    assert json_query("not json", "$") == ["not json"]

@@ -20,7 +20,6 @@ time limit (or its run's cancellation) stops the work part-way.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -30,6 +29,7 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import Field
 
+from llmkit._jsondata import MACHINE_MAX_DEPTH, JSONTooDeep, loads
 from llmkit.errors import ToolError, UsageError
 from llmkit.tools._deadline import checkpoint
 from llmkit.tools._tool import Tool
@@ -70,11 +70,17 @@ def json_query(
     """The values of ``document`` (a JSON value, or JSON text) that the JSONPath ``path`` selects.
 
     Bounded while it runs: refused once more than ``max_results`` values are
-    found or the path has looked at more than ``max_visits`` values.
+    found or the path has looked at more than ``max_visits`` values. JSON
+    text nested more than :data:`~llmkit._jsondata.MACHINE_MAX_DEPTH` levels
+    deep is refused (rule ``max_depth``) before it is parsed.
     """
     if isinstance(document, str):
-        with contextlib.suppress(ValueError):  # not JSON text: a plain string document
-            document = json.loads(document)
+        try:
+            document = loads(document, max_depth=MACHINE_MAX_DEPTH)
+        except JSONTooDeep as exc:
+            raise Refused("max_depth", f"the document {exc}; send a part of it.") from None
+        except ValueError:  # not JSON text: a plain string document
+            pass
     return query(document, path, max_results=max_results, max_visits=max_visits)
 
 

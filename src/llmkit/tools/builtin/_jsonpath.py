@@ -15,7 +15,9 @@ Supported::
 
 Not supported: functions (``length()``, ``match()``), ``$`` inside filters. A
 path outside the subset raises :class:`~llmkit.tools.builtin.Refused` naming
-the ``jsonpath`` rule.
+the ``jsonpath`` rule; so does a path longer than :data:`MAX_PATH_LENGTH`
+characters or of more than :data:`MAX_PATH_STEPS` steps (each step is one
+generator in a chain, so an unbounded path would exhaust the stack).
 
 Evaluation is lazy and bounded while it runs: values flow one at a time
 through the steps, every value a step looks at or passes on counts toward
@@ -36,10 +38,16 @@ from llmkit.tools._deadline import checkpoint
 from llmkit.tools.builtin._expr import Dialect, evaluate, parse
 from llmkit.tools.builtin._policy import Refused
 
-__all__ = ["MAX_VISITS", "query"]
+__all__ = ["MAX_PATH_LENGTH", "MAX_PATH_STEPS", "MAX_VISITS", "query"]
 
 MAX_VISITS = 1_000_000
 """Default bound on the values one query looks at or passes on, all steps together."""
+
+MAX_PATH_LENGTH = 1000
+"""Longest path, in characters."""
+
+MAX_PATH_STEPS = 100
+"""Most steps (``.name``, ``[0]``, ``..name``, filters …) in one path."""
 
 _NAME = re.compile(r"[A-Za-z_$][\w$-]*")
 _FILTER_DIALECT = Dialect(records=True, functions={"len": len}, max_length=500)
@@ -111,7 +119,13 @@ def _fail(path: str, where: int, what: str) -> Refused:
     )
 
 
+def _too_long(what: str) -> Refused:
+    return Refused("jsonpath", f"the path has {what}; select in smaller steps (query the result).")
+
+
 def _compile(path: str) -> list[Step]:
+    if len(path) > MAX_PATH_LENGTH:
+        raise _too_long(f"{len(path):,} characters, more than {MAX_PATH_LENGTH:,}")
     text = path.strip()
     if not text.startswith("$"):
         text = "$." + text if not text.startswith("[") else "$" + text
@@ -133,6 +147,8 @@ def _compile(path: str) -> list[Step]:
             steps.append(step)
         else:
             raise _fail(path, i, f"unexpected {text[i]!r}")
+        if len(steps) > MAX_PATH_STEPS:
+            raise _too_long(f"{len(steps)} steps, more than {MAX_PATH_STEPS}")
     return steps
 
 
