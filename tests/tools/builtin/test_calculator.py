@@ -98,3 +98,58 @@ def test_bounds_are_configurable() -> None:
         tight("2 ** 11")
     with pytest.raises(UsageError, match="max_digits"):
         make_calculator(max_digits=5000)
+
+
+def test_factorial_is_refused_from_its_argument_naming_the_largest_allowed() -> None:
+    assert calculate("factorial(1463)") == math.factorial(1463)  # 3,998 digits
+    with pytest.raises(Refused, match=r"factorial\(1464\) would have 4,001 digits") as caught:
+        calculate("factorial(1464)")
+    assert caught.value.rule == "max_digits"
+    assert "the largest allowed is factorial(1463)" in str(caught.value)
+    tight = make_calculator(max_digits=10)
+    assert tight("factorial(13)") == 6227020800
+    with pytest.raises(
+        Refused, match=r"4,115 digits, more than 10; the largest .* factorial\(13\)"
+    ):
+        tight("factorial(1500)")
+    with pytest.raises(Refused, match=r"the largest allowed is factorial\(1463\)"):
+        calculate("factorial(10 ** 3000)")  # the digits are not even estimated
+
+
+def test_the_digit_bound_is_exact_and_refusals_count_the_digits_right() -> None:
+    assert calculate("2 ** 13287") == 2**13287  # 4,000 digits: allowed
+    assert calculate("2 ** 6643 * 2 ** 6644") == 2**13287  # its factors' sizes do not refuse it
+    assert calculate("10 ** 3999 * 9") == 9 * 10**3999
+    with pytest.raises(Refused, match="the result would have 4,001 digits, more than 4,000"):
+        calculate("2 ** 13288")
+    with pytest.raises(Refused, match="the result would have 4,001 digits, more than 4,000"):
+        calculate("10 ** 4000")  # was let through: its bit length fits the bound
+    with pytest.raises(Refused, match="would have about 6,340 digits, more than 4,000"):
+        calculate("3 ** 13288")  # refused from its operands, before computing
+    with pytest.raises(Refused, match="would have about 7,999 digits, more than 4,000"):
+        calculate("10 ** 3999 * 10 ** 3999")  # refused from its operands too
+    with pytest.raises(Refused, match="would have 11 digits, more than 10"):
+        make_calculator(max_digits=10)("10 ** 10")
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("1e308 * 10", "too large for a floating-point number"),  # was inf
+        ("1e308 + 1e308", "too large for a floating-point number"),
+        ("-1e308 * 10", "too large for a floating-point number"),
+        ("1e999 * 0", "too large for a floating-point number"),  # the literal is inf already
+        ("inf", "the result is infinite"),
+        ("inf - 1", "the result is infinite"),
+        ("inf - inf", "not a number"),
+    ],
+)
+def test_a_result_that_is_not_a_finite_number_is_refused(expression: str, message: str) -> None:
+    with pytest.raises(Refused, match=message):
+        calculate(expression)
+
+
+def test_inf_still_works_inside_an_expression() -> None:
+    assert calculate("min(inf, 3)") == 3
+    assert calculate("1 / inf") == 0.0
+    assert calculate("hypot(1e308, 1e308)") == math.hypot(1e308, 1e308)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from llmkit.tools._deadline import call_limit
@@ -69,3 +71,52 @@ def test_an_abandoned_call_stops_at_the_next_evaluation() -> None:
         limit.abandon()
         with pytest.raises(TimeoutError, match="abandoned"):
             calculate("1 + 1")
+
+
+BIG = "9" * 90_000
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "str([s, s])",  # 180,000 characters built by str() of a list (was 900 kB for ten)
+        "lower(str([s, s, s, s, s, s, s, s, s, s]))",
+        "upper([s, s])",
+        "len(str(numbers))",
+        "str(nested)",
+        "lower(s + s)",
+    ],
+)
+def test_text_is_bounded_however_it_is_built(expression: str) -> None:
+    records = [{"s": BIG, "numbers": list(range(50_000)), "nested": {"a": [BIG, {"b": BIG}]}}]
+    with pytest.raises(Refused) as caught:
+        transform(records, [{"map": {"t": expression}}])
+    assert caught.value.rule == "max_result"
+    assert "longer than 100,000 characters" in str(caught.value)
+
+
+def test_text_within_the_bound_is_built() -> None:
+    records = [{"s": "Ab", "n": [1, 2], "big": BIG}]
+    steps = [{"map": {"a": "str(n)", "b": "lower(s) + upper(s)", "c": "len(str(big))"}}]
+    assert transform(records, steps)[0] | {"big": ""} == {
+        "s": "Ab",
+        "n": [1, 2],
+        "big": "",
+        "a": "[1, 2]",
+        "b": "abAB",
+        "c": 90_000,
+    }
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        ("x * 10", "too large for a floating-point number"),
+        ("float(s)", "float(...) gives inf"),
+        ("float('nan')", "float(...) gives nan"),
+    ],
+)
+def test_record_arithmetic_that_overflows_a_float_is_refused(expression: str, message: str) -> None:
+    with pytest.raises(Refused, match=re.escape(message)) as caught:
+        transform([{"x": 1e308, "s": BIG}], [{"map": {"y": expression}}])
+    assert caught.value.rule == "max_result"

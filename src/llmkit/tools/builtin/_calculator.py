@@ -11,13 +11,18 @@ Expressions use Python's syntax (``+ - * / // % **``, parentheses) with the
 functions and constants of :data:`FUNCTIONS` and :data:`CONSTANTS`. They are
 parsed with :mod:`ast` and evaluated node by node; nothing reaches ``eval``.
 Every operation is checked for size before it runs (integer powers and
-products, ``round``'s digits, ``factorial``), so one evaluation takes at most
-milliseconds; the tool runs on the event loop for that reason.
+products, ``round``'s digits, ``factorial``'s argument against the largest
+whose factorial fits ``max_digits``), so one evaluation takes at most
+milliseconds; the tool runs on the event loop for that reason. The result is
+a finite number: an overflow to ``inf`` is refused, and so is a result that is
+``inf`` or ``nan`` (the constant ``inf`` still works inside, ``min(x, inf)``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -39,12 +44,37 @@ def _round(x: float, digits: int = 0) -> Any:
     return round_number(x, digits) if digits else round(x)
 
 
-def _factorial(n: int) -> int:
-    if not isinstance(n, int) or isinstance(n, bool):
-        raise ValueError("factorial takes a whole number")
-    if n > 1500:  # 1500! has 4,115 digits; more cannot be printed
-        raise Refused("max_digits", f"factorial({n}) would have more than 4,000 digits.")
-    return math.factorial(n)
+@functools.cache
+def _factorial_within(max_digits: int) -> Callable[[int], int]:
+    """``factorial`` refusing, before computing, an ``n`` whose ``n!`` has over ``max_digits`` digits."""
+    largest = 0  # the largest n with n! < 10**max_digits; log10(n!) = lgamma(n + 1) / ln(10)
+    while math.lgamma(largest + 2) / _LN10 < max_digits:
+        largest += 1
+
+    def factorial(n: int) -> int:
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise ValueError("factorial takes a whole number")
+        if n > largest:
+            size = (
+                f"{math.floor(math.lgamma(n + 1) / _LN10) + 1:,} digits, more than {max_digits:,}"
+                if n < 10**6
+                else f"more than {max_digits:,} digits"
+            )
+            raise Refused(
+                "max_digits",
+                f"factorial({_shown(n)}) would have {size}; "
+                f"the largest allowed is factorial({largest}).",
+            )
+        return math.factorial(n)
+
+    return factorial
+
+
+_LN10 = math.log(10)
+
+
+def _shown(n: int) -> str:
+    return str(n) if n < 10**20 else f"a number of {len(str(n)):,} digits"
 
 
 FUNCTIONS: dict[str, Any] = {
@@ -75,7 +105,7 @@ FUNCTIONS: dict[str, Any] = {
     "floor": math.floor,
     "ceil": math.ceil,
     "trunc": math.trunc,
-    "factorial": _factorial,
+    "factorial": _factorial_within(4000),
     "gcd": math.gcd,
 }
 """The functions an expression may call (angles in radians)."""
@@ -93,6 +123,8 @@ def calculate(expression: str, *, dialect: Dialect = _DEFAULT) -> int | float:
         raise Refused("syntax", "the expression does not give a number.")
     if isinstance(value, float) and math.isnan(value):
         raise Refused("math", "the result is not a number (NaN); check the domain of functions.")
+    if isinstance(value, float) and math.isinf(value):
+        raise Refused("max_result", "the result is infinite; a calculation needs a finite answer.")
     return value
 
 
@@ -112,7 +144,7 @@ def make_calculator(
     if not 0 < max_digits <= 4000:
         raise UsageError(f"max_digits={max_digits}: use a number from 1 to 4000.")
     dialect = Dialect(
-        functions=FUNCTIONS,
+        functions={**FUNCTIONS, "factorial": _factorial_within(max_digits)},
         constants=CONSTANTS,
         max_length=max_length,
         max_exponent=max_exponent,

@@ -33,7 +33,7 @@ from llmkit._jsondata import MACHINE_MAX_DEPTH, JSONTooDeep, loads
 from llmkit.errors import ToolError, UsageError
 from llmkit.tools._deadline import checkpoint
 from llmkit.tools._tool import Tool
-from llmkit.tools.builtin._expr import Dialect, evaluate, parse, round_number
+from llmkit.tools.builtin._expr import Dialect, evaluate, parse, round_number, text
 from llmkit.tools.builtin._jsonpath import MAX_VISITS, query
 from llmkit.tools.builtin._policy import Refused
 
@@ -41,9 +41,9 @@ __all__ = ["aggregate", "csv_rows", "data", "json_query", "transform"]
 
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "len": len,
-    "lower": lambda s: str(s).lower(),
-    "upper": lambda s: str(s).upper(),
-    "str": str,
+    "lower": lambda s: text(s).lower(),
+    "upper": lambda s: text(s).upper(),
+    "str": text,
     "int": int,
     "float": float,
     "round": round_number,

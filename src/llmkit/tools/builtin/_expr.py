@@ -6,8 +6,17 @@ any work is done. Every operation is bounded *before* it runs, from the size of
 its operands, so no single step can hold the interpreter for long:
 ``9**9**9**9`` is refused from its exponent, ``round(5, -10**8)`` from its
 digits (it would compute ``10**100000000``), ``'a' * 10**9`` because text does
-not multiply; shifts and bitwise operators are not part of the language. So
-one evaluation takes milliseconds at most; it calls
+not multiply; shifts and bitwise operators are not part of the language.
+Integer results are held to ``max_digits`` exactly: an operation whose
+operands show it would pass the bound by more than a digit is refused
+unbuilt; one that may land within a digit of it is computed (at most a few
+thousand digits) and its value checked. Text is held to :data:`MAX_TEXT`
+characters however it is built (``+``, :func:`text` for ``str()`` and the case
+functions, whose size is measured before they build anything); lists exist
+only as literals, so their length is bounded by ``max_nodes``. A float
+operation on finite numbers that gives ``inf`` or ``nan`` (an overflow) is
+refused instead of passing a non-number on. So one evaluation takes
+milliseconds at most; it calls
 :func:`~llmkit.tools._deadline.checkpoint` when it starts and before each
 function call, so a tool call's time limit stops a loop of evaluations (a
 filter over many records) part-way.
@@ -20,18 +29,22 @@ expressions for the data tools (field names, comparisons, ``and``/``or``/``not``
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit.tools._deadline import checkpoint
 from llmkit.tools.builtin._policy import Refused
 
-__all__ = ["MAX_ROUND_DIGITS", "Dialect", "evaluate", "parse", "round_number"]
+__all__ = ["MAX_ROUND_DIGITS", "MAX_TEXT", "Dialect", "evaluate", "parse", "round_number", "text"]
 
 _LOG2_10 = math.log2(10)
+
+MAX_TEXT = 100_000
+"""Longest text, in characters, an expression may build."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +63,6 @@ class Dialect:
     """Largest integer exponent."""
     max_digits: int = 4000
     """Most decimal digits of any integer computed on the way (Python prints at most 4300)."""
-
-    @property
-    def max_bits(self) -> int:
-        """``max_digits`` in bits."""
-        return math.ceil(self.max_digits * _LOG2_10)
 
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
@@ -137,6 +145,8 @@ class _Walker:
             if self.dialect.records:
                 return value
         elif isinstance(value, int | float):
+            if not _finite(value):  # 1e999
+                raise _float_overflow()
             return self._bounded(value)
         elif isinstance(value, str) and self.dialect.records:
             return value
@@ -199,15 +209,16 @@ class _Walker:
         if isinstance(node.op, ast.Pow):
             self._check_power(left, right)
         elif isinstance(node.op, ast.Mult) and isinstance(left, int) and isinstance(right, int):
-            self._check_bits(left.bit_length() + right.bit_length())
+            self._check_digits(_log10(left) + _log10(right))
         try:
-            return self._bounded(op(left, right))
+            value = op(left, right)
         except ZeroDivisionError:
             raise Refused("math", "division by zero.") from None
         except OverflowError:
-            raise Refused(
-                "max_result", "the result is too large for a floating-point number."
-            ) from None
+            raise _float_overflow() from None
+        if _finite(left) and _finite(right) and not _finite(value):
+            raise _float_overflow() if math.isinf(value) else _not_a_number()
+        return self._bounded(value)
 
     def _check_power(self, base: Any, exponent: Any) -> None:
         if isinstance(exponent, int) and abs(exponent) > self.dialect.max_exponent:
@@ -218,24 +229,34 @@ class _Walker:
                 f"the exponent {_short(exponent)} is larger than {self.dialect.max_exponent}.",
             )
         if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
-            self._check_bits(max(base.bit_length() - 1, 0) * exponent)
+            self._check_digits(_log10(base) * exponent)
 
-    def _check_bits(self, bits: int) -> None:
-        if bits > self.dialect.max_bits:
-            raise Refused(
-                "max_digits",
-                f"the result would have about {int(bits / _LOG2_10):,} digits, more than "
-                f"{self.dialect.max_digits:,}.",
-            )
+    def _check_digits(self, log10: float) -> None:
+        """Refuse an integer result whose ``log10`` (estimated) passes the bound by over a digit.
+
+        Closer results are computed (a digit or so past the bound costs nothing)
+        and checked exactly by :meth:`_bounded`, so the float estimate decides nothing there.
+        """
+        if log10 > self.dialect.max_digits + 1:
+            raise self._too_many_digits(f"about {math.floor(log10) + 1:,}")
 
     def _bounded(self, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
-            self._check_bits(value.bit_length())
+            limit = self.dialect.max_digits
+            # Under 2**(limit * log2(10)) = 10**limit a number is short enough; near it, compare.
+            if value.bit_length() > limit * _LOG2_10 and abs(value) >= _power_of_ten(limit):
+                raise self._too_many_digits(f"{_digits(value):,}")
         return value
 
+    def _too_many_digits(self, digits: str) -> Refused:
+        return Refused(
+            "max_digits",
+            f"the result would have {digits} digits, more than {self.dialect.max_digits:,}.",
+        )
+
     def _text(self, value: str) -> str:
-        if len(value) > 100_000:
-            raise Refused("max_result", "the text result is longer than 100,000 characters.")
+        if len(value) > MAX_TEXT:
+            raise _too_long()
         return value
 
     def _Compare(self, node: ast.Compare) -> Any:
@@ -289,13 +310,21 @@ class _Walker:
         args = [self.visit(arg) for arg in node.args]
         checkpoint()  # function calls are the dearest steps (str() of 4,000 digits, gcd …)
         try:
-            return self._bounded(function(*args))
+            value = function(*args)
         except Refused:
             raise
         except OverflowError:
             raise Refused("max_result", f"{name}(...) is too large to compute.") from None
         except (TypeError, ValueError, ZeroDivisionError) as exc:
             raise Refused("math", f"{name}(...) failed: {exc}.") from None
+        if isinstance(value, str):
+            return self._text(value)
+        if not _finite(value) and all(_finite(arg) for arg in args):
+            raise Refused(
+                "max_result",
+                f"{name}(...) gives {value}, not a finite number; check its arguments.",
+            )
+        return self._bounded(value)
 
 
 MAX_ROUND_DIGITS = 4000
@@ -322,6 +351,93 @@ def round_number(x: Any, digits: Any = None) -> Any:
             f"use a number from -{MAX_ROUND_DIGITS:,} to {MAX_ROUND_DIGITS:,}.",
         )
     return round(x, digits)
+
+
+def text(value: Any) -> str:
+    """``str(value)``, refused (``max_result``) past :data:`MAX_TEXT` characters before it is built.
+
+    A list or mapping is measured first (a lower bound on its printed length,
+    walked no further than the bound), so ``str([s, s, s])`` of long texts
+    builds nothing.
+    """
+    if isinstance(value, str):
+        printed = value
+    elif _printed_length_at_least(value) > MAX_TEXT:
+        raise _too_long()
+    else:
+        printed = str(value)
+    if len(printed) > MAX_TEXT:
+        raise _too_long()
+    return printed
+
+
+def _printed_length_at_least(value: Any) -> int:
+    """A lower bound on ``len(str(value))``; the walk stops once it passes :data:`MAX_TEXT`."""
+    total = 0
+    pending: list[Iterator[Any]] = [iter((value,))]
+    while pending and total <= MAX_TEXT:
+        item = next(pending[-1], _END)
+        if item is _END:
+            pending.pop()
+        elif isinstance(item, str):
+            total += len(item) + 2  # quoted in a list
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += 2 * max(len(item), 1)  # brackets and ", " between items
+            pending.append(iter(item))
+        elif isinstance(item, dict):
+            total += 2 + 4 * len(item)  # braces, ": " and ", "
+            pending.append(iter(item))
+            pending.append(iter(item.values()))
+        elif isinstance(item, int) and not isinstance(item, bool):
+            total += _digits_at_least(item)
+        else:
+            total += 1
+    return total
+
+
+_END = object()
+
+
+def _too_long() -> Refused:
+    return Refused("max_result", f"the text would be longer than {MAX_TEXT:,} characters.")
+
+
+def _float_overflow() -> Refused:
+    return Refused("max_result", "the result is too large for a floating-point number.")
+
+
+def _not_a_number() -> Refused:
+    return Refused("max_result", "the result is not a number (NaN).")
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _log10(value: int) -> float:
+    """``log10(|value|)`` of an integer of any size (0 for 0)."""
+    return math.log10(abs(value)) if value else 0.0
+
+
+def _digits_at_least(value: int) -> int:
+    return math.floor((max(abs(value).bit_length(), 1) - 1) / _LOG2_10) + 1
+
+
+def _digits(value: int) -> int:
+    """The number of decimal digits of ``value``, exactly, without printing it."""
+    digits = math.floor(_log10(value)) + 1
+    # log10 rounds near powers of ten: settle it against the power itself.
+    if abs(value) >= _power_of_ten(digits):
+        return digits + 1
+    if digits > 1 and abs(value) < _power_of_ten(digits - 1):
+        return digits - 1
+    return digits
+
+
+@functools.lru_cache(maxsize=16)
+def _power_of_ten(exponent: int) -> int:
+    power: int = 10**exponent
+    return power
 
 
 def _number(value: Any, symbol: str) -> Any:
