@@ -112,6 +112,7 @@ def test_parse_each_format() -> None:
         (b"{not json", "not valid JSON"),
         (b'{"a": 1}', "not a JSON Feed"),
         (b"<html><p>hi", "not an RSS"),
+        (b'{"items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "nests more than 500 levels"),
     ],
 )
 def test_not_a_feed(content: bytes, message: str) -> None:

@@ -12,7 +12,8 @@ from llmkit.errors import ToolError, UsageError
 from llmkit.tools import Tool
 from llmkit.tools._deadline import call_limit
 from llmkit.tools.builtin import NetPolicy, Refused, http
-from llmkit.tools.builtin._http import html_to_text
+from llmkit.tools.builtin._http import html_to_text, readable
+from llmkit.tools.builtin._net import Fetched
 
 from .conftest import LocalServer, TickingClock
 
@@ -44,6 +45,14 @@ async def test_fetch_text_reads_html_as_text(local_server: LocalServer) -> None:
     assert json.loads(await tools(**LOCAL)["fetch_text"].function(f"{local_server.url}/json")) == {
         "a": [1, 2]
     }
+
+
+def test_a_json_page_nested_too_deeply_is_given_as_it_came() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000  # json.loads alone: a RecursionError
+    page = Fetched("https://x.test/", 200, {"content-type": "application/json"}, deep)
+    assert readable(page) == deep.decode()
+    page = Fetched("https://x.test/", 200, {"content-type": "application/json"}, b'{"a":[1]}')
+    assert readable(page) == '{\n "a": [\n  1\n ]\n}'
 
 
 async def test_http_request_returns_status_headers_and_body(local_server: LocalServer) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import calendar
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from llmkit._jsondata import MACHINE_MAX_DEPTH, JSONTooDeep, loads
 from llmkit._optional import require
 from llmkit.errors import ToolError
 from llmkit.tools._deadline import checkpoint
@@ -110,7 +110,9 @@ def parse_feed(content: bytes, *, content_type: str = "") -> tuple[str, list[Ent
     head = content.lstrip()[:1]
     if "json" in content_type or head == b"{":
         try:
-            data = json.loads(content)
+            data = loads(content, max_depth=MACHINE_MAX_DEPTH)
+        except JSONTooDeep as exc:
+            raise ToolError(f"The feed is refused: {exc}.") from None
         except ValueError:
             raise ToolError("The feed is not valid JSON.") from None
         if not isinstance(data, dict) or "jsonfeed.org" not in str(data.get("version", "")):

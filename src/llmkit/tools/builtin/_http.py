@@ -27,6 +27,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from llmkit._jsondata import MACHINE_MAX_DEPTH, loads
 from llmkit.errors import ToolError, UsageError
 from llmkit.tools._deadline import checkpoint
 from llmkit.tools._tool import Tool
@@ -144,9 +145,10 @@ def readable(fetched: Fetched) -> str:
         return f"# {title}\n\n{text}" if title else text
     if kind == "application/json" or kind.endswith("+json"):
         try:
-            return json.dumps(json.loads(fetched.content), indent=1, ensure_ascii=False)
-        except ValueError:
+            document = loads(fetched.content, max_depth=MACHINE_MAX_DEPTH)
+        except ValueError:  # not JSON after all, or nested too deeply to indent
             return fetched.text
+        return json.dumps(document, indent=1, ensure_ascii=False)
     if kind.startswith("text/") or kind.endswith(("+xml", "/xml")) or not kind:
         return fetched.text
     raise Refused(
