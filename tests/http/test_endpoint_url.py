@@ -52,9 +52,75 @@ def test_credentials_in_the_base_url_variable_are_refused(
 
 
 def test_an_invalid_base_url_with_credentials_is_not_echoed_either() -> None:
-    with pytest.raises(UsageError, match="Invalid base URL") as info:
+    with pytest.raises(UsageError, match="api_key=") as info:
         check_base_url(f"ftp://bob:{PASSWORD}@example.com/v1", "openai")
-    assert PASSWORD not in str(info.value)
+    assert PASSWORD not in str(info.value) and "bob" not in str(info.value)
+
+
+# A password holding "/", "?" or "#" ends the host early for a URL parser: what follows
+# passes for a path, a query or a fragment; all digits before it pass for a port.
+SPLIT_PASSWORDS = ["Zq7?Kx9w", "Zq7#Kx9w", "Zq7/Kx9w", "4711?Kx9w", "4711#Kx9w", "4711/Kx9w"]
+
+
+def halves(password: str) -> tuple[str, str]:
+    """The parts of ``password`` before and after its URL delimiter: neither may be shown."""
+    head, _, tail = password.replace("?", "#").replace("/", "#").partition("#")
+    return head, tail
+
+
+PROVIDERS = [
+    ("openai/gpt-4.1-mini", {"api_key": "sk-test-0123456789"}),
+    ("llamacpp/gemma", {}),
+    ("anthropic/claude-sonnet-4-5", {"api_key": "sk-ant-0123456789"}),
+    ("gemini/gemini-2.5-flash", {"api_key": "gm-0123456789"}),
+    ("ollama/llama3.2", {}),
+]
+
+
+@pytest.mark.parametrize("password", SPLIT_PASSWORDS)
+@pytest.mark.parametrize(("model", "options"), PROVIDERS)
+def test_a_password_holding_a_url_delimiter_is_refused_and_never_echoed(
+    model: str, options: dict[str, str], password: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    url = f"https://alice:{password}@127.0.0.1:9/v1"
+    with pytest.raises(UsageError) as info:
+        llmkit.model(model, base_url=url, **options)
+    message = str(info.value)
+    assert "api_key=" in message and "alice" not in message
+    for half in halves(password):
+        assert half not in message and half not in caplog.text
+
+
+@pytest.mark.parametrize("password", SPLIT_PASSWORDS)
+def test_a_split_password_in_the_base_url_variable_is_refused(
+    password: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", f"https://alice:{password}@127.0.0.1:9/v1")
+    with pytest.raises(UsageError, match="api_key=") as info:
+        llmkit.model("openai/gpt-4.1-mini", api_key="sk-test-0123456789")
+    assert "alice" not in str(info.value)
+    assert not any(half in str(info.value) for half in halves(password))
+
+
+def test_an_at_sign_in_the_path_or_query_is_written_percent_40() -> None:
+    with pytest.raises(UsageError, match="%40"):
+        check_base_url("https://gateway.example/v1?user=a@b.example", "openai")
+    kept = check_base_url("https://gateway.example/v1?user=a%40b.example", "openai")
+    assert kept == "https://gateway.example/v1?user=a%40b.example"
+
+
+@pytest.mark.parametrize("port", ["99999", "0", "65536", "80a", "-1"])
+def test_a_port_outside_1_to_65535_is_refused_when_the_model_is_built(port: str) -> None:
+    url = f"http://127.0.0.1:{port}/v1"
+    with pytest.raises(UsageError, match="port must be a number from 1 to 65535"):
+        llmkit.model("openai/gpt-4.1-mini", api_key="sk-test-0123456789", base_url=url)
+
+
+def test_ports_from_1_to_65535_are_accepted() -> None:
+    for port in (1, 8080, 65535):
+        url = f"http://127.0.0.1:{port}/v1"
+        assert check_base_url(url, "openai") == url
 
 
 def test_base_url_that_is_not_a_string_is_a_usage_error() -> None:

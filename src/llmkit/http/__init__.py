@@ -17,14 +17,12 @@ from llmkit.http._endpoint import (
     JSONReply,
     StreamReply,
     check_api_key,
-    check_base_url,
     check_headers,
-    join_url,
     parse_error_body,
-    split_base_url,
 )
 from llmkit.http._pool import ConnectionOptions, PoolLimits, Timeouts, aclose_clients, shared_client
 from llmkit.http._retry import RetryPolicy, parse_retry_after, retry_delay
+from llmkit.http._url import check_base_url, join_url, split_base_url
 
 __all__ = [
     "ConnectionOptions",

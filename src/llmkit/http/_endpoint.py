@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from llmkit._version import __version__
 from llmkit.errors import (
@@ -29,6 +29,7 @@ from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
 from llmkit.http._guard import check_request
 from llmkit.http._pool import ConnectionOptions, Timeouts, shared_client
 from llmkit.http._retry import RetryPolicy, parse_retry_after, retry_delay
+from llmkit.http._url import check_base_url, join_url, origin, split_base_url
 
 if TYPE_CHECKING:
     import httpx2
@@ -40,11 +41,8 @@ __all__ = [
     "JSONReply",
     "StreamReply",
     "check_api_key",
-    "check_base_url",
     "check_headers",
-    "join_url",
     "parse_error_body",
-    "split_base_url",
 ]
 
 logger = logging.getLogger("llmkit.http")
@@ -288,7 +286,7 @@ class Endpoint:
                 ) from None
             except httpx2.TransportError as exc:
                 error = ProviderConnectionError(
-                    f"{self.provider}: could not connect to {_origin(self.base_url)}: "
+                    f"{self.provider}: could not connect to {origin(self.base_url)}: "
                     f"{self.redact(str(exc)) or type(exc).__name__}. Check that the server is "
                     "running and base_url is right.",
                     provider=self.provider,
@@ -384,7 +382,7 @@ class Endpoint:
         limit = f" ({seconds:g}s)" if seconds is not None else ""
         return ProviderTimeoutError(
             f"{self.provider}: the {kind} timeout{limit} ran out talking to "
-            f"{_origin(self.base_url)}. Pass a larger timeout= if the model is slow.",
+            f"{origin(self.base_url)}. Pass a larger timeout= if the model is slow.",
             provider=self.provider,
         )
 
@@ -461,38 +459,6 @@ class StreamReply:
         await self._response.aclose()
 
 
-def check_base_url(url: str, provider: str) -> str:
-    """Validate a base URL and strip its trailing slash; a bad one raises :class:`UsageError`.
-
-    A user name or password in the URL is refused: it would replace the API
-    key with Basic auth and be printed wherever the URL is logged.
-    """
-    if not isinstance(url, str):
-        raise UsageError(
-            f"The base URL for {provider} must be a string such as 'https://api.openai.com/v1', "
-            f"not {type(url).__name__}."
-        )
-    try:
-        parts = urlsplit(url)
-        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
-    except ValueError:  # a malformed port or IPv6 address
-        valid = False
-    if not valid:
-        raise UsageError(
-            f"Invalid base URL for {provider}: {_without_userinfo(url)!r}. It must be an http(s) "
-            "URL such as 'https://api.openai.com/v1' or 'http://127.0.0.1:8080/v1'."
-        )
-    if "@" in parts.netloc:
-        raise UsageError(
-            f"The base URL for {provider} holds a user name or password "
-            f"({_without_userinfo(url)!r} with credentials before the host). Do not put "
-            "credentials in base_url: pass the key as api_key=... (or its environment "
-            "variable), and other credentials as headers={...}."
-        )
-    root = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-    return f"{root}?{parts.query}" if parts.query else root
-
-
 def check_api_key(value: object, provider: str, key_env: str | None = None) -> None:
     """Refuse an API key that is not a string (None is fine: the key is then looked up)."""
     if value is None or type(value) is str:
@@ -523,39 +489,6 @@ def check_headers(headers: object, provider: str) -> None:
                 f"headers= for {provider}: the value of {name!r} must be a string; got "
                 f"{type(value).__name__} (convert it with str(...))."
             )
-
-
-def split_base_url(url: str, provider: str) -> tuple[str, str]:
-    """``(root, query)`` of a base URL, validated: the address without its query, and the query.
-
-    Providers that add to the path of an address (an API version, a suffix)
-    add it to ``root``; the query goes back on after the path (:func:`join_url`).
-    """
-    checked = check_base_url(url, provider)
-    root, _, query = checked.partition("?")
-    return root, query
-
-
-def join_url(root: str, path: str, query: str = "") -> str:
-    """``root`` + ``path``, with ``query`` after the path's own query (never before the path)."""
-    url = root + path
-    if not query:
-        return url
-    return f"{url}&{query}" if "?" in path else f"{url}?{query}"
-
-
-def _without_userinfo(url: str) -> str:
-    """``url`` with anything before the host's ``@`` left out (what may be a password)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return url.rpartition("@")[2]
-    authority, slash, tail = rest.partition("/")
-    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{tail}"
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def _first_known(*values: float | None) -> float | None:

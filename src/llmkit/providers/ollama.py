@@ -106,12 +106,13 @@ def parse_host(value: str | None) -> str:
             f"not {type(value).__name__}."
         )
     text = (value or "").strip().strip("\"'").strip()
-    authority = text.partition("://")[2] if "://" in text else text
-    if "@" in authority.partition("/")[0]:
+    # Any "@": a password holding "/", "?" or "#" would end the host early and pass for a
+    # port or a path, and be echoed by the errors below.
+    if "@" in text:
         raise UsageError(
-            "The Ollama address holds a user name or password before the host. Do not put "
-            "credentials in the address: pass a hosted Ollama's key as api_key=... (or "
-            f"{KEY_ENV}), and other credentials as headers={{...}}."
+            "The Ollama address holds an '@': a user name or password before the host is not "
+            "accepted. Do not put credentials in the address: pass a hosted Ollama's key as "
+            f"api_key=... (or {KEY_ENV}), and other credentials as headers={{...}}."
         )
     scheme, sep, rest = text.partition("://")
     default_port = _DEFAULT_PORT
