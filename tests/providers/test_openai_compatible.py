@@ -135,9 +135,45 @@ async def test_openai_itself_keeps_null_content_beside_tool_calls(
     server: FakeProviderServer,
 ) -> None:
     server.script([tool_call("add", a=2, b=3), "5"])
-    model = llmkit.model("openai/gpt-4.1-mini", base_url=server.openai_base_url, api_key=KEY)
+    # OpenAI's own address (the fake server stands in for it with OpenAI's profile).
+    own = openai_profile("gpt-4.1-mini", PRESETS["openai"], own_address=True)
+    assert own.tool_call_content == "null"
+    model = OpenAIModel("gpt-4.1-mini", base_url=server.openai_base_url, api_key=KEY, profile=own)
     assert (await Agent(model, tools=[add]).run("2+3?")).output == "5"
     assert server.requests[1].json["messages"][1]["content"] is None
+
+
+ALIASES = ["openai/gpt-4o-mini", "openai/gpt-3.5-turbo", "openai/o3-mini"]
+
+
+@pytest.mark.parametrize("name", ALIASES)
+async def test_a_local_model_under_an_openai_name_finishes_a_tool_loop(
+    server: FakeProviderServer, name: str
+) -> None:
+    server.script([tool_call("add", a=2, b=3), "The sum is 5."])
+    model = on_llamacpp(server, name)
+    assert model.profile.tool_call_content == "empty"
+    result = await Agent(model, tools=[add]).run("2+3?")
+    assert result.output == "The sum is 5."
+    assert [r.status for r in server.requests] == [200, 200]
+    assert server.requests[1].json["messages"][1]["content"] == ""
+
+
+async def test_an_openai_model_at_another_address_keeps_what_its_id_says(
+    server: FakeProviderServer,
+) -> None:
+    # Most often a gateway in front of OpenAI (here the strict OpenAI routes): the empty
+    # content is accepted there too, and structured output stays native json_schema.
+    server.script([tool_call("add", a=2, b=3), "5", json.dumps({"total": 12.5, "currency": "EUR"})])
+    model = llmkit.model("openai/gpt-4.1-mini", base_url=server.openai_base_url, api_key=KEY)
+    assert (await Agent(model, tools=[add]).run("2+3?")).output == "5"
+    assert server.requests[1].json["messages"][1]["content"] == ""
+    result = await Agent(model, output_type=Invoice).run("Invoice: 12.50 EUR")
+    assert result.output == Invoice(total=12.5, currency="EUR")
+    assert server.requests[2].json["response_format"]["type"] == "json_schema"
+    assert [r.status for r in server.requests] == [200, 200, 200]
+    reasoning = llmkit.model("openai/o3-mini", base_url=server.openai_base_url, api_key=KEY)
+    assert reasoning.capabilities.token_limit_param == "max_completion_tokens"
 
 
 # ----------------------------------------------------------- structured output

@@ -123,7 +123,10 @@ def openai_profile(model_id: str, preset: Preset, *, own_address: bool) -> OpenA
     """The wire profile of ``model_id`` reached through ``preset``.
 
     - A known OpenAI model id (``gpt-4.1-mini``, ``o3`` …) gets OpenAI's table,
-      wherever it is served (OpenAI, Azure, a gateway in front of them).
+      wherever it is served: its token-limit name, sampling and structured output
+      (``json_schema``). At an address that is not OpenAI's own (a gateway in front
+      of OpenAI, or a local server serving a model under an OpenAI name) its
+      tool-call turns carry ``"content": ""``, which OpenAI and every server take.
     - Another id on OpenAI's own address (``own_address``, always true for Azure)
       is taken to be a new OpenAI model.
     - Another id through the ``openai`` preset at another address is a model on an
@@ -133,7 +136,9 @@ def openai_profile(model_id: str, preset: Preset, *, own_address: bool) -> OpenA
     if preset.official:
         known = _openai_table(model_id)
         if known is not None:
-            return OpenAIProfile(known)
+            # null beside tool_calls is OpenAI's own form; llama.cpp refuses it, and an
+            # address that is not OpenAI's may be a local server under an OpenAI name.
+            return OpenAIProfile(known, tool_call_content="null" if own_address else "empty")
         return OpenAIProfile(_OPENAI_DEFAULT) if own_address else _UNKNOWN_SERVER
     return _preset_profile(preset)
 

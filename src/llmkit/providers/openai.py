@@ -73,7 +73,8 @@ class OpenAIModel(HTTPModel):
             tool-call turns); by default it comes from the preset and the model id.
 
     Which profile a model gets: a known OpenAI model id (``gpt-4.1-mini``, ``o3``)
-    gets OpenAI's table wherever it is served; another id on OpenAI's own address is
+    gets OpenAI's table wherever it is served, with ``"content": ""`` in tool-call
+    turns at any address but OpenAI's own; another id on OpenAI's own address is
     a new OpenAI model; another id through ``"openai"`` at another ``base_url`` is a
     model on an unknown compatible server, sent what every server accepts
     (``max_tokens``, ``"content": ""``) with structured output asked for in the
