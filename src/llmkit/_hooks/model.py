@@ -11,7 +11,7 @@ from llmkit.context import RunContext
 from llmkit.errors import HookError
 from llmkit.events import StreamEvent
 from llmkit.hooks import HookContext
-from llmkit.providers.base import Model
+from llmkit.providers.base import Model, check_request
 from llmkit.types import Embeddings, Request, Response, Usage
 
 __all__ = ["HookedModel"]
@@ -51,6 +51,7 @@ class HookedModel(Model):
 
     async def generate(self, request: Request) -> Response:
         """The wrapped model's ``generate``, with the hooks around it."""
+        check_request(request, "generate")
         try:
             return await self._chain.generate(self._context(request), self.model, request)
         except HookError as exc:
@@ -59,6 +60,7 @@ class HookedModel(Model):
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """The wrapped model's ``stream``, with the hooks around it."""
+        check_request(request, "stream")
         events = self._chain.stream(self._context(request), self.model, request)
         try:
             async for event in events:

@@ -20,7 +20,7 @@ from llmkit._recording.writer import INNERMOST
 from llmkit._redact import redact
 from llmkit.errors import ProviderError, ReplayDivergence, ToolExecutionError
 from llmkit.hooks import HookContext
-from llmkit.providers.base import Capabilities, Model
+from llmkit.providers.base import Capabilities, Model, check_request
 from llmkit.types import Embeddings, Request, Response, ToolCall, ToolResult
 
 if TYPE_CHECKING:
@@ -118,6 +118,7 @@ class ReplayModel(Model):
 
     async def generate(self, request: Request) -> Response:
         """The recorded response to ``request`` (or the recorded provider error)."""
+        check_request(request, "generate")
         exchange = self._cursor.next_call(request)
         outcome = exchange.outcome
         if outcome is None:

@@ -29,7 +29,7 @@ from llmkit.providers._anthropic_codec import API_VERSIONS, DEFAULT_API_VERSION,
 from llmkit.providers._anthropic_decode import StreamDecoder, decode_response, make_error_parser
 from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers._profiles import AnthropicProfile, anthropic_profile
-from llmkit.providers.base import Capabilities
+from llmkit.providers.base import Capabilities, check_request
 from llmkit.types import Request, Response
 
 if TYPE_CHECKING:
@@ -138,6 +138,7 @@ class AnthropicModel(HTTPModel):
 
     async def generate(self, request: Request) -> Response:
         """Send ``request`` and return the complete response."""
+        check_request(request, "generate")
         body = encode_request(
             request, self.model_id, self.profile, stream=False, api_version=self.api_version
         )
@@ -155,6 +156,7 @@ class AnthropicModel(HTTPModel):
         ``message_stop`` raises :class:`~llmkit.errors.StreamInterruptedError`
         whose ``partial`` holds what arrived.
         """
+        check_request(request, "stream")
         body = encode_request(
             request, self.model_id, self.profile, stream=True, api_version=self.api_version
         )

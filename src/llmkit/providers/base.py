@@ -11,9 +11,33 @@ from llmkit._sync import iterate_sync, run_sync
 from llmkit.errors import UnsupportedError, UsageError
 from llmkit.events import StreamEvent
 from llmkit.providers._assemble import events_from_response
-from llmkit.types import Embeddings, Request, Response
+from llmkit.types import Embeddings, Message, Request, Response
 
-__all__ = ["Capabilities", "Model"]
+__all__ = ["Capabilities", "Model", "check_request"]
+
+
+def check_request(request: object, method: str) -> None:
+    """Refuse what is not a :class:`Request` (a str, a Message, a list) with a :class:`UsageError`.
+
+    Called first by every ``generate`` and ``stream`` of llmkit's models and by
+    the sync twins of every model: one type check, so the mistake is named
+    there instead of surfacing as an ``AttributeError`` deep in a codec.
+    """
+    if type(request) is Request or isinstance(request, Request):
+        return
+    if isinstance(request, str):
+        hint = "pass Request([Message.user(text)])"
+    elif isinstance(request, Message):
+        hint = "wrap it: Request([message])"
+    elif isinstance(request, list | tuple) and all(isinstance(m, Message) for m in request):
+        hint = "wrap the messages: Request(messages)"
+    else:
+        hint = "build one with Request([Message.user('...')])"
+    raise UsageError(
+        f"{method}() takes a Request, not {type(request).__name__}; {hint} (Request and "
+        "Message come from llmkit). To send plain text, run an Agent: "
+        "Agent(model).run_sync('...')."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +110,7 @@ class Model(abc.ABC):
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        check_request(request, "stream")
         response = await self.generate(request)
         for event in events_from_response(response):
             yield event
@@ -96,10 +121,12 @@ class Model(abc.ABC):
 
     def generate_sync(self, request: Request) -> Response:
         """Blocking twin of :meth:`generate`; also works inside a running event loop."""
+        check_request(request, "generate_sync")
         return run_sync(self.generate(request))
 
     def stream_sync(self, request: Request) -> Iterator[StreamEvent]:
         """Blocking twin of :meth:`stream`; also works inside a running event loop."""
+        check_request(request, "stream_sync")
         return iterate_sync(self.stream(request))
 
     def embed_sync(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:

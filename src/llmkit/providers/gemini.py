@@ -30,7 +30,7 @@ from llmkit.providers._gemini_decode import StreamDecoder, decode_embeddings, de
 from llmkit.providers._gemini_errors import make_error_parser
 from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers._profiles import GeminiProfile, gemini_profile
-from llmkit.providers.base import Capabilities
+from llmkit.providers.base import Capabilities, check_request
 from llmkit.types import Embeddings, Request, Response
 
 if TYPE_CHECKING:
@@ -127,6 +127,7 @@ class GeminiModel(HTTPModel):
 
     async def generate(self, request: Request) -> Response:
         """Send ``request`` and return the complete response."""
+        check_request(request, "generate")
         body = encode_request(request, self.model_id, self.profile)
         reply = await self._endpoint.post_json(f"/{self._resource}:generateContent", body)
         response = decode_response(reply.data, request_id=reply.request_id, request=request)
@@ -138,6 +139,7 @@ class GeminiModel(HTTPModel):
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        check_request(request, "stream")
         body = encode_request(request, self.model_id, self.profile)
         path = f"/{self._resource}:streamGenerateContent?alt=sse"
         reply = await self._endpoint.open_stream(path, body)

@@ -41,7 +41,7 @@ from llmkit.providers._ollama_decode import (
     decode_response,
 )
 from llmkit.providers._ollama_errors import KEY_ENV, make_error_parser
-from llmkit.providers.base import Capabilities
+from llmkit.providers.base import Capabilities, check_request
 from llmkit.types import Embeddings, Request, Response
 
 if TYPE_CHECKING:
@@ -294,6 +294,7 @@ class OllamaModel(HTTPModel):
 
     async def generate(self, request: Request) -> Response:
         """Send ``request`` and return the complete response."""
+        check_request(request, "generate")
         body = encode_request(
             request, self.model_id, self.capabilities, stream=False, keep_alive=self.keep_alive
         )
@@ -302,6 +303,7 @@ class OllamaModel(HTTPModel):
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        check_request(request, "stream")
         body = encode_request(
             request, self.model_id, self.capabilities, stream=True, keep_alive=self.keep_alive
         )

@@ -35,7 +35,7 @@ from llmkit.providers._openai_decode import (
 )
 from llmkit.providers._presets import PRESETS, Preset
 from llmkit.providers._profiles import OpenAIProfile, openai_profile
-from llmkit.providers.base import Capabilities
+from llmkit.providers.base import Capabilities, check_request
 from llmkit.types import Embeddings, Request, Response
 
 if TYPE_CHECKING:
@@ -146,6 +146,7 @@ class OpenAIModel(HTTPModel):
 
     async def generate(self, request: Request) -> Response:
         """Send ``request`` and return the complete response."""
+        check_request(request, "generate")
         body = encode_request(request, self.model_id, self.profile, stream=False)
         reply = await self._endpoint.post_json("/chat/completions", body)
         response = decode_response(
@@ -156,6 +157,7 @@ class OpenAIModel(HTTPModel):
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        check_request(request, "stream")
         body = encode_request(
             request,
             self.model_id,

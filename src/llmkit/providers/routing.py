@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 from llmkit.errors import AllModelsFailedError, ProviderError, ProviderTimeoutError, UsageError
 from llmkit.events import StreamEvent
 from llmkit.providers._registry import model as resolve
-from llmkit.providers.base import Capabilities, Model
+from llmkit.providers.base import Capabilities, Model, check_request
 from llmkit.types import Embeddings, Request, Response
 
 __all__ = ["ConsensusModel", "FallbackModel", "RaceModel", "consensus", "fallback", "race"]
@@ -106,6 +106,7 @@ class FallbackModel(_Composite):
 
     async def generate(self, request: Request) -> Response:
         """The first model's answer that does not fail."""
+        check_request(request, "generate")
         errors: list[tuple[str, BaseException]] = []
         for model in self.models:
             try:
@@ -118,6 +119,7 @@ class FallbackModel(_Composite):
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """The first model's stream that produces an event; later failures are raised as they are."""
+        check_request(request, "stream")
         errors: list[tuple[str, BaseException]] = []
         for model in self.models:
             events = model.stream(request)
@@ -177,10 +179,12 @@ class RaceModel(_Composite):
 
     async def generate(self, request: Request) -> Response:
         """The first successful answer among the models."""
+        check_request(request, "generate")
         return await self._first_success(lambda m: m.generate(request))
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """The stream of the model whose first event arrives first."""
+        check_request(request, "stream")
         streams = {m.name: m.stream(request) for m in self.models}
         tasks = {asyncio.ensure_future(anext(s)): name for name, s in streams.items()}
         errors: list[tuple[str, BaseException]] = []
@@ -251,6 +255,7 @@ class ConsensusModel(_Composite):
 
     async def generate(self, request: Request) -> Response:
         """The answer most models agree on."""
+        check_request(request, "generate")
         results = await asyncio.gather(
             *(m.generate(request) for m in self.models), return_exceptions=True
         )

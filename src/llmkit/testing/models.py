@@ -27,7 +27,7 @@ from typing import Any, Literal, TypeAlias
 from llmkit.errors import UsageError
 from llmkit.events import ModelResponse, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.providers._assemble import ResponseBuilder, events_from_response
-from llmkit.providers.base import Capabilities, Model
+from llmkit.providers.base import Capabilities, Model, check_request
 from llmkit.testing._fault import Fault, instantiate, interrupted, provider_error
 from llmkit.testing._schema_values import valid_value
 from llmkit.testing._script import (
@@ -97,10 +97,12 @@ class _TurnModel(Model):
 
     async def generate(self, request: Request) -> Response:
         """Answer ``request`` with the next turn (raising what the turn says to raise)."""
+        check_request(request, "generate")
         return self._response(await self._settle(request), request)
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """Answer ``request`` as stream events: deltas in small pieces, then ``model.response``."""
+        check_request(request, "stream")
         turn = await self._settle(request)
         if isinstance(turn, Fault) and turn.kind in ("drop", "end_early"):
             partial = self._response(check_turn(turn.then, f"Fault.{turn.kind}(turn=...)"), request)
@@ -200,6 +202,7 @@ class FunctionModel(_TurnModel):
 
     async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
         """Stream from ``stream_fn`` when given, else stream ``fn``'s answer in pieces."""
+        check_request(request, "stream")
         if self.stream_fn is None:
             async for scripted in super().stream(request):
                 yield scripted
