@@ -304,3 +304,18 @@ def test_bad_json_data_still_raises_serialization_error() -> None:
         Message.from_dict({"role": "user", "parts": [{"type": "text", "text": 5}]})
     with pytest.raises(SerializationError, match="Not a valid request"):
         Request.from_dict({"messages": [], "temperature": "x"})
+
+
+@pytest.mark.parametrize("value", [0, -1, -5])
+def test_max_tokens_below_1_is_refused_when_a_request_is_built(value: int) -> None:
+    with pytest.raises(UsageError, match=r"max_tokens=\.\.\.\) must be 1 or more"):
+        Request([Message.user("x")], max_tokens=value)
+    assert Request([Message.user("x")], max_tokens=1).max_tokens == 1
+
+
+def test_an_agent_with_max_tokens_below_1_is_refused_when_it_is_built() -> None:
+    from llmkit import Agent
+    from llmkit.testing import ScriptedModel
+
+    with pytest.raises(UsageError, match="must be 1 or more"):
+        Agent(ScriptedModel(["x"]), model_settings={"max_tokens": 0})

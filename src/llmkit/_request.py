@@ -62,6 +62,14 @@ def _integer(value: object, where: str) -> int:
     raise UsageError(f"{where} takes a whole number or None, not {_type_name(value)}.")
 
 
+def _positive(value: object, where: str) -> None:
+    if _integer(value, where) < 1:
+        raise UsageError(
+            f"{where} must be 1 or more, not {value!r}: None leaves the model's default, and a "
+            "provider's own value (Ollama's num_predict=-1) goes in extra=."
+        )
+
+
 @dataclass(slots=True)
 class ToolSpec:
     """What the model is told about a tool: its name, purpose and JSON-schema parameters."""
@@ -202,7 +210,7 @@ class Request:
         if self.top_p is not None:
             _number(self.top_p, "Request(top_p=...)")
         if self.max_tokens is not None:
-            _integer(self.max_tokens, "Request(max_tokens=...)")
+            _positive(self.max_tokens, "Request(max_tokens=...)")
         if self.seed is not None:
             _integer(self.seed, "Request(seed=...)")
         if self.tools:

@@ -267,6 +267,11 @@ def decode_request(body: dict[str, Any]) -> Request:
     elif thinking.get("type") == "adaptive":
         reasoning = Reasoning()
     fmt = (body.get("output_config") or {}).get("format")
+    limit = body.get("max_tokens")
+    if isinstance(limit, int) and limit < 1:
+        # 0 is valid on 2026-10-21 but no Request limit (1 or more): it stays in extra.
+        extra["max_tokens"] = limit
+        limit = None
     return Request(
         messages=_decode_messages(body),
         tools=_decode_tools(body.get("tools")),
@@ -274,7 +279,7 @@ def decode_request(body: dict[str, Any]) -> Request:
         output_schema=OutputSchema(fmt["schema"]) if isinstance(fmt, dict) else None,
         temperature=body.get("temperature"),
         top_p=body.get("top_p"),
-        max_tokens=body.get("max_tokens"),
+        max_tokens=limit,
         stop=body.get("stop_sequences"),
         reasoning=reasoning,
         parallel_tool_calls=False if choice.get("disable_parallel_tool_use") else None,

@@ -162,6 +162,11 @@ def decode_request(body: dict[str, Any]) -> Request:
     extra: JSONDict = {k: v for k, v in body.items() if k not in _DECODED and v is not None}
     options = body.get("options") or {}
     more = {k: v for k, v in options.items() if k not in _OPTIONS}
+    limit = _whole(options.get("num_predict"))
+    if isinstance(limit, int) and limit < 1:
+        # -1 (no limit) and -2 (fill the context) are no Request limit: they stay in extra.
+        more["num_predict"] = limit
+        limit = None
     if more:
         extra["options"] = more
     schema: OutputSchema | None = None
@@ -176,7 +181,7 @@ def decode_request(body: dict[str, Any]) -> Request:
         output_schema=schema,
         temperature=options.get("temperature"),
         top_p=options.get("top_p"),
-        max_tokens=_whole(options.get("num_predict")),
+        max_tokens=limit,
         stop=options.get("stop"),
         seed=_whole(options.get("seed")),
         reasoning=_reasoning(body.get("think")),
