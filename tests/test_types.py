@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
 
 import pytest
 
@@ -319,3 +324,73 @@ def test_an_agent_with_max_tokens_below_1_is_refused_when_it_is_built() -> None:
 
     with pytest.raises(UsageError, match="must be 1 or more"):
         Agent(ScriptedModel(["x"]), model_settings={"max_tokens": 0})
+
+
+# -------------------------------------------------- the cost of a request per model call
+
+
+@contextlib.contextmanager
+def counting_lines(module: object) -> Iterator[list[int]]:
+    """Count the lines of ``module``'s code run in this thread inside the block (no clock)."""
+    path = module.__file__  # type: ignore[attr-defined]
+    count = [0]
+
+    def local(frame: FrameType, event: str, arg: object) -> Any:
+        count[0] += event == "line"
+        return local
+
+    def trace(frame: FrameType, event: str, arg: object) -> Any:
+        return local if frame.f_code.co_filename == path else None
+
+    previous = sys.gettrace()
+    sys.settrace(trace)
+    try:
+        yield count
+    finally:
+        sys.settrace(previous)
+
+
+def lines_run(module: object, call: Callable[[], object]) -> int:
+    """How many lines of ``module``'s code run during ``call()``."""
+    with counting_lines(module) as count:
+        call()
+    return count[0]
+
+
+def conversation(length: int) -> list[Message]:
+    return [
+        Message.user(f"q{i}") if i % 2 == 0 else Message.assistant(f"a{i}") for i in range(length)
+    ]
+
+
+def test_building_a_request_costs_the_same_for_a_long_conversation() -> None:
+    import llmkit._request
+
+    short = lines_run(llmkit._request, lambda: Request(conversation(40)))
+    long = lines_run(llmkit._request, lambda: Request(conversation(400)))
+    assert short == long
+
+
+@pytest.mark.anyio
+async def test_the_requests_an_agent_builds_cost_the_same_for_a_long_history() -> None:
+    import llmkit._request
+    from llmkit import Agent
+    from llmkit.testing import ScriptedModel
+
+    counts = []
+    for length in (40, 400):
+        agent = Agent(ScriptedModel(["done"]), instructions="Be brief.")
+        history = conversation(length)
+        with counting_lines(llmkit._request) as count:
+            result = await agent.run("go on", message_history=history)
+        assert result.output == "done" and count[0] > 0
+        counts.append(count[0])
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize("where", [0, 7, 392, 399])
+def test_the_ends_of_a_long_message_list_are_still_checked(where: int) -> None:
+    messages: list[Any] = conversation(400)
+    messages[where] = {"role": "user", "content": "hi"}
+    with pytest.raises(UsageError, match=f"item {where} is a dict"):
+        Request(messages)

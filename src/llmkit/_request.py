@@ -1,13 +1,19 @@
 """What is sent to a model: the :class:`Request`, its tool specs, output schema and reasoning control.
 
 Re-exported by :mod:`llmkit.types`; import them from there. A request is built
-for every model call, so its checks are plain type checks, each field once.
+for every model call, so its checks are plain type checks, each field once, and
+cost the same for a long conversation as for a short one: of a long message
+list only the first and last few items are looked at (an agent's request
+repeats a conversation whose messages were checked as they joined it; a
+caller's mistakes sit at the ends). A provider meets any other item that is
+not a :class:`Message` when it encodes the request, and raises the same
+:class:`UsageError` (:func:`check_message_items`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -15,7 +21,15 @@ from llmkit._message import BUILD_MESSAGES, Message
 from llmkit._parts import JSONDict, _put, _text_arg, _type_name
 from llmkit.errors import SerializationError, UsageError
 
-__all__ = ["OutputSchema", "Reasoning", "ReasoningEffort", "Request", "ToolChoice", "ToolSpec"]
+__all__ = [
+    "OutputSchema",
+    "Reasoning",
+    "ReasoningEffort",
+    "Request",
+    "ToolChoice",
+    "ToolSpec",
+    "check_message_items",
+]
 
 ToolChoice: TypeAlias = str
 """``"auto"``, ``"none"``, ``"required"``, or the name of the one tool the model must call."""
@@ -38,6 +52,10 @@ def _number(value: object, where: str) -> float:
     raise UsageError(f"{where} takes a number or None, not {_type_name(value)}.")
 
 
+_ENDS = 8
+"""How many items at each end of a long message list a request looks at."""
+
+
 def _message_list(value: object) -> list[Message]:
     """``value`` as a list of messages, or a :class:`UsageError` saying how to build them."""
     if type(value) is not list:
@@ -47,13 +65,32 @@ def _message_list(value: object) -> list[Message]:
                 f"{_type_name(value)}. {BUILD_MESSAGES}."
             )
         value = list(value)
-    for i, message in enumerate(value):
+        check_message_items(value)
+        return value
+    count = len(value)
+    if count <= 2 * _ENDS:
+        check_message_items(value)
+    else:  # the same cost for any length: see the module's docstring
+        check_message_items(value, 0, _ENDS)
+        check_message_items(value, count - _ENDS, count)
+    return value
+
+
+def check_message_items(
+    messages: Sequence[object], start: int = 0, stop: int | None = None
+) -> None:
+    """Raise :class:`UsageError` naming the first of ``messages[start:stop]`` that is not a Message.
+
+    A :class:`Request` runs it on the ends of a long list; a provider runs it on
+    the whole list when encoding meets something that is not a Message.
+    """
+    for i in range(start, len(messages) if stop is None else stop):
+        message = messages[i]
         if type(message) is not Message and not isinstance(message, Message):
             raise UsageError(
                 f"Request(messages=...) takes Message objects, but item {i} is a "
                 f"{_type_name(message)}. {BUILD_MESSAGES}."
             )
-    return value
 
 
 def _integer(value: object, where: str) -> int:

@@ -117,3 +117,21 @@ def test_a_request_still_goes_through() -> None:
     model = ScriptedModel(["fine"])
     assert model.generate_sync(Request([Message.user("hi")])).text == "fine"
     assert PlainModel().generate_sync(Request([Message.user("hi")])).text == "ok"
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini", "ollama"])
+@pytest.mark.parametrize("stray", [{"role": "user", "content": "hi"}, "hi", None])
+async def test_an_item_that_is_not_a_message_in_a_long_request_is_named_before_sending(
+    llmkit_fake_server: FakeProviderServer, provider: str, stray: Any
+) -> None:
+    # A request looks only at the ends of a long list; the provider names the rest.
+    messages: list[Any] = [Message.user(f"q{i}") for i in range(60)]
+    messages[30] = stray
+    request = Request(messages)
+    model = http_models(llmkit_fake_server)[provider]
+    with pytest.raises(UsageError, match=f"item 30 is a {type(stray).__name__}"):
+        await model.generate(request)
+    with pytest.raises(UsageError, match="item 30"):
+        async for _ in model.stream(request):
+            pass
+    assert llmkit_fake_server.requests == []

@@ -20,6 +20,7 @@ import base64
 import re
 
 from llmkit.errors import UnsupportedError, UsageError
+from llmkit.providers._checks import names_stray_items
 from llmkit.types import (
     AudioPart,
     DocumentPart,
@@ -122,6 +123,7 @@ def _mark_last(blocks: list[JSONDict], message: Message) -> None:
         blocks[-1]["cache_control"] = marker
 
 
+@names_stray_items
 def encode_messages(
     messages: list[Message], *, mid_conversation_system: bool = False
 ) -> tuple[str | list[JSONDict] | None, list[JSONDict]]:

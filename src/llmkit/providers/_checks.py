@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Concatenate, ParamSpec, TypeVar
 
+from llmkit._request import check_message_items
 from llmkit.errors import UsageError
 from llmkit.types import Message, Request, ToolCall, ToolResult
 
-__all__ = ["check_tool_results", "sampling"]
+__all__ = ["check_tool_results", "names_stray_items", "sampling"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def names_stray_items(
+    encode: Callable[Concatenate[list[Message], P], R],
+) -> Callable[Concatenate[list[Message], P], R]:
+    """Wrap a codec's encoder of a message list so an item that is not a Message is named.
+
+    A :class:`Request` looks only at the ends of a long list (its checks cost
+    the same for any length); an item in between that is not a Message fails
+    the encoder with an ``AttributeError``, which becomes the request's
+    :class:`UsageError` here. When all is well it costs one function call.
+    """
+
+    @functools.wraps(encode)
+    def encoder(messages: list[Message], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return encode(messages, *args, **kwargs)
+        except AttributeError:
+            check_message_items(messages)  # raises, naming the item, if there is one
+            raise
+
+    return encoder
 
 
 def sampling(request: Request, accepted: bool, model_id: str) -> tuple[float | None, float | None]:

@@ -19,7 +19,7 @@ import warnings
 from typing import Any
 
 from llmkit.errors import UsageError
-from llmkit.providers._checks import check_tool_results, sampling
+from llmkit.providers._checks import check_tool_results, names_stray_items, sampling
 from llmkit.providers._gemini_schema import to_openapi_schema
 from llmkit.providers._profiles import GeminiProfile
 from llmkit.types import (
@@ -235,6 +235,7 @@ def _encode_tool_choice(request: Request) -> JSONDict:
 # ------------------------------------------------------------------ contents
 
 
+@names_stray_items
 def encode_contents(
     messages: list[Message], profile: GeminiProfile
 ) -> tuple[list[JSONDict], JSONDict | None]:

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Iterable
 
 from llmkit.errors import UsageError
-from llmkit.providers._checks import check_tool_results
+from llmkit.providers._checks import check_tool_results, names_stray_items
 from llmkit.providers.base import Capabilities
 from llmkit.types import (
     AudioPart,
@@ -180,6 +180,7 @@ def _encode_tool(tool: ToolSpec) -> JSONDict:
     return {"type": "function", "function": function}
 
 
+@names_stray_items
 def encode_messages(messages: list[Message]) -> list[JSONDict]:
     """Ollama chat messages; a tool message becomes one wire message per result."""
     check_tool_results(messages)

@@ -16,7 +16,7 @@ from llmkit.errors import (
     UnsupportedError,
     UsageError,
 )
-from llmkit.providers._checks import check_tool_results, sampling
+from llmkit.providers._checks import check_tool_results, names_stray_items, sampling
 from llmkit.providers._profiles import OpenAIProfile, ToolCallContent
 from llmkit.types import (
     AudioPart,
@@ -109,6 +109,7 @@ def _effort_from_budget(budget: int | None) -> str | None:
     return "high"
 
 
+@names_stray_items
 def encode_messages(
     messages: list[Message], *, tool_call_content: ToolCallContent = "null"
 ) -> list[JSONDict]:
