@@ -83,8 +83,8 @@ class Price:
 
 
 # Protocol family -> model id -> price. Ids match exactly or with a date/version suffix
-# ("gpt-4.1-mini-2025-04-14", "claude-sonnet-4-5-20250929"). tests/providers/test_prices.py
-# checks that each entry agrees with the dataset, or is listed there as a deliberate override.
+# ("gpt-4.1-mini-2025-04-14", "claude-sonnet-4-5-20250929"). Where a newer dataset differs
+# from an entry, the entry wins until the table is checked again (tests/providers/test_prices.py).
 PRICES: dict[str, dict[str, Price]] = {
     "openai": {
         "gpt-5": Price(1.25, 10.0, 0.125),
