@@ -332,3 +332,79 @@ async def test_fetch_text_stops_reducing_a_large_page_when_its_time_is_up(
     with pytest.raises(TimeoutError), call_limit(20, clock=clock):
         await tools(**LOCAL, max_bytes=10_000_000)["fetch_text"].function(f"{local_server.url}/big")
     assert clock.now < 40
+
+
+# Whether each address is public, by IANA's special-purpose registries: llmkit's own table,
+# so the verdict is the same on every Python (3.11's ipaddress calls fec0::/10, 3fff::/20
+# and 5f00::/16 global; 3.13 still knows nothing of the last two).
+PUBLIC_OR_NOT = {
+    "8.8.8.8": True,
+    "192.31.196.1": True,  # AS112-v4
+    "192.52.193.1": True,  # AMT
+    "192.175.48.1": True,  # AS112 direct delegation
+    "0.0.0.0": False,
+    "10.1.2.3": False,
+    "100.64.0.1": False,
+    "127.0.0.1": False,
+    "169.254.169.254": False,
+    "172.16.0.1": False,
+    "192.0.0.9": False,  # PCP anycast: the nearest PCP server is often the local router
+    "192.0.0.170": False,
+    "192.0.2.1": False,
+    "192.88.99.1": False,
+    "192.168.1.1": False,
+    "198.18.0.1": False,
+    "198.51.100.1": False,
+    "203.0.113.1": False,
+    "224.0.0.1": False,
+    "240.0.0.1": False,
+    "255.255.255.255": False,
+    "2606:4700::1111": True,
+    "2620:4f:8000::1": True,  # AS112 direct delegation
+    "2001:3::1": True,  # AMT
+    "2001:4:112::1": True,  # AS112-v6
+    "2001:20::1": True,  # ORCHIDv2
+    "2001:30::1": True,  # drone remote ID
+    "::": False,
+    "::1": False,
+    "fe80::1": False,
+    "fec0::1": False,  # site-local (deprecated)
+    "fc00::1": False,
+    "fd12:3456::1": False,
+    "ff02::1": False,
+    "ff0e::1": False,  # global-scope multicast is still multicast
+    "100::1": False,  # discard-only
+    "100:0:0:1::1": False,  # dummy prefix
+    "5f00::1": False,  # segment routing SIDs
+    "3fff::1": False,  # documentation
+    "2001:db8::1": False,  # documentation
+    "2001:2::1": False,  # benchmarking
+    "2001:10::1": False,  # ORCHID (deprecated)
+    "2001:1::1": False,  # PCP anycast
+    "2001:1::3": False,  # DNS-SD SRP anycast
+    "4000::1": False,  # not allocated for unicast
+    "64:ff9b:1::808:808": False,  # NAT64 local-use prefix
+    "2001:0:4136:e378:8000:63bf:3fff:fdd2": False,  # Teredo
+    "::ffff:8.8.8.8": True,
+    "::8.8.8.8": True,
+    "64:ff9b::808:808": True,
+    "2002:808:808::1": True,
+    "::ffff:100.64.0.1": False,
+    "::ffff:192.0.0.9": False,
+    "64:ff9b::c000:209": False,  # NAT64 of 192.0.2.9
+    "2002:c000:0201::": False,  # 6to4 of 192.0.2.1
+}
+
+
+@pytest.mark.parametrize(("address", "expected"), PUBLIC_OR_NOT.items())
+async def test_which_addresses_are_public_does_not_depend_on_the_python_version(
+    address: str, expected: bool
+) -> None:
+    policy = NetPolicy.build(allow_hosts=["*"], resolver=resolver({"site.test": [address]}))
+    if expected:
+        assert await policy.address("site.test", 443) == address
+        return
+    with pytest.raises(Refused) as caught:
+        await policy.address("site.test", 443)
+    assert caught.value.rule == "private_address"
+    assert "not a public address" in str(caught.value)

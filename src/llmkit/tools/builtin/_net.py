@@ -4,15 +4,16 @@ Every request a tool makes goes through :meth:`NetPolicy.fetch`, which
 
 - accepts only ``http`` and ``https`` URLs whose host is on the allow-list
   (``"example.com"``, ``"*.example.com"`` for subdomains, ``"*"`` for any);
-- resolves the host and refuses it when *any* of its addresses is private,
-  loopback, link-local, multicast, reserved or unspecified, unless
-  ``allow_networks`` lets that address in. An IPv6 address that carries an
-  IPv4 address (IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible ``::a.b.c.d``,
-  IPv4-translated, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``, Teredo) is
-  refused when the IPv4 address it carries would be; NAT64's local-use prefix
-  ``64:ff9b:1::/48`` is not public. Decimal, octal and hexadecimal spellings
-  of an IP resolve to the address they mean, and that address is what is
-  checked;
+- resolves the host and refuses it when *any* of its addresses is not public
+  (private, loopback, link-local, multicast, reserved, documentation …: an
+  explicit table from IANA's registries, the same on every Python, in
+  ``_addresses``), unless ``allow_networks`` lets that address in. An IPv6
+  address that carries an IPv4 address (IPv4-mapped ``::ffff:a.b.c.d``,
+  IPv4-compatible ``::a.b.c.d``, IPv4-translated, NAT64 ``64:ff9b::/96``, 6to4
+  ``2002::/16``) is refused when the IPv4 address it carries would be; Teredo
+  and NAT64's local-use prefix ``64:ff9b:1::/48`` are never public. Decimal,
+  octal and hexadecimal spellings of an IP resolve to the address they mean,
+  and that address is what is checked;
 - connects to the address it checked (the host name still goes in the
   ``Host`` header and in TLS's SNI and certificate check), so a second DNS
   answer cannot point the connection elsewhere;
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from llmkit.errors import ToolError, UsageError
+from llmkit.tools.builtin._addresses import Address, carried_ipv4, public, same_host_ipv4
 from llmkit.tools.builtin._policy import Refused
 
 __all__ = ["Fetched", "NetPolicy", "Resolver"]
@@ -42,52 +44,10 @@ __all__ = ["Fetched", "NetPolicy", "Resolver"]
 Resolver: TypeAlias = Callable[[str, int], Awaitable[list[str]]]
 """``(host, port) -> IP addresses``; the default asks the system resolver."""
 
-_Address: TypeAlias = "ipaddress.IPv4Address | ipaddress.IPv6Address"
 _Network: TypeAlias = "ipaddress.IPv4Network | ipaddress.IPv6Network"
 _REDIRECTS = (301, 302, 303, 307, 308)
 _SENSITIVE = ("authorization", "cookie", "proxy-authorization")
 _DROPPED = frozenset(("host", "content-length", "transfer-encoding", "connection"))
-
-
-# IPv6 addresses that stand for an IPv4 address held in their last 32 bits: the
-# local stack connects to that IPv4 address itself (mapped, compatible) ...
-_SAME_HOST = (ipaddress.IPv6Network("::ffff:0:0/96"), ipaddress.IPv6Network("::/96"))
-# ... or a translator on the way does (SIIT's IPv4-translated, NAT64's well-known prefix).
-_TRANSLATED = (ipaddress.IPv6Network("::ffff:0:0:0/96"), ipaddress.IPv6Network("64:ff9b::/96"))
-_TEREDO = ipaddress.IPv6Network("2001::/32")
-# NAT64's local-use prefix is not globally reachable, although Python < 3.13 calls it global.
-_NOT_GLOBAL = (ipaddress.IPv6Network("64:ff9b:1::/48"),)
-
-
-def _carried_ipv4(address: _Address) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses an IPv6 address embeds (mapped, compatible, NAT64, 6to4, Teredo)."""
-    if isinstance(address, ipaddress.IPv4Address):
-        return []
-    if any(address in net for net in (*_SAME_HOST, *_TRANSLATED)):
-        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
-    if address.sixtofour is not None:
-        return [address.sixtofour]
-    if address.teredo is not None:
-        return list(address.teredo)  # the Teredo server and the client
-    return []
-
-
-def _public(address: _Address) -> bool:
-    """Globally reachable unicast; an address that carries IPv4 ones is public only if they are.
-
-    Translated, NAT64 and 6to4 addresses are judged by the IPv4 address they carry
-    alone, so the answer does not depend on the Python version (3.13 calls all of
-    6to4 private, earlier versions all of it global).
-    """
-    carried = _carried_ipv4(address)
-    if carried and address not in _TEREDO:
-        return all(_public(v4) for v4 in carried)
-    return (
-        address.is_global
-        and not address.is_multicast
-        and not any(address in net for net in _NOT_GLOBAL)
-        and all(_public(v4) for v4 in carried)
-    )
 
 
 def _origin(url: Any) -> tuple[str, str, int]:
@@ -222,26 +182,28 @@ class NetPolicy:
         if not found:
             raise ToolError(f"The host {host!r} has no address.")
         for text in found:
-            address: _Address = ipaddress.ip_address(text.split("%")[0])
+            address: Address = ipaddress.ip_address(text.split("%")[0])
             if self._allowed(address):
                 continue
-            carried = [str(a) for a in _carried_ipv4(address) if not _public(a)]
+            carried = [str(a) for a in carried_ipv4(address) if not public(a)]
             shown = f"{address} (which carries {', '.join(carried)})" if carried else str(address)
             raise Refused(
                 "private_address",
-                f"{host!r} resolves to {shown}, a private, loopback, link-local, multicast "
-                "or reserved address; such addresses are not reachable from tools.",
+                f"{host!r} resolves to {shown}, which is not a public address (private, "
+                "loopback, link-local, multicast, documentation or otherwise reserved); such "
+                "addresses are not reachable from tools.",
             )
         return found[0]
 
-    def _allowed(self, address: _Address) -> bool:
+    def _allowed(self, address: Address) -> bool:
         """Whether tools may connect to ``address``: public, or in ``allow_networks``."""
         if any(address in net for net in self.allow_networks):
             return True
-        if isinstance(address, ipaddress.IPv6Address) and any(address in net for net in _SAME_HOST):
+        v4 = same_host_ipv4(address)
+        if v4 is not None:
             # The local stack connects to the IPv4 address itself: judge it as that address.
-            return self._allowed(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-        return _public(address)
+            return self._allowed(v4)
+        return public(address)
 
     async def fetch(
         self,
