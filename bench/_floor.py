@@ -168,7 +168,8 @@ def _opening() -> list[dict[str, Any]]:
 
 
 def _run_tools(messages: list[dict[str, Any]], calls: list[dict[str, Any]]) -> None:
-    messages.append({"role": "assistant", "content": None, "tool_calls": calls})
+    # "" beside tool calls: what llmkit sends to any address but OpenAI's own (the fake's).
+    messages.append({"role": "assistant", "content": "", "tool_calls": calls})
     for call in calls:
         function = call["function"]
         if function["name"] != TOOL_NAME:

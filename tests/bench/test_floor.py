@@ -98,7 +98,8 @@ async def test_agent_floor_sends_what_llmkits_codec_sends_for_the_same_run(
     server: FakeProviderServer, floor: Any, output: bool, stream: bool
 ) -> None:
     first, second = await bodies(server, floor(server.url))
-    profile = OpenAIProfile(openai_capabilities(MODEL))
+    # The fake server is not OpenAI's own address: tool-call turns carry "content": "".
+    profile = OpenAIProfile(openai_capabilities(MODEL), tool_call_content="empty")
     for body, after_tool in ((first, False), (second, True)):
         request = agent_request(output=output, after_tool=after_tool)
         assert body == encode_request(request, MODEL, profile, stream=stream)
