@@ -85,7 +85,7 @@ async def main() -> None:
     print(lookup.name, json.dumps(lookup.spec.parameters), "->", lookup(code="A1"))
     with tempfile.TemporaryDirectory() as root:
         greet = from_command("greet", ["echo", "Hello,", "{name}"], root=root)
-        print(greet.name, "->", (await greet.function(name="Ada; rm -rf /"))["stdout"].strip())
+        print(greet.name, "->", (await greet.function(name="Ada; rm -rf *"))["stdout"].strip())
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -107,7 +107,7 @@ PRINTS: dict[str, list[str]] = {
         "  2025-10-01 Version 2.0 is out (Release log)",
     ],
     "tools_wrap.py": [
-        "greet -> Hello, Ada; rm -rf /",
+        "greet -> Hello, Ada; rm -rf *",
         "/pets/..%2Fadmin answered HTTP 404",
         "OpenAPI tools: listPets['limit'], getPet['petId']",
         "[private_address] Refused (private_address): '169.254.169.254'",
@@ -248,7 +248,8 @@ def test_tools_math_example() -> None:
 
 def test_tools_process_example() -> None:
     out = run_example("tools_process.py")
-    assert "echo: hello; rm -rf / (the ';' is just a character)" in out
+    assert "echo: hello; rm -rf * (the ';' is just a character)" in out
+    assert "Refused (program_args): sed: the command 'w' writes a file" in out
     for rule in ("allow_commands", "path_args", "timeout"):
         assert f"[{rule}] Refused ({rule})" in out
     assert "a.txt still there: True" in out

@@ -1,15 +1,41 @@
-"""Glue for the built-in tool tests: a small HTTP server on 127.0.0.1 (no other network) and a
-clock that ticks on every read, for time limits."""
+"""Glue for the built-in tool tests: a small HTTP server on 127.0.0.1 (no other network), a
+clock that ticks on every read (for time limits), and the process tool with its root.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from llmkit.tools.builtin import process
+
+PY = Path(sys.executable).name
+
+
+def run_tool(root: Path, **options: Any) -> Any:
+    """``run_command`` in ``root``; by default echo, ls, pwd, env, sh and this Python may run."""
+    options.setdefault("commands", ["echo", "ls", "pwd", "env", "sh", PY])
+    options.setdefault("env", {"PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin"})
+    [tool] = process(root=root, **options)
+    return tool
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """``tmp_path/root`` with ``a.txt`` and ``sub/``; beside it, outside, ``canary`` says "alive"."""
+    (tmp_path / "root" / "sub").mkdir(parents=True)
+    (tmp_path / "root" / "a.txt").write_text("a")
+    (tmp_path / "canary").write_text("alive")
+    return tmp_path / "root"
+
 
 PAGE = b"""<!doctype html><html><head><title>Test  page</title><style>p{}</style>
 <script>alert('x')</script></head><body><h1>Hello</h1><p>First   paragraph

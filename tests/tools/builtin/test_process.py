@@ -5,42 +5,25 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from llmkit.errors import UsageError
 from llmkit.tools.builtin import Refused, process
 
+from .conftest import PY, run_tool
+
 pytestmark = pytest.mark.anyio
-
-PY = Path(sys.executable).name
-
-
-def run_tool(root: Path, **options: Any) -> Any:
-    options.setdefault("commands", ["echo", "ls", "pwd", "env", "sh", PY])
-    options.setdefault("env", {"PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin"})
-    [tool] = process(root=root, **options)
-    return tool
-
-
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    (tmp_path / "root" / "sub").mkdir(parents=True)
-    (tmp_path / "root" / "a.txt").write_text("a")
-    (tmp_path / "canary").write_text("alive")
-    return tmp_path / "root"
 
 
 async def test_runs_a_program_with_an_argument_list(root: Path) -> None:
     tool = run_tool(root)
     assert tool.name == "run_command"
     assert tool.spec.parameters["properties"]["args"]["type"] == "array"
-    result = await tool.function(command="echo", args=["hello; rm -rf /", "$(id)"])
-    assert result == {"exit_code": 0, "stdout": "hello; rm -rf / $(id)\n", "stderr": ""}
+    result = await tool.function(command="echo", args=["hello; rm -rf *", "$(id)"])
+    assert result == {"exit_code": 0, "stdout": "hello; rm -rf * $(id)\n", "stderr": ""}
     listing = await tool.function(command="ls", args=[], cwd="sub")
     assert listing["stdout"] == ""
     assert (await tool.function(command="pwd"))["stdout"].strip() == str(root.resolve())
@@ -154,6 +137,18 @@ def test_bad_configuration(root: Path) -> None:
         ["--url=https:///{outside}/x"],
         ["sub/.."],
         ["-I.."],
+        ["r {outside}/canary"],  # sed's 'r /x': a path after a space
+        ["1e cat {outside}/canary"],
+        ["--checkpoint-action=exec=cat {outside}/canary"],
+        ["exec=cat ../canary"],
+        ["x\t~/x"],
+        ["a\n{outside}/x"],
+        ['print > "{outside}/x"'],  # after a quote
+        ["open(F,'<{outside}/x')"],
+        ["a;{outside}/x", "a|../x", "a&{outside}", "(../x)", "{{{outside}}}"],
+        ["file:%2F{outside}"],  # percent-encoded: '/' as %2F
+        ["file:%2e%2e/canary"],
+        ["sub%2F%2E%2E%2F%2E%2E"],
     ],
 )
 async def test_attached_and_joined_path_values_leaving_the_root_are_refused(
@@ -178,6 +173,8 @@ async def test_attached_and_joined_path_values_leaving_the_root_are_refused(
         [r"\d+", "a:b", "key=value", "user@example.com", "s/a/b/", "^a.*z$"],
         ["-I./sub", "--output=sub/x", "-osub"],
         ["https://example.com/a?b=c", "--url=http://example.com/x"],
+        ["a b c", "x=1 y=2", "s/a/b/ c", "say 'hi there'", "f(x, y)", "%Y-%m-%d", "100%", "%41"],
+        ["see https://example.com/x", "a.b ./c", "--label=a b/c"],
     ],
 )
 async def test_ordinary_arguments_pass_the_path_rule(root: Path, args: list[str]) -> None:
@@ -284,7 +281,7 @@ BACKGROUND = "sleep 987 & echo $! > child.pid; wait"
 
 
 @needs_proc
-@pytest.mark.parametrize("redirect", ["", " >/dev/null 2>&1"])
+@pytest.mark.parametrize("redirect", ["", " >out.log 2>&1"])
 async def test_children_a_finished_command_leaves_running_are_killed(
     root: Path, redirect: str
 ) -> None:

@@ -70,8 +70,8 @@ async def test_from_command_fills_placeholders_as_single_arguments(tmp_path: Pat
     )
     assert tool.spec.parameters["required"] == ["greeting", "name"]
     assert tool.spec.parameters["properties"]["name"]["description"] == "Who."
-    result = await tool.function(greeting="hi; rm -rf / && echo", name="$(whoami)")
-    assert result["stdout"] == "hi; rm -rf / && echo --to=$(whoami)"
+    result = await tool.function(greeting="hi; rm -rf * && echo", name="$(whoami)")
+    assert result["stdout"] == "hi; rm -rf * && echo --to=$(whoami)"
     with pytest.raises(Refused) as caught:
         await tool.function(greeting="/etc/passwd", name="x")
     assert caught.value.rule == "path_args"

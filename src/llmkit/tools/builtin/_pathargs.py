@@ -1,13 +1,17 @@
 """The path rule for command arguments: no place in an argument may name a path outside the root.
 
-A program decides for itself which of its arguments are paths, so every
-argument is read as one, in every spelling programs accept:
+A program decides for itself which of its arguments are paths, and many
+read paths inside a longer argument (a script, an option's value, a list),
+so every argument is read as one, in every spelling programs accept:
 
 - the whole argument (``/etc/passwd``, ``../x``, ``~/x``);
-- the value after ``=``, ``:``, ``@`` or ``,`` (``--output=/x``, ``if=/x``,
-  ``host:/x``, ``file:///x``, an ``@/x`` response file, ``-Wl,-rpath,/x``);
+- the text after a joiner: whitespace, ``= : @ ,``, ``; | & < > ( ) { }``
+  or a quote (``--output=/x``, ``if=/x``, ``host:/x``, ``file:///x``, an
+  ``@/x`` response file, ``-Wl,-rpath,/x``, the sed script ``r /x``,
+  ``exec=cat /x``, ``print > "/x"``);
 - in a short-option cluster, a value attached after any option letter
-  (``-o/x``, ``-C/``, ``-f/etc/passwd``, ``-xf/tmp/a.tar``, ``-o../x``).
+  (``-o/x``, ``-C/``, ``-f/etc/passwd``, ``-xf/tmp/a.tar``, ``-o../x``);
+- the same places once ``%XX`` escapes are decoded (``file:%2Fetc``).
 
 Such a value is refused when it is absolute, starts with ``~`` or climbs with
 ``..``; an argument is refused when any of its path components is ``..``. A
@@ -28,8 +32,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from bisect import bisect_left
-from collections.abc import Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from llmkit.tools.builtin._policy import Refused
@@ -42,12 +46,14 @@ Span = tuple[int, int]
 
 _WINDOWS = sys.platform == "win32"
 _SEPARATORS = "/\\" if _WINDOWS else "/"
-_JOINERS = re.compile(r"[=:@,]")
+_JOINERS = re.compile(r"""[\s=:@,;|&<>(){}'"`]""")
+_ESCAPE = re.compile(r"%([0-7][0-9A-Fa-f])")  # an ASCII character, percent-encoded
 _NAME_MAX = 255  # no file system has longer names; longer text cannot be one
 _ALLOWED = (
     "Arguments name paths relative to the working directory, inside the root: no absolute "
-    "path, '~' or '..', also not in an option's value ('-o/x', '--out=/x', 'if=/x', '@/x'). "
-    "Use a relative path, and give an option's value as an argument of its own ('-o', 'out/x')."
+    "path, '~' or '..', also not inside a longer argument ('-o/x', '--out=/x', 'if=/x', "
+    "'@/x', 'r /x'). Use a relative path, and give an option's value as an argument of its "
+    "own ('-o', 'out/x')."
 )
 
 
@@ -56,17 +62,26 @@ def check_path_args(
     root: Root,
     directory: Path,
     model_spans: Sequence[Sequence[Span]] | None = None,
+    *,
+    skip: Collection[int] = (),
 ) -> None:
     """Refuse (rule ``path_args``) an argument that could name a path outside ``root``.
 
     ``directory`` is the working directory (inside the root) that relative
     paths start from. ``model_spans`` gives, per argument, the spans of text
-    that came from the model; None means all of every argument did.
+    that came from the model; None means all of every argument did. ``skip``
+    lists arguments read in full otherwise (a sed or awk script, by
+    :mod:`._programs`).
     """
     for index, arg in enumerate(args):
         spans: Sequence[Span] = [(0, len(arg))] if model_spans is None else model_spans[index]
-        if spans:
-            _check(arg, _Touch(spans), root, directory)
+        if not spans or index in skip:
+            continue
+        _check(arg, arg, _Touch(spans), (root, directory))
+        decoded = _decode(arg)
+        if decoded is not None:
+            text, origin = decoded
+            _check(text, arg, _Touch([_moved(span, origin) for span in spans]), None)
 
 
 class _Touch:
@@ -85,7 +100,7 @@ class _Touch:
         return False
 
 
-def _check(arg: str, touched: _Touch, root: Root, directory: Path) -> None:
+def _check(arg: str, shown: str, touched: _Touch, links: tuple[Root, Path] | None) -> None:
     separators = [i for i, ch in enumerate(arg) if ch in _SEPARATORS]
     climbs: list[int] = []  # where each '..' component starts
     start = 0
@@ -93,7 +108,7 @@ def _check(arg: str, touched: _Touch, root: Root, directory: Path) -> None:
         if arg[start:end] == "..":
             climbs.append(start)
             if touched(start - 1, end + 1):
-                raise Refused("path_args", f"{_show(arg)} climbs out with '..'. {_ALLOWED}")
+                raise Refused("path_args", f"{_show(shown)} climbs out with '..'. {_ALLOWED}")
         start = end + 1
     for begin in sorted(_starts(arg)):
         if _web_address(arg, begin):
@@ -102,11 +117,11 @@ def _check(arg: str, touched: _Touch, root: Root, directory: Path) -> None:
         if reason:
             if touched(begin - 1, begin + len(reason[0]) + 1):
                 part = "" if begin == 0 else f" (its part {_show(arg[begin:])})"
-                raise Refused("path_args", f"{_show(arg)}{part} is {reason[1]}. {_ALLOWED}")
+                raise Refused("path_args", f"{_show(shown)}{part} is {reason[1]}. {_ALLOWED}")
             continue  # the template's own text names that path
-        if (climbs and climbs[-1] >= begin) or not touched(begin - 1, len(arg)):
+        if links is None or (climbs and climbs[-1] >= begin) or not touched(begin - 1, len(arg)):
             continue
-        _check_links(arg, begin, separators, root, directory)
+        _check_links(arg, begin, separators, *links)
 
 
 def _starts(arg: str) -> set[int]:
@@ -168,6 +183,39 @@ def _check_links(arg: str, begin: int, separators: list[int], root: Root, direct
             f"{_show(arg)}{named} leads outside the root directory through a symbolic link; "
             "only paths inside the root are allowed.",
         )
+
+
+def _decode(arg: str) -> tuple[str, list[int]] | None:
+    """``arg`` with ``%XX`` escapes of ASCII characters decoded, and where each character came from.
+
+    None when there is nothing to decode. ``origin[i]`` is the offset in
+    ``arg`` of the decoded text's character ``i``; ``origin[-1]`` is ``len(arg)``.
+    """
+    if _ESCAPE.search(arg) is None:
+        return None
+    text: list[str] = []
+    origin: list[int] = []
+    index = 0
+    while index < len(arg):
+        match = _ESCAPE.match(arg, index)
+        origin.append(index)
+        if match is None:
+            text.append(arg[index])
+            index += 1
+        else:
+            text.append(chr(int(match.group(1), 16)))
+            index = match.end()
+    origin.append(len(arg))
+    return "".join(text), origin
+
+
+def _moved(span: Span, origin: list[int]) -> Span:
+    """A span of the encoded argument as a span of the decoded text (covering what it touches)."""
+    low, high = span
+    if low == high:
+        at = bisect_left(origin, low)
+        return at, at
+    return max(bisect_right(origin, low) - 1, 0), bisect_left(origin, high)
 
 
 def _show(text: str) -> str:

@@ -12,11 +12,13 @@ shell, so ``;``, ``|``, ``&&`` or ``$(...)`` are plain characters. The program
 must be on the allow-list (and, when the list names them, so must its first
 argument, the subcommand). By default no argument may name a path outside
 the root, in any spelling (``/x``, ``../x``, ``~``, ``-o/x``, ``--out=/x``,
-``if=/x``, ``@/x``) nor through a symbolic link that points out of the root
-(see :mod:`llmkit.tools.builtin._pathargs`). The working directory is
-confined to ``root`` like the file family's paths; the environment is
-scrubbed to an allow-list of variables; the run has a time limit and an
-output cap.
+``if=/x``, ``@/x``, ``r /x``) nor through a symbolic link that points out of
+the root (see :mod:`llmkit.tools.builtin._pathargs`), and the forms by which
+some common programs run commands or open files of their own choosing are
+refused (``sed w``, ``find -exec``; :mod:`llmkit.tools.builtin._programs`).
+The working directory is confined to ``root`` like the file family's paths;
+the environment is scrubbed to an allow-list of variables; the run has a
+time limit and an output cap.
 
 The program runs in a new session, as the leader of its own process group.
 The whole group is killed when the run passes its time limit or output cap,
@@ -45,6 +47,7 @@ from llmkit.errors import UsageError
 from llmkit.tools._tool import Tool
 from llmkit.tools.builtin._pathargs import Span, check_path_args
 from llmkit.tools.builtin._policy import Refused
+from llmkit.tools.builtin._programs import check_program_args
 from llmkit.tools.builtin._root import Root
 
 __all__ = ["DEFAULT_ENV", "CommandPolicy", "process"]
@@ -152,11 +155,13 @@ class CommandPolicy:
         for arg in args:
             if not isinstance(arg, str) or "\x00" in arg:
                 raise Refused("args", f"every argument must be text without NUL bytes: {arg!r}.")
+        shaped = [True] * len(args) if model_spans is None else [bool(s) for s in model_spans]
+        scripts = check_program_args(command, args, shaped)
         directory = self.root.resolve(cwd)
         if not directory.is_dir():
             raise Refused("root", f"the working directory {cwd!r} is not a directory in the root.")
         if not self.allow_path_args:
-            check_path_args(args, self.root, directory, model_spans)
+            check_path_args(args, self.root, directory, model_spans, skip=scripts)
         executable = shutil.which(command, path=self.environment().get("PATH", os.defpath))
         if executable is None:
             raise Refused("allow_commands", f"{command!r} is allowed but not installed here.")
@@ -328,6 +333,10 @@ def process(
       :data:`DEFAULT_ENV`); ``env`` adds fixed values;
     - ``allow_path_args``: let arguments name any path (absolute, with ``..``,
       through symbolic links that leave the root).
+
+    Programs that run other programs or follow instructions from files
+    (shells, interpreters, ``xargs``, ``env``, ``git``, ``make``) give the
+    model a shell: allow-list them only for a model you trust.
     """
     policy = CommandPolicy.build(
         commands=commands,
