@@ -1,8 +1,8 @@
 """The process tool: allow-listed programs, an argument list (no shell), a confined directory.
 
 Refused: programs off the list, paths outside the root in any spelling, the forms by which
-sed, awk, find, tar and sort run commands or open files of their own choosing, and commands
-past their time limit.
+sed, awk, find, tar and sort run commands or open files of their own choosing, any command
+while the root holds a symbolic link that leads out of it, and commands past their time limit.
 
 
 python examples/tools_process.py
@@ -40,6 +40,12 @@ async def main() -> None:
                 await run.function(command=command, args=args)
             except Refused as exc:
                 print(f"[{exc.rule}] {exc}")
+        (root / "shared").symlink_to(root.parent)  # a link that leads out of the root
+        try:
+            await run.function(command="wc", args=["-l", "a.txt"])
+        except Refused as exc:
+            print(f"[{exc.rule}] {exc}")
+        (root / "shared").unlink()
         print("a.txt still there:", (root / "a.txt").exists())
 
 

@@ -250,6 +250,9 @@ def test_tools_process_example() -> None:
     out = run_example("tools_process.py")
     assert "echo: hello; rm -rf * (the ';' is just a character)" in out
     assert "Refused (program_args): sed: the command 'w' writes a file" in out
+    assert (
+        "Refused (root_links): the root holds a symbolic link that leads out of it: 'shared'" in out
+    )
     for rule in ("allow_commands", "path_args", "timeout"):
         assert f"[{rule}] Refused ({rule})" in out
     assert "a.txt still there: True" in out

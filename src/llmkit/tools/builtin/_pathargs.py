@@ -15,12 +15,11 @@ so every argument is read as one, in every spelling programs accept:
 
 Such a value is refused when it is absolute, starts with ``~`` or climbs with
 ``..``; an argument is refused when any of its path components is ``..``. A
-web address (``https://host/...``) is not a local path and passes. Values
-that stay inside lexically and name something that exists (or a directory on
-the way to it) are then resolved from the working directory with symbolic
-links followed, by the root's own check (:meth:`Root.contains`), and refused
-when they land outside: reading or writing through a link that points out
-of the root is refused as the file tools refuse it.
+web address (``https://host/...``) is not a local path and passes.
+
+Symbolic links are not followed here: the process tool refuses to run at all
+while the root holds a link that leads out of it (:mod:`._links`), because
+programs that recurse follow links found on the way, not only those named.
 
 In a command template (:func:`~llmkit.tools.builtin.from_command`) the
 template's text is the user's and only the places that text from the model
@@ -29,15 +28,12 @@ shapes are held to the rule; the model's text is given as spans.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Sequence
-from pathlib import Path
 
 from llmkit.tools.builtin._policy import Refused
-from llmkit.tools.builtin._root import Root
 
 __all__ = ["Span", "check_path_args"]
 
@@ -48,7 +44,6 @@ _WINDOWS = sys.platform == "win32"
 _SEPARATORS = "/\\" if _WINDOWS else "/"
 _JOINERS = re.compile(r"""[\s=:@,;|&<>(){}'"`]""")
 _ESCAPE = re.compile(r"%([0-7][0-9A-Fa-f])")  # an ASCII character, percent-encoded
-_NAME_MAX = 255  # no file system has longer names; longer text cannot be one
 _ALLOWED = (
     "Arguments name paths relative to the working directory, inside the root: no absolute "
     "path, '~' or '..', also not inside a longer argument ('-o/x', '--out=/x', 'if=/x', "
@@ -59,29 +54,25 @@ _ALLOWED = (
 
 def check_path_args(
     args: Sequence[str],
-    root: Root,
-    directory: Path,
     model_spans: Sequence[Sequence[Span]] | None = None,
     *,
     skip: Collection[int] = (),
 ) -> None:
-    """Refuse (rule ``path_args``) an argument that could name a path outside ``root``.
+    """Refuse (rule ``path_args``) an argument that could name a path outside the root.
 
-    ``directory`` is the working directory (inside the root) that relative
-    paths start from. ``model_spans`` gives, per argument, the spans of text
-    that came from the model; None means all of every argument did. ``skip``
-    lists arguments read in full otherwise (a sed or awk script, by
-    :mod:`._programs`).
+    ``model_spans`` gives, per argument, the spans of text that came from the
+    model; None means all of every argument did. ``skip`` lists arguments
+    read in full otherwise (a sed or awk script, by :mod:`._programs`).
     """
     for index, arg in enumerate(args):
         spans: Sequence[Span] = [(0, len(arg))] if model_spans is None else model_spans[index]
         if not spans or index in skip:
             continue
-        _check(arg, arg, _Touch(spans), (root, directory))
+        _check(arg, arg, _Touch(spans))
         decoded = _decode(arg)
         if decoded is not None:
             text, origin = decoded
-            _check(text, arg, _Touch([_moved(span, origin) for span in spans]), None)
+            _check(text, arg, _Touch([_moved(span, origin) for span in spans]))
 
 
 class _Touch:
@@ -100,28 +91,20 @@ class _Touch:
         return False
 
 
-def _check(arg: str, shown: str, touched: _Touch, links: tuple[Root, Path] | None) -> None:
+def _check(arg: str, shown: str, touched: _Touch) -> None:
     separators = [i for i, ch in enumerate(arg) if ch in _SEPARATORS]
-    climbs: list[int] = []  # where each '..' component starts
     start = 0
     for end in [*separators, len(arg)]:
-        if arg[start:end] == "..":
-            climbs.append(start)
-            if touched(start - 1, end + 1):
-                raise Refused("path_args", f"{_show(shown)} climbs out with '..'. {_ALLOWED}")
+        if arg[start:end] == ".." and touched(start - 1, end + 1):
+            raise Refused("path_args", f"{_show(shown)} climbs out with '..'. {_ALLOWED}")
         start = end + 1
     for begin in sorted(_starts(arg)):
         if _web_address(arg, begin):
             continue
         reason = _leaves(arg, begin)
-        if reason:
-            if touched(begin - 1, begin + len(reason[0]) + 1):
-                part = "" if begin == 0 else f" (its part {_show(arg[begin:])})"
-                raise Refused("path_args", f"{_show(shown)}{part} is {reason[1]}. {_ALLOWED}")
-            continue  # the template's own text names that path
-        if links is None or (climbs and climbs[-1] >= begin) or not touched(begin - 1, len(arg)):
-            continue
-        _check_links(arg, begin, separators, *links)
+        if reason and touched(begin - 1, begin + len(reason[0]) + 1):
+            part = "" if begin == 0 else f" (its part {_show(arg[begin:])})"
+            raise Refused("path_args", f"{_show(shown)}{part} is {reason[1]}. {_ALLOWED}")
 
 
 def _starts(arg: str) -> set[int]:
@@ -162,27 +145,6 @@ def _web_address(arg: str, begin: int) -> bool:
         and arg[begin + 2 : begin + 3] not in ("", *_SEPARATORS)  # a host, not '///x'
         and arg[max(begin - 6, 0) : begin - 1].lower().endswith(("http", "https"))
     )
-
-
-def _check_links(arg: str, begin: int, separators: list[int], root: Root, directory: Path) -> None:
-    following = bisect_left(separators, begin)
-    end = separators[following] if following < len(separators) else len(arg)
-    if not begin < end <= begin + _NAME_MAX:
-        return  # empty, or longer than any file name can be
-    if not os.path.lexists(directory / arg[begin:end]):
-        return  # nothing there, so no link to follow: the program creates it inside
-    value = arg[begin:]
-    try:
-        inside = root.contains(directory / value)
-    except (OSError, RuntimeError, ValueError):  # a symbolic link loop, for one
-        inside = False
-    if not inside:
-        named = "" if begin == 0 else f" names {_show(value)}, which"
-        raise Refused(
-            "path_args",
-            f"{_show(arg)}{named} leads outside the root directory through a symbolic link; "
-            "only paths inside the root are allowed.",
-        )
 
 
 def _decode(arg: str) -> tuple[str, list[int]] | None:

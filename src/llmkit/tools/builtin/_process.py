@@ -12,13 +12,14 @@ shell, so ``;``, ``|``, ``&&`` or ``$(...)`` are plain characters. The program
 must be on the allow-list (and, when the list names them, so must its first
 argument, the subcommand). By default no argument may name a path outside
 the root, in any spelling (``/x``, ``../x``, ``~``, ``-o/x``, ``--out=/x``,
-``if=/x``, ``@/x``, ``r /x``) nor through a symbolic link that points out of
-the root (see :mod:`llmkit.tools.builtin._pathargs`), and the forms by which
-some common programs run commands or open files of their own choosing are
-refused (``sed w``, ``find -exec``; :mod:`llmkit.tools.builtin._programs`).
-The working directory is confined to ``root`` like the file family's paths;
-the environment is scrubbed to an allow-list of variables; the run has a
-time limit and an output cap.
+``if=/x``, ``@/x``, ``r /x``; see :mod:`llmkit.tools.builtin._pathargs`),
+no command runs while the root holds a symbolic link that leads out of it
+(:mod:`llmkit.tools.builtin._links`), and the forms by which some common
+programs run commands or open files of their own choosing are refused
+(``sed w``, ``find -exec``; :mod:`llmkit.tools.builtin._programs`). The
+working directory is confined to ``root`` like the file family's paths; the
+environment is scrubbed to an allow-list of variables; the run has a time
+limit and an output cap.
 
 The program runs in a new session, as the leader of its own process group.
 The whole group is killed when the run passes its time limit or output cap,
@@ -45,6 +46,7 @@ from pydantic import Field
 
 from llmkit.errors import UsageError
 from llmkit.tools._tool import Tool
+from llmkit.tools.builtin._links import LinkScan
 from llmkit.tools.builtin._pathargs import Span, check_path_args
 from llmkit.tools.builtin._policy import Refused
 from llmkit.tools.builtin._programs import check_program_args
@@ -72,6 +74,14 @@ class CommandPolicy:
     env_allow: tuple[str, ...] = DEFAULT_ENV
     env: Mapping[str, str] = field(default_factory=dict)
     allow_path_args: bool = False
+    max_root_entries: int = 100_000
+    links: LinkScan = field(init=False, repr=False, compare=False)
+    """The walk that looks for links leading out of the root before each command."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "links", LinkScan(self.root.path, max_entries=self.max_root_entries)
+        )
 
     @classmethod
     def build(
@@ -84,6 +94,7 @@ class CommandPolicy:
         env_allow: Iterable[str] = DEFAULT_ENV,
         env: Mapping[str, str] | None = None,
         allow_path_args: bool = False,
+        max_root_entries: int = 100_000,
     ) -> CommandPolicy:
         """A policy from user-facing options, checked (bad options raise UsageError)."""
         if isinstance(commands, str):
@@ -103,6 +114,8 @@ class CommandPolicy:
             raise UsageError(f"timeout={timeout!r}: use a positive number of seconds.")
         if isinstance(max_output_bytes, bool) or max_output_bytes <= 0:
             raise UsageError(f"max_output_bytes={max_output_bytes!r}: use a positive number.")
+        if isinstance(max_root_entries, bool) or max_root_entries <= 0:
+            raise UsageError(f"max_root_entries={max_root_entries!r}: use a positive number.")
         return cls(
             commands=table,
             root=Root(root),
@@ -111,6 +124,7 @@ class CommandPolicy:
             env_allow=tuple(env_allow),
             env=dict(env or {}),
             allow_path_args=allow_path_args,
+            max_root_entries=max_root_entries,
         )
 
     def check(
@@ -161,7 +175,8 @@ class CommandPolicy:
         if not directory.is_dir():
             raise Refused("root", f"the working directory {cwd!r} is not a directory in the root.")
         if not self.allow_path_args:
-            check_path_args(args, self.root, directory, model_spans, skip=scripts)
+            check_path_args(args, model_spans, skip=scripts)
+            self.links.check()
         executable = shutil.which(command, path=self.environment().get("PATH", os.defpath))
         if executable is None:
             raise Refused("allow_commands", f"{command!r} is allowed but not installed here.")
@@ -187,7 +202,10 @@ class CommandPolicy:
         returns (see the module's notes).
         """
         args = list(args)
-        executable, directory = self._prepare(command, args, cwd, model_spans)
+        # In a thread: the walk of the root for links reads the file system.
+        executable, directory = await asyncio.to_thread(
+            self._prepare, command, args, cwd, model_spans
+        )
         posix = sys.platform != "win32"
         starting = asyncio.ensure_future(
             asyncio.get_running_loop().subprocess_exec(
@@ -322,6 +340,7 @@ def process(
     env_allow: Iterable[str] = DEFAULT_ENV,
     env: Mapping[str, str] | None = None,
     allow_path_args: bool = False,
+    max_root_entries: int = 100_000,
 ) -> list[Tool[..., Any]]:
     """The ``run_command`` tool: programs from ``commands``, run inside ``root``.
 
@@ -331,8 +350,10 @@ def process(
     - ``max_output_bytes``: stdout and stderr together; past it the command is killed;
     - ``env_allow``: variables passed through from this process (default
       :data:`DEFAULT_ENV`); ``env`` adds fixed values;
-    - ``allow_path_args``: let arguments name any path (absolute, with ``..``,
-      through symbolic links that leave the root).
+    - ``allow_path_args``: let arguments name any path (absolute, with ``..``)
+      and run while the root holds symbolic links that lead out of it;
+    - ``max_root_entries``: the most files and directories the root may hold,
+      since it is walked for such links before each command (the walk is cached).
 
     Programs that run other programs or follow instructions from files
     (shells, interpreters, ``xargs``, ``env``, ``git``, ``make``) give the
@@ -346,6 +367,7 @@ def process(
         env_allow=env_allow,
         env=env,
         allow_path_args=allow_path_args,
+        max_root_entries=max_root_entries,
     )
     allowed = ", ".join(sorted(policy.commands))
 

@@ -116,6 +116,7 @@ def from_command(
     env_allow: Iterable[str] = DEFAULT_ENV,
     env: Mapping[str, str] | None = None,
     allow_path_args: bool = False,
+    max_root_entries: int = 100_000,
 ) -> Tool[..., Any]:
     """A tool that runs one command line built from ``template`` (a list of arguments).
 
@@ -129,8 +130,8 @@ def from_command(
     The path rule applies where a value lands: ``-o{out}`` with ``out="/x"``,
     or ``{a}.{b}`` making ``..``, is refused. The template's own text is
     trusted, so ``"https://example.com/{city}"`` or ``"/srv/data/{name}"``
-    work; a value that climbs with ``..`` is refused anywhere, and a relative
-    path a value shapes is refused when a symbolic link leads it out of the root.
+    work; a value that climbs with ``..`` is refused anywhere, and no command
+    runs while the root holds a symbolic link that leads out of it.
     """
     argv = list(template)
     if not argv or _PLACEHOLDER.search(argv[0]):
@@ -153,6 +154,7 @@ def from_command(
         env_allow=env_allow,
         env=env,
         allow_path_args=allow_path_args,
+        max_root_entries=max_root_entries,
     )
 
     async def run(**arguments: Any) -> dict[str, Any]:
