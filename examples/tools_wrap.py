@@ -86,6 +86,13 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as root:
         greet = from_command("greet", ["echo", "Hello,", "{name}"], root=root)
         print(greet.name, "->", (await greet.function(name="Ada; rm -rf *"))["stdout"].strip())
+        with open(f"{root}/names.txt", "w") as names:
+            names.write("Tom\nAda\n")
+        sort_names = from_command("sort_names", ["sort", "{order}", "names.txt"], root=root)
+        try:  # '-o' would make the template's names.txt sort's output file, emptying it
+            await sort_names.function(order="-o")
+        except Refused as exc:
+            print(f"[{exc.rule}] {exc}")
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

@@ -108,6 +108,7 @@ PRINTS: dict[str, list[str]] = {
     ],
     "tools_wrap.py": [
         "greet -> Hello, Ada; rm -rf *",
+        "[option_value] Refused (option_value): the value of 'order' ('-o')",
         "/pets/..%2Fadmin answered HTTP 404",
         "OpenAPI tools: listPets['limit'], getPet['petId']",
         "[private_address] Refused (private_address): '169.254.169.254'",

@@ -312,7 +312,7 @@ def test_from_openapi_reads_json_through_the_bounded_reader(tmp_path: Path) -> N
 async def test_from_command_checks_the_argument_a_value_lands_in(
     tmp_path: Path, template: list[str], values: dict[str, str]
 ) -> None:
-    tool = from_command("cmd", template, root=tmp_path)
+    tool = from_command("cmd", template, root=tmp_path, allow_options=list(values))
     with pytest.raises(Refused) as caught:
         await tool.function(**values)
     assert caught.value.rule == "path_args"
@@ -332,3 +332,38 @@ async def test_from_command_template_text_is_trusted_but_values_are_not(tmp_path
         with pytest.raises(Refused) as caught:
             await reader.function(name=name)
         assert caught.value.rule == "path_args"
+
+
+async def test_a_value_that_would_be_read_as_an_option_is_refused(tmp_path: Path) -> None:
+    shared = tmp_path / "list.txt"  # outside the root, named by the template itself
+    shared.write_text("b\na\n")
+    (tmp_path / "root").mkdir()
+    root = tmp_path / "root"
+    sorter = from_command("sorter", ["sort", "{order}", str(shared)], root=root)
+    for order in ("-o", "--output=x", "-r", "+1", "-"):
+        with pytest.raises(Refused) as caught:
+            await sorter.function(order=order)  # sort -o <shared> would empty the file
+        assert caught.value.rule == "option_value"
+        assert "'order'" in str(caught.value) and "allow_options" in str(caught.value)
+    assert shared.read_text() == "b\na\n"
+    reverse = from_command(
+        "reverse",
+        ["sort", "{order}", str(shared)],
+        parameters={"order": {"type": "string", "enum": ["-r", "-n"]}},
+        root=root,
+        allow_options=["order"],
+    )
+    assert (await reverse.function(order="-r"))["stdout"] == "b\na\n"
+    # only where a value starts an argument (after empty values, too); a negative number as well
+    say = from_command(
+        "say", ["echo", "{a}{b}", "--to={c}", "x{d}", "{n}"], parameters={"n": int}, root=root
+    )
+    result = await say.function(a="x", b="-n", c="-r", d="-y", n=3)
+    assert result["stdout"] == "x-n --to=-r x-y 3\n"
+    for values in ({"a": "", "b": "-n"}, {"n": -5}):
+        with pytest.raises(Refused, match=r"Refused \(option_value\)"):
+            await say.function(**{"a": "x", "b": "y", "c": "z", "d": "w", "n": 1, **values})
+    with pytest.raises(UsageError, match="not parameters of the template"):
+        from_command("x", ["echo", "{a}"], root=root, allow_options=["b"])
+    with pytest.raises(UsageError, match="list of parameter names"):
+        from_command("x", ["echo", "{a}"], root=root, allow_options="a")

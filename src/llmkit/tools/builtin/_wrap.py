@@ -11,7 +11,9 @@
 
 A command runs under the process family's rules (no shell; a placeholder's
 value is always one argument, never split; the path rule applies to what a
-value from the model shapes in the argument it lands in). An endpoint goes
+value from the model shapes in the argument it lands in), and a value that
+would start an argument with ``-`` or ``+`` (an option) is refused unless
+its parameter is named in ``allow_options``. An endpoint goes
 through the HTTP family's rules; by default only its own host is allowed,
 and path values are percent-encoded so they cannot change the path (an
 empty, ``.`` or ``..`` value is refused).
@@ -88,15 +90,31 @@ def _as_argument(value: Any) -> str:
     return json.dumps(value)
 
 
-def _fill(template: str, values: Mapping[str, str]) -> tuple[str, list[Span]]:
-    """``template`` with its placeholders filled, and the spans the values took."""
+def _fill(
+    template: str, values: Mapping[str, str], options: frozenset[str]
+) -> tuple[str, list[Span]]:
+    """``template`` with its placeholders filled, and the spans the values took.
+
+    Refuses (rule ``option_value``) a value that starts the argument with
+    ``-`` or ``+`` unless its parameter is in ``options``: the program would
+    read it as an option, which can change what the template's next
+    argument means (``sort {order} list.txt`` with ``-o``).
+    """
     parts: list[str] = []
     spans: list[Span] = []
     length = done = 0
     for match in _PLACEHOLDER.finditer(template):
-        literal, value = template[done : match.start()], values[match.group(1)]
+        name = match.group(1)
+        literal, value = template[done : match.start()], values[name]
         parts += (literal, value)
         length += len(literal)
+        if length == 0 and value[:1] in ("-", "+") and name not in options:
+            raise Refused(
+                "option_value",
+                f"the value of {name!r} ({value[:40]!r}) starts with {value[0]!r}, so the program "
+                f"would read it as an option. Pass a value that does not start with '-' or '+' "
+                f"(allow_options=[{name!r}] in from_command lets options through).",
+            )
         spans.append((length, length + len(value)))
         length += len(value)
         done = match.end()
@@ -117,6 +135,7 @@ def from_command(
     env: Mapping[str, str] | None = None,
     allow_path_args: bool = False,
     max_root_entries: int = 100_000,
+    allow_options: Iterable[str] = (),
 ) -> Tool[..., Any]:
     """A tool that runs one command line built from ``template`` (a list of arguments).
 
@@ -132,6 +151,16 @@ def from_command(
     trusted, so ``"https://example.com/{city}"`` or ``"/srv/data/{name}"``
     work; a value that climbs with ``..`` is refused anywhere, and no command
     runs while the root holds a symbolic link that leads out of it.
+
+    A value that starts an argument (``"{order}"``, or ``"{name}.txt"``) may
+    not start with ``-`` or ``+``: the program would read it as an option,
+    and an option can change what the template's own next argument means
+    (``["sort", "{order}", "list.txt"]`` with ``order="-o"`` would overwrite
+    ``list.txt``). ``allow_options`` names the parameters whose values may be
+    options (``allow_options=["order"]``); then the template should not
+    depend on what follows, and a JSON schema ``enum`` can list the options
+    allowed. A negative number is an option too (``"-5"``): give such a
+    parameter a ``minimum`` or allow it.
     """
     argv = list(template)
     if not argv or _PLACEHOLDER.search(argv[0]):
@@ -146,6 +175,16 @@ def from_command(
             f"from_command({name!r}): parameters {sorted(unknown)} have no placeholder in the template."
         )
     properties = {n: _schema_of(n, given.get(n, str)) for n in names}
+    if isinstance(allow_options, str):
+        raise UsageError(
+            f"from_command({name!r}): allow_options takes a list of parameter names, not a string."
+        )
+    options = frozenset(allow_options)
+    if options - set(names):
+        raise UsageError(
+            f"from_command({name!r}): allow_options names {sorted(options - set(names))}, "
+            f"which are not parameters of the template (its parameters: {names})."
+        )
     policy = CommandPolicy.build(
         commands=[argv[0]],
         root=root,
@@ -159,7 +198,7 @@ def from_command(
 
     async def run(**arguments: Any) -> dict[str, Any]:
         values = {n: _as_argument(arguments[n]) for n in names}
-        filled = [_fill(arg, values) for arg in argv[1:]]
+        filled = [_fill(arg, values, options) for arg in argv[1:]]
         return await policy.run(
             argv[0], [text for text, _ in filled], model_spans=[spans for _, spans in filled]
         )
