@@ -13,7 +13,9 @@ are not checked: a hard link is a file, never a directory, so no walk passes
 through one, and making one to an outside file takes that file's path, which
 the path rule refuses; a hard link placed in the root by its owner shares
 its content with the other name (a program that writes into it in place
-changes both). Mount points are not links and are not checked.
+changes both). Mount points are not links and are not checked. The walk
+runs before a command, so a link that a command makes (an archive it
+extracts) stops the next command, not the one that made it.
 
 The walk is bounded (rule ``max_root_entries``) and cached: a directory's
 listing (its subdirectories and links) is reused while the directory's
