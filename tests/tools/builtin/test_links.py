@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -126,12 +128,47 @@ async def test_a_root_too_large_to_check_is_refused(root: Path) -> None:
         process(commands=["ls"], root=root, max_root_entries=0)
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads any directory")
+# Run as its own process: the refusal printed, or nothing.
+_LIST_ROOT = """
+import asyncio, sys
+from llmkit.tools.builtin import Refused, process
+
+async def main() -> None:
+    [tool] = process(commands=["ls"], root=sys.argv[1])
+    try:
+        await tool.function(command="ls")
+    except Refused as exc:
+        print(exc)
+
+asyncio.run(main())
+"""
+
+
 async def test_a_directory_that_cannot_be_read_is_refused(root: Path) -> None:
     (root / "sub" / "closed").mkdir(mode=0)
     try:
-        with pytest.raises(Refused, match="'sub/closed' in the root cannot be read"):
-            await run_tool(root, commands=["ls"]).function(command="ls")
+        if os.geteuid() != 0:
+            with pytest.raises(Refused, match="'sub/closed' in the root cannot be read"):
+                await run_tool(root, commands=["ls"]).function(command="ls")
+            return
+        # Root reads any directory through two capabilities; without them it is refused
+        # like any other user.
+        printed = subprocess.run(
+            [
+                "setpriv",
+                "--bounding-set",
+                "-dac_override,-dac_read_search",
+                sys.executable,
+                "-c",
+                _LIST_ROOT,
+                str(root),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        ).stdout
+        assert "'sub/closed' in the root cannot be read" in printed
     finally:
         (root / "sub" / "closed").chmod(0o700)
 
