@@ -367,3 +367,14 @@ async def test_a_value_that_would_be_read_as_an_option_is_refused(tmp_path: Path
         from_command("x", ["echo", "{a}"], root=root, allow_options=["b"])
     with pytest.raises(UsageError, match="list of parameter names"):
         from_command("x", ["echo", "{a}"], root=root, allow_options="a")
+
+
+async def test_an_endpoint_answer_nested_too_deeply_is_given_as_text(
+    local_server: LocalServer,
+) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    local_server.routes["/deep"] = lambda h, b: (200, {"content-type": "application/json"}, deep)
+    local_server.routes["/flat"] = lambda h, b: (200, {"content-type": "application/json"}, b"[1]")
+    assert await from_endpoint("flat", f"{local_server.url}/flat", **LOCAL).function() == [1]
+    answer = await from_endpoint("deep", f"{local_server.url}/deep", **LOCAL).function()
+    assert answer == deep.decode()

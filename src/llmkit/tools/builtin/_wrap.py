@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from llmkit._jsondata import MACHINE_MAX_DEPTH, loads
 from llmkit.errors import ToolError, UsageError
 from llmkit.tools._schema_tool import SchemaTool
 from llmkit.tools._tool import Tool
@@ -225,9 +226,9 @@ def answer_of(fetched: Fetched) -> Any:
         )
     if "json" in fetched.content_type:
         try:
-            return json.loads(fetched.content)
+            return loads(fetched.content, max_depth=MACHINE_MAX_DEPTH)
         except ValueError:
-            pass
+            pass  # not JSON after all, or nested too deeply to hand on: the text as it came
     return fetched.text
 
 
