@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sys
+import typing
 from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
@@ -19,6 +21,7 @@ from llmkit.types import (
     Embeddings,
     ImagePart,
     Message,
+    ModelSettings,
     OutputSchema,
     Reasoning,
     ReasoningPart,
@@ -324,6 +327,24 @@ def test_an_agent_with_max_tokens_below_1_is_refused_when_it_is_built() -> None:
 
     with pytest.raises(UsageError, match="must be 1 or more"):
         Agent(ScriptedModel(["x"]), model_settings={"max_tokens": 0})
+
+
+# ------------------------------------------------------------------ model settings
+
+
+def test_model_settings_keys_are_the_request_fields_an_agent_does_not_build() -> None:
+    built_by_the_agent = {"messages", "tools", "output_schema"}
+    fields = {f.name for f in dataclasses.fields(Request)} - built_by_the_agent
+    assert set(ModelSettings.__optional_keys__) == fields  # a new Request field goes in both
+    assert not ModelSettings.__required_keys__
+    assert "ModelSettings" in types.__all__
+
+
+def test_each_model_setting_has_the_type_of_its_request_field() -> None:
+    request = typing.get_type_hints(Request)
+    settings = typing.get_type_hints(ModelSettings)
+    assert settings == {key: request[key] for key in settings}
+    assert settings["stop"] == list[str] | None and settings["extra"] == dict[str, Any]
 
 
 # -------------------------------------------------- the cost of a request per model call

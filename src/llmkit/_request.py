@@ -1,6 +1,7 @@
 """What is sent to a model: the :class:`Request`, its tool specs, output schema and reasoning control.
 
-Re-exported by :mod:`llmkit.types`; import them from there. A request is built
+Re-exported by :mod:`llmkit.types`; import them from there. :class:`ModelSettings`
+types the request fields an agent sends with every call. A request is built
 for every model call, so its checks are plain type checks, each field once, and
 cost the same for a long conversation as for a short one: of a long message
 list only the first and last few items are looked at (an agent's request
@@ -15,13 +16,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, TypedDict
 
 from llmkit._message import BUILD_MESSAGES, Message
 from llmkit._parts import JSONDict, _put, _text_arg, _type_name
 from llmkit.errors import SerializationError, UsageError
 
 __all__ = [
+    "ModelSettings",
     "OutputSchema",
     "Reasoning",
     "ReasoningEffort",
@@ -327,3 +329,26 @@ class Request:
             )
         except (KeyError, TypeError, UsageError) as exc:
             raise SerializationError(f"Not a valid request: missing or wrong {exc}.") from exc
+
+
+class ModelSettings(TypedDict, total=False):
+    """Request fields an agent sends with every model call: ``Agent(model_settings=...)``.
+
+    Every key is a :class:`Request` field the agent does not build itself
+    (``messages``, ``tools`` and ``output_schema`` are its own), and each value
+    type is that field's, so ``Request(messages, **settings)`` type-checks.
+    A test keeps the keys equal to the fields. For example
+    ``{"temperature": 0.2, "max_tokens": 500}``.
+    """
+
+    tool_choice: ToolChoice | None
+    temperature: float | None
+    top_p: float | None
+    max_tokens: int | None
+    stop: list[str] | None
+    """One string still works at run time: :class:`Request` makes it a list."""
+    seed: int | None
+    reasoning: Reasoning | None
+    parallel_tool_calls: bool | None
+    extra: JSONDict
+    """Provider-specific body fields, merged into the wire body untouched."""

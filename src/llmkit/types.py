@@ -33,7 +33,15 @@ from llmkit._parts import (
     _type_name,
 )
 from llmkit._parts import _part_from_dict as _part_from_dict
-from llmkit._request import OutputSchema, Reasoning, ReasoningEffort, Request, ToolChoice, ToolSpec
+from llmkit._request import (
+    ModelSettings,
+    OutputSchema,
+    Reasoning,
+    ReasoningEffort,
+    Request,
+    ToolChoice,
+    ToolSpec,
+)
 from llmkit._usage import Usage
 from llmkit.errors import SerializationError, UsageError
 
@@ -47,6 +55,7 @@ __all__ = [
     "ImagePart",
     "JSONDict",
     "Message",
+    "ModelSettings",
     "OutputSchema",
     "Part",
     "Reasoning",

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import fields
-from typing import Any
+from typing import Any, cast
 
 from llmkit.errors import UsageError
 from llmkit.run import RunResult, UsageLimits
 from llmkit.tools._tool import ErrorMode
-from llmkit.types import AudioPart, DocumentPart, ImagePart, Message, Request, TextPart
+from llmkit.types import AudioPart, DocumentPart, ImagePart, Message, ModelSettings, TextPart
 
 __all__ = [
     "SETTINGS",
@@ -35,9 +34,8 @@ __all__ = [
     "user_message",
 ]
 
-_NOT_SETTINGS = frozenset(("messages", "tools", "output_schema"))
-SETTINGS = frozenset(f.name for f in fields(Request) if f.name not in _NOT_SETTINGS)
-"""The ``model_settings`` keys: every :class:`~llmkit.types.Request` field but what the agent builds."""
+SETTINGS = frozenset(ModelSettings.__optional_keys__)
+"""The ``model_settings`` keys: those of :class:`~llmkit.types.ModelSettings`."""
 
 _INPUT_ITEMS = (str, TextPart, ImagePart, DocumentPart, AudioPart)
 
@@ -105,8 +103,11 @@ def check_hooks(value: Any) -> tuple[object, ...]:
     return items_of(value, "hooks", "hooks (objects with before_*/after_* methods)")
 
 
-def check_settings(value: Any) -> dict[str, Any]:
-    """``model_settings`` as a dict whose keys are Request fields the agent does not set."""
+def check_settings(value: Any) -> ModelSettings:
+    """``model_settings`` as a new dict whose keys are :class:`~llmkit.types.ModelSettings`' keys.
+
+    The values are checked by the :class:`~llmkit.types.Request` they go into.
+    """
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -121,7 +122,7 @@ def check_settings(value: Any) -> dict[str, Any]:
             f"Unknown model_settings: {', '.join(sorted(map(str, unknown)))}. "
             f"Accepted: {', '.join(sorted(SETTINGS))}."
         )
-    return settings
+    return cast(ModelSettings, settings)  # keys checked above, values by Request
 
 
 def history_list(value: Any) -> list[Message]:

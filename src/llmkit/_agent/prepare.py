@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from llmkit.output import OutputMode, OutputSpec
-from llmkit.types import JSONDict, Message, OutputSchema, ToolSpec
+from llmkit.types import Message, ModelSettings, OutputSchema, ToolSpec
 
 if TYPE_CHECKING:
     from llmkit.agent import Agent, AgentHandoff
@@ -40,7 +40,7 @@ class Prepared:
     dynamic: bool
     """Instructions come from a function, called before each model request."""
     prompt_suffix: str | None
-    settings: JSONDict
+    settings: ModelSettings
 
 
 def prepare(agent: Agent[Any], model: Model) -> Prepared:
