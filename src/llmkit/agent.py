@@ -49,7 +49,7 @@ from llmkit.providers.base import Model
 from llmkit.run import RunResult, UsageLimits
 from llmkit.tools import ErrorMode, Tool, Toolbox
 from llmkit.tools._collect import collect_tools
-from llmkit.types import ContentPart, Message, Request
+from llmkit.types import ContentPart, Message, ModelSettings, Request
 
 if TYPE_CHECKING:
     from llmkit._agent.loop import AgentRun
@@ -101,7 +101,8 @@ class Agent(Generic[OutputT]):
         usage_limits: Token, request and cost limits per run.
         timeout: Seconds one run may take.
         model_settings: Request fields sent with every call (``temperature``,
-            ``max_tokens``, ``seed``, ``reasoning``, ``tool_choice``, ``extra`` …).
+            ``max_tokens``, ``seed``, ``reasoning``, ``tool_choice``, ``extra`` …); the
+            keys are those of :class:`~llmkit.types.ModelSettings`.
         hooks: Hooks around every run, model call and tool call (see :mod:`llmkit.hooks`);
             ``run(..., hooks=[...])`` adds more for one run.
         bus: The event bus this agent's runs publish to (default: :func:`llmkit.bus`).
@@ -125,7 +126,7 @@ class Agent(Generic[OutputT]):
         max_steps: int = 25,
         usage_limits: UsageLimits | None = None,
         timeout: float | None = None,
-        model_settings: Mapping[str, Any] | None = None,
+        model_settings: ModelSettings | None = None,
         hooks: Iterable[object] = (),
         bus: Bus | None = None,
     ) -> None:

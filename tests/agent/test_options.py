@@ -78,6 +78,15 @@ def test_bad_model_settings_are_usage_errors(settings: Any, message: str) -> Non
         Agent(scripted(), model_settings=settings)
 
 
+def test_an_unknown_setting_is_named_with_every_accepted_key() -> None:
+    with pytest.raises(UsageError) as caught:
+        Agent(scripted(), model_settings={"temprature": 1})  # type: ignore[typeddict-unknown-key]
+    assert str(caught.value) == (
+        "Unknown model_settings: temprature. Accepted: extra, max_tokens, "
+        "parallel_tool_calls, reasoning, seed, stop, temperature, tool_choice, top_p."
+    )
+
+
 # ------------------------------------------------------------- Agent(...) options
 
 AGENT_OPTIONS: list[tuple[dict[str, Any], str]] = [
