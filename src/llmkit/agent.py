@@ -239,6 +239,24 @@ class Agent(Generic[OutputT]):
         """The agents this one may hand the conversation to."""
         return list(self._handoffs.values())
 
+    def reachable_agents(self) -> list[Agent[Any]]:
+        """This agent, then every agent a run of it may reach through handoffs, each once.
+
+        Breadth first, in the order the handoffs were given, so the agents one
+        handoff away come before those two away; a handoff cycle (billing hands
+        back to triage) ends the walk rather than repeating it. For setting up
+        every agent a run may reach, such as ``override(model=...)`` on each in
+        a test or a replay.
+        """
+        agents: list[Agent[Any]] = [self]
+        seen = {id(self)}
+        for agent in agents:  # the list grows while it is walked: breadth first
+            for route in agent._handoffs.values():
+                if id(route.agent) not in seen:
+                    seen.add(id(route.agent))
+                    agents.append(route.agent)
+        return agents
+
     def _model_now(self) -> Model:
         override = self._override.get()
         if override is not None and "model" in override:
@@ -266,11 +284,24 @@ class Agent(Generic[OutputT]):
         return prepared
 
     @contextmanager
-    def override(self, *, model: Model | str = _UNSET, deps: Any = _UNSET) -> Iterator[None]:
-        """Swap the model and/or deps within a ``with`` block (for tests).
+    def override(
+        self, *, model: Model | str = _UNSET, deps: Any = _UNSET, run_id: str = _UNSET
+    ) -> Iterator[None]:
+        """Swap the model, deps and/or run id within a ``with`` block (for tests and replays).
+
+        Args:
+            model: The model the runs in the block call (a :class:`~llmkit.Model` or a
+                ``"provider/model"`` string); after a handoff, the target agent's own
+                model (or its override) answers.
+            deps: The ``RunContext.deps`` of the runs in the block; wins over ``run(deps=...)``.
+            run_id: The id every run started in the block gets instead of a new one, as a
+                replay gives a run the id it was recorded with. A resumed run keeps the id
+                of the run it continues.
 
         Scoped with a context variable: it applies to runs started in this
         thread or task and in tasks it starts, including ``run_sync`` calls.
+        Blocks nest: an inner block changes what it names, keeps the rest of
+        the outer one, and leaving it restores the outer one.
         """
         current = self._override.get()
         new: dict[str, Any] = dict(current or {})
@@ -280,6 +311,10 @@ class Agent(Generic[OutputT]):
             new["model"] = make_model(model)
         if deps is not _UNSET:
             new["deps"] = deps
+        if run_id is not _UNSET:
+            if not isinstance(run_id, str) or not run_id:
+                raise UsageError(f"override(run_id=...) takes a non-empty string, not {run_id!r}.")
+            new["run_id"] = run_id
         token = self._override.set(new)
         try:
             yield
@@ -291,6 +326,14 @@ class Agent(Generic[OutputT]):
         if override is not None and "deps" in override:
             return override["deps"]
         return self.deps if deps is _UNSET else deps
+
+    def _run_id_now(self) -> str:
+        """The id of a run starting now: the overridden one, else a new one."""
+        override = self._override.get()
+        if override is not None and "run_id" in override:
+            run_id: str = override["run_id"]
+            return run_id
+        return uuid.uuid4().hex
 
     # --------------------------------------------------------------------- runs
 
@@ -318,15 +361,12 @@ class Agent(Generic[OutputT]):
             options.check_count(max_steps, "max_steps", 1)
         options.check_timeout(timeout)
         options.check_limits(usage_limits)
-        override = self._override.get()
         return AgentRun(
             self,
             model=self._model_now(),
             messages=messages,
             deps=self._deps_now(deps),
-            run_id=override["run_id"]
-            if override is not None and "run_id" in override
-            else uuid.uuid4().hex,
+            run_id=self._run_id_now(),
             limits=usage_limits if usage_limits is not None else self.usage_limits,
             max_steps=max_steps if max_steps is not None else self.max_steps,
             timeout=timeout if timeout is not None else self.timeout,
@@ -357,12 +397,13 @@ class Agent(Generic[OutputT]):
             from llmkit._agent.direct import run_direct, stream_direct
 
             direct_bus = active_bus(self._bus)
+            deps_now, run_id = self._deps_now(deps), self._run_id_now()
             if direct_bus is None:
-                return await run_direct(self, user_input, self._deps_now(deps))
+                return await run_direct(self, user_input, deps_now, run_id)
             from llmkit.events import RunEnd
 
             result: Any = None
-            async for direct_event in stream_direct(self, user_input, self._deps_now(deps)):
+            async for direct_event in stream_direct(self, user_input, deps_now, run_id):
                 direct_bus.publish(direct_event)
                 if isinstance(direct_event, RunEnd):
                     result = direct_event.result
@@ -428,7 +469,8 @@ class Agent(Generic[OutputT]):
         if self._direct is not None:
             from llmkit._agent.direct import stream_direct
 
-            async for direct_event in stream_direct(self, user_input, self._deps_now(deps)):
+            direct = stream_direct(self, user_input, self._deps_now(deps), self._run_id_now())
+            async for direct_event in direct:
                 yield direct_event
             return
         run = self._start(

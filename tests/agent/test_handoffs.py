@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import pytest
 from pydantic import BaseModel
 
 from llmkit import Agent, Message, RunContext, handoff, tool
+from llmkit.agent import AgentHandoff
 from llmkit.errors import ToolExecutionError, UsageError
 from llmkit.events import Handoff
 from llmkit.testing import ScriptedModel, tool_call
@@ -89,6 +92,38 @@ def test_handoff_misconfiguration() -> None:
 
     with pytest.raises(UsageError, match="taken by a handoff"):
         Agent(ScriptedModel([]), tools=[clash], handoffs=[a])
+
+
+def test_reachable_agents_walks_the_handoffs_breadth_first_listing_each_agent_once() -> None:
+    refunds = Agent(ScriptedModel([]), name="refunds")
+    billing = Agent(ScriptedModel([]), name="billing", handoffs=[refunds])
+    tech = Agent(ScriptedModel([]), name="tech", handoffs=[billing])
+    triage = Agent(ScriptedModel([]), name="triage", handoffs=[billing, handoff(tech)])
+    reached = triage.reachable_agents()
+    assert [agent.name for agent in reached] == ["triage", "billing", "tech", "refunds"]
+    assert reached[1] is billing and reached[3] is refunds
+    assert refunds.reachable_agents() == [refunds]
+    assert tech.reachable_agents() == [tech, billing, refunds]
+
+
+async def test_reachable_agents_ends_at_a_handoff_cycle_and_a_run_can_go_round_it() -> None:
+    first = Agent(ScriptedModel([]), name="first")
+    second = Agent(ScriptedModel([]), name="second", handoffs=[first])
+    # Handoffs are fixed when an agent is built, so the cycle is closed by hand.
+    back = AgentHandoff(second)
+    first._handoffs[back.tool_name] = back
+    assert first.reachable_agents() == [first, second]
+    assert second.reachable_agents() == [second, first]
+    scripts = {
+        "first": [tool_call("transfer_to_second"), "first again"],
+        "second": [tool_call("transfer_to_first")],
+    }
+    with ExitStack() as stack:
+        for agent in first.reachable_agents():
+            stack.enter_context(agent.override(model=ScriptedModel(scripts[agent.name])))
+        result = await first.run("go round")
+    assert (result.agent, result.output) == ("first", "first again")
+    assert [h.agent for h in first.handoffs] == [second]  # the walk changed nothing
 
 
 async def test_agent_as_tool_rolls_usage_up_and_passes_deps() -> None:

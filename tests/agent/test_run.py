@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any
 
 import pytest
 
 from llmkit import Agent, Message, Request, RunContext, ToolCall, tool
 from llmkit.errors import UsageError
+from llmkit.events import RunEnd
 from llmkit.run import RunResult
 from llmkit.testing import FunctionModel, ScriptedModel, tool_call
 
@@ -168,6 +170,58 @@ async def test_override_deps_wins_and_reaches_tools() -> None:
     assert result.messages[2].tool_results[0].content == "fake"
     result = await agent.run("x")
     assert result.messages[2].tool_results[0].content == "real"
+
+
+async def test_override_run_id_names_the_runs_in_the_block_and_nests() -> None:
+    agent = Agent(ScriptedModel(["original"] * 8))
+    with agent.override(model=ScriptedModel(["fake"] * 8), run_id="outer"):
+        assert (await agent.run("a")).run_id == "outer"
+        with agent.override(run_id="inner"):
+            result = await agent.run("b")
+            assert (result.run_id, result.output) == ("inner", "fake")  # the model stays
+            ends = [e for e in agent.stream_sync("c") if isinstance(e, RunEnd)]
+            assert [e.run_id for e in ends] == [ends[0].result.run_id] == ["inner"]
+        assert (await agent.run("d")).run_id == "outer"  # restored on leaving the block
+    first, second = await agent.run("e"), await agent.run("f")
+    assert first.output == "original"
+    assert first.run_id != second.run_id and {first.run_id, second.run_id}.isdisjoint(
+        {"outer", "inner"}
+    )
+
+
+async def test_override_run_id_applies_to_a_model_free_agent() -> None:
+    @tool
+    def echo(text: str) -> str:
+        """Echo."""
+        return text
+
+    agent = Agent.from_tool(echo)
+    with agent.override(run_id="fixed"):
+        assert (await agent.run("hi")).run_id == "fixed"
+        events = [e async for e in agent.stream("hi")]
+        assert {getattr(e, "run_id", None) for e in events} == {"fixed"}
+    assert (await agent.run("hi")).run_id != "fixed"
+
+
+async def test_a_resumed_run_keeps_its_id_inside_override_run_id() -> None:
+    @tool(requires_approval=True)
+    def wipe() -> str:
+        """Wipe the disk."""
+        return "wiped"
+
+    agent = Agent(ScriptedModel([tool_call("wipe"), "done"]), tools=[wipe])
+    paused = await agent.run("go")
+    with agent.override(run_id="other"):
+        done = await agent.resume(paused, approvals={paused.pending[0].id: True})
+    assert done.output == "done" and done.run_id == paused.run_id != "other"
+
+
+@pytest.mark.parametrize("run_id", ["", 7, None])
+def test_override_run_id_takes_a_non_empty_string(run_id: Any) -> None:
+    agent = Agent(ScriptedModel([]))
+    taken = r"override\(run_id=\.\.\.\) takes a non-empty string"
+    with pytest.raises(UsageError, match=taken), agent.override(run_id=run_id):
+        pass
 
 
 def test_misconfiguration_is_a_usage_error() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -59,9 +58,9 @@ def _arguments(agent: Agent[Any], user_input: Any) -> tuple[JSONDict, str]:
 
 
 async def stream_direct(
-    agent: Agent[Any], user_input: UserInput | None, deps: Any
+    agent: Agent[Any], user_input: UserInput | None, deps: Any, run_id: str
 ) -> AsyncIterator[Event]:
-    """Run the tool of a model-free agent, yielding the run's events."""
+    """Run the tool of a model-free agent as the run ``run_id``, yielding the run's events."""
     tool = agent._direct
     assert tool is not None
     arguments, text = _arguments(agent, user_input)
@@ -74,7 +73,6 @@ async def stream_direct(
             f"The input of agent {agent.name!r} does not fit the tool {tool.name!r}:\n"
             f"{describe_validation_error(exc)}"
         ) from None
-    run_id = uuid.uuid4().hex
     messages = [Message.user(text)]
     call = ToolCall(f"call_{run_id[:12]}", tool.name, arguments)
     yield RunStart(run_id, agent.name, list(messages))
@@ -104,10 +102,12 @@ async def stream_direct(
     yield RunEnd(run_id, result)
 
 
-async def run_direct(agent: Agent[Any], user_input: UserInput | None, deps: Any) -> RunResult[Any]:
+async def run_direct(
+    agent: Agent[Any], user_input: UserInput | None, deps: Any, run_id: str
+) -> RunResult[Any]:
     """Run the tool of a model-free agent and return the result."""
     result: RunResult[Any] | None = None
-    async for event in stream_direct(agent, user_input, deps):
+    async for event in stream_direct(agent, user_input, deps, run_id):
         if isinstance(event, RunEnd):
             result = event.result
     assert result is not None
