@@ -14,9 +14,9 @@ Names are imported lazily on first use, so ``import llmkit`` stays cheap.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from llmkit._lazy import lazy_exports
 from llmkit._version import __version__
 
 if TYPE_CHECKING:
@@ -153,18 +153,5 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'llmkit' has no attribute {name!r}")
-    if module == f"{__name__}.{name}":
-        # A submodule that is also callable (``llmkit.bus()``): the module itself.
-        value = import_module(module)
-    else:
-        value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+# ``bus`` names the submodule llmkit.bus, which is callable: the module itself is exported.
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

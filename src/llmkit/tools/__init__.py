@@ -17,8 +17,9 @@ thread cannot be stopped from outside.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from llmkit._lazy import lazy_exports
 from llmkit.tools._deadline import CallTimeoutError, checkpoint
 from llmkit.tools._docstring import Docstring, parse_docstring
 from llmkit.tools._schema_tool import ArgumentsError, SchemaTool
@@ -46,10 +47,8 @@ __all__ = [
     "tool",
 ]
 
+# Public name -> module that defines it, resolved on first attribute access. The MCP SDK is
+# heavy: its module loads only when MCPToolset is first read.
+_LAZY: dict[str, str] = {"MCPToolset": "llmkit.tools.mcp"}
 
-def __getattr__(name: str) -> Any:
-    if name == "MCPToolset":  # the MCP SDK is heavy: load its module only when asked
-        from llmkit.tools.mcp import MCPToolset
-
-        return MCPToolset
-    raise AttributeError(f"module 'llmkit.tools' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

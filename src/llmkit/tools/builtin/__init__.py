@@ -18,8 +18,9 @@ Nothing here is imported before it is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from llmkit._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from llmkit.tools.builtin._calculator import calculate, calculator, make_calculator
@@ -58,39 +59,30 @@ __all__ = [
     "transform",
 ]
 
-_WHERE = {
-    "CommandPolicy": "_process",
-    "Entry": "_feed",
-    "NetPolicy": "_net",
-    "Refused": "_policy",
-    "calculate": "_calculator",
-    "calculator": "_calculator",
-    "csv_rows": "_data",
-    "data": "_data",
-    "feeds": "_feed",
-    "files": "_files",
-    "from_callable": "_wrap",
-    "from_command": "_wrap",
-    "from_endpoint": "_wrap",
-    "from_openapi": "_openapi",
-    "http": "_http",
-    "json_query": "_data",
-    "make_calculator": "_calculator",
-    "parse_feed": "_feed",
-    "process": "_process",
-    "system": "_system",
-    "transform": "_data",
+# Public name -> module that defines it. Resolved on first attribute access.
+_LAZY: dict[str, str] = {
+    "CommandPolicy": "llmkit.tools.builtin._process",
+    "Entry": "llmkit.tools.builtin._feed",
+    "NetPolicy": "llmkit.tools.builtin._net",
+    "Refused": "llmkit.tools.builtin._policy",
+    "calculate": "llmkit.tools.builtin._calculator",
+    "calculator": "llmkit.tools.builtin._calculator",
+    "csv_rows": "llmkit.tools.builtin._data",
+    "data": "llmkit.tools.builtin._data",
+    "feeds": "llmkit.tools.builtin._feed",
+    "files": "llmkit.tools.builtin._files",
+    "from_callable": "llmkit.tools.builtin._wrap",
+    "from_command": "llmkit.tools.builtin._wrap",
+    "from_endpoint": "llmkit.tools.builtin._wrap",
+    "from_openapi": "llmkit.tools.builtin._openapi",
+    "http": "llmkit.tools.builtin._http",
+    "json_query": "llmkit.tools.builtin._data",
+    "make_calculator": "llmkit.tools.builtin._calculator",
+    "parse_feed": "llmkit.tools.builtin._feed",
+    "process": "llmkit.tools.builtin._process",
+    "system": "llmkit.tools.builtin._system",
+    "transform": "llmkit.tools.builtin._data",
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'llmkit.tools.builtin' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"llmkit.tools.builtin.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

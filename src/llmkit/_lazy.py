@@ -1,0 +1,61 @@
+"""Lazy re-exports for a package facade: a name's module is imported on first access, then cached.
+
+A facade lists its public names and the module that defines each, then
+assigns the two module hooks this builds::
+
+    _LAZY = {"Agent": "llmkit.agent", "bus": "llmkit.bus"}
+    __all__ = ["Agent", "bus"]
+    __getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
+
+What always holds:
+
+- nothing is imported until a name is first read; the value is then stored in
+  the facade's globals, so the next read is a plain attribute lookup;
+- a name whose module is ``f"{facade}.{name}"`` is that submodule itself
+  (``llmkit.bus`` is the module, which is also callable);
+- a name the table does not hold raises :class:`AttributeError` worded as
+  Python words it (``module 'llmkit' has no attribute 'x'``);
+- ``dir(facade)`` lists the names already loaded plus every public name.
+
+This module imports only :mod:`importlib` (and :mod:`sys`, always loaded), so
+a facade stays as cheap to import as its table.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+__all__ = ["lazy_exports"]
+
+
+def lazy_exports(
+    module_name: str, table: Mapping[str, str], names: Sequence[str]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The ``__getattr__`` and ``__dir__`` of the facade ``module_name`` (see the module docstring).
+
+    ``table`` maps each lazily exported name to the absolute name of the module
+    that defines it; ``names`` is the facade's ``__all__``. Call it from the
+    facade's own body, after both are defined.
+    """
+    namespace = vars(sys.modules[module_name])
+
+    def __getattr__(name: str) -> Any:
+        target = table.get(name)
+        if target is None:
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+        if target == f"{module_name}.{name}":
+            value: Any = import_module(target)
+        else:
+            value = getattr(import_module(target), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(names))
+
+    return __getattr__, __dir__
