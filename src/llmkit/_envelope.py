@@ -6,11 +6,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
-from llmkit import _jsondata
+from llmkit import _json, _jsondata
 from llmkit.errors import SerializationError
 
 __all__ = ["FORMAT_VERSION", "dump", "dumps", "load", "loads", "register_kind"]
@@ -96,7 +95,7 @@ def load(envelope: JSONDict) -> Any:
 
 def dumps(obj: Any) -> str:
     """:func:`dump` to a JSON string."""
-    return json.dumps(dump(obj), ensure_ascii=False, separators=(",", ":"))
+    return _json.dumps(dump(obj))
 
 
 def loads(text: str | bytes) -> Any:

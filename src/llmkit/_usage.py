@@ -9,11 +9,11 @@ text into a token count, so an exact tokenizer can replace it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from llmkit._json import dumps_any
 from llmkit._parts import JSONDict, ReasoningPart, TextPart, ToolCall, ToolResult
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def _chars(parts: Iterable[object]) -> int:
             total += len(part.text)
         elif isinstance(part, ToolCall):
             raw = part.raw_arguments
-            total += len(part.name) + len(raw if raw is not None else _dumps(part.arguments))
+            total += len(part.name) + len(raw if raw is not None else dumps_any(part.arguments))
         elif isinstance(part, ToolResult):
             total += len(part.text)
     return total
@@ -160,9 +160,6 @@ def estimate_usage(request: Request | None, message: Message) -> Usage:
         for m in request.messages:
             chars_in += _chars(m.parts)
         for tool in request.tools:
-            chars_in += len(tool.name) + len(tool.description) + len(_dumps(tool.parameters))
+            chars_in += len(tool.name) + len(tool.description) + len(dumps_any(tool.parameters))
     chars_out = _chars(message.parts)
     return Usage(estimate_tokens(chars_in), estimate_tokens(chars_out), requests=1, estimated=True)
-
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode

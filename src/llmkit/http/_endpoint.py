@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from llmkit._json import dumps_body
 from llmkit._version import __version__
 from llmkit.errors import (
     InvalidResponseError,
@@ -48,9 +49,6 @@ __all__ = [
 logger = logging.getLogger("llmkit.http")
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id")
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-# Request bodies: NaN and infinity are not JSON, and a server would read them as a syntax error.
-_dump_body = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 _loads = json.loads
 
 
@@ -225,7 +223,8 @@ class Endpoint:
     def _encode(self, body: Mapping[str, Any]) -> bytes:
         """The JSON bytes of a request body; what JSON cannot carry is a :class:`UsageError`."""
         try:
-            return _dump_body(body).encode()
+            # NaN and infinity are not JSON: a server would read them as a syntax error.
+            return dumps_body(body).encode()
         except ValueError as exc:
             if "JSON compliant" not in str(exc):
                 raise UsageError(

@@ -22,6 +22,7 @@ import json
 import re
 from typing import Any, Literal, TypeAlias
 
+from llmkit._json import dumps
 from llmkit.errors import UsageError
 from llmkit.output._json import NoJSONError, parse_json
 from llmkit.providers.base import Capabilities
@@ -38,7 +39,6 @@ FINAL_RESULT_TOOL = "final_result"
 
 _MODES = ("auto", "native", "tool", "prompted")
 _WRAP_KEY = "result"
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _SCHEMA_LEAD = "It must match this JSON schema:\n"
 
 
@@ -144,7 +144,7 @@ class OutputSpec:
         if self._prompt is None:
             self._prompt = (
                 "Reply with one JSON value and nothing else: no prose, no code fences. "
-                f"{_SCHEMA_LEAD}{_dumps(self.schema)}"
+                f"{_SCHEMA_LEAD}{dumps(self.schema)}"
             )
         return self._prompt
 

@@ -10,9 +10,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from llmkit._json import dumps
 from llmkit.testing._schema_values import valid_value
 from llmkit.testing._script import Turn, tool_call
 from llmkit.types import JSONDict, Request
@@ -44,5 +44,5 @@ def default_responder(request: Request) -> Turn:
         return tool_call(tool.name, **placeholder(tool.parameters))
     if request.output_schema is not None:
         value = placeholder(request.output_schema.schema, every_property=True)
-        return json.dumps(value, separators=(",", ":"))
+        return dumps(value)
     return GREETING

@@ -17,12 +17,12 @@ A script is a list of turns (one per model call, in order) or a function
 from __future__ import annotations
 
 import inspect
-import json
 import math
 import threading
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
 
+from llmkit._json import dumps
 from llmkit.errors import UsageError
 from llmkit.providers._assemble import make_tool_call
 from llmkit.testing._fault import Fault
@@ -173,7 +173,7 @@ def _part_chars(part: Part) -> int:
         return len(part.text)
     if isinstance(part, ToolCall):
         raw = part.raw_arguments
-        return len(part.name) + len(raw if raw is not None else _dump(part.arguments))
+        return len(part.name) + len(raw if raw is not None else dumps(part.arguments))
     if isinstance(part, ToolResult):
         return len(part.text)
     return 0
@@ -190,12 +190,8 @@ def estimate_usage(request: Request | None, message: Message) -> Usage:
     return Usage(estimate_tokens(chars_in), estimate_tokens(chars_out), requests=1)
 
 
-def _dump(arguments: dict[str, Any]) -> str:
-    return json.dumps(arguments, ensure_ascii=False, separators=(",", ":"))
-
-
 def _scripted_call(call: ToolCall, script: Script) -> ToolCall:
-    raw = call.raw_arguments if call.raw_arguments is not None else _dump(call.arguments)
+    raw = call.raw_arguments if call.raw_arguments is not None else dumps(call.arguments)
     return make_tool_call(call.id or script.next_id(), call.name, raw, call.provider_data)
 
 

@@ -11,15 +11,14 @@ error result for the model.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from llmkit._json import dumps
 from llmkit.errors import UsageError
 from llmkit.types import AudioPart, ContentPart, DocumentPart, ImagePart, TextPart
 
 __all__ = ["sniff_media_type", "to_content"]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _PARTS = (TextPart, ImagePart, DocumentPart, AudioPart)
 
 # Leading bytes of the media formats models take, and their types.
@@ -82,7 +81,7 @@ def to_json(value: Any) -> str:
     """
     if type(value) in (dict, list, int, float, bool):
         try:
-            return _dumps(value)
+            return dumps(value)
         except (TypeError, ValueError, RecursionError):
             pass  # pydantic's serialiser knows more types, and says what is wrong
     from pydantic_core import to_json as pydantic_to_json
