@@ -84,11 +84,12 @@ def load(envelope: JSONDict) -> Any:
     if base not in _KINDS:
         raise SerializationError(f"Unknown kind {kind!r} in llmkit JSON envelope.")
     loader = _KINDS[base][1]
-    data = envelope.get("data")
+    # Not checked here: a loader given the wrong shape raises, and that becomes the error below.
+    data: Any = envelope.get("data")
     try:
         if is_list:
-            return [loader(item) for item in data]  # type: ignore[union-attr]
-        return loader(data)  # type: ignore[arg-type]
+            return [loader(item) for item in data]
+        return loader(data)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise SerializationError(f"Malformed {kind} data: {exc!r}.") from exc
 
