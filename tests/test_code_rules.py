@@ -92,9 +92,6 @@ PENDING_FRIEND_ACCESS: dict[str, str] = {
     "_agent/prepare.py: agent._tools": "WP-A1",
     "_agent/resume.py: active._model_now": "WP-A1",
     "_agent/resume.py: agent._find_agent": "WP-A1",
-    # replay uses Agent.reachable_agents() and Agent.override()
-    "recording.py: agent._handoffs": "WP-C",
-    "recording.py: reachable._override": "WP-C",
 }
 
 
@@ -414,8 +411,6 @@ TYPE_IGNORE_CEILINGS: dict[str, int] = {
     "_agent/resume.py": 1,  # WP-A1
     "_hooks/chain.py": 4,  # P2a: 3 (exc.hook/point, aclose); WP-B: 1 (_method)
     "_hooks/model.py": 1,  # P2a
-    "_recording/reader.py": 1,  # WP-C
-    "_recording/replay.py": 1,  # WP-C
     "agent.py": 4,  # WP-A1/WP-A2: 3; the output_type default stays (mypy cannot type it)
     "fake server": 3,  # WP-E: _gemini_fields x2, _gemini_request
     "testing/_scenario_data.py": 4,  # WP-F
@@ -431,8 +426,6 @@ PENDING_IGNORE_REASONS: dict[str, str] = {
     "_agent/resume.py": "WP-A1",
     "_hooks/chain.py": "P2a, WP-B",
     "_hooks/model.py": "P2a",
-    "_recording/reader.py": "WP-C",
-    "_recording/replay.py": "WP-C",
     "agent.py": "WP-A2",
     "fake server": "WP-E",
     "testing/_scenario_data.py": "WP-F",

@@ -101,9 +101,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("llmkit._agent.resume", "llmkit.agent"): "WP-A1",
     ("llmkit._agent.calls", "llmkit._agent.hooked"): "WP-A1",
     ("llmkit._agent.hooked", "llmkit._agent.loop"): "WP-A1",
-    # replay takes the agent through protocols defined below the agent layer
-    ("llmkit._recording.reader", "llmkit.agent"): "WP-C",
-    ("llmkit.recording", "llmkit.agent"): "WP-C",
     # the native providers' names move to _presets
     ("llmkit.providers._prices", "llmkit.providers._registry"): "WP-D",
     # Turn beside Fault; the scenario data typed through a protocol

@@ -45,13 +45,12 @@ from llmkit._recording.reader import (
     group_runs,
     parse_lines,
 )
-from llmkit._recording.replay import ReplayModel, ReplayTools
+from llmkit._recording.replay import Replayable, ReplayModel, ReplayTools
 from llmkit._recording.writer import RECORDING_FORMAT, Recorder
 from llmkit.errors import RecordingError, UsageError
 from llmkit.types import JSONDict
 
 if TYPE_CHECKING:
-    from llmkit.agent import Agent
     from llmkit.run import RunResult
 
 __all__ = [
@@ -137,7 +136,7 @@ class Recording:
         return ReplayTools(self.path, self.run(run))
 
     async def replay(
-        self, agent: Agent[Any], *, run: int | str = 0, deps: Any = _UNSET
+        self, agent: Replayable, *, run: int | str = 0, deps: Any = _UNSET
     ) -> RunResult[Any]:
         """Run ``agent`` again on the recorded input, answered from the recording.
 
@@ -145,19 +144,19 @@ class Recording:
         usage) unless the code changed; then :class:`~llmkit.errors.ReplayDivergence`
         names the first line the run departs from. The agent's own hooks run
         as they did. Pass ``deps`` if the agent's tools or instructions need them.
+
+        ``agent`` and every agent it may hand off to get a model answering
+        from the recording while the replay runs (through their public
+        ``reachable_agents()`` and ``override()``).
         """
         recorded = self.run(run)
         model = ReplayModel.for_run(self.path, recorded)
         tools = ReplayTools(self.path, recorded)
         with ExitStack() as stack:
-            for reachable in _agents(agent):
-                view = model if reachable is agent else model.for_agent(reachable.name)
-                override: dict[str, Any] = dict(reachable._override.get() or {})
-                override["model"] = view
-                if reachable is agent:
-                    override["run_id"] = recorded.run_id
-                token = reachable._override.set(override)
-                stack.callback(reachable._override.reset, token)
+            stack.enter_context(agent.override(model=model, run_id=recorded.run_id))
+            for reachable in agent.reachable_agents():
+                if reachable is not agent:
+                    stack.enter_context(reachable.override(model=model.for_agent(reachable.name)))
             token_hooks = SESSION_HOOKS.set((*SESSION_HOOKS.get(), tools))
             stack.callback(SESSION_HOOKS.reset, token_hooks)
             new = recorded.input
@@ -168,7 +167,7 @@ class Recording:
             return await agent.run(new[-1] if new else None, **options)
 
     def replay_sync(
-        self, agent: Agent[Any], *, run: int | str = 0, deps: Any = _UNSET
+        self, agent: Replayable, *, run: int | str = 0, deps: Any = _UNSET
     ) -> RunResult[Any]:
         """Blocking twin of :meth:`replay`."""
         from llmkit._sync import run_sync
@@ -179,21 +178,8 @@ class Recording:
         return f"<Recording {str(self.path)!r} runs={len(self.runs)} lines={len(self.lines)}>"
 
 
-def _agents(root: Agent[Any]) -> list[Agent[Any]]:
-    """``root`` and every agent reachable from it through handoffs."""
-    seen: dict[int, Agent[Any]] = {}
-    todo = [root]
-    while todo:
-        agent = todo.pop()
-        if id(agent) in seen:
-            continue
-        seen[id(agent)] = agent
-        todo.extend(h.agent for h in agent._handoffs.values())
-    return list(seen.values())
-
-
 def replay(
-    path: str | Path, agent: Agent[Any], *, run: int | str = 0, deps: Any = _UNSET
+    path: str | Path, agent: Replayable, *, run: int | str = 0, deps: Any = _UNSET
 ) -> RunResult[Any]:
     """Replay the run recorded in ``path`` with ``agent``: no network, no tool runs.
 

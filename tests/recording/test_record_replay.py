@@ -302,3 +302,19 @@ async def test_handoffs_replay_with_each_agents_model(tmp_path: Path) -> None:
     billing2 = Agent("openai/gpt-4.1-mini", name="billing")
     triage2 = Agent("openai/gpt-4.1-mini", name="triage", handoffs=[billing2])
     assert await Recording.load(path).replay(triage2) == original
+
+
+async def test_replay_overrides_the_agents_only_while_it_runs(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    billing = Agent(ScriptedModel(["Refunded."]), name="billing")
+    triage = Agent(
+        ScriptedModel([tool_call("transfer_to_billing")]), name="triage", handoffs=[billing]
+    )
+    with record(path):
+        original = await triage.run("Refund please")
+    billing2 = Agent("openai/gpt-4.1-mini", name="billing")
+    triage2 = Agent("openai/gpt-4.1-mini", name="triage", handoffs=[billing2])
+    with billing2.override(model=ScriptedModel(["Outer."])):
+        assert await Recording.load(path).replay(triage2) == original
+        after = await billing2.run("Again")  # the outer override is back, with a new run id
+    assert after.output == "Outer." and after.run_id != original.run_id

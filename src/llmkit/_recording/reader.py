@@ -8,24 +8,43 @@ that names the file and the line.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from llmkit._jsondata import MACHINE_MAX_DEPTH, JSONTooDeep, loads
 from llmkit._recording.writer import RECORDING_FORMAT
 from llmkit.errors import RecordingError, RecordingVersionError, SerializationError
-from llmkit.events import Event, event_from_dict
+from llmkit.events import Event, RunStart, event_from_dict
 from llmkit.types import FORMAT_VERSION, JSONDict, Message, load
 
 if TYPE_CHECKING:
-    from llmkit.agent import Agent
     from llmkit.run import RunResult
 
-__all__ = ["ModelExchange", "RecordedLine", "RecordedRun", "group_runs", "parse_lines"]
+__all__ = [
+    "ModelExchange",
+    "RecordedLine",
+    "RecordedRun",
+    "ResultReader",
+    "group_runs",
+    "parse_lines",
+]
 
 # A line nested past the bound (no recorded event is that deep) is a corrupt file, not a crash.
 _TOO_DEEP = f"JSON nested too deeply to read (more than {MACHINE_MAX_DEPTH} levels)"
+
+
+class ResultReader(Protocol):
+    """What reads a recorded result back as typed output (:class:`~llmkit.Agent` is one).
+
+    Named here, below the agent layer, so recording needs no import of
+    :mod:`llmkit.agent`.
+    """
+
+    def load_result(self, data: Mapping[str, Any]) -> RunResult[Any]:
+        """A result from its ``to_dict()`` form, its output read as this reader's output type."""
+        ...
 
 
 @dataclass(slots=True)
@@ -67,8 +86,9 @@ class RecordedRun:
     @property
     def input(self) -> list[Message]:
         """The messages the run added (usually the user's input)."""
-        messages: list[Message] = self.start.event.input  # type: ignore[union-attr]
-        return messages
+        event = self.start.event
+        assert isinstance(event, RunStart), "a run starts with its run.start line"
+        return event.input
 
     @property
     def history(self) -> list[Message]:
@@ -101,7 +121,7 @@ class RecordedRun:
         )
         return result
 
-    def result_for(self, agent: Agent[Any]) -> RunResult[Any] | None:
+    def result_for(self, agent: ResultReader) -> RunResult[Any] | None:
         """The run's result with its output read as ``agent``'s output type."""
         data = self.result_data
         return agent.load_result(data) if data is not None else None
@@ -250,8 +270,8 @@ def group_runs(lines: list[RecordedLine]) -> list[RecordedRun]:
     runs: dict[str, RecordedRun] = {}
     for line in lines:
         run_id = line.data.get("run_id")
-        if line.topic == "run.start":
-            event: Any = line.event
+        event = line.event
+        if isinstance(event, RunStart):
             runs[event.run_id] = RecordedRun(event.run_id, event.agent, line, [line])
         elif isinstance(run_id, str) and run_id in runs:
             runs[run_id].lines.append(line)

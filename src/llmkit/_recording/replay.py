@@ -12,21 +12,56 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol
 
 from llmkit._recording.diff import first_difference
 from llmkit._recording.reader import ModelExchange, RecordedLine, RecordedRun
 from llmkit._recording.writer import INNERMOST
 from llmkit._redact import redact
 from llmkit.errors import ProviderError, ReplayDivergence, ToolExecutionError
+from llmkit.events import ToolResultEvent
 from llmkit.hooks import HookContext
 from llmkit.providers.base import Capabilities, Model, check_request
-from llmkit.types import Embeddings, Request, Response, ToolCall, ToolResult
+from llmkit.types import Embeddings, Message, Request, Response, ToolCall, ToolResult
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["ReplayModel", "ReplayTools"]
+    from llmkit.run import RunResult
+
+__all__ = ["ReplayModel", "ReplayTools", "Replayable"]
+
+
+class Replayable(Protocol):
+    """What a replay needs of an agent (:class:`~llmkit.Agent` is one).
+
+    Replay gives each agent a run may reach a model answering from the
+    recording, gives the run the recorded run id, and runs the agent again
+    on the recorded input. Named here, below the agent layer, so recording
+    needs no import of :mod:`llmkit.agent`.
+    """
+
+    name: str
+    """The agent's name, as the recording's ``model.request`` lines name it."""
+
+    def reachable_agents(self) -> Sequence[Replayable]:
+        """This agent first, then every agent a run of it may hand off to, each once."""
+        ...
+
+    def override(self, *, model: Model = ..., run_id: str = ...) -> AbstractContextManager[None]:
+        """Within the block, runs call ``model`` and (for the run that starts) take ``run_id``."""
+        ...
+
+    async def run(
+        self,
+        user_input: Any = None,
+        *,
+        message_history: Sequence[Message] | None = ...,
+        deps: Any = ...,
+    ) -> RunResult[Any]:
+        """Run on ``user_input`` after ``message_history``, with ``deps`` in the run context."""
+        ...
 
 
 def _normal(value: Any) -> Any:
@@ -196,7 +231,8 @@ class ReplayTools:
                 line=recorded.line,
                 diff="no recorded result",
             )
-        if outcome.topic == "error":
-            raise ToolExecutionError(str(outcome.data.get("message", "")), tool_name=call.name)
-        result: ToolResult = outcome.event.result  # type: ignore[union-attr]
-        return result
+        event = outcome.event
+        if isinstance(event, ToolResultEvent):
+            return event.result
+        # The other outcome tool_calls() pairs with a call: the error line of a tool that raised.
+        raise ToolExecutionError(str(outcome.data.get("message", "")), tool_name=call.name)
