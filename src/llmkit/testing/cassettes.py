@@ -31,9 +31,19 @@ from llmkit.providers.base import Model
 from llmkit.types import Embeddings, Request, Response
 
 if TYPE_CHECKING:
+    from llmkit._recording.reader import ResultReader
+    from llmkit._recording.replay import Replayable
     from llmkit.agent import Agent
     from llmkit.events import StreamEvent
     from llmkit.recording import Recording, ReplayModel
+
+    # Never called: mypy checks here that an Agent is what replay takes (this layer sees both).
+    def _agent_replays(agent: Agent[Any]) -> Replayable:
+        return agent
+
+    def _agent_reads_results(agent: Agent[Any]) -> ResultReader:
+        return agent
+
 
 __all__ = ["Cassette", "CassetteMissingError", "cassette_path"]
 
@@ -95,18 +105,6 @@ class _CassetteModel(Model):
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Recordings hold no embeddings: raises ``ReplayDivergence``."""
         return await self._view().embed(inputs, dimensions=dimensions)
-
-
-def _reachable(agents: Sequence[Agent[Any]]) -> list[Agent[Any]]:
-    found: list[Agent[Any]] = []
-    todo = list(agents)
-    while todo:
-        agent = todo.pop(0)
-        if any(agent is a for a in found):
-            continue
-        found.append(agent)
-        todo.extend(h.agent for h in agent.handoffs)
-    return found
 
 
 class Cassette:
@@ -176,9 +174,13 @@ class Cassette:
             )
         runs = _Runs(recording)
         roots = {id(a) for a in agents}
+        reached: dict[int, Agent[Any]] = {}
+        for root in agents:
+            for agent in root.reachable_agents():
+                reached.setdefault(id(agent), agent)
         with contextlib.ExitStack() as stack:
             stack.enter_context(block_network())
-            for agent in _reachable(agents):
+            for agent in reached.values():
                 model = _CassetteModel(runs, None if id(agent) in roots else agent.name)
                 stack.enter_context(agent.override(model=model))
             yield
