@@ -42,16 +42,16 @@ from llmkit.testing._anthropic_errors import (
     stream_error,
 )
 from llmkit.testing._anthropic_rules import check_message_body
-from llmkit.testing._asgi import (
+from llmkit.testing._fake.asgi import (
     DropResponse,
     EventStreamResponse,
     json_response,
 )
-from llmkit.testing._exchange import Exchange
+from llmkit.testing._fake.exchange import Exchange
+from llmkit.testing._fake.state import RecordedRequest, ServerState
+from llmkit.testing._fake.state import record_request as _record
 from llmkit.testing._fault import Fault
 from llmkit.testing._script import Script, Turn, response_for
-from llmkit.testing._state import RecordedRequest, ServerState
-from llmkit.testing._state import record_request as _record
 from llmkit.types import Request, Response, Usage
 
 __all__ = ["routes"]

@@ -25,12 +25,16 @@ from llmkit.errors import (
     UsageError,
 )
 from llmkit.providers._profiles import gemini_profile
-from llmkit.testing._asgi import (
+from llmkit.testing._fake.asgi import (
     DropResponse,
     EventStreamResponse,
     json_response,
 )
-from llmkit.testing._exchange import Exchange
+from llmkit.testing._fake.exchange import Exchange
+from llmkit.testing._fake.state import NOT_JSON as _NOT_JSON
+from llmkit.testing._fake.state import RecordedRequest, ServerState
+from llmkit.testing._fake.state import parse_body as _parse
+from llmkit.testing._fake.state import record_request as _record
 from llmkit.testing._fault import Fault
 from llmkit.testing._gemini_codec import (
     blocked_body,
@@ -45,10 +49,6 @@ from llmkit.testing._gemini_fields import read
 from llmkit.testing._gemini_request import decode_request
 from llmkit.testing._gemini_rules import check_batch_embed, check_embed, check_generate
 from llmkit.testing._script import Script, Turn, estimate_usage, response_for
-from llmkit.testing._state import NOT_JSON as _NOT_JSON
-from llmkit.testing._state import RecordedRequest, ServerState
-from llmkit.testing._state import parse_body as _parse
-from llmkit.testing._state import record_request as _record
 from llmkit.types import Message, Request, Response, ToolCall
 
 __all__ = ["DEFAULT_MODELS", "routes"]

@@ -24,12 +24,14 @@ from starlette.types import Receive
 from llmkit.errors import (
     UsageError,
 )
-from llmkit.testing._asgi import (
+from llmkit.testing._fake.asgi import (
     DropResponse,
     EventStreamResponse,
     json_response,
 )
-from llmkit.testing._exchange import Exchange
+from llmkit.testing._fake.exchange import Exchange
+from llmkit.testing._fake.state import RecordedRequest, ServerState
+from llmkit.testing._fake.state import record_request as _record
 from llmkit.testing._fault import Fault
 from llmkit.testing._ollama_caps import capabilities_for
 from llmkit.testing._ollama_codec import (
@@ -53,8 +55,6 @@ from llmkit.testing._ollama_rules import (
     read_body,
 )
 from llmkit.testing._script import Script, Turn, response_for
-from llmkit.testing._state import RecordedRequest, ServerState
-from llmkit.testing._state import record_request as _record
 from llmkit.types import Request
 
 __all__ = ["DEFAULT_MODELS", "VERSION", "routes"]

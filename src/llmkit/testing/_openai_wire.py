@@ -20,12 +20,16 @@ from starlette.types import Receive
 from llmkit.errors import (
     UsageError,
 )
-from llmkit.testing._asgi import (
+from llmkit.testing._fake.asgi import (
     DropResponse,
     EventStreamResponse,
     json_response,
 )
-from llmkit.testing._exchange import Exchange
+from llmkit.testing._fake.exchange import Exchange
+from llmkit.testing._fake.state import NOT_JSON as _NOT_JSON
+from llmkit.testing._fake.state import RecordedRequest, ServerState
+from llmkit.testing._fake.state import parse_body as _parse
+from llmkit.testing._fake.state import record_request as _record
 from llmkit.testing._fault import Fault
 from llmkit.testing._openai_codec import (
     completion_body,
@@ -44,10 +48,6 @@ from llmkit.testing._openai_errors import (
 )
 from llmkit.testing._openai_rules import check_chat, check_embeddings
 from llmkit.testing._script import Script, Turn, response_for
-from llmkit.testing._state import NOT_JSON as _NOT_JSON
-from llmkit.testing._state import RecordedRequest, ServerState
-from llmkit.testing._state import parse_body as _parse
-from llmkit.testing._state import record_request as _record
 from llmkit.types import Request, Response
 
 __all__ = [

@@ -28,12 +28,15 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import UsageError
-from llmkit.testing import _deps  # noqa: F401  (a clear error when the extra is missing)
-from llmkit.testing._asgi import ConnectionAccess
+from llmkit.testing._fake import (
+    PROTOCOLS,
+    deps,  # noqa: F401  (a clear error when the extra is missing)
+)
+from llmkit.testing._fake.asgi import ConnectionAccess
+from llmkit.testing._fake.state import RecordedRequest, ServerState
 from llmkit.testing._ollama_caps import OllamaCapabilities, capabilities_for
 from llmkit.testing._openai_wire import not_found_handler
 from llmkit.testing._script import ScriptLike
-from llmkit.testing._state import RecordedRequest, ServerState
 
 if TYPE_CHECKING:
     import uvicorn
@@ -43,23 +46,12 @@ __all__ = ["FakeProviderServer", "RecordedRequest"]
 _START_TIMEOUT = 10.0
 
 
-# The wire protocols the server speaks: each module has a ``routes(state)`` function.
-# Gemini comes before OpenAI: it claims the shared /v1/models paths only for keyed requests.
-PROTOCOL_MODULES: tuple[str, ...] = (
-    "llmkit.testing._gemini_wire",
-    "llmkit.testing._openai_wire",
-    "llmkit.testing._anthropic_wire",
-    "llmkit.testing._ollama_wire",
-    "llmkit.testing._llamacpp_wire",
-)
-
-
 def build_app(state: ServerState) -> ConnectionAccess:
     """The ASGI app serving ``state``: every protocol's routes, unknown routes answered 404."""
     from starlette.applications import Starlette
 
     all_routes: list[Any] = []
-    for module in PROTOCOL_MODULES:
+    for module in PROTOCOLS:
         all_routes.extend(import_module(module).routes(state))
     not_found = not_found_handler(state)
     app = Starlette(routes=all_routes, exception_handlers={404: not_found, 405: not_found})

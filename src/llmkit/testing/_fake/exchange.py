@@ -17,23 +17,28 @@ from llmkit.errors import (
     StreamInterruptedError,
     UsageError,
 )
-from llmkit.testing._asgi import DropResponse, html_response, wait_unless_gone
+from llmkit.testing._fake.asgi import DropResponse, html_response, wait_unless_gone
 from llmkit.testing._fault import Fault, instantiate
-from llmkit.testing._script import Turn, check_turn
+from llmkit.testing._script import Script, Turn, check_turn
 
 if TYPE_CHECKING:
     from starlette.responses import Response as HTTPResponse
     from starlette.types import Receive
 
-    from llmkit.testing._state import RecordedRequest
+    from llmkit.testing._fake.state import RecordedRequest, ServerState
     from llmkit.types import Request
 
 __all__ = ["Exchange"]
 
 
 class Exchange(abc.ABC):
-    """One request being answered. Subclasses set the attributes and encode the answers."""
+    """One request being answered. Subclasses set ``headers`` and ``stream`` and encode the answers."""
 
+    state: ServerState
+    """The server's state (its chunk size, its ids)."""
+    script: Script
+    """The script that gave the turn: it numbers the turn's tool calls, even if a test
+    loads another script meanwhile."""
     entry: RecordedRequest | None
     """Where the recorded request keeps the status it got (None when not recording)."""
     receive: Receive
@@ -44,6 +49,14 @@ class Exchange(abc.ABC):
     """Whether the client asked for a streamed answer."""
     interrupted_text = ""
     """The partial answer a ``StreamInterruptedError`` turn delivers before the drop."""
+
+    def __init__(
+        self, state: ServerState, script: Script, entry: RecordedRequest | None, receive: Receive
+    ) -> None:
+        self.state = state
+        self.script = script
+        self.entry = entry
+        self.receive = receive
 
     def _done(self, status: int | None) -> None:
         if self.entry is not None:
