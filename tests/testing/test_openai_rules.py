@@ -17,8 +17,8 @@ import httpx2
 import pytest
 
 from llmkit.testing import FakeProviderServer
-from llmkit.testing._openai_codec import decode_request
-from llmkit.testing._openai_rules import check_chat, check_embeddings
+from llmkit.testing._fake.openai.answers import decode_request
+from llmkit.testing._fake.openai.rules import check_chat, check_embeddings
 
 _DROP = object()
 BASE: dict[str, Any] = {"model": "gpt-4.1-mini", "messages": [{"role": "user", "content": "hi"}]}

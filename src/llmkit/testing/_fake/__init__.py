@@ -23,10 +23,10 @@ __all__ = ["PROTOCOLS"]
 
 PROTOCOLS: tuple[str, ...] = (
     "llmkit.testing._gemini_wire",
-    "llmkit.testing._openai_wire",
+    "llmkit.testing._fake.openai.routes",
     "llmkit.testing._anthropic_wire",
     "llmkit.testing._ollama_wire",
-    "llmkit.testing._llamacpp_wire",
+    "llmkit.testing._fake.openai.llamacpp",
 )
 """The modules of the protocols the server speaks, each with a ``routes(state)`` function.
 

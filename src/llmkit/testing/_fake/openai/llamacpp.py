@@ -29,11 +29,11 @@ from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
 
+from llmkit.testing._fake.openai.answers import decode_request
+from llmkit.testing._fake.openai.errors import WireError, check_auth, not_json
+from llmkit.testing._fake.openai.routes import ChatExchange, error_answer, failure_answer
+from llmkit.testing._fake.openai.rules import CHAT_PARAMETERS, check_chat
 from llmkit.testing._fake.state import NOT_JSON, ServerState, parse_body, record_request
-from llmkit.testing._openai_codec import decode_request
-from llmkit.testing._openai_errors import WireError, check_auth, not_json
-from llmkit.testing._openai_rules import CHAT_PARAMETERS, check_chat
-from llmkit.testing._openai_wire import ChatExchange, error_answer, failure_answer
 from llmkit.testing._script import Turn, estimate_usage
 from llmkit.types import Message, Request, Response
 

@@ -3,7 +3,7 @@
 ``POST /v1/chat/completions`` is answered from the script (JSON or SSE);
 ``POST /v1/embeddings`` with deterministic vectors; ``GET /v1/models`` from
 the configured model set. Every request is checked as strictly as the real
-API checks it (:mod:`llmkit.testing._openai_rules`) and recorded.
+API checks it (:mod:`llmkit.testing._fake.openai.rules`) and recorded.
 """
 
 from __future__ import annotations
@@ -26,12 +26,7 @@ from llmkit.testing._fake.asgi import (
     json_response,
 )
 from llmkit.testing._fake.exchange import Exchange
-from llmkit.testing._fake.state import NOT_JSON as _NOT_JSON
-from llmkit.testing._fake.state import RecordedRequest, ServerState
-from llmkit.testing._fake.state import parse_body as _parse
-from llmkit.testing._fake.state import record_request as _record
-from llmkit.testing._fault import Fault
-from llmkit.testing._openai_codec import (
+from llmkit.testing._fake.openai.answers import (
     completion_body,
     decode_request,
     embeddings_body,
@@ -39,14 +34,19 @@ from llmkit.testing._openai_codec import (
     error_for_fault,
     stream_chunks,
 )
-from llmkit.testing._openai_errors import (
+from llmkit.testing._fake.openai.errors import (
     WireError,
     check_auth,
     invalid_url,
     model_not_found,
     not_json,
 )
-from llmkit.testing._openai_rules import check_chat, check_embeddings
+from llmkit.testing._fake.openai.rules import check_chat, check_embeddings
+from llmkit.testing._fake.state import NOT_JSON as _NOT_JSON
+from llmkit.testing._fake.state import RecordedRequest, ServerState
+from llmkit.testing._fake.state import parse_body as _parse
+from llmkit.testing._fake.state import record_request as _record
+from llmkit.testing._fault import Fault
 from llmkit.testing._script import Script, Turn, response_for
 from llmkit.types import Request, Response
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from llmkit.testing._openai_errors import WireError, bad, bad_value, missing, wrong_type
+from llmkit.testing._fake.openai.errors import WireError, bad, bad_value, missing, wrong_type
 
 __all__ = ["check_response_format", "check_tools", "strict_schema_problem"]
 

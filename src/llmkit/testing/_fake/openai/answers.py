@@ -16,8 +16,8 @@ from typing import Any
 
 from llmkit.errors import ContentFilterError, ContextLengthError, ProviderError
 from llmkit.providers._assemble import make_tool_call
+from llmkit.testing._fake.openai.errors import WireError
 from llmkit.testing._fault import Fault, status_for
-from llmkit.testing._openai_errors import WireError
 from llmkit.testing._vectors import text_vector
 from llmkit.types import (
     AudioPart,

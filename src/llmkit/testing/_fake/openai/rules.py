@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from llmkit.testing._openai_errors import (
+from llmkit.testing._fake.openai.errors import (
     WireError,
     bad,
     bad_value,
@@ -19,7 +19,7 @@ from llmkit.testing._openai_errors import (
     unrecognized,
     wrong_type,
 )
-from llmkit.testing._openai_tool_rules import check_response_format, check_tools
+from llmkit.testing._fake.openai.rules_tools import check_response_format, check_tools
 
 __all__ = [
     "CHAT_PARAMETERS",
