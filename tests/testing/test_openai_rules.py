@@ -17,7 +17,7 @@ import httpx2
 import pytest
 
 from llmkit.testing import FakeProviderServer
-from llmkit.testing._fake.openai.answers import decode_request
+from llmkit.testing._fake.openai.request import decode_request
 from llmkit.testing._fake.openai.rules import check_chat, check_embeddings
 
 _DROP = object()

@@ -1,9 +1,8 @@
-"""The fake server's side of the OpenAI wire format, as pure functions.
+"""The fake server's OpenAI answers, as pure functions.
 
-Decodes a (valid) Chat Completions body into an llmkit :class:`~llmkit.types.Request`
-so a script function sees what the client meant, and encodes a
-:class:`~llmkit.types.Response` as the JSON answer or the SSE chunks the real
-API sends. Errors for scripted exceptions and faults are built here too.
+Encodes a :class:`~llmkit.types.Response` as the ``chat.completion`` JSON
+answer or the SSE chunks the real API sends, and answers embedding requests
+with deterministic vectors.
 """
 
 from __future__ import annotations
@@ -14,60 +13,13 @@ import sys
 from array import array
 from typing import Any
 
-from llmkit.errors import ContentFilterError, ContextLengthError, ProviderError
-from llmkit.providers._assemble import make_tool_call
-from llmkit.testing._fake.openai.errors import WireError
-from llmkit.testing._fault import Fault, status_for
 from llmkit.testing._vectors import text_vector
-from llmkit.types import (
-    AudioPart,
-    ContentPart,
-    DocumentPart,
-    ImagePart,
-    Message,
-    OutputSchema,
-    Part,
-    Reasoning,
-    Request,
-    Response,
-    TextPart,
-    ToolCall,
-    ToolResult,
-    ToolSpec,
-    Usage,
-)
+from llmkit.types import Response, ToolCall, Usage
 
-__all__ = [
-    "completion_body",
-    "decode_request",
-    "embeddings_body",
-    "error_for_exception",
-    "error_for_fault",
-    "stream_chunks",
-    "usage_body",
-]
+__all__ = ["completion_body", "embeddings_body", "stream_chunks", "usage_body"]
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-# Body fields the decoder maps onto Request fields; the rest lands in Request.extra.
-_MAPPED = frozenset(
-    (
-        "model",
-        "messages",
-        "stream",
-        "stream_options",
-        "tools",
-        "tool_choice",
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "max_completion_tokens",
-        "stop",
-        "seed",
-        "reasoning_effort",
-        "parallel_tool_calls",
-    )
-)
 # llmkit's "error" has no OpenAI counterpart; the stream simply stopped.
 _FINISH = {
     "stop": "stop",
@@ -75,153 +27,6 @@ _FINISH = {
     "tool_calls": "tool_calls",
     "content_filter": "content_filter",
 }
-
-
-# ----------------------------------------------------------------------- decoding
-
-
-def _text_of(content: object) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
-
-
-def _content_part(part: dict[str, Any]) -> ContentPart:
-    kind = part["type"]
-    if kind == "image_url":
-        image = part["image_url"]
-        return ImagePart(url=image["url"], detail=image.get("detail"))
-    if kind == "input_audio":
-        audio = part["input_audio"]
-        # Kept as a data URL: no decoding, so odd base64 cannot fail the request here.
-        media_type = f"audio/{audio['format']}"
-        return AudioPart(url=f"data:{media_type};base64,{audio['data']}", media_type=media_type)
-    if kind == "file":
-        file = part.get("file") or {}
-        if file.get("file_data"):
-            return DocumentPart(url=file["file_data"], name=file.get("filename"))
-        file_id = str(file.get("file_id", ""))
-        return DocumentPart(
-            url=file_id, name=file.get("filename"), provider_data={"file_id": file_id}
-        )
-    return TextPart(str(part.get("text", part.get("refusal", ""))))
-
-
-def _user_parts(content: object) -> list[Part]:
-    if isinstance(content, str):
-        return [TextPart(content)]
-    return [_content_part(p) for p in content] if isinstance(content, list) else []
-
-
-def _assistant(message: dict[str, Any]) -> Message:
-    parts: list[Part] = []
-    text = _text_of(message.get("content"))
-    if text:
-        parts.append(TextPart(text))
-    for call in message.get("tool_calls") or ():
-        kind = call.get("type", "function")
-        spec = call.get(kind) or {}
-        raw = spec.get("arguments", spec.get("input", ""))
-        extra = {"type": kind} if kind != "function" else None
-        parts.append(make_tool_call(call["id"], spec.get("name", ""), raw, extra))
-    return Message("assistant", parts, message.get("name"))
-
-
-def _decode_messages(wire: list[dict[str, Any]]) -> list[Message]:
-    messages: list[Message] = []
-    names: dict[str, str] = {}
-    for m in wire:
-        role = m["role"]
-        if role in ("system", "developer"):
-            data = {"role": "developer"} if role == "developer" else None
-            messages.append(
-                Message("system", [TextPart(_text_of(m["content"]))], m.get("name"), data)
-            )
-        elif role == "user":
-            messages.append(Message("user", _user_parts(m["content"]), m.get("name")))
-        elif role == "assistant":
-            message = _assistant(m)
-            names.update((c.id, c.name) for c in message.tool_calls)
-            messages.append(message)
-        else:
-            call_id = m.get("tool_call_id") or m.get("name", "")
-            result = ToolResult(
-                call_id, _text_of(m.get("content")), name=names.get(call_id, m.get("name"))
-            )
-            # Consecutive tool messages answer one assistant turn: one llmkit message holds them.
-            if messages and messages[-1].role == "tool":
-                messages[-1].parts.append(result)
-            else:
-                messages.append(Message.tool(result))
-    return messages
-
-
-def _decode_tools(wire: list[dict[str, Any]] | None) -> list[ToolSpec]:
-    tools: list[ToolSpec] = []
-    for tool in wire or ():
-        kind = tool["type"]
-        spec = tool[kind]
-        if kind == "function":
-            parameters = spec.get("parameters") or {"type": "object", "properties": {}}
-            tools.append(
-                ToolSpec(spec["name"], spec.get("description", ""), parameters, spec.get("strict"))
-            )
-        else:
-            tools.append(
-                ToolSpec(spec["name"], spec.get("description", ""), provider_data={"type": kind})
-            )
-    return tools
-
-
-def _decode_tool_choice(choice: object) -> str | None:
-    if choice is None or isinstance(choice, str):
-        return choice
-    if isinstance(choice, dict):
-        kind = choice.get("type")
-        named = choice.get(kind) if isinstance(kind, str) else None
-        if isinstance(named, dict) and isinstance(named.get("name"), str):
-            return str(named["name"])
-        if kind == "allowed_tools":
-            return str((choice.get("allowed_tools") or {}).get("mode", "auto"))
-    return None
-
-
-def decode_request(body: dict[str, Any]) -> Request:
-    """The llmkit :class:`Request` a valid Chat Completions body stands for.
-
-    Parameters without a :class:`Request` field (``n``, penalties, a
-    ``json_object`` response format …) are kept in ``extra``.
-    """
-    extra = {k: v for k, v in body.items() if k not in _MAPPED and v is not None}
-    schema: OutputSchema | None = None
-    fmt = body.get("response_format")
-    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
-        spec = fmt["json_schema"]
-        schema = OutputSchema(
-            spec.get("schema") or {},
-            spec["name"],
-            spec.get("description"),
-            bool(spec.get("strict")),
-        )
-        del extra["response_format"]
-    stop = body.get("stop")
-    effort = body.get("reasoning_effort")
-    return Request(
-        messages=_decode_messages(body["messages"]),
-        tools=_decode_tools(body.get("tools")),
-        tool_choice=_decode_tool_choice(body.get("tool_choice")),
-        output_schema=schema,
-        temperature=body.get("temperature"),
-        top_p=body.get("top_p"),
-        max_tokens=body.get("max_completion_tokens", body.get("max_tokens")),
-        stop=[stop] if isinstance(stop, str) else stop,
-        seed=body.get("seed"),
-        reasoning=Reasoning(effort) if effort is not None else None,
-        parallel_tool_calls=body.get("parallel_tool_calls"),
-        extra=extra,
-    )
 
 
 # ----------------------------------------------------------------------- encoding
@@ -351,97 +156,6 @@ def stream_chunks(
         events.append(f'data: {head}[],"usage":{usage}}}\n\n'.encode())
     events.append(b"data: [DONE]\n\n")
     return events
-
-
-# ------------------------------------------------------------------------- errors
-
-_DEFAULTS: dict[int, tuple[str, str | None, str]] = {
-    400: ("invalid_request_error", None, "Your request was malformed."),
-    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
-    403: ("invalid_request_error", None, "Your API key may not use this model or feature."),
-    404: (
-        "invalid_request_error",
-        "model_not_found",
-        "The model does not exist or you do not have access to it.",
-    ),
-    408: ("timeout", None, "The request timed out."),
-    409: ("invalid_request_error", None, "Another request with the same key is in progress."),
-    429: (
-        "requests",
-        "rate_limit_exceeded",
-        "Rate limit reached for requests. Please try again later.",
-    ),
-    500: (
-        "server_error",
-        None,
-        "The server had an error while processing your request. Sorry about that!",
-    ),
-    503: ("server_error", None, "The engine is currently overloaded, please try again later."),
-}
-
-
-def _defaults(status: int) -> tuple[str, str | None, str]:
-    if status in _DEFAULTS:
-        return _DEFAULTS[status]
-    if status >= 500:
-        return ("server_error", None, f"The server answered HTTP {status}.")
-    return ("invalid_request_error", None, f"The request failed with HTTP {status}.")
-
-
-def _retry_headers(seconds: float | None, ms: int | None = None) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    if seconds is not None:
-        headers["retry-after"] = f"{seconds:g}"
-    if ms is not None:
-        headers["retry-after-ms"] = str(ms)
-    return headers
-
-
-def _context_length(message: str | None = None) -> WireError:
-    return WireError(
-        400,
-        message
-        or "This model's maximum context length is 128000 tokens. However, your messages "
-        "resulted in 130000 tokens. Please reduce the length of the messages.",
-        "invalid_request_error",
-        "messages",
-        "context_length_exceeded",
-    )
-
-
-def error_for_exception(exc: BaseException) -> WireError:
-    """The OpenAI error answer for a scripted exception (its own fields win over defaults)."""
-    status = status_for(exc)
-    if isinstance(exc, ContextLengthError) and exc.code is None:
-        return _context_length(exc.provider_message)
-    kind, code, message = _defaults(status)
-    if isinstance(exc, ContentFilterError):
-        code = "content_filter"
-    if not isinstance(exc, ProviderError):
-        return WireError(status, message, kind, None, code)
-    return WireError(
-        status,
-        exc.provider_message or exc.message or message,
-        exc.error_type or kind,
-        exc.param,
-        exc.code or code,
-        _retry_headers(exc.retry_after),
-    )
-
-
-def error_for_fault(fault: Fault) -> WireError:
-    """The OpenAI error answer for a ``status`` or ``context_length`` fault."""
-    if fault.kind == "context_length":
-        return _context_length(fault.message)
-    kind, code, message = _defaults(fault.http_status)
-    return WireError(
-        fault.http_status,
-        fault.message or message,
-        fault.error_type or kind,
-        None,
-        fault.error_code or code,
-        _retry_headers(fault.retry_after, fault.retry_after_ms),
-    )
 
 
 # --------------------------------------------------------------------- embeddings

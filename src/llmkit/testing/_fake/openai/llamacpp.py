@@ -26,14 +26,12 @@ import dataclasses
 from typing import Any
 
 from starlette.requests import Request as HTTPRequest
-from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
 
-from llmkit.testing._fake.openai.answers import decode_request
-from llmkit.testing._fake.openai.errors import WireError, check_auth, not_json
-from llmkit.testing._fake.openai.routes import ChatExchange, error_answer, failure_answer
+from llmkit.testing._fake.openai.errors import OpenAIWireError, check_auth, not_json
+from llmkit.testing._fake.openai.routes import ChatExchange, chat_endpoint
 from llmkit.testing._fake.openai.rules import CHAT_PARAMETERS, check_chat
-from llmkit.testing._fake.state import NOT_JSON, ServerState, parse_body, record_request
+from llmkit.testing._fake.state import NOT_JSON, ServerState
 from llmkit.testing._script import Turn, estimate_usage
 from llmkit.types import Message, Request, Response
 
@@ -45,12 +43,12 @@ PREFIX = "/llamacpp/v1"
 _CHARS_PER_TOKEN = 4
 
 
-def _invalid(message: str) -> WireError:
+def _invalid(message: str) -> OpenAIWireError:
     # llama-cpp-python answers a body its validator refuses with a 500.
-    return WireError(500, message, "internal_server_error")
+    return OpenAIWireError(500, message, "internal_server_error")
 
 
-def check_llamacpp_chat(body: object) -> WireError | None:
+def check_llamacpp_chat(body: object) -> OpenAIWireError | None:
     """The first reason llama.cpp's server would refuse ``body``, or None."""
     if not isinstance(body, dict):
         return not_json()
@@ -104,33 +102,20 @@ class _LlamaCppChat(ChatExchange):
         return False
 
 
+def _understood(body: dict[str, Any]) -> dict[str, Any]:
+    """The parameters llama.cpp reads; it ignores the others, ``max_completion_tokens`` among them."""
+    return {k: v for k, v in body.items() if k in CHAT_PARAMETERS and k != "max_completion_tokens"}
+
+
 def routes(state: ServerState) -> list[BaseRoute]:
     """The llama.cpp routes of a fake server whose state is ``state``."""
 
-    async def chat_completions(request: HTTPRequest) -> HTTPResponse:
-        request_id = f"req_{state.next_id()}"
-        raw = await request.body()
-        body = parse_body(raw)
-        entry = record_request(state, request, raw, body)
-        try:
-            error: WireError | None = None
-            if state.api_key is not None:
-                error = check_auth(request.headers.get("authorization"), state.api_key)
-            if error is None:
-                error = not_json() if body is NOT_JSON else check_llamacpp_chat(body)
+    def check(request: HTTPRequest, body: Any) -> OpenAIWireError | None:
+        if state.api_key is not None:
+            error = check_auth(request.headers.get("authorization"), state.api_key)
             if error is not None:
-                return error_answer(error, request_id, entry)
-            understood: dict[str, Any] = {
-                k: v
-                for k, v in body.items()
-                if k in CHAT_PARAMETERS and k != "max_completion_tokens"
-            }
-            script = state.script
-            wire_request = decode_request(understood)
-            turn = await script.next_turn(wire_request)
-            chat = _LlamaCppChat(state, body, request_id, entry, request.receive, script)
-            return await chat.serve(turn, wire_request)
-        except Exception as exc:
-            return failure_answer(state, exc, request_id, entry)
+                return error
+        return not_json() if body is NOT_JSON else check_llamacpp_chat(body)
 
-    return [Route(f"{PREFIX}/chat/completions", chat_completions, methods=["POST"])]
+    chat = chat_endpoint(state, check, _LlamaCppChat, _understood)
+    return [Route(f"{PREFIX}/chat/completions", chat, methods=["POST"])]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request as HTTPRequest
@@ -17,44 +18,32 @@ from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive
 
-from llmkit.errors import (
-    UsageError,
-)
-from llmkit.testing._fake.asgi import (
-    DropResponse,
-    EventStreamResponse,
-    json_response,
-)
+from llmkit.testing._fake.asgi import DropResponse, EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
-from llmkit.testing._fake.openai.answers import (
-    completion_body,
-    decode_request,
-    embeddings_body,
+from llmkit.testing._fake.openai.answers import completion_body, embeddings_body, stream_chunks
+from llmkit.testing._fake.openai.errors import (
+    OpenAIWireError,
+    check_auth,
     error_for_exception,
     error_for_fault,
-    stream_chunks,
-)
-from llmkit.testing._fake.openai.errors import (
-    WireError,
-    check_auth,
     invalid_url,
     model_not_found,
     not_json,
 )
+from llmkit.testing._fake.openai.request import decode_request
 from llmkit.testing._fake.openai.rules import check_chat, check_embeddings
-from llmkit.testing._fake.state import NOT_JSON as _NOT_JSON
-from llmkit.testing._fake.state import RecordedRequest, ServerState
-from llmkit.testing._fake.state import parse_body as _parse
-from llmkit.testing._fake.state import record_request as _record
+from llmkit.testing._fake.route import Incoming, answer, receive, server_failure
+from llmkit.testing._fake.state import NOT_JSON, RecordedRequest, ServerState, record_request
 from llmkit.testing._fault import Fault
 from llmkit.testing._script import Script, Turn, response_for
 from llmkit.types import Request, Response
 
 __all__ = [
     "DEFAULT_MODELS",
+    "ChatCheck",
     "ChatExchange",
+    "chat_endpoint",
     "error_answer",
-    "failure_answer",
     "not_found_handler",
     "routes",
 ]
@@ -65,44 +54,34 @@ DEFAULT_MODELS = ("gpt-4.1-mini", "gpt-4o", "o3-mini", "gpt-5", "text-embedding-
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _BROKEN_JSON = b'{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"mess'
 
-
-def error_answer(error: WireError, request_id: str, entry: RecordedRequest | None) -> HTTPResponse:
-    """The JSON error answer for ``error`` (its status recorded on ``entry``)."""
-    if entry is not None:
-        entry.status = error.status
-    return json_response(error.status, error.body(), {"x-request-id": request_id, **error.headers})
+ChatCheck = Callable[[HTTPRequest, Any], "OpenAIWireError | None"]
+"""The first reason a chat route refuses a request (its parsed body given), or None."""
 
 
-def failure_answer(
-    state: ServerState, exc: BaseException, request_id: str, entry: RecordedRequest | None
+def error_answer(
+    error: OpenAIWireError, request_id: str, entry: RecordedRequest | None
 ) -> HTTPResponse:
-    """A problem in the test's own setup (or a bug here): answer 500 and keep it for the test."""
-    state.errors.append(exc)
-    message = str(exc) if isinstance(exc, UsageError) else f"The fake server failed: {exc!r}"
-    return error_answer(WireError(500, message, "server_error"), request_id, entry)
+    """The JSON error answer for ``error`` (its status recorded on ``entry``)."""
+    headers = {"x-request-id": request_id, **error.headers}
+    return answer(entry, error.status, error.body(), headers)
+
+
+def _failure(state: ServerState, exc: BaseException, incoming: Incoming) -> HTTPResponse:
+    error = OpenAIWireError(500, server_failure(state, exc), "server_error")
+    return error_answer(error, incoming.request_id, incoming.entry)
 
 
 class ChatExchange(Exchange):
     """Serves one chat completion request once it has passed validation."""
 
     def __init__(
-        self,
-        state: ServerState,
-        body: dict[str, Any],
-        request_id: str,
-        entry: RecordedRequest | None,
-        receive: Receive,
-        script: Script,
+        self, state: ServerState, script: Script, incoming: Incoming, receive: Receive
     ) -> None:
-        self.state = state
-        # The script that gave the turn numbers its tool calls, even if a test reloads meanwhile.
-        self.script = script
-        self.receive = receive
-        self.body = body
-        self.request_id = request_id
-        self.entry = entry
-        self.headers = {"x-request-id": request_id}
-        self.stream = body.get("stream") is True
+        super().__init__(state, script, incoming.entry, receive)
+        self.body: dict[str, Any] = incoming.body
+        self.request_id = incoming.request_id
+        self.headers = {"x-request-id": incoming.request_id}
+        self.stream = self.body.get("stream") is True
 
     def _reply(self, turn: Turn, request: Request) -> Response:
         """The answer ``turn`` stands for (a server dialect may change it, e.g. cut it short)."""
@@ -171,84 +150,94 @@ class ChatExchange(Exchange):
         return error_answer(error_for_fault(fault), self.request_id, self.entry)
 
 
+def chat_endpoint(
+    state: ServerState,
+    check: ChatCheck,
+    exchange: type[ChatExchange] = ChatExchange,
+    understood: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Callable[[HTTPRequest], Any]:
+    """A chat completions route: read and record, ``check``, then serve a turn of the script.
+
+    ``understood`` keeps the body fields the server reads (a dialect ignores the
+    others); ``exchange`` answers in the dialect's way.
+    """
+
+    async def chat_completions(request: HTTPRequest) -> HTTPResponse:
+        incoming = await receive(state, request, f"req_{state.next_id()}")
+        try:
+            error = check(request, incoming.body)
+            if error is not None:
+                return error_answer(error, incoming.request_id, incoming.entry)
+            script = state.script
+            body = incoming.body if understood is None else understood(incoming.body)
+            wire_request = decode_request(body)
+            turn = await script.next_turn(wire_request)
+            chat = exchange(state, script, incoming, request.receive)
+            return await chat.serve(turn, wire_request)
+        except Exception as exc:
+            return _failure(state, exc, incoming)
+
+    return chat_completions
+
+
+def _model_object(name: str) -> dict[str, Any]:
+    return {"id": name, "object": "model", "created": 1700000000, "owned_by": "llmkit"}
+
+
 def routes(state: ServerState) -> list[BaseRoute]:
     """The OpenAI routes of a fake server whose state is ``state``."""
 
-    def admit(request: HTTPRequest, body: Any) -> WireError | None:
+    def admit(request: HTTPRequest, body: Any) -> OpenAIWireError | None:
         error = check_auth(request.headers.get("authorization"), state.api_key)
-        if error is None and body is _NOT_JSON:
+        if error is None and body is NOT_JSON:
             error = not_json()
         return error
 
-    def unknown_model(body: dict[str, Any]) -> WireError | None:
+    def unknown_model(name: str) -> OpenAIWireError | None:
         models = state.models
-        if models is not None and body["model"] not in models:
-            return model_not_found(body["model"])
+        if models is not None and name not in models:
+            return model_not_found(name)
         return None
 
-    async def chat_completions(request: HTTPRequest) -> HTTPResponse:
-        request_id = f"req_{state.next_id()}"
-        raw = await request.body()
-        body = _parse(raw)
-        entry = _record(state, request, raw, body)
-        try:
-            error = admit(request, body) or check_chat(body) or unknown_model(body)
-            if error is not None:
-                return error_answer(error, request_id, entry)
-            script = state.script
-            wire_request = decode_request(body)
-            turn = await script.next_turn(wire_request)
-            chat = ChatExchange(state, body, request_id, entry, request.receive, script)
-            return await chat.serve(turn, wire_request)
-        except Exception as exc:
-            return failure_answer(state, exc, request_id, entry)
+    def check(request: HTTPRequest, body: Any) -> OpenAIWireError | None:
+        return admit(request, body) or check_chat(body) or unknown_model(body["model"])
 
     async def embeddings(request: HTTPRequest) -> HTTPResponse:
-        request_id = f"req_{state.next_id()}"
-        raw = await request.body()
-        body = _parse(raw)
-        entry = _record(state, request, raw, body)
+        incoming = await receive(state, request, f"req_{state.next_id()}")
+        body = incoming.body
         try:
-            error = admit(request, body) or check_embeddings(body) or unknown_model(body)
+            error = admit(request, body) or check_embeddings(body) or unknown_model(body["model"])
             if error is not None:
-                return error_answer(error, request_id, entry)
-            answer = _dumps(embeddings_body(body, state.embedding_dimensions)).encode()
+                return error_answer(error, incoming.request_id, incoming.entry)
+            vectors = _dumps(embeddings_body(body, state.embedding_dimensions)).encode()
         except Exception as exc:
-            return failure_answer(state, exc, request_id, entry)
-        if entry is not None:
-            entry.status = 200
-        return json_response(200, answer, {"x-request-id": request_id})
+            return _failure(state, exc, incoming)
+        return answer(incoming.entry, 200, vectors, {"x-request-id": incoming.request_id})
 
-    def model_object(name: str) -> dict[str, Any]:
-        return {"id": name, "object": "model", "created": 1700000000, "owned_by": "llmkit"}
+    def models(request: HTTPRequest, name: str | None) -> HTTPResponse:
+        """``GET /v1/models`` (``name`` None) or ``GET /v1/models/{name}``."""
+        request_id = f"req_{state.next_id()}"
+        entry = record_request(state, request, b"", None)
+        error = check_auth(request.headers.get("authorization"), state.api_key)
+        if error is None and name is not None:
+            error = unknown_model(name)
+        if error is not None:
+            return error_answer(error, request_id, entry)
+        if name is not None:
+            listed: dict[str, Any] = _model_object(name)
+        else:
+            names = sorted(state.models) if state.models is not None else DEFAULT_MODELS
+            listed = {"object": "list", "data": [_model_object(n) for n in names]}
+        return answer(entry, 200, _dumps(listed).encode(), {"x-request-id": request_id})
 
     async def list_models(request: HTTPRequest) -> HTTPResponse:
-        request_id = f"req_{state.next_id()}"
-        entry = _record(state, request, b"", None)
-        error = check_auth(request.headers.get("authorization"), state.api_key)
-        if error is not None:
-            return error_answer(error, request_id, entry)
-        if entry is not None:
-            entry.status = 200
-        names = sorted(state.models) if state.models is not None else DEFAULT_MODELS
-        answer = {"object": "list", "data": [model_object(n) for n in names]}
-        return json_response(200, _dumps(answer).encode(), {"x-request-id": request_id})
+        return models(request, None)
 
     async def get_model(request: HTTPRequest) -> HTTPResponse:
-        request_id = f"req_{state.next_id()}"
-        entry = _record(state, request, b"", None)
-        name = request.path_params["model"]
-        error = check_auth(request.headers.get("authorization"), state.api_key) or unknown_model(
-            {"model": name}
-        )
-        if error is not None:
-            return error_answer(error, request_id, entry)
-        if entry is not None:
-            entry.status = 200
-        return json_response(200, _dumps(model_object(name)).encode(), {"x-request-id": request_id})
+        return models(request, request.path_params["model"])
 
     return [
-        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/chat/completions", chat_endpoint(state, check), methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
         Route("/v1/models/{model:path}", get_model, methods=["GET"]),
@@ -259,9 +248,8 @@ def not_found_handler(state: ServerState) -> Any:
     """The handler for unknown routes (and wrong methods): 404 "Invalid URL (METHOD /path)"."""
 
     async def not_found(request: HTTPRequest, exc: Exception) -> HTTPResponse:
-        raw = await request.body()
-        entry = _record(state, request, raw, _parse(raw))
+        incoming = await receive(state, request, f"req_{state.next_id()}")
         error = invalid_url(request.method, request.url.path)
-        return error_answer(error, f"req_{state.next_id()}", entry)
+        return error_answer(error, incoming.request_id, incoming.entry)
 
     return not_found

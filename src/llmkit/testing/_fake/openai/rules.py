@@ -1,8 +1,8 @@
 """What the OpenAI API rejects, as pure functions: a request body in, an error (or None) out.
 
 The rules and their wording follow the real API (see ``WIRE.md``) so that a
-codec which passes here is not surprised in production. Each ``check_*``
-returns the first problem found as a :class:`WireError`, or None.
+client which passes here is not surprised in production. Each ``check_*``
+returns the first problem found as a :class:`OpenAIWireError`, or None.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from llmkit.testing._fake.openai.errors import (
-    WireError,
+    OpenAIWireError,
     bad,
     bad_value,
     missing,
@@ -94,7 +94,7 @@ _INVALID_INPUT = (
 
 def _number(
     body: dict[str, Any], name: str, low: float, high: float | None, *, integer: bool
-) -> WireError | None:
+) -> OpenAIWireError | None:
     value = body.get(name)
     if value is None:
         return None
@@ -132,7 +132,7 @@ _RANGES: tuple[tuple[str, float, float | None, bool], ...] = (
 )
 
 
-def _check_ranges(body: dict[str, Any]) -> WireError | None:
+def _check_ranges(body: dict[str, Any]) -> OpenAIWireError | None:
     for name, low, high, integer in _RANGES:
         error = _number(body, name, low, high, integer=integer)
         if error is not None:
@@ -158,7 +158,7 @@ def _check_ranges(body: dict[str, Any]) -> WireError | None:
 # --------------------------------------------------------------------- messages
 
 
-def _check_parts(role: str, content: object, where: str) -> WireError | None:
+def _check_parts(role: str, content: object, where: str) -> OpenAIWireError | None:
     if isinstance(content, str):
         return None
     if not isinstance(content, list):
@@ -198,7 +198,7 @@ def _check_parts(role: str, content: object, where: str) -> WireError | None:
     return None
 
 
-def _check_tool_calls(calls: object, where: str) -> WireError | None:
+def _check_tool_calls(calls: object, where: str) -> OpenAIWireError | None:
     if not isinstance(calls, list):
         return wrong_type(where, "an array", calls)
     for j, call in enumerate(calls):
@@ -225,7 +225,7 @@ def _check_tool_calls(calls: object, where: str) -> WireError | None:
     return None
 
 
-def _check_message(i: int, message: object) -> WireError | None:
+def _check_message(i: int, message: object) -> OpenAIWireError | None:
     where = f"messages[{i}]"
     if not isinstance(message, dict):
         return wrong_type(where, "an object", message)
@@ -265,7 +265,7 @@ def _check_message(i: int, message: object) -> WireError | None:
     return _check_parts(role, content, f"{where}.content")
 
 
-def _unanswered(index: int, ids: list[str]) -> WireError:
+def _unanswered(index: int, ids: list[str]) -> OpenAIWireError:
     return bad(
         "An assistant message with 'tool_calls' must be followed by tool messages responding "
         "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
@@ -274,7 +274,7 @@ def _unanswered(index: int, ids: list[str]) -> WireError:
     )
 
 
-def _check_messages(body: dict[str, Any]) -> WireError | None:
+def _check_messages(body: dict[str, Any]) -> OpenAIWireError | None:
     if "messages" not in body or body["messages"] is None:
         return missing("messages")
     messages = body["messages"]
@@ -334,7 +334,7 @@ def is_reasoning_model(model: str) -> bool:
     return model.startswith(_REASONING_PREFIXES)
 
 
-def _check_reasoning(body: dict[str, Any], model: str) -> WireError | None:
+def _check_reasoning(body: dict[str, Any], model: str) -> OpenAIWireError | None:
     effort = body.get("reasoning_effort")
     if not is_reasoning_model(model):
         return unrecognized("reasoning_effort") if effort is not None else None
@@ -362,7 +362,7 @@ def _check_reasoning(body: dict[str, Any], model: str) -> WireError | None:
 # ------------------------------------------------------------------ entry points
 
 
-def check_chat(body: object) -> WireError | None:
+def check_chat(body: object) -> OpenAIWireError | None:
     """The first reason ``POST /v1/chat/completions`` would reject ``body``, or None."""
     if not isinstance(body, dict):
         return not_json()
@@ -405,7 +405,7 @@ def _valid_input(value: object) -> bool:
     )
 
 
-def check_embeddings(body: object) -> WireError | None:
+def check_embeddings(body: object) -> OpenAIWireError | None:
     """The first reason ``POST /v1/embeddings`` would reject ``body``, or None."""
     if not isinstance(body, dict):
         return not_json()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from llmkit.testing._fake.openai.errors import WireError, bad, bad_value, missing, wrong_type
+from llmkit.testing._fake.openai.errors import OpenAIWireError, bad, bad_value, missing, wrong_type
 
 __all__ = ["check_response_format", "check_tools", "strict_schema_problem"]
 
@@ -14,7 +14,7 @@ _MAX_TOOLS = 128
 _MAX_NAME = 64
 
 
-def _check_name(name: object, where: str) -> WireError | None:
+def _check_name(name: object, where: str) -> OpenAIWireError | None:
     if not isinstance(name, str):
         return wrong_type(where, "a string", name)
     if not name:
@@ -105,7 +105,7 @@ def strict_schema_problem(schema: object, context: tuple[str | int, ...] = ()) -
     return None
 
 
-def _check_tool(i: int, tool: object) -> tuple[WireError | None, str | None]:
+def _check_tool(i: int, tool: object) -> tuple[OpenAIWireError | None, str | None]:
     where = f"tools[{i}]"
     if not isinstance(tool, dict):
         return wrong_type(where, "an object", tool), None
@@ -140,7 +140,7 @@ def _check_tool(i: int, tool: object) -> tuple[WireError | None, str | None]:
     return None, name
 
 
-def _check_tool_choice(choice: object, names: list[str] | None) -> WireError | None:
+def _check_tool_choice(choice: object, names: list[str] | None) -> OpenAIWireError | None:
     if not names:
         return bad(
             "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are "
@@ -170,7 +170,7 @@ def _check_tool_choice(choice: object, names: list[str] | None) -> WireError | N
     return None
 
 
-def check_tools(body: dict[str, Any]) -> WireError | None:
+def check_tools(body: dict[str, Any]) -> OpenAIWireError | None:
     """``tools`` (names, uniqueness, strict schemas), ``tool_choice`` and ``parallel_tool_calls``."""
     tools = body.get("tools")
     names: list[str] | None = None
@@ -210,7 +210,7 @@ def check_tools(body: dict[str, Any]) -> WireError | None:
     return None
 
 
-def check_response_format(body: dict[str, Any]) -> WireError | None:
+def check_response_format(body: dict[str, Any]) -> OpenAIWireError | None:
     """``response_format``: its type, a named json_schema that obeys ``strict``, "json" mode."""
     fmt = body.get("response_format")
     if fmt is None:
