@@ -16,8 +16,8 @@ import httpx2
 import pytest
 
 from llmkit.testing import FakeProviderServer
-from llmkit.testing._anthropic_codec import decode_request
-from llmkit.testing._anthropic_rules import check_message_body
+from llmkit.testing._fake.anthropic.answers import decode_request
+from llmkit.testing._fake.anthropic.rules import check_message_body
 
 KEY = "sk-ant-rules-0123456789"
 HEADERS = {"x-api-key": KEY, "anthropic-version": "2023-06-01"}

@@ -11,7 +11,7 @@ import pytest
 
 from llmkit.errors import OverloadedError, RateLimitError
 from llmkit.testing import FakeProviderServer, Fault, ScriptExhaustedError, tool_call
-from llmkit.testing._anthropic_codec import signature_for
+from llmkit.testing._fake.anthropic.answers import signature_for
 from llmkit.types import (
     ImagePart,
     Message,

@@ -24,7 +24,7 @@ __all__ = ["PROTOCOLS"]
 PROTOCOLS: tuple[str, ...] = (
     "llmkit.testing._gemini_wire",
     "llmkit.testing._fake.openai.routes",
-    "llmkit.testing._anthropic_wire",
+    "llmkit.testing._fake.anthropic.routes",
     "llmkit.testing._ollama_wire",
     "llmkit.testing._fake.openai.llamacpp",
 )

@@ -10,19 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from llmkit.providers._profiles import anthropic_profile
-from llmkit.testing._anthropic_content_rules import (
-    cache_marker_count,
-    check_messages,
-    check_system,
-)
-from llmkit.testing._anthropic_errors import (
+from llmkit.testing._fake.anthropic.errors import (
     AnthropicWireError,
     extra_input,
     invalid,
     required,
     wrong_type,
 )
-from llmkit.testing._anthropic_tool_rules import (
+from llmkit.testing._fake.anthropic.rules_content import (
+    cache_marker_count,
+    check_messages,
+    check_system,
+)
+from llmkit.testing._fake.anthropic.rules_tools import (
     check_output_config,
     check_thinking,
     check_tool_choice,

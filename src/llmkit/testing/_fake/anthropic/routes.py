@@ -1,7 +1,7 @@
 """The Anthropic protocol of the fake provider server: ``POST /v1/messages``.
 
 Every request is checked as strictly as the real API checks it (headers, then
-the body: :mod:`llmkit.testing._anthropic_rules`), recorded, and answered from
+the body: :mod:`llmkit.testing._fake.anthropic.rules`), recorded, and answered from
 the script as a ``message`` object or as server-sent events. Script turns mean
 what they mean on the OpenAI side; in addition:
 
@@ -11,7 +11,7 @@ what they mean on the OpenAI side; in addition:
   ``error`` event (``overloaded_error`` unless ``provider_data["anthropic"]["error"]``
   says otherwise); not streaming, that error is the HTTP answer;
 - ``cache_control`` markers are honoured by an imitation of prompt caching
-  (:mod:`llmkit.testing._anthropic_cache`), reported in the usage.
+  (:mod:`llmkit.testing._fake.anthropic.cache`), reported in the usage.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from starlette.types import Receive
 from llmkit.errors import (
     UsageError,
 )
-from llmkit.testing._anthropic_cache import PromptCache
-from llmkit.testing._anthropic_codec import decode_request, message_body, stream_events
-from llmkit.testing._anthropic_errors import (
+from llmkit.testing._fake.anthropic.answers import decode_request, message_body, stream_events
+from llmkit.testing._fake.anthropic.cache import PromptCache
+from llmkit.testing._fake.anthropic.errors import (
     AnthropicWireError,
     check_auth,
     check_version,
@@ -41,7 +41,7 @@ from llmkit.testing._anthropic_errors import (
     should_retry,
     stream_error,
 )
-from llmkit.testing._anthropic_rules import check_message_body
+from llmkit.testing._fake.anthropic.rules import check_message_body
 from llmkit.testing._fake.asgi import (
     DropResponse,
     EventStreamResponse,

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from llmkit.providers._assemble import make_tool_call
-from llmkit.testing._anthropic_errors import AnthropicWireError
+from llmkit.testing._fake.anthropic.errors import AnthropicWireError
 from llmkit.types import (
     ContentPart,
     DocumentPart,

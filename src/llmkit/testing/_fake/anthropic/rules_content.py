@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from llmkit.testing._anthropic_errors import (
+from llmkit.testing._fake.anthropic.errors import (
     AnthropicWireError,
     extra_input,
     invalid,
