@@ -16,7 +16,7 @@ import httpx2
 import pytest
 
 from llmkit.testing import FakeProviderServer
-from llmkit.testing._fake.anthropic.answers import decode_request
+from llmkit.testing._fake.anthropic.request import decode_request
 from llmkit.testing._fake.anthropic.rules import check_message_body
 
 KEY = "sk-ant-rules-0123456789"

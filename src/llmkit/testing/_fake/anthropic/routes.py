@@ -25,10 +25,7 @@ from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive
 
-from llmkit.errors import (
-    UsageError,
-)
-from llmkit.testing._fake.anthropic.answers import decode_request, message_body, stream_events
+from llmkit.testing._fake.anthropic.answers import message_body, stream_events
 from llmkit.testing._fake.anthropic.cache import PromptCache
 from llmkit.testing._fake.anthropic.errors import (
     AnthropicWireError,
@@ -41,15 +38,12 @@ from llmkit.testing._fake.anthropic.errors import (
     should_retry,
     stream_error,
 )
+from llmkit.testing._fake.anthropic.request import decode_request
 from llmkit.testing._fake.anthropic.rules import check_message_body
-from llmkit.testing._fake.asgi import (
-    DropResponse,
-    EventStreamResponse,
-    json_response,
-)
+from llmkit.testing._fake.asgi import DropResponse, EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
-from llmkit.testing._fake.state import RecordedRequest, ServerState
-from llmkit.testing._fake.state import record_request as _record
+from llmkit.testing._fake.route import Incoming, answer, receive, server_failure
+from llmkit.testing._fake.state import NOT_JSON, RecordedRequest, ServerState
 from llmkit.testing._fault import Fault
 from llmkit.testing._script import Script, Turn, response_for
 from llmkit.types import Request, Response, Usage
@@ -64,14 +58,21 @@ _BROKEN_EVENT = b'event: content_block_start\ndata: {"type":"content_block_start
 def _error(
     error: AnthropicWireError, request_id: str, entry: RecordedRequest | None
 ) -> HTTPResponse:
-    if entry is not None:
-        entry.status = error.status
     headers = {
         "request-id": request_id,
         "x-should-retry": "true" if should_retry(error.status) else "false",
         **error.headers,
     }
-    return json_response(error.status, error.body(request_id), headers)
+    return answer(entry, error.status, error.body(request_id), headers)
+
+
+def _json_problem(raw: bytes) -> str:
+    """Why ``raw`` is not JSON, in the parser's words."""
+    try:
+        json.loads(raw)
+    except ValueError as exc:
+        return str(exc)
+    return "expected a JSON object"
 
 
 def _with_cache(response: Response, cached: tuple[int, int, int] | None) -> Response:
@@ -92,23 +93,17 @@ class _Messages(Exchange):
     def __init__(
         self,
         state: ServerState,
-        body: dict[str, Any],
-        request_id: str,
-        entry: RecordedRequest | None,
-        receive: Receive,
         script: Script,
+        incoming: Incoming,
+        receive: Receive,
         cached: tuple[int, int, int] | None,
     ) -> None:
-        self.state = state
-        # The script that gave the turn numbers its tool calls, even if a test reloads meanwhile.
-        self.script = script
-        self.receive = receive
-        self.body = body
-        self.request_id = request_id
-        self.entry = entry
+        super().__init__(state, script, incoming.entry, receive)
+        self.body: dict[str, Any] = incoming.body
+        self.request_id = incoming.request_id
         self.cached = cached
-        self.headers = {"request-id": request_id}
-        self.stream = body.get("stream") is True
+        self.headers = {"request-id": incoming.request_id}
+        self.stream = self.body.get("stream") is True
 
     def _response(self, turn: Turn, request: Request) -> Response:
         return _with_cache(response_for(turn, request, self.script), self.cached)
@@ -161,15 +156,16 @@ def routes(state: ServerState) -> list[BaseRoute]:
     """The Anthropic routes of a fake server whose state is ``state``."""
     cache = PromptCache()
 
-    def admit(request: HTTPRequest, body: Any, broken: str | None) -> AnthropicWireError | None:
+    def admit(request: HTTPRequest, incoming: Incoming) -> AnthropicWireError | None:
         headers = request.headers
         error = check_auth(
             headers.get("x-api-key"), headers.get("authorization"), state.api_key
         ) or check_version(headers.get("anthropic-version"))
         if error is not None:
             return error
-        if broken is not None:
-            return not_json(broken)
+        body = incoming.body
+        if body is NOT_JSON:
+            return not_json(_json_problem(incoming.raw))
         error = check_message_body(
             body, version=headers["anthropic-version"], beta="anthropic-beta" in headers
         )
@@ -178,31 +174,20 @@ def routes(state: ServerState) -> list[BaseRoute]:
         return error
 
     async def messages(request: HTTPRequest) -> HTTPResponse:
-        request_id = f"req_{state.next_id()}"
-        raw = await request.body()
-        body: Any = None
-        broken: str | None = None
+        incoming = await receive(state, request, f"req_{state.next_id()}")
         try:
-            body = json.loads(raw)
-        except ValueError as exc:
-            broken = str(exc)
-        entry = _record(state, request, raw, body)
-        try:
-            error = admit(request, body, broken)
+            error = admit(request, incoming)
             if error is not None:
-                return _error(error, request_id, entry)
+                return _error(error, incoming.request_id, incoming.entry)
+            body = incoming.body
             script = state.script
             wire_request = decode_request(body)
             turn = await script.next_turn(wire_request)
             cached = cache.usage(body, script)
-            serving = _Messages(state, body, request_id, entry, request.receive, script, cached)
+            serving = _Messages(state, script, incoming, request.receive, cached)
             return await serving.serve(turn, wire_request)
         except Exception as exc:
-            # A problem in the test's own setup (or a bug here): answer 500 and keep it.
-            state.errors.append(exc)
-            message = (
-                str(exc) if isinstance(exc, UsageError) else f"The fake server failed: {exc!r}"
-            )
-            return _error(AnthropicWireError(500, message, "api_error"), request_id, entry)
+            failure = AnthropicWireError(500, server_failure(state, exc), "api_error")
+            return _error(failure, incoming.request_id, incoming.entry)
 
     return [Route("/v1/messages", messages, methods=["POST"])]

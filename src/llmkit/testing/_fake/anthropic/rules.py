@@ -1,6 +1,6 @@
 """What the Anthropic Messages API rejects, as pure functions: a body in, an error (or None) out.
 
-The rules and their wording follow the real API (``WIRE.md``) so that a codec
+The rules and their wording follow the real API (``WIRE.md``) so that a client
 which passes here is not surprised in production. :func:`check_message_body`
 returns the first problem found as an :class:`AnthropicWireError`, or None.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmkit.providers._profiles import anthropic_profile
 from llmkit.testing._fake.anthropic.errors import (
     AnthropicWireError,
     extra_input,
@@ -17,6 +16,7 @@ from llmkit.testing._fake.anthropic.errors import (
     required,
     wrong_type,
 )
+from llmkit.testing._fake.anthropic.limits import limits_for
 from llmkit.testing._fake.anthropic.rules_content import (
     cache_marker_count,
     check_messages,
@@ -96,7 +96,7 @@ def _check_max_tokens(body: dict[str, Any], version: str) -> AnthropicWireError 
     if value < least:
         return invalid(f"max_tokens: Input should be greater than or equal to {least}")
     model = body["model"]
-    most = anthropic_profile(model).max_output_tokens
+    most = limits_for(model).max_output_tokens
     if most is not None and value > most:
         return invalid(
             f"max_tokens: {value} > {most}, which is the maximum allowed number of output "
@@ -155,7 +155,7 @@ def check_message_body(
         or check_messages(
             body,
             version=version,
-            mid_system=anthropic_profile(body["model"]).mid_conversation_system,
+            mid_system=limits_for(body["model"]).mid_conversation_system,
             thinking=thinking and thinking_error is None,
         )
         or tools_error
