@@ -12,7 +12,7 @@ import httpx2
 import pytest
 
 from llmkit.testing import FakeProviderServer, tool_call
-from llmkit.testing._gemini_signatures import issue
+from llmkit.testing._fake.gemini.signatures import issue
 from llmkit.types import Request
 
 KEY = "AIza-rules-0123456789"

@@ -22,7 +22,7 @@ from __future__ import annotations
 __all__ = ["PROTOCOLS"]
 
 PROTOCOLS: tuple[str, ...] = (
-    "llmkit.testing._gemini_wire",
+    "llmkit.testing._fake.gemini.routes",
     "llmkit.testing._fake.openai.routes",
     "llmkit.testing._fake.anthropic.routes",
     "llmkit.testing._ollama_wire",

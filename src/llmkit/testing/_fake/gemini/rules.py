@@ -1,8 +1,8 @@
 """What the Gemini API rejects in a (name-normalised) body, as pure functions.
 
-Each ``check_*`` takes a body already read by :func:`llmkit.testing._gemini_fields.read`
+Each ``check_*`` takes a body already read by :func:`llmkit.testing._fake.gemini.fields.read`
 (so unknown fields and wrong JSON types are dealt with) and returns the first
-problem as a :class:`~llmkit.testing._gemini_errors.GeminiError`, or None.
+problem as a :class:`~llmkit.testing._fake.gemini.errors.GeminiError`, or None.
 Rules and wording follow ``WIRE.md``; where the wording there is marked
 approximate, so is it here.
 """
@@ -13,9 +13,9 @@ import re
 from typing import Any
 
 from llmkit.providers._profiles import GeminiProfile, gemini_profile
-from llmkit.testing._gemini_errors import GeminiError, bad, invalid_payload, request_error
-from llmkit.testing._gemini_schema_rules import check_schema
-from llmkit.testing._gemini_signatures import is_valid
+from llmkit.testing._fake.gemini.errors import GeminiError, bad, invalid_payload, request_error
+from llmkit.testing._fake.gemini.rules_schema import check_schema
+from llmkit.testing._fake.gemini.signatures import is_valid
 
 __all__ = ["DATA_FIELDS", "MAX_BATCH", "check_batch_embed", "check_embed", "check_generate"]
 

@@ -4,8 +4,8 @@ Under both ``/v1beta`` and ``/v1``: ``POST models/{model}:generateContent`` and
 ``:streamGenerateContent`` (``?alt=sse``) answered from the script,
 ``:embedContent`` and ``:batchEmbedContents`` with deterministic vectors, and
 ``GET models``. The key comes in ``x-goog-api-key`` (or ``?key=``). Every body
-is read with the protobuf JSON rules (:mod:`llmkit.testing._gemini_fields`),
-checked as strictly as the real API (:mod:`llmkit.testing._gemini_rules`) and
+is read with the protobuf JSON rules (:mod:`llmkit.testing._fake.gemini.fields`),
+checked as strictly as the real API (:mod:`llmkit.testing._fake.gemini.rules`) and
 recorded. ``GET /v1/models`` is shared with the OpenAI protocol: it is
 Gemini's only when the request carries a Gemini key.
 """
@@ -31,12 +31,7 @@ from llmkit.testing._fake.asgi import (
     json_response,
 )
 from llmkit.testing._fake.exchange import Exchange
-from llmkit.testing._fake.state import NOT_JSON as _NOT_JSON
-from llmkit.testing._fake.state import RecordedRequest, ServerState
-from llmkit.testing._fake.state import parse_body as _parse
-from llmkit.testing._fake.state import record_request as _record
-from llmkit.testing._fault import Fault
-from llmkit.testing._gemini_codec import (
+from llmkit.testing._fake.gemini.answers import (
     blocked_body,
     error_for_exception,
     error_for_fault,
@@ -44,10 +39,21 @@ from llmkit.testing._gemini_codec import (
     stream_chunks,
     vector_for,
 )
-from llmkit.testing._gemini_errors import GeminiError, bad, check_key, model_not_found, not_json
-from llmkit.testing._gemini_fields import read
-from llmkit.testing._gemini_request import decode_request
-from llmkit.testing._gemini_rules import check_batch_embed, check_embed, check_generate
+from llmkit.testing._fake.gemini.errors import (
+    GeminiError,
+    bad,
+    check_key,
+    model_not_found,
+    not_json,
+)
+from llmkit.testing._fake.gemini.fields import read
+from llmkit.testing._fake.gemini.request import decode_request
+from llmkit.testing._fake.gemini.rules import check_batch_embed, check_embed, check_generate
+from llmkit.testing._fake.state import NOT_JSON as _NOT_JSON
+from llmkit.testing._fake.state import RecordedRequest, ServerState
+from llmkit.testing._fake.state import parse_body as _parse
+from llmkit.testing._fake.state import record_request as _record
+from llmkit.testing._fault import Fault
 from llmkit.testing._script import Script, Turn, estimate_usage, response_for
 from llmkit.types import Message, Request, Response, ToolCall
 

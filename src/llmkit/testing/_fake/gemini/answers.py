@@ -13,9 +13,9 @@ import re
 from typing import Any
 
 from llmkit.errors import ContentFilterError, ContextLengthError, ProviderError
+from llmkit.testing._fake.gemini.errors import GeminiError
+from llmkit.testing._fake.gemini.signatures import issue
 from llmkit.testing._fault import Fault, retry_after_seconds, status_for
-from llmkit.testing._gemini_errors import GeminiError
-from llmkit.testing._gemini_signatures import issue
 from llmkit.testing._vectors import text_vector
 from llmkit.types import ReasoningPart, Response, TextPart, ToolCall, Usage
 

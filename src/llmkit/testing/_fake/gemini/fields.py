@@ -5,7 +5,7 @@ lowerCamelCase name and its snake_case proto name (both are accepted), an
 unknown name anywhere is a 400 "Unknown name … Cannot find field.", and a
 value of the wrong JSON type is a 400 "Invalid value at …". :func:`read`
 applies those rules and returns the body with every name in lowerCamelCase,
-so the semantic rules (:mod:`llmkit.testing._gemini_rules`) and the decoder
+so the semantic rules (:mod:`llmkit.testing._fake.gemini.rules`) and the decoder
 see one spelling. Field sets follow ``google/genai/models.py`` (``_…_to_mldev``)
 and ``types.Schema`` of google-genai; free JSON (function arguments,
 ``parametersJsonSchema`` …) is taken as is.
@@ -19,7 +19,7 @@ import json
 import re
 from typing import Any
 
-from llmkit.testing._gemini_errors import GeminiError, invalid_payload
+from llmkit.testing._fake.gemini.errors import GeminiError, invalid_payload
 
 __all__ = ["MESSAGES", "read", "snake"]
 

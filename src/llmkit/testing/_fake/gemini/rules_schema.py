@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmkit.testing._gemini_errors import GeminiError, request_error
+from llmkit.testing._fake.gemini.errors import GeminiError, request_error
 
 __all__ = ["check_schema"]
 
