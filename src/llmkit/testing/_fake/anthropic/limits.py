@@ -2,10 +2,9 @@
 
 Written from the providers' documentation (the models overview and the
 Messages API reference; the rules are collected in ``WIRE.md``), not taken
-from the client's profiles (``llmkit.providers._profiles``): a client profile
-that says a model takes more than it does is refused here, as the real API
-would refuse it. ``tests/testing/test_fake_limits.py`` checks that the two
-tables agree.
+from the client's model profiles: a client profile that says a model takes
+more than it does is refused here, as the real API would refuse it.
+``tests/testing/test_fake_limits.py`` checks that the two tables agree.
 """
 
 from __future__ import annotations
