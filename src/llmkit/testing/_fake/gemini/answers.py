@@ -1,9 +1,8 @@
 """The fake server's Gemini answers, as pure functions.
 
 Encodes a :class:`~llmkit.types.Response` as a ``GenerateContentResponse``
-(whole, or as the SSE chunks of ``:streamGenerateContent?alt=sse``), scripted
-exceptions and faults as Gemini error bodies (a content-filter error as a
-blocked prompt), and embedding answers.
+(whole, or as the SSE chunks of ``:streamGenerateContent?alt=sse``), a
+scripted content-filter error as a blocked prompt, and embedding answers.
 """
 
 from __future__ import annotations
@@ -12,18 +11,14 @@ import json
 import re
 from typing import Any
 
-from llmkit.errors import ContentFilterError, ContextLengthError, ProviderError
-from llmkit.testing._fake.gemini.errors import GeminiError
+from llmkit.errors import ContentFilterError
 from llmkit.testing._fake.gemini.signatures import issue
-from llmkit.testing._fault import Fault, retry_after_seconds, status_for
 from llmkit.testing._vectors import text_vector
 from llmkit.types import ReasoningPart, Response, TextPart, ToolCall, Usage
 
 __all__ = [
     "BLOCK_REASONS",
     "blocked_body",
-    "error_for_exception",
-    "error_for_fault",
     "generate_body",
     "stream_chunks",
     "usage_metadata",
@@ -41,20 +36,6 @@ _FINISH = {
 BLOCK_REASONS = frozenset(("SAFETY", "OTHER", "BLOCKLIST", "PROHIBITED_CONTENT", "IMAGE_SAFETY"))
 """``promptFeedback.blockReason`` values."""
 _WORDS = re.compile(r"\s*\S+\s*")
-_RPC = "type.googleapis.com/google.rpc."
-_DEFAULTS = {
-    400: "Request contains an invalid argument.",
-    401: "Request had invalid authentication credentials. Expected OAuth 2 access token, login "
-    "cookie or other valid authentication credential.",
-    403: "The caller does not have permission",
-    404: "Requested entity was not found.",
-    429: "Resource has been exhausted (e.g. check quota).",
-    500: "An internal error has occurred. Please retry or report in "
-    "https://developers.generativeai.google/guide/troubleshooting",
-    503: "The model is overloaded. Please try again later.",
-    504: "Deadline expired before operation could complete.",
-}
-_CONTEXT = "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576)."
 
 
 # ---------------------------------------------------------------------- answers
@@ -202,58 +183,6 @@ def blocked_body(exc: ContentFilterError, *, model: str, prompt_tokens: int) -> 
         "usageMetadata": {"promptTokenCount": prompt_tokens, "totalTokenCount": prompt_tokens},
         "modelVersion": model,
     }
-
-
-# ----------------------------------------------------------------------- errors
-
-
-def _retry_details(seconds: float | None) -> list[dict[str, Any]]:
-    if seconds is None:
-        return []
-    return [{"@type": f"{_RPC}RetryInfo", "retryDelay": f"{seconds:g}s"}]
-
-
-def _reason_details(reason: str | None) -> list[dict[str, Any]]:
-    if not reason:
-        return []
-    return [{"@type": f"{_RPC}ErrorInfo", "reason": reason, "domain": "googleapis.com"}]
-
-
-def _default_message(status: int) -> str:
-    if status in _DEFAULTS:
-        return _DEFAULTS[status]
-    return _DEFAULTS[500] if status >= 500 else f"The request failed with HTTP {status}."
-
-
-def error_for_exception(exc: BaseException) -> GeminiError:
-    """The Gemini error answer for a scripted exception (its own fields win over defaults)."""
-    status = status_for(exc)
-    if isinstance(exc, ContextLengthError) and not exc.provider_message:
-        return GeminiError(400, _CONTEXT)
-    if not isinstance(exc, ProviderError):
-        return GeminiError(status, _default_message(status))
-    details = _reason_details(exc.code) + _retry_details(exc.retry_after)
-    return GeminiError(
-        status,
-        exc.provider_message or _default_message(status),
-        details,
-        status=exc.error_type,
-    )
-
-
-def error_for_fault(fault: Fault) -> GeminiError:
-    """The Gemini error answer for a ``status`` or ``context_length`` fault.
-
-    ``error_type`` overrides the status name, ``code_str`` becomes the
-    ``ErrorInfo`` reason, a retry wait becomes a ``RetryInfo`` detail.
-    """
-    if fault.kind == "context_length":
-        return GeminiError(400, fault.message or _CONTEXT)
-    status = fault.http_status
-    details = _reason_details(fault.error_code) + _retry_details(retry_after_seconds(fault))
-    return GeminiError(
-        status, fault.message or _default_message(status), details, status=fault.error_type
-    )
 
 
 # --------------------------------------------------------------------- embeddings

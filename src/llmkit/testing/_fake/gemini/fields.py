@@ -19,7 +19,7 @@ import json
 import re
 from typing import Any
 
-from llmkit.testing._fake.gemini.errors import GeminiError, invalid_payload
+from llmkit.testing._fake.gemini.errors import GeminiWireError, invalid_payload
 
 __all__ = ["MESSAGES", "read", "snake"]
 
@@ -181,7 +181,7 @@ def _shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)[:80]
 
 
-def _bad_value(path: str, kind: str, value: Any) -> GeminiError:
+def _bad_value(path: str, kind: str, value: Any) -> GeminiWireError:
     if kind.startswith("msg:"):
         label = f"{_V}.{kind[4:]}"
     elif kind.startswith("enum:"):
@@ -232,12 +232,12 @@ def _scalar(value: Any, kind: str, path: str) -> Any:
     return _raise(_bad_value(path, kind, value))
 
 
-def _raise(error: GeminiError) -> Any:
+def _raise(error: GeminiWireError) -> Any:
     raise _Rejected(error)
 
 
 class _Rejected(Exception):
-    def __init__(self, error: GeminiError) -> None:
+    def __init__(self, error: GeminiWireError) -> None:
         self.error = error
 
 
@@ -280,7 +280,7 @@ def _message(value: Any, name: str, path: str) -> dict[str, Any]:
     return out
 
 
-def read(body: Any, message: str) -> tuple[dict[str, Any] | None, GeminiError | None]:
+def read(body: Any, message: str) -> tuple[dict[str, Any] | None, GeminiWireError | None]:
     """``body`` read as ``message`` with lowerCamelCase names, or the error the API gives."""
     try:
         return _message(body, message, ""), None

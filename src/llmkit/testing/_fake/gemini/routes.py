@@ -20,39 +20,30 @@ from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Receive, Scope
 
-from llmkit.errors import (
-    ContentFilterError,
-    UsageError,
-)
-from llmkit.providers._profiles import gemini_profile
-from llmkit.testing._fake.asgi import (
-    DropResponse,
-    EventStreamResponse,
-    json_response,
-)
+from llmkit.errors import ContentFilterError
+from llmkit.testing._fake.asgi import DropResponse, EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
 from llmkit.testing._fake.gemini.answers import (
     blocked_body,
-    error_for_exception,
-    error_for_fault,
     generate_body,
     stream_chunks,
     vector_for,
 )
 from llmkit.testing._fake.gemini.errors import (
-    GeminiError,
+    GeminiWireError,
     bad,
     check_key,
+    error_for_exception,
+    error_for_fault,
     model_not_found,
     not_json,
 )
 from llmkit.testing._fake.gemini.fields import read
+from llmkit.testing._fake.gemini.limits import embedding_size, limits_for
 from llmkit.testing._fake.gemini.request import decode_request
 from llmkit.testing._fake.gemini.rules import check_batch_embed, check_embed, check_generate
-from llmkit.testing._fake.state import NOT_JSON as _NOT_JSON
-from llmkit.testing._fake.state import RecordedRequest, ServerState
-from llmkit.testing._fake.state import parse_body as _parse
-from llmkit.testing._fake.state import record_request as _record
+from llmkit.testing._fake.route import answer, receive, server_failure
+from llmkit.testing._fake.state import NOT_JSON, RecordedRequest, ServerState, record_request
 from llmkit.testing._fault import Fault
 from llmkit.testing._script import Script, Turn, estimate_usage, response_for
 from llmkit.types import Message, Request, Response, ToolCall
@@ -72,26 +63,14 @@ _VERSIONS = ("v1beta", "v1")
 _METHODS = ("generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents")
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _BROKEN = b'{"candidates": [{"content": {"parts": [{"te'
-_EMBEDDING_SIZES = {"text-embedding-004": 768, "embedding-001": 768}
 
 
-def _embedding_size(model: str) -> int:
-    return _EMBEDDING_SIZES.get(model, 3072)
+def _answer(error: GeminiWireError, entry: RecordedRequest | None) -> HTTPResponse:
+    return answer(entry, error.code, error.body(), error.headers)
 
 
-def _answer(error: GeminiError, entry: RecordedRequest | None) -> HTTPResponse:
-    if entry is not None:
-        entry.status = error.code
-    return json_response(error.code, error.body(), error.headers)
-
-
-def _setup_error(
-    state: ServerState, exc: BaseException, entry: RecordedRequest | None
-) -> HTTPResponse:
-    """A problem in the test's own setup (or a bug here): answer 500 and keep it for the test."""
-    state.errors.append(exc)
-    message = str(exc) if isinstance(exc, UsageError) else f"The fake server failed: {exc!r}"
-    return _answer(GeminiError(500, message), entry)
+def _ok(body: Any, entry: RecordedRequest | None) -> HTTPResponse:
+    return answer(entry, 200, _dumps(body).encode(), {})
 
 
 def _explicit_ids(turn: Turn) -> set[str]:
@@ -114,20 +93,17 @@ class _Generate(Exchange):
     def __init__(
         self,
         state: ServerState,
-        model: str,
-        stream: bool,
+        script: Script,
         entry: RecordedRequest | None,
         receive: Receive,
-        script: Script,
+        model: str,
+        stream: bool,
     ) -> None:
-        self.state = state
+        super().__init__(state, script, entry, receive)
         self.model = model
         self.stream = stream
         self.headers: dict[str, str] = {}
-        self.entry = entry
-        self.receive = receive
-        self.script = script
-        self.signed = gemini_profile(model).thought_signatures
+        self.signed = limits_for(model).thought_signatures
 
     def _encode(self, turn: Turn, request: Request) -> tuple[Response, dict[str, Any]]:
         response = response_for(turn, request, self.script)
@@ -202,14 +178,14 @@ class _GeminiOnlyRoute(Route):
 def routes(state: ServerState) -> list[BaseRoute]:
     """The Gemini routes of a fake server whose state is ``state``."""
 
-    def admit(request: HTTPRequest) -> GeminiError | None:
+    def admit(request: HTTPRequest) -> GeminiWireError | None:
         return check_key(
             request.headers.get("x-goog-api-key"), request.query_params.get("key"), state.api_key
         )
 
-    def unknown_model(model: str, version: str, method: str) -> GeminiError | None:
+    def unknown_model(model: str, version: str, method: str) -> GeminiWireError | None:
         known = state.models
-        embedding = gemini_profile(model).capabilities.embeddings
+        embedding = limits_for(model).embedding
         wrong_kind = embedding != (method in ("embedContent", "batchEmbedContents"))
         if (known is not None and model not in known) or wrong_kind:
             return model_not_found(model, version, method)
@@ -219,18 +195,17 @@ def routes(state: ServerState) -> list[BaseRoute]:
         version = request.scope["path"].split("/")[1]
         target = request.path_params["target"]
         model, _, method = target.rpartition(":")
-        raw = await request.body()
-        body = _parse(raw)
-        entry = _record(state, request, raw, body)
+        incoming = await receive(state, request)
+        body, entry = incoming.body, incoming.entry
         try:
             if method not in _METHODS or not model:
                 return _answer(
-                    GeminiError(404, f"Method not found: models/{target} ({request.method})."),
+                    GeminiWireError(404, f"Method not found: models/{target} ({request.method})."),
                     entry,
                 )
             error = admit(request)
-            if error is None and (body is _NOT_JSON or not isinstance(body, dict)):
-                error = not_json(raw)
+            if error is None and (body is NOT_JSON or not isinstance(body, dict)):
+                error = not_json(incoming.raw)
             if error is None:
                 error = unknown_model(model, version, method)
             if error is not None:
@@ -251,10 +226,10 @@ def routes(state: ServerState) -> list[BaseRoute]:
             wire_request = decode_request(read_body)
             turn = await script.next_turn(wire_request)
             stream = method == "streamGenerateContent"
-            served = _Generate(state, model, stream, entry, request.receive, script)
+            served = _Generate(state, script, entry, request.receive, model, stream)
             return await served.serve(turn, wire_request)
         except Exception as exc:
-            return _setup_error(state, exc, entry)
+            return _answer(GeminiWireError(500, server_failure(state, exc)), entry)
 
     def embed(
         method: str, model: str, body: dict[str, Any], entry: RecordedRequest | None
@@ -265,7 +240,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
         )
         if read_body is None:
             return _answer(error or bad("Invalid request."), entry)
-        size = _embedding_size(model)
+        size = embedding_size(model)
         error = (
             check_batch_embed(read_body, model, size)
             if batch
@@ -280,13 +255,10 @@ def routes(state: ServerState) -> list[BaseRoute]:
             )
             for item in items
         ]
-        answer = {"embeddings": vectors} if batch else {"embedding": vectors[0]}
-        if entry is not None:
-            entry.status = 200
-        return json_response(200, _dumps(answer).encode(), {})
+        return _ok({"embeddings": vectors} if batch else {"embedding": vectors[0]}, entry)
 
     def model_object(name: str) -> dict[str, Any]:
-        embedding = gemini_profile(name).capabilities.embeddings
+        embedding = limits_for(name).embedding
         methods = (
             ["embedContent", "batchEmbedContents"]
             if embedding
@@ -305,18 +277,15 @@ def routes(state: ServerState) -> list[BaseRoute]:
         }
 
     async def list_models(request: HTTPRequest) -> HTTPResponse:
-        entry = _record(state, request, b"", None)
+        entry = record_request(state, request, b"", None)
         error = admit(request)
         if error is not None:
             return _answer(error, entry)
-        if entry is not None:
-            entry.status = 200
         names = sorted(state.models) if state.models is not None else DEFAULT_MODELS
-        answer = {"models": [model_object(n) for n in names]}
-        return json_response(200, _dumps(answer).encode(), {})
+        return _ok({"models": [model_object(n) for n in names]}, entry)
 
     async def get_model(request: HTTPRequest) -> HTTPResponse:
-        entry = _record(state, request, b"", None)
+        entry = record_request(state, request, b"", None)
         version = request.scope["path"].split("/")[1]
         name = request.path_params["name"]
         error = admit(request)
@@ -324,9 +293,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
             error = model_not_found(name, version, "get")
         if error is not None:
             return _answer(error, entry)
-        if entry is not None:
-            entry.status = 200
-        return json_response(200, _dumps(model_object(name)).encode(), {})
+        return _ok(model_object(name), entry)
 
     out: list[BaseRoute] = []
     for version in _VERSIONS:

@@ -2,7 +2,7 @@
 
 Each ``check_*`` takes a body already read by :func:`llmkit.testing._fake.gemini.fields.read`
 (so unknown fields and wrong JSON types are dealt with) and returns the first
-problem as a :class:`~llmkit.testing._fake.gemini.errors.GeminiError`, or None.
+problem as a :class:`~llmkit.testing._fake.gemini.errors.GeminiWireError`, or None.
 Rules and wording follow ``WIRE.md``; where the wording there is marked
 approximate, so is it here.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from llmkit.providers._profiles import GeminiProfile, gemini_profile
-from llmkit.testing._fake.gemini.errors import GeminiError, bad, invalid_payload, request_error
+from llmkit.testing._fake.gemini.errors import GeminiWireError, bad, invalid_payload, request_error
+from llmkit.testing._fake.gemini.limits import GeminiLimits, limits_for
 from llmkit.testing._fake.gemini.rules_schema import check_schema
 from llmkit.testing._fake.gemini.signatures import is_valid
 
@@ -65,7 +65,7 @@ def _has(content: dict[str, Any], field: str) -> bool:
 # --------------------------------------------------------------------- contents
 
 
-def _check_part(part: dict[str, Any], role: str, where: str) -> GeminiError | None:
+def _check_part(part: dict[str, Any], role: str, where: str) -> GeminiWireError | None:
     set_fields = [f for f in DATA_FIELDS if f in part]
     if not set_fields:
         return request_error(
@@ -104,7 +104,7 @@ def _check_part(part: dict[str, Any], role: str, where: str) -> GeminiError | No
     return None
 
 
-def _check_content(content: dict[str, Any], where: str) -> GeminiError | None:
+def _check_content(content: dict[str, Any], where: str) -> GeminiWireError | None:
     role = content.get("role")
     if role not in (None, "", "user", "model"):
         return bad("Please use a valid role: user, model.")
@@ -118,7 +118,7 @@ def _check_content(content: dict[str, Any], where: str) -> GeminiError | None:
     return None
 
 
-def _check_turns(contents: list[dict[str, Any]]) -> GeminiError | None:
+def _check_turns(contents: list[dict[str, Any]]) -> GeminiWireError | None:
     for i, content in enumerate(contents):
         previous = contents[i - 1] if i else None
         if _has(content, "functionCall") and (previous is None or _role(previous) != "user"):
@@ -142,7 +142,9 @@ def _check_turns(contents: list[dict[str, Any]]) -> GeminiError | None:
     return None
 
 
-def _check_signatures(contents: list[dict[str, Any]], profile: GeminiProfile) -> GeminiError | None:
+def _check_signatures(
+    contents: list[dict[str, Any]], limits: GeminiLimits
+) -> GeminiWireError | None:
     for content in contents:
         for part in content["parts"]:
             signature = part.get("thoughtSignature")
@@ -152,7 +154,7 @@ def _check_signatures(contents: list[dict[str, Any]], profile: GeminiProfile) ->
             context = call["name"] if call is not None else "text"
             if not is_valid(signature, context):
                 return bad("Corrupted thought signature.")
-    if not profile.thought_signatures:
+    if not limits.thought_signatures:
         return None
     # The current turn starts after the last user message that is not only function responses.
     start = 0
@@ -178,7 +180,7 @@ def _check_signatures(contents: list[dict[str, Any]], profile: GeminiProfile) ->
 # ------------------------------------------------------------------------ tools
 
 
-def _check_tools(body: dict[str, Any]) -> GeminiError | None:
+def _check_tools(body: dict[str, Any]) -> GeminiWireError | None:
     names: list[str] = []
     for t, tool in enumerate(body.get("tools") or ()):
         for d, declaration in enumerate(tool.get("functionDeclarations") or ()):
@@ -232,7 +234,9 @@ def _check_tools(body: dict[str, Any]) -> GeminiError | None:
 # ---------------------------------------------------------------- generation
 
 
-def _check_config(config: dict[str, Any], profile: GeminiProfile, model: str) -> GeminiError | None:
+def _check_config(
+    config: dict[str, Any], limits: GeminiLimits, model: str
+) -> GeminiWireError | None:
     where = "generation_config"
     for name, low, high in _RANGES:
         value = config.get(name)
@@ -272,7 +276,7 @@ def _check_config(config: dict[str, Any], profile: GeminiProfile, model: str) ->
             f"{where}.response_json_schema", "response_json_schema must be an object."
         )
     thinking = config.get("thinkingConfig")
-    return _check_thinking(thinking, profile, model) if thinking else None
+    return _check_thinking(thinking, limits, model) if thinking else None
 
 
 def _snake(name: str) -> str:
@@ -280,23 +284,23 @@ def _snake(name: str) -> str:
 
 
 def _check_thinking(
-    thinking: dict[str, Any], profile: GeminiProfile, model: str
-) -> GeminiError | None:
+    thinking: dict[str, Any], limits: GeminiLimits, model: str
+) -> GeminiWireError | None:
     level = thinking.get("thinkingLevel")
     budget = thinking.get("thinkingBudget")
-    if profile.thinking == "none":
+    if limits.thinking == "none":
         return bad(f"Thinking is not enabled for models/{model}")
     if level is not None and budget is not None:
         return bad("You can only set one of thinking budget and thinking level.")
     if level is not None:
-        if profile.thinking != "level":
+        if limits.thinking != "level":
             return bad("Thinking level is not supported for this model.")
-        if level.lower() not in profile.thinking_levels:
+        if level.lower() not in limits.thinking_levels:
             return bad(f"Thinking level {level} is not supported for this model.")
     if budget is not None and budget != -1:
-        if budget == 0 and not profile.can_disable_thinking:
+        if budget == 0 and not limits.can_disable_thinking:
             return bad("Budget 0 is invalid. This model only works in thinking mode.")
-        low, high = profile.budget_range or (0, 32768)
+        low, high = limits.budget_range or (0, 32768)
         if budget != 0 and not low <= budget <= high:
             return bad(
                 f"The thinking budget {budget} is invalid. Please choose a value between "
@@ -308,7 +312,7 @@ def _check_thinking(
 # ---------------------------------------------------------------- entry points
 
 
-def check_generate(body: dict[str, Any], model: str) -> GeminiError | None:
+def check_generate(body: dict[str, Any], model: str) -> GeminiWireError | None:
     """The first reason ``:generateContent`` of ``model`` would reject ``body``, or None."""
     contents = body.get("contents")
     if not contents:
@@ -325,18 +329,18 @@ def check_generate(body: dict[str, Any], model: str) -> GeminiError | None:
             error = _check_part(part, "user", f"system_instruction.parts[{j}]")
             if error is not None:
                 return error
-    profile = gemini_profile(model)
+    limits = limits_for(model)
     return (
         _check_turns(contents)
-        or _check_signatures(contents, profile)
+        or _check_signatures(contents, limits)
         or _check_tools(body)
-        or _check_config(body.get("generationConfig") or {}, profile, model)
+        or _check_config(body.get("generationConfig") or {}, limits, model)
     )
 
 
 def _check_embed_item(
     item: dict[str, Any], model: str, max_dimensions: int, where: str, request: str
-) -> GeminiError | None:
+) -> GeminiWireError | None:
     content = item.get("content")
     prefix = f"{where}." if where else ""
     if not content or not content.get("parts"):
@@ -358,12 +362,14 @@ def _check_embed_item(
     return None
 
 
-def check_embed(body: dict[str, Any], model: str, max_dimensions: int) -> GeminiError | None:
+def check_embed(body: dict[str, Any], model: str, max_dimensions: int) -> GeminiWireError | None:
     """The first reason ``:embedContent`` would reject ``body``, or None."""
     return _check_embed_item(body, model, max_dimensions, "", "EmbedContentRequest")
 
 
-def check_batch_embed(body: dict[str, Any], model: str, max_dimensions: int) -> GeminiError | None:
+def check_batch_embed(
+    body: dict[str, Any], model: str, max_dimensions: int
+) -> GeminiWireError | None:
     """The first reason ``:batchEmbedContents`` would reject ``body``, or None."""
     requests = body.get("requests")
     name = "BatchEmbedContentsRequest"

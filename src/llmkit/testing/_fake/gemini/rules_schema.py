@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmkit.testing._fake.gemini.errors import GeminiError, request_error
+from llmkit.testing._fake.gemini.errors import GeminiWireError, request_error
 
 __all__ = ["check_schema"]
 
 
-def check_schema(schema: dict[str, Any], where: str) -> GeminiError | None:
+def check_schema(schema: dict[str, Any], where: str) -> GeminiWireError | None:
     """The first problem in ``schema`` (already read with lowerCamelCase names), or None."""
     properties = schema.get("properties")
     if schema.get("type") == "OBJECT" and properties is not None and not properties:
