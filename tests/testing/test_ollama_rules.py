@@ -19,9 +19,9 @@ import httpx2
 import pytest
 
 from llmkit.testing import FakeProviderServer
-from llmkit.testing._ollama_caps import OllamaCapabilities
-from llmkit.testing._ollama_codec import decode_request
-from llmkit.testing._ollama_rules import (
+from llmkit.testing._fake.ollama.answers import decode_request
+from llmkit.testing._fake.ollama.limits import OllamaCapabilities
+from llmkit.testing._fake.ollama.rules import (
     OllamaError,
     check_chat,
     check_embed,

@@ -33,9 +33,9 @@ from llmkit.testing._fake import (
     deps,  # noqa: F401  (a clear error when the extra is missing)
 )
 from llmkit.testing._fake.asgi import ConnectionAccess
+from llmkit.testing._fake.ollama.limits import OllamaCapabilities, capabilities_for
 from llmkit.testing._fake.openai.routes import not_found_handler
 from llmkit.testing._fake.state import RecordedRequest, ServerState
-from llmkit.testing._ollama_caps import OllamaCapabilities, capabilities_for
 from llmkit.testing._script import ScriptLike
 
 if TYPE_CHECKING:

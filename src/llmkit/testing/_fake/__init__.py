@@ -25,7 +25,7 @@ PROTOCOLS: tuple[str, ...] = (
     "llmkit.testing._fake.gemini.routes",
     "llmkit.testing._fake.openai.routes",
     "llmkit.testing._fake.anthropic.routes",
-    "llmkit.testing._ollama_wire",
+    "llmkit.testing._fake.ollama.routes",
     "llmkit.testing._fake.openai.llamacpp",
 )
 """The modules of the protocols the server speaks, each with a ``routes(state)`` function.

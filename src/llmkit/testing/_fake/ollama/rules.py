@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmkit.testing._ollama_caps import OllamaCapabilities, full_name
-from llmkit.testing._ollama_gojson import cannot_unmarshal, parse_body, type_error
+from llmkit.testing._fake.ollama.gojson import cannot_unmarshal, parse_body, type_error
+from llmkit.testing._fake.ollama.limits import OllamaCapabilities, full_name
 
 __all__ = ["OllamaError", "check_chat", "check_embed", "check_show", "is_known", "read_body"]
 

@@ -4,8 +4,8 @@
 (Ollama streams unless told ``"stream": false``), one JSON object otherwise;
 ``POST /api/embed`` with deterministic vectors; ``GET /api/tags`` and
 ``POST /api/show`` from the configured models and the capability table
-(:mod:`llmkit.testing._ollama_caps`); ``GET /api/version``. Every request is
-checked as Ollama checks it (:mod:`llmkit.testing._ollama_rules`) and recorded.
+(:mod:`llmkit.testing._fake.ollama.limits`); ``GET /api/version``. Every request is
+checked as Ollama checks it (:mod:`llmkit.testing._fake.ollama.rules`) and recorded.
 
 A local Ollama takes no key. When the server was given ``api_key=``, the
 Ollama routes want it as a Bearer token, as a hosted Ollama does.
@@ -30,11 +30,7 @@ from llmkit.testing._fake.asgi import (
     json_response,
 )
 from llmkit.testing._fake.exchange import Exchange
-from llmkit.testing._fake.state import RecordedRequest, ServerState
-from llmkit.testing._fake.state import record_request as _record
-from llmkit.testing._fault import Fault
-from llmkit.testing._ollama_caps import capabilities_for
-from llmkit.testing._ollama_codec import (
+from llmkit.testing._fake.ollama.answers import (
     chat_body,
     decode_request,
     embed_body,
@@ -47,13 +43,17 @@ from llmkit.testing._ollama_codec import (
     stream_lines,
     tags_body,
 )
-from llmkit.testing._ollama_rules import (
+from llmkit.testing._fake.ollama.limits import capabilities_for
+from llmkit.testing._fake.ollama.rules import (
     OllamaError,
     check_chat,
     check_embed,
     check_show,
     read_body,
 )
+from llmkit.testing._fake.state import RecordedRequest, ServerState
+from llmkit.testing._fake.state import record_request as _record
+from llmkit.testing._fault import Fault
 from llmkit.testing._script import Script, Turn, response_for
 from llmkit.types import Request
 

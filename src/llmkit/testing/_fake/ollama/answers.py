@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from llmkit.errors import ContextLengthError, ProviderError
+from llmkit.testing._fake.ollama.limits import full_name
+from llmkit.testing._fake.ollama.rules import OllamaError
 from llmkit.testing._fault import Fault, retry_after_seconds, status_for
-from llmkit.testing._ollama_caps import full_name
-from llmkit.testing._ollama_rules import OllamaError
 from llmkit.testing._vectors import text_vector
 from llmkit.types import (
     ImagePart,
