@@ -19,15 +19,10 @@ import httpx2
 import pytest
 
 from llmkit.testing import FakeProviderServer
-from llmkit.testing._fake.ollama.answers import decode_request
+from llmkit.testing._fake.ollama.errors import OllamaWireError
 from llmkit.testing._fake.ollama.limits import OllamaCapabilities
-from llmkit.testing._fake.ollama.rules import (
-    OllamaError,
-    check_chat,
-    check_embed,
-    check_show,
-    read_body,
-)
+from llmkit.testing._fake.ollama.request import decode_request
+from llmkit.testing._fake.ollama.rules import check_chat, check_embed, check_show, read_body
 
 _DROP = object()
 BASE: dict[str, Any] = {"model": "llama3.2", "messages": [{"role": "user", "content": "hi"}]}
@@ -251,7 +246,7 @@ ALL_CASES = CHAT_CASES + OTHER_CASES
 IDS = [f"{c.path.rsplit('/', 1)[1]}-{c.id}" for c in ALL_CASES]
 
 
-def check(case: Case) -> OllamaError | None:
+def check(case: Case) -> OllamaWireError | None:
     kind = {"/api/chat": "Chat", "/api/embed": "Embed", "/api/show": "Show"}[case.path]
     body, error = read_body(case.raw(), f"api.{kind}Request")
     if error is not None:

@@ -3,9 +3,12 @@
 Real Ollama reads a model's capabilities from its files and refuses what a
 model cannot do: tools on a model without the ``tools`` capability, ``think``
 on one without ``thinking``, chat with an embedding model. The fake decides
-by name patterns that follow the real library (``llama2`` has no tools,
-``qwen3`` thinks, ``nomic-embed-text`` only embeds, ``gpt-oss`` takes think
-levels), and a test can set any model's capabilities::
+by name patterns written from the Ollama library's model pages (``WIRE.md``
+collects the rules): ``llama2`` has no tools, ``qwen3`` thinks,
+``nomic-embed-text`` only embeds, ``gpt-oss`` takes think levels. It is the
+fake's own table, never imported from the client, so a client that guesses a
+model wrong is caught (``tests/testing/test_fake_limits.py`` checks that the
+two agree on embedding models). A test can set any model's capabilities::
 
     server.ollama_capabilities.set("llama3.2", "completion")   # no tools now
     server.ollama_capabilities.clear()                        # back to the name patterns

@@ -21,21 +21,11 @@ from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive
 
-from llmkit.errors import (
-    UsageError,
-)
-from llmkit.testing._fake.asgi import (
-    DropResponse,
-    EventStreamResponse,
-    json_response,
-)
+from llmkit.testing._fake.asgi import DropResponse, EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
 from llmkit.testing._fake.ollama.answers import (
     chat_body,
-    decode_request,
     embed_body,
-    error_for_exception,
-    error_for_fault,
     load_body,
     midstream_error,
     now,
@@ -43,16 +33,16 @@ from llmkit.testing._fake.ollama.answers import (
     stream_lines,
     tags_body,
 )
-from llmkit.testing._fake.ollama.limits import capabilities_for
-from llmkit.testing._fake.ollama.rules import (
-    OllamaError,
-    check_chat,
-    check_embed,
-    check_show,
-    read_body,
+from llmkit.testing._fake.ollama.errors import (
+    OllamaWireError,
+    error_for_exception,
+    error_for_fault,
 )
-from llmkit.testing._fake.state import RecordedRequest, ServerState
-from llmkit.testing._fake.state import record_request as _record
+from llmkit.testing._fake.ollama.limits import capabilities_for
+from llmkit.testing._fake.ollama.request import decode_request
+from llmkit.testing._fake.ollama.rules import check_chat, check_embed, check_show, read_body
+from llmkit.testing._fake.route import answer, receive, server_failure
+from llmkit.testing._fake.state import RecordedRequest, ServerState, record_request
 from llmkit.testing._fault import Fault
 from llmkit.testing._script import Script, Turn, response_for
 from llmkit.types import Request
@@ -74,41 +64,21 @@ class NDJSONStreamResponse(EventStreamResponse):
     media_type = "application/x-ndjson"
 
 
-def _json_or_none(raw: bytes) -> Any:
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return None
+def _error(error: OllamaWireError, entry: RecordedRequest | None) -> HTTPResponse:
+    return answer(entry, error.status, error.body(), error.headers)
 
 
-def _error(error: OllamaError, entry: RecordedRequest | None) -> HTTPResponse:
-    if entry is not None:
-        entry.status = error.status
-    return json_response(error.status, error.body(), error.headers)
+def _ok(body: Any, entry: RecordedRequest | None) -> HTTPResponse:
+    return answer(entry, 200, _dumps(body).encode(), {})
 
 
-def _ok(answer: Any, entry: RecordedRequest | None) -> HTTPResponse:
-    if entry is not None:
-        entry.status = 200
-    return json_response(200, _dumps(answer).encode(), {})
-
-
-def _check_key(state: ServerState, request: HTTPRequest) -> OllamaError | None:
+def _check_key(state: ServerState, request: HTTPRequest) -> OllamaWireError | None:
     if state.api_key is None:
         return None
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or key.strip() != state.api_key:
-        return OllamaError(401, "unauthorized")
+        return OllamaWireError(401, "unauthorized")
     return None
-
-
-def _setup_error(
-    state: ServerState, exc: BaseException, entry: RecordedRequest | None
-) -> HTTPResponse:
-    """A problem in the test's own setup (or a bug here): answer 500 and keep it for the test."""
-    state.errors.append(exc)
-    message = str(exc) if isinstance(exc, UsageError) else f"The fake server failed: {exc!r}"
-    return _error(OllamaError(500, message), entry)
 
 
 class _Chat(Exchange):
@@ -117,17 +87,13 @@ class _Chat(Exchange):
     def __init__(
         self,
         state: ServerState,
-        body: dict[str, Any],
+        script: Script,
         entry: RecordedRequest | None,
         receive: Receive,
-        script: Script,
+        body: dict[str, Any],
     ) -> None:
-        self.state = state
-        # The script that gave the turn numbers its tool calls, even if a test reloads meanwhile.
-        self.script = script
+        super().__init__(state, script, entry, receive)
         self.body = body
-        self.entry = entry
-        self.receive = receive
         self.model: str = body["model"]
         self.stream = body.get("stream") is not False
         self.headers: dict[str, str] = {}
@@ -162,7 +128,7 @@ class _Chat(Exchange):
         response = response_for(turn, request, self.script)
         error = midstream_error(response)
         if error is not None:
-            return _error(OllamaError(500, error), self.entry)
+            return _error(OllamaWireError(500, error), self.entry)
         return _ok(chat_body(response, model=self.model, created_at=self.created_at), self.entry)
 
     def _exception_answer(self, exc: BaseException, request: Request) -> HTTPResponse:
@@ -178,11 +144,13 @@ def routes(state: ServerState) -> list[BaseRoute]:
 
     async def read(
         request: HTTPRequest, go_type: str
-    ) -> tuple[dict[str, Any], RecordedRequest | None, OllamaError | None]:
-        raw = await request.body()
-        entry = _record(state, request, raw, _json_or_none(raw))
-        body, error = read_body(raw, go_type)
-        return body, entry, _check_key(state, request) or error
+    ) -> tuple[dict[str, Any], RecordedRequest | None, OllamaWireError | None]:
+        incoming = await receive(state, request)
+        body, error = read_body(incoming.raw, go_type)
+        return body, incoming.entry, _check_key(state, request) or error
+
+    def failure(exc: BaseException, entry: RecordedRequest | None) -> HTTPResponse:
+        return _error(OllamaWireError(500, server_failure(state, exc)), entry)
 
     async def chat(request: HTTPRequest) -> HTTPResponse:
         body, entry, error = await read(request, "api.ChatRequest")
@@ -195,10 +163,10 @@ def routes(state: ServerState) -> list[BaseRoute]:
             script = state.script
             wire_request = decode_request(body)
             turn = await script.next_turn(wire_request)
-            served = _Chat(state, body, entry, request.receive, script)
+            served = _Chat(state, script, entry, request.receive, body)
             return await served.serve(turn, wire_request)
         except Exception as exc:
-            return _setup_error(state, exc, entry)
+            return failure(exc, entry)
 
     async def embed(request: HTTPRequest) -> HTTPResponse:
         body, entry, error = await read(request, "api.EmbedRequest")
@@ -208,7 +176,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
                 return _error(error, entry)
             return _ok(embed_body(body, state.embedding_dimensions), entry)
         except Exception as exc:
-            return _setup_error(state, exc, entry)
+            return failure(exc, entry)
 
     async def show(request: HTTPRequest) -> HTTPResponse:
         body, entry, error = await read(request, "api.ShowRequest")
@@ -219,7 +187,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
         return _ok(show_body(model, capabilities.of(model)), entry)
 
     async def tags(request: HTTPRequest) -> HTTPResponse:
-        entry = _record(state, request, b"", None)
+        entry = record_request(state, request, b"", None)
         error = _check_key(state, request)
         if error is not None:
             return _error(error, entry)
@@ -227,7 +195,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
         return _ok(tags_body(names), entry)
 
     async def version(request: HTTPRequest) -> HTTPResponse:
-        entry = _record(state, request, b"", None)
+        entry = record_request(state, request, b"", None)
         return _ok({"version": VERSION}, entry)
 
     return [

@@ -13,30 +13,14 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from llmkit.testing._fake.ollama.errors import OllamaWireError, bad
 from llmkit.testing._fake.ollama.gojson import cannot_unmarshal, parse_body, type_error
 from llmkit.testing._fake.ollama.limits import OllamaCapabilities, full_name
 
-__all__ = ["OllamaError", "check_chat", "check_embed", "check_show", "is_known", "read_body"]
-
-
-@dataclass(slots=True)
-class OllamaError:
-    """An Ollama error answer: a status and ``{"error": message}``."""
-
-    status: int
-    message: str
-    headers: dict[str, str] = field(default_factory=dict)
-
-    def body(self) -> bytes:
-        """The JSON error body."""
-        return json.dumps({"error": self.message}).encode()
-
-
-def _bad(message: str) -> OllamaError:
-    return OllamaError(400, message)
+__all__ = ["check_chat", "check_embed", "check_show", "is_known", "read_body"]
 
 
 # --------------------------------------------------------------- Go field types
@@ -213,15 +197,15 @@ def _struct_error(body: dict[str, Any], struct: _Struct, prefix: str = "") -> st
     return None
 
 
-def read_body(raw: bytes, go_type: str) -> tuple[dict[str, Any], OllamaError | None]:
+def read_body(raw: bytes, go_type: str) -> tuple[dict[str, Any], OllamaWireError | None]:
     """The body as a dict, or the 400 Ollama answers when Go cannot decode it into ``go_type``."""
     value, error = parse_body(raw)
     if error is not None:
-        return {}, _bad(error)
+        return {}, bad(error)
     if value is None:
         return {}, None  # a JSON null leaves every field unset
     if not isinstance(value, dict):
-        return {}, _bad(cannot_unmarshal(value, go_type))
+        return {}, bad(cannot_unmarshal(value, go_type))
     return value, None
 
 
@@ -264,21 +248,21 @@ _NAME = re.compile(
 )
 
 
-def _options_error(options: dict[str, Any]) -> OllamaError | None:
+def _options_error(options: dict[str, Any]) -> OllamaWireError | None:
     """Ollama checks option types when it loads the model, and answers 500 for a wrong one."""
     for key, value in options.items():
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if key in _INT_OPTIONS and not number:
-            return OllamaError(500, f'option "{key}" must be of type integer')
+            return OllamaWireError(500, f'option "{key}" must be of type integer')
         if key in _FLOAT_OPTIONS and not number:
-            return OllamaError(500, f'option "{key}" must be of type float32')
+            return OllamaWireError(500, f'option "{key}" must be of type float32')
         if key in _BOOL_OPTIONS and not isinstance(value, bool):
-            return OllamaError(500, f'option "{key}" must be of type boolean')
+            return OllamaWireError(500, f'option "{key}" must be of type boolean')
         if key == "stop":
             if not isinstance(value, list):
-                return OllamaError(500, f'option "{key}" must be of type array')
+                return OllamaWireError(500, f'option "{key}" must be of type array')
             if not all(isinstance(s, str) for s in value):
-                return OllamaError(500, f'option "{key}" must be of type array of strings')
+                return OllamaWireError(500, f'option "{key}" must be of type array of strings')
     return None
 
 
@@ -294,8 +278,8 @@ def is_known(model: str, models: frozenset[str] | None) -> bool:
     return full_name(model) in {full_name(m) for m in models}
 
 
-def _not_found(model: str) -> OllamaError:
-    return OllamaError(404, f"model '{model}' not found")
+def _not_found(model: str) -> OllamaWireError:
+    return OllamaWireError(404, f"model '{model}' not found")
 
 
 def _registry_name(model: str) -> str:
@@ -311,7 +295,7 @@ def _registry_name(model: str) -> str:
 
 def check_chat(
     body: dict[str, Any], capabilities: OllamaCapabilities, models: frozenset[str] | None
-) -> OllamaError | None:
+) -> OllamaWireError | None:
     """The first reason ``POST /api/chat`` would reject ``body`` (already read), or None.
 
     An empty ``messages`` list is no error: Ollama loads the model and
@@ -319,23 +303,23 @@ def check_chat(
     """
     error = _struct_error(body, _CHAT)
     if error is not None:
-        return _bad(error)
+        return bad(error)
     top = body.get("top_logprobs")
     if isinstance(top, int) and not 0 <= top <= 20:
-        return _bad("top_logprobs must be between 0 and 20")
+        return bad("top_logprobs must be between 0 and 20")
     model = _model_name(body)
     if model is None:
-        return _bad("model is required")
+        return bad("model is required")
     if not is_known(model, models):
         return _not_found(model)
     caps = capabilities.of(model)
     think = body.get("think")
     if think is not None and think is not False and "thinking" not in caps:
-        return _bad(f'"{model}" does not support thinking')
+        return bad(f'"{model}" does not support thinking')
     if "completion" not in caps:
-        return _bad(f'"{model}" does not support chat')
+        return bad(f'"{model}" does not support chat')
     if body.get("tools") and "tools" not in caps:
-        return _bad(f"{_registry_name(model)} does not support tools")
+        return bad(f"{_registry_name(model)} does not support tools")
     options = body.get("options")
     if isinstance(options, dict):
         failed = _options_error(options)
@@ -344,26 +328,26 @@ def check_chat(
     if not body.get("messages"):
         return None
     if isinstance(think, str) and "think_levels" not in caps:
-        return _bad(f'think value "{think}" is not supported for this model')
+        return bad(f'think value "{think}" is not supported for this model')
     fmt = body.get("format")
     if fmt is not None and fmt not in ("", "json") and not isinstance(fmt, dict):
         raw = json.dumps(fmt, separators=(",", ":"))
-        return OllamaError(
+        return OllamaWireError(
             500,
             f'invalid format: {json.dumps(raw)}; expected "json" or a valid JSON Schema object',
         )
     return None
 
 
-def check_embed(body: dict[str, Any], models: frozenset[str] | None) -> OllamaError | None:
+def check_embed(body: dict[str, Any], models: frozenset[str] | None) -> OllamaWireError | None:
     """The first reason ``POST /api/embed`` would reject ``body`` (already read), or None."""
     error = _struct_error(body, _EMBED)
     if error is not None:
-        return _bad(error)
+        return bad(error)
     raw = body.get("input")
     listed = isinstance(raw, list) and all(isinstance(i, str) for i in raw)
     if raw is not None and not isinstance(raw, str) and not listed:
-        return _bad("invalid input type")
+        return bad("invalid input type")
     model = body.get("model")
     name = model if isinstance(model, str) else ""
     if _model_name(body) is None or not is_known(name, models):
@@ -374,14 +358,14 @@ def check_embed(body: dict[str, Any], models: frozenset[str] | None) -> OllamaEr
     return None
 
 
-def check_show(body: dict[str, Any], models: frozenset[str] | None) -> OllamaError | None:
+def check_show(body: dict[str, Any], models: frozenset[str] | None) -> OllamaWireError | None:
     """The first reason ``POST /api/show`` would reject ``body`` (already read), or None."""
     error = _struct_error(body, _SHOW)
     if error is not None:
-        return _bad(error)
+        return bad(error)
     model = body.get("model") or body.get("name")
     if not model:
-        return _bad("model is required")
+        return bad("model is required")
     if _model_name({"model": model}) is None or not is_known(model, models):
         return _not_found(model)
     return None
