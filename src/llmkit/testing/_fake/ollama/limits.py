@@ -21,7 +21,14 @@ from typing import Final
 
 from llmkit.errors import UsageError
 
-__all__ = ["CAPABILITIES", "OllamaCapabilities", "base_name", "capabilities_for", "full_name"]
+__all__ = [
+    "CAPABILITIES",
+    "PATTERNS",
+    "OllamaCapabilities",
+    "base_name",
+    "capabilities_for",
+    "full_name",
+]
 
 CAPABILITIES: Final = frozenset(
     ("completion", "tools", "thinking", "think_levels", "vision", "embedding", "insert")
@@ -30,8 +37,7 @@ CAPABILITIES: Final = frozenset(
 names: it marks the models whose ``think`` takes "low"/"medium"/"high" (gpt-oss)."""
 
 _CHAT = frozenset(("completion", "tools"))
-# First matching prefix of the base name wins; the rest get _CHAT.
-_PATTERNS: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
+PATTERNS: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
     (
         (
             "nomic-embed",
@@ -54,6 +60,8 @@ _PATTERNS: tuple[tuple[tuple[str, ...], frozenset[str]], ...] = (
     (("llava", "gemma3", "minicpm-v", "moondream"), frozenset(("completion", "vision"))),
     (("llama2", "gemma", "phi", "tinyllama", "codellama", "orca"), frozenset(("completion",))),
 )
+"""Base-name prefixes and their capabilities. The first match wins; any other model
+has ``completion`` and ``tools``."""
 
 
 def base_name(model: str) -> str:
@@ -95,7 +103,7 @@ class OllamaCapabilities:
         if chosen is not None:
             return chosen
         base = base_name(model)
-        for prefixes, capabilities in _PATTERNS:
+        for prefixes, capabilities in PATTERNS:
             if base.startswith(prefixes):
                 return capabilities
         return _CHAT
