@@ -2,12 +2,16 @@
 
 ::
 
-    from llmkit.testing import FakeProviderServer, Fault
+    import llmkit
+    from llmkit.testing import FakeProviderServer, Fault, fake_model
 
     with FakeProviderServer([Fault.status(429, retry_after=0), "hello"]) as server:
-        client = OpenAICompatibleClient(base_url=server.openai_base_url, api_key="test")
-        ...
-        server.requests          # what the client sent, headers and body
+        model = llmkit.model(
+            "openai/gpt-4.1-mini", base_url=server.openai_base_url, api_key="test"
+        )
+        # or: model = fake_model(server, "anthropic")  (any of the four protocols)
+        llmkit.Agent(model).run_sync("hi").output   # "hello", after a retry of the 429
+        server.requests                             # what the client sent, headers and body
 
 It is as strict as the real APIs (a request the real API rejects is rejected
 here, with the same status and error body), answers from a script, and can
