@@ -215,13 +215,13 @@ def _scalar(value: Any, kind: str, path: str) -> Any:
                 padded = value + "=" * (-len(value) % 4)
                 base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
             except (binascii.Error, ValueError):
-                return _raise(
+                raise _Rejected(
                     invalid_payload(
                         path,
                         f"Invalid value at '{path}' (TYPE_BYTES), Base64 decoding failed for "
                         f"{_shown(value)}",
                     )
-                )
+                ) from None
             return value
     elif kind.startswith("enum:"):
         names = kind[5:].split()
@@ -229,14 +229,12 @@ def _scalar(value: Any, kind: str, path: str) -> Any:
             return value.upper()
         if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(names):
             return names[value]
-    return _raise(_bad_value(path, kind, value))
-
-
-def _raise(error: GeminiWireError) -> Any:
-    raise _Rejected(error)
+    raise _Rejected(_bad_value(path, kind, value))
 
 
 class _Rejected(Exception):
+    """Carries the error out of the recursive reader to :func:`read`."""
+
     def __init__(self, error: GeminiWireError) -> None:
         self.error = error
 
@@ -245,12 +243,12 @@ def _value(value: Any, kind: str, path: str) -> Any:
     if kind.startswith("list:"):
         inner = kind[5:]
         if not isinstance(value, list):
-            return _raise(_bad_value(path, inner, value))
+            raise _Rejected(_bad_value(path, inner, value))
         return [_value(item, inner, f"{path}[{i}]") for i, item in enumerate(value)]
     if kind.startswith("map:"):
         inner = kind[4:]
         if not isinstance(value, dict):
-            return _raise(_bad_value(path, inner, value))
+            raise _Rejected(_bad_value(path, inner, value))
         return {
             key: _value(item, inner, f"{path}[{i}].value")
             for i, (key, item) in enumerate(value.items())
@@ -262,7 +260,7 @@ def _value(value: Any, kind: str, path: str) -> Any:
 
 def _message(value: Any, name: str, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        return _raise(_bad_value(path, f"msg:{name}", value))  # type: ignore[no-any-return]
+        raise _Rejected(_bad_value(path, f"msg:{name}", value))
     fields = MESSAGES[name]
     out: dict[str, Any] = {}
     for key, item in value.items():
@@ -273,7 +271,7 @@ def _message(value: Any, name: str, path: str) -> dict[str, Any]:
             message = (
                 f'Invalid JSON payload received. Unknown name "{key}"{where}: Cannot find field.'
             )
-            return _raise(invalid_payload(_join(path, key), message))  # type: ignore[no-any-return]
+            raise _Rejected(invalid_payload(_join(path, key), message))
         if item is None:
             continue  # null means "not set" in the JSON mapping
         out[camel] = _value(item, kind, _join(path, snake(camel)))

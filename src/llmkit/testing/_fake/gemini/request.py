@@ -20,6 +20,7 @@ from llmkit.types import (
     OutputSchema,
     Part,
     Reasoning,
+    ReasoningEffort,
     ReasoningPart,
     Request,
     TextPart,
@@ -43,7 +44,12 @@ _CONFIG_MAPPED = frozenset(
         "thinkingConfig",
     )
 )
-_EFFORTS = {"MINIMAL": "minimal", "LOW": "low", "MEDIUM": "medium", "HIGH": "high"}
+_EFFORTS: dict[str, ReasoningEffort] = {
+    "MINIMAL": "minimal",
+    "LOW": "low",
+    "MEDIUM": "medium",
+    "HIGH": "high",
+}
 
 
 def openapi_to_json_schema(schema: Any) -> Any:
@@ -189,7 +195,7 @@ def _reasoning(config: dict[str, Any]) -> Reasoning | None:
         return None
     level = thinking.get("thinkingLevel")
     if level in _EFFORTS:
-        return Reasoning(effort=_EFFORTS[level])  # type: ignore[arg-type]
+        return Reasoning(effort=_EFFORTS[level])
     budget = thinking.get("thinkingBudget")
     if isinstance(budget, int) and budget >= 0:
         return Reasoning(effort="none") if budget == 0 else Reasoning(budget_tokens=budget)
