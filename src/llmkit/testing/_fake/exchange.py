@@ -17,7 +17,12 @@ from llmkit.errors import (
     StreamInterruptedError,
     UsageError,
 )
-from llmkit.testing._fake.asgi import DropResponse, html_response, wait_unless_gone
+from llmkit.testing._fake.asgi import (
+    DropResponse,
+    EventStreamResponse,
+    html_response,
+    wait_unless_gone,
+)
 from llmkit.testing._fault import Fault, instantiate
 from llmkit.testing._script import Script, Turn, check_turn
 
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from starlette.responses import Response as HTTPResponse
     from starlette.types import Receive
 
+    from llmkit.testing._fake.route import Incoming
     from llmkit.testing._fake.state import RecordedRequest, ServerState
     from llmkit.types import Request
 
@@ -32,7 +38,7 @@ __all__ = ["Exchange"]
 
 
 class Exchange(abc.ABC):
-    """One request being answered. Subclasses set ``headers`` and ``stream`` and encode the answers."""
+    """One request being answered; subclasses set ``headers`` and ``stream`` and encode answers."""
 
     state: ServerState
     """The server's state (its chunk size, its ids)."""
@@ -49,14 +55,14 @@ class Exchange(abc.ABC):
     """Whether the client asked for a streamed answer."""
     interrupted_text = ""
     """The partial answer a ``StreamInterruptedError`` turn delivers before the drop."""
+    stream_type: type[EventStreamResponse] = EventStreamResponse
+    """How a streamed answer is sent: server-sent events, or NDJSON lines (Ollama)."""
 
-    def __init__(
-        self, state: ServerState, script: Script, entry: RecordedRequest | None, receive: Receive
-    ) -> None:
+    def __init__(self, state: ServerState, script: Script, incoming: Incoming) -> None:
         self.state = state
         self.script = script
-        self.entry = entry
-        self.receive = receive
+        self.entry = incoming.entry
+        self.receive = incoming.receive
 
     def _done(self, status: int | None) -> None:
         if self.entry is not None:
@@ -112,8 +118,16 @@ class Exchange(abc.ABC):
         """The protocol's error answer for a ``Fault.status`` (or context-length) fault."""
 
     @abc.abstractmethod
+    def _events(self, turn: Turn, request: Request) -> list[bytes]:
+        """Every event (or line) of the streamed answer to ``turn``, in order."""
+
     def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
         """Start answering ``turn`` and drop the connection after ``after`` stream events."""
+        self._done(None)
+        if not self.stream:
+            return DropResponse()
+        events = self._events(turn, request)
+        return self.stream_type(events, self.headers, drop_after=after, mid_event=mid_event)
 
     def _end_early(self, turn: Turn, request: Request, after: int) -> HTTPResponse:
         """Answer ``turn`` as a stream that ends with its end marker after ``after`` events."""

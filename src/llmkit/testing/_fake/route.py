@@ -21,13 +21,14 @@ from llmkit.testing._fake.state import RecordedRequest, ServerState, parse_body,
 if TYPE_CHECKING:
     from starlette.requests import Request as HTTPRequest
     from starlette.responses import Response as HTTPResponse
+    from starlette.types import Receive
 
 __all__ = ["Incoming", "answer", "receive", "server_failure"]
 
 
 @dataclass(slots=True)
 class Incoming:
-    """One request as read: its id, the body as received and parsed, and its recorded entry."""
+    """One request as read: its id, the body as received and parsed, its recorded entry."""
 
     request_id: str
     """The id the answer carries (empty for protocols that send none)."""
@@ -37,13 +38,16 @@ class Incoming:
     """The body parsed as JSON, or :data:`~llmkit.testing._fake.state.NOT_JSON`."""
     entry: RecordedRequest | None
     """Where the answer's status is recorded (None when the server does not record)."""
+    receive: Receive
+    """The ASGI receive channel, to notice a client that leaves while a slow fault waits."""
 
 
 async def receive(state: ServerState, request: HTTPRequest, request_id: str = "") -> Incoming:
     """Read, parse and record ``request``."""
     raw = await request.body()
     body = parse_body(raw)
-    return Incoming(request_id, raw, body, record_request(state, request, raw, body))
+    entry = record_request(state, request, raw, body)
+    return Incoming(request_id, raw, body, entry, request.receive)
 
 
 def server_failure(state: ServerState, exc: BaseException) -> str:

@@ -23,7 +23,6 @@ from typing import Any
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive
 
 from llmkit.testing._fake.anthropic.answers import message_body, stream_events
 from llmkit.testing._fake.anthropic.cache import PromptCache
@@ -40,7 +39,7 @@ from llmkit.testing._fake.anthropic.errors import (
 )
 from llmkit.testing._fake.anthropic.request import decode_request
 from llmkit.testing._fake.anthropic.rules import check_message_body
-from llmkit.testing._fake.asgi import DropResponse, EventStreamResponse, json_response
+from llmkit.testing._fake.asgi import EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
 from llmkit.testing._fake.route import Incoming, answer, receive, server_failure
 from llmkit.testing._fake.state import NOT_JSON, RecordedRequest, ServerState
@@ -95,10 +94,9 @@ class _Messages(Exchange):
         state: ServerState,
         script: Script,
         incoming: Incoming,
-        receive: Receive,
         cached: tuple[int, int, int] | None,
     ) -> None:
-        super().__init__(state, script, incoming.entry, receive)
+        super().__init__(state, script, incoming)
         self.body: dict[str, Any] = incoming.body
         self.request_id = incoming.request_id
         self.cached = cached
@@ -108,7 +106,10 @@ class _Messages(Exchange):
     def _response(self, turn: Turn, request: Request) -> Response:
         return _with_cache(response_for(turn, request, self.script), self.cached)
 
-    def _events(self, response: Response) -> list[bytes]:
+    def _events(self, turn: Turn, request: Request) -> list[bytes]:
+        return self._stream(self._response(turn, request))
+
+    def _stream(self, response: Response) -> list[bytes]:
         return stream_events(
             response,
             model=self.body["model"],
@@ -117,25 +118,18 @@ class _Messages(Exchange):
             error=stream_error(response),
         )
 
-    def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
-        self._done(None)
-        if not self.stream:
-            return DropResponse()
-        events = self._events(self._response(turn, request))
-        return EventStreamResponse(events, self.headers, drop_after=after, mid_event=mid_event)
-
     def _malformed(self, request: Request) -> HTTPResponse:
         self._done(200)
         if not self.stream:
             return json_response(200, _BROKEN_JSON, self.headers)
-        first = self._events(self._response("", request))[0]
+        first = self._events("", request)[0]
         return EventStreamResponse([first, _BROKEN_EVENT], self.headers)
 
     def _answer(self, turn: Turn, request: Request) -> HTTPResponse:
         response = self._response(turn, request)
         if self.stream:
             self._done(200)
-            return EventStreamResponse(self._events(response), self.headers)
+            return EventStreamResponse(self._stream(response), self.headers)
         failure = stream_error(response)
         if failure is not None:
             return _error(failure, self.request_id, self.entry)
@@ -184,7 +178,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
             wire_request = decode_request(body)
             turn = await script.next_turn(wire_request)
             cached = cache.usage(body, script)
-            serving = _Messages(state, script, incoming, request.receive, cached)
+            serving = _Messages(state, script, incoming, cached)
             return await serving.serve(turn, wire_request)
         except Exception as exc:
             failure = AnthropicWireError(500, server_failure(state, exc), "api_error")

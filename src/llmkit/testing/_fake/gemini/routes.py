@@ -18,10 +18,10 @@ from typing import Any
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Match, Route
-from starlette.types import Receive, Scope
+from starlette.types import Scope
 
 from llmkit.errors import ContentFilterError
-from llmkit.testing._fake.asgi import DropResponse, EventStreamResponse, json_response
+from llmkit.testing._fake.asgi import EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
 from llmkit.testing._fake.gemini.answers import (
     blocked_body,
@@ -42,7 +42,7 @@ from llmkit.testing._fake.gemini.fields import read
 from llmkit.testing._fake.gemini.limits import embedding_size, limits_for
 from llmkit.testing._fake.gemini.request import decode_request
 from llmkit.testing._fake.gemini.rules import check_batch_embed, check_embed, check_generate
-from llmkit.testing._fake.route import answer, receive, server_failure
+from llmkit.testing._fake.route import Incoming, answer, receive, server_failure
 from llmkit.testing._fake.state import NOT_JSON, RecordedRequest, ServerState, record_request
 from llmkit.testing._fault import Fault
 from llmkit.testing._script import Script, Turn, estimate_usage, response_for
@@ -91,15 +91,9 @@ class _Generate(Exchange):
     interrupted_text = "one two three four five six"
 
     def __init__(
-        self,
-        state: ServerState,
-        script: Script,
-        entry: RecordedRequest | None,
-        receive: Receive,
-        model: str,
-        stream: bool,
+        self, state: ServerState, script: Script, incoming: Incoming, *, model: str, stream: bool
     ) -> None:
-        super().__init__(state, script, entry, receive)
+        super().__init__(state, script, incoming)
         self.model = model
         self.stream = stream
         self.headers: dict[str, str] = {}
@@ -115,7 +109,7 @@ class _Generate(Exchange):
         }
         return response, options
 
-    def _chunks(self, turn: Turn, request: Request) -> list[bytes]:
+    def _events(self, turn: Turn, request: Request) -> list[bytes]:
         response, options = self._encode(turn, request)
         return stream_chunks(response, **options)
 
@@ -131,20 +125,13 @@ class _Generate(Exchange):
         self._done(200)
         if not self.stream:
             return json_response(200, _BROKEN, {})
-        first = self._chunks("one two three four", request)[0]
+        first = self._events("one two three four", request)[0]
         return EventStreamResponse([first, b"data: " + _BROKEN + b"\r\n\r\n"], {})
-
-    def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
-        self._done(None)
-        if not self.stream:
-            return DropResponse()
-        chunks = self._chunks(turn, request)
-        return EventStreamResponse(chunks, {}, drop_after=after, mid_event=mid_event)
 
     def _answer(self, turn: Turn, request: Request) -> HTTPResponse:
         self._done(200)
         if self.stream:
-            return EventStreamResponse(self._chunks(turn, request), {})
+            return EventStreamResponse(self._events(turn, request), {})
         response, options = self._encode(turn, request)
         return json_response(200, _dumps(generate_body(response, **options)).encode(), {})
 
@@ -226,7 +213,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
             wire_request = decode_request(read_body)
             turn = await script.next_turn(wire_request)
             stream = method == "streamGenerateContent"
-            served = _Generate(state, script, entry, request.receive, model, stream)
+            served = _Generate(state, script, incoming, model=model, stream=stream)
             return await served.serve(turn, wire_request)
         except Exception as exc:
             return _answer(GeminiWireError(500, server_failure(state, exc)), entry)

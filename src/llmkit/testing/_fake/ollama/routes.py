@@ -19,9 +19,8 @@ from typing import Any
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive
 
-from llmkit.testing._fake.asgi import DropResponse, EventStreamResponse, json_response
+from llmkit.testing._fake.asgi import EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
 from llmkit.testing._fake.ollama.answers import (
     chat_body,
@@ -41,7 +40,7 @@ from llmkit.testing._fake.ollama.errors import (
 from llmkit.testing._fake.ollama.limits import capabilities_for
 from llmkit.testing._fake.ollama.request import decode_request
 from llmkit.testing._fake.ollama.rules import check_chat, check_embed, check_show, read_body
-from llmkit.testing._fake.route import answer, receive, server_failure
+from llmkit.testing._fake.route import Incoming, answer, receive, server_failure
 from llmkit.testing._fake.state import RecordedRequest, ServerState, record_request
 from llmkit.testing._fault import Fault
 from llmkit.testing._script import Script, Turn, response_for
@@ -84,22 +83,19 @@ def _check_key(state: ServerState, request: HTTPRequest) -> OllamaWireError | No
 class _Chat(Exchange):
     """Serves one ``/api/chat`` request once it has passed validation."""
 
+    stream_type = NDJSONStreamResponse
+
     def __init__(
-        self,
-        state: ServerState,
-        script: Script,
-        entry: RecordedRequest | None,
-        receive: Receive,
-        body: dict[str, Any],
+        self, state: ServerState, script: Script, incoming: Incoming, body: dict[str, Any]
     ) -> None:
-        super().__init__(state, script, entry, receive)
+        super().__init__(state, script, incoming)
         self.body = body
         self.model: str = body["model"]
         self.stream = body.get("stream") is not False
         self.headers: dict[str, str] = {}
         self.created_at = now()
 
-    def _lines(self, turn: Turn, request: Request) -> list[bytes]:
+    def _events(self, turn: Turn, request: Request) -> list[bytes]:
         return stream_lines(
             response_for(turn, request, self.script),
             model=self.model,
@@ -107,24 +103,17 @@ class _Chat(Exchange):
             chunk_size=self.state.chunk_size,
         )
 
-    def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
-        self._done(None)
-        if not self.stream:
-            return DropResponse()
-        lines = self._lines(turn, request)
-        return NDJSONStreamResponse(lines, {}, drop_after=after, mid_event=mid_event)
-
     def _malformed(self, request: Request) -> HTTPResponse:
         self._done(200)
         if not self.stream:
             return json_response(200, _BROKEN, {})
-        lines = self._lines("A reply that breaks.", request)
+        lines = self._events("A reply that breaks.", request)
         return NDJSONStreamResponse([lines[0], _BROKEN + b"\n", lines[-1]], {})
 
     def _answer(self, turn: Turn, request: Request) -> HTTPResponse:
         if self.stream:
             self._done(200)
-            return NDJSONStreamResponse(self._lines(turn, request), {})
+            return NDJSONStreamResponse(self._events(turn, request), {})
         response = response_for(turn, request, self.script)
         error = midstream_error(response)
         if error is not None:
@@ -144,16 +133,17 @@ def routes(state: ServerState) -> list[BaseRoute]:
 
     async def read(
         request: HTTPRequest, go_type: str
-    ) -> tuple[dict[str, Any], RecordedRequest | None, OllamaWireError | None]:
+    ) -> tuple[dict[str, Any], Incoming, OllamaWireError | None]:
         incoming = await receive(state, request)
         body, error = read_body(incoming.raw, go_type)
-        return body, incoming.entry, _check_key(state, request) or error
+        return body, incoming, _check_key(state, request) or error
 
     def failure(exc: BaseException, entry: RecordedRequest | None) -> HTTPResponse:
         return _error(OllamaWireError(500, server_failure(state, exc)), entry)
 
     async def chat(request: HTTPRequest) -> HTTPResponse:
-        body, entry, error = await read(request, "api.ChatRequest")
+        body, incoming, error = await read(request, "api.ChatRequest")
+        entry = incoming.entry
         try:
             error = error or check_chat(body, capabilities, state.models)
             if error is not None:
@@ -163,13 +153,14 @@ def routes(state: ServerState) -> list[BaseRoute]:
             script = state.script
             wire_request = decode_request(body)
             turn = await script.next_turn(wire_request)
-            served = _Chat(state, script, entry, request.receive, body)
+            served = _Chat(state, script, incoming, body)
             return await served.serve(turn, wire_request)
         except Exception as exc:
             return failure(exc, entry)
 
     async def embed(request: HTTPRequest) -> HTTPResponse:
-        body, entry, error = await read(request, "api.EmbedRequest")
+        body, incoming, error = await read(request, "api.EmbedRequest")
+        entry = incoming.entry
         try:
             error = error or check_embed(body, state.models)
             if error is not None:
@@ -179,7 +170,8 @@ def routes(state: ServerState) -> list[BaseRoute]:
             return failure(exc, entry)
 
     async def show(request: HTTPRequest) -> HTTPResponse:
-        body, entry, error = await read(request, "api.ShowRequest")
+        body, incoming, error = await read(request, "api.ShowRequest")
+        entry = incoming.entry
         error = error or check_show(body, state.models)
         if error is not None:
             return _error(error, entry)

@@ -16,7 +16,6 @@ from typing import Any
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
-from starlette.types import Receive
 
 from llmkit.testing._fake.asgi import DropResponse, EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
@@ -74,10 +73,8 @@ def _failure(state: ServerState, exc: BaseException, incoming: Incoming) -> HTTP
 class ChatExchange(Exchange):
     """Serves one chat completion request once it has passed validation."""
 
-    def __init__(
-        self, state: ServerState, script: Script, incoming: Incoming, receive: Receive
-    ) -> None:
-        super().__init__(state, script, incoming.entry, receive)
+    def __init__(self, state: ServerState, script: Script, incoming: Incoming) -> None:
+        super().__init__(state, script, incoming)
         self.body: dict[str, Any] = incoming.body
         self.request_id = incoming.request_id
         self.headers = {"x-request-id": incoming.request_id}
@@ -92,7 +89,7 @@ class ChatExchange(Exchange):
         options = self.body.get("stream_options") or {}
         return isinstance(options, dict) and options.get("include_usage") is True
 
-    def _chunks(self, turn: Turn, request: Request, *, complete: bool = True) -> list[bytes]:
+    def _events(self, turn: Turn, request: Request, *, complete: bool = True) -> list[bytes]:
         state = self.state
         return stream_chunks(
             self._reply(turn, request),
@@ -110,21 +107,14 @@ class ChatExchange(Exchange):
             self._done(None)
             return DropResponse()
         self._done(200)
-        events = self._chunks(turn, request, complete=False)[:-1]  # all but [DONE]
+        events = self._events(turn, request, complete=False)[:-1]  # all but [DONE]
         return EventStreamResponse([*events[:after], b"data: [DONE]\n\n"], self.headers)
-
-    def _drop(self, turn: Turn, request: Request, after: int, mid_event: bool) -> HTTPResponse:
-        self._done(None)
-        if not self.stream:
-            return DropResponse()
-        chunks = self._chunks(turn, request)
-        return EventStreamResponse(chunks, self.headers, drop_after=after, mid_event=mid_event)
 
     def _malformed(self, request: Request) -> HTTPResponse:
         self._done(200)
         if not self.stream:
             return json_response(200, _BROKEN_JSON, self.headers)
-        first = self._chunks("", request)[0]
+        first = self._events("", request)[0]
         return EventStreamResponse(
             [first, b'data: {"choices": [{"delta\n\n', b"data: [DONE]\n\n"], self.headers
         )
@@ -132,7 +122,7 @@ class ChatExchange(Exchange):
     def _answer(self, turn: Turn, request: Request) -> HTTPResponse:
         self._done(200)
         if self.stream:
-            return EventStreamResponse(self._chunks(turn, request), self.headers)
+            return EventStreamResponse(self._events(turn, request), self.headers)
         state = self.state
         body = completion_body(
             self._reply(turn, request),
@@ -172,7 +162,7 @@ def chat_endpoint(
             body = incoming.body if understood is None else understood(incoming.body)
             wire_request = decode_request(body)
             turn = await script.next_turn(wire_request)
-            chat = exchange(state, script, incoming, request.receive)
+            chat = exchange(state, script, incoming)
             return await chat.serve(turn, wire_request)
         except Exception as exc:
             return _failure(state, exc, incoming)
