@@ -1,4 +1,4 @@
-"""The fake Anthropic API's own per-model limits: the largest ``max_tokens``, mid-conversation system turns.
+"""The fake Anthropic API's own per-model limits: largest ``max_tokens``, system turns inside.
 
 Written from the providers' documentation (the models overview and the
 Messages API reference; the rules are collected in ``WIRE.md``), not taken

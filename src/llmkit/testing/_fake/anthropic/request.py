@@ -1,4 +1,4 @@
-"""The fake server's reading of a (valid) ``/v1/messages`` body as an llmkit :class:`~llmkit.types.Request`.
+"""The fake server's reading of a (valid) ``/v1/messages`` body as an llmkit ``Request``.
 
 A script function sees what the client meant: system prompt, turns, tool
 calls and results, tools, tool choice, thinking and output format. What a

@@ -20,9 +20,9 @@ class GeminiLimits:
     """What one Gemini model family accepts, as far as the fake checks it."""
 
     embedding: bool = False
-    """An embedding model: it serves ``embedContent``/``batchEmbedContents``, not ``generateContent``."""
+    """An embedding model: it serves the embed methods, not ``generateContent``."""
     thought_signatures: bool = False
-    """Signs its function calls and refuses a call turn sent back without its signature (Gemini 3)."""
+    """Signs its function calls; refuses a call turn sent back without its signature (Gemini 3)."""
     thinking: Literal["none", "budget", "level"] = "budget"
     """How thinking is set: not at all, by ``thinkingBudget`` tokens, or by ``thinkingLevel``."""
     thinking_levels: tuple[str, ...] = ()

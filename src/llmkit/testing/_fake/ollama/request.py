@@ -1,4 +1,4 @@
-"""The fake server's reading of a (valid) ``/api/chat`` body as an llmkit :class:`~llmkit.types.Request`.
+"""The fake server's reading of a (valid) ``/api/chat`` body as an llmkit ``Request``.
 
 A script function sees what the client meant: messages (images decoded),
 tool calls and results, tools, output format, options and ``think``. Options

@@ -103,7 +103,7 @@ class _LlamaCppChat(ChatExchange):
 
 
 def _understood(body: dict[str, Any]) -> dict[str, Any]:
-    """The parameters llama.cpp reads; it ignores the others, ``max_completion_tokens`` among them."""
+    """The parameters llama.cpp reads (it ignores the others, ``max_completion_tokens`` too)."""
     return {k: v for k, v in body.items() if k in CHAT_PARAMETERS and k != "max_completion_tokens"}
 
 

@@ -1,4 +1,4 @@
-"""The fake server's reading of a (valid) Chat Completions body as an llmkit :class:`~llmkit.types.Request`.
+"""The fake server's reading of a (valid) Chat Completions body as an llmkit ``Request``.
 
 A script function sees what the client meant: messages, tools, tool choice,
 output schema and sampling settings. Parameters without a :class:`Request`
