@@ -8,11 +8,13 @@ Private: use :class:`llmkit.testing.FakeProviderServer`. The map:
 - ``exchange``: answering one validated request from a script turn (faults included);
 - ``asgi``: responses that stream, break off or drop the connection;
 - ``deps``: the check that the ``testing`` extra is installed;
-- ``<protocol>/``: ``routes`` (its routes), ``rules`` (what the API rejects),
-  ``request`` (a wire body read as an llmkit ``Request``), ``answers`` (a turn
-  written as wire answers), ``errors`` (its one error type) and ``limits`` (its
-  own per-model table, written from the providers' documentation, never taken
-  from the client's profiles, so a wrong client profile is caught).
+- ``<protocol>/`` (``openai``, ``anthropic``, ``gemini``, ``ollama``): ``routes``
+  (its routes), ``rules`` (what the API rejects), ``request`` (a wire body read as
+  an llmkit ``Request``), ``answers`` (a turn written as wire answers), ``errors``
+  (its one error type, and the answers for scripted errors and faults) and, where
+  the API checks per-model facts, ``limits``: the fake's own table, written from
+  the providers' documentation and never taken from the client's profiles, so a
+  wrong client profile is caught.
 
 No module here is imported by ``import llmkit.testing``: the server loads them.
 """
