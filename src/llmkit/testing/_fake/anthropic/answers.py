@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 
+from llmkit._json import dumps
 from llmkit.testing._fake.anthropic.errors import AnthropicWireError
 from llmkit.testing._fake.anthropic.request import PROTOCOL
 from llmkit.types import JSONDict, ReasoningPart, Response, TextPart, ToolCall, Usage
@@ -24,7 +24,6 @@ __all__ = [
     "usage_body",
 ]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _STOP_REASONS = frozenset(
     (
         "end_turn",
@@ -116,7 +115,7 @@ def message_body(response: Response, *, model: str, message_id: str) -> JSONDict
 
 
 def _event(kind: str, data: JSONDict) -> bytes:
-    return f"event: {kind}\ndata: {_dumps(data)}\n\n".encode()
+    return f"event: {kind}\ndata: {dumps(data)}\n\n".encode()
 
 
 def _pieces(text: str, size: int) -> list[str]:
@@ -142,7 +141,7 @@ def _block_events(index: int, block: JSONDict, chunk_size: int) -> list[bytes]:
     elif kind == "tool_use":
         start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
         raw = block.get("_raw")
-        text = raw if isinstance(raw, str) else _dumps(block["input"])
+        text = raw if isinstance(raw, str) else dumps(block["input"])
         # The first piece of a tool's input is empty, as the real API sends it.
         deltas = [
             {"type": "input_json_delta", "partial_json": p}

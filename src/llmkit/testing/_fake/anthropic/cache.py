@@ -12,14 +12,12 @@ the real API's minimum cacheable length is not imitated.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
+from llmkit._json import dumps_sorted
 from llmkit.testing._script import estimate_tokens
 
 __all__ = ["PromptCache"]
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 
 
 def _segments(body: dict[str, Any]) -> list[tuple[str, bool]]:
@@ -30,9 +28,9 @@ def _segments(body: dict[str, Any]) -> list[tuple[str, bool]]:
         if isinstance(block, dict):
             marked = block.get("cache_control") is not None
             rest = {k: v for k, v in block.items() if k != "cache_control"}
-            pieces.append((_dumps(rest), marked))
+            pieces.append((dumps_sorted(rest), marked))
         else:
-            pieces.append((_dumps(block), False))
+            pieces.append((dumps_sorted(block), False))
 
     for tool in body.get("tools") or ():
         add(tool)

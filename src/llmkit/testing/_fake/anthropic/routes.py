@@ -24,6 +24,7 @@ from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
 
+from llmkit._json import dumps
 from llmkit.testing._fake.anthropic.answers import message_body, stream_events
 from llmkit.testing._fake.anthropic.cache import PromptCache
 from llmkit.testing._fake.anthropic.errors import (
@@ -49,7 +50,6 @@ from llmkit.types import Request, Response, Usage
 
 __all__ = ["routes"]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _BROKEN_JSON = b'{"id":"msg_broken","type":"message","role":"assistant","content":[{"ty'
 _BROKEN_EVENT = b'event: content_block_start\ndata: {"type":"content_block_start","ind\n\n'
 
@@ -137,7 +137,7 @@ class _Messages(Exchange):
         body = message_body(
             response, model=self.body["model"], message_id=f"msg_{self.state.next_id()}"
         )
-        return json_response(200, _dumps(body).encode(), self.headers)
+        return json_response(200, dumps(body).encode(), self.headers)
 
     def _exception_answer(self, exc: BaseException, request: Request) -> HTTPResponse:
         return _error(error_for_exception(exc), self.request_id, self.entry)

@@ -11,6 +11,7 @@ import json
 import re
 from typing import Any
 
+from llmkit._json import dumps
 from llmkit.errors import ContentFilterError
 from llmkit.testing._fake.gemini.signatures import issue
 from llmkit.testing._vectors import text_vector
@@ -25,7 +26,6 @@ __all__ = [
     "vector_for",
 ]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _FINISH = {
     "stop": "STOP",
     "tool_calls": "STOP",
@@ -126,7 +126,7 @@ def _pieces(text: str) -> list[str]:
 
 
 def _event(chunk: dict[str, Any]) -> bytes:
-    return b"data: " + _dumps(chunk).encode() + b"\r\n\r\n"
+    return b"data: " + dumps(chunk).encode() + b"\r\n\r\n"
 
 
 def stream_chunks(

@@ -12,7 +12,6 @@ Gemini's only when the request carries a Gemini key.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request as HTTPRequest
@@ -20,6 +19,7 @@ from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import Scope
 
+from llmkit._json import dumps
 from llmkit.errors import ContentFilterError
 from llmkit.testing._fake.asgi import EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
@@ -61,7 +61,6 @@ DEFAULT_MODELS = (
 
 _VERSIONS = ("v1beta", "v1")
 _METHODS = ("generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents")
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _BROKEN = b'{"candidates": [{"content": {"parts": [{"te'
 
 
@@ -70,7 +69,7 @@ def _answer(error: GeminiWireError, entry: RecordedRequest | None) -> HTTPRespon
 
 
 def _ok(body: Any, entry: RecordedRequest | None) -> HTTPResponse:
-    return answer(entry, 200, _dumps(body).encode(), {})
+    return answer(entry, 200, dumps(body).encode(), {})
 
 
 def _explicit_ids(turn: Turn) -> set[str]:
@@ -118,8 +117,8 @@ class _Generate(Exchange):
         usage = estimate_usage(request, Message("assistant", []))
         body = blocked_body(exc, model=self.model, prompt_tokens=usage.input_tokens)
         if self.stream:
-            return EventStreamResponse([b"data: " + _dumps(body).encode() + b"\r\n\r\n"], {})
-        return json_response(200, _dumps(body).encode(), {})
+            return EventStreamResponse([b"data: " + dumps(body).encode() + b"\r\n\r\n"], {})
+        return json_response(200, dumps(body).encode(), {})
 
     def _malformed(self, request: Request) -> HTTPResponse:
         self._done(200)
@@ -133,7 +132,7 @@ class _Generate(Exchange):
         if self.stream:
             return EventStreamResponse(self._events(turn, request), {})
         response, options = self._encode(turn, request)
-        return json_response(200, _dumps(generate_body(response, **options)).encode(), {})
+        return json_response(200, dumps(generate_body(response, **options)).encode(), {})
 
     def _exception_answer(self, exc: BaseException, request: Request) -> HTTPResponse:
         if isinstance(exc, ContentFilterError):

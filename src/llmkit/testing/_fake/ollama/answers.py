@@ -20,6 +20,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from llmkit._json import dumps
 from llmkit.testing._fake.ollama.limits import full_name
 from llmkit.testing._fake.ollama.request import PROTOCOL
 from llmkit.testing._vectors import text_vector
@@ -36,7 +37,6 @@ __all__ = [
     "tags_body",
 ]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _NANOS_PER_TOKEN = 20_000_000
 
 
@@ -128,12 +128,12 @@ def stream_lines(
     response: Response, *, model: str, created_at: str, chunk_size: int = 4
 ) -> list[bytes]:
     """Every NDJSON line of the streamed answer, the last (``done: true``) included."""
-    name = _dumps(response.model or model)
+    name = dumps(response.model or model)
     head = f'{{"model":{name},"created_at":"{created_at}","message":'
     lines: list[bytes] = []
 
     def emit(message: JSONDict) -> None:
-        lines.append(f'{head}{_dumps({"role": "assistant", **message})},"done":false}}\n'.encode())
+        lines.append(f'{head}{dumps({"role": "assistant", **message})},"done":false}}\n'.encode())
 
     for piece in _pieces(response.reasoning, chunk_size):
         emit({"content": "", "thinking": piece})
@@ -147,7 +147,7 @@ def stream_lines(
         emit({"content": "", "tool_calls": [_wire_call(i, call)]})
     error = midstream_error(response)
     if error is not None:
-        lines.append(_dumps({"error": error}).encode() + b"\n")
+        lines.append(dumps({"error": error}).encode() + b"\n")
         return lines
     if _hooks(response).get("done") is False:
         return lines
@@ -158,7 +158,7 @@ def stream_lines(
         "done": True,
         **_metrics(response),
     }
-    lines.append(_dumps(last).encode() + b"\n")
+    lines.append(dumps(last).encode() + b"\n")
     return lines
 
 

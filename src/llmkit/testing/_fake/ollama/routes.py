@@ -13,13 +13,13 @@ Ollama routes want it as a Bearer token, as a hosted Ollama does.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
 
+from llmkit._json import dumps
 from llmkit.testing._fake.asgi import EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
 from llmkit.testing._fake.ollama.answers import (
@@ -53,7 +53,6 @@ DEFAULT_MODELS = ("llama3.2", "qwen3:8b", "gpt-oss:20b", "llava", "nomic-embed-t
 VERSION = "0.12.6"
 """The Ollama version ``GET /api/version`` reports."""
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _BROKEN = b'{"model":"llama3.2","created_at":"2025-06-01T12:00:00Z","message":{"role":"assis'
 
 
@@ -68,7 +67,7 @@ def _error(error: OllamaWireError, entry: RecordedRequest | None) -> HTTPRespons
 
 
 def _ok(body: Any, entry: RecordedRequest | None) -> HTTPResponse:
-    return answer(entry, 200, _dumps(body).encode(), {})
+    return answer(entry, 200, dumps(body).encode(), {})
 
 
 def _check_key(state: ServerState, request: HTTPRequest) -> OllamaWireError | None:

@@ -8,17 +8,16 @@ with deterministic vectors.
 from __future__ import annotations
 
 import base64
-import json
 import sys
 from array import array
 from typing import Any
 
+from llmkit._json import dumps
 from llmkit.testing._vectors import text_vector
 from llmkit.types import Response, ToolCall, Usage
 
 __all__ = ["completion_body", "embeddings_body", "stream_chunks", "usage_body"]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # llmkit's "error" has no OpenAI counterpart; the stream simply stopped.
 _FINISH = {
@@ -55,7 +54,7 @@ def _finish_reason(response: Response) -> str:
 def _arguments(call: ToolCall) -> str:
     if call.raw_arguments is not None:
         return call.raw_arguments
-    return _dumps(call.arguments)
+    return dumps(call.arguments)
 
 
 def _wire_call(call: ToolCall) -> dict[str, Any]:
@@ -124,7 +123,7 @@ def stream_chunks(
     """
     head = (
         f'{{"id":"{completion_id}","object":"chat.completion.chunk","created":{created},'
-        f'"model":{_dumps(response.model or model)},"service_tier":"default",'
+        f'"model":{dumps(response.model or model)},"service_tier":"default",'
         '"system_fingerprint":"fp_llmkit","choices":'
     )
     tail = ',"usage":null}' if include_usage else "}"
@@ -132,7 +131,7 @@ def stream_chunks(
 
     def emit(index: int, delta: dict[str, Any], finish: str | None = None) -> None:
         choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
-        events.append(f"data: {head}[{_dumps(choice)}]{tail}\n\n".encode())
+        events.append(f"data: {head}[{dumps(choice)}]{tail}\n\n".encode())
 
     finish = _finish_reason(response)
     for index in range(n):
@@ -152,7 +151,7 @@ def stream_chunks(
         if complete:
             emit(index, {}, finish)
     if include_usage and complete:
-        usage = _dumps(usage_body(response.usage))
+        usage = dumps(usage_body(response.usage))
         events.append(f'data: {head}[],"usage":{usage}}}\n\n'.encode())
     events.append(b"data: [DONE]\n\n")
     return events

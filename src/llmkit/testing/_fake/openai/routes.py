@@ -8,7 +8,6 @@ API checks it (:mod:`llmkit.testing._fake.openai.rules`) and recorded.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +16,7 @@ from starlette.requests import Request as HTTPRequest
 from starlette.responses import Response as HTTPResponse
 from starlette.routing import BaseRoute, Route
 
+from llmkit._json import dumps
 from llmkit.testing._fake.asgi import DropResponse, EventStreamResponse, json_response
 from llmkit.testing._fake.exchange import Exchange
 from llmkit.testing._fake.openai.answers import completion_body, embeddings_body, stream_chunks
@@ -50,7 +50,6 @@ __all__ = [
 DEFAULT_MODELS = ("gpt-4.1-mini", "gpt-4o", "o3-mini", "gpt-5", "text-embedding-3-small")
 """Models listed by ``GET /v1/models`` when the server accepts any model name."""
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _BROKEN_JSON = b'{"id":"chatcmpl-broken","object":"chat.completion","choices":[{"index":0,"mess'
 
 ChatCheck = Callable[[HTTPRequest, Any], "OpenAIWireError | None"]
@@ -131,7 +130,7 @@ class ChatExchange(Exchange):
             created=int(time.time()),
             n=self.body.get("n") or 1,
         )
-        return json_response(200, _dumps(body).encode(), self.headers)
+        return json_response(200, dumps(body).encode(), self.headers)
 
     def _exception_answer(self, exc: BaseException, request: Request) -> HTTPResponse:
         return error_answer(error_for_exception(exc), self.request_id, self.entry)
@@ -199,7 +198,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
             error = admit(request, body) or check_embeddings(body) or unknown_model(body["model"])
             if error is not None:
                 return error_answer(error, incoming.request_id, incoming.entry)
-            vectors = _dumps(embeddings_body(body, state.embedding_dimensions)).encode()
+            vectors = dumps(embeddings_body(body, state.embedding_dimensions)).encode()
         except Exception as exc:
             return _failure(state, exc, incoming)
         return answer(incoming.entry, 200, vectors, {"x-request-id": incoming.request_id})
@@ -218,7 +217,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
         else:
             names = sorted(state.models) if state.models is not None else DEFAULT_MODELS
             listed = {"object": "list", "data": [_model_object(n) for n in names]}
-        return answer(entry, 200, _dumps(listed).encode(), {"x-request-id": request_id})
+        return answer(entry, 200, dumps(listed).encode(), {"x-request-id": request_id})
 
     async def list_models(request: HTTPRequest) -> HTTPResponse:
         return models(request, None)
