@@ -412,7 +412,6 @@ TYPE_IGNORE_CEILINGS: dict[str, int] = {
     "_hooks/model.py": 1,  # P2a
     "agent.py": 4,  # WP-A1/WP-A2: 3; the output_type default stays (mypy cannot type it)
     "testing/_scenario_data.py": 4,  # WP-F
-    "testing/_script.py": 1,  # WP-F
     "testing/_trajectory.py": 1,  # WP-F
     "testing/scenario.py": 1,  # P2a
 }
@@ -426,7 +425,6 @@ PENDING_IGNORE_REASONS: dict[str, str] = {
     "_hooks/model.py": "P2a",
     "agent.py": "WP-A2",
     "testing/_scenario_data.py": "WP-F",
-    "testing/_script.py": "WP-F",
     "testing/_trajectory.py": "WP-F",
     "testing/scenario.py": "P2a",
 }

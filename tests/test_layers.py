@@ -104,7 +104,6 @@ PENDING: dict[tuple[str, str], str] = {
     # the native providers' names move to _presets
     ("llmkit.providers._prices", "llmkit.providers._registry"): "WP-D",
     # Turn beside Fault; the scenario data typed through a protocol
-    ("llmkit.testing._fault", "llmkit.testing._script"): "WP-F",
     ("llmkit.testing._scenario_data", "llmkit.testing.scenario"): "WP-F",
 }
 

@@ -1,6 +1,8 @@
 """Faults: scripted failures (error statuses, dropped connections, slow or broken answers).
 
-A :class:`Fault` is one turn of a script. The fake provider server turns it
+A :class:`Fault` is one turn of a script; :data:`Turn`, the type of a script's
+turns, is defined here beside it, because a fault carries the turn it cuts off
+or delays. The fake provider server turns it
 into what a failing provider sends over the wire; :class:`~llmkit.testing.ScriptedModel`
 turns it into the :class:`~llmkit.errors.ProviderError` the transport would raise
 for that wire behaviour, so both fakes exercise the same error paths.
@@ -9,7 +11,7 @@ for that wire behaviour, so both fakes exercise the same error paths.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from llmkit.errors import (
     AuthenticationError,
@@ -30,13 +32,12 @@ from llmkit.errors import (
     UsageError,
     error_for_status,
 )
-
-if TYPE_CHECKING:
-    from llmkit.testing._script import Turn
+from llmkit.types import Response, ToolCall
 
 __all__ = [
     "Fault",
     "FaultKind",
+    "Turn",
     "instantiate",
     "interrupted",
     "provider_error",
@@ -172,6 +173,12 @@ class Fault:
     def html(cls, status: int = 200) -> Fault:
         """Answer with an HTML page, as a misconfigured proxy or a wrong base URL would."""
         return cls("html", status)
+
+
+Turn: TypeAlias = (
+    str | ToolCall | list[ToolCall] | Response | BaseException | type[BaseException] | Fault
+)
+"""One scripted answer: text, tool call(s), a response, an exception, or a fault."""
 
 
 # Status each llmkit error stands for when a script raises it; the most specific class wins.

@@ -20,12 +20,12 @@ import inspect
 import math
 import threading
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeGuard
 
 from llmkit._json import dumps
 from llmkit.errors import UsageError
 from llmkit.providers._assemble import make_tool_call
-from llmkit.testing._fault import Fault
+from llmkit.testing._fault import Fault, Turn
 from llmkit.types import Message, Part, Request, Response, TextPart, ToolCall, ToolResult, Usage
 
 __all__ = [
@@ -39,11 +39,6 @@ __all__ = [
     "response_for",
     "tool_call",
 ]
-
-Turn: TypeAlias = (
-    str | ToolCall | list[ToolCall] | Response | BaseException | type[BaseException] | Fault
-)
-"""One scripted answer: text, tool call(s), a response, an exception, or a fault."""
 
 ScriptFunction: TypeAlias = Callable[[Request], Turn | Awaitable[Turn]]
 """A function that answers each request with a turn (it may be ``async``)."""
@@ -81,7 +76,7 @@ def tool_call(name: str, /, **arguments: Any) -> ToolCall:
     return ToolCall("", name, arguments)
 
 
-def _is_turn(value: object) -> bool:
+def _is_turn(value: object) -> TypeGuard[Turn]:
     if isinstance(value, str | ToolCall | Response | BaseException | Fault):
         return True
     if isinstance(value, type) and issubclass(value, BaseException):
@@ -91,13 +86,13 @@ def _is_turn(value: object) -> bool:
 
 def check_turn(value: object, where: str) -> Turn:
     """``value`` if it is a valid turn, else a :class:`UsageError` saying what is allowed."""
-    if not _is_turn(value):
-        raise UsageError(
-            f"{where} is a {type(value).__name__}, which is not a script turn. A turn is "
-            "a str (text reply), a ToolCall or a non-empty list of them, a Response, an "
-            "exception (instance or class), or a Fault."
-        )
-    return value  # type: ignore[return-value]
+    if _is_turn(value):
+        return value
+    raise UsageError(
+        f"{where} is a {type(value).__name__}, which is not a script turn. A turn is "
+        "a str (text reply), a ToolCall or a non-empty list of them, a Response, an "
+        "exception (instance or class), or a Fault."
+    )
 
 
 class Script:
