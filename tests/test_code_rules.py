@@ -411,8 +411,6 @@ TYPE_IGNORE_CEILINGS: dict[str, int] = {
     "_hooks/chain.py": 4,  # P2a: 3 (exc.hook/point, aclose); WP-B: 1 (_method)
     "_hooks/model.py": 1,  # P2a
     "agent.py": 4,  # WP-A1/WP-A2: 3; the output_type default stays (mypy cannot type it)
-    "testing/_scenario_data.py": 4,  # WP-F
-    "testing/_trajectory.py": 1,  # WP-F
     "testing/scenario.py": 1,  # P2a
 }
 
@@ -424,8 +422,6 @@ PENDING_IGNORE_REASONS: dict[str, str] = {
     "_hooks/chain.py": "P2a, WP-B",
     "_hooks/model.py": "P2a",
     "agent.py": "WP-A2",
-    "testing/_scenario_data.py": "WP-F",
-    "testing/_trajectory.py": "WP-F",
     "testing/scenario.py": "P2a",
 }
 

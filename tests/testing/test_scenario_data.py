@@ -122,6 +122,23 @@ def test_faults_errors_and_failing_yaml_expectations() -> None:
     assert "user turn 1 of 3: passed" in str(caught.value)
 
 
+def test_each_fault_form_builds_its_fault() -> None:
+    data = {
+        "turns": [
+            {"user": "too long"},
+            {"model": {"fault": "context_length"}},
+            {"expect": {"raises": "ContextLengthError"}},
+            {"user": "slow"},
+            {"model": {"fault": {"slow": 0, "then": "late but here"}}},
+            {"expect": {"says": {"equals": "late but here"}}},
+            {"user": "busy"},
+            {"model": {"fault": {"status": 503, "message": "busy now"}}},
+            {"expect": {"raises": {"type": "OverloadedError", "match": "busy now"}}},
+        ]
+    }
+    assert Scenario.from_dict(data, agent=agent).run().passed
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -136,6 +153,10 @@ def test_faults_errors_and_failing_yaml_expectations() -> None:
         ),
         ({"turns": [{"user": "x"}, {"model": {"fault": "meltdown"}}]}, "a fault is one of status"),
         ({"turns": [{"user": "x"}, {"model": {"fault": {"status": 200}}}]}, "error status"),
+        (
+            {"turns": [{"user": "x"}, {"model": {"fault": {"status": 429, "wait": 1}}}]},
+            "Turn 2: fault .* unexpected keyword argument 'wait'",
+        ),
         ({"turns": [{"user": "x"}, {"model": {"error": "Oops"}}]}, "Unknown error type 'Oops'"),
         ({"turns": [{"user": "x"}, {"expect": {"smiles": 1}}]}, "Unknown expectation 'smiles'"),
         (

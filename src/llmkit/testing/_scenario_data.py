@@ -27,6 +27,7 @@ order: ...}``), ``says`` (text or ``{contains, equals, matches, ignore_case}``),
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ from llmkit.testing._loading import load_object, load_yaml, value_from_data
 from llmkit.testing._match import Matcher, all_of, any_of, not_
 from llmkit.testing._script import ScriptExhaustedError
 from llmkit.testing.matchers import (
+    ToolCallMatcher,
     calls_tool,
     calls_tools,
     event,
@@ -146,23 +148,32 @@ def _model_turn(value: Any, number: int) -> Any:
     )
 
 
-_FAULTS = ("status", "context_length", "drop", "slow", "malformed_json", "html")
+# The Fault constructors a data fault may name, by the key that names them.
+_FAULTS: dict[str, Callable[..., Fault]] = {
+    "status": Fault.status,
+    "context_length": Fault.context_length,
+    "drop": Fault.drop,
+    "slow": Fault.slow,
+    "malformed_json": Fault.malformed_json,
+    "html": Fault.html,
+}
 
 
 def fault_from_data(data: Any, where: str) -> Fault:
     """A :class:`Fault` from ``"context_length"`` or ``{status: 429, retry_after: 0}``-style data."""
     if isinstance(data, str) and data in _FAULTS:
-        return getattr(Fault, data)()  # type: ignore[no-any-return]
+        return _FAULTS[data]()
     if isinstance(data, dict):
         kinds = [k for k in data if k in _FAULTS]
         if len(kinds) == 1:
             kind = kinds[0]
             options = {k: v for k, v in data.items() if k != kind}
             argument = data[kind]
+            make = _FAULTS[kind]
             try:
                 if argument is None:
-                    return getattr(Fault, kind)(**options)  # type: ignore[no-any-return]
-                return getattr(Fault, kind)(argument, **options)  # type: ignore[no-any-return]
+                    return make(**options)
+                return make(argument, **options)
             except TypeError as exc:
                 raise UsageError(f"{where}: fault {data!r}: {exc}.") from None
     raise UsageError(f"{where}: a fault is one of {', '.join(_FAULTS)}, e.g. {{status: 429}}.")
@@ -200,7 +211,7 @@ def expectation_from_data(data: Any) -> Matcher:
     return matcher
 
 
-def _calls_tool(value: Any) -> Matcher:
+def _calls_tool(value: Any) -> ToolCallMatcher:
     if isinstance(value, str):
         return calls_tool(value)
     if not isinstance(value, dict) or "name" not in value:
@@ -219,7 +230,7 @@ def _calls_tools(value: Any) -> Matcher:
     if not isinstance(value, dict) or not isinstance(value.get("calls"), list):
         raise UsageError("calls_tools: give {calls: [...], order: in_order|any_order|exact}.")
     calls = [_calls_tool(c) for c in value["calls"]]
-    return calls_tools(*calls, order=str(value.get("order", "in_order")))  # type: ignore[arg-type]
+    return calls_tools(*calls, order=str(value.get("order", "in_order")))
 
 
 def _says(value: Any) -> Matcher:

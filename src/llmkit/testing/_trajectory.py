@@ -24,7 +24,8 @@ __all__ = ["ORDERS", "Order", "TrajectoryMatch", "check_order", "match_trajector
 Order: TypeAlias = Literal["exact", "in_order", "any_order"]
 """How an expected trajectory is compared with the actual calls."""
 
-ORDERS: tuple[str, ...] = ("exact", "in_order", "any_order")
+ORDERS: tuple[Order, ...] = ("exact", "in_order", "any_order")
+"""The three orders, as a :class:`UsageError` lists them."""
 
 E = TypeVar("E")
 A = TypeVar("A")
@@ -44,9 +45,10 @@ class TrajectoryMatch:
 
 def check_order(order: str) -> Order:
     """``order`` if it is one of :data:`ORDERS`, else a :class:`UsageError`."""
-    if order not in ORDERS:
-        raise UsageError(f"order must be one of {', '.join(map(repr, ORDERS))}, not {order!r}.")
-    return order  # type: ignore[return-value]
+    for known in ORDERS:
+        if order == known:
+            return known
+    raise UsageError(f"order must be one of {', '.join(map(repr, ORDERS))}, not {order!r}.")
 
 
 def match_trajectory(
