@@ -104,7 +104,7 @@ PENDING: dict[tuple[str, str], str] = {
     # the native providers' names move to _presets
     ("llmkit.providers._prices", "llmkit.providers._registry"): "WP-D",
     # Turn beside Fault; the scenario data typed through a protocol
-    ("llmkit.testing._scenario_data", "llmkit.testing.scenario"): "WP-F",
+    ("llmkit.testing._scenario.data", "llmkit.testing.scenario"): "WP-F",
 }
 
 # Facades that still define functions or classes, and the change that moves them out.

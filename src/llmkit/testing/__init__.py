@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     )
     from llmkit.testing._observed import Observation, observe
     from llmkit.testing._responder import default_responder
-    from llmkit.testing._scenario_result import Exchange, ScenarioFailed, ScenarioResult
+    from llmkit.testing._scenario.result import Exchange, ScenarioFailed, ScenarioResult
     from llmkit.testing._script import ScriptExhaustedError, tool_call
     from llmkit.testing.matchers import (
         calls_tool,
@@ -71,7 +71,7 @@ if TYPE_CHECKING:
 
 # Public name -> module that defines it. Resolved on first attribute access.
 _LAZY: dict[str, str] = {
-    "Exchange": "llmkit.testing._scenario_result",
+    "Exchange": "llmkit.testing._scenario.result",
     "FakeProviderServer": "llmkit.testing.server",
     "Fault": "llmkit.testing._fault",
     "FunctionModel": "llmkit.testing.models",
@@ -81,8 +81,8 @@ _LAZY: dict[str, str] = {
     "Observation": "llmkit.testing._observed",
     "RecordedRequest": "llmkit.testing.server",
     "Scenario": "llmkit.testing.scenario",
-    "ScenarioFailed": "llmkit.testing._scenario_result",
-    "ScenarioResult": "llmkit.testing._scenario_result",
+    "ScenarioFailed": "llmkit.testing._scenario.result",
+    "ScenarioResult": "llmkit.testing._scenario.result",
     "ScriptExhaustedError": "llmkit.testing._script",
     "ScriptedModel": "llmkit.testing.models",
     "TestModel": "llmkit.testing.models",

@@ -36,14 +36,14 @@ from llmkit.events import RunEnd
 from llmkit.testing._fault import Fault
 from llmkit.testing._match import Matcher, as_matcher
 from llmkit.testing._observed import observe
-from llmkit.testing._scenario_result import (
+from llmkit.testing._scenario.result import (
     Exchange,
     ScenarioFailed,
     ScenarioResult,
     judge,
     render,
 )
-from llmkit.testing._scenario_script import (
+from llmkit.testing._scenario.script import (
     OutputTurn,
     ScenarioScript,
     ScenarioTurn,
@@ -286,7 +286,7 @@ class Scenario:
         cls, data: dict[str, Any], *, agent: Agent[Any] | None = None, **options: Any
     ) -> Scenario:
         """A scenario from its data form (see ``docs/testing.md``); ``agent`` wins over ``data["agent"]``."""
-        from llmkit.testing._scenario_data import scenario_from_dict
+        from llmkit.testing._scenario.data import scenario_from_dict
 
         return scenario_from_dict(cls, data, agent=agent, options=options)
 
@@ -298,7 +298,7 @@ class Scenario:
 
         An ``agent: module:attribute`` reference is looked up beside the file first.
         """
-        from llmkit.testing._scenario_data import load_yaml, scenario_from_dict
+        from llmkit.testing._scenario.data import load_yaml, scenario_from_dict
 
         data = load_yaml(source)
         if not isinstance(data, dict):

@@ -136,7 +136,7 @@ def _model_turn(value: Any, number: int) -> Any:
             raise UsageError(f"{where}: calls_tools is a non-empty list of calls.")
         return [_call(c, where) for c in calls]
     if "output" in value:
-        from llmkit.testing._scenario_script import OutputTurn
+        from llmkit.testing._scenario.script import OutputTurn
 
         return OutputTurn(value["output"])
     if "fault" in value:
