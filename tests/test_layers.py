@@ -103,8 +103,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("llmkit._agent.hooked", "llmkit._agent.loop"): "WP-A1",
     # the native providers' names move to _presets
     ("llmkit.providers._prices", "llmkit.providers._registry"): "WP-D",
-    # Turn beside Fault; the scenario data typed through a protocol
-    ("llmkit.testing._scenario.data", "llmkit.testing.scenario"): "WP-F",
 }
 
 # Facades that still define functions or classes, and the change that moves them out.

@@ -102,6 +102,19 @@ def test_a_yaml_file_names_its_agent_beside_it(tmp_path: Path) -> None:
     assert Scenario.from_yaml(str(tmp_path / "quote.yaml")).run().passed
 
 
+def test_data_builds_the_scenario_class_it_is_read_through() -> None:
+    class NamedScenario(Scenario):
+        """A user's own scenario class."""
+
+    data = {"name": "mine", "turns": [{"user": "hi"}, {"model": "hello"}]}
+    scenario = NamedScenario.from_dict(data, agent=agent)
+    assert type(scenario) is NamedScenario
+    assert scenario.name == "mine"
+    assert scenario.run().passed
+    from_yaml = NamedScenario.from_yaml("turns: [{user: hi}, {model: hello}]", agent=agent)
+    assert type(from_yaml) is NamedScenario
+
+
 def test_faults_errors_and_failing_yaml_expectations() -> None:
     data = {
         "turns": [

@@ -36,6 +36,7 @@ from llmkit.events import RunEnd
 from llmkit.testing._fault import Fault
 from llmkit.testing._match import Matcher, as_matcher
 from llmkit.testing._observed import observe
+from llmkit.testing._scenario.data import load_yaml, scenario_from_dict
 from llmkit.testing._scenario.result import (
     Exchange,
     ScenarioFailed,
@@ -286,8 +287,6 @@ class Scenario:
         cls, data: dict[str, Any], *, agent: Agent[Any] | None = None, **options: Any
     ) -> Scenario:
         """A scenario from its data form (see ``docs/testing.md``); ``agent`` wins over ``data["agent"]``."""
-        from llmkit.testing._scenario.data import scenario_from_dict
-
         return scenario_from_dict(cls, data, agent=agent, options=options)
 
     @classmethod
@@ -298,8 +297,6 @@ class Scenario:
 
         An ``agent: module:attribute`` reference is looked up beside the file first.
         """
-        from llmkit.testing._scenario.data import load_yaml, scenario_from_dict
-
         data = load_yaml(source)
         if not isinstance(data, dict):
             raise UsageError("A YAML scenario is a mapping with 'turns' (and 'name', 'agent' …).")

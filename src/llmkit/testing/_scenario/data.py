@@ -23,19 +23,23 @@ order: ...}``), ``says`` (text or ``{contains, equals, matches, ignore_case}``),
 ``output`` (an expected value), ``event`` (``{topic, ...fields}``), ``raises``
 (an error name or ``{type, match}``), ``usage`` (fields), ``not``, ``any_of``,
 ``all_of``. Values may hold ``$`` matchers (``{$approx: 12.5}``).
+
+This module fills a scenario it is given the factory of (a :class:`ScenarioBuilder`),
+so it does not import :mod:`llmkit.testing.scenario`, which imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from llmkit import errors as _errors
 from llmkit.errors import UsageError
 from llmkit.testing._fault import Fault
 from llmkit.testing._loading import load_object, load_yaml, value_from_data
 from llmkit.testing._match import Matcher, all_of, any_of, not_
+from llmkit.testing._scenario.script import OutputTurn
 from llmkit.testing._script import ScriptExhaustedError
 from llmkit.testing.matchers import (
     ToolCallMatcher,
@@ -51,22 +55,50 @@ from llmkit.types import ToolCall
 
 if TYPE_CHECKING:
     from llmkit.agent import Agent
-    from llmkit.testing.scenario import Scenario
 
-__all__ = ["error_type", "expectation_from_data", "load_yaml", "scenario_from_dict"]
+__all__ = [
+    "ScenarioBuilder",
+    "error_type",
+    "expectation_from_data",
+    "load_yaml",
+    "scenario_from_dict",
+]
 
 _SCENARIO_KEYS = frozenset(("name", "agent", "over_http", "stream", "turns", "expect"))
 
 
+class ScenarioBuilder(Protocol):
+    """What :func:`scenario_from_dict` fills: the declaring methods of a scenario.
+
+    :class:`~llmkit.testing.Scenario` is one; its class is the factory, called as
+    ``make(agent, name=..., over_http=..., stream=..., **options)``.
+    """
+
+    def user(self, message: Any, /) -> object:
+        """The user says ``message``: a new run starts."""
+        ...
+
+    def model_turn(self, turn: Any) -> object:
+        """The model's next answer is ``turn``."""
+        ...
+
+    def expect(self, *matchers: Any) -> object:
+        """What must hold for the latest run."""
+        ...
+
+
+B = TypeVar("B", bound=ScenarioBuilder)
+
+
 def scenario_from_dict(
-    cls: type[Scenario],
+    make: Callable[..., B],
     data: dict[str, Any],
     *,
     agent: Agent[Any] | None,
     options: dict[str, Any],
     base_dir: Path | None = None,
-) -> Scenario:
-    """Build a ``cls`` scenario from ``data``."""
+) -> B:
+    """The scenario ``make(agent, ...)`` builds, filled from ``data``."""
     unknown = set(data) - _SCENARIO_KEYS
     if unknown:
         raise UsageError(
@@ -84,7 +116,7 @@ def scenario_from_dict(
     for key in ("over_http", "stream"):
         if key in data:
             settings[key] = data[key]
-    scenario = cls(agent, **{**settings, **options})
+    scenario = make(agent, **{**settings, **options})
     turns = data.get("turns")
     if not isinstance(turns, list) or not turns:
         raise UsageError("A scenario needs 'turns': a list of user, model and expect entries.")
@@ -95,7 +127,7 @@ def scenario_from_dict(
     return scenario
 
 
-def _add_turn(scenario: Scenario, entry: Any, number: int) -> None:
+def _add_turn(scenario: ScenarioBuilder, entry: Any, number: int) -> None:
     if not isinstance(entry, dict) or len(entry) != 1:
         raise UsageError(
             f"Turn {number} must be a one-key mapping (user:, model: or expect:), got {entry!r}."
@@ -136,8 +168,6 @@ def _model_turn(value: Any, number: int) -> Any:
             raise UsageError(f"{where}: calls_tools is a non-empty list of calls.")
         return [_call(c, where) for c in calls]
     if "output" in value:
-        from llmkit.testing._scenario.script import OutputTurn
-
         return OutputTurn(value["output"])
     if "fault" in value:
         return fault_from_data(value["fault"], where)
