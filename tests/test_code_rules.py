@@ -354,18 +354,7 @@ def test_nothing_in_the_package_imports_the_hooks_facade(package_source: Package
 
 # ------------------------------------------------------ 7. eval uses the testing kit's public API
 
-PENDING_EVAL_PRIVATE_IMPORTS: dict[str, str] = {
-    "eval/_cases.py: llmkit.testing._loading.load_data": "WP-F",
-    "eval/_cases.py: llmkit.testing._loading.load_object": "WP-F",
-    "eval/_cases.py: llmkit.testing._loading.value_from_data": "WP-F",
-    "eval/_cases.py: llmkit.testing._trajectory.ORDERS": "WP-F",
-    "eval/_cases.py: llmkit.testing._trajectory.check_order": "WP-F",
-    "eval/_metrics.py: llmkit.testing._trajectory.match_trajectory": "WP-F",
-    "eval/_runner.py: llmkit.testing._observed.NO_OUTPUT": "WP-F",
-    "eval/_runner.py: llmkit.testing._observed.Observation": "WP-F",
-    "eval/_runner.py: llmkit.testing._observed.format_call": "WP-F",
-    "eval/_runner.py: llmkit.testing._observed.observe": "WP-F",
-}
+PENDING_EVAL_PRIVATE_IMPORTS: dict[str, str] = {}
 
 
 def _public_names(module: SourceModule) -> set[str]:

@@ -256,3 +256,24 @@ def test_tool_returned_reads_results_from_the_conversation(result: RunResult[obj
     failed = run(tool_call("lookup_order", order_id="x"), "sorry")
     assert tool_returned("lookup_order", error=True, contains="Invalid arguments")(failed)
     assert not tool_returned("lookup_order", error=False)(failed)
+
+
+def test_the_pieces_evaluations_score_with_are_public() -> None:
+    from llmkit.testing import matchers, scenario
+
+    assert {"NO_OUTPUT", "ORDERS", "check_order", "format_call", "match_trajectory"} <= set(
+        matchers.__all__
+    )
+    assert {"load_data", "load_object", "value_from_data"} <= set(scenario.__all__)
+    for name in ("NO_OUTPUT", "check_order", "format_call", "match_trajectory"):
+        assert (getattr(matchers, name).__doc__ or "").strip(), name
+    for name in ("load_data", "load_object", "value_from_data"):
+        assert (getattr(scenario, name).__doc__ or "").strip(), name
+    assert matchers.ORDERS == ("exact", "in_order", "any_order")
+    assert matchers.check_order("exact") == "exact"
+    with pytest.raises(UsageError, match="order must be one of"):
+        matchers.check_order("loose")
+    assert matchers.format_call("refund", {"order_id": 42}) == "refund(order_id=42)"
+    found = matchers.match_trajectory(["a", "b"], ["b", "x"], lambda e, a: e == a, "any_order")
+    assert (found.ok, found.score, found.missing) == (False, 0.5, (0,))
+    assert repr(matchers.NO_OUTPUT) == "<no output>"

@@ -26,9 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from llmkit.errors import UsageError
-from llmkit.testing._loading import load_data, load_object, value_from_data
-from llmkit.testing._trajectory import ORDERS, check_order
-from llmkit.testing.matchers import ToolCallMatcher, calls_tool
+from llmkit.testing.matchers import ORDERS, ToolCallMatcher, calls_tool, check_order
+from llmkit.testing.scenario import load_data, load_object, value_from_data
 
 __all__ = ["METRICS", "EvalCase", "EvalSet", "load_eval_set"]
 

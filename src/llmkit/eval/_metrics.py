@@ -8,7 +8,7 @@ Every score is a float from 0 to 1.
 - :func:`rouge1`: the ROUGE-1 F-measure, unigram overlap over words of letters
   and digits (no stemming, no stop-word removal);
 - :func:`trajectory_score`: the share of expected tool calls found, in the
-  set's order (see :mod:`llmkit.testing._trajectory`);
+  set's order (see :func:`llmkit.testing.matchers.match_trajectory`);
 - :func:`schema_errors`: why a value breaks a JSON schema (empty when valid).
 """
 
@@ -23,8 +23,7 @@ from typing import Any
 from llmkit._optional import require
 from llmkit._plural import plural
 from llmkit.errors import UsageError
-from llmkit.testing._trajectory import match_trajectory
-from llmkit.testing.matchers import ToolCallMatcher
+from llmkit.testing.matchers import ToolCallMatcher, match_trajectory
 from llmkit.types import ToolCall
 
 __all__ = ["overlap_f1", "rouge1", "schema_errors", "token_f1", "trajectory_score"]

@@ -16,7 +16,8 @@ from llmkit.eval._cases import EvalCase, EvalSet, load_eval_set
 from llmkit.eval._judge import judge_agent, judge_answer
 from llmkit.eval._metrics import rouge1, schema_errors, token_f1, trajectory_score
 from llmkit.eval._report import CaseResult, EvalReport
-from llmkit.testing._observed import NO_OUTPUT, Observation, format_call, observe
+from llmkit.testing import Observation, observe
+from llmkit.testing.matchers import NO_OUTPUT, format_call
 
 if TYPE_CHECKING:
     from llmkit.agent import Agent

@@ -22,6 +22,8 @@ __all__ = ["NO_OUTPUT", "Line", "Observation", "format_call", "observe"]
 
 
 class _NoOutput:
+    """The output of a run that ended without one (it failed, or paused); compare with ``is``."""
+
     __slots__ = ()
 
     def __repr__(self) -> str:

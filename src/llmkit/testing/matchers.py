@@ -15,6 +15,12 @@ plain ``assert`` explains itself. The same matchers are a
 :class:`~llmkit.testing.Scenario`'s expectations. Subjects: a ``RunResult``,
 the events of ``agent.stream`` (needed for :func:`event`), an exception from
 a failed run, a ``Response``, or a scenario's exchange.
+
+The pieces the matchers are built on are public here too, for tools that
+score runs the same way (``llmkit.eval`` uses them): :func:`match_trajectory`
+with :data:`ORDERS` and :func:`check_order` (how ``calls_tools`` compares
+trajectories), :data:`NO_OUTPUT` (the output of a run that has none) and
+:func:`format_call` (a tool call as it reads in failure messages).
 """
 
 from __future__ import annotations
@@ -51,10 +57,13 @@ from llmkit.testing._match_tools import (
     times_text,
     tool_returned,
 )
-from llmkit.testing._observed import NO_OUTPUT, observe
+from llmkit.testing._observed import NO_OUTPUT, format_call, observe
+from llmkit.testing._trajectory import ORDERS, check_order, match_trajectory
 from llmkit.types import Usage
 
 __all__ = [
+    "NO_OUTPUT",
+    "ORDERS",
     "Match",
     "Matcher",
     "ToolCallMatcher",
@@ -66,10 +75,13 @@ __all__ = [
     "at_most",
     "calls_tool",
     "calls_tools",
+    "check_order",
     "contains",
     "event",
+    "format_call",
     "has",
     "instance_of",
+    "match_trajectory",
     "matches",
     "not_",
     "output_matches",

@@ -20,6 +20,11 @@ expectations declared after it belong to that run. A failing scenario raises
 :class:`ScenarioFailed`, an ``AssertionError`` whose message lists the
 expectations beside the actual trajectory. Scenarios can be written as YAML
 or dicts too (:meth:`Scenario.from_yaml`).
+
+The readers that data form uses are public here for other data files (the
+evaluation sets of ``llmkit.eval`` use them): :func:`load_data` (a ``.json``,
+``.yaml`` or ``.yml`` file), :func:`load_object` (a ``module:attribute``
+reference) and :func:`value_from_data` (``{$approx: 12.5}``-style matchers in data).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from llmkit._sync import run_sync
 from llmkit.errors import UsageError
 from llmkit.events import RunEnd
 from llmkit.testing._fault import Fault
+from llmkit.testing._loading import load_data, load_object, value_from_data
 from llmkit.testing._match import Matcher, as_matcher
 from llmkit.testing._observed import observe
 from llmkit.testing._scenario.data import load_yaml, scenario_from_dict
@@ -60,7 +66,15 @@ if TYPE_CHECKING:
     from llmkit.providers.base import Model
     from llmkit.testing.server import FakeProviderServer
 
-__all__ = ["Exchange", "Scenario", "ScenarioFailed", "ScenarioResult"]
+__all__ = [
+    "Exchange",
+    "Scenario",
+    "ScenarioFailed",
+    "ScenarioResult",
+    "load_data",
+    "load_object",
+    "value_from_data",
+]
 
 _RUN_OPTIONS = frozenset(("deps", "usage_limits", "max_steps", "timeout"))
 
