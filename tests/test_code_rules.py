@@ -297,9 +297,7 @@ def test_json_encoders_are_built_only_in_the_json_helper(package_source: Package
 
 # ------------------------------------------------------------------ 5. one lazy-export helper
 
-PENDING_MODULE_GETATTR: dict[str, str] = {
-    "hooks.py": "P2a",
-}
+PENDING_MODULE_GETATTR: dict[str, str] = {}
 
 
 def test_only_the_lazy_helper_defines_module_getattr(package_source: PackageSource) -> None:
@@ -320,22 +318,7 @@ def test_only_the_lazy_helper_defines_module_getattr(package_source: PackageSour
 
 # -------------------------------------------------------------- 6. llmkit.hooks is only a facade
 
-PENDING_HOOKS_IMPORTERS: dict[str, str] = {
-    # they import Hook, HookContext and HOOK_METHODS from llmkit._hooks.base
-    "_agent/calls.py": "P2a",
-    "_agent/hooked.py": "P2a",
-    "_agent/loop.py": "P2a",
-    "_hooks/cache.py": "P2a",
-    "_hooks/chain.py": "P2a",
-    "_hooks/guardrails.py": "P2a",
-    "_hooks/logs.py": "P2a",
-    "_hooks/metrics.py": "P2a",
-    "_hooks/model.py": "P2a",
-    "_hooks/ratelimit.py": "P2a",
-    "_hooks/tracing.py": "P2a",
-    "_recording/replay.py": "P2a",
-    "_recording/writer.py": "P2a",
-}
+PENDING_HOOKS_IMPORTERS: dict[str, str] = {}
 
 
 def test_nothing_in_the_package_imports_the_hooks_facade(package_source: PackageSource) -> None:

@@ -84,15 +84,6 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
 }
 
 PENDING: dict[tuple[str, str], str] = {
-    # hooks.py becomes a facade; the implementations import _hooks.base
-    ("llmkit._hooks.cache", "llmkit.hooks"): "P2a",
-    ("llmkit._hooks.chain", "llmkit.hooks"): "P2a",
-    ("llmkit._hooks.guardrails", "llmkit.hooks"): "P2a",
-    ("llmkit._hooks.logs", "llmkit.hooks"): "P2a",
-    ("llmkit._hooks.metrics", "llmkit.hooks"): "P2a",
-    ("llmkit._hooks.model", "llmkit.hooks"): "P2a",
-    ("llmkit._hooks.ratelimit", "llmkit.hooks"): "P2a",
-    ("llmkit._hooks.tracing", "llmkit.hooks"): "P2a",
     # the agent contract: _agent/ works on an AgentSpec, never on Agent
     ("llmkit._agent.direct", "llmkit.agent"): "WP-A1",
     ("llmkit._agent.handoff", "llmkit.agent"): "WP-A1",
@@ -106,9 +97,7 @@ PENDING: dict[tuple[str, str], str] = {
 }
 
 # Facades that still define functions or classes, and the change that moves them out.
-PENDING_FACADES: dict[str, str] = {
-    "llmkit.hooks": "P2a",  # Hook, HookContext, with_hooks: to _hooks/base.py and _hooks/model.py
-}
+PENDING_FACADES: dict[str, str] = {}
 
 ORDER = [name for name, _ in LAYERS]
 _LAYER_OF = {top: name for name, tops in LAYERS for top in tops}

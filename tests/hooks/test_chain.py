@@ -307,6 +307,23 @@ def test_with_hooks_on_a_wrapped_model_keeps_both_sets() -> None:
     assert model.hooks == (first, second)
 
 
+def test_the_public_hooks_names_are_the_objects_the_implementation_uses() -> None:
+    import llmkit
+    import llmkit.hooks
+    from llmkit._hooks import base, model
+
+    for name in base.__all__:
+        assert getattr(llmkit.hooks, name) is getattr(base, name), name
+    assert llmkit.hooks.with_hooks is model.with_hooks
+    assert llmkit.hooks.HookedModel is model.HookedModel
+    assert llmkit.Hook is base.Hook and llmkit.with_hooks is model.with_hooks
+    assert set(llmkit.hooks.__all__) <= set(dir(llmkit.hooks))
+    for name in llmkit.hooks.__all__:
+        assert getattr(llmkit.hooks, name) is not None, name
+    with pytest.raises(AttributeError, match="module 'llmkit.hooks' has no attribute 'Nope'"):
+        _ = llmkit.hooks.Nope  # type: ignore[attr-defined]
+
+
 async def test_a_hook_error_on_a_plain_call_keeps_the_request_messages() -> None:
     class Broken(Hook):
         def before_model(self, ctx: HookContext, request: Request) -> None:

@@ -38,8 +38,8 @@ from llmkit.tools._tool import ErrorMode, Tool, ToolReturn
 from llmkit.types import JSONDict, Message, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
+    from llmkit._hooks.base import HookContext
     from llmkit._hooks.chain import HookChain
-    from llmkit.hooks import HookContext
 
 __all__ = ["CallKind", "PlannedCall", "answer_open_calls", "execute", "run_calls"]
 

@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from llmkit._agent.calls import PlannedCall, execute, plan_tool_call
-from llmkit.hooks import HookContext
+from llmkit._hooks.base import HookContext
 from llmkit.types import ToolCall, ToolResult
 
 if TYPE_CHECKING:

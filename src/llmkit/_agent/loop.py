@@ -63,10 +63,10 @@ from llmkit.types import Message, Request, Response, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
     from llmkit._agent.prepare import Prepared
+    from llmkit._hooks.base import HookContext
     from llmkit._hooks.chain import HookChain
     from llmkit.agent import Agent
     from llmkit.bus import Bus
-    from llmkit.hooks import HookContext
     from llmkit.providers.base import Model
 
 __all__ = ["AgentRun"]

@@ -1,1 +1,4 @@
-"""The hook chain and the built-in hooks (public names are in :mod:`llmkit.hooks`)."""
+"""Hooks: the base classes, the chain that runs them, and the built-in hooks.
+
+Private: the public names are re-exported by :mod:`llmkit.hooks`.
+"""

@@ -21,8 +21,8 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
+from llmkit._hooks.base import Hook, HookContext
 from llmkit.errors import UsageError
-from llmkit.hooks import Hook, HookContext
 from llmkit.types import Request, Response, Usage
 
 __all__ = ["CacheHook", "cache_key"]

@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from llmkit._hooks.base import HOOK_METHODS, Hook, HookContext
 from llmkit.errors import AgentError, HookError, UsageError
 from llmkit.events import ModelResponse, StreamEvent
-from llmkit.hooks import HOOK_METHODS, Hook, HookContext
 from llmkit.providers._assemble import events_from_response
 from llmkit.types import Request, Response, ToolCall, ToolResult
 

@@ -15,8 +15,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from llmkit._hooks.base import Hook, HookContext
 from llmkit.errors import GuardrailTripped, UsageError
-from llmkit.hooks import Hook, HookContext
 from llmkit.types import Message, Request, Response
 
 if TYPE_CHECKING:

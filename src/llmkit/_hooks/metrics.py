@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmkit.hooks import Hook, HookContext
+from llmkit._hooks.base import Hook, HookContext
 from llmkit.types import Request, Response, ToolCall, ToolResult
 
 __all__ = ["DEFAULT_BUCKETS", "Histogram", "MetricsHook"]

@@ -1,4 +1,4 @@
-"""``with_hooks(model, hooks)``: a :class:`~llmkit.Model` whose calls go through hooks."""
+"""``with_hooks(model, hooks)``: a :class:`HookedModel`, a model whose calls go through hooks."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from llmkit._hooks.base import HookContext
 from llmkit._hooks.chain import HookChain
 from llmkit.context import RunContext
 from llmkit.errors import HookError
 from llmkit.events import StreamEvent
-from llmkit.hooks import HookContext
 from llmkit.providers.base import Model, check_request
 from llmkit.types import Embeddings, Request, Response, Usage
 
-__all__ = ["HookedModel"]
+__all__ = ["HookedModel", "with_hooks"]
 
 
 class HookedModel(Model):
@@ -78,6 +78,18 @@ class HookedModel(Model):
     def __repr__(self) -> str:
         names = ", ".join(type(h).__name__ for h in self._chain.hooks)
         return f"<HookedModel {self.name} hooks=[{names}]>"
+
+
+def with_hooks(model: Model | str, hooks: Sequence[object]) -> HookedModel:
+    """``model`` with ``hooks`` around its ``generate`` and ``stream`` calls (a :class:`~llmkit.Model`).
+
+    ``embed`` goes to the model unchanged. Hooks of a model already wrapped
+    are kept, and the new ones added::
+
+        fast = with_hooks(llmkit.model("openai/gpt-4.1-mini"), [CacheHook("cache.db")])
+        fast.generate_sync(request)     # the second identical request is served from the cache
+    """
+    return HookedModel.wrap(model, hooks)
 
 
 def _keep_request(exc: HookError, request: Request) -> None:

@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from llmkit._hooks.base import Hook, HookContext
 from llmkit.errors import UsageError
-from llmkit.hooks import Hook, HookContext
 from llmkit.types import Request, Response
 
 __all__ = ["RateLimit", "estimate_tokens"]

@@ -31,8 +31,8 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from llmkit._hooks.base import Hook, HookContext
 from llmkit._redact import redact
-from llmkit.hooks import Hook, HookContext
 from llmkit.types import Request, Response, ToolCall, ToolResult
 
 if TYPE_CHECKING:

@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
+from llmkit._hooks.base import HookContext
 from llmkit._recording.diff import first_difference
 from llmkit._recording.reader import ModelExchange, RecordedLine, RecordedRun
 from llmkit._recording.writer import INNERMOST
 from llmkit._redact import redact
 from llmkit.errors import ProviderError, ReplayDivergence, ToolExecutionError
 from llmkit.events import ToolResultEvent
-from llmkit.hooks import HookContext
 from llmkit.providers.base import Capabilities, Model, check_request
 from llmkit.types import Embeddings, Message, Request, Response, ToolCall, ToolResult
 

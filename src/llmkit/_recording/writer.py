@@ -19,6 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
+from llmkit._hooks.base import HookContext
 from llmkit._hooks.session import SESSION_HOOKS
 from llmkit._redact import redact
 from llmkit._version import __version__
@@ -33,7 +34,6 @@ from llmkit.events import (
     ToolResultEvent,
     event_to_dict,
 )
-from llmkit.hooks import HookContext
 from llmkit.types import JSONDict, Request, Response, ToolCall, ToolResult
 
 if TYPE_CHECKING:
