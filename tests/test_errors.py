@@ -10,15 +10,20 @@ from llmkit import errors
 from llmkit.errors import (
     AuthenticationError,
     ConflictError,
+    HookError,
     LLMKitError,
     MissingAPIKeyError,
     OverloadedError,
     ProviderError,
     RateLimitError,
+    RecordingError,
     ServerError,
+    StreamInterruptedError,
     UsageError,
+    UsageLimitExceeded,
     error_for_status,
 )
+from llmkit.types import Message, Response, Usage
 
 
 @pytest.mark.parametrize(
@@ -75,6 +80,46 @@ def test_provider_error_str_has_request_id_and_pickles_with_attributes() -> None
         True,
     )
     assert "retryable=True" in repr(back)
+
+
+def test_a_provider_error_carries_the_runs_conversation_across_pickling() -> None:
+    fresh = ServerError("down", status=500)
+    assert (fresh.messages, fresh.usage) == ([], None)
+    assert fresh.messages is not ServerError("again").messages  # one list per error
+    err = ServerError("down", status=500, request_id="req_2")
+    err.messages = [Message.user("hi")]
+    err.usage = Usage(input_tokens=3)
+    back = pickle.loads(pickle.dumps(err))
+    assert (back.messages, back.usage) == ([Message.user("hi")], Usage(input_tokens=3))
+    assert (str(back), back.status) == ("down (request id: req_2)", 500)
+
+
+def test_an_agent_error_names_the_hook_it_came_from_across_pickling() -> None:
+    fresh = UsageLimitExceeded("too many tokens")
+    assert (fresh.hook, fresh.point) == ("", "")
+    err = UsageLimitExceeded("too many tokens", messages=[Message.user("hi")], usage=Usage())
+    err.hook, err.point = "Budget", "before_model"
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is UsageLimitExceeded and str(back) == "too many tokens"
+    assert (back.hook, back.point, back.message) == ("Budget", "before_model", "too many tokens")
+    assert (back.messages, back.usage) == ([Message.user("hi")], Usage())
+    hooked = pickle.loads(pickle.dumps(HookError("boom", hook="H", point="after_tool")))
+    assert (hooked.hook, hooked.point) == ("H", "after_tool")
+
+
+def test_a_recording_error_and_a_stream_break_keep_their_attributes_across_pickling() -> None:
+    err = RecordingError("bad line", path="run.jsonl", line=3)
+    back = pickle.loads(pickle.dumps(err))
+    assert (type(back), str(back), back.path, back.line) == (
+        RecordingError,
+        "bad line",
+        "run.jsonl",
+        3,
+    )
+    assert StreamInterruptedError("broke").partial is None
+    broke = StreamInterruptedError("broke")
+    broke.partial = Response(Message.assistant("so far"))
+    assert pickle.loads(pickle.dumps(broke)).partial == broke.partial
 
 
 def test_missing_api_key_names_the_variable() -> None:

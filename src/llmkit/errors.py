@@ -101,6 +101,14 @@ class LLMKitError(Exception):
     """Base of every error llmkit raises."""
 
 
+def _rebuild(cls: type[Exception], message: str, state: dict[str, Any]) -> Exception:
+    """Unpickle an error of ``cls``: its message, then every attribute it had (``__reduce__``)."""
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
 class UsageError(LLMKitError):
     """The caller used llmkit wrongly: a bad argument, option, model string or config.
 
@@ -181,7 +189,16 @@ class AgentError(LLMKitError):
     (every tool call in it answered) and ``usage`` what the run consumed, so
     the run can be inspected, logged, or continued with
     ``agent.run(..., message_history=err.messages)``.
+
+    When a hook raised it (a :class:`HookError`, or a limit or replay
+    divergence met inside a hook), ``hook`` and ``point`` say which hook and
+    where; both are ``""`` otherwise.
     """
+
+    hook: str = ""
+    """The name of the hook that raised this error, or ``""``."""
+    point: str = ""
+    """The hook method it was raised in (``"before_model"``, ``"after_tool"`` …), or ``""``."""
 
     def __init__(self, message: str, *, messages: Any = None, usage: Any = None) -> None:
         super().__init__(message)
@@ -192,14 +209,7 @@ class AgentError(LLMKitError):
         """The :class:`~llmkit.types.Usage` of the run so far."""
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_agent_error, (type(self), self.message, self.__dict__.copy()))
-
-
-def _rebuild_agent_error(cls: type[AgentError], message: str, state: dict[str, Any]) -> AgentError:
-    err = cls.__new__(cls)
-    Exception.__init__(err, message)
-    err.__dict__.update(state)
-    return err
+        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
 
 
 class MaxStepsExceeded(AgentError):
@@ -346,18 +356,11 @@ class RecordingError(SerializationError):
         self.line = line
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_plain, (type(self), str(self), self.__dict__.copy()))
+        return (_rebuild, (type(self), str(self), self.__dict__.copy()))
 
 
 class RecordingVersionError(RecordingError):
     """The recording was written by a newer llmkit, in a format this one cannot read: upgrade."""
-
-
-def _rebuild_plain(cls: type[Exception], message: str, state: dict[str, Any]) -> Exception:
-    err = cls.__new__(cls)
-    Exception.__init__(err, message)
-    err.__dict__.update(state)
-    return err
 
 
 class ProviderError(LLMKitError):
@@ -373,6 +376,10 @@ class ProviderError(LLMKitError):
     - ``body``: the raw error body (text, secrets redacted);
     - ``retryable``: True when sending the same request again may succeed;
     - ``retry_after``: seconds the provider asked us to wait, when it said.
+
+    Raised inside an agent run, it also carries ``messages`` (the
+    conversation so far) and ``usage`` (what the run consumed), as an
+    :class:`AgentError` does; for a plain model call they stay empty.
     """
 
     default_retryable = False
@@ -404,6 +411,12 @@ class ProviderError(LLMKitError):
         self.body = body
         self.retryable = self.default_retryable if retryable is None else retryable
         self.retry_after = retry_after
+        self.messages: Any = []
+        """The conversation up to the failed call (a list of :class:`~llmkit.types.Message`),
+        when an agent run made the call; empty otherwise."""
+        self.usage: Any = None
+        """The :class:`~llmkit.types.Usage` of the run up to the failed call, when an agent
+        run made it; None otherwise."""
 
     def __str__(self) -> str:
         text = self.message
@@ -420,13 +433,6 @@ class ProviderError(LLMKitError):
     def __reduce__(self) -> tuple[Any, ...]:
         # Keeps every attribute across pickling (multiprocessing, Ray).
         return (_rebuild, (type(self), self.message, self.__dict__.copy()))
-
-
-def _rebuild(cls: type[ProviderError], message: str, state: dict[str, Any]) -> ProviderError:
-    err = cls.__new__(cls)
-    Exception.__init__(err, message)
-    err.__dict__.update(state)
-    return err
 
 
 class AuthenticationError(ProviderError):
@@ -495,6 +501,8 @@ class StreamInterruptedError(ProviderConnectionError):
     """
 
     partial: Any = None
+    """The :class:`~llmkit.types.Response` assembled before the break, or None when nothing
+    arrived (typed ``Any``: this module imports nothing from llmkit)."""
 
 
 class InvalidResponseError(ProviderError):

@@ -225,8 +225,8 @@ class AgentRun:
                 exc.usage = self.usage
             elif isinstance(exc, ProviderError):
                 # A model call failed (after the transport's retries); keep what the run did.
-                exc.messages = self.messages  # type: ignore[attr-defined]
-                exc.usage = self.usage  # type: ignore[attr-defined]
+                exc.messages = self.messages
+                exc.usage = self.usage
             if hooks is not None and self.hook_ctx is not None:
                 await hooks.error(self.hook_ctx, exc)
             if emit and isinstance(exc, Exception):

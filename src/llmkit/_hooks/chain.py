@@ -117,9 +117,9 @@ class HookChain:
         if isinstance(exc, AgentError):
             # A typed stop (HookError, GuardrailTripped, a limit, a replay divergence) goes on
             # as it is, with the hook named.
-            if not getattr(exc, "hook", ""):
-                exc.hook = entry.name  # type: ignore[attr-defined]
-                exc.point = point  # type: ignore[attr-defined]
+            if not exc.hook:
+                exc.hook = entry.name
+                exc.point = point
             return exc
         err = HookError(
             f"Hook {entry.name!r} raised {type(exc).__name__} in {point}: {exc}",

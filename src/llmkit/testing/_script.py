@@ -57,6 +57,9 @@ class ScriptExhaustedError(UsageError):
     def __init__(self, turns: int, call: int) -> None:
         self.turns = turns
         self.call = call
+        self.messages: list[Message] = []
+        """The conversation up to the call the script could not answer, when a
+        :class:`~llmkit.testing.Scenario` ran it; empty otherwise."""
         plural = "turn" if turns == 1 else "turns"
         super().__init__(
             f"The script ran out: it had {turns} {plural} and this is call {call}. "

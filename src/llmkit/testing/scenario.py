@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmkit._sync import run_sync
-from llmkit.errors import UsageError
+from llmkit.errors import AgentError, ProviderError, UsageError
 from llmkit.events import RunEnd
 from llmkit.testing._fault import Fault
 from llmkit.testing._loading import load_data, load_object, value_from_data
@@ -57,7 +57,7 @@ from llmkit.testing._scenario.script import (
     describe_turn,
     output_turn,
 )
-from llmkit.testing._script import check_turn
+from llmkit.testing._script import ScriptExhaustedError, check_turn
 from llmkit.testing.matchers import raises
 from llmkit.types import Message, ToolCall
 
@@ -366,7 +366,12 @@ def _with_conversation(
     elif script.last_request is not None:
         messages = [m for m in script.last_request.messages if m.role != "system"]
     if messages:
-        error.messages = messages  # type: ignore[attr-defined]
+        if isinstance(error, AgentError | ProviderError | ScriptExhaustedError):
+            error.messages = messages
+        else:
+            # Any other exception (a scripted RuntimeError …) declares no conversation; it
+            # gets one as it always did, since observe() reads the exchange's messages from it.
+            setattr(error, "messages", messages)  # noqa: B010
     return error
 
 
