@@ -276,7 +276,7 @@ class AgentRun:
                         response = model_event.response
                     yield model_event
             finally:
-                await stream.aclose()  # type: ignore[attr-defined]
+                await stream.aclose()
             if response is None:
                 raise UsageError(f"{self.model!r}.stream() ended without a ModelResponse event.")
         elif hooks is None:

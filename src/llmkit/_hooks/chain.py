@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -230,7 +230,7 @@ class HookChain:
 
     async def stream(
         self, ctx: HookContext, model: Model, request: Request
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """``model.stream(request)`` with the model hooks around it.
 
         Deltas pass through as they arrive; the final ``model.response`` event
@@ -249,7 +249,7 @@ class HookChain:
                         else:
                             yield event
                 finally:
-                    await events.aclose()  # type: ignore[attr-defined]
+                    await events.aclose()
                 if response is None:
                     raise UsageError(f"{model!r}.stream() ended without a ModelResponse event.")
             else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from llmkit._hooks.base import HookContext
@@ -58,7 +58,7 @@ class HookedModel(Model):
             _keep_request(exc, request)
             raise
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """The wrapped model's ``stream``, with the hooks around it."""
         check_request(request, "stream")
         events = self._chain.stream(self._context(request), self.model, request)
@@ -69,7 +69,7 @@ class HookedModel(Model):
             _keep_request(exc, request)
             raise
         finally:
-            await events.aclose()  # type: ignore[attr-defined]
+            await events.aclose()
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """The wrapped model's ``embed`` (hooks do not apply)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import StreamInterruptedError, UsageError
@@ -101,7 +101,7 @@ class HTTPModel(Model):
         ended: Callable[[], bool],
         complete: Callable[[], bool],
         missing_end: str | Callable[[], str],
-    ) -> AsyncIterator[StreamEvent]:
+    ) -> AsyncGenerator[StreamEvent, None]:
         """Yield the events ``feed`` decodes from ``items``, then the priced ``model.response``.
 
         After ``ended()`` the rest of the body is read and ignored, so the

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from llmkit.errors import MissingAPIKeyError, UsageError
@@ -148,7 +148,7 @@ class AnthropicModel(HTTPModel):
         )
         return self._priced(response)
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``.
 
         An ``error`` event part-way raises its :class:`~llmkit.errors.ProviderError`

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -108,7 +108,7 @@ class Model(abc.ABC):
     async def generate(self, request: Request) -> Response:
         """Send ``request`` and return the complete response."""
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
         check_request(request, "stream")
         response = await self.generate(request)

@@ -11,7 +11,7 @@ appended.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from llmkit.errors import MissingAPIKeyError, UsageError
@@ -137,7 +137,7 @@ class GeminiModel(HTTPModel):
         self._price_usage(response.usage)
         return response
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
         check_request(request, "stream")
         body = encode_request(request, self.model_id, self.profile)

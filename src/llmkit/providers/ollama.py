@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from llmkit._sync import run_sync
@@ -301,7 +301,7 @@ class OllamaModel(HTTPModel):
         reply = await self._post("/api/chat", body)
         return decode_response(reply.data, request_id=reply.request_id, request=request)
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
         check_request(request, "stream")
         body = encode_request(

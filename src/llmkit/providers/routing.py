@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
@@ -117,7 +117,7 @@ class FallbackModel(_Composite):
                 errors.append((model.name, exc))
         raise self._failed(errors)
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """The first model's stream that produces an event; later failures are raised as they are."""
         check_request(request, "stream")
         errors: list[tuple[str, BaseException]] = []
@@ -182,7 +182,7 @@ class RaceModel(_Composite):
         check_request(request, "generate")
         return await self._first_success(lambda m: m.generate(request))
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """The stream of the model whose first event arrives first."""
         check_request(request, "stream")
         streams = {m.name: m.stream(request) for m in self.models}

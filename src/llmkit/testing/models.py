@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from typing import Any, Literal, TypeAlias
 
 from llmkit.errors import UsageError
@@ -100,7 +100,7 @@ class _TurnModel(Model):
         check_request(request, "generate")
         return self._response(await self._settle(request), request)
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Answer ``request`` as stream events: deltas in small pieces, then ``model.response``."""
         check_request(request, "stream")
         turn = await self._settle(request)
@@ -200,7 +200,7 @@ class FunctionModel(_TurnModel):
             value = await value
         return check_turn(value, "FunctionModel's answer")
 
-    async def stream(self, request: Request) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Stream from ``stream_fn`` when given, else stream ``fn``'s answer in pieces."""
         check_request(request, "stream")
         if self.stream_fn is None:
