@@ -321,7 +321,7 @@ def test_the_public_hooks_names_are_the_objects_the_implementation_uses() -> Non
     for name in llmkit.hooks.__all__:
         assert getattr(llmkit.hooks, name) is not None, name
     with pytest.raises(AttributeError, match="module 'llmkit.hooks' has no attribute 'Nope'"):
-        _ = llmkit.hooks.Nope  # type: ignore[attr-defined]
+        _ = llmkit.hooks.Nope
 
 
 async def test_a_hook_error_on_a_plain_call_keeps_the_request_messages() -> None:

@@ -27,13 +27,13 @@ bot = Agent("openai/gpt-4.1-mini", name="bot", tools=[look])
     ],
 )
 def test_the_failed_exchange_keeps_the_run_so_far(
-    failure: object, error_type: type[BaseException]
+    failure: Fault | BaseException | None, error_type: type[BaseException]
 ) -> None:
     s = Scenario(bot)
     s.user("look 1 up")
     s.model_calls_tool("look", x=1)
     if failure is not None:
-        s.model_fails(failure)  # type: ignore[arg-type]
+        s.model_fails(failure)
     s.expect_error(error_type)
     s.expect(calls_tool("look", x=1))
     exchange = s.run()[0]
