@@ -92,8 +92,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("llmkit._agent.resume", "llmkit.agent"): "WP-A1",
     ("llmkit._agent.calls", "llmkit._agent.hooked"): "WP-A1",
     ("llmkit._agent.hooked", "llmkit._agent.loop"): "WP-A1",
-    # the native providers' names move to _presets
-    ("llmkit.providers._prices", "llmkit.providers._registry"): "WP-D",
 }
 
 # Facades that still define functions or classes, and the change that moves them out.

@@ -1,7 +1,8 @@
-"""Named presets for OpenAI-compatible services: default address and key variable.
+"""Named presets for OpenAI-compatible services (default address and key variable), and the names
+of the providers that speak a protocol of their own.
 
-Pure data, cheap to import: the registry lists these names without loading
-any protocol module.
+Pure data, cheap to import: the registry and the price lookup list these names
+without loading any protocol module.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["PRESETS", "Preset"]
+__all__ = ["NATIVE_PROVIDERS", "PRESETS", "Preset", "known_providers"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +136,11 @@ PRESETS: dict[str, Preset] = {
         ),
     )
 }
+
+NATIVE_PROVIDERS = ("anthropic", "gemini", "ollama")
+"""The providers with a wire protocol of their own; every other name is an OpenAI-compatible preset."""
+
+
+def known_providers() -> list[str]:
+    """Every provider name :func:`llmkit.providers.model` understands, sorted."""
+    return sorted({*PRESETS, *NATIVE_PROVIDERS})

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import UsageError
+from llmkit.providers._presets import known_providers
 from llmkit.types import Usage
 
 if TYPE_CHECKING:
@@ -179,7 +180,6 @@ def model_price(model: str | Model) -> Price | None:
     fine-tunes). A response's ``usage.cost`` is computed from this price.
     Public as :func:`llmkit.providers.price_of`.
     """
-    from llmkit.providers._registry import known_providers
     from llmkit.providers.base import Model
 
     if isinstance(model, Model):

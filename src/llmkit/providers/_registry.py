@@ -12,7 +12,7 @@ from importlib import import_module
 from typing import Any
 
 from llmkit.errors import UsageError
-from llmkit.providers._presets import PRESETS
+from llmkit.providers._presets import NATIVE_PROVIDERS, PRESETS, known_providers
 from llmkit.providers.base import Model
 
 __all__ = ["known_providers", "model"]
@@ -23,6 +23,8 @@ _NATIVE: dict[str, tuple[str, str, dict[str, Any]]] = {
     "gemini": ("llmkit.providers.gemini", "GeminiModel", {}),
     "ollama": ("llmkit.providers.ollama", "OllamaModel", {}),
 }
+# _presets names them too (the price lookup reads the names there, without this table).
+assert tuple(_NATIVE) == NATIVE_PROVIDERS, "a native provider is missing here or in _presets"
 
 
 def _entry(provider: str) -> tuple[str, str, dict[str, Any]] | None:
@@ -31,11 +33,6 @@ def _entry(provider: str) -> tuple[str, str, dict[str, Any]] | None:
     if provider in PRESETS:
         return ("llmkit.providers.openai", "OpenAIModel", {"preset": provider})
     return None
-
-
-def known_providers() -> list[str]:
-    """Every provider name :func:`model` understands, sorted."""
-    return sorted({*PRESETS, *_NATIVE})
 
 
 def model(spec: str | Model, /, **options: Any) -> Model:
