@@ -28,8 +28,8 @@ from bench._workload import (
     TOOL_PARAMETERS,
 )
 from llmkit import Message, Request, ToolCall, ToolResult, ToolSpec
-from llmkit.providers._openai_codec import encode_request
 from llmkit.providers._profiles import OpenAIProfile, openai_capabilities
+from llmkit.providers.openai.encode import encode_request
 from llmkit.testing import FakeProviderServer
 from llmkit.types import OutputSchema
 

@@ -17,7 +17,8 @@ from llmkit import Message, Request
 from llmkit._usage import estimate_tokens, estimate_usage
 from llmkit.errors import StreamInterruptedError
 from llmkit.events import ModelResponse
-from llmkit.providers import _anthropic_decode, _gemini_decode, _ollama_decode, _openai_decode
+from llmkit.providers import _anthropic_decode, _gemini_decode, _ollama_decode
+from llmkit.providers.openai import decode as openai_decode
 from llmkit.testing import FakeProviderServer, Fault
 from llmkit.types import Usage
 
@@ -87,13 +88,13 @@ async def test_a_stream_cut_short_carries_an_estimate_of_what_arrived(
 
 
 def test_openai_decoders_estimate_missing_usage() -> None:
-    decoder = _openai_decode.StreamDecoder(request=REQUEST)
+    decoder = openai_decode.StreamDecoder(request=REQUEST)
     decoder.feed({"choices": [{"delta": {"content": ANSWER}, "finish_reason": None}]})
     decoder.feed({"choices": [{"delta": {}, "finish_reason": "stop"}]})
     usage = decoder.response().usage
     assert usage.estimated and usage.output_tokens == estimate_tokens(len(ANSWER))
     body = {"choices": [{"message": {"role": "assistant", "content": ANSWER}}]}
-    assert _openai_decode.decode_response(body, request=REQUEST).usage == usage
+    assert openai_decode.decode_response(body, request=REQUEST).usage == usage
 
 
 def test_anthropic_stream_broken_after_message_start_keeps_the_prompt_count() -> None:

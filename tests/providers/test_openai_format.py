@@ -1,4 +1,4 @@
-"""The OpenAI Chat Completions codec, without a socket."""
+"""The OpenAI Chat Completions wire format without a socket: encode, decode, errors."""
 
 from __future__ import annotations
 
@@ -15,10 +15,16 @@ from llmkit.errors import (
     UsageError,
 )
 from llmkit.events import ReasoningDelta, TextDelta, ToolCallDelta
-from llmkit.providers import _openai_codec as codec
-from llmkit.providers import _openai_decode as decode
 from llmkit.providers._presets import PRESETS
 from llmkit.providers._profiles import OpenAIProfile, openai_profile
+from llmkit.providers.openai import decode
+from llmkit.providers.openai.encode import (
+    encode_embeddings,
+    encode_messages,
+    encode_request,
+    strict_schema,
+)
+from llmkit.providers.openai.errors import OpenAIErrors
 from llmkit.types import (
     AudioPart,
     DocumentPart,
@@ -52,7 +58,7 @@ ADD = ToolSpec(
 
 
 def encode(request: Request, profile: OpenAIProfile = GPT, *, stream: bool = False) -> dict:
-    return codec.encode_request(request, "m", profile, stream=stream)
+    return encode_request(request, "m", profile, stream=stream)
 
 
 def test_plain_text_request_body() -> None:
@@ -159,7 +165,7 @@ def test_tool_round_trip_history() -> None:
 
 
 def test_images_from_tools_follow_as_a_user_message() -> None:
-    msgs = codec.encode_messages(
+    msgs = encode_messages(
         [
             Message.assistant(tool_calls=[ToolCall("c1", "shot")]),
             Message.tool(ToolResult("c1", [TextPart("here"), ImagePart(url="https://x/s.png")])),
@@ -185,16 +191,13 @@ def test_strict_schema_rules() -> None:
         "properties": {"a": {"type": "object", "properties": {}, "required": []}},
         "required": ["a"],
     }
-    strict = codec.strict_schema(ok)
+    strict = strict_schema(ok)
     assert strict is not None
     assert strict["additionalProperties"] is False
     assert strict["properties"]["a"]["additionalProperties"] is False
     assert "additionalProperties" not in ok  # the input is not changed
-    assert codec.strict_schema({"type": "object", "properties": {"a": {}}, "required": []}) is None
-    assert (
-        codec.strict_schema({"type": "object", "properties": {}, "additionalProperties": True})
-        is None
-    )
+    assert strict_schema({"type": "object", "properties": {"a": {}}, "required": []}) is None
+    assert strict_schema({"type": "object", "properties": {}, "additionalProperties": True}) is None
 
 
 def test_output_schema_uses_strict_when_possible() -> None:
@@ -429,7 +432,7 @@ def test_stream_decoder_partial_response_after_a_break() -> None:
 
 
 def test_error_parser_classifies_and_hints() -> None:
-    parse = decode.make_error_parser("openai", "OPENAI_API_KEY", "gpt-x")
+    parse = OpenAIErrors("openai", "OPENAI_API_KEY", "gpt-x").read
     body = json.dumps(
         {
             "error": {
@@ -455,7 +458,7 @@ def test_error_parser_classifies_and_hints() -> None:
 
 
 def test_embeddings_body_and_answer() -> None:
-    assert codec.encode_embeddings(["a"], "text-embedding-3-small", 8) == {
+    assert encode_embeddings(["a"], "text-embedding-3-small", 8) == {
         "model": "text-embedding-3-small",
         "input": ["a"],
         "encoding_format": "float",

@@ -1,8 +1,9 @@
-"""OpenAI Chat Completions, and every server that speaks it.
+"""The OpenAI model class: address, key and headers, then ``generate``, ``stream`` and ``embed``.
 
-``llmkit.model("openai/gpt-4.1-mini")`` and the presets (``"groq/…"``,
-``"openrouter/…"``, ``"llamacpp/…"`` …) all build an :class:`OpenAIModel`;
-only the address, the key variable and the capabilities differ.
+The only module of :mod:`llmkit.providers.openai` that does I/O: bodies come
+from :mod:`~llmkit.providers.openai.encode`, answers are read by
+:mod:`~llmkit.providers.openai.decode` and error bodies by
+:class:`~llmkit.providers.openai.errors.OpenAIErrors`.
 """
 
 from __future__ import annotations
@@ -26,22 +27,18 @@ from llmkit.http import (
     split_base_url,
 )
 from llmkit.providers._http_model import HTTPModel, check_capabilities
-from llmkit.providers._openai_codec import encode_embeddings, encode_request
-from llmkit.providers._openai_decode import (
-    StreamDecoder,
-    decode_embeddings,
-    decode_response,
-    make_error_parser,
-)
 from llmkit.providers._presets import PRESETS, Preset
 from llmkit.providers._profiles import OpenAIProfile, openai_profile
 from llmkit.providers.base import Capabilities, check_request
+from llmkit.providers.openai.decode import StreamDecoder, decode_embeddings, decode_response
+from llmkit.providers.openai.encode import encode_embeddings, encode_request
+from llmkit.providers.openai.errors import OpenAIErrors
 from llmkit.types import Embeddings, Request, Response
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["PRESETS", "OpenAIModel", "OpenAIProfile", "Preset"]
+__all__ = ["OpenAIModel"]
 
 _EMBED_BATCH = 2048  # the most inputs the embeddings endpoint takes per call
 
@@ -135,7 +132,7 @@ class OpenAIModel(HTTPModel):
             base_url=url,
             headers=_auth_headers(preset, key, organization, project, headers),
             key=key,
-            error_parser=make_error_parser(preset.name, preset.key_env, model_id),
+            error_parser=OpenAIErrors(preset.name, preset.key_env, model_id).read,
             timeout=timeout,
             max_retries=max_retries,
             retry=retry,

@@ -1,17 +1,17 @@
 """The OpenAI Chat Completions wire format, request side: pure encoding, no I/O.
 
 ``encode_request`` turns a :class:`~llmkit.types.Request` into the JSON body;
-:mod:`llmkit.providers._openai_decode` reads the answers. The same functions serve
+:mod:`llmkit.providers.openai.decode` reads the answers. The same functions serve
 every OpenAI-compatible server (llama.cpp, vLLM, OpenRouter, Groq …); their
 differences are data in :class:`~llmkit.providers._profiles.OpenAIProfile`.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from typing import Any
 
+from llmkit._json import dumps
 from llmkit.errors import (
     UnsupportedError,
     UsageError,
@@ -35,8 +35,6 @@ from llmkit.types import (
 )
 
 __all__ = ["encode_embeddings", "encode_messages", "encode_request", "strict_schema"]
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 _EFFORT_FROM_BUDGET = ((1024, "low"), (8192, "medium"))
 _AUDIO_FORMATS = {"audio/wav": "wav", "audio/x-wav": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"}
@@ -155,7 +153,7 @@ def _encode_assistant(message: Message, tool_call_content: ToolCallContent) -> J
                     "type": "function",
                     "function": {
                         "name": part.name,
-                        "arguments": raw if raw is not None else _dumps(part.arguments),
+                        "arguments": raw if raw is not None else dumps(part.arguments),
                     },
                 }
             )

@@ -1,7 +1,8 @@
-"""Reading OpenAI Chat Completions answers: responses, stream chunks, embeddings, errors.
+"""Reading OpenAI Chat Completions answers: responses, stream chunks, embeddings.
 
 Pure functions and a stream decoder; no I/O. The request side is in
-:mod:`llmkit.providers._openai_codec`.
+:mod:`llmkit.providers.openai.encode`; error bodies, and an error object sent
+in an answer or a stream, are read by :mod:`llmkit.providers.openai.errors`.
 """
 
 from __future__ import annotations
@@ -9,16 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from llmkit.errors import (
-    ContentFilterError,
-    ContextLengthError,
-    InvalidResponseError,
-    ProviderError,
-    error_for_status,
-)
+from llmkit._json import dumps
+from llmkit.errors import InvalidResponseError
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
-from llmkit.http import ErrorInfo, parse_error_body
 from llmkit.providers._assemble import ResponseBuilder, make_tool_call, usage_or_estimate
+from llmkit.providers.openai.errors import error_in_body
 from llmkit.types import (
     Embeddings,
     FinishReason,
@@ -38,10 +34,7 @@ __all__ = [
     "decode_embeddings",
     "decode_response",
     "decode_usage",
-    "make_error_parser",
 ]
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 FINISH_REASONS: dict[str, FinishReason] = {
     "stop": "stop",
@@ -93,11 +86,11 @@ def decode_response(
             request_id=request_id,
         )
     if "error" in data and not data.get("choices"):
-        raise _error_in_body(data["error"], provider, request_id)
+        raise error_in_body(data["error"], provider, request_id)
     choices = data.get("choices")
     if not choices or not isinstance(choices, list):
         raise InvalidResponseError(
-            f"{provider} answered without any choices: {_dumps(data)[:300]}",
+            f"{provider} answered without any choices: {dumps(data)[:300]}",
             provider=provider,
             request_id=request_id,
         )
@@ -115,7 +108,7 @@ def decode_response(
         function = call.get("function") or {}
         raw = function.get("arguments")
         if not isinstance(raw, str):
-            raw = _dumps(raw) if raw is not None else ""
+            raw = dumps(raw) if raw is not None else ""
         parts.append(make_tool_call(call.get("id") or "", function.get("name") or "", raw))
     raw_finish = choice.get("finish_reason")
     finish = _finish_reason(raw_finish, has_calls=bool(wire.get("tool_calls")))
@@ -217,7 +210,7 @@ class StreamDecoder:
         if not isinstance(chunk, dict):
             return []
         if "error" in chunk and not chunk.get("choices"):
-            raise _error_in_body(chunk["error"], self._provider, self.request_id)
+            raise error_in_body(chunk["error"], self._provider, self.request_id)
         if self._model is None:
             self._model = chunk.get("model")
         usage = chunk.get("usage")
@@ -248,7 +241,7 @@ class StreamDecoder:
                     name = function.get("name")
                     args = function.get("arguments") or ""
                     if not isinstance(args, str):
-                        args = _dumps(args)
+                        args = dumps(args)
                     builder.add_tool_call_delta(index, call_id, name, args)
                     events.append(ToolCallDelta(index, call_id, name, args))
             refusal = delta.get("refusal")
@@ -302,57 +295,4 @@ def decode_embeddings(data: Any, *, provider: str = "openai") -> Embeddings:
         vectors,
         usage=Usage(input_tokens=usage.get("prompt_tokens") or 0, requests=1),
         model=data.get("model"),
-    )
-
-
-# -------------------------------------------------------------------- errors
-
-
-def make_error_parser(provider: str, key_env: str | None, model_id: str) -> Any:
-    """The error parser for one model: reads the body, picks the class, adds a hint."""
-
-    def parse(status: int, body: bytes) -> ErrorInfo:
-        info = parse_error_body(status, body)
-        _refine(info, status, provider, key_env, model_id)
-        return info
-
-    return parse
-
-
-def _refine(
-    info: ErrorInfo, status: int, provider: str, key_env: str | None, model_id: str
-) -> None:
-    code = (info.code or "").lower()
-    text = info.message.lower()
-    if code == "context_length_exceeded" or "context length" in text or "context window" in text:
-        info.error_class = ContextLengthError
-        info.hint = "Shorten the conversation or pick a model with a larger context window."
-    elif (
-        code in ("content_filter", "content_policy_violation")
-        or info.error_type == "content_filter"
-    ):
-        info.error_class = ContentFilterError
-    elif status == 401:
-        where = f"set {key_env} or " if key_env else ""
-        info.hint = f"Check the API key: {where}pass api_key=... to llmkit.model()."
-    elif status == 404 and ("model" in code or "model" in text):
-        info.hint = f"Check the model name {model_id!r} (llmkit.model('{provider}/<model>'))."
-
-
-def _error_in_body(error: Any, provider: str, request_id: str | None) -> ProviderError:
-    """An error object sent inside a 200 answer or a stream (as some gateways do)."""
-    info = parse_error_body(0, _dumps({"error": error}).encode())
-    status = error.get("code") if isinstance(error, dict) else None
-    status = status if isinstance(status, int) and 400 <= status < 600 else None
-    _refine(info, status or 0, provider, None, "")
-    cls = info.error_class or (error_for_status(status) if status else ProviderError)
-    return cls(
-        f"{provider} reported an error: {info.message}",
-        status=status,
-        provider=provider,
-        error_type=info.error_type,
-        code=info.code,
-        provider_message=info.message,
-        request_id=request_id,
-        retryable=None if status else False,
     )
