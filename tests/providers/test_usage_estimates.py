@@ -17,7 +17,8 @@ from llmkit import Message, Request
 from llmkit._usage import estimate_tokens, estimate_usage
 from llmkit.errors import StreamInterruptedError
 from llmkit.events import ModelResponse
-from llmkit.providers import _anthropic_decode, _gemini_decode, _ollama_decode
+from llmkit.providers import _gemini_decode, _ollama_decode
+from llmkit.providers.anthropic import decode as anthropic_decode
 from llmkit.providers.openai import decode as openai_decode
 from llmkit.testing import FakeProviderServer, Fault
 from llmkit.types import Usage
@@ -98,7 +99,7 @@ def test_openai_decoders_estimate_missing_usage() -> None:
 
 
 def test_anthropic_stream_broken_after_message_start_keeps_the_prompt_count() -> None:
-    decoder = _anthropic_decode.StreamDecoder(request=REQUEST)
+    decoder = anthropic_decode.StreamDecoder(request=REQUEST)
     start = {"id": "m", "model": "c", "usage": {"input_tokens": 42, "output_tokens": 1}}
     decoder.feed(json.dumps({"type": "message_start", "message": start}))
     decoder.feed(
@@ -127,7 +128,7 @@ def test_anthropic_stream_broken_after_message_start_keeps_the_prompt_count() ->
     )
     assert decoder.response().usage == Usage(42, 9, requests=1)
     body = {"content": [{"type": "text", "text": ANSWER}], "stop_reason": "end_turn"}
-    assert _anthropic_decode.decode_response(body, request=REQUEST).usage.estimated
+    assert anthropic_decode.decode_response(body, request=REQUEST).usage.estimated
 
 
 def test_gemini_decoders_estimate_missing_usage() -> None:

@@ -1,4 +1,4 @@
-"""The Anthropic codec as pure functions: requests in, bodies out; answers in, responses out."""
+"""The Anthropic Messages wire format without a socket: encode, decode, errors."""
 
 from __future__ import annotations
 
@@ -22,14 +22,10 @@ from llmkit.errors import (
     UsageError,
 )
 from llmkit.events import ReasoningDelta, TextDelta, ToolCallDelta
-from llmkit.providers._anthropic_codec import encode_request, output_schema, token_limits
-from llmkit.providers._anthropic_decode import (
-    StreamDecoder,
-    decode_response,
-    decode_usage,
-    make_error_parser,
-)
 from llmkit.providers._profiles import anthropic_profile
+from llmkit.providers.anthropic.decode import StreamDecoder, decode_response, decode_usage
+from llmkit.providers.anthropic.encode import encode_request, output_schema, token_limits
+from llmkit.providers.anthropic.errors import AnthropicErrors
 from llmkit.types import (
     AudioPart,
     DocumentPart,
@@ -712,11 +708,11 @@ def test_error_bodies(
     body = json.dumps(
         {"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_1"}
     )
-    info = make_error_parser("ANTHROPIC_API_KEY", "claude-nope")(status, body.encode())
+    info = AnthropicErrors("ANTHROPIC_API_KEY", "claude-nope").read(status, body.encode())
     assert (info.message, info.error_type, info.error_class) == (message, kind, cls)
     assert (hint is None and info.hint is None) or (hint is not None and hint in (info.hint or ""))
 
 
 def test_an_error_body_that_is_not_anthropics_is_still_read() -> None:
-    info = make_error_parser(None, "m")(502, b"<html>bad gateway</html>")
+    info = AnthropicErrors(None, "m").read(502, b"<html>bad gateway</html>")
     assert "bad gateway" in info.message

@@ -2,8 +2,8 @@
 
 :func:`encode_request` turns a :class:`~llmkit.types.Request` into the body of
 ``POST /v1/messages``; the conversation itself is encoded by
-:mod:`llmkit.providers._anthropic_messages`, answers are read by
-:mod:`llmkit.providers._anthropic_decode`. What differs between models (the
+:mod:`llmkit.providers.anthropic.messages`, answers are read by
+:mod:`llmkit.providers.anthropic.decode`. What differs between models (the
 largest ``max_tokens``, extended thinking, structured output) is data in
 their :class:`~llmkit.providers._profiles.AnthropicProfile`.
 """
@@ -14,8 +14,8 @@ import warnings
 from typing import Any
 
 from llmkit.errors import UnsupportedError, UsageError
-from llmkit.providers._anthropic_messages import encode_messages, ours, thinking_fits
 from llmkit.providers._profiles import AnthropicProfile
+from llmkit.providers.anthropic.messages import encode_messages, ours, thinking_fits
 from llmkit.types import JSONDict, OutputSchema, Request, ToolSpec
 
 __all__ = [

@@ -2,8 +2,8 @@
 
 :func:`decode_response` reads a ``message`` object; :class:`StreamDecoder`
 reads the server-sent events of a streamed one and yields llmkit's stream
-events; :func:`make_error_parser` reads ``{"type": "error", "error": {...}}``
-bodies. Thinking comes back as :class:`~llmkit.types.ReasoningPart` with its
+events; an error object in a body or a stream is raised as the error
+:mod:`llmkit.providers.anthropic.errors` reads it as. Thinking comes back as :class:`~llmkit.types.ReasoningPart` with its
 signature and an origin mark under ``provider_data["anthropic"]``, so the
 encoder can send it back unchanged on the next turn.
 """
@@ -13,23 +13,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from llmkit.errors import (
-    AuthenticationError,
-    BadRequestError,
-    ContextLengthError,
-    InvalidResponseError,
-    NotFoundError,
-    OverloadedError,
-    PermissionDeniedError,
-    ProviderError,
-    ProviderTimeoutError,
-    RateLimitError,
-    ServerError,
-)
+from llmkit._json import dumps
+from llmkit.errors import InvalidResponseError
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
-from llmkit.http import ErrorInfo, ErrorParser, parse_error_body
-from llmkit.providers._anthropic_messages import EXTRA_BLOCKS, PROTOCOL
 from llmkit.providers._assemble import make_tool_call, usage_or_estimate
+from llmkit.providers.anthropic.errors import error_from_body
+from llmkit.providers.anthropic.messages import EXTRA_BLOCKS, PROTOCOL
 from llmkit.types import (
     FinishReason,
     JSONDict,
@@ -42,16 +31,7 @@ from llmkit.types import (
     Usage,
 )
 
-__all__ = [
-    "STOP_REASONS",
-    "StreamDecoder",
-    "decode_response",
-    "decode_usage",
-    "error_from_body",
-    "make_error_parser",
-]
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+__all__ = ["STOP_REASONS", "StreamDecoder", "decode_response", "decode_usage"]
 
 STOP_REASONS: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -63,18 +43,6 @@ STOP_REASONS: dict[str, FinishReason] = {
     "refusal": "content_filter",
 }
 """Anthropic's ``stop_reason`` values and the finish reasons they stand for."""
-
-_ERROR_TYPES: dict[str, type[ProviderError]] = {
-    "invalid_request_error": BadRequestError,
-    "authentication_error": AuthenticationError,
-    "permission_error": PermissionDeniedError,
-    "not_found_error": NotFoundError,
-    "request_too_large": BadRequestError,
-    "rate_limit_error": RateLimitError,
-    "api_error": ServerError,
-    "overloaded_error": OverloadedError,
-    "timeout_error": ProviderTimeoutError,
-}
 
 
 def _origin(kind: str) -> JSONDict:
@@ -123,7 +91,7 @@ def _block_part(block: JSONDict) -> Part | None:
         return ReasoningPart("", block.get("data"), True, _origin("redacted_thinking"))
     if kind == "tool_use":
         arguments = block.get("input")
-        raw = _dumps(arguments if arguments is not None else {})
+        raw = dumps(arguments if arguments is not None else {})
         return make_tool_call(str(block.get("id") or ""), str(block.get("name") or ""), raw)
     return None
 
@@ -178,7 +146,7 @@ def decode_response(
     content = data.get("content")
     if not isinstance(content, list):
         raise InvalidResponseError(
-            f"{provider} answered without a 'content' list: {_dumps(data)[:300]}",
+            f"{provider} answered without a 'content' list: {dumps(data)[:300]}",
             provider=provider,
             request_id=request_id,
         )
@@ -374,7 +342,7 @@ class StreamDecoder:
             if pending.call_index is not None:
                 block = pending.block
                 # The argument text as streamed; a cut-off one is flagged, not fatal.
-                raw = "".join(pending.pieces) or _dumps(block.get("input") or {})
+                raw = "".join(pending.pieces) or dumps(block.get("input") or {})
                 parts.append(
                     make_tool_call(str(block.get("id") or ""), str(block.get("name") or ""), raw)
                 )
@@ -397,66 +365,3 @@ class StreamDecoder:
             self._stop,
             _response_data(self._id, self._stop_sequence),
         )
-
-
-# ------------------------------------------------------------------- errors
-
-
-def _read_error(body: bytes) -> ErrorInfo:
-    try:
-        data = json.loads(body) if body else None
-    except ValueError:
-        data = None
-    error = data.get("error") if isinstance(data, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        kind = error.get("type")
-        return ErrorInfo(error["message"], str(kind) if kind is not None else None)
-    return parse_error_body(0, body)
-
-
-def _refine(info: ErrorInfo, status: int, key_env: str | None, model_id: str) -> None:
-    text = info.message.lower()
-    kind = info.error_type
-    if "prompt is too long" in text or "context window" in text:
-        info.error_class = ContextLengthError
-        info.hint = "Shorten the conversation or pick a model with a larger context window."
-    elif kind == "overloaded_error" and status not in (503, 529):
-        info.error_class = OverloadedError
-    elif status == 401:
-        where = f"set {key_env} or " if key_env else ""
-        info.hint = f"Check the API key: {where}pass api_key=... to llmkit.model()."
-    elif status == 404 and "model" in text:
-        info.hint = f"Check the model name {model_id!r} (llmkit.model('anthropic/<model>'))."
-    elif status == 413 or kind == "request_too_large":
-        info.hint = (
-            "The request is larger than the API takes (32 MB): send large images and "
-            "documents by URL, or fewer of them per call."
-        )
-
-
-def make_error_parser(key_env: str | None, model_id: str) -> ErrorParser:
-    """The error parser for one model: reads the body, picks the class, adds a hint."""
-
-    def parse(status: int, body: bytes) -> ErrorInfo:
-        info = _read_error(body)
-        _refine(info, status, key_env, model_id)
-        return info
-
-    return parse
-
-
-def error_from_body(data: JSONDict, provider: str, request_id: str | None) -> ProviderError:
-    """The error an ``error`` object stands for (a stream's ``error`` event, or a body)."""
-    info = _read_error(_dumps(data).encode())
-    _refine(info, 0, None, "")
-    cls = info.error_class or _ERROR_TYPES.get(info.error_type or "", ProviderError)
-    label = f" ({info.error_type})" if info.error_type else ""
-    hint = f" {info.hint}" if info.hint else ""
-    return cls(
-        f"{provider} reported an error{label}: {info.message}{hint}",
-        provider=provider,
-        error_type=info.error_type,
-        provider_message=info.message,
-        request_id=request_id or (data.get("request_id") if isinstance(data, dict) else None),
-        body=_dumps(data)[:4000],
-    )

@@ -1,6 +1,6 @@
 """The Anthropic Messages wire format: conversation turns and their content blocks.
 
-Pure functions used by :mod:`llmkit.providers._anthropic_codec`: llmkit
+Pure functions used by :mod:`llmkit.providers.anthropic.encode`: llmkit
 messages in, the ``system`` field and the ``messages`` list out.
 
 - system messages before the conversation go to the top-level ``system``

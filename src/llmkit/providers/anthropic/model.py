@@ -1,10 +1,9 @@
-"""The Anthropic Messages API (``POST /v1/messages``).
+"""The Anthropic model class: address, key, version and betas, then ``generate`` and ``stream``.
 
-``llmkit.model("anthropic/claude-sonnet-4-5")`` builds an :class:`AnthropicModel`.
-It takes the same :class:`~llmkit.types.Request` as every other provider and
-returns the same :class:`~llmkit.types.Response` and stream events; what is
-Anthropic's own (extended thinking and its signatures, prompt-cache markers,
-server tools) travels in ``provider_data["anthropic"]``.
+The only module of :mod:`llmkit.providers.anthropic` that does I/O: bodies come
+from :mod:`~llmkit.providers.anthropic.encode`, answers are read by
+:mod:`~llmkit.providers.anthropic.decode` and error bodies by
+:class:`~llmkit.providers.anthropic.errors.AnthropicErrors`.
 """
 
 from __future__ import annotations
@@ -25,10 +24,11 @@ from llmkit.http import (
     join_url,
     split_base_url,
 )
-from llmkit.providers._anthropic_codec import API_VERSIONS, DEFAULT_API_VERSION, encode_request
-from llmkit.providers._anthropic_decode import StreamDecoder, decode_response, make_error_parser
 from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers._profiles import AnthropicProfile, anthropic_profile
+from llmkit.providers.anthropic.decode import StreamDecoder, decode_response
+from llmkit.providers.anthropic.encode import API_VERSIONS, DEFAULT_API_VERSION, encode_request
+from llmkit.providers.anthropic.errors import AnthropicErrors
 from llmkit.providers.base import Capabilities, check_request
 from llmkit.types import Request, Response
 
@@ -123,7 +123,7 @@ class AnthropicModel(HTTPModel):
             base_url=url,
             headers=wire_headers,
             key=key,
-            error_parser=make_error_parser(KEY_ENV, model_id),
+            error_parser=AnthropicErrors(KEY_ENV, model_id).read,
             timeout=timeout,
             max_retries=max_retries,
             retry=retry,
