@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from llmkit.providers._gemini_schema import to_openapi_schema
+from llmkit.providers.gemini.schema import to_openapi_schema
 
 
 def rewrite(schema: dict[str, Any]) -> dict[str, Any]:

@@ -17,8 +17,9 @@ from llmkit import Message, Request
 from llmkit._usage import estimate_tokens, estimate_usage
 from llmkit.errors import StreamInterruptedError
 from llmkit.events import ModelResponse
-from llmkit.providers import _gemini_decode, _ollama_decode
+from llmkit.providers import _ollama_decode
 from llmkit.providers.anthropic import decode as anthropic_decode
+from llmkit.providers.gemini import decode as gemini_decode
 from llmkit.providers.openai import decode as openai_decode
 from llmkit.testing import FakeProviderServer, Fault
 from llmkit.types import Usage
@@ -133,14 +134,14 @@ def test_anthropic_stream_broken_after_message_start_keeps_the_prompt_count() ->
 
 def test_gemini_decoders_estimate_missing_usage() -> None:
     chunk = {"candidates": [{"content": {"role": "model", "parts": [{"text": ANSWER}]}}]}
-    decoder = _gemini_decode.StreamDecoder(request=REQUEST)
+    decoder = gemini_decode.StreamDecoder(request=REQUEST)
     decoder.feed(chunk)
     assert decoder.response().usage.estimated  # no finish yet: the counts are not complete
     decoder.feed({"candidates": [{"finishReason": "STOP"}]})
     usage = decoder.response().usage
     assert usage.estimated and usage.output_tokens == estimate_tokens(len(ANSWER))
     whole = {"candidates": [{**chunk["candidates"][0], "finishReason": "STOP"}]}
-    assert _gemini_decode.decode_response(whole, request=REQUEST).usage == usage
+    assert gemini_decode.decode_response(whole, request=REQUEST).usage == usage
 
 
 def test_ollama_decoders_estimate_missing_usage() -> None:

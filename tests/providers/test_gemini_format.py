@@ -1,4 +1,4 @@
-"""The Gemini codec as pure functions: request bodies, answers, stream chunks, error bodies."""
+"""The Gemini wire format as pure functions: request bodies, answers, stream chunks, error bodies."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from llmkit.errors import (
     UsageError,
 )
 from llmkit.events import ReasoningDelta, TextDelta, ToolCallDelta
-from llmkit.providers._gemini_codec import PLACEHOLDER_SIGNATURE, encode_request
-from llmkit.providers._gemini_decode import StreamDecoder, decode_response, decode_usage
-from llmkit.providers._gemini_errors import make_error_parser, retry_delay_in_body
 from llmkit.providers._profiles import gemini_profile
 from llmkit.providers.gemini import GeminiModel
+from llmkit.providers.gemini.decode import StreamDecoder, decode_response, decode_usage
+from llmkit.providers.gemini.encode import PLACEHOLDER_SIGNATURE, encode_request
+from llmkit.providers.gemini.errors import GeminiErrors, retry_delay_in_body
 from llmkit.types import AudioPart, DocumentPart, ReasoningPart, TextPart
 
 ADD = ToolSpec("add", "Add.", {"type": "object", "properties": {"a": {"type": "integer"}}})
@@ -349,7 +349,7 @@ def error_body(code: int, status: str, message: str, *details: dict[str, Any]) -
 
 
 def test_error_parser_reads_the_reason_and_adds_hints() -> None:
-    parse = make_error_parser("gemini-x", "v1beta")
+    parse = GeminiErrors("gemini-x", "v1beta").read
     info = parse(
         400,
         error_body(

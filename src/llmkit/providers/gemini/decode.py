@@ -4,8 +4,9 @@
 :class:`~llmkit.types.Response`; :class:`StreamDecoder` does the same chunk by
 chunk for ``:streamGenerateContent?alt=sse`` and yields stream events on the
 way. Both build the final message with the same function, so a streamed
-answer and a plain one come out identical. Error bodies
-(``{"error": {"code", "message", "status", "details"}}``) are read here too.
+answer and a plain one come out identical. An error object inside an answer
+or a chunk is raised as :mod:`llmkit.providers.gemini.errors` reads it; error
+bodies (``{"error": {"code", "message", "status", "details"}}``) are read there.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import binascii
 import json
 from typing import Any
 
+from llmkit._json import dumps
 from llmkit.errors import ContentFilterError, InvalidResponseError
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.providers._assemble import usage_or_estimate
-from llmkit.providers._gemini_codec import PROTOCOL
-from llmkit.providers._gemini_errors import error_from_body
+from llmkit.providers.gemini.encode import PROTOCOL
+from llmkit.providers.gemini.errors import error_from_body
 from llmkit.types import (
     Embeddings,
     FinishReason,
@@ -44,7 +46,6 @@ __all__ = [
     "decode_usage",
 ]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _PROVIDER = "gemini"
 
 FINISH_REASONS: dict[str, FinishReason] = {
@@ -158,7 +159,7 @@ def _tool_call(call: Any, number: int, signature: str | None) -> ToolCall:
         wire_id or f"call_{number}",
         str(call.get("name") or ""),
         args if error is None else {},
-        None if error is None else _dumps(args),
+        None if error is None else dumps(args),
         error,
         {PROTOCOL: data} if data else None,
     )
@@ -257,7 +258,7 @@ def decode_response(
         if blocked is not None:
             raise blocked
         raise InvalidResponseError(
-            f"gemini answered without any candidates: {_dumps(data)[:300]}",
+            f"gemini answered without any candidates: {dumps(data)[:300]}",
             provider=_PROVIDER,
             request_id=request_id,
         )
@@ -362,7 +363,7 @@ class StreamDecoder:
             index = self._calls
             self._calls += 1
             call = _tool_call(part["functionCall"], index + 1, signature)
-            raw = call.raw_arguments if call.raw_arguments is not None else _dumps(call.arguments)
+            raw = call.raw_arguments if call.raw_arguments is not None else dumps(call.arguments)
             events.append(ToolCallDelta(index, call.id, call.name, raw))
             self._parts.append(part)
             return

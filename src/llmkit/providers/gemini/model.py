@@ -1,11 +1,9 @@
-"""Google's Gemini API (``generateContent``), spoken natively.
+"""The Gemini model class: address, key and API version, then ``generate``, ``stream`` and ``embed``.
 
-``llmkit.model("gemini/gemini-2.5-flash")`` builds a :class:`GeminiModel`. The
-key comes from ``GEMINI_API_KEY`` (or ``GOOGLE_API_KEY``) and travels in the
-``x-goog-api-key`` header, never in a URL; the address from
-``GEMINI_BASE_URL`` (default ``https://generativelanguage.googleapis.com``),
-with the API version (``v1beta`` unless ``api_version=`` says otherwise)
-appended.
+The only module of :mod:`llmkit.providers.gemini` that does I/O: bodies come
+from :mod:`~llmkit.providers.gemini.encode`, answers are read by
+:mod:`~llmkit.providers.gemini.decode` and error bodies by
+:class:`~llmkit.providers.gemini.errors.GeminiErrors`.
 """
 
 from __future__ import annotations
@@ -25,18 +23,18 @@ from llmkit.http import (
     join_url,
     split_base_url,
 )
-from llmkit.providers._gemini_codec import encode_embeddings, encode_request
-from llmkit.providers._gemini_decode import StreamDecoder, decode_embeddings, decode_response
-from llmkit.providers._gemini_errors import make_error_parser
 from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers._profiles import GeminiProfile, gemini_profile
 from llmkit.providers.base import Capabilities, check_request
+from llmkit.providers.gemini.decode import StreamDecoder, decode_embeddings, decode_response
+from llmkit.providers.gemini.encode import encode_embeddings, encode_request
+from llmkit.providers.gemini.errors import GeminiErrors
 from llmkit.types import Embeddings, Request, Response
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["DEFAULT_BASE_URL", "GeminiModel", "GeminiProfile"]
+__all__ = ["DEFAULT_BASE_URL", "GeminiModel"]
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 """Where the Gemini API lives; the API version is appended to it."""
@@ -116,7 +114,7 @@ class GeminiModel(HTTPModel):
             base_url=join_url(root, "", query),
             headers={**auth, **(headers or {})},
             key=key,
-            error_parser=make_error_parser(model_id, api_version),
+            error_parser=GeminiErrors(model_id, api_version).read,
             timeout=timeout,
             max_retries=max_retries,
             retry=retry,

@@ -1,5 +1,8 @@
 """Gemini error bodies (``{"error": {"code", "message", "status", "details"}}``), read onto the error tree.
 
+Pure, no I/O. :class:`GeminiErrors` reads the body of a failed call for the
+transport; :func:`error_from_body` turns an error object inside a 200 answer
+or a stream into the :class:`~llmkit.errors.ProviderError` to raise.
 ``details`` carry what the message does not: a ``google.rpc.ErrorInfo``
 reason (``API_KEY_INVALID``) and a ``google.rpc.RetryInfo`` delay (Gemini
 sends no ``Retry-After`` header on 429).
@@ -8,20 +11,21 @@ sends no ``Retry-After`` header on 429).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
+from llmkit._json import dumps
 from llmkit.errors import (
     AuthenticationError,
     ContextLengthError,
     ProviderError,
     error_for_status,
 )
-from llmkit.http import ErrorInfo, ErrorParser
+from llmkit.http import ErrorInfo
 from llmkit.types import JSONDict
 
-__all__ = ["error_from_body", "make_error_parser", "retry_delay_in_body"]
+__all__ = ["GeminiErrors", "error_from_body", "retry_delay_in_body"]
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _PROVIDER = "gemini"
 _KEY_HINT = (
     "Check the API key: set GEMINI_API_KEY (or GOOGLE_API_KEY) or pass api_key=... to "
@@ -87,17 +91,31 @@ def _refine(info: ErrorInfo, status: int, model_id: str, api_version: str) -> No
         )
 
 
-def make_error_parser(model_id: str, api_version: str) -> ErrorParser:
-    """The error parser for one Gemini model: reads the body, picks the class, adds a hint."""
+@dataclass(frozen=True, slots=True)
+class GeminiErrors:
+    """How one Gemini model's error bodies are read: the class, the hint and the wait.
 
-    def parse(status: int, body: bytes) -> ErrorInfo:
+    A model passes ``GeminiErrors(...).read`` to its
+    :class:`~llmkit.http.Endpoint` as the ``error_parser``.
+    """
+
+    model_id: str
+    """The model id, named in the hint of a 404 about the model."""
+    api_version: str
+    """The API version (``"v1beta"`` …), named in the same hint."""
+
+    def read(self, status: int, body: bytes) -> ErrorInfo:
+        """What the error body of a call answered with HTTP ``status`` says.
+
+        A bad key becomes an :class:`~llmkit.errors.AuthenticationError` and a
+        prompt over the context window a :class:`~llmkit.errors.ContextLengthError`;
+        the wait a 429 asks for comes from the body's ``RetryInfo``.
+        """
         info, _ = _read(status, body)
-        _refine(info, status, model_id, api_version)
+        _refine(info, status, self.model_id, self.api_version)
         # Gemini sends no Retry-After header on 429: the wait is a RetryInfo detail of the body.
         info.retry_after = retry_delay_in_body(body)
         return info
-
-    return parse
 
 
 def retry_delay_in_body(body: bytes) -> float | None:
@@ -122,7 +140,7 @@ def retry_delay_in_body(body: bytes) -> float | None:
 
 def error_from_body(error: Any, request_id: str | None) -> ProviderError:
     """The error for an error object inside a 200 answer or a stream."""
-    body = _dumps({"error": error}).encode()
+    body = dumps({"error": error}).encode()
     code = error.get("code") if isinstance(error, dict) else None
     status = code if isinstance(code, int) and 400 <= code < 600 else None
     info, _ = _read(status or 0, body)

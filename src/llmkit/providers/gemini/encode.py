@@ -3,7 +3,7 @@
 :func:`encode_request` turns a :class:`~llmkit.types.Request` into the JSON body
 of ``models/{model}:generateContent`` (and ``:streamGenerateContent``);
 :func:`encode_embeddings` builds a ``:batchEmbedContents`` body. Answers are
-decoded in :mod:`llmkit.providers._gemini_decode`. Per-model differences
+decoded in :mod:`llmkit.providers.gemini.decode`. Per-model differences
 (plain JSON Schema or the OpenAPI subset, thought signatures, thinking
 controls) come from :class:`~llmkit.providers._profiles.GeminiProfile`.
 
@@ -20,8 +20,8 @@ from typing import Any
 
 from llmkit.errors import UsageError
 from llmkit.providers._checks import check_tool_results, names_stray_items, sampling
-from llmkit.providers._gemini_schema import to_openapi_schema
 from llmkit.providers._profiles import GeminiProfile
+from llmkit.providers.gemini.schema import to_openapi_schema
 from llmkit.types import (
     AudioPart,
     DocumentPart,
