@@ -17,9 +17,9 @@ from llmkit import Message, Request
 from llmkit._usage import estimate_tokens, estimate_usage
 from llmkit.errors import StreamInterruptedError
 from llmkit.events import ModelResponse
-from llmkit.providers import _ollama_decode
 from llmkit.providers.anthropic import decode as anthropic_decode
 from llmkit.providers.gemini import decode as gemini_decode
+from llmkit.providers.ollama import decode as ollama_decode
 from llmkit.providers.openai import decode as openai_decode
 from llmkit.testing import FakeProviderServer, Fault
 from llmkit.types import Usage
@@ -145,12 +145,12 @@ def test_gemini_decoders_estimate_missing_usage() -> None:
 
 
 def test_ollama_decoders_estimate_missing_usage() -> None:
-    decoder = _ollama_decode.StreamDecoder(request=REQUEST)
+    decoder = ollama_decode.StreamDecoder(request=REQUEST)
     decoder.feed({"message": {"role": "assistant", "content": ANSWER}, "done": False})
     decoder.feed({"message": {"role": "assistant", "content": ""}, "done": True})
     usage = decoder.response().usage
     assert usage.estimated and usage.output_tokens == estimate_tokens(len(ANSWER))
-    counted = _ollama_decode.StreamDecoder(request=REQUEST)
+    counted = ollama_decode.StreamDecoder(request=REQUEST)
     counted.feed(
         {"message": {"content": ANSWER}, "done": True, "prompt_eval_count": 7, "eval_count": 5}
     )

@@ -1,7 +1,7 @@
 """Writing Ollama's native requests (``/api/chat``, ``/api/embed``): pure, no I/O.
 
 ``encode_request`` turns a :class:`~llmkit.types.Request` into the
-``/api/chat`` body; :mod:`llmkit.providers._ollama_decode` reads the answers
+``/api/chat`` body; :mod:`llmkit.providers.ollama.decode` reads the answers
 back. Ollama differs from Chat Completions in ways
 that matter here: tool-call arguments are JSON objects, not strings; images
 travel as base64 in a message's ``images`` list; sampling settings live in
@@ -45,7 +45,6 @@ __all__ = [
 PROTOCOL = "ollama"
 """The key this codec writes under in ``provider_data`` (and the only one it reads)."""
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _loads = json.loads
 
 # Models whose ``think`` takes a level ("low"/"medium"/"high") instead of true/false.

@@ -1,4 +1,4 @@
-"""The Ollama codec, without a socket."""
+"""The Ollama wire format without a socket: encode, decode, errors."""
 
 from __future__ import annotations
 
@@ -16,10 +16,9 @@ from llmkit.errors import (
     UsageError,
 )
 from llmkit.events import ReasoningDelta, TextDelta, ToolCallDelta
-from llmkit.providers import _ollama_codec as codec
-from llmkit.providers import _ollama_decode as decode
-from llmkit.providers._ollama_errors import error_from_message, make_error_parser
-from llmkit.providers.ollama import ollama_capabilities
+from llmkit.providers.ollama import decode, ollama_capabilities
+from llmkit.providers.ollama.encode import encode_embeddings, encode_request
+from llmkit.providers.ollama.errors import OllamaErrors, error_from_message
 from llmkit.types import (
     AudioPart,
     DocumentPart,
@@ -40,7 +39,7 @@ MUL = ToolSpec("mul", "", {"type": "object", "properties": {}})
 
 
 def encode(request: Request, model_id: str = "llama3.2", *, stream: bool = False) -> dict[str, Any]:
-    return codec.encode_request(request, model_id, CHAT, stream=stream)
+    return encode_request(request, model_id, CHAT, stream=stream)
 
 
 def line(message: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
@@ -89,7 +88,7 @@ def test_extra_options_merge_and_extra_fields_win() -> None:
         temperature=0.5,
         extra={"options": {"num_ctx": 8192, "temperature": 0.1}, "keep_alive": -1, "think": False},
     )
-    body = codec.encode_request(request, "m", CHAT, stream=False, keep_alive="5m")
+    body = encode_request(request, "m", CHAT, stream=False, keep_alive="5m")
     assert body["options"] == {"temperature": 0.1, "num_ctx": 8192}
     assert body["keep_alive"] == -1
     assert body["think"] is False
@@ -209,7 +208,7 @@ def test_reasoning_on_an_embedding_model_is_left_out_with_a_warning() -> None:
     caps = ollama_capabilities("nomic-embed-text")
     request = Request([Message.user("hi")], reasoning=Reasoning("high"))
     with pytest.warns(UserWarning, match="not a reasoning model"):
-        body = codec.encode_request(request, "nomic-embed-text", caps, stream=False)
+        body = encode_request(request, "nomic-embed-text", caps, stream=False)
     assert "think" not in body
 
 
@@ -371,8 +370,8 @@ def test_answers_that_are_not_the_protocol() -> None:
 
 
 def test_embeddings_body_and_answer() -> None:
-    assert codec.encode_embeddings(["a"], "e", None) == {"model": "e", "input": ["a"]}
-    assert codec.encode_embeddings(["a"], "e", 8, truncate=False, keep_alive="1m") == {
+    assert encode_embeddings(["a"], "e", None) == {"model": "e", "input": ["a"]}
+    assert encode_embeddings(["a"], "e", 8, truncate=False, keep_alive="1m") == {
         "model": "e",
         "input": ["a"],
         "dimensions": 8,
@@ -420,7 +419,7 @@ def test_model_list() -> None:
 def test_error_parser_hints(
     status: int, message: str, hint: str | None, cls: type[Exception] | None
 ) -> None:
-    info = make_error_parser("llama3.2")(status, json.dumps({"error": message}).encode())
+    info = OllamaErrors("llama3.2").read(status, json.dumps({"error": message}).encode())
     assert info.message == message
     assert info.error_class is cls
     if hint is None:

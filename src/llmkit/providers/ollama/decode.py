@@ -7,14 +7,14 @@ same object with everything in it, so :func:`decode_response` feeds it once.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from llmkit.errors import InvalidResponseError, ProviderError
+from llmkit._json import dumps
+from llmkit.errors import InvalidResponseError
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.providers._assemble import ResponseBuilder, usage_or_estimate
-from llmkit.providers._ollama_codec import PROTOCOL
-from llmkit.providers._ollama_errors import error_from_message
+from llmkit.providers.ollama.encode import PROTOCOL
+from llmkit.providers.ollama.errors import error_in_body
 from llmkit.types import (
     Embeddings,
     FinishReason,
@@ -26,8 +26,6 @@ from llmkit.types import (
 )
 
 __all__ = ["StreamDecoder", "decode_embeddings", "decode_models", "decode_response"]
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # Ollama's done_reason values; "load"/"unload" answer a request with no messages.
 _DONE_REASONS: dict[str, FinishReason] = {
@@ -79,12 +77,12 @@ class StreamDecoder:
         """Decode one answer object and return its events (errors in it are raised)."""
         if not isinstance(chunk, dict):
             raise InvalidResponseError(
-                f"ollama sent a line that is not a JSON object: {_dumps(chunk)[:200]}",
+                f"ollama sent a line that is not a JSON object: {dumps(chunk)[:200]}",
                 provider=PROTOCOL,
             )
         error = chunk.get("error")
         if error is not None:
-            raise _error_in_body(error)
+            raise error_in_body(error)
         if self._model is None:
             self._model = chunk.get("model")
         events: list[StreamEvent] = []
@@ -118,7 +116,7 @@ class StreamDecoder:
         function = call.get("function") if isinstance(call, dict) else None
         if not isinstance(function, dict):
             raise InvalidResponseError(
-                f"ollama sent a tool call without a function: {_dumps(call)[:200]}",
+                f"ollama sent a tool call without a function: {dumps(call)[:200]}",
                 provider=PROTOCOL,
             )
         index = self._index(function.get("index"))
@@ -126,7 +124,7 @@ class StreamDecoder:
         name = function.get("name") or ""
         arguments = function.get("arguments")
         # Calls arrive whole, the arguments as an object; the event carries them as JSON text.
-        raw = arguments if isinstance(arguments, str) else _dumps(arguments or {})
+        raw = arguments if isinstance(arguments, str) else dumps(arguments or {})
         self._builder.add_tool_call_delta(index, call_id, name, raw)
         events.append(ToolCallDelta(index, call_id, name, raw))
 
@@ -178,19 +176,13 @@ def decode_response(
     decoder.feed(data)
     if not decoder.done:
         raise InvalidResponseError(
-            f"ollama answered without 'done': true: {_dumps(data)[:300]}",
+            f"ollama answered without 'done': true: {dumps(data)[:300]}",
             provider=PROTOCOL,
             request_id=request_id,
         )
     response = decoder.response()
     response.request_id = request_id
     return response
-
-
-def _error_in_body(error: Any) -> ProviderError:
-    """The error for an ``{"error": …}`` object inside a 200 answer or a stream."""
-    message = error if isinstance(error, str) else _dumps(error)
-    return error_from_message(message)
 
 
 def decode_embeddings(data: Any) -> Embeddings:

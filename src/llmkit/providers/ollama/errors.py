@@ -4,16 +4,23 @@ Ollama answers errors as ``{"error": "…"}``: with an HTTP status before a
 stream starts, and as a line of its own once content has been sent. The
 wording carries the cause (``model 'x' not found``, ``… does not support
 tools``), so the hints are chosen from it.
+
+Pure, no I/O. :class:`OllamaErrors` reads the body of a failed call for the
+transport; :func:`error_in_body` and :func:`error_from_message` turn an error
+line or object into the :class:`~llmkit.errors.ProviderError` to raise.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
+from llmkit._json import dumps
 from llmkit.errors import ContextLengthError, ProviderError, ServerError
-from llmkit.http import ErrorInfo, ErrorParser, parse_error_body
+from llmkit.http import ErrorInfo, parse_error_body
 
-__all__ = ["KEY_ENV", "error_from_message", "make_error_parser"]
+__all__ = ["KEY_ENV", "OllamaErrors", "error_from_message", "error_in_body"]
 
 KEY_ENV = "OLLAMA_API_KEY"
 """The variable holding the key of a hosted Ollama (ollama.com); a local one needs none."""
@@ -67,17 +74,30 @@ def _hint(
     return None, None
 
 
-def make_error_parser(model_id: str) -> ErrorParser:
-    """The error parser for one Ollama model: reads ``{"error": …}``, picks the class, adds a hint."""
+@dataclass(frozen=True, slots=True)
+class OllamaErrors:
+    """How one Ollama model's error bodies (``{"error": …}``) are read: the class and the hint.
 
-    def parse(status: int, body: bytes) -> ErrorInfo:
+    A model passes ``OllamaErrors(...).read`` to its
+    :class:`~llmkit.http.Endpoint` as the ``error_parser``.
+    """
+
+    model_id: str
+    """The model name, used in the ``ollama pull`` hint when the message names none."""
+
+    def read(self, status: int, body: bytes) -> ErrorInfo:
+        """What the error body of a call answered with HTTP ``status`` says.
+
+        The hint is chosen from Ollama's wording: a model to pull, a model that
+        takes no tools or no thinking, an embedding model asked to chat, a
+        missing key; a context overflow becomes a
+        :class:`~llmkit.errors.ContextLengthError`.
+        """
         info = parse_error_body(status, body)
-        hint, cls = _hint(status, info.message, model_id)
+        hint, cls = _hint(status, info.message, self.model_id)
         info.hint = hint
         info.error_class = cls
         return info
-
-    return parse
 
 
 def error_from_message(message: str, model_id: str = "") -> ProviderError:
@@ -95,3 +115,9 @@ def error_from_message(message: str, model_id: str = "") -> ProviderError:
         provider="ollama",
         provider_message=message,
     )
+
+
+def error_in_body(error: Any) -> ProviderError:
+    """The error for an ``{"error": …}`` object inside a 200 answer or a stream."""
+    message = error if isinstance(error, str) else dumps(error)
+    return error_from_message(message)
