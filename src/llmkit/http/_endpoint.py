@@ -69,7 +69,15 @@ class ErrorInfo:
 
 
 ErrorParser = Callable[[int, bytes], ErrorInfo]
-"""Reads a provider's error body: ``(status, body) -> ErrorInfo``."""
+"""Reads a provider's error body: ``(status, body) -> ErrorInfo``.
+
+The default is :func:`parse_error_body`. Each provider passes the ``read`` method
+of its own reader, from its package's ``errors.py``:
+:class:`~llmkit.providers.openai.errors.OpenAIErrors`,
+:class:`~llmkit.providers.anthropic.errors.AnthropicErrors`,
+:class:`~llmkit.providers.gemini.errors.GeminiErrors` and
+:class:`~llmkit.providers.ollama.errors.OllamaErrors`.
+"""
 
 
 def parse_error_body(status: int, body: bytes) -> ErrorInfo:
@@ -150,6 +158,14 @@ class Endpoint:
         error_parser: ErrorParser = parse_error_body,
         params: Mapping[str, str] | None = None,
     ) -> None:
+        """An endpoint of ``provider`` at ``base_url``; nothing is sent until the first call.
+
+        ``error_parser`` reads the body of a failed call (:data:`ErrorParser`);
+        the providers pass ``OpenAIErrors(...).read``, ``AnthropicErrors(...).read``,
+        ``GeminiErrors(...).read`` or ``OllamaErrors(...).read`` from
+        ``llmkit/providers/<name>/errors.py``. ``params`` ride on the query of every
+        request, after the base URL's own.
+        """
         self.provider = provider
         check_headers(headers, provider)
         self.base_url = check_base_url(base_url, provider)
