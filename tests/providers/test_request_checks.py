@@ -135,3 +135,14 @@ async def test_an_item_that_is_not_a_message_in_a_long_request_is_named_before_s
         async for _ in model.stream(request):
             pass
     assert llmkit_fake_server.requests == []
+
+
+@pytest.mark.parametrize("provider", ["openai", "gemini", "ollama"])
+async def test_embed_refuses_a_single_string_before_sending(
+    llmkit_fake_server: FakeProviderServer, provider: str
+) -> None:
+    # A str is a sequence of characters: taken as is, it would embed one vector per character.
+    model = http_models(llmkit_fake_server)[provider]
+    with pytest.raises(UsageError, match="wrap a single text in a list"):
+        await model.embed("hello")
+    assert llmkit_fake_server.requests == []

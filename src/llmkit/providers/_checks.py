@@ -1,4 +1,4 @@
-"""Checks on a conversation that every protocol needs, made before anything is sent."""
+"""Checks every protocol needs before anything is sent: on a conversation, and on texts to embed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from llmkit._request import check_message_items
 from llmkit.errors import UsageError
 from llmkit.types import Message, Request, ToolCall, ToolResult
 
-__all__ = ["check_tool_results", "names_stray_items", "sampling"]
+__all__ = ["check_tool_results", "embed_texts", "names_stray_items", "sampling"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -80,3 +80,14 @@ def check_tool_results(messages: Sequence[Message]) -> None:
                     )
         else:
             open_calls = None
+
+
+def embed_texts(inputs: Sequence[str]) -> list[str]:
+    """The texts of an ``embed()`` call as a list; a single string is refused, not split.
+
+    A ``str`` is a sequence of characters, so without this check it would be
+    embedded one vector per character.
+    """
+    if isinstance(inputs, str):
+        raise UsageError("embed() takes a list of texts; wrap a single text in a list.")
+    return list(inputs)

@@ -23,6 +23,7 @@ from llmkit.http import (
     join_url,
     split_base_url,
 )
+from llmkit.providers._checks import embed_texts
 from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers._profiles import GeminiProfile, gemini_profile
 from llmkit.providers.base import Capabilities, check_request
@@ -156,9 +157,7 @@ class GeminiModel(HTTPModel):
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order (100 texts per call)."""
-        if isinstance(inputs, str):
-            raise UsageError("embed() takes a list of texts; wrap a single text in a list.")
-        texts = list(inputs)
+        texts = embed_texts(inputs)
         result = Embeddings(model=self.model_id)
         path = f"/{self._resource}:batchEmbedContents"
         for start in range(0, len(texts), _EMBED_BATCH):

@@ -33,6 +33,7 @@ from llmkit.http import (
     check_api_key,
     check_headers,
 )
+from llmkit.providers._checks import embed_texts
 from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers.base import Capabilities, check_request
 from llmkit.providers.ollama.decode import (
@@ -249,10 +250,9 @@ class OllamaModel(HTTPModel):
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order."""
-        if isinstance(inputs, str):
-            raise UsageError("embed() takes a list of texts; wrap a single text in a list.")
+        texts = embed_texts(inputs)
         body = encode_embeddings(
-            list(inputs),
+            texts,
             self.model_id,
             dimensions,
             truncate=self.truncate,
@@ -260,9 +260,9 @@ class OllamaModel(HTTPModel):
         )
         reply = await self._post("/api/embed", body)
         result = decode_embeddings(reply.data)
-        if len(result) != len(inputs):
+        if len(result) != len(texts):
             raise InvalidResponseError(
-                f"ollama returned {len(result)} vectors for {len(inputs)} inputs.",
+                f"ollama returned {len(result)} vectors for {len(texts)} inputs.",
                 provider=self.provider,
             )
         return result

@@ -26,6 +26,7 @@ from llmkit.http import (
     join_url,
     split_base_url,
 )
+from llmkit.providers._checks import embed_texts
 from llmkit.providers._http_model import HTTPModel, check_capabilities
 from llmkit.providers._presets import PRESETS, Preset
 from llmkit.providers._profiles import OpenAIProfile, openai_profile
@@ -186,9 +187,7 @@ class OpenAIModel(HTTPModel):
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order."""
-        if isinstance(inputs, str):
-            raise UsageError("embed() takes a list of texts; wrap a single text in a list.")
-        texts = list(inputs)
+        texts = embed_texts(inputs)
         result = Embeddings(model=self.model_id)
         for start in range(0, len(texts), _EMBED_BATCH):
             body = encode_embeddings(texts[start : start + _EMBED_BATCH], self.model_id, dimensions)
