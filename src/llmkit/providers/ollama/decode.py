@@ -3,6 +3,8 @@
 :class:`StreamDecoder` turns each answer object into stream events and
 assembles the :class:`~llmkit.types.Response`; a non-streaming answer is the
 same object with everything in it, so :func:`decode_response` feeds it once.
+An ``{"error": …}`` object in an answer or a line is raised as
+:mod:`llmkit.providers.ollama.errors` reads it.
 """
 
 from __future__ import annotations

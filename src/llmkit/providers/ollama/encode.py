@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 PROTOCOL = "ollama"
-"""The key this codec writes under in ``provider_data`` (and the only one it reads)."""
+"""The key this package writes under in ``provider_data`` (and the only one it reads)."""
 
 _loads = json.loads
 
