@@ -200,16 +200,7 @@ def test_only_agent_run_itself_assigns_its_fields(package_source: PackageSource)
 
 # --------------------------------------------------- 3. RunResult and Step built with keywords
 
-PENDING_POSITIONAL_RESULTS: dict[str, str] = {
-    "_agent/direct.py: stream_direct builds RunResult": "WP-A1",
-    "_agent/loop.py: AgentRun._close_batch builds Step": "WP-A1",
-    "_agent/loop.py: AgentRun._complete builds RunResult": "WP-A1",
-    "_agent/loop.py: AgentRun._failed_reply builds Step": "WP-A1",
-    "_agent/loop.py: AgentRun._one_step builds Step": "WP-A1",
-    "_agent/loop.py: AgentRun._paused builds RunResult": "WP-A1",
-    "run.py: RunResult.from_dict builds RunResult": "WP-A1",
-    "run.py: Step.from_dict builds Step": "WP-A1",
-}
+PENDING_POSITIONAL_RESULTS: dict[str, str] = {}
 
 _RESULT_CLASSES = ("RunResult", "Step")
 

@@ -60,10 +60,10 @@ class Step:
     def from_dict(cls, d: JSONDict) -> Step:
         """A step from its JSON form."""
         return cls(
-            Response.from_dict(d["response"]),
-            [_result(r) for r in d.get("tool_results", ())],
-            Usage.from_dict(d.get("usage") or {}),
-            d.get("agent", ""),
+            response=Response.from_dict(d["response"]),
+            tool_results=[_result(r) for r in d.get("tool_results", ())],
+            usage=Usage.from_dict(d.get("usage") or {}),
+            agent=d.get("agent", ""),
         )
 
 
@@ -159,17 +159,17 @@ class RunResult(Generic[OutputT]):
                 if status == "complete":
                     output = spec.from_json(output)
             return cls(
-                output,
-                [Message.from_dict(m) for m in d.get("messages", ())],
-                Usage.from_dict(d.get("usage") or {}),
-                [Step.from_dict(s) for s in d.get("steps", ())],
-                status,
-                [_call(c) for c in d.get("pending", ())],
-                d.get("agent", ""),
-                d.get("run_id", ""),
-                d.get("history_length", 0),
-                d.get("state"),
-                spec,
+                output=output,
+                messages=[Message.from_dict(m) for m in d.get("messages", ())],
+                usage=Usage.from_dict(d.get("usage") or {}),
+                steps=[Step.from_dict(s) for s in d.get("steps", ())],
+                status=status,
+                pending=[_call(c) for c in d.get("pending", ())],
+                agent=d.get("agent", ""),
+                run_id=d.get("run_id", ""),
+                history_length=d.get("history_length", 0),
+                state=d.get("state"),
+                output_spec=spec,
             )
         except (KeyError, TypeError) as exc:
             raise SerializationError(f"Not a valid run result: missing or wrong {exc}.") from exc

@@ -97,7 +97,7 @@ async def stream_direct(
     yield ToolResultEvent(run_id, 1, answer, time.perf_counter() - start)
     messages.append(Message.assistant(answer.text if isinstance(content, list) else content))
     result: RunResult[Any] = RunResult(
-        value, messages, usage, [], "complete", [], agent.name, run_id, 0
+        output=value, messages=messages, usage=usage, agent=agent.name, run_id=run_id
     )
     yield RunEnd(run_id, result)
 

@@ -303,7 +303,7 @@ class AgentRun:
         calls = response.message.tool_calls
         if not calls:
             self._final_from_text(response)
-            self.steps.append(Step(response, [], response.usage, self.agent.name))
+            self.steps.append(Step(response=response, usage=response.usage, agent=self.agent.name))
             if emit:
                 yield StepEnd(self.run_id, self.step, response.usage)
             return
@@ -359,7 +359,7 @@ class AgentRun:
         The model is told and asked again; failed replies in a row count like wrong
         tool calls, and past ``tool_retries`` the run stops.
         """
-        self.steps.append(Step(response, [], response.usage, self.agent.name))
+        self.steps.append(Step(response=response, usage=response.usage, agent=self.agent.name))
         raw = response.raw_finish_reason or response.finish_reason
         limit = self.agent.tool_retries
         count = self.retries[_FAILED_REPLY] = self.retries.get(_FAILED_REPLY, 0) + 1
@@ -406,7 +406,9 @@ class AgentRun:
                 yield ToolResultEvent(self.run_id, self.step, result, p.duration, p.error)
         self.messages.append(Message.tool(*results))
         self.batch = None
-        self.steps.append(Step(response, results, usage, self.agent.name))
+        self.steps.append(
+            Step(response=response, tool_results=results, usage=usage, agent=self.agent.name)
+        )
         if emit:
             yield StepEnd(self.run_id, self.step, usage)
         self._count_retries(batch)
@@ -533,17 +535,14 @@ class AgentRun:
     def _complete(self) -> RunResult[Any]:
         spec = self.prep.output
         return RunResult(
-            self.output,
-            self.messages,
-            self.usage,
-            self.steps,
-            "complete",
-            [],
-            self.agent.name,
-            self.run_id,
-            self.history_length,
-            None,
-            None if spec.is_text else spec,
+            output=self.output,
+            messages=self.messages,
+            usage=self.usage,
+            steps=self.steps,
+            agent=self.agent.name,
+            run_id=self.run_id,
+            history_length=self.history_length,
+            output_spec=None if spec.is_text else spec,
         )
 
     def _paused(
@@ -570,17 +569,16 @@ class AgentRun:
         self.usage = self.usage + step_usage
         self.batch = None
         return RunResult(
-            None,
-            self.messages,
-            self.usage,
-            self.steps,
-            "paused",
-            [p.call for p in pending],
-            self.agent.name,
-            self.run_id,
-            self.history_length,
-            state,
-            None,
+            output=None,
+            messages=self.messages,
+            usage=self.usage,
+            steps=self.steps,
+            status="paused",
+            pending=[p.call for p in pending],
+            agent=self.agent.name,
+            run_id=self.run_id,
+            history_length=self.history_length,
+            state=state,
         )
 
     # ------------------------------------------------------------------- resume
