@@ -32,6 +32,7 @@ from llmkit._agent.calls import (
     run_calls,
 )
 from llmkit._agent.hooked import call_context, run_context
+from llmkit._agent.paused import DoneCall, PausedState
 from llmkit.context import RunContext
 from llmkit.errors import (
     AgentError,
@@ -552,20 +553,20 @@ class AgentRun:
         for p in batch:
             if p.usage is not None:
                 step_usage = step_usage + p.usage
-        state = {
-            "step": self.step,
-            "agent": self.agent.name,
-            "retries": dict(self.retries),
-            "output_retries": self.output_retries,
-            "results": [
-                {"result": p.result.to_dict(), "kind": p.kind, "bad": p.bad_call}
+        state = PausedState(
+            step=self.step,
+            agent=self.agent.name,
+            retries=dict(self.retries),
+            output_retries=self.output_retries,
+            results=tuple(
+                DoneCall(result=p.result, kind=p.kind, bad=p.bad_call)
                 for p in batch
                 if p.result is not None
-            ],
-            "handoff": self.handoff_to,
-            "response": response.to_dict(),
-            "tool_usage": step_usage.to_dict(),
-        }
+            ),
+            handoff=self.handoff_to,
+            response=response,
+            tool_usage=step_usage,
+        )
         self.usage = self.usage + step_usage
         self.batch = None
         return RunResult(
@@ -578,7 +579,7 @@ class AgentRun:
             agent=self.agent.name,
             run_id=self.run_id,
             history_length=self.history_length,
-            state=state,
+            state=state.to_dict(),
         )
 
     # ------------------------------------------------------------------- resume

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from llmkit._agent.calls import DENIED, PlannedCall, error_result
 from llmkit._agent.loop import AgentRun
+from llmkit._agent.paused import PausedState
 from llmkit.errors import SerializationError, UsageError
 from llmkit.run import RunResult, UsageLimits
 from llmkit.tools._schema import describe_validation_error
-from llmkit.types import Message, Part, Response, ToolCall, ToolResult, Usage
+from llmkit.types import Message, Part, ToolCall
 
 if TYPE_CHECKING:
     from llmkit.agent import Agent
@@ -54,16 +55,14 @@ def resume_run(
             f"approvals must decide every pending call, and only those: {'; '.join(problems)}. "
             f"Pending: {', '.join(sorted(pending))}."
         )
-    try:
-        active = agent._find_agent(state["agent"])
-        messages = list(result.messages)
-        last = messages[-1]
-        response = Response.from_dict(state["response"])
-        done: dict[str, tuple[ToolResult, str, bool]] = {}
-        for item in state["results"]:
-            done[item["result"]["call_id"]] = (_result(item["result"]), item["kind"], item["bad"])
-    except (KeyError, IndexError, TypeError) as exc:
-        raise SerializationError(f"The paused run's state is incomplete: {exc!r}.") from exc
+    paused = PausedState.from_dict(state, steps=len(result.steps))
+    active = agent._find_agent(paused.agent)
+    messages = list(result.messages)
+    if not messages:
+        raise SerializationError("The paused run's state is incomplete: it has no messages.")
+    last = messages[-1]
+    response = paused.response
+    done = {d.result.call_id: d for d in paused.results}
 
     model = active._model_now()
     run = AgentRun(
@@ -80,11 +79,11 @@ def resume_run(
     )
     run.usage = result.usage
     run.steps = list(result.steps)
-    run.step = state.get("step", len(result.steps) + 1)
-    run.retries = dict(state.get("retries") or {})
-    run.output_retries = state.get("output_retries", 0)
-    run.handoff_to = state.get("handoff")
-    run.resume_usage = Usage.from_dict(state.get("tool_usage") or {})
+    run.step = paused.step
+    run.retries = dict(paused.retries)
+    run.output_retries = paused.output_retries
+    run.handoff_to = paused.handoff
+    run.resume_usage = paused.tool_usage
 
     batch: list[PlannedCall] = []
     parts: list[Part] = []
@@ -94,9 +93,11 @@ def resume_run(
             parts.append(part)
             continue
         call = part
-        if call.id in done:
-            answer, kind, bad = done[call.id]
-            batch.append(PlannedCall(call, kind, result=answer, bad_call=bad))  # type: ignore[arg-type]
+        finished = done.get(call.id)
+        if finished is not None:
+            batch.append(
+                PlannedCall(call, finished.kind, result=finished.result, bad_call=finished.bad)
+            )
         else:
             decision = approvals[call.id]
             tool = run.prep.tool_map.get(call.name)
@@ -134,12 +135,3 @@ def resume_run(
     run.resume_batch = batch
     run.resume_response = response
     return run
-
-
-def _result(d: dict[str, Any]) -> ToolResult:
-    from llmkit._parts import _part_from_dict
-
-    part = _part_from_dict(d)
-    if not isinstance(part, ToolResult):
-        raise SerializationError("Expected a tool result in the paused run's state.")
-    return part
