@@ -144,7 +144,6 @@ PENDING_RUN_ASSIGNMENTS: dict[str, str] = {
     "agent.py: run.emit": "WP-A2",
     "agent.py: run.hooks": "WP-A2",
     # resume_run builds a Restored; AgentRun stores its hook context itself
-    "_agent/hooked.py: run.hook_ctx": "WP-A1",
     "_agent/resume.py: run.handoff_to": "WP-A1",
     "_agent/resume.py: run.output_retries": "WP-A1",
     "_agent/resume.py: run.resume_batch": "WP-A1",

@@ -90,8 +90,6 @@ PENDING: dict[tuple[str, str], str] = {
     ("llmkit._agent.loop", "llmkit.agent"): "WP-A1",
     ("llmkit._agent.prepare", "llmkit.agent"): "WP-A1",
     ("llmkit._agent.resume", "llmkit.agent"): "WP-A1",
-    ("llmkit._agent.calls", "llmkit._agent.hooked"): "WP-A1",
-    ("llmkit._agent.hooked", "llmkit._agent.loop"): "WP-A1",
 }
 
 # Facades that still define functions or classes, and the change that moves them out.

@@ -26,7 +26,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from llmkit.context import RunContext
 from llmkit.errors import ToolError, ToolExecutionError
@@ -37,11 +37,14 @@ from llmkit.tools._serialize import to_content
 from llmkit.tools._tool import ErrorMode, Tool, ToolReturn
 from llmkit.types import JSONDict, Message, ToolCall, ToolResult, Usage
 
-if TYPE_CHECKING:
-    from llmkit._hooks.base import HookContext
-    from llmkit._hooks.chain import HookChain
-
-__all__ = ["CallKind", "PlannedCall", "answer_open_calls", "execute", "run_calls"]
+__all__ = [
+    "CallKind",
+    "PlannedCall",
+    "answer_open_calls",
+    "error_result",
+    "execute",
+    "plan_tool_call",
+]
 
 CallKind: TypeAlias = Literal["tool", "final", "handoff", "error"]
 
@@ -202,45 +205,6 @@ def _failed(
     if mode == "raise":
         raise ToolExecutionError(f"Tool {call.name!r} {what}.", tool_name=call.name) from exc
     planned.result = error_result(call, f"Tool {call.name} {what}.")
-
-
-async def run_calls(
-    planned: list[PlannedCall],
-    ctx: RunContext[Any] | None,
-    hooks: HookChain | None = None,
-    parent: HookContext | None = None,
-    *,
-    run_id: str = "",
-    tool_errors: ErrorMode = "return",
-) -> None:
-    """Run every call that needs running, concurrently when there are several."""
-    runnable = [p for p in planned if p.needs_run]
-    if not runnable:
-        return
-    if hooks is not None:
-        from llmkit._agent.hooked import execute_hooked
-
-        assert ctx is not None
-        if len(runnable) == 1:
-            await execute_hooked(runnable[0], ctx, hooks, parent, tool_errors)
-            return
-        try:
-            async with asyncio.TaskGroup() as group:
-                for p in runnable:
-                    group.create_task(execute_hooked(p, ctx, hooks, parent, tool_errors))
-        except BaseExceptionGroup as group_error:
-            raise group_error.exceptions[0]  # noqa: B904
-        return
-    if len(runnable) == 1:
-        await execute(runnable[0], ctx, run_id=run_id, tool_errors=tool_errors)
-        return
-    try:
-        async with asyncio.TaskGroup() as group:
-            for p in runnable:
-                group.create_task(execute(p, ctx, run_id=run_id, tool_errors=tool_errors))
-    except BaseExceptionGroup as group_error:
-        # Only errors="raise" tools get here; the first one stops the run.
-        raise group_error.exceptions[0]  # noqa: B904  (its own cause is the tool's error)
 
 
 def answer_open_calls(

@@ -1,6 +1,8 @@
 """The hook side of an agent run: the contexts hooks see, and tool calls with hooks around them.
 
 Kept apart from the loop, which calls in here only when the run has hooks.
+The context builders are plain functions of the values they put in the
+context; they know nothing of the run that calls them.
 """
 
 from __future__ import annotations
@@ -13,36 +15,31 @@ from llmkit._hooks.base import HookContext
 from llmkit.types import ToolCall, ToolResult
 
 if TYPE_CHECKING:
-    from llmkit._agent.loop import AgentRun
     from llmkit._hooks.chain import HookChain
     from llmkit.context import RunContext
+    from llmkit.providers.base import Model
     from llmkit.tools._tool import ErrorMode
+    from llmkit.types import Message
 
 __all__ = ["call_context", "execute_hooked", "run_context"]
 
 
-def run_context(run: AgentRun) -> HookContext:
-    """The hook context of ``run`` as a whole (kept on the run for its model and tool calls)."""
-    ctx = run.hook_ctx = HookContext(
-        "run",
-        run.context(),
-        run.model,
-        input=list(run.messages[run.history_length :]),
-        stream=run.stream,
-        started=time.perf_counter(),
-    )
-    return ctx
+def run_context(
+    ctx: RunContext[Any], model: Model, input: list[Message], *, stream: bool
+) -> HookContext:
+    """The hook context of a whole run that starts from the new messages ``input``.
+
+    The run keeps it: it is the parent of the contexts of its model and tool calls.
+    """
+    return HookContext("run", ctx, model, input=input, stream=stream, started=time.perf_counter())
 
 
-def call_context(run: AgentRun) -> HookContext:
-    """The hook context of the model call ``run`` is about to make."""
+def call_context(
+    ctx: RunContext[Any], model: Model, parent: HookContext | None, *, stream: bool
+) -> HookContext:
+    """The hook context of a model call about to be made, within the run's ``parent``."""
     return HookContext(
-        "model",
-        run.context(),
-        run.model,
-        parent=run.hook_ctx,
-        stream=run.stream,
-        started=time.perf_counter(),
+        "model", ctx, model, parent=parent, stream=stream, started=time.perf_counter()
     )
 
 

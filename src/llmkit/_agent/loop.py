@@ -23,13 +23,13 @@ import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from llmkit._agent.batch import run_calls
 from llmkit._agent.calls import (
     NOT_RUN_FINAL,
     PlannedCall,
     answer_open_calls,
     error_result,
     plan_tool_call,
-    run_calls,
 )
 from llmkit._agent.hooked import call_context, run_context
 from llmkit._agent.paused import DoneCall, PausedState
@@ -143,6 +143,9 @@ class AgentRun:
         ctx.step = self.step
         return ctx
 
+    def _call_context(self) -> HookContext:
+        return call_context(self.context(), self.model, self.hook_ctx, stream=self.stream)
+
     async def _guard(self, awaitable: Awaitable[T]) -> T:
         """Await within the run's deadline (if it has one)."""
         deadline = self.deadline
@@ -206,7 +209,13 @@ class AgentRun:
             if emit:
                 yield self._run_start()
             if hooks is not None:
-                await hooks.start_run(run_context(self))
+                self.hook_ctx = run_context(
+                    self.context(),
+                    self.model,
+                    self.messages[self.history_length :],
+                    stream=self.stream,
+                )
+                await hooks.start_run(self.hook_ctx)
             if self.resume_batch is not None:
                 async for event in self._finish_resumed_batch():
                     yield event
@@ -265,7 +274,7 @@ class AgentRun:
             stream = (
                 self.model.stream(request)
                 if hooks is None
-                else hooks.stream(call_context(self), self.model, request)
+                else hooks.stream(self._call_context(), self.model, request)
             )
             try:
                 while True:
@@ -283,7 +292,7 @@ class AgentRun:
         elif hooks is None:
             response = await self._guard(self.model.generate(request))
         else:
-            response = await self._guard(hooks.generate(call_context(self), self.model, request))
+            response = await self._guard(hooks.generate(self._call_context(), self.model, request))
         if emit and not self.stream:
             yield ModelResponse(response)
         self.usage = self.usage + response.usage

@@ -1,0 +1,60 @@
+"""Running the tool calls of one model response: concurrently when there are several.
+
+The batch runs through :func:`~llmkit._agent.hooked.execute_hooked` when the run
+has hooks, else through the plain :func:`~llmkit._agent.calls.execute`. Only a
+failure that stops the run leaves here (a tool with ``errors="raise"``, a
+cancellation): the first one raised, as itself rather than in an exception group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from llmkit._agent.calls import PlannedCall, execute
+from llmkit._agent.hooked import execute_hooked
+
+if TYPE_CHECKING:
+    from llmkit._hooks.base import HookContext
+    from llmkit._hooks.chain import HookChain
+    from llmkit.context import RunContext
+    from llmkit.tools._tool import ErrorMode
+
+__all__ = ["run_calls"]
+
+
+async def run_calls(
+    planned: list[PlannedCall],
+    ctx: RunContext[Any] | None,
+    hooks: HookChain | None = None,
+    parent: HookContext | None = None,
+    *,
+    run_id: str = "",
+    tool_errors: ErrorMode = "return",
+) -> None:
+    """Run every call that needs running, concurrently when there are several."""
+    runnable = [p for p in planned if p.needs_run]
+    if not runnable:
+        return
+    if hooks is not None:
+        assert ctx is not None
+        if len(runnable) == 1:
+            await execute_hooked(runnable[0], ctx, hooks, parent, tool_errors)
+            return
+        try:
+            async with asyncio.TaskGroup() as group:
+                for p in runnable:
+                    group.create_task(execute_hooked(p, ctx, hooks, parent, tool_errors))
+        except BaseExceptionGroup as group_error:
+            raise group_error.exceptions[0]  # noqa: B904
+        return
+    if len(runnable) == 1:
+        await execute(runnable[0], ctx, run_id=run_id, tool_errors=tool_errors)
+        return
+    try:
+        async with asyncio.TaskGroup() as group:
+            for p in runnable:
+                group.create_task(execute(p, ctx, run_id=run_id, tool_errors=tool_errors))
+    except BaseExceptionGroup as group_error:
+        # Only errors="raise" tools get here; the first one stops the run.
+        raise group_error.exceptions[0]  # noqa: B904  (its own cause is the tool's error)
