@@ -76,21 +76,7 @@ def _check(rule: str, found: set[str] | Counter[str], pending: dict[str, str]) -
 
 # --------------------------------------------------------------------------- 1. friend access
 
-PENDING_FRIEND_ACCESS: dict[str, str] = {
-    # _agent/ works on an AgentSpec that Agent builds, not on Agent's fields
-    "_agent/direct.py: agent._direct": "WP-A1",
-    "_agent/handoff.py: agent._handoffs": "WP-A1",
-    "_agent/handoff.py: item.agent._direct": "WP-A1",
-    "_agent/loop.py: agent._prepared": "WP-A1",
-    "_agent/loop.py: target._model_now": "WP-A1",
-    "_agent/loop.py: target._prepared": "WP-A1",
-    "_agent/prepare.py: agent._handoffs": "WP-A1",
-    "_agent/prepare.py: agent._output": "WP-A1",
-    "_agent/prepare.py: agent._settings": "WP-A1",
-    "_agent/prepare.py: agent._tools": "WP-A1",
-    "_agent/resume.py: active._model_now": "WP-A1",
-    "_agent/resume.py: agent._find_agent": "WP-A1",
-}
+PENDING_FRIEND_ACCESS: dict[str, str] = {}
 
 
 def friend_access(module: SourceModule) -> set[str]:

@@ -83,14 +83,7 @@ EXCEPTIONS: dict[tuple[str, str], str] = {
     ),
 }
 
-PENDING: dict[tuple[str, str], str] = {
-    # the agent contract: _agent/ works on an AgentSpec, never on Agent
-    ("llmkit._agent.direct", "llmkit.agent"): "WP-A1",
-    ("llmkit._agent.handoff", "llmkit.agent"): "WP-A1",
-    ("llmkit._agent.loop", "llmkit.agent"): "WP-A1",
-    ("llmkit._agent.prepare", "llmkit.agent"): "WP-A1",
-    ("llmkit._agent.resume", "llmkit.agent"): "WP-A1",
-}
+PENDING: dict[tuple[str, str], str] = {}
 
 # Facades that still define functions or classes, and the change that moves them out.
 PENDING_FACADES: dict[str, str] = {}

@@ -14,7 +14,9 @@
     result.output, result.messages, result.usage, result.steps
 
 An agent holds configuration only; every run has its own state, so one agent
-serves many concurrent runs. Structured output (``output_type=...``),
+serves many concurrent runs. Setting an attribute (``agent.instructions = ...``,
+``agent.max_steps = ...``) takes effect from the next run; a run in progress
+keeps what it started with. Structured output (``output_type=...``),
 handoffs to other agents, agents as tools, and human approval of tool calls
 are covered in ``docs/agents.md``.
 """
@@ -23,26 +25,24 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from collections.abc import (
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Iterable,
-    Iterator,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias
 
 from typing_extensions import TypeVar
 
 from llmkit._agent import options
-from llmkit._agent.handoff import AgentHandoff, HistoryFilter, collect_handoffs, handoff
+from llmkit._agent.handoff import (
+    AgentHandoff,
+    HistoryFilter,
+    check_handoff_options,
+    check_handoffs,
+)
+from llmkit._agent.spec import AgentSpec, HandoffRoute, Instructions
 from llmkit._hooks.session import SESSION_HOOKS
 from llmkit._sync import iterate_sync, run_sync
 from llmkit.bus import Bus, active_bus
-from llmkit.context import RunContext
 from llmkit.errors import UsageError
 from llmkit.output import FINAL_RESULT_TOOL, OutputMode, OutputSpec
 from llmkit.providers.base import Model
@@ -53,21 +53,35 @@ from llmkit.types import ContentPart, Message, ModelSettings, Request
 
 if TYPE_CHECKING:
     from llmkit._agent.loop import AgentRun
-    from llmkit._agent.prepare import Prepared
     from llmkit._hooks.chain import HookChain
     from llmkit.events import Event
 
 __all__ = ["Agent", "AgentHandoff", "HistoryFilter", "Instructions", "UserInput", "handoff"]
 
 OutputT = TypeVar("OutputT", default=str)
-
-Instructions: TypeAlias = "str | Callable[[RunContext[Any]], str | Awaitable[str]]"
-"""Instructions: a string, or a function of the run context (sync or async) returning one."""
+AgentT = TypeVar("AgentT", bound="Agent[Any]")
 
 UserInput: TypeAlias = "str | Message | Sequence[str | ContentPart]"
 """What a run starts from: text, a message, or text and media parts."""
 
 _UNSET: Any = object()
+
+_SPEC_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "instructions",
+        "output_retries",
+        "tool_retries",
+        "tool_errors",
+        "_output",
+        "_tools",
+        "_handoffs",
+        "_settings",
+        "_direct",
+    }
+)
+"""The attributes an :class:`~llmkit._agent.spec.AgentSpec` copies: setting one drops it."""
 
 
 class Agent(Generic[OutputT]):
@@ -121,7 +135,7 @@ class Agent(Generic[OutputT]):
         output_retries: int = 2,
         tool_retries: int = 2,
         tool_errors: ErrorMode = "return",
-        handoffs: Iterable[Agent[Any] | AgentHandoff] = (),
+        handoffs: Iterable[Agent[Any] | AgentHandoff[Agent[Any]]] = (),
         deps: Any = None,
         max_steps: int = 25,
         usage_limits: UsageLimits | None = None,
@@ -145,6 +159,7 @@ class Agent(Generic[OutputT]):
                 "instructions= takes a string, or a function of the run context returning one, "
                 f"not {type(instructions).__name__}."
             )
+        self._spec_cache: AgentSpec | None = None
         self.name = name
         self.description = description or ""
         self.instructions = instructions
@@ -160,7 +175,7 @@ class Agent(Generic[OutputT]):
         self._model: Model | None = model if isinstance(model, Model) else None
         self._output = OutputSpec(output_type, mode=output_mode)
         self._tools = collect_tools(options.items_of(tools, "tools", "tools or functions"))
-        self._handoffs = collect_handoffs(options.items_of(handoffs, "handoffs", "agents"))
+        self._handoffs = _handoff_entries(options.items_of(handoffs, "handoffs", "agents"))
         self._settings = options.check_settings(model_settings)
         if self._settings:
             # The values are checked where a request checks them, once, now.
@@ -169,7 +184,6 @@ class Agent(Generic[OutputT]):
             except TypeError as exc:
                 raise UsageError(f"model_settings: {exc}.") from None
         self._check_names()
-        self._prepared_for: tuple[Model, Prepared] | None = None
         self._override: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
             f"llmkit_agent_override_{id(self)}", default=None
         )
@@ -235,7 +249,7 @@ class Agent(Generic[OutputT]):
         return HookChain((*self._hooks, *run_hooks, *session))
 
     @property
-    def handoffs(self) -> list[AgentHandoff]:
+    def handoffs(self) -> list[AgentHandoff[Agent[Any]]]:
         """The agents this one may hand the conversation to."""
         return list(self._handoffs.values())
 
@@ -273,15 +287,44 @@ class Agent(Generic[OutputT]):
             self._model = make_model(self._model_spec)
         return self._model
 
-    def _prepared(self, model: Model) -> Prepared:
-        cached = self._prepared_for
-        if cached is not None and cached[0] is model:
-            return cached[1]
-        from llmkit._agent.prepare import prepare
+    def _spec(self) -> AgentSpec:
+        """What a run reads of this agent, built on first use and after a change."""
+        spec = self._spec_cache
+        if spec is None:
+            spec = self._spec_cache = AgentSpec(
+                name=self.name,
+                description=self.description,
+                instructions=self.instructions,
+                output=self._output,
+                tools=MappingProxyType(dict(self._tools)),
+                handoffs=MappingProxyType(
+                    {
+                        tool_name: HandoffRoute(
+                            tool_name=tool_name,
+                            tool=entry.spec,
+                            target=entry.agent.name,
+                            input_filter=entry.input_filter,
+                            spec=entry.agent._spec,
+                        )
+                        for tool_name, entry in self._handoffs.items()
+                    }
+                ),
+                settings=self._settings,
+                output_retries=self.output_retries,
+                tool_retries=self.tool_retries,
+                tool_errors=self.tool_errors,
+                direct=self._direct,
+                model=self._model_now,
+            )
+        return spec
 
-        prepared = prepare(self, model)
-        self._prepared_for = (model, prepared)
-        return prepared
+    if not TYPE_CHECKING:  # hidden from mypy, which would then allow any attribute name
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            object.__setattr__(self, name, value)
+            if name in _SPEC_FIELDS:
+                # The next run builds a new spec (and its request parts) from the new value.
+                object.__setattr__(self, "_spec_cache", None)
 
     @contextmanager
     def override(
@@ -362,7 +405,7 @@ class Agent(Generic[OutputT]):
         options.check_timeout(timeout)
         options.check_limits(usage_limits)
         return AgentRun(
-            self,
+            self._spec(),
             model=self._model_now(),
             messages=messages,
             deps=self._deps_now(deps),
@@ -399,11 +442,11 @@ class Agent(Generic[OutputT]):
             direct_bus = active_bus(self._bus)
             deps_now, run_id = self._deps_now(deps), self._run_id_now()
             if direct_bus is None:
-                return await run_direct(self, user_input, deps_now, run_id)
+                return await run_direct(self._spec(), user_input, deps_now, run_id)
             from llmkit.events import RunEnd
 
             result: Any = None
-            async for direct_event in stream_direct(self, user_input, deps_now, run_id):
+            async for direct_event in stream_direct(self._spec(), user_input, deps_now, run_id):
                 direct_bus.publish(direct_event)
                 if isinstance(direct_event, RunEnd):
                     result = direct_event.result
@@ -469,7 +512,9 @@ class Agent(Generic[OutputT]):
         if self._direct is not None:
             from llmkit._agent.direct import stream_direct
 
-            direct = stream_direct(self, user_input, self._deps_now(deps), self._run_id_now())
+            direct = stream_direct(
+                self._spec(), user_input, self._deps_now(deps), self._run_id_now()
+            )
             async for direct_event in direct:
                 yield direct_event
             return
@@ -541,7 +586,7 @@ class Agent(Generic[OutputT]):
         options.check_timeout(timeout)
         options.check_limits(usage_limits)
         run = resume_run(
-            self,
+            self._spec(),
             options.check_paused_result(result),
             options.check_approvals(approvals),
             deps=self._deps_now(deps),
@@ -626,13 +671,39 @@ class Agent(Generic[OutputT]):
         agent._direct = wrapped
         return agent
 
-    def _find_agent(self, name: str) -> Agent[Any]:
-        """This agent or one reachable through handoffs, by name."""
-        from llmkit._agent.handoff import find_agent
-
-        return find_agent(self, name)
-
     def __repr__(self) -> str:
         model = self.model
         shown = model if isinstance(model, str) or model is None else model.name
         return f"<Agent {self.name!r} model={shown!r}>"
+
+
+def handoff(
+    agent: AgentT,
+    *,
+    tool_name: str | None = None,
+    description: str | None = None,
+    input_filter: HistoryFilter | None = None,
+) -> AgentHandoff[AgentT]:
+    """A handoff to ``agent`` with a custom tool name, description or history filter."""
+    if not isinstance(agent, Agent):
+        raise UsageError(f"handoff() takes the Agent to hand over to, not {type(agent).__name__}.")
+    check_handoff_options(tool_name=tool_name, description=description, input_filter=input_filter)
+    return AgentHandoff(agent, tool_name or "", description or "", input_filter)
+
+
+def _handoff_entries(items: Iterable[object]) -> dict[str, AgentHandoff[Agent[Any]]]:
+    """``Agent(handoffs=...)`` by tool name: agents become default entries; every target
+    must be an agent that can take over a conversation."""
+    entries = check_handoffs(AgentHandoff(i) if isinstance(i, Agent) else i for i in items)
+    for entry in entries.values():
+        target = entry.agent
+        if not isinstance(target, Agent):
+            raise UsageError(
+                f"handoff entries hand the conversation to an Agent, not {type(target).__name__}."
+            )
+        if target._direct is not None:
+            raise UsageError(
+                f"Agent {target.name!r} is a model-free agent (Agent.from_tool) and cannot "
+                "take over a conversation; give it to the model with as_tool() instead."
+            )
+    return entries

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from llmkit import Agent, Message, Request, RunContext, ToolCall, tool
-from llmkit.errors import UsageError
+from llmkit.errors import MaxStepsExceeded, UsageError
 from llmkit.events import RunEnd
 from llmkit.run import RunResult
 from llmkit.testing import FunctionModel, ScriptedModel, tool_call
@@ -55,6 +55,20 @@ async def test_instructions_are_not_stored_in_the_history() -> None:
     assert [m.text for m in second.new_messages] == ["and?", "Still here."]
     assert [m.role for m in model.requests[1].messages] == ["system", "user", "assistant", "user"]
     assert len(first.messages) == 2  # the history passed in is not changed
+
+
+async def test_settings_changed_after_a_run_apply_from_the_next_run() -> None:
+    model = ScriptedModel([tool_call("add", a=1, b=1), "Two.", "Hi.", tool_call("add", a=1, b=1)])
+    agent = Agent(model, instructions="Be brief.", tools=[add])
+    assert (await agent.run("1+1?")).output == "Two."
+    agent.instructions = "Be kind."
+    agent.name = "kind"
+    second = await agent.run("hello")
+    assert model.requests[2].messages[0] == Message.system("Be kind.")
+    assert second.agent == "kind" and second.steps[0].agent == "kind"
+    agent.max_steps = 1
+    with pytest.raises(MaxStepsExceeded, match="max_steps=1"):
+        await agent.run("1+1 again?")
 
 
 async def test_history_moves_between_agents() -> None:

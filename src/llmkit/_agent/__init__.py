@@ -1,4 +1,4 @@
 """The machinery behind :class:`llmkit.Agent`: the loop, tool calls, handoffs, resume.
 
-Private: import :class:`~llmkit.agent.Agent` and friends from :mod:`llmkit`.
+Private: import :class:`~llmkit.Agent` and friends from :mod:`llmkit`.
 """

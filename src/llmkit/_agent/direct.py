@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from llmkit.context import RunContext
 from llmkit.errors import ToolExecutionError, UsageError
@@ -23,13 +23,25 @@ from llmkit.tools._schema import describe_validation_error
 from llmkit.types import JSONDict, Message, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
-    from llmkit.agent import Agent, UserInput
+    from llmkit._agent.spec import AgentSpec
 
-__all__ = ["agent_as_tool", "run_direct", "stream_direct"]
+__all__ = ["RunsAsTool", "agent_as_tool", "run_direct", "stream_direct"]
 
 
-def _arguments(agent: Agent[Any], user_input: Any) -> tuple[JSONDict, str]:
-    tool = agent._direct
+class RunsAsTool(Protocol):
+    """What ``as_tool()`` needs of an agent: its name, description and deps, and a run."""
+
+    name: str
+    description: str
+    deps: Any
+
+    async def run(self, user_input: str, *, deps: Any) -> RunResult[Any]:
+        """Run on ``user_input`` with ``deps``."""
+        ...
+
+
+def _arguments(spec: AgentSpec, user_input: Any) -> tuple[JSONDict, str]:
+    tool = spec.direct
     assert tool is not None
     if isinstance(user_input, dict):
         return dict(user_input), json.dumps(user_input, default=str)
@@ -39,7 +51,7 @@ def _arguments(agent: Agent[Any], user_input: Any) -> tuple[JSONDict, str]:
         text = user_input
     else:
         raise UsageError(
-            f"Agent {agent.name!r} runs the tool {tool.name!r}: give it a dict of arguments "
+            f"Agent {spec.name!r} runs the tool {tool.name!r}: give it a dict of arguments "
             "or text (JSON arguments, or the value of its single parameter)."
         )
     try:
@@ -52,32 +64,32 @@ def _arguments(agent: Agent[Any], user_input: Any) -> tuple[JSONDict, str]:
     if len(names) == 1:
         return {names[0]: text if value is None else value}, text
     raise UsageError(
-        f"Agent {agent.name!r} runs the tool {tool.name!r}, which takes "
+        f"Agent {spec.name!r} runs the tool {tool.name!r}, which takes "
         f"{', '.join(names) or 'no'} parameters: pass a dict or a JSON object of them."
     )
 
 
 async def stream_direct(
-    agent: Agent[Any], user_input: UserInput | None, deps: Any, run_id: str
+    spec: AgentSpec, user_input: Any, deps: Any, run_id: str
 ) -> AsyncIterator[Event]:
     """Run the tool of a model-free agent as the run ``run_id``, yielding the run's events."""
-    tool = agent._direct
+    tool = spec.direct
     assert tool is not None
-    arguments, text = _arguments(agent, user_input)
+    arguments, text = _arguments(spec, user_input)
     try:
         kwargs = tool.validate(arguments)
     except Exception as exc:
         if not hasattr(exc, "errors"):
             raise
         raise UsageError(
-            f"The input of agent {agent.name!r} does not fit the tool {tool.name!r}:\n"
+            f"The input of agent {spec.name!r} does not fit the tool {tool.name!r}:\n"
             f"{describe_validation_error(exc)}"
         ) from None
     messages = [Message.user(text)]
     call = ToolCall(f"call_{run_id[:12]}", tool.name, arguments)
-    yield RunStart(run_id, agent.name, list(messages))
+    yield RunStart(run_id, spec.name, list(messages))
     yield ToolCallEvent(run_id, 1, call)
-    ctx = RunContext(deps, run_id, agent.name, None, messages, Usage(), 1, call)
+    ctx = RunContext(deps, run_id, spec.name, None, messages, Usage(), 1, call)
     start = time.perf_counter()
     try:
         value = await tool.call(ctx, kwargs)
@@ -88,7 +100,7 @@ async def stream_direct(
         content = to_content(value)
     except (Exception, SystemExit) as exc:  # SystemExit too: a tool must not end the process
         raise ToolExecutionError(
-            f"Tool {tool.name!r} of agent {agent.name!r} raised {type(exc).__name__}: {exc}",
+            f"Tool {tool.name!r} of agent {spec.name!r} raised {type(exc).__name__}: {exc}",
             tool_name=tool.name,
             messages=messages,
             usage=Usage(),
@@ -97,17 +109,15 @@ async def stream_direct(
     yield ToolResultEvent(run_id, 1, answer, time.perf_counter() - start)
     messages.append(Message.assistant(answer.text if isinstance(content, list) else content))
     result: RunResult[Any] = RunResult(
-        output=value, messages=messages, usage=usage, agent=agent.name, run_id=run_id
+        output=value, messages=messages, usage=usage, agent=spec.name, run_id=run_id
     )
     yield RunEnd(run_id, result)
 
 
-async def run_direct(
-    agent: Agent[Any], user_input: UserInput | None, deps: Any, run_id: str
-) -> RunResult[Any]:
+async def run_direct(spec: AgentSpec, user_input: Any, deps: Any, run_id: str) -> RunResult[Any]:
     """Run the tool of a model-free agent and return the result."""
     result: RunResult[Any] | None = None
-    async for event in stream_direct(agent, user_input, deps, run_id):
+    async for event in stream_direct(spec, user_input, deps, run_id):
         if isinstance(event, RunEnd):
             result = event.result
     assert result is not None
@@ -115,7 +125,7 @@ async def run_direct(
 
 
 def agent_as_tool(
-    agent: Agent[Any], *, name: str | None = None, description: str | None = None
+    agent: RunsAsTool, *, name: str | None = None, description: str | None = None
 ) -> Tool[..., Any]:
     """A tool that runs ``agent`` on its ``input`` and returns the output (with the usage)."""
 

@@ -4,33 +4,52 @@ Each handoff target becomes a ``transfer_to_<name>`` tool with no
 parameters. When the model calls it, the run carries on with the target
 agent: its instructions, tools and output type apply from the next request
 on, and it sees the conversation (all of it, or what ``input_filter`` keeps).
+
+The public :func:`~llmkit.handoff` checks that its target is an ``Agent``
+and leaves the other checks to :func:`check_handoff_options`; ``Agent`` turns
+the entries into the :class:`~llmkit._agent.spec.HandoffRoute` entries of its
+spec, which is all a run reads.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, Generic, Protocol, TypeVar
 
-from llmkit.types import Message, ToolSpec
+from llmkit._agent.spec import AgentSpec, HistoryFilter
+from llmkit.errors import UsageError
+from llmkit.tools._tool import check_tool_name
+from llmkit.types import ToolSpec
 
-if TYPE_CHECKING:
-    from llmkit.agent import Agent
-
-__all__ = ["AgentHandoff", "HistoryFilter", "collect_handoffs", "find_agent", "handoff"]
-
-HistoryFilter: TypeAlias = Callable[[list[Message]], Sequence[Message]]
-"""A function choosing which messages an agent receiving a handoff sees."""
+__all__ = [
+    "AgentHandoff",
+    "HandoffTarget",
+    "HistoryFilter",
+    "check_handoff_options",
+    "check_handoffs",
+    "find_spec",
+]
 
 _EMPTY_OBJECT = {"type": "object", "properties": {}, "additionalProperties": False}
 
 
+class HandoffTarget(Protocol):
+    """What a handoff needs of the agent it hands over to: its name and description."""
+
+    name: str
+    description: str
+
+
+A = TypeVar("A", bound=HandoffTarget)
+
+
 @dataclass(slots=True)
-class AgentHandoff:
+class AgentHandoff(Generic[A]):
     """A handoff target: the agent, the tool the model calls to transfer, and what it sees."""
 
-    agent: Agent[Any]
+    agent: A
     tool_name: str = ""
     description: str = ""
     input_filter: HistoryFilter | None = None
@@ -46,20 +65,10 @@ class AgentHandoff:
         self.spec = ToolSpec(self.tool_name, self.description, dict(_EMPTY_OBJECT))
 
 
-def handoff(
-    agent: Agent[Any],
-    *,
-    tool_name: str | None = None,
-    description: str | None = None,
-    input_filter: HistoryFilter | None = None,
-) -> AgentHandoff:
-    """A handoff to ``agent`` with a custom tool name, description or history filter."""
-    from llmkit.agent import Agent
-    from llmkit.errors import UsageError
-    from llmkit.tools._tool import check_tool_name
-
-    if not isinstance(agent, Agent):
-        raise UsageError(f"handoff() takes the Agent to hand over to, not {type(agent).__name__}.")
+def check_handoff_options(
+    *, tool_name: str | None, description: str | None, input_filter: HistoryFilter | None
+) -> None:
+    """Raise ``UsageError`` for a ``handoff()`` option of the wrong kind."""
     if tool_name is not None:
         check_tool_name(tool_name)
     if description is not None and not isinstance(description, str):
@@ -71,45 +80,17 @@ def handoff(
             "handoff(input_filter=...) takes a function from the list of messages to the "
             f"messages the agent sees, not {type(input_filter).__name__}."
         )
-    return AgentHandoff(agent, tool_name or "", description or "", input_filter)
 
 
-def find_agent(root: Agent[Any], name: str) -> Agent[Any]:
-    """``root`` or an agent reachable from it through handoffs, by name."""
-    seen: set[int] = set()
-    todo: list[Agent[Any]] = [root]
-    while todo:
-        agent = todo.pop()
-        if agent.name == name:
-            return agent
-        seen.add(id(agent))
-        todo.extend(h.agent for h in agent._handoffs.values() if id(h.agent) not in seen)
-    from llmkit.errors import UsageError
-
-    raise UsageError(
-        f"Unknown handoff target {name!r}: it is not {root.name!r} or an agent reachable "
-        "through its handoffs. Resume with the agent the run was started on."
-    )
-
-
-def collect_handoffs(items: Iterable[Agent[Any] | AgentHandoff]) -> dict[str, AgentHandoff]:
-    """Handoffs by tool name; anything but an agent or a handoff raises UsageError."""
-    from llmkit.agent import Agent
-    from llmkit.errors import UsageError
-
-    handoffs: dict[str, AgentHandoff] = {}
-    for item in items:
-        if isinstance(item, Agent):
-            item = AgentHandoff(item)
-        elif not isinstance(item, AgentHandoff):
+def check_handoffs(entries: Iterable[object]) -> dict[str, AgentHandoff[Any]]:
+    """The entries by tool name; anything but an :class:`AgentHandoff`, or a tool name
+    used twice, raises ``UsageError``."""
+    handoffs: dict[str, AgentHandoff[Any]] = {}
+    for item in entries:
+        if not isinstance(item, AgentHandoff):
             raise UsageError(
                 f"Unknown handoff target {item!r}: handoffs= takes Agent objects or "
                 "handoff(agent, ...) entries."
-            )
-        if item.agent._direct is not None:
-            raise UsageError(
-                f"Agent {item.agent.name!r} is a model-free agent (Agent.from_tool) and cannot "
-                "take over a conversation; give it to the model with as_tool() instead."
             )
         if item.tool_name in handoffs:
             raise UsageError(
@@ -118,3 +99,22 @@ def collect_handoffs(items: Iterable[Agent[Any] | AgentHandoff]) -> dict[str, Ag
             )
         handoffs[item.tool_name] = item
     return handoffs
+
+
+def find_spec(root: AgentSpec, name: str) -> AgentSpec:
+    """``root`` or the spec of an agent reachable from it through handoffs, by name."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        spec = todo.pop()
+        if spec.name == name:
+            return spec
+        seen.add(id(spec))
+        for route in spec.handoffs.values():
+            target = route.spec()
+            if id(target) not in seen:
+                todo.append(target)
+    raise UsageError(
+        f"Unknown handoff target {name!r}: it is not {root.name!r} or an agent reachable "
+        "through its handoffs. Resume with the agent the run was started on."
+    )

@@ -64,9 +64,9 @@ from llmkit.types import Message, Request, Response, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
     from llmkit._agent.prepare import Prepared
+    from llmkit._agent.spec import AgentSpec
     from llmkit._hooks.base import HookContext
     from llmkit._hooks.chain import HookChain
-    from llmkit.agent import Agent
     from llmkit.bus import Bus
     from llmkit.providers.base import Model
 
@@ -83,7 +83,7 @@ class AgentRun:
 
     def __init__(
         self,
-        agent: Agent[Any],
+        spec: AgentSpec,
         *,
         model: Model,
         messages: list[Message],
@@ -97,9 +97,10 @@ class AgentRun:
         hooks: HookChain | None = None,
         bus: Bus | None = None,
     ) -> None:
-        self.agent = agent
+        self.spec = spec
+        """The spec of the agent the run is with (a handoff moves the run to the target's)."""
         self.model = model
-        self.prep: Prepared = agent._prepared(model)
+        self.prep: Prepared = spec.prepared(model)
         self.messages = messages
         self.deps = deps
         self.run_id = run_id
@@ -136,7 +137,7 @@ class AgentRun:
         ctx = self._ctx
         if ctx is None:
             ctx = self._ctx = RunContext(self.deps, self.run_id)
-        ctx.agent = self.agent.name
+        ctx.agent = self.spec.name
         ctx.model = self.model
         ctx.messages = self.messages
         ctx.usage = self.usage
@@ -172,7 +173,7 @@ class AgentRun:
 
     def _error(self, cls: type[AgentError], why: str, **fields: Any) -> AgentError:
         return cls(
-            f"Agent {self.agent.name!r} stopped: {why.rstrip('.')}.",
+            f"Agent {self.spec.name!r} stopped: {why.rstrip('.')}.",
             messages=self.messages,
             usage=self.usage,
             **fields,
@@ -190,7 +191,7 @@ class AgentRun:
         )
 
     async def _dynamic_system(self) -> Message | None:
-        instructions: Any = self.agent.instructions
+        instructions: Any = self.spec.instructions
         value = instructions(self.context())
         if inspect.isawaitable(value):
             value = await value
@@ -249,7 +250,7 @@ class AgentRun:
 
     def _run_start(self) -> Event:
         new = self.messages[self.history_length :]
-        return RunStart(self.run_id, self.agent.name, list(new))
+        return RunStart(self.run_id, self.spec.name, list(new))
 
     async def _one_step(self) -> AsyncIterator[Event]:
         emit = self.emit
@@ -313,7 +314,7 @@ class AgentRun:
         calls = response.message.tool_calls
         if not calls:
             self._final_from_text(response)
-            self.steps.append(Step(response=response, usage=response.usage, agent=self.agent.name))
+            self.steps.append(Step(response=response, usage=response.usage, agent=self.spec.name))
             if emit:
                 yield StepEnd(self.run_id, self.step, response.usage)
             return
@@ -346,7 +347,7 @@ class AgentRun:
             self.hooks,
             self.hook_ctx,
             run_id=self.run_id,
-            tool_errors=self.agent.tool_errors,
+            tool_errors=self.spec.tool_errors,
         )
         if self.deadline is None:
             await calls
@@ -369,9 +370,9 @@ class AgentRun:
         The model is told and asked again; failed replies in a row count like wrong
         tool calls, and past ``tool_retries`` the run stops.
         """
-        self.steps.append(Step(response=response, usage=response.usage, agent=self.agent.name))
+        self.steps.append(Step(response=response, usage=response.usage, agent=self.spec.name))
         raw = response.raw_finish_reason or response.finish_reason
-        limit = self.agent.tool_retries
+        limit = self.spec.tool_retries
         count = self.retries[_FAILED_REPLY] = self.retries.get(_FAILED_REPLY, 0) + 1
         if count > limit:
             raise self._error(
@@ -417,7 +418,7 @@ class AgentRun:
         self.messages.append(Message.tool(*results))
         self.batch = None
         self.steps.append(
-            Step(response=response, tool_results=results, usage=usage, agent=self.agent.name)
+            Step(response=response, tool_results=results, usage=usage, agent=self.spec.name)
         )
         if emit:
             yield StepEnd(self.run_id, self.step, usage)
@@ -425,14 +426,14 @@ class AgentRun:
         target = self.handoff_to
         if target is not None and self.output is _UNSET:
             self.handoff_to = None
-            source = self.agent.name
+            source = self.spec.name
             self._switch_to(target)
             if emit:
                 yield Handoff(self.run_id, source, target)
 
     def _count_retries(self, batch: list[PlannedCall]) -> None:
         """Count wrong calls per tool name in a row; past ``tool_retries`` the run stops."""
-        limit = self.agent.tool_retries
+        limit = self.spec.tool_retries
         retries = self.retries
         for p in batch:
             name = p.call.name
@@ -454,6 +455,7 @@ class AgentRun:
     def _plan(self, calls: list[ToolCall]) -> list[PlannedCall]:
         prep = self.prep
         tools = prep.tool_map
+        handoffs = self.spec.handoffs
         batch: list[PlannedCall] = []
         final: PlannedCall | None = None
         for call in calls:
@@ -464,10 +466,10 @@ class AgentRun:
                     final = planned
                 else:
                     planned.result = error_result(call, "Not run: give the final answer once.")
-            elif name in prep.handoffs:
+            elif name in handoffs:
                 planned = PlannedCall(call, "handoff")
                 if self.handoff_to is None:
-                    self.handoff_to = prep.handoffs[name].agent.name
+                    self.handoff_to = handoffs[name].target
                     planned.result = ToolResult(
                         call.id, f"Transferred to {self.handoff_to}.", name=name
                     )
@@ -506,10 +508,10 @@ class AgentRun:
 
     def _output_retry(self, exc: OutputInvalid) -> None:
         self.output_retries += 1
-        if self.output_retries > self.agent.output_retries:
+        if self.output_retries > self.spec.output_retries:
             raise self._error(
                 OutputValidationError,
-                f"the answer did not match the output type after {self.agent.output_retries} "
+                f"the answer did not match the output type after {self.spec.output_retries} "
                 f"retries:\n{exc.errors}",
                 raw_output=exc.raw,
                 errors=exc.errors,
@@ -532,13 +534,13 @@ class AgentRun:
             self.messages.append(Message.user(f"Your answer is not valid:\n{exc.errors}\n{how}"))
 
     def _switch_to(self, name: str) -> None:
-        handoff = next(h for h in self.prep.handoffs.values() if h.agent.name == name)
-        target = handoff.agent
-        if handoff.input_filter is not None:
-            self.messages = list(handoff.input_filter(list(self.messages)))
-        self.agent = target
-        self.model = target._model_now()
-        self.prep = target._prepared(self.model)
+        route = next(r for r in self.spec.handoffs.values() if r.target == name)
+        target = route.spec()
+        if route.input_filter is not None:
+            self.messages = list(route.input_filter(list(self.messages)))
+        self.spec = target
+        self.model = target.model()
+        self.prep = target.prepared(self.model)
 
     # ------------------------------------------------------------------ results
 
@@ -549,7 +551,7 @@ class AgentRun:
             messages=self.messages,
             usage=self.usage,
             steps=self.steps,
-            agent=self.agent.name,
+            agent=self.spec.name,
             run_id=self.run_id,
             history_length=self.history_length,
             output_spec=None if spec.is_text else spec,
@@ -564,7 +566,7 @@ class AgentRun:
                 step_usage = step_usage + p.usage
         state = PausedState(
             step=self.step,
-            agent=self.agent.name,
+            agent=self.spec.name,
             retries=dict(self.retries),
             output_retries=self.output_retries,
             results=tuple(
@@ -585,7 +587,7 @@ class AgentRun:
             steps=self.steps,
             status="paused",
             pending=[p.call for p in pending],
-            agent=self.agent.name,
+            agent=self.spec.name,
             run_id=self.run_id,
             history_length=self.history_length,
             state=state.to_dict(),

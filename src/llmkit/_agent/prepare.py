@@ -1,12 +1,15 @@
-"""What an agent sends with every request, built once per agent and model.
+"""What an agent sends with every request, built once per agent spec and model.
 
 Tool specs, the output strategy for the model's capabilities, the
-instructions as a system message: none of it changes between runs, so the
-agent builds it on first use with a model and reuses it.
+instructions as a system message: none of it changes between runs, so
+:meth:`~llmkit._agent.spec.AgentSpec.prepared` builds it on first use with a
+model and keeps it in the spec's :class:`PreparedCache`. :func:`prepare` is a
+plain function of the values it reads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,11 +17,10 @@ from llmkit.output import OutputMode, OutputSpec
 from llmkit.types import Message, ModelSettings, OutputSchema, ToolSpec
 
 if TYPE_CHECKING:
-    from llmkit.agent import Agent, AgentHandoff
     from llmkit.providers.base import Model
     from llmkit.tools import Tool
 
-__all__ = ["Prepared", "prepare"]
+__all__ = ["Prepared", "PreparedCache", "prepare"]
 
 
 @dataclass(slots=True)
@@ -26,10 +28,9 @@ class Prepared:
     """An agent's per-model request parts."""
 
     tools: list[ToolSpec]
-    tool_map: dict[str, Tool[..., Any]]
+    tool_map: Mapping[str, Tool[..., Any]]
     tool_names: str
     """The names the model may call, for error messages."""
-    handoffs: dict[str, AgentHandoff]
     output: OutputSpec
     mode: OutputMode | None
     """The structured-output strategy (None for text output)."""
@@ -43,18 +44,36 @@ class Prepared:
     settings: ModelSettings
 
 
-def prepare(agent: Agent[Any], model: Model) -> Prepared:
-    """Build the request parts of ``agent`` for ``model``."""
-    output = agent._output
+@dataclass(slots=True)
+class PreparedCache:
+    """The request parts last built from one spec, with the model they were built for."""
+
+    last: tuple[Model, Prepared] | None = None
+    """Replaced as a whole, so a concurrent run sees the old pair or the new one."""
+
+
+def prepare(
+    model: Model,
+    *,
+    output: OutputSpec,
+    tools: Mapping[str, Tool[..., Any]],
+    handoffs: Iterable[ToolSpec],
+    instructions: str | Callable[..., Any] | None,
+    settings: ModelSettings,
+) -> Prepared:
+    """Build the request parts for ``model`` of an agent with these tools, handoffs and output.
+
+    ``handoffs`` are the tool specs of the agent's handoffs; a function as
+    ``instructions`` is called per request by the loop, so only its presence counts here.
+    """
     mode = None if output.is_text else output.mode_for(model.capabilities)
-    tools = [t.spec for t in agent._tools.values()]
-    tools.extend(h.spec for h in agent._handoffs.values())
+    specs = [t.spec for t in tools.values()]
+    specs.extend(handoffs)
     final_tool = mode == "tool"
     if final_tool:
         assert output.tool_spec is not None
-        tools.append(output.tool_spec)
+        specs.append(output.tool_spec)
     suffix = output.prompt() if mode == "prompted" else None
-    instructions = agent.instructions
     dynamic = callable(instructions)
     system = None
     if not dynamic:
@@ -62,10 +81,9 @@ def prepare(agent: Agent[Any], model: Model) -> Prepared:
         text = "\n\n".join(t for t in (static, suffix) if t)
         system = Message.system(text) if text else None
     return Prepared(
-        tools=tools,
-        tool_map=agent._tools,
-        tool_names=", ".join(t.name for t in tools) or "none",
-        handoffs=agent._handoffs,
+        tools=specs,
+        tool_map=tools,
+        tool_names=", ".join(t.name for t in specs) or "none",
         output=output,
         mode=mode,
         output_schema=output.output_schema if mode == "native" else None,
@@ -73,5 +91,5 @@ def prepare(agent: Agent[Any], model: Model) -> Prepared:
         system=system,
         dynamic=dynamic,
         prompt_suffix=suffix,
-        settings=agent._settings,
+        settings=settings,
     )

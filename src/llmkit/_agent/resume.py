@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from llmkit._agent.calls import DENIED, PlannedCall, error_result
+from llmkit._agent.handoff import find_spec
 from llmkit._agent.loop import AgentRun
 from llmkit._agent.paused import PausedState
 from llmkit.errors import SerializationError, UsageError
@@ -20,13 +21,13 @@ from llmkit.tools._schema import describe_validation_error
 from llmkit.types import Message, Part, ToolCall
 
 if TYPE_CHECKING:
-    from llmkit.agent import Agent
+    from llmkit._agent.spec import AgentSpec
 
 __all__ = ["resume_run"]
 
 
 def resume_run(
-    agent: Agent[Any],
+    spec: AgentSpec,
     result: RunResult[Any],
     approvals: Mapping[str, bool | dict[str, Any]],
     *,
@@ -35,7 +36,11 @@ def resume_run(
     max_steps: int,
     timeout: float | None,
 ) -> AgentRun:
-    """An :class:`AgentRun` that continues ``result`` with the given decisions."""
+    """An :class:`AgentRun` that continues ``result`` with the given decisions.
+
+    ``spec`` is the spec of the agent the run was started on; the run goes on
+    with the agent whose calls wait, found through its handoffs.
+    """
     state = result.state
     if result.status != "paused" or state is None:
         raise UsageError(
@@ -56,7 +61,7 @@ def resume_run(
             f"Pending: {', '.join(sorted(pending))}."
         )
     paused = PausedState.from_dict(state, steps=len(result.steps))
-    active = agent._find_agent(paused.agent)
+    active = find_spec(spec, paused.agent)
     messages = list(result.messages)
     if not messages:
         raise SerializationError("The paused run's state is incomplete: it has no messages.")
@@ -64,7 +69,7 @@ def resume_run(
     response = paused.response
     done = {d.result.call_id: d for d in paused.results}
 
-    model = active._model_now()
+    model = active.model()
     run = AgentRun(
         active,
         model=model,
@@ -100,7 +105,7 @@ def resume_run(
             )
         else:
             decision = approvals[call.id]
-            tool = run.prep.tool_map.get(call.name)
+            tool = active.tools.get(call.name)
             if tool is None:
                 raise UsageError(f"Agent {active.name!r} has no tool {call.name!r} to resume.")
             if decision is False:
