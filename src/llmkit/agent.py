@@ -39,6 +39,7 @@ from llmkit._agent.handoff import (
     check_handoff_options,
     check_handoffs,
 )
+from llmkit._agent.inputs import RunSetup
 from llmkit._agent.spec import AgentSpec, HandoffRoute, Instructions
 from llmkit._hooks.session import SESSION_HOOKS
 from llmkit._sync import iterate_sync, run_sync
@@ -404,20 +405,21 @@ class Agent(Generic[OutputT]):
             options.check_count(max_steps, "max_steps", 1)
         options.check_timeout(timeout)
         options.check_limits(usage_limits)
-        return AgentRun(
-            self._spec(),
-            model=self._model_now(),
+        spec = self._spec()
+        setup = RunSetup(
+            model=spec.model(),
             messages=messages,
+            history_length=history_length,
             deps=self._deps_now(deps),
             run_id=self._run_id_now(),
             limits=usage_limits if usage_limits is not None else self.usage_limits,
             max_steps=max_steps if max_steps is not None else self.max_steps,
             timeout=timeout if timeout is not None else self.timeout,
             stream=stream,
-            history_length=history_length,
             hooks=self._hook_chain(options.check_hooks(hooks) if hooks else ()),
             bus=active_bus(self._bus),
         )
+        return AgentRun(spec, setup)
 
     async def run(
         self,
@@ -593,10 +595,10 @@ class Agent(Generic[OutputT]):
             limits=usage_limits if usage_limits is not None else self.usage_limits,
             max_steps=max_steps if max_steps is not None else self.max_steps,
             timeout=timeout if timeout is not None else self.timeout,
+            hooks=self._hook_chain(options.check_hooks(hooks) if hooks else ()),
+            bus=active_bus(self._bus),
         )
-        run.hooks = self._hook_chain(options.check_hooks(hooks) if hooks else ())
-        bus = run.bus = active_bus(self._bus)
-        run.emit = bus is not None
+        bus = run.bus
         async for event in run.events():
             if bus is not None:
                 bus.publish(event)

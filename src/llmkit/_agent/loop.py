@@ -1,6 +1,9 @@
 """The agent loop: call the model, run the tools it asks for, repeat until a final answer.
 
-One :class:`AgentRun` per run. Its :meth:`~AgentRun.events` generator is the
+One :class:`AgentRun` per run, built complete from the agent's
+:class:`~llmkit._agent.spec.AgentSpec`, a :class:`~llmkit._agent.inputs.RunSetup`
+and, for a resumed run, a :class:`~llmkit._agent.inputs.Restored`; after that
+only its own methods change it. Its :meth:`~AgentRun.events` generator is the
 single code path behind ``Agent.run`` (which calls ``Model.generate`` and
 builds events only for bus subscribers) and ``Agent.stream`` (which yields
 every event and calls ``Model.stream``). The hot path per step is one request object, one model
@@ -11,9 +14,8 @@ conversation it leaves behind answers every tool call it holds. A reply the
 provider marks as failed (``finish_reason="error"``, e.g. Gemini's
 ``MALFORMED_FUNCTION_CALL``) is never taken for the final answer: the model is
 told and tries again, counted like a wrong tool call under ``tool_retries``.
-Tool calls run under the run's deadline as their time limit's parent, so
-work in a tool that calls :func:`~llmkit.tools.checkpoint` stops when the
-run's time is up, even when the event loop cannot interrupt it.
+What the run awaits, tool calls included, it awaits within its deadline
+(``_agent/deadline.py``).
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from llmkit._agent.calls import (
     error_result,
     plan_tool_call,
 )
+from llmkit._agent.deadline import calls_within, within
 from llmkit._agent.hooked import call_context, run_context
-from llmkit._agent.paused import DoneCall, PausedState
+from llmkit._agent.paused import paused_result
 from llmkit.context import RunContext
 from llmkit.errors import (
     AgentError,
@@ -58,17 +61,15 @@ from llmkit.events import (
     ToolResultEvent,
 )
 from llmkit.output import FINAL_RESULT_TOOL, OutputInvalid
-from llmkit.run import RunResult, Step, UsageLimits
-from llmkit.tools._deadline import CallTimeoutError, call_limit
+from llmkit.run import RunResult, Step
+from llmkit.tools._deadline import CallTimeoutError
 from llmkit.types import Message, Request, Response, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
+    from llmkit._agent.inputs import Restored, RunSetup
     from llmkit._agent.prepare import Prepared
     from llmkit._agent.spec import AgentSpec
     from llmkit._hooks.base import HookContext
-    from llmkit._hooks.chain import HookChain
-    from llmkit.bus import Bus
-    from llmkit.providers.base import Model
 
 __all__ = ["AgentRun"]
 
@@ -81,54 +82,46 @@ _FAILED_REPLY = "(failed reply)"
 class AgentRun:
     """The state of one run and the loop that advances it."""
 
-    def __init__(
-        self,
-        spec: AgentSpec,
-        *,
-        model: Model,
-        messages: list[Message],
-        deps: Any,
-        run_id: str,
-        limits: UsageLimits | None,
-        max_steps: int,
-        timeout: float | None,
-        stream: bool,
-        history_length: int,
-        hooks: HookChain | None = None,
-        bus: Bus | None = None,
-    ) -> None:
+    def __init__(self, spec: AgentSpec, setup: RunSetup, restored: Restored | None = None) -> None:
         self.spec = spec
         """The spec of the agent the run is with (a handoff moves the run to the target's)."""
-        self.model = model
+        self.model = model = setup.model
         self.prep: Prepared = spec.prepared(model)
-        self.messages = messages
-        self.deps = deps
-        self.run_id = run_id
-        self.limits = limits
-        self.max_steps = max_steps
-        self.timeout = timeout
+        self.messages = setup.messages
+        self.deps = setup.deps
+        self.run_id = setup.run_id
+        self.limits = setup.limits
+        self.max_steps = setup.max_steps
+        self.timeout = setup.timeout
         self.deadline: float | None = None
-        self.stream = stream
-        self.bus = bus
+        self.stream = stream = setup.stream
+        self.bus = bus = setup.bus
         """The bus to publish events on (None: nobody listens)."""
         self.emit = stream or bus is not None
         """Build events: for the caller (streaming) or for the event bus."""
-        self.hooks = hooks
+        self.hooks = setup.hooks
         self.hook_ctx: HookContext | None = None
-        self.history_length = history_length
-        self.usage = Usage()
-        self.steps: list[Step] = []
-        self.step = 0
-        self.retries: dict[str, int] = {}
-        self.output_retries = 0
+        self.history_length = setup.history_length
         self.output: Any = _UNSET
         self.result: RunResult[Any] | None = None
         self.batch: list[PlannedCall] | None = None
-        self.resume_batch: list[PlannedCall] | None = None
-        self.resume_response: Response | None = None
-        self.resume_usage = Usage()
-        self.handoff_to: str | None = None
         self._ctx: RunContext[Any] | None = None
+        self._restored = restored
+        """The paused batch to finish first (a resumed run), until it is."""
+        if restored is None:
+            self.usage = Usage()
+            self.steps: list[Step] = []
+            self.step = 0
+            self.retries: dict[str, int] = {}
+            self.output_retries = 0
+            self.handoff_to: str | None = None
+        else:
+            self.usage = restored.usage
+            self.steps = list(restored.steps)
+            self.step = restored.step
+            self.retries = dict(restored.retries)
+            self.output_retries = restored.output_retries
+            self.handoff_to = restored.handoff_to
 
     # ------------------------------------------------------------------ helpers
 
@@ -152,21 +145,7 @@ class AgentRun:
         deadline = self.deadline
         if deadline is None:
             return await awaitable
-        if asyncio.get_running_loop().time() >= deadline:
-            # Past it already (work that kept the loop busy): a timer would fire only
-            # if the awaitable yields, so do not start it.
-            close = getattr(awaitable, "close", None)
-            if close is not None:
-                close()
-            raise self._timed_out()
-        scope = asyncio.timeout_at(deadline)
-        try:
-            async with scope:
-                return await awaitable
-        except TimeoutError:
-            if scope.expired():
-                raise self._timed_out() from None
-            raise
+        return await within(deadline, awaitable, self._timed_out)
 
     def _timed_out(self) -> AgentError:
         return self._error(RunTimeoutError, f"the run took longer than {self.timeout} s")
@@ -217,8 +196,10 @@ class AgentRun:
                     stream=self.stream,
                 )
                 await hooks.start_run(self.hook_ctx)
-            if self.resume_batch is not None:
-                async for event in self._finish_resumed_batch():
+            restored = self._restored
+            if restored is not None:
+                self._restored = None
+                async for event in self._finish_resumed_batch(restored):
                     yield event
             while self.output is _UNSET and self.result is None:
                 async for event in self._one_step():
@@ -321,7 +302,7 @@ class AgentRun:
         batch = self.batch = self._plan(calls)
         pending: list[PlannedCall] = []
         for p in batch:
-            if p.needs_run and p.tool.requires_approval:  # type: ignore[union-attr]
+            if p.needs_run and p.tool is not None and p.tool.requires_approval:
                 p.held = True
                 pending.append(p)
         if emit:
@@ -334,7 +315,23 @@ class AgentRun:
                 for p in batch:
                     if p.kind == "tool" and p.result is not None:
                         yield ToolResultEvent(self.run_id, self.step, p.result, p.duration, p.error)
-            self.result = self._paused(response, batch, pending)
+            self.result = result = paused_result(
+                batch,
+                pending,
+                response,
+                step=self.step,
+                agent=self.spec.name,
+                retries=self.retries,
+                output_retries=self.output_retries,
+                handoff=self.handoff_to,
+                messages=self.messages,
+                usage=self.usage,
+                steps=self.steps,
+                run_id=self.run_id,
+                history_length=self.history_length,
+            )
+            self.usage = result.usage
+            self.batch = None
             return
         async for event in self._close_batch(response, batch, response.usage):
             yield event
@@ -351,18 +348,8 @@ class AgentRun:
         )
         if self.deadline is None:
             await calls
-            return
-        # The run's deadline becomes the parent of every tool call's limit, so a tool's
-        # checkpoint() sees it even when its work keeps the event loop from cancelling it.
-        with call_limit(self.deadline - asyncio.get_running_loop().time()) as limit:
-            try:
-                await self._guard(calls)
-            except CallTimeoutError as exc:
-                # A tool's checkpoint() saw the run's time run out before the event loop's
-                # timer could fire (the tool kept the loop busy): the run timed out.
-                if exc.limit is not limit:
-                    raise  # an enclosing limit (this run is a tool of another run)
-                raise self._timed_out() from None
+        else:
+            await calls_within(self.deadline, calls, self._timed_out)
 
     def _failed_reply(self, response: Response) -> None:
         """A reply the provider marked as failed: keep it in the steps, not in the conversation.
@@ -437,17 +424,18 @@ class AgentRun:
         retries = self.retries
         for p in batch:
             name = p.call.name
+            result = p.result
+            assert result is not None  # every call of a closed batch is answered
             if p.bad_call:
                 count = retries[name] = retries.get(name, 0) + 1
                 if count > limit:
-                    assert p.result is not None
                     raise self._error(
                         ToolRetriesExceeded,
                         f"the model called {name!r} wrongly {count} times in a row "
-                        f"(tool_retries={limit}); last error: {p.result.text}",
+                        f"(tool_retries={limit}); last error: {result.text}",
                         tool_name=name,
                     )
-            elif name in retries and p.kind == "tool" and not p.result.is_error:  # type: ignore[union-attr]
+            elif name in retries and p.kind == "tool" and not result.is_error:
                 del retries[name]
 
     # ------------------------------------------------------------ planning calls
@@ -557,57 +545,18 @@ class AgentRun:
             output_spec=None if spec.is_text else spec,
         )
 
-    def _paused(
-        self, response: Response, batch: list[PlannedCall], pending: list[PlannedCall]
-    ) -> RunResult[Any]:
-        step_usage = Usage()
-        for p in batch:
-            if p.usage is not None:
-                step_usage = step_usage + p.usage
-        state = PausedState(
-            step=self.step,
-            agent=self.spec.name,
-            retries=dict(self.retries),
-            output_retries=self.output_retries,
-            results=tuple(
-                DoneCall(result=p.result, kind=p.kind, bad=p.bad_call)
-                for p in batch
-                if p.result is not None
-            ),
-            handoff=self.handoff_to,
-            response=response,
-            tool_usage=step_usage,
-        )
-        self.usage = self.usage + step_usage
-        self.batch = None
-        return RunResult(
-            output=None,
-            messages=self.messages,
-            usage=self.usage,
-            steps=self.steps,
-            status="paused",
-            pending=[p.call for p in pending],
-            agent=self.spec.name,
-            run_id=self.run_id,
-            history_length=self.history_length,
-            state=state.to_dict(),
-        )
-
     # ------------------------------------------------------------------- resume
 
-    async def _finish_resumed_batch(self) -> AsyncIterator[Event]:
-        batch = self.resume_batch
-        response = self.resume_response
-        assert batch is not None
-        assert response is not None
-        self.resume_batch = None
-        self.batch = batch
+    async def _finish_resumed_batch(self, restored: Restored) -> AsyncIterator[Event]:
+        batch = self.batch = list(restored.batch)
+        response = restored.response
         if self.emit:
             for p in batch:
                 if p.needs_run:
                     yield ToolCallEvent(self.run_id, self.step, p.call)
         await self._run_calls(batch)
-        async for event in self._close_batch(response, batch, response.usage + self.resume_usage):
+        usage = response.usage + restored.tool_usage
+        async for event in self._close_batch(response, batch, usage):
             yield event
 
 

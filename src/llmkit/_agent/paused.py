@@ -1,7 +1,7 @@
 """The state a run paused for approvals keeps, and its versioned JSON form.
 
-The loop writes a :class:`PausedState` when tool calls wait for a human; its
-JSON form travels in ``RunResult.state`` (so a paused run may cross a process
+The loop builds the paused result with :func:`paused_result` when tool calls
+wait for a human; the :class:`PausedState` in it travels as JSON in ``RunResult.state`` (so a paused run may cross a process
 boundary), and ``resume`` reads it back. Every form this llmkit wrote reads
 back: version 1, and the earlier form without a ``"version"`` key, which is
 the same with today's defaults for the keys it may lack. A form from a newer
@@ -11,16 +11,17 @@ llmkit (a higher version), an unknown call kind or a missing part raises
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, get_args
 
-from llmkit._agent.calls import CallKind
+from llmkit._agent.calls import CallKind, PlannedCall
 from llmkit._parts import _part_from_dict
 from llmkit.errors import SerializationError
-from llmkit.types import JSONDict, Response, ToolResult, Usage
+from llmkit.run import RunResult, Step
+from llmkit.types import JSONDict, Message, Response, ToolResult, Usage
 
-__all__ = ["DoneCall", "PausedState"]
+__all__ = ["DoneCall", "PausedState", "paused_result"]
 
 _KINDS: Mapping[str, CallKind] = {kind: kind for kind in get_args(CallKind)}
 
@@ -117,3 +118,56 @@ def _done(item: Any) -> DoneCall:
     if not isinstance(part, ToolResult):
         raise SerializationError("Expected a tool result in the paused run's state.")
     return DoneCall(result=part, kind=kind, bad=bool(item["bad"]))
+
+
+def paused_result(
+    batch: Sequence[PlannedCall],
+    pending: Sequence[PlannedCall],
+    response: Response,
+    *,
+    step: int,
+    agent: str,
+    retries: Mapping[str, int],
+    output_retries: int,
+    handoff: str | None,
+    messages: list[Message],
+    usage: Usage,
+    steps: list[Step],
+    run_id: str,
+    history_length: int,
+) -> RunResult[Any]:
+    """The result of a run that paused on ``batch`` of ``response``, ``pending`` waiting.
+
+    Its usage adds what the batch's tools reported before the pause; the calls
+    already answered travel in the state, so a resumed run does not run them again.
+    """
+    tool_usage = Usage()
+    for p in batch:
+        if p.usage is not None:
+            tool_usage = tool_usage + p.usage
+    state = PausedState(
+        step=step,
+        agent=agent,
+        retries=dict(retries),
+        output_retries=output_retries,
+        results=tuple(
+            DoneCall(result=p.result, kind=p.kind, bad=p.bad_call)
+            for p in batch
+            if p.result is not None
+        ),
+        handoff=handoff,
+        response=response,
+        tool_usage=tool_usage,
+    )
+    return RunResult(
+        output=None,
+        messages=messages,
+        usage=usage + tool_usage,
+        steps=steps,
+        status="paused",
+        pending=[p.call for p in pending],
+        agent=agent,
+        run_id=run_id,
+        history_length=history_length,
+        state=state.to_dict(),
+    )

@@ -9,19 +9,23 @@ that data alone, so the result may have crossed a process boundary as JSON.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from llmkit._agent.calls import DENIED, PlannedCall, error_result
 from llmkit._agent.handoff import find_spec
+from llmkit._agent.inputs import Restored, RunSetup
 from llmkit._agent.loop import AgentRun
 from llmkit._agent.paused import PausedState
 from llmkit.errors import SerializationError, UsageError
 from llmkit.run import RunResult, UsageLimits
 from llmkit.tools._schema import describe_validation_error
-from llmkit.types import Message, Part, ToolCall
+from llmkit.types import Part, ToolCall
 
 if TYPE_CHECKING:
     from llmkit._agent.spec import AgentSpec
+    from llmkit._hooks.chain import HookChain
+    from llmkit.bus import Bus
 
 __all__ = ["resume_run"]
 
@@ -35,11 +39,15 @@ def resume_run(
     limits: UsageLimits | None,
     max_steps: int,
     timeout: float | None,
+    hooks: HookChain | None,
+    bus: Bus | None,
 ) -> AgentRun:
     """An :class:`AgentRun` that continues ``result`` with the given decisions.
 
     ``spec`` is the spec of the agent the run was started on; the run goes on
-    with the agent whose calls wait, found through its handoffs.
+    with the agent whose calls wait, found through its handoffs. The other
+    arguments are the resumed run's options, resolved by the caller; the rest
+    of its setup comes from ``result``.
     """
     state = result.state
     if result.status != "paused" or state is None:
@@ -68,27 +76,6 @@ def resume_run(
     last = messages[-1]
     response = paused.response
     done = {d.result.call_id: d for d in paused.results}
-
-    model = active.model()
-    run = AgentRun(
-        active,
-        model=model,
-        messages=messages,
-        deps=deps,
-        run_id=result.run_id,
-        limits=limits,
-        max_steps=max_steps,
-        timeout=timeout,
-        stream=False,
-        history_length=result.history_length,
-    )
-    run.usage = result.usage
-    run.steps = list(result.steps)
-    run.step = paused.step
-    run.retries = dict(paused.retries)
-    run.output_retries = paused.output_retries
-    run.handoff_to = paused.handoff
-    run.resume_usage = paused.tool_usage
 
     batch: list[PlannedCall] = []
     parts: list[Part] = []
@@ -134,9 +121,30 @@ def resume_run(
         parts.append(call)
     if edited:
         # The history shows the arguments the call ran with.
-        message = Message("assistant", parts, last.name, last.provider_data)
-        messages[-1] = message
-        response.message = message
-    run.resume_batch = batch
-    run.resume_response = response
-    return run
+        messages[-1] = replace(last, parts=parts)
+        response = replace(response, message=messages[-1])
+    setup = RunSetup(
+        model=active.model(),
+        messages=messages,
+        history_length=result.history_length,
+        deps=deps,
+        run_id=result.run_id,
+        limits=limits,
+        max_steps=max_steps,
+        timeout=timeout,
+        stream=False,
+        hooks=hooks,
+        bus=bus,
+    )
+    restored = Restored(
+        usage=result.usage,
+        steps=result.steps,
+        step=paused.step,
+        retries=paused.retries,
+        output_retries=paused.output_retries,
+        handoff_to=paused.handoff,
+        tool_usage=paused.tool_usage,
+        batch=batch,
+        response=response,
+    )
+    return AgentRun(active, setup, restored)
