@@ -126,6 +126,19 @@ async def test_reachable_agents_ends_at_a_handoff_cycle_and_a_run_can_go_round_i
     assert [h.agent for h in first.handoffs] == [second]  # the walk changed nothing
 
 
+async def test_a_target_changed_after_a_run_answers_the_next_handoff_as_it_is_now() -> None:
+    billing_model = ScriptedModel(["first", "second"])
+    billing = Agent(billing_model, name="billing", instructions="Old rules.")
+    triage_model = ScriptedModel(
+        [tool_call("transfer_to_billing"), tool_call("transfer_to_billing")]
+    )
+    triage = Agent(triage_model, name="triage", handoffs=[billing])
+    assert (await triage.run("help")).output == "first"
+    billing.instructions = "New rules."
+    assert (await triage.run("help again")).output == "second"
+    assert [r.messages[0].text for r in billing_model.requests] == ["Old rules.", "New rules."]
+
+
 async def test_agent_as_tool_rolls_usage_up_and_passes_deps() -> None:
     @tool
     def secret(ctx: RunContext[str]) -> str:
