@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from llmkit._agent.calls import PlannedCall
@@ -23,9 +23,12 @@ if TYPE_CHECKING:
 __all__ = ["Restored", "RunSetup"]
 
 
-@dataclass(frozen=True, slots=True)
-class RunSetup:
-    """The inputs of one run."""
+class RunSetup(NamedTuple):
+    """The inputs of one run.
+
+    A named tuple rather than a frozen dataclass: one is built per run, and a
+    tuple is built in a third of the time, as immutable.
+    """
 
     model: Model
     messages: list[Message]
