@@ -3,7 +3,11 @@
 A :class:`HookChain` is built once per set of hooks. For each hook method it
 keeps the hooks that have it, in priority order, with whether the method is
 async; a call then costs one plain loop per point, with no ``getattr`` or
-``iscoroutinefunction`` on the way.
+``iscoroutinefunction`` on the way, and a sync method costs no coroutine.
+
+Every point but ``on_error`` goes through one walk, ``_walk``; what a method
+may return there is its point's ``_Point``. ``on_error`` has its own loop: it
+logs a failing hook instead of raising.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from llmkit._hooks.base import HOOK_METHODS, Hook, HookContext
 from llmkit.errors import AgentError, HookError, UsageError
 from llmkit.events import ModelResponse, StreamEvent
 from llmkit.providers._assemble import events_from_response
+from llmkit.run import RunResult
 from llmkit.types import Request, Response, ToolCall, ToolResult
 
 if TYPE_CHECKING:
     from llmkit.providers.base import Model
-    from llmkit.run import RunResult
 
 __all__ = ["HookChain", "hook_name"]
 
@@ -46,14 +50,43 @@ def hook_name(hook: object) -> str:
     return name if isinstance(name, str) and name else type(hook).__name__
 
 
-def _method(hook: object, point: str) -> Callable[..., Any] | None:
+@dataclass(frozen=True, slots=True)
+class _Point:
+    """What a hook method of one point may return besides None, and what that does."""
+
+    name: str
+    change: type | None
+    """Replaces the value the hooks pass on (the last argument); None: what it returns is not read."""
+    answer: type | None = None
+    """Stops the walk: the hook answers instead of the model or the tool."""
+    arguments: bool = False
+    """A dict is the call's new arguments."""
+    expected: str = ""
+    """What to return, for the error about a wrong return."""
+
+
+_BEFORE_RUN = _Point("before_run", None)
+_AFTER_RUN = _Point("after_run", RunResult, expected="a RunResult")
+_BEFORE_MODEL = _Point("before_model", Request, Response, expected="a Request, a Response")
+_AFTER_MODEL = _Point("after_model", Response, expected="a Response")
+_BEFORE_TOOL = _Point(
+    "before_tool",
+    ToolCall,
+    ToolResult,
+    arguments=True,
+    expected="a ToolCall, a dict of arguments, a ToolResult",
+)
+_AFTER_TOOL = _Point("after_tool", ToolResult, expected="a ToolResult")
+
+
+def _method(hook: object, point: str) -> Callable[..., object] | None:
     """The hook's own ``point`` method, or None when it has none (or keeps the base no-op)."""
-    fn = getattr(hook, point, None)
-    if fn is None or not callable(fn):
+    fn: object = getattr(hook, point, None)
+    if not callable(fn):
         return None
     if isinstance(hook, Hook) and getattr(type(hook), point, None) is getattr(Hook, point):
         return None
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 def _priority(hook: object) -> float:
@@ -63,10 +96,69 @@ def _priority(hook: object) -> float:
     return value
 
 
+def _failed(entry: _Entry, point: str, exc: Exception) -> Exception:
+    """What to raise for a hook that raised ``exc``: a typed stop as it is, else a HookError."""
+    if isinstance(exc, AgentError):
+        # A typed stop (HookError, GuardrailTripped, a limit, a replay divergence) goes on
+        # as it is, with the hook named.
+        if not exc.hook:
+            exc.hook = entry.name
+            exc.point = point
+        return exc
+    err = HookError(
+        f"Hook {entry.name!r} raised {type(exc).__name__} in {point}: {exc}",
+        hook=entry.name,
+        point=point,
+    )
+    err.__cause__ = exc
+    return err
+
+
+async def _walk(
+    point: _Point, entries: tuple[_Entry, ...], args: tuple[Any, ...], inside: int
+) -> tuple[Any, Any, int]:
+    """Call each of ``entries`` below ``inside`` with ``args``: the hook context first, and last
+    the value the hooks may change (the context itself for ``before_run``, which changes nothing).
+
+    Returns that value as the hooks left it, the answer of the hook that
+    stopped the walk (or None), and that hook's index (or ``inside``). A
+    sync method is called and its result read at once: only an async one
+    costs an ``await``.
+    """
+    for entry in entries:
+        if entry.index >= inside:
+            continue
+        try:
+            out = entry.fn(*args)
+            if entry.is_async:
+                out = await out
+        except Exception as exc:
+            raise _failed(entry, point.name, exc)  # noqa: B904  (the cause is set)
+        if out is None or point.change is None:
+            continue
+        if isinstance(out, point.change):
+            args = (*args[:-1], out)
+        elif point.answer is not None and isinstance(out, point.answer):
+            args[0].served_by = entry.name
+            return args[-1], out, entry.index
+        elif point.arguments and isinstance(out, dict):
+            ctx, call = args
+            args = (ctx, ToolCall(call.id, call.name, out, provider_data=call.provider_data))
+        else:
+            raise HookError(
+                f"Hook {entry.name!r} returned a {type(out).__name__} from {point.name}; "
+                f"return {point.expected} or None.",
+                hook=entry.name,
+                point=point.name,
+            )
+    return args[-1], None, inside
+
+
 class HookChain:
     """Hooks in priority order, with each point's methods found once."""
 
     __slots__ = (
+        "_depth",
         "after_model",
         "after_run",
         "after_tool",
@@ -81,6 +173,7 @@ class HookChain:
         # sorted() is stable: hooks of equal priority keep the order they were given in.
         ordered = sorted(hooks, key=lambda h: -_priority(h))
         self.hooks: tuple[object, ...] = tuple(ordered)
+        self._depth = len(ordered)  # past every hook's index: a walk that skips none
         points: dict[str, list[_Entry]] = {point: [] for point in HOOK_METHODS}
         for index, hook in enumerate(ordered):
             found = False
@@ -109,35 +202,6 @@ class HookChain:
     def __len__(self) -> int:
         return len(self.hooks)
 
-    # ------------------------------------------------------------------ calling
-
-    @staticmethod
-    def _failed(entry: _Entry, point: str, exc: Exception) -> Exception:
-        """What to raise for a hook that raised ``exc``: a typed stop as it is, else a HookError."""
-        if isinstance(exc, AgentError):
-            # A typed stop (HookError, GuardrailTripped, a limit, a replay divergence) goes on
-            # as it is, with the hook named.
-            if not exc.hook:
-                exc.hook = entry.name
-                exc.point = point
-            return exc
-        err = HookError(
-            f"Hook {entry.name!r} raised {type(exc).__name__} in {point}: {exc}",
-            hook=entry.name,
-            point=point,
-        )
-        err.__cause__ = exc
-        return err
-
-    @staticmethod
-    def _wrong(entry: _Entry, point: str, out: object, expected: str) -> HookError:
-        return HookError(
-            f"Hook {entry.name!r} returned a {type(out).__name__} from {point}; "
-            f"return {expected} or None.",
-            hook=entry.name,
-            point=point,
-        )
-
     async def error(self, ctx: HookContext, error: BaseException) -> None:
         """Tell every ``on_error`` hook; a hook failing here is logged, never raised over ``error``."""
         for entry in self.on_error:
@@ -152,78 +216,28 @@ class HookChain:
 
     async def start_run(self, ctx: HookContext) -> None:
         """``before_run`` of every hook that has it."""
-        for entry in self.before_run:
-            try:
-                started = entry.fn(ctx)
-                if entry.is_async:
-                    await started
-            except Exception as exc:
-                raise self._failed(entry, "before_run", exc)  # noqa: B904  (the cause is set)
+        await _walk(_BEFORE_RUN, self.before_run, (ctx,), self._depth)
 
     async def end_run(self, ctx: HookContext, result: RunResult[Any]) -> RunResult[Any]:
         """``after_run`` of every hook that has it, innermost first; returns the final result."""
-        for entry in self.after_run:
-            try:
-                out = entry.fn(ctx, result)
-                if entry.is_async:
-                    out = await out
-            except Exception as exc:
-                raise self._failed(entry, "after_run", exc)  # noqa: B904  (the cause is set)
-            if out is not None:
-                # Compared with the result's own class: this layer does not import the agent's.
-                if not isinstance(out, type(result)):
-                    raise self._wrong(entry, "after_run", out, "a RunResult")
-                result = out
+        result, _, _ = await _walk(_AFTER_RUN, self.after_run, (ctx, result), self._depth)
         return result
 
     # ------------------------------------------------------------- model calls
 
-    async def _before_model(
-        self, ctx: HookContext, request: Request
-    ) -> tuple[Request, Response | None, int]:
-        for entry in self.before_model:
-            try:
-                out = entry.fn(ctx, request)
-                if entry.is_async:
-                    out = await out
-            except Exception as exc:
-                raise self._failed(entry, "before_model", exc)  # noqa: B904  (the cause is set)
-            if out is None:
-                continue
-            if isinstance(out, Request):
-                request = out
-            elif isinstance(out, Response):
-                ctx.served_by = entry.name
-                return request, out, entry.index
-            else:
-                raise self._wrong(entry, "before_model", out, "a Request, a Response")
-        return request, None, len(self.hooks)
-
-    async def _after_model(
-        self, ctx: HookContext, request: Request, response: Response, inside: int
-    ) -> Response:
-        for entry in self.after_model:
-            if entry.index >= inside:
-                continue
-            try:
-                out = entry.fn(ctx, request, response)
-                if entry.is_async:
-                    out = await out
-            except Exception as exc:
-                raise self._failed(entry, "after_model", exc)  # noqa: B904  (the cause is set)
-            if out is not None:
-                if not isinstance(out, Response):
-                    raise self._wrong(entry, "after_model", out, "a Response")
-                response = out
-        return response
-
     async def generate(self, ctx: HookContext, model: Model, request: Request) -> Response:
         """``model.generate(request)`` with the model hooks around it."""
         try:
-            request, response, inside = await self._before_model(ctx, request)
+            response: Response | None
+            request, response, inside = await _walk(
+                _BEFORE_MODEL, self.before_model, (ctx, request), self._depth
+            )
             if response is None:
                 response = await model.generate(request)
-            return await self._after_model(ctx, request, response, inside)
+            response, _, _ = await _walk(
+                _AFTER_MODEL, self.after_model, (ctx, request, response), inside
+            )
+            return response
         except BaseException as exc:
             await self.error(ctx, exc)
             raise
@@ -239,7 +253,10 @@ class HookChain:
         """
         ctx.stream = True
         try:
-            request, response, inside = await self._before_model(ctx, request)
+            response: Response | None
+            request, response, inside = await _walk(
+                _BEFORE_MODEL, self.before_model, (ctx, request), self._depth
+            )
             if response is None:
                 events = model.stream(request)
                 try:
@@ -255,7 +272,9 @@ class HookChain:
             else:
                 for event in events_from_response(response)[:-1]:
                     yield event
-            response = await self._after_model(ctx, request, response, inside)
+            response, _, _ = await _walk(
+                _AFTER_MODEL, self.after_model, (ctx, request, response), inside
+            )
         except BaseException as exc:
             await self.error(ctx, exc)
             raise
@@ -271,46 +290,14 @@ class HookChain:
     ) -> ToolResult:
         """``run(call)`` with the tool hooks around it; ``run`` gets the call as the hooks left it."""
         try:
-            inside = len(self.hooks)
-            result: ToolResult | None = None
-            for entry in self.before_tool:
-                try:
-                    out = entry.fn(ctx, call)
-                    if entry.is_async:
-                        out = await out
-                except Exception as exc:
-                    raise self._failed(entry, "before_tool", exc)  # noqa: B904  (the cause is set)
-                if out is None:
-                    continue
-                if isinstance(out, ToolCall):
-                    call = out
-                elif isinstance(out, dict):
-                    call = ToolCall(call.id, call.name, out, provider_data=call.provider_data)
-                elif isinstance(out, ToolResult):
-                    ctx.served_by = entry.name
-                    result = out
-                    inside = entry.index
-                    break
-                else:
-                    raise self._wrong(
-                        entry, "before_tool", out, "a ToolCall, a dict of arguments, a ToolResult"
-                    )
+            result: ToolResult | None
+            call, result, inside = await _walk(
+                _BEFORE_TOOL, self.before_tool, (ctx, call), self._depth
+            )
             ctx.tool_call = call
             if result is None:
                 result = await run(call)
-            for entry in self.after_tool:
-                if entry.index >= inside:
-                    continue
-                try:
-                    out = entry.fn(ctx, call, result)
-                    if entry.is_async:
-                        out = await out
-                except Exception as exc:
-                    raise self._failed(entry, "after_tool", exc)  # noqa: B904  (the cause is set)
-                if out is not None:
-                    if not isinstance(out, ToolResult):
-                        raise self._wrong(entry, "after_tool", out, "a ToolResult")
-                    result = out
+            result, _, _ = await _walk(_AFTER_TOOL, self.after_tool, (ctx, call, result), inside)
             return result
         except BaseException as exc:
             await self.error(ctx, exc)
