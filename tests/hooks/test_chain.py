@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from llmkit import Agent, Message, Request, Response, ToolCall, ToolResult, tool
-from llmkit.errors import HookError, ServerError, UsageError
+from llmkit.errors import (
+    GuardrailTripped,
+    HookError,
+    ServerError,
+    UsageError,
+    UsageLimitExceeded,
+)
 from llmkit.events import ModelResponse, TextDelta
 from llmkit.hooks import Hook, HookContext, with_hooks
 from llmkit.testing import Fault, ScriptedModel, tool_call
@@ -242,13 +248,122 @@ async def test_a_hook_that_raises_stops_the_run_naming_it_with_the_history_intac
     assert err.usage.requests == 1
 
 
-async def test_a_hook_returning_the_wrong_type_is_named() -> None:
-    class Wrong(Hook):
-        def before_model(self, ctx: HookContext, request: Request) -> Any:
-            return "not a request"
+@pytest.mark.parametrize(
+    ("point", "expected"),
+    [
+        ("after_run", "a RunResult"),
+        ("before_model", "a Request, a Response"),
+        ("after_model", "a Response"),
+        ("before_tool", "a ToolCall, a dict of arguments, a ToolResult"),
+        ("after_tool", "a ToolResult"),
+    ],
+)
+async def test_a_hook_returning_the_wrong_type_is_named(point: str, expected: str) -> None:
+    def wrong(ctx: HookContext, *args: Any) -> int:
+        return 7
 
-    with pytest.raises(HookError, match="Wrong.*returned a str from before_model"):
-        await agent("x", hooks=[Wrong()]).run("hi")
+    hook = type("Wrong", (Hook,), {point: wrong})()
+    with pytest.raises(HookError) as caught:
+        await agent(tool_call("add", a=1, b=2), "3", hooks=[hook]).run("1+2?")
+    assert str(caught.value).startswith(
+        f"Hook 'Wrong' returned a int from {point}; return {expected} or None."
+    )
+    assert (caught.value.hook, caught.value.point) == ("Wrong", point)
+
+
+async def test_what_before_run_returns_is_not_read() -> None:
+    class Chatty(Hook):
+        def before_run(self, ctx: HookContext) -> Any:
+            return "ignored"
+
+    assert (await agent("ok", hooks=[Chatty()]).run("hi")).output == "ok"
+
+
+async def test_each_hook_sees_the_change_of_the_hook_before_it() -> None:
+    class Plus(Hook):
+        def __init__(self, priority: int) -> None:
+            self.priority = priority
+
+        def before_tool(self, ctx: HookContext, call: ToolCall) -> ToolCall:
+            arguments = {"a": call.arguments["a"] + 1, "b": call.arguments["b"]}
+            return ToolCall(call.id, call.name, arguments)
+
+        def after_tool(self, ctx: HookContext, call: ToolCall, result: ToolResult) -> ToolResult:
+            return ToolResult(result.call_id, f"{result.text}|a={call.arguments['a']}", name="add")
+
+    result = await agent(tool_call("add", a=1, b=2), "ok", hooks=[Plus(2), Plus(1)]).run("1+2?")
+    assert ran == [("add", 5)]
+    assert result.messages[2].tool_results[0].text == "5|a=3|a=3"
+
+
+async def test_a_tool_answer_from_a_hook_skips_the_hooks_inside_it() -> None:
+    log: list[str] = []
+    served: list[str | None] = []
+
+    class Stub(Hook):
+        name = "stub"
+        priority = 1
+
+        def before_tool(self, ctx: HookContext, call: ToolCall) -> ToolResult:
+            return ToolResult(call.id, "stubbed", name=call.name)
+
+        def after_tool(self, ctx: HookContext, call: ToolCall, result: ToolResult) -> None:
+            log.append("stub.after_tool")
+
+    class Outer(Hook):
+        priority = 9
+
+        def after_tool(self, ctx: HookContext, call: ToolCall, result: ToolResult) -> None:
+            served.append(ctx.served_by)
+            log.append(f"outer saw {result.text}")
+
+    bot = agent(tool_call("add", a=1, b=2), "ok", hooks=[Trace("inner", log), Stub(), Outer()])
+    await bot.run("1+2?")
+    assert ran == []
+    # Neither the hook inside the answer nor the answering hook itself sees the call's end.
+    assert [entry for entry in log if "tool" in entry or "saw" in entry] == ["outer saw stubbed"]
+    assert served == ["stub"]
+
+
+async def test_a_typed_stop_from_a_hook_goes_on_as_it_is_naming_the_hook() -> None:
+    class Budget(Hook):
+        def before_tool(self, ctx: HookContext, call: ToolCall) -> None:
+            raise UsageLimitExceeded("no more tool calls")
+
+    class Named(Hook):
+        def before_model(self, ctx: HookContext, request: Request) -> None:
+            raise GuardrailTripped("no", stage="input", reason="no", hook="own-name")
+
+    with pytest.raises(UsageLimitExceeded) as caught:
+        await agent(tool_call("add", a=1, b=2), "never", hooks=[Budget()]).run("1+2?")
+    assert (caught.value.hook, caught.value.point) == ("Budget", "before_tool")
+    with pytest.raises(GuardrailTripped) as tripped:
+        await agent("never", hooks=[Named()]).run("hi")
+    assert tripped.value.hook == "own-name"
+
+
+async def test_only_async_methods_are_awaited() -> None:
+    class Later:  # an awaitable that is not a coroutine
+        def __await__(self) -> Any:
+            yield from ()
+
+    class AsyncCallable:
+        async def __call__(self, ctx: HookContext, request: Request) -> Request:
+            return Request([Message.user("from an async callable")])
+
+    class Holder:
+        before_model = AsyncCallable()
+
+    model = ScriptedModel(["ok"])
+    await Agent(model, hooks=[Holder()]).run("hi")
+    assert model.requests[0].messages[-1].text == "from an async callable"
+
+    class SyncReturningAwaitable(Hook):
+        def before_model(self, ctx: HookContext, request: Request) -> Any:
+            return Later()
+
+    with pytest.raises(HookError, match="returned a Later from before_model"):
+        await agent("x", hooks=[SyncReturningAwaitable()]).run("hi")
 
 
 def test_an_object_with_no_hook_method_is_refused() -> None:
