@@ -1,9 +1,10 @@
 """The benchmark cases: what each one measures and which runners do it.
 
 A case is one unit of work (a chat call, an agent run …) done several ways:
-by the floor on ``httpx2`` (the reference every ratio is taken against), by
-the same loop on ``httpx`` 0.28, and by llmkit. Runners are named by import
-path, so the driver never imports an HTTP client or llmkit itself.
+by the floor on ``httpx2`` (the reference of the first ratios), by the same
+loop on ``aiohttp`` with ``orjson`` (the second floor, the cheapest loop known
+here), by the same loop on ``httpx`` 0.28, and by llmkit. Runners are named by
+import path, so the driver never imports an HTTP client or llmkit itself.
 """
 
 from __future__ import annotations
@@ -11,10 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CASES", "FLOOR", "LLMKIT", "LLMKIT_HOOKS", "Case", "Variant", "find", "select"]
+__all__ = [
+    "AIOHTTP_FLOOR",
+    "CASES",
+    "FLOOR",
+    "FLOORS",
+    "LLMKIT",
+    "LLMKIT_HOOKS",
+    "Case",
+    "Variant",
+    "find",
+    "select",
+]
 
 FLOOR = "floor-httpx2"
-"""The variant every ratio is taken against."""
+"""The variant the first ratios (and the first targets) are taken against."""
+AIOHTTP_FLOOR = "floor-aiohttp"
+"""The second floor: the same loops on aiohttp with orjson (the cheaper one)."""
+FLOORS = (FLOOR, AIOHTTP_FLOOR)
 LLMKIT = "llmkit"
 """The variant being measured."""
 LLMKIT_HOOKS = "llmkit-hooks"
@@ -41,7 +56,7 @@ class Case:
     """Model calls per run (scales how many runs a repetition does)."""
     variants: tuple[Variant, ...]
     target: float | None = 1.5
-    """The most llmkit's client CPU per run may be, as a multiple of the floor's."""
+    """The most llmkit's client CPU per run may be, as a multiple of the httpx2 floor's."""
     only_with_llmkit: bool = False
     """Skip the whole case (floor too) while llmkit's side is not available."""
 
@@ -54,9 +69,11 @@ class Case:
 
 
 def _three(floor: str, llmkit: str) -> tuple[Variant, ...]:
+    runner = f"bench._floor:{floor}"
     return (
-        Variant(FLOOR, f"bench._floor:{floor}", {"lib": "httpx2"}),
-        Variant("floor-httpx", f"bench._floor:{floor}", {"lib": "httpx"}),
+        Variant(FLOOR, runner, {"lib": "httpx2"}),
+        Variant(AIOHTTP_FLOOR, runner, {"lib": "aiohttp"}),
+        Variant("floor-httpx", runner, {"lib": "httpx"}),
         Variant(LLMKIT, f"bench._llmkit_side:{llmkit}"),
     )
 

@@ -1,19 +1,19 @@
 """The floor: hand-written loops on a raw HTTP client doing the same exchanges as llmkit.
 
-Each runner builds the same JSON bodies llmkit sends, ``json.loads`` every
-answer, and for streams splits the SSE lines and ``json.loads`` every chunk.
-Nothing is cached between runs except what a hand-written program would keep
-(the client, the tool definition). The same code runs on ``httpx2`` (the
-floor the ratios are taken against) and on ``httpx`` 0.28 (a second
-reference), whose APIs agree on everything used here.
+Each runner builds the same JSON bodies llmkit sends, parses every answer,
+and for streams splits the SSE lines and parses every chunk. Nothing is
+cached between runs except what a hand-written program would keep (the
+client, the tool definition). The same loops run on three clients
+(:mod:`bench._wire`): ``httpx2`` with the standard library's ``json`` (the
+floor the first ratios are taken against), ``aiohttp`` with ``orjson`` (the
+cheapest loop known here, the second floor) and ``httpx`` 0.28 (a reference).
 """
 
 from __future__ import annotations
 
-import json
-from importlib import import_module
 from typing import Any
 
+from bench._wire import HTTPStatusFailure, make_wire
 from bench._workload import (
     AGENT_PROMPT,
     API_KEY,
@@ -37,11 +37,10 @@ __all__ = [
     "FloorGenerate",
     "FloorStream",
     "FloorWorkflow",
+    "HTTPStatusFailure",
+    "StreamedAnswer",
     "split_sse",
 ]
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_loads = json.loads
 
 TOOL = {
     "type": "function",
@@ -58,10 +57,6 @@ RESPONSE_FORMAT = {
 }
 
 
-class HTTPStatusFailure(Exception):
-    """The server answered with an error status (the floor does not retry)."""
-
-
 def split_sse(buffer: bytes, chunk: bytes) -> tuple[list[bytes], bytes]:
     """The payloads of the complete ``data:`` lines in ``buffer + chunk``, and the unfinished rest."""
     lines = (buffer + chunk).split(b"\n")
@@ -69,113 +64,93 @@ def split_sse(buffer: bytes, chunk: bytes) -> tuple[list[bytes], bytes]:
     return [line[6:] for line in lines if line.startswith(b"data: ")], rest
 
 
-class _Floor:
-    """One raw client, pooled and timed out exactly as llmkit's shared client is."""
+class StreamedAnswer:
+    """The text and tool calls of one streamed chat answer, assembled from its raw chunks."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        lib: str = "httpx2",
-        max_connections: int | None = 100,
-        max_keepalive_connections: int | None = 100,
-        default_limits: bool = False,
-    ) -> None:
-        http = import_module(lib)
-        timeout = http.Timeout(connect=10.0, read=600.0, write=60.0, pool=None)
-        if default_limits:
-            # The client's own default pool (httpx2 and httpx: 100 connections, 20 kept alive).
-            self.client = http.AsyncClient(timeout=timeout)
-        else:
-            limits = http.Limits(
-                max_connections=max_connections,
-                max_keepalive_connections=max_keepalive_connections,
-                keepalive_expiry=30.0,
-            )
-            self.client = http.AsyncClient(limits=limits, timeout=timeout)
-        self.url = base_url + "/v1/chat/completions"
-        self.headers = {
-            "accept": "application/json",
-            "content-type": "application/json",
-            "authorization": f"Bearer {API_KEY}",
-        }
-        self.stream_headers = {**self.headers, "accept": "text/event-stream"}
+    __slots__ = ("buffer", "calls", "loads", "text")
 
-    async def post(self, body: dict[str, Any]) -> Any:
-        response = await self.client.post(
-            self.url, content=_dumps(body).encode(), headers=self.headers
-        )
-        if response.status_code != 200:
-            raise HTTPStatusFailure(f"HTTP {response.status_code}: {response.content[:200]!r}")
-        return _loads(response.content)
+    def __init__(self, loads: Any) -> None:
+        self.loads = loads
+        self.buffer = b""
+        self.text: list[str] = []
+        self.calls: dict[int, dict[str, Any]] = {}
 
-    async def stream(self, body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-        """POST a streamed request; return the text and the tool calls assembled from the chunks."""
-        body["stream"] = True
-        body["stream_options"] = {"include_usage": True}
-        text: list[str] = []
-        calls: dict[int, dict[str, Any]] = {}
-        request = self.client.build_request(
-            "POST", self.url, content=_dumps(body).encode(), headers=self.stream_headers
-        )
-        response = await self.client.send(request, stream=True)
-        try:
-            if response.status_code != 200:
-                await response.aread()
-                raise HTTPStatusFailure(f"HTTP {response.status_code}: {response.content[:200]!r}")
-            buffer = b""
-            async for chunk in response.aiter_bytes():
-                payloads, buffer = split_sse(buffer, chunk)
-                for payload in payloads:
-                    if payload == b"[DONE]":
-                        continue
-                    choices = _loads(payload)["choices"]
-                    if not choices:
-                        continue
-                    delta = choices[0]["delta"]
-                    content = delta.get("content")
-                    if content:
-                        text.append(content)
-                    for piece in delta.get("tool_calls") or ():
-                        call = calls.get(piece["index"])
-                        if call is None:
-                            call = calls[piece["index"]] = {"id": "", "name": "", "arguments": []}
-                        if piece.get("id"):
-                            call["id"] = piece["id"]
-                        function = piece.get("function") or {}
-                        if function.get("name"):
-                            call["name"] = function["name"]
-                        if function.get("arguments"):
-                            call["arguments"].append(function["arguments"])
-        finally:
-            await response.aclose()
+    def feed(self, chunk: bytes) -> None:
+        """Split ``chunk`` into SSE payloads and fold each parsed one into the answer."""
+        payloads, self.buffer = split_sse(self.buffer, chunk)
+        for payload in payloads:
+            if payload == b"[DONE]":
+                continue
+            choices = self.loads(payload)["choices"]
+            if not choices:
+                continue
+            delta = choices[0]["delta"]
+            content = delta.get("content")
+            if content:
+                self.text.append(content)
+            for piece in delta.get("tool_calls") or ():
+                call = self.calls.get(piece["index"])
+                if call is None:
+                    call = self.calls[piece["index"]] = {"id": "", "name": "", "arguments": []}
+                if piece.get("id"):
+                    call["id"] = piece["id"]
+                function = piece.get("function") or {}
+                if function.get("name"):
+                    call["name"] = function["name"]
+                if function.get("arguments"):
+                    call["arguments"].append(function["arguments"])
+
+    def result(self) -> tuple[str, list[dict[str, Any]]]:
+        """The text, and the tool calls as the assistant message carries them."""
         wire_calls = [
             {
                 "id": c["id"],
                 "type": "function",
                 "function": {"name": c["name"], "arguments": "".join(c["arguments"])},
             }
-            for _, c in sorted(calls.items())
+            for _, c in sorted(self.calls.items())
         ]
-        return "".join(text), wire_calls
+        return "".join(self.text), wire_calls
 
-    async def aclose(self) -> None:
-        await self.client.aclose()
+
+class _Floor:
+    """One raw client (``lib``: httpx2, httpx or aiohttp), pooled and timed out as llmkit's is."""
+
+    LOOP_BOUND = True
+    """The client belongs to the event loop it was built in (a new loop needs a new runner)."""
+
+    def __init__(self, base_url: str, *, lib: str = "httpx2", **options: Any) -> None:
+        wire = make_wire(base_url + "/v1/chat/completions", API_KEY, lib=lib, **options)
+        self.post = wire.post
+        self.aclose = wire.aclose
+        self._send_stream = wire.stream
+        self.loads = wire.loads
+        self.dumps_text = wire.dumps_text
+
+    async def stream(self, body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        """POST a streamed request; return the text and the tool calls assembled from the chunks."""
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+        answer = StreamedAnswer(self.loads)
+        await self._send_stream(body, answer)
+        return answer.result()
+
+    def run_tools(self, messages: list[dict[str, Any]], calls: list[dict[str, Any]]) -> None:
+        """Append the assistant's tool calls and the result of each to ``messages``."""
+        # "" beside tool calls: what llmkit sends to any address but OpenAI's own (the fake's).
+        messages.append({"role": "assistant", "content": "", "tool_calls": calls})
+        for call in calls:
+            function = call["function"]
+            if function["name"] != TOOL_NAME:
+                raise RuntimeError(f"the model called an unknown tool {function['name']!r}")
+            result = get_weather(**self.loads(function["arguments"]))
+            messages.append(
+                {"role": "tool", "tool_call_id": call["id"], "content": self.dumps_text(result)}
+            )
 
 
 def _opening() -> list[dict[str, Any]]:
     return [{"role": "system", "content": INSTRUCTIONS}, {"role": "user", "content": AGENT_PROMPT}]
-
-
-def _run_tools(messages: list[dict[str, Any]], calls: list[dict[str, Any]]) -> None:
-    # "" beside tool calls: what llmkit sends to any address but OpenAI's own (the fake's).
-    messages.append({"role": "assistant", "content": "", "tool_calls": calls})
-    for call in calls:
-        function = call["function"]
-        if function["name"] != TOOL_NAME:
-            raise RuntimeError(f"the model called an unknown tool {function['name']!r}")
-        result = get_weather(**_loads(function["arguments"]))
-        messages.append({"role": "tool", "tool_call_id": call["id"], "content": _dumps(result)})
 
 
 class FloorGenerate(_Floor):
@@ -216,7 +191,7 @@ class FloorAgent(_Floor):
     async def run(self) -> None:
         messages = _opening()
         data = await self.post({"model": MODEL, "messages": messages, "tools": [TOOL]})
-        _run_tools(messages, data["choices"][0]["message"]["tool_calls"])
+        self.run_tools(messages, data["choices"][0]["message"]["tool_calls"])
         data = await self.post({"model": MODEL, "messages": messages, "tools": [TOOL]})
         if not data["choices"][0]["message"]["content"]:
             raise RuntimeError("no text in the final answer")
@@ -228,7 +203,7 @@ class FloorAgentStream(_Floor):
     async def run(self) -> None:
         messages = _opening()
         _, calls = await self.stream({"model": MODEL, "messages": messages, "tools": [TOOL]})
-        _run_tools(messages, calls)
+        self.run_tools(messages, calls)
         text, _ = await self.stream({"model": MODEL, "messages": messages, "tools": [TOOL]})
         if not text:
             raise RuntimeError("no text in the final answer")
@@ -250,7 +225,7 @@ class FloorAgentOutput(_Floor):
             "response_format": RESPONSE_FORMAT,
         }
         data = await self.post(body)
-        _run_tools(messages, data["choices"][0]["message"]["tool_calls"])
+        self.run_tools(messages, data["choices"][0]["message"]["tool_calls"])
         data = await self.post({**body, "messages": messages})
         self.output_type.model_validate_json(data["choices"][0]["message"]["content"])
 

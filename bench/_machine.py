@@ -10,7 +10,18 @@ from typing import Any
 
 __all__ = ["PACKAGES", "cpu_model", "describe", "load_average"]
 
-PACKAGES = ("llmkit", "httpx2", "httpcore2", "httpx", "httpcore", "pydantic", "uvicorn", "uvloop")
+PACKAGES = (
+    "llmkit",
+    "httpx2",
+    "httpcore2",
+    "aiohttp",
+    "orjson",
+    "httpx",
+    "httpcore",
+    "pydantic",
+    "uvicorn",
+    "uvloop",
+)
 """Packages whose versions go into every report."""
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench._cases import CASES, FLOOR, LLMKIT, select
+from bench._cases import AIOHTTP_FLOOR, CASES, FLOOR, FLOORS, LLMKIT, select
 from bench._cli import FULL, QUICK, main, plan_work
 
 
@@ -17,7 +17,7 @@ def test_no_names_select_every_case_and_variant() -> None:
 def test_names_select_cases_and_variants_in_report_order() -> None:
     chosen = select(["stream:llmkit", "generate", "stream:floor-httpx2"])
     assert [(c.name, [v.name for v in vs]) for c, vs in chosen] == [
-        ("generate", [FLOOR, "floor-httpx", LLMKIT]),
+        ("generate", [FLOOR, AIOHTTP_FLOOR, "floor-httpx", LLMKIT]),
         ("stream", [FLOOR, LLMKIT]),
     ]
 
@@ -32,10 +32,10 @@ def test_unknown_variant_names_the_case_variants() -> None:
         select(["agent:fast"])
 
 
-def test_every_case_has_the_floor_and_llmkit() -> None:
+def test_every_case_has_both_floors_and_llmkit() -> None:
     for case in CASES:
         names = [v.name for v in case.variants]
-        assert FLOOR in names and LLMKIT in names, case.name
+        assert {*FLOORS, LLMKIT} <= set(names), case.name
 
 
 def test_settings_scale_runs_by_model_calls_per_run() -> None:

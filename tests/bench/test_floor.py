@@ -33,6 +33,9 @@ from llmkit.providers.openai.encode import encode_request
 from llmkit.testing import FakeProviderServer
 from llmkit.types import OutputSchema
 
+LIBS = ["httpx2", "aiohttp", "httpx"]
+"""Every client the floor runs on."""
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[FakeProviderServer]:
@@ -58,7 +61,7 @@ async def bodies(server: FakeProviderServer, runner: Any, runs: int = 1) -> list
     ("floor", "llmkit"),
     [(_floor.FloorGenerate, LLMKitGenerate), (_floor.FloorStream, LLMKitStream)],
 )
-@pytest.mark.parametrize("lib", ["httpx2", "httpx"])
+@pytest.mark.parametrize("lib", LIBS)
 async def test_floor_sends_what_llmkit_sends(
     server: FakeProviderServer, floor: Any, llmkit: Any, lib: str
 ) -> None:
@@ -94,10 +97,11 @@ def agent_request(*, output: bool, after_tool: bool) -> Request:
         (_floor.FloorAgentOutput, True, False),
     ],
 )
+@pytest.mark.parametrize("lib", LIBS)
 async def test_agent_floor_sends_what_llmkits_codec_sends_for_the_same_run(
-    server: FakeProviderServer, floor: Any, output: bool, stream: bool
+    server: FakeProviderServer, floor: Any, output: bool, stream: bool, lib: str
 ) -> None:
-    first, second = await bodies(server, floor(server.url))
+    first, second = await bodies(server, floor(server.url, lib=lib))
     # The fake server is not OpenAI's own address: tool-call turns carry "content": "".
     profile = OpenAIProfile(openai_capabilities(MODEL), tool_call_content="empty")
     for body, after_tool in ((first, False), (second, True)):
@@ -116,22 +120,24 @@ def agent_runners() -> list[tuple[Any, Any]]:
 
 @pytest.mark.anyio
 @pytest.mark.parametrize(("floor", "llmkit"), agent_runners())
+@pytest.mark.parametrize("lib", LIBS)
 async def test_agent_floor_sends_what_the_agent_sends(
-    server: FakeProviderServer, floor: Any, llmkit: Any
+    server: FakeProviderServer, floor: Any, llmkit: Any, lib: str
 ) -> None:
     try:
         agent = llmkit(server.url)
     except Unavailable as exc:
         pytest.skip(str(exc))
     theirs = await bodies(server, agent)
-    ours = await bodies(server, floor(server.url))
+    ours = await bodies(server, floor(server.url, lib=lib))
     assert len(ours) == 2
     assert ours == theirs
 
 
 @pytest.mark.anyio
-async def test_workflow_floor_runs_three_steps(server: FakeProviderServer) -> None:
-    sent = await bodies(server, _floor.FloorWorkflow(server.url))
+@pytest.mark.parametrize("lib", LIBS)
+async def test_workflow_floor_runs_three_steps(server: FakeProviderServer, lib: str) -> None:
+    sent = await bodies(server, _floor.FloorWorkflow(server.url, lib=lib))
     assert [b["messages"][0]["content"] for b in sent] == [
         "Draft. Be brief.",
         "Critique. Be brief.",
