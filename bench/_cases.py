@@ -57,6 +57,8 @@ class Case:
     variants: tuple[Variant, ...]
     target: float | None = 1.5
     """The most llmkit's client CPU per run may be, as a multiple of the httpx2 floor's."""
+    aiohttp_target: float | None = None
+    """The most llmkit's client CPU per run may be, as a multiple of the aiohttp floor's."""
     only_with_llmkit: bool = False
     """Skip the whole case (floor too) while llmkit's side is not available."""
 
@@ -90,12 +92,14 @@ CASES: tuple[Case, ...] = (
             # The same run observed by a LoggingHook (INFO, discarded) and a MetricsHook.
             Variant(LLMKIT_HOOKS, "bench._llmkit_side:LLMKitAgentHooks"),
         ),
+        aiohttp_target=1.3,
     ),
     Case(
         "agent-stream",
         "the same agent run, streamed",
         2,
         _three("FloorAgentStream", "LLMKitAgentStream"),
+        aiohttp_target=1.3,
     ),
     Case(
         "agent-output",

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._cases import CASES, FLOOR, LLMKIT, Case, Variant, select
+from bench._cases import CASES, FLOOR, FLOORS, LLMKIT, Case, Variant, select
 from bench._imports import import_times
 from bench._machine import describe, load_average
 from bench._report import markdown
 from bench._server import ROOT, CorePlan, ServerProcess, plan_cores
+from bench._targets import RSS_RUNS
 
 __all__ = [
     "EXTRAS",
@@ -173,6 +174,7 @@ def _measure_variant(
             warmup=settings.warmup,
             reps=settings.reps,
             runs=settings.runs(case),
+            rss_runs=RSS_RUNS,
         )
     )
     if entry.get("status") != "ok":
@@ -306,14 +308,14 @@ def run_benchmarks(
 def run_profiles(
     names: Sequence[str], profilers: list[str], settings: Settings, *, pin: bool, out: Path
 ) -> list[str]:
-    """Profile the chosen variants (default: the floor and llmkit) of the named cases."""
+    """Profile the chosen variants (default: both floors and llmkit) of the named cases."""
     plan = plan_cores(pin=pin)
     files: list[str] = []
     explicit = any(":" in n for n in names)
     with ServerProcess(cores=plan.server) as server:
         for case, variants in select([n for n in names if n not in EXTRAS]):
             for variant in variants:
-                if not explicit and variant.name not in (FLOOR, LLMKIT):
+                if not explicit and variant.name not in (*FLOORS, LLMKIT):
                     continue
                 _stderr(f"profile {case.name}/{variant.name}")
                 stem = out / f"profile-{case.name}-{variant.name}"
@@ -352,7 +354,9 @@ def write_results(results: dict[str, Any], out: Path, *, save: bool) -> list[Pat
 def _list() -> str:
     lines = ["cases (python -m bench CASE or CASE:VARIANT):"]
     for case in CASES:
-        target = f"; target <= {case.target:g}x the floor" if case.target else ""
+        target = f"; target <= {case.target:g}x the httpx2 floor" if case.target else ""
+        if case.aiohttp_target:
+            target += f", <= {case.aiohttp_target:g}x the aiohttp floor"
         lines.append(f"  {case.name:<13} {case.title}{target}")
         lines.append(f"  {'':<13} variants: {', '.join(v.name for v in case.variants)}")
     lines.append("other measurements:")
@@ -363,7 +367,9 @@ def _list() -> str:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Measure llmkit against a raw httpx2 loop on the fake provider server.",
+        description=(
+            "Measure llmkit against raw httpx2 and aiohttp loops on the fake provider server."
+        ),
     )
     parser.add_argument("cases", nargs="*", metavar="CASE", help="cases to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the cases and exit")
@@ -371,7 +377,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="write profile reports of the chosen cases (floor and llmkit) instead of measuring",
+        help="write profile reports of the chosen cases (both floors and llmkit) instead of measuring",
     )
     parser.add_argument(
         "--profiler",

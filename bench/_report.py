@@ -1,126 +1,24 @@
-"""Turning measurements into the report: ratios, target verdicts, the Markdown tables."""
+"""Turning measurements into the report: the Markdown tables (the verdicts are in ``_targets``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bench._cases import FLOOR, LLMKIT
+from bench._cases import AIOHTTP_FLOOR, FLOOR
 from bench._stats import ratio
+from bench._targets import (
+    LOAD_LEVEL,
+    TOP_LEVEL,
+    UNAVAILABLE,
+    cpu_ratio,
+    level,
+    rss,
+    status,
+    targets,
+    variant,
+)
 
-__all__ = ["IMPORT_LIMIT_MS", "RSS_LIMIT_MIB", "RSS_RUNS", "markdown", "targets"]
-
-IMPORT_LIMIT_MS = 150.0
-"""``import llmkit`` must take at most this long."""
-RSS_LIMIT_MIB = 60.0
-"""Peak RSS of a process that ran :data:`RSS_RUNS` agent runs must stay under this."""
-RSS_RUNS = 500
-TOP_LEVEL = "1000"
-"""The concurrency level at which every agent run must complete."""
-
-UNAVAILABLE = "not available yet"
-
-
-def _variant(results: dict[str, Any], case: str, variant: str) -> dict[str, Any] | None:
-    for entry in results.get("cases", []):
-        if entry["name"] == case:
-            found: dict[str, Any] | None = entry["variants"].get(variant)
-            return found
-    return None
-
-
-def _cpu(entry: dict[str, Any] | None) -> float | None:
-    if entry is None or entry.get("status") != "ok" or "measure" not in entry:
-        return None
-    value: float = entry["measure"]["cpu_ms"]
-    return value
-
-
-def cpu_ratio(results: dict[str, Any], case: str, variant: str = LLMKIT) -> float | None:
-    """Client CPU per run of ``variant`` over the floor's, in the same run (None if unmeasured)."""
-    return ratio(_cpu(_variant(results, case, variant)), _cpu(_variant(results, case, FLOOR)))
-
-
-def _verdict(ok: bool) -> str:
-    return "met" if ok else "**missed**"
-
-
-def _status(entry: dict[str, Any] | None) -> str | None:
-    """Why a variant has no figures ("not available yet", "failed: …"), or None if it has."""
-    if entry is None:
-        return "not measured"
-    if entry.get("status") == "unavailable":
-        return UNAVAILABLE
-    if entry.get("status") != "ok":
-        return f"failed: {entry.get('reason', '?')}"
-    return None
-
-
-def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target of bench/README.md with what this run measured and whether it was met."""
-    rows: list[dict[str, Any]] = []
-    for entry in results.get("cases", []):
-        limit = entry.get("target")
-        if limit is None or LLMKIT not in entry["variants"]:
-            continue
-        llmkit = entry["variants"][LLMKIT]
-        value = cpu_ratio(results, entry["name"])
-        row: dict[str, Any] = {
-            "target": f"{entry['name']}: client CPU per run <= {limit:g}x the floor",
-            "limit": limit,
-            "measured": value,
-            "shown": f"{value:.2f}x" if value is not None else None,
-        }
-        row["verdict"] = _status(llmkit) or (
-            "n/a: the floor was not run" if value is None else _verdict(value <= limit)
-        )
-        rows.append(row)
-    imports = results.get("imports", {}).get("import llmkit")
-    if imports is not None:
-        ms = imports.get("ms_median")
-        rows.append(
-            {
-                "target": f"import llmkit <= {IMPORT_LIMIT_MS:g} ms",
-                "limit": IMPORT_LIMIT_MS,
-                "measured": ms,
-                "shown": f"{ms:.1f} ms" if ms is not None else None,
-                "verdict": _verdict(ms <= IMPORT_LIMIT_MS) if ms is not None else UNAVAILABLE,
-            }
-        )
-    agent = _variant(results, "agent", LLMKIT)
-    if agent is not None:
-        status = _status(agent)
-        measure = agent.get("measure") or {}
-        runs = measure.get("runs", 0)
-        rss = measure.get("peak_rss_mib")
-        shown = f"{rss:.1f} MiB after {runs} runs" if rss is not None else None
-        verdict = status or _verdict(rss <= RSS_LIMIT_MIB)
-        if status is None and runs < RSS_RUNS:
-            verdict += f" (only {runs} runs: quick mode)"
-        rows.append(
-            {
-                "target": f"peak RSS of a process that ran {RSS_RUNS} agent runs <= {RSS_LIMIT_MIB:g} MiB",
-                "limit": RSS_LIMIT_MIB,
-                "measured": rss,
-                "shown": shown,
-                "verdict": verdict,
-            }
-        )
-        level = ((agent.get("concurrency") or {}).get("levels") or {}).get(TOP_LEVEL)
-        errors = level["errors"] if level else None
-        rows.append(
-            {
-                "target": "1,000 concurrent agent runs complete with no errors",
-                "limit": 0,
-                "measured": errors,
-                "shown": (
-                    f"{errors} errors, {level['mem_per_inflight_kib']:.0f} KiB per in-flight run"
-                    if level and "mem_per_inflight_kib" in level
-                    else (f"{errors} errors" if level else None)
-                ),
-                "verdict": status or ("n/a" if errors is None else _verdict(errors == 0)),
-            }
-        )
-    return rows
+__all__ = ["markdown"]
 
 
 def _num(value: float | None, fmt: str = ".3f") -> str:
@@ -150,7 +48,8 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"The fake provider server runs in its own process ({settings['cores']}); each "
         "case runs in a fresh client process after a warm-up. Client CPU is "
         "`time.process_time` of the client process per run, the median of "
-        f"{settings['reps']} repetitions. Ratios are against the raw httpx2 floor of this run.",
+        f"{settings['reps']} repetitions. Ratios are against the raw httpx2 floor (`x httpx2`) "
+        "and the raw aiohttp + orjson floor (`x aiohttp`) of this run.",
         "",
     ]
 
@@ -180,51 +79,85 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def _rss_cell(entry: dict[str, Any]) -> str:
+    found = rss(entry)
+    if found is None:
+        return "-"
+    return _num(found[0], ".1f") + ("" if found[1] >= 500 else f" ({found[1]} runs)")
+
+
+def _cost_row(results: dict[str, Any], case: str, name: str, m: dict[str, Any]) -> list[str]:
+    entry = variant(results, case, name) or {}
+    return [
+        case,
+        name,
+        _num(m["cpu_ms"]),
+        _times(cpu_ratio(results, case, name, FLOOR)),
+        _times(cpu_ratio(results, case, name, AIOHTTP_FLOOR)),
+        _num(m["wall_ms_median"]),
+        _num(m["wall_ms_p95"]),
+        _rss_cell(entry),
+        str(m["runs"]),
+    ]
+
+
+def _load_row(
+    results: dict[str, Any], case: str, name: str, levels: list[str], c: dict[str, Any]
+) -> list[str]:
+    top = c.get(levels[-1], {})
+    busy = [k for k in levels if k != "1"]
+    row = [
+        case,
+        name,
+        *(_num(c[k]["runs_per_s"], ".0f") if k in c else "-" for k in levels),
+        *(_num(c[k]["cpu_ms"]) if k in c else "-" for k in busy),
+    ]
+    if LOAD_LEVEL in levels:
+        ours = c.get(LOAD_LEVEL)
+        theirs = level(variant(results, case, AIOHTTP_FLOOR), LOAD_LEVEL)
+        both = ours is not None and theirs is not None
+        row += [
+            _times(ratio(ours["runs_per_s"], theirs["runs_per_s"]) if both else None),
+            _times(ratio(ours["cpu_ms"], theirs["cpu_ms"]) if both else None),
+        ]
+    row += [
+        str(sum(v["errors"] for v in c.values())),
+        _num(top.get("mem_per_inflight_kib"), ".1f"),
+    ]
+    return row
+
+
 def _cost_tables(results: dict[str, Any]) -> list[str]:
     cost: list[list[str]] = []
     load: list[list[str]] = []
     levels: list[str] = results["settings"].get("levels", ["1", "50", "1000"])
     for entry in results.get("cases", []):
-        for name, variant in entry["variants"].items():
-            label = [entry["name"], name]
-            status = _status(variant)
-            if status is not None:
-                cost.append([*label, status, "", "", "", "", ""])
+        for name, found in entry["variants"].items():
+            why = status(found)
+            if why is not None:
+                cost.append([entry["name"], name, why, *[""] * 6])
                 continue
-            m = variant.get("measure")
-            if m is not None:
-                r = cpu_ratio(results, entry["name"], name)
-                cost.append(
-                    [
-                        *label,
-                        _num(m["cpu_ms"]),
-                        _num(r, ".2f") + "x" if r is not None else "-",
-                        _num(m["wall_ms_median"]),
-                        _num(m["wall_ms_p95"]),
-                        _num(m["peak_rss_mib"], ".1f"),
-                        str(m["runs"]),
-                    ]
-                )
-            c = (variant.get("concurrency") or {}).get("levels")
+            if found.get("measure") is not None:
+                cost.append(_cost_row(results, entry["name"], name, found["measure"]))
+            c = (found.get("concurrency") or {}).get("levels")
             if c:
-                top = c.get(levels[-1], {})
-                load.append(
-                    [
-                        *label,
-                        *(_num(c[k]["runs_per_s"], ".0f") if k in c else "-" for k in levels),
-                        str(sum(v["errors"] for v in c.values())),
-                        _num(top.get("cpu_ms")),
-                        _num(top.get("mem_per_inflight_kib"), ".1f"),
-                    ]
-                )
+                load.append(_load_row(results, entry["name"], name, levels, c))
     lines: list[str] = []
     if cost:
-        head = ["case", "variant", "CPU ms/run", "x floor", "wall p50 ms", "wall p95 ms"]
-        head += ["peak RSS MiB", "runs"]
+        head = ["case", "variant", "CPU ms/run", "x httpx2", "x aiohttp", "wall p50 ms"]
+        head += ["wall p95 ms", "peak RSS MiB, 500 runs", "runs"]
         lines += ["## Client cost per run (one at a time)", "", *_table(head, cost), ""]
     if load:
-        head = ["case", "variant", *(f"runs/s c={k}" for k in levels), "errors"]
-        head += [f"CPU ms/run c={levels[-1]}", "KiB per in-flight run"]
+        busy = [k for k in levels if k != "1"]
+        head = ["case", "variant", *(f"runs/s c={k}" for k in levels)]
+        head += [f"CPU ms/run c={k}" for k in busy]
+        if LOAD_LEVEL in levels:
+            head += [f"runs/s c={LOAD_LEVEL} x aiohttp", f"CPU c={LOAD_LEVEL} x aiohttp"]
+        head += ["errors", "KiB per in-flight run"]
         lines += ["## Throughput under concurrency", "", *_table(head, load), ""]
     return lines
 

@@ -41,11 +41,22 @@ def build(spec: dict[str, Any]) -> Any:
 
 
 async def measure(runner: Any, spec: dict[str, Any]) -> dict[str, Any]:
-    """Client CPU per run (median of repetitions), wall time per run, peak RSS."""
+    """Client CPU per run (median of repetitions), wall time per run, peak RSS.
+
+    The peak RSS is read twice: when ``rss_runs`` runs (500 by default) are
+    done, warm-up included, so every variant is compared after the same
+    work, and at the end.
+    """
     label = spec["label"]
     runs, reps = spec["runs"], spec["reps"]
+    rss_runs = spec.get("rss_runs", 500)
+    done = 0
+    rss_at: float | None = None
     for _ in range(spec["warmup"]):
         await runner.run()
+        done += 1
+        if done == rss_runs:
+            rss_at = peak_rss() / MIB
     cpu: list[float] = []
     walls: list[float] = []
     clock = time.perf_counter
@@ -56,15 +67,20 @@ async def measure(runner: Any, spec: dict[str, Any]) -> dict[str, Any]:
             start = clock()
             await runner.run()
             walls.append(clock() - start)
+            done += 1
+            if done == rss_runs:
+                rss_at = peak_rss() / MIB
         cpu.append((time.process_time() - start_cpu) / runs)
     progress(label, f"{median(cpu) * 1e3:.3f} ms CPU per run")
     return {
-        "runs": spec["warmup"] + runs * reps,
+        "runs": done,
         "cpu_ms": median(cpu) * 1e3,
         "cpu_ms_reps": [round(c * 1e3, 4) for c in cpu],
         "wall_ms_median": median(walls) * 1e3,
         "wall_ms_p95": percentile(walls, 95) * 1e3,
         "peak_rss_mib": peak_rss() / MIB,
+        "rss_runs": rss_runs if rss_at is not None else done,
+        "rss_mib": rss_at if rss_at is not None else peak_rss() / MIB,
     }
 
 

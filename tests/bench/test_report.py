@@ -4,24 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench._report import markdown, targets
+from bench._report import markdown
+from bench._targets import targets
 
 
-def measured(cpu_ms: float, runs: int = 750, rss: float = 40.0) -> dict[str, Any]:
+def measured(
+    cpu_ms: float, runs: int = 750, rss: float = 40.0, per_s: float = 800.0
+) -> dict[str, Any]:
     return {
         "status": "ok",
         "measure": {
             "cpu_ms": cpu_ms,
             "wall_ms_median": cpu_ms * 1.1,
             "wall_ms_p95": cpu_ms * 1.3,
-            "peak_rss_mib": rss,
+            "peak_rss_mib": rss + 1,
             "runs": runs,
+            "rss_mib": rss,
+            "rss_runs": min(runs, 500),
         },
         "concurrency": {
             "levels": {
                 "1": {"runs_per_s": 900.0, "cpu_ms": cpu_ms, "errors": 0},
+                "50": {"runs_per_s": per_s, "cpu_ms": cpu_ms * 0.9, "errors": 0},
                 "1000": {
-                    "runs_per_s": 800.0,
+                    "runs_per_s": per_s,
                     "cpu_ms": cpu_ms * 1.2,
                     "errors": 0,
                     "mem_per_inflight_kib": 21.5,
@@ -31,7 +37,13 @@ def measured(cpu_ms: float, runs: int = 750, rss: float = 40.0) -> dict[str, Any
     }
 
 
-def results(llmkit: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def results(
+    llmkit: dict[str, Any], aiohttp: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    variants = {"floor-httpx2": measured(1.0, rss=31.0)}
+    if aiohttp is not None:
+        variants["floor-aiohttp"] = aiohttp
+    variants["llmkit"] = llmkit
     return {
         "machine": {
             "date": "2026-11-23 12:00 UTC",
@@ -41,14 +53,20 @@ def results(llmkit: dict[str, Any], **extra: Any) -> dict[str, Any]:
             "platform": "Linux",
             "packages": {"llmkit": "0.1.0", "httpx": None},
         },
-        "settings": {"quick": False, "reps": 7, "cores": "not pinned", "levels": ["1", "1000"]},
+        "settings": {
+            "quick": False,
+            "reps": 7,
+            "cores": "not pinned",
+            "levels": ["1", "50", "1000"],
+        },
         "duration_s": 100.0,
         "cases": [
             {
                 "name": "agent",
                 "title": "agent run",
                 "target": 1.5,
-                "variants": {"floor-httpx2": measured(1.0), "llmkit": llmkit},
+                "aiohttp_target": 1.3,
+                "variants": variants,
             }
         ],
         **extra,
@@ -56,31 +74,56 @@ def results(llmkit: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def by_target(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {row["target"].split(":")[0].split(" <=")[0]: row for row in rows}
+    return {row["target"]: row for row in rows}
 
 
-def test_ratios_against_the_floor_decide_the_verdicts() -> None:
-    rows = by_target(targets(results(measured(1.4, rss=59.0))))
-    assert rows["agent"]["measured"] == 1.4 and rows["agent"]["verdict"] == "met"
-    rss = rows["peak RSS of a process that ran 500 agent runs"]
-    assert rss["verdict"] == "met" and rss["shown"] == "59.0 MiB after 750 runs"
-    errors = rows["1,000 concurrent agent runs complete with no errors"]
-    assert errors["verdict"] == "met" and errors["shown"] == "0 errors, 22 KiB per in-flight run"
+CPU_HTTPX2 = "agent: client CPU per run <= 1.5x the httpx2 floor"
+CPU_AIOHTTP = "agent: client CPU per run <= 1.3x the aiohttp floor"
+RSS = "peak RSS of a process that ran 500 agent runs <= 60 MiB"
+RSS_FLOOR = "peak RSS after 500 agent runs within 5 MiB of the smaller floor"
+ERRORS = "1,000 concurrent agent runs complete with no errors"
+LOAD_RUNS = "agent: runs/s at 50 concurrent >= 0.8x the aiohttp floor"
+LOAD_CPU = "agent: client CPU per run at 50 concurrent <= 1.3x the aiohttp floor"
+
+
+def test_ratios_against_both_floors_decide_the_verdicts() -> None:
+    data = results(
+        measured(1.2, rss=34.0, per_s=800.0),
+        aiohttp=measured(1.0, rss=33.0, per_s=900.0),
+    )
+    rows = by_target(targets(data))
+    assert rows[CPU_HTTPX2]["measured"] == 1.2 and rows[CPU_HTTPX2]["verdict"] == "met"
+    assert rows[CPU_AIOHTTP]["shown"] == "1.20x" and rows[CPU_AIOHTTP]["verdict"] == "met"
+    assert rows[RSS]["verdict"] == "met" and rows[RSS]["shown"] == "34.0 MiB after 500 runs"
+    # The smaller floor is the httpx2 one (31 MiB).
+    assert rows[RSS_FLOOR]["shown"] == "+3.0 MiB (34.0 against 31.0)"
+    assert rows[RSS_FLOOR]["verdict"] == "met"
+    assert rows[ERRORS]["verdict"] == "met"
+    assert rows[ERRORS]["shown"] == "0 errors, 22 KiB per in-flight run"
+    assert rows[LOAD_RUNS]["shown"] == "0.89x (800 against 900)"
+    assert rows[LOAD_RUNS]["verdict"] == "met"
+    assert rows[LOAD_CPU]["verdict"] == "met"
 
 
 def test_a_miss_is_reported_as_missed() -> None:
-    slow = measured(1.6, rss=75.0)
+    slow = measured(1.6, rss=75.0, per_s=500.0)
     slow["concurrency"]["levels"]["1000"]["errors"] = 3
-    rows = by_target(targets(results(slow)))
-    assert rows["agent"]["verdict"] == "**missed**"
-    assert rows["peak RSS of a process that ran 500 agent runs"]["verdict"] == "**missed**"
-    assert rows["1,000 concurrent agent runs complete with no errors"]["verdict"] == "**missed**"
+    data = results(slow, aiohttp=measured(0.5, per_s=1500.0))
+    rows = by_target(targets(data))
+    for name in (CPU_HTTPX2, CPU_AIOHTTP, RSS, RSS_FLOOR, ERRORS, LOAD_RUNS, LOAD_CPU):
+        assert rows[name]["verdict"] == "**missed**", name
 
 
-def test_too_few_runs_for_the_rss_target_say_so() -> None:
+def test_an_unrun_aiohttp_floor_leaves_its_targets_without_a_verdict() -> None:
+    rows = by_target(targets(results(measured(1.2))))
+    assert rows[CPU_AIOHTTP]["verdict"] == "n/a: the aiohttp floor was not run"
+    assert rows[LOAD_RUNS]["verdict"] == "n/a: the aiohttp floor was not run"
+
+
+def test_too_few_runs_for_the_rss_targets_say_so() -> None:
     rows = by_target(targets(results(measured(1.0, runs=100))))
-    verdict = rows["peak RSS of a process that ran 500 agent runs"]["verdict"]
-    assert verdict == "met (only 100 runs: quick mode)"
+    assert rows[RSS]["verdict"] == "met (only 100 runs: quick mode)"
+    assert rows[RSS_FLOOR]["verdict"].endswith("(only 100 runs: quick mode)")
 
 
 def test_an_absent_llmkit_feature_is_not_available_yet_everywhere() -> None:
@@ -104,13 +147,14 @@ def test_import_time_target() -> None:
             }
         },
     )
-    row = by_target(targets(data))["import llmkit"]
+    row = by_target(targets(data))["import llmkit <= 150 ms"]
     assert row["verdict"] == "**missed**" and row["shown"] == "151.0 ms"
 
 
 def test_markdown_has_every_table() -> None:
     data = results(
-        measured(1.2),
+        measured(1.2, rss=40.0),
+        aiohttp=measured(0.5, rss=35.0, per_s=1600.0),
         imports={
             "import llmkit": {
                 "status": "ok",
@@ -132,7 +176,12 @@ def test_markdown_has_every_table() -> None:
     text = markdown(data)
     assert "Test CPU (2 cores), CPython 3.11.7" in text
     assert "llmkit 0.1.0" in text and "httpx None" not in text
-    assert "| agent | llmkit | 1.200 | 1.20x | 1.320 | 1.560 | 40.0 | 750 |" in text
-    assert "| agent | llmkit | 900 | 800 | 0 | 1.440 | 21.5 |" in text
+    assert "| agent | llmkit | 1.200 | 1.20x | 2.40x | 1.320 | 1.560 | 40.0 | 750 |" in text
+    assert "| agent | llmkit | 900 | 800 | 800 | 1.080 | 1.440 | 0.50x | 2.40x | 0 | 21.5 |" in text
     assert "| import llmkit | 4.0 | 3.9 | 4.2 |" in text
     assert "| 20 connections | 2000 | 0.450 | 0 |" in text
+
+
+def test_a_quick_run_shows_how_many_runs_its_rss_covers() -> None:
+    text = markdown(results(measured(1.0, runs=70)))
+    assert "| agent | llmkit | 1.000 | 1.00x | - | 1.100 | 1.300 | 40.0 (70 runs) | 70 |" in text

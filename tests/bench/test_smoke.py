@@ -38,5 +38,6 @@ def test_a_tiny_run_measures_floor_and_llmkit_and_writes_the_report(tmp_path: Pa
     ]
     assert json.loads((tmp_path / "results.json").read_text())["cases"][0]["name"] == "generate"
     assert (
-        "| generate: client CPU per run <= 1.5x the floor |" in (tmp_path / "latest.md").read_text()
+        "| generate: client CPU per run <= 1.5x the httpx2 floor |"
+        in (tmp_path / "latest.md").read_text()
     )
