@@ -44,6 +44,8 @@ class Variant:
     runner: str
     """``module:Class``; the class takes the server URL (and ``options``), has ``run`` and ``aclose``."""
     options: dict[str, Any] = field(default_factory=dict)
+    imports: str = ""
+    """The import statement a program doing this work starts with (timed apart from its first run)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +72,24 @@ class Case:
         raise KeyError(name)
 
 
+_LLMKIT_IMPORTS = {
+    "LLMKitGenerate": "from llmkit import Message, Request, model",
+    "LLMKitStream": "from llmkit import Message, ModelResponse, Request, model",
+    "LLMKitWorkflow": "import llmkit",
+}
+
+
 def _three(floor: str, llmkit: str) -> tuple[Variant, ...]:
     runner = f"bench._floor:{floor}"
     return (
-        Variant(FLOOR, runner, {"lib": "httpx2"}),
-        Variant(AIOHTTP_FLOOR, runner, {"lib": "aiohttp"}),
-        Variant("floor-httpx", runner, {"lib": "httpx"}),
-        Variant(LLMKIT, f"bench._llmkit_side:{llmkit}"),
+        Variant(FLOOR, runner, {"lib": "httpx2"}, "import httpx2"),
+        Variant(AIOHTTP_FLOOR, runner, {"lib": "aiohttp"}, "import aiohttp, orjson"),
+        Variant("floor-httpx", runner, {"lib": "httpx"}, "import httpx"),
+        Variant(
+            LLMKIT,
+            f"bench._llmkit_side:{llmkit}",
+            imports=_LLMKIT_IMPORTS.get(llmkit, "from llmkit import Agent, tool"),
+        ),
     )
 
 

@@ -2,7 +2,9 @@
 
 It starts the fake server in its own process, runs each case and variant in
 a fresh worker process (:mod:`bench._worker`), times ``import llmkit`` in
-fresh interpreters, and writes the report to ``bench/results/``.
+fresh interpreters, the first run and the cold start of fresh processes and
+the calls made each in a new event loop (:mod:`bench._fresh`), and writes
+the report to ``bench/results/``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._cases import CASES, FLOOR, FLOORS, LLMKIT, Case, Variant, select
+from bench._fresh import STUDIES, study
 from bench._imports import import_times
 from bench._machine import describe, load_average
 from bench._report import markdown
@@ -52,6 +55,10 @@ class Settings:
     calls_per_level: dict[int, int] = field(default_factory=dict)
     """Model calls at a level; a level always runs at least one run per concurrent task."""
     import_samples: int = 15
+    fresh_samples: int = 7
+    """Fresh processes timed for the first run and the cold start (after one not counted)."""
+    loop_calls: int = 20
+    """Calls made each in a new event loop (the first apart from the rest)."""
     concurrency: bool = True
     pool: bool = True
     """Run the pool study when no names are given (it can always be named)."""
@@ -79,6 +86,8 @@ QUICK = Settings(
     calls_per_rep=40,
     calls_per_level={1: 40, 50: 200},
     import_samples=5,
+    fresh_samples=3,
+    loop_calls=6,
     pool=False,
 )
 
@@ -99,6 +108,7 @@ POOL_SETUPS: tuple[tuple[str, dict[str, Any]], ...] = (
 
 EXTRAS = {
     "imports": "import time of llmkit in fresh interpreters",
+    **STUDIES,
     "pool": "raw httpx2 at 1,000 concurrent calls with different pool sizes",
 }
 """Names that are not cases but can be chosen like them."""
@@ -280,6 +290,8 @@ def run_benchmarks(
             "reps": settings.reps,
             "calls_per_rep": settings.calls_per_rep,
             "levels": [str(k) for k in settings.levels],
+            "fresh_samples": settings.fresh_samples,
+            "loop_calls": settings.loop_calls,
             "cores": plan.describe(),
             "event_loop": "asyncio (default policy)",
         },
@@ -291,12 +303,18 @@ def run_benchmarks(
             cores=plan.client,
             report=lambda text: progress(f"imports: {text}"),
         )
-    if selection or "pool" in extras:
+    studies = [name for name in STUDIES if name in extras]
+    if selection or studies or "pool" in extras:
         with ServerProcess(cores=plan.server) as server:
             progress(f"fake server at {server.url} ({plan.describe()})")
             for case, variants in selection:
                 results["cases"].append(
                     _run_case(case, variants, server.url, plan, settings, progress)
+                )
+            for name in studies:
+                count = settings.fresh_samples if name == "startup" else settings.loop_calls
+                results[name] = study(
+                    name, server.url, count=count, cores=plan.client, progress=progress
                 )
             if "pool" in extras:
                 results["pool"] = _pool_study(server.url, plan, progress)
@@ -308,12 +326,28 @@ def run_benchmarks(
 def run_profiles(
     names: Sequence[str], profilers: list[str], settings: Settings, *, pin: bool, out: Path
 ) -> list[str]:
-    """Profile the chosen variants (default: both floors and llmkit) of the named cases."""
+    """Profile the chosen variants (default: both floors and llmkit) of the named cases.
+
+    ``startup`` and ``loops`` among the names profile the first run in a fresh
+    process (cProfile and an ``-X importtime`` log) and the calls 2..N made
+    each in a new event loop (cProfile), for both floors and llmkit.
+    """
     plan = plan_cores(pin=pin)
+    out.mkdir(parents=True, exist_ok=True)
     files: list[str] = []
     explicit = any(":" in n for n in names)
+    case_names = [n for n in names if n not in EXTRAS]
     with ServerProcess(cores=plan.server) as server:
-        for case, variants in select([n for n in names if n not in EXTRAS]):
+        for name in (n for n in STUDIES if n in names):
+            count = 1 if name == "startup" else settings.loop_calls
+            found = study(
+                name, server.url, count=count, cores=plan.client, progress=_stderr, profile_dir=out
+            )
+            for variant_name, outcome in found["variants"].items():
+                files += outcome.get("files", [])
+                if outcome.get("status") != "ok":
+                    _stderr(f"  {name}/{variant_name}: {outcome.get('reason')}")
+        for case, variants in select(case_names) if case_names else []:
             for variant in variants:
                 if not explicit and variant.name not in (*FLOORS, LLMKIT):
                     continue
@@ -377,7 +411,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile",
         action="store_true",
-        help="write profile reports of the chosen cases (both floors and llmkit) instead of measuring",
+        help=(
+            "write profile reports of the chosen cases (both floors and llmkit; also startup, "
+            "loops) instead of measuring"
+        ),
     )
     parser.add_argument(
         "--profiler",
@@ -413,8 +450,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"python -m bench: {exc.args[0]}", file=sys.stderr)
         return 2
     if args.profile:
-        if not [n for n in args.cases if n not in EXTRAS]:
-            print("python -m bench: --profile needs a case, e.g. --profile agent", file=sys.stderr)
+        if not [n for n in args.cases if n not in EXTRAS or n in STUDIES]:
+            print(
+                "python -m bench: --profile needs a case (or startup, loops), e.g. --profile agent",
+                file=sys.stderr,
+            )
             return 2
         profilers = ["cprofile", "pyinstrument"] if args.profiler == "both" else [args.profiler]
         files = run_profiles(args.cases, profilers, settings, pin=not args.no_pin, out=args.out)

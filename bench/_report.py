@@ -74,6 +74,7 @@ def markdown(results: dict[str, Any]) -> str:
     if rows:
         lines += ["## Targets", "", *_table(["target", "measured", "verdict"], rows), ""]
     lines += _cost_tables(results)
+    lines += _fresh_tables(results)
     lines += _import_table(results)
     lines += _pool_table(results)
     return "\n".join(lines).rstrip() + "\n"
@@ -159,6 +160,63 @@ def _cost_tables(results: dict[str, Any]) -> list[str]:
             head += [f"runs/s c={LOAD_LEVEL} x aiohttp", f"CPU c={LOAD_LEVEL} x aiohttp"]
         head += ["errors", "KiB per in-flight run"]
         lines += ["## Throughput under concurrency", "", *_table(head, load), ""]
+    return lines
+
+
+def _fresh_tables(results: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    startup = results.get("startup")
+    if startup:
+        rows = []
+        best = [
+            v["cold_ms"]["median"]
+            for name, v in startup["variants"].items()
+            if name.startswith("floor-") and v.get("status") == "ok"
+        ]
+        for name, v in startup["variants"].items():
+            if v.get("status") != "ok":
+                rows.append([name, f"failed: {v.get('reason', '?')}", *[""] * 6])
+                continue
+            cold = v["cold_ms"]
+            rows.append(
+                [
+                    name,
+                    _num(v["imports_ms"]["median"], ".1f"),
+                    _num(v["first_ms"]["median"], ".1f"),
+                    _num(v["first_cpu_ms"]["median"], ".1f"),
+                    _num(v["script_ms"]["median"], ".1f"),
+                    f"{cold['median']:.0f} ({cold['min']:.0f}-{cold['max']:.0f})",
+                    f"{cold['median'] - min(best):+.0f}" if best else "-",
+                    _num(v["process_cpu_ms"]["median"], ".0f"),
+                ]
+            )
+        head = ["variant", "imports ms", "first run ms", "first run CPU ms"]
+        head += ["script start to first result ms", "cold start ms (min-max)"]
+        head += ["cold start - faster floor ms", "process CPU ms"]
+        title = f"## A fresh process: first run and cold start ({startup['case']}, median of {startup['count']})"
+        lines += [title, "", *_table(head, rows), ""]
+    loops = results.get("loops")
+    if loops:
+        rows = []
+        for name, v in loops["variants"].items():
+            if v.get("status") != "ok":
+                rows.append([name, f"failed: {v.get('reason', '?')}", "", "", ""])
+                continue
+            rows.append(
+                [
+                    name,
+                    _num(v["first_ms"], ".1f"),
+                    _num(v["later_ms"]["median"], ".2f"),
+                    _num(v["later_p95_ms"], ".2f"),
+                    _num(v["later_cpu_ms"]["median"], ".2f"),
+                ]
+            )
+        head = ["variant", "call 1 ms", "calls 2..N ms (median)", "p95 ms", "CPU ms (median)"]
+        title = (
+            f"## A new event loop per call ({loops['case']}, `asyncio.run` per call, "
+            f"N = {loops['count']})"
+        )
+        lines += [title, "", *_table(head, rows), ""]
     return lines
 
 

@@ -1,9 +1,10 @@
 """The targets of bench/README.md, checked against one run's results: met or missed.
 
 Two kinds of target: llmkit's client CPU against the ``httpx2`` floor (the
-suite's first targets), and the goals set against the ``aiohttp`` floor. A
-row appears when the run measured what it needs; a part of llmkit that is
-missing makes its rows "not available yet".
+suite's first targets), and the goals set against the ``aiohttp`` floor
+and for fresh processes and event loops. A row appears when the run
+measured what it needs; a part of llmkit that is missing makes its rows
+"not available yet".
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from bench._cases import AIOHTTP_FLOOR, FLOOR, FLOORS, LLMKIT
 from bench._stats import ratio
 
 __all__ = [
+    "COLD_START_MARGIN_MS",
+    "FIRST_RUN_LIMIT_MS",
     "IMPORT_LIMIT_MS",
     "LOAD_LEVEL",
+    "NEW_LOOP_LIMIT_MS",
     "RSS_LIMIT_MIB",
     "RSS_MARGIN_MIB",
     "RSS_RUNS",
@@ -44,6 +48,13 @@ LOAD_RUNS_MIN = 0.8
 """Runs per second at :data:`LOAD_LEVEL`, at least this fraction of the aiohttp floor's."""
 LOAD_CPU_MAX = 1.3
 """Client CPU per run at :data:`LOAD_LEVEL`, at most this multiple of the aiohttp floor's."""
+FIRST_RUN_LIMIT_MS = 15.0
+"""The first agent run of a fresh process (after its imports), wall time."""
+COLD_START_MARGIN_MS = 60.0
+"""Cold start to the first agent result, at most this much above the faster floor's."""
+NEW_LOOP_LIMIT_MS = 5.0
+"""An agent run in a new event loop, after the first, wall time."""
+
 UNAVAILABLE = "not available yet"
 
 
@@ -238,10 +249,65 @@ def _agent_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _fresh_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    startup = (results.get("startup") or {}).get("variants") or {}
+    llmkit = startup.get(LLMKIT)
+    if llmkit is not None:
+        first = llmkit["first_ms"]["median"] if llmkit.get("status") == "ok" else None
+        rows.append(
+            _row(
+                f"first agent run in a fresh process <= {FIRST_RUN_LIMIT_MS:g} ms",
+                first,
+                f"{first:.1f} ms (CPU {llmkit['first_cpu_ms']['median']:.1f} ms)"
+                if first is not None
+                else None,
+                _judge(llmkit, first, first is not None and first <= FIRST_RUN_LIMIT_MS, "n/a"),
+            )
+        )
+        floors = [
+            startup[name]["cold_ms"]["median"]
+            for name in FLOORS
+            if (startup.get(name) or {}).get("status") == "ok"
+        ]
+        cold = llmkit["cold_ms"]["median"] if llmkit.get("status") == "ok" else None
+        above = cold - min(floors) if cold is not None and floors else None
+        rows.append(
+            _row(
+                f"cold start to the first agent result within {COLD_START_MARGIN_MS:g} ms of the faster floor",
+                above,
+                f"{above:+.0f} ms ({cold:.0f} against {min(floors):.0f} ms)"
+                if above is not None and cold is not None
+                else None,
+                _judge(
+                    llmkit,
+                    above,
+                    above is not None and above <= COLD_START_MARGIN_MS,
+                    "n/a: no floor was run",
+                ),
+            )
+        )
+    loops = ((results.get("loops") or {}).get("variants") or {}).get(LLMKIT)
+    if loops is not None:
+        later = loops["later_ms"]["median"] if loops.get("status") == "ok" else None
+        rows.append(
+            _row(
+                f"agent run in a new event loop, after the first, <= {NEW_LOOP_LIMIT_MS:g} ms",
+                later,
+                f"{later:.1f} ms (CPU {loops['later_cpu_ms']['median']:.1f} ms)"
+                if later is not None
+                else None,
+                _judge(loops, later, later is not None and later <= NEW_LOOP_LIMIT_MS, "n/a"),
+            )
+        )
+    return rows
+
+
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target of bench/README.md with what this run measured and whether it was met."""
     return [
         *_cpu_rows(results),
         *_import_rows(results),
         *_agent_rows(results),
+        *_fresh_rows(results),
     ]

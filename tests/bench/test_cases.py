@@ -32,10 +32,15 @@ def test_unknown_variant_names_the_case_variants() -> None:
         select(["agent:fast"])
 
 
-def test_every_case_has_both_floors_and_llmkit() -> None:
+def test_every_case_has_both_floors_and_llmkit_and_says_what_a_program_imports() -> None:
     for case in CASES:
         names = [v.name for v in case.variants]
         assert {*FLOORS, LLMKIT} <= set(names), case.name
+        for name in (*FLOORS, LLMKIT):
+            assert case.variant(name).imports, (case.name, name)
+    agent = next(c for c in CASES if c.name == "agent")
+    assert agent.variant(AIOHTTP_FLOOR).imports == "import aiohttp, orjson"
+    assert agent.variant(LLMKIT).imports == "from llmkit import Agent, tool"
 
 
 def test_settings_scale_runs_by_model_calls_per_run() -> None:
@@ -51,7 +56,8 @@ def test_list_names_every_case(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for case in CASES:
         assert case.name in out
-    assert "imports" in out and "pool" in out
+    for extra in ("imports", "startup", "loops", "pool"):
+        assert extra in out
 
 
 def test_unknown_case_on_the_command_line_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,8 +72,8 @@ def test_profile_without_a_case_exits_2(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_no_names_plan_everything_and_quick_mode_leaves_out_the_pool_study() -> None:
     cases, extras = plan_work([], FULL)
-    assert len(cases) == len(CASES) and extras == {"imports", "pool"}
-    assert plan_work([], QUICK)[1] == {"imports"}
+    assert len(cases) == len(CASES) and extras == {"imports", "startup", "loops", "pool"}
+    assert plan_work([], QUICK)[1] == {"imports", "startup", "loops"}
 
 
 def test_naming_only_extras_runs_no_case_and_naming_pool_runs_it_in_quick_mode() -> None:

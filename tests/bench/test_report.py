@@ -73,6 +73,56 @@ def results(
     }
 
 
+def fresh(first_ms: float, cold_ms: float) -> dict[str, Any]:
+    def spread(value: float) -> dict[str, float]:
+        return {"median": value, "min": value * 0.9, "max": value * 1.2}
+
+    return {
+        "status": "ok",
+        "cold_ms": spread(cold_ms),
+        "imports_ms": spread(cold_ms / 2),
+        "first_ms": spread(first_ms),
+        "first_cpu_ms": spread(first_ms * 0.8),
+        "script_ms": spread(cold_ms - 20),
+        "process_cpu_ms": spread(cold_ms - 10),
+    }
+
+
+def loop(later_ms: float) -> dict[str, Any]:
+    return {
+        "status": "ok",
+        "calls": 20,
+        "first_ms": 150.0,
+        "first_cpu_ms": 140.0,
+        "later_ms": {"median": later_ms, "min": later_ms, "max": later_ms},
+        "later_p95_ms": later_ms * 1.5,
+        "later_cpu_ms": {"median": later_ms * 0.9, "min": 0, "max": 0},
+    }
+
+
+def studies(first_ms: float, cold_ms: float, later_ms: float) -> dict[str, Any]:
+    return {
+        "startup": {
+            "case": "agent",
+            "count": 7,
+            "variants": {
+                "floor-httpx2": fresh(40.0, 200.0),
+                "floor-aiohttp": fresh(4.0, 250.0),
+                "llmkit": fresh(first_ms, cold_ms),
+            },
+        },
+        "loops": {
+            "case": "agent",
+            "count": 20,
+            "variants": {
+                "floor-httpx2": loop(22.0),
+                "floor-aiohttp": loop(1.5),
+                "llmkit": loop(later_ms),
+            },
+        },
+    }
+
+
 def by_target(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {row["target"]: row for row in rows}
 
@@ -84,12 +134,16 @@ RSS_FLOOR = "peak RSS after 500 agent runs within 5 MiB of the smaller floor"
 ERRORS = "1,000 concurrent agent runs complete with no errors"
 LOAD_RUNS = "agent: runs/s at 50 concurrent >= 0.8x the aiohttp floor"
 LOAD_CPU = "agent: client CPU per run at 50 concurrent <= 1.3x the aiohttp floor"
+FIRST = "first agent run in a fresh process <= 15 ms"
+COLD = "cold start to the first agent result within 60 ms of the faster floor"
+LOOPS = "agent run in a new event loop, after the first, <= 5 ms"
 
 
 def test_ratios_against_both_floors_decide_the_verdicts() -> None:
     data = results(
         measured(1.2, rss=34.0, per_s=800.0),
         aiohttp=measured(1.0, rss=33.0, per_s=900.0),
+        **studies(first_ms=12.0, cold_ms=240.0, later_ms=4.0),
     )
     rows = by_target(targets(data))
     assert rows[CPU_HTTPX2]["measured"] == 1.2 and rows[CPU_HTTPX2]["verdict"] == "met"
@@ -103,14 +157,33 @@ def test_ratios_against_both_floors_decide_the_verdicts() -> None:
     assert rows[LOAD_RUNS]["shown"] == "0.89x (800 against 900)"
     assert rows[LOAD_RUNS]["verdict"] == "met"
     assert rows[LOAD_CPU]["verdict"] == "met"
+    assert rows[FIRST]["shown"] == "12.0 ms (CPU 9.6 ms)" and rows[FIRST]["verdict"] == "met"
+    # The faster floor starts in 200 ms.
+    assert rows[COLD]["shown"] == "+40 ms (240 against 200 ms)" and rows[COLD]["verdict"] == "met"
+    assert rows[LOOPS]["shown"] == "4.0 ms (CPU 3.6 ms)" and rows[LOOPS]["verdict"] == "met"
 
 
 def test_a_miss_is_reported_as_missed() -> None:
     slow = measured(1.6, rss=75.0, per_s=500.0)
     slow["concurrency"]["levels"]["1000"]["errors"] = 3
-    data = results(slow, aiohttp=measured(0.5, per_s=1500.0))
+    data = results(
+        slow,
+        aiohttp=measured(0.5, per_s=1500.0),
+        **studies(first_ms=150.0, cold_ms=400.0, later_ms=25.0),
+    )
     rows = by_target(targets(data))
-    for name in (CPU_HTTPX2, CPU_AIOHTTP, RSS, RSS_FLOOR, ERRORS, LOAD_RUNS, LOAD_CPU):
+    for name in (
+        CPU_HTTPX2,
+        CPU_AIOHTTP,
+        RSS,
+        RSS_FLOOR,
+        ERRORS,
+        LOAD_RUNS,
+        LOAD_CPU,
+        FIRST,
+        COLD,
+        LOOPS,
+    ):
         assert rows[name]["verdict"] == "**missed**", name
 
 
@@ -118,6 +191,7 @@ def test_an_unrun_aiohttp_floor_leaves_its_targets_without_a_verdict() -> None:
     rows = by_target(targets(results(measured(1.2))))
     assert rows[CPU_AIOHTTP]["verdict"] == "n/a: the aiohttp floor was not run"
     assert rows[LOAD_RUNS]["verdict"] == "n/a: the aiohttp floor was not run"
+    assert FIRST not in rows and LOOPS not in rows
 
 
 def test_too_few_runs_for_the_rss_targets_say_so() -> None:
@@ -172,12 +246,15 @@ def test_markdown_has_every_table() -> None:
                 },
             }
         ],
+        **studies(first_ms=150.0, cold_ms=400.0, later_ms=25.0),
     )
     text = markdown(data)
     assert "Test CPU (2 cores), CPython 3.11.7" in text
     assert "llmkit 0.1.0" in text and "httpx None" not in text
     assert "| agent | llmkit | 1.200 | 1.20x | 2.40x | 1.320 | 1.560 | 40.0 | 750 |" in text
     assert "| agent | llmkit | 900 | 800 | 800 | 1.080 | 1.440 | 0.50x | 2.40x | 0 | 21.5 |" in text
+    assert "| llmkit | 200.0 | 150.0 | 120.0 | 380.0 | 400 (360-480) | +200 | 390 |" in text
+    assert "| floor-aiohttp | 150.0 | 1.50 | 2.25 | 1.35 |" in text
     assert "| import llmkit | 4.0 | 3.9 | 4.2 |" in text
     assert "| 20 connections | 2000 | 0.450 | 0 |" in text
 

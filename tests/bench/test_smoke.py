@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench._cli import Settings, run_benchmarks, write_results
+from bench._cli import Settings, _fields, run_benchmarks, write_results
+from bench._report import markdown
 
 TINY = Settings(quick=True, warmup=1, reps=2, calls_per_rep=3, levels=(1, 4), import_samples=1)
 
@@ -41,3 +42,21 @@ def test_a_tiny_run_measures_floor_and_llmkit_and_writes_the_report(tmp_path: Pa
         "| generate: client CPU per run <= 1.5x the httpx2 floor |"
         in (tmp_path / "latest.md").read_text()
     )
+
+
+def test_a_tiny_run_of_the_fresh_process_and_new_loop_studies(tmp_path: Path) -> None:
+    tiny = Settings(**{**_fields(TINY), "fresh_samples": 1, "loop_calls": 2})
+    results = run_benchmarks(["startup", "loops"], settings=tiny, progress=lambda text: None)
+    assert results["cases"] == []
+    for study in ("startup", "loops"):
+        variants = results[study]["variants"]
+        assert list(variants) == ["floor-httpx2", "floor-aiohttp", "llmkit"]
+        assert {v["status"] for v in variants.values()} == {"ok"}, variants
+    llmkit = results["startup"]["variants"]["llmkit"]
+    # The cold start holds the interpreter's start-up, the imports and the first run.
+    assert (
+        llmkit["cold_ms"]["median"] > llmkit["script_ms"]["median"] >= llmkit["first_ms"]["median"]
+    )
+    text = markdown(results)
+    assert "## A fresh process: first run and cold start (agent, median of 1)" in text
+    assert "| first agent run in a fresh process <= 15 ms |" in text
