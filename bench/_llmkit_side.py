@@ -49,6 +49,9 @@ def _agent_api() -> tuple[Any, Any]:
 
 
 class _Model:
+    LOOP_BOUND = False
+    """One runner serves any event loop: llmkit keeps a client per loop itself."""
+
     def __init__(self, base_url: str) -> None:
         from llmkit import Message, Request
 
@@ -173,6 +176,8 @@ class LLMKitWorkflow:
     It should run the same three calls as :class:`bench._floor.FloorWorkflow`,
     each step's output feeding the next step's input.
     """
+
+    LOOP_BOUND = False
 
     def __init__(self, base_url: str) -> None:
         raise Unavailable("llmkit has no workflows yet")

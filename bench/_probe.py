@@ -42,7 +42,7 @@ from typing import Any  # noqa: E402
 _clock = time.perf_counter
 _cpu = time.process_time
 
-__all__ = ["FIRST_LINE", "main"]
+__all__ = ["FIRST_LINE", "first", "loops", "main", "runner_class"]
 
 FIRST_LINE = "first result"
 """What the child writes on stdout the moment its first run has a result."""
@@ -51,12 +51,13 @@ FIRST_DONE = "-- bench: first result --"
 """Markers written to stderr, so an ``-X importtime`` log shows what the first run imported."""
 
 
-def _runner_class(spec: dict[str, Any]) -> type:
+def runner_class(spec: dict[str, Any]) -> type:
+    """The runner class the spec names (``module:Class``)."""
     from importlib import import_module
 
     module_name, _, class_name = str(spec["runner"]).partition(":")
-    runner_class: type = getattr(import_module(module_name), class_name)
-    return runner_class
+    found: type = getattr(import_module(module_name), class_name)
+    return found
 
 
 def _profiler(spec: dict[str, Any]) -> Any:
@@ -87,14 +88,14 @@ def first(spec: dict[str, Any]) -> dict[str, Any]:
     exec(compile(str(spec["imports"]) or "pass", "<imports>", "exec"), {})
     import asyncio
 
-    runner_class = _runner_class(spec)
+    runner_type = runner_class(spec)
     imported_wall, imported_cpu = _clock(), _cpu()
     sys.stderr.write(IMPORTS_DONE + "\n")
     profiler = _profiler(spec)
     marks: dict[str, float] = {}
 
     async def program() -> None:
-        runner = runner_class(spec["url"], **dict(spec.get("options") or {}))
+        runner = runner_type(spec["url"], **dict(spec.get("options") or {}))
         try:
             await runner.run()
             marks["wall"], marks["cpu"] = _clock(), _cpu()
@@ -128,15 +129,15 @@ def loops(spec: dict[str, Any]) -> dict[str, Any]:
     exec(compile(str(spec["imports"]) or "pass", "<imports>", "exec"), {})
     import asyncio
 
-    runner_class = _runner_class(spec)
+    runner_type = runner_class(spec)
     options = dict(spec.get("options") or {})
     url = spec["url"]
-    loop_bound = getattr(runner_class, "LOOP_BOUND", True)
-    shared = None if loop_bound else runner_class(url, **options)
+    loop_bound = getattr(runner_type, "LOOP_BOUND", True)
+    shared = None if loop_bound else runner_type(url, **options)
     profiler = _profiler(spec)
 
     async def call() -> None:
-        runner = runner_class(url, **options) if shared is None else shared
+        runner = runner_type(url, **options) if shared is None else shared
         try:
             await runner.run()
         finally:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import pytest
 
 from bench import _probe
-from bench._cases import Variant, find
+from bench._cases import CASES, Variant, find
 from bench._fresh import first_runs, new_loops, summary
 from bench._responder import respond
 from llmkit.testing import FakeProviderServer
@@ -79,6 +79,14 @@ def test_the_probe_times_imports_and_the_first_run_and_says_when_it_has_a_result
     assert capsys.readouterr().out == _probe.FIRST_LINE + "\n"
     assert result["script_ms"] >= result["first_ms"] > 0
     assert result["process_cpu_ms"] >= result["first_cpu_ms"]
+
+
+def test_floors_are_built_per_event_loop_and_llmkit_is_built_once() -> None:
+    # A floor's client belongs to the loop it was built in; an agent serves any loop.
+    for case in CASES:
+        for variant in case.variants:
+            runner = _probe.runner_class({"runner": variant.runner})
+            assert runner.LOOP_BOUND is variant.name.startswith("floor-"), variant.runner
 
 
 def test_fresh_processes_time_the_cold_start_and_the_first_run(server: FakeProviderServer) -> None:
