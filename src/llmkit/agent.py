@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import contextvars
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias
 
-from typing_extensions import TypeVar
+from typing_extensions import TypeVar, Unpack
 
-from llmkit._agent import options
+from llmkit._agent import options as checks
 from llmkit._agent.handoff import (
     AgentHandoff,
     HistoryFilter,
@@ -40,6 +41,7 @@ from llmkit._agent.handoff import (
     check_handoffs,
 )
 from llmkit._agent.inputs import RunSetup
+from llmkit._agent.publish import Publishing, finish, published
 from llmkit._agent.spec import AgentSpec, HandoffRoute, Instructions
 from llmkit._hooks.session import SESSION_HOOKS
 from llmkit._sync import iterate_sync, run_sync
@@ -47,13 +49,12 @@ from llmkit.bus import Bus, active_bus
 from llmkit.errors import UsageError
 from llmkit.output import FINAL_RESULT_TOOL, OutputMode, OutputSpec
 from llmkit.providers.base import Model
-from llmkit.run import RunResult, UsageLimits
+from llmkit.run import ResumeOptions, RunOptions, RunResult, UsageLimits
 from llmkit.tools import ErrorMode, Tool, Toolbox
 from llmkit.tools._collect import collect_tools
 from llmkit.types import ContentPart, Message, ModelSettings, Request
 
 if TYPE_CHECKING:
-    from llmkit._agent.loop import AgentRun
     from llmkit._hooks.chain import HookChain
     from llmkit.events import Event
 
@@ -131,7 +132,7 @@ class Agent(Generic[OutputT]):
         description: str | None = None,
         instructions: Instructions | None = None,
         tools: Iterable[Tool[..., Any] | Callable[..., Any] | Toolbox] = (),
-        output_type: type[OutputT] = str,  # type: ignore[assignment]
+        output_type: type[OutputT] = str,  # type: ignore[assignment]  # OutputT defaults to str
         output_mode: OutputMode = "auto",
         output_retries: int = 2,
         tool_retries: int = 2,
@@ -164,20 +165,20 @@ class Agent(Generic[OutputT]):
         self.name = name
         self.description = description or ""
         self.instructions = instructions
-        self.output_retries = options.check_count(output_retries, "output_retries", 0)
-        self.tool_retries = options.check_count(tool_retries, "tool_retries", 0)
-        self.tool_errors: ErrorMode = options.check_tool_errors(tool_errors)
+        self.output_retries = checks.check_count(output_retries, "output_retries", 0)
+        self.tool_retries = checks.check_count(tool_retries, "tool_retries", 0)
+        self.tool_errors: ErrorMode = checks.check_tool_errors(tool_errors)
         """What an exception in a tool that did not set ``errors=`` does."""
         self.deps = deps
-        self.max_steps = options.check_count(max_steps, "max_steps", 1)
-        self.usage_limits = options.check_limits(usage_limits)
-        self.timeout = options.check_timeout(timeout)
+        self.max_steps = checks.check_count(max_steps, "max_steps", 1)
+        self.usage_limits = checks.check_limits(usage_limits)
+        self.timeout = checks.check_timeout(timeout)
         self._model_spec: Model | str | None = model
         self._model: Model | None = model if isinstance(model, Model) else None
         self._output = OutputSpec(output_type, mode=output_mode)
-        self._tools = collect_tools(options.items_of(tools, "tools", "tools or functions"))
-        self._handoffs = _handoff_entries(options.items_of(handoffs, "handoffs", "agents"))
-        self._settings = options.check_settings(model_settings)
+        self._tools = collect_tools(checks.items_of(tools, "tools", "tools or functions"))
+        self._handoffs = _handoff_entries(checks.items_of(handoffs, "handoffs", "agents"))
+        self._settings = checks.check_settings(model_settings)
         if self._settings:
             # The values are checked where a request checks them, once, now.
             try:
@@ -189,7 +190,7 @@ class Agent(Generic[OutputT]):
             f"llmkit_agent_override_{id(self)}", default=None
         )
         self._direct: Tool[..., Any] | None = None
-        self._hooks: tuple[object, ...] = options.check_hooks(hooks)
+        self._hooks: tuple[object, ...] = checks.check_hooks(hooks)
         self._chain: HookChain | None = None
         if self._hooks:
             from llmkit._hooks.chain import HookChain
@@ -240,14 +241,14 @@ class Agent(Generic[OutputT]):
 
         return bus()
 
-    def _hook_chain(self, run_hooks: Sequence[object]) -> HookChain | None:
+    def _hook_chain(self, run_hooks: Sequence[object] | None) -> HookChain | None:
         """The hooks of a run: the agent's, the run's, then those of an active recording."""
         session = SESSION_HOOKS.get()
         if not run_hooks and not session:
             return self._chain
         from llmkit._hooks.chain import HookChain
 
-        return HookChain((*self._hooks, *run_hooks, *session))
+        return HookChain((*self._hooks, *checks.check_hooks(run_hooks), *session))
 
     @property
     def handoffs(self) -> list[AgentHandoff[Agent[Any]]]:
@@ -381,198 +382,117 @@ class Agent(Generic[OutputT]):
 
     # --------------------------------------------------------------------- runs
 
+    def _checked(self, options: ResumeOptions) -> tuple[int, float | None, UsageLimits | None]:
+        """A run's max_steps, timeout and usage limits: the options given, else the agent's."""
+        max_steps = options.get("max_steps")
+        timeout = options.get("timeout")
+        limits = options.get("usage_limits")
+        if max_steps is not None:
+            checks.check_count(max_steps, "max_steps", 1)
+        checks.check_timeout(timeout)
+        checks.check_limits(limits)
+        return (
+            self.max_steps if max_steps is None else max_steps,
+            self.timeout if timeout is None else timeout,
+            self.usage_limits if limits is None else limits,
+        )
+
     def _start(
-        self,
-        user_input: UserInput | None,
-        *,
-        message_history: Sequence[Message] | None,
-        deps: Any,
-        usage_limits: UsageLimits | None,
-        max_steps: int | None,
-        timeout: float | None,
-        stream: bool,
-        hooks: Sequence[object],
-    ) -> AgentRun:
+        self, user_input: UserInput | None, options: RunOptions, *, stream: bool
+    ) -> Publishing:
+        """The run of ``user_input`` with ``options`` (a model-free agent's, for one)."""
+        spec = self._spec()
+        deps = options.get("deps", _UNSET)
+        if spec.direct is not None:
+            from llmkit._agent.direct import DirectRun
+
+            run_id = self._run_id_now()
+            return DirectRun(spec, user_input, self._deps_now(deps), run_id, active_bus(self._bus))
         from llmkit._agent.loop import AgentRun
 
-        messages = options.history_list(message_history)
+        messages = checks.history_list(options.get("message_history"))
         history_length = len(messages)
         if user_input is not None:
-            messages.append(options.user_message(user_input))
+            messages.append(checks.user_message(user_input))
         elif not messages:
             raise UsageError("Nothing to run: pass an input, a message_history, or both.")
-        if max_steps is not None:
-            options.check_count(max_steps, "max_steps", 1)
-        options.check_timeout(timeout)
-        options.check_limits(usage_limits)
-        spec = self._spec()
+        max_steps, timeout, limits = self._checked(options)
         setup = RunSetup(
             model=spec.model(),
             messages=messages,
             history_length=history_length,
             deps=self._deps_now(deps),
             run_id=self._run_id_now(),
-            limits=usage_limits if usage_limits is not None else self.usage_limits,
-            max_steps=max_steps if max_steps is not None else self.max_steps,
-            timeout=timeout if timeout is not None else self.timeout,
+            limits=limits,
+            max_steps=max_steps,
+            timeout=timeout,
             stream=stream,
-            hooks=self._hook_chain(options.check_hooks(hooks) if hooks else ()),
+            hooks=self._hook_chain(options.get("hooks")),
             bus=active_bus(self._bus),
         )
         return AgentRun(spec, setup)
 
     async def run(
-        self,
-        user_input: UserInput | None = None,
-        *,
-        message_history: Sequence[Message] | None = None,
-        deps: Any = _UNSET,
-        usage_limits: UsageLimits | None = None,
-        max_steps: int | None = None,
-        timeout: float | None = None,
-        hooks: Sequence[object] = (),
+        self, user_input: UserInput | None = None, **options: Unpack[RunOptions]
     ) -> RunResult[OutputT]:
         """Run until the model gives a final answer (or the run pauses for approvals).
 
-        ``message_history`` (for example ``previous.messages``) is continued, not
-        changed. Options given here override the agent's for this run; ``hooks``
-        are added to the agent's for this run.
+        Options (see :class:`~llmkit.run.RunOptions`), each for this run only:
+            message_history: The conversation to continue (for example
+                ``previous.messages``); it is not changed.
+            deps: ``RunContext.deps`` (default: the agent's).
+            usage_limits, max_steps, timeout: Replace the agent's.
+            hooks: Added to the agent's hooks.
         """
-        if self._direct is not None:
-            from llmkit._agent.direct import run_direct, stream_direct
-
-            direct_bus = active_bus(self._bus)
-            deps_now, run_id = self._deps_now(deps), self._run_id_now()
-            if direct_bus is None:
-                return await run_direct(self._spec(), user_input, deps_now, run_id)
-            from llmkit.events import RunEnd
-
-            result: Any = None
-            async for direct_event in stream_direct(self._spec(), user_input, deps_now, run_id):
-                direct_bus.publish(direct_event)
-                if isinstance(direct_event, RunEnd):
-                    result = direct_event.result
-            return result  # type: ignore[no-any-return]
-        run = self._start(
-            user_input,
-            message_history=message_history,
-            deps=deps,
-            usage_limits=usage_limits,
-            max_steps=max_steps,
-            timeout=timeout,
-            stream=False,
-            hooks=hooks,
-        )
-        bus = run.bus
-        if bus is None:
-            async for _ in run.events():
-                pass
-        else:
-            async for event in run.events():
-                bus.publish(event)
-        return run.result  # type: ignore[return-value]
+        if options:
+            checks.check_option_names(options, checks.RUN_OPTIONS, "run")
+        return await finish(self._start(user_input, options, stream=False))
 
     def run_sync(
-        self,
-        user_input: UserInput | None = None,
-        *,
-        message_history: Sequence[Message] | None = None,
-        deps: Any = _UNSET,
-        usage_limits: UsageLimits | None = None,
-        max_steps: int | None = None,
-        timeout: float | None = None,
-        hooks: Sequence[object] = (),
+        self, user_input: UserInput | None = None, **options: Unpack[RunOptions]
     ) -> RunResult[OutputT]:
-        """Blocking twin of :meth:`run`; also works inside a running event loop (Jupyter)."""
-        return run_sync(
-            self.run(
-                user_input,
-                message_history=message_history,
-                deps=deps,
-                usage_limits=usage_limits,
-                max_steps=max_steps,
-                timeout=timeout,
-                hooks=hooks,
-            )
-        )
+        """Blocking twin of :meth:`run`; also works inside a running event loop (Jupyter).
 
-    async def stream(
-        self,
-        user_input: UserInput | None = None,
-        *,
-        message_history: Sequence[Message] | None = None,
-        deps: Any = _UNSET,
-        usage_limits: UsageLimits | None = None,
-        max_steps: int | None = None,
-        timeout: float | None = None,
-        hooks: Sequence[object] = (),
-    ) -> AsyncIterator[Event]:
+        Options: as for :meth:`run` (message_history, deps, usage_limits, max_steps,
+        timeout, hooks).
+        """
+        if options:
+            checks.check_option_names(options, checks.RUN_OPTIONS, "run_sync")
+        return run_sync(self.run(user_input, **options))
+
+    def stream(
+        self, user_input: UserInput | None = None, **options: Unpack[RunOptions]
+    ) -> AsyncGenerator[Event, None]:
         """Run and yield every event: text and tool-call deltas, tool calls and results, steps.
 
         The last event is ``RunEnd``, whose ``result`` is the :class:`~llmkit.run.RunResult`.
-        """
-        if self._direct is not None:
-            from llmkit._agent.direct import stream_direct
+        The run starts when the first event is asked for.
 
-            direct = stream_direct(
-                self._spec(), user_input, self._deps_now(deps), self._run_id_now()
-            )
-            async for direct_event in direct:
-                yield direct_event
-            return
-        run = self._start(
-            user_input,
-            message_history=message_history,
-            deps=deps,
-            usage_limits=usage_limits,
-            max_steps=max_steps,
-            timeout=timeout,
-            stream=True,
-            hooks=hooks,
-        )
-        bus = run.bus
-        events = run.events()
-        try:
-            async for event in events:
-                if bus is not None:
-                    bus.publish(event)
-                yield event
-        finally:
-            await events.aclose()
+        Options: as for :meth:`run` (message_history, deps, usage_limits, max_steps,
+        timeout, hooks).
+        """
+        if options:
+            checks.check_option_names(options, checks.RUN_OPTIONS, "stream")
+        return published(partial(self._start, user_input, options, stream=True))
 
     def stream_sync(
-        self,
-        user_input: UserInput | None = None,
-        *,
-        message_history: Sequence[Message] | None = None,
-        deps: Any = _UNSET,
-        usage_limits: UsageLimits | None = None,
-        max_steps: int | None = None,
-        timeout: float | None = None,
-        hooks: Sequence[object] = (),
+        self, user_input: UserInput | None = None, **options: Unpack[RunOptions]
     ) -> Iterator[Event]:
-        """Blocking twin of :meth:`stream`; also works inside a running event loop."""
-        events = self.stream(
-            user_input,
-            message_history=message_history,
-            deps=deps,
-            usage_limits=usage_limits,
-            max_steps=max_steps,
-            timeout=timeout,
-            hooks=hooks,
-        )
-        return iterate_sync(events)
+        """Blocking twin of :meth:`stream`; also works inside a running event loop.
+
+        Options: as for :meth:`run` (message_history, deps, usage_limits, max_steps,
+        timeout, hooks).
+        """
+        if options:
+            checks.check_option_names(options, checks.RUN_OPTIONS, "stream_sync")
+        return iterate_sync(self.stream(user_input, **options))
 
     async def resume(
         self,
         result: RunResult[Any],
         *,
         approvals: Mapping[str, bool | dict[str, Any]],
-        deps: Any = _UNSET,
-        usage_limits: UsageLimits | None = None,
-        max_steps: int | None = None,
-        timeout: float | None = None,
-        hooks: Sequence[object] = (),
+        **options: Unpack[ResumeOptions],
     ) -> RunResult[OutputT]:
         """Continue a paused run once its pending tool calls are decided.
 
@@ -580,53 +500,42 @@ class Agent(Generic[OutputT]):
         (do not; the model is told it was denied) or a dict of edited
         arguments to run it with. ``result`` may come from another process
         (``RunResult.from_dict``); it is not changed.
+
+        Options (see :class:`~llmkit.run.ResumeOptions`): as for :meth:`run`
+        but ``message_history`` (deps, usage_limits, max_steps, timeout, hooks).
         """
+        if options:
+            checks.check_option_names(options, checks.RESUME_OPTIONS, "resume")
         from llmkit._agent.resume import resume_run
 
-        if max_steps is not None:
-            options.check_count(max_steps, "max_steps", 1)
-        options.check_timeout(timeout)
-        options.check_limits(usage_limits)
+        max_steps, timeout, limits = self._checked(options)
         run = resume_run(
             self._spec(),
-            options.check_paused_result(result),
-            options.check_approvals(approvals),
-            deps=self._deps_now(deps),
-            limits=usage_limits if usage_limits is not None else self.usage_limits,
-            max_steps=max_steps if max_steps is not None else self.max_steps,
-            timeout=timeout if timeout is not None else self.timeout,
-            hooks=self._hook_chain(options.check_hooks(hooks) if hooks else ()),
+            checks.check_paused_result(result),
+            checks.check_approvals(approvals),
+            deps=self._deps_now(options.get("deps", _UNSET)),
+            limits=limits,
+            max_steps=max_steps,
+            timeout=timeout,
+            hooks=self._hook_chain(options.get("hooks")),
             bus=active_bus(self._bus),
         )
-        bus = run.bus
-        async for event in run.events():
-            if bus is not None:
-                bus.publish(event)
-        return run.result  # type: ignore[return-value]
+        return await finish(run)
 
     def resume_sync(
         self,
         result: RunResult[Any],
         *,
         approvals: Mapping[str, bool | dict[str, Any]],
-        deps: Any = _UNSET,
-        usage_limits: UsageLimits | None = None,
-        max_steps: int | None = None,
-        timeout: float | None = None,
-        hooks: Sequence[object] = (),
+        **options: Unpack[ResumeOptions],
     ) -> RunResult[OutputT]:
-        """Blocking twin of :meth:`resume`."""
-        return run_sync(
-            self.resume(
-                result,
-                approvals=approvals,
-                deps=deps,
-                usage_limits=usage_limits,
-                max_steps=max_steps,
-                timeout=timeout,
-                hooks=hooks,
-            )
-        )
+        """Blocking twin of :meth:`resume`.
+
+        Options: as for :meth:`resume` (deps, usage_limits, max_steps, timeout, hooks).
+        """
+        if options:
+            checks.check_option_names(options, checks.RESUME_OPTIONS, "resume_sync")
+        return run_sync(self.resume(result, approvals=approvals, **options))
 
     def load_result(self, data: Mapping[str, Any]) -> RunResult[OutputT]:
         """A :class:`~llmkit.run.RunResult` from ``to_dict()`` output, its output validated

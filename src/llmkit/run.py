@@ -1,15 +1,18 @@
-"""What an agent run gives back (:class:`RunResult`, one :class:`Step` per model call) and its limits.
+"""What an agent run gives back (:class:`RunResult`, one :class:`Step` per model call), its limits and options.
 
 A :class:`RunResult` is plain data with a JSON form (``to_dict`` /
 ``from_dict``, and :func:`llmkit.types.dump` / ``load`` as kind
 ``"run_result"``), so a finished run can be stored, and a paused one (waiting
 for a human to approve tool calls) can be resumed in another process.
+:class:`RunOptions` and :class:`ResumeOptions` name the keyword options of
+``Agent.run``/``stream`` and ``Agent.resume``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypedDict
 
 from typing_extensions import TypeVar
 
@@ -21,7 +24,7 @@ from llmkit.types import JSONDict, Message, Response, ToolCall, ToolResult, Usag
 if TYPE_CHECKING:
     from llmkit.output import OutputSpec
 
-__all__ = ["RunResult", "RunStatus", "Step", "UsageLimits"]
+__all__ = ["ResumeOptions", "RunOptions", "RunResult", "RunStatus", "Step", "UsageLimits"]
 
 OutputT = TypeVar("OutputT", default=Any)
 
@@ -221,6 +224,31 @@ class UsageLimits:
         if self.max_cost is not None and usage.cost is not None and usage.cost > self.max_cost:
             return f"the run cost ${usage.cost:.6f}, over its limit of ${self.max_cost}"
         return None
+
+
+class ResumeOptions(TypedDict, total=False):
+    """The keyword options of ``Agent.resume`` (and of a run, see :class:`RunOptions`).
+
+    Each one given applies to this run only; one not given keeps the agent's.
+    """
+
+    deps: Any
+    """``RunContext.deps`` for this run (an ``override(deps=...)`` still wins)."""
+    usage_limits: UsageLimits | None
+    """Token, request and cost limits for this run (None: the agent's)."""
+    max_steps: int | None
+    """Most model calls for this run (None: the agent's)."""
+    timeout: float | None
+    """Seconds this run may take (None: the agent's)."""
+    hooks: Sequence[object]
+    """Hooks added to the agent's for this run."""
+
+
+class RunOptions(ResumeOptions, total=False):
+    """The keyword options of ``Agent.run`` and ``Agent.stream`` (and their ``_sync`` twins)."""
+
+    message_history: Sequence[Message] | None
+    """The conversation to continue (for example ``previous.messages``); it is not changed."""
 
 
 register_kind("run_result", RunResult, RunResult.from_dict)

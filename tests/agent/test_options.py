@@ -6,6 +6,7 @@ And ``model_settings`` carries every request field it may name.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from llmkit import Agent, Message, Reasoning, Request, UsageLimits, handoff, tool
 from llmkit.errors import UsageError
+from llmkit.run import ResumeOptions, RunOptions, RunResult
 from llmkit.testing import ScriptedModel, tool_call
 
 pytestmark = pytest.mark.anyio
@@ -230,6 +232,53 @@ def test_wrong_resume_options_are_usage_errors(
     assert paused.paused
     with pytest.raises(UsageError, match=message):
         call(agent, paused)
+
+
+# ------------------------------------------------------------------- option names
+
+RUN_METHODS = ["run", "run_sync", "stream", "stream_sync"]
+RESUME_METHODS = ["resume", "resume_sync"]
+
+
+def test_the_option_types_name_every_run_option() -> None:
+    assert ResumeOptions.__optional_keys__ == {
+        "deps",
+        "usage_limits",
+        "max_steps",
+        "timeout",
+        "hooks",
+    }
+    assert RunOptions.__optional_keys__ == ResumeOptions.__optional_keys__ | {"message_history"}
+
+
+@pytest.mark.parametrize(
+    ("method", "option"),
+    [(m, "nope") for m in RUN_METHODS + RESUME_METHODS]
+    + [(m, "message_history") for m in RESUME_METHODS],
+)
+async def test_an_unknown_option_is_the_type_error_python_raises(method: str, option: str) -> None:
+    model = scripted()
+    agent = Agent(model)
+    if method in RESUME_METHODS:
+        args: tuple[Any, ...] = (RunResult(output=None, status="paused"),)
+        kwargs: dict[str, Any] = {"approvals": {}, option: 1}
+    else:
+        args, kwargs = ("hi",), {option: 1}
+    with pytest.raises(TypeError) as raised:
+        # Raised by the call (a stream is not iterated); a coroutine raises it when awaited.
+        value = getattr(agent, method)(*args, **kwargs)
+        if inspect.isawaitable(value):
+            await value
+    assert str(raised.value) == f"Agent.{method}() got an unexpected keyword argument '{option}'"
+    assert model.requests == []
+
+
+@pytest.mark.parametrize("method", RUN_METHODS + RESUME_METHODS)
+def test_each_run_method_lists_its_options(method: str) -> None:
+    options = ResumeOptions if method in RESUME_METHODS else RunOptions
+    doc = getattr(Agent, method).__doc__
+    assert "Options" in doc
+    assert [key for key in options.__optional_keys__ if key not in doc] == []
 
 
 @pytest.mark.parametrize(

@@ -183,12 +183,10 @@ async def test_an_error_handler_that_fails_does_not_feed_itself() -> None:
 async def test_without_subscribers_no_event_is_built() -> None:
     bot = agent()
     assert active_bus() is None
-    run = bot._start("hi", message_history=None, deps=None, usage_limits=None,
-                     max_steps=None, timeout=None, stream=False, hooks=())  # fmt: skip
+    run = bot._start("hi", {}, stream=False)
     assert run.emit is False and run.bus is None
     sub = llmkit.bus().on("*", lambda e: None, inline=True)
-    run = bot._start("hi", message_history=None, deps=None, usage_limits=None,
-                     max_steps=None, timeout=None, stream=False, hooks=())  # fmt: skip
+    run = bot._start("hi", {}, stream=False)
     assert run.emit is True and run.bus is llmkit.bus()
     sub.cancel()
     assert active_bus() is None
@@ -313,3 +311,47 @@ async def test_a_model_free_agent_publishes_its_run() -> None:
         result = await Agent.from_tool(add).run({"a": 1, "b": 2})
     assert result.output == 3
     assert topics == ["run.start", "tool.call", "tool.result", "run.end"]
+
+
+async def test_a_model_free_agent_s_stream_publishes_what_it_yields() -> None:
+    bus = Bus()
+    published: list[Event] = []
+    bus.on("*", published.append, inline=True)
+    with use_bus(bus):
+        yielded = [event async for event in Agent.from_tool(add).stream({"a": 1, "b": 2})]
+    assert published == yielded
+    assert [e.topic for e in published] == ["run.start", "tool.call", "tool.result", "run.end"]
+
+
+async def test_a_paused_run_and_its_resume_publish_their_events() -> None:
+    # A held call's tool.call comes with the resume, which runs it.
+    @tool(requires_approval=True, run_in_thread=False)
+    def delete(path: str) -> str:
+        """Delete a file."""
+        return "deleted"
+
+    bus = Bus()
+    topics: list[str] = []
+    bus.on("*", lambda e: topics.append(e.topic), inline=True)
+    bot = Agent(ScriptedModel([tool_call("delete", path="x"), "done"]), tools=[delete], bus=bus)
+    paused = await bot.run("clean up")
+    assert topics == [
+        "run.start",
+        "model.request",
+        "model.response",
+        "approval.required",
+        "run.end",
+    ]
+    topics.clear()
+    result = await bot.resume(paused, approvals={paused.pending[0].id: True})
+    assert result.output == "done"
+    assert topics == [
+        "run.start",
+        "tool.call",
+        "tool.result",
+        "step.end",
+        "model.request",
+        "model.response",
+        "step.end",
+        "run.end",
+    ]

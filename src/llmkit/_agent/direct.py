@@ -1,9 +1,10 @@
 """Adapters between agents and tools, both ways.
 
 ``Agent.from_tool(tool)`` is a model-free agent: it fits anywhere an agent
-does (a handoff target, a step of a workflow, ``as_tool``) but calls no
-model; its run validates the input as the tool's arguments, calls the tool,
-and returns what it returned. ``agent.as_tool()`` is the reverse: a tool
+does (a step of a workflow, ``as_tool``) but calls no model; its run (a
+:class:`DirectRun`) validates the input as the tool's arguments, calls the
+tool, and returns what it returned. It is published and streamed like any
+run. ``agent.as_tool()`` is the reverse: a tool
 whose call runs the agent and reports its usage to the calling run.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from llmkit.context import RunContext
@@ -24,8 +25,9 @@ from llmkit.types import JSONDict, Message, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
     from llmkit._agent.spec import AgentSpec
+    from llmkit.bus import Bus
 
-__all__ = ["RunsAsTool", "agent_as_tool", "run_direct", "stream_direct"]
+__all__ = ["DirectRun", "RunsAsTool", "agent_as_tool"]
 
 
 class RunsAsTool(Protocol):
@@ -69,59 +71,68 @@ def _arguments(spec: AgentSpec, user_input: Any) -> tuple[JSONDict, str]:
     )
 
 
-async def stream_direct(
-    spec: AgentSpec, user_input: Any, deps: Any, run_id: str
-) -> AsyncIterator[Event]:
-    """Run the tool of a model-free agent as the run ``run_id``, yielding the run's events."""
-    tool = spec.direct
-    assert tool is not None
-    arguments, text = _arguments(spec, user_input)
-    try:
-        kwargs = tool.validate(arguments)
-    except Exception as exc:
-        if not hasattr(exc, "errors"):
-            raise
-        raise UsageError(
-            f"The input of agent {spec.name!r} does not fit the tool {tool.name!r}:\n"
-            f"{describe_validation_error(exc)}"
-        ) from None
-    messages = [Message.user(text)]
-    call = ToolCall(f"call_{run_id[:12]}", tool.name, arguments)
-    yield RunStart(run_id, spec.name, list(messages))
-    yield ToolCallEvent(run_id, 1, call)
-    ctx = RunContext(deps, run_id, spec.name, None, messages, Usage(), 1, call)
-    start = time.perf_counter()
-    try:
-        value = await tool.call(ctx, kwargs)
-        usage = Usage()
-        if isinstance(value, ToolReturn):
-            usage = value.usage or usage
-            value = value.value
-        content = to_content(value)
-    except (Exception, SystemExit) as exc:  # SystemExit too: a tool must not end the process
-        raise ToolExecutionError(
-            f"Tool {tool.name!r} of agent {spec.name!r} raised {type(exc).__name__}: {exc}",
-            tool_name=tool.name,
-            messages=messages,
-            usage=Usage(),
-        ) from exc
-    answer = ToolResult(call.id, content, name=tool.name)
-    yield ToolResultEvent(run_id, 1, answer, time.perf_counter() - start)
-    messages.append(Message.assistant(answer.text if isinstance(content, list) else content))
-    result: RunResult[Any] = RunResult(
-        output=value, messages=messages, usage=usage, agent=spec.name, run_id=run_id
-    )
-    yield RunEnd(run_id, result)
+class DirectRun:
+    """The run of a model-free agent: validate the input, call the tool, give back its value.
 
+    Driven like an :class:`~llmkit._agent.loop.AgentRun`, through
+    :mod:`~llmkit._agent.publish`. It always builds its four events (run
+    start, tool call, tool result, run end): they are few, and cost nothing
+    next to the tool.
+    """
 
-async def run_direct(spec: AgentSpec, user_input: Any, deps: Any, run_id: str) -> RunResult[Any]:
-    """Run the tool of a model-free agent and return the result."""
-    result: RunResult[Any] | None = None
-    async for event in stream_direct(spec, user_input, deps, run_id):
-        if isinstance(event, RunEnd):
-            result = event.result
-    assert result is not None
-    return result
+    def __init__(
+        self, spec: AgentSpec, user_input: Any, deps: Any, run_id: str, bus: Bus | None
+    ) -> None:
+        self.spec = spec
+        self.user_input = user_input
+        self.deps = deps
+        self.run_id = run_id
+        self.bus = bus
+        """The bus to publish events on (None: nobody listens)."""
+        self.result: RunResult[Any] | None = None
+
+    async def events(self) -> AsyncGenerator[Event, None]:
+        """Run the tool as the run ``run_id``, yielding the run's events."""
+        spec, run_id = self.spec, self.run_id
+        tool = spec.direct
+        assert tool is not None
+        arguments, text = _arguments(spec, self.user_input)
+        try:
+            kwargs = tool.validate(arguments)
+        except Exception as exc:
+            if not hasattr(exc, "errors"):
+                raise
+            raise UsageError(
+                f"The input of agent {spec.name!r} does not fit the tool {tool.name!r}:\n"
+                f"{describe_validation_error(exc)}"
+            ) from None
+        messages = [Message.user(text)]
+        call = ToolCall(f"call_{run_id[:12]}", tool.name, arguments)
+        yield RunStart(run_id, spec.name, list(messages))
+        yield ToolCallEvent(run_id, 1, call)
+        ctx = RunContext(self.deps, run_id, spec.name, None, messages, Usage(), 1, call)
+        start = time.perf_counter()
+        try:
+            value = await tool.call(ctx, kwargs)
+            usage = Usage()
+            if isinstance(value, ToolReturn):
+                usage = value.usage or usage
+                value = value.value
+            content = to_content(value)
+        except (Exception, SystemExit) as exc:  # SystemExit too: a tool must not end the process
+            raise ToolExecutionError(
+                f"Tool {tool.name!r} of agent {spec.name!r} raised {type(exc).__name__}: {exc}",
+                tool_name=tool.name,
+                messages=messages,
+                usage=Usage(),
+            ) from exc
+        answer = ToolResult(call.id, content, name=tool.name)
+        yield ToolResultEvent(run_id, 1, answer, time.perf_counter() - start)
+        messages.append(Message.assistant(answer.text if isinstance(content, list) else content))
+        self.result = result = RunResult(
+            output=value, messages=messages, usage=usage, agent=spec.name, run_id=run_id
+        )
+        yield RunEnd(run_id, result)
 
 
 def agent_as_tool(

@@ -15,16 +15,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from llmkit.errors import UsageError
-from llmkit.run import RunResult, UsageLimits
+from llmkit.run import ResumeOptions, RunOptions, RunResult, UsageLimits
 from llmkit.tools._tool import ErrorMode
 from llmkit.types import AudioPart, DocumentPart, ImagePart, Message, ModelSettings, TextPart
 
 __all__ = [
+    "RESUME_OPTIONS",
+    "RUN_OPTIONS",
     "SETTINGS",
     "check_approvals",
     "check_count",
     "check_hooks",
     "check_limits",
+    "check_option_names",
     "check_paused_result",
     "check_settings",
     "check_timeout",
@@ -37,11 +40,29 @@ __all__ = [
 SETTINGS = frozenset(ModelSettings.__optional_keys__)
 """The ``model_settings`` keys: those of :class:`~llmkit.types.ModelSettings`."""
 
+RUN_OPTIONS = frozenset(RunOptions.__optional_keys__)
+"""The keyword options of ``Agent.run``/``stream``: those of :class:`~llmkit.run.RunOptions`."""
+
+RESUME_OPTIONS = frozenset(ResumeOptions.__optional_keys__)
+"""The keyword options of ``Agent.resume``: those of :class:`~llmkit.run.ResumeOptions`."""
+
 _INPUT_ITEMS = (str, TextPart, ImagePart, DocumentPart, AudioPart)
 
 
 def _kind(value: object) -> str:
     return type(value).__name__
+
+
+def check_option_names(options: Mapping[str, object], known: frozenset[str], method: str) -> None:
+    """Raise the ``TypeError`` Python raises for a keyword ``Agent.<method>()`` does not take.
+
+    The options arrive as ``**options`` typed by a ``TypedDict``, which Python
+    does not check at run time; this keeps a misspelt option as loud as it was
+    when each one was a parameter.
+    """
+    for key in options:
+        if key not in known:
+            raise TypeError(f"Agent.{method}() got an unexpected keyword argument {key!r}")
 
 
 def check_timeout(value: Any, option: str = "timeout") -> float | None:
