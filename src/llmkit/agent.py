@@ -23,8 +23,6 @@ are covered in ``docs/agents.md``.
 
 from __future__ import annotations
 
-import contextvars
-import uuid
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
@@ -39,20 +37,22 @@ from llmkit._agent.handoff import (
     HistoryFilter,
     check_handoff_options,
     check_handoffs,
+    handoff_routes,
+    reachable,
 )
 from llmkit._agent.inputs import RunSetup
+from llmkit._agent.overrides import UNSET, Overrides
 from llmkit._agent.publish import Publishing, finish, published
-from llmkit._agent.spec import AgentSpec, HandoffRoute, Instructions
-from llmkit._hooks.session import SESSION_HOOKS
+from llmkit._agent.spec import AgentSpec, Instructions
 from llmkit._sync import iterate_sync, run_sync
 from llmkit.bus import Bus, active_bus
 from llmkit.errors import UsageError
-from llmkit.output import FINAL_RESULT_TOOL, OutputMode, OutputSpec
+from llmkit.output import OutputMode, OutputSpec
 from llmkit.providers.base import Model
 from llmkit.run import ResumeOptions, RunOptions, RunResult, UsageLimits
 from llmkit.tools import ErrorMode, Tool, Toolbox
 from llmkit.tools._collect import collect_tools
-from llmkit.types import ContentPart, Message, ModelSettings, Request
+from llmkit.types import ContentPart, Message, ModelSettings
 
 if TYPE_CHECKING:
     from llmkit._hooks.chain import HookChain
@@ -66,22 +66,9 @@ AgentT = TypeVar("AgentT", bound="Agent[Any]")
 UserInput: TypeAlias = "str | Message | Sequence[str | ContentPart]"
 """What a run starts from: text, a message, or text and media parts."""
 
-_UNSET: Any = object()
-
 _SPEC_FIELDS = frozenset(
-    {
-        "name",
-        "description",
-        "instructions",
-        "output_retries",
-        "tool_retries",
-        "tool_errors",
-        "_output",
-        "_tools",
-        "_handoffs",
-        "_settings",
-        "_direct",
-    }
+    {"name", "description", "instructions", "output_retries", "tool_retries", "tool_errors"}
+    | {"_output", "_tools", "_handoffs", "_settings", "_direct"}
 )
 """The attributes an :class:`~llmkit._agent.spec.AgentSpec` copies: setting one drops it."""
 
@@ -146,21 +133,7 @@ class Agent(Generic[OutputT]):
         hooks: Iterable[object] = (),
         bus: Bus | None = None,
     ) -> None:
-        if model is not None and not isinstance(model, Model | str):
-            raise UsageError(
-                f"model= takes a Model or a 'provider/model' string, not {type(model).__name__}."
-            )
-        if not isinstance(name, str) or not name:
-            raise UsageError(f"name= takes a non-empty string, not {name!r}.")
-        if description is not None and not isinstance(description, str):
-            raise UsageError(f"description= takes a string, not {type(description).__name__}.")
-        if instructions is not None and not (
-            isinstance(instructions, str) or callable(instructions)
-        ):
-            raise UsageError(
-                "instructions= takes a string, or a function of the run context returning one, "
-                f"not {type(instructions).__name__}."
-            )
+        checks.check_identity(model, name, description, instructions)
         self._spec_cache: AgentSpec | None = None
         self.name = name
         self.description = description or ""
@@ -177,18 +150,13 @@ class Agent(Generic[OutputT]):
         self._model: Model | None = model if isinstance(model, Model) else None
         self._output = OutputSpec(output_type, mode=output_mode)
         self._tools = collect_tools(checks.items_of(tools, "tools", "tools or functions"))
-        self._handoffs = _handoff_entries(checks.items_of(handoffs, "handoffs", "agents"))
-        self._settings = checks.check_settings(model_settings)
-        if self._settings:
-            # The values are checked where a request checks them, once, now.
-            try:
-                Request([Message.user("probe")], **self._settings)
-            except TypeError as exc:
-                raise UsageError(f"model_settings: {exc}.") from None
-        self._check_names()
-        self._override: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-            f"llmkit_agent_override_{id(self)}", default=None
+        self._handoffs = check_handoffs(
+            checks.items_of(handoffs, "handoffs", "agents"), Agent, _model_free
         )
+        self._settings = checks.check_settings(model_settings)
+        final_tool = not self._output.is_text
+        checks.check_tool_names(name, self._tools, self._handoffs, final_tool=final_tool)
+        self._overrides = Overrides(f"llmkit_agent_override_{id(self)}")
         self._direct: Tool[..., Any] | None = None
         self._hooks: tuple[object, ...] = checks.check_hooks(hooks)
         self._chain: HookChain | None = None
@@ -196,19 +164,7 @@ class Agent(Generic[OutputT]):
             from llmkit._hooks.chain import HookChain
 
             self._chain = HookChain(self._hooks)
-        if bus is not None and not isinstance(bus, Bus):
-            raise UsageError(f"bus= takes an llmkit.bus.Bus, not {type(bus).__name__}.")
-        self._bus = bus
-
-    def _check_names(self) -> None:
-        reserved = {} if self._output.is_text else {FINAL_RESULT_TOOL: "the final-result tool"}
-        for tool_name in self._tools:
-            if tool_name in reserved or tool_name in self._handoffs:
-                what = reserved.get(tool_name) or "a handoff"
-                raise UsageError(
-                    f"Agent {self.name!r}: the tool name {tool_name!r} is taken by {what}; "
-                    "rename the tool (@tool(name=...))."
-                )
+        self._bus = checks.check_bus(bus)
 
     # ----------------------------------------------------------------- settings
 
@@ -241,15 +197,6 @@ class Agent(Generic[OutputT]):
 
         return bus()
 
-    def _hook_chain(self, run_hooks: Sequence[object] | None) -> HookChain | None:
-        """The hooks of a run: the agent's, the run's, then those of an active recording."""
-        session = SESSION_HOOKS.get()
-        if not run_hooks and not session:
-            return self._chain
-        from llmkit._hooks.chain import HookChain
-
-        return HookChain((*self._hooks, *checks.check_hooks(run_hooks), *session))
-
     @property
     def handoffs(self) -> list[AgentHandoff[Agent[Any]]]:
         """The agents this one may hand the conversation to."""
@@ -264,19 +211,11 @@ class Agent(Generic[OutputT]):
         every agent a run may reach, such as ``override(model=...)`` on each in
         a test or a replay.
         """
-        agents: list[Agent[Any]] = [self]
-        seen = {id(self)}
-        for agent in agents:  # the list grows while it is walked: breadth first
-            for route in agent._handoffs.values():
-                if id(route.agent) not in seen:
-                    seen.add(id(route.agent))
-                    agents.append(route.agent)
-        return agents
+        return reachable(self, lambda agent: [e.agent for e in agent._handoffs.values()])
 
     def _model_now(self) -> Model:
-        override = self._override.get()
-        if override is not None and "model" in override:
-            model: Model = override["model"]
+        model = self._overrides.model()
+        if model is not None:
             return model
         if self._model is None:
             if self._model_spec is None:
@@ -299,18 +238,7 @@ class Agent(Generic[OutputT]):
                 instructions=self.instructions,
                 output=self._output,
                 tools=MappingProxyType(dict(self._tools)),
-                handoffs=MappingProxyType(
-                    {
-                        tool_name: HandoffRoute(
-                            tool_name=tool_name,
-                            tool=entry.spec,
-                            target=entry.agent.name,
-                            input_filter=entry.input_filter,
-                            spec=entry.agent._spec,
-                        )
-                        for tool_name, entry in self._handoffs.items()
-                    }
-                ),
+                handoffs=handoff_routes(self._handoffs, _spec_of),
                 settings=self._settings,
                 output_retries=self.output_retries,
                 tool_retries=self.tool_retries,
@@ -330,7 +258,7 @@ class Agent(Generic[OutputT]):
 
     @contextmanager
     def override(
-        self, *, model: Model | str = _UNSET, deps: Any = _UNSET, run_id: str = _UNSET
+        self, *, model: Model | str = UNSET, deps: Any = UNSET, run_id: str = UNSET
     ) -> Iterator[None]:
         """Swap the model, deps and/or run id within a ``with`` block (for tests and replays).
 
@@ -348,89 +276,44 @@ class Agent(Generic[OutputT]):
         Blocks nest: an inner block changes what it names, keeps the rest of
         the outer one, and leaving it restores the outer one.
         """
-        current = self._override.get()
-        new: dict[str, Any] = dict(current or {})
-        if model is not _UNSET:
-            from llmkit.providers import model as make_model
-
-            new["model"] = make_model(model)
-        if deps is not _UNSET:
-            new["deps"] = deps
-        if run_id is not _UNSET:
-            if not isinstance(run_id, str) or not run_id:
-                raise UsageError(f"override(run_id=...) takes a non-empty string, not {run_id!r}.")
-            new["run_id"] = run_id
-        token = self._override.set(new)
-        try:
+        with self._overrides.scope(model=model, deps=deps, run_id=run_id):
             yield
-        finally:
-            self._override.reset(token)
-
-    def _deps_now(self, deps: Any) -> Any:
-        override = self._override.get()
-        if override is not None and "deps" in override:
-            return override["deps"]
-        return self.deps if deps is _UNSET else deps
-
-    def _run_id_now(self) -> str:
-        """The id of a run starting now: the overridden one, else a new one."""
-        override = self._override.get()
-        if override is not None and "run_id" in override:
-            run_id: str = override["run_id"]
-            return run_id
-        return uuid.uuid4().hex
 
     # --------------------------------------------------------------------- runs
-
-    def _checked(self, options: ResumeOptions) -> tuple[int, float | None, UsageLimits | None]:
-        """A run's max_steps, timeout and usage limits: the options given, else the agent's."""
-        max_steps = options.get("max_steps")
-        timeout = options.get("timeout")
-        limits = options.get("usage_limits")
-        if max_steps is not None:
-            checks.check_count(max_steps, "max_steps", 1)
-        checks.check_timeout(timeout)
-        checks.check_limits(limits)
-        return (
-            self.max_steps if max_steps is None else max_steps,
-            self.timeout if timeout is None else timeout,
-            self.usage_limits if limits is None else limits,
-        )
 
     def _start(
         self, user_input: UserInput | None, options: RunOptions, *, stream: bool
     ) -> Publishing:
         """The run of ``user_input`` with ``options`` (a model-free agent's, for one)."""
         spec = self._spec()
-        deps = options.get("deps", _UNSET)
+        deps = self._overrides.deps(options.get("deps", self.deps))
         if spec.direct is not None:
             from llmkit._agent.direct import DirectRun
 
-            run_id = self._run_id_now()
-            return DirectRun(spec, user_input, self._deps_now(deps), run_id, active_bus(self._bus))
+            return DirectRun(
+                spec, user_input, deps, self._overrides.run_id(), active_bus(self._bus)
+            )
         from llmkit._agent.loop import AgentRun
 
-        messages = checks.history_list(options.get("message_history"))
-        history_length = len(messages)
-        if user_input is not None:
-            messages.append(checks.user_message(user_input))
-        elif not messages:
-            raise UsageError("Nothing to run: pass an input, a message_history, or both.")
-        max_steps, timeout, limits = self._checked(options)
+        messages, history_length = checks.run_messages(user_input, options.get("message_history"))
+        max_steps, timeout, limits = self._limits(options)
         setup = RunSetup(
             model=spec.model(),
             messages=messages,
             history_length=history_length,
-            deps=self._deps_now(deps),
-            run_id=self._run_id_now(),
+            deps=deps,
+            run_id=self._overrides.run_id(),
             limits=limits,
             max_steps=max_steps,
             timeout=timeout,
             stream=stream,
-            hooks=self._hook_chain(options.get("hooks")),
+            hooks=checks.run_hooks(self._hooks, self._chain, options.get("hooks")),
             bus=active_bus(self._bus),
         )
         return AgentRun(spec, setup)
+
+    def _limits(self, options: ResumeOptions) -> tuple[int, float | None, UsageLimits | None]:
+        return checks.run_limits(options, self.max_steps, self.timeout, self.usage_limits)
 
     async def run(
         self, user_input: UserInput | None = None, **options: Unpack[RunOptions]
@@ -501,23 +384,23 @@ class Agent(Generic[OutputT]):
         arguments to run it with. ``result`` may come from another process
         (``RunResult.from_dict``); it is not changed.
 
-        Options (see :class:`~llmkit.run.ResumeOptions`): as for :meth:`run`
-        but ``message_history`` (deps, usage_limits, max_steps, timeout, hooks).
+        Options (see :class:`~llmkit.run.ResumeOptions`): as for :meth:`run`, without
+        ``message_history``: deps, usage_limits, max_steps, timeout, hooks.
         """
         if options:
             checks.check_option_names(options, checks.RESUME_OPTIONS, "resume")
         from llmkit._agent.resume import resume_run
 
-        max_steps, timeout, limits = self._checked(options)
+        max_steps, timeout, limits = self._limits(options)
         run = resume_run(
             self._spec(),
             checks.check_paused_result(result),
             checks.check_approvals(approvals),
-            deps=self._deps_now(options.get("deps", _UNSET)),
+            deps=self._overrides.deps(options.get("deps", self.deps)),
             limits=limits,
             max_steps=max_steps,
             timeout=timeout,
-            hooks=self._hook_chain(options.get("hooks")),
+            hooks=checks.run_hooks(self._hooks, self._chain, options.get("hooks")),
             bus=active_bus(self._bus),
         )
         return await finish(run)
@@ -561,11 +444,6 @@ class Agent(Generic[OutputT]):
         """
         from llmkit._agent.direct import agent_as_tool
 
-        for option, value in (("name", name), ("description", description)):
-            if value is not None and not isinstance(value, str):
-                raise UsageError(
-                    f"as_tool({option}=...) takes a string, not {type(value).__name__}."
-                )
         return agent_as_tool(self, name=name, description=description)
 
     @classmethod
@@ -602,19 +480,10 @@ def handoff(
     return AgentHandoff(agent, tool_name or "", description or "", input_filter)
 
 
-def _handoff_entries(items: Iterable[object]) -> dict[str, AgentHandoff[Agent[Any]]]:
-    """``Agent(handoffs=...)`` by tool name: agents become default entries; every target
-    must be an agent that can take over a conversation."""
-    entries = check_handoffs(AgentHandoff(i) if isinstance(i, Agent) else i for i in items)
-    for entry in entries.values():
-        target = entry.agent
-        if not isinstance(target, Agent):
-            raise UsageError(
-                f"handoff entries hand the conversation to an Agent, not {type(target).__name__}."
-            )
-        if target._direct is not None:
-            raise UsageError(
-                f"Agent {target.name!r} is a model-free agent (Agent.from_tool) and cannot "
-                "take over a conversation; give it to the model with as_tool() instead."
-            )
-    return entries
+def _model_free(agent: Agent[Any]) -> bool:
+    return agent._direct is not None
+
+
+def _spec_of(agent: Agent[Any]) -> Callable[[], AgentSpec]:
+    """The target's spec, as the run needs it at the handoff (after any change to the target)."""
+    return agent._spec

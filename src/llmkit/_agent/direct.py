@@ -139,6 +139,9 @@ def agent_as_tool(
     agent: RunsAsTool, *, name: str | None = None, description: str | None = None
 ) -> Tool[..., Any]:
     """A tool that runs ``agent`` on its ``input`` and returns the output (with the usage)."""
+    for option, value in (("name", name), ("description", description)):
+        if value is not None and not isinstance(value, str):
+            raise UsageError(f"as_tool({option}=...) takes a string, not {type(value).__name__}.")
 
     async def run_agent(ctx: RunContext[Any], input: str) -> ToolReturn:
         """Ask the agent.

@@ -3,7 +3,9 @@
 A wrong type here would otherwise surface later as a raw ``TypeError`` or
 ``AttributeError`` deep in the loop (``Agent(timeout="5")``,
 ``message_history="x"``). Each check raises :class:`~llmkit.errors.UsageError`
-saying what to pass instead. They run once per run on a handful of values
+saying what to pass instead; an option name a run does not take raises the
+``TypeError`` Python raises for an unknown keyword. A run's options are
+resolved here against the agent's (:func:`run_messages`, :func:`run_limits`). They run once per run on a handful of values
 (one ``type()`` test per history message), so they cost well under a
 microsecond per option.
 """
@@ -11,29 +13,47 @@ microsecond per option.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Container, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
+from llmkit._hooks.session import SESSION_HOOKS
+from llmkit.bus import Bus
 from llmkit.errors import UsageError
+from llmkit.output import FINAL_RESULT_TOOL
+from llmkit.providers.base import Model
 from llmkit.run import ResumeOptions, RunOptions, RunResult, UsageLimits
 from llmkit.tools._tool import ErrorMode
-from llmkit.types import AudioPart, DocumentPart, ImagePart, Message, ModelSettings, TextPart
+from llmkit.types import (
+    AudioPart,
+    DocumentPart,
+    ImagePart,
+    Message,
+    ModelSettings,
+    Request,
+    TextPart,
+)
 
 __all__ = [
     "RESUME_OPTIONS",
     "RUN_OPTIONS",
     "SETTINGS",
     "check_approvals",
+    "check_bus",
     "check_count",
     "check_hooks",
+    "check_identity",
     "check_limits",
     "check_option_names",
     "check_paused_result",
     "check_settings",
     "check_timeout",
     "check_tool_errors",
+    "check_tool_names",
     "history_list",
     "items_of",
+    "run_hooks",
+    "run_limits",
+    "run_messages",
     "user_message",
 ]
 
@@ -46,11 +66,50 @@ RUN_OPTIONS = frozenset(RunOptions.__optional_keys__)
 RESUME_OPTIONS = frozenset(ResumeOptions.__optional_keys__)
 """The keyword options of ``Agent.resume``: those of :class:`~llmkit.run.ResumeOptions`."""
 
+if TYPE_CHECKING:
+    from llmkit._hooks.chain import HookChain
+
 _INPUT_ITEMS = (str, TextPart, ImagePart, DocumentPart, AudioPart)
 
 
 def _kind(value: object) -> str:
     return type(value).__name__
+
+
+def check_identity(model: Any, name: Any, description: Any, instructions: Any) -> None:
+    """Check ``Agent(...)``'s model, name, description and instructions, in that order."""
+    if model is not None and not isinstance(model, Model | str):
+        raise UsageError(f"model= takes a Model or a 'provider/model' string, not {_kind(model)}.")
+    if not isinstance(name, str) or not name:
+        raise UsageError(f"name= takes a non-empty string, not {name!r}.")
+    if description is not None and not isinstance(description, str):
+        raise UsageError(f"description= takes a string, not {_kind(description)}.")
+    if instructions is not None and not (isinstance(instructions, str) or callable(instructions)):
+        raise UsageError(
+            "instructions= takes a string, or a function of the run context returning one, "
+            f"not {_kind(instructions)}."
+        )
+
+
+def check_tool_names(
+    agent: str, tools: Iterable[str], handoffs: Container[str], *, final_tool: bool
+) -> None:
+    """Refuse a tool named like a handoff, or like the final-result tool when the agent has one."""
+    for tool_name in tools:
+        reserved = final_tool and tool_name == FINAL_RESULT_TOOL
+        if reserved or tool_name in handoffs:
+            what = "the final-result tool" if reserved else "a handoff"
+            raise UsageError(
+                f"Agent {agent!r}: the tool name {tool_name!r} is taken by {what}; "
+                "rename the tool (@tool(name=...))."
+            )
+
+
+def check_bus(value: Any) -> Bus | None:
+    """``value`` if it is None or an :class:`~llmkit.bus.Bus`."""
+    if value is not None and not isinstance(value, Bus):
+        raise UsageError(f"bus= takes an llmkit.bus.Bus, not {_kind(value)}.")
+    return value
 
 
 def check_option_names(options: Mapping[str, object], known: frozenset[str], method: str) -> None:
@@ -127,7 +186,8 @@ def check_hooks(value: Any) -> tuple[object, ...]:
 def check_settings(value: Any) -> ModelSettings:
     """``model_settings`` as a new dict whose keys are :class:`~llmkit.types.ModelSettings`' keys.
 
-    The values are checked by the :class:`~llmkit.types.Request` they go into.
+    The values are checked where a request checks them (a probe
+    :class:`~llmkit.types.Request` is built), once, now.
     """
     if value is None:
         return {}
@@ -143,6 +203,11 @@ def check_settings(value: Any) -> ModelSettings:
             f"Unknown model_settings: {', '.join(sorted(map(str, unknown)))}. "
             f"Accepted: {', '.join(sorted(SETTINGS))}."
         )
+    if settings:
+        try:
+            Request([Message.user("probe")], **settings)
+        except TypeError as exc:
+            raise UsageError(f"model_settings: {exc}.") from None
     return cast(ModelSettings, settings)  # keys checked above, values by Request
 
 
@@ -190,6 +255,52 @@ def user_message(user_input: Any) -> Message:
     raise UsageError(
         f"An input is text, a Message, or a list of text and media parts, not {_kind(user_input)}."
     )
+
+
+def run_messages(user_input: Any, history: Any) -> tuple[list[Message], int]:
+    """A run's conversation (a new list: the history, then the input's user message) and the
+    history's length; a run needs one or the other."""
+    messages = history_list(history)
+    history_length = len(messages)
+    if user_input is not None:
+        messages.append(user_message(user_input))
+    elif not messages:
+        raise UsageError("Nothing to run: pass an input, a message_history, or both.")
+    return messages, history_length
+
+
+def run_limits(
+    options: ResumeOptions, max_steps: int, timeout: float | None, limits: UsageLimits | None
+) -> tuple[int, float | None, UsageLimits | None]:
+    """A run's max_steps, timeout and usage limits: those in ``options`` (checked), else the
+    agent's, given after it."""
+    steps_now = options.get("max_steps")
+    timeout_now = options.get("timeout")
+    limits_now = options.get("usage_limits")
+    if steps_now is not None:
+        check_count(steps_now, "max_steps", 1)
+    check_timeout(timeout_now)
+    check_limits(limits_now)
+    return (
+        max_steps if steps_now is None else steps_now,
+        timeout if timeout_now is None else timeout_now,
+        limits if limits_now is None else limits_now,
+    )
+
+
+def run_hooks(
+    agent_hooks: tuple[object, ...], agent_chain: HookChain | None, hooks: Any
+) -> HookChain | None:
+    """A run's hooks: the agent's, the run's (``hooks``), then those of an active recording.
+
+    With neither of the others, the agent's own chain (``agent_chain``), built once.
+    """
+    session = SESSION_HOOKS.get()
+    if not hooks and not session:
+        return agent_chain
+    from llmkit._hooks.chain import HookChain
+
+    return HookChain((*agent_hooks, *check_hooks(hooks), *session))
 
 
 def check_paused_result(value: Any) -> RunResult[Any]:
