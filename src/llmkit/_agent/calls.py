@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
 from llmkit.context import RunContext
-from llmkit.errors import ToolError, ToolExecutionError
+from llmkit.errors import AgentError, RunTimeoutError, ToolError, ToolExecutionError
 from llmkit.events import ToolFailure
 from llmkit.tools._deadline import CallTimeoutError, current_limit
 from llmkit.tools._schema import describe_validation_error
@@ -44,6 +44,7 @@ __all__ = [
     "error_result",
     "execute",
     "plan_tool_call",
+    "stop_reason",
 ]
 
 CallKind: TypeAlias = Literal["tool", "final", "handoff", "error"]
@@ -223,6 +224,17 @@ def answer_open_calls(
     done = {p.call.id: p.result for p in planned or () if p.result is not None}
     results = [done.get(call.id) or error_result(call, f"Not run: {reason}.") for call in calls]
     messages.append(Message.tool(*results))
+
+
+def stop_reason(exc: BaseException) -> str:
+    """Why the calls left open by ``exc``, which stopped the run, were not run."""
+    if isinstance(exc, asyncio.CancelledError | GeneratorExit | KeyboardInterrupt):
+        return "the run was cancelled"
+    if isinstance(exc, RunTimeoutError | CallTimeoutError):
+        return "the run timed out"
+    if isinstance(exc, AgentError):
+        return f"the run stopped ({type(exc).__name__})"
+    return f"the run stopped with {type(exc).__name__}"
 
 
 def _stops_the_run(exc: BaseException) -> bool:

@@ -6,8 +6,11 @@ and, for a resumed run, a :class:`~llmkit._agent.inputs.Restored`; after that
 only its own methods change it. Its :meth:`~AgentRun.events` generator is the
 single code path behind ``Agent.run`` (which calls ``Model.generate`` and
 builds events only for bus subscribers) and ``Agent.stream`` (which yields
-every event and calls ``Model.stream``). The hot path per step is one request object, one model
-call, one message append and, for tool calls, one validation per call.
+every event and calls ``Model.stream``). The hot path per step is one request
+object, one model call, one message append and, for tool calls, one
+validation per call. What a reply asks for (tool calls, a handoff, the final
+answer) is decided by the plain functions of ``_agent/plan.py``; the run
+keeps the counts and decides when to stop.
 
 Whatever stops a run (an error, a limit, a timeout, a cancellation), the
 conversation it leaves behind answers every tool call it holds. A reply the
@@ -21,21 +24,24 @@ What the run awaits, tool calls included, it awaits within its deadline
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from llmkit._agent.batch import run_calls
-from llmkit._agent.calls import (
-    NOT_RUN_FINAL,
-    PlannedCall,
-    answer_open_calls,
-    error_result,
-    plan_tool_call,
-)
+from llmkit._agent.calls import PlannedCall, answer_open_calls, stop_reason
 from llmkit._agent.deadline import calls_within, within
 from llmkit._agent.hooked import call_context, run_context
 from llmkit._agent.paused import paused_result
+from llmkit._agent.plan import (
+    FAILED_REPLY,
+    NO_ANSWER,
+    count_wrong_calls,
+    failed_reply_message,
+    invalid_answer,
+    plan_reply,
+    read_answer,
+)
+from llmkit._agent.prepare import build_request
 from llmkit.context import RunContext
 from llmkit.errors import (
     AgentError,
@@ -60,10 +66,9 @@ from llmkit.events import (
     ToolCallEvent,
     ToolResultEvent,
 )
-from llmkit.output import FINAL_RESULT_TOOL, OutputInvalid
+from llmkit.output import OutputInvalid
 from llmkit.run import RunResult, Step
-from llmkit.tools._deadline import CallTimeoutError
-from llmkit.types import Message, Request, Response, ToolCall, ToolResult, Usage
+from llmkit.types import Message, Response, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
     from llmkit._agent.inputs import Restored, RunSetup
@@ -74,9 +79,6 @@ if TYPE_CHECKING:
 __all__ = ["AgentRun"]
 
 T = TypeVar("T")
-_UNSET: Any = object()
-_FAILED_REPLY = "(failed reply)"
-"""The key failed replies are counted under in ``AgentRun.retries`` (no tool has this name)."""
 
 
 class AgentRun:
@@ -102,7 +104,7 @@ class AgentRun:
         self.hooks = setup.hooks
         self.hook_ctx: HookContext | None = None
         self.history_length = setup.history_length
-        self.output: Any = _UNSET
+        self.output: Any = NO_ANSWER
         self.result: RunResult[Any] | None = None
         self.batch: list[PlannedCall] | None = None
         self._ctx: RunContext[Any] | None = None
@@ -158,25 +160,6 @@ class AgentRun:
             **fields,
         )
 
-    async def _request(self) -> Request:
-        prep = self.prep
-        system = prep.system
-        if prep.dynamic:
-            system = await self._dynamic_system()
-        messages = [system, *self.messages] if system is not None else list(self.messages)
-        # Settings may name any Request field but these three (Agent checks the keys).
-        return Request(
-            messages, tools=prep.tools, output_schema=prep.output_schema, **prep.settings
-        )
-
-    async def _dynamic_system(self) -> Message | None:
-        instructions: Any = self.spec.instructions
-        value = instructions(self.context())
-        if inspect.isawaitable(value):
-            value = await value
-        text = "\n\n".join(t for t in (value, self.prep.prompt_suffix) if t)
-        return Message.system(text) if text else None
-
     # ----------------------------------------------------------------- the loop
 
     async def events(self) -> AsyncGenerator[Event, None]:
@@ -201,7 +184,7 @@ class AgentRun:
                 self._restored = None
                 async for event in self._finish_resumed_batch(restored):
                     yield event
-            while self.output is _UNSET and self.result is None:
+            while self.output is NO_ANSWER and self.result is None:
                 async for event in self._one_step():
                     yield event
             if self.result is None:
@@ -210,7 +193,7 @@ class AgentRun:
                 assert self.hook_ctx is not None
                 self.result = await hooks.end_run(self.hook_ctx, self.result)
         except BaseException as exc:
-            answer_open_calls(self.messages, self.batch, _reason(exc))
+            answer_open_calls(self.messages, self.batch, stop_reason(exc))
             if isinstance(exc, AgentError) and exc.usage is None:
                 # Raised below the loop (a tool with errors="raise"): give it the conversation.
                 exc.messages = self.messages
@@ -248,7 +231,9 @@ class AgentRun:
             if why is not None:
                 raise self._error(UsageLimitExceeded, why)
         self.step += 1
-        request = await self._request()
+        request = await build_request(
+            self.prep, self.messages, self.spec.instructions, self.context
+        )
         response: Response | None = None
         if emit:
             yield ModelRequest(self.run_id, self.step, request)
@@ -282,7 +267,7 @@ class AgentRun:
         if not failed:
             self.messages.append(response.message)
             if self.retries:
-                self.retries.pop(_FAILED_REPLY, None)
+                self.retries.pop(FAILED_REPLY, None)
         if limits is not None:
             why = limits.check(self.usage)
             if why is not None:
@@ -360,20 +345,14 @@ class AgentRun:
         self.steps.append(Step(response=response, usage=response.usage, agent=self.spec.name))
         raw = response.raw_finish_reason or response.finish_reason
         limit = self.spec.tool_retries
-        count = self.retries[_FAILED_REPLY] = self.retries.get(_FAILED_REPLY, 0) + 1
+        count = self.retries[FAILED_REPLY] = self.retries.get(FAILED_REPLY, 0) + 1
         if count > limit:
             raise self._error(
                 ToolRetriesExceeded,
                 f"the model's reply failed {count} times in a row (finish reason {raw}; "
                 f"tool_retries={limit}); no answer was taken from it",
             )
-        self.messages.append(
-            Message.user(
-                f"Your last reply failed ({raw}) and was dropped. If you meant to call a tool, "
-                "call it again with arguments that are one valid JSON object matching its "
-                "parameters; otherwise answer in plain text."
-            )
-        )
+        self.messages.append(failed_reply_message(raw))
 
     def _tool_context(self, batch: list[PlannedCall]) -> RunContext[Any] | None:
         if self.hooks is not None:
@@ -411,7 +390,7 @@ class AgentRun:
             yield StepEnd(self.run_id, self.step, usage)
         self._count_retries(batch)
         target = self.handoff_to
-        if target is not None and self.output is _UNSET:
+        if target is not None and self.output is NO_ANSWER:
             self.handoff_to = None
             source = self.spec.name
             self._switch_to(target)
@@ -421,78 +400,31 @@ class AgentRun:
     def _count_retries(self, batch: list[PlannedCall]) -> None:
         """Count wrong calls per tool name in a row; past ``tool_retries`` the run stops."""
         limit = self.spec.tool_retries
-        retries = self.retries
-        for p in batch:
-            name = p.call.name
-            result = p.result
-            assert result is not None  # every call of a closed batch is answered
-            if p.bad_call:
-                count = retries[name] = retries.get(name, 0) + 1
-                if count > limit:
-                    raise self._error(
-                        ToolRetriesExceeded,
-                        f"the model called {name!r} wrongly {count} times in a row "
-                        f"(tool_retries={limit}); last error: {result.text}",
-                        tool_name=name,
-                    )
-            elif name in retries and p.kind == "tool" and not result.is_error:
-                del retries[name]
+        over = count_wrong_calls(batch, self.retries, limit)
+        if over is not None:
+            name, count, result = over
+            raise self._error(
+                ToolRetriesExceeded,
+                f"the model called {name!r} wrongly {count} times in a row "
+                f"(tool_retries={limit}); last error: {result.text}",
+                tool_name=name,
+            )
 
-    # ------------------------------------------------------------ planning calls
+    # ----------------------------------------------------------------- answers
 
     def _plan(self, calls: list[ToolCall]) -> list[PlannedCall]:
-        prep = self.prep
-        tools = prep.tool_map
-        handoffs = self.spec.handoffs
-        batch: list[PlannedCall] = []
-        final: PlannedCall | None = None
-        for call in calls:
-            name = call.name
-            if prep.final_tool and name == FINAL_RESULT_TOOL:
-                planned = PlannedCall(call, "final")
-                if final is None:
-                    final = planned
-                else:
-                    planned.result = error_result(call, "Not run: give the final answer once.")
-            elif name in handoffs:
-                planned = PlannedCall(call, "handoff")
-                if self.handoff_to is None:
-                    self.handoff_to = handoffs[name].target
-                    planned.result = ToolResult(
-                        call.id, f"Transferred to {self.handoff_to}.", name=name
-                    )
-                else:
-                    planned.result = error_result(call, "Not run: transfer to one agent at a time.")
-            else:
-                planned = plan_tool_call(call, tools.get(name), prep.tool_names)
-            batch.append(planned)
-        if final is not None:
-            self._final_from_call(final, batch)
-        return batch
+        plan = plan_reply(calls, self.prep, self.spec.handoffs, self.handoff_to)
+        if plan.invalid is not None:
+            self._output_retry(plan.invalid)
+        self.output, self.handoff_to = plan.answer, plan.handoff_to
+        return plan.batch
 
-    def _final_from_call(self, final: PlannedCall, batch: list[PlannedCall]) -> None:
-        call = final.call
-        spec = self.prep.output
+    def _final_from_text(self, response: Response) -> None:
         try:
-            if call.arguments_error is not None:
-                raise OutputInvalid(
-                    f"The arguments could not be read: {call.arguments_error}.", call.raw_arguments
-                )
-            value = spec.from_arguments(call.arguments, call.raw_arguments)
+            self.output = read_answer(response.message.text, self.prep)
         except OutputInvalid as exc:
             self._output_retry(exc)
-            final.result = error_result(
-                call,
-                f"The final answer is not valid:\n{exc.errors}\nFix it and call {call.name} again.",
-            )
-            return
-        self.output = value
-        self.handoff_to = None
-        final.result = ToolResult(call.id, "Final answer received.", name=call.name)
-        for p in batch:
-            if p.result is None:
-                p.result = error_result(p.call, NOT_RUN_FINAL)
-                p.kind = "error"
+            self.messages.append(invalid_answer(exc, self.prep))
 
     def _output_retry(self, exc: OutputInvalid) -> None:
         self.output_retries += 1
@@ -504,22 +436,6 @@ class AgentRun:
                 raw_output=exc.raw,
                 errors=exc.errors,
             )
-
-    def _final_from_text(self, response: Response) -> None:
-        spec = self.prep.output
-        if spec.is_text:
-            self.output = response.message.text
-            return
-        try:
-            self.output = spec.from_text(response.message.text)
-        except OutputInvalid as exc:
-            self._output_retry(exc)
-            how = (
-                f"Call the {FINAL_RESULT_TOOL} tool with your answer."
-                if self.prep.final_tool
-                else "Reply again with only the JSON value."
-            )
-            self.messages.append(Message.user(f"Your answer is not valid:\n{exc.errors}\n{how}"))
 
     def _switch_to(self, name: str) -> None:
         route = next(r for r in self.spec.handoffs.values() if r.target == name)
@@ -558,13 +474,3 @@ class AgentRun:
         usage = response.usage + restored.tool_usage
         async for event in self._close_batch(response, batch, usage):
             yield event
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, asyncio.CancelledError | GeneratorExit | KeyboardInterrupt):
-        return "the run was cancelled"
-    if isinstance(exc, RunTimeoutError | CallTimeoutError):
-        return "the run timed out"
-    if isinstance(exc, AgentError):
-        return f"the run stopped ({type(exc).__name__})"
-    return f"the run stopped with {type(exc).__name__}"

@@ -9,18 +9,20 @@ plain function of the values it reads.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from llmkit.output import OutputMode, OutputSpec
-from llmkit.types import Message, ModelSettings, OutputSchema, ToolSpec
+from llmkit.types import Message, ModelSettings, OutputSchema, Request, ToolSpec
 
 if TYPE_CHECKING:
+    from llmkit.context import RunContext
     from llmkit.providers.base import Model
     from llmkit.tools import Tool
 
-__all__ = ["Prepared", "PreparedCache", "prepare"]
+__all__ = ["Prepared", "PreparedCache", "build_request", "prepare"]
 
 
 @dataclass(slots=True)
@@ -93,3 +95,25 @@ def prepare(
         prompt_suffix=suffix,
         settings=settings,
     )
+
+
+async def build_request(
+    prep: Prepared,
+    messages: list[Message],
+    instructions: Any,
+    context: Callable[[], RunContext[Any]],
+) -> Request:
+    """The request of one model call: the instructions, ``messages``, and the parts of ``prep``.
+
+    Dynamic ``instructions`` are called now with the run context (``context()``).
+    """
+    system = prep.system
+    if prep.dynamic:
+        value = instructions(context())
+        if inspect.isawaitable(value):
+            value = await value
+        text = "\n\n".join(t for t in (value, prep.prompt_suffix) if t)
+        system = Message.system(text) if text else None
+    sent = [system, *messages] if system is not None else list(messages)
+    # Settings may name any Request field but these three (Agent checks the keys).
+    return Request(sent, tools=prep.tools, output_schema=prep.output_schema, **prep.settings)
