@@ -363,8 +363,9 @@ class Agent(Generic[OutputT]):
     ) -> Iterator[Event]:
         """Blocking twin of :meth:`stream`; also works inside a running event loop.
 
-        Options: as for :meth:`run` (message_history, deps, usage_limits, max_steps,
-        timeout, hooks).
+        The same events, one at a time; leaving the loop early stops the run and
+        closes its model stream. Options: as for :meth:`run` (message_history,
+        deps, usage_limits, max_steps, timeout, hooks).
         """
         if options:
             checks.check_option_names(options, checks.RUN_OPTIONS, "stream_sync")
