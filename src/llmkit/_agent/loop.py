@@ -39,7 +39,6 @@ from llmkit._agent.plan import (
     failed_reply_message,
     invalid_answer,
     plan_reply,
-    read_answer,
 )
 from llmkit._agent.prepare import build_request
 from llmkit.context import RunContext
@@ -68,7 +67,7 @@ from llmkit.events import (
 )
 from llmkit.output import OutputInvalid
 from llmkit.run import RunResult, Step
-from llmkit.types import Message, Response, ToolCall, ToolResult, Usage
+from llmkit.types import Message, Response, ToolResult, Usage
 
 if TYPE_CHECKING:
     from llmkit._agent.inputs import Restored, RunSetup
@@ -284,7 +283,11 @@ class AgentRun:
             if emit:
                 yield StepEnd(self.run_id, self.step, response.usage)
             return
-        batch = self.batch = self._plan(calls)
+        plan = plan_reply(calls, self.prep, self.spec.handoffs, self.handoff_to)
+        if plan.invalid is not None:
+            self._output_retry(plan.invalid)
+        self.output, self.handoff_to = plan.answer, plan.handoff_to
+        batch = self.batch = plan.batch
         pending: list[PlannedCall] = []
         for p in batch:
             if p.needs_run and p.tool is not None and p.tool.requires_approval:
@@ -412,16 +415,14 @@ class AgentRun:
 
     # ----------------------------------------------------------------- answers
 
-    def _plan(self, calls: list[ToolCall]) -> list[PlannedCall]:
-        plan = plan_reply(calls, self.prep, self.spec.handoffs, self.handoff_to)
-        if plan.invalid is not None:
-            self._output_retry(plan.invalid)
-        self.output, self.handoff_to = plan.answer, plan.handoff_to
-        return plan.batch
-
     def _final_from_text(self, response: Response) -> None:
+        text = response.message.text
+        output = self.prep.output
+        if output.is_text:
+            self.output = text
+            return
         try:
-            self.output = read_answer(response.message.text, self.prep)
+            self.output = output.from_text(text)
         except OutputInvalid as exc:
             self._output_retry(exc)
             self.messages.append(invalid_answer(exc, self.prep))

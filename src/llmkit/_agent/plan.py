@@ -4,9 +4,9 @@ A reply with tool calls becomes a batch of :class:`~llmkit._agent.calls.PlannedC
 (:func:`plan_reply`): ordinary tool calls, checked; a handoff (the first one
 wins, later ones are refused); the final-result call, whose arguments are
 the answer (given once: a second one is refused, and once it is valid the
-other calls of the batch are not run). A reply without tool calls is the
-answer itself (:func:`read_answer`). The loop keeps the counts and decides
-when a run stops: an invalid answer comes back as the
+other calls of the batch are not run). The loop keeps the counts and
+decides when a run stops; an invalid answer (from the final-result call, or
+the text of a reply without tool calls) is the
 :class:`~llmkit.output.OutputInvalid` that :func:`invalid_answer` words for
 the model.
 """
@@ -33,7 +33,6 @@ __all__ = [
     "failed_reply_message",
     "invalid_answer",
     "plan_reply",
-    "read_answer",
 ]
 
 NO_ANSWER: Any = object()
@@ -111,12 +110,6 @@ def _read_final_call(final: PlannedCall, plan: Plan, prep: Prepared) -> None:
         if p.result is None:
             p.result = error_result(p.call, NOT_RUN_FINAL)
             p.kind = "error"
-
-
-def read_answer(text: str, prep: Prepared) -> Any:
-    """The answer a reply without tool calls gives; raises ``OutputInvalid`` when it does not fit."""
-    output = prep.output
-    return text if output.is_text else output.from_text(text)
 
 
 def invalid_answer(exc: OutputInvalid, prep: Prepared) -> Message:
