@@ -4,8 +4,8 @@
 does (a step of a workflow, ``as_tool``) but calls no model; its run (a
 :class:`DirectRun`) validates the input as the tool's arguments, calls the
 tool, and returns what it returned. It is published and streamed like any
-run. ``agent.as_tool()`` is the reverse: a tool
-whose call runs the agent and reports its usage to the calling run.
+run. ``agent.as_tool()`` is the reverse: a tool whose call runs the agent and
+reports its usage to the calling run.
 """
 
 from __future__ import annotations
