@@ -274,6 +274,8 @@ def run_limits(
 ) -> tuple[int, float | None, UsageLimits | None]:
     """A run's max_steps, timeout and usage limits: those in ``options`` (checked), else the
     agent's, given after it."""
+    if not options:
+        return max_steps, timeout, limits
     steps_now = options.get("max_steps")
     timeout_now = options.get("timeout")
     limits_now = options.get("usage_limits")
