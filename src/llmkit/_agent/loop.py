@@ -40,7 +40,7 @@ from llmkit._agent.plan import (
     invalid_answer,
     plan_reply,
 )
-from llmkit._agent.prepare import build_request
+from llmkit._agent.prepare import build_request, dynamic_system
 from llmkit.context import RunContext
 from llmkit.errors import (
     AgentError,
@@ -230,9 +230,13 @@ class AgentRun:
             if why is not None:
                 raise self._error(UsageLimitExceeded, why)
         self.step += 1
-        request = await build_request(
-            self.prep, self.messages, self.spec.instructions, self.context
+        prep = self.prep
+        system = (
+            await dynamic_system(prep, self.spec.instructions, self.context())
+            if prep.dynamic
+            else prep.system
         )
+        request = build_request(prep, system, self.messages)
         response: Response | None = None
         if emit:
             yield ModelRequest(self.run_id, self.step, request)

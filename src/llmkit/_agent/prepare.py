@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from llmkit.providers.base import Model
     from llmkit.tools import Tool
 
-__all__ = ["Prepared", "PreparedCache", "build_request", "prepare"]
+__all__ = ["Prepared", "PreparedCache", "build_request", "dynamic_system", "prepare"]
 
 
 @dataclass(slots=True)
@@ -97,23 +97,21 @@ def prepare(
     )
 
 
-async def build_request(
-    prep: Prepared,
-    messages: list[Message],
-    instructions: Any,
-    context: Callable[[], RunContext[Any]],
-) -> Request:
-    """The request of one model call: the instructions, ``messages``, and the parts of ``prep``.
+def build_request(prep: Prepared, system: Message | None, messages: list[Message]) -> Request:
+    """The request of one model call: ``system`` (the instructions), ``messages``, ``prep``'s parts.
 
-    Dynamic ``instructions`` are called now with the run context (``context()``).
+    A plain function, not a coroutine: it runs on every model call, and only
+    dynamic instructions need awaiting (:func:`dynamic_system`).
     """
-    system = prep.system
-    if prep.dynamic:
-        value = instructions(context())
-        if inspect.isawaitable(value):
-            value = await value
-        text = "\n\n".join(t for t in (value, prep.prompt_suffix) if t)
-        system = Message.system(text) if text else None
     sent = [system, *messages] if system is not None else list(messages)
     # Settings may name any Request field but these three (Agent checks the keys).
     return Request(sent, tools=prep.tools, output_schema=prep.output_schema, **prep.settings)
+
+
+async def dynamic_system(prep: Prepared, instructions: Any, ctx: RunContext[Any]) -> Message | None:
+    """The system message of dynamic ``instructions``, called now with the run context."""
+    value = instructions(ctx)
+    if inspect.isawaitable(value):
+        value = await value
+    text = "\n\n".join(t for t in (value, prep.prompt_suffix) if t)
+    return Message.system(text) if text else None
