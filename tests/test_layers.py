@@ -7,9 +7,9 @@ a second.
 
 ``LAYERS`` is the source of truth for where a module belongs: a new top-level module or package
 fails ``test_every_module_has_a_layer`` until it is placed here. ``EXCEPTIONS`` are permanent, one
-reason each. ``PENDING`` lists the edges that close today's cycles and upward imports, grouped under
-the change that removes them; it must end empty. An entry of either whose edge no longer exists
-fails, so the lists only shrink: delete your lines when your change removes the edge.
+reason each. ``PENDING`` is for an edge a change in progress has yet to remove, with that change
+named; it is empty, and a change must land with it empty. An entry of either whose edge no longer
+exists fails, so the lists only shrink.
 """
 
 from __future__ import annotations
