@@ -23,7 +23,16 @@ text), and any number longer than :data:`MAX_NUMBER_LENGTH` characters
 (Python neither prints nor parses longer decimal integers by default).
 Every refusal, like a syntax error, is a :class:`~llmkit.errors.UsageError`
 that names the document and the bound: a bad data file is the caller's input.
-PyYAML is an optional dependency (``llmkit[eval]``), imported on first use.
+PyYAML is an optional dependency, imported on first use; the extra a missing
+PyYAML is reported with is the caller's (``llmkit[eval]`` unless it says).
+
+Definition files (workflows) are read *located*: :func:`parse_yaml_located`
+and :func:`read_yaml_located` give the same data with the line of every value
+in it (a :class:`~llmkit._jsondata.Located`), under the same bounds and with the
+same messages; their refusals keep the line they point at (see
+:func:`~llmkit._jsondata.refusal_line`). The lines are read from the composed
+document once it is built, so they cost one walk over what was composed: an
+aliased value is walked where it is first written, not again where it is used.
 """
 
 from __future__ import annotations
@@ -34,11 +43,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmkit._jsondata import MAX_BYTES, MAX_DEPTH, read_text
+from llmkit._jsondata import MAX_BYTES, MAX_DEPTH, KeyPath, Located, read_text
 from llmkit._optional import require
 from llmkit.errors import UsageError
 
-__all__ = ["MAX_NUMBER_LENGTH", "YAMLLimits", "parse_yaml", "read_yaml"]
+__all__ = [
+    "MAX_NUMBER_LENGTH",
+    "YAMLLimits",
+    "parse_yaml",
+    "parse_yaml_located",
+    "read_yaml",
+    "read_yaml_located",
+]
 
 MAX_NUMBER_LENGTH = 4300
 """Longest number, in characters, a YAML document may hold (Python's own limit for decimal integers)."""
@@ -63,41 +79,139 @@ DEFAULT_LIMITS = YAMLLimits()
 
 
 class _TooBig(Exception):
-    """A bound was passed while composing; carries the sentence that says which."""
+    """Why a document is refused, and the 1-based line it points at (``lineno``, 0 for none).
+
+    Raised while composing when a bound is passed; a located read keeps it (or
+    one made from a syntax error) as the cause of its :class:`UsageError`.
+    """
+
+    def __init__(self, why: str, lineno: int = 0) -> None:
+        super().__init__(why)
+        self.lineno = lineno
 
 
 def parse_yaml(
-    text: str, *, name: str = "The YAML text", limits: YAMLLimits = DEFAULT_LIMITS
+    text: str,
+    *,
+    name: str = "The YAML text",
+    limits: YAMLLimits = DEFAULT_LIMITS,
+    extra: str = "eval",
 ) -> Any:
     """The data in one YAML document ``text``, refused with a :class:`UsageError` past ``limits``.
 
-    ``name`` (a file name, say) starts every error message.
+    ``name`` (a file name, say) starts every error message; ``extra`` is the
+    extra named when PyYAML is missing.
     """
-    yaml = require("yaml", extra="eval", feature="Reading YAML", package="pyyaml")
+    return _read(text, name=name, limits=limits, extra=extra, located=False).data
+
+
+def read_yaml(
+    path: str | os.PathLike[str], *, limits: YAMLLimits = DEFAULT_LIMITS, extra: str = "eval"
+) -> Any:
+    """The data in the YAML file at ``path``; its size is checked before it is read."""
+    text = read_text(path, max_bytes=limits.max_bytes, what="YAML")
+    return parse_yaml(text, name=str(Path(path)), limits=limits, extra=extra)
+
+
+def parse_yaml_located(
+    text: str,
+    *,
+    name: str = "The YAML text",
+    limits: YAMLLimits = DEFAULT_LIMITS,
+    extra: str = "eval",
+) -> Located:
+    """:func:`parse_yaml`'s data with the line of every value in it (see :class:`Located`).
+
+    Refused as :func:`parse_yaml` refuses it; the refusal's cause carries the
+    line it points at when there is one (read it with ``refusal_line``).
+    """
+    return _read(text, name=name, limits=limits, extra=extra, located=True)
+
+
+def read_yaml_located(
+    path: str | os.PathLike[str], *, limits: YAMLLimits = DEFAULT_LIMITS, extra: str = "eval"
+) -> Located:
+    """:func:`read_yaml`'s data with the line of every value in it (see :func:`parse_yaml_located`)."""
+    text = read_text(path, max_bytes=limits.max_bytes, what="YAML")
+    return parse_yaml_located(text, name=str(Path(path)), limits=limits, extra=extra)
+
+
+def _read(text: str, *, name: str, limits: YAMLLimits, extra: str, located: bool) -> Located:
+    """The one read behind the four readers; lines are walked only when ``located``."""
+    yaml = require("yaml", extra=extra, feature="Reading YAML", package="pyyaml")
     if (
         len(text) > limits.max_bytes
         or len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes
     ):
         raise _refusal(name, _too_long(limits))
     loader = _loader_class()(text, limits)
+    why: _TooBig | None = None
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return Located(None, {(): 1})
+        data = loader.construct_document(node)
+        return Located(data, _lines(loader, node) if located else {})
     except _TooBig as exc:
-        raise _refusal(name, str(exc)) from None
+        why = exc
+        refusal = _refusal(name, str(exc))
     except RecursionError:  # chains of merge keys (<<: *a) nest without nesting collections
-        raise _refusal(
-            name, "its merge keys (<<: *name) chain too deeply; merge fewer levels"
-        ) from None
+        why = _TooBig("its merge keys (<<: *name) chain too deeply")
+        refusal = _refusal(name, f"{why}; merge fewer levels")
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
-        raise UsageError(f"{name} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        why = _TooBig(str(exc), mark.line + 1 if mark is not None else 0)
+        refusal = UsageError(f"{name} is not valid YAML: {exc}")
     finally:
         loader.dispose()
+    raise refusal from (why if located else None)
 
 
-def read_yaml(path: str | os.PathLike[str], *, limits: YAMLLimits = DEFAULT_LIMITS) -> Any:
-    """The data in the YAML file at ``path``; its size is checked before it is read."""
-    text = read_text(path, max_bytes=limits.max_bytes, what="YAML")
-    return parse_yaml(text, name=str(Path(path)), limits=limits)
+def _lines(loader: Any, root: Any) -> dict[KeyPath, int]:
+    """The line of every entry of the composed document ``root``, by the path of its value.
+
+    Walked in the order of the text, so a node used again through an alias is
+    walked where it is first written: the walk is no longer than the text.
+    A mapping entry is at its key's line; a list item at its own first line,
+    but an alias in a list has no line of its own (the composed document does
+    not keep where the alias was written).
+    """
+    import yaml
+
+    lines: dict[KeyPath, int] = {}
+    seen: set[int] = set()
+    # (path, node, its line when it is a list item or the whole: known to be its own only when
+    # the node is met for the first time; a mapping entry's line is its key's, noted at once)
+    todo: list[tuple[KeyPath, Any, int]] = [((), root, root.start_mark.line + 1)]
+    while todo:
+        path, node, line = todo.pop()
+        if id(node) in seen:
+            continue  # met again through an alias
+        seen.add(id(node))
+        if line:
+            lines[path] = line
+        children: list[tuple[KeyPath, Any, int]]
+        if isinstance(node, yaml.MappingNode):
+            entries: dict[str | int, tuple[Any, Any]] = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = loader.construct_object(key_node)
+                    if isinstance(key, (str, int)):  # a key given twice keeps its last value
+                        entries.pop(key, None)
+                        entries[key] = (key_node, value_node)
+            children = []
+            for key, (key_node, value_node) in entries.items():
+                lines[(*path, key)] = key_node.start_mark.line + 1
+                children.append(((*path, key), value_node, 0))
+        elif isinstance(node, yaml.SequenceNode):
+            children = [
+                ((*path, index), item, item.start_mark.line + 1)
+                for index, item in enumerate(node.value)
+            ]
+        else:
+            continue
+        todo.extend(reversed(children))
+    return lines
 
 
 def _refusal(name: str, why: str) -> UsageError:
@@ -126,23 +240,27 @@ def _loader_class() -> type[Any]:
 
         def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
             if self.check_event(yaml.AliasEvent):
+                line = self._next_line()
                 alias = super().compose_node(parent, index)
                 self.aliases += 1
                 if self.aliases > self.limits.max_aliases:
                     raise _TooBig(
                         f"it uses more than {self.limits.max_aliases:,} aliases (*name); "
-                        "write the repeated parts out"
+                        "write the repeated parts out",
+                        line,
                     )
                 if id(alias) not in self.sizes:
                     raise _TooBig(
                         "an alias names a value that contains it (a recursive document); "
-                        "remove that alias"
+                        "remove that alias",
+                        line,
                     )
                 return alias
             self.depth += 1
             if self.depth > self.limits.max_depth:
                 raise _TooBig(
-                    f"it nests more than {self.limits.max_depth} levels deep; flatten the data"
+                    f"it nests more than {self.limits.max_depth} levels deep; flatten the data",
+                    self._next_line(),
                 )
             try:
                 node = super().compose_node(parent, index)
@@ -152,9 +270,15 @@ def _loader_class() -> type[Any]:
             if size > self.limits.max_nodes:
                 raise _TooBig(
                     f"with its aliases expanded it holds more than {self.limits.max_nodes:,} "
-                    "values (an alias bomb?); write the repeated parts out or split the file"
+                    "values (an alias bomb?); write the repeated parts out or split the file",
+                    node.start_mark.line + 1 if node is not None else 0,
                 )
             return node
+
+        def _next_line(self) -> int:
+            """The line of the event about to be composed (``check_event`` has read it)."""
+            event = self.current_event
+            return event.start_mark.line + 1 if event is not None and event.start_mark else 0
 
         def construct_yaml_int(self, node: yaml.ScalarNode) -> Any:
             self._check_number(node)
@@ -166,17 +290,20 @@ def _loader_class() -> type[Any]:
 
         def _check_number(self, node: yaml.ScalarNode) -> None:
             text = str(node.value)
-            where = f"line {node.start_mark.line + 1} holds"
+            line = node.start_mark.line + 1
+            where = f"line {line} holds"
             if ":" in text:
                 shown = text if len(text) <= 40 else text[:37] + "..."
                 raise _TooBig(
                     f"{where} {shown}, a base-60 number of YAML 1.1 (YAML 1.2 reads no such "
-                    "thing); write it in quotes for text ('1:30') or as a plain number (90)"
+                    "thing); write it in quotes for text ('1:30') or as a plain number (90)",
+                    line,
                 )
             if len(text) > MAX_NUMBER_LENGTH:
                 raise _TooBig(
                     f"{where} a number of {len(text):,} characters, more than "
-                    f"{MAX_NUMBER_LENGTH:,}; write it in quotes to keep it as text"
+                    f"{MAX_NUMBER_LENGTH:,}; write it in quotes to keep it as text",
+                    line,
                 )
 
         def _expanded_size(self, node: yaml.Node | None) -> int:
