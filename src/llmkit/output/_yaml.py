@@ -27,18 +27,24 @@ PyYAML is an optional dependency, imported on first use; the extra a missing
 PyYAML is reported with is the caller's (``llmkit[eval]`` unless it says).
 
 Definition files (workflows) are read *located*: :func:`parse_yaml_located`
-and :func:`read_yaml_located` give the same data with the line of every value
-in it (a :class:`~llmkit._jsondata.Located`), under the same bounds and with the
+and :func:`read_yaml_located` give the data with the line of every value in
+it (a :class:`~llmkit._jsondata.Located`), under the same bounds and with the
 same messages; their refusals keep the line they point at (see
 :func:`~llmkit._jsondata.refusal_line`). The lines are read from the composed
 document once it is built, so they cost one walk over what was composed: an
 aliased value is walked where it is first written, not again where it is used.
+The located readers read booleans as YAML 1.2 does: only ``true`` and
+``false`` (in their three spellings) are booleans, so ``on``, ``off``,
+``yes`` and ``no`` stay text. YAML 1.1 reads those four as booleans, which
+turns a key ``on:`` (a retry's ``on: [ServerError]``) into ``True:``; the
+plain readers keep YAML 1.1 for the files they already read.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +126,10 @@ def parse_yaml_located(
     limits: YAMLLimits = DEFAULT_LIMITS,
     extra: str = "eval",
 ) -> Located:
-    """:func:`parse_yaml`'s data with the line of every value in it (see :class:`Located`).
+    """The data in one YAML document ``text`` with the line of every value (see :class:`Located`).
+
+    Read as :func:`parse_yaml` reads it, except for booleans: only ``true`` and
+    ``false`` are (YAML 1.2), so a key ``on:`` stays the text ``"on"``.
 
     Refused as :func:`parse_yaml` refuses it; the refusal's cause carries the
     line it points at when there is one (read it with ``refusal_line``).
@@ -144,7 +153,7 @@ def _read(text: str, *, name: str, limits: YAMLLimits, extra: str, located: bool
         or len(text.encode("utf-8", "surrogatepass")) > limits.max_bytes
     ):
         raise _refusal(name, _too_long(limits))
-    loader = _loader_class()(text, limits)
+    loader = (_definition_loader_class() if located else _loader_class())(text, limits)
     why: _TooBig | None = None
     try:
         node = loader.get_single_node()
@@ -318,3 +327,23 @@ def _loader_class() -> type[Any]:
     BoundedLoader.add_constructor("tag:yaml.org,2002:int", BoundedLoader.construct_yaml_int)
     BoundedLoader.add_constructor("tag:yaml.org,2002:float", BoundedLoader.construct_yaml_float)
     return BoundedLoader
+
+
+@functools.cache
+def _definition_loader_class() -> type[Any]:
+    """The bounded loader with YAML 1.2's booleans (``true``/``false`` only), made on first use."""
+    bounded = _loader_class()
+    loader: type[Any] = type(
+        "DefinitionLoader",
+        (bounded,),
+        {"__doc__": "The bounded loader, reading on/off/yes/no as text (YAML 1.2)."},
+    )
+    boolean = "tag:yaml.org,2002:bool"
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != boolean]
+        for first, resolvers in bounded.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        boolean, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    return loader
