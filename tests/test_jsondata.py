@@ -13,9 +13,13 @@ import pytest
 from llmkit._jsondata import (
     MAX_DEPTH,
     JSONTooDeep,
+    KeyPath,
     loads,
     parse_json,
+    parse_json_located,
     read_json,
+    read_json_located,
+    refusal_line,
     too_deep,
 )
 from llmkit.errors import UsageError
@@ -88,3 +92,109 @@ def test_data_text_and_files_are_usage_errors_that_name_themselves(tmp_path: Pat
     (tmp_path / "latin.json").write_bytes(b'"\xe9"')
     with pytest.raises(UsageError, match="Cannot read"):
         read_json(tmp_path / "latin.json")
+
+
+def _dumped_lines(data: Any) -> dict[KeyPath, int]:
+    """Where ``json.dumps(data, indent=2)`` puts each entry: one a line, closing brackets too."""
+    lines: dict[KeyPath, int] = {}
+    line = 0
+
+    def walk(path: KeyPath, value: Any) -> None:
+        nonlocal line
+        line += 1
+        lines[path] = line
+        if isinstance(value, (dict, list)) and value:
+            for key, child in value.items() if isinstance(value, dict) else enumerate(value):
+                walk((*path, key), child)
+            line += 1  # the closing bracket
+
+    walk((), data)
+    return lines
+
+
+DEFINITION: dict[str, Any] = {
+    "name": "article",
+    "retry": {"attempts": 3, "on": ["RateLimitError", "ServerError"]},
+    "steps": [
+        {"agent": "researcher", "input": "topic", "output": "notes"},
+        {"parallel": [{"agent": "critic_a"}, {"agent": "critic_b"}], "output": "reviews"},
+        {"branch": [{"when": "score < 0.8", "then": {"agent": "rewriter"}}], "otherwise": {}},
+        {"loop": {"agent": "editor"}, "until": "approved", "max_iterations": 3},
+        {"map": {"agent": "summariser"}, "over": "chapters", "delay": 0.5, "collect": False},
+    ],
+    "workflows": {"review": {"sequence": [{"agent": "critic_a"}, None, []]}},
+}
+
+
+def test_a_located_read_gives_the_line_of_every_key_and_item() -> None:
+    text = json.dumps(DEFINITION, indent=2)
+    assert text.count("\n") + 1 >= 40
+    located = parse_json_located(text)
+    assert located.data == DEFINITION
+    assert located.lines == _dumped_lines(DEFINITION)
+    for document in (DEFINITION, *(_document(random.Random(seed), 8) for seed in range(200))):
+        text = json.dumps(document, indent=2)
+        assert parse_json_located(text).lines == _dumped_lines(document), text
+        on_one_line = parse_json_located(json.dumps(document))
+        assert on_one_line.data == document
+        assert on_one_line.lines == dict.fromkeys(_dumped_lines(document), 1)
+
+
+def test_a_key_is_located_where_it_is_written_whatever_surrounds_it() -> None:
+    text = (
+        '\n  {"a": 1, "\\"{[": [1,\n'  # a key with a quote and brackets in it
+        '   {"c": "x\\"{\\n"}, [\n'
+        "   ] ],\n"
+        ' "d"\n'  # the key on one line, its value on the next
+        ' : {}, "a": [2\n'  # a repeated key: the last one is the data's
+        "]}\n"
+    )
+    located = parse_json_located(text)
+    assert located.data == json.loads(text)
+    assert located.lines == {
+        (): 2,
+        ('"{[',): 2,
+        ('"{[', 0): 2,
+        ('"{[', 1): 3,
+        ('"{[', 1, "c"): 3,
+        ('"{[', 2): 3,
+        ("d",): 5,
+        ("a",): 6,
+        ("a", 0): 6,
+    }
+    assert located.line(("d", "missing")) == 5
+    assert located.line(("nowhere", 3)) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('{"a": 1,\n "b": }', 2),
+        ("[1,\n2", 2),
+        ('{"a": 1}\n\nx', 3),
+        ("", 1),
+        ("[[[[1]]]]", 0),
+        ("[" * 100_000, 0),
+    ],
+)
+def test_a_located_refusal_says_what_the_plain_one_says_and_keeps_its_line(
+    text: str, line: int
+) -> None:
+    with pytest.raises(UsageError) as plain:
+        parse_json(text, name="flow.json", max_depth=3)
+    with pytest.raises(UsageError) as located:
+        parse_json_located(text, name="flow.json", max_depth=3)
+    assert str(located.value) == str(plain.value)
+    assert refusal_line(located.value) == line
+    if line:
+        assert isinstance(located.value.__cause__, json.JSONDecodeError)
+
+
+def test_a_located_file_read_is_bounded_and_named(tmp_path: Path) -> None:
+    file = tmp_path / "flow.json"
+    file.write_text(json.dumps(DEFINITION, indent=2), encoding="utf-8-sig")
+    assert read_json_located(file).lines == _dumped_lines(DEFINITION)
+    with pytest.raises(UsageError, match=re.escape(f"{file} is refused as JSON: it is longer")):
+        read_json_located(file, max_bytes=5)
+    with pytest.raises(UsageError, match=re.escape(f"{file} is refused as JSON: it nests")):
+        read_json_located(file, max_depth=2)
