@@ -190,6 +190,13 @@ def test_a_located_refusal_says_what_the_plain_one_says_and_keeps_its_line(
         assert isinstance(located.value.__cause__, json.JSONDecodeError)
 
 
+def test_a_located_read_takes_the_default_depth_and_refuses_what_it_cannot_reach() -> None:
+    assert len(parse_json_located("[" * MAX_DEPTH + "]" * MAX_DEPTH).lines) == MAX_DEPTH
+    deep = "[" * 2000 + "]" * 2000
+    with pytest.raises(UsageError, match=r"^flow.json is refused as JSON: it nests too deeply to"):
+        parse_json_located(deep, name="flow.json", max_depth=5000)
+
+
 def test_a_located_file_read_is_bounded_and_named(tmp_path: Path) -> None:
     file = tmp_path / "flow.json"
     file.write_text(json.dumps(DEFINITION, indent=2), encoding="utf-8-sig")

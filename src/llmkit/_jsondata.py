@@ -194,7 +194,7 @@ class Located:
     """
 
     data: Any
-    """The data, exactly as the plain reader of the format gives it."""
+    """The data, as the plain reader of the format gives it (see the YAML booleans, though)."""
     lines: LineMap
     """The line of each value, by its path."""
 
@@ -228,14 +228,20 @@ def parse_json_located(
 
     Refused as :func:`parse_json` refuses it, with a :class:`UsageError` starting
     with ``name``; the decoder's :class:`json.JSONDecodeError` stays its cause.
+    The pure-Python decoder takes a few frames of the interpreter's stack per
+    level, so a ``max_depth`` far above :data:`MAX_DEPTH` may be out of reach:
+    such a text is refused as too deep to read here, before the bound.
     """
     if too_deep(text, max_depth):
         raise JSONTooDeep(max_depth).refusal(name)
     reader = _LocatingReader(text)
     try:
         data = reader.decoder.decode(text)
-    except RecursionError:  # a caller already deep in the stack: the bound is the same
-        raise JSONTooDeep(max_depth).refusal(name) from None
+    except RecursionError:
+        raise UsageError(
+            f"{name} is refused as JSON: it nests too deeply to be read with its lines; "
+            "flatten the data."
+        ) from None
     except ValueError as exc:
         raise UsageError(f"{name} is not valid JSON: {exc}.") from exc
     return Located(data, reader.lines_of(data))
@@ -244,7 +250,7 @@ def parse_json_located(
 def read_json_located(
     path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH
 ) -> Located:
-    """The data in the JSON file at ``path`` with the line of every value, bounded as :func:`read_json`."""
+    """The data in the JSON file at ``path`` with the line of every value (bounded as ``read_json``)."""
     text = read_text(path, max_bytes=max_bytes, what="JSON")
     return parse_json_located(text, name=str(path), max_depth=max_depth)
 
