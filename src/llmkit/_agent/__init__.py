@@ -1,4 +1,24 @@
 """The machinery behind :class:`llmkit.Agent`: the loop, tool calls, handoffs, resume.
 
-Private: import :class:`~llmkit.Agent` and friends from :mod:`llmkit`.
+Private: import :class:`~llmkit.Agent` and friends from :mod:`llmkit`. The
+modules, in the order a run meets them (``docs/internals.md`` follows one
+request through them):
+
+- ``options``: checks of what ``Agent(...)`` and a run are given; a run's
+  messages, limits and hooks resolved from its options;
+- ``overrides``: ``Overrides``, what ``Agent.override()`` swaps (a context variable);
+- ``spec``: ``AgentSpec`` and ``HandoffRoute``, what a run reads of its agent;
+- ``inputs``: ``RunSetup`` and ``Restored``, what an ``AgentRun`` is built from;
+- ``prepare``: the request parts built once per spec and model; ``build_request``;
+- ``publish``: ``finish`` and ``published``, the one path from a run to the bus;
+- ``loop``: ``AgentRun``, the state of one run and the loop that advances it;
+- ``plan``: what a model reply asks for (``plan_reply``), counts of wrong calls;
+- ``calls``: ``PlannedCall``, checking, running and answering one tool call;
+- ``batch``: ``run_calls``, the calls of one reply, concurrently;
+- ``hooked``: hook contexts, and a tool call with hooks around it;
+- ``deadline``: awaiting within a run's deadline;
+- ``handoff``: ``AgentHandoff`` and the checks and routes of handoffs;
+- ``paused``: ``PausedState``, a run paused for approvals and its JSON form;
+- ``resume``: ``resume_run``, a paused run rebuilt with the decisions;
+- ``direct``: ``DirectRun`` (a model-free agent's run) and ``agent_as_tool``.
 """
