@@ -42,6 +42,8 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_json",
             "_jsondata",
             "_lazy",
+            # The workflow step code runs in, read by events and hook contexts (set by workflows).
+            "_scope",
         },
     ),
     ("transport", {"http"}),
