@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
+from pydantic import BaseModel
 
 from llmkit import events, types
+from llmkit._scope import STEP_SCOPE, StepScope
 from llmkit.errors import SerializationError
 from llmkit.types import Message, Request, Response, ToolCall, ToolResult, Usage
 
@@ -31,6 +37,53 @@ EVERY_EVENT = [
     events.ErrorEvent("RateLimitError", "slow down", "r1"),
 ]
 
+WORKFLOW_EVENTS = [
+    events.WorkflowStart("w1", "article", {"topic": "tides", "notes": ""}, path="article"),
+    events.WorkflowStepStart("w1", "agent", 2, path="article/researcher"),
+    events.WorkflowStepRetry(
+        "w1", 1, "RateLimitError", "slow down", 0.25, path="article/reviews[1]/critic_b"
+    ),
+    events.WorkflowStepEnd(
+        "w1", "function", "ok", 1, 0.5, Usage(3, 4), {"score": 0.9}, path="article/score"
+    ),
+    events.WorkflowStepEnd(
+        "w1",
+        "agent",
+        "failed",
+        3,
+        1.5,
+        Usage(10, 2, estimated=True),
+        None,
+        "ServerError",
+        "down",
+        "fallback",
+        path="article/researcher",
+    ),
+    events.WorkflowEnd("w1", "article", "complete", {"version": 1, "output": "x"}, path="article"),
+    events.WorkflowEnd("w1", "article", "failed", None, "WorkflowError", "boom", path="article"),
+]
+
+
+@pytest.fixture
+def in_step() -> Iterator[StepScope]:
+    """Run the test inside a workflow step."""
+    scope = StepScope("w1", "article/reviews[1]/critic_b", 1)
+    token = STEP_SCOPE.set(scope)
+    yield scope
+    STEP_SCOPE.reset(token)
+
+
+def _form_without_paths(event: Any) -> dict[str, Any]:
+    """The JSON form an event had before events carried a path (written out here, unchanged)."""
+    d: dict[str, Any] = {"topic": event.topic}
+    for name in type(event).__slots__:
+        value = getattr(event, name)
+        codec = type(event)._codecs.get(name)
+        d[name] = codec[0](value) if codec is not None and value is not None else value
+    if type(event) is events.ToolResultEvent and d["error"] is None:
+        del d["error"]
+    return d
+
 
 def test_every_topic_of_the_design_has_an_event_type() -> None:
     topics = {type(e).topic for e in EVERY_EVENT}
@@ -49,9 +102,17 @@ def test_every_topic_of_the_design_has_an_event_type() -> None:
         "run.end",
         "error",
     }
+    assert {type(e).topic for e in WORKFLOW_EVENTS} == {
+        "workflow.start",
+        "workflow.step.start",
+        "workflow.step.retry",
+        "workflow.step.end",
+        "workflow.end",
+    }
+    assert {type(e) for e in EVERY_EVENT + WORKFLOW_EVENTS} == set(events._EVENT_TYPES)
 
 
-@pytest.mark.parametrize("event", EVERY_EVENT, ids=lambda e: e.topic)
+@pytest.mark.parametrize("event", EVERY_EVENT + WORKFLOW_EVENTS, ids=lambda e: e.topic)
 def test_event_json_round_trip(event: events.Event) -> None:
     as_dict = events.event_to_dict(event)
     assert as_dict["topic"] == event.topic
@@ -92,3 +153,115 @@ def test_a_tool_failure_in_bad_shape_is_a_serialization_error() -> None:
     data = events.event_to_dict(events.ToolResultEvent("r1", 1, ToolResult("c1", "2")))
     with pytest.raises(SerializationError, match="tool failure"):
         events.event_from_dict({**data, "error": {"message": "no type"}})
+
+
+# ------------------------------------------------------------------ step paths
+
+
+def test_an_event_built_inside_a_step_has_its_path_and_outside_none(in_step: StepScope) -> None:
+    assert events.TextDelta("hi").path == "article/reviews[1]/critic_b"
+    assert events.RunStart("r1", "critic_b").path == in_step.path
+    token = STEP_SCOPE.set(None)
+    try:
+        assert events.TextDelta("hi").path == ""
+    finally:
+        STEP_SCOPE.reset(token)
+    assert events.TextDelta("hi", path="given").path == "given"
+
+
+def test_outside_a_workflow_an_event_has_an_empty_path() -> None:
+    assert events.ErrorEvent("X", "y").path == ""
+
+
+@pytest.mark.parametrize("event", EVERY_EVENT, ids=lambda e: e.topic)
+def test_without_a_path_the_json_form_is_what_it_was(event: events.Event) -> None:
+    assert event.path == ""
+    written = json.dumps(events.event_to_dict(event))
+    assert written == json.dumps(_form_without_paths(event))
+    assert '"path"' not in written
+
+
+@pytest.mark.parametrize("event", EVERY_EVENT + WORKFLOW_EVENTS, ids=lambda e: e.topic)
+def test_with_a_path_the_key_is_written_and_read_back(event: events.Event) -> None:
+    data = events.event_to_dict(event)
+    data.pop("path", None)
+    tagged = events.event_from_dict({**data, "path": "flow/a[0]/b"})
+    assert tagged.path == "flow/a[0]/b"
+    as_dict = events.event_to_dict(tagged)
+    assert as_dict["path"] == "flow/a[0]/b"
+    assert list(as_dict)[-1] == "path"
+    assert events.event_from_dict(as_dict) == tagged
+    assert types.loads(types.dumps(tagged)) == tagged
+
+
+def test_the_path_takes_part_in_equality_but_not_in_the_repr() -> None:
+    assert events.TextDelta("hi", path="a") != events.TextDelta("hi", path="b")
+    assert repr(events.TextDelta("hi", path="a")) == "TextDelta(text='hi')"
+
+
+def test_data_without_a_path_reads_as_empty_even_inside_a_step(in_step: StepScope) -> None:
+    data = {"topic": "model.text_delta", "text": "hi"}
+    assert events.event_from_dict(data).path == ""
+    assert types.load({"llmkit": 1, "kind": "model.text_delta", "data": {"text": "hi"}}).path == ""
+
+
+def test_a_path_that_is_not_text_is_a_serialization_error() -> None:
+    with pytest.raises(SerializationError, match="path is a int, not a str"):
+        events.event_from_dict({"topic": "model.text_delta", "text": "hi", "path": 3})
+
+
+# ------------------------------------------------------------- workflow events
+
+
+@pytest.mark.parametrize("event", WORKFLOW_EVENTS, ids=lambda e: e.topic)
+def test_workflow_events_round_trip_through_envelopes(event: events.Event) -> None:
+    envelope = types.dump(event)
+    assert envelope["kind"] == event.topic
+    assert types.load(envelope) == event
+    assert types.loads(types.dumps([event, event])) == [event, event]
+
+
+def test_a_step_end_leaves_out_what_is_empty() -> None:
+    ok = events.WorkflowStepEnd("w1", "function", "ok", path="flow/f")
+    assert events.event_to_dict(ok) == {
+        "topic": "workflow.step.end",
+        "run_id": "w1",
+        "kind": "function",
+        "status": "ok",
+        "attempts": 1,
+        "duration": 0.0,
+        "usage": Usage().to_dict(),
+        "output": None,
+        "path": "flow/f",
+    }
+    complete = events.event_to_dict(events.WorkflowEnd("w1", "flow", "complete"))
+    assert "error_type" not in complete and "message" not in complete
+
+
+class _State(BaseModel):
+    topic: str
+    score: float = 0.5
+
+
+def test_states_and_outputs_are_written_as_json_and_read_back_as_plain_data() -> None:
+    start = events.WorkflowStart("w1", "article", _State(topic="tides"))
+    end = events.WorkflowStepEnd("w1", "function", "ok", output=(_State(topic="x"), {1, 2}))
+    start_data = events.event_to_dict(start)
+    assert start_data["state"] == {"topic": "tides", "score": 0.5}
+    assert events.event_from_dict(start_data).state == {"topic": "tides", "score": 0.5}
+    end_data = json.loads(types.dumps(end))["data"]
+    assert end_data["output"] == [{"topic": "x", "score": 0.5}, [1, 2]]
+    odd = events.WorkflowStepEnd("w1", "function", "ok", output=object())
+    assert events.event_to_dict(odd)["output"].startswith("<object object at")
+
+
+class _Result:
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": 1, "name": "flow"}
+
+
+def test_a_workflow_end_writes_the_result_s_json_form() -> None:
+    end = events.WorkflowEnd("w1", "flow", "complete", _Result())
+    data = events.event_to_dict(end)
+    assert data["result"] == {"version": 1, "name": "flow"}
+    assert events.event_from_dict(data).result == {"version": 1, "name": "flow"}

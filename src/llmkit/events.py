@@ -15,6 +15,16 @@ Model level:
 
 Run level: ``run.start``, ``model.request``, ``tool.call``, ``tool.result``,
 ``step.end``, ``handoff``, ``approval.required``, ``run.end``, ``error``.
+
+Workflow level (``llmkit.workflow``): ``workflow.start``, ``workflow.step.start``,
+``workflow.step.retry``, ``workflow.step.end``, ``workflow.end``. The agent's
+own ``step.end`` keeps its meaning (one model call and its tool calls).
+
+Every event has a keyword-only ``path``: the path of the workflow step it
+happened in (``"article/reviews[1]/critic_b"``), read from the step scope when
+the event is built, ``""`` outside workflows. Its JSON form has a ``"path"``
+key only when the path is not empty, so events from outside workflows are
+written exactly as before; data without the key reads back with ``""``.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from typing import Any, ClassVar, TypeAlias
 
 from llmkit._envelope import register_kind as _register
 from llmkit._parts import _part_from_dict
+from llmkit._scope import current_path
 from llmkit.errors import SerializationError
 from llmkit.types import (
     JSONDict,
@@ -53,6 +64,11 @@ __all__ = [
     "ToolCallEvent",
     "ToolFailure",
     "ToolResultEvent",
+    "WorkflowEnd",
+    "WorkflowStart",
+    "WorkflowStepEnd",
+    "WorkflowStepRetry",
+    "WorkflowStepStart",
     "event_from_dict",
     "event_to_dict",
 ]
@@ -62,22 +78,32 @@ __all__ = [
 _Codec: TypeAlias = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 
 
+@dataclass(slots=True)
 class _EventBase:
-    """Shared behaviour of events: the JSON form (``to_dict``)."""
+    """Shared behaviour of events: the step ``path`` and the JSON form (``to_dict``)."""
 
-    __slots__ = ()
+    path: str = field(default_factory=current_path, kw_only=True, repr=False)
+    """The path of the workflow step this happened in (``""`` outside workflows)."""
     topic: ClassVar[str]
     _codecs: ClassVar[dict[str, _Codec]] = {}
+    _optional: ClassVar[frozenset[str]] = frozenset()
+    """Fields written only when set (not None, not ``""``), so older readers see no change."""
 
     def to_dict(self) -> JSONDict:
         """The JSON form of this event, without its topic (see :func:`event_to_dict`)."""
         d: JSONDict = {}
         codecs = self._codecs
+        optional = self._optional
         name: str
+        # A subclass's __slots__ are its own fields; the base's ``path`` comes last, when set.
         for name in self.__slots__:
             value = getattr(self, name)
+            if name in optional and (value is None or value == ""):
+                continue
             codec = codecs.get(name)
             d[name] = codec[0](value) if codec is not None and value is not None else value
+        if self.path:
+            d["path"] = self.path
         return d
 
 
@@ -95,8 +121,21 @@ def _to_dict(obj: Any) -> Any:
     return obj.to_dict()
 
 
+def _to_jsonable(value: Any) -> Any:
+    # Workflow states and step outputs are user data: pydantic models, dicts, anything.
+    from pydantic_core import to_jsonable_python
+
+    return to_jsonable_python(value, fallback=repr)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
 _CALL: _Codec = (_to_dict, _as_part(ToolCall))
 _USAGE: _Codec = (_to_dict, Usage.from_dict)
+_JSONABLE: _Codec = (_to_jsonable, _as_is)
+"""Written as JSON (pydantic's rules, ``repr`` for the rest); read back as that plain JSON."""
 
 
 # ----------------------------------------------------------------- model level
@@ -245,13 +284,8 @@ class ToolResultEvent(_EventBase):
         "result": (_to_dict, _as_part(ToolResult)),
         "error": (_to_dict, ToolFailure.from_dict),
     }
-
-    def to_dict(self) -> JSONDict:
-        """The JSON form; ``error`` only when the tool raised (older readers see no change)."""
-        d = _EventBase.to_dict(self)
-        if d["error"] is None:
-            del d["error"]
-        return d
+    # ``error`` only when the tool raised (older readers see no change).
+    _optional: ClassVar[frozenset[str]] = frozenset({"error"})
 
 
 @dataclass(slots=True)
@@ -313,6 +347,93 @@ class ErrorEvent(_EventBase):
     topic: ClassVar[str] = "error"
 
 
+# -------------------------------------------------------------- workflow level
+
+
+@dataclass(slots=True)
+class WorkflowStart(_EventBase):
+    """A workflow run began on ``state`` (``path`` is the workflow's name)."""
+
+    run_id: str
+    workflow: str
+    state: Any = None
+    """The state it starts on; read back from JSON as plain data."""
+    topic: ClassVar[str] = "workflow.start"
+    _codecs: ClassVar[dict[str, _Codec]] = {"state": _JSONABLE}
+
+
+@dataclass(slots=True)
+class WorkflowStepStart(_EventBase):
+    """An attempt of a workflow step began (``path`` is the step's; attempts start at 1)."""
+
+    run_id: str
+    kind: str
+    """What the step is: ``"function"``, ``"agent"``, ``"sequence"``, ``"parallel"`` …"""
+    attempt: int = 1
+    topic: ClassVar[str] = "workflow.step.start"
+
+
+@dataclass(slots=True)
+class WorkflowStepRetry(_EventBase):
+    """An attempt of a workflow step failed and the step will run again after ``delay`` seconds."""
+
+    run_id: str
+    attempt: int
+    """The attempt that failed."""
+    error_type: str
+    message: str
+    delay: float = 0.0
+    topic: ClassVar[str] = "workflow.step.retry"
+
+
+@dataclass(slots=True)
+class WorkflowStepEnd(_EventBase):
+    """A workflow step finished: ``status`` is ``"ok"``, ``"failed"`` or ``"skipped"``.
+
+    ``usage`` sums every agent run of the step, failed attempts included;
+    ``output`` is what the step returned (read back from JSON as plain data);
+    ``reason`` says why a step ended the way it did when that is not plain
+    (``"fallback"``, ``"max_iterations"`` …).
+    """
+
+    run_id: str
+    kind: str
+    status: str
+    attempts: int = 1
+    duration: float = 0.0
+    """Seconds the step took, its attempts and waits included."""
+    usage: Usage = field(default_factory=Usage)
+    output: Any = None
+    error_type: str | None = None
+    message: str | None = None
+    reason: str = ""
+    topic: ClassVar[str] = "workflow.step.end"
+    _codecs: ClassVar[dict[str, _Codec]] = {"usage": _USAGE, "output": _JSONABLE}
+    _optional: ClassVar[frozenset[str]] = frozenset({"error_type", "message", "reason"})
+
+
+@dataclass(slots=True)
+class WorkflowEnd(_EventBase):
+    """A workflow run finished: ``status`` is ``"complete"`` or ``"failed"``.
+
+    ``result`` is the ``WorkflowResult`` of a complete run (read back as its
+    JSON form, a dict); ``error_type`` and ``message`` say why a run failed.
+    """
+
+    run_id: str
+    workflow: str
+    status: str
+    result: Any = None
+    error_type: str | None = None
+    message: str | None = None
+    topic: ClassVar[str] = "workflow.end"
+    # The WorkflowResult belongs to the workflow layer; its JSON form is kept as a dict here.
+    _codecs: ClassVar[dict[str, _Codec]] = {
+        "result": (lambda r: r.to_dict() if hasattr(r, "to_dict") else r, _as_is)
+    }
+    _optional: ClassVar[frozenset[str]] = frozenset({"error_type", "message"})
+
+
 Event: TypeAlias = (
     TextDelta
     | ReasoningDelta
@@ -327,6 +448,11 @@ Event: TypeAlias = (
     | ApprovalRequired
     | RunEnd
     | ErrorEvent
+    | WorkflowStart
+    | WorkflowStepStart
+    | WorkflowStepRetry
+    | WorkflowStepEnd
+    | WorkflowEnd
 )
 """Any llmkit event."""
 
@@ -347,6 +473,11 @@ _EVENT_TYPES: tuple[type[Any], ...] = (
     ApprovalRequired,
     RunEnd,
     ErrorEvent,
+    WorkflowStart,
+    WorkflowStepStart,
+    WorkflowStepRetry,
+    WorkflowStepEnd,
+    WorkflowEnd,
 )
 _BY_TOPIC: dict[str, type[Any]] = {cls.topic: cls for cls in _EVENT_TYPES}
 
@@ -359,14 +490,23 @@ def event_to_dict(event: Event) -> JSONDict:
 
 
 def event_from_dict(d: JSONDict) -> Event:
-    """Rebuild an event from :func:`event_to_dict` output."""
+    """Rebuild an event from :func:`event_to_dict` output.
+
+    Keys that are not fields of the event are ignored; a missing ``path`` is
+    ``""`` (never the reader's own step scope).
+    """
     topic = d.get("topic")
     cls = _BY_TOPIC.get(topic) if isinstance(topic, str) else None
     if cls is None:
         raise SerializationError(
             f"Unknown event topic {topic!r}; known topics: {', '.join(sorted(_BY_TOPIC))}."
         )
-    kwargs: JSONDict = {}
+    path = d.get("path", "")
+    if not isinstance(path, str):
+        raise SerializationError(
+            f"Malformed {topic} event: path is a {type(path).__name__}, not a str."
+        )
+    kwargs: JSONDict = {"path": path}
     for name in cls.__slots__:
         if name not in d:
             continue
