@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import dataclass
 
 import pytest
+from pydantic import BaseModel
 
 from llmkit import errors
 from llmkit.errors import (
+    AgentError,
     AuthenticationError,
+    CircuitOpenError,
     ConflictError,
     HookError,
     LLMKitError,
     MissingAPIKeyError,
+    NoBranchMatched,
     OverloadedError,
+    PredicateError,
     ProviderError,
     RateLimitError,
     RecordingError,
+    ReplayedError,
     ServerError,
+    StateValidationError,
+    StepTimeoutError,
     StreamInterruptedError,
     UsageError,
     UsageLimitExceeded,
+    WorkflowDefinitionError,
+    WorkflowError,
     error_for_status,
 )
 from llmkit.types import Message, Response, Usage
@@ -144,3 +155,107 @@ def test_a_missing_extra_names_the_package_and_the_extra_to_install() -> None:
     assert (err.extra, err.package) == ("lua", "lupa")
     assert str(pickle.loads(pickle.dumps(err))) == str(err)
     assert require("json", extra="x", feature="JSON").dumps([]) == "[]"
+
+
+class _Article(BaseModel):
+    topic: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class _Record:
+    path: str
+    status: str
+
+
+def test_a_workflow_error_keeps_what_was_computed_across_pickling() -> None:
+    err = StepTimeoutError(
+        "Step 'article/reviews' took longer than its timeout of 60 s",
+        path="article/reviews",
+        state=_Article(topic="tides", notes="found"),
+        trace=(_Record("article", "failed"), _Record("article/researcher", "ok")),
+        usage=Usage(input_tokens=12, output_tokens=3),
+        run_id="w1",
+        workflow="article",
+    )
+    assert isinstance(err, WorkflowError) and not isinstance(err, AgentError)
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is StepTimeoutError
+    assert str(back) == "Step 'article/reviews' took longer than its timeout of 60 s"
+    assert (back.path, back.run_id, back.workflow) == ("article/reviews", "w1", "article")
+    assert back.state == _Article(topic="tides", notes="found")
+    assert back.trace == [_Record("article", "failed"), _Record("article/researcher", "ok")]
+    assert back.usage == Usage(input_tokens=12, output_tokens=3)
+
+
+def test_a_plain_workflow_error_has_empty_defaults() -> None:
+    err = WorkflowError("failed")
+    assert (err.path, err.state, err.trace, err.usage, err.run_id, err.workflow) == (
+        "",
+        None,
+        [],
+        None,
+        "",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [
+        StepTimeoutError,
+        CircuitOpenError,
+        NoBranchMatched,
+        StateValidationError,
+        PredicateError,
+        errors.StepInputError,
+    ],
+)
+def test_workflow_conditions_are_workflow_errors(cls: type[WorkflowError]) -> None:
+    assert issubclass(cls, WorkflowError)
+    err = cls("failed", path="flow/a", state={"x": 1})
+    assert (err.path, err.state) == ("flow/a", {"x": 1})
+
+
+def test_an_open_circuit_says_its_key_and_when_to_try_again_across_pickling() -> None:
+    err = CircuitOpenError(
+        "Circuit 'openai' is open after 5 failures in a row; the next try is in 12.3 s",
+        key="openai",
+        retry_in=12.3,
+        path="flow/call",
+        state={"a": 1},
+    )
+    back = pickle.loads(pickle.dumps(err))
+    assert (type(back), back.key, back.retry_in, back.path, back.state) == (
+        CircuitOpenError,
+        "openai",
+        12.3,
+        "flow/call",
+        {"a": 1},
+    )
+
+
+def test_a_definition_error_is_a_usage_error_with_its_file_and_line() -> None:
+    err = WorkflowDefinitionError(
+        "flows.yaml, line 4: workflow 'a' contains itself: a -> b -> a",
+        file="flows.yaml",
+        line=4,
+    )
+    assert isinstance(err, UsageError)
+    assert (err.path, err.state) == ("", None)
+    back = pickle.loads(pickle.dumps(err))
+    assert (type(back), str(back), back.file, back.line, back.path, back.state) == (
+        WorkflowDefinitionError,
+        "flows.yaml, line 4: workflow 'a' contains itself: a -> b -> a",
+        "flows.yaml",
+        4,
+        "",
+        None,
+    )
+
+
+def test_a_replayed_error_names_the_class_it_stands_for() -> None:
+    err = ReplayedError("no such file", error_type="MyAppError")
+    assert not isinstance(err, WorkflowError)
+    back = pickle.loads(pickle.dumps(err))
+    assert (type(back), str(back), back.error_type) == (ReplayedError, "no such file", "MyAppError")

@@ -8,7 +8,9 @@
     │   │   ├── MissingAPIKeyError    no key given and its environment variable is unset
     │   │   └── MissingExtraError     an optional dependency is not installed; names the extra
     │   ├── UnsupportedError          the model or provider cannot do what was asked
-    │   └── NetworkBlockedError       a request to a non-local host while the test network guard is on
+    │   ├── NetworkBlockedError       a request to a non-local host while the test network guard is on
+    │   └── WorkflowDefinitionError   a workflow or its definition file is malformed; names the step,
+    │                                 or the file and line
     ├── SerializationError            JSON data llmkit cannot read (malformed, or from a newer version)
     │   └── RecordingError            a recording file is corrupt or truncated; names the line
     │       └── RecordingVersionError   the recording comes from a newer llmkit: upgrade to read it
@@ -23,6 +25,17 @@
     │   ├── HookError                 a hook raised; names the hook (the cause is chained)
     │   │   └── GuardrailTripped      a guardrail rejected the input or the output
     │   └── ReplayDivergence          a replayed run asked for something the recording does not hold
+    ├── WorkflowError                 a workflow run failed: path, state as it was, trace, usage;
+    │   │                             __cause__ says why
+    │   ├── StepTimeoutError          a step (or the whole run) took longer than its timeout
+    │   ├── CircuitOpenError          a circuit breaker refused the call; key, retry_in
+    │   ├── NoBranchMatched           no case matched and the branch has no otherwise
+    │   ├── StateValidationError      a value written to the state failed validation; names the step
+    │   │                             and the field
+    │   ├── PredicateError            a predicate (when, until, while) raised or was refused
+    │   └── StepInputError            input= or over= raised, or gave what the step cannot take
+    ├── ReplayedError                 (a replay only) a recorded step error whose class cannot be
+    │                                 rebuilt; error_type names it
     └── ProviderError                 a model call failed at run time
         ├── AuthenticationError       401: the key is missing, wrong or revoked
         ├── PermissionDeniedError     403: the key may not use this model or feature
@@ -44,6 +57,11 @@ Every :class:`AgentError` carries ``messages`` (the conversation up to the
 failure, with every tool call answered, so it can be inspected or continued)
 and ``usage`` (everything the run consumed, retries included).
 
+Every :class:`WorkflowError` carries ``path`` (the step it failed at),
+``state`` (the workflow state as it was, every completed write kept),
+``trace`` (the steps that ran) and ``usage`` (what every agent of the run
+consumed).
+
 Every :class:`ProviderError` carries the HTTP status, the provider's error
 type/code/message, the provider's request id, and ``retryable`` (whether
 sending the same request again may succeed). API keys never appear in a
@@ -60,6 +78,7 @@ __all__ = [
     "AllModelsFailedError",
     "AuthenticationError",
     "BadRequestError",
+    "CircuitOpenError",
     "ConfigurationError",
     "ConflictError",
     "ContentFilterError",
@@ -72,10 +91,12 @@ __all__ = [
     "MissingAPIKeyError",
     "MissingExtraError",
     "NetworkBlockedError",
+    "NoBranchMatched",
     "NotFoundError",
     "OutputValidationError",
     "OverloadedError",
     "PermissionDeniedError",
+    "PredicateError",
     "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",
@@ -83,9 +104,13 @@ __all__ = [
     "RecordingError",
     "RecordingVersionError",
     "ReplayDivergence",
+    "ReplayedError",
     "RunTimeoutError",
     "SerializationError",
     "ServerError",
+    "StateValidationError",
+    "StepInputError",
+    "StepTimeoutError",
     "StreamInterruptedError",
     "ToolError",
     "ToolExecutionError",
@@ -93,6 +118,8 @@ __all__ = [
     "UnsupportedError",
     "UsageError",
     "UsageLimitExceeded",
+    "WorkflowDefinitionError",
+    "WorkflowError",
     "error_for_status",
 ]
 
@@ -166,6 +193,33 @@ class NetworkBlockedError(UsageError):
     server (``llmkit.testing``), use a ``ScriptedModel``, replay a cassette,
     or allow the host explicitly.
     """
+
+
+class WorkflowDefinitionError(UsageError):
+    """A workflow, or the file that defines it, is malformed: the message says what to change.
+
+    ``path`` is the step the mistake is in (``""`` when it is not in one
+    step); ``file`` and ``line`` (1-based) say where a definition file has it
+    (``""`` and 0 for a workflow built in code). ``state`` is the workflow
+    state a run had reached when the mistake showed at run time (a step that
+    runs the workflow it is in), None when no run had started.
+    """
+
+    def __init__(
+        self, message: str, *, path: str = "", file: str = "", line: int = 0, state: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        """The path of the step the mistake is in, or ``""``."""
+        self.file = file
+        """The definition file, or ``""``."""
+        self.line = line
+        """The line of the definition file (1-based), or 0."""
+        self.state: Any = state
+        """The state a run had reached, or None when no run had started."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), self.__dict__.copy()))
 
 
 class SerializationError(LLMKitError):
@@ -342,6 +396,134 @@ class ReplayDivergence(AgentError):
         """The line of the recording the run departed from (1-based)."""
         self.diff = diff
         """The first difference, recorded against now."""
+
+
+class WorkflowError(LLMKitError):
+    """A workflow run failed. Nothing computed is lost.
+
+    ``path`` is the step it failed at (``"article/reviews[1]/critic_b"``;
+    the workflow's name when the whole run failed), ``state`` the workflow
+    state as it was then (every completed write kept, those of parallel
+    branches merged in declared order), ``trace`` the steps that ran (a list
+    of ``llmkit.workflow.StepRecord``), ``usage`` what every agent of the run
+    consumed, failed attempts included.
+
+    ``__cause__`` says why. A plain ``WorkflowError`` wraps what a step
+    raised (an agent's, a provider's or your code's error); the subclasses
+    are conditions the workflow itself found (a timeout, an open circuit, no
+    branch matched …).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str = "",
+        state: Any = None,
+        trace: Any = (),
+        usage: Any = None,
+        run_id: str = "",
+        workflow: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        """The path of the step the run failed at."""
+        self.state: Any = state
+        """The workflow state as it was (a pydantic model or a dict)."""
+        self.trace: Any = list(trace)
+        """The steps that ran, in tree order (a list of ``llmkit.workflow.StepRecord``)."""
+        self.usage: Any = usage
+        """The :class:`~llmkit.types.Usage` of every agent of the run so far."""
+        self.run_id = run_id
+        """The workflow run's id."""
+        self.workflow = workflow
+        """The workflow's name."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.message, self.__dict__.copy()))
+
+
+class StepTimeoutError(WorkflowError):
+    """A step took longer than its ``timeout``, or the whole run longer than the run's (at its root path).
+
+    A step's timeout is retried by default; the run's never is.
+    """
+
+
+class CircuitOpenError(WorkflowError):
+    """A circuit breaker refused the call: ``key`` has failed too often lately.
+
+    ``retry_in`` is how many seconds remain before the breaker lets a probe
+    through. Give the step a ``fallback`` to go on meanwhile.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: str = "",
+        retry_in: float = 0.0,
+        path: str = "",
+        state: Any = None,
+        trace: Any = (),
+        usage: Any = None,
+        run_id: str = "",
+        workflow: str = "",
+    ) -> None:
+        super().__init__(
+            message,
+            path=path,
+            state=state,
+            trace=trace,
+            usage=usage,
+            run_id=run_id,
+            workflow=workflow,
+        )
+        self.key = key
+        """The breaker's key."""
+        self.retry_in = retry_in
+        """Seconds until the breaker lets a probe through."""
+
+
+class NoBranchMatched(WorkflowError):
+    """No case of a branch matched and it has no ``otherwise``; the message lists each case's value."""
+
+
+class StateValidationError(WorkflowError):
+    """A value a step wrote to the state failed validation; the message names the step and the field.
+
+    ``__cause__`` is pydantic's ``ValidationError`` when there is one; the
+    field keeps its old value.
+    """
+
+
+class PredicateError(WorkflowError):
+    """A predicate (``when``, ``until``, ``while_``) raised, or its expression was refused.
+
+    The message names the step and the predicate; ``__cause__`` is what it raised.
+    """
+
+
+class StepInputError(WorkflowError):
+    """``input=`` or ``over=`` raised, or picked what the step cannot take (``over=`` gave no list)."""
+
+
+class ReplayedError(LLMKitError):
+    """In a replay, a step error from the recording whose class cannot be rebuilt.
+
+    ``error_type`` names the class the step raised when it was recorded; the
+    message is its message. Retry and ``on_error`` decide on it as they did
+    then.
+    """
+
+    def __init__(self, message: str, *, error_type: str = "") -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        """The name of the error class the recorded step raised."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), self.__dict__.copy()))
 
 
 class RecordingError(SerializationError):

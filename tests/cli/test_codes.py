@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from llmkit._cli.codes import exit_code_for
+from llmkit._cli.codes import as_configuration, exit_code_for
 from llmkit.cli import ExitCode, main
 from llmkit.errors import (
     AgentError,
@@ -22,8 +22,11 @@ from llmkit.errors import (
     ProviderTimeoutError,
     RunTimeoutError,
     ServerError,
+    StepTimeoutError,
     ToolExecutionError,
     UsageError,
+    WorkflowDefinitionError,
+    WorkflowError,
 )
 from llmkit.testing import FakeProviderServer, Fault, block_network
 from llmkit.tools.builtin import Refused
@@ -95,6 +98,9 @@ def test_help_lists_the_table(capsys: pytest.CaptureFixture[str]) -> None:
         (NetworkBlockedError("guard"), ExitCode.SANDBOX),
         (Refused("root", "'../x' contains '..'"), ExitCode.SANDBOX),
         (AgentError("stopped"), ExitCode.FAILURE),
+        (StepTimeoutError("Step 'flow/a' took longer than its timeout of 1 s"), ExitCode.TIMEOUT),
+        (WorkflowError("Workflow 'flow' failed at flow/a"), ExitCode.FAILURE),
+        (WorkflowDefinitionError("Step name 'a/b' may not contain '/'"), ExitCode.USAGE),
         (ServerError("500", status=500), ExitCode.FAILURE),
         (ProviderError("failed"), ExitCode.FAILURE),
         (KeyboardInterrupt(), ExitCode.INTERRUPTED),
@@ -112,6 +118,29 @@ def test_a_refusal_inside_a_run_is_still_a_sandbox_status() -> None:
     other = ToolExecutionError("tool 'x' raised", tool_name="x")
     other.__cause__ = ValueError("boom")
     assert exit_code_for(other) is ExitCode.FAILURE
+
+
+def test_a_workflow_error_takes_the_status_of_a_timeout_or_refusal_that_caused_it() -> None:
+    def failed(cause: BaseException) -> WorkflowError:
+        try:
+            raise WorkflowError("Workflow 'flow' failed at flow/read") from cause
+        except WorkflowError as exc:
+            return exc
+
+    assert exit_code_for(failed(Refused("root", "'../x' contains '..'"))) is ExitCode.SANDBOX
+    assert exit_code_for(failed(RunTimeoutError("slow"))) is ExitCode.TIMEOUT
+    inner = ToolExecutionError("tool 'read_file' raised", tool_name="read_file")
+    inner.__cause__ = Refused("root", "'/etc/passwd' is an absolute path")
+    assert exit_code_for(failed(inner)) is ExitCode.SANDBOX
+    assert exit_code_for(failed(ValueError("boom"))) is ExitCode.FAILURE
+    assert exit_code_for(failed(UsageError("bad"))) is ExitCode.FAILURE
+
+
+def test_a_definition_mistake_read_from_a_file_is_a_configuration_status() -> None:
+    with pytest.raises(ConfigurationError) as caught, as_configuration():
+        raise WorkflowDefinitionError("flows.yaml, line 4: unknown step kind", file="flows.yaml")
+    assert exit_code_for(caught.value) is ExitCode.CONFIG
+    assert isinstance(caught.value.__cause__, WorkflowDefinitionError)
 
 
 # ------------------------------------------------------------------ 0: ok

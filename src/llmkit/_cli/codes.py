@@ -19,7 +19,9 @@ from llmkit.errors import (
     NetworkBlockedError,
     ProviderTimeoutError,
     RunTimeoutError,
+    StepTimeoutError,
     UsageError,
+    WorkflowError,
 )
 
 __all__ = ["ExitCode", "as_configuration", "error_line", "exit_code_for"]
@@ -46,7 +48,12 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130, "stopped with Ctrl-C (128 + SIGINT, as shells report it)"
 
 
-_TIMEOUTS: tuple[type[BaseException], ...] = (RunTimeoutError, ProviderTimeoutError, TimeoutError)
+_TIMEOUTS: tuple[type[BaseException], ...] = (
+    RunTimeoutError,
+    StepTimeoutError,
+    ProviderTimeoutError,
+    TimeoutError,
+)
 
 
 def _is_sandbox_refusal(exc: BaseException) -> bool:
@@ -60,9 +67,9 @@ def _is_sandbox_refusal(exc: BaseException) -> bool:
 def exit_code_for(exc: BaseException) -> ExitCode:
     """The exit status for ``exc``, an error that ended a command.
 
-    An agent error that wraps another (a tool or hook that raised) takes the
-    status of its cause when that is a timeout or a sandbox refusal, so a
-    refusal inside a run is still reported as one.
+    An agent or workflow error that wraps another (a tool, hook or step that
+    raised) takes the status of its cause when that is a timeout or a
+    sandbox refusal, so a refusal inside a run is still reported as one.
     """
     if isinstance(exc, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
@@ -75,7 +82,7 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     if isinstance(exc, UsageError):
         return ExitCode.USAGE
     cause = exc.__cause__
-    if isinstance(exc, AgentError) and cause is not None:
+    if isinstance(exc, AgentError | WorkflowError) and cause is not None:
         inner = exit_code_for(cause)
         if inner in (ExitCode.TIMEOUT, ExitCode.SANDBOX):
             return inner
