@@ -71,7 +71,7 @@ built.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 __all__ = [
     "AgentError",
@@ -444,6 +444,17 @@ class WorkflowError(LLMKitError):
         return (_rebuild, (type(self), self.message, self.__dict__.copy()))
 
 
+class _WorkflowErrorFields(TypedDict, total=False):
+    """The keyword arguments of :class:`WorkflowError` (what every workflow error carries)."""
+
+    path: str
+    state: Any
+    trace: Any
+    usage: Any
+    run_id: str
+    workflow: str
+
+
 class StepTimeoutError(WorkflowError):
     """A step took longer than its ``timeout``, or the whole run longer than the run's (at its root path).
 
@@ -464,22 +475,9 @@ class CircuitOpenError(WorkflowError):
         *,
         key: str = "",
         retry_in: float = 0.0,
-        path: str = "",
-        state: Any = None,
-        trace: Any = (),
-        usage: Any = None,
-        run_id: str = "",
-        workflow: str = "",
+        **context: Unpack[_WorkflowErrorFields],
     ) -> None:
-        super().__init__(
-            message,
-            path=path,
-            state=state,
-            trace=trace,
-            usage=usage,
-            run_id=run_id,
-            workflow=workflow,
-        )
+        super().__init__(message, **context)
         self.key = key
         """The breaker's key."""
         self.retry_in = retry_in
