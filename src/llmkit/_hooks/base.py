@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from llmkit._scope import current_path
 from llmkit.context import RunContext
 from llmkit.types import JSONDict, Message, Request, Response, ToolCall, ToolResult
 
@@ -23,8 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = ["HOOK_METHODS", "Hook", "HookContext", "HookKind"]
 
-HookKind: TypeAlias = Literal["run", "model", "tool"]
-"""What a :class:`HookContext` describes: a whole run, one model call, or one tool call."""
+HookKind: TypeAlias = Literal["run", "model", "tool", "workflow", "step"]
+"""What a :class:`HookContext` describes: a whole run, one model call, one tool call, a whole
+workflow run, or one attempt of a workflow step."""
 
 HOOK_METHODS: tuple[str, ...] = (
     "before_run",
@@ -33,6 +35,10 @@ HOOK_METHODS: tuple[str, ...] = (
     "after_model",
     "before_tool",
     "after_tool",
+    "before_workflow",
+    "after_workflow",
+    "before_step",
+    "after_step",
     "on_error",
 )
 """The methods a hook may have; an object with none of them is not a hook."""
@@ -42,11 +48,16 @@ HOOK_METHODS: tuple[str, ...] = (
 class HookContext:
     """What a hook method knows about the call it is called for.
 
-    One is made per run, per model call and per tool call (only when hooks
-    are present). ``state`` is scratch space for that one call, shared by
-    the hook's ``before_*``, ``after_*`` and ``on_error`` (key it by the hook
-    itself, ``ctx.state[self]``); ``parent`` is the run's context for a model
-    or tool call inside an agent run (None for a plain model call).
+    One is made per run, per model call and per tool call, per workflow run
+    and per attempt of a workflow step (only when hooks are present).
+    ``state`` is scratch space for that one call, shared by the hook's
+    ``before_*``, ``after_*`` and ``on_error`` (key it by the hook itself,
+    ``ctx.state[self]``); ``parent`` is the run's context for a model or tool
+    call inside an agent run (None for a plain model call).
+
+    For a workflow run or a step (``kind`` ``"workflow"`` or ``"step"``),
+    ``run`` holds the workflow run's ``deps``, ``run_id`` and ``metadata``
+    (and, for an agent step, the agent's name in ``agent``).
     """
 
     kind: HookKind
@@ -70,6 +81,13 @@ class HookContext:
     tool_error: ToolFailure | None = None
     """For a tool call, in ``after_tool``: what the tool raised (type, message, traceback),
     when its result is an error because it raised; None otherwise."""
+    path: str = field(default_factory=current_path)
+    """The path of the workflow step this call happens in (``"article/reviews[1]/critic_b"``),
+    the workflow's name for a workflow run, ``""`` outside workflows."""
+    attempt: int = 0
+    """For a workflow step, its attempt (1 for the first); 0 otherwise."""
+    step: Any = None
+    """For a workflow step, its ``llmkit.workflow.StepContext``; None otherwise."""
 
     @property
     def elapsed(self) -> float:
@@ -129,5 +147,22 @@ class Hook:
     ) -> ToolResult | Awaitable[ToolResult | None] | None:
         """A tool ran; return a changed result, or None."""
 
+    def before_workflow(self, ctx: HookContext, state: Any) -> Awaitable[None] | None:
+        """A workflow run is starting on ``state`` (observe only; raise to stop it)."""
+
+    def after_workflow(self, ctx: HookContext, result: Any) -> Any:
+        """A workflow run finished; return a changed ``WorkflowResult``, or None."""
+
+    def before_step(self, ctx: HookContext, input: Any) -> Awaitable[None] | None:
+        """A step attempt is starting with ``input`` (``ctx.path``, ``ctx.attempt``); observe
+        only, raise to stop it."""
+
+    def after_step(self, ctx: HookContext, output: Any) -> Any:
+        """A step attempt succeeded with ``output``; return a changed output, or None."""
+
     def on_error(self, ctx: HookContext, error: BaseException) -> Awaitable[None] | None:
-        """A call (``ctx.kind``) failed with ``error``; it is raised on after the hooks saw it."""
+        """A call (``ctx.kind``) failed with ``error``; it is raised on after the hooks saw it.
+
+        For workflows: a failed workflow run (kind ``"workflow"``) and each
+        failed step attempt (kind ``"step"``, also when it will be retried).
+        """

@@ -8,17 +8,23 @@ async; a call then costs one plain loop per point, with no ``getattr`` or
 Every point but ``on_error`` goes through one walk, ``_walk``; what a method
 may return there is its point's ``_Point``. ``on_error`` has its own loop: it
 logs a failing hook instead of raising.
+
+The workflow points (``before_workflow``, ``after_workflow``, ``before_step``,
+``after_step``) go through the same walk; :meth:`HookChain.for_scope` is how a
+workflow composes its hooks with those of the active session (a recording, a
+replay), and gets None when there are none, so it builds no context.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from llmkit._hooks.base import HOOK_METHODS, Hook, HookContext
+from llmkit._hooks.session import SESSION_HOOKS
 from llmkit.errors import AgentError, HookError, UsageError
 from llmkit.events import ModelResponse, StreamEvent
 from llmkit.providers._assemble import events_from_response
@@ -77,6 +83,21 @@ _BEFORE_TOOL = _Point(
     expected="a ToolCall, a dict of arguments, a ToolResult",
 )
 _AFTER_TOOL = _Point("after_tool", ToolResult, expected="a ToolResult")
+_BEFORE_WORKFLOW = _Point("before_workflow", None)
+_BEFORE_STEP = _Point("before_step", None)
+# Any value but None is the step's new output.
+_AFTER_STEP = _Point("after_step", object)
+# after_workflow must return the result's own type (the workflow layer's WorkflowResult,
+# which this layer cannot name): one point per result type, made on first use.
+_AFTER_WORKFLOW: dict[type, _Point] = {}
+
+
+def _after_workflow(result_type: type) -> _Point:
+    point = _AFTER_WORKFLOW.get(result_type)
+    if point is None:
+        point = _Point("after_workflow", result_type, expected=f"a {result_type.__name__}")
+        _AFTER_WORKFLOW[result_type] = point
+    return point
 
 
 def _method(hook: object, point: str) -> Callable[..., object] | None:
@@ -161,10 +182,14 @@ class HookChain:
         "_depth",
         "after_model",
         "after_run",
+        "after_step",
         "after_tool",
+        "after_workflow",
         "before_model",
         "before_run",
+        "before_step",
         "before_tool",
+        "before_workflow",
         "hooks",
         "on_error",
     )
@@ -197,7 +222,23 @@ class HookChain:
         self.after_model = tuple(reversed(points["after_model"]))
         self.before_tool = tuple(points["before_tool"])
         self.after_tool = tuple(reversed(points["after_tool"]))
+        self.before_workflow = tuple(points["before_workflow"])
+        self.after_workflow = tuple(reversed(points["after_workflow"]))
+        self.before_step = tuple(points["before_step"])
+        self.after_step = tuple(reversed(points["after_step"]))
         self.on_error = tuple(reversed(points["on_error"]))
+
+    @classmethod
+    def for_scope(cls, hooks: Sequence[object]) -> HookChain | None:
+        """A chain of ``hooks`` plus the active session's (a recording, a replay); None when
+        there are none, so a caller with no hooks builds no context at all."""
+        if isinstance(hooks, str | bytes | Mapping) or not isinstance(hooks, Iterable):
+            raise UsageError(
+                "hooks= takes a list of hooks (objects with before_*/after_* methods), "
+                f"not a {type(hooks).__name__}."
+            )
+        found = (*hooks, *SESSION_HOOKS.get())
+        return cls(found) if found else None
 
     def __len__(self) -> int:
         return len(self.hooks)
@@ -299,6 +340,40 @@ class HookChain:
                 result = await run(call)
             result, _, _ = await _walk(_AFTER_TOOL, self.after_tool, (ctx, call, result), inside)
             return result
+        except BaseException as exc:
+            await self.error(ctx, exc)
+            raise
+
+    # ---------------------------------------------------------------- workflows
+
+    async def start_workflow(self, ctx: HookContext, state: Any) -> None:
+        """``before_workflow`` of every hook that has it (a failed run is for :meth:`error`)."""
+        await _walk(_BEFORE_WORKFLOW, self.before_workflow, (ctx, state), self._depth)
+
+    async def end_workflow(self, ctx: HookContext, result: Any) -> Any:
+        """``after_workflow`` of every hook that has it, innermost first; returns the final result.
+
+        A hook may return a changed result of the same type, or None.
+        """
+        point = _after_workflow(type(result))
+        result, _, _ = await _walk(point, self.after_workflow, (ctx, result), self._depth)
+        return result
+
+    async def call_step(
+        self, ctx: HookContext, input: Any, run: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """``run()``, one attempt of a step, with the step hooks around it.
+
+        ``before_step`` hooks see ``input``; ``after_step`` hooks see the output
+        innermost first, and any value one returns but None replaces it. When a
+        hook or ``run()`` raises, every ``on_error`` hook is told, then the
+        error goes on.
+        """
+        try:
+            await _walk(_BEFORE_STEP, self.before_step, (ctx, input), self._depth)
+            output = await run()
+            output, _, _ = await _walk(_AFTER_STEP, self.after_step, (ctx, output), self._depth)
+            return output
         except BaseException as exc:
             await self.error(ctx, exc)
             raise

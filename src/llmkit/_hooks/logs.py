@@ -1,10 +1,12 @@
-"""``LoggingHook``: runs, model calls and tool calls as stdlib ``logging`` records.
+"""``LoggingHook``: runs, model calls, tool calls and workflows as stdlib ``logging`` records.
 
-INFO: one record per model call and per tool call (and per run); WARNING: a
-failed call or run; DEBUG: the request, response, arguments and results
-themselves (as JSON, secrets redacted). Every record carries structured
-fields through ``extra=`` (``llmkit_event``, ``run_id``, ``agent``, ``step``,
-``model``, ``tool``, ``duration_ms``, ``input_tokens`` …), for JSON log formatters.
+INFO: one record per model call and per tool call (and per run); for a
+workflow, one when it starts, one when it ends and one per step that ends;
+WARNING: a failed call, run, step attempt or workflow; DEBUG: the request,
+response, arguments and results themselves (as JSON, secrets redacted).
+Every record carries structured fields through ``extra=`` (``llmkit_event``,
+``run_id``, ``agent``, ``step``, ``path``, ``model``, ``tool``,
+``duration_ms``, ``input_tokens`` …), for JSON log formatters.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ __all__ = ["LoggingHook"]
 
 
 class LoggingHook(Hook):
-    """Log every run, model call and tool call with the stdlib ``logging`` module.
+    """Log every run, model call, tool call, workflow and step with the stdlib ``logging`` module.
 
     Args:
         logger: A logger or its name (default ``"llmkit"``).
@@ -50,6 +52,7 @@ class LoggingHook(Hook):
         fields: dict[str, Any] = {"llmkit_event": event, "run_id": run.run_id or None}
         fields["agent"] = run.agent or None
         fields["step"] = run.step or None
+        fields["path"] = ctx.path or None
         model = ctx.model
         fields["model"] = model.name if model is not None else None
         return fields
@@ -173,6 +176,59 @@ class LoggingHook(Hook):
         )
         self._body(fields, f"tool {call.name} result", result.to_dict())
 
+    # --------------------------------------------------------------- workflows
+
+    def before_workflow(self, ctx: HookContext, state: Any) -> None:
+        """Log the start of a workflow run."""
+        if self.logger.isEnabledFor(self.level):
+            fields = self._fields(ctx, "workflow.start")
+            self._emit(
+                self.level, "workflow %s started (run %s)", ctx.path, ctx.run_id, extra=fields
+            )
+
+    def after_workflow(self, ctx: HookContext, result: Any) -> None:
+        """Log the end of a workflow run: whether every step went well, steps, tokens, duration."""
+        if self.logger.isEnabledFor(self.level):
+            usage = getattr(result, "usage", None)
+            steps = len(getattr(result, "trace", ()))
+            status = "complete" if getattr(result, "ok", True) else "complete with failed steps"
+            fields = self._fields(ctx, "workflow.end")
+            fields.update(status=status, steps=steps, duration_ms=round(ctx.elapsed * 1000, 3))
+            tokens = ""
+            if usage is not None:
+                fields.update(
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    cost=usage.cost,
+                )
+                tokens = f", {usage.input_tokens}+{usage.output_tokens} tokens"
+            self._emit(
+                self.level,
+                "workflow %s %s: %d steps%s, %.1f ms",
+                ctx.path,
+                status,
+                steps,
+                tokens,
+                ctx.elapsed * 1000,
+                extra=fields,
+            )
+
+    def after_step(self, ctx: HookContext, output: Any) -> None:
+        """Log a step attempt that succeeded: path, kind, attempt, duration."""
+        if self.logger.isEnabledFor(self.level):
+            kind = getattr(ctx.step, "kind", None)
+            fields = self._fields(ctx, "workflow.step.end")
+            duration = ctx.elapsed * 1000
+            fields.update(kind=kind, attempt=ctx.attempt, duration_ms=round(duration, 3))
+            self._emit(
+                self.level,
+                "step %s ok%s, %.1f ms",
+                ctx.path,
+                f" (attempt {ctx.attempt})" if ctx.attempt > 1 else "",
+                duration,
+                extra=fields,
+            )
+
     # ------------------------------------------------------------------ errors
 
     def on_error(self, ctx: HookContext, error: BaseException) -> None:
@@ -187,6 +243,11 @@ class LoggingHook(Hook):
             what = f"tool {ctx.tool_call.name}"
         elif ctx.kind == "model":
             what = f"model {fields['model']}"
+        elif ctx.kind == "step":
+            fields.update(attempt=ctx.attempt)
+            what = f"step {ctx.path} (attempt {ctx.attempt})"
+        elif ctx.kind == "workflow":
+            what = f"workflow {ctx.path}"
         self._emit(
             logging.WARNING,
             "%s failed: %s: %s",

@@ -122,8 +122,8 @@ class MetricsHook(Hook):
             stats.latency.observe(elapsed)
 
     def on_error(self, ctx: HookContext, error: BaseException) -> None:
-        """Count a failed model or tool call by error type."""
-        if ctx.kind == "run":
+        """Count a failed model or tool call by error type (runs, workflows and steps are not calls)."""
+        if ctx.kind != "model" and ctx.kind != "tool":
             return
         kind = type(error).__name__
         elapsed = ctx.elapsed
