@@ -14,7 +14,8 @@ from llmkit.errors import (
     ServerError,
     UsageError,
 )
-from llmkit.http import RetryPolicy, parse_retry_after, retry_delay
+from llmkit.http import RetryPolicy, backoff_delay, parse_retry_after, retry_delay
+from llmkit.http._retry import BackoffKind
 
 
 def test_retry_after_headers() -> None:
@@ -78,3 +79,58 @@ def test_policy_from_model_options() -> None:
     assert RetryPolicy.of(None, custom) is custom
     with pytest.raises(UsageError, match="either max_retries= or retry="):
         RetryPolicy.of(3, custom)
+
+
+def _main_formula(policy: RetryPolicy, attempt: int, rng: float) -> float:
+    """retry_delay's randomised wait as the transport computed it before backoff_delay existed."""
+    cap = min(policy.max_delay, policy.initial_delay * (2.0**attempt))
+    return rng * cap
+
+
+@pytest.mark.parametrize("rng", [0.0, 0.123456789, 0.5, 0.999999])
+@pytest.mark.parametrize(
+    "policy",
+    [RetryPolicy(max_retries=20), RetryPolicy(max_retries=20, initial_delay=0.3, max_delay=7.7)],
+)
+def test_retry_delay_gives_the_same_waits_as_before(policy: RetryPolicy, rng: float) -> None:
+    error = ServerError("x")
+    for attempt in range(11):
+        expected = _main_formula(policy, attempt, rng)
+        assert retry_delay(policy, attempt, error, rng=lambda: rng) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "waits"),
+    [
+        ("exponential", [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]),
+        ("linear", [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]),
+        ("constant", [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]),
+    ],
+)
+def test_backoff_delay_kinds(kind: BackoffKind, waits: list[float]) -> None:
+    cap = 5.0 if kind == "exponential" else 100.0
+    plain = [backoff_delay(kind, n, base=0.5, max_delay=cap, jitter=False) for n in range(6)]
+    assert plain == waits
+    jittered = [backoff_delay(kind, n, base=0.5, max_delay=cap, rng=lambda: 0.5) for n in range(6)]
+    assert jittered == [w / 2 for w in waits]
+    assert backoff_delay(kind, 3, base=0.5, max_delay=0.25, jitter=False) == 0.25
+
+
+def test_backoff_jitter_draws_between_zero_and_the_cap() -> None:
+    draws = iter([0.0, 0.999])
+    assert backoff_delay("constant", 0, base=2.0, max_delay=9.0, rng=lambda: next(draws)) == 0.0
+    assert backoff_delay("constant", 0, base=2.0, max_delay=9.0, rng=lambda: next(draws)) == 1.998
+
+
+def test_a_late_attempt_does_not_overflow() -> None:
+    assert backoff_delay("exponential", 5000, base=0.5, max_delay=30.0, jitter=False) == 30.0
+    assert (
+        retry_delay(RetryPolicy(max_retries=10_000), 5000, ServerError("x"), rng=lambda: 1.0) == 8.0
+    )
+
+
+def test_backoff_refuses_an_unknown_kind_and_a_negative_attempt() -> None:
+    with pytest.raises(UsageError, match="'exponential', 'linear', 'constant'"):
+        backoff_delay("quadratic", 0, base=1.0, max_delay=1.0)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="0 or more"):
+        backoff_delay("constant", -1, base=1.0, max_delay=1.0)

@@ -21,7 +21,7 @@ from llmkit.http._endpoint import (
     parse_error_body,
 )
 from llmkit.http._pool import ConnectionOptions, PoolLimits, Timeouts, aclose_clients, shared_client
-from llmkit.http._retry import RetryPolicy, parse_retry_after, retry_delay
+from llmkit.http._retry import RetryPolicy, backoff_delay, parse_retry_after, retry_delay
 from llmkit.http._url import check_base_url, join_url, split_base_url
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "StreamReply",
     "Timeouts",
     "aclose_clients",
+    "backoff_delay",
     "check_api_key",
     "check_base_url",
     "check_headers",

@@ -2,6 +2,9 @@
 
 Pure functions on plain data: the endpoint asks :func:`retry_delay` after
 each failure and sleeps for what it returns (or gives up on None).
+:func:`backoff_delay` is the one backoff formula of the package (exponential,
+linear or constant, capped, with full jitter); the transport and the
+workflow retry policy both compute their waits with it.
 """
 
 from __future__ import annotations
@@ -12,10 +15,51 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal, TypeAlias, get_args
 
 from llmkit.errors import ProviderError, UsageError
 
-__all__ = ["RetryPolicy", "parse_retry_after", "retry_delay"]
+__all__ = ["BackoffKind", "RetryPolicy", "backoff_delay", "parse_retry_after", "retry_delay"]
+
+BackoffKind: TypeAlias = Literal["exponential", "linear", "constant"]
+"""How waits grow between attempts: doubling, by one base step each time, or not at all."""
+
+BACKOFF_KINDS: tuple[str, ...] = get_args(BackoffKind)
+
+# 2.0**1024 overflows a float; no cap anyone sets needs more than 2**64 base steps.
+_MAX_DOUBLINGS = 64
+
+
+def backoff_delay(
+    kind: BackoffKind,
+    attempt: int,
+    *,
+    base: float,
+    max_delay: float,
+    jitter: bool = True,
+    rng: Callable[[], float] = random.random,
+) -> float:
+    """Seconds to wait before retry ``attempt + 1``: base·2^attempt, base·(attempt+1) or base, capped, full jitter.
+
+    ``attempt`` counts the retries already made (0 after the first failure). The computed
+    wait is capped at ``max_delay``; with ``jitter`` (full jitter) the result is
+    ``rng() * cap``, a random wait between 0 and the cap, so clients that failed together
+    do not retry together. Never raises for a large ``attempt``.
+    """
+    if attempt < 0:
+        raise UsageError(f"attempt counts the retries already made (0 or more), not {attempt!r}.")
+    if kind == "exponential":
+        cap = base * 2.0 ** min(attempt, _MAX_DOUBLINGS)
+    elif kind == "linear":
+        cap = base * (attempt + 1)
+    elif kind == "constant":
+        cap = base
+    else:
+        raise UsageError(
+            f"Unknown backoff {kind!r}; pass one of {', '.join(map(repr, BACKOFF_KINDS))}."
+        )
+    cap = min(max_delay, cap)
+    return rng() * cap if jitter else cap
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,5 +153,10 @@ def retry_delay(
         if error.retry_after > policy.max_retry_after:
             return None
         return float(error.retry_after)
-    cap = min(policy.max_delay, policy.initial_delay * (2.0**attempt))
-    return rng() * cap
+    return backoff_delay(
+        "exponential",
+        attempt,
+        base=policy.initial_delay,
+        max_delay=policy.max_delay,
+        rng=rng,
+    )
