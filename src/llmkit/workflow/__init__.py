@@ -1,0 +1,56 @@
+"""Workflows: sequence, parallel, branch, loop and map over agents and functions.
+
+::
+
+    from llmkit.workflow import sequence, parallel, branch, loop, step, when, Retry
+
+    flow = sequence(
+        step(researcher, input=lambda s: s.topic, output="notes"),
+        parallel(critic_a, critic_b, output="reviews", max_concurrency=4, timeout=60),
+        score,
+        branch(when(lambda s: s.score < 0.8, rewriter), otherwise=publisher),
+        loop(editor, until=lambda s: s.approved, max_iterations=3),
+        name="article",
+        retry=Retry(attempts=3, backoff="exponential"),
+    )
+
+Guarantees: a workflow is an immutable tree of specs, checked when it is built (a bad
+argument, name or expression fails where it is written); string predicates are parsed with
+a safe evaluator, never ``eval``; the state a run is given is never changed (the run works on
+a copy); every step has a path (``article/reviews[1]/critic_b``) that events, errors and the
+trace name it by.
+"""
+
+from __future__ import annotations
+
+from llmkit.errors import (
+    CircuitOpenError,
+    NoBranchMatched,
+    PredicateError,
+    StateValidationError,
+    StepInputError,
+    StepTimeoutError,
+    WorkflowDefinitionError,
+    WorkflowError,
+)
+from llmkit.workflow._breaker import CircuitBreaker
+from llmkit.workflow._result import StepFailure, StepRecord, WorkflowResult
+from llmkit.workflow._retry import Retry
+from llmkit.workflow._spec import Case
+
+__all__ = [
+    "Case",
+    "CircuitBreaker",
+    "CircuitOpenError",
+    "NoBranchMatched",
+    "PredicateError",
+    "Retry",
+    "StateValidationError",
+    "StepFailure",
+    "StepInputError",
+    "StepRecord",
+    "StepTimeoutError",
+    "WorkflowDefinitionError",
+    "WorkflowError",
+    "WorkflowResult",
+]
