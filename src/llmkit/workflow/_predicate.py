@@ -81,6 +81,19 @@ _PLAIN_NODES = (
     ast.cmpop,
 )
 
+# Nodes whose insides are checked (operators are leaves: their parent's check decides).
+_CHECKED_KINDS = (
+    ast.Call,
+    ast.Attribute,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.operator,
+    ast.unaryop,
+    ast.boolop,
+    ast.expr_context,
+    *_PLAIN_NODES,
+)
+
 
 class StateReader(Protocol):
     """What evaluating needs from a state adapter: a field's value and the fields as a mapping."""
@@ -252,28 +265,28 @@ def expression(reader: Reader, *, role: ReaderRole, option: str | None = None) -
             if role in ("when", "until", "while")
             else f"{label} {reader!r} is not allowed: {_bare(exc)}"
         ) from None
-    for node in _innermost_first(tree):
-        why = _refusal(node)
-        if why is not None:
-            what = "the predicate" if role in ("when", "until", "while") else label
-            raise WorkflowDefinitionError(f"{what} {reader!r} is not allowed: {why}")
+    why = _first_refusal(tree)
+    if why is not None:
+        what = "the predicate" if role in ("when", "until", "while") else label
+        raise WorkflowDefinitionError(f"{what} {reader!r} is not allowed: {why}")
     names = _read_names(tree)
     bare = tree.id if isinstance(tree, ast.Name) and tree.id not in _LITERAL_NAMES else None
     return Expression(source=reader, role=role, tree=tree, names=names, field=bare)
 
 
-def _innermost_first(tree: ast.AST) -> list[ast.AST]:
-    """The nodes of ``tree`` children before parents, so a refusal names the innermost offence."""
-    order: list[ast.AST] = []
-    pending: list[tuple[ast.AST, bool]] = [(tree, False)]
-    while pending:
-        node, expanded = pending.pop()
-        if expanded:
-            order.append(node)
-            continue
-        pending.append((node, True))
-        pending.extend((child, False) for child in reversed(list(ast.iter_child_nodes(node))))
-    return order
+def _first_refusal(node: ast.AST) -> str | None:
+    """Why ``node``'s expression is refused, innermost offence first (so a call of a call names
+    the inner function); None when the evaluator takes all of it. Depth is bounded by the
+    dialect's ``max_nodes``, checked by ``parse`` first."""
+    if isinstance(node, ast.Call) and node.keywords:
+        return _refusal(node)
+    if not isinstance(node, _CHECKED_KINDS):
+        return _refusal(node)  # a lambda, a comprehension …: its insides do not matter
+    for child in ast.iter_child_nodes(node):
+        why = _first_refusal(child)
+        if why is not None:
+            return why
+    return _refusal(node)
 
 
 def _bare(refused: Refused) -> str:
