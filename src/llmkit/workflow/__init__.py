@@ -34,9 +34,12 @@ from llmkit.errors import (
     WorkflowError,
 )
 from llmkit.workflow._breaker import CircuitBreaker
+from llmkit.workflow._build import branch, loop, map_each, parallel, sequence, step, when
 from llmkit.workflow._result import StepFailure, StepRecord, WorkflowResult
 from llmkit.workflow._retry import Retry
 from llmkit.workflow._spec import Case
+from llmkit.workflow._steps import Step, StepContext
+from llmkit.workflow._workflow import Workflow
 
 __all__ = [
     "Case",
@@ -46,11 +49,21 @@ __all__ = [
     "PredicateError",
     "Retry",
     "StateValidationError",
+    "Step",
+    "StepContext",
     "StepFailure",
     "StepInputError",
     "StepRecord",
     "StepTimeoutError",
+    "Workflow",
     "WorkflowDefinitionError",
     "WorkflowError",
     "WorkflowResult",
+    "branch",
+    "loop",
+    "map_each",
+    "parallel",
+    "sequence",
+    "step",
+    "when",
 ]
