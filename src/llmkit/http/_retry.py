@@ -19,12 +19,20 @@ from typing import Literal, TypeAlias, get_args
 
 from llmkit.errors import ProviderError, UsageError
 
-__all__ = ["BackoffKind", "RetryPolicy", "backoff_delay", "parse_retry_after", "retry_delay"]
+__all__ = [
+    "BACKOFF_KINDS",
+    "BackoffKind",
+    "RetryPolicy",
+    "backoff_delay",
+    "parse_retry_after",
+    "retry_delay",
+]
 
 BackoffKind: TypeAlias = Literal["exponential", "linear", "constant"]
 """How waits grow between attempts: doubling, by one base step each time, or not at all."""
 
 BACKOFF_KINDS: tuple[str, ...] = get_args(BackoffKind)
+"""The names :func:`backoff_delay` takes, for checking a setting before it is used."""
 
 # 2.0**1024 overflows a float; no cap anyone sets needs more than 2**64 base steps.
 _MAX_DOUBLINGS = 64
