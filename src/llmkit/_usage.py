@@ -5,13 +5,21 @@ not report what a call used (a stream without a usage chunk, a stream cut
 short), :func:`estimate_usage` counts what was sent and what arrived instead
 and the usage says so (``estimated=True``); this is the one place that turns
 text into a token count, so an exact tokenizer can replace it.
+
+A cost can be left to work out later (:meth:`Usage.defer_cost`): a model
+call's price is looked up, and the price dataset loaded, only when a cost is
+first read, so a program that never asks what a run cost never pays for
+prices. What always holds: ``usage.cost`` reads the same value whether it was
+worked out at once or later; a sum of usages whose costs are deferred is
+itself deferred (no price is looked up by ``+``) and, when read, is what
+adding the worked-out costs one by one gives; once read, a cost is kept.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from llmkit._json import dumps_any
 from llmkit._parts import JSONDict, ReasoningPart, TextPart, ToolCall, ToolResult
@@ -20,14 +28,37 @@ if TYPE_CHECKING:
     from llmkit._message import Message
     from llmkit._request import Request
 
-__all__ = ["CHARS_PER_TOKEN", "Usage", "estimate_tokens", "estimate_usage"]
+__all__ = ["CHARS_PER_TOKEN", "Pricer", "Usage", "estimate_tokens", "estimate_usage"]
 
 CHARS_PER_TOKEN = 4
 """Characters per token assumed by estimates (about right for English text and code)."""
 
+Pricer = Callable[["Usage"], "float | None"]
+"""What :meth:`Usage.defer_cost` takes: the USD cost of a usage (None when unknown)."""
+
 
 @dataclass(slots=True)
-class Usage:
+class _Counts:
+    """The stored fields of :class:`Usage` (see there); ``cost`` may hold a deferred cost."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    requests: int = 0
+    """Number of model calls these tokens came from."""
+    cost: float | None = None
+    """Price in USD, or None when unknown."""
+    estimated: bool = False
+    """Whether some counts are estimates (the provider did not report them)."""
+
+
+# The slot that holds ``cost`` (a number, None, or a cost worked out at the first read).
+_COST_SLOT: Any = _Counts.__dict__["cost"]
+
+
+class Usage(_Counts):
     """Tokens, requests and cost. Add two with ``+``; ``sum()`` works too.
 
     ``input_tokens`` counts every prompt token, cached ones included
@@ -42,19 +73,35 @@ class Usage:
     characters a token. A sum is estimated when any part of it is, so run
     totals and limits keep working and still say they are approximate; a cost
     computed from estimated tokens is an estimate too.
+
+    A model's response may leave its cost to be worked out when ``cost`` is
+    first read (:meth:`defer_cost`): the price is looked up then, not during
+    the run. Reading ``cost``, comparing, printing or serialising a usage
+    works it out; adding usages does not.
     """
 
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    reasoning_tokens: int = 0
-    requests: int = 0
-    """Number of model calls these tokens came from."""
-    cost: float | None = None
-    """Price in USD, or None when unknown."""
-    estimated: bool = False
-    """Whether some counts are estimates (the provider did not report them)."""
+    __slots__ = ()
+
+    @property
+    def cost(self) -> float | None:
+        """Price in USD, or None when unknown (worked out here if it was deferred)."""
+        stored = _COST_SLOT.__get__(self)
+        if type(stored) is _Deferred:
+            stored = stored.work_out(self)
+            _COST_SLOT.__set__(self, stored)
+        cost: float | None = stored
+        return cost
+
+    @cost.setter
+    def cost(self, value: float | None) -> None:
+        _COST_SLOT.__set__(self, value)
+
+    def defer_cost(self, pricer: Pricer) -> None:
+        """Leave ``cost`` to ``pricer(self)``, called when the cost is first read, then kept.
+
+        The pricer sees the counts as they are when the cost is read.
+        """
+        _COST_SLOT.__set__(self, _Deferred(pricer, ()))
 
     @property
     def total_tokens(self) -> int:
@@ -64,6 +111,14 @@ class Usage:
     def __add__(self, other: Usage) -> Usage:
         if not isinstance(other, Usage):
             return NotImplemented
+        mine = _COST_SLOT.__get__(self)
+        theirs = _COST_SLOT.__get__(other)
+        cost: Any
+        if type(mine) is _Deferred or type(theirs) is _Deferred:
+            # Worked out when read: adding looks up no price.
+            cost = _Deferred(None, _terms(self, mine) + _terms(other, theirs))
+        else:
+            cost = _combine(mine, _is_empty(self), theirs, _is_empty(other))
         return Usage(
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,
@@ -71,7 +126,7 @@ class Usage:
             self.cache_write_tokens + other.cache_write_tokens,
             self.reasoning_tokens + other.reasoning_tokens,
             self.requests + other.requests,
-            _add_cost(self, other),
+            cost,
             self.estimated or other.estimated,
         )
 
@@ -114,20 +169,55 @@ class Usage:
         )
 
 
-def _add_cost(a: Usage, b: Usage) -> float | None:
+def _combine(a: float | None, a_empty: bool, b: float | None, b_empty: bool) -> float | None:
     """The cost of two usages together: unknown if a non-empty part is unknown."""
-    if a.cost is not None and b.cost is not None:
-        return a.cost + b.cost
+    if a is not None and b is not None:
+        return a + b
     # An empty usage (no tokens, no requests) adds nothing, known or not.
-    if a.cost is None and _is_empty(a):
-        return b.cost
-    if b.cost is None and _is_empty(b):
-        return a.cost
+    if a is None and a_empty:
+        return b
+    if b is None and b_empty:
+        return a
     return None
 
 
 def _is_empty(u: Usage) -> bool:
     return not (u.requests or u.input_tokens or u.output_tokens)
+
+
+class _Deferred:
+    """A cost worked out at its first read: ``pricer``'s, or the sum of the ``terms``' costs.
+
+    A sum keeps its terms flat (a deferred sum added to more usages passes on its
+    terms, not itself), so working it out never recurses deeper than one term.
+    Adding the terms' costs left to right gives what adding the usages did:
+    whether a part is empty does not depend on how the parts were grouped.
+    """
+
+    __slots__ = ("pricer", "terms")
+
+    def __init__(self, pricer: Pricer | None, terms: tuple[Usage, ...]) -> None:
+        self.pricer = pricer
+        self.terms = terms
+
+    def work_out(self, usage: Usage) -> float | None:
+        """The cost of ``usage``, whose cost this is."""
+        if self.pricer is not None:
+            return self.pricer(usage)
+        first, *rest = self.terms
+        total, empty = first.cost, _is_empty(first)
+        for term in rest:
+            term_empty = _is_empty(term)
+            total = _combine(total, empty, term.cost, term_empty)
+            empty = empty and term_empty
+        return total
+
+
+def _terms(usage: Usage, stored: object) -> tuple[Usage, ...]:
+    """What ``usage`` (whose cost slot holds ``stored``) adds to a deferred sum."""
+    if type(stored) is _Deferred and stored.pricer is None:
+        return stored.terms
+    return (usage,)
 
 
 def estimate_tokens(chars: int) -> int:

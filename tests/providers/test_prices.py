@@ -69,6 +69,75 @@ def test_usage_cost_adds_up_and_stays_unknown_when_part_is_unknown() -> None:
     assert "cost" not in Usage(1, 1).to_dict()
 
 
+def deferred(cost: float | None, calls: list[int], *counts: int) -> Usage:
+    """A usage of ``counts`` whose cost ``cost`` is worked out at its first read (counted)."""
+
+    def pricer(usage: Usage) -> float | None:
+        calls.append(usage.input_tokens)
+        return cost
+
+    usage = Usage(*counts)
+    usage.defer_cost(pricer)
+    return usage
+
+
+def test_a_deferred_cost_is_worked_out_once_at_the_first_read() -> None:
+    calls: list[int] = []
+    usage = deferred(0.25, calls, 5, 1, 0, 0, 0, 1)
+    assert calls == []
+    assert usage.cost == 0.25 and usage.cost == 0.25
+    assert calls == [5]
+    for read in (repr, Usage.to_dict, lambda u: u == Usage(5, 1, requests=1, cost=0.25)):
+        calls.clear()
+        fresh = deferred(0.5, calls, 5, 1, 0, 0, 0, 1)
+        read(fresh)
+        assert calls == [5], read  # printing, serialising and comparing read the cost
+    usage.cost = 1.0  # a cost set later replaces the worked-out one
+    assert usage.cost == 1.0
+
+
+def test_adding_deferred_costs_looks_up_nothing_and_adds_up_as_if_known() -> None:
+    calls: list[int] = []
+    a = deferred(0.25, calls, 1, 1, 0, 0, 0, 1)
+    b = deferred(0.5, calls, 2, 1, 0, 0, 0, 1)
+    known = Usage(3, 1, requests=1, cost=1.0)
+    total = sum([Usage(), a, known, b], Usage())
+    deeper = total + (a + b)  # a sum inside a sum
+    assert calls == []
+    assert total.cost == pytest.approx(1.75)
+    assert deeper.cost == pytest.approx(2.5)
+    assert sorted(calls) == [1, 2]  # each term priced once, however often it was added
+    unknown = deferred(None, calls, 4, 1, 0, 0, 0, 1)
+    assert (a + unknown).cost is None  # a non-empty part with no price: unknown
+    empty_unpriced = deferred(None, calls, 0, 0, 0, 0, 0, 0)
+    assert (empty_unpriced + known).cost == 1.0  # an empty part adds nothing
+    assert (known + empty_unpriced).cost == 1.0
+    assert (empty_unpriced + deferred(None, calls)).cost is None
+
+
+def test_a_run_that_never_reads_a_cost_never_loads_the_price_dataset(
+    llmkit_fake_server: FakeProviderServer,
+) -> None:
+    llmkit_fake_server.script(["first", "second"])
+    code = (
+        "import sys\n"
+        "import llmkit\n"
+        f"model = llmkit.model('openai/gpt-4.1-mini', base_url={llmkit_fake_server.openai_base_url!r},"
+        " api_key='sk-x')\n"
+        "agent = llmkit.Agent(model)\n"
+        "result = agent.run_sync('hi')\n"
+        "again = agent.run_sync('hi')\n"
+        "print(result.output, 'genai_prices' in sys.modules)\n"
+        "from llmkit.providers import price_of\n"
+        "usage = (result.usage + again.usage)\n"
+        "expected = price_of('openai/gpt-4.1-mini').cost(usage)\n"
+        "print(usage.cost == expected and usage.cost > 0, 'genai_prices' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["first", "False", "True", "True"]
+
+
 def test_openai_responses_carry_their_cost(llmkit_fake_server: FakeProviderServer) -> None:
     llmkit_fake_server.script(["priced answer", "unpriced answer"])
     options = {"base_url": llmkit_fake_server.openai_base_url, "api_key": "sk-x"}

@@ -16,7 +16,7 @@ from llmkit.http import (
     StreamReply,
     Timeouts,
 )
-from llmkit.providers._prices import Price, price_of
+from llmkit.providers._prices import ModelPricing
 from llmkit.providers.base import Capabilities, Model
 from llmkit.types import Response, Usage
 
@@ -43,9 +43,9 @@ class HTTPModel(Model):
     """
 
     _endpoint: Endpoint
-    _price: Price | None = None
+    _pricing: ModelPricing | None = None
     _price_key: tuple[str, str] | None = None
-    """(provider, model id) whose price is looked up at the first priced response."""
+    """(provider, model id) whose price prices the responses."""
 
     def _connect(
         self,
@@ -83,13 +83,11 @@ class HTTPModel(Model):
         return self._endpoint.base_url
 
     def _price_usage(self, usage: Usage) -> None:
-        """Set ``usage.cost`` from the model's price (left None when no price is known)."""
-        if self._price_key is not None:
-            self._price = price_of(*self._price_key)
-            if self._price is None or not self._price.varies:
-                self._price_key = None  # a fixed price (or none): no need to look again
-        if self._price is not None:
-            usage.cost = self._price.cost(usage)
+        """Price ``usage`` at the model's price, looked up when its cost is first read."""
+        if self._pricing is None and self._price_key is not None:
+            self._pricing = ModelPricing(*self._price_key)
+        if self._pricing is not None:
+            self._pricing.price(usage)
 
     async def _relay(
         self,

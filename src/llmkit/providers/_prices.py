@@ -11,14 +11,22 @@ Prices are US dollars per million tokens, from two sources:
 
 A model neither knows gets ``cost = None``, never a guess. Every
 :class:`Price` says where it came from (``source``).
+
+A model prices its responses through a :class:`ModelPricing`: the cost of
+each response is left to be worked out when it is first read
+(:meth:`~llmkit.types.Usage.defer_cost`), so the dataset is not loaded by a
+program that never reads a cost. The price is looked up at that first read,
+for the time the call was made, and kept unless it varies with that time.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import UsageError
@@ -31,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PRICES",
     "PRICES_DATE",
+    "ModelPricing",
     "Price",
     "choose",
     "cost_of",
@@ -201,6 +210,38 @@ def cost_of(provider: str, model_id: str, usage: Usage) -> float | None:
     """USD cost of ``usage`` on ``provider``'s ``model_id``, or None when the price is unknown."""
     price = price_of(provider, model_id)
     return None if price is None else price.cost(usage)
+
+
+class ModelPricing:
+    """How one model's responses are priced: looked up at the first cost read, then kept.
+
+    ``provider`` is the price family (a provider serving another family's
+    models at its prices names that family) and ``model_id`` the model.
+    """
+
+    __slots__ = ("_fixed", "_model_id", "_price", "_provider")
+
+    def __init__(self, provider: str, model_id: str) -> None:
+        self._provider = provider
+        self._model_id = model_id
+        self._price: Price | None = None
+        self._fixed = False
+        """The price is known and does not depend on when a call is made."""
+
+    def price(self, usage: Usage) -> None:
+        """Leave ``usage.cost`` to this model's price for a call made now, read when first needed."""
+        usage.defer_cost(partial(self.cost_at, at=time.time()))
+
+    def cost_at(self, usage: Usage, *, at: float) -> float | None:
+        """USD cost of ``usage`` for a call made at ``at`` (a POSIX timestamp), None if unknown."""
+        if self._fixed:
+            price = self._price
+        else:
+            when = datetime.fromtimestamp(at, UTC)
+            price = price_of(self._provider, self._model_id, at=when)
+            if price is None or not price.varies:
+                self._price, self._fixed = price, True
+        return None if price is None else price.cost(usage)
 
 
 def dataset_price(provider_id: str, model_id: str, *, at: datetime | None = None) -> Price | None:
