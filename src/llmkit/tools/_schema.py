@@ -2,8 +2,17 @@
 
 Built once per tool, at decoration time: the JSON schema of the argument
 object (from type hints, defaults, ``Annotated[..., Field(...)]`` and the
-docstring), and one pydantic validator that turns the model's argument object
-into the keyword arguments of the call.
+docstring), and the check that turns the model's argument object into the
+keyword arguments of the call. Every mistake in the signature is reported at
+decoration time.
+
+Where every parameter has a plain type (:mod:`llmkit.tools._plain`: strings,
+numbers, booleans, lists and dicts of them, literals, optionals), the schema is
+built without pydantic and well-typed arguments are checked without it;
+pydantic (one validator, built at first need and kept) sees only arguments
+those checks do not accept as they are, and converts them or says what is
+wrong exactly as it does for any other tool. Other types go to pydantic at
+decoration time.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from typing import Annotated, Any, get_args, get_origin
 from llmkit.context import RunContext
 from llmkit.errors import UsageError
 from llmkit.tools._docstring import parse_docstring
+from llmkit.tools._plain import REJECTED, Check, plain_type
 from llmkit.types import JSONDict
 
 __all__ = ["FunctionSchema", "clean_schema", "describe_validation_error", "function_schema"]
@@ -25,16 +35,26 @@ __all__ = ["FunctionSchema", "clean_schema", "describe_validation_error", "funct
 
 @dataclass(slots=True)
 class FunctionSchema:
-    """The model-facing schema and the argument validator of one function."""
+    """The model-facing schema and the argument check of one function."""
 
     description: str
     parameters: JSONDict
-    validator: Any
-    """A pydantic ``SchemaValidator``: ``validate_python(dict) -> dict`` of keyword arguments."""
+    validate: Callable[[Any], JSONDict]
+    """The keyword arguments for a call, from the model's argument object
+    (raises pydantic's ``ValidationError`` when they do not fit)."""
     takes_ctx: bool
     """Whether the first parameter is a ``RunContext`` (passed by the agent, hidden from the model)."""
     positional: tuple[str, ...]
     """Names of positional-only parameters, passed by position in this order."""
+
+
+@dataclass(slots=True, frozen=True)
+class _Param:
+    name: str
+    annotation: Any
+    description: str | None
+    """From the docstring, for a parameter whose annotation carries none."""
+    required: bool
 
 
 def _is_run_context(annotation: Any) -> bool:
@@ -53,10 +73,7 @@ def _has_description(annotation: Any) -> bool:
 
 
 def function_schema(fn: Callable[..., Any], *, tool_name: str) -> FunctionSchema:
-    """The schema and validator of ``fn``'s parameters; raises UsageError naming a bad parameter."""
-    from pydantic import ConfigDict, Field, TypeAdapter
-    from pydantic.errors import PydanticUserError
-
+    """The schema and argument check of ``fn``'s parameters; raises UsageError naming a bad one."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError) as exc:
@@ -76,7 +93,7 @@ def function_schema(fn: Callable[..., Any], *, tool_name: str) -> FunctionSchema
     if takes_ctx:
         params = params[1:]
 
-    fields: dict[str, Any] = {}
+    found: list[_Param] = []
     defaults: dict[str, Any] = {}
     positional: list[str] = []
     for param in params:
@@ -100,33 +117,22 @@ def function_schema(fn: Callable[..., Any], *, tool_name: str) -> FunctionSchema
         if param.name.startswith("_"):
             raise UsageError(f"{where} starts with an underscore; the model cannot send it.")
         text = doc.params.get(param.name)
-        if text and not _has_description(annotation):
-            annotation = Annotated[annotation, Field(description=text)]
-        if param.default is param.empty:
-            fields[param.name] = typing.Required[annotation]
-        else:
-            fields[param.name] = typing.NotRequired[annotation]
+        description = text if text and not _has_description(annotation) else None
+        found.append(_Param(param.name, annotation, description, param.default is param.empty))
+        if param.default is not param.empty:
             defaults[param.name] = param.default
         if param.kind is param.POSITIONAL_ONLY:
             positional.append(param.name)
 
-    # A TypedDict (not a model) so parameter names such as "json" or "copy" cannot
-    # clash with model attributes, and validation yields the keyword dict directly.
-    from typing_extensions import TypedDict
-
-    typed_dict: Any = TypedDict
-    arguments = typed_dict(f"{tool_name}_arguments", fields)
-    arguments.__pydantic_config__ = ConfigDict(extra="forbid")
-    try:
-        adapter = TypeAdapter(arguments)
-        schema = adapter.json_schema()
-    except (PydanticUserError, TypeError, ValueError) as exc:
-        raise UsageError(
-            f"Tool {tool_name!r}: {_which_parameter(fields, exc)}cannot become a JSON schema "
-            f"({exc.__class__.__name__}: {str(exc).splitlines()[0]}). Use JSON-friendly types "
-            "(str, int, float, bool, list, dict, Literal, Enum, pydantic models, dataclasses)."
-        ) from exc
-    schema = clean_schema(schema)
+    pydantic_check = _PydanticCheck(tool_name, found)
+    plain = _plain_schema(found)
+    if plain is None:
+        schema = pydantic_check.json_schema()
+        validate: Callable[[Any], JSONDict] = pydantic_check
+    else:
+        schema, checks = plain
+        required = frozenset(p.name for p in found if p.required)
+        validate = _PlainCheck(checks, required, pydantic_check)
     properties = schema.get("properties", {})
     for name, default in defaults.items():
         if name in properties:
@@ -139,10 +145,121 @@ def function_schema(fn: Callable[..., Any], *, tool_name: str) -> FunctionSchema
     return FunctionSchema(
         description=doc.description,
         parameters=schema,
-        validator=adapter.validator,
+        validate=validate,
         takes_ctx=takes_ctx,
         positional=tuple(positional),
     )
+
+
+def _plain_schema(params: list[_Param]) -> tuple[JSONDict, tuple[tuple[str, Check], ...]] | None:
+    """The argument object's schema (as pydantic writes it) and each parameter's check,
+    or None unless every parameter has a plain type."""
+    properties: JSONDict = {}
+    checks: list[tuple[str, Check]] = []
+    for param in params:
+        plain = plain_type(param.annotation)
+        if plain is None:
+            return None
+        field_schema, check = plain
+        if param.description is not None:
+            field_schema = dict(sorted({**field_schema, "description": param.description}.items()))
+        else:
+            field_schema = dict(field_schema)  # each tool's schema is its own to change
+        properties[param.name] = field_schema
+        checks.append((param.name, check))
+    schema: JSONDict = {"additionalProperties": False, "properties": properties}
+    required = [p.name for p in params if p.required]
+    if required:
+        schema["required"] = required
+    schema["type"] = "object"
+    return schema, tuple(checks)
+
+
+class _PydanticCheck:
+    """pydantic's check of a tool's arguments: one validator, built at the first call, then kept."""
+
+    __slots__ = ("_params", "_tool_name", "_validate")
+
+    def __init__(self, tool_name: str, params: list[_Param]) -> None:
+        self._tool_name = tool_name
+        self._params = params
+        self._validate: Callable[[Any], JSONDict] | None = None
+
+    def json_schema(self) -> JSONDict:
+        """The argument object's JSON schema (builds the validator; UsageError for a bad type)."""
+        adapter = self._adapter()
+        self._validate = adapter.validator.validate_python
+        cleaned: JSONDict = clean_schema(adapter.json_schema())
+        return cleaned
+
+    def __call__(self, arguments: Any) -> JSONDict:
+        if self._validate is None:
+            self._validate = self._adapter().validator.validate_python
+        result: JSONDict = self._validate(arguments)
+        return result
+
+    def _adapter(self) -> Any:
+        from pydantic import ConfigDict, Field, TypeAdapter
+        from pydantic.errors import PydanticUserError
+
+        fields: dict[str, Any] = {}
+        for param in self._params:
+            annotation = param.annotation
+            if param.description is not None:
+                annotation = Annotated[annotation, Field(description=param.description)]
+            wrap = typing.Required if param.required else typing.NotRequired
+            fields[param.name] = wrap[annotation]
+        # A TypedDict (not a model) so parameter names such as "json" or "copy" cannot
+        # clash with model attributes, and validation yields the keyword dict directly.
+        from typing_extensions import TypedDict
+
+        typed_dict: Any = TypedDict
+        arguments = typed_dict(f"{self._tool_name}_arguments", fields)
+        arguments.__pydantic_config__ = ConfigDict(extra="forbid")
+        try:
+            adapter = TypeAdapter(arguments)
+            adapter.json_schema()
+        except (PydanticUserError, TypeError, ValueError) as exc:
+            raise UsageError(
+                f"Tool {self._tool_name!r}: {_which_parameter(fields, exc)}cannot become a JSON "
+                f"schema ({exc.__class__.__name__}: {str(exc).splitlines()[0]}). Use JSON-friendly "
+                "types (str, int, float, bool, list, dict, Literal, Enum, pydantic models, "
+                "dataclasses)."
+            ) from exc
+        return adapter
+
+
+class _PlainCheck:
+    """The arguments of a tool with plain parameter types: checked here when they are
+    well-typed, else by pydantic (which converts them or raises its ``ValidationError``)."""
+
+    __slots__ = ("_checks", "_pydantic", "_required")
+
+    def __init__(
+        self,
+        checks: tuple[tuple[str, Check], ...],
+        required: frozenset[str],
+        pydantic_check: _PydanticCheck,
+    ) -> None:
+        self._checks = checks
+        self._required = required
+        self._pydantic = pydantic_check
+
+    def __call__(self, arguments: Any) -> JSONDict:
+        if type(arguments) is dict:
+            checked: JSONDict = {}
+            for name, check in self._checks:  # in parameter order, as pydantic returns them
+                if name in arguments:
+                    value = check(arguments[name])
+                    if value is REJECTED:
+                        break
+                    checked[name] = value
+                elif name in self._required:
+                    break
+            else:
+                if len(checked) == len(arguments):  # no argument the function does not take
+                    return checked
+        return self._pydantic(arguments)
 
 
 def _which_parameter(fields: dict[str, Any], exc: Exception) -> str:

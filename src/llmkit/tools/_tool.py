@@ -118,7 +118,7 @@ class Tool(Generic[P, R]):
         call = getattr(function, "__call__", None)  # noqa: B004  (async callable objects too)
         self.is_async = inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(call)
         self.spec = ToolSpec(self.name, self.description, schema.parameters, strict)
-        self._validate = schema.validator.validate_python
+        self._validate = schema.validate
         self._positional = schema.positional
         self.__name__ = self.name
         self.__doc__ = function.__doc__
