@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llmkit import Agent, tool
+from llmkit import Agent, Message, Request, tool
 from llmkit.errors import MaxStepsExceeded
 from llmkit.events import (
     ErrorEvent,
@@ -118,3 +118,36 @@ def test_stream_sync() -> None:
     assert m.event("model.tool_call_delta", name="add")(events)
     assert m.event("model.response").times(2)(events)
     assert m.event("error").never()(events)
+
+
+async def test_a_step_s_events_come_before_the_error_that_stops_the_run() -> None:
+    from llmkit.errors import ToolRetriesExceeded
+
+    model = ScriptedModel(lambda request: tool_call("add", a="x", b=1))
+    seen = []
+    with pytest.raises(ToolRetriesExceeded):
+        async for event in Agent(model, tools=[add], tool_retries=0).stream("x"):
+            seen.append(type(event).__name__)
+    assert seen[-3:] == ["ModelResponse", "StepEnd", "ErrorEvent"]
+
+
+async def test_each_model_event_passes_through_one_frame_of_the_run() -> None:
+    import inspect
+
+    depths: list[int] = []
+
+    def stream_fn(request: object):  # type: ignore[no-untyped-def]
+        for word in ("a", "b", "c"):
+            # The frames between the model's stream and the caller: the run's, none else.
+            frames = [f.function for f in inspect.stack()]
+            depths.append(frames.index("test_each_model_event_passes_through_one_frame_of_the_run"))
+            yield word
+
+    model = FunctionModel(lambda request: "x", stream_fn=stream_fn)
+    async for _ in Agent(model).stream("hi"):
+        pass
+    async for _ in model.stream(Request([Message.user("hi")])):
+        pass
+    through_agent, direct = depths[0], depths[-1]
+    # Agent.stream's generator and the run's events(): two frames above the model's stream.
+    assert through_agent - direct == 2

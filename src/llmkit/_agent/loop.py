@@ -6,11 +6,10 @@ and, for a resumed run, a :class:`~llmkit._agent.inputs.Restored`; after that
 only its own methods change it. Its :meth:`~AgentRun.events` generator is the
 single code path behind ``Agent.run`` (which calls ``Model.generate`` and
 builds events only for bus subscribers) and ``Agent.stream`` (which yields
-every event and calls ``Model.stream``). The hot path per step is one request
-object, one model call, one message append and, for tool calls, one
-validation per call. What a reply asks for (tool calls, a handoff, the final
-answer) is decided by the plain functions of ``_agent/plan.py``; the run
-keeps the counts and decides when to stop.
+every event and calls ``Model.stream``); it is the run's only generator: a
+step runs inline in it, its bookkeeping in plain methods, so each model event
+passes through one frame. What a reply asks for (tool calls, a handoff, the
+final answer) is decided by the plain functions of ``_agent/plan.py``.
 
 Whatever stops a run (an error, a limit, a timeout, a cancellation), the
 conversation it leaves behind answers every tool call it holds. A reply the
@@ -67,7 +66,7 @@ from llmkit.events import (
 )
 from llmkit.output import OutputInvalid
 from llmkit.run import RunResult, Step
-from llmkit.types import Message, Response, ToolResult, Usage
+from llmkit.types import Message, Request, Response, ToolResult, Usage
 
 if TYPE_CHECKING:
     from llmkit._agent.inputs import Restored, RunSetup
@@ -184,8 +183,54 @@ class AgentRun:
                 async for event in self._finish_resumed_batch(restored):
                     yield event
             while self.output is NO_ANSWER and self.result is None:
-                async for event in self._one_step():
+                request = await self._next_request()
+                if emit:
+                    yield ModelRequest(self.run_id, self.step, request)
+                if self.stream:
+                    response: Response | None = None
+                    stream = (
+                        self.model.stream(request)
+                        if hooks is None
+                        else hooks.stream(self._call_context(), self.model, request)
+                    )
+                    try:
+                        next_event = stream.__anext__
+                        while True:
+                            try:  # no coroutine around each event without a deadline
+                                model_event = await (
+                                    next_event()
+                                    if self.deadline is None
+                                    else self._guard(next_event())
+                                )
+                            except StopAsyncIteration:
+                                break
+                            if type(model_event) is ModelResponse:
+                                response = model_event.response
+                            yield model_event
+                    finally:
+                        await stream.aclose()
+                    if response is None:
+                        raise UsageError(
+                            f"{self.model!r}.stream() ended without a ModelResponse event."
+                        )
+                else:
+                    response = await self._guard(
+                        self.model.generate(request)
+                        if hooks is None
+                        else hooks.generate(self._call_context(), self.model, request)
+                    )
+                    if emit:
+                        yield ModelResponse(response)
+                for event in self._take_reply(response):
                     yield event
+                batch = self.batch
+                if batch is not None:
+                    await self._run_calls(batch)
+                    for event in self._after_calls(response, batch):
+                        yield event
+                    if self.result is None:  # not paused
+                        for event in self._hand_on(batch):
+                            yield event
             if self.result is None:
                 self.result = self._complete()
             if hooks is not None:
@@ -215,9 +260,8 @@ class AgentRun:
         new = self.messages[self.history_length :]
         return RunStart(self.run_id, self.spec.name, list(new))
 
-    async def _one_step(self) -> AsyncIterator[Event]:
-        emit = self.emit
-        hooks = self.hooks
+    async def _next_request(self) -> Request:
+        """Check the step limits, count the step and build its request."""
         if self.step >= self.max_steps:
             raise self._error(
                 MaxStepsExceeded,
@@ -236,97 +280,70 @@ class AgentRun:
             if prep.dynamic
             else prep.system
         )
-        request = build_request(prep, system, self.messages)
-        response: Response | None = None
-        if emit:
-            yield ModelRequest(self.run_id, self.step, request)
-        if self.stream:
-            stream = (
-                self.model.stream(request)
-                if hooks is None
-                else hooks.stream(self._call_context(), self.model, request)
-            )
-            try:
-                while True:
-                    try:
-                        model_event = await self._guard(stream.__anext__())
-                    except StopAsyncIteration:
-                        break
-                    if type(model_event) is ModelResponse:
-                        response = model_event.response
-                    yield model_event
-            finally:
-                await stream.aclose()
-            if response is None:
-                raise UsageError(f"{self.model!r}.stream() ended without a ModelResponse event.")
-        elif hooks is None:
-            response = await self._guard(self.model.generate(request))
-        else:
-            response = await self._guard(hooks.generate(self._call_context(), self.model, request))
-        if emit and not self.stream:
-            yield ModelResponse(response)
+        return build_request(prep, system, self.messages)
+
+    def _take_reply(self, response: Response) -> list[Event]:
+        """Count and keep the reply, plan its tool calls (``self.batch``); the events this makes."""
+        emit = self.emit
         self.usage = self.usage + response.usage
         failed = response.finish_reason == "error"
         if not failed:
             self.messages.append(response.message)
             if self.retries:
                 self.retries.pop(FAILED_REPLY, None)
+        limits = self.limits
         if limits is not None:
             why = limits.check(self.usage)
             if why is not None:
                 raise self._error(UsageLimitExceeded, why)
         if failed:
             self._failed_reply(response)
-            if emit:
-                yield StepEnd(self.run_id, self.step, response.usage)
-            return
+            return [StepEnd(self.run_id, self.step, response.usage)] if emit else []
         calls = response.message.tool_calls
         if not calls:
             self._final_from_text(response)
             self.steps.append(Step(response=response, usage=response.usage, agent=self.spec.name))
-            if emit:
-                yield StepEnd(self.run_id, self.step, response.usage)
-            return
+            return [StepEnd(self.run_id, self.step, response.usage)] if emit else []
         plan = plan_reply(calls, self.prep, self.spec.handoffs, self.handoff_to)
         if plan.invalid is not None:
             self._output_retry(plan.invalid)
         self.output, self.handoff_to = plan.answer, plan.handoff_to
         batch = self.batch = plan.batch
-        pending: list[PlannedCall] = []
         for p in batch:
             if p.needs_run and p.tool is not None and p.tool.requires_approval:
                 p.held = True
-                pending.append(p)
-        if emit:
-            for p in batch:
-                if p.needs_run:
-                    yield ToolCallEvent(self.run_id, self.step, p.call)
-        await self._run_calls(batch)
-        if pending:
-            if emit:
-                for p in batch:
-                    if p.kind == "tool" and p.result is not None:
-                        yield ToolResultEvent(self.run_id, self.step, p.result, p.duration, p.error)
-            self.result = result = paused_result(
-                batch,
-                pending,
-                response,
-                step=self.step,
-                agent=self.spec.name,
-                retries=self.retries,
-                output_retries=self.output_retries,
-                handoff=self.handoff_to,
-                messages=self.messages,
-                usage=self.usage,
-                steps=self.steps,
-                run_id=self.run_id,
-                history_length=self.history_length,
-            )
-            self.usage = result.usage
-            self.batch = None
-            return
-        async for event in self._close_batch(response, batch, response.usage):
-            yield event
+        if not emit:
+            return []
+        return [ToolCallEvent(self.run_id, self.step, p.call) for p in batch if p.needs_run]
+
+    def _after_calls(self, response: Response, batch: list[PlannedCall]) -> list[Event]:
+        """Close the batch whose calls have run, or pause the run on its held calls."""
+        pending = [p for p in batch if p.held]
+        if not pending:
+            return self._close_batch(response, batch, response.usage)
+        events: list[Event] = [
+            ToolResultEvent(self.run_id, self.step, p.result, p.duration, p.error)
+            for p in batch
+            if self.emit and p.kind == "tool" and p.result is not None
+        ]
+        self.result = result = paused_result(
+            batch,
+            pending,
+            response,
+            step=self.step,
+            agent=self.spec.name,
+            retries=self.retries,
+            output_retries=self.output_retries,
+            handoff=self.handoff_to,
+            messages=self.messages,
+            usage=self.usage,
+            steps=self.steps,
+            run_id=self.run_id,
+            history_length=self.history_length,
+        )
+        self.usage = result.usage
+        self.batch = None
+        return events
 
     async def _run_calls(self, batch: list[PlannedCall]) -> None:
         """Run the batch's tool calls within the run's deadline (if it has one)."""
@@ -344,11 +361,8 @@ class AgentRun:
             await calls_within(self.deadline, calls, self._timed_out)
 
     def _failed_reply(self, response: Response) -> None:
-        """A reply the provider marked as failed: keep it in the steps, not in the conversation.
-
-        The model is told and asked again; failed replies in a row count like wrong
-        tool calls, and past ``tool_retries`` the run stops.
-        """
+        """A reply the provider marked as failed: kept in the steps, not in the conversation;
+        the model is asked again (counted like wrong tool calls under ``tool_retries``)."""
         self.steps.append(Step(response=response, usage=response.usage, agent=self.spec.name))
         raw = response.raw_finish_reason or response.finish_reason
         limit = self.spec.tool_retries
@@ -369,15 +383,15 @@ class AgentRun:
                 return self.context()
         return None
 
-    async def _close_batch(
+    def _close_batch(
         self, response: Response, batch: list[PlannedCall], usage: Usage
-    ) -> AsyncIterator[Event]:
-        """Append the batch's results, count the bad calls, record the step, apply a handoff.
+    ) -> list[Event]:
+        """Append the batch's results and record the step; the events this makes.
 
         ``usage`` is the step's usage so far (the model call's, plus what tools
         reported before a pause).
         """
-        emit = self.emit
+        events: list[Event] = []
         results: list[ToolResult] = []
         for p in batch:
             result = p.result
@@ -386,26 +400,20 @@ class AgentRun:
             if p.usage is not None:
                 usage = usage + p.usage
                 self.usage = self.usage + p.usage
-            if emit and p.kind == "tool":
-                yield ToolResultEvent(self.run_id, self.step, result, p.duration, p.error)
+            if self.emit and p.kind == "tool":
+                events.append(ToolResultEvent(self.run_id, self.step, result, p.duration, p.error))
         self.messages.append(Message.tool(*results))
         self.batch = None
         self.steps.append(
             Step(response=response, tool_results=results, usage=usage, agent=self.spec.name)
         )
-        if emit:
-            yield StepEnd(self.run_id, self.step, usage)
-        self._count_retries(batch)
-        target = self.handoff_to
-        if target is not None and self.output is NO_ANSWER:
-            self.handoff_to = None
-            source = self.spec.name
-            self._switch_to(target)
-            if emit:
-                yield Handoff(self.run_id, source, target)
+        if self.emit:
+            events.append(StepEnd(self.run_id, self.step, usage))
+        return events
 
-    def _count_retries(self, batch: list[PlannedCall]) -> None:
-        """Count wrong calls per tool name in a row; past ``tool_retries`` the run stops."""
+    def _hand_on(self, batch: list[PlannedCall]) -> list[Event]:
+        """After a closed batch: count wrong calls per tool name in a row (past
+        ``tool_retries`` the run stops), then apply a handoff the batch asked for."""
         limit = self.spec.tool_retries
         over = count_wrong_calls(batch, self.retries, limit)
         if over is not None:
@@ -416,6 +424,13 @@ class AgentRun:
                 f"(tool_retries={limit}); last error: {result.text}",
                 tool_name=name,
             )
+        target = self.handoff_to
+        if target is None or self.output is not NO_ANSWER:
+            return []
+        self.handoff_to = None
+        source = self.spec.name
+        self._switch_to(target)
+        return [Handoff(self.run_id, source, target)] if self.emit else []
 
     # ----------------------------------------------------------------- answers
 
@@ -477,5 +492,7 @@ class AgentRun:
                     yield ToolCallEvent(self.run_id, self.step, p.call)
         await self._run_calls(batch)
         usage = response.usage + restored.tool_usage
-        async for event in self._close_batch(response, batch, usage):
+        for event in self._close_batch(response, batch, usage):
+            yield event
+        for event in self._hand_on(batch):
             yield event
