@@ -56,6 +56,7 @@ def test_public_names_are_pinned() -> None:
         "replay",
         "tool",
         "with_hooks",
+        "workflow",
     ]
     assert llmkit.__all__ == sorted(llmkit.__all__)
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from llmkit.recording import record, replay
     from llmkit.run import RunResult, UsageLimits
     from llmkit.tools import Tool, Toolbox, tool
+    from llmkit import workflow
     from llmkit.types import (
         AudioPart,
         DocumentPart,
@@ -104,6 +105,7 @@ _LAZY: dict[str, str] = {
     "replay": "llmkit.recording",
     "tool": "llmkit.tools",
     "with_hooks": "llmkit.hooks",
+    "workflow": "llmkit.workflow",
 }
 
 __all__ = [
@@ -150,6 +152,7 @@ __all__ = [
     "replay",
     "tool",
     "with_hooks",
+    "workflow",
 ]
 
 

@@ -14,11 +14,17 @@
         retry=Retry(attempts=3, backoff="exponential"),
     )
 
+    result = await flow.run(Article(topic="tides"))   # or flow.run_sync(...)
+    result.state, result.output, result.usage, result.trace
+
 Guarantees: a workflow is an immutable tree of specs, checked when it is built (a bad
 argument, name or expression fails where it is written); string predicates are parsed with
 a safe evaluator, never ``eval``; the state a run is given is never changed (the run works on
 a copy); every step has a path (``article/reviews[1]/critic_b``) that events, errors and the
-trace name it by.
+trace name it by. A run never leaves a task behind: a failure or a cancellation cancels and
+awaits what runs beside it; a failed run raises a ``WorkflowError`` that keeps the state with
+every completed write, the trace and the usage. With no hooks and no listener a run builds no
+hook context and no event.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ from llmkit.workflow._result import StepFailure, StepRecord, WorkflowResult
 from llmkit.workflow._retry import Retry
 from llmkit.workflow._spec import Case
 from llmkit.workflow._steps import Step, StepContext
-from llmkit.workflow._workflow import Workflow
+from llmkit.workflow._workflow import Workflow, WorkflowOptions
 
 __all__ = [
     "Case",
@@ -58,6 +64,7 @@ __all__ = [
     "Workflow",
     "WorkflowDefinitionError",
     "WorkflowError",
+    "WorkflowOptions",
     "WorkflowResult",
     "branch",
     "loop",

@@ -2,40 +2,31 @@
 
 A ``Workflow`` wraps one frozen node spec (``llmkit.workflow._spec``); every builder
 (``step``, ``sequence``, ``parallel`` …) returns one, and combinators take them as items.
-The handle adds no state of its own, so two handles of one spec behave the same.
+The handle adds no state of its own, so two handles of one spec behave the same, and
+running one twice, or concurrently, runs two independent runs.
+
+Its methods delegate: running to ``_runner``, replaying to ``_replay``, drawing to
+``_render`` (each imported when first called, so building a workflow loads none of them).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncGenerator, Iterator
+from typing import TYPE_CHECKING, Any, Literal
 
+from llmkit._sync import iterate_sync, run_sync
+from llmkit.agent import Agent
 from llmkit.errors import UsageError
-from llmkit.workflow._spec import (
-    BranchNode,
-    LeafNode,
-    LoopNode,
-    MapNode,
-    Node,
-    ParallelNode,
-    SequenceNode,
-)
+from llmkit.workflow._runtime import WorkflowOptions, kind_of
+from llmkit.workflow._spec import LeafNode, Node
 
-__all__ = ["Workflow", "kind_of"]
+if TYPE_CHECKING:
+    from typing import Unpack
 
-_KINDS: dict[type[Node], str] = {
-    SequenceNode: "sequence",
-    ParallelNode: "parallel",
-    BranchNode: "branch",
-    LoopNode: "loop",
-    MapNode: "map",
-}
+    from llmkit.events import Event
+    from llmkit.workflow._result import WorkflowResult
 
-
-def kind_of(node: Node) -> str:
-    """The kind of ``node``: a leaf's kind, else ``"sequence"``, ``"parallel"``, ``"branch"`` …"""
-    if isinstance(node, LeafNode):
-        return node.kind
-    return _KINDS.get(type(node), type(node).__name__)
+__all__ = ["Workflow", "WorkflowOptions", "kind_of"]
 
 
 class Workflow:
@@ -65,6 +56,91 @@ class Workflow:
     def kind(self) -> str:
         """``"function"``, ``"agent"``, ``"tool"``, ``"step"``, ``"workflow"``, ``"sequence"`` …"""
         return kind_of(self._node)
+
+    # ---------------------------------------------------------------------- runs
+
+    async def run(
+        self, state: Any = None, **options: Unpack[WorkflowOptions]
+    ) -> WorkflowResult[Any]:
+        """Run on ``state`` (a pydantic model or a dict; not changed) and return the result.
+
+        Options (see :class:`WorkflowOptions`): ``deps``, ``usage_limits``, ``timeout``,
+        ``hooks``, ``bus``, ``breakers``, ``run_id``, ``clock``. A failed run raises a
+        :class:`~llmkit.errors.WorkflowError` (or one of its kinds) carrying the state as it
+        was, the trace and the usage; ``__cause__`` says why.
+        """
+        from llmkit.workflow._runner import run_workflow
+
+        return await run_workflow(self._node, state, options)
+
+    def run_sync(
+        self, state: Any = None, **options: Unpack[WorkflowOptions]
+    ) -> WorkflowResult[Any]:
+        """Blocking twin of :meth:`run`; also works inside a running event loop (Jupyter)."""
+        from llmkit.workflow._runner import run_workflow
+
+        return run_sync(run_workflow(self._node, state, options, method="run_sync"))
+
+    def stream(
+        self, state: Any = None, **options: Unpack[WorkflowOptions]
+    ) -> AsyncGenerator[Event, None]:
+        """Run and yield every workflow event and every agent event, each tagged with its step path.
+
+        The last event is ``workflow.end``; a failed run yields ``error`` and a failed
+        ``workflow.end``, then raises its error. Leaving the loop early cancels the run.
+        """
+        from llmkit.workflow._runner import stream_workflow
+
+        return stream_workflow(self._node, state, options)
+
+    def stream_sync(self, state: Any = None, **options: Unpack[WorkflowOptions]) -> Iterator[Event]:
+        """Blocking twin of :meth:`stream`."""
+        return iterate_sync(self.stream(state, **options))
+
+    async def replay_from(
+        self,
+        recording: Any,
+        *,
+        run: int | str = 0,
+        deps: Any = None,
+        state: Any = None,
+        functions: Literal["recorded", "rerun"] = "recorded",
+    ) -> WorkflowResult[Any]:
+        """Run again as recorded: agents and functions answered from ``recording``, no network."""
+        from llmkit.workflow._replay import replay_workflow
+
+        return await replay_workflow(
+            self._node, recording, run=run, deps=deps, state=state, functions=functions
+        )
+
+    # ---------------------------------------------------------------- drawings
+
+    def tree(self) -> str:
+        """This workflow as an indented tree of steps (what ``llmkit workflow show`` prints)."""
+        from llmkit.workflow._render import tree_text
+
+        return tree_text(self._node)
+
+    def to_mermaid(self) -> str:
+        """A Mermaid flowchart of this workflow."""
+        from llmkit.workflow._render import mermaid
+
+        return mermaid(self._node)
+
+    def agents(self) -> dict[str, Agent[Any]]:
+        """Every agent in this workflow (handoff targets included), by name, in tree order."""
+        found: dict[str, Agent[Any]] = {}
+        stack: list[Node] = [self._node]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, LeafNode) and isinstance(node.target, Agent):
+                for agent in node.target.reachable_agents():
+                    found.setdefault(agent.name, agent)
+            inner = list(node.children())
+            if node.policy.fallback is not None:
+                inner.append(node.policy.fallback)
+            stack.extend(reversed(inner))
+        return found
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """For a function step: call the function itself (so it stays testable); UsageError otherwise."""

@@ -1,0 +1,103 @@
+"""Usage limits across every agent of a workflow run: the ledger and the hook that enforces it.
+
+:class:`UsageLedger` keeps what finished step attempts used (``done``, failed attempts
+included) and what agent runs still in flight have used so far (``live``, by agent run id);
+their sum is the run's total. :class:`LedgerHook`, added to every agent run of a workflow
+with ``usage_limits``, checks that total before each model call (``max_requests``) and after
+each one (tokens, cost), and raises ``UsageLimitExceeded`` with a message about the whole
+workflow; the hook chain passes it on unchanged, so the agent run stops with it.
+
+When a step ends, its final usage replaces its live entries, so no run counts twice. A stop
+raised here sets :attr:`UsageLedger.tripped`, which is how the policy loop tells the
+workflow's own limit (a stop, never retried) from an agent's own per-run limit (an ordinary
+step failure).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from llmkit._hooks.base import Hook, HookContext
+from llmkit.errors import UsageLimitExceeded
+from llmkit.run import UsageLimits
+from llmkit.types import Request, Response, Usage
+
+__all__ = ["LedgerHook", "UsageLedger"]
+
+_log = logging.getLogger("llmkit.workflow")
+
+
+class UsageLedger:
+    """The usage of one workflow run so far, checked against its limits."""
+
+    __slots__ = ("_warned", "done", "limits", "live", "name", "tripped")
+
+    def __init__(self, limits: UsageLimits, *, name: str) -> None:
+        self.limits = limits
+        self.name = name
+        """The workflow's name, for messages."""
+        self.done = Usage()
+        """Usage of finished step attempts."""
+        self.live: dict[str, Usage] = {}
+        """Usage so far of agent runs in flight, by run id."""
+        self.tripped: UsageLimitExceeded | None = None
+        """The stop this ledger raised, once it did."""
+        self._warned = False
+
+    def total(self) -> Usage:
+        """Everything the run used so far: finished attempts plus runs in flight."""
+        total = self.done
+        for usage in self.live.values():
+            total = total + usage
+        return total
+
+    def add_live(self, run_id: str, usage: Usage) -> None:
+        """Count a model call of the agent run ``run_id``, still in flight."""
+        before = self.live.get(run_id)
+        self.live[run_id] = usage if before is None else before + usage
+
+    def finish(self, run_ids: list[str], usage: Usage) -> None:
+        """A step attempt ended having used ``usage``; its runs' live entries are dropped."""
+        for run_id in run_ids:
+            self.live.pop(run_id, None)
+        self.done = self.done + usage
+
+    def check(self, *, before_request: bool) -> None:
+        """Raise UsageLimitExceeded when the total breaks a limit (and remember it)."""
+        total = self.total()
+        limits = self.limits
+        reason = limits.check_before_request(total) if before_request else limits.check(total)
+        if reason is None:
+            if limits.max_cost is not None and total.cost is None and not self._warned:
+                self._warned = True
+                _log.warning(
+                    "Workflow %r: the cost of its model calls is unknown, so its limit of "
+                    "$%s cannot be checked.",
+                    self.name,
+                    limits.max_cost,
+                )
+            return
+        reason = reason.replace("the run ", "the workflow ", 1)
+        if total.estimated:
+            reason = reason.replace(", over", " (estimated), over", 1)
+        stop = UsageLimitExceeded(f"Workflow {self.name!r} stopped: {reason}.", usage=total)
+        self.tripped = stop
+        raise stop
+
+
+class LedgerHook(Hook):
+    """Checks the workflow's usage limits around every model call of its agent runs."""
+
+    priority = 90
+
+    def __init__(self, ledger: UsageLedger) -> None:
+        self.ledger = ledger
+
+    def before_model(self, ctx: HookContext, request: Request) -> None:
+        """Refuse the call when the workflow reached its request limit."""
+        self.ledger.check(before_request=True)
+
+    def after_model(self, ctx: HookContext, request: Request, response: Response) -> None:
+        """Count the call and stop when the workflow is over a token or cost limit."""
+        self.ledger.add_live(ctx.run_id, response.usage)
+        self.ledger.check(before_request=False)

@@ -1,0 +1,347 @@
+"""The one attempt loop every node runs through: breaker, timeout, hooks, executor; retry, fallback, on_error.
+
+:func:`run_node` runs a node at a path and returns its output. Around each attempt, in this
+order (outermost first)::
+
+    on_error( fallback( retry( breaker( timeout( hooks( executor ) ) ) ) ) )
+
+- an attempt asks the breaker for a permit (``CircuitOpenError`` when open), runs under the
+  node's ``timeout=`` (``StepTimeoutError`` past it), with the ``before_step``/``after_step``
+  hooks around the executor, then writes the output to the state (``output=``, or a
+  structured output merged field by field); the breaker gets the verdict;
+- a failed attempt is retried while the node's ``Retry`` says so (a ``workflow.step.retry``
+  event, then the wait, outside the permit); ``retry=`` and ``breaker=`` on a combinator are
+  the defaults of every leaf inside it, not of the combinator itself;
+- when the attempts are spent the ``fallback`` runs at ``<path>/fallback`` with the same input
+  and its output goes where the node's would; then ``on_error`` decides: ``"raise"`` (the
+  failure leaves the node), ``"skip"`` or ``"continue"`` (the flow goes on).
+
+Stops are never retried, never fall back and never obey ``on_error``: cancellation,
+``KeyboardInterrupt``, ``SystemExit``, the workflow's own usage limit, ``ReplayDivergence``
+and a ``WorkflowDefinitionError`` found while running. A failure leaves a node as
+:class:`Failed` (internal), which the root turns into the public error once.
+
+Every node gets one :class:`~llmkit.workflow._runtime.TraceEntry`, appended to its parent's
+children when it starts, so the trace is in tree order whatever the timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from llmkit._hooks.base import HookContext
+from llmkit.context import RunContext
+from llmkit.errors import (
+    ReplayDivergence,
+    StepTimeoutError,
+    UsageLimitExceeded,
+    WorkflowDefinitionError,
+)
+from llmkit.events import WorkflowStepEnd, WorkflowStepRetry, WorkflowStepStart
+from llmkit.types import Usage
+from llmkit.workflow._breaker import CircuitBreaker
+from llmkit.workflow._result import StepFailure
+from llmkit.workflow._runtime import Attempt, Defaults, Runtime, TraceEntry, kind_of
+from llmkit.workflow._spec import LeafNode, Node
+from llmkit.workflow._state import Scope
+from llmkit.workflow._steps import StepContext
+
+__all__ = ["UNSET", "Failed", "run_node", "step_context"]
+
+UNSET: Any = object()
+"""No input given: the node resolves its own."""
+
+_STOPS: tuple[type[BaseException], ...] = (ReplayDivergence, WorkflowDefinitionError)
+
+
+class Failed(Exception):
+    """A node failed (internal): the error, where it happened, and whether it is a stop."""
+
+    def __init__(self, error: BaseException, *, path: str, attempt: int, stop: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        """What the step raised (or the workflow's own error)."""
+        self.path = path
+        """The innermost path the failure happened at."""
+        self.attempt = attempt
+        """The attempt there that failed last."""
+        self.stop = stop
+        """A stop: it bypasses retry, fallback and on_error all the way to the root."""
+
+
+def _is_stop(rt: Runtime, error: BaseException) -> bool:
+    if isinstance(error, _STOPS):
+        return True
+    return (
+        rt.ledger is not None
+        and rt.ledger.tripped is not None
+        and isinstance(error, UsageLimitExceeded)
+    )
+
+
+def step_context(rt: Runtime, entry: TraceEntry, attempt: int, state: Any) -> StepContext:
+    """The ``StepContext`` of an attempt."""
+    return StepContext(
+        path=entry.path,
+        kind=entry.kind,
+        attempt=attempt,
+        run_id=rt.run_id,
+        deps=rt.deps,
+        state=state,
+        metadata=rt.metadata,
+    )
+
+
+def _settle(entry: TraceEntry, rt: Runtime, since: float) -> None:
+    """Add the children's usage to the entry (once per attempt) and set its duration."""
+    if entry.children:
+        usage = entry.usage
+        for child in entry.children:
+            usage = usage + child.usage
+        entry.usage = usage
+    entry.duration = rt.clock() - since
+
+
+async def run_node(
+    rt: Runtime,
+    node: Node,
+    scope: Scope,
+    path: str,
+    defaults: Defaults,
+    into: list[TraceEntry],
+    given: Any = UNSET,
+) -> Any:
+    """Run ``node`` at ``path`` on ``scope`` with its policies; its output, or :class:`Failed`."""
+    policy = node.policy
+    leaf = isinstance(node, LeafNode)
+    if leaf:
+        retry = policy.retry or defaults.retry
+        breaker = policy.breaker or defaults.breaker
+        inner = defaults
+    else:
+        retry = breaker = None
+        inner = defaults
+        if policy.retry is not None or policy.breaker is not None:
+            inner = Defaults(policy.retry or defaults.retry, policy.breaker or defaults.breaker)
+    kind = kind_of(node)
+    entry = TraceEntry(path, kind, rt.now())
+    into.append(entry)
+    since = rt.clock()
+    attempt = 0
+    kept: list[TraceEntry] = []
+    last_input: Any = given
+    while True:
+        attempt += 1
+        entry.attempts = attempt
+        entry.children = []
+        at = Attempt(path, attempt, given, entry, inner)
+        try:
+            output = await _attempt(rt, node, scope, at, breaker)
+        except Failed as failed:
+            error, where, failed_attempt, stop = (
+                failed.error,
+                failed.path,
+                failed.attempt,
+                failed.stop,
+            )
+        except Exception as exc:
+            error, where, failed_attempt, stop = exc, path, attempt, _is_stop(rt, exc)
+        except BaseException:
+            _settle(entry, rt, since)
+            raise
+        else:
+            _settle(entry, rt, since)
+            entry.status = "ok"
+            await _ended(rt, entry, output)
+            return output
+        last_input = at.input
+        kept = entry.children
+        _settle(entry, rt, since)
+        if stop:
+            entry.status = "failed"
+            entry.error = StepFailure.of(where, error, failed_attempt)
+            await _ended(rt, entry, None)
+            raise Failed(error, path=where, attempt=failed_attempt, stop=True)
+        delay = None if retry is None else retry.delay_for(attempt, error, rt.rng)
+        if delay is None:
+            break
+        if rt.events_on:
+            await rt.emit(
+                WorkflowStepRetry(
+                    rt.run_id, attempt, type(error).__name__, str(error), delay, path=path
+                )
+            )
+        await rt.sleep(delay)
+    entry.children = kept
+    failure = StepFailure.of(where, error, failed_attempt)
+    fallback = policy.fallback
+    if fallback is not None:
+        try:
+            output = await run_node(
+                rt, fallback, scope, f"{path}/fallback", inner, entry.children, last_input
+            )
+        except Failed as failed:
+            if failed.error.__context__ is None and failed.error is not error:
+                failed.error.__context__ = error
+            error, where, failed_attempt = failed.error, failed.path, failed.attempt
+            failure = StepFailure.of(where, error, failed_attempt)
+            _settle_fallback(entry)
+            if failed.stop:
+                entry.status, entry.error = "failed", failure
+                await _ended(rt, entry, None)
+                raise
+        else:
+            _settle_fallback(entry)
+            if node.output is not None and fallback.output != node.output:
+                try:
+                    scope.write(node.output, output, path=path)
+                except Exception as exc:
+                    error, where, failed_attempt = exc, path, attempt
+                    failure = StepFailure.of(path, exc, attempt)
+                else:
+                    entry.status, entry.reason = "ok", "fallback"
+                    await _ended(rt, entry, output)
+                    return output
+            else:
+                entry.status, entry.reason = "ok", "fallback"
+                await _ended(rt, entry, output)
+                return output
+    entry.error = failure
+    if policy.on_error == "skip":
+        entry.status = "skipped"
+        await _ended(rt, entry, None)
+        return None
+    entry.status = "failed"
+    await _ended(rt, entry, None)
+    if policy.on_error == "continue":
+        rt.errors.append(failure)
+        return None
+    raise Failed(error, path=where, attempt=failed_attempt, stop=False)
+
+
+def _settle_fallback(entry: TraceEntry) -> None:
+    if entry.children:
+        entry.usage = entry.usage + entry.children[-1].usage
+
+
+async def _ended(rt: Runtime, entry: TraceEntry, output: Any) -> None:
+    if not rt.events_on:
+        return
+    error = entry.error
+    await rt.emit(
+        WorkflowStepEnd(
+            rt.run_id,
+            entry.kind,
+            entry.status or "failed",
+            entry.attempts,
+            entry.duration,
+            entry.usage,
+            output,
+            None if error is None else error.error_type,
+            None if error is None else error.message,
+            entry.reason,
+            path=entry.path,
+        )
+    )
+
+
+async def _attempt(
+    rt: Runtime, node: Node, scope: Scope, at: Attempt, breaker: CircuitBreaker | None
+) -> Any:
+    """One attempt: the breaker's permit, the timeout, the hooks, the executor, the write."""
+    gate = rt.gate
+    permit: Any = None
+    if breaker is not None and gate is not None:
+        permit = gate.acquire(breaker)
+    try:
+        with rt.scope_for(at.path, at.number):
+            if rt.events_on:
+                await rt.emit(WorkflowStepStart(rt.run_id, at.entry.kind, at.number, path=at.path))
+            timeout = node.policy.timeout
+            if timeout is None:
+                output = await _hooked(rt, node, scope, at)
+            else:
+                limit = asyncio.timeout(timeout)
+                try:
+                    async with limit:
+                        output = await _hooked(rt, node, scope, at)
+                except TimeoutError as exc:
+                    if not limit.expired():
+                        raise
+                    raise StepTimeoutError(
+                        f"Step {at.path!r} took longer than its timeout of {timeout:g} s.",
+                        path=at.path,
+                    ) from exc
+    except Exception as exc:
+        if permit is not None and gate is not None and breaker is not None:
+            gate.release(permit, ok=False if breaker.counts(_cause(exc)) else None)
+        raise
+    except BaseException:
+        if permit is not None and gate is not None:
+            gate.release(permit, ok=None)
+        raise
+    if permit is not None and gate is not None:
+        gate.release(permit, ok=True)
+    return output
+
+
+def _cause(error: BaseException) -> BaseException:
+    return error.error if isinstance(error, Failed) else error
+
+
+async def _hooked(rt: Runtime, node: Node, scope: Scope, at: Attempt) -> Any:
+    """Resolve the input, run the executor inside the step hooks, write the output."""
+    work = scope
+    if at.input is UNSET:
+        reader = node.input
+        at.input = (
+            scope.state
+            if reader is None
+            else reader.evaluate(scope.state, scope.adapter, path=at.path)
+        )
+        if reader is not None and not (isinstance(node, LeafNode) and node.kind != "workflow"):
+            work = scope.isolated(at.input, node.state, what=f"input= of {at.path}")
+    execute = rt.executors[type(node)]
+    chain = rt.hooks
+    if chain is None:
+        output = await execute(rt, node, work, at)
+    else:
+        context = at.context = step_context(rt, at.entry, at.number, work.state)
+        agent = getattr(node, "target", None) if at.entry.kind == "agent" else None
+        ctx = HookContext(
+            kind="step",
+            run=RunContext(
+                rt.deps,
+                run_id=rt.run_id,
+                agent=getattr(agent, "name", ""),
+                metadata=rt.metadata,
+            ),
+            path=at.path,
+            attempt=at.number,
+            step=context,
+            started=time.perf_counter(),
+        )
+        output = await chain.call_step(ctx, at.input, lambda: execute(rt, node, work, at))
+    if at.context is not None:
+        spent = at.context.usage
+        if not empty_usage(spent):
+            at.entry.usage = at.entry.usage + spent
+            if rt.ledger is not None:
+                rt.ledger.finish([], spent)
+                rt.ledger.check(before_request=False)
+    _write(node, scope, at.path, output)
+    return output
+
+
+def _write(node: Node, scope: Scope, path: str, output: Any) -> None:
+    if node.output is not None:
+        scope.write(node.output, output, path=path)
+    elif isinstance(node, LeafNode) and node.kind != "workflow":
+        scope.merge_output(output, path=path)
+
+
+def empty_usage(usage: Usage) -> bool:
+    """Whether ``usage`` counts nothing."""
+    return not (usage.requests or usage.input_tokens or usage.output_tokens)
