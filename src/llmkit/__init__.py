@@ -20,6 +20,7 @@ from llmkit._lazy import lazy_exports
 from llmkit._version import __version__
 
 if TYPE_CHECKING:
+    from llmkit import workflow
     from llmkit.agent import Agent, handoff
     from llmkit.bus import bus
     from llmkit.context import RunContext
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from llmkit.recording import record, replay
     from llmkit.run import RunResult, UsageLimits
     from llmkit.tools import Tool, Toolbox, tool
-    from llmkit import workflow
     from llmkit.types import (
         AudioPart,
         DocumentPart,

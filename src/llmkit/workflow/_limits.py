@@ -80,7 +80,8 @@ class UsageLedger:
         reason = reason.replace("the run ", "the workflow ", 1)
         if total.estimated:
             reason = reason.replace(", over", " (estimated), over", 1)
-        stop = UsageLimitExceeded(f"Workflow {self.name!r} stopped: {reason}.", usage=total)
+        # No usage on it: the agent run it stops reports its own (the total is in the message).
+        stop = UsageLimitExceeded(f"Workflow {self.name!r} stopped: {reason}.")
         self.tripped = stop
         raise stop
 

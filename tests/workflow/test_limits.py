@@ -1,0 +1,94 @@
+"""Usage limits across every agent of a workflow run."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmkit import Agent, Message, Response, UsageLimits
+from llmkit.errors import UsageLimitExceeded, WorkflowError
+from llmkit.testing import ScriptedModel
+from llmkit.types import Usage
+from llmkit.workflow import Retry, sequence, step
+from llmkit.workflow._limits import UsageLedger
+
+pytestmark = pytest.mark.anyio
+
+
+def answer(text: str, *, tokens: int, estimated: bool = False) -> Response:
+    usage = Usage(input_tokens=tokens, output_tokens=tokens, requests=1, estimated=estimated)
+    return Response(Message.assistant(text), usage=usage)
+
+
+async def test_the_second_agent_is_stopped_before_its_model_call() -> None:
+    second_model = ScriptedModel(["never"])
+    flow = sequence(
+        step(Agent(ScriptedModel([answer("a", tokens=5)]), name="first"), output="a"),
+        step(
+            Agent(second_model, name="second"),
+            output="b",
+            retry=Retry(attempts=3, delay=0, on=UsageLimitExceeded),
+        ),
+        name="pair",
+    )
+    with pytest.raises(WorkflowError) as info:
+        await flow.run({}, usage_limits=UsageLimits(max_requests=1))
+    err = info.value
+    assert isinstance(err.__cause__, UsageLimitExceeded)
+    assert "the workflow reached its limit of 1 model requests" in str(err)
+    assert second_model.requests == []  # stopped in before_model, and not retried
+    assert err.path == "pair/second" and err.state == {"a": "a"}
+    assert err.trace[-1].attempts == 1
+    assert err.usage.requests == 1
+
+
+async def test_a_token_limit_over_estimated_usage_says_so() -> None:
+    flow = sequence(
+        step(
+            Agent(ScriptedModel([answer("a", tokens=30, estimated=True)]), name="one"), output="a"
+        ),
+        step(Agent(ScriptedModel([answer("b", tokens=30)]), name="two"), output="b"),
+        name="pair",
+    )
+    with pytest.raises(WorkflowError) as info:
+        await flow.run({}, usage_limits=UsageLimits(max_total_tokens=100))
+    message = str(info.value.__cause__)
+    assert message == (
+        "Workflow 'pair' stopped: the workflow used 120 total tokens (estimated), over its "
+        "limit of 100."
+    )
+    assert info.value.usage.estimated
+
+
+async def test_an_agent_s_own_limit_is_an_ordinary_step_failure() -> None:
+    own = Agent(
+        ScriptedModel([answer("a", tokens=30), answer("b", tokens=1)]),
+        name="own",
+        usage_limits=UsageLimits(max_total_tokens=10),
+    )
+    flow = sequence(step(own, output="a", on_error="continue"), name="s")
+    result = await flow.run({}, usage_limits=UsageLimits(max_total_tokens=1000))
+    assert not result.ok and result.errors[0].error_type == "UsageLimitExceeded"
+
+
+async def test_without_limits_no_ledger_hook_is_added() -> None:
+    from llmkit.workflow._runner import new_runtime
+
+    root = sequence(step(lambda s: 1, name="f"), name="s").node
+    assert new_runtime(root, {}).agent_hooks == ()
+    assert new_runtime(root, {}).ledger is None
+    limited = new_runtime(root, {"usage_limits": UsageLimits(max_requests=3)})
+    assert limited.ledger is not None and len(limited.agent_hooks) == 1
+
+
+def test_the_ledger_counts_live_runs_once() -> None:
+    ledger = UsageLedger(UsageLimits(max_total_tokens=100), name="w")
+    ledger.add_live("r1", Usage(input_tokens=10, output_tokens=10, requests=1))
+    ledger.add_live("r1", Usage(input_tokens=5, output_tokens=5, requests=1))
+    assert ledger.total().total_tokens == 30
+    ledger.finish(["r1"], Usage(input_tokens=15, output_tokens=15, requests=2))
+    assert ledger.total().total_tokens == 30 and ledger.live == {}
+    ledger.check(before_request=False)
+    ledger.add_live("r2", Usage(input_tokens=80))
+    with pytest.raises(UsageLimitExceeded):
+        ledger.check(before_request=False)
+    assert ledger.tripped is not None
