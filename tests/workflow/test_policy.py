@@ -210,3 +210,25 @@ async def test_an_error_the_breaker_does_not_count_gives_no_verdict() -> None:
         {}, breakers=gate
     )
     assert gate.verdicts == [None, True]
+
+
+async def test_the_whole_run_past_its_timeout_is_a_stop_at_the_root() -> None:
+    before = asyncio.all_tasks()
+    flow = sequence(
+        step(lambda s: 1, name="first", output="first"),
+        step(forever(), name="slow", retry=Retry(attempts=3, delay=0, on=BaseException)),
+        name="article",
+    )
+    with pytest.raises(StepTimeoutError) as info:
+        await flow.run({}, timeout=0.05)
+    err = info.value
+    assert str(err) == "Workflow 'article' took longer than its timeout of 0.05 s."
+    assert err.path == "article" and err.state == {"first": 1}
+    assert [(r.path, r.status, r.attempts) for r in err.trace] == [
+        ("article", "failed", 1),
+        ("article/first", "ok", 1),
+        ("article/slow", "failed", 1),
+    ]
+    assert err.trace[-1].reason == "stopped"
+    await asyncio.sleep(0)
+    assert asyncio.all_tasks() == before
