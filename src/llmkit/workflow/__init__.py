@@ -40,6 +40,7 @@ from llmkit.errors import (
     WorkflowError,
 )
 from llmkit.workflow._breaker import CircuitBreaker
+from llmkit.workflow._breakers import Breakers, breakers, reset_breakers, use_breakers
 from llmkit.workflow._build import branch, loop, map_each, parallel, sequence, step, when
 from llmkit.workflow._result import StepFailure, StepRecord, WorkflowResult
 from llmkit.workflow._retry import Retry
@@ -48,6 +49,7 @@ from llmkit.workflow._steps import Step, StepContext
 from llmkit.workflow._workflow import Workflow, WorkflowOptions
 
 __all__ = [
+    "Breakers",
     "Case",
     "CircuitBreaker",
     "CircuitOpenError",
@@ -67,10 +69,13 @@ __all__ = [
     "WorkflowOptions",
     "WorkflowResult",
     "branch",
+    "breakers",
     "loop",
     "map_each",
     "parallel",
+    "reset_breakers",
     "sequence",
     "step",
+    "use_breakers",
     "when",
 ]
