@@ -166,7 +166,7 @@ def test_an_open_circuit_lets_one_probe_through_after_the_timeout(
     breaker = CircuitBreaker("k", failure_threshold=1, reset_timeout=5.0)
     fail(registry, breaker)
     clock.advance(4.9)
-    with pytest.raises(CircuitOpenError):
+    with pytest.raises(CircuitOpenError, match=r"after 1 failure in a row; .* in 0\.1 s$"):
         registry.acquire(breaker)
     clock.advance(0.1)
     assert registry.state("k") == "half_open"

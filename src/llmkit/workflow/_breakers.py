@@ -313,7 +313,7 @@ def _refusal(circuit: Circuit, now: float) -> CircuitOpenError:
     if circuit.state == "open":
         wait = circuit.retry_in(now)
         message = (
-            f"Circuit {key!r} is open after {circuit.failures} failures in a row; "
+            f"Circuit {key!r} is open after {_failures(circuit.failures)} in a row; "
             f"the next try is in {wait:.1f} s"
         )
         return CircuitOpenError(message, key=key, retry_in=wait)
@@ -325,13 +325,17 @@ def _refusal(circuit: Circuit, now: float) -> CircuitOpenError:
     return CircuitOpenError(message, key=key, retry_in=0.0)
 
 
+def _failures(count: int) -> str:
+    return f"{count} failure" if count == 1 else f"{count} failures"
+
+
 def _log_transition(logged: _Logged) -> None:
     if logged is None:
         return
     key, old, new, failures = logged
     if new == "open":
         again = " again" if old == "half_open" else ""
-        _log.warning("Circuit %r opened%s after %d failures in a row", key, again, failures)
+        _log.warning("Circuit %r opened%s after %s in a row", key, again, _failures(failures))
     elif new == "half_open":
         _log.warning("Circuit %r is half-open: letting a probe through", key)
     else:
