@@ -134,8 +134,7 @@ async def test_successes_keep_the_circuit_closed() -> None:
     gate = registry()
     result = await flow.run({}, breakers=gate)
     assert result.state["answer"] == "fresh"
-    circuit = gate.circuit("svc")
-    assert circuit is not None and (circuit.state, circuit.failures) == ("closed", 0)
+    assert gate.state("svc") == "closed"
 
 
 async def test_a_run_uses_the_default_registry() -> None:

@@ -224,11 +224,6 @@ class Breakers:
             return "half_open"
         return circuit.state
 
-    def circuit(self, key: str) -> Circuit | None:
-        """The circuit of ``key`` as it is now (a frozen snapshot), or None for a key never used."""
-        with self._lock:
-            return self._circuits.get(key)
-
     def reset(self, key: str | None = None) -> None:
         """Forget the circuit of ``key`` (every circuit when None): it starts closed, settings free.
 
