@@ -22,7 +22,8 @@ Guarantees:
 - One key has one set of settings per registry: a second, different ``CircuitBreaker`` for
   the same key is refused with a :class:`~llmkit.errors.UsageError` naming both.
 - Time comes from the registry's ``clock`` (``time.monotonic`` unless given), never from
-  anywhere else, so tests drive it without sleeping.
+  anywhere else, so tests drive it without sleeping; it is read under the lock, so a
+  circuit sees time in the order its changes happen.
 - Transitions are logged at WARNING on the ``llmkit.workflow`` logger (opened, half-open,
   closed), outside the lock.
 
@@ -243,8 +244,8 @@ class Breakers:
                 f"not {type(breaker).__name__}."
             )
         key = breaker.key
-        now = self._clock()
         with self._lock:
+            now = self._clock()  # read under the lock: circuits see time in the order they change
             old = self._circuits.get(key)
             if old is None:
                 old = Circuit(settings=breaker, epoch=next(self._epochs))
@@ -279,9 +280,9 @@ class Breakers:
         event: Literal["success", "failure", "cancel"] = (
             "cancel" if ok is None else "success" if ok else "failure"
         )
-        now = self._clock()
         logged: _Logged = None
         with self._lock:
+            now = self._clock()
             if not permit._settle():
                 raise UsageError(f"{permit!r} was already released: release each permit once.")
             old = self._circuits.get(permit.key)
