@@ -22,14 +22,7 @@ from llmkit.workflow import (
     use_breakers,
 )
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.xfail(
-        not hasattr(Workflow, "run"),
-        reason="the workflow runner (Workflow.run) is not there yet",
-        strict=True,
-    ),
-]
+pytestmark = pytest.mark.anyio
 
 
 class Service:

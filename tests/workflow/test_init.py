@@ -11,6 +11,7 @@ import llmkit.workflow
 
 def test_public_names_are_pinned() -> None:
     assert llmkit.workflow.__all__ == [
+        "Breakers",
         "Case",
         "CircuitBreaker",
         "CircuitOpenError",
@@ -30,11 +31,14 @@ def test_public_names_are_pinned() -> None:
         "WorkflowOptions",
         "WorkflowResult",
         "branch",
+        "breakers",
         "loop",
         "map_each",
         "parallel",
+        "reset_breakers",
         "sequence",
         "step",
+        "use_breakers",
         "when",
     ]
     for name in llmkit.workflow.__all__:

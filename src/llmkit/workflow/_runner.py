@@ -51,6 +51,7 @@ from llmkit.errors import (
 from llmkit.events import ErrorEvent, Event, WorkflowEnd, WorkflowStart
 from llmkit.run import UsageLimits
 from llmkit.types import Usage
+from llmkit.workflow._breakers import breakers as default_breakers
 from llmkit.workflow._checks import TreeInfo, check_tree
 from llmkit.workflow._exec_flow import run_branch, run_sequence
 from llmkit.workflow._exec_leaf import run_leaf
@@ -171,7 +172,7 @@ def new_runtime(
         bus=active_bus(options.get("bus")),
         channel=channel,
         ledger=ledger,
-        gate=options.get("breakers"),
+        gate=options.get("breakers") or default_breakers(),
         clock=options.get("clock") or time.perf_counter,
         sleep=_sleep,
         rng=random.random,
