@@ -53,7 +53,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
     out = subprocess.run(
         [sys.executable, str(SCRIPT), "--extras"], capture_output=True, text=True, check=True
     ).stdout
-    assert set(out.strip().split(",")) == {"testing", "eval", "mcp", "feed", "otel"}
+    assert set(out.strip().split(",")) == {"testing", "eval", "mcp", "feed", "otel", "workflow"}
 
 
 def test_support_matrix_is_declared_in_pyproject_and_readme() -> None:
