@@ -42,6 +42,7 @@ from llmkit.errors import (
 from llmkit.workflow._breaker import CircuitBreaker
 from llmkit.workflow._breakers import Breakers, breakers, reset_breakers, use_breakers
 from llmkit.workflow._build import branch, loop, map_each, parallel, sequence, step, when
+from llmkit.workflow._load import load, loads
 from llmkit.workflow._result import StepFailure, StepRecord, WorkflowResult
 from llmkit.workflow._retry import Retry
 from llmkit.workflow._spec import Case
@@ -70,6 +71,8 @@ __all__ = [
     "WorkflowResult",
     "branch",
     "breakers",
+    "load",
+    "loads",
     "loop",
     "map_each",
     "parallel",

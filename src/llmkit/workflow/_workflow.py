@@ -6,11 +6,13 @@ The handle adds no state of its own, so two handles of one spec behave the same,
 running one twice, or concurrently, runs two independent runs.
 
 Its methods delegate: running to ``_runner``, replaying to ``_replay``, drawing to
-``_render`` (each imported when first called, so building a workflow loads none of them).
+``_render``, writing down to ``_dump`` (each imported when first called, so building a
+workflow loads none of them).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncGenerator, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -151,6 +153,29 @@ class Workflow:
             f"Only a function step can be called directly; {self.name!r} is a {self.kind} "
             "step: run it with .run(state) or .run_sync(state)."
         )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The definition as data, in the form :func:`~llmkit.workflow.load` reads."""
+        from llmkit.workflow import _dump
+
+        return _dump.definition(self._node)
+
+    def dump(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        format: Literal["yaml", "json"] | None = None,
+    ) -> str:
+        """The definition as YAML (or JSON) text; written to ``path`` when given (format from its suffix)."""
+        from llmkit.workflow import _dump
+
+        return _dump.dump(self._node, path, format=format)
+
+    def registry(self) -> dict[str, object]:
+        """The names the definition refers to: what ``load(dump(...), registry=...)`` needs."""
+        from llmkit.workflow import _dump
+
+        return _dump.registry(self._node)
 
     def __repr__(self) -> str:
         return f"<Workflow {self.kind} {self.name!r}>"
