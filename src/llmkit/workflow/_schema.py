@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from llmkit._jsondata import KeyPath, Located
 from llmkit.errors import MissingExtraError, UsageError, WorkflowDefinitionError
 from llmkit.workflow._build import branch, loop, map_each, parallel, sequence, step, when
-from llmkit.workflow._checks import check_siblings
+from llmkit.workflow._checks import check_name, check_siblings
 from llmkit.workflow._definition import Entries, Source, did_you_mean, shown
 from llmkit.workflow._dump import COMMON_OPTIONS
 from llmkit.workflow._spec import ON_ERROR, Case, Node
@@ -148,7 +148,8 @@ class Definition(Source):
             if key != kind and key not in allowed:
                 raise self.fail(
                     entries[key][1],
-                    f"unknown option {key!r} for a {kind} step (its options: "
+                    f"unknown option {key!r} for {'an' if kind == 'agent' else 'a'} {kind} step "
+                    "(its options: "
                     f"{', '.join(allowed)}){did_you_mean(key, allowed)}",
                 )
         flow = _NodeReader(self, kind, entries, where, path_of, default).read()
@@ -164,7 +165,7 @@ class Definition(Source):
             return found
         if name in self.using:
             chain = " -> ".join([*self.using[self.using.index(name) :], name])
-            raise self.fail(where, f"workflow {name!r} contains itself: {chain}")
+            raise self.fail(self.workflows[name][1], f"workflow {name!r} contains itself: {chain}")
         if name in self.workflows:
             value, at = self.workflows[name]
             self.using.append(name)
@@ -206,8 +207,13 @@ class _NodeReader:
         self.entries = entries
         self.where = where
         value, at = entries.get("name", (None, where))
-        if value is not None and not isinstance(value, str):
-            raise definition.fail(at, f"name: takes text, not {shown(value)}")
+        if value is not None:
+            if not isinstance(value, str):
+                raise definition.fail(at, f"name: takes text, not {shown(value)}")
+            try:
+                check_name(value)
+            except WorkflowDefinitionError as exc:
+                raise definition.fail(at, str(exc)) from None
         self.name: str | None = value if value is not None else default
         own = self.name if self.name is not None else self.fallback_name()
         self.path = path_of(own)
@@ -381,7 +387,7 @@ class _NodeReader:
 
     def loop(self, options: dict[str, Any]) -> Workflow:
         d = self.d
-        given = [key for key in ("while", "until", "count") if key in self.entries]
+        given = [key for key in self.entries if key in ("while", "until", "count")]
         if len(given) > 1:
             raise self.fail(
                 self.entries[given[1]][1],
