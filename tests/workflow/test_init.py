@@ -32,6 +32,8 @@ def test_public_names_are_pinned() -> None:
         "WorkflowResult",
         "branch",
         "breakers",
+        "load",
+        "loads",
         "loop",
         "map_each",
         "parallel",
