@@ -12,6 +12,8 @@ from llmkit.errors import MaxStepsExceeded, RunTimeoutError, UsageError, UsageLi
 from llmkit.testing import FakeProviderServer, Fault, ScriptedModel, tool_call
 from llmkit.types import Response, Usage
 
+from .conftest import assert_every_call_answered
+
 pytestmark = pytest.mark.anyio
 
 
@@ -23,13 +25,6 @@ def ping() -> str:
 
 def forever(request: object) -> object:
     return tool_call("ping")
-
-
-def assert_every_call_answered(messages: list[Message]) -> None:
-    calls = [c.id for m in messages for c in m.tool_calls]
-    answered = [r.call_id for m in messages for r in m.tool_results]
-    assert sorted(calls) == sorted(answered)
-    assert messages[-1].role != "assistant" or not messages[-1].tool_calls
 
 
 async def test_max_steps_raises_with_the_messages_so_far() -> None:

@@ -20,6 +20,8 @@ from llmkit.testing import Scenario, ScriptedModel, says, tool_call, tool_return
 from llmkit.tools.builtin import Refused
 from llmkit.types import Message
 
+from .conftest import assert_every_call_answered
+
 pytestmark = pytest.mark.anyio
 
 
@@ -35,12 +37,6 @@ def broken_call(name: str, raw: str) -> ToolCall:
 
 def results(messages: list[Message]) -> list[tuple[str, bool]]:
     return [(r.text, r.is_error) for m in messages for r in m.tool_results]
-
-
-def assert_every_call_answered(messages: list[Message]) -> None:
-    calls = [c.id for m in messages for c in m.tool_calls]
-    answered = [r.call_id for m in messages for r in m.tool_results]
-    assert sorted(calls) == sorted(answered)
 
 
 async def test_unknown_tool_gets_an_error_and_the_model_retries() -> None:

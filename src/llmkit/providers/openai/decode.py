@@ -150,9 +150,10 @@ def _finish_reason(raw: str | None, *, has_calls: bool) -> FinishReason:
 class StreamDecoder:
     """Turns Chat Completions stream chunks into events and the final response.
 
-    Feed each decoded chunk to :meth:`feed`; it returns the events to yield.
-    :attr:`done` becomes True at ``[DONE]``; :meth:`response` builds the
-    final (or, after a break, the partial) response. When no chunk carried
+    Feed the ``data`` of each SSE event to :meth:`feed_data`; it returns the
+    events to yield, and sets :attr:`done` at ``[DONE]``. (:meth:`feed` takes a
+    chunk already parsed to a dict, and knows nothing of ``[DONE]``.)
+    :meth:`response` builds the final (or, after a break, the partial) response. When no chunk carried
     usage, the response's usage is estimated from ``request`` and what arrived.
     """
 
