@@ -288,11 +288,13 @@ class Agent(Generic[OutputT]):
         spec = self._spec()
         deps = self._overrides.deps(options.get("deps", self.deps))
         if spec.direct is not None:
-            from llmkit._agent.direct import DirectRun
+            from llmkit._agent.direct import DirectRun, check_direct_options
 
-            return DirectRun(
-                spec, user_input, deps, self._overrides.run_id(), active_bus(self._bus)
-            )
+            check_direct_options(spec.name, options)
+            hooks = checks.run_hooks(self._hooks, self._chain, options.get("hooks"))
+            timeout, bus = self._limits(options)[1], active_bus(self._bus)
+            run_id = self._overrides.run_id()
+            return DirectRun(spec, user_input, deps, run_id, timeout, stream, hooks, bus)
         from llmkit._agent.loop import AgentRun
 
         messages, history_length = checks.run_messages(user_input, options.get("message_history"))
@@ -449,15 +451,22 @@ class Agent(Generic[OutputT]):
 
     @classmethod
     def from_tool(
-        cls, tool: Tool[..., Any] | Callable[..., Any], *, name: str | None = None
+        cls,
+        tool: Tool[..., Any] | Callable[..., Any],
+        *,
+        name: str | None = None,
+        tool_errors: ErrorMode = "raise",
     ) -> Agent[Any]:
         """A model-free agent whose run calls ``tool`` with validated input.
 
         The input is a dict of arguments, JSON text of one, or (for a tool with
-        a single parameter) the value itself. The output is the tool's return value.
+        a single parameter) the value itself. The output is the tool's return value
+        (with ``tool_errors="return"``, the error text if it raised). A run honours
+        ``deps``, ``timeout`` and ``hooks``; see ``docs/agents.md``.
         """
         wrapped = tool if isinstance(tool, Tool) else Tool(tool)
-        agent: Agent[Any] = cls(None, name=name or wrapped.name, description=wrapped.description)
+        agent: Agent[Any] = cls(None, name=name or wrapped.name, tool_errors=tool_errors)
+        agent.description = wrapped.description
         agent._direct = wrapped
         return agent
 

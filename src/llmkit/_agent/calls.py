@@ -74,6 +74,8 @@ class PlannedCall:
     """Waiting for a human's approval."""
     error: ToolFailure | None = None
     """What the tool raised, when its result is an error because it raised."""
+    returned: tuple[ToolResult, Any] | None = None
+    """The result the tool's return value made, and that value (a model-free run's output)."""
 
     @property
     def needs_run(self) -> bool:
@@ -183,7 +185,8 @@ async def execute(
             what = f"returned a value that cannot be sent to the model: {exc}"
             _failed(planned, exc, what, mode, run_id)
         else:
-            planned.result = ToolResult(call.id, content, name=call.name)
+            planned.result = answer = ToolResult(call.id, content, name=call.name)
+            planned.returned = (answer, value)
     planned.duration = time.perf_counter() - start
 
 

@@ -25,9 +25,11 @@ __all__ = ["call_context", "execute_hooked", "run_context"]
 
 
 def run_context(
-    ctx: RunContext[Any], model: Model, input: list[Message], *, stream: bool
+    ctx: RunContext[Any], model: Model | None, input: list[Message], *, stream: bool
 ) -> HookContext:
     """The hook context of a whole run that starts from the new messages ``input``.
+
+    ``model`` is None for a model-free agent's run.
 
     The run keeps it: it is the parent of the contexts of its model and tool calls.
     """
