@@ -196,7 +196,7 @@ class AgentRun:
                     try:
                         next_event = stream.__anext__
                         while True:
-                            try:  # no coroutine around each event without a deadline
+                            try:  # no coroutine around an event or a call without a deadline
                                 model_event = await (
                                     next_event()
                                     if self.deadline is None
@@ -214,11 +214,12 @@ class AgentRun:
                             f"{self.model!r}.stream() ended without a ModelResponse event."
                         )
                 else:
-                    response = await self._guard(
+                    call = (
                         self.model.generate(request)
                         if hooks is None
                         else hooks.generate(self._call_context(), self.model, request)
                     )
+                    response = await (call if self.deadline is None else self._guard(call))
                     if emit:
                         yield ModelResponse(response)
                 for event in self._take_reply(response):
