@@ -208,3 +208,21 @@ async def test_no_event_is_built_without_a_listener() -> None:
     assert run.result is not None and run.result.output == 3
     streamed = Agent.from_tool(add)._start({"a": 1, "b": 2}, {}, stream=True)
     assert len([e async for e in streamed.events()]) == 4
+
+
+async def test_a_tool_that_requires_approval_is_refused_not_called() -> None:
+    calls: list[int] = []
+
+    @tool(requires_approval=True)
+    def pay(amount: int) -> str:
+        """Pay an amount."""
+        calls.append(amount)
+        return "paid"
+
+    bot = Agent.from_tool(pay)
+    with pytest.raises(UsageError, match="requires approval"):
+        await bot.run({"amount": 5})
+    with pytest.raises(UsageError, match="requires approval"):
+        async for _ in bot.stream({"amount": 5}):
+            pass
+    assert calls == []

@@ -23,6 +23,8 @@ the rest with a :class:`~llmkit.errors.UsageError`):
   :class:`~llmkit.errors.ToolExecutionError`, a ``ToolError`` included, since
   no model is there to read it; ``"return"`` ends the run with the error text
   as its output;
+- a tool that ``requires_approval`` is refused: a model-free run cannot pause
+  for the decision, and calling it unasked would skip the approval;
 - ``message_history``, ``usage_limits`` and ``max_steps`` concern model calls
   and a conversation the model reads: a run with no model has neither, so
   they are refused rather than ignored.
@@ -153,6 +155,13 @@ class DirectRun:
         spec, run_id, emit, hooks = self.spec, self.run_id, self.emit, self.hooks
         tool = spec.direct
         assert tool is not None
+        if tool.requires_approval:
+            raise UsageError(
+                f"Tool {tool.name!r} requires approval before each call, and agent {spec.name!r} "
+                "is model-free (Agent.from_tool): its run cannot pause for a decision. Run the "
+                "tool from an agent with a model (the run pauses until you approve), or make it "
+                "with requires_approval=False if a person already decided."
+            )
         deadline = None
         if self.timeout is not None:
             deadline = asyncio.get_running_loop().time() + self.timeout
