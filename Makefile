@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev demo test test-min-deps test-smoke-pythons test-local-server lint format typecheck bench check clean
+.PHONY: help install install-dev mcp-servers demo test test-mcp test-min-deps test-smoke-pythons test-local-server lint format typecheck bench check clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -30,8 +30,29 @@ install-dev: $(VENV)/.installed-dev  ## Install llmkit plus test, lint, type-che
 demo: install  ## Run the quick-start agent (offline on the fake server unless a key or LLMKIT_MODEL is set).
 	$(PY) examples/quickstart.py
 
-test: install-dev  ## Run the whole test suite.
+test: install-dev mcp-servers  ## Run the whole test suite.
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The reference MCP servers, pinned in tests/tools/mcp/servers.txt: npm packages under
+# $(MCP_SERVERS)/npm, PyPI ones in a virtualenv of their own ($(MCP_SERVERS)/venv), so their
+# dependencies never meet llmkit's.
+MCP_SERVERS ?= .cache/mcp-servers
+MCP_SERVERS_LIST := tests/tools/mcp/servers.txt
+
+$(MCP_SERVERS)/.installed: $(MCP_SERVERS_LIST)
+	rm -rf $(MCP_SERVERS)
+	mkdir -p $(MCP_SERVERS)/npm
+	npm install --prefix $(MCP_SERVERS)/npm --no-audit --no-fund --loglevel=error \
+		$$(awk '$$1 == "npm" {print $$2}' $(MCP_SERVERS_LIST))
+	$(PYTHON) -m venv $(MCP_SERVERS)/venv
+	$(MCP_SERVERS)/venv/bin/python -m pip --disable-pip-version-check -q install \
+		$$(awk '$$1 == "pypi" {print $$2}' $(MCP_SERVERS_LIST))
+	@cp $(MCP_SERVERS_LIST) $@
+
+mcp-servers: $(MCP_SERVERS)/.installed  ## Install the reference MCP servers the tests use (npm, PyPI).
+
+test-mcp: install-dev mcp-servers  ## Run only the tests against the reference MCP servers.
+	$(PY) -m pytest -q -m mcp_servers $(PYTEST_ARGS)
 
 MIN_VENV ?= .venv-min
 
@@ -47,7 +68,7 @@ $(MIN_VENV)/.installed: pyproject.toml .ci/min_deps.py
 	@! grep -A1 "yanked version" $(MIN_VENV)/install.log
 	@touch $@
 
-test-min-deps: $(MIN_VENV)/.installed  ## Run the suite with every dependency at its declared lower bound.
+test-min-deps: $(MIN_VENV)/.installed mcp-servers  ## Run the suite with every dependency at its declared lower bound.
 	$(MIN_VENV)/bin/python -m pip --disable-pip-version-check list --format=freeze
 	$(MIN_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
@@ -102,4 +123,4 @@ bench: install-dev  ## Run the benchmarks and write bench/results/.
 check: lint typecheck test  ## Lint, type-check and test: what CI runs.
 
 clean:  ## Remove the virtualenv and caches.
-	rm -rf $(VENV) $(MIN_VENV) .venv-py3* .mypy_cache .ruff_cache .pytest_cache build dist
+	rm -rf $(VENV) $(MIN_VENV) .venv-py3* $(MCP_SERVERS) .mypy_cache .ruff_cache .pytest_cache build dist

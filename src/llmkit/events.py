@@ -13,8 +13,8 @@ Model level:
 - ``model.tool_call_delta`` -- :class:`ToolCallDelta`
 - ``model.response`` -- :class:`ModelResponse`, always the last event of a stream
 
-Run level: ``run.start``, ``model.request``, ``tool.call``, ``tool.result``,
-``step.end``, ``handoff``, ``approval.required``, ``run.end``, ``error``.
+Run level: ``run.start``, ``model.request``, ``tool.call``, ``tool.progress``,
+``tool.result``, ``step.end``, ``handoff``, ``approval.required``, ``run.end``, ``error``.
 
 Workflow level (``llmkit.workflow``): ``workflow.start``, ``workflow.step.start``,
 ``workflow.step.retry``, ``workflow.step.end``, ``workflow.end``. The agent's
@@ -63,6 +63,7 @@ __all__ = [
     "ToolCallDelta",
     "ToolCallEvent",
     "ToolFailure",
+    "ToolProgress",
     "ToolResultEvent",
     "WorkflowEnd",
     "WorkflowStart",
@@ -289,6 +290,26 @@ class ToolResultEvent(_EventBase):
 
 
 @dataclass(slots=True)
+class ToolProgress(_EventBase):
+    """A tool still running said how far it has got (an MCP server's progress notification).
+
+    ``progress`` grows with each report, towards ``total`` when that is known;
+    ``message`` is the tool's own words. ``run_id``, ``step`` and ``call_id``
+    name the call ("", 0 and "" for a call made outside an agent run).
+    """
+
+    run_id: str
+    step: int
+    call_id: str
+    tool: str
+    progress: float
+    total: float | None = None
+    message: str | None = None
+    topic: ClassVar[str] = "tool.progress"
+    _optional: ClassVar[frozenset[str]] = frozenset({"total", "message"})
+
+
+@dataclass(slots=True)
 class StepEnd(_EventBase):
     """One model call and the tool calls it asked for are done."""
 
@@ -442,6 +463,7 @@ Event: TypeAlias = (
     | RunStart
     | ModelRequest
     | ToolCallEvent
+    | ToolProgress
     | ToolResultEvent
     | StepEnd
     | Handoff
@@ -467,6 +489,7 @@ _EVENT_TYPES: tuple[type[Any], ...] = (
     RunStart,
     ModelRequest,
     ToolCallEvent,
+    ToolProgress,
     ToolResultEvent,
     StepEnd,
     Handoff,
