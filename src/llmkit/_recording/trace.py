@@ -69,6 +69,11 @@ def describe(line: RecordedLine) -> list[str]:
     if topic == "tool.call":
         call = d["call"]
         return [f"  {step}    tool {_call(call['name'], call.get('arguments', {}))}"]
+    if topic == "tool.progress":
+        total = d.get("total")
+        done = f"{d['progress']:g}" + (f"/{total:g}" if total is not None else "")
+        words = f" {_short(d['message'], 60)}" if d.get("message") else ""
+        return [f"  {step}    ... {d.get('tool', '')}: {done}{words}"]
     if topic == "tool.result":
         result = d["result"]
         content = result.get("content")

@@ -18,8 +18,10 @@ import pytest
 
 from llmkit import Agent
 from llmkit.bus import Bus, use_bus
+from llmkit.cli import main
 from llmkit.errors import ToolError
 from llmkit.events import ToolProgress
+from llmkit.recording import record
 from llmkit.testing import ScriptedModel, tool_call
 from llmkit.tools.mcp import AGENT_MODEL, MCPToolset, SamplingRequest
 from llmkit.types import ImagePart
@@ -377,3 +379,27 @@ async def test_progress_events_name_the_agent_run_and_call() -> None:
         (result.run_id, 1, call.call_id, 1, 2),
         (result.run_id, 1, call.call_id, 2, 2),
     ]
+
+
+def test_llmkit_replay_shows_progress_between_the_call_and_its_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "run.jsonl"
+    model = ScriptedModel(
+        [tool_call("trigger-long-running-operation", duration=0.2, steps=2), "Finished."]
+    )
+    with record(path) as recorder:
+        # A recording keeps what the agent's hooks see; progress is written by the toolset.
+        toolset = everything(timeout=20, on_progress=recorder.write)
+        try:
+            Agent(model, tools=toolset.tools_sync()).run_sync("Go.")
+        finally:
+            toolset.close_sync()
+    assert main(["replay", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    tool = next(i for i, line in enumerate(out) if line.startswith("  [1]    tool "))
+    assert out[tool + 1 : tool + 3] == [
+        "  [1]    ... trigger-long-running-operation: 1/2",
+        "  [1]    ... trigger-long-running-operation: 2/2",
+    ]
+    assert out[tool + 3].startswith("  [1]    ok trigger-long-running-operation: ")
