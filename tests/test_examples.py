@@ -39,6 +39,14 @@ def run_example(name: str, *args: str) -> str:
 
 # What each example that needs nothing but a plain run must print.
 PRINTS: dict[str, list[str]] = {
+    "mcp_progress_errors.py": [
+        "[progress] index: 1/3 indexed a.md",
+        "[progress] index: 3/3 indexed c.md",
+        "[tool result] 3 files indexed",
+        "[bus] 3 tool.progress events for call call_1",
+        "the server process exited with code 1; the last lines of its stderr:",
+        "  config.toml: no such file",
+    ],
     "quickstart.py": [
         "running offline against llmkit's fake provider server",
         "one API over cloud and local models",
@@ -139,7 +147,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"evaluate_offline.py", "testmodel_agent.py"}
     tested |= {f"tools_{family}.py" for family in ("files", "http", "system", "data", "process")}
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
-    tested |= {"observability.py", "record_replay.py"}
+    tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 

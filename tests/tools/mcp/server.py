@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.utilities.types import Image
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
@@ -86,6 +86,15 @@ def fail(reason: str) -> str:
 def files_read(path: str) -> str:
     """A dotted name, as some servers use."""
     return f"contents of {path}"
+
+
+@server.tool()
+async def slow_steps(steps: int, ctx: Context) -> str:
+    """Report progress after each of ``steps`` short steps."""
+    for step in range(1, steps + 1):
+        await asyncio.sleep(0.01)
+        await ctx.report_progress(step, steps, f"step {step}")
+    return f"{steps} steps"
 
 
 @server.tool()

@@ -51,6 +51,7 @@ async def test_tools_come_with_the_servers_schemas(toolset: MCPToolset) -> None:
         "meet",
         "picture",
         "pid",
+        "slow_steps",
         "wait",
         "waiting",
     ]
@@ -209,3 +210,65 @@ def test_importing_the_module_does_not_import_the_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_bad_progress_and_sampling_options_say_what_to_pass() -> None:
+    with pytest.raises(UsageError, match=r"on_progress= takes a function"):
+        stdio_toolset(on_progress="print")
+    with pytest.raises(UsageError, match=r"bus= takes a llmkit Bus"):
+        stdio_toolset(bus=object())
+    with pytest.raises(UsageError, match=r"approve_sampling= needs sampling_model="):
+        stdio_toolset(approve_sampling=lambda request: True)
+    with pytest.raises(UsageError, match=r"sampling_model= takes a Model"):
+        stdio_toolset(sampling_model=42)
+    model = ScriptedModel(["x"])
+    with pytest.raises(UsageError, match=r"sampling_max_tokens= takes a positive"):
+        stdio_toolset(sampling_model=model, sampling_max_tokens=0)
+    with pytest.raises(UsageError, match=r"sampling_max_requests= takes a number"):
+        stdio_toolset(sampling_model=model, sampling_max_requests=-1)
+    assert stdio_toolset().sampler is None
+    assert stdio_toolset(sampling_model=model).sampler is not None
+
+
+async def test_a_failing_on_progress_does_not_fail_the_call(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(event: object) -> None:
+        raise RuntimeError("display gone")
+
+    toolset = stdio_toolset(on_progress=broken, timeout=20)
+    try:
+        assert await toolset.call("slow_steps", {"steps": 2}) == "2 steps"
+    finally:
+        await toolset.aclose()
+    assert "on_progress raised" in caplog.text
+
+
+async def test_an_async_on_progress_runs_on_the_callers_loop() -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+    loop = asyncio.get_running_loop()
+
+    async def record(event: Any) -> None:
+        assert asyncio.get_running_loop() is loop
+        seen.append((event.progress, event.total, event.message))
+
+    toolset = stdio_toolset(on_progress=record, timeout=20)
+    try:
+        await toolset.call("slow_steps", {"steps": 2})
+        await asyncio.sleep(0)  # the last report's task
+    finally:
+        await toolset.aclose()
+    assert seen == [(1, 2, "step 1"), (2, 2, "step 2")]
+
+
+def test_progress_from_a_session_on_another_loop_reaches_the_callers_loop() -> None:
+    seen: list[str] = []
+    toolset = stdio_toolset(timeout=20, on_progress=lambda e: seen.append(e.message))
+    toolset.tools_sync()  # the session lives on llmkit's background loop
+
+    async def call_here() -> Any:
+        return await toolset.call("slow_steps", {"steps": 2})
+
+    assert asyncio.run(call_here()) == "2 steps"
+    toolset.close_sync()
+    assert seen == ["step 1", "step 2"]

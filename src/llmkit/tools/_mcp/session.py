@@ -178,7 +178,7 @@ def _address(server: HTTPServer) -> str:
 
 def _say(exc: BaseException) -> str:
     """``Type: message`` of an exception (an MCP error's own message)."""
-    text = str(getattr(exc, "message", "") or exc)
+    text = str(getattr(exc, "message", "") or exc).rstrip(".")
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

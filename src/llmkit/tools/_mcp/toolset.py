@@ -453,5 +453,5 @@ def _lost(exc: BaseException) -> bool:
 
 def explain_call(exc: BaseException) -> str:
     """``Type: message`` for a call that failed while the session stays."""
-    text = str(getattr(exc, "message", "") or exc)
+    text = str(getattr(exc, "message", "") or exc).rstrip(".")
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
