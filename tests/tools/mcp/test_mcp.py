@@ -272,3 +272,21 @@ def test_progress_from_a_session_on_another_loop_reaches_the_callers_loop() -> N
     assert asyncio.run(call_here()) == "2 steps"
     toolset.close_sync()
     assert seen == ["step 1", "step 2"]
+
+
+async def test_a_server_that_forgets_the_new_session_too_fails_clearly() -> None:
+    from .conftest import free_port
+    from .forgetful import forgetful_server
+
+    with forgetful_server(free_port()) as url:
+        toolset = MCPToolset.http(url, timeout=10)
+        try:
+            with pytest.raises(ToolError) as caught:
+                await toolset.call("add", {"a": 1, "b": 2})
+        finally:
+            await toolset.aclose()
+    assert str(caught.value) == (
+        f"The MCP server {url} refused the call of 'add': it did not know the session "
+        "(HTTP 404 at /mcp) twice, the second time right after a new session was opened. "
+        "Check that the URL reaches one server."
+    )
