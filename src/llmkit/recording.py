@@ -27,14 +27,36 @@ Reading one back::
     tools = recording.replay_tools()              # a hook answering tool calls from it
     result = await recording.replay(agent)        # both, around a real run of ``agent``
 
-``llmkit replay run.jsonl`` prints a recording as a readable trace.
+Workflows record and replay the same way: inside ``record()`` a workflow
+run writes ``workflow.start``, its step attempts (``workflow.step.start``,
+then ``workflow.step.end`` or an ``error`` line with ``where: "step"``), the
+lines of its agent runs (their ``run.start`` names the workflow run and the
+attempt; every line of a step carries its ``path``), and ``workflow.end``::
+
+    with llmkit.record("flow.jsonl"):
+        flow.run_sync(Article(topic="tides"))
+
+    recording = Recording.load("flow.jsonl")
+    recording.workflows, recording.workflow()    # RecordedWorkflow: state, steps, runs, end
+    result = await recording.replay(flow)        # flow.replay_from(recording): same result
+    result = llmkit.replay("flow.jsonl", flow)   # blocking
+
+A replayed workflow answers its agent steps from their recorded runs and its
+function and ``Step`` steps with their recorded outputs (or errors), so no
+model is called and no function runs (``flow.replay_from(..., functions="rerun")``
+runs functions again). Recordings without workflows read and replay as they
+always did.
+
+``llmkit replay run.jsonl`` prints a recording as a readable trace (each
+workflow as a tree of its steps).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, overload, runtime_checkable
 
 from llmkit._hooks.session import SESSION_HOOKS
 from llmkit._plural import plural
@@ -46,6 +68,12 @@ from llmkit._recording.reader import (
     parse_lines,
 )
 from llmkit._recording.replay import Replayable, ReplayModel, ReplayTools
+from llmkit._recording.workflows import (
+    RecordedStep,
+    RecordedWorkflow,
+    StepAnswers,
+    group_workflows,
+)
 from llmkit._recording.writer import RECORDING_FORMAT, Recorder
 from llmkit.errors import RecordingError, UsageError
 from llmkit.types import JSONDict
@@ -58,15 +86,32 @@ __all__ = [
     "ModelExchange",
     "RecordedLine",
     "RecordedRun",
+    "RecordedStep",
+    "RecordedWorkflow",
     "Recorder",
     "Recording",
     "ReplayModel",
     "ReplayTools",
+    "ReplaysItself",
+    "StepAnswers",
     "record",
     "replay",
 ]
 
 _UNSET: Any = object()
+
+
+@runtime_checkable
+class ReplaysItself(Protocol):
+    """What replays itself from a recording (a :class:`llmkit.workflow.Workflow` does).
+
+    :meth:`Recording.replay` and :func:`replay` hand such a target the
+    recording instead of replaying an agent run.
+    """
+
+    def replay_from(self, recording: Recording, *, run: int | str, deps: Any) -> Awaitable[Any]:
+        """Run again as ``recording`` holds run ``run``, answered from it."""
+        ...
 
 
 def record(path: str | Path) -> Recorder:
@@ -88,7 +133,9 @@ class Recording:
         self.lines = lines
         """Every event line, in order."""
         self.runs: list[RecordedRun] = group_runs(lines)
-        """The runs, in the order they started."""
+        """The agent runs, in the order they started (those inside workflows too)."""
+        self.workflows: list[RecordedWorkflow] = group_workflows(lines, self.runs)
+        """The workflow runs, in the order they started."""
 
     @classmethod
     def load(cls, path: str | Path) -> Recording:
@@ -127,6 +174,25 @@ class Recording:
                 f"{self.path} holds {plural(len(self.runs), 'run')}; run({which}) does not exist."
             ) from None
 
+    def workflow(self, which: int | str = 0) -> RecordedWorkflow:
+        """A workflow run by position (0 is the first) or by run id."""
+        if not self.workflows:
+            raise UsageError(
+                f"{self.path} holds no workflow run (was a workflow run inside record()?)."
+            )
+        if isinstance(which, str):
+            for flow in self.workflows:
+                if flow.run_id == which:
+                    return flow
+            raise UsageError(f"{self.path} holds no workflow run with id {which!r}.")
+        try:
+            return self.workflows[which]
+        except IndexError:
+            raise UsageError(
+                f"{self.path} holds {plural(len(self.workflows), 'workflow run')}; "
+                f"workflow({which}) does not exist."
+            ) from None
+
     def replay_model(self, run: int | str = 0) -> ReplayModel:
         """A model answering ``run``'s model calls from the recording, checking each request."""
         return ReplayModel.for_run(self.path, self.run(run))
@@ -135,10 +201,24 @@ class Recording:
         """A hook answering ``run``'s tool calls from the recording (tools do not run)."""
         return ReplayTools(self.path, self.run(run))
 
+    @overload
     async def replay(
         self, agent: Replayable, *, run: int | str = 0, deps: Any = _UNSET
-    ) -> RunResult[Any]:
+    ) -> RunResult[Any]: ...
+
+    @overload
+    async def replay(
+        self, agent: ReplaysItself, *, run: int | str = 0, deps: Any = _UNSET
+    ) -> Any: ...
+
+    async def replay(
+        self, agent: Replayable | ReplaysItself, *, run: int | str = 0, deps: Any = _UNSET
+    ) -> Any:
         """Run ``agent`` again on the recorded input, answered from the recording.
+
+        Given a workflow (anything with ``replay_from``), replays the workflow
+        run ``run`` instead: ``agent.replay_from(self, run=run, deps=deps)``,
+        whose result is the workflow's.
 
         The result equals the recorded one (same run id, messages, steps and
         usage) unless the code changed; then :class:`~llmkit.errors.ReplayDivergence`
@@ -149,6 +229,8 @@ class Recording:
         from the recording while the replay runs (through their public
         ``reachable_agents()`` and ``override()``).
         """
+        if isinstance(agent, ReplaysItself):
+            return await agent.replay_from(self, run=run, deps=None if deps is _UNSET else deps)
         recorded = self.run(run)
         model = ReplayModel.for_run(self.path, recorded)
         tools = ReplayTools(self.path, recorded)
@@ -166,24 +248,50 @@ class Recording:
                 options["deps"] = deps
             return await agent.run(new[-1] if new else None, **options)
 
+    @overload
     def replay_sync(
         self, agent: Replayable, *, run: int | str = 0, deps: Any = _UNSET
-    ) -> RunResult[Any]:
+    ) -> RunResult[Any]: ...
+
+    @overload
+    def replay_sync(
+        self, agent: ReplaysItself, *, run: int | str = 0, deps: Any = _UNSET
+    ) -> Any: ...
+
+    def replay_sync(
+        self, agent: Replayable | ReplaysItself, *, run: int | str = 0, deps: Any = _UNSET
+    ) -> Any:
         """Blocking twin of :meth:`replay`."""
         from llmkit._sync import run_sync
 
         return run_sync(self.replay(agent, run=run, deps=deps))
 
     def __repr__(self) -> str:
-        return f"<Recording {str(self.path)!r} runs={len(self.runs)} lines={len(self.lines)}>"
+        flows = f" workflows={len(self.workflows)}" if self.workflows else ""
+        return (
+            f"<Recording {str(self.path)!r} runs={len(self.runs)}{flows} lines={len(self.lines)}>"
+        )
+
+
+@overload
+def replay(
+    path: str | Path, agent: Replayable, *, run: int | str = 0, deps: Any = _UNSET
+) -> RunResult[Any]: ...
+
+
+@overload
+def replay(
+    path: str | Path, agent: ReplaysItself, *, run: int | str = 0, deps: Any = _UNSET
+) -> Any: ...
 
 
 def replay(
-    path: str | Path, agent: Replayable, *, run: int | str = 0, deps: Any = _UNSET
-) -> RunResult[Any]:
+    path: str | Path, agent: Replayable | ReplaysItself, *, run: int | str = 0, deps: Any = _UNSET
+) -> Any:
     """Replay the run recorded in ``path`` with ``agent``: no network, no tool runs.
 
-    A blocking call (it also works inside a running event loop); in async
-    code, ``await Recording.load(path).replay(agent)``.
+    Given a workflow, replays its recorded run (``run`` picks the workflow run)
+    and returns its ``WorkflowResult``. A blocking call (it also works inside a
+    running event loop); in async code, ``await Recording.load(path).replay(agent)``.
     """
     return Recording.load(path).replay_sync(agent, run=run, deps=deps)

@@ -5,6 +5,16 @@ the model was actually sent and answered, and what the tool was actually
 called with and returned (after the other hooks' changes to the request and
 the arguments, before their changes to the answer). Replaying runs the same
 hooks again around the recorded answers.
+
+Workflow runs in its scope are recorded from the workflow hook points:
+``workflow.start``, one ``workflow.step.start`` per step attempt (with the
+``input`` of function, ``Step`` and tool steps, which a replay checks), one
+``workflow.step.end`` per attempt that succeeded (its ``output``), an
+``error`` line (``where: "step"``) per attempt that failed, and
+``workflow.end`` (the result, or the error with the state and the trace).
+The ``run.start`` of an agent run inside a step also names the workflow run
+and the attempt. Lines of agent runs outside workflows are as they always
+were: no key is added to them.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from typing import IO, TYPE_CHECKING, Any
 from llmkit._hooks.base import HookContext
 from llmkit._hooks.session import SESSION_HOOKS
 from llmkit._redact import redact
+from llmkit._scope import current_scope
 from llmkit._version import __version__
 from llmkit.errors import UsageError
 from llmkit.events import (
@@ -32,6 +43,10 @@ from llmkit.events import (
     RunStart,
     ToolCallEvent,
     ToolResultEvent,
+    WorkflowEnd,
+    WorkflowStart,
+    WorkflowStepEnd,
+    WorkflowStepStart,
     event_to_dict,
 )
 from llmkit.types import JSONDict, Request, Response, ToolCall, ToolResult
@@ -41,13 +56,40 @@ if TYPE_CHECKING:
     from llmkit.providers.base import Model
     from llmkit.run import RunResult
 
-__all__ = ["RECORDING_FORMAT", "Recorder", "model_fields"]
+__all__ = [
+    "CHECKED_INPUT",
+    "LEAF_KINDS",
+    "RECORDING_FORMAT",
+    "Recorder",
+    "jsonable",
+    "model_fields",
+]
 
 RECORDING_FORMAT = 1
 """Version of the recording format written; readers take this one and older."""
 
 INNERMOST = -(10**9)
 """The priority of the recorder and the replay tool runner: inside every other hook."""
+
+
+LEAF_KINDS = frozenset({"function", "step", "agent", "tool"})
+"""The step kinds a replay answers from the recording (the rest run their children)."""
+
+CHECKED_INPUT = frozenset({"function", "step", "tool"})
+"""The step kinds whose input a ``workflow.step.start`` line holds (an agent's is on its
+``run.start``)."""
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON data: pydantic's rules, ``repr`` for what has no JSON form."""
+    from pydantic_core import to_jsonable_python
+
+    return to_jsonable_python(value, fallback=repr)
+
+
+def _error_class(error: BaseException) -> str:
+    cls = type(error)
+    return f"{cls.__module__}:{cls.__qualname__}"
 
 
 def model_fields(model: Model | None) -> JSONDict:
@@ -145,11 +187,13 @@ class Recorder:
         messages = ctx.run.messages
         history = messages[: len(messages) - len(ctx.input)]
         self._agents[ctx.run_id] = ctx.run.agent
-        self.write(
-            RunStart(ctx.run_id, ctx.run.agent, list(ctx.input)),
-            history=[m.to_dict() for m in history],
-            **model_fields(ctx.model),
-        )
+        extra: JSONDict = {"history": [m.to_dict() for m in history], **model_fields(ctx.model)}
+        scope = current_scope()
+        if scope is not None:
+            # Inside a workflow step: which workflow run and which attempt (the path is the event's).
+            extra["workflow"] = scope.run_id
+            extra["attempt"] = scope.attempt
+        self.write(RunStart(ctx.run_id, ctx.run.agent, list(ctx.input)), **extra)
 
     def after_run(self, ctx: HookContext, result: RunResult[Any]) -> None:
         """Write ``run.end`` with the run's result."""
@@ -181,8 +225,79 @@ class Recorder:
             ToolResultEvent(ctx.run_id, ctx.run.step, result, round(ctx.elapsed, 6), ctx.tool_error)
         )
 
+    def before_workflow(self, ctx: HookContext, state: Any) -> None:
+        """Write ``workflow.start`` with the state the run starts on."""
+        self.write(WorkflowStart(ctx.run_id, ctx.path, jsonable(state), path=ctx.path))
+
+    def after_workflow(self, ctx: HookContext, result: Any) -> None:
+        """Write ``workflow.end`` with the run's result (its JSON form)."""
+        self.write(WorkflowEnd(ctx.run_id, ctx.path, "complete", result, path=ctx.path))
+
+    def before_step(self, ctx: HookContext, input: Any) -> None:
+        """Write ``workflow.step.start`` (with the input of a function, Step or tool step)."""
+        kind = str(getattr(ctx.step, "kind", ""))
+        extra: JSONDict = {}
+        if kind in CHECKED_INPUT:
+            extra["input"] = jsonable(input)
+        self.write(WorkflowStepStart(ctx.run_id, kind, ctx.attempt, path=ctx.path), **extra)
+
+    def after_step(self, ctx: HookContext, output: Any) -> None:
+        """Write ``workflow.step.end`` with the attempt's output."""
+        kind = str(getattr(ctx.step, "kind", ""))
+        self.write(
+            WorkflowStepEnd(
+                ctx.run_id,
+                kind,
+                "ok",
+                ctx.attempt,
+                round(ctx.elapsed, 6),
+                output=jsonable(output),
+                path=ctx.path,
+            )
+        )
+
+    def _step_failed(self, ctx: HookContext, error: BaseException) -> None:
+        kind = str(getattr(ctx.step, "kind", ""))
+        inner = getattr(error, "error", None)
+        if kind not in LEAF_KINDS and isinstance(inner, BaseException):
+            # A combinator's attempt fails with its child's failure, passed up wrapped.
+            error = inner
+        self.write(
+            ErrorEvent(type(error).__name__, str(error), ctx.run_id, path=ctx.path),
+            where="step",
+            kind=kind,
+            attempt=ctx.attempt,
+            error_class=_error_class(error),
+        )
+
+    def _workflow_failed(self, ctx: HookContext, error: BaseException) -> None:
+        extra: JSONDict = {"failed_at": str(getattr(error, "path", "") or ctx.path)}
+        if hasattr(error, "state") and hasattr(error, "trace"):
+            extra["state"] = jsonable(error.state)
+            extra["trace"] = [
+                record.to_dict() for record in error.trace if hasattr(record, "to_dict")
+            ]
+        self.write(
+            WorkflowEnd(
+                ctx.run_id,
+                ctx.path,
+                "failed",
+                None,
+                type(error).__name__,
+                str(error),
+                path=ctx.path,
+            ),
+            **extra,
+        )
+
     def on_error(self, ctx: HookContext, error: BaseException) -> None:
-        """Write ``error``: which call failed (``where``) and how."""
+        """Write ``error``: which call failed (``where``) and how (a failed workflow: ``workflow.end``)."""
+        if ctx.kind == "step":
+            self._step_failed(ctx, error)
+            return
+        if ctx.kind == "workflow":
+            self._workflow_failed(ctx, error)
+            return
         extra: JSONDict = {"where": ctx.kind, "step": ctx.run.step}
         if ctx.tool_call is not None:
             extra["call_id"] = ctx.tool_call.id

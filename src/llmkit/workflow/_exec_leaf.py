@@ -93,8 +93,8 @@ async def run_leaf(rt: Runtime, node: Node, scope: Scope, at: Attempt) -> Any:
         if agent is None:
             agent = rt.tool_agents[id(node)] = Agent.from_tool(cast("Tool[..., Any]", node.target))
         return await _call_agent(rt, agent, at.input, at)
-    if replayer is not None:
-        return replayer.step_outcome(at.path, at.number, at.input)
+    if replayer is not None and replayer.answers_steps:
+        return await replayer.step_outcome(at.path, at.number, at.input)
     if kind == "step":
         target = node.target
         assert isinstance(target, Step)

@@ -24,7 +24,8 @@ anything else                      no: ``UsageError``, ``HookError``/``Guardrail
 =================================  =========================================================
 
 Cancellation, ``KeyboardInterrupt``, ``SystemExit`` and ``ReplayDivergence`` are never
-retried, whatever ``on=`` says.
+retried, whatever ``on=`` says. In a replay, a recorded error whose class could not be
+rebuilt (a ``ReplayedError``) matches the ``on=`` classes of its recorded class's name.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from llmkit.errors import (
     OutputValidationError,
     ProviderError,
     ReplayDivergence,
+    ReplayedError,
     RunTimeoutError,
     StepTimeoutError,
     UsageError,
@@ -92,6 +94,9 @@ def matches(error: BaseException, on: ErrorTypes | None) -> bool:
         return retried_by_default(error)
     if isinstance(error, on):
         return True
+    if isinstance(error, ReplayedError):
+        names = {kind.__name__ for kind in (on if isinstance(on, tuple) else (on,))}
+        return error.error_type in names
     cause = error.__cause__
     return isinstance(error, WorkflowError) and cause is not None and isinstance(cause, on)
 

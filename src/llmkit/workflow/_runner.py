@@ -62,8 +62,10 @@ from llmkit.workflow._policy import Failed, run_node
 from llmkit.workflow._result import WorkflowResult
 from llmkit.workflow._runtime import (
     NO_DEFAULTS,
+    NO_SLEEP,
     Channel,
     Executor,
+    Replayer,
     Runtime,
     TraceEntry,
     WorkflowOptions,
@@ -149,9 +151,17 @@ def _check_options(options: Mapping[str, Any], method: str) -> None:
 
 
 def new_runtime(
-    root: Node, options: WorkflowOptions, *, channel: Channel | None = None, method: str = "run"
+    root: Node,
+    options: WorkflowOptions,
+    *,
+    channel: Channel | None = None,
+    method: str = "run",
+    replayer: Replayer | None = None,
 ) -> Runtime:
-    """The runtime of one run of ``root`` with ``options`` (checked; see the module docstring)."""
+    """The runtime of one run of ``root`` with ``options`` (checked; see the module docstring).
+
+    With a ``replayer`` (a replay) nothing waits between attempts and no breaker is asked.
+    """
     _check_options(options, method)
     hooks = options.get("hooks", ())
     if isinstance(hooks, str | bytes | Mapping) or not isinstance(hooks, Iterable):
@@ -172,11 +182,12 @@ def new_runtime(
         bus=active_bus(options.get("bus")),
         channel=channel,
         ledger=ledger,
-        gate=options.get("breakers") or default_breakers(),
+        gate=None if replayer is not None else options.get("breakers") or default_breakers(),
         clock=options.get("clock") or time.perf_counter,
-        sleep=_sleep,
+        sleep=_sleep if replayer is None else NO_SLEEP,
         rng=random.random,
         executors=EXECUTORS,
+        replayer=replayer,
     )
 
 
@@ -242,9 +253,10 @@ async def run_workflow(
     *,
     channel: Channel | None = None,
     method: str = "run",
+    replayer: Replayer | None = None,
 ) -> WorkflowResult[Any]:
     """Run ``root`` on (a copy of) ``state``; its result, or the run's error."""
-    rt = new_runtime(root, options, channel=channel, method=method)
+    rt = new_runtime(root, options, channel=channel, method=method, replayer=replayer)
     start = initial_state(state, root.state, what=f"Workflow.{method}()")
     active = _ACTIVE.get()
     if id(root) in active:

@@ -123,8 +123,13 @@ class Replayer(Protocol):
         recording (``input`` is what the step would send: a replay checks it)."""
         ...
 
-    def step_outcome(self, path: str, attempt: int, input: Any) -> Any:
+    def step_outcome(self, path: str, attempt: int, input: Any) -> Awaitable[Any]:
         """The recorded output of a function or Step attempt; raises its recorded error."""
+        ...
+
+    @property
+    def answers_steps(self) -> bool:
+        """Whether function and Step attempts are answered (False: they run again)."""
         ...
 
 
