@@ -54,13 +54,18 @@ if TYPE_CHECKING:
     from llmkit.testing._responder import default_responder
     from llmkit.testing._scenario.result import Exchange, ScenarioFailed, ScenarioResult
     from llmkit.testing._script import ScriptExhaustedError, tool_call
+    from llmkit.testing._workflow import script_workflow
     from llmkit.testing.matchers import (
         calls_tool,
         calls_tools,
         event,
+        failed_at,
         output_matches,
         raises,
         says,
+        state_has,
+        step_ran,
+        steps_in_order,
         tool_returned,
         usage,
     )
@@ -99,6 +104,7 @@ _LAZY: dict[str, str] = {
     "contains": "llmkit.testing._match",
     "default_responder": "llmkit.testing._responder",
     "event": "llmkit.testing.matchers",
+    "failed_at": "llmkit.testing.matchers",
     "fake_model": "llmkit.testing._connect",
     "has": "llmkit.testing._match",
     "instance_of": "llmkit.testing._match",
@@ -108,6 +114,10 @@ _LAZY: dict[str, str] = {
     "output_matches": "llmkit.testing.matchers",
     "raises": "llmkit.testing.matchers",
     "says": "llmkit.testing.matchers",
+    "script_workflow": "llmkit.testing._workflow",
+    "state_has": "llmkit.testing.matchers",
+    "step_ran": "llmkit.testing.matchers",
+    "steps_in_order": "llmkit.testing.matchers",
     "tool_call": "llmkit.testing._script",
     "tool_returned": "llmkit.testing.matchers",
     "usage": "llmkit.testing.matchers",
@@ -142,6 +152,7 @@ __all__ = [
     "contains",
     "default_responder",
     "event",
+    "failed_at",
     "fake_model",
     "has",
     "instance_of",
@@ -151,6 +162,10 @@ __all__ = [
     "output_matches",
     "raises",
     "says",
+    "script_workflow",
+    "state_has",
+    "step_ran",
+    "steps_in_order",
     "tool_call",
     "tool_returned",
     "usage",

@@ -57,6 +57,7 @@ from llmkit.testing._match_tools import (
     times_text,
     tool_returned,
 )
+from llmkit.testing._match_workflow import failed_at, state_has, step_ran, steps_in_order
 from llmkit.testing._observed import NO_OUTPUT, format_call, observe
 from llmkit.testing._trajectory import ORDERS, check_order, match_trajectory
 from llmkit.types import Usage
@@ -78,6 +79,7 @@ __all__ = [
     "check_order",
     "contains",
     "event",
+    "failed_at",
     "format_call",
     "has",
     "instance_of",
@@ -87,6 +89,9 @@ __all__ = [
     "output_matches",
     "raises",
     "says",
+    "state_has",
+    "step_ran",
+    "steps_in_order",
     "tool_returned",
     "usage",
 ]
