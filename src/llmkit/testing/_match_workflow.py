@@ -52,10 +52,9 @@ class _Row:
     reason: str = ""
     error_type: str = ""
 
-    def cells(self) -> tuple[str, str, str]:
+    def cells(self) -> tuple[str, ...]:
         why = f" ({self.reason})" if self.reason else ""
-        error = f" {self.error_type}" if self.error_type else ""
-        return (self.path, f"{self.status}{why}", f"{self.attempts}{error}")
+        return (self.path, f"{self.status}{why}", str(self.attempts), self.error_type)
 
 
 _NO_STATE = object()
@@ -180,8 +179,8 @@ def _check_glob(pattern: object, where: str) -> re.Pattern[str]:
 def _table(run: _Run, notes: Mapping[int, str], tail: Sequence[str] = ()) -> str:
     """The trace one step a line, each note beside the step it is about; ``tail`` after it."""
     cells = [r.cells() for r in run.rows]
-    widths = [max((len(c[k]) for c in cells), default=0) for k in range(3)]
-    lines = ["  ".join(c[k].ljust(widths[k]) for k in range(3)) for c in cells]
+    widths = [max((len(c[k]) for c in cells), default=0) for k in range(4)]
+    lines = ["  ".join(c[k].ljust(widths[k]) for k in range(4)).rstrip() for c in cells]
     width = max((len(line) for line in lines), default=0)
     shown = [
         f"  {line.ljust(width)}   <- {notes[i]}" if i in notes else f"  {line}".rstrip()
