@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from llmkit import Agent
-from llmkit.errors import StepTimeoutError, UsageError, WorkflowError
+from llmkit.errors import LLMKitError, StepTimeoutError, UsageError, WorkflowError
 from llmkit.events import event_from_dict, event_to_dict
 from llmkit.testing import (
     FunctionModel,
@@ -159,6 +159,27 @@ def test_handoff_targets_are_scripted_too() -> None:
     assert result.state["answer"] == "Your refund is on its way."
     billing_model = models["billing"]
     assert isinstance(billing_model, ScriptedModel) and len(billing_model.requests) == 1
+
+
+def test_agents_of_nested_flows_and_fallbacks_are_scripted() -> None:
+    inner = sequence(
+        step(Agent("openai/gpt-4.1-mini", name="deep"), input="topic", output="notes"),
+        name="inner",
+    )
+    backup = Agent("openai/gpt-4.1-mini", name="backup")
+
+    def broken(state: Any) -> Any:
+        raise ValueError("broken")
+
+    flow = sequence(
+        step(inner),
+        step(broken, output="summary", fallback=step(backup, input="topic")),
+        name="outer",
+    )
+    with script_workflow(flow, {"deep": ["deep notes"], "backup": ["a summary"]}):
+        result = flow.run_sync({"topic": "tides"})
+    assert result.state == {"topic": "tides", "notes": "deep notes", "summary": "a summary"}
+    assert step_ran("outer/broken", reason="fallback")(result)
 
 
 def test_leaving_the_block_restores_every_agent_even_on_error() -> None:
@@ -441,7 +462,22 @@ def test_failed_at_matches_the_error_and_its_cause() -> None:
         assert not failed_at("flow/second", KeyError)(subject)
         assert not failed_at("flow/second", StepTimeoutError)(subject)
         assert not failed_at("flow/first")(subject)
+        assert failed_at("flow/second", Exception)(subject)
+        assert failed_at("flow/second", LLMKitError)(subject)
     assert failed_at("flow/second").expects_error()
+
+
+def test_failed_at_on_events_knows_the_classes_of_builtin_errors() -> None:
+    def lookup(state: Any) -> Any:
+        return {}["missing"]
+
+    flow = sequence(step(lookup, output="x"), name="flow")
+    events: list[Any] = []
+    with pytest.raises(WorkflowError):
+        for event in flow.stream_sync({}):
+            events.append(event)
+    assert failed_at("flow/lookup", LookupError)(events)
+    assert not failed_at("flow/lookup", ArithmeticError)(events)
 
 
 def test_failed_at_mismatch_reprs() -> None:

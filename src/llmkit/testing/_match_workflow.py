@@ -25,11 +25,13 @@ brackets too, is literal, so ``article/reviews[1]/critic`` matches that path its
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import llmkit.errors
 from llmkit.errors import UsageError, WorkflowError
 from llmkit.testing._match import Match, Matcher, field_difference, show
 from llmkit.testing._trajectory import match_trajectory
@@ -386,10 +388,8 @@ class _FailedAt(Matcher):
             error = error.__cause__
         if run.error is not None:
             return False
-        import llmkit.errors as errors
-
         for name in run.error_types:  # events keep class names only
-            known = getattr(errors, name, None)
+            known = getattr(llmkit.errors, name, None) or getattr(builtins, name, None)
             if name == self._type.__name__ or (
                 isinstance(known, type) and issubclass(known, self._type)
             ):
