@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -513,3 +515,16 @@ def test_the_matchers_are_in_the_matchers_module() -> None:
     for name in ("failed_at", "state_has", "step_ran", "steps_in_order"):
         assert name in matchers.__all__
         assert getattr(matchers, name).__doc__
+
+
+def test_importing_the_kit_loads_no_workflow_module() -> None:
+    code = (
+        "import sys\n"
+        "from llmkit.testing import failed_at, script_workflow, state_has, step_ran\n"
+        "step_ran('flow'), state_has(x=1), failed_at('flow')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('llmkit.workflow')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.strip() == "[]"
