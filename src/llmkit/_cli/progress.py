@@ -159,7 +159,7 @@ class _Steps:
             row = self.rows.get(path)
             if row is None:
                 parent = self.parent(path)
-                label = path[len(parent.path) + 1 :] if parent is not None else path
+                label = path[len(parent.path) :].lstrip("/") if parent is not None else path
                 row = _Row(path, label, event.kind, self.elapsed())
                 self.rows[path] = row
                 (parent.children if parent is not None else self.top).append(row)
