@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import llmkit.workflow
 from llmkit.cli import main
 
 APP = """
@@ -322,12 +321,7 @@ def test_help_lists_the_workflow_command(capsys: pytest.CaptureFixture[str]) -> 
 
 # ------------------------------------------------------------------------ definitions
 
-needs_load = pytest.mark.skipif(
-    not hasattr(llmkit.workflow, "load"), reason="definition files are read by llmkit.workflow.load"
-)
 
-
-@needs_load
 @pytest.mark.parametrize("suffix", [".yaml", ".json"])
 def test_a_definition_target_with_its_registry(
     app: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str
@@ -351,7 +345,6 @@ def test_a_definition_target_with_its_registry(
     assert code == 0 and out.startswith("doubled (sequence)")
 
 
-@needs_load
 def test_a_definition_mistake_exits_3_with_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

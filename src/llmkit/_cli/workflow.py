@@ -197,9 +197,8 @@ def load_target(target: str, *, registry: str | None = None) -> Workflow:
         if not Path(target).is_file():
             raise UsageError(f"TARGET: no file {target!r}.")
         names = _registry(registry)
-        load = getattr(importlib.import_module("llmkit.workflow"), "load", None)
-        if load is None:  # pragma: no cover - llmkit.workflow.load ships with the package
-            raise ConfigurationError("This llmkit cannot read workflow definition files.")
+        from llmkit.workflow import load
+
         with as_configuration():
             flow = load(target, registry=names)
     else:
