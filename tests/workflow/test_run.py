@@ -208,10 +208,3 @@ async def test_the_fast_path_builds_nothing_it_does_not_need(tmp_path: Any) -> N
         assert new_runtime(root, {}).hooks is not None
     assert new_runtime(root, {}).hooks is None
 
-
-async def test_a_parallel_is_not_run_yet() -> None:
-    from llmkit.workflow import parallel
-
-    flow = sequence(parallel(step(lambda s: 1, name="a"), name="p"), name="s")
-    with pytest.raises(WorkflowError, match="NotImplementedError: Running a parallel"):
-        await flow.run({})

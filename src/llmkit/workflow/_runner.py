@@ -268,7 +268,7 @@ async def run_workflow(
         )
     adapter = adapter_for(start)
     try:
-        _checked(root, adapter.model)
+        rt.tree = _checked(root, adapter.model)
     except WorkflowDefinitionError as exc:
         raise WorkflowDefinitionError(
             str(exc), path=exc.path, file=exc.file, line=exc.line, state=start

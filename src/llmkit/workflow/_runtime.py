@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from llmkit.bus import Bus
     from llmkit.events import Event
     from llmkit.run import UsageLimits
+    from llmkit.workflow._checks import TreeInfo
     from llmkit.workflow._limits import UsageLedger
     from llmkit.workflow._state import Scope
 
@@ -244,6 +245,7 @@ class Runtime:
         "sleep",
         "started",
         "tool_agents",
+        "tree",
     )
 
     def __init__(
@@ -295,6 +297,8 @@ class Runtime:
         self.started = clock()
         self.tool_agents: dict[int, Any] = {}
         """The model-free agent of each tool leaf, made on first use."""
+        self.tree: TreeInfo | None = None
+        """What the checks learnt of the tree (which nodes write), once the root is checked."""
 
     @property
     def events_on(self) -> bool:
