@@ -207,4 +207,3 @@ async def test_the_fast_path_builds_nothing_it_does_not_need(tmp_path: Any) -> N
     with llmkit.record(tmp_path / "run.jsonl"):
         assert new_runtime(root, {}).hooks is not None
     assert new_runtime(root, {}).hooks is None
-
