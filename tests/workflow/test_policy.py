@@ -13,6 +13,7 @@ from llmkit.errors import (
     StepTimeoutError,
     WorkflowError,
 )
+from llmkit.hooks import Hook, HookContext
 from llmkit.workflow import CircuitBreaker, Retry, sequence, step
 
 pytestmark = pytest.mark.anyio
@@ -232,3 +233,64 @@ async def test_the_whole_run_past_its_timeout_is_a_stop_at_the_root() -> None:
     assert err.trace[-1].reason == "stopped"
     await asyncio.sleep(0)
     assert asyncio.all_tasks() == before
+
+
+class Errors(Hook):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, int, str]] = []
+
+    def on_error(self, ctx: HookContext, error: BaseException) -> None:
+        self.seen.append((ctx.kind, ctx.path, ctx.attempt, type(error).__name__))
+
+
+async def test_on_error_hooks_see_a_step_timeout_as_such() -> None:
+    hook = Errors()
+    flow = sequence(
+        step(
+            forever(),
+            name="slow",
+            timeout=0.05,
+            retry=Retry(attempts=2, delay=0),
+            on_error="skip",
+        ),
+        name="s",
+    )
+    await flow.run({}, hooks=[hook])
+    assert hook.seen == [
+        ("step", "s/slow", 1, "StepTimeoutError"),
+        ("step", "s/slow", 2, "StepTimeoutError"),
+    ]
+
+
+async def test_an_outer_cancel_during_a_step_timeout_stays_a_cancellation() -> None:
+    hook = Errors()
+    started = asyncio.Event()
+
+    async def slow(state: Any) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    flow = sequence(step(slow, timeout=30), name="s")
+    running = asyncio.create_task(flow.run({}, hooks=[hook]))
+    await started.wait()
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert ("step", "s/slow", 1, "CancelledError") in hook.seen
+
+
+async def test_on_error_hooks_see_a_breaker_s_refusal() -> None:
+    hook = Errors()
+    gate = Gate(threshold=1)
+
+    def down(state: Any) -> None:
+        raise ServerError("down", status=500)
+
+    guarded = step(down, breaker=CircuitBreaker("svc"), on_error="continue")
+    flow = sequence(guarded, step(down, name="again", breaker=CircuitBreaker("svc")), name="s")
+    with pytest.raises(CircuitOpenError):
+        await flow.run({}, hooks=[hook], breakers=gate)
+    assert hook.seen[:2] == [
+        ("step", "s/down", 1, "ServerError"),
+        ("step", "s/again", 1, "CircuitOpenError"),
+    ]

@@ -9,6 +9,11 @@ order (outermost first)::
   node's ``timeout=`` (``StepTimeoutError`` past it), with the ``before_step``/``after_step``
   hooks around the executor, then writes the output to the state (``output=``, or a
   structured output merged field by field); the breaker gets the verdict;
+- a failed attempt is told to the ``on_error`` hooks (kind "step") with the error it
+  failed with: a breaker's refusal as ``CircuitOpenError``, an executor past the timeout as
+  ``StepTimeoutError`` (the executor's cancellation by the node's own deadline becomes that
+  error inside the hooks; a deadline that expires while a hook itself runs is seen by the
+  hooks as the cancellation it is);
 - a failed attempt is retried while the node's ``Retry`` says so (a ``workflow.step.retry``
   event, then the wait, outside the permit); ``retry=`` and ``breaker=`` on a combinator are
   the defaults of every leaf inside it, not of the combinator itself;
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from llmkit._hooks.base import HookContext
@@ -254,26 +260,29 @@ async def _attempt(
     gate = rt.gate
     permit: Any = None
     if breaker is not None and gate is not None:
-        permit = gate.acquire(breaker)
+        try:
+            permit = gate.acquire(breaker)
+        except Exception as exc:
+            chain = rt.hooks
+            if chain is not None:
+                await chain.error(_hook_context(rt, node, at, scope.state), exc)
+            raise
     try:
         with rt.scope_for(at.path, at.number):
             if rt.events_on:
                 await rt.emit(WorkflowStepStart(rt.run_id, at.entry.kind, at.number, path=at.path))
             timeout = node.policy.timeout
             if timeout is None:
-                output = await _hooked(rt, node, scope, at)
+                output = await _hooked(rt, node, scope, at, None)
             else:
-                limit = asyncio.timeout(timeout)
+                limit = _Deadline(timeout, at.path)
                 try:
-                    async with limit:
-                        output = await _hooked(rt, node, scope, at)
+                    async with limit.timeout:
+                        output = await _hooked(rt, node, scope, at, limit)
                 except TimeoutError as exc:
-                    if not limit.expired():
+                    if not limit.timeout.expired():
                         raise
-                    raise StepTimeoutError(
-                        f"Step {at.path!r} took longer than its timeout of {timeout:g} s.",
-                        path=at.path,
-                    ) from exc
+                    raise limit.error() from exc
     except Exception as exc:
         if permit is not None and gate is not None and breaker is not None:
             gate.release(permit, ok=False if breaker.counts(_cause(exc)) else None)
@@ -287,11 +296,74 @@ async def _attempt(
     return output
 
 
+class _Deadline:
+    """A step's ``timeout=`` for one attempt: the asyncio timeout and the error it becomes."""
+
+    __slots__ = ("cancelling", "path", "seconds", "timeout")
+
+    def __init__(self, seconds: float, path: str) -> None:
+        self.seconds = seconds
+        self.path = path
+        self.timeout = asyncio.timeout(seconds)
+        task = asyncio.current_task()
+        self.cancelling = 0 if task is None else task.cancelling()
+
+    def error(self) -> StepTimeoutError:
+        """The step's timeout error."""
+        return StepTimeoutError(
+            f"Step {self.path!r} took longer than its timeout of {self.seconds:g} s.",
+            path=self.path,
+        )
+
+    def mine(self) -> bool:
+        """Whether the cancellation under way is this deadline's own, and no one else's."""
+        task = asyncio.current_task()
+        return (
+            self.timeout.expired() and task is not None and task.cancelling() == self.cancelling + 1
+        )
+
+
+async def _timed(execute: Awaitable[Any], limit: _Deadline | None) -> Any:
+    """Await the executor; its cancellation by the step's own timeout becomes StepTimeoutError
+    here, inside the step hooks, so ``on_error`` hooks see the timeout, not a cancellation."""
+    if limit is None:
+        return await execute
+    try:
+        return await execute
+    except asyncio.CancelledError as exc:
+        if not limit.mine():
+            raise
+        expired = TimeoutError()
+        expired.__cause__ = exc
+        raise limit.error() from expired
+
+
 def _cause(error: BaseException) -> BaseException:
     return error.error if isinstance(error, Failed) else error
 
 
-async def _hooked(rt: Runtime, node: Node, scope: Scope, at: Attempt) -> Any:
+def _hook_context(rt: Runtime, node: Node, at: Attempt, state: Any) -> HookContext:
+    """The ``HookContext`` (kind "step") of an attempt; its ``StepContext`` kept on ``at``."""
+    context = at.context = step_context(rt, at.entry, at.number, state)
+    agent = getattr(node, "target", None) if at.entry.kind == "agent" else None
+    return HookContext(
+        kind="step",
+        run=RunContext(
+            rt.deps,
+            run_id=rt.run_id,
+            agent=getattr(agent, "name", ""),
+            metadata=rt.metadata,
+        ),
+        path=at.path,
+        attempt=at.number,
+        step=context,
+        started=time.perf_counter(),
+    )
+
+
+async def _hooked(
+    rt: Runtime, node: Node, scope: Scope, at: Attempt, limit: _Deadline | None
+) -> Any:
     """Resolve the input, run the executor inside the step hooks, write the output."""
     work = scope
     if at.input is UNSET:
@@ -306,24 +378,12 @@ async def _hooked(rt: Runtime, node: Node, scope: Scope, at: Attempt) -> Any:
     execute = rt.executors[type(node)]
     chain = rt.hooks
     if chain is None:
-        output = await execute(rt, node, work, at)
+        output = await _timed(execute(rt, node, work, at), limit)
     else:
-        context = at.context = step_context(rt, at.entry, at.number, work.state)
-        agent = getattr(node, "target", None) if at.entry.kind == "agent" else None
-        ctx = HookContext(
-            kind="step",
-            run=RunContext(
-                rt.deps,
-                run_id=rt.run_id,
-                agent=getattr(agent, "name", ""),
-                metadata=rt.metadata,
-            ),
-            path=at.path,
-            attempt=at.number,
-            step=context,
-            started=time.perf_counter(),
+        ctx = _hook_context(rt, node, at, work.state)
+        output = await chain.call_step(
+            ctx, at.input, lambda: _timed(execute(rt, node, work, at), limit)
         )
-        output = await chain.call_step(ctx, at.input, lambda: execute(rt, node, work, at))
     if at.context is not None:
         spent = at.context.usage
         if not empty_usage(spent):
