@@ -183,3 +183,20 @@ async def test_max_concurrency_bounds_the_items_running_at_once() -> None:
     flow = map_each(body, over="items", max_concurrency=3)
     assert (await flow.run({"items": list(range(10))})).output == list(range(10))
     assert peak == 3
+
+
+async def test_a_leaf_body_s_input_picks_from_each_item() -> None:
+    by_expression = map_each(
+        step(str.upper, input="title"), over="chapters", output="titles", name="m"
+    )
+    result = await by_expression.run({"chapters": [{"title": "a"}, Chapter(title="b")]})
+    assert result.state["titles"] == ["A", "B"]
+
+    by_function = map_each(step(str.upper, input=lambda word: word[:2]), over="words")
+    assert (await by_function.run({"words": ["abc", "de"]})).output == ["AB", "DE"]
+
+    with pytest.raises(StepInputError) as info:
+        await by_expression.run({"chapters": [{"title": "a"}, "b"]})
+    assert str(info.value).startswith(
+        "map_each 'm': its body's input= 'title' reads fields, but item 1 is a str"
+    )

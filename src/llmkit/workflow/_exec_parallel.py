@@ -10,7 +10,8 @@
   and when every branch fails the lowest-index failure leaves the parallel.
 - A map evaluates ``over=`` on the state (a list or a tuple, else ``StepInputError`` before
   any item runs) and runs its body once per item at ``<path>[i]/<body>``: a leaf body gets the
-  item as its input (an agent gets it rendered as text) and reads the map's state (its output
+  item as its input (an agent gets it rendered as text; the body's own ``input=`` picks from
+  the item, evaluated for every item before any runs) and reads the map's state (its output
   is not merged into it); any other body (a nested workflow, a sequence …) runs on the item as
   its own state (a dict or a model, validated into the body's ``state=`` type), and its
   writes stay there. The output is the list of the items' outputs, in input order.
@@ -35,16 +36,19 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from llmkit.errors import StepInputError
 from llmkit.workflow._policy import UNSET, Failed, run_node
+from llmkit.workflow._predicate import Expression
 from llmkit.workflow._result import StepFailure
 from llmkit.workflow._runtime import Attempt, Defaults, Runtime, TraceEntry
 from llmkit.workflow._spec import LeafNode, MapNode, Node, ParallelNode
-from llmkit.workflow._state import Scope
+from llmkit.workflow._state import Scope, adapter_for
 
 __all__ = ["fan_out", "run_map", "run_parallel"]
 
@@ -127,7 +131,8 @@ class _Pool:
             return True
         self.outcomes[index] = _Ok(value)
         if self.first:
-            self.winner = index
+            if self.winner is None:  # a loser that ignored its cancellation does not win
+                self.winner = index
             return True
         return False
 
@@ -298,6 +303,20 @@ async def run_parallel(rt: Runtime, node: Node, scope: Scope, at: Attempt) -> An
 _SEQUENCES = (list, tuple)
 
 
+def _pick(reader: Expression, item: Any, index: int, path: str, owner: str) -> Any:
+    """What a leaf body's ``input=`` picks from ``item`` (an expression reads a dict's or a model's fields)."""
+    if isinstance(item, BaseModel | Mapping):
+        return reader.evaluate(item, adapter_for(item), path=path)
+    if isinstance(reader.source, str):
+        raise StepInputError(
+            f"map_each {owner!r}: its body's input= {reader.describe()!r} reads fields, but item "
+            f"{index} is a {type(item).__name__}, not a dict or a model; pass a function as "
+            "input=, or leave it off to give the body the item itself.",
+            path=owner,
+        )
+    return reader.evaluate(item, adapter_for(item), path=path)
+
+
 async def run_map(rt: Runtime, node: Node, scope: Scope, at: Attempt) -> Any:
     """One attempt of a map: the body once per item of ``over``; the outputs in input order."""
     assert isinstance(node, MapNode)
@@ -313,6 +332,12 @@ async def run_map(rt: Runtime, node: Node, scope: Scope, at: Attempt) -> Any:
     paths = [f"{at.path}[{i}]/{body.name}" for i in range(len(items))]
     if isinstance(body, LeafNode) and body.kind != "workflow":
         shared = _ItemScope(scope.state, scope.adapter)
+        reader = body.input
+        if reader is not None:
+            items = [
+                _pick(reader, item, index, path, at.path)
+                for index, (path, item) in enumerate(zip(paths, items, strict=True))
+            ]
         jobs = [_Job(body, path, shared, item) for path, item in zip(paths, items, strict=True)]
     else:
         jobs = [
