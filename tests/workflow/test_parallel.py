@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from llmkit.errors import WorkflowError
+from llmkit.errors import StepTimeoutError, WorkflowError
 from llmkit.events import Event
 from llmkit.workflow import WorkflowResult, _exec_parallel, parallel, sequence, step
 
@@ -345,3 +345,26 @@ async def test_sync_branches_run_inline_with_the_same_trace_and_events_as_tasks(
 
     assert shape(task_events) == shape(inline_events)
     assert result.state == {"one": 1, "p": [{"one": 1}, 2]}
+
+
+async def test_a_timeout_on_the_parallel_bounds_it_and_keeps_what_finished() -> None:
+    before = asyncio.all_tasks()
+    cancelled: list[str] = []
+
+    async def blocked(state: Any, context: Any) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cancelled.append(context.path)
+
+    flow = sequence(
+        parallel(step(lambda s: {"quick": 1}, name="quick"), step(blocked), name="p", timeout=0.2),
+        name="flow",
+    )
+    with pytest.raises(StepTimeoutError) as info:
+        await flow.run({})
+    await asyncio.sleep(0)
+    assert asyncio.all_tasks() == before
+    err = info.value
+    assert str(err) == "Step 'flow/p' took longer than its timeout of 0.2 s."
+    assert cancelled == ["flow/p[1]/blocked"] and err.state == {"quick": 1}
