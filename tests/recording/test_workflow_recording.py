@@ -21,8 +21,6 @@ from llmkit.workflow import Retry, map_each, parallel, sequence, step
 
 pytestmark = pytest.mark.anyio
 
-NOT_YET = "the parallel and map executors are not written yet"
-
 
 class Article(BaseModel):
     topic: str
@@ -166,7 +164,6 @@ def test_a_recording_without_workflows_says_so(tmp_path: Path) -> None:
         Recording.load(path).workflow()
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET, raises=WorkflowError)
 async def test_the_lines_of_a_parallel_and_a_map(tmp_path: Path) -> None:
     flow = sequence(
         parallel(step(lambda s: "a", name="a"), step(lambda s: "b", name="b"), output="both"),

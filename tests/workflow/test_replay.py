@@ -36,7 +36,6 @@ from llmkit.workflow._replay import rebuilt_error
 pytestmark = pytest.mark.anyio
 
 KEY = "sk-workflow-0123456789abcdefghij"
-NOT_YET = "the parallel, map and loop executors are not written yet"
 calls: list[str] = []
 
 
@@ -359,10 +358,9 @@ async def test_a_fallback_replays(tmp_path: Path) -> None:
     assert calls == ["broken"]
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET, raises=WorkflowError)
 async def test_a_parallel_replays_in_declared_order(tmp_path: Path) -> None:
-    critic_a = Agent(ScriptedModel(["good"]), name="critic_a")
-    critic_b = Agent(ScriptedModel(["fine"]), name="critic_b")
+    critic_a = Agent(ScriptedModel(["good"]), name="critic_a", instructions="Be brief.")
+    critic_b = Agent(ScriptedModel(["fine"]), name="critic_b", instructions="Be brief.")
     flow = sequence(
         parallel(critic_a, critic_b, output="reviews"),
         step(lambda s: len(s["reviews"]), name="count", output="n"),
@@ -379,7 +377,6 @@ async def test_a_parallel_replays_in_declared_order(tmp_path: Path) -> None:
     assert replayed.state["reviews"] == ["good", "fine"]
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET, raises=WorkflowError)
 async def test_a_map_replays_each_item(tmp_path: Path) -> None:
     def shout(item: str) -> str:
         calls.append(item)
@@ -394,7 +391,6 @@ async def test_a_map_replays_each_item(tmp_path: Path) -> None:
     assert calls == []
 
 
-@pytest.mark.xfail(strict=True, reason=NOT_YET, raises=WorkflowError)
 async def test_a_loop_replays_each_iteration(tmp_path: Path) -> None:
     def grow(state: dict[str, Any]) -> int:
         calls.append("grow")
