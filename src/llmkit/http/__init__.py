@@ -20,7 +20,8 @@ from llmkit.http._endpoint import (
     check_headers,
     parse_error_body,
 )
-from llmkit.http._pool import ConnectionOptions, PoolLimits, Timeouts, aclose_clients, shared_client
+from llmkit.http._options import ConnectionOptions, PoolLimits, Timeouts
+from llmkit.http._pool import aclose_clients, shared_client
 from llmkit.http._retry import RetryPolicy, backoff_delay, parse_retry_after, retry_delay
 from llmkit.http._url import check_base_url, join_url, split_base_url
 

@@ -1,8 +1,10 @@
 """An :class:`Endpoint`: where a provider lives and how to talk to it over HTTP.
 
-Every model request goes through here: the shared pooled client, timeouts,
-retries with backoff, error mapping onto the error tree, and secret
-redaction. Providers only build bodies and read answers.
+Every model request goes through here: the shared pooled transport (or the
+user's own client), timeouts, retries with backoff, error mapping onto the
+error tree, and secret redaction. Providers only build bodies and read
+answers. The transport (:mod:`llmkit.http._transport`) only sends; every
+failure it reports is mapped here, the same way whichever transport sent.
 """
 
 from __future__ import annotations
@@ -28,8 +30,17 @@ from llmkit.errors import (
 )
 from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
 from llmkit.http._guard import check_request
-from llmkit.http._pool import ConnectionOptions, Timeouts, shared_client
+from llmkit.http._options import ConnectionOptions, Timeouts
+from llmkit.http._pool import shared_transport
 from llmkit.http._retry import RetryPolicy, parse_retry_after, retry_delay
+from llmkit.http._transport import (
+    InvalidRequestURL,
+    Reply,
+    Transport,
+    TransportFailure,
+    TransportTimeout,
+    choose_transport,
+)
 from llmkit.http._url import check_base_url, join_url, origin, split_base_url
 
 if TYPE_CHECKING:
@@ -128,11 +139,10 @@ class Endpoint:
     """
 
     __slots__ = (
-        "_client",
         "_connection",
         "_error_parser",
         "_headers",
-        "_httpx_timeout",
+        "_injected",
         "_query",
         "_root",
         "_secrets",
@@ -142,6 +152,7 @@ class Endpoint:
         "provider",
         "retry",
         "timeouts",
+        "transport",
     )
 
     def __init__(
@@ -185,9 +196,14 @@ class Endpoint:
         }
         self._stream_headers = {**self._headers, "accept": "text/event-stream"}
         self._connection = connection if connection is not None else ConnectionOptions()
-        self._client = http_client
+        self.transport = choose_transport(self._connection, injected=http_client is not None)
+        """The HTTP library this endpoint sends through: ``"aiohttp"`` or ``"httpx2"``."""
+        self._injected: Transport | None = None
+        if http_client is not None:
+            from llmkit.http._httpx import HttpxTransport
+
+            self._injected = HttpxTransport(http_client, owned=False)
         self._error_parser = error_parser
-        self._httpx_timeout: Any = None
 
     def __repr__(self) -> str:
         return f"<Endpoint {self.provider} {self.base_url}>"
@@ -258,60 +274,40 @@ class Endpoint:
                 "numbers, booleans or None."
             ) from None
 
-    def _client_for_loop(self) -> httpx2.AsyncClient:
-        return self._client if self._client is not None else shared_client(self._connection)
-
-    def _timeout(self) -> Any:
-        if self._httpx_timeout is None:
-            import httpx2
-
-            t = self.timeouts
-            self._httpx_timeout = httpx2.Timeout(
-                connect=t.connect, read=t.read, write=t.write, pool=t.pool
-            )
-        return self._httpx_timeout
-
-    async def _send(
-        self, method: str, path: str, content: bytes | None, *, stream: bool
-    ) -> httpx2.Response:
-        import httpx2
-
+    async def _send(self, method: str, path: str, content: bytes | None, *, stream: bool) -> Reply:
         url = join_url(self._root, path, self._query)
         check_request(url, self.provider)
-        client = self._client_for_loop()
+        transport = self._injected or shared_transport(self._connection, self.transport)
         headers = self._stream_headers if stream else self._headers
         attempt = 0
         while True:
             error: ProviderError
             try:
-                request = client.build_request(
-                    method,
-                    url,
-                    content=content,
-                    headers=headers,
-                    timeout=self._timeout(),
+                response = await transport.send(
+                    method, url, headers, content, self.timeouts, stream=stream
                 )
-                response = await client.send(request, stream=stream)
-            except httpx2.TimeoutException as exc:
-                error = self._timeout_error(exc)
-            except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
+                if stream and response.status >= 400:
+                    try:
+                        await response.read()
+                    finally:
+                        await response.aclose()
+            except TransportTimeout as exc:
+                error = self._timeout_error(exc.kind)
+            except InvalidRequestURL as exc:
                 raise UsageError(
                     f"Cannot reach {self.provider} at {self.base_url!r}: {self.redact(str(exc))}. "
                     "Check base_url (it must look like https://api.example.com/v1)."
                 ) from None
-            except httpx2.TransportError as exc:
+            except TransportFailure as exc:
                 error = ProviderConnectionError(
                     f"{self.provider}: could not connect to {origin(self.base_url)}: "
-                    f"{self.redact(str(exc)) or type(exc).__name__}. Check that the server is "
-                    "running and base_url is right.",
+                    f"{self.redact(str(exc))}. Check that the server is running and base_url "
+                    "is right.",
                     provider=self.provider,
                 )
             else:
-                if response.status_code < 400:
+                if response.status < 400:
                     return response
-                if stream:
-                    await response.aread()
-                    await response.aclose()
                 error = self._status_error(response)
             delay = retry_delay(self.retry, attempt, error)
             if delay is None:
@@ -327,27 +323,27 @@ class Endpoint:
             )
             await asyncio.sleep(delay)
 
-    def _json_reply(self, response: httpx2.Response) -> JSONReply:
+    def _json_reply(self, response: Reply) -> JSONReply:
         body = response.content
         headers = response.headers
         content_type = headers.get("content-type", "")
         if "html" in content_type:
-            raise self._html_error(response.status_code, body)
+            raise self._html_error(response.status, body)
         try:
             data = _loads(body)
         except ValueError as exc:
             raise InvalidResponseError(
-                f"{self.provider} answered HTTP {response.status_code} with a body that is not JSON "
+                f"{self.provider} answered HTTP {response.status} with a body that is not JSON "
                 f"({exc}): {self.redact(_snippet(body, 200))!r}",
-                status=response.status_code,
+                status=response.status,
                 provider=self.provider,
                 request_id=_request_id(headers),
                 body=self.redact(_snippet(body, 2000)),
             ) from None
-        return JSONReply(data, response.status_code, _request_id(headers), headers)
+        return JSONReply(data, response.status, _request_id(headers), headers)
 
-    def _status_error(self, response: httpx2.Response) -> ProviderError:
-        status = response.status_code
+    def _status_error(self, response: Reply) -> ProviderError:
+        status = response.status
         body = response.content
         headers = response.headers
         if "html" in headers.get("content-type", "") and status not in (429, 503, 529):
@@ -386,8 +382,7 @@ class Endpoint:
             retryable=status >= 500,
         )
 
-    def _timeout_error(self, exc: Exception) -> ProviderTimeoutError:
-        kind = type(exc).__name__.replace("Timeout", "").lower() or "request"
+    def _timeout_error(self, kind: str) -> ProviderTimeoutError:
         seconds = {
             "connect": self.timeouts.connect,
             "read": self.timeouts.read,
@@ -420,26 +415,26 @@ class StreamReply:
 
     __slots__ = ("_endpoint", "_response", "headers", "request_id", "status")
 
-    def __init__(self, endpoint: Endpoint, response: httpx2.Response) -> None:
+    def __init__(self, endpoint: Endpoint, response: Reply) -> None:
         self._endpoint = endpoint
         self._response = response
-        self.status = response.status_code
+        self.status = response.status
         self.headers: Mapping[str, str] = response.headers
         self.request_id = _request_id(response.headers)
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The raw body, chunk by chunk as it arrives."""
-        import httpx2
-
         try:
-            async for chunk in self._response.aiter_bytes():
+            async for chunk in self._response.chunks():
                 yield chunk
-        except httpx2.TimeoutException:
+        except TransportTimeout as exc:
+            if exc.kind != "read":
+                raise self.interrupted(f"the {exc.kind} timeout ran out") from None
             raise self.interrupted(
                 f"no data for {self._endpoint.timeouts.read:g}s (read timeout)"
             ) from None
-        except (httpx2.TransportError, httpx2.StreamError) as exc:
-            raise self.interrupted(self._endpoint.redact(str(exc)) or type(exc).__name__) from None
+        except TransportFailure as exc:
+            raise self.interrupted(self._endpoint.redact(str(exc))) from None
 
     async def sse(self) -> AsyncIterator[SSEEvent]:
         """The body decoded as Server-Sent Events."""

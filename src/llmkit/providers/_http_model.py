@@ -39,7 +39,8 @@ class HTTPModel(Model):
     """A :class:`Model` behind an HTTP API: one :class:`~llmkit.http.Endpoint` and a price.
 
     Subclasses call :meth:`_connect` from ``__init__`` with the options every
-    HTTP model takes (headers, timeout, retries, client, proxy, pool limits).
+    HTTP model takes (headers, timeout, retries, client, proxy, pool limits,
+    transport, certificate checks, HTTP/2).
     """
 
     _endpoint: Endpoint
@@ -60,6 +61,9 @@ class HTTPModel(Model):
         http_client: httpx2.AsyncClient | None,
         proxy: str | None,
         limits: PoolLimits | None,
+        transport: str | None = None,
+        verify: bool | str = True,
+        http2: bool = False,
         price_family: str | None = None,
     ) -> None:
         """Build this model's endpoint (``key`` is sent in ``headers`` and redacted everywhere)."""
@@ -70,7 +74,13 @@ class HTTPModel(Model):
             secrets=(key,) if key else (),
             timeout=timeout,
             retry=RetryPolicy.of(max_retries, retry),
-            connection=ConnectionOptions(limits=limits or PoolLimits(), proxy=proxy),
+            connection=ConnectionOptions(
+                limits=limits or PoolLimits(),
+                proxy=proxy,
+                verify=verify,
+                http2=http2,
+                transport=transport,
+            ),
             http_client=http_client,
             error_parser=error_parser,
         )
@@ -81,6 +91,15 @@ class HTTPModel(Model):
     def base_url(self) -> str:
         """The API address this model talks to."""
         return self._endpoint.base_url
+
+    @property
+    def transport(self) -> str:
+        """The HTTP library this model's calls go through: ``"aiohttp"`` or ``"httpx2"``.
+
+        ``"httpx2"`` serves what ``"aiohttp"`` cannot (``http2=True``, a SOCKS proxy,
+        an ``http_client=``), whatever ``transport=`` asked for.
+        """
+        return self._endpoint.transport
 
     def _price_usage(self, usage: Usage) -> None:
         """Price ``usage`` at the model's price, looked up when its cost is first read."""

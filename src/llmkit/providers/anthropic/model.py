@@ -63,6 +63,11 @@ class AnthropicModel(HTTPModel):
         http_client: An ``httpx2.AsyncClient`` to use instead of the shared pool.
         proxy: Proxy URL for this model's connections.
         limits: Connection-pool sizes (:class:`~llmkit.http.PoolLimits`).
+        transport: The HTTP library: ``"aiohttp"`` or ``"httpx2"`` (default: the
+            ``LLMKIT_TRANSPORT`` environment variable, else ``"aiohttp"``).
+        verify: Check the server's certificate against the system's CA store (True),
+            the CA bundle at a path, or not at all (False).
+        http2: Offer HTTP/2 (served by ``"httpx2"``; needs the ``h2`` package).
         capabilities: Override what the model is assumed to accept.
     """
 
@@ -83,6 +88,9 @@ class AnthropicModel(HTTPModel):
         http_client: httpx2.AsyncClient | None = None,
         proxy: str | None = None,
         limits: PoolLimits | None = None,
+        transport: str | None = None,
+        verify: bool | str = True,
+        http2: bool = False,
         capabilities: Capabilities | None = None,
     ) -> None:
         if not model_id or not isinstance(model_id, str):
@@ -130,6 +138,9 @@ class AnthropicModel(HTTPModel):
             http_client=http_client,
             proxy=proxy,
             limits=limits,
+            transport=transport,
+            verify=verify,
+            http2=http2,
         )
 
     def _priced(self, response: Response) -> Response:

@@ -152,6 +152,11 @@ class OllamaModel(HTTPModel):
         http_client: An ``httpx2.AsyncClient`` to use instead of the shared pool.
         proxy: Proxy URL for this model's connections.
         limits: Connection-pool sizes (:class:`~llmkit.http.PoolLimits`).
+        transport: The HTTP library: ``"aiohttp"`` or ``"httpx2"`` (default: the
+            ``LLMKIT_TRANSPORT`` environment variable, else ``"aiohttp"``).
+        verify: Check the server's certificate against the system's CA store (True),
+            the CA bundle at a path, or not at all (False).
+        http2: Offer HTTP/2 (served by ``"httpx2"``; needs the ``h2`` package).
         capabilities: Override what the model is assumed to accept.
     """
 
@@ -172,6 +177,9 @@ class OllamaModel(HTTPModel):
         http_client: httpx2.AsyncClient | None = None,
         proxy: str | None = None,
         limits: PoolLimits | None = None,
+        transport: str | None = None,
+        verify: bool | str = True,
+        http2: bool = False,
         capabilities: Capabilities | None = None,
     ) -> None:
         if not model_id or not isinstance(model_id, str):
@@ -191,7 +199,13 @@ class OllamaModel(HTTPModel):
             headers=headers,
             timeout=timeout,
             retry=retry,
-            connection=ConnectionOptions(limits=limits or PoolLimits(), proxy=proxy),
+            connection=ConnectionOptions(
+                limits=limits or PoolLimits(),
+                proxy=proxy,
+                verify=verify,
+                http2=http2,
+                transport=transport,
+            ),
             http_client=http_client,
         )
 
