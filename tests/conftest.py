@@ -198,3 +198,17 @@ def package_source() -> PackageSource:
         modules[name] = SourceModule(name, relative, text, ast.parse(text))
     imports = {name: list(_refs(module, modules)) for name, module in modules.items()}
     return PackageSource(modules, imports)
+
+
+# ------------------------------------------------------------------ both HTTP transports
+
+
+@pytest.fixture(params=["aiohttp", "httpx2"])
+def transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test once per HTTP transport: every model built in it uses this one.
+
+    It sets ``LLMKIT_TRANSPORT``, so a model that asks for nothing gets this transport.
+    """
+    name: str = request.param
+    monkeypatch.setenv("LLMKIT_TRANSPORT", name)
+    return name

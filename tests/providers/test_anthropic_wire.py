@@ -40,7 +40,8 @@ from llmkit.types import (
     Usage,
 )
 
-pytestmark = pytest.mark.anyio
+# Every test runs once per HTTP transport (the fixture sets LLMKIT_TRANSPORT).
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("transport")]
 
 KEY = "sk-ant-test_secret_0123456789"
 ADD = ToolSpec(

@@ -28,7 +28,8 @@ from llmkit.providers.gemini import GeminiModel
 from llmkit.testing import FakeProviderServer, Fault, tool_call
 from llmkit.types import ImagePart, OutputSchema, ReasoningPart, Response, TextPart, Usage
 
-pytestmark = pytest.mark.anyio
+# Every test runs once per HTTP transport (the fixture sets LLMKIT_TRANSPORT).
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("transport")]
 
 KEY = "AIza-test-secret-0123456789"
 ADD = ToolSpec(

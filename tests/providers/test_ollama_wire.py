@@ -31,7 +31,8 @@ from llmkit.providers.ollama import OllamaModel
 from llmkit.testing import FakeProviderServer, Fault, tool_call
 from llmkit.types import ImagePart, OutputSchema, ReasoningPart, Response
 
-pytestmark = pytest.mark.anyio
+# Every test runs once per HTTP transport (the fixture sets LLMKIT_TRANSPORT).
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("transport")]
 
 ADD = ToolSpec(
     "add",

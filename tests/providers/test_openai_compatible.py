@@ -22,7 +22,8 @@ from llmkit.providers._profiles import OpenAIProfile, openai_profile
 from llmkit.providers.openai import OpenAIModel
 from llmkit.testing import FakeProviderServer, tool_call
 
-pytestmark = pytest.mark.anyio
+# Every test runs once per HTTP transport (the fixture sets LLMKIT_TRANSPORT).
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("transport")]
 
 KEY = "sk-test-0123456789"
 LONG = "This answer goes on and on, far longer than the caller allowed it to."

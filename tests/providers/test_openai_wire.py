@@ -31,7 +31,8 @@ from llmkit.providers.openai import OpenAIModel
 from llmkit.testing import FakeProviderServer, Fault, tool_call
 from llmkit.types import ImagePart, OutputSchema
 
-pytestmark = pytest.mark.anyio
+# Every test runs once per HTTP transport (the fixture sets LLMKIT_TRANSPORT).
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("transport")]
 
 KEY = "sk-test-secret-0123456789"
 ADD = ToolSpec(

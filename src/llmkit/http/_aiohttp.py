@@ -212,6 +212,19 @@ class AiohttpTransport:
         """Close the session and every connection of its pool."""
         await self._session.close()
 
+    def abandon(self) -> None:
+        """Mark the session of a closed loop closed, so that it is freed without a warning.
+
+        On a closed loop aiohttp's close has nothing left to wait for and ends
+        at its first step, so it is run here without a loop.
+        """
+        closing = self._session.close()
+        try:
+            closing.send(None)
+        except StopIteration:
+            return
+        closing.close()  # it would have to wait: leave the rest to the garbage collector
+
 
 def _env_proxy(url: str, proxies: Mapping[str, str]) -> str | None:
     """The proxy the environment names for ``url``, or None (``NO_PROXY`` is honoured)."""

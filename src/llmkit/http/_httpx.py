@@ -152,3 +152,6 @@ class HttpxTransport:
         """Close the client, if this transport built it (a user's client stays theirs)."""
         if self.owned:
             await self.client.aclose()
+
+    def abandon(self) -> None:
+        """Nothing to do: an ``httpx2`` client left on a closed loop is freed without a word."""

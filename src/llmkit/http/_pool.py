@@ -13,6 +13,7 @@ context (:mod:`llmkit.http._tls`) instead of loading the CA bundle again.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import weakref
 from collections.abc import AsyncGenerator
@@ -50,6 +51,13 @@ class _LoopPool:
                 del _pools[self.loop]
             await self.aclose()
 
+    def abandon(self) -> None:
+        """Forget the transports of a loop that closed without closing them."""
+        transports = list(self.transports.values())
+        self.transports.clear()
+        for transport in transports:
+            transport.abandon()
+
     async def aclose(self) -> None:
         transports = list(self.transports.values())
         self.transports.clear()
@@ -60,6 +68,22 @@ class _LoopPool:
 _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = (
     weakref.WeakKeyDictionary()
 )
+_EXIT_WAIT = 2.0
+"""Seconds the interpreter's exit waits for a loop that still runs to close its pool."""
+
+
+def _close_at_exit() -> None:
+    """Close the pools of loops that still run in other threads (llmkit's sync loop) at exit.
+
+    Their connections would otherwise be dropped unclosed when the interpreter
+    tears the loop's thread down (aiohttp reports each such session).
+    """
+    for loop, pool in list(_pools.items()):
+        if loop.is_closed():
+            pool.abandon()
+        elif loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(pool.closer.aclose(), loop).result(_EXIT_WAIT)
 
 
 def _pool_of_running_loop() -> _LoopPool:
@@ -69,7 +93,10 @@ def _pool_of_running_loop() -> _LoopPool:
         # A loop closed without shutting down its async generators never ran its closer;
         # forget its pool so that the loop and its transports can be freed.
         for old in [old for old in _pools if old.is_closed()]:
-            del _pools[old]
+            _pools.pop(old).abandon()
+        if not _pools:
+            atexit.unregister(_close_at_exit)
+            atexit.register(_close_at_exit)
         pool = _pools[loop] = _LoopPool(loop)
     return pool
 

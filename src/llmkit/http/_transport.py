@@ -23,7 +23,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from typing import Protocol
 
-from llmkit.errors import MissingExtraError
+from llmkit.errors import ConfigurationError
 from llmkit.http._options import TRANSPORT_ENV, ConnectionOptions, Timeouts, check_transport
 
 __all__ = [
@@ -116,6 +116,10 @@ class Transport(Protocol):
         """Close every connection of the pool."""
         ...
 
+    def abandon(self) -> None:
+        """Forget the pool of a loop that closed before :meth:`aclose` (nothing can be awaited)."""
+        ...
+
 
 def choose_transport(options: ConnectionOptions, *, injected: bool = False) -> str:
     """The transport a model with ``options`` uses (see the module docstring for the rules).
@@ -134,7 +138,10 @@ def choose_transport(options: ConnectionOptions, *, injected: bool = False) -> s
         return "httpx2"
     if not _has_aiohttp():
         if asked == "aiohttp":
-            raise MissingExtraError("The aiohttp transport", "aiohttp", "aiohttp")
+            raise ConfigurationError(
+                "transport='aiohttp' needs the aiohttp package (a dependency of llmkit that is "
+                "not installed here): pip install aiohttp, or pass transport='httpx2'."
+            )
         return "httpx2"
     return "aiohttp"
 
