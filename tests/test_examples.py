@@ -131,6 +131,11 @@ PRINTS: dict[str, list[str]] = {
         "[metrics] openai/gpt-4.1-mini: 2 requests",
         '[prometheus] llmkit_model_requests_total{model="openai/gpt-4.1-mini"} 2',
     ],
+    "transports.py": [
+        "[aiohttp] Hello over HTTP (1 message).",
+        "[httpx2] Hello over HTTP (1 message).",
+        "http2=True is served by httpx2",
+    ],
 }
 
 
@@ -147,7 +152,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"evaluate_offline.py", "testmodel_agent.py"}
     tested |= {f"tools_{family}.py" for family in ("files", "http", "system", "data", "process")}
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
-    tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py"}
+    tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py", "transports.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 

@@ -15,13 +15,36 @@ estimate has one spelling across the package. The four differ in one setting:
 Each is the bound ``encode`` of a :class:`json.JSONEncoder` built at import,
 which skips the per-call setup of ``json.dumps`` with options. Reading JSON
 that may be hostile (bounded nesting) is :mod:`llmkit._jsondata`'s job.
+
+HTTP bodies go through two faster functions, :func:`body_bytes` and
+:func:`loads_body`, which use ``orjson`` (imported at their first call) for
+what it does exactly as the standard library does, and the standard library
+for the rest, so what is refused, and with which error, does not change:
+
+- :func:`body_bytes` gives the bytes of ``dumps_body(value).encode()``'s JSON
+  value: ``NaN`` and infinities raise ``ValueError`` (orjson would write
+  ``null``: any body holding ``null`` is encoded again by the standard
+  library); integers beyond 64 bits, lone surrogates, non-string keys, str,
+  int, dict or list subclasses, dataclasses and dates go to the standard
+  library, which writes them or raises ``TypeError`` / ``ValueError`` as
+  before. Numbers may be spelled differently (``1e-05`` / ``0.00001``); the
+  values are the same. One thing is sent that was refused: an ``Enum`` member
+  or a ``UUID`` is written as its value;
+- :func:`loads_body` reads what ``json.loads`` reads, to the same values:
+  a body with a run of 19 digits or more (an integer orjson would turn into a
+  float) and anything orjson refuses (``NaN``, a byte-order mark, UTF-16, a
+  lone surrogate escape, deep nesting, malformed JSON) are read by
+  ``json.loads``, whose error is the one raised.
 """
 
 from __future__ import annotations
 
 import json
+import re
+from types import ModuleType
+from typing import Any
 
-__all__ = ["dumps", "dumps_any", "dumps_body", "dumps_sorted"]
+__all__ = ["body_bytes", "dumps", "dumps_any", "dumps_body", "dumps_sorted", "loads_body"]
 
 _COMPACT = (",", ":")
 
@@ -36,3 +59,53 @@ dumps_any = json.JSONEncoder(ensure_ascii=False, separators=_COMPACT, default=st
 
 dumps_sorted = json.JSONEncoder(ensure_ascii=False, separators=_COMPACT, sort_keys=True).encode
 """Like :func:`dumps`, with object keys sorted: equal values give equal text (cache keys)."""
+
+
+_loads = json.loads
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_orjson: ModuleType | None = None
+_orjson_options = 0
+_orjson_checked = False
+
+
+def _fast() -> ModuleType | None:
+    """``orjson`` if it is installed (looked for once), else None."""
+    global _orjson, _orjson_checked, _orjson_options
+    if not _orjson_checked:
+        _orjson_checked = True
+        try:
+            import orjson
+        except ImportError:
+            return None
+        _orjson_options = (
+            orjson.OPT_PASSTHROUGH_SUBCLASS
+            | orjson.OPT_PASSTHROUGH_DATACLASS
+            | orjson.OPT_PASSTHROUGH_DATETIME
+        )
+        _orjson = orjson
+    return _orjson
+
+
+def body_bytes(value: Any) -> bytes:
+    """``value`` as the UTF-8 bytes of compact JSON; ``NaN`` and infinities raise ``ValueError``."""
+    fast = _orjson if _orjson_checked else _fast()
+    if fast is not None:
+        try:
+            data: bytes = fast.dumps(value, option=_orjson_options)
+        except TypeError:
+            pass  # the standard library writes it or says why not
+        else:
+            if b"null" not in data:
+                return data
+    return dumps_body(value).encode()
+
+
+def loads_body(data: bytes) -> Any:
+    """The JSON value in ``data``, read as ``json.loads`` reads it (and refused as it refuses)."""
+    fast = _orjson if _orjson_checked else _fast()
+    if fast is not None and _LONG_DIGITS.search(data) is None:
+        try:
+            return fast.loads(data)
+        except ValueError:
+            pass  # the standard library reads it or says why not
+    return _loads(data)

@@ -66,6 +66,8 @@ async def read_events(reply_source: Endpoint) -> tuple[list[str], BaseException 
 
 
 def test_the_environment_variable_picks_the_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LLMKIT_TRANSPORT", raising=False)
+    assert choose_transport(ConnectionOptions()) == "aiohttp"  # the default
     monkeypatch.setenv("LLMKIT_TRANSPORT", "httpx2")
     assert choose_transport(ConnectionOptions()) == "httpx2"
     monkeypatch.setenv("LLMKIT_TRANSPORT", "aiohttp")

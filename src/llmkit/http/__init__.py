@@ -1,7 +1,8 @@
 """The transport: pooled async HTTP clients, timeouts, retries, and stream decoders.
 
 Every model request goes through an :class:`Endpoint`. It uses one pooled
-``httpx2`` client per event loop, retries failures that may succeed on a
+transport per event loop (``aiohttp``, or ``httpx2`` for HTTP/2, SOCKS
+proxies and a user's own client), retries failures that may succeed on a
 second try (exponential backoff with full jitter, honouring ``Retry-After``),
 maps HTTP errors onto :mod:`llmkit.errors`, and never lets an API key into an
 error message or log line.
@@ -9,6 +10,7 @@ error message or log line.
 
 from __future__ import annotations
 
+from llmkit.http._checks import check_api_key, check_headers
 from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
 from llmkit.http._endpoint import (
     Endpoint,
@@ -16,8 +18,6 @@ from llmkit.http._endpoint import (
     ErrorParser,
     JSONReply,
     StreamReply,
-    check_api_key,
-    check_headers,
     parse_error_body,
 )
 from llmkit.http._options import ConnectionOptions, PoolLimits, Timeouts

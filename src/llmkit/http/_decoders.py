@@ -9,10 +9,10 @@ decoder does, since each line is one JSON value.
 from __future__ import annotations
 
 import codecs
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from llmkit._json import loads_body
 from llmkit.errors import InvalidResponseError
 
 __all__ = ["NDJSONDecoder", "SSEDecoder", "SSEEvent"]
@@ -141,7 +141,7 @@ class NDJSONDecoder:
 
 def _loads_line(line: bytes) -> Any:
     try:
-        return json.loads(line)
+        return loads_body(line)
     except ValueError as exc:
         shown = line[:200].decode("utf-8", "replace")
         raise InvalidResponseError(

@@ -10,14 +10,13 @@ failure it reports is mapped here, the same way whichever transport sent.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from llmkit._json import dumps_body
+from llmkit._json import body_bytes, loads_body
 from llmkit._version import __version__
 from llmkit.errors import (
     InvalidResponseError,
@@ -28,6 +27,7 @@ from llmkit.errors import (
     UsageError,
     error_for_status,
 )
+from llmkit.http._checks import check_headers
 from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
 from llmkit.http._guard import check_request
 from llmkit.http._options import ConnectionOptions, Timeouts
@@ -52,15 +52,13 @@ __all__ = [
     "ErrorParser",
     "JSONReply",
     "StreamReply",
-    "check_api_key",
-    "check_headers",
     "parse_error_body",
 ]
 
 logger = logging.getLogger("llmkit.http")
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id")
-_loads = json.loads
+_loads = loads_body
 
 
 @dataclass(slots=True)
@@ -256,7 +254,7 @@ class Endpoint:
         """The JSON bytes of a request body; what JSON cannot carry is a :class:`UsageError`."""
         try:
             # NaN and infinity are not JSON: a server would read them as a syntax error.
-            return dumps_body(body).encode()
+            return body_bytes(body)
         except ValueError as exc:
             if "JSON compliant" not in str(exc):
                 raise UsageError(
@@ -427,32 +425,42 @@ class StreamReply:
         try:
             async for chunk in self._response.chunks():
                 yield chunk
-        except TransportTimeout as exc:
-            if exc.kind != "read":
-                raise self.interrupted(f"the {exc.kind} timeout ran out") from None
-            raise self.interrupted(
-                f"no data for {self._endpoint.timeouts.read:g}s (read timeout)"
-            ) from None
         except TransportFailure as exc:
-            raise self.interrupted(self._endpoint.redact(str(exc))) from None
+            raise self._broken(exc) from None
 
     async def sse(self) -> AsyncIterator[SSEEvent]:
         """The body decoded as Server-Sent Events."""
         decoder = SSEDecoder()
-        async for chunk in self.chunks():
-            for event in decoder.feed(chunk):
-                yield event
+        feed = decoder.feed
+        try:
+            # The transport's chunks directly, not through chunks(): one generator less per chunk.
+            async for chunk in self._response.chunks():
+                for event in feed(chunk):
+                    yield event
+        except TransportFailure as exc:
+            raise self._broken(exc) from None
         for event in decoder.close():
             yield event
 
     async def ndjson(self) -> AsyncIterator[Any]:
         """The body decoded as newline-delimited JSON values."""
         decoder = NDJSONDecoder()
-        async for chunk in self.chunks():
-            for value in decoder.feed(chunk):
-                yield value
+        feed = decoder.feed
+        try:
+            async for chunk in self._response.chunks():
+                for value in feed(chunk):
+                    yield value
+        except TransportFailure as exc:
+            raise self._broken(exc) from None
         for value in decoder.close():
             yield value
+
+    def _broken(self, exc: TransportFailure) -> StreamInterruptedError:
+        if not isinstance(exc, TransportTimeout):
+            return self.interrupted(self._endpoint.redact(str(exc)))
+        if exc.kind != "read":
+            return self.interrupted(f"the {exc.kind} timeout ran out")
+        return self.interrupted(f"no data for {self._endpoint.timeouts.read:g}s (read timeout)")
 
     def interrupted(self, reason: str) -> StreamInterruptedError:
         """The error for a stream that broke off for ``reason``."""
@@ -467,38 +475,6 @@ class StreamReply:
     async def aclose(self) -> None:
         """Close the connection (returning it to the pool when the body was fully read)."""
         await self._response.aclose()
-
-
-def check_api_key(value: object, provider: str, key_env: str | None = None) -> None:
-    """Refuse an API key that is not a string (None is fine: the key is then looked up)."""
-    if value is None or type(value) is str:
-        return
-    where = f", or set {key_env}" if key_env else ""
-    raise UsageError(
-        f"api_key for {provider} must be a string such as 'sk-...'{where}; "
-        f"got {type(value).__name__}."
-    )
-
-
-def check_headers(headers: object, provider: str) -> None:
-    """Refuse extra headers that are not a mapping of strings to strings (values never echoed)."""
-    if headers is None:
-        return
-    if not isinstance(headers, Mapping):
-        raise UsageError(
-            f"headers= for {provider} takes a dict of header names to string values, e.g. "
-            f"{{'x-team': 'search'}}; got {type(headers).__name__}."
-        )
-    for name, value in headers.items():
-        if not isinstance(name, str):
-            raise UsageError(
-                f"headers= for {provider}: header names must be strings; got {type(name).__name__}."
-            )
-        if not isinstance(value, str):
-            raise UsageError(
-                f"headers= for {provider}: the value of {name!r} must be a string; got "
-                f"{type(value).__name__} (convert it with str(...))."
-            )
 
 
 def _first_known(*values: float | None) -> float | None:

@@ -26,7 +26,7 @@ __all__ = [
 TRANSPORTS: tuple[str, ...] = ("aiohttp", "httpx2")
 """The transports there are, by the name ``transport=`` takes."""
 
-DEFAULT_TRANSPORT = "httpx2"
+DEFAULT_TRANSPORT = "aiohttp"
 """The transport a model gets when neither ``transport=`` nor the environment says."""
 
 TRANSPORT_ENV = "LLMKIT_TRANSPORT"
