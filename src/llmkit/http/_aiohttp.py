@@ -134,24 +134,26 @@ class AiohttpTransport:
             trust_env=False,
             auto_decompress=True,
         )
-        self._timeouts: dict[Timeouts, aiohttp.ClientTimeout] = {}
+        self._timeouts: dict[int, tuple[Timeouts, aiohttp.ClientTimeout]] = {}
         self._env_proxies = (
             None if options.proxy is not None else urllib.request.getproxies_environment()
         )
         self._proxies: dict[str, str | None] = {}
 
     def _timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
-        timeout = self._timeouts.get(timeouts)
-        if timeout is None:
-            import aiohttp
+        # Keyed by identity (an endpoint keeps one Timeouts): no hashing of its fields per call.
+        entry = self._timeouts.get(id(timeouts))
+        if entry is not None and entry[0] is timeouts:
+            return entry[1]
+        import aiohttp
 
-            acquire = None if timeouts.pool is None else timeouts.pool + (timeouts.connect or 0.0)
-            timeout = self._timeouts[timeouts] = aiohttp.ClientTimeout(
-                total=None,
-                connect=acquire,
-                sock_connect=timeouts.connect,
-                sock_read=timeouts.read,
-            )
+        acquire = None if timeouts.pool is None else timeouts.pool + (timeouts.connect or 0.0)
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=acquire, sock_connect=timeouts.connect, sock_read=timeouts.read
+        )
+        if len(self._timeouts) >= 64:
+            self._timeouts.clear()
+        self._timeouts[id(timeouts)] = (timeouts, timeout)
         return timeout
 
     def _proxy(self, url: str) -> str | None:

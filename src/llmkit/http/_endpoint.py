@@ -31,7 +31,7 @@ from llmkit.http._checks import check_headers
 from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
 from llmkit.http._guard import check_request
 from llmkit.http._options import ConnectionOptions, Timeouts
-from llmkit.http._pool import shared_transport
+from llmkit.http._pool import SharedTransport
 from llmkit.http._retry import RetryPolicy, parse_retry_after, retry_delay
 from llmkit.http._transport import (
     InvalidRequestURL,
@@ -144,6 +144,7 @@ class Endpoint:
         "_query",
         "_root",
         "_secrets",
+        "_shared",
         "_stream_headers",
         "base_url",
         "params",
@@ -197,6 +198,7 @@ class Endpoint:
         self.transport = choose_transport(self._connection, injected=http_client is not None)
         """The HTTP library this endpoint sends through: ``"aiohttp"`` or ``"httpx2"``."""
         self._injected: Transport | None = None
+        self._shared = SharedTransport(self._connection, self.transport)
         if http_client is not None:
             from llmkit.http._httpx import HttpxTransport
 
@@ -275,7 +277,7 @@ class Endpoint:
     async def _send(self, method: str, path: str, content: bytes | None, *, stream: bool) -> Reply:
         url = join_url(self._root, path, self._query)
         check_request(url, self.provider)
-        transport = self._injected or shared_transport(self._connection, self.transport)
+        transport = self._injected or self._shared.get()
         headers = self._stream_headers if stream else self._headers
         attempt = 0
         while True:

@@ -25,16 +25,18 @@ from llmkit.http._transport import Transport
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["aclose_clients", "shared_client", "shared_transport"]
+__all__ = ["SharedTransport", "aclose_clients", "shared_client", "shared_transport"]
 
 
 class _LoopPool:
     """The transports of one event loop, closed when the loop shuts down."""
 
-    __slots__ = ("closer", "loop", "transports")
+    __slots__ = ("closer", "loop", "open", "transports")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
+        self.open = True
+        """False once the pool is closed (or let go): its transports must not be used."""
         self.transports: dict[tuple[str, ConnectionOptions], Transport] = {}
         # An async generator the loop knows of: asyncio.run (and asyncio.Runner) close every
         # live one at shutdown (shutdown_asyncgens), which runs its finally: the transports'
@@ -47,12 +49,14 @@ class _LoopPool:
         try:
             yield
         finally:
+            self.open = False
             if _pools.get(self.loop) is self:
                 del _pools[self.loop]
             await self.aclose()
 
     def abandon(self) -> None:
         """Forget the transports of a loop that closed without closing them."""
+        self.open = False
         transports = list(self.transports.values())
         self.transports.clear()
         for transport in transports:
@@ -109,6 +113,34 @@ def shared_transport(options: ConnectionOptions, name: str) -> Transport:
     if transport is None:
         transport = pool.transports[key] = _new_transport(options, name)
     return transport
+
+
+class SharedTransport:
+    """The shared transport for one connection setup, found once per event loop.
+
+    An endpoint holds one and asks :meth:`get` before each request: on the
+    loop of its last request it answers at once (no lookup by options);
+    on another loop, or once that loop's pool was closed, it looks again.
+    """
+
+    __slots__ = ("_loop", "_name", "_options", "_pool", "_transport")
+
+    def __init__(self, options: ConnectionOptions, name: str) -> None:
+        self._options = options
+        self._name = name
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pool: _LoopPool | None = None
+        self._transport: Transport | None = None
+
+    def get(self) -> Transport:
+        """The transport on the running event loop, built on first use."""
+        loop = asyncio.get_running_loop()
+        transport, pool = self._transport, self._pool
+        if loop is self._loop and transport is not None and pool is not None and pool.open:
+            return transport
+        transport = shared_transport(self._options, self._name)
+        self._loop, self._pool, self._transport = loop, _pools[loop], transport
+        return transport
 
 
 def _new_transport(options: ConnectionOptions, name: str) -> Transport:
