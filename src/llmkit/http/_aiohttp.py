@@ -32,6 +32,7 @@ What always holds:
 
 from __future__ import annotations
 
+import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,8 @@ def _failure(exc: BaseException, timeouts: Timeouts) -> TransportFailure | Inval
         return TransportTimeout("connect" if timeouts.pool is None else "pool or connect")
     if isinstance(exc, aiohttp.ServerTimeoutError):
         return TransportTimeout("read")
+    if isinstance(exc, TimeoutError):  # a limit aiohttp did not name
+        return TransportTimeout("request")
     if isinstance(exc, aiohttp.InvalidURL):
         return InvalidRequestURL(str(exc) or type(exc).__name__)
     return TransportFailure(str(exc) or type(exc).__name__)
@@ -113,7 +116,7 @@ class AiohttpReply:
 class AiohttpTransport:
     """Requests through one ``aiohttp.ClientSession`` of the running event loop."""
 
-    __slots__ = ("_env_proxies", "_options", "_proxies", "_session", "_timeouts", "name")
+    __slots__ = ("_env_proxies", "_options", "_proxies", "_session", "_ssl", "_timeouts", "name")
 
     def __init__(self, options: ConnectionOptions) -> None:
         import aiohttp
@@ -139,6 +142,7 @@ class AiohttpTransport:
             None if options.proxy is not None else urllib.request.getproxies_environment()
         )
         self._proxies: dict[str, str | None] = {}
+        self._ssl: ssl.SSLContext | None = None
 
     def _timeout(self, timeouts: Timeouts) -> aiohttp.ClientTimeout:
         # Keyed by identity (an endpoint keeps one Timeouts): no hashing of its fields per call.
@@ -184,7 +188,9 @@ class AiohttpTransport:
 
         options: dict[str, Any] = {}
         if url.startswith("https:"):
-            options["ssl"] = ssl_context(self._options.verify)
+            if self._ssl is None:
+                self._ssl = ssl_context(self._options.verify)
+            options["ssl"] = self._ssl
         proxy = self._proxy(url)
         if proxy is not None:
             options["proxy"] = proxy
