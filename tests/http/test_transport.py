@@ -320,6 +320,17 @@ async def test_http2_asked_for_goes_through_httpx2_over_tls(
     assert (await ep.post_json("/chat", {})).data == {"ok": True}
 
 
+async def test_http2_without_h2_says_what_to_install(
+    raw_server: RawServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmkit.http import _httpx
+
+    monkeypatch.setattr(_httpx, "_has_h2", lambda: False)
+    with pytest.raises(ConfigurationError, match="pip install h2"):
+        await endpoint(raw_server.url, connection=ConnectionOptions(http2=True)).post_json("/x", {})
+    assert raw_server.requests == []
+
+
 async def test_an_injected_client_is_used_and_left_open(
     transport: str, raw_server: RawServer
 ) -> None:

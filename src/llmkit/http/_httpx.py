@@ -10,9 +10,11 @@ leaves as a transport-neutral error of :mod:`llmkit.http._transport`.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from llmkit.errors import ConfigurationError
 from llmkit.http._tls import ssl_context
 from llmkit.http._transport import InvalidRequestURL, TransportFailure, TransportTimeout
 
@@ -35,6 +37,11 @@ def new_httpx_client(options: ConnectionOptions) -> httpx2.AsyncClient:
     """A pooled ``httpx2`` client for ``options`` (the shared SSL context, no redirects)."""
     import httpx2
 
+    if options.http2 and not _has_h2():
+        raise ConfigurationError(
+            "http2=True needs the h2 package: pip install h2 (or leave http2 off: HTTP/1.1 "
+            "serves every provider)."
+        )
     limits = options.limits
     return httpx2.AsyncClient(
         limits=httpx2.Limits(
@@ -47,6 +54,10 @@ def new_httpx_client(options: ConnectionOptions) -> httpx2.AsyncClient:
         http2=options.http2,
         follow_redirects=False,
     )
+
+
+def _has_h2() -> bool:
+    return importlib.util.find_spec("h2") is not None
 
 
 def _kind(exc: Exception) -> str:
