@@ -51,7 +51,10 @@ class Timeouts:
     and ``write`` apply to each HTTP attempt. ``pool`` bounds the wait for a
     free connection; by default there is none, so a burst of calls queues
     rather than fails. ``total`` bounds a whole non-streamed call, retries
-    included, and the wait for the first byte of a streamed one.
+    included, and the wait for the first byte of a streamed one. The
+    ``"aiohttp"`` transport has no write timeout: there the ``read`` clock
+    runs from the moment the request is sent, and ``pool`` is timed together
+    with ``connect``.
     """
 
     connect: float | None = 10.0
@@ -96,7 +99,11 @@ def _positive_seconds(value: object) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class PoolLimits:
-    """Connection-pool sizes. The defaults let 1,000 concurrent calls queue for 100 connections."""
+    """Connection-pool sizes. The defaults let 1,000 concurrent calls queue for 100 connections.
+
+    The ``"aiohttp"`` transport keeps every idle connection (it has no separate
+    limit on them); ``max_keepalive_connections=0`` there means no reuse at all.
+    """
 
     max_connections: int | None = 100
     max_keepalive_connections: int | None = 100
