@@ -29,6 +29,8 @@ def test_min_deps_pins_the_bounds_raised_for_known_reasons() -> None:
     assert pins["uvicorn"] == "0.36"
     assert pins["feedparser"] == "6.0.2"
     assert pins["pydantic"] == "2.12"
+    # Jinja2 below 3.1.6 has known sandbox escapes, and prompt templates rely on the sandbox.
+    assert pins["jinja2"] == "3.1.6"
 
 
 def test_min_deps_pins_every_bound_once_at_its_highest_and_skips_other_platforms() -> None:
@@ -53,7 +55,15 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
     out = subprocess.run(
         [sys.executable, str(SCRIPT), "--extras"], capture_output=True, text=True, check=True
     ).stdout
-    assert set(out.strip().split(",")) == {"testing", "eval", "mcp", "feed", "otel", "workflow"}
+    assert set(out.strip().split(",")) == {
+        "testing",
+        "eval",
+        "mcp",
+        "feed",
+        "otel",
+        "workflow",
+        "prompts",
+    }
 
 
 def test_support_matrix_is_declared_in_pyproject_and_readme() -> None:

@@ -37,6 +37,7 @@ __all__ = ["ExitCode", "main"]
 _PLUGGED_COMMANDS: tuple[str, ...] = (
     "llmkit._cli.prompt:add_command",
     "llmkit._cli.chat:add_command",
+    "llmkit._cli.prompts:add_command",
     "llmkit._recording.trace:add_replay_command",
     "llmkit.eval._cli:add_command",
     "llmkit._cli.workflow:add_command",
