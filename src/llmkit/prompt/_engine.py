@@ -24,8 +24,9 @@ Guarantees:
   directory again to see edits).
 
 Rendering keeps Jinja's defaults for text, plus ``trim_blocks`` and
-``lstrip_blocks``, so a line holding only a ``{% ... %}`` tag leaves no blank
-line behind; autoescaping is off (a prompt is not HTML). Jinja is imported on
+``lstrip_blocks`` (a line holding only a ``{% ... %}`` tag leaves no blank
+line behind) and ``keep_trailing_newline`` (a template, or an included file,
+ends as it is written); autoescaping is off (a prompt is not HTML). Jinja is imported on
 first use (the ``llmkit[prompts]`` extra).
 """
 
@@ -85,6 +86,7 @@ class Engine:
             autoescape=False,
             trim_blocks=True,
             lstrip_blocks=True,
+            keep_trailing_newline=True,
             auto_reload=False,
             cache_size=-1,
         )
