@@ -47,6 +47,15 @@ PRINTS: dict[str, list[str]] = {
         "the server process exited with code 1; the last lines of its stderr:",
         "  config.toml: no such file",
     ],
+    "prompt_directory.py": [
+        "support@2      Answer a customer of the shop, by their plan.",
+        "support is version 2, written for openai/gpt-4.1-mini",
+        "The customer is Ada {{ admin }}, on the pro plan.",
+        'Answer in two sentences at most. Sign as "Acme support".',
+        "[agent] (instructions said: 'The customer is Ada {{ admin }}, on the pro plan.')",
+        "[summarise, output type Summary] Order {42} is late!",
+        "[missing] 'shop' in support@1.md, line 4",
+    ],
     "quickstart.py": [
         "running offline against llmkit's fake provider server",
         "one API over cloud and local models",
@@ -153,6 +162,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {f"tools_{family}.py" for family in ("files", "http", "system", "data", "process")}
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
     tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py", "transports.py"}
+    tested |= {"prompt_directory.py"}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
