@@ -63,6 +63,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         "otel",
         "workflow",
         "prompts",
+        "output",
     }
 
 

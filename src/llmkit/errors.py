@@ -14,6 +14,10 @@
     ├── SerializationError            JSON data llmkit cannot read (malformed, or from a newer version)
     │   └── RecordingError            a recording file is corrupt or truncated; names the line
     │       └── RecordingVersionError   the recording comes from a newer llmkit: upgrade to read it
+    ├── ExtractionError               a text held no value of the asked type (none found, or invalid
+    │   │                             after recovery and coercion); the raw text, each error by path
+    │   └── UnsafeDocumentError       refused unread: an XML DTD or entity (bombs, external entities),
+    │                                 a YAML alias bomb or a tag that would build a Python object
     ├── ToolError                     raised by a tool on purpose: its message goes to the model
     ├── AgentError                    an agent run stopped early; carries the messages and usage so far
     │   ├── MaxStepsExceeded          no final answer within max_steps model calls
@@ -83,6 +87,7 @@ __all__ = [
     "ConflictError",
     "ContentFilterError",
     "ContextLengthError",
+    "ExtractionError",
     "GuardrailTripped",
     "HookError",
     "InvalidResponseError",
@@ -115,6 +120,7 @@ __all__ = [
     "ToolError",
     "ToolExecutionError",
     "ToolRetriesExceeded",
+    "UnsafeDocumentError",
     "UnsupportedError",
     "UsageError",
     "UsageLimitExceeded",
@@ -224,6 +230,48 @@ class WorkflowDefinitionError(UsageError):
 
 class SerializationError(LLMKitError):
     """Data could not be read back: malformed JSON, a wrong shape, or a newer format version."""
+
+
+class ExtractionError(LLMKitError):
+    """A text (a model's answer) held no value of the type asked for.
+
+    Either no JSON, YAML or XML value was found in it, or the value found was
+    still invalid after recovery and schema-guided coercion. ``raw`` is the
+    whole text, ``format`` the format it was read as (``"json"``, ``"yaml"``,
+    ``"xml"``, or None when none was found), and ``errors`` one
+    ``(path, message)`` pair per validation error (the path is dotted, such as
+    ``"lines.0.amount"``, or ``"(root)"``). The message shows the start of the
+    text and every error.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        raw: str = "",
+        format: str | None = None,
+        errors: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.raw = raw
+        """The whole text that was read."""
+        self.format = format
+        """The format the text was read as, or None."""
+        self.errors = errors
+        """One ``(path, message)`` pair per validation error."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), self.__dict__.copy()))
+
+
+class UnsafeDocumentError(ExtractionError):
+    """A text was refused without being loaded, because loading it could harm the process.
+
+    An XML document type declaration (where entity bombs and external
+    entities are declared), a YAML document past its bounds (an alias bomb)
+    or holding a tag that would build a Python object. No other reading of
+    the same text is tried.
+    """
 
 
 class ToolError(LLMKitError):

@@ -13,20 +13,22 @@ import json
 import re
 from typing import Any
 
+from llmkit.errors import ExtractionError
+
 __all__ = ["NoJSONError", "parse_json"]
 
 _FENCE = re.compile(r"```(?:json|JSON|javascript|js)?\s*\n?(.*?)(?:```|$)", re.S)
 
 
-class NoJSONError(ValueError):
-    """The text holds nothing that can be read as JSON."""
+class NoJSONError(ExtractionError, ValueError):
+    """The text holds nothing that can be read as JSON (a ``ValueError`` too, as it always was)."""
 
 
 def parse_json(text: str) -> Any:
     """The JSON value in ``text``, repaired if needed; raises :class:`NoJSONError` when there is none."""
     stripped = text.strip()
     if not stripped:
-        raise NoJSONError("the answer is empty")
+        raise NoJSONError("the answer is empty", raw=text, format="json")
     try:
         return json.loads(stripped)
     except ValueError:
@@ -43,5 +45,5 @@ def parse_json(text: str) -> Any:
     value = repair_json(stripped, return_objects=True)
     if value == "" or (isinstance(value, str) and value.strip() == stripped):
         # json-repair gives back "" (or the text itself) when it found no JSON at all.
-        raise NoJSONError("the answer holds no JSON value")
+        raise NoJSONError("the answer holds no JSON value", raw=text, format="json")
     return value

@@ -56,6 +56,7 @@ from llmkit.errors import UsageError
 __all__ = [
     "MAX_NUMBER_LENGTH",
     "YAMLLimits",
+    "YAMLRefused",
     "parse_yaml",
     "parse_yaml_located",
     "read_yaml",
@@ -78,6 +79,16 @@ class YAMLLimits:
     """Most ``*alias`` references."""
     max_nodes: int = 2_000_000
     """Most values (scalars, lists, mappings) with every alias expanded."""
+
+
+class YAMLRefused(UsageError):
+    """A YAML document refused rather than read: past a bound, recursive, or with a Python tag.
+
+    Its message is the same as a plain :class:`UsageError`'s would be; the
+    class lets a reader of untrusted text (a model's answer) tell a refusal,
+    which must never be retried in another way, from a syntax error it may
+    try to recover from.
+    """
 
 
 DEFAULT_LIMITS = YAMLLimits()
@@ -170,7 +181,9 @@ def _read(text: str, *, name: str, limits: YAMLLimits, extra: str, located: bool
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         why = _TooBig(str(exc), mark.line + 1 if mark is not None else 0)
-        refusal = UsageError(f"{name} is not valid YAML: {exc}")
+        # The safe loader has no constructor for the tags that build Python objects.
+        unsafe = isinstance(exc, yaml.constructor.ConstructorError)
+        refusal = (YAMLRefused if unsafe else UsageError)(f"{name} is not valid YAML: {exc}")
     finally:
         loader.dispose()
     raise refusal from (why if located else None)
@@ -224,7 +237,7 @@ def _lines(loader: Any, root: Any) -> dict[KeyPath, int]:
 
 
 def _refusal(name: str, why: str) -> UsageError:
-    return UsageError(f"{name} is refused as YAML: {why}.")
+    return YAMLRefused(f"{name} is refused as YAML: {why}.")
 
 
 def _too_long(limits: YAMLLimits) -> str:
