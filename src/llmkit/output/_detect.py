@@ -9,7 +9,7 @@ The order is fixed and cheap to compute (no parsing happens here):
    format (``json``, ``yaml``/``yml``, ``xml`` …), else the shape of its
    content;
 2. the whole text, by shape: a text that starts with ``{`` or ``[`` is JSON,
-   one that starts with a tag is XML, one that starts with ``key:``, ``- ``
+   one that starts with a tag is XML, a lone JSON string, number, boolean or null is JSON, one that starts with ``key:``, ``- ``
    or ``---`` is YAML; otherwise JSON and XML are tried in the order they
    first appear in the text, then YAML (which reads almost any text, so it
    comes last).
@@ -43,6 +43,7 @@ _LANGUAGES: dict[str, Format] = {
 
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+.-]*)[^\n`]*\n?(.*?)(?:```|\Z)", re.S)
 _JSON_OPEN = re.compile(r"[{\[]")
+_JSON_SCALAR = re.compile(r'"[^"]*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null')
 _XML_TAG = re.compile(r"<[A-Za-z_][\w.:-]*[^<>]*>|<\?xml|<!")
 _XML_START = re.compile(r"<(?:[A-Za-z_]|\?xml|!)")
 YAML_LINE = re.compile(r"^(?:---[ \t]*$|- |-$|[\"']?[A-Za-z_][\w.-]*[\"']?:(?:[ \t]|$))", re.M)
@@ -72,7 +73,7 @@ def fences(text: str) -> list[tuple[Format | None, str]]:
 def _by_shape(text: str) -> list[Format]:
     """The formats ``text`` may be read as, most likely first."""
     start = text.lstrip()
-    if start[:1] in ("{", "["):
+    if start[:1] in ("{", "[") or _JSON_SCALAR.fullmatch(start):
         first: Format | None = "json"
     elif _XML_START.match(start):
         first = "xml"
