@@ -88,6 +88,14 @@ PRINTS: dict[str, list[str]] = {
         "- lines: Field required",
         "[json] round trip equal: True",
     ],
+    "extract_invoice.py": [
+        "[xml] INV-77: 2 lines, 405.0 USD, paid=False, due 2025-07-31",
+        "[yaml] INV-77: 2 lines, 405.0 USD, paid=False, due 2025-07-31",
+        "[json] INV-77: 2 lines, 405.0 USD, paid=False, due 2025-07-31",
+        "[invalid] 3 errors:",
+        "- lines.0.amount: Input should be a valid number, unable to parse string as a number (got 'TBD')",
+        "[refused] The XML text is refused: it has a document type declaration (<!DOCTYPE>",
+    ],
     "handoffs.py": [
         "[handoff] triage -> billing",
         "[tool call] policy({'input': 'May order A17 be refunded?'})",
@@ -158,7 +166,7 @@ def test_example_prints_what_it_promises(name: str) -> None:
 def test_every_example_has_a_test() -> None:
     tested = {"quickstart.py", "ollama_chat.py", "providers.py"}
     tested |= {"agent_tools.py", "structured_extraction.py", "handoffs.py", "approval.py"}
-    tested |= {"evaluate_offline.py", "testmodel_agent.py"}
+    tested |= {"evaluate_offline.py", "testmodel_agent.py", "extract_invoice.py"}
     tested |= {f"tools_{family}.py" for family in ("files", "http", "system", "data", "process")}
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
     tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py", "transports.py"}

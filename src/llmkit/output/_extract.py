@@ -18,8 +18,9 @@ then validates with pydantic. It guarantees:
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, get_args, overload
 
 from llmkit.errors import ExtractionError, UnsafeDocumentError, UsageError
 from llmkit.output._coerce import coerce as coerce_value
@@ -153,7 +154,10 @@ def _invalid(output_type: Any, text: str, format: Format, exc: Any) -> Extractio
 
 
 def _type_name(output_type: Any) -> str:
-    return str(getattr(output_type, "__name__", None) or output_type)
+    """``Invoice``, ``list[Line]``, ``Literal['a', 'b']``: the type as written, without modules."""
+    if isinstance(output_type, type) and not get_args(output_type):
+        return output_type.__name__
+    return re.sub(r"\b(?:[A-Za-z_]\w*\.)+(?=[A-Za-z_])", "", str(output_type))
 
 
 def _short(value: Any) -> str:

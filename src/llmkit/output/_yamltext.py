@@ -35,6 +35,7 @@ __all__ = ["parse_yaml"]
 _LEADING_TABS = re.compile(r"^[ \t]*\t[ \t]*", re.M)
 _TAB_AFTER_KEY = re.compile(r"^([ \t]*(?:- )*[\"']?[A-Za-z_][\w.-]*[\"']?:)\t+", re.M)
 _NAME = "The YAML in the text"
+_PYTHON_TAG = re.compile(r"constructor for the tag '([^']+)'")
 
 
 def parse_yaml(text: str) -> Any:
@@ -78,7 +79,14 @@ def _load(source: str, raw: str) -> Any:
     except MissingExtraError:
         raise
     except YAMLRefused as exc:
-        raise UnsafeDocumentError(str(exc), raw=raw, format="yaml") from None
+        message = str(exc)
+        tag = _PYTHON_TAG.search(message)
+        if tag is not None:
+            message = (
+                f"{_NAME} is refused: it has the tag {tag.group(1)!r}, which would build a "
+                "Python object; only plain data (mappings, lists, strings, numbers) is read."
+            )
+        raise UnsafeDocumentError(message, raw=raw, format="yaml") from None
     except UsageError as exc:
         raise ExtractionError(str(exc), raw=raw, format="yaml") from None
 
