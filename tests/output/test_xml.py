@@ -44,6 +44,9 @@ def test_maps_elements_to_plain_data(text: str, value: object) -> None:
         # an XML declaration and comments carry no data
         ('<?xml version="1.0"?>\n<!-- note --><a>1</a>', {"a": "1"}),
         ("<a><![CDATA[<b>not a tag</b>]]></a>", {"a": "<b>not a tag</b>"}),
+        # a comment or CDATA section left open by a truncated answer
+        ("<a><b>1</b><!-- cut", {"a": {"b": "1"}}),
+        ("<a><b>1</b><c><![CDATA[x < y", {"a": {"b": "1", "c": "x < y"}}),
     ],
 )
 def test_recovers(text: str, value: object) -> None:

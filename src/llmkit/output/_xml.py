@@ -42,10 +42,12 @@ __all__ = ["parse_xml"]
 _NAME = r"[A-Za-z_][\w.:-]*"
 _ATTRIBUTE = re.compile(rf"({_NAME})\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'<>=/`]+)")
 _TOKEN = re.compile(
-    r"(?P<comment><!--.*?-->)"
-    r"|(?P<cdata><!\[CDATA\[.*?\]\]>)"
-    r"|(?P<pi><\?.*?\?>)"
-    r"|(?P<declaration><![A-Za-z].*?>)"
+    # Each construct left open runs to the end of the text, so an unclosed one is read once
+    # (linear time), not searched for again from every later opener.
+    r"(?P<comment><!--.*?(?:-->|\Z))"
+    r"|(?P<cdata><!\[CDATA\[.*?(?:\]\]>|\Z))"
+    r"|(?P<pi><\?.*?(?:\?>|\Z))"
+    r"|(?P<declaration><![A-Za-z].*?(?:>|\Z))"
     rf"|(?P<end></(?P<end_name>{_NAME})\s*>)"
     rf"|(?P<start><(?P<name>{_NAME})(?P<attrs>(?:\s+{_NAME}\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'<>=/`]+))*)\s*(?P<empty>/?)>)",
     re.S,
@@ -131,7 +133,8 @@ def _repair(source: str, raw: str) -> tuple[str, bool]:
             continue  # an XML declaration, comment or processing instruction carries no data
         if kind == "cdata":
             if stack:
-                out.append(match.group(0))
+                cdata = match.group(0)
+                out.append(cdata if cdata.endswith("]]>") else cdata + "]]>")
             continue
         if kind == "end":
             name = _local(match.group("end_name"))
