@@ -41,6 +41,9 @@ MCP_SERVERS_LIST := tests/tools/mcp/servers.txt
 
 $(MCP_SERVERS)/.installed: $(MCP_SERVERS_LIST)
 	rm -rf $(MCP_SERVERS)
+	@command -v npm >/dev/null || { \
+		echo "npm is missing: installing Debian's nodejs and npm (needs root)"; \
+		apt-get update -q && apt-get install -y -q nodejs npm; }
 	mkdir -p $(MCP_SERVERS)/npm
 	npm install --prefix $(MCP_SERVERS)/npm --no-audit --no-fund --loglevel=error \
 		$$(awk '$$1 == "npm" {print $$2}' $(MCP_SERVERS_LIST))
