@@ -193,14 +193,14 @@ def _front_matter(text: str, path: Path) -> Located | None:
 
 
 def _parse(text: str, path: Path) -> Located:
-    from llmkit.output._yaml import parse_yaml_located  # here: llmkit.output loads pydantic
+    from llmkit.output._yaml import YAMLRefused, parse_yaml_located  # llmkit.output loads pydantic
 
     try:
         return parse_yaml_located(text, name=str(path), extra="prompts")
     except PromptFileError:
         raise
     except UsageError as exc:
-        if type(exc) is not UsageError:  # a missing extra, say: not the file's fault
+        if type(exc) not in (UsageError, YAMLRefused):  # a missing extra: not the file's fault
             raise
         raise PromptFileError(
             str(exc), template=path.stem, file=str(path), line=refusal_line(exc)
