@@ -148,6 +148,31 @@ PRINTS: dict[str, list[str]] = {
         "[metrics] openai/gpt-4.1-mini: 2 requests",
         '[prometheus] llmkit_model_requests_total{model="openai/gpt-4.1-mini"} 2',
     ],
+    "workflow_article.py": [
+        "article/reviews[1]/critic_b  ok",
+        "approved: True",
+        "usage: 5 requests,",
+    ],
+    "workflow_map_reduce.py": [
+        "8 chapters summarised",
+        "In short: The moon pulls the sea. Old mills used the tide.",
+        "book/summaries[7]/summariser",
+        "book/editor",
+    ],
+    "workflow_retry_breaker.py": [
+        "attempt 1 failed: RateLimitError",
+        "attempt 2 failed: RateLimitError",
+        "forecast: Sunny, 18 °C.",
+        "attempt 1 failed: CircuitOpenError: Circuit 'flaky' is open after 2 failures in a row",
+        "run 3: 0 request(s), fallback answered: Yesterday's headlines (cached).",
+        "run 4: 1 request(s), news answered: Fresh headlines.",
+    ],
+    "workflow_yaml.py": [
+        "approved: True",
+        "flowchart TD",
+        "round trip: same result",
+        "├── reviews (parallel, max 4, timeout 60 s) -> reviews",
+    ],
     "transports.py": [
         "[aiohttp] Hello over HTTP (1 message).",
         "[httpx2] Hello over HTTP (1 message).",
@@ -171,6 +196,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
     tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py", "transports.py"}
     tested |= {"prompt_directory.py"}
+    tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
 
