@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from llmkit import Agent, Message, Response, UsageLimits
 from llmkit.errors import UsageLimitExceeded, WorkflowError
-from llmkit.testing import ScriptedModel
+from llmkit.testing import FunctionModel, ScriptedModel
 from llmkit.types import Usage
-from llmkit.workflow import Retry, sequence, step
+from llmkit.workflow import Retry, map_each, sequence, step
 from llmkit.workflow._limits import UsageLedger
 
 pytestmark = pytest.mark.anyio
@@ -92,3 +94,38 @@ def test_the_ledger_counts_live_runs_once() -> None:
     with pytest.raises(UsageLimitExceeded):
         ledger.check(before_request=False)
     assert ledger.tripped is not None
+
+
+async def test_concurrent_calls_cannot_all_pass_the_request_limit() -> None:
+    started: list[str] = []
+    release = asyncio.Event()
+
+    async def slow(request: object) -> Response:
+        started.append("call")
+        if len(started) >= 2:
+            release.set()
+        await release.wait()  # every admitted call is in flight before any is answered
+        return answer("done", tokens=1)
+
+    flow = map_each(
+        step(Agent(FunctionModel(slow), name="reader")), over="texts", output="out", name="read"
+    )
+    with pytest.raises(WorkflowError) as info:
+        async with asyncio.timeout(30):  # only a broken limit could leave a call waiting
+            await flow.run(
+                {"texts": ["a", "b", "c", "d"]}, usage_limits=UsageLimits(max_requests=2)
+            )
+    assert isinstance(info.value.__cause__, UsageLimitExceeded)
+    assert "limit of 2 model requests" in str(info.value)
+    assert len(started) == 2
+
+
+def test_a_held_call_counts_against_the_request_limit_until_it_ends() -> None:
+    ledger = UsageLedger(UsageLimits(max_requests=1), name="flow")
+    ledger.reserve("run-1")
+    with pytest.raises(UsageLimitExceeded):
+        ledger.reserve("run-2")
+    ledger.release("run-1")
+    ledger.reserve("run-2")
+    ledger.finish(["run-2"], Usage())
+    assert ledger.pending == {}

@@ -30,7 +30,7 @@ _log = logging.getLogger("llmkit.workflow")
 class UsageLedger:
     """The usage of one workflow run so far, checked against its limits."""
 
-    __slots__ = ("_warned", "done", "limits", "live", "name", "tripped")
+    __slots__ = ("_warned", "done", "limits", "live", "name", "pending", "tripped")
 
     def __init__(self, limits: UsageLimits, *, name: str) -> None:
         self.limits = limits
@@ -40,6 +40,9 @@ class UsageLedger:
         """Usage of finished step attempts."""
         self.live: dict[str, Usage] = {}
         """Usage so far of agent runs in flight, by run id."""
+        self.pending: dict[str, int] = {}
+        """Model calls started and not answered yet, by agent run id: they count against
+        ``max_requests`` from the moment they start, so concurrent calls cannot all pass."""
         self.tripped: UsageLimitExceeded | None = None
         """The stop this ledger raised, once it did."""
         self._warned = False
@@ -51,6 +54,19 @@ class UsageLedger:
             total = total + usage
         return total
 
+    def reserve(self, run_id: str) -> None:
+        """Admit a model call of ``run_id`` if the request limit allows one more, and hold it."""
+        self.check(before_request=True)
+        self.pending[run_id] = self.pending.get(run_id, 0) + 1
+
+    def release(self, run_id: str) -> None:
+        """A held model call of ``run_id`` was answered or failed."""
+        held = self.pending.get(run_id, 0)
+        if held <= 1:
+            self.pending.pop(run_id, None)
+        else:
+            self.pending[run_id] = held - 1
+
     def add_live(self, run_id: str, usage: Usage) -> None:
         """Count a model call of the agent run ``run_id``, still in flight."""
         before = self.live.get(run_id)
@@ -60,13 +76,18 @@ class UsageLedger:
         """A step attempt ended having used ``usage``; its runs' live entries are dropped."""
         for run_id in run_ids:
             self.live.pop(run_id, None)
+            self.pending.pop(run_id, None)
         self.done = self.done + usage
 
     def check(self, *, before_request: bool) -> None:
         """Raise UsageLimitExceeded when the total breaks a limit (and remember it)."""
         total = self.total()
         limits = self.limits
-        reason = limits.check_before_request(total) if before_request else limits.check(total)
+        if before_request:
+            held = sum(self.pending.values())
+            reason = limits.check_before_request(total + Usage(requests=held) if held else total)
+        else:
+            reason = limits.check(total)
         if reason is None:
             if limits.max_cost is not None and total.cost is None and not self._warned:
                 self._warned = True
@@ -95,10 +116,16 @@ class LedgerHook(Hook):
         self.ledger = ledger
 
     def before_model(self, ctx: HookContext, request: Request) -> None:
-        """Refuse the call when the workflow reached its request limit."""
-        self.ledger.check(before_request=True)
+        """Refuse the call when the workflow reached its request limit, else hold its place."""
+        self.ledger.reserve(ctx.run_id)
 
     def after_model(self, ctx: HookContext, request: Request, response: Response) -> None:
         """Count the call and stop when the workflow is over a token or cost limit."""
+        self.ledger.release(ctx.run_id)
         self.ledger.add_live(ctx.run_id, response.usage)
         self.ledger.check(before_request=False)
+
+    def on_error(self, ctx: HookContext, error: BaseException) -> None:
+        """A model call that failed no longer holds a place."""
+        if ctx.kind == "model":
+            self.ledger.release(ctx.run_id)
