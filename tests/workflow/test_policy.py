@@ -70,6 +70,9 @@ async def test_timeout_is_retried_then_falls_back() -> None:
         "ok",
         "fallback",
     )
+    assert slow_record.error is not None  # why the fallback answered stays on the record
+    assert (slow_record.error.error_type, slow_record.error.attempt) == ("StepTimeoutError", 3)
+    assert result.errors == []
     assert result.trace[2].path == "s/slow/fallback"
 
 

@@ -207,11 +207,12 @@ async def run_node(
                     error, where, failed_attempt = exc, path, attempt
                     failure = StepFailure.of(path, exc, attempt)
                 else:
-                    entry.status, entry.reason = "ok", "fallback"
+                    entry.status, entry.reason, entry.error = "ok", "fallback", failure
                     await _ended(rt, entry, output)
                     return output
             else:
-                entry.status, entry.reason = "ok", "fallback"
+                # The failure stays on the record: it is why the fallback answered.
+                entry.status, entry.reason, entry.error = "ok", "fallback", failure
                 await _ended(rt, entry, output)
                 return output
     entry.error = failure
