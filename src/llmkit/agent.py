@@ -23,11 +23,10 @@ are covered in ``docs/agents.md``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from functools import partial
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import TypeVar, Unpack
 
@@ -42,9 +41,10 @@ from llmkit._agent.handoff import (
 )
 from llmkit._agent.inputs import RunSetup
 from llmkit._agent.overrides import UNSET, Overrides
-from llmkit._agent.publish import Publishing, finish, published
+from llmkit._agent.publish import Publishing, finish
 from llmkit._agent.spec import AgentSpec, Instructions
-from llmkit._sync import iterate_sync, run_sync
+from llmkit._agent.streaming import OutputT, Streaming, UserInput
+from llmkit._sync import run_sync
 from llmkit.bus import Bus, active_bus
 from llmkit.errors import UsageError
 from llmkit.output import OutputMode, OutputSpec
@@ -52,19 +52,14 @@ from llmkit.providers.base import Model
 from llmkit.run import ResumeOptions, RunOptions, RunResult, UsageLimits
 from llmkit.tools import ErrorMode, Tool, Toolbox
 from llmkit.tools._collect import collect_tools
-from llmkit.types import ContentPart, Message, ModelSettings
+from llmkit.types import ModelSettings
 
 if TYPE_CHECKING:
     from llmkit._hooks.chain import HookChain
-    from llmkit.events import Event
 
 __all__ = ["Agent", "AgentHandoff", "HistoryFilter", "Instructions", "UserInput", "handoff"]
 
-OutputT = TypeVar("OutputT", default=str)
 AgentT = TypeVar("AgentT", bound="Agent[Any]")
-
-UserInput: TypeAlias = "str | Message | Sequence[str | ContentPart]"
-"""What a run starts from: text, a message, or text and media parts."""
 
 _SPEC_FIELDS = frozenset(
     {"name", "description", "instructions", "output_retries", "tool_retries", "tool_errors"}
@@ -73,7 +68,7 @@ _SPEC_FIELDS = frozenset(
 """The attributes an :class:`~llmkit._agent.spec.AgentSpec` copies: setting one drops it."""
 
 
-class Agent(Generic[OutputT]):
+class Agent(Streaming[OutputT]):
     """A model with instructions and tools, run in a loop until it gives a final answer.
 
     Args:
@@ -344,34 +339,6 @@ class Agent(Generic[OutputT]):
         if options:
             checks.check_option_names(options, checks.RUN_OPTIONS, "run_sync")
         return run_sync(self.run(user_input, **options))
-
-    def stream(
-        self, user_input: UserInput | None = None, **options: Unpack[RunOptions]
-    ) -> AsyncGenerator[Event, None]:
-        """Run and yield every event: text and tool-call deltas, tool calls and results, steps.
-
-        The last event is ``RunEnd``, whose ``result`` is the :class:`~llmkit.run.RunResult`.
-        The run starts when the first event is asked for.
-
-        Options: as for :meth:`run` (message_history, deps, usage_limits, max_steps,
-        timeout, hooks).
-        """
-        if options:
-            checks.check_option_names(options, checks.RUN_OPTIONS, "stream")
-        return published(partial(self._start, user_input, options, stream=True))
-
-    def stream_sync(
-        self, user_input: UserInput | None = None, **options: Unpack[RunOptions]
-    ) -> Iterator[Event]:
-        """Blocking twin of :meth:`stream`; also works inside a running event loop.
-
-        The same events, one at a time; leaving the loop early stops the run and
-        closes its model stream. Options: as for :meth:`run` (message_history,
-        deps, usage_limits, max_steps, timeout, hooks).
-        """
-        if options:
-            checks.check_option_names(options, checks.RUN_OPTIONS, "stream_sync")
-        return iterate_sync(self.stream(user_input, **options))
 
     async def resume(
         self,

@@ -11,6 +11,7 @@ request through them):
 - ``inputs``: ``RunSetup`` and ``Restored``, what an ``AgentRun`` is built from;
 - ``prepare``: the request parts built once per spec and model; ``build_request``;
 - ``publish``: ``finish`` and ``published``, the one path from a run to the bus;
+- ``streaming``: ``Streaming``, the base class that gives ``Agent`` its streaming methods;
 - ``loop``: ``AgentRun``, the state of one run and the loop that advances it;
 - ``plan``: what a model reply asks for (``plan_reply``), counts of wrong calls;
 - ``calls``: ``PlannedCall``, checking, running and answering one tool call;
