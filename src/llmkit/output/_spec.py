@@ -25,6 +25,7 @@ from typing import Any, Literal, TypeAlias
 from llmkit._json import dumps
 from llmkit.errors import UsageError
 from llmkit.output._json import NoJSONError, parse_json
+from llmkit.output._lenient import PartialReader
 from llmkit.providers.base import Capabilities
 from llmkit.tools._schema import clean_schema, describe_validation_error
 from llmkit.types import JSONDict, OutputSchema, ToolSpec
@@ -90,6 +91,8 @@ class OutputSpec:
         self.output_schema: OutputSchema | None = None
         self.tool_spec: ToolSpec | None = None
         self._adapter: Any = None
+        self._adapters: dict[Any, Any] = {}
+        """Adapters of the annotations inside the type, for partial values."""
         self._prompt: str | None = None
         if self.is_text:
             return
@@ -159,6 +162,16 @@ class OutputSpec:
                 f"Your answer must be a JSON value matching the schema, but {exc}.", text
             ) from None
         return self._validate(value, text)
+
+    def partial_reader(self) -> PartialReader:
+        """A reader of partial values from this type's JSON arriving in pieces (one per answer).
+
+        ``reader.feed(text)`` gives the partial value after each piece that
+        changed it (see :mod:`llmkit.output._lenient`), else ``UNCHANGED``.
+        """
+        if self.is_text:
+            raise UsageError("Partial values are for structured output: give an output_type.")
+        return PartialReader(self.output_type, wrapped=self.wrapped, adapters=self._adapters)
 
     def from_arguments(self, arguments: JSONDict, raw: Any = None) -> Any:
         """The validated value from the final-result tool's arguments; raises :class:`OutputInvalid`."""
