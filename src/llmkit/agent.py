@@ -153,6 +153,7 @@ class Agent(Streaming[OutputT]):
         checks.check_tool_names(name, self._tools, self._handoffs, final_tool=final_tool)
         self._overrides = Overrides(f"llmkit_agent_override_{id(self)}")
         self._direct: Tool[..., Any] | None = None
+        self._typed_spec: tuple[AgentSpec, Any, AgentSpec] | None = None
         self._hooks: tuple[object, ...] = checks.check_hooks(hooks)
         self._chain: HookChain | None = None
         if self._hooks:
@@ -277,10 +278,16 @@ class Agent(Streaming[OutputT]):
     # --------------------------------------------------------------------- runs
 
     def _start(
-        self, user_input: UserInput | None, options: RunOptions, *, stream: bool
+        self,
+        user_input: UserInput | None,
+        options: RunOptions,
+        *,
+        stream: bool,
+        partials: bool = False,
+        output_type: Any = None,
     ) -> Publishing:
         """The run of ``user_input`` with ``options`` (a model-free agent's, for one)."""
-        spec = self._spec()
+        spec = self._spec() if output_type is None else self._spec_for(output_type)
         deps = self._overrides.deps(options.get("deps", self.deps))
         if spec.direct is not None:
             from llmkit._agent.direct import DirectRun, check_direct_options
@@ -306,8 +313,24 @@ class Agent(Streaming[OutputT]):
             stream=stream,
             hooks=checks.run_hooks(self._hooks, self._chain, options.get("hooks")),
             bus=active_bus(self._bus),
+            partials=partials,
         )
         return AgentRun(spec, setup)
+
+    def _structured(self) -> bool:
+        return not self._output.is_text
+
+    def _spec_for(self, output_type: Any) -> AgentSpec:
+        """The spec with ``output_type`` as the output type (kept for the next call with it)."""
+        spec = self._spec()
+        if output_type is spec.output.output_type or spec.direct is not None:
+            return spec
+        last = self._typed_spec
+        if last is None or last[0] is not spec or last[1] is not output_type:
+            output = OutputSpec(output_type, mode=self._output.mode)
+            checks.check_tool_names(self.name, self._tools, self._handoffs, final_tool=True)
+            last = self._typed_spec = (spec, output_type, spec.with_output(output))
+        return last[2]
 
     def _limits(self, options: ResumeOptions) -> tuple[int, float | None, UsageLimits | None]:
         return checks.run_limits(options, self.max_steps, self.timeout, self.usage_limits)

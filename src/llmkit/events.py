@@ -13,8 +13,9 @@ Model level:
 - ``model.tool_call_delta`` -- :class:`ToolCallDelta`
 - ``model.response`` -- :class:`ModelResponse`, always the last event of a stream
 
-Run level: ``run.start``, ``model.request``, ``tool.call``, ``tool.progress``,
-``tool.result``, ``step.end``, ``handoff``, ``approval.required``, ``run.end``, ``error``.
+Run level: ``run.start``, ``model.request``, ``output.partial``, ``tool.call``,
+``tool.progress``, ``tool.result``, ``step.end``, ``handoff``, ``approval.required``,
+``run.end``, ``error``.
 
 Workflow level (``llmkit.workflow``): ``workflow.start``, ``workflow.step.start``,
 ``workflow.step.retry``, ``workflow.step.end``, ``workflow.end``. The agent's
@@ -54,6 +55,7 @@ __all__ = [
     "Handoff",
     "ModelRequest",
     "ModelResponse",
+    "PartialOutput",
     "ReasoningDelta",
     "RunEnd",
     "RunStart",
@@ -215,6 +217,25 @@ class ModelRequest(_EventBase):
     request: Request
     topic: ClassVar[str] = "model.request"
     _codecs: ClassVar[dict[str, _Codec]] = {"request": (_to_dict, Request.from_dict)}
+
+
+@dataclass(slots=True)
+class PartialOutput(_EventBase):
+    """The structured answer so far, while its JSON streams in (``Agent.stream``).
+
+    ``output`` has the output type's shape, built leniently from what has
+    arrived: a pydantic model's fields not yet here are None (or their
+    default). One comes after each model event that changed it; the validated
+    answer is ``RunEnd.result.output``. A model call that is asked again (an
+    invalid answer) starts over from nothing, with its own ``step``. Written
+    as JSON; read back as that plain JSON.
+    """
+
+    run_id: str
+    step: int
+    output: Any = None
+    topic: ClassVar[str] = "output.partial"
+    _codecs: ClassVar[dict[str, _Codec]] = {"output": _JSONABLE}
 
 
 @dataclass(slots=True)
@@ -462,6 +483,7 @@ Event: TypeAlias = (
     | ModelResponse
     | RunStart
     | ModelRequest
+    | PartialOutput
     | ToolCallEvent
     | ToolProgress
     | ToolResultEvent
@@ -488,6 +510,7 @@ _EVENT_TYPES: tuple[type[Any], ...] = (
     ModelResponse,
     RunStart,
     ModelRequest,
+    PartialOutput,
     ToolCallEvent,
     ToolProgress,
     ToolResultEvent,

@@ -9,6 +9,7 @@ cancellation): the first one raised, as itself rather than in an exception group
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from llmkit._agent.calls import PlannedCall, execute
@@ -20,7 +21,19 @@ if TYPE_CHECKING:
     from llmkit.context import RunContext
     from llmkit.tools._tool import ErrorMode
 
-__all__ = ["run_calls"]
+__all__ = ["run_calls", "tool_context"]
+
+
+def tool_context(
+    batch: list[PlannedCall], hooks: HookChain | None, context: Callable[[], RunContext[Any]]
+) -> RunContext[Any] | None:
+    """The run context the batch's calls get (``context()``), or None when none needs it."""
+    if hooks is not None:
+        return context()
+    for p in batch:
+        if p.tool is not None and p.tool.takes_ctx:
+            return context()
+    return None
 
 
 async def run_calls(

@@ -45,6 +45,8 @@ class RunSetup(NamedTuple):
     hooks: HookChain | None = None
     bus: Bus | None = None
     """The bus to publish events on (None: nobody listens)."""
+    partials: bool = False
+    """Give ``PartialOutput`` events while a structured answer streams (streams only)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,10 +26,11 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from llmkit._agent.batch import run_calls
+from llmkit._agent.batch import run_calls, tool_context
 from llmkit._agent.calls import PlannedCall, answer_open_calls, stop_reason
 from llmkit._agent.deadline import calls_within, within
 from llmkit._agent.hooked import call_context, run_context
+from llmkit._agent.partial import PartialOutputs
 from llmkit._agent.paused import paused_result
 from llmkit._agent.plan import (
     FAILED_REPLY,
@@ -99,6 +100,8 @@ class AgentRun:
         """The bus to publish events on (None: nobody listens)."""
         self.emit = stream or bus is not None
         """Build events: for the caller (streaming) or for the event bus."""
+        self.partials = setup.partials
+        """Give ``PartialOutput`` events while a structured answer streams."""
         self.hooks = setup.hooks
         self.hook_ctx: HookContext | None = None
         self.history_length = setup.history_length
@@ -168,7 +171,7 @@ class AgentRun:
             self.deadline = asyncio.get_running_loop().time() + self.timeout
         try:
             if emit:
-                yield self._run_start()
+                yield RunStart(self.run_id, self.spec.name, self.messages[self.history_length :])
             if hooks is not None:
                 self.hook_ctx = run_context(
                     self.context(),
@@ -188,6 +191,9 @@ class AgentRun:
                     yield ModelRequest(self.run_id, self.step, request)
                 if self.stream:
                     response: Response | None = None
+                    partial = self.partials and PartialOutputs.start(
+                        self.prep, self.run_id, self.step
+                    )
                     stream = (
                         self.model.stream(request)
                         if hooks is None
@@ -207,6 +213,8 @@ class AgentRun:
                             if type(model_event) is ModelResponse:
                                 response = model_event.response
                             yield model_event
+                            if partial and (update := partial.feed(model_event)) is not None:
+                                yield update
                     finally:
                         await stream.aclose()
                     if response is None:
@@ -256,10 +264,6 @@ class AgentRun:
             if self.result.paused:
                 yield ApprovalRequired(self.run_id, list(self.result.pending))
             yield RunEnd(self.run_id, self.result)
-
-    def _run_start(self) -> Event:
-        new = self.messages[self.history_length :]
-        return RunStart(self.run_id, self.spec.name, list(new))
 
     async def _next_request(self) -> Request:
         """Check the step limits, count the step and build its request."""
@@ -350,7 +354,7 @@ class AgentRun:
         """Run the batch's tool calls within the run's deadline (if it has one)."""
         calls = run_calls(
             batch,
-            self._tool_context(batch),
+            tool_context(batch, self.hooks, self.context),
             self.hooks,
             self.hook_ctx,
             run_id=self.run_id,
@@ -375,14 +379,6 @@ class AgentRun:
                 f"tool_retries={limit}); no answer was taken from it",
             )
         self.messages.append(failed_reply_message(raw))
-
-    def _tool_context(self, batch: list[PlannedCall]) -> RunContext[Any] | None:
-        if self.hooks is not None:
-            return self.context()
-        for p in batch:
-            if p.tool is not None and p.tool.takes_ctx:
-                return self.context()
-        return None
 
     def _close_batch(
         self, response: Response, batch: list[PlannedCall], usage: Usage

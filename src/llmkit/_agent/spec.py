@@ -13,7 +13,7 @@ spec it started with (until a handoff moves it to the target's).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from llmkit._agent.prepare import Prepared, PreparedCache, prepare
@@ -70,6 +70,10 @@ class AgentSpec:
     """The model a run starting now calls; raises ``UsageError`` when the agent has none."""
     cache: PreparedCache = field(default_factory=PreparedCache, compare=False, repr=False)
     """The request parts built for the last model (a new spec starts empty)."""
+
+    def with_output(self, output: OutputSpec) -> AgentSpec:
+        """This spec with another output type (for ``Agent.stream_output(output_type=...)``)."""
+        return replace(self, output=output, cache=PreparedCache())
 
     def prepared(self, model: Model) -> Prepared:
         """The request parts of this spec for ``model``, built on first use with it."""
