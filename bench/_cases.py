@@ -118,7 +118,16 @@ CASES: tuple[Case, ...] = (
         "agent-output",
         "agent run with one tool call and structured output",
         2,
-        _three("FloorAgentOutput", "LLMKitAgentOutput"),
+        (
+            *_three("FloorAgentOutput", "LLMKitAgentOutput"),
+            # The same run streamed, without and with partial answers (PartialOutput events).
+            Variant(
+                "llmkit-stream", "bench._llmkit_side:LLMKitAgentOutputStream", {"partial": False}
+            ),
+            Variant(
+                "llmkit-partial", "bench._llmkit_side:LLMKitAgentOutputStream", {"partial": True}
+            ),
+        ),
         target=None,
     ),
     # The workflow case: three steps in sequence. Its floor is written; the llmkit runner

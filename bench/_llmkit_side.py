@@ -22,6 +22,7 @@ __all__ = [
     "LLMKitAgent",
     "LLMKitAgentHooks",
     "LLMKitAgentOutput",
+    "LLMKitAgentOutputStream",
     "LLMKitAgentStream",
     "LLMKitGenerate",
     "LLMKitStream",
@@ -168,6 +169,25 @@ class LLMKitAgentOutput(_Agent):
         result = await self.agent.run(AGENT_PROMPT)
         if not isinstance(result.output, self.output_type):
             raise RuntimeError(f"output is a {type(result.output).__name__}, not Weather")
+
+
+class LLMKitAgentOutputStream(LLMKitAgentOutput):
+    """``Agent.stream`` of the structured-output run, with or without ``PartialOutput`` events."""
+
+    def __init__(self, base_url: str, *, partial: bool) -> None:
+        self.partial = partial
+        super().__init__(base_url)
+
+    async def run(self) -> None:
+        partials = 0
+        output = None
+        async for event in self.agent.stream(AGENT_PROMPT, partial_output=self.partial):
+            if event.topic == "output.partial":
+                partials += 1
+            elif event.topic == "run.end":
+                output = event.result.output
+        if not isinstance(output, self.output_type) or (partials > 0) != self.partial:
+            raise RuntimeError(f"output {output!r} after {partials} partial answers")
 
 
 class LLMKitWorkflow:
