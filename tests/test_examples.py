@@ -39,6 +39,12 @@ def run_example(name: str, *args: str) -> str:
 
 # What each example that needs nothing but a plain run must print.
 PRINTS: dict[str, list[str]] = {
+    "stream_partial_output.py": [
+        "INV-77 [] total=None",
+        "INV-77 [3 hours of consulting=360.0, travel=45.0] total=None",
+        "validated: INV-77, 2 lines, total 405.0",
+        "the last one validated",
+    ],
     "mcp_progress_errors.py": [
         "[progress] index: 1/3 indexed a.md",
         "[progress] index: 3/3 indexed c.md",
@@ -195,7 +201,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {f"tools_{family}.py" for family in ("files", "http", "system", "data", "process")}
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
     tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py", "transports.py"}
-    tested |= {"prompt_directory.py"}
+    tested |= {"prompt_directory.py", "stream_partial_output.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
