@@ -114,12 +114,17 @@ HEAVY = [
 ]
 
 
-def loaded_after(code: str) -> list[str]:
+def modules_after(code: str) -> list[str]:
     script = f"import sys; {code}; import json; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run(
         [sys.executable, "-c", script], check=True, capture_output=True, text=True
     ).stdout
-    modules = json.loads(out)
+    modules: list[str] = json.loads(out)
+    return modules
+
+
+def loaded_after(code: str) -> list[str]:
+    modules = modules_after(code)
     return [m for m in HEAVY if m in modules]
 
 
@@ -138,3 +143,11 @@ def test_building_an_agent_with_text_output_loads_no_heavy_module() -> None:
 def test_building_a_model_loads_the_transport_but_not_the_testing_kit() -> None:
     loaded = loaded_after("import llmkit; llmkit.model('llamacpp/x')")
     assert "starlette" not in loaded and "uvicorn" not in loaded
+
+
+def test_an_agent_loads_the_text_readers_only_when_one_is_used() -> None:
+    readers = ["llmkit.output._detect", "llmkit.output._extract", "llmkit.output._xml"]
+    built = modules_after("from llmkit import Agent; Agent('openai/gpt-4.1-mini')")
+    assert [m for m in readers if m in built] == []
+    used = modules_after("from llmkit.output import extract")
+    assert [m for m in readers if m in used] == readers

@@ -17,12 +17,26 @@ YAML and XML need the ``output`` extra (``pip install 'llmkit[output]'``).
 
 from __future__ import annotations
 
-from llmkit.output._detect import Format, detect_format
-from llmkit.output._extract import extract
+from typing import TYPE_CHECKING
+
+from llmkit._lazy import lazy_exports
 from llmkit.output._json import NoJSONError, parse_json
 from llmkit.output._spec import FINAL_RESULT_TOOL, OutputInvalid, OutputMode, OutputSpec
-from llmkit.output._xml import parse_xml
-from llmkit.output._yamltext import parse_yaml
+
+if TYPE_CHECKING:
+    from llmkit.output._detect import Format, detect_format
+    from llmkit.output._extract import extract
+    from llmkit.output._xml import parse_xml
+    from llmkit.output._yamltext import parse_yaml
+
+# The text readers load on first use: an agent run needs only the schema side above.
+_LAZY = {
+    "Format": "llmkit.output._detect",
+    "detect_format": "llmkit.output._detect",
+    "extract": "llmkit.output._extract",
+    "parse_xml": "llmkit.output._xml",
+    "parse_yaml": "llmkit.output._yamltext",
+}
 
 __all__ = [
     "FINAL_RESULT_TOOL",
@@ -37,3 +51,5 @@ __all__ = [
     "parse_xml",
     "parse_yaml",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
