@@ -18,7 +18,9 @@ __all__ = [
     "FLOOR",
     "FLOORS",
     "LLMKIT",
+    "LLMKIT_AGENTS",
     "LLMKIT_HOOKS",
+    "LOCAL_FLOOR",
     "Case",
     "Variant",
     "find",
@@ -34,6 +36,10 @@ LLMKIT = "llmkit"
 """The variant being measured."""
 LLMKIT_HOOKS = "llmkit-hooks"
 """The agent run with the logging and metrics hooks (measured against ``llmkit``)."""
+LLMKIT_AGENTS = "llmkit-agents"
+"""The workflow case's agents called by hand: ``llmkit`` minus this is the runner's cost."""
+LOCAL_FLOOR = "floor"
+"""The floor of a case with no model call: the same work in plain Python."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +69,12 @@ class Case:
     """The most llmkit's client CPU per run may be, as a multiple of the aiohttp floor's."""
     only_with_llmkit: bool = False
     """Skip the whole case (floor too) while llmkit's side is not available."""
+    runs: int = 0
+    """Runs per repetition of a full run when ``calls`` is 0 (scaled down in quick mode)."""
+    concurrency: bool = True
+    """Whether the throughput runs apply (not to a case that makes no model call)."""
+    steps: int = 0
+    """Workflow steps per run: the case is a row of the per-step overhead table when set."""
 
     def variant(self, name: str) -> Variant:
         """The variant called ``name`` (KeyError if there is none)."""
@@ -90,6 +102,13 @@ def _three(floor: str, llmkit: str) -> tuple[Variant, ...]:
             f"bench._llmkit_side:{llmkit}",
             imports=_LLMKIT_IMPORTS.get(llmkit, "from llmkit import Agent, tool"),
         ),
+    )
+
+
+def _local(floor: str, llmkit: str) -> tuple[Variant, ...]:
+    return (
+        Variant(LOCAL_FLOOR, f"bench._floor:{floor}", imports=""),
+        Variant(LLMKIT, f"bench._llmkit_side:{llmkit}", imports="from llmkit.workflow import step"),
     )
 
 
@@ -130,15 +149,42 @@ CASES: tuple[Case, ...] = (
         ),
         target=None,
     ),
-    # The workflow case: three steps in sequence. Its floor is written; the llmkit runner
-    # (bench._llmkit_side.LLMKitWorkflow) is filled in once llmkit.workflow exists.
     Case(
         "workflow",
         "3-step workflow (3 model calls in sequence)",
         3,
-        _three("FloorWorkflow", "LLMKitWorkflow"),
-        target=None,
+        (
+            *_three("FloorWorkflow", "LLMKitWorkflow"),
+            # The same three agent runs in a hand-written loop: what the runner adds is the rest.
+            Variant(
+                LLMKIT_AGENTS,
+                "bench._llmkit_side:LLMKitThreeAgents",
+                imports="from llmkit import Agent",
+            ),
+        ),
+        target=1.1,
         only_with_llmkit=True,
+        steps=3,
+    ),
+    Case(
+        "workflow-parallel",
+        "parallel of 100 sync function steps (no model call)",
+        0,
+        _local("FloorParallel100", "LLMKitParallel100"),
+        target=None,
+        runs=200,
+        concurrency=False,
+        steps=100,
+    ),
+    Case(
+        "workflow-map",
+        "map_each of a sync function over 1,000 items (no model call)",
+        0,
+        _local("FloorMap1000", "LLMKitMap1000"),
+        target=None,
+        runs=100,
+        concurrency=False,
+        steps=1000,
     ),
 )
 """Every case, in report order."""

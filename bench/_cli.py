@@ -41,6 +41,8 @@ __all__ = [
 
 RESULTS = ROOT / "bench" / "results"
 _WORKER_TIMEOUT = 600
+_FULL_CALLS_PER_REP = 200
+"""A full run's model calls per repetition: what ``Case.runs`` is given for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,9 @@ class Settings:
     """Run the pool study when no names are given (it can always be named)."""
 
     def runs(self, case: Case) -> int:
-        """Runs per repetition of ``case``."""
+        """Runs per repetition of ``case`` (a case with no model call: its own count, scaled)."""
+        if not case.calls:
+            return max(1, case.runs * self.calls_per_rep // _FULL_CALLS_PER_REP)
         return max(1, self.calls_per_rep // case.calls)
 
     def level_runs(self, case: Case, level: int) -> int:
@@ -76,7 +80,7 @@ FULL = Settings(
     quick=False,
     warmup=50,
     reps=7,
-    calls_per_rep=200,
+    calls_per_rep=_FULL_CALLS_PER_REP,
     calls_per_level={1: 1000, 50: 2000, 1000: 2000},
 )
 QUICK = Settings(
@@ -190,7 +194,7 @@ def _measure_variant(
     if entry.get("status") != "ok":
         return entry
     result: dict[str, Any] = {"status": "ok", "measure": entry}
-    if settings.concurrency:
+    if settings.concurrency and case.concurrency:
         load = run_worker(
             _spec(
                 "concurrency",
@@ -232,6 +236,9 @@ def _run_case(
         "name": case.name,
         "title": case.title,
         "target": case.target,
+        "aiohttp_target": case.aiohttp_target,
+        "calls": case.calls,
+        "steps": case.steps,
         "variants": {v.name: measured[v.name] for v in variants},
     }
 

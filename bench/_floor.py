@@ -18,6 +18,7 @@ from bench._workload import (
     AGENT_PROMPT,
     API_KEY,
     INSTRUCTIONS,
+    ITEMS,
     MODEL,
     OUTPUT_DESCRIPTION,
     OUTPUT_NAME,
@@ -26,6 +27,8 @@ from bench._workload import (
     TOOL_DESCRIPTION,
     TOOL_NAME,
     TOOL_PARAMETERS,
+    branch_functions,
+    double,
     get_weather,
     output_model,
 )
@@ -35,6 +38,8 @@ __all__ = [
     "FloorAgentOutput",
     "FloorAgentStream",
     "FloorGenerate",
+    "FloorMap1000",
+    "FloorParallel100",
     "FloorStream",
     "FloorWorkflow",
     "HTTPStatusFailure",
@@ -244,3 +249,37 @@ class FloorWorkflow(_Floor):
                 ],
             }
             text = (await self.post(body))["choices"][0]["message"]["content"]
+
+
+class _Local:
+    """A floor that needs no server: plain Python doing what a workflow's steps do."""
+
+    LOOP_BOUND = False
+
+    def __init__(self, base_url: str) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+
+class FloorParallel100(_Local):
+    """The parallel case by hand: every function called on the state, the list stored."""
+
+    def __init__(self, base_url: str) -> None:
+        self.functions = branch_functions()
+
+    async def run(self) -> None:
+        state: dict[str, Any] = {}
+        state["out"] = [f(state) for f in self.functions]
+
+
+class FloorMap1000(_Local):
+    """The map case by hand: the body called on every item, the list stored."""
+
+    def __init__(self, base_url: str) -> None:
+        self.items = list(range(ITEMS))
+
+    async def run(self) -> None:
+        state: dict[str, Any] = {"items": self.items}
+        state["out"] = [double(x) for x in state["items"]]

@@ -12,20 +12,27 @@ from bench._workload import (
     AGENT_PROMPT,
     API_KEY,
     INSTRUCTIONS,
+    ITEMS,
     MODEL,
     PROMPT,
+    branch_functions,
+    double,
     get_weather,
     output_model,
 )
 
 __all__ = [
+    "STEPS",
     "LLMKitAgent",
     "LLMKitAgentHooks",
     "LLMKitAgentOutput",
     "LLMKitAgentOutputStream",
     "LLMKitAgentStream",
     "LLMKitGenerate",
+    "LLMKitMap1000",
+    "LLMKitParallel100",
     "LLMKitStream",
+    "LLMKitThreeAgents",
     "LLMKitWorkflow",
     "Unavailable",
 ]
@@ -190,20 +197,102 @@ class LLMKitAgentOutputStream(LLMKitAgentOutput):
             raise RuntimeError(f"output {output!r} after {partials} partial answers")
 
 
-class LLMKitWorkflow:
-    """A three-step workflow (draft, critique, rewrite): written once workflows exist.
+STEPS = ("Draft", "Critique", "Rewrite")
+"""The three steps of the workflow case, in order (each one an agent with its own instructions)."""
 
-    It should run the same three calls as :class:`bench._floor.FloorWorkflow`,
-    each step's output feeding the next step's input.
-    """
+
+def _three_agents(base_url: str) -> tuple[Any, list[Any]]:
+    agent_class, _ = _agent_api()
+    model = _model(base_url)
+    agents = [
+        agent_class(model, name=name.lower(), instructions=f"{name}. {INSTRUCTIONS}")
+        for name in STEPS
+    ]
+    return model, agents
+
+
+class _Three:
+    LOOP_BOUND = False
+
+    async def aclose(self) -> None:
+        from llmkit.http import aclose_clients
+
+        await aclose_clients()
+
+
+class LLMKitWorkflow(_Three):
+    """A three-step workflow (draft, critique, rewrite): ``sequence`` of three agent steps,
+    each reading the state's ``text`` and writing its answer back to it."""
+
+    def __init__(self, base_url: str) -> None:
+        try:
+            from llmkit.workflow import sequence, step
+        except ImportError as exc:
+            raise Unavailable(f"llmkit has no workflows yet ({exc})") from None
+        _, agents = _three_agents(base_url)
+        self.flow = sequence(
+            *(step(agent, input="text", output="text") for agent in agents), name="bench"
+        )
+
+    async def run(self) -> None:
+        result = await self.flow.run({"text": PROMPT})
+        if not result.state["text"]:
+            raise RuntimeError("no text in the state")
+
+
+class LLMKitThreeAgents(_Three):
+    """The same three agents called by hand, each given the previous answer: what the
+    workflow case costs without the workflow runner."""
+
+    def __init__(self, base_url: str) -> None:
+        _, self.agents = _three_agents(base_url)
+
+    async def run(self) -> None:
+        text = PROMPT
+        for agent in self.agents:
+            text = (await agent.run(text)).output
+        if not text:
+            raise RuntimeError("no text in the answer")
+
+
+class LLMKitParallel100:
+    """``parallel`` of 100 sync function steps (``f_i(state) -> i``) into ``out``; no server."""
 
     LOOP_BOUND = False
 
     def __init__(self, base_url: str) -> None:
-        raise Unavailable("llmkit has no workflows yet")
+        from llmkit.workflow import parallel, step
 
-    async def run(self) -> None:  # pragma: no cover - see the class docstring
-        raise NotImplementedError
+        functions = branch_functions()
+        self.flow = parallel(
+            *(step(f, name=f"f{i}") for i, f in enumerate(functions)), output="out"
+        )
+        self.size = len(functions)
 
-    async def aclose(self) -> None:  # pragma: no cover
+    async def run(self) -> None:
+        result = await self.flow.run({})
+        if len(result.state["out"]) != self.size:
+            raise RuntimeError("missing outputs")
+
+    async def aclose(self) -> None:
+        pass
+
+
+class LLMKitMap1000:
+    """``map_each`` of a sync function over a list of 1,000 items into ``out``; no server."""
+
+    LOOP_BOUND = False
+
+    def __init__(self, base_url: str) -> None:
+        from llmkit.workflow import map_each, step
+
+        self.flow = map_each(step(double), over="items", output="out")
+        self.items = list(range(ITEMS))
+
+    async def run(self) -> None:
+        result = await self.flow.run({"items": self.items})
+        if len(result.state["out"]) != len(self.items):
+            raise RuntimeError("missing outputs")
+
+    async def aclose(self) -> None:
         pass

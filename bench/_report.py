@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench._cases import AIOHTTP_FLOOR, FLOOR
+from bench._cases import AIOHTTP_FLOOR, FLOOR, LLMKIT, LLMKIT_AGENTS, LOCAL_FLOOR
 from bench._stats import ratio
 from bench._targets import (
     LOAD_LEVEL,
@@ -74,6 +74,7 @@ def markdown(results: dict[str, Any]) -> str:
     if rows:
         lines += ["## Targets", "", *_table(["target", "measured", "verdict"], rows), ""]
     lines += _cost_tables(results)
+    lines += _overhead_table(results)
     lines += _fresh_tables(results)
     lines += _import_table(results)
     lines += _pool_table(results)
@@ -161,6 +162,46 @@ def _cost_tables(results: dict[str, Any]) -> list[str]:
         head += ["errors", "KiB per in-flight run"]
         lines += ["## Throughput under concurrency", "", *_table(head, load), ""]
     return lines
+
+
+def overhead_base(entry: dict[str, Any]) -> str:
+    """What a workflow case's runner cost is taken against: plain Python with no model
+    call, else the same agents called by hand."""
+    return LOCAL_FLOOR if not entry.get("calls") else LLMKIT_AGENTS
+
+
+def _overhead_table(results: dict[str, Any]) -> list[str]:
+    rows: list[list[str]] = []
+    for entry in results.get("cases", []):
+        steps = entry.get("steps")
+        if not steps:
+            continue
+        base_name = overhead_base(entry)
+        base, ours = entry["variants"].get(base_name), entry["variants"].get(LLMKIT)
+        if base is None or ours is None:
+            continue
+        why = status(ours) or status(base)
+        if why is not None:
+            rows.append([entry["name"], str(steps), base_name, why, "", "", ""])
+            continue
+        floor_ms, llmkit_ms = base["measure"]["cpu_ms"], ours["measure"]["cpu_ms"]
+        added_us = (llmkit_ms - floor_ms) * 1e3
+        rows.append(
+            [
+                entry["name"],
+                str(steps),
+                base_name,
+                _num(floor_ms),
+                _num(llmkit_ms),
+                _num(added_us, ".1f"),
+                _num(added_us / steps, ".2f"),
+            ]
+        )
+    if not rows:
+        return []
+    head = ["case", "steps per run", "against", "its CPU ms/run", "llmkit CPU ms/run"]
+    head += ["runner us/run", "runner us/step"]
+    return ["## Workflow overhead per step", "", *_table(head, rows), ""]
 
 
 def _fresh_tables(results: dict[str, Any]) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench._cases import AIOHTTP_FLOOR, FLOOR, FLOORS, LLMKIT
+from bench._cases import AIOHTTP_FLOOR, FLOOR, FLOORS, LLMKIT, LLMKIT_AGENTS
 from bench._stats import ratio
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "RSS_LIMIT_MIB",
     "RSS_MARGIN_MIB",
     "RSS_RUNS",
+    "RUNNER_BUDGET_US",
     "TOP_LEVEL",
     "UNAVAILABLE",
     "cpu_ratio",
@@ -54,6 +55,10 @@ COLD_START_MARGIN_MS = 60.0
 """Cold start to the first agent result, at most this much above the faster floor's."""
 NEW_LOOP_LIMIT_MS = 5.0
 """An agent run in a new event loop, after the first, wall time."""
+
+RUNNER_BUDGET_US = 15.0
+"""What the workflow runner may add to a run of the ``workflow`` case (three agent steps),
+over the same agents called by hand (``llmkit-agents``), in microseconds of client CPU."""
 
 UNAVAILABLE = "not available yet"
 
@@ -153,6 +158,27 @@ def _cpu_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                 )
             )
     return rows
+
+
+def _runner_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    llmkit = variant(results, "workflow", LLMKIT)
+    agents = variant(results, "workflow", LLMKIT_AGENTS)
+    if llmkit is None or agents is None:
+        return []
+    ours, theirs = _cpu(llmkit), _cpu(agents)
+    added = None if ours is None or theirs is None else (ours - theirs) * 1e3
+    return [
+        _row(
+            f"workflow: the runner adds <= {RUNNER_BUDGET_US:g} us of client CPU per run "
+            f"over {LLMKIT_AGENTS}",
+            added,
+            f"{added:+.1f} us ({ours:.3f} against {theirs:.3f} ms)"
+            if added is not None and ours is not None and theirs is not None
+            else None,
+            status(agents)
+            or _judge(llmkit, added, added is not None and added <= RUNNER_BUDGET_US, "n/a"),
+        )
+    ]
 
 
 def _import_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -307,6 +333,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target of bench/README.md with what this run measured and whether it was met."""
     return [
         *_cpu_rows(results),
+        *_runner_rows(results),
         *_import_rows(results),
         *_agent_rows(results),
         *_fresh_rows(results),

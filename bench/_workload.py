@@ -13,7 +13,9 @@ from typing import Any
 __all__ = [
     "AGENT_PROMPT",
     "API_KEY",
+    "BRANCHES",
     "INSTRUCTIONS",
+    "ITEMS",
     "MODEL",
     "OUTPUT_DESCRIPTION",
     "OUTPUT_NAME",
@@ -22,6 +24,8 @@ __all__ = [
     "TOOL_DESCRIPTION",
     "TOOL_NAME",
     "TOOL_PARAMETERS",
+    "branch_functions",
+    "double",
     "get_weather",
     "output_model",
 ]
@@ -76,3 +80,28 @@ def output_model() -> Any:
         sky: str
 
     return Weather
+
+
+BRANCHES = 100
+"""Branches of the ``workflow-parallel`` case: one sync function each."""
+ITEMS = 1000
+"""Items of the ``workflow-map`` case."""
+
+
+def _returns(i: int) -> Any:
+    def f(state: Any) -> int:
+        return i
+
+    f.__name__ = f.__qualname__ = f"f{i}"
+    return f
+
+
+@functools.cache
+def branch_functions() -> tuple[Any, ...]:
+    """The :data:`BRANCHES` functions ``f_i(state) -> i`` of the parallel case."""
+    return tuple(_returns(i) for i in range(BRANCHES))
+
+
+def double(x: int) -> int:
+    """The body of the map case."""
+    return x * 2

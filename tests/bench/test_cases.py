@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from bench._cases import AIOHTTP_FLOOR, CASES, FLOOR, FLOORS, LLMKIT, select
+from bench._cases import (
+    AIOHTTP_FLOOR,
+    CASES,
+    FLOOR,
+    FLOORS,
+    LLMKIT,
+    LLMKIT_AGENTS,
+    LOCAL_FLOOR,
+    find,
+    select,
+)
 from bench._cli import FULL, QUICK, main, plan_work
 
 
@@ -34,6 +44,8 @@ def test_unknown_variant_names_the_case_variants() -> None:
 
 def test_every_case_has_both_floors_and_llmkit_and_says_what_a_program_imports() -> None:
     for case in CASES:
+        if not case.calls:
+            continue
         names = [v.name for v in case.variants]
         assert {*FLOORS, LLMKIT} <= set(names), case.name
         for name in (*FLOORS, LLMKIT):
@@ -81,3 +93,24 @@ def test_naming_only_extras_runs_no_case_and_naming_pool_runs_it_in_quick_mode()
     cases, extras = plan_work(["imports", "agent:llmkit"], FULL)
     assert [(c.name, [v.name for v in vs]) for c, vs in cases] == [("agent", [LLMKIT])]
     assert extras == {"imports"}
+
+
+def test_a_case_without_model_calls_has_a_plain_floor_its_own_runs_and_no_throughput_runs() -> None:
+    local = [case for case in CASES if not case.calls]
+    assert [case.name for case in local] == ["workflow-parallel", "workflow-map"]
+    for case in local:
+        assert [v.name for v in case.variants] == [LOCAL_FLOOR, LLMKIT]
+        assert case.runs > 0 and not case.concurrency and case.target is None
+        assert FULL.runs(case) == case.runs
+        assert 1 <= QUICK.runs(case) < case.runs
+    assert (find("workflow-parallel").steps, find("workflow-map").steps) == (100, 1000)
+    # Cases with model calls keep their runs from the calls per repetition.
+    assert find("generate").concurrency and FULL.runs(find("generate")) == FULL.calls_per_rep
+
+
+def test_the_workflow_case_separates_the_agents_from_the_runner() -> None:
+    case = find("workflow")
+    assert case.target == 1.1 and case.steps == 3 and case.calls == 3
+    agents = case.variant(LLMKIT_AGENTS)
+    assert agents.runner == "bench._llmkit_side:LLMKitThreeAgents"
+    assert [v.name for v in case.variants][-1] == LLMKIT_AGENTS

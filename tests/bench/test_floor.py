@@ -15,17 +15,24 @@ from bench._llmkit_side import (
     LLMKitAgentOutput,
     LLMKitAgentStream,
     LLMKitGenerate,
+    LLMKitMap1000,
+    LLMKitParallel100,
     LLMKitStream,
+    LLMKitThreeAgents,
+    LLMKitWorkflow,
     Unavailable,
 )
 from bench._responder import respond
 from bench._workload import (
+    ITEMS,
     MODEL,
     OUTPUT_DESCRIPTION,
     OUTPUT_NAME,
     OUTPUT_SCHEMA,
     TOOL_NAME,
     TOOL_PARAMETERS,
+    branch_functions,
+    double,
 )
 from llmkit import Message, Request, ToolCall, ToolResult, ToolSpec
 from llmkit.providers._profiles import OpenAIProfile, openai_capabilities
@@ -144,6 +151,47 @@ async def test_workflow_floor_runs_three_steps(server: FakeProviderServer, lib: 
         "Rewrite. Be brief.",
     ]
     assert sent[1]["messages"][1]["content"] == "Hello! This is the llmkit fake server."
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("llmkit", [LLMKitWorkflow, LLMKitThreeAgents])
+async def test_the_workflow_and_its_agents_by_hand_send_exactly_the_floors_three_bodies(
+    server: FakeProviderServer, llmkit: Any
+) -> None:
+    ours = await bodies(server, _floor.FloorWorkflow(server.url), runs=2)
+    theirs = await bodies(server, llmkit(server.url), runs=2)
+    assert len(ours) == 6
+    assert theirs == ours
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("llmkit", "state", "expected"),
+    [
+        (LLMKitParallel100, {}, [f({}) for f in branch_functions()]),
+        (LLMKitMap1000, {"items": list(range(ITEMS))}, [double(x) for x in range(ITEMS)]),
+    ],
+)
+async def test_the_local_workflow_cases_compute_what_their_floor_computes(
+    llmkit: Any, state: dict[str, Any], expected: list[int]
+) -> None:
+    assert expected[:3] in ([0, 1, 2], [0, 2, 4])
+    runner = llmkit("http://unused")
+    result = await runner.flow.run(state)
+    assert result.state["out"] == expected
+    # One trace record per branch or item, and one for the parallel or the map itself.
+    assert len(result.trace) == len(expected) + 1
+    await runner.run()
+    await runner.aclose()
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("floor", [_floor.FloorParallel100, _floor.FloorMap1000])
+async def test_the_local_floors_run_without_a_server(floor: Any) -> None:
+    runner = floor("http://unused")
+    assert runner.LOOP_BOUND is False
+    await runner.run()
+    await runner.aclose()
 
 
 def test_split_sse_keeps_the_unfinished_line() -> None:

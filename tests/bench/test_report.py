@@ -262,3 +262,70 @@ def test_markdown_has_every_table() -> None:
 def test_a_quick_run_shows_how_many_runs_its_rss_covers() -> None:
     text = markdown(results(measured(1.0, runs=70)))
     assert "| agent | llmkit | 1.000 | 1.00x | - | 1.100 | 1.300 | 40.0 (70 runs) | 70 |" in text
+
+
+def measured_only(cpu_ms: float) -> dict[str, Any]:
+    entry = measured(cpu_ms, runs=300)
+    del entry["concurrency"]
+    return entry
+
+
+def workflow_results(
+    llmkit_ms: float, agents_ms: float, *, parallel: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    data = results(measured(1.0))
+    data["cases"] = [
+        {
+            "name": "workflow",
+            "title": "3-step workflow",
+            "target": 1.1,
+            "aiohttp_target": None,
+            "calls": 3,
+            "steps": 3,
+            "variants": {
+                "floor-httpx2": measured(1.0),
+                "llmkit": measured(llmkit_ms),
+                "llmkit-agents": measured(agents_ms),
+            },
+        },
+        {
+            "name": "workflow-parallel",
+            "title": "parallel of 100 sync function steps",
+            "target": None,
+            "aiohttp_target": None,
+            "calls": 0,
+            "steps": 100,
+            "variants": parallel or {"floor": measured_only(0.004), "llmkit": measured_only(0.504)},
+        },
+    ]
+    return data
+
+
+RUNNER = "workflow: the runner adds <= 15 us of client CPU per run over llmkit-agents"
+WORKFLOW_CPU = "workflow: client CPU per run <= 1.1x the httpx2 floor"
+
+
+def test_the_runner_budget_is_llmkit_minus_the_agents_called_by_hand() -> None:
+    rows = by_target(targets(workflow_results(1.010, 1.000)))
+    assert rows[RUNNER]["shown"] == "+10.0 us (1.010 against 1.000 ms)"
+    assert rows[RUNNER]["verdict"] == "met"
+    assert rows[WORKFLOW_CPU]["verdict"] == "met"
+    rows = by_target(targets(workflow_results(1.120, 1.000)))
+    assert rows[RUNNER]["verdict"] == "**missed**"
+    assert rows[WORKFLOW_CPU]["verdict"] == "**missed**"
+    # No workflow case in the run: no runner row.
+    assert RUNNER not in by_target(targets(results(measured(1.0))))
+
+
+def test_the_overhead_table_gives_the_runner_cost_per_step() -> None:
+    text = markdown(workflow_results(1.030, 1.000))
+    assert "## Workflow overhead per step" in text
+    assert "| workflow | 3 | llmkit-agents | 1.000 | 1.030 | 30.0 | 10.00 |" in text
+    assert "| workflow-parallel | 3 | floor |" not in text
+    assert "| workflow-parallel | 100 | floor | 0.004 | 0.504 | 500.0 | 5.00 |" in text
+
+
+def test_the_overhead_table_says_why_a_row_has_no_figures() -> None:
+    failed = {"floor": measured_only(0.004), "llmkit": {"status": "failed", "reason": "boom"}}
+    text = markdown(workflow_results(1.0, 1.0, parallel=failed))
+    assert "| workflow-parallel | 100 | floor | failed: boom |" in text
