@@ -14,7 +14,9 @@ from llmkit.errors import (
     WorkflowError,
 )
 from llmkit.hooks import Hook, HookContext
+from llmkit.types import Usage
 from llmkit.workflow import CircuitBreaker, Retry, sequence, step
+from llmkit.workflow._policy import add_usage
 
 pytestmark = pytest.mark.anyio
 
@@ -297,3 +299,26 @@ async def test_on_error_hooks_see_a_breaker_s_refusal() -> None:
         ("step", "s/down", 1, "ServerError"),
         ("step", "s/again", 1, "CircuitOpenError"),
     ]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        Usage(cost=0.5),
+        Usage(estimated=True),
+        Usage(cache_read_tokens=3),
+        Usage(reasoning_tokens=2),
+        Usage(requests=1, input_tokens=4, output_tokens=5, cost=0.25),
+    ],
+)
+def test_adding_to_a_usage_that_is_not_fresh_adds(first: Usage) -> None:
+    more = Usage(requests=1, input_tokens=10, output_tokens=2, cost=0.25)
+    total = add_usage(first, more)
+    assert total == first + more
+    assert total != more
+
+
+def test_adding_to_a_fresh_usage_gives_the_other_one() -> None:
+    more = Usage(requests=1, input_tokens=10, output_tokens=2, cost=0.25, estimated=True)
+    assert add_usage(Usage(), more) is more
+    assert Usage() + more == more

@@ -32,7 +32,7 @@ from llmkit.agent import Agent
 from llmkit.events import RunEnd
 from llmkit.tools import Tool
 from llmkit.types import Message, Usage
-from llmkit.workflow._policy import run_node, step_context
+from llmkit.workflow._policy import add_usage, run_node, step_context
 from llmkit.workflow._runtime import NO_DEFAULTS, Attempt, Runtime
 from llmkit.workflow._spec import LeafNode, Node
 from llmkit.workflow._state import Scope
@@ -151,6 +151,6 @@ async def _call_agent(rt: Runtime, agent: Agent[Any], text: Any, at: Attempt) ->
             usage = spent
         raise
     finally:
-        entry.usage = entry.usage + usage
+        entry.usage = add_usage(entry.usage, usage)
         if rt.ledger is not None:
             rt.ledger.finish([run_id], usage)

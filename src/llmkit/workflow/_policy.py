@@ -38,6 +38,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from llmkit._hooks.base import HookContext
+from llmkit._scope import STEP_SCOPE, StepScope
 from llmkit.context import RunContext
 from llmkit.errors import (
     ReplayDivergence,
@@ -54,7 +55,7 @@ from llmkit.workflow._spec import LeafNode, Node
 from llmkit.workflow._state import Scope
 from llmkit.workflow._steps import StepContext
 
-__all__ = ["UNSET", "Failed", "run_node", "step_context"]
+__all__ = ["UNSET", "Failed", "add_usage", "run_node", "step_context"]
 
 UNSET: Any = object()
 """No input given: the node resolves its own."""
@@ -105,9 +106,26 @@ def _settle(entry: TraceEntry, rt: Runtime, since: float) -> None:
     if entry.children:
         usage = entry.usage
         for child in entry.children:
-            usage = usage + child.usage
+            usage = add_usage(usage, child.usage)
         entry.usage = usage
     entry.duration = rt.clock() - since
+
+
+def add_usage(usage: Usage, more: Usage) -> Usage:
+    """``usage + more``; ``more`` itself when ``usage`` is a fresh, empty one (the sum would
+    equal it: no counts, no cost, not estimated)."""
+    if (
+        usage.requests
+        or usage.input_tokens
+        or usage.output_tokens
+        or usage.cache_read_tokens
+        or usage.cache_write_tokens
+        or usage.reasoning_tokens
+        or usage.estimated
+        or usage.cost is not None
+    ):
+        return usage + more
+    return more
 
 
 async def run_node(
@@ -141,7 +159,8 @@ async def run_node(
     while True:
         attempt += 1
         entry.attempts = attempt
-        entry.children = []
+        if attempt > 1:
+            entry.children = []
         at = Attempt(path, attempt, given, entry, inner)
         try:
             output = await _attempt(rt, node, scope, at, breaker)
@@ -160,7 +179,8 @@ async def run_node(
         else:
             _settle(entry, rt, since)
             entry.status = "ok"
-            await _ended(rt, entry, output)
+            if rt.events_on:
+                await _ended(rt, entry, output)
             return output
         last_input = at.input
         kept = entry.children
@@ -268,30 +288,34 @@ async def _attempt(
             if chain is not None:
                 await chain.error(_hook_context(rt, node, at, scope.state), exc)
             raise
+    # The step's scope, set and reset inline (the cheapest way; see Runtime.scope_for).
+    token = STEP_SCOPE.set(StepScope(rt.run_id, at.path, at.number))
     try:
-        with rt.scope_for(at.path, at.number):
-            if rt.events_on:
-                await rt.emit(WorkflowStepStart(rt.run_id, at.entry.kind, at.number, path=at.path))
-            timeout = node.policy.timeout
-            if timeout is None:
-                output = await _hooked(rt, node, scope, at, None)
-            else:
-                limit = _Deadline(timeout, at.path)
-                try:
-                    async with limit.timeout:
-                        output = await _hooked(rt, node, scope, at, limit)
-                except TimeoutError as exc:
-                    if not limit.timeout.expired():
-                        raise
-                    raise limit.error() from exc
+        if rt.events_on:
+            await rt.emit(WorkflowStepStart(rt.run_id, at.entry.kind, at.number, path=at.path))
+        timeout = node.policy.timeout
+        if timeout is None:
+            output = await _hooked(rt, node, scope, at, None)
+        else:
+            limit = _Deadline(timeout, at.path)
+            try:
+                async with limit.timeout:
+                    output = await _hooked(rt, node, scope, at, limit)
+            except TimeoutError as exc:
+                if not limit.timeout.expired():
+                    raise
+                raise limit.error() from exc
     except Exception as exc:
+        STEP_SCOPE.reset(token)
         if permit is not None and gate is not None and breaker is not None:
             gate.release(permit, ok=False if breaker.counts(_cause(exc)) else None)
         raise
     except BaseException:
+        STEP_SCOPE.reset(token)
         if permit is not None and gate is not None:
             gate.release(permit, ok=None)
         raise
+    STEP_SCOPE.reset(token)
     if permit is not None and gate is not None:
         gate.release(permit, ok=True)
     return output
@@ -379,7 +403,10 @@ async def _hooked(
     execute = rt.executors[type(node)]
     chain = rt.hooks
     if chain is None:
-        output = await _timed(execute(rt, node, work, at), limit)
+        if limit is None:
+            output = await execute(rt, node, work, at)
+        else:
+            output = await _timed(execute(rt, node, work, at), limit)
     else:
         ctx = _hook_context(rt, node, at, work.state)
         output = await chain.call_step(
@@ -388,7 +415,7 @@ async def _hooked(
     if at.context is not None:
         spent = at.context.usage
         if not empty_usage(spent):
-            at.entry.usage = at.entry.usage + spent
+            at.entry.usage = add_usage(at.entry.usage, spent)
             if rt.ledger is not None:
                 rt.ledger.finish([], spent)
                 rt.ledger.check(before_request=False)
