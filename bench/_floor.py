@@ -7,6 +7,7 @@ client, the tool definition). The same loops run on three clients
 (:mod:`bench._wire`): ``httpx2`` with the standard library's ``json`` (the
 floor the first ratios are taken against), ``aiohttp`` with ``orjson`` (the
 cheapest loop known here, the second floor) and ``httpx`` 0.28 (a reference).
+The floors of the cases that make no model call are plain Python, with no client.
 """
 
 from __future__ import annotations
