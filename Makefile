@@ -121,6 +121,8 @@ typecheck: install-dev  ## Type-check src/ with mypy --strict.
 	$(PY) -m mypy
 
 bench: install-dev  ## Run the benchmarks and write bench/results/.
+	@# Fresh-process rows need llmkit's bytecode, as an installed package has it.
+	$(PY) -m compileall -q src
 	$(PY) -m bench
 
 check: lint typecheck test  ## Lint, type-check and test: what CI runs.
