@@ -23,8 +23,7 @@ are covered in ``docs/agents.md``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +39,7 @@ from llmkit._agent.handoff import (
     reachable,
 )
 from llmkit._agent.inputs import RunSetup
-from llmkit._agent.overrides import UNSET, Overrides
+from llmkit._agent.overrides import UNSET, Overrides, OverrideScope
 from llmkit._agent.publish import Publishing, finish
 from llmkit._agent.spec import AgentSpec, Instructions
 from llmkit._agent.streaming import OutputT, Streaming, UserInput
@@ -252,10 +251,9 @@ class Agent(Streaming[OutputT]):
                 # The next run builds a new spec (and its request parts) from the new value.
                 object.__setattr__(self, "_spec_cache", None)
 
-    @contextmanager
     def override(
         self, *, model: Model | str = UNSET, deps: Any = UNSET, run_id: str = UNSET
-    ) -> Iterator[None]:
+    ) -> OverrideScope:
         """Swap the model, deps and/or run id within a ``with`` block (for tests and replays).
 
         Args:
@@ -272,8 +270,7 @@ class Agent(Streaming[OutputT]):
         Blocks nest: an inner block changes what it names, keeps the rest of
         the outer one, and leaving it restores the outer one.
         """
-        with self._overrides.scope(model=model, deps=deps, run_id=run_id):
-            yield
+        return self._overrides.scope(model=model, deps=deps, run_id=run_id)
 
     # --------------------------------------------------------------------- runs
 

@@ -238,6 +238,25 @@ def test_override_run_id_takes_a_non_empty_string(run_id: Any) -> None:
         pass
 
 
+async def test_an_override_block_entered_twice_is_refused_and_the_outer_one_stays() -> None:
+    agent = Agent(ScriptedModel(["fake"] * 4))
+    block = agent.override(run_id="outer")
+    with block:
+        with pytest.raises(UsageError, match="already active"), block:
+            pass
+        assert (await agent.run("hi")).run_id == "outer"
+    assert (await agent.run("hi")).run_id != "outer"
+    with block:
+        assert (await agent.run("hi")).run_id == "outer"
+
+
+def test_an_override_is_checked_when_entered_not_when_made() -> None:
+    agent = Agent(ScriptedModel([]))
+    block = agent.override(run_id="")
+    with pytest.raises(UsageError, match="non-empty string"), block:
+        pass
+
+
 def test_misconfiguration_is_a_usage_error() -> None:
     @tool(name="add")
     def add_again(a: int) -> int:
