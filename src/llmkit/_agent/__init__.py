@@ -10,9 +10,12 @@ request through them):
 - ``spec``: ``AgentSpec`` and ``HandoffRoute``, what a run reads of its agent;
 - ``inputs``: ``RunSetup`` and ``Restored``, what an ``AgentRun`` is built from;
 - ``prepare``: the request parts built once per spec and model; ``build_request``;
-- ``publish``: ``finish`` and ``published``, the one path from a run to the bus;
-- ``streaming``: ``Streaming``, the base class that gives ``Agent`` its streaming methods;
-- ``loop``: ``AgentRun``, the state of one run and the loop that advances it;
+- ``publish``: ``Publishing``, ``finish`` and ``published``, the one path from a run to the bus;
+- ``streaming``: ``Streaming``, the base class that gives ``Agent`` its streaming methods
+  (``stream``, ``stream_output`` and their sync twins);
+- ``loop``: ``AgentRun``, the state of one run and the generator that advances it (``events``);
+- ``partial``: ``PartialOutputs``, the ``PartialOutput`` events of a structured answer
+  while it streams;
 - ``plan``: what a model reply asks for (``plan_reply``), counts of wrong calls;
 - ``calls``: ``PlannedCall``, checking, running and answering one tool call;
 - ``batch``: ``run_calls``, the calls of one reply, concurrently;
@@ -21,5 +24,6 @@ request through them):
 - ``handoff``: ``AgentHandoff`` and the checks and routes of handoffs;
 - ``paused``: ``PausedState``, a run paused for approvals and its JSON form;
 - ``resume``: ``resume_run``, a paused run rebuilt with the decisions;
-- ``direct``: ``DirectRun`` (a model-free agent's run) and ``agent_as_tool``.
+- ``direct``: ``DirectRun`` (a model-free agent's run, with hooks, a timeout and a
+  recording) and ``agent_as_tool``.
 """
