@@ -400,6 +400,12 @@ async def test_aclose_clients_closes_the_loop_s_pool(transport: str, raw_server:
     raw_server.script(answer(OK))
     ep = endpoint(raw_server.url)
     await ep.post_json("/chat", {})
+    from llmkit.http import _pool
+
+    loop = asyncio.get_running_loop()
+    first = _pool._pools[loop]
     await aclose_clients()
     await asyncio.sleep(0)
-    assert (await ep.post_json("/chat", {})).data == {"ok": True}  # a new pool is built
+    assert loop not in _pool._pools  # the loop's pool is closed and forgotten
+    assert (await ep.post_json("/chat", {})).data == {"ok": True}
+    assert _pool._pools[loop] is not first  # a new pool is built
