@@ -109,6 +109,45 @@ async def test_run_timeout_during_a_slow_model_call() -> None:
     assert [m.text for m in info.value.messages] == ["x"]
 
 
+class Stall:
+    """A hook that waits, at one point of the run, for what never comes."""
+
+    def __init__(self, point: str) -> None:
+        self.point = point
+        self.reached: list[str] = []
+
+    async def _wait(self, point: str) -> None:
+        self.reached.append(point)
+        if point == self.point:
+            await asyncio.Event().wait()
+
+    async def before_run(self, ctx: object) -> None:
+        await self._wait("before_run")
+
+    async def after_run(self, ctx: object, result: object) -> None:
+        await self._wait("after_run")
+
+
+@pytest.mark.parametrize("point", ["before_run", "after_run"])
+async def test_run_timeout_bounds_the_run_hooks(point: str) -> None:
+    stall = Stall(point)
+    with pytest.raises(RunTimeoutError, match="longer than 0.05 s"):
+        async with asyncio.timeout(30):  # only a hook left unbounded could keep the run here
+            await Agent(ScriptedModel(["done"]), hooks=[stall]).run("x", timeout=0.05)
+    assert stall.reached[-1] == point
+
+
+async def test_run_timeout_bounds_async_dynamic_instructions() -> None:
+    async def instructions(ctx: RunContext[None]) -> str:
+        await asyncio.Event().wait()
+        return "never"
+
+    agent = Agent(ScriptedModel(["done"]), instructions=instructions)
+    with pytest.raises(RunTimeoutError):
+        async with asyncio.timeout(30):
+            await agent.run("x", timeout=0.05)
+
+
 async def test_cancelling_the_task_stops_tools_and_keeps_history_consistent() -> None:
     history: list[list[Message]] = []
     cancelled: list[str] = []

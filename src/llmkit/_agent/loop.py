@@ -179,7 +179,7 @@ class AgentRun:
                     self.messages[self.history_length :],
                     stream=self.stream,
                 )
-                await hooks.start_run(self.hook_ctx)
+                await self._guard(hooks.start_run(self.hook_ctx))
             restored = self._restored
             if restored is not None:
                 self._restored = None
@@ -244,7 +244,7 @@ class AgentRun:
                 self.result = self._complete()
             if hooks is not None:
                 assert self.hook_ctx is not None
-                self.result = await hooks.end_run(self.hook_ctx, self.result)
+                self.result = await self._guard(hooks.end_run(self.hook_ctx, self.result))
         except BaseException as exc:
             answer_open_calls(self.messages, self.batch, stop_reason(exc))
             if isinstance(exc, AgentError) and exc.usage is None:
@@ -281,7 +281,7 @@ class AgentRun:
         self.step += 1
         prep = self.prep
         system = (
-            await dynamic_system(prep, self.spec.instructions, self.context())
+            await self._guard(dynamic_system(prep, self.spec.instructions, self.context()))
             if prep.dynamic
             else prep.system
         )
