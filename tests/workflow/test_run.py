@@ -18,7 +18,7 @@ from llmkit.errors import (
     WorkflowError,
 )
 from llmkit.testing import ScriptedModel
-from llmkit.workflow import Retry, StepContext, sequence, step
+from llmkit.workflow import Retry, StepContext, parallel, sequence, step
 from llmkit.workflow._runner import new_runtime
 from llmkit.workflow._stream import EventChannel
 
@@ -207,3 +207,12 @@ async def test_the_fast_path_builds_nothing_it_does_not_need(tmp_path: Any) -> N
     with llmkit.record(tmp_path / "run.jsonl"):
         assert new_runtime(root, {}).hooks is not None
     assert new_runtime(root, {}).hooks is None
+
+
+def test_two_different_agents_with_one_name_are_refused_by_agents() -> None:
+    first = Agent(ScriptedModel(["a"]), name="critic")
+    flow = parallel(first, Agent(ScriptedModel(["b"]), name="critic"), name="both")
+    with pytest.raises(UsageError, match="two different agents named 'critic'"):
+        flow.agents()
+    same = parallel(first, first, name="twice")
+    assert same.agents() == {"critic": first}  # one agent used twice is listed once

@@ -130,14 +130,24 @@ class Workflow:
         return mermaid(self._node)
 
     def agents(self) -> dict[str, Agent[Any]]:
-        """Every agent in this workflow (handoff targets included), by name, in tree order."""
+        """Every agent in this workflow (handoff targets included), by name, in tree order.
+
+        Two different agents with one name cannot both be listed (nor scripted or replayed by
+        name): that is a :class:`~llmkit.errors.UsageError` asking to name them apart.
+        """
         found: dict[str, Agent[Any]] = {}
         stack: list[Node] = [self._node]
         while stack:
             node = stack.pop()
             if isinstance(node, LeafNode) and isinstance(node.target, Agent):
                 for agent in node.target.reachable_agents():
-                    found.setdefault(agent.name, agent)
+                    known = found.setdefault(agent.name, agent)
+                    if known is not agent:
+                        raise UsageError(
+                            f"Workflow {self.name!r} has two different agents named "
+                            f"{agent.name!r}; give each its own name (Agent(..., name='...')) so "
+                            "scripts, traces and replays can tell them apart."
+                        )
             inner = list(node.children())
             if node.policy.fallback is not None:
                 inner.append(node.policy.fallback)
