@@ -123,7 +123,7 @@ async def test_run_timeout_cancels_everything() -> None:
     blocked = Blocked()
     flow = article(blocked, step(lambda s: "done", name="critic_c", output="c"))
     with pytest.raises(StepTimeoutError) as info:
-        await flow.run({"topic": "t"}, timeout=0.5)
+        await flow.run({"topic": "t"}, timeout=2.0)
     await asyncio.sleep(0)
     assert asyncio.all_tasks() == before
     assert blocked.cancelled == {"article/reviews[1]/critic_b"}
@@ -178,7 +178,7 @@ async def test_a_sibling_raising_keyboard_interrupt_ends_the_run() -> None:
 async def test_a_step_timeout_inside_a_parallel_cancels_only_its_own_work() -> None:
     before = asyncio.all_tasks()
     blocked = Blocked()
-    slow = step(blocked.agent, timeout=0.5, on_error="continue")
+    slow = step(blocked.agent, timeout=2.0, on_error="continue")
     flow = sequence(
         parallel(step(lambda s: 1, name="quick", output="q"), slow, name="reviews"),
         name="article",
