@@ -11,7 +11,8 @@
     await agent.run("My name is Ada.", session=session)
 
 Every store implements :class:`Store` (its guarantees are in
-``llmkit.durable._store``); :class:`MemoryStore` keeps them in memory for tests.
+``llmkit.durable._store``): :class:`SQLiteStore` in one file,
+``PostgresStore`` on a PostgreSQL server, :class:`MemoryStore` in memory for tests.
 The errors are :class:`StoreError` subclasses (tree in ``_errors``).
 """
 
@@ -31,6 +32,7 @@ from llmkit.durable._errors import (
 )
 from llmkit.durable._memory import MemoryStore
 from llmkit.durable._session import Session
+from llmkit.durable._sqlite import SQLiteStore
 from llmkit.durable._store import (
     Claim,
     RunInfo,
@@ -53,6 +55,7 @@ __all__ = [
     "RunKind",
     "RunNotFoundError",
     "RunStatus",
+    "SQLiteStore",
     "Session",
     "SessionConflictError",
     "SessionInfo",

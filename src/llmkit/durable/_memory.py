@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
+from llmkit._json import body_bytes, loads_body
 from llmkit.durable._errors import (
     RunBusyError,
     RunExistsError,
@@ -77,7 +78,7 @@ class MemoryStore(Store):
             updated=now,
             fingerprint=fingerprint,
             holder=claim,
-            meta=copy.deepcopy(dict(meta or {})),
+            meta=_stored(dict(meta or {})),
         )
         self._checkpoints[run_id] = {}
         return claim
@@ -135,12 +136,12 @@ class MemoryStore(Store):
         stored = self._checkpoints[claim.run_id]
         for key in delete:
             stored.pop(key, None)
-        stored.update(copy.deepcopy(values))
+        stored.update(_stored(values))
         self._runs[claim.run_id] = replace(
             info,
             updated=self.clock(),
             steps=info.steps if steps is None else steps,
-            usage=info.usage if usage is None else copy.deepcopy(dict(usage)),
+            usage=info.usage if usage is None else _stored(dict(usage)),
         )
 
     async def load_checkpoints(self, run_id: str) -> dict[str, JSON]:
@@ -161,12 +162,12 @@ class MemoryStore(Store):
             status=status,
             holder=None,
             updated=self.clock(),
-            result=copy.deepcopy(result),
+            result=_stored(result),
             error=error,
         )
 
     async def get_run(self, run_id: str) -> RunInfo | None:
-        return self._runs.get(run_id)
+        return copy.deepcopy(self._runs.get(run_id))
 
     async def list_runs(
         self, *, kind: RunKind | None = None, status: RunStatus | None = None, limit: int = 100
@@ -177,7 +178,7 @@ class MemoryStore(Store):
             if (kind is None or info.kind == kind) and (status is None or info.status == status)
         ]
         runs.sort(key=lambda info: info.started, reverse=True)
-        return runs[:limit]
+        return copy.deepcopy(runs[:limit])
 
     async def delete_run(self, run_id: str) -> bool:
         self._checkpoints.pop(run_id, None)
@@ -194,7 +195,7 @@ class MemoryStore(Store):
         version, stored, _ = self._sessions.get(session_id, (0, [], 0.0))
         self._sessions[session_id] = (
             version + 1,
-            [*stored, *copy.deepcopy(list(messages))],
+            [*stored, *_stored(list(messages))],
             self.clock(),
         )
         return version + 1
@@ -209,7 +210,7 @@ class MemoryStore(Store):
                 f"Session {session_id!r} is at version {version}, not {expected_version}: it "
                 "changed since it was read; load it again and retry."
             )
-        self._sessions[session_id] = (version + 1, copy.deepcopy(list(messages)), self.clock())
+        self._sessions[session_id] = (version + 1, _stored(list(messages)), self.clock())
         return version + 1
 
     async def list_sessions(self, *, limit: int = 100) -> list[SessionInfo]:
@@ -225,6 +226,11 @@ class MemoryStore(Store):
 
     def __repr__(self) -> str:
         return f"MemoryStore(runs={len(self._runs)}, sessions={len(self._sessions)})"
+
+
+def _stored(value: JSON) -> JSON:
+    """``value`` as a store gives it back: through its JSON form (a tuple comes back a list)."""
+    return loads_body(body_bytes(value))
 
 
 def _who(holder: Claim | None) -> str:
