@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev mcp-servers demo test test-mcp test-min-deps test-smoke-pythons test-local-server lint format typecheck bench check clean
+.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server lint format typecheck bench check clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -56,6 +56,17 @@ mcp-servers: $(MCP_SERVERS)/.installed  ## Install the reference MCP servers the
 
 test-mcp: install-dev mcp-servers  ## Run only the tests against the reference MCP servers.
 	$(PY) -m pytest -q -m mcp_servers $(PYTEST_ARGS)
+
+# The durable-store tests start their own PostgreSQL server from Debian's package (initdb in a
+# temporary folder, as the postgres user when run as root); here a missing server is a failure,
+# not a skip.
+postgresql:  ## Install Debian's PostgreSQL server when initdb is missing (needs root).
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+		echo "PostgreSQL is missing: installing Debian's postgresql (needs root)"; \
+		apt-get update -q && apt-get install -y -q postgresql; }
+
+test-pg: install-dev postgresql  ## Run the durable-store tests against a real PostgreSQL server.
+	LLMKIT_REQUIRE_PG=1 $(PY) -m pytest -q -m pg $(PYTEST_ARGS)
 
 MIN_VENV ?= .venv-min
 

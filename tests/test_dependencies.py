@@ -64,6 +64,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         "workflow",
         "prompts",
         "output",
+        "postgres",
     }
 
 

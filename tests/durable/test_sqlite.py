@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -225,75 +223,13 @@ def test_one_store_serves_several_event_loops_in_a_row_and_threads(tmp_path: Pat
 
 # -------------------------------------------------------- other processes
 
-_CHILD = """
-import asyncio, sys
-from llmkit.durable import RunBusyError, SQLiteStore
 
-async def main(path, job):
-    store = SQLiteStore(path)
-    await store.list_runs()  # open the file before the start signal
-    print("ready", flush=True)
-    sys.stdin.readline()
-    if job == "claim":
-        try:
-            claim, _ = await store.claim_run("r1")
-            print("won", claim.token, flush=True)
-        except RunBusyError:
-            print("busy", flush=True)
-    elif job == "append":
-        for i in range(25):
-            await store.append_session("s", [{"who": sys.argv[3], "i": i}])
-        print("done", flush=True)
-    elif job == "start":
-        await store.start_run("dead", kind="agent", name="a")
-        print("done", flush=True)
-    sys.stdin.readline()  # stay alive (holding what it claimed) until told to end
-    await store.close()
-
-asyncio.run(main(sys.argv[1], sys.argv[2]))
-"""
-
-
-def _children(path: Path, *jobs: tuple[str, ...]) -> list[str]:
-    """Start one process per job, let them go at once, and return each one's answer."""
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", _CHILD, str(path), *job],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for job in jobs
-    ]
-    try:
-        for proc in procs:
-            assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.write("go\n")
-            proc.stdin.flush()
-        answers = []
-        for proc in procs:
-            assert proc.stdout is not None
-            answers.append(proc.stdout.readline().strip())
-        for proc in procs:
-            assert proc.stdin is not None
-            proc.stdin.close()
-            assert proc.wait(timeout=60) == 0
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    return answers
-
-
-async def test_two_processes_claiming_at_once_one_wins(tmp_path: Path) -> None:
+async def test_two_processes_claiming_at_once_one_wins(tmp_path: Path, children: Any) -> None:
     path = tmp_path / "runs.db"
     store = SQLiteStore(path)
     claim = await store.start_run("r1", kind="agent", name="a")
     await store.finish_run(claim, status="paused")
-    answers = await asyncio.to_thread(_children, path, ("claim",), ("claim",))
+    answers = await asyncio.to_thread(children, path, ("claim",), ("claim",))
     assert sorted(answer.split()[0] for answer in answers) == ["busy", "won"]
     token = next(answer.split()[1] for answer in answers if answer.startswith("won"))
     assert (await store.get_run("r1")).holder.token == token
@@ -301,10 +237,10 @@ async def test_two_processes_claiming_at_once_one_wins(tmp_path: Path) -> None:
 
 
 async def test_two_processes_appending_to_one_session_both_keep_their_turns(
-    tmp_path: Path,
+    tmp_path: Path, children: Any
 ) -> None:
     path = tmp_path / "runs.db"
-    answers = await asyncio.to_thread(_children, path, ("append", "A"), ("append", "B"))
+    answers = await asyncio.to_thread(children, path, ("append", "A"), ("append", "B"))
     assert answers == ["done", "done"]
     store = SQLiteStore(path)
     state = await store.load_session("s")
@@ -314,9 +250,9 @@ async def test_two_processes_appending_to_one_session_both_keep_their_turns(
     await store.close()
 
 
-async def test_a_run_whose_process_died_is_claimed_at_once(tmp_path: Path) -> None:
+async def test_a_run_whose_process_died_is_claimed_at_once(tmp_path: Path, children: Any) -> None:
     path = tmp_path / "runs.db"
-    assert await asyncio.to_thread(_children, path, ("start",)) == ["done"]
+    assert await asyncio.to_thread(children, path, ("start",)) == ["done"]
     store = SQLiteStore(path)
     info = await store.get_run("dead")
     assert info.status == "running" and info.holder is not None

@@ -12,7 +12,7 @@
 
 Every store implements :class:`Store` (its guarantees are in
 ``llmkit.durable._store``): :class:`SQLiteStore` in one file,
-``PostgresStore`` on a PostgreSQL server, :class:`MemoryStore` in memory for tests.
+``PostgresStore`` on a PostgreSQL server (the ``postgres`` extra), :class:`MemoryStore` in memory for tests.
 The errors are :class:`StoreError` subclasses (tree in ``_errors``).
 """
 
@@ -31,6 +31,7 @@ from llmkit.durable._errors import (
     WorkflowChangedError,
 )
 from llmkit.durable._memory import MemoryStore
+from llmkit.durable._postgres import PostgresStore
 from llmkit.durable._session import Session
 from llmkit.durable._sqlite import SQLiteStore
 from llmkit.durable._store import (
@@ -48,6 +49,7 @@ __all__ = [
     "Claim",
     "MemoryStore",
     "NotStorableError",
+    "PostgresStore",
     "RunBusyError",
     "RunExistsError",
     "RunFinishedError",
