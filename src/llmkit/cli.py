@@ -9,6 +9,7 @@
     llmkit replay run.jsonl --speed 0   # a recorded run (llmkit.record) as a readable trace
     llmkit eval set.yaml --model openai/gpt-4.1-mini   # an evaluation set, scored
     llmkit workflow run app.py:flow --input '{"topic": "tides"}'   # a workflow, live progress
+    llmkit runs list --store runs.db   # the runs a durable store holds (show, delete, resume)
     llmkit --version
 
 Every subcommand exits with a status from one table, :class:`ExitCode`
@@ -41,6 +42,7 @@ _PLUGGED_COMMANDS: tuple[str, ...] = (
     "llmkit._recording.trace:add_replay_command",
     "llmkit.eval._cli:add_command",
     "llmkit._cli.workflow:add_command",
+    "llmkit._cli.runs:add_command",
 )
 
 # Providers whose running server can be asked for its models: name -> "module:function".

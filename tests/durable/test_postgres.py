@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from typing import Any
 
@@ -130,3 +131,24 @@ async def test_two_processes_appending_to_one_session_both_keep_their_turns(
     for who in "AB":
         assert [m["i"] for m in state.messages if m["who"] == who] == list(range(25))
     await store.close()
+
+
+@needs_pg
+def test_the_runs_command_reads_a_postgres_store(
+    pg_dsn: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llmkit.cli import main
+
+    async def fill() -> None:
+        store = PostgresStore(pg_dsn)
+        claim = await store.start_run("r1", kind="agent", name="helper")
+        await store.checkpoint(claim, {"messages": [{"role": "user"}]}, steps=1)
+        await store.close()
+
+    asyncio.run(fill())
+    assert main(["runs", "list", "--store", pg_dsn, "--json"]) == 0
+    assert [run["id"] for run in json.loads(capsys.readouterr().out)] == ["r1"]
+    assert main(["runs", "show", "r1", "--store", pg_dsn]) == 0
+    assert "  messages: list of 1 item" in capsys.readouterr().out
+    assert main(["runs", "delete", "r1", "--store", pg_dsn]) == 0
+    assert main(["runs", "delete", "r1", "--store", pg_dsn]) == 1

@@ -50,7 +50,14 @@ from llmkit.errors import ConfigurationError, MissingExtraError, UsageError
 if TYPE_CHECKING:
     from llmkit.workflow import Workflow, WorkflowResult
 
-__all__ = ["DEFINITION_SUFFIXES", "add_command", "load_target", "open_progress", "read_input"]
+__all__ = [
+    "DEFINITION_SUFFIXES",
+    "add_command",
+    "import_object",
+    "load_target",
+    "open_progress",
+    "read_input",
+]
 
 DEFINITION_SUFFIXES = (".yaml", ".yml", ".json")
 """File suffixes read as workflow definitions (the rest of targets are ``module:name``)."""
@@ -155,7 +162,7 @@ def _import_module(source: str, *, what: str) -> Any:
         raise
 
 
-def _import_object(spec: str, *, what: str, example: str) -> Any:
+def import_object(spec: str, *, what: str, example: str) -> Any:
     """The object ``module:attribute`` (or ``file.py:attribute``) names."""
     source, colon, attribute = spec.rpartition(":")
     if not colon or not source or not attribute:
@@ -180,7 +187,7 @@ def _import_object(spec: str, *, what: str, example: str) -> Any:
 def _registry(spec: str | None) -> Mapping[str, object] | None:
     if spec is None:
         return None
-    value = _import_object(spec, what="--registry", example="app.py:names")
+    value = import_object(spec, what="--registry", example="app.py:names")
     if not isinstance(value, Mapping):
         raise UsageError(
             f"--registry names a mapping of names to agents, functions and tools; {spec!r} is "
@@ -207,7 +214,7 @@ def load_target(target: str, *, registry: str | None = None) -> Workflow:
                 "--registry is for definition files (.yaml, .yml, .json); a module target "
                 "refers to its objects directly."
             )
-        flow = _import_object(target, what="TARGET", example="app.py:flow")
+        flow = import_object(target, what="TARGET", example="app.py:flow")
     if not isinstance(flow, Workflow):
         raise UsageError(
             f"TARGET {target!r} is a {type(flow).__name__}, not a workflow: name one built with "
