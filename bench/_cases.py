@@ -186,6 +186,28 @@ CASES: tuple[Case, ...] = (
         concurrency=False,
         steps=1000,
     ),
+    Case(
+        "checkpoint",
+        "one durable checkpoint of a 5 KB agent snapshot (no model call)",
+        0,
+        (
+            Variant(LOCAL_FLOOR, "bench._durable:FloorCheckpoint", imports="import sqlite3"),
+            Variant(
+                LLMKIT,
+                "bench._durable:LLMKitCheckpointSQLite",
+                imports="from llmkit.durable import SQLiteStore",
+            ),
+            # Measured when LLMKIT_BENCH_PG_DSN names a PostgreSQL database.
+            Variant(
+                "llmkit-postgres",
+                "bench._durable:LLMKitCheckpointPostgres",
+                imports="from llmkit.durable import PostgresStore",
+            ),
+        ),
+        target=None,
+        runs=500,
+        concurrency=False,
+    ),
 )
 """Every case, in report order."""
 
