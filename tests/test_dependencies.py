@@ -65,6 +65,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         "prompts",
         "output",
         "postgres",
+        "tokens",
     }
 
 
