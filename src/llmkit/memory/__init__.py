@@ -23,10 +23,12 @@ from typing import TYPE_CHECKING
 from llmkit._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from llmkit.memory._conversation import ConversationMemory
     from llmkit.memory._tokens import TokenCounter, count_tokens, counter_for
     from llmkit.memory._windows import context_window
 
 __all__ = [
+    "ConversationMemory",
     "TokenCounter",
     "context_window",
     "count_tokens",
@@ -35,6 +37,7 @@ __all__ = [
 
 # Where each name is defined; nothing is imported until a name is first read.
 _LAZY: dict[str, str] = {
+    "ConversationMemory": "llmkit.memory._conversation",
     "TokenCounter": "llmkit.memory._tokens",
     "context_window": "llmkit.memory._windows",
     "count_tokens": "llmkit.memory._tokens",
