@@ -20,6 +20,7 @@ __all__ = [
     "LLMKIT",
     "LLMKIT_AGENTS",
     "LLMKIT_HOOKS",
+    "LLMKIT_MEMORY",
     "LOCAL_FLOOR",
     "Case",
     "Variant",
@@ -36,6 +37,8 @@ LLMKIT = "llmkit"
 """The variant being measured."""
 LLMKIT_HOOKS = "llmkit-hooks"
 """The agent run with the logging and metrics hooks (measured against ``llmkit``)."""
+LLMKIT_MEMORY = "llmkit-memory"
+"""The agent run with a ConversationMemory whose budget it fits (measured against ``llmkit``)."""
 LLMKIT_AGENTS = "llmkit-agents"
 """The workflow case's agents called by hand: ``llmkit`` minus this is the runner's cost."""
 LOCAL_FLOOR = "floor"
@@ -123,6 +126,8 @@ CASES: tuple[Case, ...] = (
             *_three("FloorAgent", "LLMKitAgent"),
             # The same run observed by a LoggingHook (INFO, discarded) and a MetricsHook.
             Variant(LLMKIT_HOOKS, "bench._llmkit_side:LLMKitAgentHooks"),
+            # The same run with a ConversationMemory: every model call is counted, none trimmed.
+            Variant(LLMKIT_MEMORY, "bench._llmkit_side:LLMKitAgentMemory"),
         ),
         aiohttp_target=1.3,
     ),

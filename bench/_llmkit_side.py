@@ -25,6 +25,7 @@ __all__ = [
     "STEPS",
     "LLMKitAgent",
     "LLMKitAgentHooks",
+    "LLMKitAgentMemory",
     "LLMKitAgentOutput",
     "LLMKitAgentOutputStream",
     "LLMKitAgentStream",
@@ -146,6 +147,24 @@ class LLMKitAgentHooks(_Agent):
         logger.setLevel(logging.INFO)
         logger.propagate = False
         self.hooks = [LoggingHook(logger), MetricsHook()]
+        super().__init__(base_url)
+
+    async def run(self) -> None:
+        result = await self.agent.run(AGENT_PROMPT)
+        if not result.output:
+            raise RuntimeError("no output")
+
+
+class LLMKitAgentMemory(_Agent):
+    """``Agent.run`` of the same run with a ``ConversationMemory`` (an 8,000-token budget the run
+    fits): what counting the request before every model call costs."""
+
+    def __init__(self, base_url: str) -> None:
+        try:
+            from llmkit.memory import ConversationMemory
+        except ImportError as exc:
+            raise Unavailable(f"llmkit has no ConversationMemory yet ({exc})") from None
+        self.hooks = [ConversationMemory(max_tokens=8_000)]
         super().__init__(base_url)
 
     async def run(self) -> None:

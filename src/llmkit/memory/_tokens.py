@@ -22,7 +22,7 @@ What always holds:
   definitions, each as the JSON of its name, description and parameters;
 - counting never changes what it counts, and is safe from several threads and
   tasks at once (the per-model counters and their text caches are built and
-  filled under a lock; a cache is a bounded dict).
+  filled under a lock; a cache is a bounded dict of texts up to 8,192 characters).
 """
 
 from __future__ import annotations
@@ -69,7 +69,9 @@ PER_TOOL_CALL = 3
 
 _IMAGE, _IMAGE_LOW, _DOCUMENT, _AUDIO = 765, 85, 1500, 500
 _CACHE_SIZE = 8192
-_CACHED_FROM = 16  # texts shorter than this are counted directly: cheaper than the lookup
+# Texts of these lengths are cached: a conversation is recounted at every model call of a run,
+# and a lookup beats encoding again; a longer text costs more to keep than to hash and encode.
+_CACHED_LENGTHS = range(1, 8193)
 
 _lock = threading.Lock()
 _counters: dict[str, TokenCounter] = {}
@@ -106,7 +108,7 @@ class TokenCounter:
 
     def text(self, text: str) -> int:
         """The tokens of ``text``, as the model's tokenizer splits it."""
-        if len(text) < _CACHED_FROM:
+        if len(text) not in _CACHED_LENGTHS:
             return self._count(text) if text else 0
         found = self._cache.get(text)
         if found is None:
