@@ -179,6 +179,13 @@ PRINTS: dict[str, list[str]] = {
         "round trip: same result",
         "├── reviews (parallel, max 4, timeout 60 s) -> reviews",
     ],
+    "memory_long_chat.py": [
+        "turn 7: history 14 messages,  579 tokens; sent 527",
+        "turn 8: history 16 messages,  661 tokens; sent 303",
+        "every request fit the budget of 600: True",
+        "the summariser was called 2 times in 12 turns",
+        "the history kept every message: True",
+    ],
     "transports.py": [
         "[aiohttp] Hello over HTTP (1 message).",
         "[httpx2] Hello over HTTP (1 message).",
@@ -201,7 +208,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {f"tools_{family}.py" for family in ("files", "http", "system", "data", "process")}
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
     tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py", "transports.py"}
-    tested |= {"prompt_directory.py", "stream_partial_output.py"}
+    tested |= {"prompt_directory.py", "stream_partial_output.py", "memory_long_chat.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
