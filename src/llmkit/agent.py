@@ -55,6 +55,7 @@ from llmkit.types import ModelSettings
 
 if TYPE_CHECKING:
     from llmkit._hooks.chain import HookChain
+    from llmkit.durable import Store
 
 __all__ = ["Agent", "AgentHandoff", "HistoryFilter", "Instructions", "UserInput", "handoff"]
 
@@ -292,18 +293,24 @@ class Agent(Streaming[OutputT]):
             check_direct_options(spec.name, options)
             hooks = checks.run_hooks(self._hooks, self._chain, options.get("hooks"))
             timeout, bus = self._limits(options)[1], active_bus(self._bus)
-            run_id = self._overrides.run_id()
-            return DirectRun(spec, user_input, deps, run_id, timeout, stream, hooks, bus)
+            direct_id = self._overrides.run_id()
+            return DirectRun(spec, user_input, deps, direct_id, timeout, stream, hooks, bus)
         from llmkit._agent.loop import AgentRun
 
-        messages, history_length = checks.run_messages(user_input, options.get("message_history"))
+        store, session = options.get("store"), options.get("session")
+        history, run_id = options.get("message_history"), options.get("run_id")
+        if store is not None or session is not None or "run_id" in options:
+            from llmkit._agent.durable import check_durable_options
+
+            check_durable_options(store, session, history, run_id)
+        messages, history_length = ([], 0) if session else checks.run_messages(user_input, history)
         max_steps, timeout, limits = self._limits(options)
         setup = RunSetup(
             model=spec.model(),
             messages=messages,
             history_length=history_length,
             deps=deps,
-            run_id=self._overrides.run_id(),
+            run_id=run_id or self._overrides.run_id(),
             limits=limits,
             max_steps=max_steps,
             timeout=timeout,
@@ -312,6 +319,10 @@ class Agent(Streaming[OutputT]):
             bus=active_bus(self._bus),
             partials=partials,
         )
+        if store is not None or session is not None:
+            from llmkit._agent.durable import new_run
+
+            return new_run(spec, setup, user_input, store, session)
         return AgentRun(spec, setup)
 
     def _structured(self) -> bool:
@@ -343,6 +354,9 @@ class Agent(Streaming[OutputT]):
             deps: ``RunContext.deps`` (default: the agent's).
             usage_limits, max_steps, timeout: Replace the agent's.
             hooks: Added to the agent's hooks.
+            store, run_id: Checkpoint the run in a :class:`~llmkit.durable.Store`
+                under ``run_id`` (default: a new id, ``result.run_id``); see ``docs/durable.md``.
+            session: A :class:`~llmkit.durable.Session` to continue and append to.
         """
         if options:
             checks.check_option_names(options, checks.RUN_OPTIONS, "run")
@@ -354,7 +368,7 @@ class Agent(Streaming[OutputT]):
         """Blocking twin of :meth:`run`; also works inside a running event loop (Jupyter).
 
         Options: as for :meth:`run` (message_history, deps, usage_limits, max_steps,
-        timeout, hooks).
+        timeout, hooks, store, session, run_id).
         """
         if options:
             checks.check_option_names(options, checks.RUN_OPTIONS, "run_sync")
@@ -362,67 +376,65 @@ class Agent(Streaming[OutputT]):
 
     async def resume(
         self,
-        result: RunResult[Any],
+        result_or_run_id: RunResult[Any] | str,
         *,
-        approvals: Mapping[str, bool | dict[str, Any]],
+        approvals: Mapping[str, bool | dict[str, Any]] | None = None,
+        store: Store | None = None,
         **options: Unpack[ResumeOptions],
     ) -> RunResult[OutputT]:
-        """Continue a paused run once its pending tool calls are decided.
+        """Continue a paused run once its pending calls are decided, or a stored run after a crash.
 
-        ``approvals`` maps every pending call id to ``True`` (run it), ``False``
-        (do not; the model is told it was denied) or a dict of edited
-        arguments to run it with. ``result`` may come from another process
-        (``RunResult.from_dict``); it is not changed.
+        ``approvals`` maps every pending call id to ``True`` (run it), ``False`` (do
+        not; the model is told it was denied) or a dict of edited arguments. A
+        ``result`` may come from another process (``RunResult.from_dict``). With a
+        run id and ``store``: the stored run goes on from its last checkpoint; no
+        answered model call and no finished tool call is repeated (``docs/durable.md``).
 
         Options (see :class:`~llmkit.run.ResumeOptions`): as for :meth:`run`, without
         ``message_history``: deps, usage_limits, max_steps, timeout, hooks.
         """
         if options:
             checks.check_option_names(options, checks.RESUME_OPTIONS, "resume")
+        max_steps, timeout, limits = self._limits(options)
+        resolved: dict[str, Any] = {
+            "deps": self._overrides.deps(options.get("deps", self.deps)),
+            "limits": limits,
+            "max_steps": max_steps,
+            "timeout": timeout,
+            "hooks": checks.run_hooks(self._hooks, self._chain, options.get("hooks")),
+            "bus": active_bus(self._bus),
+        }
+        if store is not None or isinstance(result_or_run_id, str):
+            from llmkit._agent.durable import stored_run
+
+            return await finish(
+                stored_run(self._spec(), result_or_run_id, store, approvals, **resolved)
+            )
         from llmkit._agent.resume import resume_run
 
-        max_steps, timeout, limits = self._limits(options)
-        run = resume_run(
-            self._spec(),
-            checks.check_paused_result(result),
-            checks.check_approvals(approvals),
-            deps=self._overrides.deps(options.get("deps", self.deps)),
-            limits=limits,
-            max_steps=max_steps,
-            timeout=timeout,
-            hooks=checks.run_hooks(self._hooks, self._chain, options.get("hooks")),
-            bus=active_bus(self._bus),
+        result = checks.check_paused_result(result_or_run_id)
+        return await finish(
+            resume_run(self._spec(), result, checks.check_approvals(approvals), **resolved)
         )
-        return await finish(run)
 
     def resume_sync(
         self,
-        result: RunResult[Any],
+        result_or_run_id: RunResult[Any] | str,
         *,
-        approvals: Mapping[str, bool | dict[str, Any]],
+        approvals: Mapping[str, bool | dict[str, Any]] | None = None,
+        store: Store | None = None,
         **options: Unpack[ResumeOptions],
     ) -> RunResult[OutputT]:
-        """Blocking twin of :meth:`resume`.
-
-        Options: as for :meth:`resume` (deps, usage_limits, max_steps, timeout, hooks).
-        """
+        """Blocking twin of :meth:`resume`. Options: as for :meth:`resume` (deps,
+        usage_limits, max_steps, timeout, hooks)."""
         if options:
             checks.check_option_names(options, checks.RESUME_OPTIONS, "resume_sync")
-        return run_sync(self.resume(result, approvals=approvals, **options))
+        return run_sync(self.resume(result_or_run_id, approvals=approvals, store=store, **options))
 
     def load_result(self, data: Mapping[str, Any]) -> RunResult[OutputT]:
         """A :class:`~llmkit.run.RunResult` from ``to_dict()`` output, its output validated
         again as this agent's ``output_type``."""
-        if not isinstance(data, Mapping):
-            raise UsageError(
-                f"load_result() takes the dict from result.to_dict(), not {type(data).__name__}."
-            )
-        result: RunResult[Any] = RunResult.from_dict(dict(data))
-        if not self._output.is_text:
-            result.output_spec = self._output
-            if result.status == "complete":
-                result.output = self._output.from_json(result.output)
-        return result
+        return checks.load_result(data, self._output)
 
     # ---------------------------------------------------------------- adapters
 

@@ -22,6 +22,7 @@ from llmkit.errors import SerializationError, UsageError
 from llmkit.types import JSONDict, Message, Response, ToolCall, ToolResult, Usage
 
 if TYPE_CHECKING:
+    from llmkit.durable import Session, Store
     from llmkit.output import OutputSpec
 
 __all__ = ["ResumeOptions", "RunOptions", "RunResult", "RunStatus", "Step", "UsageLimits"]
@@ -124,6 +125,17 @@ class RunResult(Generic[OutputT]):
     def paused(self) -> bool:
         """Whether the run waits for tool-call approvals."""
         return self.status == "paused"
+
+    @property
+    def interrupted(self) -> list[str]:
+        """The ids of pending calls that started before a crash and left no result.
+
+        They belong to tools not declared ``idempotent``, so a resumed durable run
+        does not run them again on its own: approve (run again), deny, or edit
+        them in ``approvals`` as for any pending call.
+        """
+        state = self.state
+        return [] if state is None else list(state.get("interrupted") or ())
 
     def to_dict(self) -> JSONDict:
         """The JSON form of this result; the output as JSON (models and dataclasses dumped)."""
@@ -249,6 +261,13 @@ class RunOptions(ResumeOptions, total=False):
 
     message_history: Sequence[Message] | None
     """The conversation to continue (for example ``previous.messages``); it is not changed."""
+    store: Store | None
+    """Checkpoint the run in this store after every model answer and tool result, so
+    ``agent.resume(run_id, store=store)`` continues it after a crash."""
+    session: Session | None
+    """A stored conversation: the run continues it and appends its turns when it finishes."""
+    run_id: str | None
+    """The run's id (default: a new one); with ``store``, the id it is stored under."""
 
 
 register_kind("run_result", RunResult, RunResult.from_dict)

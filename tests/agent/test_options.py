@@ -248,7 +248,12 @@ def test_the_option_types_name_every_run_option() -> None:
         "timeout",
         "hooks",
     }
-    assert RunOptions.__optional_keys__ == ResumeOptions.__optional_keys__ | {"message_history"}
+    assert RunOptions.__optional_keys__ == ResumeOptions.__optional_keys__ | {
+        "message_history",
+        "store",
+        "session",
+        "run_id",
+    }
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,10 @@ request through them):
 - ``handoff``: ``AgentHandoff`` and the checks and routes of handoffs;
 - ``paused``: ``PausedState``, a run paused for approvals and its JSON form;
 - ``resume``: ``resume_run``, a paused run rebuilt with the decisions;
+- ``checkpoints``: ``Checkpoints``, what a durable run (``store=``) writes, and when;
+- ``restore``: ``restore_run``, a durable run rebuilt from its checkpoints;
+- ``durable``: ``DurableRun``, ``new_run`` and ``stored_run``, a run with a store or a
+  session opened and closed;
 - ``direct``: ``DirectRun`` (a model-free agent's run, with hooks, a timeout and a
   recording) and ``agent_as_tool``.
 """

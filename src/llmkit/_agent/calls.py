@@ -76,6 +76,8 @@ class PlannedCall:
     """What the tool raised, when its result is an error because it raised."""
     returned: tuple[ToolResult, Any] | None = None
     """The result the tool's return value made, and that value (a model-free run's output)."""
+    interrupted: bool = False
+    """Held because it started before a crash and left no result (a durable run's resume)."""
 
     @property
     def needs_run(self) -> bool:

@@ -105,6 +105,11 @@ def check_direct_options(name: str, options: RunOptions) -> None:
     """Refuse the run options a model-free agent has no use for, saying why."""
     if not options:
         return
+    if options.get("store") is not None or options.get("session") is not None:
+        raise UsageError(
+            f"Agent {name!r} is model-free (Agent.from_tool): one call with no model answers "
+            "to keep, so it takes no store= or session=; run it inside a workflow to checkpoint it."
+        )
     given = {
         "message_history": options.get("message_history"),
         "usage_limits": options.get("usage_limits"),

@@ -2,7 +2,8 @@
 
 :class:`RunSetup` is what every run gets (``Agent`` resolves it from the run's
 options, the agent's settings, its overrides and the active bus);
-:class:`Restored` is what a resumed run carries over from the paused result.
+:class:`Restored` is what a resumed run carries over from the paused result
+or from a durable run's checkpoints.
 Once built, only the run's own methods change the run.
 """
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from llmkit._agent.calls import PlannedCall
+    from llmkit._agent.checkpoints import Checkpoints
     from llmkit._hooks.chain import HookChain
     from llmkit.bus import Bus
     from llmkit.providers.base import Model
@@ -47,6 +49,12 @@ class RunSetup(NamedTuple):
     """The bus to publish events on (None: nobody listens)."""
     partials: bool = False
     """Give ``PartialOutput`` events while a structured answer streams (streams only)."""
+    durable: Checkpoints | None = None
+    """Where the run writes its checkpoints (None: it is not durable)."""
+
+    def updated(self, **changes: Any) -> RunSetup:
+        """A copy with ``changes``."""
+        return self._replace(**changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,5 +71,8 @@ class Restored:
     """Usage the tools of the paused batch reported before the pause."""
     batch: Sequence[PlannedCall]
     """The paused batch: the calls done before the pause, then the decided ones."""
-    response: Response
-    """The model response whose calls the batch answers."""
+    response: Response | None
+    """The model response whose calls the batch answers (None: a durable run restored
+    between steps, with no batch open)."""
+    output: tuple[Any] | None = None
+    """The final answer already given, in a 1-tuple (a durable run that stopped before its end)."""

@@ -31,7 +31,7 @@ from llmkit._agent.calls import PlannedCall, answer_open_calls, stop_reason
 from llmkit._agent.deadline import calls_within, within
 from llmkit._agent.hooked import call_context, run_context
 from llmkit._agent.partial import PartialOutputs
-from llmkit._agent.paused import paused_result
+from llmkit._agent.paused import complete_result, paused_result
 from llmkit._agent.plan import (
     FAILED_REPLY,
     NO_ANSWER,
@@ -103,6 +103,8 @@ class AgentRun:
         self.partials = setup.partials
         """Give ``PartialOutput`` events while a structured answer streams."""
         self.hooks = setup.hooks
+        self.durable = setup.durable
+        """Where checkpoints go (``_agent/checkpoints.py``); None: the run is not durable."""
         self.hook_ctx: HookContext | None = None
         self.history_length = setup.history_length
         self.output: Any = NO_ANSWER
@@ -125,6 +127,8 @@ class AgentRun:
             self.retries = dict(restored.retries)
             self.output_retries = restored.output_retries
             self.handoff_to = restored.handoff_to
+            if restored.output is not None:
+                self.output = restored.output[0]
 
     # ------------------------------------------------------------------ helpers
 
@@ -232,16 +236,14 @@ class AgentRun:
                         yield ModelResponse(response)
                 for event in self._take_reply(response):
                     yield event
+                if self.durable is not None:
+                    await self.durable.reply(self, response)
                 batch = self.batch
                 if batch is not None:
-                    await self._run_calls(batch)
-                    for event in self._after_calls(response, batch):
+                    async for event in self._batch(response, batch, response.usage):
                         yield event
-                    if self.result is None:  # not paused
-                        for event in self._hand_on(batch):
-                            yield event
             if self.result is None:
-                self.result = self._complete()
+                self.result = complete_result(self)
             if hooks is not None:
                 assert self.hook_ctx is not None
                 self.result = await self._guard(hooks.end_run(self.hook_ctx, self.result))
@@ -321,11 +323,26 @@ class AgentRun:
             return []
         return [ToolCallEvent(self.run_id, self.step, p.call) for p in batch if p.needs_run]
 
-    def _after_calls(self, response: Response, batch: list[PlannedCall]) -> list[Event]:
+    async def _batch(
+        self, response: Response, batch: list[PlannedCall], usage: Usage
+    ) -> AsyncIterator[Event]:
+        """Run the batch's calls, then close it (``usage``: the step's so far) or pause on it."""
+        await self._run_calls(batch)
+        for event in self._after_calls(response, batch, usage):
+            yield event
+        if self.result is None:  # not paused
+            for event in self._hand_on(batch):
+                yield event
+            if self.durable is not None:
+                await self.durable.step(self, batch)
+
+    def _after_calls(
+        self, response: Response, batch: list[PlannedCall], usage: Usage
+    ) -> list[Event]:
         """Close the batch whose calls have run, or pause the run on its held calls."""
         pending = [p for p in batch if p.held]
         if not pending:
-            return self._close_batch(response, batch, response.usage)
+            return self._close_batch(response, batch, usage)
         events: list[Event] = [
             ToolResultEvent(self.run_id, self.step, p.result, p.duration, p.error)
             for p in batch
@@ -359,6 +376,7 @@ class AgentRun:
             self.hook_ctx,
             run_id=self.run_id,
             tool_errors=self.spec.tool_errors,
+            durable=self.durable,
         )
         if self.deadline is None:
             await calls
@@ -463,33 +481,18 @@ class AgentRun:
         self.model = target.model()
         self.prep = target.prepared(self.model)
 
-    # ------------------------------------------------------------------ results
-
-    def _complete(self) -> RunResult[Any]:
-        spec = self.prep.output
-        return RunResult(
-            output=self.output,
-            messages=self.messages,
-            usage=self.usage,
-            steps=self.steps,
-            agent=self.spec.name,
-            run_id=self.run_id,
-            history_length=self.history_length,
-            output_spec=None if spec.is_text else spec,
-        )
-
     # ------------------------------------------------------------------- resume
 
     async def _finish_resumed_batch(self, restored: Restored) -> AsyncIterator[Event]:
-        batch = self.batch = list(restored.batch)
         response = restored.response
+        if response is None:  # a durable run restored between steps
+            return
+        batch = self.batch = list(restored.batch)
+        if self.durable is not None:  # the decisions taken on resume are kept before any runs
+            await self.durable.reply(self, response)
         if self.emit:
             for p in batch:
                 if p.needs_run:
                     yield ToolCallEvent(self.run_id, self.step, p.call)
-        await self._run_calls(batch)
-        usage = response.usage + restored.tool_usage
-        for event in self._close_batch(response, batch, usage):
-            yield event
-        for event in self._hand_on(batch):
+        async for event in self._batch(response, batch, response.usage + restored.tool_usage):
             yield event

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from llmkit._hooks.session import SESSION_HOOKS
 from llmkit.bus import Bus
 from llmkit.errors import UsageError
-from llmkit.output import FINAL_RESULT_TOOL
+from llmkit.output import FINAL_RESULT_TOOL, OutputSpec
 from llmkit.providers.base import Model
 from llmkit.run import ResumeOptions, RunOptions, RunResult, UsageLimits
 from llmkit.tools._tool import ErrorMode
@@ -51,6 +51,7 @@ __all__ = [
     "check_tool_names",
     "history_list",
     "items_of",
+    "load_result",
     "run_hooks",
     "run_limits",
     "run_messages",
@@ -323,3 +324,15 @@ def check_approvals(value: Any) -> Mapping[str, Any]:
         f"approvals= takes a dict of pending call ids to True, False or edited arguments, "
         f"not {_kind(value)}; for example approvals={{call.id: True for call in result.pending}}."
     )
+
+
+def load_result(data: Any, output: OutputSpec) -> RunResult[Any]:
+    """``Agent.load_result``: a result from its JSON form, its output read as ``output``."""
+    if not isinstance(data, Mapping):
+        raise UsageError(f"load_result() takes the dict from result.to_dict(), not {_kind(data)}.")
+    result: RunResult[Any] = RunResult.from_dict(dict(data))
+    if not output.is_text:
+        result.output_spec = output
+        if result.status == "complete":
+            result.output = output.from_json(result.output)
+    return result

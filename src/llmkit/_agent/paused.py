@@ -1,4 +1,5 @@
-"""The state a run paused for approvals keeps, and its versioned JSON form.
+"""The results a run ends with: complete (:func:`complete_result`), or paused for approvals
+with the state it keeps, in a versioned JSON form.
 
 The loop builds the paused result with :func:`paused_result` when tool calls
 wait for a human; the :class:`PausedState` in it travels as JSON in ``RunResult.state`` (so a paused run may cross a process
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
 from llmkit._agent.calls import CallKind, PlannedCall
 from llmkit._parts import _part_from_dict
@@ -21,7 +22,10 @@ from llmkit.errors import SerializationError
 from llmkit.run import RunResult, Step
 from llmkit.types import JSONDict, Message, Response, ToolResult, Usage
 
-__all__ = ["DoneCall", "PausedState", "paused_result"]
+if TYPE_CHECKING:
+    from llmkit._agent.checkpoints import RunState
+
+__all__ = ["DoneCall", "PausedState", "complete_result", "paused_result"]
 
 _KINDS: Mapping[str, CallKind] = {kind: kind for kind in get_args(CallKind)}
 
@@ -57,10 +61,12 @@ class PausedState:
     """The model response whose calls wait."""
     tool_usage: Usage
     """Usage the tools of the batch reported before the pause."""
+    interrupted: tuple[str, ...] = ()
+    """Pending calls that started before a crash and left no result (``RunResult.interrupted``)."""
 
     def to_dict(self) -> JSONDict:
         """The JSON form (``RunResult.state``)."""
-        return {
+        d: JSONDict = {
             "version": self.VERSION,
             "step": self.step,
             "agent": self.agent,
@@ -74,6 +80,9 @@ class PausedState:
             "response": self.response.to_dict(),
             "tool_usage": self.tool_usage.to_dict(),
         }
+        if self.interrupted:
+            d["interrupted"] = list(self.interrupted)
+        return d
 
     @classmethod
     def from_dict(cls, d: JSONDict, *, steps: int) -> PausedState:
@@ -102,6 +111,7 @@ class PausedState:
                 handoff=d.get("handoff"),
                 response=response,
                 tool_usage=Usage.from_dict(d.get("tool_usage") or {}),
+                interrupted=tuple(d.get("interrupted") or ()),
             )
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise SerializationError(f"The paused run's state is incomplete: {exc!r}.") from exc
@@ -158,6 +168,7 @@ def paused_result(
         handoff=handoff,
         response=response,
         tool_usage=tool_usage,
+        interrupted=tuple(p.call.id for p in pending if p.interrupted),
     )
     return RunResult(
         output=None,
@@ -170,4 +181,19 @@ def paused_result(
         run_id=run_id,
         history_length=history_length,
         state=state.to_dict(),
+    )
+
+
+def complete_result(run: RunState) -> RunResult[Any]:
+    """The result of ``run``, which has its final answer."""
+    spec = run.prep.output
+    return RunResult(
+        output=run.output,
+        messages=run.messages,
+        usage=run.usage,
+        steps=run.steps,
+        agent=run.spec.name,
+        run_id=run.run_id,
+        history_length=run.history_length,
+        output_spec=None if spec.is_text else spec,
     )

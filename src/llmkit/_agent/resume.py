@@ -23,6 +23,7 @@ from llmkit.tools._schema import describe_validation_error
 from llmkit.types import Part, ToolCall
 
 if TYPE_CHECKING:
+    from llmkit._agent.checkpoints import Checkpoints
     from llmkit._agent.spec import AgentSpec
     from llmkit._hooks.chain import HookChain
     from llmkit.bus import Bus
@@ -41,13 +42,14 @@ def resume_run(
     timeout: float | None,
     hooks: HookChain | None,
     bus: Bus | None,
+    durable: Checkpoints | None = None,
 ) -> AgentRun:
     """An :class:`AgentRun` that continues ``result`` with the given decisions.
 
     ``spec`` is the spec of the agent the run was started on; the run goes on
     with the agent whose calls wait, found through its handoffs. The other
     arguments are the resumed run's options, resolved by the caller; the rest
-    of its setup comes from ``result``.
+    of its setup comes from ``result``; ``durable``, a stored run's checkpoints.
     """
     state = result.state
     if result.status != "paused" or state is None:
@@ -135,6 +137,7 @@ def resume_run(
         stream=False,
         hooks=hooks,
         bus=bus,
+        durable=durable,
     )
     restored = Restored(
         usage=result.usage,

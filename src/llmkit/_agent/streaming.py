@@ -67,7 +67,7 @@ class Streaming(Generic[OutputT]):
         so far (``partial_output=False``: none).
 
         Options: as for :meth:`run` (message_history, deps, usage_limits, max_steps,
-        timeout, hooks).
+        timeout, hooks, store, session, run_id).
         """
         if options:
             checks.check_option_names(options, checks.RUN_OPTIONS, "stream")
@@ -85,7 +85,7 @@ class Streaming(Generic[OutputT]):
 
         The same events, one at a time; leaving the loop early stops the run and
         closes its model stream. Options: as for :meth:`run` (message_history,
-        deps, usage_limits, max_steps, timeout, hooks).
+        deps, usage_limits, max_steps, timeout, hooks, store, session, run_id).
         """
         if options:
             checks.check_option_names(options, checks.RUN_OPTIONS, "stream_sync")
@@ -127,7 +127,7 @@ class Streaming(Generic[OutputT]):
         Args:
             output_type: The type of the answer for this run (default: the agent's).
         Options: as for :meth:`run` (message_history, deps, usage_limits, max_steps,
-        timeout, hooks).
+        timeout, hooks, store, session, run_id).
         """
         if options:
             checks.check_option_names(options, checks.RUN_OPTIONS, "stream_output")

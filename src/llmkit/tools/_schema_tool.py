@@ -138,6 +138,7 @@ class SchemaTool(Tool[..., Any]):
         timeout: float | None = None,
         errors: ErrorMode | None = None,
         requires_approval: bool = False,
+        idempotent: bool = False,
         strict: bool | None = None,
         run_in_thread: bool = True,
         takes_ctx: bool = False,
@@ -159,6 +160,7 @@ class SchemaTool(Tool[..., Any]):
         self.timeout = timeout
         self.errors = errors
         self.requires_approval = requires_approval
+        self.idempotent = idempotent
         self.run_in_thread = run_in_thread
         self.category = category
         self.tags = frozenset(tags)

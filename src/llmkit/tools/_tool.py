@@ -95,6 +95,7 @@ class Tool(Generic[P, R]):
         timeout: float | None = None,
         errors: ErrorMode | None = None,
         requires_approval: bool = False,
+        idempotent: bool = False,
         strict: bool | None = None,
         run_in_thread: bool = True,
         category: str | None = None,
@@ -111,6 +112,8 @@ class Tool(Generic[P, R]):
         self.errors: ErrorMode | None = errors
         """What an exception does (None: the agent's ``tool_errors`` decides, ``"return"`` by default)."""
         self.requires_approval = requires_approval
+        self.idempotent = idempotent
+        """Safe to run twice: a resumed run re-runs a call that started but left no result."""
         self.run_in_thread = run_in_thread
         self.category = category
         self.tags = frozenset(tags)
@@ -208,6 +211,7 @@ def tool(
     timeout: float | None = None,
     errors: ErrorMode | None = None,
     requires_approval: bool = False,
+    idempotent: bool = False,
     strict: bool | None = None,
     run_in_thread: bool = True,
     category: str | None = None,
@@ -224,6 +228,7 @@ def tool(
     timeout: float | None = None,
     errors: ErrorMode | None = None,
     requires_approval: bool = False,
+    idempotent: bool = False,
     strict: bool | None = None,
     run_in_thread: bool = True,
     category: str | None = None,
@@ -240,6 +245,10 @@ def tool(
       ``"raise"`` stops the run with :class:`~llmkit.errors.ToolExecutionError`; None
       (default) leaves it to the agent's ``tool_errors`` (``"return"`` unless set);
     - ``requires_approval``: pause the run before each call until a human approves it;
+    - ``idempotent``: running a call twice does no harm (a lookup, a read, a write that
+      sets rather than adds). A durable run (``run(..., store=...)``) resumed after a
+      crash re-runs such a call when it started but left no result; any other tool's
+      call pauses the run instead, for a decision as approvals take;
     - ``strict``: ask the provider to enforce the schema exactly (OpenAI strict mode);
     - ``run_in_thread``: run a sync function in a worker thread (default) so it cannot
       block the event loop; turn it off for quick pure functions;
@@ -259,6 +268,7 @@ def tool(
             timeout=timeout,
             errors=errors,
             requires_approval=requires_approval,
+            idempotent=idempotent,
             strict=strict,
             run_in_thread=run_in_thread,
             category=category,

@@ -196,6 +196,7 @@ def _import(info: ToolInfo) -> Tool[..., Any]:
                 timeout=found.timeout,
                 errors=found.errors,
                 requires_approval=found.requires_approval,
+                idempotent=found.idempotent,
                 strict=found.spec.strict,
                 run_in_thread=found.run_in_thread,
                 category=info.category,

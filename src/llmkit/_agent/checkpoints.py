@@ -1,0 +1,202 @@
+"""A durable agent run's checkpoints: what it writes to its store, and when.
+
+With ``run(..., store=store)`` a run is stored under its run id
+(``store.start_run``) and writes, through :class:`Checkpoints`:
+
+- ``"agent"``: the run's state (conversation, usage, steps, counters, the
+  agent it is with) at its start, after every model reply (before the reply's
+  tool calls run, with the planned batch) and after every step;
+- ``"started:<call id>"`` just before a tool call runs, and
+  ``"done:<call id>"`` with its result as soon as it has one (calls of one
+  reply run concurrently; each keeps its own result). A closed step drops them.
+
+So a run rebuilt from its checkpoints (``_agent/restore.py``) never repeats a
+model call whose reply was kept, nor a tool call whose result was kept. At its
+end the run is marked ``finished`` (with ``result.to_dict()``), ``paused``
+(waiting for decisions) or ``failed`` (with the error's type and message,
+secrets redacted); a failed or crashed run may be resumed from its last
+checkpoint. A run with a :class:`~llmkit.durable.Session` appends its new
+messages to it, in one unit, when it finishes (before the run is marked
+finished, so a crash between the two repeats no model call and loses no turn);
+a paused or failed run appends nothing.
+
+Without a store or session none of this runs: the loop tests one attribute
+for None at each point. Dependencies (``deps``) are never stored: a resume is
+given them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, Protocol
+
+from llmkit._agent.calls import stop_reason
+from llmkit._agent.plan import NO_ANSWER
+from llmkit._redact import redact
+from llmkit.durable import Claim, RunInfo, Store, StoreError
+from llmkit.types import JSONDict, Response
+
+if TYPE_CHECKING:
+    from llmkit._agent.calls import PlannedCall
+    from llmkit._agent.prepare import Prepared
+    from llmkit._agent.spec import AgentSpec
+    from llmkit.run import RunResult, Step
+    from llmkit.types import Message, Usage
+
+__all__ = ["DONE", "STARTED", "STATE", "STATE_VERSION", "Checkpoints", "RunState", "snapshot"]
+
+STATE = "agent"
+"""The checkpoint key of the run's state."""
+STARTED = "started:"
+"""Prefix of the key that marks a tool call as started (the call id follows)."""
+DONE = "done:"
+"""Prefix of the key that holds a tool call's result (the call id follows)."""
+STATE_VERSION = 1
+"""The version of the state's JSON form this llmkit writes (and the highest it reads)."""
+
+
+class RunState(Protocol):
+    """What a checkpoint reads of a run (an ``AgentRun`` has it all)."""
+
+    spec: AgentSpec
+    prep: Prepared
+    run_id: str
+    messages: list[Message]
+    history_length: int
+    usage: Usage
+    steps: list[Step]
+    step: int
+    retries: dict[str, int]
+    output_retries: int
+    handoff_to: str | None
+    batch: list[PlannedCall] | None
+    output: Any
+
+
+class Checkpoints:
+    """The writes of one durable run to its store; the run calls them at each point."""
+
+    __slots__ = ("claim", "run_id", "store")
+
+    def __init__(self, store: Store, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.claim: Claim | None = None
+        """The proof this process holds the run (set by :meth:`start` or :meth:`take`)."""
+
+    def _held(self) -> Claim:
+        claim = self.claim
+        assert claim is not None, "start() or take() comes first"
+        return claim
+
+    async def start(self, run: RunState, meta: JSONDict) -> None:
+        """Store the new run, held by this process, with its state at the start."""
+        self.claim = await self.store.start_run(
+            self.run_id, kind="agent", name=run.spec.name, meta=meta
+        )
+        await self.reply(run, None)
+
+    async def take(self) -> RunInfo:
+        """Claim the stored run to resume it; the run as it was."""
+        self.claim, info = await self.store.claim_run(self.run_id, kind="agent")
+        return info
+
+    async def reply(self, run: RunState, response: Response | None) -> None:
+        """Keep the run's state: after a model reply (``response``, its batch planned) or at a start."""
+        batch = run.batch
+        await self.store.checkpoint(
+            self._held(),
+            {STATE: snapshot(run, response)},
+            delete=[STARTED + p.call.id for p in batch or () if p.result is None],
+            steps=run.step,
+            usage=run.usage.to_dict(),
+        )
+
+    async def started(self, p: PlannedCall) -> None:
+        """Mark a tool call as started (it may have side effects from now on)."""
+        await self.store.checkpoint(self._held(), {STARTED + p.call.id: True})
+
+    async def done(self, p: PlannedCall) -> None:
+        """Keep a tool call's result."""
+        result = p.result
+        assert result is not None
+        form = {
+            "result": result.to_dict(),
+            "kind": p.kind,
+            "bad": p.bad_call,
+            "usage": None if p.usage is None else p.usage.to_dict(),
+        }
+        await self.store.checkpoint(self._held(), {DONE + p.call.id: form})
+
+    async def step(self, run: RunState, batch: list[PlannedCall]) -> None:
+        """Keep the run's state after a closed step; its calls' keys go."""
+        ids = [p.call.id for p in batch]
+        await self.store.checkpoint(
+            self._held(),
+            {STATE: snapshot(run, None)},
+            delete=[STARTED + i for i in ids] + [DONE + i for i in ids],
+            steps=run.step,
+            usage=run.usage.to_dict(),
+        )
+
+    async def end(self, result: RunResult[Any]) -> None:
+        """Mark the run finished, or paused for decisions, with its result."""
+        await self.store.finish_run(
+            self._held(),
+            status="paused" if result.paused else "finished",
+            result=result.to_dict(),
+        )
+
+    async def fail(self, exc: BaseException) -> None:
+        """Mark the run failed (resumable from its last checkpoint); never raises a store error."""
+        if self.claim is None:
+            return
+        why = f"{type(exc).__name__}: {exc}" if isinstance(exc, Exception) else stop_reason(exc)
+        # The store may be what failed; the error that stopped the run is the one to see.
+        with contextlib.suppress(StoreError):
+            await self.store.finish_run(self.claim, status="failed", error=redact(why))
+
+    async def release(self, info: RunInfo, exc: BaseException) -> None:
+        """Give back a run claimed for a resume that could not start, as it was."""
+        status = info.status if info.status in ("paused", "failed") else "failed"
+        error = info.error or redact(f"{type(exc).__name__}: {exc}")
+        with contextlib.suppress(StoreError):
+            await self.store.finish_run(
+                self._held(),
+                status="paused" if status == "paused" else "failed",
+                result=info.result,
+                error=None if status == "paused" else error,
+            )
+
+
+def snapshot(run: RunState, response: Response | None) -> JSONDict:
+    """The JSON form of ``run``'s state; with ``response``, the reply whose batch is open."""
+    state: JSONDict = {
+        "version": STATE_VERSION,
+        "agent": run.spec.name,
+        "messages": [m.to_dict() for m in run.messages],
+        "history_length": run.history_length,
+        "usage": run.usage.to_dict(),
+        "steps": [s.to_dict() for s in run.steps],
+        "step": run.step,
+        "retries": dict(run.retries),
+        "output_retries": run.output_retries,
+        "handoff": run.handoff_to,
+    }
+    batch = run.batch
+    if batch is not None and response is not None:
+        state["reply"] = response.to_dict()
+        state["batch"] = [
+            {
+                "id": p.call.id,
+                "kind": p.kind,
+                "bad": p.bad_call,
+                "held": p.held,
+                "result": None if p.result is None else p.result.to_dict(),
+            }
+            for p in batch
+        ]
+    if run.output is not NO_ANSWER:
+        spec = run.prep.output
+        state["output"] = run.output if spec.is_text else spec.to_json(run.output)
+    return state
