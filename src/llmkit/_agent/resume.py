@@ -93,7 +93,8 @@ def resume_run(
                 PlannedCall(call, finished.kind, result=finished.result, bad_call=finished.bad)
             )
         else:
-            decision = approvals[call.id]
+            # A call neither done nor pending had not run yet (a durable run stopped first).
+            decision = approvals[call.id] if call.id in pending else True
             tool = active.tools.get(call.name)
             if tool is None:
                 raise UsageError(f"Agent {active.name!r} has no tool {call.name!r} to resume.")
