@@ -191,6 +191,18 @@ PRINTS: dict[str, list[str]] = {
         "[httpx2] Hello over HTTP (1 message).",
         "http2=True is served by httpx2",
     ],
+    "durable_agent_resume.py": [
+        "[killed] the first process with SIGKILL inside pack_order (exit -9)",
+        "[resume] Order 7 is paid and packed.",
+        "charge_card ran 1 time(s)",
+        "pack_order finished 1 time(s) (started 2 times: it is idempotent)",
+        "model requests: 3, repeated: 0",
+    ],
+    "chat_sessions.py": [
+        "[new process] assistant: Nice to meet you, Ada. (history: 0 messages)",
+        "[new process] assistant: Your name is Ada. (history: 2 messages)",
+        "the session holds 4 messages:",
+    ],
 }
 
 
@@ -209,6 +221,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"tools_math.py", "tools_feed.py", "tools_wrap.py", "tools_agent_mcp.py"}
     tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py", "transports.py"}
     tested |= {"prompt_directory.py", "stream_partial_output.py", "memory_long_chat.py"}
+    tested |= {"durable_agent_resume.py", "chat_sessions.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
