@@ -407,3 +407,10 @@ async def test_a_model_free_agent_takes_no_store() -> None:
     runner = Agent.from_tool(lookup)
     with pytest.raises(UsageError, match="no store= or session="):
         await runner.run({"city": "Oslo"}, store=MemoryStore())
+
+
+async def test_a_run_id_without_a_store_names_the_run() -> None:
+    runner = agent(script())
+    with runner.override(run_id="from-override"):
+        result = await runner.run("Book", run_id="chosen")
+    assert result.run_id == "chosen"
