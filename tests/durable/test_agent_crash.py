@@ -6,7 +6,7 @@ run at one point (the server holding a model reply; a tool blocked on its
 stdin; a hook blocked between two steps), resumes it in a new process, and
 checks that the result equals the uninterrupted run's, and that the server's
 log and the tools' own counters show every model call answered once and every
-tool finished once. The processes are synchronised by the lines they print
+tool finished once. Each test runs on SQLite, and on PostgreSQL with ``-m pg``. The processes are synchronised by the lines they print
 and by events, never by sleeping; the timeouts are only guards.
 """
 
@@ -38,10 +38,10 @@ CHILD = textwrap.dedent(
     import json, os, sys
     import llmkit
     from llmkit import Agent, tool
-    from llmkit.durable import SQLiteStore
+    from llmkit.durable import PostgresStore, SQLiteStore
     from llmkit.hooks import Hook
 
-    db, base_url, counters, mode, block = sys.argv[1:6]
+    where, base_url, counters, mode, block = sys.argv[1:6]
 
     def count(line):
         with open(counters, "a") as f:
@@ -81,7 +81,8 @@ CHILD = textwrap.dedent(
 
     model = llmkit.model("openai/gpt-4.1-mini", base_url=base_url, api_key="test")
     agent = Agent(model, tools=[lookup, rate, book], hooks=[Between()])
-    store = SQLiteStore(db)
+    kind, _, address = where.partition(":")
+    store = SQLiteStore(address) if kind == "sqlite" else PostgresStore(address)
     if mode == "run":
         result = agent.run_sync("Book the sunnier city", store=store, run_id="job")
     elif mode == "resume":
@@ -135,11 +136,13 @@ class Provider:
 class Child:
     """One agent process; its printed lines arrive on a queue."""
 
-    def __init__(self, tmp: Path, server: FakeProviderServer, mode: str, block: str = "") -> None:
+    def __init__(
+        self, tmp: Path, store: str, server: FakeProviderServer, mode: str, block: str = ""
+    ) -> None:
         script = tmp / "child.py"
         script.write_text(CHILD)
         self.proc = subprocess.Popen(
-            [sys.executable, str(script), str(tmp / "runs.db"), server.openai_base_url,
+            [sys.executable, str(script), store, server.openai_base_url,
              str(tmp / "counters.txt"), mode, block],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
@@ -173,6 +176,14 @@ def counters(tmp: Path) -> Counter[str]:
     return Counter(path.read_text().split()) if path.exists() else Counter()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the child processes keep the run: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:{tmp_path / 'runs.db'}"
+    return f"postgres:{request.getfixturevalue('pg_dsn')}"
+
+
 ONCE = Counter({"lookup:Oslo": 1, "lookup:Rome": 1, "rate:Rome": 1, "book:Rome": 1})
 
 
@@ -181,7 +192,7 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[Any]]:
     """The uninterrupted run's result and the bodies of its model requests."""
     tmp = tmp_path_factory.mktemp("uninterrupted")
     with FakeProviderServer(Provider()) as server:
-        kind, result = Child(tmp, server, "run").outcome()
+        kind, result = Child(tmp, f"sqlite:{tmp / 'runs.db'}", server, "run").outcome()
         bodies = [r.json["messages"] for r in server.requests]
     assert kind == "RESULT" and counters(tmp) == ONCE + Counter({"rate-start:Rome": 1})
     assert len(bodies) == 4
@@ -189,15 +200,15 @@ def expected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[Any]]:
 
 
 def test_killed_while_the_server_holds_a_model_reply(
-    tmp_path: Path, expected: tuple[Any, list[Any]]
+    tmp_path: Path, store: str, expected: tuple[Any, list[Any]]
 ) -> None:
     provider = Provider(hold_at=2)  # the reply that asks for book()
     with FakeProviderServer(provider) as server:
-        child = Child(tmp_path, server, "run")
+        child = Child(tmp_path, store, server, "run")
         assert provider.arrived.wait(GUARD)
         child.kill()
         provider.release.set()
-        kind, result = Child(tmp_path, server, "resume").outcome()
+        kind, result = Child(tmp_path, store, server, "resume").outcome()
         bodies = [r.json["messages"] for r in server.requests]
     assert kind == "RESULT" and result == expected[0]
     # Every request once, but the one held: its reply never reached the killed process.
@@ -206,27 +217,29 @@ def test_killed_while_the_server_holds_a_model_reply(
 
 
 def test_killed_inside_a_tool_that_is_not_idempotent(
-    tmp_path: Path, expected: tuple[Any, list[Any]]
+    tmp_path: Path, store: str, expected: tuple[Any, list[Any]]
 ) -> None:
     with FakeProviderServer(Provider()) as server:
-        child = Child(tmp_path, server, "run", block="book")
+        child = Child(tmp_path, store, server, "run", block="book")
         assert child.line() == "IN book"
         child.kill()
-        kind, interrupted = Child(tmp_path, server, "resume").outcome()
+        kind, interrupted = Child(tmp_path, store, server, "resume").outcome()
         assert (kind, interrupted) == ("PAUSED", ["c-book"])  # not run again on its own
-        kind, result = Child(tmp_path, server, json.dumps({"c-book": True})).outcome()
+        kind, result = Child(tmp_path, store, server, json.dumps({"c-book": True})).outcome()
         bodies = [r.json["messages"] for r in server.requests]
     assert kind == "RESULT" and result == expected[0]
     assert bodies == expected[1]
     assert counters(tmp_path) == ONCE + Counter({"rate-start:Rome": 1})
 
 
-def test_killed_inside_an_idempotent_tool(tmp_path: Path, expected: tuple[Any, list[Any]]) -> None:
+def test_killed_inside_an_idempotent_tool(
+    tmp_path: Path, store: str, expected: tuple[Any, list[Any]]
+) -> None:
     with FakeProviderServer(Provider()) as server:
-        child = Child(tmp_path, server, "run", block="rate")
+        child = Child(tmp_path, store, server, "run", block="rate")
         assert child.line() == "IN rate"
         child.kill()
-        kind, result = Child(tmp_path, server, "resume").outcome()
+        kind, result = Child(tmp_path, store, server, "resume").outcome()
         bodies = [r.json["messages"] for r in server.requests]
     assert kind == "RESULT" and result == expected[0]
     assert bodies == expected[1]
@@ -234,12 +247,14 @@ def test_killed_inside_an_idempotent_tool(tmp_path: Path, expected: tuple[Any, l
     assert counters(tmp_path) == ONCE + Counter({"rate-start:Rome": 2})
 
 
-def test_killed_between_two_steps(tmp_path: Path, expected: tuple[Any, list[Any]]) -> None:
+def test_killed_between_two_steps(
+    tmp_path: Path, store: str, expected: tuple[Any, list[Any]]
+) -> None:
     with FakeProviderServer(Provider()) as server:
-        child = Child(tmp_path, server, "run", block="between")
+        child = Child(tmp_path, store, server, "run", block="between")
         assert child.line() == "IN between"
         child.kill()
-        kind, result = Child(tmp_path, server, "resume").outcome()
+        kind, result = Child(tmp_path, store, server, "resume").outcome()
         bodies = [r.json["messages"] for r in server.requests]
     assert kind == "RESULT" and result == expected[0]
     assert bodies == expected[1]
