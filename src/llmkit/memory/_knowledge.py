@@ -1,0 +1,154 @@
+"""``Knowledge``: passages from a vector store join an agent's context before each model call.
+
+::
+
+    agent = Agent(model, hooks=[Knowledge(store, k=4)])
+
+What always holds:
+
+- the query is the text of the latest user message of the request; the search runs once
+  per run (its hits are kept in the run's hook state and reused by the run's later model
+  calls, after tool calls); a plain model call (``with_hooks``) searches every time;
+- the passages go in one system message placed right before that user message, each with
+  its id and source, so the model can cite them; a search that finds nothing adds nothing;
+- only the request sent to the model changes: the run's ``result.messages`` (and so a
+  session's history) never hold the passages;
+- priority 20: inside the observers (100) and guardrails (50), so they see the passages;
+  outside the cache (0), so a cached answer is keyed on the passages it was given.
+
+:func:`memory_tools` gives the model the choice instead: ``remember(text, source?)``
+stores a text, ``recall(query, k?)`` searches.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from llmkit._hooks.base import Hook, HookContext
+from llmkit.errors import UsageError
+from llmkit.memory._vector import Hit, VectorStore
+from llmkit.types import Message, Request
+
+if TYPE_CHECKING:
+    from llmkit.tools import Tool
+
+__all__ = ["Knowledge", "format_passages", "memory_tools"]
+
+_HEADER = (
+    "Passages retrieved from the knowledge base for the user's next message. Use them when "
+    "they help, and cite a passage by its id in square brackets, e.g. [{first}]."
+)
+
+
+def format_passages(hits: list[Hit]) -> str:
+    """The text of the system message that carries ``hits``: a header, then one block each."""
+    lines = [_HEADER.format(first=hits[0].id)]
+    for hit in hits:
+        source = f" (source: {hit.source})" if hit.source is not None else ""
+        lines.append(f"\n[{hit.id}]{source}\n{hit.text}")
+    return "\n".join(lines)
+
+
+class Knowledge(Hook):
+    """A hook that retrieves ``k`` passages for the latest user message (see the module doc).
+
+    ``where`` filters the store's metadata as in :meth:`VectorStore.search`;
+    ``min_score`` drops passages less similar than that (cosine, -1 to 1).
+    """
+
+    priority = 20
+
+    def __init__(
+        self,
+        store: VectorStore,
+        *,
+        k: int = 4,
+        where: Mapping[str, Any] | None = None,
+        min_score: float | None = None,
+    ) -> None:
+        if not isinstance(store, VectorStore):
+            raise UsageError(
+                f"Knowledge() takes a vector store (SQLiteVectorStore, VectorMemory), "
+                f"got {type(store).__name__}."
+            )
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise UsageError(f"Knowledge(k=...) takes a positive int, got {k!r}.")
+        self.store = store
+        self.k = k
+        self.where = dict(where) if where is not None else None
+        self.min_score = min_score
+
+    def __repr__(self) -> str:
+        return f"Knowledge({self.store!r}, k={self.k})"
+
+    async def retrieve(self, query: str) -> list[Hit]:
+        """The passages for ``query`` (the search this hook makes, without the run cache)."""
+        hits = await self.store.search(query, k=self.k, where=self.where)
+        if self.min_score is not None:
+            hits = [h for h in hits if h.score >= self.min_score]
+        return hits
+
+    async def before_model(self, ctx: HookContext, request: Request) -> Request | None:
+        """Insert the passages for the latest user message before it (search once per run)."""
+        at = _last_user(request.messages)
+        if at is None:
+            return None
+        query = request.messages[at].text
+        if not query.strip():
+            return None
+        cache = ctx.parent.state if ctx.parent is not None else {}
+        cached = cache.get(self)
+        if cached is not None and cached[0] == query:
+            hits: list[Hit] = cached[1]
+        else:
+            hits = await self.retrieve(query)
+            cache[self] = (query, hits)
+        if not hits:
+            return None
+        passages = Message.system(format_passages(hits))
+        messages = [*request.messages[:at], passages, *request.messages[at:]]
+        return dataclasses.replace(request, messages=messages)
+
+
+def _last_user(messages: list[Message]) -> int | None:
+    for at in range(len(messages) - 1, -1, -1):
+        if messages[at].role == "user":
+            return at
+    return None
+
+
+def memory_tools(store: VectorStore, *, k: int = 4) -> list[Tool[..., Any]]:
+    """``remember`` and ``recall``: tools that let a model store texts in ``store`` and search it."""
+    from llmkit.tools import tool
+
+    async def remember(text: str, source: str | None = None) -> str:
+        """Store a fact or note in long-term memory so it can be recalled later.
+
+        Args:
+            text: What to remember, as a self-contained sentence or paragraph.
+            source: Where it comes from (a document, a URL, "user"), if known.
+        """
+        metadata = [{"source": source}] if source else None
+        ids = await store.add([text], metadata=metadata)
+        return f"Remembered as [{ids[0]}]."
+
+    async def recall(query: str, k: int = k) -> str:
+        """Search long-term memory for passages related to the query, best first.
+
+        Args:
+            query: What to look for, in plain words.
+            k: How many passages to return at most.
+        """
+        hits = await store.search(query, k=max(1, min(int(k), 50)))
+        if not hits:
+            return "Nothing in memory matches."
+        return "\n\n".join(
+            f"[{h.id}]"
+            + (f" (source: {h.source})" if h.source else "")
+            + f" score {h.score:.2f}\n{h.text}"
+            for h in hits
+        )
+
+    return [tool(remember), tool(recall)]

@@ -1,0 +1,168 @@
+"""``SQLiteVectorStore``: a vector store in one SQLite file, searched exactly with numpy.
+
+::
+
+    store = SQLiteVectorStore("knowledge.db", embedder="openai/text-embedding-3-small")
+    store = SQLiteVectorStore("knowledge.db")      # later: the embedder it recorded
+
+What it guarantees, beyond :class:`~llmkit.memory.VectorStore`'s:
+
+- the file holds two tables, ``llmkit_vectors`` (id, text, metadata as JSON, the vector as
+  little-endian float32 bytes, already unit length) and ``llmkit_vector_info`` (schema
+  version, embedder name, vector size); other tables in the file are left alone;
+- the file is read once, at the first use, into one in-memory matrix that every search
+  scans (about 1.5 KB of memory per stored 384-dimension vector); ``add`` and ``delete``
+  write the file in one transaction, then update the matrix, so the two never disagree;
+- a file that is not SQLite, is truncated, holds rows that do not fit its recorded vector
+  size, or was written by a newer schema is a :class:`~llmkit.memory.VectorStoreFormatError`
+  naming the path, raised before anything is written;
+- the embedder's name is recorded at the first ``add``; opening the store with another
+  embedder is an :class:`~llmkit.memory.EmbedderMismatchError` unless
+  ``allow_embedder_change=True``, and vectors of another size are always refused.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from llmkit.errors import UsageError
+from llmkit.memory._errors import VectorStoreFormatError
+from llmkit.memory._vector import StoredItem, StoredState, VectorStore
+
+if TYPE_CHECKING:
+    from llmkit.memory._embed import Embedder
+    from llmkit.providers.base import Model
+
+__all__ = ["SCHEMA_VERSION", "SQLiteVectorStore"]
+
+SCHEMA_VERSION = 1
+"""The version of the file layout this llmkit writes (and the newest it reads)."""
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS llmkit_vector_info (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS llmkit_vectors ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, text TEXT NOT NULL,"
+    " metadata TEXT NOT NULL, vector BLOB NOT NULL)",
+)
+
+
+class SQLiteVectorStore(VectorStore):
+    """A vector store in a SQLite file (see the module docstring for what it guarantees).
+
+    ``embedder`` is a model string (``"openai/text-embedding-3-small"``), an llmkit
+    model, :func:`~llmkit.memory.local_embedder` or any
+    :class:`~llmkit.memory.Embedder`; left out, the store uses the one it recorded.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        embedder: str | Model | Embedder | None = None,
+        allow_embedder_change: bool = False,
+    ) -> None:
+        super().__init__(embedder=embedder, allow_embedder_change=allow_embedder_change)
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+
+    def __repr__(self) -> str:
+        return f"SQLiteVectorStore({str(self.path)!r})"
+
+    def _corrupt(self, why: str) -> VectorStoreFormatError:
+        return VectorStoreFormatError(
+            f"{self.path} is not a readable llmkit vector store: {why}. Move it aside and "
+            "rebuild the store from its sources (nothing was written to it).",
+            path=str(self.path),
+        )
+
+    def _open(self) -> StoredState:
+        if not self.path.parent.is_dir():
+            raise UsageError(
+                f"The folder of the store file {self.path} does not exist; create it first."
+            )
+        try:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise self._corrupt(str(exc)) from exc
+        try:
+            state = self._read(db)
+        except BaseException:
+            db.close()
+            raise
+        self._db = db
+        return state
+
+    def _read(self, db: sqlite3.Connection) -> StoredState:
+        try:
+            tables = {
+                row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            if "llmkit_vector_info" not in tables:
+                with db:
+                    db.execute("BEGIN IMMEDIATE")
+                    for statement in _SCHEMA:
+                        db.execute(statement)
+                    db.execute(
+                        "INSERT OR IGNORE INTO llmkit_vector_info VALUES ('schema', ?)",
+                        (str(SCHEMA_VERSION),),
+                    )
+            info = dict(db.execute("SELECT key, value FROM llmkit_vector_info").fetchall())
+            rows = db.execute(
+                "SELECT id, text, metadata, vector FROM llmkit_vectors ORDER BY seq"
+            ).fetchall()
+        except sqlite3.Error as exc:
+            raise self._corrupt(str(exc)) from exc
+        version = info.get("schema", "")
+        if not version.isdigit():
+            raise self._corrupt(f"its schema version is {version!r}")
+        if int(version) > SCHEMA_VERSION:
+            raise VectorStoreFormatError(
+                f"{self.path} was written by a newer llmkit (store schema {version}; this one "
+                f"reads up to {SCHEMA_VERSION}): upgrade llmkit to open it.",
+                path=str(self.path),
+            )
+        dimension = int(info["dimension"]) if info.get("dimension", "").isdigit() else None
+        items = []
+        for item_id, text, metadata, vector in rows:
+            if dimension is None or not isinstance(vector, bytes) or len(vector) != 4 * dimension:
+                raise self._corrupt(f"the vector of item {item_id!r} does not fit the store")
+            try:
+                meta = json.loads(metadata)
+            except ValueError as exc:
+                raise self._corrupt(f"the metadata of item {item_id!r} is not JSON") from exc
+            items.append(StoredItem(item_id, text, meta, vector))
+        return StoredState(embedder=info.get("embedder"), dimension=dimension, items=items)
+
+    def _write(self, items: Sequence[StoredItem], embedder: str, dimension: int) -> None:
+        db = self._db
+        assert db is not None
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                "INSERT OR REPLACE INTO llmkit_vector_info VALUES (?, ?)",
+                [("embedder", embedder), ("dimension", str(dimension))],
+            )
+            db.executemany("DELETE FROM llmkit_vectors WHERE id = ?", [(i.id,) for i in items])
+            db.executemany(
+                "INSERT INTO llmkit_vectors (id, text, metadata, vector) VALUES (?, ?, ?, ?)",
+                [
+                    (i.id, i.text, json.dumps(i.metadata, ensure_ascii=False), i.vector)
+                    for i in items
+                ],
+            )
+
+    def _erase(self, ids: Sequence[str]) -> None:
+        db = self._db
+        assert db is not None
+        with db:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("DELETE FROM llmkit_vectors WHERE id = ?", [(i,) for i in ids])
+
+    def _shut(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
