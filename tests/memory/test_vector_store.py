@@ -77,7 +77,7 @@ async def test_add_search_count_delete(store: VectorStore) -> None:
     assert len(ids) == 3 and len(set(ids)) == 3
     assert await store.count() == 3
     hits = await store.search(FACTS[2], k=2)
-    assert [h.id for h in hits][0] == ids[2]
+    assert hits[0].id == ids[2]
     assert hits[0].text == FACTS[2] and hits[0].score == pytest.approx(1.0, abs=1e-5)
     assert hits[0].metadata == {"source": "rivers", "continent": "Africa"}
     assert hits[0].source == "rivers"

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from llmkit.memory._local import LocalEmbedder, local_embedder
     from llmkit.memory._sqlite_vectors import SQLiteVectorStore
     from llmkit.memory._tokens import TokenCounter, count_tokens, counter_for
-    from llmkit.memory._vector import Hit, VectorMemory, VectorStore
+    from llmkit.memory._vector import VectorMemory, VectorStore
+    from llmkit.memory._vector_hit import Hit
     from llmkit.memory._windows import context_window
 
 __all__ = [
@@ -88,7 +89,7 @@ _LAZY: dict[str, str] = {
     "TokenCounter": "llmkit.memory._tokens",
     "count_tokens": "llmkit.memory._tokens",
     "counter_for": "llmkit.memory._tokens",
-    "Hit": "llmkit.memory._vector",
+    "Hit": "llmkit.memory._vector_hit",
     "VectorMemory": "llmkit.memory._vector",
     "VectorStore": "llmkit.memory._vector",
     "context_window": "llmkit.memory._windows",

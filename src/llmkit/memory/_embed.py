@@ -3,9 +3,7 @@
 - :class:`Embedder`: the base class (``name``, ``dimension``, ``batch_size``, ``embed``);
 - :class:`ModelEmbedder`: any llmkit model's ``embed`` (``"openai/text-embedding-3-small"``,
   a Gemini or Ollama embedding model, a :class:`~llmkit.Model`);
-- :func:`as_embedder`: what a store's ``embedder=`` takes (a model string, a model, an
-  embedder) made an :class:`Embedder`; :func:`embedder_named` rebuilds one from the name a
-  store recorded.
+- ``_embed_resolve``: what a store's ``embedder=`` takes made an :class:`Embedder`.
 
 What always holds: ``embed`` returns one vector per text, in order, all of one size; the
 provider splits a call into requests within its own limits (OpenAI 2048 inputs, Gemini 100),
@@ -24,7 +22,7 @@ from llmkit.errors import UsageError
 if TYPE_CHECKING:
     from llmkit.providers.base import Model
 
-__all__ = ["LOCAL_EMBEDDER_NAME", "Embedder", "ModelEmbedder", "as_embedder", "embedder_named"]
+__all__ = ["LOCAL_EMBEDDER_NAME", "Embedder", "ModelEmbedder"]
 
 LOCAL_EMBEDDER_NAME = "local/all-MiniLM-L6-v2"
 """The name :func:`~llmkit.memory.local_embedder` records in a store."""
@@ -99,34 +97,3 @@ class ModelEmbedder(Embedder):
         if not texts:
             return []
         return list(await self.model.embed(list(texts), dimensions=self.dimensions))
-
-
-def as_embedder(value: str | Model | Embedder) -> Embedder:
-    """``value`` as an :class:`Embedder`: a model string or a model becomes a :class:`ModelEmbedder`."""
-    if isinstance(value, Embedder):
-        return value
-    if isinstance(value, str):
-        if value == LOCAL_EMBEDDER_NAME:
-            from llmkit.memory._local import local_embedder
-
-            return local_embedder()
-        if "/" not in value:
-            raise UsageError(
-                f"embedder={value!r} is not a model string; pass 'provider/model' "
-                "('openai/text-embedding-3-small'), llmkit.memory.local_embedder(), or an Embedder."
-            )
-        return ModelEmbedder(value)
-    if hasattr(value, "embed") and hasattr(value, "name"):
-        return ModelEmbedder(value)
-    raise UsageError(
-        "embedder= takes a model string ('openai/text-embedding-3-small'), an llmkit Model, "
-        f"llmkit.memory.local_embedder() or an Embedder; got {type(value).__name__}."
-    )
-
-
-def embedder_named(name: str) -> Embedder:
-    """The embedder a store recorded as ``name`` (``"model@256"`` asks for 256 dimensions)."""
-    base, at, size = name.rpartition("@")
-    if at and size.isdigit() and "/" in base:
-        return ModelEmbedder(base, dimensions=int(size))
-    return as_embedder(name)

@@ -16,25 +16,22 @@ What always holds:
 - priority 20: inside the observers (100) and guardrails (50), so they see the passages;
   outside the cache (0), so a cached answer is keyed on the passages it was given.
 
-:func:`memory_tools` gives the model the choice instead: ``remember(text, source?)``
-stores a text, ``recall(query, k?)`` searches.
+``store.tools()`` (``_vector_tools``) gives the model the choice instead.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from llmkit._hooks.base import Hook, HookContext
 from llmkit.errors import UsageError
-from llmkit.memory._vector import Hit, VectorStore
+from llmkit.memory._vector import VectorStore
+from llmkit.memory._vector_hit import Hit
 from llmkit.types import Message, Request
 
-if TYPE_CHECKING:
-    from llmkit.tools import Tool
-
-__all__ = ["Knowledge", "format_passages", "memory_tools"]
+__all__ = ["Knowledge", "format_passages"]
 
 _HEADER = (
     "Passages retrieved from the knowledge base for the user's next message. Use them when "
@@ -117,38 +114,3 @@ def _last_user(messages: list[Message]) -> int | None:
         if messages[at].role == "user":
             return at
     return None
-
-
-def memory_tools(store: VectorStore, *, k: int = 4) -> list[Tool[..., Any]]:
-    """``remember`` and ``recall``: tools that let a model store texts in ``store`` and search it."""
-    from llmkit.tools import tool
-
-    async def remember(text: str, source: str | None = None) -> str:
-        """Store a fact or note in long-term memory so it can be recalled later.
-
-        Args:
-            text: What to remember, as a self-contained sentence or paragraph.
-            source: Where it comes from (a document, a URL, "user"), if known.
-        """
-        metadata = [{"source": source}] if source else None
-        ids = await store.add([text], metadata=metadata)
-        return f"Remembered as [{ids[0]}]."
-
-    async def recall(query: str, k: int = k) -> str:
-        """Search long-term memory for passages related to the query, best first.
-
-        Args:
-            query: What to look for, in plain words.
-            k: How many passages to return at most.
-        """
-        hits = await store.search(query, k=max(1, min(int(k), 50)))
-        if not hits:
-            return "Nothing in memory matches."
-        return "\n\n".join(
-            f"[{h.id}]"
-            + (f" (source: {h.source})" if h.source else "")
-            + f" score {h.score:.2f}\n{h.text}"
-            for h in hits
-        )
-
-    return [tool(remember), tool(recall)]

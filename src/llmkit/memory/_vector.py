@@ -38,9 +38,12 @@ from typing import TYPE_CHECKING, Any
 
 from llmkit._sync import run_sync
 from llmkit.errors import UsageError
-from llmkit.memory._embed import Embedder, as_embedder
+from llmkit.memory._embed import Embedder
+from llmkit.memory._embed_resolve import as_embedder, embedder_named
 from llmkit.memory._errors import EmbedderMismatchError
+from llmkit.memory._vector_hit import Hit
 from llmkit.memory._vector_index import VectorIndex, check_where, numpy
+from llmkit.memory._vector_tools import memory_tools
 
 if TYPE_CHECKING:
     from llmkit.providers.base import Model
@@ -50,23 +53,6 @@ __all__ = ["Hit", "Progress", "StoredItem", "VectorMemory", "VectorStore"]
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done, total)`` after each batch of texts is embedded."""
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One search result: the stored item and how close it is to the query."""
-
-    id: str
-    text: str
-    score: float
-    """Cosine similarity to the query, from -1 to 1 (higher is closer)."""
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def source(self) -> str | None:
-        """The ``source`` field of the metadata, when it has one."""
-        value = self.metadata.get("source")
-        return None if value is None else str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,8 +212,6 @@ class VectorStore(ABC):
 
     def tools(self, *, k: int = 4) -> list[Tool[..., Any]]:
         """``remember`` and ``recall`` tools over this store, for an agent's ``tools=``."""
-        from llmkit.memory._knowledge import memory_tools
-
         return memory_tools(self, k=k)
 
     def stats(self) -> dict[str, Any]:
@@ -288,8 +272,6 @@ class VectorStore(ABC):
                         "This store is new, so it has no embedder recorded: pass embedder= "
                         "('openai/text-embedding-3-small' or llmkit.memory.local_embedder())."
                     )
-                from llmkit.memory._embed import embedder_named
-
                 self._embedder = embedder_named(state.embedder)
             elif (
                 state.embedder is not None
