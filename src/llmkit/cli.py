@@ -10,6 +10,7 @@
     llmkit eval set.yaml --model openai/gpt-4.1-mini   # an evaluation set, scored
     llmkit workflow run app.py:flow --input '{"topic": "tides"}'   # a workflow, live progress
     llmkit runs list --store runs.db   # the runs a durable store holds (show, delete, resume)
+    llmkit memory add kb.db docs/ --embedder local   # files into a vector store; search, stats
     llmkit --version
 
 Every subcommand exits with a status from one table, :class:`ExitCode`
@@ -43,6 +44,7 @@ _PLUGGED_COMMANDS: tuple[str, ...] = (
     "llmkit.eval._cli:add_command",
     "llmkit._cli.workflow:add_command",
     "llmkit._cli.runs:add_command",
+    "llmkit._cli.memory:add_command",
 )
 
 # Providers whose running server can be asked for its models: name -> "module:function".

@@ -206,6 +206,12 @@ class VectorStore(ABC):
                 if (r := index.rows.get(i)) is not None
             ]
 
+    def ids(self) -> list[str]:
+        """The ids of every stored item (in no particular order)."""
+        self._ensure_open()
+        with self._lock:
+            return list(self._index.ids)
+
     async def close(self) -> None:
         """Release the store's file (a closed store reopens at its next use)."""
         await asyncio.to_thread(self._close_now)
