@@ -39,6 +39,14 @@ def run_example(name: str, *args: str) -> str:
 
 # What each example that needs nothing but a plain run must print.
 PRINTS: dict[str, list[str]] = {
+    "memory_knowledge_qa.py": [
+        "Stored 9 passages from 3 files.",
+        "   retrieved tides#1 ",
+        "A: The Earth turns under both bulges once a day, so most coasts see two high tides",
+        "A: Molten rock underground is called magma. [volcanoes#1]",
+        "   retrieved bees#1 ",
+        "A: A forager that has found flowers tells her sisters where they are by dancing on the comb. [bees#1]",
+    ],
     "stream_partial_output.py": [
         "INV-77 [] total=None",
         "INV-77 [3 hours of consulting=360.0, travel=45.0] total=None",
@@ -222,6 +230,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py", "transports.py"}
     tested |= {"prompt_directory.py", "stream_partial_output.py", "memory_long_chat.py"}
     tested |= {"durable_agent_resume.py", "chat_sessions.py"}
+    tested |= {"memory_knowledge_qa.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
