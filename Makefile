@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server lint format typecheck bench check clean
+.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server lint format typecheck bench bench-large check clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -141,6 +141,9 @@ bench: install-dev  ## Run the benchmarks and write bench/results/.
 	@# Fresh-process rows need llmkit's bytecode, as an installed package has it.
 	$(PY) -m compileall -q src
 	$(PY) -m bench
+
+bench-large: install-dev  ## Run the large benchmarks: the vector store at 1,000,000 rows.
+	$(PY) -m bench vectors-large
 
 check: lint typecheck test  ## Lint, type-check and test: what CI runs.
 

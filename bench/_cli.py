@@ -27,6 +27,7 @@ from bench._machine import describe, load_average
 from bench._report import markdown
 from bench._server import ROOT, CorePlan, ServerProcess, plan_cores
 from bench._targets import RSS_RUNS
+from bench._vectors import LARGE, vector_study
 
 __all__ = [
     "EXTRAS",
@@ -114,6 +115,8 @@ EXTRAS = {
     "imports": "import time of llmkit in fresh interpreters",
     **STUDIES,
     "pool": "raw httpx2 at 1,000 concurrent calls with different pool sizes",
+    "vectors": "vector store add and search at 100,000 x 384 against numpy floors",
+    LARGE: "the same at 1,000,000 x 384 (only when named: make bench-large)",
 }
 """Names that are not cases but can be chosen like them."""
 
@@ -271,7 +274,7 @@ def plan_work(
     No names means everything the settings allow; naming only extras runs no case.
     """
     if not names:
-        return select([]), {n for n in EXTRAS if n != "pool" or settings.pool}
+        return select([]), {n for n in EXTRAS if (n != "pool" or settings.pool) and n != LARGE}
     case_names = [n for n in names if n not in EXTRAS]
     # select() of no names is every case, so it is not asked when only extras were named.
     return (select(case_names) if case_names else []), {n for n in names if n in EXTRAS}
@@ -310,6 +313,10 @@ def run_benchmarks(
             cores=plan.client,
             report=lambda text: progress(f"imports: {text}"),
         )
+    for name, rows in (("vectors", 100_000), (LARGE, 1_000_000)):
+        if name in extras:
+            queries = 30 if settings.quick else 200
+            results[name] = vector_study(rows, queries=queries, report=progress)
     studies = [name for name in STUDIES if name in extras]
     if selection or studies or "pool" in extras:
         with ServerProcess(cores=plan.server) as server:

@@ -78,6 +78,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _fresh_tables(results)
     lines += _import_table(results)
     lines += _pool_table(results)
+    lines += _vector_tables(results)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -311,3 +312,49 @@ def _pool_table(results: dict[str, Any]) -> list[str]:
         *_table(["pool", "calls/s", "CPU ms/call", "errors"], rows),
         "",
     ]
+
+
+def _vector_tables(results: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for name in ("vectors", "vectors-large"):
+        v = results.get(name)
+        if not v:
+            continue
+        search = v["search"]
+        rows = [
+            [
+                "add (one call)",
+                f"{v['add']['ms']:.0f} ms ({v['add']['rows_per_s']:,.0f} rows/s)",
+                f"{v['add']['floor_ms']:.0f} ms",
+                _times(v["add"]["ratio"]),
+            ],
+            ["open (read the file)", f"{v['open_ms']:.0f} ms", "", ""],
+            [
+                f"search k={v['k']}, median (p95)",
+                f"{search['llmkit']['median']:.2f} ms ({search['llmkit']['p95']:.2f})",
+                f"{search['floor']['median']:.2f} ms ({search['floor']['p95']:.2f})",
+                _times(search["ratio"]),
+            ],
+            [
+                "search with where= (1 row in 10), median",
+                f"{search['llmkit_where']['median']:.2f} ms",
+                "",
+                "",
+            ],
+            ["recall@10 (exact search)", f"{v['recall_at_10']:.3f}", "1.000", ""],
+            [
+                "bytes per row: matrix / process RSS / file",
+                f"{v['matrix_bytes_per_row']:.0f} / {v.get('rss_bytes_per_row', 0):.0f} / "
+                f"{v['file_bytes_per_row']:.0f}",
+                "1536 (384 float32)",
+                "",
+            ],
+        ]
+        lines += [
+            f"## Vector store: {v['rows']:,} x {v['dimension']} synthetic unit vectors, "
+            f"SQLiteVectorStore ({v['queries']} queries)",
+            "",
+            *_table(["measure", "llmkit", "floor (numpy, raw SQLite)", "ratio"], rows),
+            "",
+        ]
+    return lines

@@ -84,8 +84,10 @@ def test_profile_without_a_case_exits_2(capsys: pytest.CaptureFixture[str]) -> N
 
 def test_no_names_plan_everything_and_quick_mode_leaves_out_the_pool_study() -> None:
     cases, extras = plan_work([], FULL)
-    assert len(cases) == len(CASES) and extras == {"imports", "startup", "loops", "pool"}
-    assert plan_work([], QUICK)[1] == {"imports", "startup", "loops"}
+    assert len(cases) == len(CASES)
+    assert extras == {"imports", "startup", "loops", "pool", "vectors"}
+    assert plan_work([], QUICK)[1] == {"imports", "startup", "loops", "vectors"}
+    assert plan_work(["vectors-large"], QUICK) == ([], {"vectors-large"})
 
 
 def test_naming_only_extras_runs_no_case_and_naming_pool_runs_it_in_quick_mode() -> None:

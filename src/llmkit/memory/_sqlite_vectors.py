@@ -23,11 +23,12 @@ What it guarantees, beyond :class:`~llmkit.memory.VectorStore`'s:
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import orjson
 
 from llmkit.errors import UsageError
 from llmkit.memory._errors import VectorStoreFormatError
@@ -131,8 +132,8 @@ class SQLiteVectorStore(VectorStore):
             if dimension is None or not isinstance(vector, bytes) or len(vector) != 4 * dimension:
                 raise self._corrupt(f"the vector of item {item_id!r} does not fit the store")
             try:
-                meta = json.loads(metadata)
-            except ValueError as exc:
+                meta = orjson.loads(metadata)
+            except orjson.JSONDecodeError as exc:
                 raise self._corrupt(f"the metadata of item {item_id!r} is not JSON") from exc
             items.append(StoredItem(item_id, text, meta, vector))
         return StoredState(embedder=info.get("embedder"), dimension=dimension, items=items)
@@ -146,13 +147,11 @@ class SQLiteVectorStore(VectorStore):
                 "INSERT OR REPLACE INTO llmkit_vector_info VALUES (?, ?)",
                 [("embedder", embedder), ("dimension", str(dimension))],
             )
-            db.executemany("DELETE FROM llmkit_vectors WHERE id = ?", [(i.id,) for i in items])
+            # REPLACE deletes the row of an id already stored (the id is UNIQUE), then inserts.
             db.executemany(
-                "INSERT INTO llmkit_vectors (id, text, metadata, vector) VALUES (?, ?, ?, ?)",
-                [
-                    (i.id, i.text, json.dumps(i.metadata, ensure_ascii=False), i.vector)
-                    for i in items
-                ],
+                "INSERT OR REPLACE INTO llmkit_vectors (id, text, metadata, vector)"
+                " VALUES (?, ?, ?, ?)",
+                [(i.id, i.text, orjson.dumps(i.metadata).decode(), i.vector) for i in items],
             )
 
     def _erase(self, ids: Sequence[str]) -> None:
