@@ -49,6 +49,7 @@ from llmkit.errors import (
 from llmkit.events import WorkflowStepEnd, WorkflowStepRetry, WorkflowStepStart
 from llmkit.types import Usage
 from llmkit.workflow._breaker import CircuitBreaker
+from llmkit.workflow._journal import Journal, StepDone, Tap
 from llmkit.workflow._result import StepFailure
 from llmkit.workflow._runtime import Attempt, Defaults, Runtime, TraceEntry, kind_of
 from llmkit.workflow._spec import LeafNode, Node
@@ -136,10 +137,24 @@ async def run_node(
     defaults: Defaults,
     into: list[TraceEntry],
     given: Any = UNSET,
+    *,
+    journaled: bool = False,
 ) -> Any:
-    """Run ``node`` at ``path`` on ``scope`` with its policies; its output, or :class:`Failed`."""
+    """Run ``node`` at ``path`` on ``scope`` with its policies; its output, or :class:`Failed`.
+
+    In a durable run a leaf goes through the journal first (``journaled`` is set when the
+    journal runs it).
+    """
     policy = node.policy
     leaf = isinstance(node, LeafNode)
+    journal = rt.journal
+    if (
+        journal is not None
+        and not journaled
+        and isinstance(node, LeafNode)
+        and node.kind != "workflow"
+    ):
+        return await _journaled(rt, journal, node, scope, path, defaults, into, given)
     if leaf:
         retry = policy.retry or defaults.retry
         breaker = policy.breaker or defaults.breaker
@@ -161,6 +176,8 @@ async def run_node(
         entry.attempts = attempt
         if attempt > 1:
             entry.children = []
+            if journal is not None and not leaf:
+                journal.restart(path)
         at = Attempt(path, attempt, given, entry, inner)
         try:
             output = await _attempt(rt, node, scope, at, breaker)
@@ -246,6 +263,75 @@ async def run_node(
         rt.errors.append(failure)
         return None
     raise Failed(error, path=where, attempt=failed_attempt, stop=False)
+
+
+async def _journaled(
+    rt: Runtime,
+    journal: Journal,
+    node: Node,
+    scope: Scope,
+    path: str,
+    defaults: Defaults,
+    into: list[TraceEntry],
+    given: Any,
+) -> Any:
+    """A leaf of a durable run: its recorded outcome re-applied, or run on a tap and recorded.
+
+    A failure of the journal itself (a checkpoint that cannot be written, a value with no JSON
+    form, a run taken over) is a stop: the run ends with it.
+    """
+
+    async def run() -> StepDone:
+        tap = Tap(scope)
+        index = len(into)
+        output = await run_node(rt, node, tap, path, defaults, into, given, journaled=True)
+        entry = into[index]
+        return StepDone(
+            output=output,
+            writes=tuple(tap.writes),
+            status=entry.status or "ok",
+            attempts=entry.attempts,
+            duration=entry.duration,
+            usage=entry.usage,
+            reason=entry.reason,
+            error=entry.error,
+            run_ids=tuple(entry.run_ids),
+            continued=entry.status == "failed",
+        )
+
+    try:
+        done = await journal.step(path, run)
+    except Failed:
+        raise
+    except Exception as exc:
+        raise Failed(exc, path=path, attempt=1, stop=True) from exc
+    if not done.resumed:
+        return done.output
+    entry = TraceEntry(
+        path,
+        kind_of(node),
+        rt.now(),
+        status=done.status,
+        attempts=done.attempts,
+        duration=done.duration,
+        usage=done.usage,
+        error=done.error,
+        run_ids=list(done.run_ids),
+        reason=done.reason,
+        resumed=True,
+    )
+    into.append(entry)
+    try:
+        for field, value in done.writes:
+            scope.write(field, value, path=path)
+    except Exception as exc:
+        raise Failed(exc, path=path, attempt=1, stop=False) from exc
+    if done.continued and done.error is not None:
+        rt.errors.append(done.error)
+    if rt.ledger is not None:
+        rt.ledger.finish([], done.usage)
+    await _ended(rt, entry, done.output)
+    return done.output
 
 
 def _settle_fallback(entry: TraceEntry) -> None:

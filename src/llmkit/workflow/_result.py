@@ -4,8 +4,8 @@ Plain data with a versioned JSON form (``version`` 1): ``to_dict()`` writes ever
 JSON data (the state through pydantic's JSON mode, anything unserialisable as its repr);
 ``from_dict()`` reads it back, refusing a newer version with a
 :class:`~llmkit.errors.SerializationError`. ``to_dict(comparable=True)`` leaves out what
-differs between two runs of the same work (timings, run ids), so a replay or a run of a
-reloaded definition compares equal to the original.
+differs between two runs of the same work (timings, run ids, whether a step was resumed), so
+a replay, a resumed run or a run of a reloaded definition compares equal to the original.
 
 The trace is the pre-order of the workflow's tree in declared order (a node before its
 children, parallel branches and map items by index), so its order never depends on timing.
@@ -111,6 +111,9 @@ class StepRecord:
     """The agent runs it made, one per attempt."""
     reason: str = ""
     """Why it ended as it did, when that is not plain: ``"max_iterations"``, ``"fallback"`` …"""
+    resumed: bool = False
+    """A resume took this step's outcome from its checkpoint instead of running it again (its
+    ``started`` is then when the resume reached it; ``duration`` is the recorded one)."""
 
     def to_dict(self, *, comparable: bool = False) -> JSONDict:
         """The JSON form; ``comparable`` leaves out timings and run ids."""
@@ -130,6 +133,8 @@ class StepRecord:
             d["run_ids"] = list(self.run_ids)
         if self.reason:
             d["reason"] = self.reason
+        if self.resumed and not comparable:
+            d["resumed"] = True
         return d
 
     @classmethod
@@ -150,6 +155,7 @@ class StepRecord:
             error=None if error is None else StepFailure.from_dict(error),
             run_ids=tuple(d.get("run_ids", ())),
             reason=d.get("reason", ""),
+            resumed=bool(d.get("resumed", False)),
         )
 
 

@@ -31,7 +31,7 @@ import time
 from collections.abc import AsyncGenerator, Iterable, Mapping
 from contextlib import nullcontext
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from pydantic import BaseModel
@@ -82,6 +82,9 @@ from llmkit.workflow._spec import (
 )
 from llmkit.workflow._state import Scope, adapter_for, initial_state
 from llmkit.workflow._stream import EventChannel, stream_run
+
+if TYPE_CHECKING:
+    from llmkit.workflow._durable import Reopened
 
 __all__ = ["EXECUTORS", "OPTIONS", "new_runtime", "run_workflow", "stream_workflow"]
 
@@ -254,8 +257,12 @@ async def run_workflow(
     channel: Channel | None = None,
     method: str = "run",
     replayer: Replayer | None = None,
+    reopened: Reopened | None = None,
 ) -> WorkflowResult[Any]:
-    """Run ``root`` on (a copy of) ``state``; its result, or the run's error."""
+    """Run ``root`` on (a copy of) ``state``; its result, or the run's error.
+
+    With ``store=`` (or a ``reopened`` run: a resume) the run is durable (``_durable``).
+    """
     rt = new_runtime(root, options, channel=channel, method=method, replayer=replayer)
     start = initial_state(state, root.state, what=f"Workflow.{method}()")
     active = _ACTIVE.get()
@@ -274,10 +281,32 @@ async def run_workflow(
             str(exc), path=exc.path, file=exc.file, line=exc.line, state=start
         ) from None
     bus = options.get("bus")
+    scope = Scope(start, adapter)
+    store = options.get("store")
+    if store is None:
+        journal = None
+    else:
+        from llmkit.workflow import _durable
+
+        journal = await _durable.open_journal(
+            _durable.check_store(store, method), root, scope, rt.run_id, reopened
+        )
+        rt.journal = journal
     token = _ACTIVE.set((*active, id(root)))
     try:
         with use_bus(bus) if bus is not None else nullcontext():
-            return await _run(rt, root, Scope(start, adapter), options.get("timeout"))
+            if journal is None:
+                return await _run(rt, root, scope, options.get("timeout"))
+            try:
+                result = await _run(rt, root, scope, options.get("timeout"))
+            except BaseException as exc:
+                await journal.fail(exc)
+                broke = journal.error
+                if broke is not None and isinstance(exc, WorkflowError) and exc.__cause__ is broke:
+                    raise broke from None  # the store's own error (a checkpoint that failed)
+                raise
+            await journal.finish(result)
+            return result
     finally:
         _ACTIVE.reset(token)
 

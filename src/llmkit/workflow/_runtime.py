@@ -42,9 +42,11 @@ from llmkit.workflow._steps import StepContext
 if TYPE_CHECKING:
     from llmkit._hooks.chain import HookChain
     from llmkit.bus import Bus
+    from llmkit.durable import Store
     from llmkit.events import Event
     from llmkit.run import UsageLimits
     from llmkit.workflow._checks import TreeInfo
+    from llmkit.workflow._journal import Journal
     from llmkit.workflow._limits import UsageLedger
     from llmkit.workflow._state import Scope
 
@@ -57,6 +59,7 @@ __all__ = [
     "Defaults",
     "Executor",
     "Replayer",
+    "ResumeOptions",
     "Runtime",
     "TraceEntry",
     "WorkflowOptions",
@@ -100,6 +103,21 @@ class WorkflowOptions(TypedDict, total=False):
     """The run's id; default: a new uuid4 hex (a replay passes the recorded one)."""
     clock: Callable[[], float]
     """Seconds, for timings and ``max_duration``; default ``time.perf_counter`` (tests inject one)."""
+    store: Store | None
+    """Make the run durable: checkpoint every finished step in this store (``run_id`` names it
+    there; ``Workflow.resume`` continues it after a crash)."""
+
+
+class ResumeOptions(TypedDict, total=False):
+    """Options of ``Workflow.resume``: those of a run but the store and the run id, given apart."""
+
+    deps: Any
+    usage_limits: UsageLimits | None
+    timeout: float | None
+    hooks: Sequence[object]
+    bus: Bus | None
+    breakers: BreakerGate | None
+    clock: Callable[[], float]
 
 
 class BreakerGate(Protocol):
@@ -169,6 +187,8 @@ class TraceEntry:
     error: StepFailure | None = None
     run_ids: list[str] = field(default_factory=list)
     reason: str = ""
+    resumed: bool = False
+    """Its outcome came from a durable run's checkpoint (see ``_journal``)."""
 
     def record(self) -> StepRecord:
         """This entry as a trace record (a node a stop cut short is ``failed``, ``"stopped"``)."""
@@ -183,6 +203,7 @@ class TraceEntry:
             error=self.error,
             run_ids=tuple(self.run_ids),
             reason=self.reason if self.status is not None else (self.reason or "stopped"),
+            resumed=self.resumed,
         )
 
 
@@ -236,6 +257,7 @@ class Runtime:
         "errors",
         "executors",
         "gate",
+        "journal",
         "ledger",
         "metadata",
         "name",
@@ -265,6 +287,7 @@ class Runtime:
         rng: Callable[[], float],
         executors: dict[type[Node], Executor],
         replayer: Replayer | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.run_id = run_id
         """The workflow run's id."""
@@ -290,6 +313,8 @@ class Runtime:
         self.executors = executors
         """The executor of each node kind."""
         self.replayer = replayer
+        self.journal = journal
+        """The durable run's journal (``run(store=...)``, ``resume``), or None."""
         self.metadata: dict[str, Any] = {}
         """Free-form data of the run, shared by its steps and hook contexts."""
         self.errors: list[StepFailure] = []

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from llmkit._sync import iterate_sync, run_sync
 from llmkit.agent import Agent
 from llmkit.errors import UsageError
-from llmkit.workflow._runtime import WorkflowOptions, kind_of
+from llmkit.workflow._runtime import ResumeOptions, WorkflowOptions, kind_of
 from llmkit.workflow._spec import LeafNode, Node
 
 if TYPE_CHECKING:
     from typing import Unpack
 
+    from llmkit.durable import Store
     from llmkit.events import Event
     from llmkit.workflow._result import WorkflowResult
 
@@ -67,7 +68,9 @@ class Workflow:
         """Run on ``state`` (a pydantic model or a dict; not changed) and return the result.
 
         Options (see :class:`WorkflowOptions`): ``deps``, ``usage_limits``, ``timeout``,
-        ``hooks``, ``bus``, ``breakers``, ``run_id``, ``clock``. A failed run raises a
+        ``hooks``, ``bus``, ``breakers``, ``run_id``, ``clock``, and ``store`` (a durable run:
+        every finished step is checkpointed there, and :meth:`resume` continues the run
+        after a crash). A failed run raises a
         :class:`~llmkit.errors.WorkflowError` (or one of its kinds) carrying the state as it
         was, the trace and the usage; ``__cause__`` says why.
         """
@@ -82,6 +85,58 @@ class Workflow:
         from llmkit.workflow._runner import run_workflow
 
         return run_sync(run_workflow(self._node, state, options, method="run_sync"))
+
+    async def resume(
+        self,
+        run_id: str,
+        *,
+        store: Store,
+        allow_changed: bool = False,
+        **options: Unpack[ResumeOptions],
+    ) -> WorkflowResult[Any]:
+        """Continue the durable run ``run_id`` (started with ``run(..., store=store)``) after a crash.
+
+        Steps whose outcome is checkpointed do not run again: their recorded outputs flow on
+        and their state writes are re-applied; the rest run. The result equals an
+        uninterrupted run's (resumed steps are marked ``resumed`` in the trace). Raises
+        ``RunNotFoundError``, ``RunFinishedError``, ``RunBusyError`` (another live process
+        holds it), or ``WorkflowChangedError`` when this workflow's definition differs from
+        the one the run started with, unless ``allow_changed=True``. Options as for
+        :meth:`run` (``deps``, ``usage_limits``, ``timeout``, ``hooks``, ``bus``,
+        ``breakers``, ``clock``).
+        """
+        from llmkit.workflow._durable import resume_workflow
+
+        return await resume_workflow(
+            self._node,
+            run_id,
+            store=store,
+            allow_changed=allow_changed,
+            options=options,
+            method="resume",
+        )
+
+    def resume_sync(
+        self,
+        run_id: str,
+        *,
+        store: Store,
+        allow_changed: bool = False,
+        **options: Unpack[ResumeOptions],
+    ) -> WorkflowResult[Any]:
+        """Blocking twin of :meth:`resume`."""
+        from llmkit.workflow._durable import resume_workflow
+
+        return run_sync(
+            resume_workflow(
+                self._node,
+                run_id,
+                store=store,
+                allow_changed=allow_changed,
+                options=options,
+                method="resume_sync",
+            )
+        )
 
     def stream(
         self, state: Any = None, **options: Unpack[WorkflowOptions]

@@ -1,0 +1,412 @@
+"""Durable workflow runs on a store: checkpoints at step boundaries, resume, the definition's fingerprint.
+
+``flow.run(state, store=store, run_id=...)`` creates the run in the store
+(:meth:`~llmkit.durable.Store.start_run`, kind ``"workflow"``, with the definition's
+:func:`~llmkit.workflow._fingerprint.fingerprint`) and checkpoints, before any step runs, the
+state it starts from (key ``"input"``; a state with no JSON form fails here with
+:class:`~llmkit.durable.NotStorableError` naming the field, and no run is created). Then
+:class:`StoreJournal` (the store side of ``_journal``'s seam) checkpoints each finished leaf
+step under ``"step:<path>"``: its output, the state writes it made, its trace record (status,
+attempts, duration, usage, error, agent run ids), with the run's step count and usage, and,
+when it wrote, the state after it under ``"state"``, all in one transaction. A value with no
+JSON form stops the run with ``NotStorableError`` naming the field (``state.draft``) or the
+step's output, when that step's checkpoint is written; a write that fails stops it with
+:class:`~llmkit.durable.CheckpointError`; in both cases the last good checkpoint stays and a
+resume continues from it. The run ends with ``finish_run``: finished with the result's JSON
+form, or failed with the error (a failed run can be resumed).
+
+:func:`resume_workflow` is ``Workflow.resume``: it refuses a changed definition
+(:class:`~llmkit.durable.WorkflowChangedError`, unless ``allow_changed``) before claiming
+anything, claims the run (``RunNotFoundError``, ``RunFinishedError``, ``RunBusyError``),
+rebuilds the first state, and runs the workflow again with the journal answering every step
+already checkpointed (see ``_journal`` for what that means for combinators).
+
+Values are stored as plain JSON; a pydantic model inside a dict state or an output is stored
+with its class (``{"$model": "module:Qualname", "data": ...}``) and rebuilt on resume when
+that class's module is imported (it is never imported from the store's say). In a
+model state a field's value may also be anything pydantic writes as JSON (dates, UUIDs …):
+the model validates it back. A tuple comes back as a list.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from llmkit.durable._errors import (
+    NotStorableError,
+    StoreFormatError,
+    WorkflowChangedError,
+)
+from llmkit.durable._store import JSON, Claim, Store, check_storable
+from llmkit.errors import UsageError
+from llmkit.types import Usage
+from llmkit.workflow._fingerprint import fingerprint
+from llmkit.workflow._journal import StepDone
+from llmkit.workflow._result import StepFailure
+from llmkit.workflow._state import Scope, StateAdapter
+
+if TYPE_CHECKING:
+    from llmkit.workflow._result import WorkflowResult
+    from llmkit.workflow._runtime import WorkflowOptions
+    from llmkit.workflow._spec import Node
+
+__all__ = [
+    "Reopened",
+    "StoreJournal",
+    "check_store",
+    "decode",
+    "encode",
+    "open_journal",
+    "resume_workflow",
+]
+
+_MODEL = "$model"
+_ESCAPE = "$dict"
+_STEP = "step:"
+
+
+def check_store(store: object, method: str) -> Store:
+    """``store`` if it is a Store, else a UsageError saying what to pass."""
+    if not isinstance(store, Store):
+        raise UsageError(
+            f"Workflow.{method}(store=...) takes a durable store, such as "
+            f"SQLiteStore('runs.db') or MemoryStore(), not {type(store).__name__}."
+        )
+    return store
+
+
+# ------------------------------------------------------------------ values
+
+
+def encode(value: Any, where: str, *, lenient: bool = False) -> JSON:
+    """The stored form of ``value`` (see the module docstring); NotStorableError naming ``where``.
+
+    ``lenient``: a value plain JSON cannot hold is given in pydantic's JSON form when it has
+    one (for a model state's fields, which validate it back).
+    """
+    kind = type(value)
+    if value is None or kind is str or kind is bool or kind is int:
+        return value
+    if kind is float:
+        check_storable(value, where)
+        return value
+    if isinstance(value, dict):
+        out: dict[str, JSON] = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                check_storable({key: None}, where)
+            out[key] = encode(item, f"{where}[{key!r}]", lenient=lenient)
+        return {_ESCAPE: out} if _MODEL in out or _ESCAPE in out else out
+    if isinstance(value, list | tuple):
+        return [encode(item, f"{where}[{i}]", lenient=lenient) for i, item in enumerate(value)]
+    if isinstance(value, BaseModel):
+        cls = type(value)
+        try:
+            data = value.model_dump(mode="json")
+        except Exception as exc:
+            raise NotStorableError(
+                f"{where} is a {cls.__name__} that pydantic cannot write as JSON ({exc}); give "
+                "its fields JSON-friendly types."
+            ) from exc
+        return {_MODEL: f"{cls.__module__}:{cls.__qualname__}", "data": data}
+    if lenient:
+        try:
+            return to_jsonable_python(value)
+        except Exception:
+            pass
+    check_storable(value, where)
+    return value  # pragma: no cover  (check_storable raised)
+
+
+def _model_class(name: str) -> type[BaseModel]:
+    module, _, qualname = name.partition(":")
+    found: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if not (isinstance(found, type) and issubclass(found, BaseModel)):
+        raise StoreFormatError(
+            f"A checkpoint holds a {qualname} from {module}, which is not imported here; import "
+            "the module that defines it before resuming."
+        )
+    return found
+
+
+def decode(data: JSON) -> Any:
+    """A value from its stored form (the inverse of :func:`encode`)."""
+    kind = type(data)
+    if kind is list:
+        return [decode(item) for item in data]
+    if kind is dict:
+        if len(data) == 1 and _ESCAPE in data:
+            return {key: decode(item) for key, item in data[_ESCAPE].items()}
+        if len(data) == 2 and _MODEL in data and "data" in data:
+            return _model_class(data[_MODEL]).model_validate(data["data"])
+        return {key: decode(item) for key, item in data.items()}
+    return data
+
+
+def _state_json(adapter: StateAdapter, state: Any) -> JSON:
+    """The state's stored form; NotStorableError naming the first field with none."""
+    if adapter.model is None:
+        return encode(state, "state")
+    try:
+        return state.model_dump(mode="json")
+    except Exception:
+        for name in adapter.model.model_fields:
+            try:
+                state.model_dump(mode="json", include={name})
+            except Exception as exc:
+                raise NotStorableError(
+                    f"state.{name} has no JSON form ({type(exc).__name__}: {exc}); give the "
+                    "field a type pydantic can write as JSON."
+                ) from exc
+        raise
+
+
+def _done_json(path: str, done: StepDone, lenient: bool) -> JSON:
+    try:
+        writes = [
+            [field, encode(value, f"state.{field}", lenient=lenient)]
+            for field, value in done.writes
+        ]
+        output = encode(done.output, f"the output of step {path!r}")
+    except NotStorableError as exc:
+        raise NotStorableError(f"Step {path!r} cannot be checkpointed: {exc}") from exc
+    return {
+        "output": output,
+        "writes": writes,
+        "status": done.status,
+        "attempts": done.attempts,
+        "duration": done.duration,
+        "usage": done.usage.to_dict(),
+        "reason": done.reason,
+        "error": None if done.error is None else done.error.to_dict(),
+        "run_ids": list(done.run_ids),
+        "continued": done.continued,
+    }
+
+
+def _done_from(path: str, data: Any) -> StepDone:
+    try:
+        error = data.get("error")
+        return StepDone(
+            output=decode(data["output"]),
+            writes=tuple((str(field), decode(value)) for field, value in data["writes"]),
+            status=data["status"],
+            attempts=int(data["attempts"]),
+            duration=float(data["duration"]),
+            usage=Usage.from_dict(data.get("usage") or {}),
+            reason=str(data.get("reason") or ""),
+            error=None if error is None else StepFailure.from_dict(error),
+            run_ids=tuple(data.get("run_ids") or ()),
+            continued=bool(data.get("continued")),
+            resumed=True,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StoreFormatError(
+            f"The checkpoint of step {path!r} is malformed ({type(exc).__name__}: {exc}); delete "
+            "the run and start it again."
+        ) from exc
+
+
+# ----------------------------------------------------------------- journal
+
+
+class StoreJournal:
+    """The journal of one durable run on a store (see ``_journal`` and the module docstring)."""
+
+    def __init__(
+        self,
+        store: Store,
+        claim: Claim,
+        scope: Scope,
+        recorded: Mapping[str, JSON],
+        *,
+        steps: int = 0,
+        usage: Usage | None = None,
+    ) -> None:
+        self.store = store
+        self.claim = claim
+        self._scope = scope
+        self._lenient = scope.adapter.model is not None
+        self._recorded = {
+            key[len(_STEP) :]: value for key, value in recorded.items() if key.startswith(_STEP)
+        }
+        self._written: set[str] = set()
+        self._forget: set[str] = set()
+        self._steps = steps
+        self._usage = usage or Usage()
+        self.error: Exception | None = None
+        """The error that stopped the run here (a checkpoint that failed), once one did."""
+
+    async def step(self, path: str, run: Callable[[], Awaitable[StepDone]]) -> StepDone:
+        """The recorded outcome of the step at ``path``, else ``run()``'s, checkpointed."""
+        data = self._recorded.get(path)
+        if data is not None:
+            return _done_from(path, data)
+        done = await run()
+        try:
+            await self._record(path, done)
+        except Exception as exc:
+            self.error = exc
+            raise
+        return done
+
+    async def _record(self, path: str, done: StepDone) -> None:
+        put: dict[str, JSON] = {_STEP + path: _done_json(path, done, self._lenient)}
+        if done.writes:
+            put["state"] = _state_json(self._scope.adapter, self._scope.state)
+        self._steps += 1
+        if "/fallback" not in path:  # a fallback's usage is counted in its step's
+            self._usage = self._usage + done.usage
+        forget = self._forget
+        self._forget = set()
+        try:
+            await self.store.checkpoint(
+                self.claim, put, delete=forget, steps=self._steps, usage=self._usage.to_dict()
+            )
+        except BaseException:
+            self._forget |= forget
+            raise
+        self._written.add(path)
+
+    def restart(self, path: str) -> None:
+        """Forget (here and, at the next checkpoint, in the store) every step under ``path``."""
+        prefixes = (path + "/", path + "[")
+        for known in (self._recorded, self._written):
+            for key in [key for key in known if key.startswith(prefixes)]:
+                if isinstance(known, dict):
+                    del known[key]
+                else:
+                    known.discard(key)
+                self._forget.add(_STEP + key)
+
+    async def finish(self, result: WorkflowResult[Any]) -> None:
+        """Record the run as finished with ``result``'s JSON form."""
+        await self.store.finish_run(self.claim, status="finished", result=result.to_dict())
+
+    async def fail(self, error: BaseException) -> None:
+        """Record the run as failed (resumable), if the store still lets this process write it."""
+        message = f"{type(error).__name__}: {error}"
+        with contextlib.suppress(Exception):
+            await self.store.finish_run(self.claim, status="failed", error=message)
+
+
+# ---------------------------------------------------------------- open/resume
+
+
+class Reopened:
+    """A stored run claimed for a resume: the claim and the checkpoints it had."""
+
+    __slots__ = ("checkpoints", "claim", "steps", "usage")
+
+    def __init__(
+        self, claim: Claim, checkpoints: dict[str, JSON], *, steps: int, usage: Usage
+    ) -> None:
+        self.claim = claim
+        self.checkpoints = checkpoints
+        self.steps = steps
+        self.usage = usage
+
+
+def _state_type(adapter: StateAdapter) -> str | None:
+    model = adapter.model
+    return None if model is None else f"{model.__module__}:{model.__qualname__}"
+
+
+async def open_journal(
+    store: Store, root: Node, scope: Scope, run_id: str, reopened: Reopened | None
+) -> StoreJournal:
+    """The journal of a new durable run (created in ``store``), or of a resumed one."""
+    if reopened is not None:
+        return StoreJournal(
+            store,
+            reopened.claim,
+            scope,
+            reopened.checkpoints,
+            steps=reopened.steps,
+            usage=reopened.usage,
+        )
+    data = _state_json(scope.adapter, scope.state)
+    claim = await store.start_run(
+        run_id,
+        kind="workflow",
+        name=root.name,
+        fingerprint=fingerprint(root),
+        meta={"state_type": _state_type(scope.adapter)},
+    )
+    journal = StoreJournal(store, claim, scope, {})
+    try:
+        await store.checkpoint(claim, {"input": data, "state": data}, steps=0)
+    except BaseException as exc:
+        await journal.fail(exc)
+        raise
+    return journal
+
+
+def _first_state(root: Node, meta: Mapping[str, JSON], data: JSON) -> Any:
+    if data is None:
+        raise StoreFormatError("The run has no stored first state; it cannot be resumed.")
+    model = root.state
+    name = meta.get("state_type")
+    if model is None and isinstance(name, str):
+        model = _model_class(name)
+    if model is None:
+        return decode(data)
+    return model.model_validate(data)
+
+
+async def resume_workflow(
+    root: Node,
+    run_id: str,
+    *,
+    store: Any,
+    allow_changed: bool,
+    options: Mapping[str, Any],
+    method: str,
+) -> WorkflowResult[Any]:
+    """Continue the stored run ``run_id`` of ``root`` (see the module docstring)."""
+    from llmkit.workflow._runner import run_workflow
+
+    store = check_store(store, method)
+    if not isinstance(run_id, str) or not run_id:
+        raise UsageError(
+            f"Workflow.{method}() takes the id of a stored run (a non-empty string), not "
+            f"{run_id!r}; store.list_runs() lists them."
+        )
+    if not isinstance(allow_changed, bool):
+        raise UsageError(f"Workflow.{method}(allow_changed=...) takes True or False.")
+    for key in ("store", "run_id"):
+        if key in options:
+            raise TypeError(f"Workflow.{method}() got an unexpected keyword argument {key!r}")
+    info = await store.get_run(run_id)
+    if info is not None and info.kind == "workflow" and info.status != "finished":
+        now = fingerprint(root)
+        if info.fingerprint != now and not allow_changed:
+            raise WorkflowChangedError(
+                f"Workflow {root.name!r} changed since run {run_id!r} was checkpointed (it was "
+                f"{info.name!r}, fingerprint {info.fingerprint}; now {now}): resume it with the "
+                "definition it started with, or pass allow_changed=True to continue with this "
+                "one from the steps it still has."
+            )
+    claim, info = await store.claim_run(run_id, kind="workflow")
+    try:
+        checkpoints = await store.load_checkpoints(run_id)
+        state = _first_state(root, info.meta, checkpoints.get("input"))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await store.finish_run(
+                claim, status="failed", error=info.error or "the resume could not start"
+            )
+        raise
+    reopened = Reopened(
+        claim, checkpoints, steps=info.steps, usage=Usage.from_dict(dict(info.usage))
+    )
+    run_options = cast("WorkflowOptions", {**options, "store": store, "run_id": run_id})
+    return await run_workflow(root, state, run_options, method=method, reopened=reopened)
