@@ -47,7 +47,7 @@ from llmkit.durable._store import JSON, Claim, Store, check_storable
 from llmkit.errors import UsageError
 from llmkit.types import Usage
 from llmkit.workflow._fingerprint import fingerprint
-from llmkit.workflow._journal import StepDone
+from llmkit.workflow._journal import FieldValue, StepDone
 from llmkit.workflow._result import StepFailure
 from llmkit.workflow._state import Scope, StateAdapter
 
@@ -68,6 +68,7 @@ __all__ = [
 
 _MODEL = "$model"
 _ESCAPE = "$dict"
+_FIELD = "$field"
 _STEP = "step:"
 
 
@@ -102,7 +103,7 @@ def encode(value: Any, where: str, *, lenient: bool = False) -> JSON:
             if type(key) is not str:
                 check_storable({key: None}, where)
             out[key] = encode(item, f"{where}[{key!r}]", lenient=lenient)
-        return {_ESCAPE: out} if _MODEL in out or _ESCAPE in out else out
+        return {_ESCAPE: out} if _MODEL in out or _ESCAPE in out or _FIELD in out else out
     if isinstance(value, list | tuple):
         return [encode(item, f"{where}[{i}]", lenient=lenient) for i, item in enumerate(value)]
     if isinstance(value, BaseModel):
@@ -130,6 +131,11 @@ def _model_class(name: str) -> type[BaseModel]:
     for part in qualname.split("."):
         found = getattr(found, part, None)
     if not (isinstance(found, type) and issubclass(found, BaseModel)):
+        if "<locals>" in qualname:
+            raise StoreFormatError(
+                f"A checkpoint holds a {qualname} from {module}: a class defined inside a "
+                "function cannot be found again; define it at the top level of its module."
+            )
         raise StoreFormatError(
             f"A checkpoint holds a {qualname} from {module}, which is not imported here; import "
             "the module that defines it before resuming."
@@ -169,13 +175,25 @@ def _state_json(adapter: StateAdapter, state: Any) -> JSON:
         raise
 
 
+def _output_json(path: str, done: StepDone, lenient: bool) -> JSON:
+    try:
+        return encode(done.output, f"the output of step {path!r}")
+    except NotStorableError:
+        if lenient:
+            # The value it wrote to a model state's field: read back from the state on resume.
+            for field, value in reversed(done.writes):
+                if value is done.output:
+                    return {_FIELD: field}
+        raise
+
+
 def _done_json(path: str, done: StepDone, lenient: bool) -> JSON:
     try:
         writes = [
             [field, encode(value, f"state.{field}", lenient=lenient)]
             for field, value in done.writes
         ]
-        output = encode(done.output, f"the output of step {path!r}")
+        output = _output_json(path, done, lenient)
     except NotStorableError as exc:
         raise NotStorableError(f"Step {path!r} cannot be checkpointed: {exc}") from exc
     return {
@@ -195,8 +213,10 @@ def _done_json(path: str, done: StepDone, lenient: bool) -> JSON:
 def _done_from(path: str, data: Any) -> StepDone:
     try:
         error = data.get("error")
+        output = data["output"]
+        is_field = type(output) is dict and len(output) == 1 and _FIELD in output
         return StepDone(
-            output=decode(data["output"]),
+            output=FieldValue(output[_FIELD]) if is_field else decode(output),
             writes=tuple((str(field), decode(value)) for field, value in data["writes"]),
             status=data["status"],
             attempts=int(data["attempts"]),
@@ -248,9 +268,13 @@ class StoreJournal:
     async def step(self, path: str, run: Callable[[], Awaitable[StepDone]]) -> StepDone:
         """The recorded outcome of the step at ``path``, else ``run()``'s, checkpointed."""
         data = self._recorded.get(path)
-        if data is not None:
-            return _done_from(path, data)
-        done = await run()
+        try:
+            if data is not None:
+                return _done_from(path, data)
+            done = await run()
+        except StoreFormatError as exc:
+            self.error = exc
+            raise
         try:
             await self._record(path, done)
         except Exception as exc:

@@ -7,8 +7,9 @@
 - every option that decides what runs: the combinators' (``merge``, ``max_concurrency``,
   ``errors``, a branch's predicates and ``otherwise``, a loop's conditions and bounds, a
   map's ``over``) and each node's policy (retry, breaker, timeout, on_error, fallback);
-- what each leaf runs, by name: a function's ``module.qualname``, an agent's name, a tool's
-  name, a ``Step`` object's class and name, a nested workflow's own tree.
+- what each leaf runs, by name: a function's qualified name (not its module, so a script
+  and an import of it agree), an agent's name, a tool's name, a ``Step`` object's class and
+  name, a nested workflow's own tree.
 
 It does not read function bodies, agents' models or instructions, or prompts: fixing a bug in
 a step, or changing a prompt, keeps the fingerprint, so the run resumes with the new code
@@ -41,9 +42,10 @@ __all__ = ["describe", "fingerprint"]
 
 
 def _named(target: object) -> str:
-    module = getattr(target, "__module__", None) or type(target).__module__
+    # The qualified name without the module: a flow run as a script (``__main__``) and
+    # resumed from an import of the same file has the same fingerprint.
     qualname = getattr(target, "__qualname__", None) or type(target).__qualname__
-    return f"{module}.{qualname}"
+    return str(qualname)
 
 
 def _expression(expression: Expression | None) -> str | None:
@@ -63,8 +65,14 @@ def _errors(on: Any) -> Any:
 def _retry(retry: Retry | None) -> Any:
     if retry is None:
         return None
-    return [retry.attempts, retry.backoff, retry.delay, retry.max_delay, retry.jitter,
-            _errors(retry.on)]  # fmt: skip
+    return [
+        retry.attempts,
+        retry.backoff,
+        retry.delay,
+        retry.max_delay,
+        retry.jitter,
+        _errors(retry.on),
+    ]
 
 
 def _breaker(breaker: CircuitBreaker | None) -> Any:

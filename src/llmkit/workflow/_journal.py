@@ -35,7 +35,15 @@ from llmkit.types import Usage
 from llmkit.workflow._result import StepFailure, StepStatus
 from llmkit.workflow._state import Scope
 
-__all__ = ["Journal", "StepDone", "Tap"]
+__all__ = ["FieldValue", "Journal", "StepDone", "Tap"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldValue:
+    """A recorded output that is the value the step wrote to ``field`` (read back from the state
+    once its writes are re-applied: a model state's field keeps values plain JSON cannot)."""
+
+    field: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +51,7 @@ class StepDone:
     """A finished leaf step, as a journal records it and a resume re-applies it."""
 
     output: Any
-    """Its output (None when it was skipped or its failure was kept)."""
+    """Its output (None when it was skipped or its failure was kept), or a :class:`FieldValue`."""
     writes: tuple[tuple[str, Any], ...]
     """The state writes it made (fallback included), ``(field, value)`` in order."""
     status: StepStatus

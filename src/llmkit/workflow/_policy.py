@@ -49,7 +49,7 @@ from llmkit.errors import (
 from llmkit.events import WorkflowStepEnd, WorkflowStepRetry, WorkflowStepStart
 from llmkit.types import Usage
 from llmkit.workflow._breaker import CircuitBreaker
-from llmkit.workflow._journal import Journal, StepDone, Tap
+from llmkit.workflow._journal import FieldValue, Journal, StepDone, Tap
 from llmkit.workflow._result import StepFailure
 from llmkit.workflow._runtime import Attempt, Defaults, Runtime, TraceEntry, kind_of
 from llmkit.workflow._spec import LeafNode, Node
@@ -321,17 +321,20 @@ async def _journaled(
         resumed=True,
     )
     into.append(entry)
+    output = done.output
     try:
         for field, value in done.writes:
             scope.write(field, value, path=path)
+        if isinstance(output, FieldValue):
+            output = scope.adapter.get(scope.state, output.field)
     except Exception as exc:
         raise Failed(exc, path=path, attempt=1, stop=False) from exc
     if done.continued and done.error is not None:
         rt.errors.append(done.error)
     if rt.ledger is not None:
         rt.ledger.finish([], done.usage)
-    await _ended(rt, entry, done.output)
-    return done.output
+    await _ended(rt, entry, output)
+    return output
 
 
 def _settle_fallback(entry: TraceEntry) -> None:
