@@ -21,6 +21,7 @@ __all__ = [
     "LLMKIT_AGENTS",
     "LLMKIT_HOOKS",
     "LLMKIT_MEMORY",
+    "LLMKIT_NO_STORE",
     "LOCAL_FLOOR",
     "Case",
     "Variant",
@@ -41,6 +42,8 @@ LLMKIT_MEMORY = "llmkit-memory"
 """The agent run with a ConversationMemory whose budget it fits (measured against ``llmkit``)."""
 LLMKIT_AGENTS = "llmkit-agents"
 """The workflow case's agents called by hand: ``llmkit`` minus this is the runner's cost."""
+LLMKIT_NO_STORE = "llmkit-no-store"
+"""The workflow-checkpoint case's runs without a store (its llmkit variant is taken against it)."""
 LOCAL_FLOOR = "floor"
 """The floor of a case with no model call: the same work in plain Python."""
 
@@ -170,6 +173,24 @@ CASES: tuple[Case, ...] = (
         target=1.1,
         only_with_llmkit=True,
         steps=3,
+    ),
+    Case(
+        "workflow-checkpoint",
+        "the workflow case, durable: store=SQLiteStore(file), 3 checkpoints per run",
+        3,
+        (
+            Variant(FLOOR, "bench._floor:FloorWorkflow", {"lib": "httpx2"}, "import httpx2"),
+            Variant(
+                LLMKIT,
+                "bench._llmkit_side:LLMKitWorkflowCheckpoint",
+                imports="from llmkit.durable import SQLiteStore",
+            ),
+            # The same runs without a store, measured in the same run: the goal is 1.3x of it.
+            Variant(LLMKIT_NO_STORE, "bench._llmkit_side:LLMKitWorkflow", imports="import llmkit"),
+        ),
+        target=None,
+        only_with_llmkit=True,
+        concurrency=False,
     ),
     Case(
         "workflow-parallel",

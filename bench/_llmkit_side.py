@@ -35,6 +35,7 @@ __all__ = [
     "LLMKitStream",
     "LLMKitThreeAgents",
     "LLMKitWorkflow",
+    "LLMKitWorkflowCheckpoint",
     "Unavailable",
 ]
 
@@ -257,6 +258,32 @@ class LLMKitWorkflow(_Three):
         result = await self.flow.run({"text": PROMPT})
         if not result.state["text"]:
             raise RuntimeError("no text in the state")
+
+
+class LLMKitWorkflowCheckpoint(LLMKitWorkflow):
+    """The workflow case with ``store=SQLiteStore(<a temporary file>)``: each run is created in
+    the store, each of its three steps checkpointed, and the run finished there."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url)
+        import tempfile
+        from pathlib import Path
+
+        try:
+            from llmkit.durable import SQLiteStore
+        except ImportError as exc:
+            raise Unavailable(f"llmkit has no SQLiteStore yet ({exc})") from None
+        self.folder = tempfile.TemporaryDirectory()
+        self.store = SQLiteStore(Path(self.folder.name) / "runs.db")
+
+    async def run(self) -> None:
+        result = await self.flow.run({"text": PROMPT}, store=self.store)
+        if not result.state["text"]:
+            raise RuntimeError("no text in the state")
+
+    async def aclose(self) -> None:
+        await self.store.close()
+        await super().aclose()
 
 
 class LLMKitThreeAgents(_Three):

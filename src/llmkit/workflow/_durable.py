@@ -2,8 +2,8 @@
 
 ``flow.run(state, store=store, run_id=...)`` creates the run in the store
 (:meth:`~llmkit.durable.Store.start_run`, kind ``"workflow"``, with the definition's
-:func:`~llmkit.workflow._fingerprint.fingerprint`) and checkpoints, before any step runs, the
-state it starts from (key ``"input"``; a state with no JSON form fails here with
+:func:`~llmkit.workflow._fingerprint.fingerprint`) and stores beside it the state it starts
+from (``meta["input"]``; a state with no JSON form fails here with
 :class:`~llmkit.durable.NotStorableError` naming the field, and no run is created). Then
 :class:`StoreJournal` (the store side of ``_journal``'s seam) checkpoints each finished leaf
 step under ``"step:<path>"``: its output, the state writes it made, its trace record (status,
@@ -196,18 +196,26 @@ def _done_json(path: str, done: StepDone, lenient: bool) -> JSON:
         output = _output_json(path, done, lenient)
     except NotStorableError as exc:
         raise NotStorableError(f"Step {path!r} cannot be checkpointed: {exc}") from exc
-    return {
+    d: dict[str, JSON] = {
         "output": output,
         "writes": writes,
         "status": done.status,
         "attempts": done.attempts,
         "duration": done.duration,
-        "usage": done.usage.to_dict(),
-        "reason": done.reason,
-        "error": None if done.error is None else done.error.to_dict(),
-        "run_ids": list(done.run_ids),
-        "continued": done.continued,
     }
+    # What most steps leave at its default is left out (a smaller checkpoint).
+    usage = done.usage
+    if usage.requests or usage.input_tokens or usage.output_tokens or usage.cost is not None:
+        d["usage"] = usage.to_dict()
+    if done.reason:
+        d["reason"] = done.reason
+    if done.error is not None:
+        d["error"] = done.error.to_dict()
+    if done.run_ids:
+        d["run_ids"] = list(done.run_ids)
+    if done.continued:
+        d["continued"] = True
+    return d
 
 
 def _done_from(path: str, data: Any) -> StepDone:
@@ -363,15 +371,9 @@ async def open_journal(
         kind="workflow",
         name=root.name,
         fingerprint=fingerprint(root),
-        meta={"state_type": _state_type(scope.adapter)},
+        meta={"state_type": _state_type(scope.adapter), "input": data},
     )
-    journal = StoreJournal(store, claim, scope, {})
-    try:
-        await store.checkpoint(claim, {"input": data, "state": data}, steps=0)
-    except BaseException as exc:
-        await journal.fail(exc)
-        raise
-    return journal
+    return StoreJournal(store, claim, scope, {})
 
 
 def _first_state(root: Node, meta: Mapping[str, JSON], data: JSON) -> Any:
@@ -422,7 +424,7 @@ async def resume_workflow(
     claim, info = await store.claim_run(run_id, kind="workflow")
     try:
         checkpoints = await store.load_checkpoints(run_id)
-        state = _first_state(root, info.meta, checkpoints.get("input"))
+        state = _first_state(root, info.meta, info.meta.get("input"))
     except BaseException:
         with contextlib.suppress(Exception):
             await store.finish_run(

@@ -143,7 +143,19 @@ def describe(node: Node) -> dict[str, Any]:
     return d
 
 
+_KNOWN: dict[int, tuple[Node, str]] = {}
+_KNOWN_MAX = 256
+
+
 def fingerprint(node: Node) -> str:
-    """A stable hash of ``node``'s definition (see the module docstring)."""
+    """A stable hash of ``node``'s definition (see the module docstring); computed once per tree
+    (a tree is immutable)."""
+    hit = _KNOWN.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
     text = json.dumps(describe(node), sort_keys=True, separators=(",", ":"), default=repr)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    made = hashlib.sha256(text.encode()).hexdigest()[:32]
+    if len(_KNOWN) >= _KNOWN_MAX:
+        _KNOWN.clear()
+    _KNOWN[id(node)] = (node, made)
+    return made
