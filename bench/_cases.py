@@ -181,6 +181,12 @@ CASES: tuple[Case, ...] = (
         (
             Variant(FLOOR, "bench._floor:FloorWorkflow", {"lib": "httpx2"}, "import httpx2"),
             Variant(
+                AIOHTTP_FLOOR,
+                "bench._floor:FloorWorkflow",
+                {"lib": "aiohttp"},
+                "import aiohttp, orjson",
+            ),
+            Variant(
                 LLMKIT,
                 "bench._llmkit_side:LLMKitWorkflowCheckpoint",
                 imports="from llmkit.durable import SQLiteStore",
