@@ -2,7 +2,7 @@
 
 The workflow (``CHILD`` below) runs two agents against the fake provider server this test
 starts, and plain function steps that log each start and end to a file, with
-``store=SQLiteStore(...)``. The child tells this test where it is on its stdout (after each
+``store=SQLiteStore(...)`` (and ``PostgresStore``, with the ``pg`` marker: ``make test-pg``). The child tells this test where it is on its stdout (after each
 checkpoint, on entering a step) and stops there on cue, blocked on its stdin; the test kills
 it with SIGKILL at that point, then runs a new process that resumes the run. Its result must
 equal the uninterrupted run's, the server must have answered each agent exactly once, and
@@ -33,10 +33,11 @@ import asyncio, json, os, sys
 
 import llmkit
 from llmkit import Agent
-from llmkit.durable import SQLiteStore
+from llmkit.durable import PostgresStore, SQLiteStore
 from llmkit.workflow import parallel, sequence, step
 
 URL, DB, LOG, MODE, RUN_ID = (os.environ[k] for k in ("URL", "DB", "LOG", "MODE", "RUN_ID"))
+KIND, _, WHERE = DB.partition(":")
 RESUMING = os.environ.get("RESUME") == "1"
 
 
@@ -54,7 +55,7 @@ def log(line):
         f.write(line + "\\n")
 
 
-class Store(SQLiteStore):
+class Store(SQLiteStore if KIND == "sqlite" else PostgresStore):
     async def checkpoint(self, claim, put=None, **options):
         await super().checkpoint(claim, put, **options)
         for key in put or {}:
@@ -95,7 +96,7 @@ flow = sequence(
 
 
 async def main():
-    store = Store(DB)
+    store = Store(WHERE)
     try:
         if RESUMING:
             result = await flow.resume(RUN_ID, store=store)
@@ -196,10 +197,12 @@ def _fresh(server: FakeProviderServer) -> None:
     server.script(default_responder)
 
 
-def _env(server: FakeProviderServer, base: Path, mode: str, run_id: str) -> dict[str, str]:
+def _env(
+    server: FakeProviderServer, base: Path, mode: str, run_id: str, db: str = ""
+) -> dict[str, str]:
     return {
         "URL": server.url,
-        "DB": str(base / "runs.db"),
+        "DB": db or f"sqlite:{base / 'runs.db'}",
         "LOG": str(base / "steps.log"),
         "MODE": mode,
         "RUN_ID": run_id,
@@ -223,15 +226,23 @@ SCENARIOS = {
 }
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.pg)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the child keeps its runs: ``sqlite:<file>`` or ``postgres:<dsn>``."""
+    if request.param == "sqlite":
+        return f"sqlite:{tmp_path / 'runs.db'}"
+    return "postgres:" + str(request.getfixturevalue("pg_dsn"))
+
+
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_a_killed_workflow_resumes_in_a_new_process_and_runs_each_step_once(
-    scenario: str, server: FakeProviderServer, uninterrupted: Any, tmp_path: Path
+    scenario: str, database: str, server: FakeProviderServer, uninterrupted: Any, tmp_path: Path
 ) -> None:
     mode, kill_point, twice = SCENARIOS[scenario]
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     _fresh(server)
-    env = _env(server, tmp_path, mode, "article-42")
+    env = _env(server, tmp_path, mode, "article-42", database)
     first = Child(script, env)
     first.read_until(kill_point)
     first.kill()
