@@ -28,6 +28,12 @@ and a ``WorkflowDefinitionError`` found while running. A failure leaves a node a
 
 Every node gets one :class:`~llmkit.workflow._runtime.TraceEntry`, appended to its parent's
 children when it starts, so the trace is in tree order whatever the timing.
+
+In a durable run (``rt.journal`` set) each leaf other than a nested workflow goes through the
+journal (``_journal``): a checkpointed leaf does not run, its recorded writes are applied again
+and its recorded trace entry (``resumed``) and output stand in for it (its hooks do not run; its
+``workflow.step.end`` event is published); a leaf that runs does so on a tap of its scope and
+is recorded once it ends. A failure of the journal itself is a stop.
 """
 
 from __future__ import annotations

@@ -17,7 +17,10 @@ At the root, and only there:
 - a failure becomes the public error once: a workflow-made condition keeps its class
   (``NoBranchMatched``, ``StepTimeoutError`` …), anything a step raised becomes a plain
   ``WorkflowError`` with it as ``__cause__``; every one carries the state with every
-  completed write, the trace, the usage (failed attempts included) and the run id.
+  completed write, the trace, the usage (failed attempts included) and the run id;
+- with ``store=`` the run is durable (``_durable``): created in the store before any step
+  runs, ended there as finished or failed; a checkpoint that failed ends the run with the
+  store's own error (``CheckpointError``, ``NotStorableError`` …), not a ``WorkflowError``.
 
 :data:`EXECUTORS` is the table the policy loop dispatches each node kind through.
 """
