@@ -432,3 +432,25 @@ def test_resume_sync_continues_a_run() -> None:
     s.crash_at = set()
     assert flow.resume_sync("r", store=store).state == {"a": "a", "b": "b"}
     assert s.runs == {"a": 1, "b": 2}
+
+
+async def test_a_streamed_durable_run_and_the_events_of_a_resume() -> None:
+    s = Steps()
+    s.crash_at = {"b"}
+    flow = sequence(step(s.fn("a"), output="a"), step(s.fn("b"), output="b"), name="f")
+    store = MemoryStore()
+    seen: list[str] = []
+    with pytest.raises(WorkflowError):
+        async for event in flow.stream({}, store=store, run_id="r"):
+            seen.append(event.topic)
+    assert "step:f/a" in await store.load_checkpoints("r")
+    s.crash_at = set()
+    from llmkit.bus import Bus
+
+    bus = Bus()
+    events: list[tuple[str, str]] = []
+    bus.on("workflow.step.*", lambda e: events.append((e.topic, e.path)), inline=True)
+    await flow.resume("r", store=store, bus=bus)
+    assert ("workflow.step.end", "f/a") in events
+    assert ("workflow.step.start", "f/a") not in events  # it did not run
+    assert ("workflow.step.start", "f/b") in events
