@@ -15,11 +15,10 @@ step's output, when that step's checkpoint is written; a write that fails stops 
 resume continues from it. The run ends with ``finish_run``: finished with the result's JSON
 form, or failed with the error (a failed run can be resumed).
 
-:func:`resume_workflow` is ``Workflow.resume``: it refuses a changed definition
-(:class:`~llmkit.durable.WorkflowChangedError`, unless ``allow_changed``) before claiming
-anything, claims the run (``RunNotFoundError``, ``RunFinishedError``, ``RunBusyError``),
-rebuilds the first state, and runs the workflow again with the journal answering every step
-already checkpointed (see ``_journal`` for what that means for combinators).
+``Workflow.resume`` (``_resume``) claims the run and runs the workflow again with a
+:class:`StoreJournal` made from the checkpoints it had (:class:`Reopened`), so every step
+already checkpointed is answered by the journal (see ``_journal`` for what that means for
+combinators).
 
 Values are stored as plain JSON; a pydantic model inside a dict state or an output is stored
 with its class (``{"$model": "module:Qualname", "data": ...}``) and rebuilt on resume when
@@ -33,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
@@ -41,7 +40,6 @@ from pydantic_core import to_jsonable_python
 from llmkit.durable._errors import (
     NotStorableError,
     StoreFormatError,
-    WorkflowChangedError,
 )
 from llmkit.durable._store import JSON, Claim, Store, check_storable
 from llmkit.errors import UsageError
@@ -53,7 +51,6 @@ from llmkit.workflow._state import Scope, StateAdapter
 
 if TYPE_CHECKING:
     from llmkit.workflow._result import WorkflowResult
-    from llmkit.workflow._runtime import WorkflowOptions
     from llmkit.workflow._spec import Node
 
 __all__ = [
@@ -62,8 +59,8 @@ __all__ = [
     "check_store",
     "decode",
     "encode",
+    "first_state",
     "open_journal",
-    "resume_workflow",
 ]
 
 _MODEL = "$model"
@@ -376,7 +373,9 @@ async def open_journal(
     return StoreJournal(store, claim, scope, {})
 
 
-def _first_state(root: Node, meta: Mapping[str, JSON], data: JSON) -> Any:
+def first_state(root: Node, meta: Mapping[str, JSON]) -> Any:
+    """The state a stored run of ``root`` started from (its ``meta["input"]``), rebuilt."""
+    data = meta.get("input")
     if data is None:
         raise StoreFormatError("The run has no stored first state; it cannot be resumed.")
     model = root.state
@@ -386,53 +385,3 @@ def _first_state(root: Node, meta: Mapping[str, JSON], data: JSON) -> Any:
     if model is None:
         return decode(data)
     return model.model_validate(data)
-
-
-async def resume_workflow(
-    root: Node,
-    run_id: str,
-    *,
-    store: Any,
-    allow_changed: bool,
-    options: Mapping[str, Any],
-    method: str,
-) -> WorkflowResult[Any]:
-    """Continue the stored run ``run_id`` of ``root`` (see the module docstring)."""
-    from llmkit.workflow._runner import run_workflow
-
-    store = check_store(store, method)
-    if not isinstance(run_id, str) or not run_id:
-        raise UsageError(
-            f"Workflow.{method}() takes the id of a stored run (a non-empty string), not "
-            f"{run_id!r}; store.list_runs() lists them."
-        )
-    if not isinstance(allow_changed, bool):
-        raise UsageError(f"Workflow.{method}(allow_changed=...) takes True or False.")
-    for key in ("store", "run_id"):
-        if key in options:
-            raise TypeError(f"Workflow.{method}() got an unexpected keyword argument {key!r}")
-    info = await store.get_run(run_id)
-    if info is not None and info.kind == "workflow" and info.status != "finished":
-        now = fingerprint(root)
-        if info.fingerprint != now and not allow_changed:
-            raise WorkflowChangedError(
-                f"Workflow {root.name!r} changed since run {run_id!r} was checkpointed (it was "
-                f"{info.name!r}, fingerprint {info.fingerprint}; now {now}): resume it with the "
-                "definition it started with, or pass allow_changed=True to continue with this "
-                "one from the steps it still has."
-            )
-    claim, info = await store.claim_run(run_id, kind="workflow")
-    try:
-        checkpoints = await store.load_checkpoints(run_id)
-        state = _first_state(root, info.meta, info.meta.get("input"))
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await store.finish_run(
-                claim, status="failed", error=info.error or "the resume could not start"
-            )
-        raise
-    reopened = Reopened(
-        claim, checkpoints, steps=info.steps, usage=Usage.from_dict(dict(info.usage))
-    )
-    run_options = cast("WorkflowOptions", {**options, "store": store, "run_id": run_id})
-    return await run_workflow(root, state, run_options, method=method, reopened=reopened)

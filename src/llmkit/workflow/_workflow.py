@@ -105,7 +105,7 @@ class Workflow:
         :meth:`run` (``deps``, ``usage_limits``, ``timeout``, ``hooks``, ``bus``,
         ``breakers``, ``clock``).
         """
-        from llmkit.workflow._durable import resume_workflow
+        from llmkit.workflow._resume import resume_workflow
 
         return await resume_workflow(
             self._node,
@@ -125,7 +125,7 @@ class Workflow:
         **options: Unpack[ResumeOptions],
     ) -> WorkflowResult[Any]:
         """Blocking twin of :meth:`resume`."""
-        from llmkit.workflow._durable import resume_workflow
+        from llmkit.workflow._resume import resume_workflow
 
         return run_sync(
             resume_workflow(
