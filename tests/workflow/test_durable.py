@@ -454,3 +454,20 @@ async def test_a_streamed_durable_run_and_the_events_of_a_resume() -> None:
     assert ("workflow.step.end", "f/a") in events
     assert ("workflow.step.start", "f/a") not in events  # it did not run
     assert ("workflow.step.start", "f/b") in events
+
+
+async def test_an_output_with_no_json_form_inside_a_parallel_stops_the_run_naming_the_step() -> (
+    None
+):
+    flow = sequence(
+        parallel(step(lambda s: 1, name="ok"), step(lambda s: {1, 2}, name="bad"), output="p"),
+        name="f",
+    )
+    store = MemoryStore()
+    with pytest.raises(
+        NotStorableError, match=r"Step 'f/p\[1\]/bad' cannot be checkpointed: its output is a set"
+    ):
+        await flow.run({}, store=store, run_id="r")
+    info = await store.get_run("r")
+    assert info is not None and info.status == "failed"
+    assert list(await store.load_checkpoints("r")) == ["step:f/p[0]/ok"]

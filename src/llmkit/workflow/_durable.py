@@ -174,7 +174,7 @@ def _state_json(adapter: StateAdapter, state: Any) -> JSON:
 
 def _output_json(path: str, done: StepDone, lenient: bool) -> JSON:
     try:
-        return encode(done.output, f"the output of step {path!r}")
+        return encode(done.output, "its output")
     except NotStorableError:
         if lenient:
             # The value it wrote to a model state's field: read back from the state on resume.
