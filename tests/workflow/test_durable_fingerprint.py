@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from llmkit.durable import MemoryStore, NotStorableError, WorkflowChangedError
+from llmkit.durable import MemoryStore, NotStorableError, StoreFormatError, WorkflowChangedError
 from llmkit.errors import WorkflowError
 from llmkit.workflow import Retry, branch, loop, parallel, sequence, step, when
 from llmkit.workflow._durable import decode, encode
@@ -144,3 +144,14 @@ def test_values_round_trip_through_their_stored_form() -> None:
 def test_a_value_with_no_json_form_is_named(value: Any, named: str) -> None:
     with pytest.raises(NotStorableError, match=named):
         encode(value, "state")
+
+
+class ScriptNote(BaseModel):
+    text: str
+
+
+def test_a_model_stored_by_a_script_comes_back_from_an_import_of_it() -> None:
+    stored = {"$model": "__main__:ScriptNote", "data": {"text": "hi"}}
+    assert decode(stored) == ScriptNote(text="hi")
+    with pytest.raises(StoreFormatError, match="not imported here"):
+        decode({"$model": "__main__:NoSuchNote", "data": {}})

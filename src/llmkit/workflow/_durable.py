@@ -122,12 +122,22 @@ def encode(value: Any, where: str, *, lenient: bool = False) -> JSON:
     return value  # pragma: no cover  (check_storable raised)
 
 
-def _model_class(name: str) -> type[BaseModel]:
-    module, _, qualname = name.partition(":")
-    found: Any = sys.modules.get(module)
+def _lookup(module: Any, qualname: str) -> type[BaseModel] | None:
+    found = module
     for part in qualname.split("."):
         found = getattr(found, part, None)
-    if not (isinstance(found, type) and issubclass(found, BaseModel)):
+    return found if isinstance(found, type) and issubclass(found, BaseModel) else None
+
+
+def _model_class(name: str) -> type[BaseModel]:
+    module, _, qualname = name.partition(":")
+    found = _lookup(sys.modules.get(module), qualname)
+    if found is None and module == "__main__":
+        # Run as a script, resumed from an import of it (``llmkit runs resume --app``): the
+        # one imported class of that name, if there is exactly one.
+        seen = {id(c): c for m in list(sys.modules.values()) if (c := _lookup(m, qualname))}
+        found = next(iter(seen.values())) if len(seen) == 1 else None
+    if found is None:
         if "<locals>" in qualname:
             raise StoreFormatError(
                 f"A checkpoint holds a {qualname} from {module}: a class defined inside a "
