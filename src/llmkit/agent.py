@@ -41,6 +41,7 @@ from llmkit._agent.handoff import (
 from llmkit._agent.inputs import RunSetup
 from llmkit._agent.overrides import UNSET, Overrides, OverrideScope
 from llmkit._agent.publish import Publishing, finish
+from llmkit._agent.resuming import Resuming
 from llmkit._agent.spec import AgentSpec, Instructions
 from llmkit._agent.streaming import OutputT, Streaming, UserInput
 from llmkit._sync import run_sync
@@ -54,8 +55,9 @@ from llmkit.tools._collect import collect_tools
 from llmkit.types import ModelSettings
 
 if TYPE_CHECKING:
-    from llmkit._hooks.chain import HookChain
-    from llmkit.durable import Store
+    from llmkit._hooks.base import Hook
+    from llmkit.memory import ConversationMemory, Knowledge
+    from llmkit.memory._knowledge import Searchable
 
 __all__ = ["Agent", "AgentHandoff", "HistoryFilter", "Instructions", "UserInput", "handoff"]
 
@@ -68,7 +70,7 @@ _SPEC_FIELDS = frozenset(
 """The attributes an :class:`~llmkit._agent.spec.AgentSpec` copies: setting one drops it."""
 
 
-class Agent(Streaming[OutputT]):
+class Agent(Streaming[OutputT], Resuming[OutputT]):
     """A model with instructions and tools, run in a loop until it gives a final answer.
 
     Args:
@@ -103,6 +105,11 @@ class Agent(Streaming[OutputT]):
             keys are those of :class:`~llmkit.types.ModelSettings`.
         hooks: Hooks around every run, model call and tool call (see :mod:`llmkit.hooks`);
             ``run(..., hooks=[...])`` adds more for one run.
+        memory: A :class:`~llmkit.memory.ConversationMemory` (or a hook with ``before_model``):
+            each request fits its token budget; ``result.messages`` stay whole.
+        knowledge, retrieve_k: A vector store (any object with ``search``): the ``retrieve_k``
+            (4) passages best matching the latest user message go to the model; or a
+            :class:`~llmkit.memory.Knowledge`. Both are hooks, added after ``hooks``.
         bus: The event bus this agent's runs publish to (default: :func:`llmkit.bus`).
     """
 
@@ -126,6 +133,9 @@ class Agent(Streaming[OutputT]):
         timeout: float | None = None,
         model_settings: ModelSettings | None = None,
         hooks: Iterable[object] = (),
+        memory: ConversationMemory | Hook | None = None,
+        knowledge: Searchable | Knowledge | None = None,
+        retrieve_k: int | None = None,
         bus: Bus | None = None,
     ) -> None:
         checks.check_identity(model, name, description, instructions)
@@ -154,12 +164,9 @@ class Agent(Streaming[OutputT]):
         self._overrides = Overrides(f"llmkit_agent_override_{id(self)}")
         self._direct: Tool[..., Any] | None = None
         self._typed_spec: tuple[AgentSpec, Any, AgentSpec] | None = None
-        self._hooks: tuple[object, ...] = checks.check_hooks(hooks)
-        self._chain: HookChain | None = None
-        if self._hooks:
-            from llmkit._hooks.chain import HookChain
-
-            self._chain = HookChain(self._hooks)
+        self._memory = checks.check_memory(memory)
+        self._knowledge = checks.check_knowledge(knowledge, retrieve_k)
+        self._hooks, self._chain = checks.hook_chain(hooks, self._memory, self._knowledge)
         self._bus = checks.check_bus(bus)
 
     # ----------------------------------------------------------------- settings
@@ -181,8 +188,18 @@ class Agent(Streaming[OutputT]):
 
     @property
     def hooks(self) -> list[object]:
-        """The agent's hooks, in the order given."""
+        """The agent's hooks, in the order given, then its memory and knowledge hooks."""
         return list(self._hooks)
+
+    @property
+    def memory(self) -> Any:
+        """The ``memory=`` hook (a :class:`~llmkit.memory.ConversationMemory`), or None."""
+        return self._memory
+
+    @property
+    def knowledge(self) -> Knowledge | None:
+        """The :class:`~llmkit.memory.Knowledge` hook ``knowledge=`` made, or None."""
+        return self._knowledge
 
     @property
     def bus(self) -> Bus:
@@ -286,38 +303,26 @@ class Agent(Streaming[OutputT]):
     ) -> Publishing:
         """The run of ``user_input`` with ``options`` (a model-free agent's, for one)."""
         spec = self._spec() if output_type is None else self._spec_for(output_type)
-        deps = self._overrides.deps(options.get("deps", self.deps))
         if spec.direct is not None:
             from llmkit._agent.direct import DirectRun, check_direct_options
 
             check_direct_options(spec.name, options)
-            hooks = checks.run_hooks(self._hooks, self._chain, options.get("hooks"))
-            timeout, bus = self._limits(options)[1], active_bus(self._bus)
+            got = self._resolved(options)
             direct_id = self._overrides.run_id()
+            deps, timeout, hooks, bus = got["deps"], got["timeout"], got["hooks"], got["bus"]
             return DirectRun(spec, user_input, deps, direct_id, timeout, stream, hooks, bus)
         from llmkit._agent.loop import AgentRun
 
         store, session = options.get("store"), options.get("session")
-        history, run_id = options.get("message_history"), options.get("run_id")
-        if store is not None or session is not None or "run_id" in options:
-            from llmkit._agent.durable import check_durable_options
-
-            check_durable_options(store, session, history, run_id)
-        messages, history_length = ([], 0) if session else checks.run_messages(user_input, history)
-        max_steps, timeout, limits = self._limits(options)
+        messages, history_length = checks.run_input(user_input, options)
         setup = RunSetup(
             model=spec.model(),
             messages=messages,
             history_length=history_length,
-            deps=deps,
-            run_id=run_id or self._overrides.run_id(),
-            limits=limits,
-            max_steps=max_steps,
-            timeout=timeout,
+            run_id=options.get("run_id") or self._overrides.run_id(),
             stream=stream,
-            hooks=checks.run_hooks(self._hooks, self._chain, options.get("hooks")),
-            bus=active_bus(self._bus),
             partials=partials,
+            **self._resolved(options),
         )
         if store is not None or session is not None:
             from llmkit._agent.durable import new_run
@@ -340,8 +345,21 @@ class Agent(Streaming[OutputT]):
             last = self._typed_spec = (spec, output_type, spec.with_output(output))
         return last[2]
 
-    def _limits(self, options: ResumeOptions) -> tuple[int, float | None, UsageLimits | None]:
-        return checks.run_limits(options, self.max_steps, self.timeout, self.usage_limits)
+    def _resolved(self, options: ResumeOptions) -> dict[str, Any]:
+        """A run's deps, limits, max_steps, timeout, hooks and bus: its options', else the agent's."""
+        max_steps, timeout, limits = checks.run_limits(
+            options, self.max_steps, self.timeout, self.usage_limits
+        )
+        deps = self._overrides.deps(options.get("deps", self.deps))
+        hooks = checks.run_hooks(self._hooks, self._chain, options.get("hooks"))
+        return {
+            "deps": deps,
+            "limits": limits,
+            "max_steps": max_steps,
+            "timeout": timeout,
+            "hooks": hooks,
+            "bus": active_bus(self._bus),
+        }
 
     async def run(
         self, user_input: UserInput | None = None, **options: Unpack[RunOptions]
@@ -373,63 +391,6 @@ class Agent(Streaming[OutputT]):
         if options:
             checks.check_option_names(options, checks.RUN_OPTIONS, "run_sync")
         return run_sync(self.run(user_input, **options))
-
-    async def resume(
-        self,
-        result_or_run_id: RunResult[Any] | str,
-        *,
-        approvals: Mapping[str, bool | dict[str, Any]] | None = None,
-        store: Store | None = None,
-        **options: Unpack[ResumeOptions],
-    ) -> RunResult[OutputT]:
-        """Continue a paused run once its pending calls are decided, or a stored run after a crash.
-
-        ``approvals`` maps every pending call id to ``True`` (run it), ``False`` (do
-        not; the model is told it was denied) or a dict of edited arguments. A
-        ``result`` may come from another process (``RunResult.from_dict``). With a
-        run id and ``store``: the stored run goes on from its last checkpoint; no
-        answered model call and no finished tool call is repeated (``docs/durable.md``).
-
-        Options (see :class:`~llmkit.run.ResumeOptions`): as for :meth:`run`, without
-        ``message_history``: deps, usage_limits, max_steps, timeout, hooks.
-        """
-        if options:
-            checks.check_option_names(options, checks.RESUME_OPTIONS, "resume")
-        max_steps, timeout, limits = self._limits(options)
-        resolved: dict[str, Any] = {
-            "deps": self._overrides.deps(options.get("deps", self.deps)),
-            "limits": limits,
-            "max_steps": max_steps,
-            "timeout": timeout,
-            "hooks": checks.run_hooks(self._hooks, self._chain, options.get("hooks")),
-            "bus": active_bus(self._bus),
-        }
-        if store is not None or isinstance(result_or_run_id, str):
-            from llmkit._agent.durable import stored_run
-
-            return await finish(
-                stored_run(self._spec(), result_or_run_id, store, approvals, **resolved)
-            )
-        from llmkit._agent.resume import resume_run
-
-        result = checks.check_paused_result(result_or_run_id)
-        return await finish(
-            resume_run(self._spec(), result, checks.check_approvals(approvals), **resolved)
-        )
-
-    def resume_sync(
-        self,
-        result_or_run_id: RunResult[Any] | str,
-        *,
-        approvals: Mapping[str, bool | dict[str, Any]] | None = None,
-        store: Store | None = None,
-        **options: Unpack[ResumeOptions],
-    ) -> RunResult[OutputT]:
-        """Blocking twin of :meth:`resume`. Options: as for :meth:`resume` (deps,
-        usage_limits, max_steps, timeout, hooks)."""
-        if options:
-            checks.check_option_names(options, checks.RESUME_OPTIONS, "resume_sync")
-        return run_sync(self.resume(result_or_run_id, approvals=approvals, store=store, **options))
 
     def load_result(self, data: Mapping[str, Any]) -> RunResult[OutputT]:
         """A :class:`~llmkit.run.RunResult` from ``to_dict()`` output, its output validated

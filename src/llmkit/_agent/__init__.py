@@ -4,8 +4,8 @@ Private: import :class:`~llmkit.Agent` and friends from :mod:`llmkit`. The
 modules, in the order a run meets them (``docs/internals.md`` follows one
 request through them):
 
-- ``options``: checks of what ``Agent(...)`` and a run are given; a run's
-  messages, limits and hooks resolved from its options;
+- ``options``: checks of what ``Agent(...)`` and a run are given (its memory and
+  knowledge hooks too); a run's messages, limits and hooks resolved from its options;
 - ``overrides``: ``Overrides``, what ``Agent.override()`` swaps (a context variable);
 - ``spec``: ``AgentSpec`` and ``HandoffRoute``, what a run reads of its agent;
 - ``inputs``: ``RunSetup`` and ``Restored``, what an ``AgentRun`` is built from;
@@ -13,6 +13,7 @@ request through them):
 - ``publish``: ``Publishing``, ``finish`` and ``published``, the one path from a run to the bus;
 - ``streaming``: ``Streaming``, the base class that gives ``Agent`` its streaming methods
   (``stream``, ``stream_output`` and their sync twins);
+- ``resuming``: ``Resuming``, the base class that gives ``Agent`` ``resume`` and ``resume_sync``;
 - ``loop``: ``AgentRun``, the state of one run and the generator that advances it (``events``);
 - ``partial``: ``PartialOutputs``, the ``PartialOutput`` events of a structured answer
   while it streams;

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from llmkit.bus import Bus
     from llmkit.events import Event
 
-__all__ = ["DurableRun", "Opened", "check_durable_options", "new_run", "stored_run"]
+__all__ = ["DurableRun", "Opened", "new_run", "stored_run"]
 
 
 Opened: TypeAlias = "tuple[AgentRun | RunResult[Any], Checkpoints | None, Session | None]"
@@ -87,27 +87,6 @@ async def _close(
         await session.append(result.new_messages)
     if durable is not None:
         await durable.end(result)
-
-
-def check_durable_options(store: Any, session: Any, history: Any, run_id: Any) -> None:
-    """Refuse a store, session or run id that is not one, and a session with a history."""
-    if store is not None and not isinstance(store, Store):
-        raise UsageError(
-            f"store= takes a llmkit.durable Store (SQLiteStore, MemoryStore …), not "
-            f"{type(store).__name__}."
-        )
-    if session is not None:
-        if not isinstance(session, Session):
-            raise UsageError(
-                f"session= takes a Session from store.session('id'), not {type(session).__name__}."
-            )
-        if history is not None:
-            raise UsageError(
-                "Pass session= or message_history=, not both: a session is the history "
-                "(its messages are loaded and the run's turns appended)."
-            )
-    if run_id is not None and (not isinstance(run_id, str) or not run_id.strip()):
-        raise UsageError(f"run_id= takes a non-empty string, not {run_id!r}.")
 
 
 def new_run(

@@ -40,9 +40,12 @@ __all__ = [
     "check_approvals",
     "check_bus",
     "check_count",
+    "check_durable_options",
     "check_hooks",
     "check_identity",
+    "check_knowledge",
     "check_limits",
+    "check_memory",
     "check_option_names",
     "check_paused_result",
     "check_settings",
@@ -50,9 +53,11 @@ __all__ = [
     "check_tool_errors",
     "check_tool_names",
     "history_list",
+    "hook_chain",
     "items_of",
     "load_result",
     "run_hooks",
+    "run_input",
     "run_limits",
     "run_messages",
     "user_message",
@@ -69,6 +74,7 @@ RESUME_OPTIONS = frozenset(ResumeOptions.__optional_keys__)
 
 if TYPE_CHECKING:
     from llmkit._hooks.chain import HookChain
+    from llmkit.memory._knowledge import Knowledge
 
 _INPUT_ITEMS = (str, TextPart, ImagePart, DocumentPart, AudioPart)
 
@@ -184,6 +190,62 @@ def check_hooks(value: Any) -> tuple[object, ...]:
     return items_of(value, "hooks", "hooks (objects with before_*/after_* methods)")
 
 
+def check_memory(value: object) -> object | None:
+    """``value`` if it is None or a hook that fits requests (``ConversationMemory``, or any
+    object with a ``before_model`` method); checked without importing :mod:`llmkit.memory`."""
+    if value is None or callable(getattr(value, "before_model", None)):
+        return value
+    raise UsageError(
+        f"memory= takes a llmkit.memory.ConversationMemory (or a hook with a before_model "
+        f"method), not {_kind(value)}; for example memory=ConversationMemory(max_tokens=8_000). "
+        "A conversation to continue goes in run(message_history=...) or run(session=...), "
+        "a vector store in knowledge=."
+    )
+
+
+def check_knowledge(value: Any, retrieve_k: Any) -> Knowledge | None:
+    """The hook of ``knowledge=`` and ``retrieve_k=``: ``Knowledge(store, k=retrieve_k)`` for a
+    vector store (any object with ``search``), a ``Knowledge`` as given; None without one."""
+    if value is None:
+        if retrieve_k is not None:
+            raise UsageError(
+                f"retrieve_k={retrieve_k!r} is the number of passages knowledge= retrieves: "
+                "pass knowledge=store too, or drop retrieve_k."
+            )
+        return None
+    if retrieve_k is not None:
+        check_count(retrieve_k, "retrieve_k", 1)
+    from llmkit.memory._knowledge import Knowledge
+
+    if isinstance(value, Knowledge):
+        if retrieve_k is not None:
+            raise UsageError(
+                f"retrieve_k= applies to a vector store given as knowledge=; this Knowledge "
+                f"has its own k ({value.k}): pass Knowledge(store, k={retrieve_k}) instead."
+            )
+        return value
+    if not callable(getattr(value, "search", None)):
+        raise UsageError(
+            f"knowledge= takes a vector store (llmkit.memory.VectorMemory, SQLiteVectorStore, "
+            f"or any object with an async search(query, k=, where=)) or a Knowledge hook, not "
+            f"{_kind(value)}; add texts to a store first: store.add_sync(texts)."
+        )
+    return Knowledge(value, k=4 if retrieve_k is None else retrieve_k)
+
+
+def hook_chain(
+    hooks: Any, memory: object | None, knowledge: object | None
+) -> tuple[tuple[object, ...], HookChain | None]:
+    """An agent's hooks (``hooks=``, then its memory and knowledge hooks) and their chain
+    (None when there are none)."""
+    found = (*check_hooks(hooks), *(h for h in (memory, knowledge) if h is not None))
+    if not found:
+        return found, None
+    from llmkit._hooks.chain import HookChain
+
+    return found, HookChain(found)
+
+
 def check_settings(value: Any) -> ModelSettings:
     """``model_settings`` as a new dict whose keys are :class:`~llmkit.types.ModelSettings`' keys.
 
@@ -268,6 +330,39 @@ def run_messages(user_input: Any, history: Any) -> tuple[list[Message], int]:
     elif not messages:
         raise UsageError("Nothing to run: pass an input, a message_history, or both.")
     return messages, history_length
+
+
+def check_durable_options(store: Any, session: Any, history: Any, run_id: Any) -> None:
+    """Refuse a store, session or run id that is not one, and a session with a history."""
+    from llmkit.durable import Session, Store
+
+    if store is not None and not isinstance(store, Store):
+        raise UsageError(
+            f"store= takes a llmkit.durable Store (SQLiteStore, MemoryStore …), not "
+            f"{type(store).__name__}."
+        )
+    if session is not None:
+        if not isinstance(session, Session):
+            raise UsageError(
+                f"session= takes a Session from store.session('id'), not {type(session).__name__}."
+            )
+        if history is not None:
+            raise UsageError(
+                "Pass session= or message_history=, not both: a session is the history "
+                "(its messages are loaded and the run's turns appended)."
+            )
+    if run_id is not None and (not isinstance(run_id, str) or not run_id.strip()):
+        raise UsageError(f"run_id= takes a non-empty string, not {run_id!r}.")
+
+
+def run_input(user_input: Any, options: RunOptions) -> tuple[list[Message], int]:
+    """A new run's conversation and history length (see :func:`run_messages`), its durable
+    options checked; with a session, none yet (the session's messages are loaded later)."""
+    store, session = options.get("store"), options.get("session")
+    history = options.get("message_history")
+    if store is not None or session is not None or "run_id" in options:
+        check_durable_options(store, session, history, options.get("run_id"))
+    return ([], 0) if session else run_messages(user_input, history)
 
 
 def run_limits(

@@ -23,15 +23,25 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from llmkit._hooks.base import Hook, HookContext
 from llmkit.errors import UsageError
-from llmkit.memory._vector import VectorStore
 from llmkit.memory._vector_hit import Hit
 from llmkit.types import Message, Request
 
-__all__ = ["Knowledge", "format_passages"]
+__all__ = ["Knowledge", "Searchable", "format_passages"]
+
+
+class Searchable(Protocol):
+    """What :class:`Knowledge` needs of a store: a search (every :class:`VectorStore` has it)."""
+
+    async def search(
+        self, query: str, *, k: int = 4, where: Mapping[str, Any] | None = None
+    ) -> list[Hit]:
+        """The ``k`` passages closest to ``query``, best first."""
+        ...
+
 
 _HEADER = (
     "Passages retrieved from the knowledge base for the user's next message. Use them when "
@@ -51,6 +61,9 @@ def format_passages(hits: list[Hit]) -> str:
 class Knowledge(Hook):
     """A hook that retrieves ``k`` passages for the latest user message (see the module doc).
 
+    ``store`` is a :class:`VectorStore`, or any object whose
+    ``async search(query, *, k, where)`` returns :class:`Hit` objects, best first.
+
     ``where`` filters the store's metadata as in :meth:`VectorStore.search`;
     ``min_score`` drops passages less similar than that (cosine, -1 to 1).
     """
@@ -59,16 +72,16 @@ class Knowledge(Hook):
 
     def __init__(
         self,
-        store: VectorStore,
+        store: Searchable,
         *,
         k: int = 4,
         where: Mapping[str, Any] | None = None,
         min_score: float | None = None,
     ) -> None:
-        if not isinstance(store, VectorStore):
+        if not callable(getattr(store, "search", None)):
             raise UsageError(
-                f"Knowledge() takes a vector store (SQLiteVectorStore, VectorMemory), "
-                f"got {type(store).__name__}."
+                f"Knowledge() takes a vector store (SQLiteVectorStore, VectorMemory, or any object "
+                f"with an async search(query, k=, where=)), got {type(store).__name__}."
             )
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise UsageError(f"Knowledge(k=...) takes a positive int, got {k!r}.")
