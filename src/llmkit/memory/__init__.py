@@ -13,6 +13,10 @@
     agent = Agent(model, memory=memory, knowledge=store, retrieve_k=4)
     agent = Agent(model, tools=[*store.tools()])        # or the model decides: remember / recall
 
+An agent's ``memory=`` (a :class:`ConversationMemory`) and ``knowledge=`` (a store, made
+into ``Knowledge(store, k=retrieve_k)``) are hooks, added to its ``hooks``; only what is
+sent to the model changes, never ``result.messages`` or a session's history.
+
 This module only re-exports, lazily: tiktoken (``tokens`` extra), numpy
 (``vectors``) and tokenizers (``local-embed``) are imported when a count, a
 store or the local embedder first needs them, never by ``import llmkit.memory``.

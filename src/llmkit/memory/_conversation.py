@@ -88,7 +88,7 @@ class ConversationMemory(Hook):
     ::
 
         memory = ConversationMemory(max_tokens=8_000, keep_last=6)
-        agent = Agent("openai/gpt-4.1-mini", hooks=[memory])
+        agent = Agent("openai/gpt-4.1-mini", memory=memory)   # or hooks=[memory]
 
     - ``max_tokens``: the budget for the request (messages and tool definitions);
       default: 3/4 of the model's context window (:func:`~llmkit.memory.context_window`),

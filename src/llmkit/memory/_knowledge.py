@@ -2,7 +2,7 @@
 
 ::
 
-    agent = Agent(model, hooks=[Knowledge(store, k=4)])
+    agent = Agent(model, knowledge=store, retrieve_k=4)   # or hooks=[Knowledge(store, k=4)]
 
 What always holds:
 
