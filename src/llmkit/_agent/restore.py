@@ -12,8 +12,14 @@ agent it started on), from the state of its last checkpoint:
   through ``resume_run``, without it the paused result is what the resume gives;
 - a final answer already given is not asked for again.
 
-A state of a newer form, or one that does not fit the agents any more (a tool
-gone, arguments that no longer fit), raises rather than resuming wrongly.
+A state of a newer form (``SerializationError``), or one that does not fit
+the agents any more (``UsageError``: the agent it was with is no longer
+reachable through handoffs, a handoff it was making is gone, a call still to
+run names a tool the agent no longer has, or its arguments no longer fit),
+raises before anything runs, rather than resuming wrongly; the caller
+(``_agent/durable.py``) gives the stored run back as it was. Calls already
+answered and closed steps need nothing of the agent: a tool removed since is
+then met by the usual rules, as an unknown tool if the model calls it again.
 """
 
 from __future__ import annotations
@@ -73,7 +79,7 @@ def restore_run(
         if type(version) is not int or not 1 <= version <= STATE_VERSION:
             raise SerializationError(
                 f"Run {durable.run_id!r} was stored by a newer llmkit (state version "
-                f"{version!r}; this one reads up to {STATE_VERSION}); resume it with that version."
+                f"{version!r}; this one reads up to {STATE_VERSION}); upgrade llmkit to resume it."
             )
         active = find_spec(root, state["agent"])
         messages = [Message.from_dict(m) for m in state["messages"]]
@@ -94,6 +100,12 @@ def restore_run(
         raise SerializationError(
             f"Run {durable.run_id!r}: its stored state is incomplete ({exc!r})."
         ) from exc
+    if handoff is not None and all(r.target != handoff for r in active.handoffs.values()):
+        raise UsageError(
+            f"Run {durable.run_id!r} was handing the conversation over from {active.name!r} to "
+            f"{handoff!r}, a handoff that agent no longer has; resume with the agents the run "
+            "was started with."
+        )
     held = [p for p in batch if p.held]
     if response is not None and held:
         paused = paused_result(
