@@ -28,22 +28,34 @@ given them again.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from llmkit._agent.calls import stop_reason
 from llmkit._agent.plan import NO_ANSWER
+from llmkit._json import dumps
+from llmkit._parts import _part_from_dict
 from llmkit._redact import redact
 from llmkit.durable import Claim, RunInfo, Store, StoreError
-from llmkit.types import JSONDict, Response
+from llmkit.types import JSONDict, Message, Response
 
 if TYPE_CHECKING:
     from llmkit._agent.calls import PlannedCall
     from llmkit._agent.prepare import Prepared
     from llmkit._agent.spec import AgentSpec
     from llmkit.run import RunResult, Step
-    from llmkit.types import Message, Usage
+    from llmkit.types import Usage
 
-__all__ = ["DONE", "STARTED", "STATE", "STATE_VERSION", "Checkpoints", "RunState", "snapshot"]
+__all__ = [
+    "DONE",
+    "STARTED",
+    "STATE",
+    "STATE_VERSION",
+    "Checkpoints",
+    "RunState",
+    "describe",
+    "snapshot",
+]
 
 STATE = "agent"
 """The checkpoint key of the run's state."""
@@ -200,3 +212,77 @@ def snapshot(run: RunState, response: Response | None) -> JSONDict:
         spec = run.prep.output
         state["output"] = run.output if spec.is_text else spec.to_json(run.output)
     return state
+
+
+def describe(checkpoints: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Readable lines for the checkpoints of an agent run (``llmkit runs show``), by key;
+    a key or a form this llmkit did not write is left out (the caller shows it as JSON).
+
+    The state gives the agent, step, messages, tokens, the last text the model wrote and
+    the calls of its open reply still without a result; a started call with no result,
+    that it may have run; a done call, its tool and result.
+    """
+    lines: dict[str, list[str]] = {}
+    for key, value in checkpoints.items():
+        try:
+            if key == STATE:
+                found = _describe_state(value, checkpoints)
+            elif key.startswith(STARTED):
+                kept = DONE + key.removeprefix(STARTED) in checkpoints
+                found = ["started; its result is kept"] if kept else [_NO_RESULT]
+            elif key.startswith(DONE):
+                result = _part_from_dict(value["result"])
+                name = getattr(result, "name", None) or "the tool"
+                found = [f"result of {name}: {_quoted(getattr(result, 'text', ''))}"]
+            else:
+                found = None
+        except (KeyError, TypeError, ValueError, AttributeError):
+            found = None
+        if found is not None:
+            lines[key] = found
+    return lines
+
+
+_NO_RESULT = "started, no result kept: it may have run (a resume runs it again only if idempotent)"
+
+
+def _describe_state(state: Any, checkpoints: Mapping[str, Any]) -> list[str] | None:
+    if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+        return None
+    messages = [Message.from_dict(m) for m in state["messages"]]
+    usage = state.get("usage") or {}
+    tokens = int(usage.get("input_tokens", 0)) + int(usage.get("output_tokens", 0))
+    earlier = state.get("history_length", 0)
+    lines = [
+        f"agent {state['agent']!r}, step {state['step']}, {len(messages)} messages"
+        f" ({earlier} from the history), {tokens} tokens"
+    ]
+    said = next((m.text for m in reversed(messages) if m.role == "assistant" and m.text), None)
+    lines.append(f"last model text: {_quoted(said) if said is not None else '(none)'}")
+    if state.get("handoff"):
+        lines.append(f"handing over to: {state['handoff']!r}")
+    reply = state.get("reply")
+    if reply is not None:
+        open_ids = {
+            e["id"]
+            for e in state.get("batch", ())
+            if e.get("result") is None and DONE + e["id"] not in checkpoints
+        }
+        calls = [c for c in Response.from_dict(reply).message.tool_calls if c.id in open_ids]
+        shown = ", ".join(f"{c.name} {_clip(dumps(c.arguments), 40)} ({c.id})" for c in calls)
+        lines.append(f"pending calls: {shown or '(none)'}")
+    if "output" in state:
+        output = state["output"]
+        lines.append(
+            f"output: {_quoted(output) if isinstance(output, str) else _clip(dumps(output))}"
+        )
+    return lines
+
+
+def _clip(text: str, width: int = 70) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _quoted(text: str) -> str:
+    return dumps(_clip(text))

@@ -7,6 +7,11 @@
     llmkit runs delete article-42 --store runs.db
     llmkit runs resume article-42 --app app.py:flow --store runs.db
 
+``show`` gives an agent run's checkpoints in words (step, messages, the last
+model text, the calls still without a result), through
+``_agent.checkpoints.describe``, which knows their form; any other key, and a
+form it cannot read, is summarised as JSON.
+
 ``--store`` is a SQLite file or a ``postgresql://`` DSN; without it the
 ``LLMKIT_STORE`` environment variable is used. ``list`` and ``show`` open a
 SQLite file read-only (nothing is created or migrated); every command
@@ -238,9 +243,20 @@ def _show(args: argparse.Namespace) -> int:
     if info.result is not None:
         lines.append(f"result    {summarize(info.result)}")
     lines.append(f"checkpoints ({len(checkpoints)})")
-    lines.extend(f"  {key}: {summarize(value)}" for key, value in sorted(checkpoints.items()))
+    described = _agent_lines(checkpoints) if info.kind == "agent" else {}
+    for key, value in sorted(checkpoints.items()):
+        first, *more = described.get(key) or [summarize(value)]
+        lines.append(f"  {key}: {first}")
+        lines.extend(f"    {line}" for line in more)
     print("\n".join(lines), flush=True)
     return ExitCode.OK
+
+
+def _agent_lines(checkpoints: dict[str, Any]) -> dict[str, list[str]]:
+    """An agent run's checkpoints in words (step, messages, last model text, pending calls)."""
+    from llmkit._agent.checkpoints import describe
+
+    return describe(checkpoints)
 
 
 def _unknown(run_id: str) -> RunNotFoundError:
