@@ -414,3 +414,29 @@ async def test_a_run_id_without_a_store_names_the_run() -> None:
     with runner.override(run_id="from-override"):
         result = await runner.run("Book", run_id="chosen")
     assert result.run_id == "chosen"
+
+
+async def test_the_checkpoints_of_a_stopped_batch_read_as_words() -> None:
+    full = CrashingStore()
+    await agent(script()).run("Trip?", store=full, run_id="t")
+    second_start = next(
+        index
+        for index, keys in enumerate(full.writes, start=1)
+        if any(key.startswith("started:") for key in keys)
+        and any(key.startswith("done:") for w in full.writes[: index - 1] for key in w)
+    )
+    RAN.clear()
+    store = CrashingStore(crash_at=second_start)
+    with pytest.raises(Crash):
+        await agent(script()).run("Trip?", store=store, run_id="t")
+    from llmkit._agent.checkpoints import describe
+
+    words = describe(await store.load_checkpoints("t"))
+    done = [key for key in words if key.startswith("done:")]
+    started = [key for key in words if key.startswith("started:")]
+    assert len(done) == 1 and words[done[0]] == ['result of lookup: "sunny in Oslo"']
+    assert len(started) == 2
+    (kept,) = [key for key in started if key.replace("started:", "done:") in words]
+    (open_,) = [key for key in started if key != kept]
+    assert words[kept] == ["started; its result is kept"]
+    assert words[open_][0].startswith("started, no result kept: it may have run")

@@ -64,37 +64,42 @@ def test_an_agent_run_that_died_is_shown_in_words_then_resumed_by_the_command(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     server = llmkit_fake_server
-    calls = [
-        ToolCall("call_1", "lookup", {"city": "Oslo"}),
-        ToolCall("call_2", "lookup", {"city": "Rome"}),
-    ]
-    reply = Response(
-        Message.assistant("Let me look both up.", tool_calls=calls), finish_reason="tool_calls"
+    # One call per reply, so the run dies at one point whatever the scheduling: Oslo's
+    # result is stored, Rome's call has started and has no result.
+    oslo = Response(
+        Message.assistant(
+            "Oslo first.", tool_calls=[ToolCall("call_1", "lookup", {"city": "Oslo"})]
+        ),
+        finish_reason="tool_calls",
     )
-    server.script([reply, "Sunny in Oslo and in Rome."])
+    rome = Response(
+        Message.assistant("Now Rome.", tool_calls=[ToolCall("call_2", "lookup", {"city": "Rome"})]),
+        finish_reason="tool_calls",
+    )
+    server.script([oslo, rome, "Sunny in Oslo and in Rome."])
     db = tmp_path / "runs.db"
     env = {**os.environ, "DIE_IN_LOOKUP": "Rome"}
     died = subprocess.run(
         [sys.executable, str(app), str(db)], env=env, capture_output=True, text=True, timeout=120
     )
     assert died.returncode == 9, died.stderr
-    assert len(server.requests) == 1
+    assert len(server.requests) == 2
 
     assert main(["runs", "show", "w-1", "--store", str(db)]) == 0
     shown = capsys.readouterr().out
     assert "run       w-1 (agent 'weather')" in shown and "status    running" in shown
-    assert "  agent: agent 'weather', step 1, 2 messages (0 from the history)" in shown
-    assert '    last model text: "Let me look both up."' in shown
+    assert "  agent: agent 'weather', step 2, 4 messages (0 from the history)" in shown
+    assert '    last model text: "Now Rome."' in shown
     assert '    pending calls: lookup {"city":"Rome"} (call_2)' in shown
-    assert '  done:call_1: result of lookup: "sunny in Oslo"' in shown
-    assert "  started:call_1: started; its result is kept" in shown
+    assert "checkpoints (2)" in shown  # call_1's own keys went with its finished step
+    assert "call_1" not in shown
     assert "  started:call_2: started, no result kept: it may have run" in shown
 
     target = f"{app}:agent"
     assert main(["runs", "resume", "w-1", "--app", target, "--store", str(db)]) == 0
     assert capsys.readouterr().out == "Sunny in Oslo and in Rome.\n"
-    assert len(server.requests) == 2  # the first reply was not asked for again
-    last = server.requests[1].json
+    assert len(server.requests) == 3  # the first two replies were not asked for again
+    last = server.requests[2].json
     assert last is not None
     results = [m for m in last["messages"] if m["role"] == "tool"]
     assert [r["content"] for r in results] == ["sunny in Oslo", "sunny in Rome"]
@@ -102,7 +107,7 @@ def test_an_agent_run_that_died_is_shown_in_words_then_resumed_by_the_command(
     assert main(["runs", "show", "w-1", "--store", str(db)]) == 0
     shown = capsys.readouterr().out
     assert "status    finished" in shown
-    assert "  agent: agent 'weather', step 2, 4 messages" in shown
+    assert "  agent: agent 'weather', step 3, 6 messages" in shown
     assert '    output: "Sunny in Oslo and in Rome."' in shown
     assert main(["runs", "show", "w-1", "--store", str(db), "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
