@@ -68,6 +68,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         "tokens",
         "vectors",
         "local-embed",
+        "dbos",
     }
 
 

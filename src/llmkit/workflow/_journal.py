@@ -21,8 +21,9 @@ other than the state (a loop's ``max_duration`` reads the clock: its timer resta
 resume). :meth:`Journal.restart` is called when a combinator starts a new attempt (its
 ``retry=``): what its steps recorded under it is forgotten, so the retry runs them again.
 
-The store-backed journal is ``_durable.StoreJournal``; another engine (DBOS) implements the
-same two methods, running each leaf as one of its own steps.
+The store-backed journal is ``_durable.StoreJournal``; another engine (DBOS, ``_dbos``)
+implements the same two methods, running each leaf as one of its own steps. The runner also
+tells a :class:`RunJournal` how the run ended (``finish``, ``fail``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from llmkit.types import Usage
 from llmkit.workflow._result import StepFailure, StepStatus
 from llmkit.workflow._state import Scope
 
-__all__ = ["FieldValue", "Journal", "StepDone", "Tap"]
+__all__ = ["FieldValue", "Journal", "RunJournal", "StepDone", "Tap"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,21 @@ class Journal(Protocol):
 
     def restart(self, path: str) -> None:
         """A combinator at ``path`` starts another attempt: forget the steps recorded under it."""
+        ...
+
+
+class RunJournal(Journal, Protocol):
+    """A journal the runner also tells how the run ended."""
+
+    error: Exception | None
+    """The journal's own error that stopped the run (a record that failed), raised as is."""
+
+    async def finish(self, result: Any) -> None:
+        """The run ended with ``result`` (a ``WorkflowResult``)."""
+        ...
+
+    async def fail(self, error: BaseException) -> None:
+        """The run ended with ``error``."""
         ...
 
 

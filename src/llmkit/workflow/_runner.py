@@ -88,6 +88,7 @@ from llmkit.workflow._stream import EventChannel, stream_run
 
 if TYPE_CHECKING:
     from llmkit.workflow._durable import Reopened
+    from llmkit.workflow._journal import RunJournal
 
 __all__ = ["EXECUTORS", "OPTIONS", "new_runtime", "run_workflow", "stream_workflow"]
 
@@ -261,10 +262,12 @@ async def run_workflow(
     method: str = "run",
     replayer: Replayer | None = None,
     reopened: Reopened | None = None,
+    journal: RunJournal | None = None,
 ) -> WorkflowResult[Any]:
     """Run ``root`` on (a copy of) ``state``; its result, or the run's error.
 
-    With ``store=`` (or a ``reopened`` run: a resume) the run is durable (``_durable``).
+    With ``store=`` (or a ``reopened`` run: a resume) the run is durable (``_durable``); a
+    ``journal`` makes it durable on another engine (DBOS: ``_dbos``).
     """
     rt = new_runtime(root, options, channel=channel, method=method, replayer=replayer)
     start = initial_state(state, root.state, what=f"Workflow.{method}()")
@@ -286,15 +289,13 @@ async def run_workflow(
     bus = options.get("bus")
     scope = Scope(start, adapter)
     store = options.get("store")
-    if store is None:
-        journal = None
-    else:
+    if store is not None:
         from llmkit.workflow import _durable
 
         journal = await _durable.open_journal(
             _durable.check_store(store, method), root, scope, rt.run_id, reopened
         )
-        rt.journal = journal
+    rt.journal = journal
     token = _ACTIVE.set((*active, id(root)))
     try:
         with use_bus(bus) if bus is not None else nullcontext():
