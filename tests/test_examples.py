@@ -162,6 +162,15 @@ PRINTS: dict[str, list[str]] = {
         "[metrics] openai/gpt-4.1-mini: 2 requests",
         '[prometheus] llmkit_model_requests_total{model="openai/gpt-4.1-mini"} 2',
     ],
+    "durable_workflow_dbos.py": [
+        "killed the run in the middle of article/publish (exit -9)",
+        "model requests before the recovery: 1",
+        "recorded by DBOS, not run again: article/researcher, article/outline",
+        "ran on recovery: article/publish (killed before it finished)",
+        "model requests in all: 1 (the researcher ran once)",
+        "outline started 1 time(s), publish 2",
+        "status: published 2 sections",
+    ],
     "durable_workflow_resume.py": [
         "killed the run in the middle of article/publish (exit -9)",
         "model requests before the resume: 1",
@@ -239,6 +248,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"observability.py", "record_replay.py", "mcp_progress_errors.py", "transports.py"}
     tested |= {"prompt_directory.py", "stream_partial_output.py", "memory_long_chat.py"}
     tested |= {"durable_agent_resume.py", "chat_sessions.py", "durable_workflow_resume.py"}
+    tested |= {"durable_workflow_dbos.py"}
     tested |= {"memory_knowledge_qa.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
