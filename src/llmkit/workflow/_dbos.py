@@ -278,6 +278,6 @@ async def _recorded_steps(dbos: Any, run_id: str) -> list[tuple[int, str]]:
     # Read in a thread of its own, outside the workflow's context: inside it DBOS would record
     # the read itself as a step (and replay the first run's empty answer).
     steps = await asyncio.get_running_loop().run_in_executor(
-        None, lambda: dbos.DBOS.list_workflow_steps(run_id, load_output=False)
+        None, lambda: dbos.DBOS.list_workflow_steps(run_id)
     )
     return [(int(s["function_id"]), str(s["function_name"])) for s in steps]
