@@ -203,6 +203,45 @@ async def test_a_busy_file_is_waited_for_off_the_event_loop(tmp_path: Path) -> N
     await store.close()
 
 
+async def test_a_write_nothing_waits_for_is_done_without_leaving_the_event_loop(
+    tmp_path: Path,
+) -> None:
+    store, claim = await _run_with_checkpoint(tmp_path / "runs.db")
+    ran: list[str] = []
+    asyncio.get_running_loop().call_soon(ran.append, "other work")
+    await store.checkpoint(claim, {"k": "now"}, steps=2)
+    assert ran == []  # no trip through the loop: no thread hop
+    assert await store.load_checkpoints("r1") == {"k": "now"}
+    assert ran == []
+    await store.close()
+
+
+async def test_a_read_while_another_process_writes_sees_the_last_commit(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    store, claim = await _run_with_checkpoint(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("UPDATE llmkit_checkpoints SET value = '\"uncommitted\"'")
+    assert await store.load_checkpoints("r1") == {"k": "good"}
+    other.execute("ROLLBACK")
+    other.close()
+    await store.close()
+
+
+async def test_the_wal_is_checkpointed_as_writes_go_on(tmp_path: Path) -> None:
+    path = tmp_path / "runs.db"
+    store, claim = await _run_with_checkpoint(path)
+    wal = path.with_name(path.name + "-wal")
+    value = "x" * 8000  # a few pages per write
+    for step in range(1200):
+        await store.checkpoint(claim, {"k": value, "n": step}, steps=step)
+    # Without checkpoints the WAL would hold every write: over 1,200 x 8 KB.
+    assert wal.stat().st_size < 6_000_000
+    assert (await store.load_checkpoints("r1"))["n"] == 1199
+    await store.close()
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
 def test_one_store_serves_several_event_loops_in_a_row_and_threads(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "runs.db")
     asyncio.run(store.append_session("s", [{"n": 0}]))

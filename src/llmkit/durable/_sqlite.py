@@ -2,10 +2,21 @@
 
 Guarantees:
 
-- **Off the event loop.** Every call runs on one thread the store owns (made
-  at first use), with the one connection it opened there; the event loop
-  only awaits. A store works from any number of event loops, one after the
-  other or at once (``asyncio.run`` twice in a script, sync twins).
+- **The event loop never waits.** An operation runs on the caller's thread
+  only when nothing can make it wait: no other operation of the store is
+  running or queued, and SQLite grants the lock at once (its connection
+  there waits for nothing: no busy timeout, no automatic WAL checkpoint, so
+  no ``fsync``; a commit appends to the WAL through the operating system's
+  cache). Anything else runs on one thread the store owns (made at first
+  use), which the event loop only awaits: the first operation (it opens the
+  file and migrates it), an operation that finds the file locked by another
+  process (it waits there, up to ``busy_timeout``), the WAL checkpoint made
+  every few hundred writes (and the next write, which restarts the WAL and
+  syncs its header). A store works from any number of event loops, one
+  after the other or at once (``asyncio.run`` twice in a script, sync
+  twins).
+- **Order.** Operations run one at a time, in the order they are asked for:
+  one that finds another running or queued queues behind it.
 - **One transaction per operation.** Writes take SQLite's write lock at the
   start (``BEGIN IMMEDIATE``), so a claim's read and write, a checkpoint's
   keys, and a session append are each all or nothing, and two processes on
@@ -32,9 +43,10 @@ import os
 import sqlite3
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from llmkit.durable import _sqlops as ops
 from llmkit.durable._errors import StoreError, StoreFormatError
@@ -47,6 +59,8 @@ __all__ = ["SQLiteStore"]
 
 T = TypeVar("T")
 
+_CHECKPOINT_EVERY = 256
+"""Write transactions between two WAL checkpoints (SQLite's own default is about 1,000 pages)."""
 _DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
 _HINTS = (
     ("SQLITE_FULL", "the disk (or max_bytes) is full; free space and resume"),
@@ -99,40 +113,120 @@ class SQLiteStore(SQLStore):
         self.read_only = read_only
         self.max_bytes = max_bytes
         self.busy_timeout = float(busy_timeout)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards _executor, _closed and _queued
+        self._gate = threading.Lock()  # held while an operation or a WAL checkpoint uses the file
         self._executor: ThreadPoolExecutor | None = None
-        self._conn: sqlite3.Connection | None = None
+        self._conn: sqlite3.Connection | None = None  # the store thread's: waits for locks
+        self._fast: sqlite3.Connection | None = None  # the caller's: never waits, never syncs
         self._closed = False
+        self._queued = 0  # jobs handed to the store's thread and not done yet
+        self._writes = 0  # write transactions since the last WAL checkpoint
+        self._fresh_wal = False  # a checkpoint ran: the next write restarts the WAL (and syncs)
 
     # ------------------------------------------------------------ the thread
 
-    def _worker(self) -> ThreadPoolExecutor:
+    def _submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Queue ``fn(*args)`` on the store's thread (counted in ``_queued`` until it is done)."""
         with self._lock:
             if self._closed:
                 raise UsageError(f"{self!r} is closed; open a new SQLiteStore.")
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(1, thread_name_prefix="llmkit-sqlite")
-            return self._executor
+            job = self._executor.submit(fn, *args)
+            self._queued += 1
+        job.add_done_callback(self._done)  # run, failed or cancelled before it ran
+        return job
+
+    def _done(self, job: Future[Any]) -> None:
+        with self._lock:
+            self._queued -= 1
 
     async def transact(self, op: ops.Op[T], *, write: bool, failure: type[StoreError]) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._worker(), self._transact, op, write, failure)
+        query: ops.Query | None = None
+        if self._fast is not None and not self._queued and self._gate.acquire(blocking=False):
+            try:
+                ran, result, query = self._inline(op, write, failure)
+            finally:
+                self._gate.release()
+            if ran:
+                return cast(T, result)
+        return await asyncio.wrap_future(self._submit(self._transact, op, write, failure, query))
 
-    def _transact(self, op: ops.Op[T], write: bool, failure: type[StoreError]) -> T:
-        conn = self._conn or self._open()
+    def _inline(
+        self, op: ops.Op[T], write: bool, failure: type[StoreError]
+    ) -> tuple[bool, T | None, ops.Query | None]:
+        """Run ``op`` here if nothing makes it wait: ``(True, result, None)``; else
+        ``(False, None, query)`` to run it on the store's thread from ``query`` (its first
+        query, when it was asked before the lock was found taken; None when it was not)."""
+        conn = self._fast
+        if conn is None or (write and self._fresh_wal):
+            return False, None, None
         try:
             conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
         except sqlite3.Error as exc:
+            if _busy(exc):  # another process writes: wait for it on the store's thread
+                return False, None, None
             raise self._error(exc, failure) from None
         try:
-            result = _drive(conn, op)
+            query = _first(op)
+            try:
+                answer = _answer(conn, query)
+            except sqlite3.Error as exc:
+                # A read finds its snapshot at its first query; a busy file there (another
+                # process recovering the WAL) is waited for on the store's thread.
+                if write or not _busy(exc):
+                    raise
+                _rollback(conn)
+                return False, None, query
+            result = _go_on(conn, op, answer)
             conn.execute("COMMIT")
         except BaseException as exc:
             _rollback(conn)
             if isinstance(exc, sqlite3.Error):
                 raise self._error(exc, failure) from None
             raise
-        return result
+        if write:
+            self._wrote()
+        return True, result, None
+
+    def _transact(
+        self, op: ops.Op[T], write: bool, failure: type[StoreError], query: ops.Query | None
+    ) -> T:
+        with self._gate:
+            conn = self._conn or self._open()
+            try:
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            except sqlite3.Error as exc:
+                raise self._error(exc, failure) from None
+            try:
+                result = _drive(conn, op, _first(op) if query is None else query)
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                _rollback(conn)
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc, failure) from None
+                raise
+            if write:
+                self._fresh_wal = False
+                self._wrote()
+            return result
+
+    def _wrote(self) -> None:
+        """Count a committed write (the gate is held); every few hundred, checkpoint the WAL."""
+        self._writes += 1
+        if self._writes >= _CHECKPOINT_EVERY:
+            self._writes = 0
+            with contextlib.suppress(UsageError):  # closed meanwhile: closing checkpoints
+                self._submit(self._checkpoint_wal)
+
+    def _checkpoint_wal(self) -> None:
+        """Copy the WAL into the database file (on the store's thread: it syncs both files)."""
+        with self._gate:
+            if self._conn is not None:
+                # A failure (another process checkpointing) is retried at the next one.
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                self._fresh_wal = True
 
     # -------------------------------------------------------------- opening
 
@@ -148,37 +242,53 @@ class SQLiteStore(SQLStore):
                     "or pick another path."
                 )
             target, uri = os.fspath(self.path), False
-        try:
-            conn = sqlite3.connect(
-                target,
-                uri=uri,
-                isolation_level=None,
-                timeout=self.busy_timeout,
-                check_same_thread=False,
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"Cannot open the store {self.path}: {exc}.") from None
+        conn = self._connect(target, uri, self.busy_timeout)
         try:
             self._prepare(conn)
+            fast = self._connect(target, uri, 0.0)
         except BaseException:
             conn.close()
             raise
-        self._conn = conn
+        try:
+            self._configure(fast)
+        except BaseException:
+            fast.close()
+            conn.close()
+            raise
+        self._conn, self._fast = conn, fast
         return conn
+
+    def _connect(self, target: str, uri: bool, timeout: float) -> sqlite3.Connection:
+        try:
+            return sqlite3.connect(
+                target, uri=uri, isolation_level=None, timeout=timeout, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"Cannot open the store {self.path}: {exc}.") from None
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         try:
             found = _version(conn, str(self.path))  # read before anything is written
             check_version(found, str(self.path))
+            if not self.read_only:
+                conn.execute("PRAGMA journal_mode = WAL")
+            self._configure(conn)
+            if not self.read_only:
+                self._migrate(conn)
+        except sqlite3.Error as exc:
+            raise self._error(exc, StoreError) from None
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        """The settings of each connection (the WAL mode is the file's)."""
+        try:
             if self.read_only:
                 conn.execute("PRAGMA query_only = ON")
-            else:
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                if self.max_bytes is not None:
-                    page = conn.execute("PRAGMA page_size").fetchone()[0]
-                    conn.execute(f"PRAGMA max_page_count = {max(1, self.max_bytes // page)}")
-                self._migrate(conn)
+                return
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints: see _checkpoint_wal
+            if self.max_bytes is not None:
+                page = conn.execute("PRAGMA page_size").fetchone()[0]
+                conn.execute(f"PRAGMA max_page_count = {max(1, self.max_bytes // page)}")
         except sqlite3.Error as exc:
             raise self._error(exc, StoreError) from None
 
@@ -216,34 +326,53 @@ class SQLiteStore(SQLStore):
             self._closed = True
             executor, self._executor = self._executor, None
         if executor is not None:
-            await asyncio.get_running_loop().run_in_executor(executor, self._close_connection)
+            await asyncio.get_running_loop().run_in_executor(executor, self._close_connections)
             executor.shutdown(wait=False)
 
-    def _close_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+    def _close_connections(self) -> None:
+        with self._gate:
+            fast, self._fast = self._fast, None
+            conn, self._conn = self._conn, None
+            if fast is not None:
+                fast.close()
+            if conn is not None:
+                conn.close()  # the last connection checkpoints the WAL and removes it
 
     def __repr__(self) -> str:
         return f"SQLiteStore({os.fspath(self.path)!r})"
 
 
-def _drive(conn: sqlite3.Connection, op: ops.Op[T]) -> T:
-    """Run the operation's queries on ``conn`` (inside the caller's transaction)."""
-    answer: Any = None
+def _first(op: ops.Op[T]) -> ops.Query:
+    """The operation's first query (each operation asks at least one)."""
+    return next(op)
+
+
+def _answer(conn: sqlite3.Connection, query: ops.Query) -> Any:
+    if query.many:
+        conn.executemany(query.sql, query.params)
+        return None
+    cursor = conn.execute(query.sql, query.params)
+    return cursor.fetchall() if query.fetch else cursor.rowcount
+
+
+def _drive(conn: sqlite3.Connection, op: ops.Op[T], query: ops.Query) -> T:
+    """Run ``query`` and the operation's next ones on ``conn`` (inside the caller's transaction)."""
+    return _go_on(conn, op, _answer(conn, query))
+
+
+def _go_on(conn: sqlite3.Connection, op: ops.Op[T], answer: Any) -> T:
+    """Give the operation ``answer`` and run the queries it asks next; its result."""
     try:
         while True:
-            query = op.send(answer)
-            if query.many:
-                conn.executemany(query.sql, query.params)
-                answer = None
-            elif query.fetch:
-                answer = conn.execute(query.sql, query.params).fetchall()
-            else:
-                answer = conn.execute(query.sql, query.params).rowcount
+            answer = _answer(conn, op.send(answer))
     except StopIteration as stop:
         result: T = stop.value
         return result
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    """Whether SQLite refused because another connection holds a lock (it would wait)."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def _version(conn: sqlite3.Connection, where: str) -> int:
