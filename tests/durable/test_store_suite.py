@@ -183,7 +183,7 @@ async def test_a_value_with_no_json_form_writes_nothing_and_is_named(store: Any)
 async def test_values_come_back_equal_and_unshared(store: Any) -> None:
     value = {
         "text": "héllo ✓ \u2028 \x00 end",
-        "numbers": [0, -1, 2**62, 1.5, -0.25, 1e-7],
+        "numbers": [0, -1, 2**62, 1.5, -0.25, 1e-7, 2**70, -(2**80)],
         "flags": [True, False, None],
         "nested": {"list": [{"a": []}, {}], "tuple": (1, 2)},
     }
@@ -193,7 +193,7 @@ async def test_values_come_back_equal_and_unshared(store: Any) -> None:
     loaded = await store.load_checkpoints("r1")
     expected = {
         "text": "héllo ✓ \u2028 \x00 end",
-        "numbers": [0, -1, 2**62, 1.5, -0.25, 1e-7],
+        "numbers": [0, -1, 2**62, 1.5, -0.25, 1e-7, 2**70, -(2**80)],
         "flags": [True, False, None],
         "nested": {"list": [{"a": []}, {}], "tuple": [1, 2]},
     }

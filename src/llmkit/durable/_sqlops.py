@@ -90,8 +90,19 @@ Op: TypeAlias = Generator[Query, Any, T]
 
 
 def encode(value: JSON) -> str:
-    """A checked JSON value as compact JSON text."""
-    return body_bytes(value).decode()
+    """A checked JSON value (``check_storable`` let it through) as compact JSON text.
+
+    Checked, it holds no ``NaN``, infinity, subclass or other type, so orjson writes what the
+    standard library would (numbers may be spelled apart: ``1e-05`` / ``0.00001``, the same
+    value); an integer beyond 64 bits or a lone surrogate, which orjson refuses, is written
+    by the standard library.
+    """
+    import orjson  # a dependency, loaded when the store first writes
+
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return body_bytes(value).decode()
 
 
 def decode(text: str, where: str) -> JSON:

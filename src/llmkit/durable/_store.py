@@ -58,6 +58,7 @@ __all__ = [
     "Store",
     "check_storable",
     "holder_is_gone",
+    "is_plain_json",
 ]
 
 RunKind: TypeAlias = Literal["agent", "workflow"]
@@ -172,6 +173,40 @@ def check_storable(value: JSON, where: str) -> None:
     ``where`` names ``value`` in the message (``"state.draft"``); nested parts
     are named below it (``"state.draft.meta['when']"``).
     """
+    if not is_plain_json(value):
+        _name_the_fault(value, where)
+
+
+def is_plain_json(value: JSON) -> bool:
+    """Whether ``value`` is plain JSON: what :func:`check_storable` lets through, without naming."""
+    kind = type(value)
+    if value is None or kind is str or kind is bool or kind is int:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            kind = type(item)
+            if not (kind is str or kind is int or kind is bool or item is None) and not (
+                is_plain_json(item)
+            ):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        for item in value:
+            kind = type(item)
+            if not (kind is str or kind is int or kind is bool or item is None) and not (
+                is_plain_json(item)
+            ):
+                return False
+        return True
+    return False
+
+
+def _name_the_fault(value: JSON, where: str) -> None:
+    """Raise :class:`NotStorableError` naming the first part of ``value`` with no JSON form."""
     kind = type(value)
     if value is None or kind is str or kind is bool or kind is int:
         return
@@ -188,11 +223,11 @@ def check_storable(value: JSON, where: str) -> None:
                     f"{where} has the key {key!r} ({type(key).__name__}); JSON objects take "
                     "string keys only."
                 )
-            check_storable(item, f"{where}[{key!r}]")
+            _name_the_fault(item, f"{where}[{key!r}]")
         return
     if kind is list or kind is tuple:
         for index, item in enumerate(value):
-            check_storable(item, f"{where}[{index}]")
+            _name_the_fault(item, f"{where}[{index}]")
         return
     raise NotStorableError(
         f"{where} is a {kind.__name__}, which has no JSON form; store plain data (dict, list, "
