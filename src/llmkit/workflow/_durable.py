@@ -41,7 +41,7 @@ from llmkit.durable._errors import (
     NotStorableError,
     StoreFormatError,
 )
-from llmkit.durable._store import JSON, Claim, Store, check_storable
+from llmkit.durable._store import JSON, Claim, Store, check_storable, is_plain_json
 from llmkit.errors import UsageError
 from llmkit.types import Usage
 from llmkit.workflow._fingerprint import fingerprint
@@ -88,6 +88,8 @@ def encode(value: Any, where: str, *, lenient: bool = False) -> JSON:
     ``lenient``: a value plain JSON cannot hold is given in pydantic's JSON form when it has
     one (for a model state's fields, which validate it back).
     """
+    if _as_is(value):
+        return value
     kind = type(value)
     if value is None or kind is str or kind is bool or kind is int:
         return value
@@ -120,6 +122,48 @@ def encode(value: Any, where: str, *, lenient: bool = False) -> JSON:
             pass
     check_storable(value, where)
     return value  # pragma: no cover  (check_storable raised)
+
+
+def _as_is(value: Any) -> bool:
+    """Whether ``value`` is its own stored form: plain JSON with no tuple, no model, and no
+    dict holding a key the stored form reserves (checked without naming the parts)."""
+    kind = type(value)
+    if kind is dict:
+        if _MODEL in value or _ESCAPE in value or _FIELD in value:
+            return False
+        for key, item in value.items():
+            kind = type(key)
+            if kind is not str:
+                return False
+            kind = type(item)
+            if not (kind is str or kind is int or kind is bool or item is None) and not (
+                _as_is(item)
+            ):
+                return False
+        return True
+    if kind is list:
+        for item in value:
+            kind = type(item)
+            if not (kind is str or kind is int or kind is bool or item is None) and not (
+                _as_is(item)
+            ):
+                return False
+        return True
+    return kind is not tuple and is_plain_json(value)
+
+
+def _empty(usage: Usage) -> bool:
+    """Whether ``usage`` counts nothing (a step with no model call)."""
+    return not (
+        usage.requests
+        or usage.input_tokens
+        or usage.output_tokens
+        or usage.cache_read_tokens
+        or usage.cache_write_tokens
+        or usage.reasoning_tokens
+        or usage.estimated
+        or usage.cost is not None
+    )
 
 
 def _lookup(module: Any, qualname: str) -> type[BaseModel] | None:
@@ -277,6 +321,7 @@ class StoreJournal:
         self._forget: set[str] = set()
         self._steps = steps
         self._usage = usage or Usage()
+        self._usage_json: dict[str, JSON] | None = None  # the JSON form of _usage, once made
         self.error: Exception | None = None
         """The error that stopped the run here (a checkpoint that failed), once one did."""
 
@@ -302,13 +347,17 @@ class StoreJournal:
         if done.writes:
             put["state"] = _state_json(self._scope.adapter, self._scope.state)
         self._steps += 1
-        if "/fallback" not in path:  # a fallback's usage is counted in its step's
+        # A fallback's usage is counted in its step's.
+        if "/fallback" not in path and not _empty(done.usage):
             self._usage = self._usage + done.usage
+            self._usage_json = None
+        if self._usage_json is None:
+            self._usage_json = self._usage.to_dict()
         forget = self._forget
         self._forget = set()
         try:
             await self.store.checkpoint(
-                self.claim, put, delete=forget, steps=self._steps, usage=self._usage.to_dict()
+                self.claim, put, delete=forget, steps=self._steps, usage=self._usage_json
             )
         except BaseException:
             self._forget |= forget
