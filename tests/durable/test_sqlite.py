@@ -218,7 +218,7 @@ async def test_a_write_nothing_waits_for_is_done_without_leaving_the_event_loop(
 
 async def test_a_read_while_another_process_writes_sees_the_last_commit(tmp_path: Path) -> None:
     path = tmp_path / "runs.db"
-    store, claim = await _run_with_checkpoint(path)
+    store, _ = await _run_with_checkpoint(path)
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     other.execute("UPDATE llmkit_checkpoints SET value = '\"uncommitted\"'")
