@@ -67,6 +67,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         "postgres",
         "tokens",
         "vectors",
+        "ann",
         "local-embed",
         "dbos",
     }

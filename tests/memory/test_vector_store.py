@@ -46,13 +46,15 @@ def embedder(llmkit_fake_server: FakeProviderServer) -> Callable[..., ModelEmbed
     return make
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(params=["sqlite", "memory", "sqlite-hnsw", "memory-hnsw"])
 def store(
     request: pytest.FixtureRequest, tmp_path: Path, embedder: Callable[..., ModelEmbedder]
 ) -> VectorStore:
-    if request.param == "sqlite":
-        return SQLiteVectorStore(tmp_path / "kb.db", embedder=embedder())
-    return VectorMemory(embedder=embedder())
+    # Every store keeps the protocol's promises with the approximate index too.
+    kind, _, index = str(request.param).partition("-")
+    if kind == "sqlite":
+        return SQLiteVectorStore(tmp_path / "kb.db", embedder=embedder(), index=index or "exact")
+    return VectorMemory(embedder=embedder(), index=index or "exact")
 
 
 class Failing(Embedder):

@@ -13,6 +13,9 @@ What it guarantees, beyond :class:`~llmkit.memory.VectorStore`'s:
 - the file is read once, at the first use, into one in-memory matrix that every search
   scans (about 1.5 KB of memory per stored 384-dimension vector); ``add`` and ``delete``
   write the file in one transaction, then update the matrix, so the two never disagree;
+- with ``index="hnsw"`` an approximate graph (:mod:`llmkit.memory._ann`) is built from the
+  matrix at the first search and updated with it; it is never written to disk, so the file
+  stays the one source of truth and no stale index can exist;
 - a file that is not SQLite, is truncated, holds rows that do not fit its recorded vector
   size, or was written by a newer schema is a :class:`~llmkit.memory.VectorStoreFormatError`
   naming the path, raised before anything is written;
@@ -57,6 +60,8 @@ class SQLiteVectorStore(VectorStore):
     ``embedder`` is a model string (``"openai/text-embedding-3-small"``), an llmkit
     model, :func:`~llmkit.memory.local_embedder` or any
     :class:`~llmkit.memory.Embedder`; left out, the store uses the one it recorded.
+    ``index="hnsw"`` finds hits through an approximate graph (``llmkit[ann]``) built from
+    the file's rows at the first search; ``"exact"`` (the default) scores every row.
     """
 
     def __init__(
@@ -65,8 +70,11 @@ class SQLiteVectorStore(VectorStore):
         *,
         embedder: str | Model | Embedder | None = None,
         allow_embedder_change: bool = False,
+        index: str = "exact",
     ) -> None:
-        super().__init__(embedder=embedder, allow_embedder_change=allow_embedder_change)
+        super().__init__(
+            embedder=embedder, allow_embedder_change=allow_embedder_change, index=index
+        )
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
 

@@ -13,9 +13,11 @@ What every store guarantees:
   store: a failed embedding call, or an embedder whose vectors differ in size from the
   stored ones (:class:`~llmkit.memory.EmbedderMismatchError`), leaves the store untouched;
 - an ``add`` is all or nothing, and an id already stored is replaced (upsert);
-- ``search`` is exact: cosine similarity against every stored vector (see
-  ``_vector_index``), best first; an empty store finds nothing; a ``where`` field no
-  stored item has is an :class:`~llmkit.memory.UnknownFieldError`;
+- ``search`` is exact by default: cosine similarity against every stored vector (see
+  ``_vector_index``), best first; with ``index="hnsw"`` the candidates come from an
+  approximate graph (``_ann``) and are then scored exactly, so a hit's score is exact and
+  every hit matches ``where``, but a true neighbour may be missed; an empty store finds
+  nothing; a ``where`` field no stored item has is an :class:`~llmkit.memory.UnknownFieldError`;
 - embedding, file I/O and the numpy search run in worker threads, never on the event loop;
   one lock serialises changes, so a store can be shared by tasks and threads;
 - every async method has a blocking twin (``add_sync`` ...) that also works inside a
@@ -38,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmkit._sync import run_sync
 from llmkit.errors import UsageError
+from llmkit.memory._ann import ANNIndex, approximate_search, check_index_kind, load_usearch
 from llmkit.memory._embed import Embedder
 from llmkit.memory._embed_resolve import as_embedder, embedder_named
 from llmkit.memory._errors import EmbedderMismatchError
@@ -82,11 +85,19 @@ class VectorStore(ABC):
     """
 
     def __init__(
-        self, *, embedder: str | Model | Embedder | None, allow_embedder_change: bool = False
+        self,
+        *,
+        embedder: str | Model | Embedder | None,
+        allow_embedder_change: bool = False,
+        index: str = "exact",
     ) -> None:
+        self._kind = check_index_kind(index)
+        if self._kind == "hnsw":
+            load_usearch()  # a missing extra is said now, not at the first search
         self._embedder = None if embedder is None else as_embedder(embedder)
         self._allow_change = allow_embedder_change
         self._index = VectorIndex()
+        self._ann: ANNIndex | None = None
         self._lock = threading.Lock()
         self._opened = False
         self._recorded: str | None = None
@@ -229,6 +240,8 @@ class VectorStore(ABC):
                 "dimension": self._index.dimension,
                 "embedder": self._recorded or (self._embedder.name if self._embedder else None),
                 "vector_bytes": self._index.nbytes,
+                "index": self._kind,
+                "index_bytes": 0 if self._ann is None else self._ann.nbytes,
                 "fields": sorted(self._index.fields),
             }
 
@@ -305,6 +318,7 @@ class VectorStore(ABC):
                     [i.metadata for i in state.items],
                 )
             self._index = index
+            self._ann = None  # an approximate index is built at the first search
             self._opened = True
 
     def _unit_rows(self, vectors: Sequence[Sequence[float]], embedder: Embedder) -> Any:
@@ -347,13 +361,21 @@ class VectorStore(ABC):
             self._index.add(
                 [i.id for i in items], matrix, [i.text for i in items], [i.metadata for i in items]
             )
+            if self._ann is not None:
+                self._ann.add([i.id for i in items], matrix)
 
     def _search(self, query: Any, k: int, where: dict[str, Any] | None) -> list[Hit]:
         with self._lock:
             index = self._index
+            if self._kind == "hnsw":
+                if self._ann is None:
+                    self._ann = ANNIndex.build(index)
+                found = approximate_search(index, self._ann, query, k, where)
+            else:
+                found = index.search(query, k, where)
             return [
                 Hit(index.ids[row], index.texts[row], score, dict(index.metadata[row]))
-                for row, score in index.search(query, k, where)
+                for row, score in found
             ]
 
     def _remove(self, ids: list[str]) -> int:
@@ -361,6 +383,8 @@ class VectorStore(ABC):
             present = [i for i in dict.fromkeys(ids) if i in self._index.rows]
             if present:
                 self._erase(present)
+                if self._ann is not None:
+                    self._ann.remove(present)
             return self._index.remove(present)
 
     def _close_now(self) -> None:
@@ -423,8 +447,8 @@ class VectorMemory(VectorStore):
     keeps the same in a file.
     """
 
-    def __init__(self, *, embedder: str | Model | Embedder) -> None:
-        super().__init__(embedder=embedder)
+    def __init__(self, *, embedder: str | Model | Embedder, index: str = "exact") -> None:
+        super().__init__(embedder=embedder, index=index)
 
     def _open(self) -> StoredState:
         return StoredState(embedder=self._recorded)

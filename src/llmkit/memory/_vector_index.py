@@ -151,18 +151,22 @@ class VectorIndex:
         self, query: Matrix, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[int, float]]:
         """The best ``k`` rows for a unit-length ``query``, as (row, score), best first."""
-        np = numpy()
         if self.size == 0 or self.matrix is None:
             return []
-        scores = self.matrix[: self.size] @ query
         if where:
-            keep = self._matching_rows(where)
-            if not keep:
-                return []
-            rows = np.fromiter(keep, dtype=np.int64, count=len(keep))
-            scores = scores[rows]
-        else:
-            rows = None
+            return self.search_rows(query, k, self.matching_rows(where))
+        return self._top(self.matrix[: self.size] @ query, None, k)
+
+    def search_rows(self, query: Matrix, k: int, rows: Sequence[int]) -> list[tuple[int, float]]:
+        """The best ``k`` of ``rows`` (in row order) for a unit-length ``query``, best first."""
+        np = numpy()
+        if not rows or self.matrix is None:
+            return []
+        picked = np.fromiter(rows, dtype=np.int64, count=len(rows))
+        return self._top(self.matrix[picked] @ query, picked, k)
+
+    def _top(self, scores: Any, rows: Any, k: int) -> list[tuple[int, float]]:
+        np = numpy()
         k = min(k, scores.shape[0])
         if k < scores.shape[0]:
             top = np.argpartition(-scores, k - 1)[:k]
@@ -174,7 +178,8 @@ class VectorIndex:
         found = top if rows is None else rows[top]
         return [(int(row), float(score)) for row, score in zip(found, scores[top], strict=True)]
 
-    def _matching_rows(self, where: dict[str, Any]) -> list[int]:
+    def matching_rows(self, where: dict[str, Any]) -> list[int]:
+        """The rows whose metadata matches ``where`` (checked by :func:`check_where`), in order."""
         for field in where:
             if field not in self.fields:
                 known = tuple(sorted(self.fields))
