@@ -5,6 +5,7 @@
     from llmkit.memory import ConversationMemory, Knowledge, SQLiteVectorStore, count_tokens
 
     count_tokens("openai/gpt-4.1-mini", "some text")   # exact and offline (llmkit[tokens])
+    await count_tokens_by_provider("anthropic/claude-sonnet-4-5", messages)   # the API counts
     context_window("openai/gpt-4.1-mini")              # 1047576, None when unknown
     memory = ConversationMemory(max_tokens=8_000, keep_last=6)
     store = SQLiteVectorStore("knowledge.db", embedder=local_embedder())   # or "openai/text-embedding-3-small"
@@ -46,6 +47,10 @@ if TYPE_CHECKING:
     from llmkit.memory._local import LocalEmbedder, local_embedder
     from llmkit.memory._sqlite_vectors import SQLiteVectorStore
     from llmkit.memory._tokens import TokenCounter, count_tokens, counter_for
+    from llmkit.memory._tokens_provider import (
+        count_tokens_by_provider,
+        count_tokens_by_provider_sync,
+    )
     from llmkit.memory._vector import VectorMemory, VectorStore
     from llmkit.memory._vector_hit import Hit
     from llmkit.memory._windows import context_window
@@ -70,6 +75,8 @@ __all__ = [
     "chunk_text",
     "context_window",
     "count_tokens",
+    "count_tokens_by_provider",
+    "count_tokens_by_provider_sync",
     "counter_for",
     "local_embedder",
 ]
@@ -93,6 +100,8 @@ _LAZY: dict[str, str] = {
     "TokenCounter": "llmkit.memory._tokens",
     "count_tokens": "llmkit.memory._tokens",
     "counter_for": "llmkit.memory._tokens",
+    "count_tokens_by_provider": "llmkit.memory._tokens_provider",
+    "count_tokens_by_provider_sync": "llmkit.memory._tokens_provider",
     "Hit": "llmkit.memory._vector_hit",
     "VectorMemory": "llmkit.memory._vector",
     "VectorStore": "llmkit.memory._vector",

@@ -1,4 +1,5 @@
-"""The Anthropic model class: address, key, version and betas, then ``generate`` and ``stream``.
+"""The Anthropic model class: address, key, version and betas, then ``generate``, ``stream``
+and ``count_tokens``.
 
 The only module of :mod:`llmkit.providers.anthropic` that does I/O: bodies come
 from :mod:`~llmkit.providers.anthropic.encode`, answers are read by
@@ -13,7 +14,7 @@ import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from llmkit.errors import MissingAPIKeyError, UsageError
+from llmkit.errors import InvalidResponseError, MissingAPIKeyError, UsageError
 from llmkit.events import StreamEvent
 from llmkit.http import (
     PoolLimits,
@@ -41,6 +42,9 @@ DEFAULT_BASE_URL = "https://api.anthropic.com"
 KEY_ENV = "ANTHROPIC_API_KEY"
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 _PATH = "/v1/messages"
+_COUNT_PATH = "/v1/messages/count_tokens"
+# What /v1/messages/count_tokens takes of a Messages body: the prompt, not the generation settings.
+_COUNTED = ("model", "messages", "system", "tools", "tool_choice", "thinking", "output_config")
 
 
 class AnthropicModel(HTTPModel):
@@ -158,6 +162,29 @@ class AnthropicModel(HTTPModel):
             reply.data, request_id=reply.request_id, provider=self.provider, request=request
         )
         return self._priced(response)
+
+    async def count_tokens(self, request: Request) -> int:
+        """The input tokens ``request`` would cost, counted by Anthropic (``count_tokens``).
+
+        The count covers the system prompt, the messages, the tool definitions and the
+        thinking settings, as ``generate`` would send them; no reply is generated.
+        """
+        check_request(request, "count_tokens")
+        body = encode_request(
+            request, self.model_id, self.profile, stream=False, api_version=self.api_version
+        )
+        reply = await self._endpoint.post_json(
+            _COUNT_PATH, {k: v for k, v in body.items() if k in _COUNTED}
+        )
+        data = reply.data
+        tokens = data.get("input_tokens") if isinstance(data, dict) else None
+        if not isinstance(tokens, int) or isinstance(tokens, bool):
+            raise InvalidResponseError(
+                "anthropic answered a token count without an integer input_tokens.",
+                provider=self.provider,
+                request_id=reply.request_id,
+            )
+        return tokens
 
     async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``.

@@ -1,4 +1,5 @@
-"""The Gemini model class: address, key and API version, then ``generate``, ``stream`` and ``embed``.
+"""The Gemini model class: address, key and API version, then ``generate``, ``stream``, ``embed``
+and ``count_tokens``.
 
 The only module of :mod:`llmkit.providers.gemini` that does I/O: bodies come
 from :mod:`~llmkit.providers.gemini.encode`, answers are read by
@@ -12,7 +13,7 @@ import os
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from llmkit.errors import MissingAPIKeyError, UsageError
+from llmkit.errors import InvalidResponseError, MissingAPIKeyError, UsageError
 from llmkit.events import StreamEvent
 from llmkit.http import (
     PoolLimits,
@@ -142,6 +143,28 @@ class GeminiModel(HTTPModel):
         reply = await self._endpoint.post_json(f"/{self._resource}:generateContent", body)
         response = decode_response(reply.data, request_id=reply.request_id, request=request)
         return self._priced(response)
+
+    async def count_tokens(self, request: Request) -> int:
+        """The input tokens ``request`` would cost, counted by Gemini (``countTokens``).
+
+        The whole generate request is sent (``generateContentRequest``), so the system
+        instruction and the tool declarations are counted with the contents.
+        """
+        check_request(request, "count_tokens")
+        body = encode_request(request, self.model_id, self.profile)
+        reply = await self._endpoint.post_json(
+            f"/{self._resource}:countTokens",
+            {"generateContentRequest": {"model": self._resource, **body}},
+        )
+        data = reply.data
+        tokens = data.get("totalTokens", 0) if isinstance(data, dict) else None
+        if not isinstance(tokens, int) or isinstance(tokens, bool):
+            raise InvalidResponseError(
+                "gemini answered a token count without an integer totalTokens.",
+                provider=self.provider,
+                request_id=reply.request_id,
+            )
+        return tokens
 
     def _priced(self, response: Response) -> Response:
         self._price_usage(response.usage)

@@ -1,4 +1,4 @@
-"""The Anthropic protocol of the fake provider server: ``POST /v1/messages``.
+"""The Anthropic protocol of the fake provider server: ``POST /v1/messages`` and its token count.
 
 Every request is checked as strictly as the real API checks it (headers, then
 the body: :mod:`llmkit.testing._fake.anthropic.rules`), recorded, and answered from
@@ -12,12 +12,17 @@ what they mean on the OpenAI side; in addition:
   says otherwise); not streaming, that error is the HTTP answer;
 - ``cache_control`` markers are honoured by an imitation of prompt caching
   (:mod:`llmkit.testing._fake.anthropic.cache`), reported in the usage.
+
+``POST /v1/messages/count_tokens`` answers ``{"input_tokens": N}`` for a body checked by
+:mod:`llmkit.testing._fake.anthropic.count`; it is recorded like any request but takes no
+script turn.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request as HTTPRequest
@@ -27,6 +32,7 @@ from starlette.routing import BaseRoute, Route
 from llmkit._json import dumps
 from llmkit.testing._fake.anthropic.answers import message_body, stream_events
 from llmkit.testing._fake.anthropic.cache import PromptCache
+from llmkit.testing._fake.anthropic.count import check_count_body, count_body
 from llmkit.testing._fake.anthropic.errors import (
     AnthropicWireError,
     check_auth,
@@ -150,7 +156,11 @@ def routes(state: ServerState) -> list[BaseRoute]:
     """The Anthropic routes of a fake server whose state is ``state``."""
     cache = PromptCache()
 
-    def admit(request: HTTPRequest, incoming: Incoming) -> AnthropicWireError | None:
+    def admit(
+        request: HTTPRequest,
+        incoming: Incoming,
+        check: Callable[..., AnthropicWireError | None] = check_message_body,
+    ) -> AnthropicWireError | None:
         headers = request.headers
         error = check_auth(
             headers.get("x-api-key"), headers.get("authorization"), state.api_key
@@ -160,9 +170,7 @@ def routes(state: ServerState) -> list[BaseRoute]:
         body = incoming.body
         if body is NOT_JSON:
             return not_json(_json_problem(incoming.raw))
-        error = check_message_body(
-            body, version=headers["anthropic-version"], beta="anthropic-beta" in headers
-        )
+        error = check(body, version=headers["anthropic-version"], beta="anthropic-beta" in headers)
         if error is None and state.models is not None and body["model"] not in state.models:
             error = model_not_found(body["model"])
         return error
@@ -184,4 +192,19 @@ def routes(state: ServerState) -> list[BaseRoute]:
             failure = AnthropicWireError(500, server_failure(state, exc), "api_error")
             return _error(failure, incoming.request_id, incoming.entry)
 
-    return [Route("/v1/messages", messages, methods=["POST"])]
+    async def count_tokens(request: HTTPRequest) -> HTTPResponse:
+        incoming = await receive(state, request, f"req_{state.next_id()}")
+        try:
+            error = admit(request, incoming, check_count_body)
+            if error is not None:
+                return _error(error, incoming.request_id, incoming.entry)
+            body = dumps(count_body(incoming.body)).encode()
+            return answer(incoming.entry, 200, body, {"request-id": incoming.request_id})
+        except Exception as exc:
+            failure = AnthropicWireError(500, server_failure(state, exc), "api_error")
+            return _error(failure, incoming.request_id, incoming.entry)
+
+    return [
+        Route("/v1/messages", messages, methods=["POST"]),
+        Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+    ]

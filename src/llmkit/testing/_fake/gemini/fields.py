@@ -29,7 +29,12 @@ _SCHEMA_TYPES = "TYPE_UNSPECIFIED STRING NUMBER INTEGER BOOLEAN ARRAY OBJECT NUL
 # Message name -> lowerCamelCase field -> kind. Kinds: str, int, num, bool, bytes, any,
 # "enum:A B C", "msg:Name", "list:<kind>", "map:<kind>".
 MESSAGES: dict[str, dict[str, str]] = {
+    "CountTokensRequest": {
+        "contents": "list:msg:Content",
+        "generateContentRequest": "msg:GenerateContentRequest",
+    },
     "GenerateContentRequest": {
+        "model": "str",
         "contents": "list:msg:Content",
         "tools": "list:msg:Tool",
         "toolConfig": "msg:ToolConfig",

@@ -2,6 +2,7 @@
 
 Under both ``/v1beta`` and ``/v1``: ``POST models/{model}:generateContent`` and
 ``:streamGenerateContent`` (``?alt=sse``) answered from the script,
+``:countTokens`` (:mod:`llmkit.testing._fake.gemini.count`; no script turn),
 ``:embedContent`` and ``:batchEmbedContents`` with deterministic vectors, and
 ``GET models``. The key comes in ``x-goog-api-key`` (or ``?key=``). Every body
 is read with the protobuf JSON rules (:mod:`llmkit.testing._fake.gemini.fields`),
@@ -29,6 +30,7 @@ from llmkit.testing._fake.gemini.answers import (
     stream_chunks,
     vector_for,
 )
+from llmkit.testing._fake.gemini.count import check_count, count_answer
 from llmkit.testing._fake.gemini.errors import (
     GeminiWireError,
     bad,
@@ -60,7 +62,13 @@ DEFAULT_MODELS = (
 """Models listed by ``GET models`` when the server accepts any model name."""
 
 _VERSIONS = ("v1beta", "v1")
-_METHODS = ("generateContent", "streamGenerateContent", "embedContent", "batchEmbedContents")
+_METHODS = (
+    "generateContent",
+    "streamGenerateContent",
+    "countTokens",
+    "embedContent",
+    "batchEmbedContents",
+)
 _BROKEN = b'{"candidates": [{"content": {"parts": [{"te'
 
 
@@ -198,6 +206,8 @@ def routes(state: ServerState) -> list[BaseRoute]:
                 return _answer(error, entry)
             if method in ("embedContent", "batchEmbedContents"):
                 return embed(method, model, body, entry)
+            if method == "countTokens":
+                return count(model, body, entry)
             read_body, error = read(body, "GenerateContentRequest")
             if read_body is None:
                 return _answer(error or bad("Invalid request."), entry)
@@ -216,6 +226,15 @@ def routes(state: ServerState) -> list[BaseRoute]:
             return await served.serve(turn, wire_request)
         except Exception as exc:
             return _answer(GeminiWireError(500, server_failure(state, exc)), entry)
+
+    def count(model: str, body: dict[str, Any], entry: RecordedRequest | None) -> HTTPResponse:
+        read_body, error = read(body, "CountTokensRequest")
+        if read_body is None:
+            return _answer(error or bad("Invalid request."), entry)
+        error = check_count(read_body, model)
+        if error is not None:
+            return _answer(error, entry)
+        return _ok(count_answer(read_body), entry)
 
     def embed(
         method: str, model: str, body: dict[str, Any], entry: RecordedRequest | None
