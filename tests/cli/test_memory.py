@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -80,3 +81,21 @@ def test_refusals_have_their_exit_statuses(
     bad.write_bytes(b"not a database" * 100)
     assert main(["memory", "stats", str(bad)]) == 1
     assert "bad.db is not a readable llmkit vector store" in capsys.readouterr().err
+
+
+def test_chunks_sized_in_tokens(
+    docs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tiktoken")
+    from llmkit.memory import SQLiteVectorStore, count_tokens
+
+    store = str(tmp_path / "kb.db")
+    args = ["memory", "add", store, str(docs), "--embedder", "local", "--progress", "off"]
+    assert main([*args, "--chunk-tokens", "8", "--overlap", "0"]) == 0
+    assert capsys.readouterr().out.startswith("added 6 chunks from 2 files")
+    kept = SQLiteVectorStore(store)
+    texts = [hit.text for hit in asyncio.run(kept.get(kept.ids()))]
+    kept.close_sync()
+    assert len(texts) == 6 and all(count_tokens("openai/gpt-4.1-mini", t) <= 8 for t in texts)
+    assert main([*args, "--chunk-tokens", "8", "--size", "100"]) == 2
+    assert "not both" in capsys.readouterr().err

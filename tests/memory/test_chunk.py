@@ -56,6 +56,28 @@ def test_size_can_be_measured_in_tokens_by_a_length_function() -> None:
     assert len(chunks[0].text) > 10  # measured in words, not characters
 
 
+def test_size_in_a_models_tokens() -> None:
+    pytest.importorskip("tiktoken")
+    from llmkit.memory import count_tokens
+
+    model = "openai/gpt-4.1-mini"
+    text = " ".join(f"Sentence number {i} talks about tides and the moon." for i in range(60))
+    chunks = chunk_text(text, size=40, overlap=8, model=model)
+    assert len(chunks) > 5
+    assert all(count_tokens(model, c.text) <= 40 for c in chunks)
+    assert max(len(c.text) for c in chunks) > 100  # measured in tokens, not characters
+    for a, b in itertools.pairwise(chunks):
+        shared = a.text[b.start - a.start :] if b.start < a.start + len(a.text) else ""
+        assert count_tokens(model, shared) <= 8
+    sections = chunk_markdown("# Moon\n" + text, size=40, overlap=0, model=model)
+    assert all(c.heading == "Moon" and count_tokens(model, c.text) <= 40 for c in sections)
+
+
+def test_model_and_length_together_are_refused() -> None:
+    with pytest.raises(UsageError, match="not both"):
+        chunk_text(PROSE, size=10, overlap=0, length=len, model="openai/gpt-4.1-mini")
+
+
 def test_markdown_splits_at_headings_and_keeps_the_heading_path() -> None:
     text = (
         "Preamble.\n"

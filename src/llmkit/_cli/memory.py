@@ -9,7 +9,8 @@
 ``add`` reads files and folders (a folder: its ``.md``, ``.markdown`` and ``.txt`` files, at
 any depth), cuts markdown at its headings and other text at paragraphs
 (:func:`~llmkit.memory.chunk_markdown`, :func:`~llmkit.memory.chunk_text`; ``--size`` and
-``--overlap`` in characters) and stores each chunk with the id ``FILE#N`` and the metadata
+``--overlap`` in characters, or ``--chunk-tokens N`` for chunks of N tokens of
+``--token-model``, the overlap then in tokens too, an eighth of N unless given) and stores each chunk with the id ``FILE#N`` and the metadata
 ``source`` (the file as given), ``heading`` (markdown) and ``start`` (offset in the file). A
 file added again replaces its chunks of the same ids. ``--embedder`` is ``local`` (the offline
 MiniLM embedder) or a model string; a store that exists uses the one it recorded.
@@ -41,6 +42,7 @@ __all__ = ["add_command"]
 
 _SUFFIXES = (".md", ".markdown", ".txt")
 _MARKDOWN = (".md", ".markdown")
+_TOKEN_MODEL = "openai/gpt-4.1-mini"
 
 
 def add_command(commands: Any) -> None:
@@ -62,8 +64,26 @@ def add_command(commands: Any) -> None:
         "--embedder",
         help="'local' (offline MiniLM) or a model string; default: the one the store recorded",
     )
-    add.add_argument("--size", type=int, default=1000, help="chunk size in characters (1000)")
-    add.add_argument("--overlap", type=int, default=200, help="characters chunks share (200)")
+    add.add_argument("--size", type=int, default=None, help="chunk size in characters (1000)")
+    add.add_argument(
+        "--overlap",
+        type=int,
+        default=None,
+        help="what chunks share: characters (200), or tokens with --chunk-tokens (N/8)",
+    )
+    add.add_argument(
+        "--chunk-tokens",
+        type=int,
+        default=None,
+        metavar="N",
+        help="chunk size in tokens of --token-model instead of characters",
+    )
+    add.add_argument(
+        "--token-model",
+        default=_TOKEN_MODEL,
+        metavar="MODEL",
+        help=f"the model whose tokens --chunk-tokens counts ({_TOKEN_MODEL})",
+    )
     add.add_argument(
         "--progress",
         choices=("auto", "bar", "plain", "off"),
@@ -118,8 +138,22 @@ def _files(paths: list[str]) -> list[Path]:
     return found
 
 
+def _sizes(args: argparse.Namespace) -> tuple[int, int, str | None]:
+    """(size, overlap, token model or None) from ``--size``, ``--overlap``, ``--chunk-tokens``."""
+    if args.chunk_tokens is None:
+        size = 1000 if args.size is None else args.size
+        return size, 200 if args.overlap is None else args.overlap, None
+    if args.size is not None:
+        raise UsageError(
+            "--size is in characters and --chunk-tokens in tokens: pass one of them, not both."
+        )
+    tokens = args.chunk_tokens
+    overlap = tokens // 8 if args.overlap is None else args.overlap
+    return tokens, overlap, args.token_model
+
+
 def _chunks(
-    files: list[Path], size: int, overlap: int
+    files: list[Path], size: int, overlap: int, model: str | None = None
 ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
     from llmkit.memory import chunk_markdown, chunk_text
 
@@ -132,7 +166,7 @@ def _chunks(
         except (OSError, UnicodeDecodeError) as exc:
             raise UsageError(f"{path}: cannot be read as UTF-8 text ({exc}).") from exc
         cut = chunk_markdown if path.suffix in _MARKDOWN else chunk_text
-        for n, chunk in enumerate(cut(content, size=size, overlap=overlap)):
+        for n, chunk in enumerate(cut(content, size=size, overlap=overlap, model=model)):
             texts.append(chunk.text)
             ids.append(f"{path.as_posix()}#{n}")
             meta: dict[str, Any] = {"source": path.as_posix(), "start": chunk.start}
@@ -172,7 +206,7 @@ def _progress(mode: str, total: int) -> Iterator[Callable[[int, int], None] | No
 
 def _add(args: argparse.Namespace) -> int:
     files = _files(args.paths)
-    texts, ids, metadata = _chunks(files, args.size, args.overlap)
+    texts, ids, metadata = _chunks(files, *_sizes(args))
     store = _open(args.store, args.embedder, must_exist=False)
     try:
         with _progress(args.progress, len(texts)) as progress:

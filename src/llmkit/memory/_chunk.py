@@ -1,8 +1,10 @@
 """Chunking for ingestion: ``chunk_text`` and ``chunk_markdown`` cut a document into passages.
 
-Sizes are measured by ``length``, a function of a text: ``len`` (characters) by default;
-pass a token counter (``lambda t: count_tokens(model, t)``) to measure in tokens. As a rule
-of thumb an English token is about 4 characters, so ``size=1000`` characters is ~250 tokens.
+Sizes are measured by ``length``, a function of a text: ``len`` (characters) by default.
+``model="openai/gpt-4.1-mini"`` measures ``size`` and ``overlap`` in that model's tokens
+(:func:`~llmkit.memory.counter_for`: exact for OpenAI's encodings, an estimate otherwise);
+any other counter can be passed as ``length``. As a rule of thumb an English token is
+about 4 characters, so ``size=1000`` characters is ~250 tokens.
 
 What always holds:
 
@@ -22,8 +24,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from llmkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from llmkit.providers.base import Model
 
 __all__ = ["Chunk", "chunk_markdown", "chunk_text"]
 
@@ -43,6 +49,18 @@ class Chunk:
     """Offset of the chunk's first character in the source text."""
     heading: str | None = None
     """For :func:`chunk_markdown`: the headings above the chunk, ``"Guide > Install"``."""
+
+
+def _measure(length: Length | None, model: str | Model | None) -> Length:
+    if model is None:
+        return len if length is None else length
+    if length is not None:
+        raise UsageError(
+            "Pass model= (sizes in that model's tokens) or length= (your own measure), not both."
+        )
+    from llmkit.memory._tokens import counter_for
+
+    return counter_for(model).text
 
 
 def _check(size: int, overlap: int) -> None:
@@ -119,22 +137,37 @@ def _pack(
 
 
 def chunk_text(
-    text: str, *, size: int = 1000, overlap: int = 200, length: Length = len
+    text: str,
+    *,
+    size: int = 1000,
+    overlap: int = 200,
+    length: Length | None = None,
+    model: str | Model | None = None,
 ) -> list[Chunk]:
-    """Cut ``text`` into chunks of at most ``size`` (by ``length``), consecutive ones sharing up to ``overlap``."""
+    """Cut ``text`` into chunks of at most ``size``, consecutive ones sharing up to ``overlap``.
+
+    Sizes are characters, or ``model``'s tokens (``model="openai/gpt-4.1-mini"``), or
+    whatever ``length`` measures.
+    """
     if not isinstance(text, str):
         raise UsageError(f"chunk_text() takes a str, got {type(text).__name__}.")
     _check(size, overlap)
-    return _pack(text, 0, len(text), size, overlap, length, None)
+    return _pack(text, 0, len(text), size, overlap, _measure(length, model), None)
 
 
 def chunk_markdown(
-    text: str, *, size: int = 1000, overlap: int = 200, length: Length = len
+    text: str,
+    *,
+    size: int = 1000,
+    overlap: int = 200,
+    length: Length | None = None,
+    model: str | Model | None = None,
 ) -> list[Chunk]:
     """Cut markdown at its headings, then each section as :func:`chunk_text` does."""
     if not isinstance(text, str):
         raise UsageError(f"chunk_markdown() takes a str, got {type(text).__name__}.")
     _check(size, overlap)
+    length = _measure(length, model)
     sections: list[tuple[int, str | None]] = [(0, None)]
     path: list[tuple[int, str]] = []
     fence: str | None = None
