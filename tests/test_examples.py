@@ -224,6 +224,14 @@ PRINTS: dict[str, list[str]] = {
         "pack_order finished 1 time(s) (started 2 times: it is idempotent)",
         "model requests: 3, repeated: 0",
     ],
+    "memory_at_scale.py": [
+        "20,000 vectors, index='hnsw'",
+        "recall@10 against the exact search is at least 0.9: True",
+        "every filtered hit matches the filter: True",
+        "15 chunks of at most 40 tokens (the longest has 29)",
+        "anthropic/claude-sonnet-4-5 counts 15 input tokens",
+        "gemini/gemini-2.5-flash counts 15 input tokens",
+    ],
     "chat_sessions.py": [
         "[new process] assistant: Nice to meet you, Ada. (history: 0 messages)",
         "[new process] assistant: Your name is Ada. (history: 2 messages)",
@@ -249,7 +257,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"prompt_directory.py", "stream_partial_output.py", "memory_long_chat.py"}
     tested |= {"durable_agent_resume.py", "chat_sessions.py", "durable_workflow_resume.py"}
     tested |= {"durable_workflow_dbos.py"}
-    tested |= {"memory_knowledge_qa.py"}
+    tested |= {"memory_knowledge_qa.py", "memory_at_scale.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
