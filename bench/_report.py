@@ -350,6 +350,37 @@ def _vector_tables(results: dict[str, Any]) -> list[str]:
                 "",
             ],
         ]
+        for label, ann in (("random", v.get("hnsw")), ("mixture", v.get("hnsw_mixture"))):
+            if not ann:
+                continue
+            floor = ann.get("floor", search["floor"])
+            rows += [
+                [
+                    f"index='hnsw', {label} vectors: build (first search)",
+                    f"{ann['build_ms'] / 1000:.1f} s",
+                    "",
+                    "",
+                ],
+                [
+                    f"index='hnsw', {label}: search k={v['k']}, median (p95) / recall@10",
+                    f"{ann['search']['median']:.2f} ms ({ann['search']['p95']:.2f}) / "
+                    f"{ann['recall_at_10']:.3f}",
+                    f"{floor['median']:.2f} ms / 1.000",
+                    _times(ann["search"]["median"] / floor["median"]),
+                ],
+                [
+                    f"index='hnsw', {label}: with where= (1 row in 10), median",
+                    f"{ann['where']['median']:.2f} ms",
+                    "",
+                    "",
+                ],
+                [
+                    f"index='hnsw', {label}: graph bytes per row",
+                    f"{ann['index_bytes_per_row']:.0f}",
+                    "",
+                    "",
+                ],
+            ]
         lines += [
             f"## Vector store: {v['rows']:,} x {v['dimension']} synthetic unit vectors, "
             f"SQLiteVectorStore ({v['queries']} queries)",
