@@ -136,7 +136,7 @@ def test_a_store_reopens_and_rebuilds_its_graph_from_the_file(tmp_path: Path) ->
     assert reopened.stats()["index_bytes"] == 0  # built at the first search, not at open
     hits = [h.id for h in reopened.search_sync("q2", k=K)]
     assert not set(before[:3]) & set(hits)
-    assert len(set(before[3:]) & set(hits)) >= 6
+    assert len(set(before[3:]) & set(hits)) >= 5  # of 7: recall, with a margin
     assert reopened.stats()["index_bytes"] > 0
     # The same file opened for exact search agrees on what is stored.
     plain = SQLiteVectorStore(path)
