@@ -27,7 +27,7 @@ from bench._machine import describe, load_average
 from bench._report import markdown
 from bench._server import ROOT, CorePlan, ServerProcess, plan_cores
 from bench._targets import RSS_RUNS
-from bench._vectors import LARGE, vector_study
+from bench._vectors import ANN, LARGE, vector_study
 
 __all__ = [
     "EXTRAS",
@@ -116,7 +116,8 @@ EXTRAS = {
     **STUDIES,
     "pool": "raw httpx2 at 1,000 concurrent calls with different pool sizes",
     "vectors": "vector store add and search at 100,000 x 384 against numpy floors",
-    LARGE: "the same at 1,000,000 x 384 (only when named: make bench-large)",
+    ANN: "the vector store study with the approximate index too (minutes: only when named)",
+    LARGE: "the same at 1,000,000 x 384 with the approximate index (only when named: make bench-large)",
 }
 """Names that are not cases but can be chosen like them."""
 
@@ -274,7 +275,10 @@ def plan_work(
     No names means everything the settings allow; naming only extras runs no case.
     """
     if not names:
-        return select([]), {n for n in EXTRAS if (n != "pool" or settings.pool) and n != LARGE}
+        named_only = {LARGE, ANN}
+        return select([]), {
+            n for n in EXTRAS if (n != "pool" or settings.pool) and n not in named_only
+        }
     case_names = [n for n in names if n not in EXTRAS]
     # select() of no names is every case, so it is not asked when only extras were named.
     return (select(case_names) if case_names else []), {n for n in names if n in EXTRAS}
@@ -313,10 +317,14 @@ def run_benchmarks(
             cores=plan.client,
             report=lambda text: progress(f"imports: {text}"),
         )
-    for name, rows in (("vectors", 100_000), (LARGE, 1_000_000)):
+    for name, rows, ann in (
+        ("vectors", 100_000, False),
+        (ANN, 100_000, True),
+        (LARGE, 1_000_000, True),
+    ):
         if name in extras:
             queries = 30 if settings.quick else 200
-            results[name] = vector_study(rows, queries=queries, report=progress)
+            results[name] = vector_study(rows, queries=queries, ann=ann, report=progress)
     studies = [name for name in STUDIES if name in extras]
     if selection or studies or "pool" in extras:
         with ServerProcess(cores=plan.server) as server:

@@ -316,7 +316,7 @@ def _pool_table(results: dict[str, Any]) -> list[str]:
 
 def _vector_tables(results: dict[str, Any]) -> list[str]:
     lines: list[str] = []
-    for name in ("vectors", "vectors-large"):
+    for name in ("vectors", "vectors-ann", "vectors-large"):
         v = results.get(name)
         if not v:
             continue

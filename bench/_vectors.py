@@ -36,9 +36,10 @@ from typing import Any
 
 from bench._memory import current_rss
 
-__all__ = ["LARGE", "vector_study"]
+__all__ = ["ANN", "LARGE", "vector_study"]
 
 LARGE = "vectors-large"
+ANN = "vectors-ann"
 """The extra that runs the study at 1M rows (left out of a run that names nothing)."""
 
 DIMENSION = 384
@@ -154,8 +155,13 @@ def _summary(samples: list[float]) -> dict[str, float]:
     return {"median": median(samples), "p95": cuts[18]}
 
 
-def vector_study(rows: int, *, queries: int, report: Callable[[str], None]) -> dict[str, Any]:
-    """Measure one store of ``rows`` vectors (see the module docstring); the figures as a dict."""
+def vector_study(
+    rows: int, *, queries: int, ann: bool = False, report: Callable[[str], None]
+) -> dict[str, Any]:
+    """Measure one store of ``rows`` vectors (see the module docstring); the figures as a dict.
+
+    ``ann`` adds the approximate index (its graph build takes minutes at 100,000 rows).
+    """
     import numpy as np
 
     from llmkit.memory import SQLiteVectorStore
@@ -222,13 +228,15 @@ def vector_study(rows: int, *, queries: int, report: Callable[[str], None]) -> d
 
         exact = asyncio.run(searches())
         store.close_sync()
-        report("vectors: the approximate index on the same file (build, search)")
-        ann_store = SQLiteVectorStore(path, embedder=embedder, index="hnsw")
-        result["hnsw"] = _ann_study(ann_store, floor_tops, rows)
-        ann_store.close_sync()
-        del ann_store
-    report("vectors: the approximate index on mixture vectors")
-    result["hnsw_mixture"] = _mixture_study(rows, queries, texts, metadata)
+        if ann:
+            report("vectors: the approximate index on the same file (build, search)")
+            ann_store = SQLiteVectorStore(path, embedder=embedder, index="hnsw")
+            result["hnsw"] = _ann_study(ann_store, floor_tops, rows)
+            ann_store.close_sync()
+            del ann_store
+    if ann:
+        report("vectors: the approximate index on mixture vectors")
+        result["hnsw_mixture"] = _mixture_study(rows, queries, texts, metadata)
     result["search"] = {name: _summary(values) for name, values in timings.items()}
     result["search"]["ratio"] = (
         result["search"]["llmkit"]["median"] / result["search"]["floor"]["median"]
