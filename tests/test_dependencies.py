@@ -33,6 +33,8 @@ def test_min_deps_pins_the_bounds_raised_for_known_reasons() -> None:
     assert pins["jinja2"] == "3.1.6"
     # usearch 2.12 crashes adding to a graph after removals; 2.13 fell short on recall.
     assert pins["usearch"] == "2.14"
+    # lupa.lua54 and LuaRuntime(max_memory=...) arrive in lupa 2.0; the scripting engine needs both.
+    assert pins["lupa"] == "2.0"
 
 
 def test_min_deps_pins_every_bound_once_at_its_highest_and_skips_other_platforms() -> None:
@@ -72,6 +74,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         "ann",
         "local-embed",
         "dbos",
+        "lua",
     }
 
 
