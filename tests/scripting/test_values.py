@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from typing import Any
+
 import pytest
 
 from llmkit.errors import UsageError
@@ -98,3 +101,16 @@ async def test_an_uncaught_python_error_ends_the_script_with_it_as_cause(
 async def test_an_error_value_that_is_a_table_is_reported(engine: lua.Engine) -> None:
     with pytest.raises(ScriptError, match="code"):
         await engine.run("error({ code = 7 })")
+
+
+async def test_a_function_kept_after_its_coroutine_ended_still_runs(engine: lua.Engine) -> None:
+    kept: list[Any] = []
+    engine.expose("keep", kept.append)
+    await engine.run("keep(function(x) return x + 1 end)")
+    await engine.run(
+        "local t = {} for i = 1, 1000 do t[i] = {} end"
+    )  # the first coroutine is collected
+    gc.collect()
+    assert await kept[0](1) == 2
+    kept.clear()
+    gc.collect()

@@ -93,6 +93,7 @@ class Host:
     logs: list[LogRecord] = field(default_factory=list)
     _written: int = 0
     _tasks: set[asyncio.Future[Any]] = field(default_factory=set)
+    _cleanups: list[Callable[[], Any]] = field(default_factory=list)
 
     @property
     def directory(self) -> Path | None:
@@ -141,14 +142,21 @@ class Host:
         task.add_done_callback(lambda t: t.cancelled() or t.exception())
         return Promise(task)
 
+    def on_close(self, cleanup: Callable[[], Any]) -> None:
+        """Call ``cleanup()`` when the run ends (an event subscription's ``cancel``)."""
+        self._cleanups.append(cleanup)
+
     async def close(self) -> None:
-        """Cancel what the run left running and wait until it has stopped."""
+        """Let event handlers finish, cancel what the run left running, undo its subscriptions."""
+        await self.bus.drain()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        await self.bus.drain()
+        for cleanup in reversed(self._cleanups):
+            cleanup()
+        self._cleanups.clear()
 
     def model(self, spec: Any, options: Mapping[str, Any] | None = None) -> Model:
         """The model a script names (``"provider/model"`` and options), or the engine's override."""

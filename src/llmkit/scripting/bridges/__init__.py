@@ -26,6 +26,10 @@ BRIDGES: dict[str, str] = {
         ("params", "params"),
         ("state", "state"),
         ("promise", "promise"),
+        ("llm", "llm"),
+        ("agent", "agent"),
+        ("tools", "tools"),
+        ("events", "events"),
     )
 }
 

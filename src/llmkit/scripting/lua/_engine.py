@@ -29,6 +29,7 @@ from typing import Any
 
 from llmkit._optional import require
 from llmkit.errors import UsageError
+from llmkit.scripting._bridge import Promise
 from llmkit.scripting._engine import Engine
 from llmkit.scripting._errors import (
     ScriptError,
@@ -61,6 +62,7 @@ class _Internals:
     host: Any
     install: Any
     kind: Any
+    same: Any
     load: Any
     lock_strings: Any
     object: Any
@@ -135,8 +137,11 @@ class LuaEngine(Engine):
         def call(*args: Any) -> tuple[int, Any]:
             try:
                 values = [from_lua(a) for a in args]
+                # The arguments belong to the calling coroutine's Lua state: no frame kept by a
+                # traceback may hold them after that coroutine is gone.
+                del args
                 result = fn(self._current_host(), *values) if needs_host else fn(*values)
-                if inspect.isawaitable(result):
+                if inspect.isawaitable(result) and not isinstance(result, Promise):
                     return 1, result
                 return 0, to_lua(result)
             except Exception as exc:

@@ -20,6 +20,7 @@ nesting deeper than 100 levels raise :class:`~llmkit.errors.UsageError`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import MethodType
 from typing import Any, Protocol
 
 from llmkit.errors import UsageError
@@ -75,6 +76,7 @@ class Converter:
         self._array = internals.array
         self._handle = internals.handle
         self._object = internals.object
+        self._same = internals.same
         self._null = internals.NULL
         self._lua_type = lupa.lua_type
         self._promise_methods: Any = None
@@ -134,8 +136,8 @@ class Converter:
         """``obj`` as a Lua table: its fields, and its script methods bound to it."""
         fields = self.to_lua(obj.fields())
         methods = {
-            name.encode(): self._engine.lua_function(getattr(obj, name), raw=True)
-            for name in type(obj).methods()
+            name.encode(): self._engine.lua_function(MethodType(fn, obj), raw=True)
+            for name, fn in type(obj).methods().items()
         }
         return self._object(fields, obj, self._table_from(methods))
 
@@ -158,7 +160,10 @@ class Converter:
         if kind == "table":
             return self._table(value, depth)
         if kind == "function":
-            return LuaFunction(self._engine, value)
+            # lupa ties an object to the Lua state it arrived through: a function handed to a
+            # callback belongs to the calling coroutine, whose state Lua frees once it is dead.
+            # Passing it through a function of the main state ties the kept copy to that state.
+            return LuaFunction(self._engine, self._same(value))
         if kind is None:
             return value  # a Python object the script was handed and gave back
         raise UsageError(f"A Lua {kind} cannot leave the script; return plain data or functions.")
@@ -205,9 +210,9 @@ class _PromiseObject(HostObject):
         self.promise = promise
 
     @method
-    def await_(self, host: Any) -> Any:
+    async def await_(self, host: Any) -> Any:
         """Wait for the value (the error is raised here)."""
-        return self.promise
+        return await self.promise
 
     @method
     def done(self, host: Any) -> bool:

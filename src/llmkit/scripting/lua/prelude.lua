@@ -134,8 +134,7 @@ end
 function K.handle(t) return rawget(t, HANDLE) end
 function K.object(t, handle, methods)
   rawset(t, HANDLE, handle)
-  for name, fn in pairs(methods) do
-    local call = K.host(fn)
+  for name, call in pairs(methods) do  -- each already a host function (K.host)
     t[name] = function(self, ...)
       if self ~= t then error("call " .. name .. " with a colon: obj:" .. name .. "(...)", 2) end
       return call(...)
@@ -143,7 +142,7 @@ function K.object(t, handle, methods)
   end
   return t
 end
-function K.is_function(v) return type(v) == "function" end
+function K.same(v) return v end
 
 -- ------------------------------------------------------------------ sandbox
 local SAFE = { "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget", "rawlen",

@@ -1,0 +1,77 @@
+"""Helpers the bridges share: option tables, usage and run results as plain data, text streams."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from llmkit.errors import UsageError
+from llmkit.scripting._bridge import HostObject, ScriptCallable, method
+
+if TYPE_CHECKING:
+    from llmkit.run import RunResult
+    from llmkit.types import Usage
+
+__all__ = ["MODEL_OPTIONS", "TextStream", "feed", "options", "result_data", "usage_data"]
+
+MODEL_OPTIONS = ("base_url", "api_key", "timeout", "max_retries", "headers")
+"""Options that build the model (as for ``llmkit.model``), accepted wherever a model is named."""
+
+
+def options(value: Any, where: str, known: tuple[str, ...]) -> dict[str, Any]:
+    """``value`` as an options dict whose keys are all in ``known`` (else a UsageError naming them)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise UsageError(f"{where} takes a table of options, not {type(value).__name__}.")
+    unknown = sorted(str(k) for k in value if k not in known)
+    if unknown:
+        raise UsageError(
+            f"{where}: unknown option {', '.join(unknown)}; known: {', '.join(known)}."
+        )
+    return dict(value)
+
+
+def usage_data(usage: Usage) -> dict[str, Any]:
+    """A usage record as a table, with ``total_tokens``."""
+    data = usage.to_dict()
+    data["total_tokens"] = usage.total_tokens
+    return data
+
+
+def result_data(result: RunResult[Any]) -> dict[str, Any]:
+    """A run's result as a table: output, usage, steps, status, run id and the messages' text."""
+    output = result.output
+    dump = getattr(output, "model_dump", None)
+    return {
+        "output": dump(mode="json") if callable(dump) else output,
+        "usage": usage_data(result.usage),
+        "steps": len(result.steps),
+        "status": result.status,
+        "run_id": result.run_id,
+        "agent": result.agent,
+        "messages": [{"role": m.role, "text": m.text} for m in result.messages],
+    }
+
+
+class TextStream(HostObject):
+    """Text as it streams in: call it for the next piece (nil at the end), or loop over it."""
+
+    script_type = "TextStream"
+
+    def __init__(self, pieces: AsyncIterator[str]) -> None:
+        self._pieces = pieces
+
+    @method
+    async def next(self, host: Any, *_: Any) -> str | None:
+        """The next piece of text, or nil once the stream is over (`for piece in s.next, s do`)."""
+        return await anext(self._pieces, None)
+
+
+async def feed(pieces: AsyncIterator[str], callback: ScriptCallable) -> str:
+    """Call ``callback(piece)`` for each piece; all the text."""
+    text = []
+    async for piece in pieces:
+        text.append(piece)
+        await callback(piece)
+    return "".join(text)
