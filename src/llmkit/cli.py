@@ -11,6 +11,7 @@
     llmkit workflow run app.py:flow --input '{"topic": "tides"}'   # a workflow, live progress
     llmkit runs list --store runs.db   # the runs a durable store holds (show, delete, resume)
     llmkit memory add kb.db docs/ --embedder local   # files into a vector store; search, stats
+    llmkit script run research.lua -p topic=tides --timeout 30s   # a Lua script; repl, test
     llmkit --version
 
 Every subcommand exits with a status from one table, :class:`ExitCode`
@@ -45,6 +46,7 @@ _PLUGGED_COMMANDS: tuple[str, ...] = (
     "llmkit._cli.workflow:add_command",
     "llmkit._cli.runs:add_command",
     "llmkit._cli.memory:add_command",
+    "llmkit._cli.script:add_command",
 )
 
 # Providers whose running server can be asked for its models: name -> "module:function".

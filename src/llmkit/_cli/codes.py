@@ -44,7 +44,12 @@ class ExitCode(IntEnum):
     USAGE = 2, "the command line is wrong: an unknown option, a bad value, a missing argument"
     CONFIG = 3, "the setup is wrong: no API key, model or extra; an invalid eval set file"
     TIMEOUT = 4, "a time limit passed: the run's --timeout, or the provider did not answer"
-    SANDBOX = 5, "a safety rule refused something: a built-in tool's rule, the network guard"
+    SANDBOX = (
+        5,
+        (
+            "a safety rule refused something: a built-in tool's rule, the network guard, a script's sandbox"
+        ),
+    )
     INTERRUPTED = 130, "stopped with Ctrl-C (128 + SIGINT, as shells report it)"
 
 
@@ -59,9 +64,13 @@ _TIMEOUTS: tuple[type[BaseException], ...] = (
 def _is_sandbox_refusal(exc: BaseException) -> bool:
     if isinstance(exc, NetworkBlockedError):
         return True
-    # A built-in tool's refusal can only exist once its module is loaded: no import here.
+    # A built-in tool's refusal, or a script's sandbox violation, can only exist once its
+    # module is loaded: no import here.
     policy = sys.modules.get("llmkit.tools.builtin._policy")
-    return policy is not None and isinstance(exc, policy.Refused)
+    if policy is not None and isinstance(exc, policy.Refused):
+        return True
+    scripting = sys.modules.get("llmkit.scripting._errors")
+    return scripting is not None and isinstance(exc, scripting.ScriptSandboxError)
 
 
 def exit_code_for(exc: BaseException) -> ExitCode:

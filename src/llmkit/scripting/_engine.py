@@ -82,12 +82,16 @@ class Engine(ABC):
         clock: Seconds as a float, for the timeout (default ``time.monotonic``).
         stdout: Called with each printed text as it is printed.
         bus: The event bus of the engine's agents and ``events`` (default: a new one).
+        interactive: Each run sees the globals the runs before it left (a REPL, spec
+            helpers loaded before a spec file); by default every run starts afresh.
     """
 
     name: ClassVar[str] = ""
     """The engine's name in the registry (``"lua"``)."""
     extensions: ClassVar[tuple[str, ...]] = ()
     """File extensions it runs (``(".lua",)``)."""
+    spec_suffix: ClassVar[str] = ""
+    """How spec files of this language end (``"_spec.lua"``)."""
 
     def __init__(
         self,
@@ -105,6 +109,7 @@ class Engine(ABC):
         clock: Callable[[], float] | None = None,
         stdout: Callable[[str], Any] | None = None,
         bus: Bus | None = None,
+        interactive: bool = False,
     ) -> None:
         if sandbox not in SANDBOXES:
             raise UsageError(f"sandbox={sandbox!r}: use one of {', '.join(SANDBOXES)}.")
@@ -131,6 +136,7 @@ class Engine(ABC):
 
             bus = Bus()
         self.bus = bus
+        self.interactive = interactive
         self.closed = False
         self._lock: asyncio.Lock | None = None
         self.broken = False
@@ -243,6 +249,10 @@ class Engine(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(sandbox={self.sandbox!r}, limits={self.limits!r})"
+
+    def spec_helpers(self) -> str:
+        """Source of ``describe``/``it``/``expect`` in this language, run before a spec file."""
+        raise UsageError(f"The {self.name} engine has no spec helpers.")
 
     # ------------------------------------------------------- what a language adds
 

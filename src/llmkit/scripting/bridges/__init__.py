@@ -16,7 +16,7 @@ from llmkit.errors import UsageError
 if TYPE_CHECKING:
     from llmkit.scripting._bridge import Bridge
 
-__all__ = ["BRIDGES", "bridge_names", "load_bridge", "register_bridge"]
+__all__ = ["BRIDGES", "ON_REQUEST", "bridge_names", "load_bridge", "register_bridge"]
 
 BRIDGES: dict[str, str] = {
     name: f"llmkit.scripting.bridges.{module}:bridge"
@@ -34,13 +34,20 @@ BRIDGES: dict[str, str] = {
 }
 
 
-def register_bridge(name: str, target: str) -> None:
-    """Expose the :class:`Bridge` at ``target`` (``"package.module:bridge"``) to scripts as ``name``."""
+# Bridges a script gets only when its engine names them (spec files get "testing").
+ON_REQUEST: dict[str, str] = {}
+
+
+def register_bridge(name: str, target: str, *, default: bool = True) -> None:
+    """Expose the :class:`Bridge` at ``target`` (``"package.module:bridge"``) to scripts as ``name``.
+
+    ``default=False``: only engines that list it in ``bridges=`` get it.
+    """
     if not name.isidentifier() or ":" not in target:
         raise UsageError(
             f"register_bridge() takes an identifier and 'module:attribute', not {name!r}, {target!r}."
         )
-    BRIDGES[name] = target
+    (BRIDGES if default else ON_REQUEST)[name] = target
 
 
 def bridge_names() -> tuple[str, ...]:
@@ -50,7 +57,7 @@ def bridge_names() -> tuple[str, ...]:
 
 def load_bridge(name: str) -> Bridge:
     """The :class:`Bridge` registered as ``name`` (imported now)."""
-    target = BRIDGES.get(name)
+    target = BRIDGES.get(name) or ON_REQUEST.get(name)
     if target is None:
         raise UsageError(f"Unknown bridge module {name!r}; known: {', '.join(BRIDGES)}.")
     module, _, attribute = target.partition(":")

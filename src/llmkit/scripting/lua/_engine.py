@@ -82,6 +82,11 @@ class LuaEngine(Engine):
 
     name = "lua"
     extensions = (".lua",)
+    spec_suffix = "_spec.lua"
+
+    def spec_helpers(self) -> str:
+        """``describe``/``it``/``expect`` for Lua spec files."""
+        return resources.files(__package__).joinpath("spec.lua").read_text(encoding="utf-8")
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -169,19 +174,11 @@ class LuaEngine(Engine):
     # -------------------------------------------------------------- running
 
     async def _execute(self, code: str, host: Host) -> Any:
-        env = self._k.env(self.sandbox.encode())
-        for name, table, values, flat in self._bridges:
-            extra = self._values.to_lua(values(host) if values is not None else {})
-            self._k.install(env, name, table, extra, flat)
-        for key, value in self.globals.items():
-            env[key.encode()] = self._values.to_lua(value)
+        reuse = self.interactive and self._env is not None
+        env = self._env if reuse else self._new_env(host)
         env[b"print"] = self._k.print_with(
             self.lua_function(lambda text: host.write(text), level=3)
         )
-        if self.sandbox == "standard":
-            env[b"require"] = self._k.require_with(
-                self.lua_function(lambda name: self._read_module(host, name)), env
-            )
         # Lua cuts chunk names at 60 bytes: messages carry the file's name, errors the full path.
         chunk, problem = self._k.load(code.encode(), Path(host.script).name[-50:].encode(), env)
         if chunk is None:
@@ -193,6 +190,19 @@ class LuaEngine(Engine):
             return self._values.from_lua(await self._drive(chunk, ()))
         finally:
             self._finish()
+
+    def _new_env(self, host: Host) -> Any:
+        env = self._k.env(self.sandbox.encode())
+        for name, table, values, flat in self._bridges:
+            extra = self._values.to_lua(values(host) if values is not None else {})
+            self._k.install(env, name, table, extra, flat)
+        for key, value in self.globals.items():
+            env[key.encode()] = self._values.to_lua(value)
+        if self.sandbox == "standard":
+            env[b"require"] = self._k.require_with(
+                self.lua_function(lambda name: self._read_module(self._current_host(), name)), env
+            )
+        return env
 
     def _start(self, host: Host) -> None:
         limits = self.limits

@@ -5,7 +5,8 @@ length and objects their keys); bool, int (beyond 64 bits: float) and float as
 themselves; str as UTF-8 bytes; bytes as they are; list and tuple as arrays
 (marked, so an empty list comes back as a list); dict as a table (str and int
 keys); a Python function as a Lua function; a :class:`~llmkit.scripting.HostObject`
-or :class:`~llmkit.scripting.Promise` as a table of methods.
+or :class:`~llmkit.scripting.Promise` as a table of methods; a pydantic model as its
+JSON data; any other object as an opaque handle the script can only hand back.
 
 Lua to Python: nil is None; ``json.null`` is None; a string is str when it is
 valid UTF-8, else bytes; integers are int and floats float (``3.0`` stays
@@ -117,9 +118,8 @@ class Converter:
         dump = getattr(value, "model_dump", None)
         if callable(dump):
             return self.to_lua(dump(mode="json"), depth)
-        raise UsageError(
-            f"A {type(value).__name__} cannot be passed to a script: give plain data "
-            "(None, bool, int, float, str, bytes, list, dict) or a function."
+        return (
+            value  # an opaque handle: the script can only hand it back (no attribute is reachable)
         )
 
     @staticmethod

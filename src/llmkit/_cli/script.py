@@ -1,0 +1,222 @@
+"""``llmkit script run|repl|test``: run scripts (Lua), an interactive prompt, spec files.
+
+::
+
+    llmkit script run research.lua -p topic="tidal energy" --sandbox strict --timeout 30s --max-memory 64MB
+    llmkit script run chat.lua --fake --json      # offline, on the fake provider server
+    llmkit script run tool.lua --watch            # rerun whenever a script of its folder changes
+    llmkit script repl                            # one line at a time, with the same modules
+    llmkit script test spec/                      # *_spec.lua files, reported like pytest
+
+The engine comes from the file's extension. ``-p k=v`` parameters reach the
+script as strings in ``params``. stdout holds only what the script printed and
+its output (each ``output(...)`` value: text as it is, tables as JSON; with no
+output, the value the script returned); ``--json`` prints instead
+``{"value", "outputs", "printed", "logs"}``. Errors go to stderr. Exit status
+(the command's one table): 0 ok, 1 a script error (or a failed spec), 2 a wrong
+command line, 4 a timeout, 5 a sandbox violation, 130 Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from llmkit._cli.codes import ExitCode, error_line, exit_code_for
+from llmkit._cli.session import is_tty
+from llmkit.errors import LLMKitError, UsageError
+
+__all__ = ["add_command", "parse_params", "watch_loop"]
+
+
+def add_command(subparsers: Any) -> None:
+    """Add ``llmkit script`` and its actions to the command's subparsers."""
+    command = subparsers.add_parser(
+        "script",
+        help="run Lua scripts, a REPL, or spec files",
+        description=__doc__.split("\n\n")[0],
+    )
+    actions = command.add_subparsers(dest="action", required=True)
+    run = actions.add_parser("run", help="run a script file", description="Run a script file.")
+    run.add_argument("file", metavar="FILE")
+    _engine_options(run)
+    run.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a parameter for the script (repeatable)",
+    )
+    run.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    run.add_argument(
+        "--watch", action="store_true", help="run again whenever a script of its folder changes"
+    )
+    run.set_defaults(run=_run)
+    repl = actions.add_parser("repl", help="an interactive Lua prompt", description="A Lua prompt.")
+    _engine_options(repl)
+    repl.set_defaults(run=_repl)
+    test = actions.add_parser("test", help="run *_spec.lua files", description="Run spec files.")
+    test.add_argument("paths", metavar="PATH", nargs="+", help="spec files or folders")
+    test.add_argument("--sandbox", choices=("strict", "standard", "permissive"), default="strict")
+    test.set_defaults(run=_test)
+
+
+def _engine_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sandbox",
+        choices=("strict", "standard", "permissive"),
+        default="strict",
+        help="what the script may reach (strict)",
+    )
+    parser.add_argument("--timeout", help="time limit, e.g. 30s (none)")
+    parser.add_argument("--max-memory", help="heap limit, e.g. 64MB (none)")
+    parser.add_argument("--max-instructions", type=int, help="instruction limit (none)")
+    parser.add_argument(
+        "--fake",
+        action="store_true",
+        help="answer every model call from the offline fake provider server",
+    )
+
+
+def parse_params(items: list[str]) -> dict[str, str]:
+    """``["k=v", ...]`` as a dict; a UsageError for an item without ``=``."""
+    params: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"-p takes key=value, not {item!r}.")
+        params[key] = value
+    return params
+
+
+@contextlib.contextmanager
+def _engine(args: argparse.Namespace, engine: str, **extra: Any) -> Iterator[Any]:
+    from llmkit.scripting import create_engine
+
+    with contextlib.ExitStack() as stack:
+        options: dict[str, Any] = {
+            "sandbox": args.sandbox,
+            "timeout": args.timeout,
+            "max_memory": args.max_memory,
+            "max_instructions": args.max_instructions,
+            **extra,
+        }
+        if args.fake:
+            from llmkit.testing import FakeProviderServer, default_responder, fake_model
+
+            server = stack.enter_context(FakeProviderServer(default_responder, record=False))
+            options["model"] = fake_model(server)
+        yield stack.enter_context(create_engine(engine, **options))
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _run_once(args: argparse.Namespace) -> int:
+    live = None if args.json else _write
+    with _engine(args, args.file, stdout=live) as engine:
+        result = engine.run_file_sync(args.file, params=parse_params(args.param))
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+    elif result.outputs:
+        for value in result.outputs:
+            print(_show(value))
+    elif result.value is not None:
+        print(_show(result.value))
+    return ExitCode.OK
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _run(args: argparse.Namespace) -> int:
+    if not Path(args.file).is_file():
+        raise UsageError(f"No script at {args.file!r}: check the path.")
+    if not args.watch:
+        return _run_once(args)
+    folder = Path(args.file).resolve().parent
+    return watch_loop(lambda: _stamp(folder), lambda: _report(_run_once, args))
+
+
+def _report(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    try:
+        return run(args)
+    except LLMKitError as exc:
+        print(error_line(exc), file=sys.stderr, flush=True)
+        return exit_code_for(exc)
+
+
+def _stamp(folder: Path) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((str(p), p.stat().st_mtime) for p in folder.glob("*.lua") if p.is_file()))
+
+
+def watch_loop(
+    stamp: Callable[[], Any],
+    run: Callable[[], int],
+    *,
+    sleep: Callable[[float], Any] = time.sleep,
+    runs: int | None = None,
+    interval: float = 0.5,
+) -> int:
+    """Run, then run again each time ``stamp()`` changes; until Ctrl-C (or ``runs`` runs).
+
+    Returns the last run's status.
+    """
+    seen = stamp()
+    status = run()
+    done = 1
+    print("watching for changes (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    while runs is None or done < runs:
+        sleep(interval)
+        now = stamp()
+        if now != seen:
+            seen = now
+            status = run()
+            done += 1
+    return status
+
+
+def _repl(args: argparse.Namespace) -> int:
+    from llmkit.scripting import ScriptSyntaxError
+
+    prompt = is_tty(sys.stdin)
+    with _engine(args, "lua", stdout=_write, interactive=True) as engine:
+        while True:
+            if prompt:
+                print("> ", end="", flush=True)
+            line = sys.stdin.readline()
+            if not line:
+                return ExitCode.OK
+            if not line.strip():
+                continue
+            try:
+                try:
+                    result = engine.run_sync("return " + line, name="repl")
+                except ScriptSyntaxError:
+                    result = engine.run_sync(line, name="repl")
+                if result.value is not None:
+                    print(_show(result.value), flush=True)
+            except LLMKitError as exc:
+                print(error_line(exc), file=sys.stderr, flush=True)
+
+
+def _test(args: argparse.Namespace) -> int:
+    from llmkit.testing.scripts import run_specs
+
+    report = run_specs(args.paths, sandbox=args.sandbox)
+    for case in report.cases:
+        print(f"{case.id} {'PASSED' if case.passed else 'FAILED'}")
+    for case in report.failed:
+        print(f"\n___ {case.id} ___\n{case.message}")
+    print(report.summary())
+    return ExitCode.OK if not report.failed else ExitCode.FAILURE
