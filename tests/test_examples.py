@@ -232,6 +232,17 @@ PRINTS: dict[str, list[str]] = {
         "anthropic/claude-sonnet-4-5 counts 15 input tokens",
         "gemini/gemini-2.5-flash counts 15 input tokens",
     ],
+    "lua_scripts.py": [
+        "you: What is my name?",
+        "[chat] 4 messages",
+        '[research] {"definition": "The tool returned: 2.25", "risks": "The tool returned: 2.25", '
+        '"square": "The tool returned: 2.25", "tokens": true, "tool_calls": 3}',
+        "volcanoes: Hello! This is the llmkit fake server.",
+        "[fanout] 3 answers",
+        "model requests: 11",
+        "[spec] the square tool is used by an agent: passed",
+        "[spec] json keeps empty arrays: passed",
+    ],
     "chat_sessions.py": [
         "[new process] assistant: Nice to meet you, Ada. (history: 0 messages)",
         "[new process] assistant: Your name is Ada. (history: 2 messages)",
@@ -258,6 +269,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"durable_agent_resume.py", "chat_sessions.py", "durable_workflow_resume.py"}
     tested |= {"durable_workflow_dbos.py"}
     tested |= {"memory_knowledge_qa.py", "memory_at_scale.py"}
+    tested |= {"lua_scripts.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 

@@ -25,9 +25,9 @@ bridge.constant(
 
 @bridge.function
 def encode(host: Host, value: Any, indent: int | None = None) -> str:
-    """Encode `value` as JSON text; `indent` spaces per level for pretty output."""
+    """Encode `value` as JSON text, keys sorted; `indent` spaces per level for pretty output."""
     try:
-        return json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False)
+        return json.dumps(value, indent=indent, ensure_ascii=False, allow_nan=False, sort_keys=True)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"json.encode: {exc} (give tables, strings, numbers, booleans)") from exc
 

@@ -1,0 +1,52 @@
+"""The Lua examples run offline through the command line, and their spec file through the pytest helper."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from llmkit.cli import main
+from llmkit.testing.scripts import check_spec, run_specs
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "examples" / "scripts"
+
+
+def test_chat_keeps_the_history(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["script", "run", str(SCRIPTS / "chat.lua"), "-p", "questions=a;b;c", "--fake"]) == 0
+    )
+    out = capsys.readouterr().out
+    assert out.count("assistant: ") == 3
+    assert out.rstrip().endswith("6 messages")
+
+
+def test_research_runs_its_lua_tool(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--timeout", "30s", "--max-memory", "64MB", "--fake", "-p", "topic=tides"]
+    assert main(["script", "run", str(SCRIPTS / "research.lua"), *args]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["square"] == "The tool returned: 2.25"  # the fake model calls square(1.5)
+    assert result["tool_calls"] == 3
+
+
+def test_fanout_answers_each_topic(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["script", "run", str(SCRIPTS / "fanout.lua"), "-p", "topics=a,b", "--fake"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "2 answers"
+
+
+def test_the_spec_file_passes_through_the_pytest_helper() -> None:
+    report = check_spec(SCRIPTS / "spec")
+    assert len(report.cases) == 3
+
+
+def test_the_pytest_helper_names_each_failed_case(tmp_path: Path) -> None:
+    (tmp_path / "x_spec.lua").write_text('it("fails", function() expect(1).to_be(2) end)')
+    with pytest.raises(AssertionError, match=r"x_spec.lua::fails: .*expected 1 to be 2"):
+        check_spec(tmp_path)
+
+
+def test_a_spec_file_that_breaks_counts_as_one_failure(tmp_path: Path) -> None:
+    (tmp_path / "y_spec.lua").write_text("it('a', function() end)\nthis is not lua")
+    report = run_specs([tmp_path])
+    assert [(c.name, c.passed) for c in report.cases] == [("(the file)", False)]
