@@ -55,7 +55,7 @@ def result_data(result: RunResult[Any]) -> dict[str, Any]:
 
 
 class TextStream(HostObject):
-    """Text as it streams in: call it for the next piece (nil at the end), or loop over it."""
+    """Text as it streams in: `s:next()` gives the next piece (nil at the end), or loop over it."""
 
     script_type = "TextStream"
 

@@ -29,7 +29,7 @@ bridge = Bridge(
     "(`base_url`, `api_key`, `timeout`, `max_retries`, `headers`), `instructions`, `name`, "
     '`description`, `tools` (built-in family names such as `"calculator"`, tools from '
     "`tools.define`, agents), `handoffs` (agents), `output` (a schema table), `max_steps`, "
-    "`tool_retries`, `output_retries`, `timeout` (seconds per run) and `settings` "
+    "`tool_retries`, `output_retries`, `run_timeout` (seconds per run) and `settings` "
     "(`temperature`, `max_tokens` …). A run's result is "
     "`{output, usage = {total_tokens, input_tokens, ...}, steps, status, run_id, agent, messages}`.",
 )
@@ -89,7 +89,7 @@ class AgentHandle(HostObject):
         self.agent = agent
 
     def fields(self) -> dict[str, Any]:
-        """``name``: the agent's name."""
+        """`name`: the agent's name."""
         return {"name": self.agent.name}
 
     @method

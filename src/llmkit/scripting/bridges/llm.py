@@ -93,7 +93,7 @@ class ModelHandle(HostObject):
         self.model = model
 
     def fields(self) -> dict[str, Any]:
-        """``name``: the model's ``"provider/model"`` name."""
+        """`name`: the model's `"provider/model"` name."""
         return {"name": self.model.name}
 
     @method

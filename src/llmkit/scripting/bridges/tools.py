@@ -34,7 +34,7 @@ class ToolHandle(HostObject):
         self.tool = tool
 
     def fields(self) -> dict[str, Any]:
-        """``name`` and ``description``."""
+        """`name` and `description`."""
         return {"name": self.tool.name, "description": self.tool.description}
 
     @method
