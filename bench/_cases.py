@@ -135,6 +135,20 @@ CASES: tuple[Case, ...] = (
         aiohttp_target=1.3,
     ),
     Case(
+        "agent-lua",
+        "the agent run driven from a Lua script (tool in Lua)",
+        2,
+        (
+            *_three("FloorAgent", "LLMKitAgent")[:2],
+            Variant(
+                LLMKIT, "bench._scripting:LuaAgent", imports="from llmkit.scripting import lua"
+            ),
+            # The same run from Python: the Lua run's goal is 1.2x this one.
+            Variant("llmkit-python", "bench._llmkit_side:LLMKitAgent"),
+        ),
+        target=None,
+    ),
+    Case(
         "agent-stream",
         "the same agent run, streamed",
         2,
