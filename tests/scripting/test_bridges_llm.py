@@ -201,3 +201,50 @@ async def test_an_engine_model_replaces_every_model_the_script_names() -> None:
     with lua.Engine(model=ScriptedModel(["scripted"])) as engine:
         result = await engine.run('return llm.agent{ model = "openai/none" }:run("hi").output')
     assert result.value == "scripted"
+
+
+async def test_lua_hooks_see_each_call_and_can_stop_a_run(server: FakeProviderServer) -> None:
+    server.script([tool_call("calculator", expression="1+1"), "2", "never sent"])
+    code = f"""
+      local seen = {{}}
+      local watch = hooks.define{{
+        before_model = function(ctx, request) seen[#seen + 1] = ctx.kind .. ":" .. #request.messages end,
+        after_tool = function(ctx, call, result) seen[#seen + 1] = call.name .. ":" .. result.text end,
+      }}
+      local agent = llm.agent{{ {MODEL}, tools = {{ "calculator" }}, hooks = {{ watch }} }}
+      agent:run("1+1?")
+      local stop = hooks.define{{ name = "no-more", before_model = function() error("budget spent") end }}
+      local ok, err = pcall(function() return llm.agent{{ {MODEL}, hooks = {{ stop }} }}:run("again") end)
+      return {{ seen, ok, err }}"""
+    with _engine(server) as engine:
+        seen, ok, err = (await engine.run(code)).value
+    assert seen == ["model:1", "calculator:2", "model:3"]
+    assert ok is False
+    assert "HookError" in err
+    assert "budget spent" in err
+
+
+async def test_an_agent_is_a_tool_of_another(server: FakeProviderServer) -> None:
+    server.script([tool_call("helper", input="sub task"), "helper says hi", "done: helper says hi"])
+    code = f"""
+      local helper = llm.agent{{ {MODEL}, name = "helper", description = "Helps" }}
+      local boss = llm.agent{{ {MODEL}, tools = {{ helper }} }}
+      return boss:run("delegate").output"""
+    with _engine(server) as engine:
+        assert (await engine.run(code)).value == "done: helper says hi"
+
+
+async def test_prompt_renders_templates_whose_values_stay_data(server: FakeProviderServer) -> None:
+    code = """
+      local text = prompt.render("Hi {{ name }}", { name = "{{ evil }}" })
+      local msgs = prompt.messages({ system = "You are {{ role }}.", user = "{{ q }}" }, { role = "a tutor", q = "2+2?" })
+      local ok, err = pcall(prompt.render, "Hi {{ missing }}", {})
+      return { text, msgs, ok }"""
+    with _engine(server) as engine:
+        text, msgs, ok = (await engine.run(code)).value
+    assert text == "Hi {{ evil }}"
+    assert msgs == [
+        {"role": "system", "text": "You are a tutor."},
+        {"role": "user", "text": "2+2?"},
+    ]
+    assert ok is False

@@ -30,6 +30,8 @@ BRIDGES: dict[str, str] = {
         ("agent", "agent"),
         ("tools", "tools"),
         ("events", "events"),
+        ("hooks", "hooks"),
+        ("prompt", "prompt"),
     )
 }
 

@@ -29,7 +29,8 @@ bridge = Bridge(
     "(`base_url`, `api_key`, `timeout`, `max_retries`, `headers`), `instructions`, `name`, "
     '`description`, `tools` (built-in family names such as `"calculator"`, tools from '
     "`tools.define`, agents), `handoffs` (agents), `output` (a schema table), `max_steps`, "
-    "`tool_retries`, `output_retries`, `run_timeout` (seconds per run) and `settings` "
+    "`tool_retries`, `output_retries`, `run_timeout` (seconds per run), `hooks` (from "
+    "`hooks.define`) and `settings` "
     "(`temperature`, `max_tokens` …). A run's result is "
     "`{output, usage = {total_tokens, input_tokens, ...}, steps, status, run_id, agent, messages}`.",
 )
@@ -48,6 +49,7 @@ _AGENT = (
     "output_retries",
     "run_timeout",
     "settings",
+    "hooks",
 )
 _TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
 
@@ -122,6 +124,14 @@ class AgentHandle(HostObject):
                 self._last = result_data(event.result)
 
 
+def _hooks(items: Any) -> list[Any]:
+    from llmkit.scripting.bridges.hooks import HookHandle
+
+    if not isinstance(items, list) or not all(isinstance(h, HookHandle) for h in items):
+        raise UsageError("hooks= takes an array of hooks made with hooks.define.")
+    return [h.hook for h in items]
+
+
 def _agent_tool(item: Any) -> Any:
     return item.agent.as_tool() if isinstance(item, AgentHandle) else None
 
@@ -152,6 +162,8 @@ def create(host: Host, spec: Any) -> AgentHandle:
     }
     if "output" in opts:
         kwargs["output_type"] = output_type(opts.pop("output"))
+    if "hooks" in opts:
+        kwargs["hooks"] = _hooks(opts.pop("hooks"))
     if "settings" in opts:
         kwargs["model_settings"] = opts.pop("settings")
     if "run_timeout" in opts:
