@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,20 @@ def test_bad_options_are_usage_errors() -> None:
         lua.Engine(max_memory="lots")
     with pytest.raises(UsageError, match="30s"):
         lua.Engine(timeout="soon")
+
+
+async def test_host_calls_wait_inside_coroutines_the_script_makes(engine: lua.Engine) -> None:
+    async def later(x: int) -> int:
+        await asyncio.sleep(0)
+        return x * 10
+
+    engine.expose("later", later)
+    code = """
+      local gen = coroutine.wrap(function()
+        for i = 1, 3 do coroutine.yield(later(i)) end
+      end)
+      local co = coroutine.create(function(a) local b = coroutine.yield(later(a)) return later(b) end)
+      local _, first = coroutine.resume(co, 1)
+      local _, second = coroutine.resume(co, 2)
+      return { gen(), gen(), gen(), first, second, coroutine.status(co) }"""
+    assert (await engine.run(code)).value == [10, 20, 30, 10, 20, "dead"]
