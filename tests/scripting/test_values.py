@@ -114,3 +114,12 @@ async def test_a_function_kept_after_its_coroutine_ended_still_runs(engine: lua.
     assert await kept[0](1) == 2
     kept.clear()
     gc.collect()
+
+
+async def test_a_function_of_a_closed_engine_says_so() -> None:
+    kept: list[Any] = []
+    engine = lua.Engine(globals={"keep": kept.append})
+    await engine.run("keep(function() return 1 end)")
+    engine.close()
+    with pytest.raises(UsageError, match="closed"):
+        await kept[0]()

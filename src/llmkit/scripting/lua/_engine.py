@@ -228,6 +228,8 @@ class LuaEngine(Engine):
 
     async def call_function(self, function: Any, args: tuple[Any, ...]) -> Any:
         """Run the Lua ``function`` with ``args`` as a new coroutine; its result as a plain value."""
+        if self.closed:
+            raise UsageError("The Lua engine this function belongs to is closed.")
         if self._host is not None:  # within a run: its budget, host and deadline
             lua_args = [self._values.to_lua(a) for a in args]
             return self._values.from_lua(await self._drive(function, lua_args))
