@@ -248,3 +248,24 @@ async def test_prompt_renders_templates_whose_values_stay_data(server: FakeProvi
         {"role": "user", "text": "2+2?"},
     ]
     assert ok is False
+
+
+async def test_builtin_families_take_their_settings(
+    tmp_path: Any, server: FakeProviderServer
+) -> None:
+    (tmp_path / "note.txt").write_text("tides twice a day")
+    server.script([tool_call("read_file", path="note.txt"), "It says tides."])
+    code = f"""
+      local files = tools.builtin("files", {{ root = ROOT }})
+      local ok, err = pcall(tools.builtin, "http")
+      local r = llm.agent{{ {MODEL}, tools = {{ files }} }}:run("read it")
+      return {{ #files > 0, ok, err, r.output }}"""
+    with _engine(server) as engine:
+        engine.expose("ROOT", str(tmp_path))
+        has_files, ok, err, output = (await engine.run(code)).value
+    assert has_files is True
+    assert ok is False
+    assert "allow_hosts" in err
+    assert output == "It says tides."
+    tool_message = next(m for m in server.requests[-1].json["messages"] if m["role"] == "tool")
+    assert "tides twice a day" in tool_message["content"]

@@ -139,7 +139,13 @@ def _family(name: Any, settings: Any) -> list[Any]:
         return [found]
     if settings is not None and not isinstance(settings, dict):
         raise UsageError(f"tools.builtin({name!r}, settings): settings is a table.")
-    made = found(**(settings or {}))
+    try:
+        made = found(**(settings or {}))
+    except TypeError as exc:
+        raise UsageError(
+            f"The {name} family needs its settings ({exc}): "
+            f'tools.builtin("{name}", {{ ... }}) with the allow-lists it asks for.'
+        ) from exc
     return list(made) if isinstance(made, list | tuple) else [made]
 
 
