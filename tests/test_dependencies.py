@@ -61,6 +61,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
     ).stdout
     assert set(out.strip().split(",")) == {
         "testing",
+        "serve",
         "eval",
         "mcp",
         "feed",

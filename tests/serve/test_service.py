@@ -191,7 +191,7 @@ async def test_a_disconnect_cancels_or_leaves_the_run_by_policy() -> None:
         service = RunService(agent(tool_call("slow"), "fine", tools=[slow]), on_disconnect=policy)
         run = await service.start("t", "support", "go")
         await asyncio.sleep(0)
-        await service.disconnected("t", run.id)
+        service.disconnected("t", run.id)
         gate.set()
         await run.settled()
         assert run.status == status

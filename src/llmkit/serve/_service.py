@@ -253,11 +253,20 @@ class RunService:
             await asyncio.shield(run.settled())
         return run
 
-    async def disconnected(self, tenant: str, run_id: str) -> None:
-        """The run's caller went away before its end: apply the ``on_disconnect`` policy."""
+    def disconnected(self, tenant: str, run_id: str) -> None:
+        """The run's caller went away before its end: apply the ``on_disconnect`` policy.
+
+        Not a coroutine, so a transport can call it while its own task is being cancelled;
+        with ``"cancel"`` the run is cancelled in the background (see :meth:`cancel`).
+        """
         run = self._runs.get((tenant, run_id))
-        if run is not None and not run.over and self.on_disconnect == "cancel":
-            await self.cancel(tenant, run_id)
+        if run is None or run.over or self.on_disconnect != "cancel":
+            return
+        task = self._tasks.get(run.id)
+        if task is None:
+            run.cancelled()
+        else:
+            task.cancel()
 
     # ----------------------------------------------------------------- sessions
 
