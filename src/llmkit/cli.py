@@ -10,6 +10,7 @@
     llmkit eval set.yaml --model openai/gpt-4.1-mini   # an evaluation set, scored
     llmkit workflow run app.py:flow --input '{"topic": "tides"}'   # a workflow, live progress
     llmkit runs list --store runs.db   # the runs a durable store holds (show, delete, resume)
+    llmkit serve app.py:agent --port 8000   # agents over HTTP (OpenAI-compatible, runs, sessions)
     llmkit memory add kb.db docs/ --embedder local   # files into a vector store; search, stats
     llmkit script run research.lua -p topic=tides --timeout 30s   # a Lua script; repl, test
     llmkit --version
@@ -45,6 +46,7 @@ _PLUGGED_COMMANDS: tuple[str, ...] = (
     "llmkit.eval._cli:add_command",
     "llmkit._cli.workflow:add_command",
     "llmkit._cli.runs:add_command",
+    "llmkit._cli.serve:add_command",
     "llmkit._cli.memory:add_command",
     "llmkit._cli.script:add_command",
 )
