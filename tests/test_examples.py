@@ -243,6 +243,12 @@ PRINTS: dict[str, list[str]] = {
         "[spec] the square tool is used by an agent: passed",
         "[spec] json keeps empty arrays: passed",
     ],
+    "serve_support_agent.py": [
+        "answer: Order 42 left the warehouse this morning.",
+        "streamed: Order 7 is waiting for payment.",
+        "run: complete - Order 7 is waiting for payment; you can pay it from your account page.",
+        "events, from run.start to run.end",
+    ],
     "chat_sessions.py": [
         "[new process] assistant: Nice to meet you, Ada. (history: 0 messages)",
         "[new process] assistant: Your name is Ada. (history: 2 messages)",
@@ -270,6 +276,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"durable_workflow_dbos.py"}
     tested |= {"memory_knowledge_qa.py", "memory_at_scale.py"}
     tested |= {"lua_scripts.py"}
+    tested |= {"serve_support_agent.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
