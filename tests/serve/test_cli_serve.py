@@ -55,6 +55,6 @@ def test_serve_prints_the_url_and_answers_with_a_token(tmp_path: Path) -> None:
 def test_serve_without_tokens_refuses_to_start(tmp_path: Path) -> None:
     env = {"LLMKIT_SERVE_TOKENS": ""}
     process = command(tmp_path, "--token-env", "LLMKIT_SERVE_TOKENS", env=env)
-    out, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=60)
     assert process.returncode == 3
     assert "No bearer tokens: set LLMKIT_SERVE_TOKENS" in err
