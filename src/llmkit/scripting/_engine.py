@@ -169,6 +169,7 @@ class Engine(ABC):
                 max_output=self.limits.max_output,
                 model_override=self.model_override,
                 stdout=self.stdout,
+                sandbox=self.sandbox,
             )
             try:
                 value = await self._execute(code, host)

@@ -88,6 +88,8 @@ class Host:
     max_output: int | None = None
     model_override: Model | None = None
     stdout: Callable[[str], Any] | None = None
+    sandbox: str = "strict"
+    """The engine's sandbox level: bridges that read files follow it (``workflow.load``)."""
     outputs: list[Any] = field(default_factory=list)
     printed: list[str] = field(default_factory=list)
     logs: list[LogRecord] = field(default_factory=list)

@@ -1,9 +1,8 @@
 """The bridge modules scripts see, one file per llmkit module, shared by every engine.
 
 ``BRIDGES`` maps a module name to the import path of its :class:`~llmkit.scripting.Bridge`
-(``"package.module:bridge"``). A package that lands later (workflows, memory,
-prompts) plugs its module in with :func:`register_bridge`, from its own file,
-without touching an engine. Nothing is imported until an engine loads it.
+(``"package.module:bridge"``). A package that lands later plugs its module in with
+:func:`register_bridge`, from its own file, without touching an engine. Nothing is imported until an engine loads it.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ BRIDGES: dict[str, str] = {
         ("events", "events"),
         ("hooks", "hooks"),
         ("prompt", "prompt"),
+        ("workflow", "workflow"),
     )
 }
 
