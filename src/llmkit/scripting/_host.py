@@ -11,6 +11,7 @@ state is JSON data only (a copy goes in, a copy comes out).
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 from collections.abc import Callable, Coroutine, Mapping
@@ -145,7 +146,7 @@ class Host:
         return Promise(task)
 
     def on_close(self, cleanup: Callable[[], Any]) -> None:
-        """Call ``cleanup()`` when the run ends (an event subscription's ``cancel``)."""
+        """Call ``cleanup()`` when the run ends (an event subscription's ``cancel``); awaited if async."""
         self._cleanups.append(cleanup)
 
     async def close(self) -> None:
@@ -157,7 +158,9 @@ class Host:
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         for cleanup in reversed(self._cleanups):
-            cleanup()
+            done = cleanup()
+            if inspect.isawaitable(done):
+                await done
         self._cleanups.clear()
 
     def model(self, spec: Any, options: Mapping[str, Any] | None = None) -> Model:

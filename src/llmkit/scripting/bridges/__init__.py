@@ -32,6 +32,7 @@ BRIDGES: dict[str, str] = {
         ("hooks", "hooks"),
         ("prompt", "prompt"),
         ("workflow", "workflow"),
+        ("memory", "memory"),
     )
 }
 

@@ -1,18 +1,29 @@
-"""Helpers the bridges share: option tables, usage and run results as plain data, text streams."""
+"""Helpers the bridges share: option tables, usage and run results as plain data, text streams,
+and the sandbox's rule for the files a bridge reads or writes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import UsageError
 from llmkit.scripting._bridge import HostObject, ScriptCallable, method
+from llmkit.scripting._errors import ScriptSandboxError
 
 if TYPE_CHECKING:
     from llmkit.run import RunResult
     from llmkit.types import Usage
 
-__all__ = ["MODEL_OPTIONS", "TextStream", "feed", "options", "result_data", "usage_data"]
+__all__ = [
+    "MODEL_OPTIONS",
+    "TextStream",
+    "feed",
+    "options",
+    "result_data",
+    "script_file",
+    "usage_data",
+]
 
 MODEL_OPTIONS = ("base_url", "api_key", "timeout", "max_retries", "headers")
 """Options that build the model (as for ``llmkit.model``), accepted wherever a model is named."""
@@ -75,3 +86,27 @@ async def feed(pieces: AsyncIterator[str], callback: ScriptCallable) -> str:
         text.append(piece)
         await callback(piece)
     return "".join(text)
+
+
+def script_file(host: Any, path: Any, where: str, *, strict: str) -> Path:
+    """The file ``path`` names for ``where`` (``workflow.load``), if the run's sandbox allows it.
+
+    A relative path is taken from the script's folder. ``standard`` allows only files under
+    that folder; ``strict`` none (``strict`` says what to do instead); ``permissive`` any.
+    """
+    if not isinstance(path, str) or not path:
+        raise UsageError(f"{where} takes a file path, not {path!r}.")
+    if host.sandbox == "strict":
+        raise ScriptSandboxError(
+            f"sandbox: {where} reaches no file in the strict sandbox; {strict}"
+        )
+    base = host.directory
+    if base is None and host.sandbox != "permissive":
+        raise UsageError(f"{where} needs a script file: its files sit beside it.")
+    file = Path(path) if base is None else base / path
+    inside = base is None or file.resolve().is_relative_to(base.resolve())
+    if host.sandbox == "standard" and not inside:
+        raise ScriptSandboxError(
+            f"sandbox: {where}({path!r}): only files under the script's folder"
+        )
+    return file

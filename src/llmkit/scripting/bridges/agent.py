@@ -30,7 +30,8 @@ bridge = Bridge(
     '`description`, `tools` (built-in family names such as `"calculator"`, tools from '
     "`tools.define`, agents), `handoffs` (agents), `output` (a schema table), `max_steps`, "
     "`tool_retries`, `output_retries`, `run_timeout` (seconds per run), `hooks` (from "
-    "`hooks.define`) and `settings` "
+    "`hooks.define`), `knowledge` (a store from `memory.vectors`) with `retrieve_k`, `memory` "
+    "(`{ max_tokens, keep_last }`) and `settings` "
     "(`temperature`, `max_tokens` …). A run's result is "
     "`{output, usage = {total_tokens, input_tokens, ...}, steps, status, run_id, agent, messages}`.",
 )
@@ -50,6 +51,9 @@ _AGENT = (
     "run_timeout",
     "settings",
     "hooks",
+    "knowledge",
+    "retrieve_k",
+    "memory",
 )
 _TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
 
@@ -132,6 +136,14 @@ def _hooks(items: Any) -> list[Any]:
     return [h.hook for h in items]
 
 
+def _knowledge(store: Any) -> Any:
+    from llmkit.scripting.bridges.memory import VectorsHandle
+
+    if not isinstance(store, VectorsHandle):
+        raise UsageError("knowledge= takes a store made with memory.vectors{...}.")
+    return store.store
+
+
 def _agent_tool(item: Any) -> Any:
     return item.agent.as_tool() if isinstance(item, AgentHandle) else None
 
@@ -164,6 +176,12 @@ def create(host: Host, spec: Any) -> AgentHandle:
         kwargs["output_type"] = output_type(opts.pop("output"))
     if "hooks" in opts:
         kwargs["hooks"] = _hooks(opts.pop("hooks"))
+    if "knowledge" in opts:
+        kwargs["knowledge"] = _knowledge(opts.pop("knowledge"))
+    if "memory" in opts:
+        from llmkit.scripting.bridges.memory import conversation
+
+        kwargs["memory"] = conversation(opts.pop("memory"))
     if "settings" in opts:
         kwargs["model_settings"] = opts.pop("settings")
     if "run_timeout" in opts:

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import UsageError
 from llmkit.scripting._bridge import Bridge, HostObject, Promise, method
-from llmkit.scripting._errors import ScriptSandboxError
 from llmkit.scripting._host import Host
-from llmkit.scripting.bridges._common import options, usage_data
+from llmkit.scripting.bridges._common import options, script_file, usage_data
 
 if TYPE_CHECKING:
     from llmkit.workflow import Workflow, WorkflowResult
@@ -40,6 +38,7 @@ bridge = Bridge(
     "run_id, name}`; a failed run raises a `WorkflowError`.",
 )
 
+_STRICT = "pass the definition's text to workflow.loads"
 _COMMON = ("name", "input", "output", "timeout", "on_error", "retry", "fallback")
 _RETRY = ("attempts", "backoff", "delay", "max_delay", "jitter")
 _COUNTERS: weakref.WeakKeyDictionary[Host, itertools.count[int]] = weakref.WeakKeyDictionary()
@@ -303,27 +302,6 @@ def _registry(host: Host, names: Any) -> dict[str, object]:
     return {key: _target(host, value, "workflow.load", key) for key, value in names.items()}
 
 
-def _definition_file(host: Host, path: Any) -> Path:
-    """The definition file ``path`` names, where the sandbox lets the script read it."""
-    if not isinstance(path, str) or not path:
-        raise UsageError("workflow.load takes the path of a .yaml, .yml or .json file.")
-    if host.sandbox == "strict":
-        raise ScriptSandboxError(
-            "sandbox: workflow.load reads no file in the strict sandbox; "
-            "pass the definition's text to workflow.loads"
-        )
-    base = host.directory
-    if base is None and host.sandbox != "permissive":
-        raise UsageError("workflow.load needs a script file: its definitions sit beside it.")
-    file = Path(path) if base is None else base / path
-    inside = base is None or file.resolve().is_relative_to(base.resolve())
-    if host.sandbox == "standard" and not inside:
-        raise ScriptSandboxError(
-            f"sandbox: workflow.load({path!r}): only files under the script's folder"
-        )
-    return file
-
-
 @bridge.function
 def load(host: Host, path: Any, names: Any = None) -> FlowHandle:
     """A workflow from a YAML or JSON file; `names` maps the definition's names to agents, tools, workflows and functions.
@@ -333,7 +311,12 @@ def load(host: Host, path: Any, names: Any = None) -> FlowHandle:
     """
     from llmkit.workflow import load as read
 
-    return FlowHandle(read(_definition_file(host, path), registry=_registry(host, names)))
+    return FlowHandle(
+        read(
+            script_file(host, path, "workflow.load", strict=_STRICT),
+            registry=_registry(host, names),
+        )
+    )
 
 
 @bridge.function
