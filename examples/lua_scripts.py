@@ -1,4 +1,5 @@
-"""Lua scripts driving llmkit, offline: a chat, a research agent with a Lua tool, a fan-out, specs.
+"""Lua scripts driving llmkit, offline: a chat, a research agent with a Lua tool, a fan-out, a
+workflow, a vector memory, specs.
 
 The scripts are in examples/scripts/; here each runs on the fake provider server (every
 model the scripts name answers from it). Run one yourself with
@@ -28,6 +29,11 @@ with FakeProviderServer(default_responder) as server:
         fanout = engine.run_file_sync(SCRIPTS / "fanout.lua")
         print(fanout.printed, end="")
         print(f"[fanout] {fanout.output}")
+        flow = engine.run_file_sync(SCRIPTS / "workflow.lua", params={"topic": "tides"})
+        print(flow.printed.splitlines()[3])
+        print(f"[workflow] {sorted(flow.output.items())}")
+        notes = engine.run_file_sync(SCRIPTS / "memory.lua")
+        print(f"[memory] {sorted(notes.output.items())}")
     requests = len(server.requests)
 
 print(f"model requests: {requests}")

@@ -239,7 +239,12 @@ PRINTS: dict[str, list[str]] = {
         '"square": "The tool returned: 2.25", "tokens": true, "tool_calls": 3}',
         "volcanoes: Hello! This is the llmkit fake server.",
         "[fanout] 3 answers",
-        "model requests: 11",
+        "article/reviews[0]/style ok",
+        "[workflow] [('notes', 'Hello! This is the llmkit fake server.'), ('requests', 4), "
+        "('rounds', 2), ('score', 0.5)]",
+        "[memory] [('answer', 'Hello! This is the llmkit fake server.'), ('best', 'hours'), "
+        "('tokens', 6)]",
+        "model requests: 16",
         "[spec] the square tool is used by an agent: passed",
         "[spec] json keeps empty arrays: passed",
     ],

@@ -35,6 +35,24 @@ def test_fanout_answers_each_topic(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.splitlines()[-1] == "2 answers"
 
 
+def test_workflow_runs_its_steps_in_order(capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["script", "run", str(SCRIPTS / "workflow.lua"), "-p", "topic=tides", "--fake"]) == 0
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:3] == ["article ok", "article/researcher ok", "article/reviews ok"]
+    assert "article/branch/rewrite ok" in lines
+    result = json.loads(lines[-1])
+    assert (result["rounds"], result["requests"], result["score"]) == (2, 4, 0.5)
+
+
+def test_memory_finds_the_note_by_meaning(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["script", "run", str(SCRIPTS / "memory.lua"), "--fake"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "hours Support answers from 9 to 5 on weekdays."
+    assert json.loads(lines[-1])["best"] == "hours"
+
+
 def test_the_spec_file_passes_through_the_pytest_helper() -> None:
     report = check_spec(SCRIPTS / "spec")
     assert len(report.cases) == 3
