@@ -5,7 +5,7 @@
     llmkit script run research.lua -p topic="tidal energy" --sandbox strict --timeout 30s --max-memory 64MB
     llmkit script run chat.lua --fake --json      # offline, on the fake provider server
     llmkit script run tool.lua --watch            # rerun whenever a script of its folder changes
-    llmkit script repl                            # one line at a time, with the same modules
+    llmkit script repl                            # a prompt; a chunk may span lines
     llmkit script test spec/                      # *_spec.lua files, reported like pytest
 
 The engine comes from the file's extension. ``-p k=v`` parameters reach the
@@ -125,12 +125,12 @@ def _run_once(args: argparse.Namespace) -> int:
     with _engine(args, args.file, stdout=live) as engine:
         result = engine.run_file_sync(args.file, params=parse_params(args.param))
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, default=str))
+        print(json.dumps(result.to_dict(), ensure_ascii=False, default=str), flush=True)
     elif result.outputs:
         for value in result.outputs:
-            print(_show(value))
+            print(_show(value), flush=True)
     elif result.value is not None:
-        print(_show(result.value))
+        print(_show(result.value), flush=True)
     return ExitCode.OK
 
 
@@ -187,27 +187,47 @@ def watch_loop(
 
 
 def _repl(args: argparse.Namespace) -> int:
-    from llmkit.scripting import ScriptSyntaxError
-
     prompt = is_tty(sys.stdin)
     with _engine(args, "lua", stdout=_write, interactive=True) as engine:
+        pending = ""
         while True:
             if prompt:
-                print("> ", end="", flush=True)
+                print(">> " if pending else "> ", end="", flush=True)
             line = sys.stdin.readline()
             if not line:
+                if pending:
+                    _evaluate(engine, pending, final=True)
                 return ExitCode.OK
-            if not line.strip():
+            if not pending and not line.strip():
                 continue
-            try:
-                try:
-                    result = engine.run_sync("return " + line, name="repl")
-                except ScriptSyntaxError:
-                    result = engine.run_sync(line, name="repl")
-                if result.value is not None:
-                    print(_show(result.value), flush=True)
-            except LLMKitError as exc:
-                print(error_line(exc), file=sys.stderr, flush=True)
+            chunk = pending + line
+            pending = chunk if _evaluate(engine, chunk, final=False) else ""
+
+
+def _evaluate(engine: Any, chunk: str, *, final: bool) -> bool:
+    """Run one REPL chunk (as an expression if it is one) and print its value or its error.
+
+    True when the chunk is not finished (Lua's syntax error at ``<eof>``) and more lines
+    should follow; never when ``final`` (the input ended).
+    """
+    from llmkit.scripting import ScriptSyntaxError
+
+    unfinished = False
+    try:
+        try:
+            result = engine.run_sync("return " + chunk, name="repl")
+        except ScriptSyntaxError as exc:
+            unfinished = exc.message.endswith("<eof>")
+            result = engine.run_sync(chunk, name="repl")
+        if result.value is not None:
+            print(_show(result.value), flush=True)
+    except ScriptSyntaxError as exc:
+        if not final and (unfinished or exc.message.endswith("<eof>")):
+            return True
+        print(error_line(exc), file=sys.stderr, flush=True)
+    except LLMKitError as exc:
+        print(error_line(exc), file=sys.stderr, flush=True)
+    return False
 
 
 def _test(args: argparse.Namespace) -> int:
