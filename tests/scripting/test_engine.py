@@ -82,7 +82,7 @@ async def test_globals_of_one_run_do_not_leak_into_the_next(engine: lua.Engine) 
 async def test_the_registry_finds_engines_by_name_and_extension() -> None:
     assert engine_for("x.lua") == "lua"
     with pytest.raises(UsageError, match=r"\.js"):
-        engine_for("x.js")
+        engine_for("x.py")
     engine = create_engine("y.lua", sandbox="standard")
     assert isinstance(engine, lua.Engine)
     assert engine.sandbox == "standard"

@@ -29,6 +29,7 @@ class _Entry:
 
 _ENGINES: dict[str, _Entry] = {
     "lua": _Entry("llmkit.scripting.lua._engine:LuaEngine", (".lua",)),
+    "js": _Entry("llmkit.scripting.javascript._engine:JsEngine", (".js", ".mjs")),
 }
 
 

@@ -1,0 +1,447 @@
+"""The JavaScript engine (V8 through mini-racer): sandbox, limits, bridges and the asyncio driver.
+
+A script runs as the body of an async function, so ``await`` works at its top
+level and ``return`` gives the run's value; line numbers are mapped back to the
+script's own. Every bridge function is an async function in JavaScript: a call
+sends a message to the driver, which runs the Python function on the script's
+event loop and settles the promise (other promises of the script, and other
+scripts, go on meanwhile). A script function handed to Python (a tool's ``run``,
+an ``events.on`` handler) is a :class:`JsFunction`; calling it runs it in the
+isolate and waits for its promise.
+
+Guarantees: the timeout covers the whole run, host calls included, and stops
+JavaScript that never yields; a sandbox violation or a limit ends the run even
+when the script catches the error; an isolate that ran out of memory is
+discarded and the next run gets a fresh one; outside ``interactive`` mode each
+run starts from the same globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from llmkit._optional import require
+from llmkit.errors import UsageError
+from llmkit.scripting._bridge import Promise
+from llmkit.scripting._engine import Engine
+from llmkit.scripting._errors import (
+    ScriptError,
+    ScriptLimitError,
+    ScriptSandboxError,
+    ScriptSyntaxError,
+    ScriptTimeoutError,
+)
+from llmkit.scripting._host import Host
+from llmkit.scripting.javascript._isolate import Interrupted, Isolate
+from llmkit.scripting.javascript._values import Converter, JsFunction
+
+__all__ = ["JsEngine", "JsFunction"]
+
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_DECLARED = re.compile(r"^(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(", re.MULTILINE)
+
+
+class JsEngine(Engine):
+    """JavaScript scripts on V8 with the llmkit modules (``llmkit[js]``); options as for :class:`~llmkit.scripting.Engine`.
+
+    ``max_instructions`` is Lua's: V8 counts none, so give ``timeout`` instead.
+    ``max_depth`` is V8's own stack limit (a too deep recursion is a ``recursion`` limit error).
+    """
+
+    name = "js"
+    extensions = (".js", ".mjs")
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        if self.limits.max_instructions is not None:
+            raise UsageError(
+                "The js engine counts no instructions: pass timeout= (--timeout) instead."
+            )
+        self._racer = require(
+            "py_mini_racer", extra="js", feature="JavaScript scripting", package="mini-racer"
+        )
+        from llmkit.scripting.bridges import load_bridge
+
+        self._bridges = {name: load_bridge(name) for name in self.bridge_names}
+        self._values = Converter(self)
+        self._queue: asyncio.Queue[tuple[Any, ...]] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._host: Host | None = None
+        self._deadline: float | None = None
+        self._returns: dict[int, asyncio.Future[Any]] = {}
+        self._next_call = 1
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._host_errors: dict[str, BaseException] = {}
+        self._isolate: Isolate | None = None
+        self._isolate = self._new_isolate()
+
+    # ------------------------------------------------------------ the isolate
+
+    def _new_isolate(self) -> Isolate:
+        isolate = Isolate(self._racer, max_memory=self.limits.max_memory, on_bell=self._receive)
+        k = isolate.k
+        for name, bridge in self._bridges.items():
+            k["install"](
+                name, json.dumps(list(bridge.functions)), bridge.flat, self._constants(name)
+            )
+        k["sandbox"](self.sandbox, self.sandbox != "strict")
+        return isolate
+
+    def _constants(self, name: str) -> str:
+        constants = {key: value for key, (value, _doc) in self._bridges[name].constants.items()}
+        return self._values.encode(constants, keep=True)
+
+    def _receive(self) -> None:
+        # Runs on the isolate's thread: tell the loop that drives the run to fetch the messages.
+        loop, queue = self._loop, self._queue
+        if loop is not None and queue is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(queue.put_nowait, ("drain",))
+
+    # -------------------------------------------------------------- running
+
+    async def _execute(self, code: str, host: Host) -> Any:
+        if self._isolate is None:
+            self._isolate = self._new_isolate()
+        isolate = self._isolate
+        self._start(host)
+        try:
+            if not self.interactive:
+                await self._js(isolate.k["reset"])
+            for name, bridge in self._bridges.items():
+                if bridge.values is not None:
+                    await self._js(
+                        isolate.k["assign"],
+                        name,
+                        bridge.flat,
+                        self._values.encode(bridge.values(host)),
+                    )
+            for key, value in self.globals.items():
+                await self._js(isolate.k["define"], key, self._values.encode(value, keep=True))
+            function = await self._compile(isolate, code, host.script)
+            call_id, result = self._expect()
+            await self._js(isolate.k["start"], call_id, function, "[]")
+            return await self._until(result)
+        finally:
+            await self._finish()
+
+    async def _compile(self, isolate: Isolate, code: str, script: str) -> Any:
+        hoist = "".join(f"globalThis.{n} = {n}; " for n in _DECLARED.findall(code))
+        source = f"(async function () {{ {hoist}\n{code}\n}})\n//# sourceURL={script}"
+        try:
+            return await self._guard(isolate.compile(source))
+        except self._racer.JSParseException as exc:
+            message, line = _split(str(exc), script)
+            raise ScriptSyntaxError(message, script=script, line=line) from None
+
+    def _start(self, host: Host) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._queue = asyncio.Queue()
+        self._host = host
+        self._deadline = None if self.limits.timeout is None else self.clock() + self.limits.timeout
+        self._host_errors.clear()
+        if self._isolate is not None:
+            self._isolate.alarmed = False
+
+    async def _finish(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for future in self._returns.values():
+            future.cancel()
+        self._returns.clear()
+        self._host = None
+        self._queue = None
+        if not self.interactive:
+            self._values.forget()
+        if self._isolate is not None:
+            self._isolate.alarmed = False
+            with contextlib.suppress(Exception):
+                await self._isolate.call(self._isolate.k["forget"])
+
+    def _expect(self) -> tuple[int, asyncio.Future[Any]]:
+        call_id = self._next_call
+        self._next_call += 1
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._returns[call_id] = future
+        return call_id, future
+
+    async def _call(self, function: str, args: tuple[Any, ...]) -> Any:
+        if self._isolate is None or not function.isidentifier():
+            raise UsageError(f"No function {function!r}: run a script that defines it first.")
+        key = self._values.encode(args, keep=True)
+        return await self._run_alone(lambda: self._invoke_global(function, key))
+
+    async def _invoke_global(self, function: str, args_text: str) -> Any:
+        assert self._isolate is not None
+        call_id, result = self._expect()
+        try:
+            target = await self._js(self._isolate.k["lookup"], function)
+        except Exception:
+            target = None
+        if target is None:
+            raise UsageError(f"No function {function!r}: run a script that defines it first.")
+        await self._js(self._isolate.k["start"], call_id, target, args_text)
+        return await self._until(result)
+
+    async def call_function(self, function: int, args: tuple[Any, ...]) -> Any:
+        """Run the script function with id ``function`` with ``args``; its result as a plain value."""
+        if self.closed or self._isolate is None:
+            raise UsageError("The JavaScript engine this function belongs to is closed.")
+        if self._host is not None and self._queue is not None:  # within a run: its driver
+            call_id, result = self._expect()
+            self._queue.put_nowait(("invoke", call_id, function, self._values.encode(args)))
+            return await result
+        return await self._run_alone(lambda: self.call_function(function, args))
+
+    async def _run_alone(self, work: Callable[[], Any]) -> Any:
+        host = Host(
+            script="<call>",
+            path=None,
+            params={},
+            state=self.state,
+            bus=self.bus,
+            max_output=self.limits.max_output,
+            model_override=self.model_override,
+            stdout=self.stdout,
+        )
+        self._start(host)
+        try:
+            driver = asyncio.ensure_future(work())
+            return await driver
+        finally:
+            await host.close()
+            await self._finish()
+
+    # ---------------------------------------------------------- the driver
+
+    async def _until(self, result: asyncio.Future[Any]) -> Any:
+        assert self._queue is not None
+        while not result.done():
+            getter = asyncio.ensure_future(self._queue.get())
+            done, _ = await self._within(
+                asyncio.wait({getter, result}, return_when=asyncio.FIRST_COMPLETED)
+            )
+            if getter not in done:
+                getter.cancel()
+                break
+            await self._handle(getter.result())
+        return result.result()
+
+    async def _within(self, work: Any) -> Any:
+        if self._deadline is None:
+            return await work
+        remaining = self._deadline - self.clock()
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(remaining):
+                return await work
+        except TimeoutError:
+            if inspect.iscoroutine(work):
+                work.close()
+            raise ScriptTimeoutError(
+                "time limit: the script ran past its timeout",
+                kind="timeout",
+                script=self._script(),
+            ) from None
+
+    async def _js(self, function: Any, *args: Any) -> Any:
+        assert self._isolate is not None
+        return await self._guard(self._isolate.call(function, *args))
+
+    async def _guard(self, work: Any) -> Any:
+        try:
+            return await self._within(work)
+        except Interrupted:
+            raise await self._violation() from None
+        except self._racer.JSOOMException:
+            raise self._out_of_memory() from None
+
+    def _script(self) -> str:
+        return "<script>" if self._host is None else self._host.script
+
+    async def _handle(self, item: tuple[Any, ...]) -> None:
+        assert self._isolate is not None
+        k = self._isolate.k
+        if item[0] == "settle":
+            _, call_id, ok, text = item
+            await self._js(k["settle"], call_id, ok, text)
+        elif item[0] == "invoke":
+            _, call_id, function, args_text = item
+            await self._js(k["invoke"], call_id, function, args_text)
+        elif item[0] == "fail":
+            raise item[1]
+        else:
+            for message in json.loads(await self._js(k["drain"])):
+                await self._message(message)
+
+    async def _message(self, message: list[Any]) -> None:
+        kind = message[0]
+        if kind == "trip":
+            raise self._violation_error(message[2], message[3])
+        if kind == "return":
+            _, call_id, ok, text = message
+            future = self._returns.pop(call_id, None)
+            if future is not None and not future.done():
+                if ok:
+                    future.set_result(self._values.decode(text))
+                else:
+                    future.set_exception(self._script_error(json.loads(text)))
+            return
+        _, call_id, what, target, name, args_text = message
+        try:
+            work = self._dispatch(what, target, name, self._values.decode(args_text))
+            if inspect.isawaitable(work) and not isinstance(work, Promise):
+                task = asyncio.ensure_future(self._later(call_id, work))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+                return
+            reply = (True, self._values.encode(work))
+        except (ScriptLimitError, ScriptSandboxError):
+            raise
+        except Exception as exc:
+            reply = (False, self._describe(exc))
+        assert self._isolate is not None
+        await self._js(self._isolate.k["settle"], call_id, *reply)
+
+    async def _later(self, call_id: int, work: Any) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        try:
+            value = await work
+            queue.put_nowait(("settle", call_id, True, self._values.encode(value)))
+        except (ScriptLimitError, ScriptSandboxError) as exc:
+            queue.put_nowait(("fail", exc))
+        except Exception as exc:
+            queue.put_nowait(("settle", call_id, False, self._describe(exc)))
+
+    def _dispatch(self, what: str, target: Any, name: str, args: list[Any]) -> Any:
+        host = self._host
+        assert host is not None
+        if what == "bridge":
+            return self._bridges[target].functions[name].function(host, *args)
+        if what == "method":
+            obj = self._values.handle(target)
+            method = type(obj).methods().get(name)
+            if method is None:
+                raise UsageError(f"{type(obj).__name__} has no method {name!r}.")
+            return method(obj, host, *args)
+        if what == "py":
+            return self._values.handle(target)(*args)
+        if what == "await":
+            return _await(self._values.handle(target))
+        if what == "print":
+            return host.write(str(args[0]))
+        if what == "require":
+            return self._read_module(host, args[0])
+        raise UsageError(f"Unknown host call {what!r}.")
+
+    # ------------------------------------------------------------- errors
+
+    def _describe(self, exc: BaseException) -> str:
+        message = f"{type(exc).__name__}: {exc}"
+        if len(self._host_errors) < 100:
+            self._host_errors[message] = exc
+        return json.dumps({"name": "Error", "message": message})
+
+    async def _violation(self) -> ScriptSandboxError:
+        assert self._isolate is not None
+        self._isolate.alarmed = False
+        text = await self._within(self._isolate.call(self._isolate.k["drain"]))
+        for message in json.loads(text):
+            if message[0] == "trip":
+                return self._violation_error(message[2], message[3])
+        return self._violation_error("sandbox: the script broke the sandbox", "")
+
+    def _violation_error(self, message: str, stack: str) -> ScriptSandboxError:
+        return ScriptSandboxError(
+            message, script=self._script(), line=_line(stack, self._script()), traceback=stack
+        )
+
+    def _out_of_memory(self) -> ScriptLimitError:
+        self.broken = True
+        isolate, self._isolate = self._isolate, None
+        if isolate is not None:
+            isolate.close()
+        return ScriptLimitError(
+            f"memory limit: the script needed more than {self.limits.max_memory} bytes "
+            "(raise max_memory / --max-memory)",
+            kind="memory",
+            script=self._script(),
+        )
+
+    def _script_error(self, info: dict[str, Any]) -> ScriptError:
+        script = self._script()
+        name, message, stack = info.get("name", ""), info.get("message", ""), info.get("stack", "")
+        line = _line(stack, script)
+        if name == "RangeError" and "call stack" in message:
+            return ScriptLimitError(
+                f"recursion limit: {message}",
+                kind="recursion",
+                script=script,
+                line=line,
+                traceback=stack,
+            )
+        text = message if name in ("", "Error") else f"{name}: {message}"
+        exc = ScriptError(text, script=script, line=line, traceback=stack)
+        for host_message, cause in self._host_errors.items():
+            if host_message in message:
+                exc.__cause__ = cause
+                break
+        return exc
+
+    # ------------------------------------------------------------ modules
+
+    def _read_module(self, host: Host, name: Any) -> list[str]:
+        if not isinstance(name, str) or not _MODULE_NAME.fullmatch(name):
+            raise ScriptSandboxError(
+                f"sandbox: require({name!r}): a module name is letters, digits, _ and dots",
+                script=host.script,
+            )
+        if self.modules is not None and name not in self.modules:
+            raise ScriptSandboxError(
+                f"sandbox: require({name!r}): not among the allowed modules", script=host.script
+            )
+        if host.directory is None:
+            raise UsageError(f"require({name!r}) needs a script file: its modules sit beside it.")
+        file = host.directory.joinpath(*name.split(".")).with_suffix(".js")
+        try:
+            return [file.read_text(encoding="utf-8"), str(file)]
+        except OSError as exc:
+            raise UsageError(
+                f"require({name!r}): no module file {file.name} beside the script."
+            ) from exc
+
+    def heap_used(self) -> int:
+        """Bytes of the isolate's heap in use (for measurements)."""
+        return 0 if self._isolate is None else self._isolate.heap_used()
+
+    def _close(self) -> None:
+        isolate, self._isolate = self._isolate, None
+        if isolate is not None:
+            isolate.close()
+
+
+async def _await(promise: Any) -> Any:
+    return await promise
+
+
+def _line(stack: str, script: str) -> int | None:
+    match = re.search(r"(?:^|[\s(])" + re.escape(script) + r":(\d+):\d+", stack or "")
+    return None if match is None else max(int(match.group(1)) - 1, 1)
+
+
+def _split(text: str, script: str) -> tuple[str, int | None]:
+    first = text.split("\n", 1)[0]
+    match = re.match("(?:" + re.escape(script) + r"|<anonymous>):(\d+): (.*)", first)
+    if match:
+        return match.group(2), max(int(match.group(1)) - 1, 1)
+    return first, None

@@ -1,0 +1,201 @@
+// The llmkit runtime inside each V8 isolate: host calls as promises, values by one JSON rule,
+// the sandbox. Evaluated once per isolate; returns the functions the Python driver calls.
+(function (bell, alarm) {
+  "use strict";
+  const MARK = "$$llmkit";
+  const HANDLE = Symbol("llmkit.handle");
+  const pending = new Map();      // host call id -> [resolve, reject]
+  const functions = new Map();    // function id -> a script function handed to Python
+  const ids = new WeakMap();      // script function -> its id
+  let nextCall = 1, nextFunction = 1, tripped = null;
+  // Python may not read the isolate while the script runs: messages wait in the outbox, and the
+  // bell (which carries no data) tells the driver to fetch them with drain().
+  const outbox = [];
+  const send = (message) => { outbox.push(JSON.stringify(message)); if (outbox.length === 1) bell(); };
+
+  function encode(value) {
+    return JSON.stringify(value === undefined ? null : value, function (key, v) {
+      if (v === undefined) return null;
+      if (typeof v === "function") {
+        if (v[HANDLE] !== undefined) return { [MARK]: v[HANDLE] };
+        let id = ids.get(v);
+        if (id === undefined) { id = nextFunction++; ids.set(v, id); functions.set(id, v); }
+        return { [MARK]: ["fn", id] };
+      }
+      if (v !== null && typeof v === "object" && Object.prototype.hasOwnProperty.call(v, HANDLE)) {
+        return { [MARK]: v[HANDLE] };
+      }
+      if (typeof v === "bigint") return Number(v);
+      if (v instanceof Map) return Object.fromEntries(v);
+      if (v instanceof Set) return Array.from(v);
+      return v;
+    });
+  }
+
+  function camel(name) { return name.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase()); }
+
+  function hostObject(spec) {
+    const [, id, type, methods, fields] = spec;
+    const obj = fields && typeof fields === "object" ? fields : {};
+    Object.defineProperty(obj, HANDLE, { value: ["obj", id] });
+    for (const name of methods) {
+      Object.defineProperty(obj, camel(name), {
+        value: (...args) => hostCall("method", id, name, args), enumerable: false,
+      });
+    }
+    if (methods.includes("next")) {
+      obj[Symbol.asyncIterator] = async function* () {
+        for (;;) { const piece = await obj.next(); if (piece === null) return; yield piece; }
+      };
+    }
+    Object.defineProperty(obj, Symbol.toStringTag, { value: type });
+    return obj;
+  }
+
+  function decode(text) {
+    return JSON.parse(text, function (key, v) {
+      if (v === null || typeof v !== "object" || !Object.prototype.hasOwnProperty.call(v, MARK)) return v;
+      const spec = v[MARK];
+      switch (spec[0]) {
+        case "fn": return functions.get(spec[1]) || null;
+        case "py": {
+          const f = (...args) => hostCall("py", spec[1], "", args);
+          Object.defineProperty(f, HANDLE, { value: spec });
+          return f;
+        }
+        case "promise": {
+          const p = hostCall("await", spec[1], "", []);
+          Object.defineProperty(p, HANDLE, { value: spec });
+          return p;
+        }
+        case "obj": return hostObject(spec);
+        default: return null;
+      }
+    });
+  }
+
+  function hostCall(kind, target, name, args) {
+    if (tripped !== null) throw tripped;
+    const id = nextCall++;
+    const site = new Error();  // where the script made the call: a host error points there
+    return new Promise((resolve, reject) => {
+      pending.set(id, [resolve, reject, site]);
+      send(["call", id, kind, target, name, encode(args)]);
+    });
+  }
+
+  function makeError(text) {
+    const info = JSON.parse(text);
+    const err = new Error(info.message);
+    if (info.name) err.name = info.name;
+    return err;
+  }
+
+  function errorInfo(e) {
+    if (e instanceof Error) return { name: e.name, message: String(e.message), stack: String(e.stack || "") };
+    let message;
+    try { message = typeof e === "string" ? e : JSON.stringify(e); } catch (_) { message = String(e); }
+    return { name: "", message: "error value: " + message, stack: "" };
+  }
+
+  function finish(callId, promise) {
+    Promise.resolve(promise).then(
+      (value) => {
+        let text;
+        try { text = encode(value); } catch (e) { send(["return", callId, false, JSON.stringify(errorInfo(e))]); return; }
+        send(["return", callId, true, text]);
+      },
+      (e) => send(["return", callId, false, JSON.stringify(errorInfo(e))]),
+    );
+  }
+
+  function trip(kind, message) {
+    const err = new Error(message);
+    err.name = "SandboxViolation";
+    tripped = err;
+    send(["trip", kind, message, String(err.stack || "")]);
+    alarm();
+    throw err;
+  }
+
+  function withheld(what, level) {
+    return () => trip("sandbox", "sandbox: " + what + " is not available in the " + level + " sandbox");
+  }
+
+  const compile = globalThis.eval;
+  const modules = new Map();
+  async function require(name) {
+    if (modules.has(name)) return modules.get(name);
+    const [source, file] = await hostCall("require", 0, "", [name]);
+    const module = { exports: {} };
+    compile("(function (module, exports) {" + source + "\n})\n//# sourceURL=" + file)(module, module.exports);
+    modules.set(name, module.exports);
+    return module.exports;
+  }
+  const write = (text) => { hostCall("print", 0, "", [text]).catch(() => {}); };
+  const show = (args) => args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ") + "\n";
+  globalThis.print = (...args) => write(args.map(String).join("\t") + "\n");
+  globalThis.console = { log: (...a) => write(show(a)), info: (...a) => write(show(a)),
+    warn: (...a) => write(show(a)), error: (...a) => write(show(a)) };
+  const baseline = new Set();
+  return {
+    drain() { const text = "[" + outbox.join(",") + "]"; outbox.length = 0; return text; },
+    settle(id, ok, text) {
+      const entry = pending.get(id);
+      if (entry === undefined) return;
+      pending.delete(id);
+      if (ok) { entry[0](decode(text)); return; }
+      const err = makeError(text);
+      err.stack = err.name + ": " + err.message + "\n" + String(entry[2].stack).split("\n").slice(1).join("\n");
+      entry[1](err);
+    },
+    start(callId, fn, argsText) {
+      let result;
+      try { result = fn(...decode(argsText)); } catch (e) { result = Promise.reject(e); }
+      finish(callId, result);
+    },
+    invoke(callId, fnId, argsText) {
+      const fn = functions.get(fnId);
+      let result;
+      try { result = fn(...decode(argsText)); } catch (e) { result = Promise.reject(e); }
+      finish(callId, result);
+    },
+    install(name, namesText, flat, valuesText) {
+      const functionNames = JSON.parse(namesText);
+      const target = flat ? globalThis : (globalThis[name] = {});
+      for (const fname of functionNames) {
+        target[camel(fname)] = (...args) => hostCall("bridge", name, fname, args);
+      }
+      Object.assign(target, decode(valuesText));
+    },
+    assign(name, flat, valuesText) {
+      Object.assign(flat ? globalThis : globalThis[name], decode(valuesText));
+    },
+    lookup(name) { const f = globalThis[name]; return typeof f === "function" ? f : null; },
+    define(name, valueText) { globalThis[name] = decode(valueText); },
+    sandbox(level, allowRequire) {
+      const g = globalThis;
+      const lock = (obj, key, what) => Object.defineProperty(obj, key, { get: withheld(what, level), configurable: false });
+      if (level !== "permissive") {
+        lock(g, "eval", "eval");
+        lock(g, "WebAssembly", "WebAssembly");
+        const protos = [Function.prototype, Object.getPrototypeOf(async function () {}),
+          Object.getPrototypeOf(function* () {}), Object.getPrototypeOf(async function* () {})];
+        for (const proto of protos) lock(proto, "constructor", "the Function constructor");
+        lock(g, "Function", "the Function constructor");
+      }
+      if (allowRequire) g.require = require; else lock(g, "require", "require");
+      for (const key of Reflect.ownKeys(g)) baseline.add(key);
+    },
+    reset() {
+      tripped = null;
+      modules.clear();
+      pending.clear();
+      functions.clear();
+      for (const key of Reflect.ownKeys(globalThis)) {
+        if (!baseline.has(key)) { try { delete globalThis[key]; } catch (_) {} }
+      }
+    },
+    forget() { tripped = null; pending.clear(); outbox.length = 0; },
+  };
+})
