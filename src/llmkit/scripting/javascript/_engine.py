@@ -264,6 +264,13 @@ class JsEngine(Engine):
             raise await self._violation() from None
         except self._racer.JSOOMException:
             raise self._out_of_memory() from None
+        except self._racer.JSParseException:
+            raise
+        except self._racer.JSEvalException as exc:
+            # V8 reports a terminated run as an empty error when the memory limit stopped it.
+            if self._isolate is not None and self._isolate.out_of_memory():
+                raise self._out_of_memory() from None
+            raise ScriptError(str(exc), script=self._script()) from None
 
     def _script(self) -> str:
         return "<script>" if self._host is None else self._host.script

@@ -100,6 +100,10 @@ class Isolate:
                 raise Interrupted from None
             raise
 
+    def out_of_memory(self) -> bool:
+        """True once the isolate reached its memory limit (it must then be discarded)."""
+        return bool(self._mr.was_hard_memory_limit_reached())
+
     def heap_used(self) -> int:
         """Bytes of the isolate's heap in use."""
         return int(self._mr.heap_stats()["used_heap_size"])
