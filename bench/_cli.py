@@ -25,6 +25,7 @@ from bench._fresh import STUDIES, study
 from bench._imports import import_times
 from bench._machine import describe, load_average
 from bench._report import markdown
+from bench._serve import SERVE, serve_study
 from bench._server import ROOT, CorePlan, ServerProcess, plan_cores
 from bench._targets import RSS_RUNS
 from bench._vectors import ANN, LARGE, vector_study
@@ -118,6 +119,7 @@ EXTRAS = {
     "vectors": "vector store add and search at 100,000 x 384 against numpy floors",
     ANN: "the vector store study with the approximate index too (minutes: only when named)",
     LARGE: "the same at 1,000,000 x 384 with the approximate index (only when named: make bench-large)",
+    SERVE: "an agent in process against the same agent behind app_for(agent); 200 streams",
 }
 """Names that are not cases but can be chosen like them."""
 
@@ -326,7 +328,7 @@ def run_benchmarks(
             queries = 30 if settings.quick else 200
             results[name] = vector_study(rows, queries=queries, ann=ann, report=progress)
     studies = [name for name in STUDIES if name in extras]
-    if selection or studies or "pool" in extras:
+    if selection or studies or "pool" in extras or SERVE in extras:
         with ServerProcess(cores=plan.server) as server:
             progress(f"fake server at {server.url} ({plan.describe()})")
             for case, variants in selection:
@@ -340,6 +342,10 @@ def run_benchmarks(
                 )
             if "pool" in extras:
                 results["pool"] = _pool_study(server.url, plan, progress)
+            if SERVE in extras:
+                results[SERVE] = serve_study(
+                    server.url, quick=settings.quick, cores=plan.client, progress=progress
+                )
     results["duration_s"] = time.perf_counter() - started
     results["machine"]["load_average_end"] = load_average()
     return results

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench._cases import AIOHTTP_FLOOR, FLOOR, LLMKIT, LLMKIT_AGENTS, LOCAL_FLOOR
+from bench._serve import serve_table
 from bench._stats import ratio
 from bench._targets import (
     LOAD_LEVEL,
@@ -79,6 +80,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _import_table(results)
     lines += _pool_table(results)
     lines += _vector_tables(results)
+    lines += serve_table(results)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -85,8 +85,8 @@ def test_profile_without_a_case_exits_2(capsys: pytest.CaptureFixture[str]) -> N
 def test_no_names_plan_everything_and_quick_mode_leaves_out_the_pool_study() -> None:
     cases, extras = plan_work([], FULL)
     assert len(cases) == len(CASES)
-    assert extras == {"imports", "startup", "loops", "pool", "vectors"}
-    assert plan_work([], QUICK)[1] == {"imports", "startup", "loops", "vectors"}
+    assert extras == {"imports", "startup", "loops", "pool", "vectors", "serve"}
+    assert plan_work([], QUICK)[1] == {"imports", "startup", "loops", "vectors", "serve"}
     assert plan_work(["vectors-large"], QUICK) == ([], {"vectors-large"})
 
 
