@@ -13,6 +13,7 @@
     llmkit serve app.py:agent --port 8000   # agents over HTTP (OpenAI-compatible, runs, sessions)
     llmkit memory add kb.db docs/ --embedder local   # files into a vector store; search, stats
     llmkit script run research.lua -p topic=tides --timeout 30s   # a Lua script; repl, test
+    llmkit mcp serve app.py:tools --http --port 8000   # tools and agents to MCP clients
     llmkit --version
 
 Every subcommand exits with a status from one table, :class:`ExitCode`
@@ -49,6 +50,7 @@ _PLUGGED_COMMANDS: tuple[str, ...] = (
     "llmkit._cli.serve:add_command",
     "llmkit._cli.memory:add_command",
     "llmkit._cli.script:add_command",
+    "llmkit._cli.mcp_serve:add_command",
 )
 
 # Providers whose running server can be asked for its models: name -> "module:function".

@@ -9,6 +9,8 @@
     run.status, run.result.output
     async for event_id, event in service.events("tenant-1", run.id): ...
 
+    await MCPToolServer([add, support_agent]).serve_stdio()   # tools and agents to MCP clients
+
 The run service's guarantees are in ``llmkit.serve._service``; its errors are
 :class:`ServeError` subclasses (tree in ``llmkit.serve._errors``).
 """
@@ -29,6 +31,7 @@ from llmkit.serve._errors import (
     UnknownSessionError,
     UnknownTargetError,
 )
+from llmkit.serve._mcp_server import MCPToolServer, ServedTools
 from llmkit.serve._run import RunState, ServedRun
 from llmkit.serve._security import RateLimit, Tokens, tokens_from_env, tokens_from_file
 from llmkit.serve._server import Server
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
     from llmkit.durable import Store
 
 __all__ = [
+    "MCPToolServer",
     "OnDisconnect",
     "RateLimit",
     "RunService",
@@ -47,6 +51,7 @@ __all__ = [
     "RunStateError",
     "ServeError",
     "ServedRun",
+    "ServedTools",
     "Server",
     "Target",
     "Tokens",
