@@ -259,6 +259,12 @@ PRINTS: dict[str, list[str]] = {
         "[new process] assistant: Your name is Ada. (history: 2 messages)",
         "the session holds 4 messages:",
     ],
+    "serve_mcp_tools.py": [
+        "Served tools: price_list, ask_baker",
+        '[tool result] {"apple":0.5,"bread":2.25}',
+        "[tool result] The sourdough came out of the oven at seven.",
+        "[answer] Apples are 0.50 EUR, bread 2.25 EUR; the sourdough is fresh from this morning.",
+    ],
 }
 
 
@@ -282,6 +288,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"memory_knowledge_qa.py", "memory_at_scale.py"}
     tested |= {"lua_scripts.py"}
     tested |= {"serve_support_agent.py"}
+    tested |= {"serve_mcp_tools.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
