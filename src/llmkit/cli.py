@@ -14,6 +14,7 @@
     llmkit memory add kb.db docs/ --embedder local   # files into a vector store; search, stats
     llmkit script run research.lua -p topic=tides --timeout 30s   # a Lua script; repl, test
     llmkit mcp serve app.py:tools --http --port 8000   # tools and agents to MCP clients
+    llmkit rpc app.py:agent       # JSON-RPC 2.0 over stdio: run, stream, approve, sessions
     llmkit --version
 
 Every subcommand exits with a status from one table, :class:`ExitCode`
@@ -51,6 +52,7 @@ _PLUGGED_COMMANDS: tuple[str, ...] = (
     "llmkit._cli.memory:add_command",
     "llmkit._cli.script:add_command",
     "llmkit._cli.mcp_serve:add_command",
+    "llmkit._cli.rpc:add_command",
 )
 
 # Providers whose running server can be asked for its models: name -> "module:function".
