@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -448,3 +449,29 @@ def test_record_replay_example_replays_offline_and_prints_the_cli_trace(tmp_path
     assert "$ llmkit replay run.jsonl --speed 0" in out
     assert "  [1]    ok send_invoice: Invoice of 120.00 EUR sent to ACME." in out
     assert "  => complete: Done: the invoice of 120.00 EUR is on its way to ACME." in out
+
+
+def test_rpc_node_client_example() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (make mcp-servers installs it)")
+    env = {k: v for k, v in os.environ.items() if k not in _REAL}
+    env["PYTHON"] = sys.executable
+    done = subprocess.run(
+        [node, str(EXAMPLES / "rpc" / "client.mjs")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    for line in (
+        "[tool result] shipped on Monday, arriving Thursday",
+        "[stream] complete: Order 42: shipped on Monday, arriving Thursday.",
+        '[run] paused, waiting for: refund({"order":42})',
+        "[approve] complete: Order 42: order 42 refunded.",
+        "[session] user-42 holds 8 messages",
+        "[error] -32002 run_not_found",
+        "[server exited] 0",
+    ):
+        assert line in done.stdout
