@@ -81,9 +81,10 @@ def text_of(result: Any) -> str:
     return "\n".join(item.text for item in result.content if item.type == "text")
 
 
-async def test_the_sdk_client_over_stdio(app: Path) -> None:
+async def test_the_sdk_client_over_stdio(app: Path, tmp_path: Path) -> None:
     params = StdioServerParameters(command=sys.executable, args=serve_args(app, "--name", "shop"))
-    async with mcp.Client(stdio_client(params)) as client:
+    errlog = (tmp_path / "stderr.txt").open("w+", encoding="utf-8")
+    async with mcp.Client(stdio_client(params, errlog=errlog)) as client:
         assert client.server_info is not None
         assert client.server_info.name == "shop"
         names = [t.name for t in (await client.list_tools()).tools]
@@ -98,6 +99,12 @@ async def test_the_sdk_client_over_stdio(app: Path) -> None:
     assert text_of(failed) == "Tool fail raised ValueError: disk full."
     assert wrong.is_error
     assert text_of(wrong).startswith("Invalid arguments for add:")
+    # What the app printed went to stderr, so stdout carried only MCP messages.
+    errlog.seek(0)
+    stderr = errlog.read()
+    errlog.close()
+    assert "importing the app" in stderr
+    assert "a stray print inside a tool" in stderr
 
 
 @pytest.fixture

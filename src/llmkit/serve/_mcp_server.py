@@ -30,13 +30,14 @@ What always holds:
 - :meth:`MCPToolServer.serve_http` binds 127.0.0.1 unless told otherwise; on
   a loopback host the SDK's DNS-rebinding protection (Host and Origin
   checks) is on;
-- over stdio, stdout carries only the protocol: the SDK points file
-  descriptor 1 at stderr while it serves, so a stray ``print`` in a tool
-  cannot corrupt it.
+- over stdio, stdout carries only the protocol: while it serves, the SDK
+  points file descriptor 1 at stderr and ``sys.stdout`` is ``sys.stderr``, so
+  a stray ``print`` in a tool lands on stderr at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import sys
@@ -220,7 +221,10 @@ class MCPToolServer:
         from mcp.server.stdio import stdio_server
 
         async with stdio_server() as (read, write):
-            await server.run(read, write, server.create_initialization_options())
+            # The SDK serves the wire from its own copy of fd 1 and points fd 1 at stderr; a
+            # print goes to sys.stdout's buffer first, which now writes to stderr at once.
+            with contextlib.redirect_stdout(sys.stderr):
+                await server.run(read, write, server.create_initialization_options())
 
     def http_app(self, *, path: str = "/mcp", host: str = "127.0.0.1") -> Any:
         """An ASGI app serving streamable HTTP at ``path`` (``host``: the one it will be reached on)."""

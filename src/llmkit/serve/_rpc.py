@@ -175,7 +175,8 @@ class RpcServer:
         os.dup2(2, 1)  # anything else written to stdout now lands on stderr
         try:
             writer = _PipeWriter(wire)
-            await self.serve(_stdin_reader(), writer.write)
+            with contextlib.redirect_stdout(sys.stderr):  # a print reaches stderr at once
+                await self.serve(_stdin_reader(), writer.write)
         finally:
             sys.stdout.flush()
             os.dup2(wire, 1)
