@@ -389,3 +389,23 @@ def test_a_message_over_the_size_limit_is_refused_and_the_next_one_read(app: Pat
         assert c.result("agents") == {"agents": ["calc"]}
     finally:
         c.close()
+
+
+def test_over_max_runs_a_new_run_is_refused_with_when_to_try_again(app: Path) -> None:
+    c = Client(app, "calc", "--max-runs", "1")
+    try:
+        first = c.result("run", {"input": "wait for me", "wait": False})
+        refused = c.error("run", {"input": "hello"})
+        assert (refused["code"], refused["data"]["type"]) == (-32005, "too_many_runs")
+        assert refused["data"]["retry_after"] > 0
+        assert c.result("cancel", {"run": first["id"]})["status"] == "cancelled"
+        assert c.result("run", {"input": "hello"})["output"] == "turn 1: hello"
+    finally:
+        c.close()
+
+
+def test_runs_still_going_when_stdin_ends_are_cancelled_and_the_server_exits(app: Path) -> None:
+    c = Client(app, "calc")
+    started = c.result("run", {"input": "wait for me", "wait": False})
+    assert started["status"] in ("queued", "running")
+    assert c.close() == 0
