@@ -316,6 +316,7 @@ def test_bad_input_gets_its_error_code_and_the_server_goes_on(
     assert response["jsonrpc"] == "2.0"
     assert (response["error"]["code"], response["error"]["data"]["type"]) == (code, kind)
     assert "Traceback" not in response["error"]["message"]
+    assert "POST" not in response["error"]["message"]  # no HTTP wording over JSON-RPC
     assert client.result("agents") == {"agents": ["calc"]}
 
 

@@ -73,6 +73,11 @@ _SERVICE_CODES: dict[type[ServeError], int] = {
     TooManyRunsError: -32005,
 }
 
+# The service words a few refusals for its HTTP clients; a JSON-RPC client reads these instead.
+_RPC_WORDING: dict[type[ServeError], str] = {
+    UnknownRunError: "No run with that id here; start one with the run or stream method.",
+}
+
 _TYPES: dict[int, str] = {
     PARSE_ERROR: "parse_error",
     INVALID_REQUEST: "invalid_request",
@@ -159,7 +164,8 @@ def error_for(exc: BaseException) -> RpcError:
                 data: dict[str, Any] = {"type": exc.code, "status": exc.status}
                 if isinstance(exc, TooManyRunsError):
                     data["retry_after"] = exc.retry_after
-                return RpcError(code, redact(str(exc)), data)
+                message = _RPC_WORDING.get(kind) or redact(str(exc))
+                return RpcError(code, message, data)
         return RpcError(INVALID_PARAMS, redact(str(exc)), {"status": exc.status})
     if isinstance(exc, UsageError):
         return RpcError(INVALID_PARAMS, redact(str(exc)), {"error": type(exc).__name__})
