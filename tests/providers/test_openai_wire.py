@@ -337,7 +337,7 @@ async def test_connection_refused_is_a_connection_error() -> None:
 
 
 async def test_slow_first_byte_hits_the_timeout(server: FakeProviderServer) -> None:
-    server.script([Fault.slow(2.0)])
+    server.script([Fault.slow(30.0)])
     model = make(server, timeout=Timeouts(read=0.2), retry=RetryPolicy(max_retries=0))
     with pytest.raises(ProviderTimeoutError, match="read timeout"):
         await model.generate(ask())
