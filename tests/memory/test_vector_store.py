@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -267,3 +268,80 @@ def test_sync_twins(tmp_path: Path, embedder: Callable[..., ModelEmbedder]) -> N
     assert store.search_sync(FACTS[0], k=1)[0].id == ids[0]
     assert store.count_sync() == 3 and store.delete_sync(ids) == 3
     store.close_sync()
+
+
+async def test_two_handles_on_one_file_cannot_mix_vector_sizes(
+    tmp_path: Path, embedder: Callable[..., ModelEmbedder]
+) -> None:
+    path = tmp_path / "kb.db"
+    big = SQLiteVectorStore(path, embedder=embedder(dimensions=384), allow_embedder_change=True)
+    small = SQLiteVectorStore(path, embedder=embedder(dimensions=8), allow_embedder_change=True)
+    assert await big.count() == 0 and await small.count() == 0  # both opened the empty file
+    await big.add(FACTS)
+    with pytest.raises(EmbedderMismatchError, match="8 dimensions.*holds vectors of 384"):
+        await small.add(["more"])
+    await big.close()
+    await small.close()
+    again = SQLiteVectorStore(path)
+    assert again.dimension == 384 and await again.count() == 3
+
+
+async def test_a_handle_refuses_an_embedder_another_handle_recorded_since(
+    tmp_path: Path, embedder: Callable[..., ModelEmbedder]
+) -> None:
+    path = tmp_path / "kb.db"
+    first = SQLiteVectorStore(path, embedder=embedder(dimensions=8))
+    other = embedder(dimensions=8, model_id="text-embedding-3-large")
+    second = SQLiteVectorStore(path, embedder=other)
+    assert await first.count() == 0 and await second.count() == 0
+    await first.add(FACTS[:1])
+    with pytest.raises(EmbedderMismatchError) as caught:
+        await second.add(FACTS[1:])
+    assert caught.value.stored == "openai/text-embedding-3-small@8"
+    assert await first.count() == 1
+
+
+async def test_a_handle_sees_rows_another_handle_added_or_deleted(
+    tmp_path: Path, embedder: Callable[..., ModelEmbedder]
+) -> None:
+    path = tmp_path / "kb.db"
+    first = SQLiteVectorStore(path, embedder=embedder(dimensions=8))
+    second = SQLiteVectorStore(path, embedder=embedder(dimensions=8))
+    ids = await first.add(FACTS[:1])
+    assert await second.count() == 1
+    await first.add(FACTS[1:])
+    assert await second.count() == 3
+    assert (await second.search(FACTS[2], k=1))[0].text == FACTS[2]
+    await second.delete(ids)
+    assert await first.count() == 2
+    assert [h.id for h in await first.get(ids)] == []
+
+
+async def test_opening_a_missing_file_without_an_embedder_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "typo.db"
+    with pytest.raises(UsageError, match="does not exist.*pass embedder="):
+        await SQLiteVectorStore(path).count()
+    assert not path.exists()
+    sqlite3.connect(path).close()  # an empty SQLite file, not a store yet
+    before = path.read_bytes()
+    with pytest.raises(UsageError, match="pass embedder="):
+        await SQLiteVectorStore(path).count()
+    assert path.read_bytes() == before
+
+
+async def test_add_and_search_normalise_vectors_off_the_event_loop(
+    tmp_path: Path, embedder: Callable[..., ModelEmbedder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = SQLiteVectorStore(tmp_path / "kb.db", embedder=embedder(dimensions=8))
+    threads: list[int] = []
+    unit_rows = VectorStore._unit_rows
+
+    def recording(self: VectorStore, *args: object) -> object:
+        threads.append(threading.get_ident())
+        return unit_rows(self, *args)  # type: ignore[arg-type]  # passes the args through
+
+    monkeypatch.setattr(VectorStore, "_unit_rows", recording)
+    await store.add(FACTS)
+    await store.search("Paris")
+    assert len(threads) == 2
+    assert threading.get_ident() not in threads

@@ -21,7 +21,14 @@ What it guarantees, beyond :class:`~llmkit.memory.VectorStore`'s:
   naming the path, raised before anything is written;
 - the embedder's name is recorded at the first ``add``; opening the store with another
   embedder is an :class:`~llmkit.memory.EmbedderMismatchError` unless
-  ``allow_embedder_change=True``, and vectors of another size are always refused.
+  ``allow_embedder_change=True``, and vectors of another size are always refused;
+- several handles (in one process or several) may share a file: each ``add`` re-reads the
+  recorded embedder and vector size inside its write transaction and refuses vectors that no
+  longer fit them (:class:`~llmkit.memory.EmbedderMismatchError`, nothing written), and every
+  ``add``, ``search``, ``count``, ``get`` and ``delete`` first reloads the rows if another
+  connection changed the file since (SQLite's ``PRAGMA data_version``);
+- opening a file that does not exist without ``embedder=`` is a
+  :class:`~llmkit.errors.UsageError` and creates nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from typing import TYPE_CHECKING
 import orjson
 
 from llmkit.errors import UsageError
-from llmkit.memory._errors import VectorStoreFormatError
+from llmkit.memory._errors import EmbedderMismatchError, VectorStoreFormatError
 from llmkit.memory._vector import StoredItem, StoredState, VectorStore
 
 if TYPE_CHECKING:
@@ -77,6 +84,7 @@ class SQLiteVectorStore(VectorStore):
         )
         self.path = Path(path)
         self._db: sqlite3.Connection | None = None
+        self._version: int | None = None
 
     def __repr__(self) -> str:
         return f"SQLiteVectorStore({str(self.path)!r})"
@@ -92,6 +100,12 @@ class SQLiteVectorStore(VectorStore):
         if not self.path.parent.is_dir():
             raise UsageError(
                 f"The folder of the store file {self.path} does not exist; create it first."
+            )
+        if self._embedder is None and not self.path.exists():
+            raise UsageError(
+                f"The store file {self.path} does not exist, so it has no embedder recorded: "
+                "check the path, or pass embedder= to create it "
+                "('openai/text-embedding-3-small' or llmkit.memory.local_embedder())."
             )
         try:
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -111,6 +125,8 @@ class SQLiteVectorStore(VectorStore):
                 row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
             if "llmkit_vector_info" not in tables:
+                if self._embedder is None:
+                    return StoredState()  # refused by the caller, and nothing is written
                 with db:
                     db.execute("BEGIN IMMEDIATE")
                     for statement in _SCHEMA:
@@ -123,6 +139,7 @@ class SQLiteVectorStore(VectorStore):
             rows = db.execute(
                 "SELECT id, text, metadata, vector FROM llmkit_vectors ORDER BY seq"
             ).fetchall()
+            self._version = int(db.execute("PRAGMA data_version").fetchone()[0])
         except sqlite3.Error as exc:
             raise self._corrupt(str(exc)) from exc
         version = info.get("schema", "")
@@ -146,11 +163,43 @@ class SQLiteVectorStore(VectorStore):
             items.append(StoredItem(item_id, text, meta, vector))
         return StoredState(embedder=info.get("embedder"), dimension=dimension, items=items)
 
+    def _changed(self) -> StoredState | None:
+        db = self._db
+        if db is None:
+            return None
+        try:
+            version = int(db.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise self._corrupt(str(exc)) from exc
+        if version == self._version:
+            return None
+        return self._read(db)
+
     def _write(self, items: Sequence[StoredItem], embedder: str, dimension: int) -> None:
         db = self._db
         assert db is not None
         with db:
             db.execute("BEGIN IMMEDIATE")
+            # Another handle may have recorded an embedder since this one read the file.
+            info = dict(db.execute("SELECT key, value FROM llmkit_vector_info").fetchall())
+            stored = info.get("dimension")
+            if stored is not None and stored != str(dimension):
+                raise EmbedderMismatchError(
+                    f"The embedder {embedder!r} makes vectors of {dimension} dimensions but "
+                    f"{self.path} now holds vectors of {stored} (written by another handle); "
+                    "nothing was written. Reopen the store with the embedder it records.",
+                    stored=info.get("embedder"),
+                    given=embedder,
+                )
+            recorded = info.get("embedder")
+            if recorded is not None and recorded != embedder and not self._allow_change:
+                raise EmbedderMismatchError(
+                    f"{self.path} now records the embedder {recorded!r} (written by another "
+                    f"handle), not {embedder!r}; nothing was written. Reopen the store with "
+                    "that embedder, or pass allow_embedder_change=True.",
+                    stored=recorded,
+                    given=embedder,
+                )
             db.executemany(
                 "INSERT OR REPLACE INTO llmkit_vector_info VALUES (?, ?)",
                 [("embedder", embedder), ("dimension", str(dimension))],

@@ -18,7 +18,8 @@ What every store guarantees:
   approximate graph (``_ann``) and are then scored exactly, so a hit's score is exact and
   every hit matches ``where``, but a true neighbour may be missed; an empty store finds
   nothing; a ``where`` field no stored item has is an :class:`~llmkit.memory.UnknownFieldError`;
-- embedding, file I/O and the numpy search run in worker threads, never on the event loop;
+- embedding, file I/O, normalising the vectors and the numpy search run in worker threads,
+  never on the event loop;
   one lock serialises changes, so a store can be shared by tasks and threads;
 - every async method has a blocking twin (``add_sync`` ...) that also works inside a
   running event loop.
@@ -30,9 +31,7 @@ What every store guarantees:
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
-import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from llmkit.memory._embed_resolve import as_embedder, embedder_named
 from llmkit.memory._errors import EmbedderMismatchError
 from llmkit.memory._vector_hit import Hit
 from llmkit.memory._vector_index import VectorIndex, check_where, numpy
+from llmkit.memory._vector_items import check_items
 from llmkit.memory._vector_tools import memory_tools
 
 if TYPE_CHECKING:
@@ -116,6 +116,10 @@ class VectorStore(ABC):
     def _erase(self, ids: Sequence[str]) -> None:
         """Remove the items with these ids."""
 
+    def _changed(self) -> StoredState | None:
+        """What is stored now if another handle changed it since it was read, else None."""
+        return None
+
     def _shut(self) -> None:  # noqa: B027 - optional: only a store with a file has one to close
         """Release what the store holds open (a file)."""
 
@@ -147,8 +151,8 @@ class VectorStore(ABC):
         ``metadata`` is one JSON-able dict per text (``{"source": "atlas"}``); an id
         already stored is replaced. ``progress(done, total)`` is called after each batch.
         """
-        texts, metas, ids = _check_items(texts, metadata, ids)
-        await asyncio.to_thread(self._ensure_open)
+        texts, metas, ids = check_items(texts, metadata, ids)
+        await asyncio.to_thread(self._refresh)
         embedder = self.embedder
         vectors: list[list[float]] = []
         step = max(1, embedder.batch_size)
@@ -164,12 +168,7 @@ class VectorStore(ABC):
                 progress(len(vectors), len(texts))
         if not texts:
             return []
-        matrix = self._unit_rows(vectors, embedder)
-        items = [
-            StoredItem(i, t, m, matrix[row].tobytes())
-            for row, (i, t, m) in enumerate(zip(ids, texts, metas, strict=True))
-        ]
-        await asyncio.to_thread(self._store, items, matrix, embedder.name)
+        await asyncio.to_thread(self._store, vectors, embedder, ids, texts, metas)
         return ids
 
     async def search(
@@ -185,30 +184,29 @@ class VectorStore(ABC):
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
             raise UsageError(f"k= takes a positive int (how many hits), got {k!r}.")
         conditions = check_where(where)
-        await asyncio.to_thread(self._ensure_open)
+        await asyncio.to_thread(self._refresh)
         if self._index.size == 0:
             return []
         embedder = self.embedder
         vectors = await embedder.embed([query])
-        matrix = self._unit_rows(vectors, embedder)
-        return await asyncio.to_thread(self._search, matrix[0], k, conditions)
+        return await asyncio.to_thread(self._search, vectors, embedder, k, conditions)
 
     async def delete(self, ids: Sequence[str]) -> int:
         """Remove the items with these ids; how many there were (unknown ids are skipped)."""
         if isinstance(ids, str):
             raise UsageError("delete() takes a list of ids; wrap a single id in a list.")
         ids = list(ids)
-        await asyncio.to_thread(self._ensure_open)
+        await asyncio.to_thread(self._refresh)
         return await asyncio.to_thread(self._remove, ids)
 
     async def count(self) -> int:
         """How many items the store holds."""
-        await asyncio.to_thread(self._ensure_open)
+        await asyncio.to_thread(self._refresh)
         return self._index.size
 
     async def get(self, ids: Sequence[str]) -> list[Hit]:
         """The stored items with these ids, in that order (unknown ids are skipped; score 1.0)."""
-        await asyncio.to_thread(self._ensure_open)
+        await asyncio.to_thread(self._refresh)
         with self._lock:
             index = self._index
             return [
@@ -282,44 +280,56 @@ class VectorStore(ABC):
         with self._lock:
             if self._opened:
                 return
-            state = self._open()
-            self._recorded = state.embedder
-            if self._embedder is None:
-                if state.embedder is None:
-                    self._shut()
-                    raise UsageError(
-                        "This store is new, so it has no embedder recorded: pass embedder= "
-                        "('openai/text-embedding-3-small' or llmkit.memory.local_embedder())."
-                    )
-                self._embedder = embedder_named(state.embedder)
-            elif (
-                state.embedder is not None
-                and state.embedder != self._embedder.name
-                and not self._allow_change
-            ):
+            self._load(self._open())
+
+    def _refresh(self) -> None:
+        """Open the store, or reload it if another handle changed what is stored."""
+        with self._lock:
+            if not self._opened:
+                self._load(self._open())
+            elif (state := self._changed()) is not None:
+                self._load(state)
+
+    def _load(self, state: StoredState) -> None:
+        """Take ``state`` as what is stored (called with the lock held)."""
+        self._opened = False  # until the state is taken, so a refusal leaves it closed
+        self._recorded = state.embedder
+        if self._embedder is None:
+            if state.embedder is None:
                 self._shut()
-                raise EmbedderMismatchError(
-                    f"The store was built with the embedder {state.embedder!r}, not "
-                    f"{self._embedder.name!r}: their vectors are not comparable. Open it with "
-                    f"embedder={state.embedder!r} (or no embedder=), or pass "
-                    "allow_embedder_change=True to add and search with this one anyway.",
-                    stored=state.embedder,
-                    given=self._embedder.name,
+                raise UsageError(
+                    "This store is new, so it has no embedder recorded: pass embedder= "
+                    "('openai/text-embedding-3-small' or llmkit.memory.local_embedder())."
                 )
-            index = VectorIndex(state.dimension)
-            if state.items:
-                np = numpy()
-                raw = b"".join(item.vector for item in state.items)
-                matrix = np.frombuffer(raw, dtype=np.float32).reshape(len(state.items), -1)
-                index.add(
-                    [i.id for i in state.items],
-                    matrix,
-                    [i.text for i in state.items],
-                    [i.metadata for i in state.items],
-                )
-            self._index = index
-            self._ann = None  # an approximate index is built at the first search
-            self._opened = True
+            self._embedder = embedder_named(state.embedder)
+        elif (
+            state.embedder is not None
+            and state.embedder != self._embedder.name
+            and not self._allow_change
+        ):
+            self._shut()
+            raise EmbedderMismatchError(
+                f"The store was built with the embedder {state.embedder!r}, not "
+                f"{self._embedder.name!r}: their vectors are not comparable. Open it with "
+                f"embedder={state.embedder!r} (or no embedder=), or pass "
+                "allow_embedder_change=True to add and search with this one anyway.",
+                stored=state.embedder,
+                given=self._embedder.name,
+            )
+        index = VectorIndex(state.dimension)
+        if state.items:
+            np = numpy()
+            raw = b"".join(item.vector for item in state.items)
+            matrix = np.frombuffer(raw, dtype=np.float32).reshape(len(state.items), -1)
+            index.add(
+                [i.id for i in state.items],
+                matrix,
+                [i.text for i in state.items],
+                [i.metadata for i in state.items],
+            )
+        self._index = index
+        self._ann = None  # an approximate index is built at the first search
+        self._opened = True
 
     def _unit_rows(self, vectors: Sequence[Sequence[float]], embedder: Embedder) -> Any:
         np = numpy()
@@ -347,7 +357,23 @@ class VectorStore(ABC):
             )
         return (matrix / norms).astype(np.float32)
 
-    def _store(self, items: list[StoredItem], matrix: Any, embedder: str) -> None:
+    def _store(
+        self,
+        vectors: list[list[float]],
+        embedder: Embedder,
+        ids: list[str],
+        texts: list[str],
+        metas: list[dict[str, Any]],
+    ) -> None:
+        # In a worker thread: normalising and serialising many vectors takes a while.
+        matrix = self._unit_rows(vectors, embedder)
+        items = [
+            StoredItem(i, t, m, matrix[row].tobytes())
+            for row, (i, t, m) in enumerate(zip(ids, texts, metas, strict=True))
+        ]
+        self._keep(items, matrix, embedder.name)
+
+    def _keep(self, items: list[StoredItem], matrix: Any, embedder: str) -> None:
         with self._lock:
             if self._index.dimension is not None and matrix.shape[1] != self._index.dimension:
                 raise EmbedderMismatchError(
@@ -364,7 +390,14 @@ class VectorStore(ABC):
             if self._ann is not None:
                 self._ann.add([i.id for i in items], matrix)
 
-    def _search(self, query: Any, k: int, where: dict[str, Any] | None) -> list[Hit]:
+    def _search(
+        self,
+        vectors: list[list[float]],
+        embedder: Embedder,
+        k: int,
+        where: dict[str, Any] | None,
+    ) -> list[Hit]:
+        query = self._unit_rows(vectors, embedder)[0]
         with self._lock:
             index = self._index
             if self._kind == "hnsw":
@@ -391,53 +424,6 @@ class VectorStore(ABC):
         with self._lock:
             self._shut()
             self._opened = False
-
-
-def _check_items(
-    texts: Sequence[str],
-    metadata: Sequence[Mapping[str, Any]] | None,
-    ids: Sequence[str] | None,
-) -> tuple[list[str], list[dict[str, Any]], list[str]]:
-    if isinstance(texts, str):
-        raise UsageError("add() takes a list of texts; wrap a single text in a list.")
-    texts = list(texts)
-    for text in texts:
-        if not isinstance(text, str):
-            raise UsageError(f"add() takes texts as str, got {type(text).__name__}.")
-    if metadata is None:
-        metas: list[dict[str, Any]] = [{} for _ in texts]
-    else:
-        if isinstance(metadata, Mapping):
-            raise UsageError("metadata= takes one dict per text (a list of dicts), not one dict.")
-        metas = [dict(m) if isinstance(m, Mapping) else m for m in metadata]
-        if len(metas) != len(texts) or not all(isinstance(m, dict) for m in metas):
-            raise UsageError(
-                f"metadata= takes one dict per text: {len(texts)} texts, "
-                f"{len(metas)} metadata entries."
-            )
-        for m in metas:
-            if not all(isinstance(key, str) for key in m):
-                raise UsageError(f"metadata field names are strings; got {list(m)!r}.")
-            try:
-                json.dumps(m, allow_nan=False)
-            except (TypeError, ValueError) as exc:
-                raise UsageError(
-                    f"metadata must be JSON data (str keys; str, number, bool, None, lists, "
-                    f"dicts): {exc}."
-                ) from None
-    if ids is None:
-        new_ids = [uuid.uuid4().hex for _ in texts]
-    else:
-        if isinstance(ids, str):
-            raise UsageError("ids= takes one id per text (a list of str), not one str.")
-        new_ids = list(ids)
-        if len(new_ids) != len(texts) or not all(isinstance(i, str) and i for i in new_ids):
-            raise UsageError(
-                f"ids= takes one non-empty str per text: {len(texts)} texts, {len(new_ids)} ids."
-            )
-        if len(set(new_ids)) != len(new_ids):
-            raise UsageError("ids= holds the same id twice; each text needs its own id.")
-    return texts, metas, new_ids
 
 
 class VectorMemory(VectorStore):
