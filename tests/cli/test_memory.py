@@ -99,3 +99,23 @@ def test_chunks_sized_in_tokens(
     assert len(texts) == 6 and all(count_tokens("openai/gpt-4.1-mini", t) <= 8 for t in texts)
     assert main([*args, "--chunk-tokens", "8", "--size", "100"]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_a_file_added_again_after_it_shrank_keeps_no_old_chunks(
+    docs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = str(tmp_path / "kb.db")
+    tides = docs / "tides.md"
+    assert (
+        main(["memory", "add", store, str(docs), "--embedder", "local", "--progress", "off"]) == 0
+    )
+    assert "(3 items in all)" in capsys.readouterr().out
+    tides.write_text("# Tides\nThe Moon pulls the oceans.\n", encoding="utf-8")
+    assert main(["memory", "add", store, str(tides), "--progress", "off"]) == 0
+    assert "added 1 chunk from 1 file" in capsys.readouterr().out
+    assert main(["memory", "search", store, "new and full moon", "-k", "5", "--json"]) == 0
+    ids = sorted(hit["id"] for hit in json.loads(capsys.readouterr().out))
+    assert ids == [f"{tides.as_posix()}#0", f"{docs.as_posix()}/volcanoes.txt#0"]
+    tides.write_text("", encoding="utf-8")
+    assert main(["memory", "add", store, str(tides), "--progress", "off"]) == 0
+    assert "(1 item in all)" in capsys.readouterr().out

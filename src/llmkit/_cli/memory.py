@@ -12,7 +12,8 @@ any depth), cuts markdown at its headings and other text at paragraphs
 ``--overlap`` in characters, or ``--chunk-tokens N`` for chunks of N tokens of
 ``--token-model``, the overlap then in tokens too, an eighth of N unless given) and stores each chunk with the id ``FILE#N`` and the metadata
 ``source`` (the file as given), ``heading`` (markdown) and ``start`` (offset in the file). A
-file added again replaces its chunks of the same ids. ``--embedder`` is ``local`` (the offline
+file added again replaces its chunks, and the chunks it no longer has (``FILE#N`` past its
+new last chunk) are deleted. ``--embedder`` is ``local`` (the offline
 MiniLM embedder) or a model string; a store that exists uses the one it recorded.
 
 What it guarantees: stdout holds only the result (a summary line, the hits, the stats; JSON
@@ -176,6 +177,19 @@ def _chunks(
     return texts, ids, metadata
 
 
+def _stale(stored: list[str], files: list[Path], ids: list[str]) -> list[str]:
+    """The stored ids ``FILE#N`` of these files whose N is past the file's new last chunk."""
+    counts = dict.fromkeys((path.as_posix() for path in files), 0)
+    for item_id in ids:
+        counts[item_id.rpartition("#")[0]] += 1
+    stale = []
+    for item_id in stored:
+        source, _, n = item_id.rpartition("#")
+        if source in counts and n.isdigit() and int(n) >= counts[source]:
+            stale.append(item_id)
+    return stale
+
+
 @contextmanager
 def _progress(mode: str, total: int) -> Iterator[Callable[[int, int], None] | None]:
     if mode == "auto":
@@ -211,6 +225,7 @@ def _add(args: argparse.Namespace) -> int:
     try:
         with _progress(args.progress, len(texts)) as progress:
             run_sync(store.add(texts, ids=ids, metadata=metadata, progress=progress))
+        run_sync(store.delete(_stale(store.ids(), files, ids)))
         total = run_sync(store.count())
     finally:
         store.close_sync()
