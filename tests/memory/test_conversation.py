@@ -381,3 +381,48 @@ def test_one_memory_serves_runs_in_several_threads() -> None:
 def test_bad_options_are_usage_errors(options: dict[str, Any], match: str) -> None:
     with pytest.raises(UsageError, match=match):
         ConversationMemory(**options)
+
+
+async def test_a_summary_over_the_budget_is_not_sent_nor_cached(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    calls: list[str] = []
+
+    def wordy(request: Request) -> str:
+        calls.append(request.messages[-1].text)
+        return "The conversation went on and on. " * 400  # ignores its word limit
+
+    model = ScriptedModel(["ok", "ok"])
+    memory = ConversationMemory(max_tokens=800, summarize_with=FunctionModel(wordy))
+    agent = Agent(model, hooks=[memory])
+    history = chat(40)
+    with caplog.at_level(logging.WARNING, logger="llmkit.memory"):
+        await agent.run("q", message_history=history)
+        await agent.run("q", message_history=history)
+    for request in model.requests:
+        assert count_tokens(model, request) <= 800
+        assert not any(m.text.startswith("Summary of") for m in request.messages)
+        check_well_formed(request.messages)
+        assert request.messages[-1] == Message.user("q")
+    assert len(calls) == 2  # the summary that did not fit was not reused
+    assert any("does not fit the budget" in r.getMessage() for r in caplog.records)
+
+
+async def test_the_token_counter_is_built_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from llmkit.memory import _conversation, _tokens
+
+    threads: list[int] = []
+
+    def recording(model: Any) -> _tokens.TokenCounter:
+        threads.append(threading.get_ident())
+        return _tokens.counter_for(model)
+
+    monkeypatch.setattr(_conversation, "counter_for", recording)
+    model = ScriptedModel(["ok", "ok"], model_id="gpt-4o-counter-built-in-a-thread")
+    agent = Agent(model, hooks=[ConversationMemory(max_tokens=10_000)])
+    await agent.run("q")
+    await agent.run("q")
+    assert len(threads) == 1  # built once, then reused
+    assert threads[0] != threading.get_ident()

@@ -22,7 +22,10 @@ What always holds:
   is cached by a digest of the messages it summarises, so later model calls of
   the run reuse it instead of calling the summariser again; a summariser that
   fails leaves whole turns dropped (``on_summary_error="trim"``) or stops the
-  call (``"raise"``), never a half-summarised history;
+  call (``"raise"``), never a half-summarised history; a summary that does not
+  fit the budget is neither sent nor cached: whole turns are dropped instead;
+- the token counter of a model is built (its encoding loaded) in a worker
+  thread, never on the event loop;
 - when what must be kept is still over the budget it is sent as it is and the
   ``llmkit.memory`` logger says so once per memory (``on_overflow="keep"``),
   or the model call fails with a :class:`~llmkit.errors.UsageError`
@@ -34,6 +37,7 @@ What always holds:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import threading
@@ -44,7 +48,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from llmkit._hooks.base import Hook, HookContext
 from llmkit._json import dumps
 from llmkit.errors import UsageError
-from llmkit.memory._tokens import REPLY_PRIMING, TokenCounter, counter_for
+from llmkit.memory._tokens import REPLY_PRIMING, TokenCounter, built_counter, counter_for
 from llmkit.memory._windows import context_window
 from llmkit.types import Message, Request, TextPart, ToolCall, ToolResult
 
@@ -173,7 +177,11 @@ class ConversationMemory(Hook):
     async def before_model(self, ctx: HookContext, request: Request) -> Request | None:
         """Fit ``request`` into the budget: a new request with fewer messages, or None (it fits)."""
         model = ctx.model
-        counter = counter_for(model if model is not None else "unknown/model")
+        name: str | Model = model if model is not None else "unknown/model"
+        counter = built_counter(name)
+        if counter is None:
+            # Loading an encoding (o200k_base) takes a noticeable fraction of a second.
+            counter = await asyncio.to_thread(counter_for, name)
         budget = self._budget(model)
         layout = self._layout(request, counter)
         threshold = self.summarize_at or budget
@@ -309,12 +317,18 @@ class ConversationMemory(Hook):
                 exc,
             )
             return self._trimmed(request, layout, budget)
-        self._remember(digests[count - 1], summary)
         cost = counter.message(_summary_message(summary))
         rest = layout.total - sum(layout.costs[t] for t in dropped)
         if rest + cost > budget:
-            # Every unprotected turn is summarised already: what is left must be kept.
-            self._overflow(rest + cost, budget)
+            # A summary longer than its word limit: not cached, and whole turns are dropped.
+            logger.warning(
+                "ConversationMemory got a summary of %d tokens that does not fit the budget "
+                "of %d with what must be kept; dropping whole turns instead.",
+                cost,
+                budget,
+            )
+            return self._trimmed(request, layout, budget)
+        self._remember(digests[count - 1], summary)
         return _rebuilt(request, layout, dropped, summary)
 
     def _cached(self, digests: list[str]) -> tuple[int, str] | None:

@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
     from llmkit.providers.base import Model
 
-__all__ = ["TokenCounter", "count_tokens", "counter_for"]
+__all__ = ["TokenCounter", "built_counter", "count_tokens", "counter_for"]
 
 logger = logging.getLogger("llmkit.memory")
 
@@ -184,6 +184,11 @@ def _model_name(model: str | Model) -> str:
             f"not {type(model).__name__}."
         )
     return name
+
+
+def built_counter(model: str | Model) -> TokenCounter | None:
+    """The counter of ``model`` if it is built already, else None (building loads an encoding)."""
+    return _counters.get(_model_name(model))
 
 
 def counter_for(model: str | Model) -> TokenCounter:
