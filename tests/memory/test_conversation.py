@@ -374,6 +374,10 @@ def test_one_memory_serves_runs_in_several_threads() -> None:
         ({"pin": "facts"}, "pin="),
         ({"summarize_with": 42}, "summarize_with"),
         ({"summarize_at": 100}, "summarize_with"),
+        (
+            {"max_tokens": 500, "summarize_at": 600, "summarize_with": "openai/gpt-4.1-mini"},
+            "over max_tokens=500",
+        ),
         ({"on_summary_error": "ignore"}, "'trim' or 'raise'"),
         ({"on_overflow": "drop"}, "'keep' or 'raise'"),
     ],

@@ -9,10 +9,11 @@ from __future__ import annotations
 import pytest
 
 from llmkit import Agent, tool
+from llmkit.errors import HookError, UsageError
 from llmkit.http import RetryPolicy
 from llmkit.memory import ConversationMemory
 from llmkit.testing import FakeProviderServer, fake_model, tool_call
-from llmkit.types import Message, ToolCall, ToolResult
+from llmkit.types import Message, ModelSettings, ToolCall, ToolResult
 
 pytestmark = pytest.mark.anyio
 
@@ -64,3 +65,23 @@ async def test_memory_trims_what_each_protocol_receives(
     for body in bodies:
         assert 0 < len(body[WIRE_MESSAGES[protocol]]) < len(past) // 2
     assert llmkit_fake_server.errors == []
+
+
+async def test_an_ollama_model_is_budgeted_by_num_ctx_not_its_model_card(
+    llmkit_fake_server: FakeProviderServer,
+) -> None:
+    model = fake_model(llmkit_fake_server, "ollama", retry=RetryPolicy(max_retries=0))
+    assert model.name.startswith("ollama/")
+    with pytest.raises(HookError) as caught:
+        await Agent(model, hooks=[ConversationMemory()]).run("q", message_history=history(20))
+    assert isinstance(caught.value.__cause__, UsageError)
+    assert "num_ctx" in str(caught.value.__cause__)
+    assert "max_tokens=" in str(caught.value.__cause__)
+    llmkit_fake_server.script(["ok"])
+    settings: ModelSettings = {"extra": {"options": {"num_ctx": 1000}}}
+    agent = Agent(model, hooks=[ConversationMemory()], model_settings=settings)
+    past = history(40)
+    await agent.run("q", message_history=past)
+    (body,) = [r.json for r in llmkit_fake_server.requests if r.json is not None]
+    assert body["options"]["num_ctx"] == 1000
+    assert 0 < len(body["messages"]) < len(past) // 2

@@ -96,11 +96,14 @@ class ConversationMemory(Hook):
 
     - ``max_tokens``: the budget for the request (messages and tool definitions);
       default: 3/4 of the model's context window (:func:`~llmkit.memory.context_window`),
-      a :class:`~llmkit.errors.UsageError` at the first call when that is unknown;
+      a :class:`~llmkit.errors.UsageError` at the first call when that is unknown; for an
+      Ollama model, 3/4 of the request's ``num_ctx`` option (what Ollama serves), an
+      error when it is not set;
     - ``keep_last``: the last messages always kept (with the rest of their turns);
     - ``pin``: ``pin(message) -> bool``; a turn holding a pinned message is always kept;
     - ``summarize_with``: a model (or model string) that summarises the oldest turns
-      once the conversation exceeds ``summarize_at`` tokens (default: the budget);
+      once the conversation exceeds ``summarize_at`` tokens (default: the budget; no
+      more than ``max_tokens``);
       the newest turns that fit half of that are kept as they are, the summary is
       reused while it and the turns after it stay under it;
     - ``on_summary_error``: ``"trim"`` (drop whole turns instead) or ``"raise"``;
@@ -146,6 +149,12 @@ class ConversationMemory(Hook):
             raise UsageError(
                 "ConversationMemory(summarize_at=...) needs summarize_with=<a model> too."
             )
+        if summarize_at is not None and max_tokens is not None and summarize_at > max_tokens:
+            raise UsageError(
+                f"ConversationMemory(summarize_at={summarize_at}) is over max_tokens="
+                f"{max_tokens}: summarising starts at most at the budget; pass a summarize_at "
+                "of max_tokens or less."
+            )
         if on_summary_error not in ("trim", "raise"):
             raise UsageError(
                 f"ConversationMemory(on_summary_error={on_summary_error!r}): use 'trim' or 'raise'."
@@ -182,7 +191,7 @@ class ConversationMemory(Hook):
         if counter is None:
             # Loading an encoding (o200k_base) takes a noticeable fraction of a second.
             counter = await asyncio.to_thread(counter_for, name)
-        budget = self._budget(model)
+        budget = self._budget(model, request)
         layout = self._layout(request, counter)
         threshold = self.summarize_at or budget
         if self._summarizer_spec is None or layout.total <= threshold:
@@ -193,9 +202,23 @@ class ConversationMemory(Hook):
 
     # ------------------------------------------------------------------ planning
 
-    def _budget(self, model: Model | None) -> int:
+    def _budget(self, model: Model | None, request: Request) -> int:
         if self.max_tokens is not None:
             return self.max_tokens
+        if model is not None and model.name.startswith("ollama/"):
+            # Ollama serves num_ctx tokens (2048 or 4096 unless set), not the model card's
+            # window, and silently cuts a longer prompt: only num_ctx is a true budget.
+            options = request.extra.get("options")
+            num_ctx = options.get("num_ctx") if isinstance(options, dict) else None
+            if type(num_ctx) is not int or num_ctx < 1:
+                raise UsageError(
+                    f"ConversationMemory cannot size its budget for {model.name}: Ollama serves "
+                    "a context of num_ctx tokens (2048 or 4096 unless set, whatever the model "
+                    "card says) and cuts longer prompts silently. Pass "
+                    "ConversationMemory(max_tokens=...), or set num_ctx with "
+                    "model_settings={'extra': {'options': {'num_ctx': 8192}}}."
+                )
+            return int(num_ctx * WINDOW_SHARE)
         window = context_window(model) if model is not None else None
         if window is None:
             name = model.name if model is not None else "this model"
