@@ -90,6 +90,8 @@ def test_encodings_have_tiktokens_vocabulary_and_special_tokens(
         ("openai/gpt-4", "cl100k_base"),
         ("openai/gpt-3.5-turbo", "cl100k_base"),
         ("gpt-4o-mini", "o200k_base"),
+        ("openai/ft:gpt-4o-mini:acme::abc123", "o200k_base"),
+        ("openai/ft:gpt-3.5-turbo-0125:acme::abc123", "cl100k_base"),
     ],
 )
 def test_openai_models_count_exactly_with_their_encoding(
@@ -241,6 +243,9 @@ def test_importing_the_memory_package_loads_no_tokenizer() -> None:
         ("gemini/gemini-2.5-flash", 1_048_576),
         ("openrouter/openai/gpt-4o", 128_000),
         ("ollama/llama3.1:8b", 131_072),
+        ("openai/o1-preview", 128_000),
+        ("openai/o1", 200_000),
+        ("openai/ft:gpt-4o-mini:acme::abc123", 128_000),
         ("openai/no-such-model", None),
         ("custom/thing", None),
     ],

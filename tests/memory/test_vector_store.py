@@ -121,6 +121,7 @@ async def test_an_id_already_stored_is_replaced(store: VectorStore) -> None:
 
 async def test_an_empty_store_finds_nothing(store: VectorStore) -> None:
     assert await store.search("anything") == []
+    assert await store.search("anything", where={"source": "atlas"}) == []  # no fields yet
     assert await store.count() == 0
 
 

@@ -103,7 +103,8 @@ def encoding_for_model(model: str) -> str | None:
 
     A model string whose provider is not OpenAI (or a host of OpenAI's models)
     has no known encoding: ``"anthropic/claude-..."`` -> None. OpenRouter ids
-    are read after their ``openai/`` segment.
+    are read after their ``openai/`` segment; a fine-tuned id
+    (``ft:gpt-4o-mini:org::id``) has its base model's encoding.
     """
     provider, _, model_id = model.partition("/")
     if not model_id:
@@ -114,6 +115,7 @@ def encoding_for_model(model: str) -> str | None:
         owner, _, model_id = model_id.partition("/")
         if owner != "openai":
             return None
+    model_id = model_id.removeprefix("ft:")  # a fine-tuned model has its base's encoding
     for prefix, name in MODEL_ENCODINGS:
         if model_id.startswith(prefix):
             return name

@@ -17,7 +17,10 @@ What every store guarantees:
   ``_vector_index``), best first; with ``index="hnsw"`` the candidates come from an
   approximate graph (``_ann``) and are then scored exactly, so a hit's score is exact and
   every hit matches ``where``, but a true neighbour may be missed; an empty store finds
-  nothing; a ``where`` field no stored item has is an :class:`~llmkit.memory.UnknownFieldError`;
+  nothing, whatever its ``where`` (it knows no fields yet, and a filter written for the items
+  to come, as a knowledge hook's, must not fail before the first ``add``); in a store that
+  holds items, a ``where`` field no stored item has is an
+  :class:`~llmkit.memory.UnknownFieldError`;
 - embedding, file I/O, normalising the vectors and the numpy search run in worker threads,
   never on the event loop;
   one lock serialises changes, so a store can be shared by tasks and threads;

@@ -3,7 +3,8 @@
 What always holds: the table maps (provider, model-id prefix) to the number of
 tokens the model's context window holds (prompt and answer together); the
 most specific prefix is listed first and the first match wins; a model the
-table does not know gives None, never a guess. A :class:`Model` whose
+table does not know gives None, never a guess; a fine-tuned OpenAI id
+(``ft:gpt-4o-mini:org::id``) has its base model's window. A :class:`Model` whose
 capabilities declare ``max_context`` is taken at its word before the table.
 """
 
@@ -31,6 +32,7 @@ CONTEXT_WINDOWS: dict[str, tuple[tuple[str, int], ...]] = {
         ("gpt-3.5-turbo", 16_385),
         ("gpt-oss", 131_072),
         ("o1-mini", 128_000),
+        ("o1-preview", 128_000),
         ("o1", 200_000),
         ("o3", 200_000),
         ("o4-mini", 200_000),
@@ -86,7 +88,8 @@ def context_window(model: str | Model) -> int | None:
         provider, _, model_id = model_id.partition("/")
         provider = {"google": "gemini"}.get(provider, provider)
     table = CONTEXT_WINDOWS.get(_SAME_MODELS.get(provider, provider), ())
-    model_id = model_id.removeprefix("models/")
+    # A fine-tuned OpenAI model (ft:gpt-4o-mini:org::id) has its base model's window.
+    model_id = model_id.removeprefix("models/").removeprefix("ft:")
     for prefix, size in table:
         if model_id.startswith(prefix):
             return size
