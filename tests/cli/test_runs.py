@@ -156,3 +156,36 @@ def test_resume_refuses_unknown_finished_runs_and_apps_without_resume(
     broken = f"{tmp_path / 'broken.py'}:app"
     assert main(["runs", "resume", "article-42", "--app", broken, "--store", str(db)]) == 3
     assert main(["runs", "resume", "article-42", "--store", str(db)]) == 2
+
+
+KEY = "sk-proj-ABCDEF1234567890abcdef1234567890"
+
+
+def _leak(state: object) -> None:
+    raise RuntimeError(f"key {KEY}")
+
+
+def test_a_failed_workflow_s_stored_errors_never_hold_a_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llmkit.workflow import sequence, step
+
+    path = tmp_path / "runs.db"
+
+    async def run() -> None:
+        store = SQLiteStore(path)
+        kept = sequence(step(_leak, on_error="continue"), name="kept")
+        await kept.run({}, store=store, run_id="kept")
+        failed = sequence(step(_leak), name="failed")
+        with pytest.raises(Exception, match="key"):
+            await failed.run({}, store=store, run_id="failed")
+        await store.close()
+
+    asyncio.run(run())
+    assert KEY.encode() not in path.read_bytes()
+    for run_id in ("kept", "failed"):
+        for extra in ([], ["--json"]):
+            assert main(["runs", "show", run_id, "--store", str(path), *extra]) == 0
+            out = capsys.readouterr().out
+            assert KEY not in out
+            assert "[redacted]" in out or not extra

@@ -13,7 +13,8 @@ JSON form stops the run with ``NotStorableError`` naming the field (``state.draf
 step's output, when that step's checkpoint is written; a write that fails stops it with
 :class:`~llmkit.durable.CheckpointError`; in both cases the last good checkpoint stays and a
 resume continues from it. The run ends with ``finish_run``: finished with the result's JSON
-form, or failed with the error (a failed run can be resumed).
+form, or failed with the error (a failed run can be resumed). Every error message the store
+keeps (the run's, a step's kept failure) has its secrets redacted (``llmkit._redact``).
 
 ``Workflow.resume`` (``_resume``) claims the run and runs the workflow again with a
 :class:`StoreJournal` made from the checkpoints it had (:class:`Reopened`), so every step
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
+from llmkit._redact import redact
 from llmkit.durable._errors import (
     NotStorableError,
     StoreFormatError,
@@ -261,12 +263,35 @@ def _done_json(path: str, done: StepDone, lenient: bool) -> JSON:
     if done.reason:
         d["reason"] = done.reason
     if done.error is not None:
-        d["error"] = done.error.to_dict()
+        d["error"] = _redacted_failure(done.error.to_dict())
     if done.run_ids:
         d["run_ids"] = list(done.run_ids)
     if done.continued:
         d["continued"] = True
     return d
+
+
+def _redacted_failure(failure: Any) -> Any:
+    """A failure's JSON form with secrets taken out of its message (what the store keeps)."""
+    if isinstance(failure, dict) and isinstance(failure.get("message"), str):
+        return {**failure, "message": redact(failure["message"])}
+    return failure
+
+
+def _redacted_result(result: dict[str, Any]) -> dict[str, Any]:
+    """A result's JSON form with the failures it kept (trace records, ``errors``) redacted."""
+    trace = result.get("trace")
+    if isinstance(trace, list):
+        result["trace"] = [
+            {**record, "error": _redacted_failure(record["error"])}
+            if isinstance(record, dict) and "error" in record
+            else record
+            for record in trace
+        ]
+    errors = result.get("errors")
+    if isinstance(errors, list):
+        result["errors"] = [_redacted_failure(failure) for failure in errors]
+    return result
 
 
 def _done_from(path: str, data: Any) -> StepDone:
@@ -377,11 +402,13 @@ class StoreJournal:
 
     async def finish(self, result: WorkflowResult[Any]) -> None:
         """Record the run as finished with ``result``'s JSON form."""
-        await self.store.finish_run(self.claim, status="finished", result=result.to_dict())
+        await self.store.finish_run(
+            self.claim, status="finished", result=_redacted_result(result.to_dict())
+        )
 
     async def fail(self, error: BaseException) -> None:
         """Record the run as failed (resumable), if the store still lets this process write it."""
-        message = f"{type(error).__name__}: {error}"
+        message = redact(f"{type(error).__name__}: {error}")
         with contextlib.suppress(Exception):
             await self.store.finish_run(self.claim, status="failed", error=message)
 
