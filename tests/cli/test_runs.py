@@ -189,3 +189,23 @@ def test_a_failed_workflow_s_stored_errors_never_hold_a_secret(
             out = capsys.readouterr().out
             assert KEY not in out
             assert "[redacted]" in out or not extra
+
+
+def test_delete_refuses_a_run_a_live_process_holds_unless_forced(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "runs.db"
+
+    async def hold() -> None:
+        store = SQLiteStore(path)
+        await store.start_run("held", kind="workflow", name="article")
+        await store.close()
+
+    asyncio.run(hold())
+    assert main(["runs", "delete", "held", "--store", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "held by a live process" in err and "--force" in err
+    assert main(["runs", "show", "held", "--store", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["runs", "delete", "held", "--store", str(path), "--force"]) == 0
+    assert "Deleted run 'held'" in capsys.readouterr().out

@@ -137,7 +137,7 @@ async def test_a_claim_that_lost_its_run_writes_nothing(store: Any, clock: Any) 
 
 async def test_writing_to_a_deleted_run_says_so(store: Any) -> None:
     claim = await store.start_run("r1", kind="agent", name="a")
-    assert await store.delete_run("r1") is True
+    assert await store.delete_run("r1", force=True) is True
     with pytest.raises(RunNotFoundError, match="deleted"):
         await store.checkpoint(claim, {"k": 1})
     with pytest.raises(RunNotFoundError, match="deleted"):
@@ -208,7 +208,7 @@ async def test_checkpoints_are_per_run_and_go_with_their_run(store: Any) -> None
     two = await store.start_run("two", kind="agent", name="a")
     await store.checkpoint(one, {"k": 1})
     await store.checkpoint(two, {"k": 2})
-    assert await store.delete_run("one") is True
+    assert await store.delete_run("one", force=True) is True
     assert await store.delete_run("one") is False
     assert await store.load_checkpoints("one") == {}
     assert await store.load_checkpoints("two") == {"k": 2}
@@ -339,3 +339,23 @@ async def test_a_session_handle_round_trips_messages(store: Any) -> None:
     assert (loaded, version) == (messages, 1)
     assert await session.replace(loaded[:1], expected_version=1) == 2
     assert await session.messages() == messages[:1]
+
+
+async def test_a_run_a_live_process_holds_is_deleted_only_with_force(
+    store: Any, clock: Any
+) -> None:
+    claim = await store.start_run("held", kind="agent", name="a")
+    await store.checkpoint(claim, {"k": 1})
+    with pytest.raises(RunBusyError, match="force=True"):
+        await store.delete_run("held")
+    assert await store.load_checkpoints("held") == {"k": 1}
+    assert await store.delete_run("held", force=True) is True
+    assert await store.get_run("held") is None
+    stale = await store.start_run("stale", kind="agent", name="a")
+    done = await store.start_run("done", kind="agent", name="a")
+    await store.finish_run(done, status="finished")
+    assert await store.delete_run("done") is True
+    clock.advance(60)
+    assert await store.delete_run("stale") is True
+    with pytest.raises(RunNotFoundError, match="deleted"):
+        await store.checkpoint(stale, {"k": 2})

@@ -4,7 +4,7 @@
 
     llmkit runs list --store runs.db                 # id, kind, name, status, started, steps, tokens
     llmkit runs show article-42 --store runs.db      # status, error, usage, checkpoints (--json: all)
-    llmkit runs delete article-42 --store runs.db
+    llmkit runs delete article-42 --store runs.db    # --force: even while a process holds it
     llmkit runs resume article-42 --app app.py:flow --store runs.db
 
 ``show`` gives an agent run's checkpoints in words (step, messages, the last
@@ -81,6 +81,9 @@ def add_command(commands: Any) -> None:
     delete = actions.add_parser("delete", help="remove a run and its checkpoints")
     delete.add_argument("run_id", metavar="ID")
     _add_store(delete)
+    delete.add_argument(
+        "--force", action="store_true", help="delete it even while a live process holds it"
+    )
     delete.set_defaults(run=_delete)
     resume = actions.add_parser(
         "resume",
@@ -270,7 +273,7 @@ def _unknown(run_id: str) -> RunNotFoundError:
 
 def _delete(args: argparse.Namespace) -> int:
     async def work(store: Store) -> bool:
-        return await store.delete_run(args.run_id)
+        return await store.delete_run(args.run_id, force=args.force)
 
     if not asyncio.run(_with_store(args.store, False, work)):
         raise _unknown(args.run_id)

@@ -30,6 +30,7 @@ from llmkit.durable._store import (
     SessionInfo,
     SessionState,
     Store,
+    busy_deleting,
     check_storable,
     holder_is_gone,
 )
@@ -180,7 +181,17 @@ class MemoryStore(Store):
         runs.sort(key=lambda info: info.started, reverse=True)
         return copy.deepcopy(runs[:limit])
 
-    async def delete_run(self, run_id: str) -> bool:
+    async def delete_run(self, run_id: str, *, force: bool = False) -> bool:
+        info = self._runs.get(run_id)
+        if (
+            not force
+            and info is not None
+            and info.status == "running"
+            and not holder_is_gone(
+                info.holder, info.updated, now=self.clock(), stale_after=self.stale_after
+            )
+        ):
+            raise RunBusyError(busy_deleting(run_id, info.holder))
         self._checkpoints.pop(run_id, None)
         return self._runs.pop(run_id, None) is not None
 

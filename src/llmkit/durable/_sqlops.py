@@ -44,6 +44,7 @@ from llmkit.durable._store import (
     RunStatus,
     SessionInfo,
     SessionState,
+    busy_deleting,
     holder_is_gone,
 )
 
@@ -286,8 +287,18 @@ def list_runs(kind: RunKind | None, status: RunStatus | None, limit: int) -> Op[
     return [_run(row) for row in rows]
 
 
-def delete_run(run_id: str) -> Op[bool]:
-    """Remove the run and its checkpoints."""
+def delete_run(run_id: str, *, force: bool, now: float, stale_after: float) -> Op[bool]:
+    """Remove the run and its checkpoints (RunBusyError when a live process holds it, unless
+    ``force``; the check and the delete in one transaction)."""
+    if not force:
+        rows = yield Query(f"{_SELECT_RUN} WHERE id = ?", (run_id,), fetch=True, lock=True)
+        info = _run(rows[0]) if rows else None
+        if (
+            info is not None
+            and info.status == "running"
+            and not holder_is_gone(info.holder, info.updated, now=now, stale_after=stale_after)
+        ):
+            raise RunBusyError(busy_deleting(run_id, info.holder))
     yield Query("DELETE FROM llmkit_checkpoints WHERE run_id = ?", (run_id,))
     removed = yield Query("DELETE FROM llmkit_runs WHERE id = ?", (run_id,))
     return bool(removed)

@@ -131,8 +131,9 @@ class SQLStore(Store):
         op = ops.list_runs(kind, status, _limit(limit))
         return await self.transact(op, write=False, failure=StoreError)
 
-    async def delete_run(self, run_id: str) -> bool:
-        return await self.transact(ops.delete_run(run_id), write=True, failure=StoreError)
+    async def delete_run(self, run_id: str, *, force: bool = False) -> bool:
+        op = ops.delete_run(run_id, force=force, now=self.clock(), stale_after=self.stale_after)
+        return await self.transact(op, write=True, failure=StoreError)
 
     # -------------------------------------------------------------- sessions
 

@@ -56,6 +56,7 @@ __all__ = [
     "SessionInfo",
     "SessionState",
     "Store",
+    "busy_deleting",
     "check_storable",
     "holder_is_gone",
     "is_plain_json",
@@ -153,6 +154,15 @@ def holder_is_gone(holder: Claim | None, updated: float, *, now: float, stale_af
     if holder.host == _HOST and not _alive(holder.pid):
         return True
     return now - updated >= stale_after
+
+
+def busy_deleting(run_id: str, holder: Claim | None) -> str:
+    """The message of the RunBusyError ``delete_run`` raises for a run a live process holds."""
+    who = "no holder" if holder is None else f"pid {holder.pid} on {holder.host}"
+    return (
+        f"Run {run_id!r} is held by a live process ({who}); stop it first, or delete it anyway "
+        "with delete_run(run_id, force=True) (`llmkit runs delete --force`)."
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -337,8 +347,13 @@ class Store(ABC):
         """Stored runs, newest first."""
 
     @abstractmethod
-    async def delete_run(self, run_id: str) -> bool:
-        """Remove a run and its checkpoints; False when there was none."""
+    async def delete_run(self, run_id: str, *, force: bool = False) -> bool:
+        """Remove a run and its checkpoints; False when there was none.
+
+        Raises :class:`RunBusyError` when the run is running and its holder is
+        not gone (see :func:`holder_is_gone`), unless ``force`` (the process
+        holding it then fails at its next checkpoint with ``RunNotFoundError``).
+        """
 
     # -------------------------------------------------------------- sessions
 
