@@ -471,3 +471,27 @@ async def test_an_output_with_no_json_form_inside_a_parallel_stops_the_run_namin
     info = await store.get_run("r")
     assert info is not None and info.status == "failed"
     assert list(await store.load_checkpoints("r")) == ["step:f/p[0]/ok"]
+
+
+async def test_a_resumed_run_keeps_what_a_step_changed_in_place() -> None:
+    failures = ["once"]
+
+    def note(s: dict[str, Any]) -> None:
+        s.setdefault("log", []).append("a")
+
+    def flaky(s: dict[str, Any]) -> str:
+        if failures:
+            failures.pop()
+            raise Crash("down")
+        return "done"
+
+    flow = sequence(step(note), step(flaky, output="status"), name="noted")
+    failures.clear()
+    straight = await flow.run({}, store=MemoryStore(), run_id="straight")
+    failures.append("once")
+    store = MemoryStore()
+    with pytest.raises(WorkflowError, match="down"):
+        await flow.run({}, store=store, run_id="r1")
+    resumed = await flow.resume("r1", store=store)
+    assert straight.state == {"log": ["a"], "status": "done"}
+    assert resumed.state == straight.state

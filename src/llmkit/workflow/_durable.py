@@ -8,7 +8,10 @@ from (``meta["input"]``; a state with no JSON form fails here with
 :class:`StoreJournal` (the store side of ``_journal``'s seam) checkpoints each finished leaf
 step under ``"step:<path>"``: its output, the state writes it made, its trace record (status,
 attempts, duration, usage, error, agent run ids), with the run's step count and usage, and,
-when it wrote, the state after it under ``"state"``, all in one transaction. A value with no
+when it wrote, the state after it under ``"state"``, all in one transaction. A top-level field
+the step changed in place (``s["log"].append(...)``, no write) is recorded as a write of that
+field's new value, so a resume re-applies it where the step stands and the resumed run's state
+equals the uninterrupted one's (a change inside a parallel branch's copy is not seen). A value with no
 JSON form stops the run with ``NotStorableError`` naming the field (``state.draft``) or the
 step's output, when that step's checkpoint is written; a write that fails stops it with
 :class:`~llmkit.durable.CheckpointError`; in both cases the last good checkpoint stays and a
@@ -31,6 +34,7 @@ the model validates it back. A tuple comes back as a list.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -38,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
+from llmkit._json import dumps
 from llmkit._redact import redact
 from llmkit.durable._errors import (
     NotStorableError,
@@ -322,6 +327,15 @@ def _done_from(path: str, data: Any) -> StepDone:
 # ----------------------------------------------------------------- journal
 
 
+def _fields(data: JSON) -> dict[str, str]:
+    """The stored state's top-level fields, each as its JSON text (to see which ones changed)."""
+    if type(data) is dict and len(data) == 1 and _ESCAPE in data:
+        data = data[_ESCAPE]
+    if type(data) is not dict:
+        return {}
+    return {key: dumps(value) for key, value in data.items()}
+
+
 class StoreJournal:
     """The journal of one durable run on a store (see ``_journal`` and the module docstring)."""
 
@@ -343,10 +357,12 @@ class StoreJournal:
             key[len(_STEP) :]: value for key, value in recorded.items() if key.startswith(_STEP)
         }
         self._written: set[str] = set()
+        self._before: dict[str, str] | None = None  # the state's fields after the last step run
         self._forget: set[str] = set()
         self._steps = steps
         self._usage = usage or Usage()
         self._usage_json: dict[str, JSON] | None = None  # the JSON form of _usage, once made
+        self._state: JSON = None  # the state's stored form after the last step run
         self.error: Exception | None = None
         """The error that stopped the run here (a checkpoint that failed), once one did."""
 
@@ -355,22 +371,49 @@ class StoreJournal:
         data = self._recorded.get(path)
         try:
             if data is not None:
+                self._before = None  # the state moves on as its writes are applied again
                 return _done_from(path, data)
+            before = self._before
+            if before is None:
+                before = _fields(_state_json(self._scope.adapter, self._scope.state))
             done = await run()
         except StoreFormatError as exc:
             self.error = exc
             raise
         try:
+            done = self._changed_in_place(path, done, before)
             await self._record(path, done)
         except Exception as exc:
             self.error = exc
             raise
         return done
 
+    def _changed_in_place(self, path: str, done: StepDone, before: dict[str, str]) -> StepDone:
+        """``done`` with a write added for each field of the state it changed in place (a list
+        it appended to), so a resume applies that change again where the step stands."""
+        try:
+            state = _state_json(self._scope.adapter, self._scope.state)
+        except NotStorableError as exc:
+            _done_json(path, done, self._lenient)  # names the write that has no JSON form
+            raise NotStorableError(f"Step {path!r} cannot be checkpointed: {exc}") from exc
+        after = _fields(state)
+        self._before = after
+        self._state = state
+        if after == before:
+            return done
+        written = {field for field, _ in done.writes}
+        adapter = self._scope.adapter
+        extra = tuple(
+            (field, adapter.get(self._scope.state, field))
+            for field, text in after.items()
+            if field not in written and before.get(field) != text
+        )
+        return dataclasses.replace(done, writes=done.writes + extra) if extra else done
+
     async def _record(self, path: str, done: StepDone) -> None:
         put: dict[str, JSON] = {_STEP + path: _done_json(path, done, self._lenient)}
         if done.writes:
-            put["state"] = _state_json(self._scope.adapter, self._scope.state)
+            put["state"] = self._state
         self._steps += 1
         # A fallback's usage is counted in its step's.
         if "/fallback" not in path and not _empty(done.usage):
