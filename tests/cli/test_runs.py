@@ -209,3 +209,33 @@ def test_delete_refuses_a_run_a_live_process_holds_unless_forced(
     capsys.readouterr()
     assert main(["runs", "delete", "held", "--store", str(path), "--force"]) == 0
     assert "Deleted run 'held'" in capsys.readouterr().out
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_a_keyword_dsn_is_a_postgres_store_and_its_password_is_never_printed(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    pytest.importorskip("psycopg_pool")
+    dsn = f"host=127.0.0.1 port={_closed_port()} user=u password=s3cretK dbname=x"
+    assert main(["runs", "list", "--store", dsn, "--json"]) == 1
+    captured = capsys.readouterr()
+    assert "s3cretK" not in captured.out + captured.err
+    assert "PostgreSQL store at" in captured.err and "Cannot connect" in captured.err
+    assert len(captured.err.strip().splitlines()) == 1
+    assert not [r for r in caplog.records if r.name.startswith("psycopg")]
+
+
+def test_a_store_that_is_neither_file_nor_dsn_is_named_without_its_password(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["runs", "list", "--store", "postgresq://me:s3cretK@db/x"]) == 2
+    err = capsys.readouterr().err
+    assert "no file" in err and "s3cretK" not in err and "me:***@db" in err

@@ -150,5 +150,6 @@ def test_the_runs_command_reads_a_postgres_store(
     assert [run["id"] for run in json.loads(capsys.readouterr().out)] == ["r1"]
     assert main(["runs", "show", "r1", "--store", pg_dsn]) == 0
     assert "  messages: list of 1 item" in capsys.readouterr().out
-    assert main(["runs", "delete", "r1", "--store", pg_dsn]) == 0
+    assert main(["runs", "delete", "r1", "--store", pg_dsn]) == 1  # held by this process
+    assert main(["runs", "delete", "r1", "--store", pg_dsn, "--force"]) == 0
     assert main(["runs", "delete", "r1", "--store", pg_dsn]) == 1

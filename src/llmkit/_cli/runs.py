@@ -12,7 +12,9 @@ model text, the calls still without a result), through
 ``_agent.checkpoints.describe``, which knows their form; any other key, and a
 form it cannot read, is summarised as JSON.
 
-``--store`` is a SQLite file or a ``postgresql://`` DSN; without it the
+``--store`` is a SQLite file, a ``postgresql://`` DSN, or a libpq keyword
+string (``host=... dbname=...``: anything with ``=`` that is no file); no
+message repeats its password. Without it the
 ``LLMKIT_STORE`` environment variable is used. ``list`` and ``show`` open a
 SQLite file read-only (nothing is created or migrated); every command
 refuses a SQLite path where no file is.
@@ -32,6 +34,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 from dataclasses import asdict
 from datetime import datetime
@@ -123,13 +126,19 @@ def open_store(spec: str | None, *, read_only: bool = False) -> Store:
         )
     from llmkit.durable import PostgresStore, SQLiteStore
 
-    if spec.startswith(_DSN_PREFIXES):
-        return PostgresStore(spec)
-    if not Path(spec).is_file():
+    is_file = Path(spec).is_file()
+    if spec.startswith(_DSN_PREFIXES) or ("=" in spec and not is_file):
+        return PostgresStore(spec)  # a URL, or a libpq keyword string (host=... dbname=...)
+    if not is_file:
         raise UsageError(
-            f"--store: no file {spec!r}; pass the SQLite file the runs were stored in."
+            f"--store: no file {_masked(spec)!r}; pass the SQLite file the runs were stored in."
         )
     return SQLiteStore(spec, read_only=read_only)
+
+
+def _masked(spec: str) -> str:
+    """``spec`` with anything shaped like a password (``:pw@`` in a URL) hidden."""
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]*@", r"\1***@", spec)
 
 
 async def _with_store(spec: str | None, read_only: bool, work: Any) -> Any:

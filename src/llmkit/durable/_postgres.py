@@ -15,6 +15,9 @@ Guarantees:
   database written by a newer llmkit raises :class:`StoreFormatError` and is
   left untouched.
 - **Secrets.** The DSN's password appears in no error message and no repr.
+- **Unreachable server.** The first operation connects once before opening
+  the pool: a refused connection raises one :class:`StoreError` at once,
+  not after ``connect_timeout`` (the pool's retry warnings are silenced).
 - **Event loops.** A pool belongs to the event loop that opened it; a store
   used from another loop (a second ``asyncio.run``) opens a pool there.
 - **Failures.** A checkpoint the server refuses (disk full, read-only
@@ -25,6 +28,7 @@ Guarantees:
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any, TypeVar
 
@@ -116,6 +120,8 @@ class PostgresStore(SQLStore):
         if pool is None:
             for old in [old for old in self._pools if old.is_closed()]:
                 del self._pools[old]  # its connections went with their loop
+            if not self._ready:
+                await self._probe()
             pool = self._pool_module.AsyncConnectionPool(
                 self._dsn,
                 min_size=1,
@@ -124,6 +130,9 @@ class PostgresStore(SQLStore):
                 kwargs={"autocommit": True},
                 timeout=self.connect_timeout,
             )
+            quiet = logging.getLogger("psycopg.pool")
+            level = quiet.level
+            quiet.setLevel(logging.CRITICAL)  # its retry warnings would repeat the error below
             try:
                 await pool.open(wait=True, timeout=self.connect_timeout)
             except self._pool_module.PoolTimeout:
@@ -133,11 +142,30 @@ class PostgresStore(SQLStore):
                     f"{self.connect_timeout:g} s; check that the server runs and the address, "
                     "user and database are right."
                 ) from None
+            finally:
+                quiet.setLevel(level)
             self._pools[loop] = pool
         if not self._ready:
             await self._migrate(pool)
             self._ready = True
         return pool
+
+    async def _probe(self) -> None:
+        """Connect once before the first pool opens: a refused or failed connection is one
+        clear StoreError at once (a pool retries it quietly until its timeout)."""
+        try:
+            conn = await self._psycopg.AsyncConnection.connect(
+                self._dsn, connect_timeout=max(1, round(self.connect_timeout))
+            )
+        except self._psycopg.OperationalError as exc:
+            text = " ".join(str(exc).split())
+            if self._password:
+                text = text.replace(self._password, "***")
+            raise StoreError(
+                f"Cannot connect to the PostgreSQL store at {self.address} ({text}); check that "
+                "the server runs and the address, user and database are right."
+            ) from None
+        await conn.close()
 
     async def _migrate(self, pool: Any) -> None:
         try:
