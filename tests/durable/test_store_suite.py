@@ -12,12 +12,14 @@ import pytest
 
 from llmkit.durable import (
     Claim,
+    MemoryStore,
     NotStorableError,
     RunBusyError,
     RunExistsError,
     RunFinishedError,
     RunNotFoundError,
     SessionConflictError,
+    StoreFormatError,
 )
 from llmkit.types import Message
 
@@ -359,3 +361,47 @@ async def test_a_run_a_live_process_holds_is_deleted_only_with_force(
     assert await store.delete_run("stale") is True
     with pytest.raises(RunNotFoundError, match="deleted"):
         await store.checkpoint(stale, {"k": 2})
+
+
+# ------------------------------------------------------------------ schema
+
+
+async def test_a_store_written_at_an_older_schema_version_migrates_forward_and_keeps_its_data(
+    make_store: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmkit.durable import _postgres, _schema
+
+    first = make_store(clock=clock)
+    if isinstance(first, MemoryStore):
+        pytest.skip("a store in memory has no schema")
+    claim = await first.start_run("r1", kind="workflow", name="article")
+    await first.checkpoint(claim, {"state": {"topic": "tides"}}, steps=1)
+    await first.finish_run(claim, status="finished", result={"ok": True})
+    await first.append_session("chat", [{"role": "user", "content": "hi"}])
+    await first.close()
+
+    v2 = (
+        "CREATE TABLE llmkit_extra (note TEXT)",
+        "UPDATE llmkit_meta SET value = '2' WHERE key = 'schema_version'",
+    )
+    with monkeypatch.context() as patch:
+        patch.setattr(_schema, "MIGRATIONS", (*_schema.MIGRATIONS, v2))
+        patch.setattr(_schema, "SCHEMA_VERSION", 2)
+        patch.setattr(_postgres, "SCHEMA_VERSION", 2)
+        newer = make_store(clock=clock)
+        try:
+            info = await newer.get_run("r1")
+            assert info is not None and info.status == "finished" and info.steps == 1
+            assert info.result == {"ok": True}
+            assert await newer.load_checkpoints("r1") == {"state": {"topic": "tides"}}
+            assert len((await newer.load_session("chat")).messages) == 1
+            await newer.start_run("r2", kind="agent", name="a")
+        finally:
+            await newer.close()
+
+    older = make_store(clock=clock)  # this llmkit again: the store is now at version 2
+    try:
+        with pytest.raises(StoreFormatError, match="schema version 2"):
+            await older.get_run("r1")
+    finally:
+        await older.close()
