@@ -284,6 +284,11 @@ async def test_resuming_an_unknown_or_finished_run_says_so() -> None:
         await flow.resume("done", store=store)
     with pytest.raises(RunExistsError):
         await flow.run({}, store=store, run_id="done")
+    await store.start_run("chat", kind="agent", name="helper")
+    with pytest.raises(RunNotFoundError, match="'chat' is an agent run .*agent.resume"):
+        await flow.resume("chat", store=store)
+    with pytest.raises(NotStorableError, match=r"state\['x'\] is an object, "):
+        await flow.run({"x": object()}, store=store, run_id="odd")
 
 
 async def test_a_running_run_and_two_resumes_at_once_refuse_all_but_one() -> None:

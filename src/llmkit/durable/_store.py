@@ -240,10 +240,15 @@ def _name_the_fault(value: JSON, where: str) -> None:
             _name_the_fault(item, f"{where}[{index}]")
         return
     raise NotStorableError(
-        f"{where} is a {kind.__name__}, which has no JSON form; store plain data (dict, list, "
+        f"{where} is {_a(kind.__name__)}, which has no JSON form; store plain data (dict, list, "
         "str, int, float, bool, None), a pydantic model's model_dump(), or an llmkit object's "
         "dump()."
     )
+
+
+def _a(name: str) -> str:
+    """``name`` with its indefinite article (``an object``, ``a set``)."""
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
 class Store(ABC):

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from llmkit.durable._errors import WorkflowChangedError
+from llmkit.durable._errors import RunNotFoundError, WorkflowChangedError
 from llmkit.errors import UsageError
 from llmkit.types import Usage
 from llmkit.workflow._durable import Reopened, check_store, first_state
@@ -50,6 +50,11 @@ async def resume_workflow(
         if key in options:
             raise TypeError(f"Workflow.{method}() got an unexpected keyword argument {key!r}")
     info = await store.get_run(run_id)
+    if info is not None and info.kind != "workflow":
+        raise RunNotFoundError(
+            f"Run {run_id!r} is an {info.kind} run ({info.name!r}), not a workflow run; resume "
+            f"it with the {info.kind} that started it: {info.kind}.resume({run_id!r}, store=store)."
+        )
     if info is not None and info.kind == "workflow" and info.status != "finished":
         now = fingerprint(root)
         if info.fingerprint != now and not allow_changed:
