@@ -245,12 +245,13 @@ class SQLiteStore(SQLStore):
         conn = self._connect(target, uri, self.busy_timeout)
         try:
             self._prepare(conn)
-            fast = self._connect(target, uri, 0.0)
+            fast = self._connect(target, uri, self.busy_timeout)
         except BaseException:
             conn.close()
             raise
         try:
-            self._configure(fast)
+            self._configure(fast)  # waits like the main connection, then never again
+            fast.execute("PRAGMA busy_timeout = 0")
         except BaseException:
             fast.close()
             conn.close()
@@ -267,16 +268,27 @@ class SQLiteStore(SQLStore):
             raise StoreError(f"Cannot open the store {self.path}: {exc}.") from None
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
-        try:
-            found = _version(conn, str(self.path))  # read before anything is written
-            check_version(found, str(self.path))
-            if not self.read_only:
-                conn.execute("PRAGMA journal_mode = WAL")
-            self._configure(conn)
-            if not self.read_only:
-                self._migrate(conn)
-        except sqlite3.Error as exc:
-            raise self._error(exc, StoreError) from None
+        # Processes opening one new file at once race to switch it to WAL and to migrate it;
+        # SQLite refuses some of those lock upgrades at once, without its busy wait (to avoid
+        # a deadlock), so the opening is tried again, on the store's thread, for up to
+        # busy_timeout seconds.
+        deadline = time.monotonic() + self.busy_timeout
+        pause = 0.005
+        while True:
+            try:
+                found = _version(conn, str(self.path))  # read before anything is written
+                check_version(found, str(self.path))
+                if not self.read_only:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                self._configure(conn)
+                if not self.read_only:
+                    self._migrate(conn)
+                return
+            except sqlite3.Error as exc:
+                if not _busy(exc) or time.monotonic() >= deadline:
+                    raise self._error(exc, StoreError) from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
     def _configure(self, conn: sqlite3.Connection) -> None:
         """The settings of each connection (the WAL mode is the file's)."""
