@@ -1,0 +1,162 @@
+"""Engine conformance: each behaviour is written once per engine and must do the same on every one.
+
+``BEHAVIOURS`` is the table: a behaviour's name, what the fake server answers, the engine's
+options and what the script must produce (a value, or an error of a type at a line). Its
+scripts sit beside this file as ``<name>.lua`` and ``<name>.js``; one parametrised test runs
+every behaviour on every engine, and a missing script fails with the engine and behaviour named.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmkit.scripting import (
+    ScriptError,
+    ScriptSandboxError,
+    ScriptTimeoutError,
+    create_engine,
+)
+from llmkit.testing import FakeProviderServer, tool_call
+from llmkit.types import Request
+
+pytestmark = pytest.mark.anyio
+
+HERE = Path(__file__).parent
+ENGINES = {"lua": ".lua", "js": ".js"}
+
+
+class StepClock:
+    """A clock that moves a tenth of a second each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 0.1
+        return self.now
+
+
+def _both_at_once() -> Callable[[Request], Any]:
+    """Answers that come only once two requests are inside the server together."""
+    both_in = asyncio.Event()
+    inside = 0
+
+    async def answer(request: Request) -> str:
+        nonlocal inside
+        inside += 1
+        if inside == 2:
+            both_in.set()
+        await asyncio.wait_for(both_in.wait(), 10)  # alone, it would wait for ever
+        return "said " + request.messages[-1].text
+
+    return answer
+
+
+def _echo() -> Callable[[Request], Any]:
+    async def answer(request: Request) -> str:
+        return "said " + request.messages[-1].text
+
+    return answer
+
+
+async def _hang() -> None:
+    await asyncio.Event().wait()  # never set: only the time limit ends it
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One behaviour: what the server answers, the engine's options, what the script produces."""
+
+    name: str
+    replies: Callable[[], Any] | None = None
+    options: Callable[[], dict[str, Any]] = dict
+    value: Any = None
+    error: type[ScriptError] | None = None
+    line: int | None = None
+    message: str = ""
+    check: Callable[[FakeProviderServer, Any], None] | None = None
+    line_gaps: dict[str, str] = field(default_factory=dict)
+    """Engines whose error does not carry the line yet, with why: the test fails once it does."""
+
+
+def _tool_result_reached_the_model(server: FakeProviderServer, engine: Any) -> None:
+    sent = [m for m in server.requests[-1].json["messages"] if m["role"] == "tool"]
+    assert sent[0]["content"] == "49"
+
+
+def _no_subscription_outlives_the_run(server: FakeProviderServer, engine: Any) -> None:
+    assert engine.bus.subscriptions == []
+
+
+BEHAVIOURS = [
+    Behaviour("call_model", lambda: ["Hello from the model."], value="Hello from the model."),
+    Behaviour(
+        "script_tool",
+        lambda: [tool_call("square", x=7), "49"],
+        value="49",
+        check=_tool_result_reached_the_model,
+    ),
+    Behaviour("concurrency", _both_at_once, value=["said a", "said b"]),
+    Behaviour("events", value=["report.ready:3"], check=_no_subscription_outlives_the_run),
+    Behaviour("script_error", error=ScriptError, line=3, message="boom"),
+    Behaviour(
+        "sandbox_strict", options=lambda: {"sandbox": "strict"}, error=ScriptSandboxError, line=2
+    ),
+    Behaviour(
+        "time_limit",
+        options=lambda: {"timeout": 0.5, "clock": StepClock()},
+        error=ScriptTimeoutError,
+        line=2,
+        line_gaps={"js": "the JS engine raises its timeout without the script's line"},
+    ),
+    Behaviour("workflow", _echo, value=["TIDES", "said TIDES"]),
+]
+
+
+@pytest.fixture
+def server() -> Iterator[FakeProviderServer]:
+    with FakeProviderServer() as s:
+        yield s
+
+
+def test_every_script_here_belongs_to_a_behaviour() -> None:
+    names = {b.name for b in BEHAVIOURS}
+    stray = [p.name for p in HERE.iterdir() if p.suffix in ENGINES.values() and p.stem not in names]
+    assert stray == []
+
+
+@pytest.mark.parametrize("engine_name", sorted(ENGINES))
+@pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=lambda b: b.name)
+async def test_behaviour(
+    behaviour: Behaviour, engine_name: str, server: FakeProviderServer
+) -> None:
+    path = HERE / (behaviour.name + ENGINES[engine_name])
+    if not path.is_file():
+        pytest.fail(f"engine {engine_name} lacks behaviour {behaviour.name}: write {path.name}")
+    if behaviour.replies is not None:
+        server.script(behaviour.replies())
+    options = {"globals": {"hang": _hang}, **behaviour.options()}
+    with create_engine(engine_name, **options) as engine:
+        engine.expose("BASE", server.openai_base_url)
+        if behaviour.error is None:
+            result = await engine.run_file(path)
+            assert result.value == behaviour.value
+        else:
+            with pytest.raises(behaviour.error) as info:
+                await engine.run_file(path)
+            assert behaviour.message in info.value.message
+            gap = behaviour.line_gaps.get(engine_name)
+            if gap is not None:
+                assert info.value.line != behaviour.line, (
+                    "the gap is closed: drop it from the table"
+                )
+                pytest.xfail(gap)
+            assert info.value.line == behaviour.line
+        if behaviour.check is not None:
+            behaviour.check(server, engine)
