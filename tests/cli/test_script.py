@@ -1,4 +1,4 @@
-"""``llmkit script repl`` with piped input over several lines, and ``run --watch`` on a real file."""
+"""``llmkit script repl`` (Lua and JavaScript) with piped input, ``run`` of a .js file, ``run --watch``."""
 
 from __future__ import annotations
 
@@ -50,6 +50,40 @@ def test_the_repl_reads_a_chunk_over_several_lines() -> None:
     assert len(errors) == 2
     assert "unexpected symbol near '='" in errors[0]  # a plain error: the next line starts anew
     assert "'end' expected" in errors[1]  # the input ended inside the loop
+
+
+def test_the_js_repl_reads_a_chunk_over_several_lines_and_keeps_names() -> None:
+    lines = [
+        "function twice(x) {",
+        "  return 2 * x",
+        "}",
+        "twice(21)",
+        "let t = [1,",
+        "  2, 3]",
+        "t.length",
+        "1 +",
+        "  2",
+        "let y = = 1",
+        "t[0] + 10",
+        "for (let i = 0; i < 2; i++) {",
+    ]
+    process = _llmkit("repl", "--lang", "js", stdin=subprocess.PIPE)
+    out, err = process.communicate("\n".join(lines) + "\n", timeout=GUARD)
+    assert process.returncode == 0
+    assert out.splitlines() == ["42", "3", "3", "11"]
+    errors = err.splitlines()
+    assert len(errors) == 2
+    assert "Unexpected token '='" in errors[0]  # a plain error: the next line starts anew
+    assert "SyntaxError" in errors[1]  # the input ended inside the loop
+
+
+def test_run_picks_the_js_engine_by_the_extension(tmp_path: Path) -> None:
+    script = tmp_path / "hello.js"
+    script.write_text('print("hi " + params.name);\nawait output({ n: Number(params.n) * 2 });')
+    process = _llmkit("run", str(script), "-p", "name=bo", "-p", "n=21")
+    out, err = process.communicate(timeout=GUARD)
+    assert (process.returncode, err) == (0, "")
+    assert out == 'hi bo\n{"n": 42}\n'
 
 
 def _reader(stream: IO[str], into: queue.Queue[str]) -> None:

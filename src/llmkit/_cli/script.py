@@ -1,4 +1,4 @@
-"""``llmkit script run|repl|test``: run scripts (Lua), an interactive prompt, spec files.
+"""``llmkit script run|repl|test``: run scripts (Lua, JavaScript), an interactive prompt, spec files.
 
 ::
 
@@ -6,6 +6,7 @@
     llmkit script run chat.lua --fake --json      # offline, on the fake provider server
     llmkit script run tool.lua --watch            # rerun whenever a script of its folder changes
     llmkit script repl                            # a prompt; a chunk may span lines
+    llmkit script repl --lang js                  # the same in JavaScript
     llmkit script test spec/                      # *_spec.lua files, reported like pytest
 
 The engine comes from the file's extension. ``-p k=v`` parameters reach the
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -39,7 +41,7 @@ def add_command(subparsers: Any) -> None:
     """Add ``llmkit script`` and its actions to the command's subparsers."""
     command = subparsers.add_parser(
         "script",
-        help="run Lua scripts, a REPL, or spec files",
+        help="run Lua or JavaScript scripts, a REPL, or spec files",
         description=__doc__.split("\n\n")[0],
     )
     actions = command.add_subparsers(dest="action", required=True)
@@ -59,7 +61,10 @@ def add_command(subparsers: Any) -> None:
         "--watch", action="store_true", help="run again whenever a script of its folder changes"
     )
     run.set_defaults(run=_run)
-    repl = actions.add_parser("repl", help="an interactive Lua prompt", description="A Lua prompt.")
+    repl = actions.add_parser(
+        "repl", help="an interactive prompt", description="A Lua or JavaScript prompt."
+    )
+    repl.add_argument("--lang", choices=("lua", "js"), default="lua", help="the language (lua)")
     _engine_options(repl)
     repl.set_defaults(run=_repl)
     test = actions.add_parser("test", help="run *_spec.lua files", description="Run spec files.")
@@ -145,7 +150,8 @@ def _run(args: argparse.Namespace) -> int:
     if not args.watch:
         return _run_once(args)
     folder = Path(args.file).resolve().parent
-    return watch_loop(lambda: _stamp(folder), lambda: _report(_run_once, args))
+    pattern = "*" + Path(args.file).suffix
+    return watch_loop(lambda: _stamp(folder, pattern), lambda: _report(_run_once, args))
 
 
 def _report(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -156,8 +162,8 @@ def _report(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) 
         return exit_code_for(exc)
 
 
-def _stamp(folder: Path) -> tuple[tuple[str, float], ...]:
-    return tuple(sorted((str(p), p.stat().st_mtime) for p in folder.glob("*.lua") if p.is_file()))
+def _stamp(folder: Path, pattern: str) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((str(p), p.stat().st_mtime) for p in folder.glob(pattern) if p.is_file()))
 
 
 def watch_loop(
@@ -188,7 +194,8 @@ def watch_loop(
 
 def _repl(args: argparse.Namespace) -> int:
     prompt = is_tty(sys.stdin)
-    with _engine(args, "lua", stdout=_write, interactive=True) as engine:
+    evaluate = _evaluate_js if args.lang == "js" else _evaluate
+    with _engine(args, args.lang, stdout=_write, interactive=True) as engine:
         pending = ""
         while True:
             if prompt:
@@ -196,12 +203,12 @@ def _repl(args: argparse.Namespace) -> int:
             line = sys.stdin.readline()
             if not line:
                 if pending:
-                    _evaluate(engine, pending, final=True)
+                    evaluate(engine, pending, final=True)
                 return ExitCode.OK
             if not pending and not line.strip():
                 continue
             chunk = pending + line
-            pending = chunk if _evaluate(engine, chunk, final=False) else ""
+            pending = chunk if evaluate(engine, chunk, final=False) else ""
 
 
 def _evaluate(engine: Any, chunk: str, *, final: bool) -> bool:
@@ -228,6 +235,57 @@ def _evaluate(engine: Any, chunk: str, *, final: bool) -> bool:
     except LLMKitError as exc:
         print(error_line(exc), file=sys.stderr, flush=True)
     return False
+
+
+# A JavaScript chunk that starts with one of these is a statement: it is run as it is.
+_JS_STATEMENT = re.compile(
+    r"\s*(?:async\s+function|function|class|let|const|var|if|for|while|do|try|switch|throw|return)\b"
+)
+_JS_PAIRS = {")": "(", "]": "[", "}": "{"}
+# A script's let/const/var is local to its run; at the prompt, a name declared at the start of
+# a line lives on for the next chunks, as functions do.
+_JS_DECLARATION = re.compile(r"^(?:let|const|var)\s+([A-Za-z_$][\w$]*)\s*=", re.MULTILINE)
+
+
+def _evaluate_js(engine: Any, chunk: str, *, final: bool) -> bool:
+    """Run one JavaScript REPL chunk (as an expression if it is one), print its value or its error.
+
+    True when the chunk is not finished (a bracket left open, or a trailing operator) and more
+    lines should follow; never when ``final``.
+    """
+    from llmkit.scripting import ScriptSyntaxError
+
+    try:
+        result = None
+        if not _JS_STATEMENT.match(chunk):
+            with contextlib.suppress(ScriptSyntaxError):
+                result = engine.run_sync(f"return ({chunk}\n)", name="repl")
+        if result is None:
+            code = _JS_DECLARATION.sub(r"globalThis.\1 =", chunk)
+            result = engine.run_sync(code, name="repl")
+        if result.value is not None:
+            print(_show(result.value), flush=True)
+    except ScriptSyntaxError as exc:
+        if not final and _js_unfinished(chunk):
+            return True
+        print(error_line(exc), file=sys.stderr, flush=True)
+    except LLMKitError as exc:
+        print(error_line(exc), file=sys.stderr, flush=True)
+    return False
+
+
+def _js_unfinished(chunk: str) -> bool:
+    """Whether a chunk leaves a bracket open or ends on an operator (strings and comments skipped)."""
+    code = re.sub(
+        r"//[^\n]*|/\*.*?\*/|'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"", "", chunk, flags=re.S
+    )
+    depth: list[str] = []
+    for char in code:
+        if char in "([{":
+            depth.append(char)
+        elif char in _JS_PAIRS and (not depth or depth.pop() != _JS_PAIRS[char]):
+            return False
+    return bool(depth) or code.rstrip()[-1:] in tuple("+-*/%=&|<>,.?:!")
 
 
 def _test(args: argparse.Namespace) -> int:
