@@ -233,6 +233,13 @@ PRINTS: dict[str, list[str]] = {
         "anthropic/claude-sonnet-4-5 counts 15 input tokens",
         "gemini/gemini-2.5-flash counts 15 input tokens",
     ],
+    "js_scripts.py": [
+        "you: What is my name?",
+        "[chat] 4 messages",
+        "bees: Hello! This is the llmkit fake server.",
+        "[fanout] 2 answers",
+        "model requests: 4",
+    ],
     "lua_scripts.py": [
         "you: What is my name?",
         "[chat] 4 messages",
@@ -287,7 +294,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"durable_agent_resume.py", "chat_sessions.py", "durable_workflow_resume.py"}
     tested |= {"durable_workflow_dbos.py"}
     tested |= {"memory_knowledge_qa.py", "memory_at_scale.py"}
-    tested |= {"lua_scripts.py"}
+    tested |= {"lua_scripts.py", "js_scripts.py"}
     tested |= {"serve_support_agent.py"}
     tested |= {"serve_mcp_tools.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
