@@ -327,13 +327,57 @@ def _done_from(path: str, data: Any) -> StepDone:
 # ----------------------------------------------------------------- journal
 
 
-def _fields(data: JSON) -> dict[str, str]:
-    """The stored state's top-level fields, each as its JSON text (to see which ones changed)."""
-    if type(data) is dict and len(data) == 1 and _ESCAPE in data:
-        data = data[_ESCAPE]
-    if type(data) is not dict:
-        return {}
-    return {key: dumps(value) for key, value in data.items()}
+_Snapshot = dict[str, tuple[Any, str | None]]
+"""Each top-level field of a state: its value and, unless :func:`_frozen`, its stored JSON text."""
+
+
+def _frozen(value: Any) -> bool:
+    """Whether ``value`` cannot change in place (a str, number, bool, None, or tuple of those)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return True
+    return kind is tuple and all(_frozen(item) for item in value)
+
+
+def _snapshot(adapter: StateAdapter, state: Any, stored: JSON = None) -> _Snapshot:
+    """The state's top-level fields, each with the JSON text of its stored form unless its value
+    cannot change in place (compared by identity instead). ``stored`` is the state's stored form
+    when it was already made (for the checkpoint); a model state's is made when a field needs it.
+    NotStorableError names a field with no JSON form."""
+    is_model = adapter.model is not None
+    items = dict(state).items() if is_model else state.items()
+    out: _Snapshot = {}
+    for field, value in items:
+        if _frozen(value):
+            out[field] = (value, None)
+            continue
+        if stored is None and is_model:
+            stored = _state_json(adapter, state)
+        if stored is None:
+            out[field] = (value, dumps(encode(value, f"state[{field!r}]")))
+            continue
+        data = stored
+        if type(data) is dict and len(data) == 1 and _ESCAPE in data:
+            data = data[_ESCAPE]
+        if type(data) is dict and field in data:  # a model's excluded field is not stored
+            out[field] = (value, dumps(data[field]))
+    return out
+
+
+def _changed(old: tuple[Any, str | None] | None, new: tuple[Any, str | None], field: str) -> bool:
+    """Whether a field went from ``old`` (None: it was not there) to ``new`` (see :func:`_snapshot`)."""
+    if old is None:
+        return True
+    old_value, old_text = old
+    value, text = new
+    if value is old_value and text is None:
+        return False  # the same value, which cannot have changed in place
+    where = f"state[{field!r}]"
+    if old_text is None:
+        old_text = dumps(encode(old_value, where))
+    if text is None:
+        text = dumps(encode(value, where))
+    return text != old_text
 
 
 class StoreJournal:
@@ -357,7 +401,7 @@ class StoreJournal:
             key[len(_STEP) :]: value for key, value in recorded.items() if key.startswith(_STEP)
         }
         self._written: set[str] = set()
-        self._before: dict[str, str] | None = None  # the state's fields after the last step run
+        self._before: _Snapshot | None = None  # the state's fields after the last step run
         self._forget: set[str] = set()
         self._steps = steps
         self._usage = usage or Usage()
@@ -375,7 +419,7 @@ class StoreJournal:
                 return _done_from(path, data)
             before = self._before
             if before is None:
-                before = _fields(_state_json(self._scope.adapter, self._scope.state))
+                before = _snapshot(self._scope.adapter, self._scope.state)
             done = await run()
         except StoreFormatError as exc:
             self.error = exc
@@ -388,26 +432,30 @@ class StoreJournal:
             raise
         return done
 
-    def _changed_in_place(self, path: str, done: StepDone, before: dict[str, str]) -> StepDone:
+    def _changed_in_place(self, path: str, done: StepDone, before: _Snapshot) -> StepDone:
         """``done`` with a write added for each field of the state it changed in place (a list
-        it appended to), so a resume applies that change again where the step stands."""
+        it appended to), so a resume applies that change again where the step stands.
+
+        A field whose value cannot change in place (a str, number, tuple of those …) and is the
+        same object as before the step is not encoded; the state's stored form is made only
+        when the step wrote (it is checkpointed), and its fields' texts are taken from it."""
+        adapter, state = self._scope.adapter, self._scope.state
         try:
-            state = _state_json(self._scope.adapter, self._scope.state)
+            stored = _state_json(adapter, state) if done.writes else None
+            after = _snapshot(adapter, state, stored)
+            written = {field for field, _ in done.writes}
+            extra = tuple(
+                (field, adapter.get(state, field))
+                for field, new in after.items()
+                if field not in written and _changed(before.get(field), new, field)
+            )
+            if extra and stored is None:
+                stored = _state_json(adapter, state)
         except NotStorableError as exc:
             _done_json(path, done, self._lenient)  # names the write that has no JSON form
             raise NotStorableError(f"Step {path!r} cannot be checkpointed: {exc}") from exc
-        after = _fields(state)
         self._before = after
-        self._state = state
-        if after == before:
-            return done
-        written = {field for field, _ in done.writes}
-        adapter = self._scope.adapter
-        extra = tuple(
-            (field, adapter.get(self._scope.state, field))
-            for field, text in after.items()
-            if field not in written and before.get(field) != text
-        )
+        self._state = stored
         return dataclasses.replace(done, writes=done.writes + extra) if extra else done
 
     async def _record(self, path: str, done: StepDone) -> None:
