@@ -31,6 +31,7 @@ __all__ = [
     "HostObject",
     "Promise",
     "ScriptCallable",
+    "ScriptFunction",
     "method",
 ]
 
@@ -60,6 +61,37 @@ class ScriptCallable(Protocol):
     async def __call__(self, *args: Any) -> Any:
         """Call the function with plain values; returns its (first) result as a plain value."""
         ...
+
+
+class _Caller(Protocol):
+    async def call_function(self, function: Any, args: tuple[Any, ...]) -> Any: ...
+
+
+class ScriptFunction:
+    """A script's function held by Python, for every engine: ``await f(*args)`` runs it as a new
+    coroutine of its engine and gives its (first, awaited) result as a plain value."""
+
+    __slots__ = ("_engine", "function")
+
+    language = "script"
+    """How ``repr`` names the language (set by each engine's subclass)."""
+
+    def __init__(self, engine: _Caller, function: Any) -> None:
+        self._engine = engine
+        self.function = function
+
+    async def __call__(self, *args: Any) -> Any:
+        """Call it with plain values; its result as a plain value."""
+        return await self._engine.call_function(self.function, args)
+
+    def call_sync(self, *args: Any) -> Any:
+        """Blocking twin of calling it."""
+        from llmkit._sync import run_sync
+
+        return run_sync(self._engine.call_function(self.function, args))
+
+    def __repr__(self) -> str:
+        return f"<{self.language} function>"
 
 
 @dataclass(slots=True)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from llmkit.errors import UsageError
-from llmkit.scripting._bridge import JSON_NULL, HostObject, Promise
+from llmkit.scripting._bridge import JSON_NULL, HostObject, Promise, ScriptFunction
 
 __all__ = ["MARK", "Converter", "JsFunction"]
 
@@ -38,27 +38,12 @@ class _Engine(Protocol):
     async def call_function(self, function: int, args: tuple[Any, ...]) -> Any: ...
 
 
-class JsFunction:
+class JsFunction(ScriptFunction):
     """A JavaScript function held by Python: ``await f(*args)`` runs it and gives its (awaited) result."""
 
-    __slots__ = ("_engine", "function")
+    __slots__ = ()
 
-    def __init__(self, engine: _Engine, function: int) -> None:
-        self._engine = engine
-        self.function = function
-
-    async def __call__(self, *args: Any) -> Any:
-        """Call it with plain values; its result (a promise's value) as a plain value."""
-        return await self._engine.call_function(self.function, args)
-
-    def call_sync(self, *args: Any) -> Any:
-        """Blocking twin of calling it."""
-        from llmkit._sync import run_sync
-
-        return run_sync(self._engine.call_function(self.function, args))
-
-    def __repr__(self) -> str:
-        return "<JavaScript function>"
+    language = "JavaScript"
 
 
 class Converter:

@@ -25,7 +25,7 @@ from types import MethodType
 from typing import Any, Protocol
 
 from llmkit.errors import UsageError
-from llmkit.scripting._bridge import JSON_NULL, HostObject, Promise, method
+from llmkit.scripting._bridge import JSON_NULL, HostObject, Promise, ScriptFunction, method
 
 __all__ = ["Converter", "LuaFunction"]
 
@@ -43,27 +43,12 @@ class _Engine(Protocol):
     async def call_function(self, function: Any, args: tuple[Any, ...]) -> Any: ...
 
 
-class LuaFunction:
+class LuaFunction(ScriptFunction):
     """A Lua function held by Python: ``await f(*args)`` runs it as a new coroutine of its engine."""
 
-    __slots__ = ("_engine", "function")
+    __slots__ = ()
 
-    def __init__(self, engine: _Engine, function: Any) -> None:
-        self._engine = engine
-        self.function = function
-
-    async def __call__(self, *args: Any) -> Any:
-        """Call it with plain values; its first result as a plain value."""
-        return await self._engine.call_function(self.function, args)
-
-    def call_sync(self, *args: Any) -> Any:
-        """Blocking twin of calling it."""
-        from llmkit._sync import run_sync
-
-        return run_sync(self._engine.call_function(self.function, args))
-
-    def __repr__(self) -> str:
-        return "<Lua function>"
+    language = "Lua"
 
 
 class Converter:
