@@ -174,7 +174,7 @@ class FakeSteps:
 async def test_a_replay_calls_recorded_steps_in_their_recorded_order() -> None:
     # The first run called b1, b2, a1 (a2 never finished: no number 4 is recorded, so it is
     # a gap a new step may take). Here branch a asks first, and a3 is new.
-    from llmkit.workflow._durable import _done_json
+    from llmkit.workflow._durable_values import done_json as _done_json
 
     recorded = {
         1: ("b1", _done_json("b1", _done("B1"), False)),

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from llmkit.durable import MemoryStore, NotStorableError, StoreFormatError, WorkflowChangedError
 from llmkit.errors import WorkflowError
 from llmkit.workflow import Retry, branch, loop, parallel, sequence, step, when
-from llmkit.workflow._durable import decode, encode
+from llmkit.workflow._durable_values import decode, encode
 from llmkit.workflow._fingerprint import fingerprint
 
 pytestmark = pytest.mark.anyio

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from llmkit.durable import MemoryStore
 from llmkit.errors import WorkflowError
-from llmkit.workflow import _durable, sequence, step
+from llmkit.workflow import _durable_values, sequence, step
 
 pytestmark = pytest.mark.anyio
 
@@ -99,8 +99,8 @@ async def test_fields_that_cannot_change_in_place_are_not_encoded_for_the_check(
         texts.append(value)
         return dumps(value)
 
-    dumps = _durable.dumps
-    monkeypatch.setattr(_durable, "dumps", counted)
+    dumps = _durable_values.dumps
+    monkeypatch.setattr(_durable_values, "dumps", counted)
     flow = sequence(
         step(lambda s: s["text"] + "!", output="text", name="a"),
         step(lambda s: None, name="b"),

@@ -42,12 +42,8 @@ from typing_extensions import Unpack
 from llmkit._optional import require
 from llmkit.durable._errors import WorkflowChangedError
 from llmkit.errors import UsageError
-from llmkit.workflow._durable import (
-    _done_from,
-    _done_json,
-    encode,
-    first_state,
-)
+from llmkit.workflow._durable import first_state
+from llmkit.workflow._durable_values import done_from, done_json, encode
 from llmkit.workflow._fingerprint import fingerprint
 from llmkit.workflow._journal import StepDone
 from llmkit.workflow._result import WorkflowResult
@@ -124,7 +120,7 @@ class DBOSJournal:
             done = await run()
             ran.append(done)
             try:
-                return _done_json(path, done, self._lenient)
+                return done_json(path, done, self._lenient)
             except Exception as exc:
                 self.error = exc
                 raise
@@ -132,7 +128,7 @@ class DBOSJournal:
         # DBOS takes the step's number when the call starts, before it yields: no other
         # branch can call in between.
         data = await self._run_step(path, body)
-        return ran[0] if ran else _done_from(path, data)
+        return ran[0] if ran else done_from(path, data)
 
     def restart(self, path: str) -> None:
         """Nothing to forget: DBOS replays a combinator's failed attempts in their order."""
