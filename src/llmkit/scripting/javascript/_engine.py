@@ -10,7 +10,8 @@ an ``events.on`` handler) is a :class:`JsFunction`; calling it runs it in the
 isolate and waits for its promise.
 
 Guarantees: the timeout covers the whole run, host calls included, and stops
-JavaScript that never yields; a sandbox violation or a limit ends the run even
+JavaScript that never yields; the timeout error names the script line the run was
+at (the host call it awaited, or the loop it went round last); a sandbox violation or a limit ends the run even
 when the script catches the error; an isolate that ran out of memory is
 discarded and the next run gets a fresh one; outside ``interactive`` mode each
 run starts from the same globals.
@@ -39,12 +40,15 @@ from llmkit.scripting._errors import (
 )
 from llmkit.scripting._host import Host
 from llmkit.scripting.javascript._isolate import Interrupted, Isolate
+from llmkit.scripting.javascript._loops import mark_loops
 from llmkit.scripting.javascript._values import Converter, JsFunction
 
 __all__ = ["JsEngine", "JsFunction"]
 
 _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _DECLARED = re.compile(r"^(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(", re.MULTILINE)
+_PROBE = "$llmkit$at"  # the prelude's loop probe (see _loops.py)
+_WHERE_BOUND = 5.0  # seconds to read a stopped isolate's last line; it answers at once
 
 
 class JsEngine(Engine):
@@ -132,12 +136,17 @@ class JsEngine(Engine):
 
     async def _compile(self, isolate: Isolate, code: str, script: str) -> Any:
         hoist = "".join(f"globalThis.{n} = {n}; " for n in _DECLARED.findall(code))
-        source = f"(async function () {{ {hoist}\n{code}\n}})\n//# sourceURL={script}"
-        try:
-            return await self._guard(isolate.compile(source))
-        except self._racer.JSParseException as exc:
-            message, line = _split(str(exc), script)
-            raise ScriptSyntaxError(message, script=script, line=line) from None
+        marked = mark_loops(code, _PROBE)
+        for body in (marked, code) if marked != code else (code,):
+            source = f"(async function () {{ {hoist}\n{body}\n}})\n//# sourceURL={script}"
+            try:
+                return await self._guard(isolate.compile(source))
+            except self._racer.JSParseException as exc:
+                if body is marked and marked != code:
+                    continue  # the loop marks met a source they misread: run it as written
+                message, line = _split(str(exc), script)
+                raise ScriptSyntaxError(message, script=script, line=line) from None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _start(self, host: Host) -> None:
         self._loop = asyncio.get_running_loop()
@@ -227,7 +236,7 @@ class JsEngine(Engine):
         while not result.done():
             getter = asyncio.ensure_future(self._queue.get())
             done, _ = await self._within(
-                asyncio.wait({getter, result}, return_when=asyncio.FIRST_COMPLETED)
+                asyncio.wait({getter, result}, return_when=asyncio.FIRST_COMPLETED), busy=False
             )
             if getter not in done:
                 getter.cancel()
@@ -235,7 +244,8 @@ class JsEngine(Engine):
             await self._handle(getter.result())
         return result.result()
 
-    async def _within(self, work: Any) -> Any:
+    async def _within(self, work: Any, *, busy: bool = True) -> Any:
+        """Await ``work`` within the run's deadline; ``busy`` when it is JavaScript that runs."""
         if self._deadline is None:
             return await work
         remaining = self._deadline - self.clock()
@@ -247,11 +257,34 @@ class JsEngine(Engine):
         except TimeoutError:
             if inspect.iscoroutine(work):
                 work.close()
+            line, stack = await self._stopped_at(busy)
             raise ScriptTimeoutError(
                 "time limit: the script ran past its timeout",
                 kind="timeout",
                 script=self._script(),
+                line=line,
+                traceback=stack,
             ) from None
+
+    async def _stopped_at(self, busy: bool) -> tuple[int | None, str]:
+        """The script line a run stopped by its deadline was at, and the stack that shows it.
+
+        Busy, V8's termination leaves no stack: the line is the loop the script went round
+        last. Idle, the script awaits a host call: the line is where it made that call.
+        """
+        if self._isolate is None:
+            return None, ""
+        try:
+            async with asyncio.timeout(_WHERE_BOUND):
+                text = await self._isolate.call(self._isolate.k["where"], busy)
+        except Exception:  # a broken isolate: the error goes without its line
+            return None, ""
+        found = json.loads(text)
+        frames = str(found["stack"]).split("\n")[1:]  # the first line names a bare Error
+        if not frames:
+            return int(found["line"]) or None, ""
+        stack = "\n".join(["time limit: the script ran past its timeout", *frames])
+        return _line(stack, self._script()), stack
 
     async def _js(self, function: Any, *args: Any) -> Any:
         assert self._isolate is not None

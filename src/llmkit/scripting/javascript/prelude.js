@@ -8,6 +8,10 @@
   const functions = new Map();    // function id -> a script function handed to Python
   const ids = new WeakMap();      // script function -> its id
   let nextCall = 1, nextFunction = 1, tripped = null;
+  // The line of the loop the script went round last: the engine marks each loop's condition
+  // with a call of this probe (see _loops.py), as a terminated run leaves no stack to read.
+  let at = 0;
+  Object.defineProperty(globalThis, "$llmkit$at", { value: (line) => { at = line; return true; } });
   // Python may not read the isolate while the script runs: messages wait in the outbox, and the
   // bell (which carries no data) tells the driver to fetch them with drain().
   const outbox = [];
@@ -79,7 +83,7 @@
     const id = nextCall++;
     const site = new Error();  // where the script made the call: a host error points there
     return new Promise((resolve, reject) => {
-      pending.set(id, [resolve, reject, site]);
+      pending.set(id, [resolve, reject, site, kind]);
       send(["call", id, kind, target, name, encode(args)]);
     });
   }
@@ -141,6 +145,7 @@
   return {
     drain() { const text = "[" + outbox.join(",") + "]"; outbox.length = 0; return text; },
     settle(id, ok, text) {
+      at = 0;
       const entry = pending.get(id);
       if (entry === undefined) return;
       pending.delete(id);
@@ -150,11 +155,13 @@
       entry[1](err);
     },
     start(callId, fn, argsText) {
+      at = 0;
       let result;
       try { result = fn(...decode(argsText)); } catch (e) { result = Promise.reject(e); }
       finish(callId, result);
     },
     invoke(callId, fnId, argsText) {
+      at = 0;
       const fn = functions.get(fnId);
       let result;
       try { result = fn(...decode(argsText)); } catch (e) { result = Promise.reject(e); }
@@ -195,6 +202,13 @@
       for (const key of Reflect.ownKeys(globalThis)) {
         if (!baseline.has(key)) { try { delete globalThis[key]; } catch (_) {} }
       }
+    },
+    // Where a run stopped by its time limit was: in a loop (busy) or awaiting a host call.
+    where(busy) {
+      if (busy) return JSON.stringify({ line: at, stack: "" });
+      let site = null;
+      for (const entry of pending.values()) if (entry[3] !== "print") site = entry[2];
+      return JSON.stringify({ line: 0, stack: site === null ? "" : String(site.stack) });
     },
     forget() { tripped = null; pending.clear(); outbox.length = 0; },
   };

@@ -1,0 +1,218 @@
+"""Mark each loop of a script with its line, so a run stopped inside a busy loop names the line.
+
+V8 ends a script that ran past its time limit with an uncatchable termination that
+carries no stack, and nothing can read a busy isolate. So the script is compiled with
+a probe in the condition of each ``while``, ``do ... while`` and ``for (;;)`` loop:
+``while (x)`` becomes ``while (PROBE(7) && (x))``; the probe records the line and
+gives true. After a termination the engine reads the last line the probe recorded.
+
+Guarantees: the marked source has the same lines as the script (nothing is inserted
+across a line), a loop's condition keeps its value and its side effects, and text in
+strings, template literals, comments and regular expressions is never touched.
+``for (... of ...)`` and ``for (... in ...)`` loops are not marked (their iteration
+runs through other code, which is marked where it loops). The scan is lexical, so a
+rare source can fool it (a class method named ``while``): the engine then compiles
+the script as written, unmarked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["mark_loops"]
+
+_WORD = re.compile(r"[A-Za-z_$][\w$]*")
+_NUMBER = re.compile(r"\.?\d[\w.]*")
+# After these words a slash starts a regular expression, not a division.
+_BEFORE_REGEX = frozenset(
+    [
+        "return",
+        "typeof",
+        "case",
+        "do",
+        "else",
+        "in",
+        "of",
+        "new",
+        "delete",
+        "void",
+        "throw",
+        "instanceof",
+        "yield",
+        "await",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "word", "punct" (one of ()[]{};.), "value" (string, number, template, regex), "op"
+    text: str
+    start: int
+
+
+def _skip_string(code: str, i: int) -> int:
+    quote = code[i]
+    i += 1
+    while i < len(code) and code[i] != quote:
+        if code[i] == "\\":
+            i += 1
+        elif code[i] == "\n":
+            return i  # an unclosed string: the parser will say so
+        i += 1
+    return i + 1
+
+
+def _skip_regex(code: str, i: int) -> int:
+    i += 1
+    in_class = False
+    while i < len(code) and code[i] != "\n":
+        c = code[i]
+        if c == "\\":
+            i += 1
+        elif c == "[":
+            in_class = True
+        elif c == "]":
+            in_class = False
+        elif c == "/" and not in_class:
+            i += 1
+            while i < len(code) and (code[i].isalnum() or code[i] == "_"):
+                i += 1
+            return i
+        i += 1
+    return i
+
+
+def _regex_may_follow(previous: _Token | None) -> bool:
+    if previous is None or previous.kind == "op":
+        return True
+    if previous.kind == "word":
+        return previous.text in _BEFORE_REGEX
+    return previous.kind == "punct" and previous.text not in (")", "]", "}")
+
+
+def _tokens(code: str) -> list[_Token]:
+    """The words, brackets and semicolons of ``code``; strings, templates and regexes are opaque."""
+    tokens: list[_Token] = []
+    braces: list[int] = []  # for each open `${` of a template, the brace depth it opened at
+    depth = 0
+    i, n = 0, len(code)
+    while i < n:
+        c = code[i]
+        if c.isspace():
+            i += 1
+        elif code.startswith("//", i):
+            end = code.find("\n", i)
+            i = n if end < 0 else end
+        elif code.startswith("/*", i):
+            end = code.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        elif c in "'\"":
+            end = _skip_string(code, i)
+            tokens.append(_Token("value", code[i:end], i))
+            i = end
+        elif c == "`" or (c == "}" and braces and braces[-1] == depth):
+            if c == "}":
+                braces.pop()
+            i = _template(code, i + 1, braces, depth)
+            tokens.append(_Token("value", "`", i))
+        elif c == "/" and _regex_may_follow(tokens[-1] if tokens else None):
+            end = _skip_regex(code, i)
+            tokens.append(_Token("value", code[i:end], i))
+            i = end
+        elif (m := _WORD.match(code, i)) or (m := _NUMBER.match(code, i)):
+            kind = "word" if _WORD.match(code, i) else "value"
+            tokens.append(_Token(kind, m.group(), i))
+            i = m.end()
+        else:
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                depth -= 1
+            kind = "punct" if c in "()[]{};." else "op"
+            tokens.append(_Token(kind, c, i))
+            i += 1
+    return tokens
+
+
+def _template(code: str, i: int, braces: list[int], depth: int) -> int:
+    """Skip template text from ``i``: past its closing backquote, or into a ``${`` (noted in ``braces``)."""
+    while i < len(code):
+        c = code[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "`":
+            return i + 1
+        if c == "$" and code.startswith("${", i):
+            braces.append(depth)
+            return i + 2
+        i += 1
+    return i
+
+
+def _closing(tokens: list[_Token], open_at: int) -> int | None:
+    """Index of the ``)`` that closes the ``(`` at ``open_at``."""
+    level = 0
+    for k in range(open_at, len(tokens)):
+        token = tokens[k]
+        if token.kind != "punct":
+            continue
+        if token.text in ("(", "[", "{"):
+            level += 1
+        elif token.text in (")", "]", "}"):
+            level -= 1
+            if level == 0:
+                return k if token.text == ")" else None
+    return None
+
+
+def mark_loops(code: str, probe: str) -> str:
+    """``code`` with ``probe(line)`` called in the condition of each of its loops."""
+    tokens = _tokens(code)
+    inserts: list[tuple[int, str]] = []  # (position in the source, text to insert there)
+    for k, token in enumerate(tokens):
+        if token.kind != "word" or token.text not in ("while", "for"):
+            continue
+        if k > 0 and tokens[k - 1].text == ".":
+            continue  # a property named like the keyword
+        open_at = k + 1
+        if open_at < len(tokens) and tokens[open_at].text == "await":
+            continue  # for await (... of ...)
+        if open_at >= len(tokens) or tokens[open_at].text != "(":
+            continue
+        close_at = _closing(tokens, open_at)
+        if close_at is None:
+            continue
+        call = f"{probe}({code.count(chr(10), 0, token.start) + 1})"
+        inner = tokens[open_at + 1 : close_at]
+        if token.text == "while":
+            start, end = tokens[open_at].start + 1, tokens[close_at].start
+        else:
+            semis = [t for t in _top_level(inner) if t.text == ";"]
+            if len(semis) != 2:
+                continue  # for-in, for-of
+            start, end = semis[0].start + 1, semis[1].start
+        if code[start:end].strip():
+            inserts += [(start, f"{call} && ("), (end, ")")]
+        else:
+            inserts.append((start, f" {call}"))
+    pieces, last = [], len(code)
+    for at, text in sorted(inserts, key=lambda insert: insert[0], reverse=True):
+        pieces += [code[at:last], text]
+        last = at
+    pieces.append(code[:last])
+    return "".join(reversed(pieces))
+
+
+def _top_level(tokens: list[_Token]) -> list[_Token]:
+    level, found = 0, []
+    for t in tokens:
+        if t.kind == "punct" and t.text in ("(", "[", "{"):
+            level += 1
+        elif t.kind == "punct" and t.text in (")", "]", "}"):
+            level -= 1
+        elif level == 0:
+            found.append(t)
+    return found

@@ -1,0 +1,5 @@
+let n = 0;
+function spin() {
+  while (true) { n++; }
+}
+spin();

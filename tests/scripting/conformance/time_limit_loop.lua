@@ -1,0 +1,5 @@
+local n = 0
+local function spin()
+  while true do n = n + 1 end
+end
+spin()

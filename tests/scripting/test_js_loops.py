@@ -1,0 +1,87 @@
+"""Loop marks: each loop's condition calls the probe with its line, and nothing else changes."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+from llmkit.scripting import ScriptTimeoutError
+from llmkit.scripting import javascript as js
+from llmkit.scripting.javascript._loops import mark_loops
+
+pytestmark = pytest.mark.anyio
+
+
+def step_clock() -> itertools.count[float]:
+    """Readings a hundredth of a second apart: setting a run up spends none of its time."""
+    return itertools.count(0.0, 0.01)
+
+
+def test_each_loop_condition_calls_the_probe_with_its_line() -> None:
+    code = (
+        "let a = 1;\n"
+        "while (a < 3) { a++; }\n"
+        "for (let i = 0; i < f(a, b); i++) {}\n"
+        "for (;;) {}\n"
+        "do { a-- } while (a > 0);\n"
+    )
+    assert mark_loops(code, "P") == (
+        "let a = 1;\n"
+        "while (P(2) && (a < 3)) { a++; }\n"
+        "for (let i = 0;P(3) && ( i < f(a, b)); i++) {}\n"
+        "for (; P(4);) {}\n"
+        "do { a-- } while (P(5) && (a > 0));\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'const s = "while (x) {}";',
+        "const s = 'for (;;) {}';",
+        "const t = `for (;;) ${ {a: 'while (y)'}.a } while (z)`;",
+        "// while (c) {}",
+        "/* for (;;) {} */",
+        "const r = /while (x)/g;",
+        "const q = a / b; const r = x.replace(/for (;;)/, '');",
+        "for (const x of xs) {}",
+        "for (const k in o) {}",
+        "for await (const x of xs) {}",
+        "o.while(1); o.for(2);",
+    ],
+)
+def test_text_that_only_looks_like_a_loop_is_left_alone(code: str) -> None:
+    assert mark_loops(code, "P") == code
+
+
+def test_a_loop_inside_a_loop_condition_gets_its_own_mark() -> None:
+    code = "while (g(() => { while (y) {} })) {}"
+    assert mark_loops(code, "P") == "while (P(1) && (g(() => { while (P(1) && (y)) {} }))) {}"
+
+
+async def test_a_busy_loop_in_a_function_names_the_loops_line() -> None:
+    with js.Engine(timeout=0.3, clock=step_clock().__next__) as engine:
+        code = "function spin() {\n  let n = 0;\n  for (;;) { n++; }\n}\n\nspin();\n"
+        with pytest.raises(ScriptTimeoutError) as info:
+            await engine.run(code)
+        assert info.value.line == 3
+
+
+async def test_a_source_the_marks_misread_runs_as_written() -> None:
+    with js.Engine() as engine:
+        code = "class A { while(x) { return x + 1 } }\nreturn new A().while(2)"
+        assert (await engine.run(code)).value == 3
+
+
+async def test_a_wait_on_a_host_call_names_the_line_of_the_call() -> None:
+    async def hang() -> None:
+        await asyncio.Event().wait()
+
+    with js.Engine(timeout=0.3, clock=step_clock().__next__, globals={"hang": hang}) as engine:
+        with pytest.raises(ScriptTimeoutError) as info:
+            await engine.run("const a = 1;\n\nawait hang();\n")
+        assert info.value.line == 3
+        assert info.value.traceback.startswith("time limit:")
+        assert "at <script>:" in info.value.traceback
