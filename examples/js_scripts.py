@@ -1,4 +1,4 @@
-"""JavaScript scripts driving llmkit, offline: a chat and a fan-out with Promise.all.
+"""JavaScript scripts driving llmkit, offline: a chat, a fan-out with Promise.all, a spec file.
 
 The scripts are in examples/scripts/ beside their Lua twins; here each runs on the fake
 provider server (every model the scripts name answers from it). Run one yourself with
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from llmkit.scripting import create_engine
 from llmkit.testing import FakeProviderServer, default_responder, fake_model
+from llmkit.testing.scripts import run_specs
 
 SCRIPTS = Path(__file__).resolve().parent / "scripts"
 
@@ -27,3 +28,6 @@ with FakeProviderServer(default_responder) as server:
     requests = len(server.requests)
 
 print(f"model requests: {requests}")
+report = run_specs([SCRIPTS / "spec" / "research_spec.js"])  # describe / it / expect, as in jest
+for case in report.cases:
+    print(f"[spec] {case.name}: {'passed' if case.passed else 'FAILED ' + case.message}")

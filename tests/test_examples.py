@@ -239,6 +239,8 @@ PRINTS: dict[str, list[str]] = {
         "bees: Hello! This is the llmkit fake server.",
         "[fanout] 2 answers",
         "model requests: 4",
+        "[spec] the square tool is used by an agent: passed",
+        "[spec] json refuses text that is not JSON: passed",
     ],
     "lua_scripts.py": [
         "you: What is my name?",

@@ -109,3 +109,26 @@ def test_test_reports_like_pytest(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "calc_spec.lua::calc is wrong FAILED" in out
     assert "expected 2 to be 3" in out
     assert out.rstrip().splitlines()[-1].startswith("1 passed, 1 failed in ")
+
+
+def test_test_runs_javascript_spec_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _file(
+        tmp_path,
+        """describe("calc", () => {
+             it("adds", async () => { expect(await json.decode("2") + 1).toBe(3); });
+             it("is wrong", () => { expect(1 + 1).toBe(3); });
+           });""",
+        name="calc_spec.js",
+    )
+    _file(tmp_path, 'it("passes", function() expect(1).to_be(1) end)', name="more_spec.lua")
+    assert main(["script", "test", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "calc_spec.js::calc adds PASSED" in out
+    assert "calc_spec.js::calc is wrong FAILED" in out
+    assert "calc_spec.js:3: expected 2 to be 3" in out
+    assert "more_spec.lua::passes PASSED" in out
+    assert out.rstrip().splitlines()[-1].startswith("2 passed, 1 failed in ")
+    _file(tmp_path, 'it("fails no more", () => { expect(1 + 1).toBe(2); });', name="calc_spec.js")
+    assert main(["script", "test", str(tmp_path)]) == 0

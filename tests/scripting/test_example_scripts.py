@@ -1,4 +1,4 @@
-"""The Lua examples run offline through the command line, and their spec file through the pytest helper."""
+"""The Lua examples run offline through the command line, and the spec files (Lua, JS) through the pytest helper."""
 
 from __future__ import annotations
 
@@ -53,9 +53,11 @@ def test_memory_finds_the_note_by_meaning(capsys: pytest.CaptureFixture[str]) ->
     assert json.loads(lines[-1])["best"] == "hours"
 
 
-def test_the_spec_file_passes_through_the_pytest_helper() -> None:
+def test_the_spec_files_pass_through_the_pytest_helper() -> None:
     report = check_spec(SCRIPTS / "spec")
-    assert len(report.cases) == 3
+    files = sorted({Path(c.file).name for c in report.cases})
+    assert files == ["research_spec.js", "research_spec.lua"]
+    assert len(report.cases) == 7
 
 
 def test_the_pytest_helper_names_each_failed_case(tmp_path: Path) -> None:
@@ -66,5 +68,35 @@ def test_the_pytest_helper_names_each_failed_case(tmp_path: Path) -> None:
 
 def test_a_spec_file_that_breaks_counts_as_one_failure(tmp_path: Path) -> None:
     (tmp_path / "y_spec.lua").write_text("it('a', function() end)\nthis is not lua")
+    report = run_specs([tmp_path])
+    assert [(c.name, c.passed) for c in report.cases] == [("(the file)", False)]
+
+
+def test_a_javascript_spec_names_the_line_of_each_failure(tmp_path: Path) -> None:
+    (tmp_path / "x_spec.js").write_text(
+        'describe("calc", () => {\n'
+        '  it("is wrong", async () => {\n'
+        "    expect(await json.decode('[1, 2]')).toEqual([1, 3]);\n"
+        "  });\n"
+        '  it("forgets to await a throw", () => { expect(() => 1).toThrow(); });\n'
+        '  it("meets a host error", async () => {\n'
+        "    await json.decode('{');\n"
+        "  });\n"
+        "});\n"
+        'describe("setup", () => { throw new TypeError("no fixture"); });\n'
+    )
+    cases = {c.name: c for c in run_specs([tmp_path]).cases}
+    file = str(tmp_path / "x_spec.js")
+    assert cases["calc is wrong"].message == f"{file}:3: expected [1,2] to equal [1,3]"
+    assert cases["calc forgets to await a throw"].message == (
+        f"{file}:5: expected the function to throw"
+    )
+    assert cases["calc meets a host error"].message.startswith(f"{file}:7: UsageError: ")
+    assert cases["setup"].message == f"{file}:10: TypeError: no fixture"
+    assert not any(c.passed for c in cases.values())
+
+
+def test_a_javascript_spec_file_that_breaks_counts_as_one_failure(tmp_path: Path) -> None:
+    (tmp_path / "y_spec.js").write_text("it('a', () => {});\nthis is not javascript")
     report = run_specs([tmp_path])
     assert [(c.name, c.passed) for c in report.cases] == [("(the file)", False)]

@@ -7,7 +7,7 @@
     llmkit script run tool.lua --watch            # rerun whenever a script of its folder changes
     llmkit script repl                            # a prompt; a chunk may span lines
     llmkit script repl --lang js                  # the same in JavaScript
-    llmkit script test spec/                      # *_spec.lua files, reported like pytest
+    llmkit script test spec/                      # *_spec.lua and *_spec.js files, like pytest
 
 The engine comes from the file's extension. ``-p k=v`` parameters reach the
 script as strings in ``params``. stdout holds only what the script printed and
@@ -67,7 +67,9 @@ def add_command(subparsers: Any) -> None:
     repl.add_argument("--lang", choices=("lua", "js"), default="lua", help="the language (lua)")
     _engine_options(repl)
     repl.set_defaults(run=_repl)
-    test = actions.add_parser("test", help="run *_spec.lua files", description="Run spec files.")
+    test = actions.add_parser(
+        "test", help="run *_spec.lua and *_spec.js files", description="Run spec files."
+    )
     test.add_argument("paths", metavar="PATH", nargs="+", help="spec files or folders")
     test.add_argument("--sandbox", choices=("strict", "standard", "permissive"), default="strict")
     test.set_defaults(run=_test)

@@ -4,13 +4,18 @@
 
     from llmkit.testing.scripts import check_spec, run_specs
 
-    report = run_specs(["spec/"])       # every *_spec.lua below spec/
+    report = run_specs(["spec/"])       # every *_spec.lua and *_spec.js below spec/
     print(report.summary())             # "3 passed, 1 failed in 0.04s"
     check_spec("spec/tools_spec.lua")   # in a pytest test: AssertionError listing failures
 
-Spec files also get the ``testing`` module: ``testing.model{...}`` (a
+The engine is chosen by each file's extension. Lua spells the assertions
+``expect(x).to_be(y)``, ``to_equal``, ``to_contain``, ``to_be_truthy``, ``to_be_nil``,
+``to_fail(text)``; JavaScript ``expect(x).toBe(y)``, ``toEqual``, ``toContain``,
+``toBeTruthy``, ``toBeNull``, ``await expect(fn).toThrow(text)``, and its ``it``
+bodies may be async (each is awaited in turn, as in mocha or jest). Spec files also
+get the ``testing`` module: ``testing.model{...}`` (a
 :class:`~llmkit.testing.ScriptedModel` playing its turns) and
-``testing.tool_call(name, args)``.
+``testing.tool_call(name, args)`` (``testing.toolCall`` in JavaScript).
 
 Guarantees: each spec file runs on an engine of its own (no state shared
 between files); an ``it`` that fails does not stop the file; a file that
@@ -76,7 +81,7 @@ class SpecReport:
 
 
 def find_specs(paths: Iterable[str | Path]) -> list[Path]:
-    """The spec files named, or found below the folders named (``*_spec.lua`` …)."""
+    """The spec files named, or found below the folders named (``*_spec.lua``, ``*_spec.js`` …)."""
     found: list[Path] = []
     for name in paths:
         path = Path(name)
@@ -87,7 +92,9 @@ def find_specs(paths: Iterable[str | Path]) -> list[Path]:
         else:
             raise UsageError(f"{name}: no such spec file or folder.")
     if not found:
-        raise UsageError(f"No spec files (*_spec.lua) under {', '.join(map(str, paths))}.")
+        raise UsageError(
+            f"No spec files (*_spec.lua, *_spec.js) under {', '.join(map(str, paths))}."
+        )
     return found
 
 

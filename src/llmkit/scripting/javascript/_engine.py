@@ -25,6 +25,7 @@ import inspect
 import json
 import re
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 from llmkit._optional import require
@@ -60,6 +61,10 @@ class JsEngine(Engine):
 
     name = "js"
     extensions = (".js", ".mjs")
+
+    def spec_helpers(self) -> str:
+        """``describe``/``it``/``expect`` for JavaScript spec files."""
+        return resources.files(__package__).joinpath("spec.js").read_text(encoding="utf-8")
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
