@@ -1,4 +1,4 @@
-"""``llmkit script repl`` (Lua and JavaScript) with piped input, ``run`` of a .js file, ``run --watch``."""
+"""``llmkit script repl`` (Lua and JavaScript) with piped input, ``run`` of a .js file, ``run --watch`` (both)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import sys
 import threading
 from pathlib import Path
 from typing import IO
+
+import pytest
 
 GUARD = 60  # seconds: only a failure guard, never a synchronisation
 
@@ -98,9 +100,22 @@ def _until(lines: queue.Queue[str], wanted: str) -> list[str]:
     return seen
 
 
-def test_watch_runs_again_when_the_script_changes(tmp_path: Path) -> None:
-    script = tmp_path / "tool.lua"
-    script.write_text('output("first version")')
+WATCHED = {  # a language: its extension, a first and a second version, a module beside it
+    "lua": (".lua", 'output("first version")', 'output("second version, " .. 6 * 7)', "return 1"),
+    "js": (
+        ".js",
+        'await output("first version")',
+        'await output("second version, " + 6 * 7)',
+        "module.exports = 1",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(WATCHED))
+def test_watch_runs_again_when_the_script_changes(tmp_path: Path, lang: str) -> None:
+    suffix, first, second, helper = WATCHED[lang]
+    script = tmp_path / ("tool" + suffix)
+    script.write_text(first)
     process = _llmkit("run", str(script), "--watch")
     out: queue.Queue[str] = queue.Queue()
     err: queue.Queue[str] = queue.Queue()
@@ -111,11 +126,11 @@ def test_watch_runs_again_when_the_script_changes(tmp_path: Path) -> None:
         assert _until(out, "first version") == ["first version"]
         _until(err, "watching for changes (Ctrl-C to stop)")
         before = script.stat().st_mtime_ns
-        script.write_text('output("second version, " .. 6 * 7)')
+        script.write_text(second)
         os.utime(script, ns=(before + 10**9, before + 10**9))  # a later time on any file system
         assert _until(out, "second version, 42") == ["second version, 42"]
-        module = tmp_path / "helper.lua"  # a new script beside it counts as a change too
-        module.write_text("return 1")
+        module = tmp_path / ("helper" + suffix)  # a new script beside it counts as a change too
+        module.write_text(helper)
         assert _until(out, "second version, 42") == ["second version, 42"]
     finally:
         process.send_signal(signal.SIGINT)
