@@ -149,6 +149,22 @@ CASES: tuple[Case, ...] = (
         target=None,
     ),
     Case(
+        "agent-js",
+        "the agent run driven from a JavaScript script (tool in JavaScript)",
+        2,
+        (
+            *_three("FloorAgent", "LLMKitAgent")[:2],
+            Variant(
+                LLMKIT,
+                "bench._scripting:JsAgent",
+                imports="from llmkit.scripting import javascript",
+            ),
+            # The same run from Python: the JavaScript run's goal is 1.2x this one.
+            Variant("llmkit-python", "bench._llmkit_side:LLMKitAgent"),
+        ),
+        target=None,
+    ),
+    Case(
         "agent-stream",
         "the same agent run, streamed",
         2,
