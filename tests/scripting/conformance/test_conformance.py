@@ -18,6 +18,7 @@ import pytest
 
 from llmkit.scripting import (
     ScriptError,
+    ScriptLimitError,
     ScriptSandboxError,
     ScriptTimeoutError,
     create_engine,
@@ -83,6 +84,9 @@ class Behaviour:
     value: Any = None
     error: type[ScriptError] | None = None
     line: int | None = None
+    """The script line the error names (None: it names none)."""
+    kind: str | None = None
+    """The kind of a limit error."""
     message: str = ""
     check: Callable[[FakeProviderServer, Any], None] | None = None
 
@@ -96,8 +100,23 @@ def _no_subscription_outlives_the_run(server: FakeProviderServer, engine: Any) -
     assert engine.bus.subscriptions == []
 
 
+def _streamed(server: FakeProviderServer, engine: Any) -> None:
+    assert [r.json.get("stream") for r in server.requests] == [True, True]
+
+
 BEHAVIOURS = [
     Behaviour("call_model", lambda: ["Hello from the model."], value="Hello from the model."),
+    Behaviour(
+        "streaming",
+        lambda: ["Tides rise and fall twice a day.", "Again."],
+        value={
+            "text": "Tides rise and fall twice a day.",
+            "joined": "Tides rise and fall twice a day.",
+            "several": True,
+            "again": "Again.",
+        },
+        check=_streamed,
+    ),
     Behaviour(
         "script_tool",
         lambda: [tool_call("square", x=7), "49"],
@@ -109,6 +128,29 @@ BEHAVIOURS = [
     Behaviour("script_error", error=ScriptError, line=3, message="boom"),
     Behaviour(
         "sandbox_strict", options=lambda: {"sandbox": "strict"}, error=ScriptSandboxError, line=2
+    ),
+    Behaviour(
+        "sandbox_standard",
+        options=lambda: {"sandbox": "standard", "modules": ["helpers"]},
+        error=ScriptSandboxError,
+        line=2,
+        message="not among the allowed modules",
+    ),
+    # Neither engine can name the line where the memory ran out: the error names none.
+    Behaviour(
+        "memory_limit",
+        options=lambda: {"max_memory": "32MB"},
+        error=ScriptLimitError,
+        kind="memory",
+        message="memory limit",
+    ),
+    Behaviour("recursion_limit", error=ScriptLimitError, line=1, kind="recursion"),
+    Behaviour(
+        "output_limit",
+        options=lambda: {"max_output": 100},
+        error=ScriptLimitError,
+        line=2,
+        kind="output",
     ),
     Behaviour(
         "time_limit",
@@ -159,5 +201,8 @@ async def test_behaviour(
                 await engine.run_file(path)
             assert behaviour.message in info.value.message
             assert info.value.line == behaviour.line
+            if behaviour.kind is not None:
+                assert isinstance(info.value, ScriptLimitError)
+                assert info.value.kind == behaviour.kind
         if behaviour.check is not None:
             behaviour.check(server, engine)

@@ -323,7 +323,7 @@ class JsEngine(Engine):
             _, call_id, function, args_text = item
             await self._js(k["invoke"], call_id, function, args_text)
         elif item[0] == "fail":
-            raise item[1]
+            raise await self._at_call(item[1], item[2])
         else:
             for message in json.loads(await self._js(k["drain"])):
                 await self._message(message)
@@ -350,8 +350,8 @@ class JsEngine(Engine):
                 task.add_done_callback(self._tasks.discard)
                 return
             reply = (True, self._values.encode(work))
-        except (ScriptLimitError, ScriptSandboxError):
-            raise
+        except (ScriptLimitError, ScriptSandboxError) as exc:
+            raise await self._at_call(exc, call_id) from exc.__cause__
         except Exception as exc:
             reply = (False, self._describe(exc))
         assert self._isolate is not None
@@ -364,7 +364,7 @@ class JsEngine(Engine):
             value = await work
             queue.put_nowait(("settle", call_id, True, self._values.encode(value)))
         except (ScriptLimitError, ScriptSandboxError) as exc:
-            queue.put_nowait(("fail", exc))
+            queue.put_nowait(("fail", exc, call_id))
         except Exception as exc:
             queue.put_nowait(("settle", call_id, False, self._describe(exc)))
 
@@ -405,6 +405,25 @@ class JsEngine(Engine):
             if message[0] == "trip":
                 return self._violation_error(message[2], message[3])
         return self._violation_error("sandbox: the script broke the sandbox", "")
+
+    async def _at_call(self, exc: ScriptError, call_id: int) -> ScriptError:
+        """``exc`` (a limit or a violation a host call met) at the line of the script's call."""
+        if exc.line is not None or self._isolate is None:
+            return exc
+        frames = await self._js(self._isolate.k["site"], call_id)
+        line = _line(frames, self._script())
+        if line is None:
+            return exc
+        stack = f"{exc.message}\n{frames}"
+        found: ScriptError
+        if isinstance(exc, ScriptLimitError):
+            found = type(exc)(
+                exc.message, kind=exc.kind, script=exc.script, line=line, traceback=stack
+            )
+        else:
+            found = type(exc)(exc.message, script=exc.script, line=line, traceback=stack)
+        found.__cause__ = exc.__cause__
+        return found
 
     def _violation_error(self, message: str, stack: str) -> ScriptSandboxError:
         return ScriptSandboxError(

@@ -203,6 +203,11 @@
         if (!baseline.has(key)) { try { delete globalThis[key]; } catch (_) {} }
       }
     },
+    // The stack where the script made host call `id` (a limit or violation it met points there).
+    site(id) {
+      const entry = pending.get(id);
+      return entry === undefined ? "" : String(entry[2].stack).split("\n").slice(1).join("\n");
+    },
     // Where a run stopped by its time limit was: in a loop (busy) or awaiting a host call.
     where(busy) {
       if (busy) return JSON.stringify({ line: at, stack: "" });

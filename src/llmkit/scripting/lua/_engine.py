@@ -199,9 +199,10 @@ class LuaEngine(Engine):
         for key, value in self.globals.items():
             env[key.encode()] = self._values.to_lua(value)
         if self.sandbox == "standard":
-            env[b"require"] = self._k.require_with(
-                self.lua_function(lambda name: self._read_module(self._current_host(), name)), env
-            )
+            read = self.lua_function(
+                lambda name: self._read_module(self._current_host(), name), level=3
+            )  # level 3: an error points at the script's require, not at the prelude
+            env[b"require"] = self._k.require_with(read, env)
         return env
 
     def _start(self, host: Host) -> None:

@@ -1,0 +1,2 @@
+const deep = (n) => deep(n + 1) + 1;
+return deep(0);

@@ -1,0 +1,2 @@
+local function deep(n) return deep(n + 1) + 1 end
+return deep(0)
