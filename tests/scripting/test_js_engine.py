@@ -145,3 +145,14 @@ async def test_promise_all_overlaps_calls_on_the_server(server: FakeProviderServ
 return (await Promise.all([one(), one(), one()])).sort();"""
     with _engine(server, globals={"meet": meet}) as engine:
         assert (await engine.run(code)).value == ["a", "b", "c"]
+
+
+async def test_host_calls_made_after_a_timer_fires_are_answered() -> None:
+    # The script sends them outside any call of the driver: only the bell says they wait.
+    async def echo(x: Any) -> Any:
+        return x
+
+    code = "await new Promise((r) => setTimeout(r, 1));\nreturn [await echo(1), await echo(2)]"
+    with js.Engine(globals={"echo": echo}, timeout=30) as engine:
+        assert (await engine.run(code)).value == [1, 2]
+        assert (await engine.run("return await echo(3)")).value == 3

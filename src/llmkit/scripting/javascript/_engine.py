@@ -135,9 +135,12 @@ class JsEngine(Engine):
             function = await self._compile(isolate, code, host.script)
             call_id, result = self._expect()
             await self._js(isolate.k["start"], call_id, function, "[]")
-            return await self._until(result)
-        finally:
-            await self._finish()
+            value = await self._until(result)
+        except BaseException:
+            await self._finish(clean=False)
+            raise
+        await self._finish(clean=True)
+        return value
 
     async def _compile(self, isolate: Isolate, code: str, script: str) -> Any:
         hoist = "".join(f"globalThis.{n} = {n}; " for n in _DECLARED.findall(code))
@@ -162,8 +165,11 @@ class JsEngine(Engine):
         if self._isolate is not None:
             self._isolate.alarmed = False
 
-    async def _finish(self) -> None:
+    async def _finish(self, *, clean: bool) -> None:
+        """End a run; ``clean``: it gave its value, so the prelude holds nothing of it to forget."""
         tasks = list(self._tasks)
+        # Every host call answered and every message handled: the prelude holds nothing of the run.
+        settled = clean and not tasks and (self._queue is None or self._queue.empty())
         for task in tasks:
             task.cancel()
         if tasks:
@@ -177,6 +183,8 @@ class JsEngine(Engine):
             self._values.forget()
         if self._isolate is not None:
             self._isolate.alarmed = False
+            if settled:
+                return
             with contextlib.suppress(Exception):
                 await self._isolate.call(self._isolate.k["forget"])
 
@@ -196,13 +204,8 @@ class JsEngine(Engine):
     async def _invoke_global(self, function: str, args_text: str) -> Any:
         assert self._isolate is not None
         call_id, result = self._expect()
-        try:
-            target = await self._js(self._isolate.k["lookup"], function)
-        except Exception:
-            target = None
-        if target is None:
+        if not await self._js(self._isolate.k["startGlobal"], call_id, function, args_text):
             raise UsageError(f"No function {function!r}: run a script that defines it first.")
-        await self._js(self._isolate.k["start"], call_id, target, args_text)
         return await self._until(result)
 
     async def call_function(self, function: int, args: tuple[Any, ...]) -> Any:
@@ -228,17 +231,24 @@ class JsEngine(Engine):
         )
         self._start(host)
         try:
-            driver = asyncio.ensure_future(work())
-            return await driver
-        finally:
+            value = await asyncio.ensure_future(work())
+        except BaseException:
             await host.close()
-            await self._finish()
+            await self._finish(clean=False)
+            raise
+        await host.close()
+        await self._finish(clean=True)
+        return value
 
     # ---------------------------------------------------------- the driver
 
     async def _until(self, result: asyncio.Future[Any]) -> Any:
         assert self._queue is not None
+        await self._drain()  # what the call that started the work let the script send
         while not result.done():
+            if not self._queue.empty():
+                await self._handle(self._queue.get_nowait())
+                continue
             getter = asyncio.ensure_future(self._queue.get())
             done, _ = await self._within(
                 asyncio.wait({getter, result}, return_when=asyncio.FIRST_COMPLETED), busy=False
@@ -324,11 +334,31 @@ class JsEngine(Engine):
             await self._js(k["invoke"], call_id, function, args_text)
         elif item[0] == "fail":
             raise await self._at_call(item[1], item[2])
-        else:
-            for message in json.loads(await self._js(k["drain"])):
-                await self._message(message)
+        await self._drain()
 
-    async def _message(self, message: list[Any]) -> None:
+    async def _drain(self) -> None:
+        """Fetch the script's messages and answer them, until it sends none or awaits slower work.
+
+        A call that lets the script run (``start``, ``invoke``, ``settle``, ``answer``) is
+        followed by this fetch, so the script rings the bell only for what it sends outside
+        them. The host calls that answer at once are answered together, in one call.
+        """
+        assert self._isolate is not None
+        k = self._isolate.k
+        messages = json.loads(await self._js(k["drain"]))
+        while messages:
+            replies = []
+            for message in messages:
+                reply = await self._message(message)
+                if reply is not None:
+                    replies.append(reply)
+            if not replies:
+                return
+            await self._js(k["answer"], json.dumps(replies))
+            messages = json.loads(await self._js(k["drain"]))
+
+    async def _message(self, message: list[Any]) -> tuple[int, bool, str] | None:
+        """Act on one message of the script; the answer to a host call that has one at once."""
         kind = message[0]
         if kind == "trip":
             raise self._violation_error(message[2], message[3])
@@ -340,7 +370,7 @@ class JsEngine(Engine):
                     future.set_result(self._values.decode(text))
                 else:
                     future.set_exception(self._script_error(json.loads(text)))
-            return
+            return None
         _, call_id, what, target, name, args_text = message
         try:
             work = self._dispatch(what, target, name, self._values.decode(args_text))
@@ -348,14 +378,12 @@ class JsEngine(Engine):
                 task = asyncio.ensure_future(self._later(call_id, work))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-                return
-            reply = (True, self._values.encode(work))
+                return None
+            return call_id, True, self._values.encode(work)
         except (ScriptLimitError, ScriptSandboxError) as exc:
             raise await self._at_call(exc, call_id) from exc.__cause__
         except Exception as exc:
-            reply = (False, self._describe(exc))
-        assert self._isolate is not None
-        await self._js(self._isolate.k["settle"], call_id, *reply)
+            return call_id, False, self._describe(exc)
 
     async def _later(self, call_id: int, work: Any) -> None:
         assert self._queue is not None

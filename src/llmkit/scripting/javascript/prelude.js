@@ -15,7 +15,13 @@
   // Python may not read the isolate while the script runs: messages wait in the outbox, and the
   // bell (which carries no data) tells the driver to fetch them with drain().
   const outbox = [];
-  const send = (message) => { outbox.push(JSON.stringify(message)); if (outbox.length === 1) bell(); };
+  // True from a call of the driver that lets the script run until the drain() that follows
+  // it: the driver fetches the messages then, unasked.
+  let expecting = false;
+  const send = (message) => {
+    outbox.push(JSON.stringify(message));
+    if (outbox.length === 1 && !expecting) bell();
+  };
 
   function encode(value) {
     return JSON.stringify(value === undefined ? null : value, function (key, v) {
@@ -142,26 +148,49 @@
   globalThis.console = { log: (...a) => write(show(a)), info: (...a) => write(show(a)),
     warn: (...a) => write(show(a)), error: (...a) => write(show(a)) };
   const baseline = new Set();
+  // Resolve (ok) or reject host call `id` with `text`; the script runs on meanwhile.
+  function settle(id, ok, text) {
+    at = 0;
+    expecting = true;
+    const entry = pending.get(id);
+    if (entry === undefined) return;
+    pending.delete(id);
+    if (ok) { entry[0](decode(text)); return; }
+    const err = makeError(text);
+    err.stack = err.name + ": " + err.message + "\n" + String(entry[2].stack).split("\n").slice(1).join("\n");
+    entry[1](err);
+  }
+  // Call `fn` with the arguments `argsText`; its (awaited) result is sent back as call `callId`.
+  function start(callId, fn, argsText) {
+    at = 0;
+    expecting = true;
+    let result;
+    try { result = fn(...decode(argsText)); } catch (e) { result = Promise.reject(e); }
+    finish(callId, result);
+  }
   return {
-    drain() { const text = "[" + outbox.join(",") + "]"; outbox.length = 0; return text; },
-    settle(id, ok, text) {
-      at = 0;
-      const entry = pending.get(id);
-      if (entry === undefined) return;
-      pending.delete(id);
-      if (ok) { entry[0](decode(text)); return; }
-      const err = makeError(text);
-      err.stack = err.name + ": " + err.message + "\n" + String(entry[2].stack).split("\n").slice(1).join("\n");
-      entry[1](err);
+    drain() {
+      expecting = false;
+      const text = "[" + outbox.join(",") + "]";
+      outbox.length = 0;
+      return text;
     },
-    start(callId, fn, argsText) {
-      at = 0;
-      let result;
-      try { result = fn(...decode(argsText)); } catch (e) { result = Promise.reject(e); }
-      finish(callId, result);
+    // The answers of several host calls at once: [[id, ok, text], ...].
+    answer(repliesText) {
+      for (const [id, ok, text] of JSON.parse(repliesText)) settle(id, ok, text);
+    },
+    settle,
+    start,
+    // Start the global function `name` as start() does; false when there is none.
+    startGlobal(callId, name, argsText) {
+      const fn = globalThis[name];
+      if (typeof fn !== "function") return false;
+      start(callId, fn, argsText);
+      return true;
     },
     invoke(callId, fnId, argsText) {
       at = 0;
+      expecting = true;
       const fn = functions.get(fnId);
       let result;
       try { result = fn(...decode(argsText)); } catch (e) { result = Promise.reject(e); }
@@ -178,7 +207,6 @@
     assign(name, flat, valuesText) {
       Object.assign(flat ? globalThis : globalThis[name], decode(valuesText));
     },
-    lookup(name) { const f = globalThis[name]; return typeof f === "function" ? f : null; },
     define(name, valueText) { globalThis[name] = decode(valueText); },
     sandbox(level, allowRequire) {
       const g = globalThis;
@@ -196,6 +224,7 @@
     },
     reset() {
       tripped = null;
+      expecting = false;
       modules.clear();
       pending.clear();
       functions.clear();
@@ -215,6 +244,6 @@
       for (const entry of pending.values()) if (entry[3] !== "print") site = entry[2];
       return JSON.stringify({ line: 0, stack: site === null ? "" : String(site.stack) });
     },
-    forget() { tripped = null; pending.clear(); outbox.length = 0; },
+    forget() { tripped = null; expecting = false; pending.clear(); outbox.length = 0; },
   };
 })
