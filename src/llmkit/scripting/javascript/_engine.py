@@ -134,7 +134,7 @@ class JsEngine(Engine):
                 await self._js(isolate.k["define"], key, self._values.encode(value, keep=True))
             function = await self._compile(isolate, code, host.script)
             call_id, result = self._expect()
-            await self._js(isolate.k["start"], call_id, function, "[]")
+            await self._drain(await self._js(isolate.k["start"], call_id, function, "[]"))
             value = await self._until(result)
         except BaseException:
             await self._finish(clean=False)
@@ -204,8 +204,10 @@ class JsEngine(Engine):
     async def _invoke_global(self, function: str, args_text: str) -> Any:
         assert self._isolate is not None
         call_id, result = self._expect()
-        if not await self._js(self._isolate.k["startGlobal"], call_id, function, args_text):
+        sent = await self._js(self._isolate.k["startGlobal"], call_id, function, args_text)
+        if sent is None:
             raise UsageError(f"No function {function!r}: run a script that defines it first.")
+        await self._drain(sent)
         return await self._until(result)
 
     async def call_function(self, function: int, args: tuple[Any, ...]) -> Any:
@@ -244,7 +246,6 @@ class JsEngine(Engine):
 
     async def _until(self, result: asyncio.Future[Any]) -> Any:
         assert self._queue is not None
-        await self._drain()  # what the call that started the work let the script send
         while not result.done():
             if not self._queue.empty():
                 await self._handle(self._queue.get_nowait())
@@ -329,23 +330,27 @@ class JsEngine(Engine):
         if item[0] == "settle":
             _, call_id, ok, text = item
             await self._js(k["settle"], call_id, ok, text)
+            await self._drain()
         elif item[0] == "invoke":
             _, call_id, function, args_text = item
-            await self._js(k["invoke"], call_id, function, args_text)
+            await self._drain(await self._js(k["invoke"], call_id, function, args_text))
         elif item[0] == "fail":
             raise await self._at_call(item[1], item[2])
-        await self._drain()
+        else:
+            await self._drain()
 
-    async def _drain(self) -> None:
-        """Fetch the script's messages and answer them, until it sends none or awaits slower work.
+    async def _drain(self, sent: str | None = None) -> None:
+        """Answer the script's messages (``sent``, else fetched), until it sends none or awaits slower work.
 
-        A call that lets the script run (``start``, ``invoke``, ``settle``, ``answer``) is
-        followed by this fetch, so the script rings the bell only for what it sends outside
-        them. The host calls that answer at once are answered together, in one call.
+        ``start`` and ``invoke`` give what the script sent during them; ``settle`` and
+        ``answer`` let it run on in promise callbacks, after the call, so the driver
+        fetches its messages right after those. Either way the script rings the bell only
+        for what it sends outside the driver's calls. The host calls that answer at once
+        are answered together, in one call.
         """
         assert self._isolate is not None
         k = self._isolate.k
-        messages = json.loads(await self._js(k["drain"]))
+        messages = json.loads(await self._js(k["drain"]) if sent is None else sent)
         while messages:
             replies = []
             for message in messages:
@@ -428,11 +433,11 @@ class JsEngine(Engine):
     async def _violation(self) -> ScriptSandboxError:
         assert self._isolate is not None
         self._isolate.alarmed = False
-        text = await self._within(self._isolate.call(self._isolate.k["drain"]))
-        for message in json.loads(text):
-            if message[0] == "trip":
-                return self._violation_error(message[2], message[3])
-        return self._violation_error("sandbox: the script broke the sandbox", "")
+        text = await self._within(self._isolate.call(self._isolate.k["violation"]))
+        if text is None:
+            return self._violation_error("sandbox: the script broke the sandbox", "")
+        message, stack = json.loads(text)
+        return self._violation_error(message, stack)
 
     async def _at_call(self, exc: ScriptError, call_id: int) -> ScriptError:
         """``exc`` (a limit or a violation a host call met) at the line of the script's call."""

@@ -108,15 +108,20 @@
     return { name: "", message: "error value: " + message, stack: "" };
   }
 
-  function finish(callId, promise) {
-    Promise.resolve(promise).then(
-      (value) => {
-        let text;
-        try { text = encode(value); } catch (e) { send(["return", callId, false, JSON.stringify(errorInfo(e))]); return; }
-        send(["return", callId, true, text]);
-      },
-      (e) => send(["return", callId, false, JSON.stringify(errorInfo(e))]),
-    );
+  function fail(callId, e) { send(["return", callId, false, JSON.stringify(errorInfo(e))]); }
+
+  function give(callId, value) {
+    let text;
+    try { text = encode(value); } catch (e) { fail(callId, e); return; }
+    send(["return", callId, true, text]);
+  }
+
+  // Send the result of call `callId` back: at once when it is a value, once settled when a promise.
+  function finish(callId, result) {
+    const thenable = result !== null && (typeof result === "object" || typeof result === "function")
+      && typeof result.then === "function";
+    if (!thenable) { give(callId, result); return; }
+    Promise.resolve(result).then((value) => give(callId, value), (e) => fail(callId, e));
   }
 
   function trip(kind, message) {
@@ -160,42 +165,37 @@
     err.stack = err.name + ": " + err.message + "\n" + String(entry[2].stack).split("\n").slice(1).join("\n");
     entry[1](err);
   }
+  function drain() {
+    expecting = false;
+    const text = "[" + outbox.join(",") + "]";
+    outbox.length = 0;
+    return text;
+  }
   // Call `fn` with the arguments `argsText`; its (awaited) result is sent back as call `callId`.
+  // Returns the messages the script sent meanwhile (a value's return among them); what it
+  // sends after, from promises that settle later, rings the bell.
   function start(callId, fn, argsText) {
     at = 0;
     expecting = true;
-    let result;
-    try { result = fn(...decode(argsText)); } catch (e) { result = Promise.reject(e); }
-    finish(callId, result);
+    try { finish(callId, fn(...decode(argsText))); } catch (e) { fail(callId, e); }
+    return drain();
   }
   return {
-    drain() {
-      expecting = false;
-      const text = "[" + outbox.join(",") + "]";
-      outbox.length = 0;
-      return text;
-    },
+    drain,
     // The answers of several host calls at once: [[id, ok, text], ...].
     answer(repliesText) {
       for (const [id, ok, text] of JSON.parse(repliesText)) settle(id, ok, text);
     },
     settle,
     start,
-    // Start the global function `name` as start() does; false when there is none.
+    // Start the global function `name` as start() does; null when there is none.
     startGlobal(callId, name, argsText) {
       const fn = globalThis[name];
-      if (typeof fn !== "function") return false;
-      start(callId, fn, argsText);
-      return true;
+      return typeof fn === "function" ? start(callId, fn, argsText) : null;
     },
-    invoke(callId, fnId, argsText) {
-      at = 0;
-      expecting = true;
-      const fn = functions.get(fnId);
-      let result;
-      try { result = fn(...decode(argsText)); } catch (e) { result = Promise.reject(e); }
-      finish(callId, result);
-    },
+    // The sandbox violation that stopped the script: [message, stack], or null.
+    violation() { return tripped === null ? null : JSON.stringify([tripped.message, String(tripped.stack || "")]); },
+    invoke(callId, fnId, argsText) { return start(callId, functions.get(fnId), argsText); },
     install(name, namesText, flat, valuesText) {
       const functionNames = JSON.parse(namesText);
       const target = flat ? globalThis : (globalThis[name] = {});
