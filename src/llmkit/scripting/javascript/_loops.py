@@ -8,11 +8,12 @@ gives true. After a termination the engine reads the last line the probe recorde
 
 Guarantees: the marked source has the same lines as the script (nothing is inserted
 across a line), a loop's condition keeps its value and its side effects, and text in
-strings, template literals, comments and regular expressions is never touched.
+strings, template literals, comments and regular expressions is left as it is.
 ``for (... of ...)`` and ``for (... in ...)`` loops are not marked (their iteration
-runs through other code, which is marked where it loops). The scan is lexical, so a
-rare source can fool it (a class method named ``while``): the engine then compiles
-the script as written, unmarked.
+runs through other code, which is marked where it loops). The scan is lexical: like
+every such scan it guesses whether a slash after ``)`` divides or starts a regular
+expression (it takes a division), and a method named ``while`` looks like a loop.
+A source that fools it so that the marks do not parse is compiled as written, unmarked.
 """
 
 from __future__ import annotations
