@@ -85,3 +85,14 @@ async def test_a_wait_on_a_host_call_names_the_line_of_the_call() -> None:
         assert info.value.line == 3
         assert info.value.traceback.startswith("time limit:")
         assert "at <script>:" in info.value.traceback
+
+
+async def test_a_wait_after_a_loop_names_the_line_of_the_wait() -> None:
+    async def hang() -> None:
+        await asyncio.Event().wait()
+
+    with js.Engine(timeout=0.3, clock=step_clock().__next__, globals={"hang": hang}) as engine:
+        await engine.run("let n = 0;\nwhile (n < 3) { n++; }\n")
+        with pytest.raises(ScriptTimeoutError) as info:
+            await engine.run("let s = 0;\nfor (let i = 0; i < 5; i++) { s += i; }\nawait hang();\n")
+        assert info.value.line == 3  # the call it waits on, not the loop it left

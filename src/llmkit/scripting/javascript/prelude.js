@@ -166,6 +166,8 @@
     entry[1](err);
   }
   function drain() {
+    // No script code runs in here: a loop line kept past it would be stale by the next call.
+    at = 0;
     expecting = false;
     const text = "[" + outbox.join(",") + "]";
     outbox.length = 0;
