@@ -11,8 +11,9 @@ isolate and waits for its promise.
 
 Guarantees: the timeout covers the whole run, host calls included, and stops
 JavaScript that never yields; the timeout error names the script line the run was
-at (the host call it awaited, or the loop it went round last); a sandbox violation or a limit ends the run even
-when the script catches the error; an isolate that ran out of memory is
+at (the host call it awaited, or the loop it went round last); a sandbox violation
+or a limit ends the run even when the script catches the error, and one met in a
+host call names the line of that call; an isolate that ran out of memory is
 discarded and the next run gets a fresh one; outside ``interactive`` mode each
 run starts from the same globals.
 """
@@ -40,6 +41,15 @@ from llmkit.scripting._errors import (
     ScriptTimeoutError,
 )
 from llmkit.scripting._host import Host
+from llmkit.scripting.javascript._errors import (
+    TIMEOUT,
+    at_line,
+    memory_error,
+    script_error,
+    split_syntax,
+    stopped_at,
+    violation_error,
+)
 from llmkit.scripting.javascript._isolate import Interrupted, Isolate
 from llmkit.scripting.javascript._loops import mark_loops
 from llmkit.scripting.javascript._values import Converter, JsFunction
@@ -152,7 +162,7 @@ class JsEngine(Engine):
             except self._racer.JSParseException as exc:
                 if body is marked and marked != code:
                     continue  # the loop marks met a source they misread: run it as written
-                message, line = _split(str(exc), script)
+                message, line = split_syntax(str(exc), script)
                 raise ScriptSyntaxError(message, script=script, line=line) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -275,7 +285,7 @@ class JsEngine(Engine):
                 work.close()
             line, stack = await self._stopped_at(busy)
             raise ScriptTimeoutError(
-                "time limit: the script ran past its timeout",
+                TIMEOUT,
                 kind="timeout",
                 script=self._script(),
                 line=line,
@@ -295,12 +305,7 @@ class JsEngine(Engine):
                 text = await self._isolate.call(self._isolate.k["where"], busy)
         except Exception:  # a broken isolate: the error goes without its line
             return None, ""
-        found = json.loads(text)
-        frames = str(found["stack"]).split("\n")[1:]  # the first line names a bare Error
-        if not frames:
-            return int(found["line"]) or None, ""
-        stack = "\n".join(["time limit: the script ran past its timeout", *frames])
-        return _line(stack, self._script()), stack
+        return stopped_at(json.loads(text), self._script())
 
     async def _js(self, function: Any, *args: Any) -> Any:
         assert self._isolate is not None
@@ -443,57 +448,20 @@ class JsEngine(Engine):
         """``exc`` (a limit or a violation a host call met) at the line of the script's call."""
         if exc.line is not None or self._isolate is None:
             return exc
-        frames = await self._js(self._isolate.k["site"], call_id)
-        line = _line(frames, self._script())
-        if line is None:
-            return exc
-        stack = f"{exc.message}\n{frames}"
-        found: ScriptError
-        if isinstance(exc, ScriptLimitError):
-            found = type(exc)(
-                exc.message, kind=exc.kind, script=exc.script, line=line, traceback=stack
-            )
-        else:
-            found = type(exc)(exc.message, script=exc.script, line=line, traceback=stack)
-        found.__cause__ = exc.__cause__
-        return found
+        return at_line(exc, await self._js(self._isolate.k["site"], call_id))
 
     def _violation_error(self, message: str, stack: str) -> ScriptSandboxError:
-        return ScriptSandboxError(
-            message, script=self._script(), line=_line(stack, self._script()), traceback=stack
-        )
+        return violation_error(message, stack, self._script())
 
     def _out_of_memory(self) -> ScriptLimitError:
         self.broken = True
         isolate, self._isolate = self._isolate, None
         if isolate is not None:
             isolate.close()
-        return ScriptLimitError(
-            f"memory limit: the script needed more than {self.limits.max_memory} bytes "
-            "(raise max_memory / --max-memory)",
-            kind="memory",
-            script=self._script(),
-        )
+        return memory_error(self.limits.max_memory, self._script())
 
     def _script_error(self, info: dict[str, Any]) -> ScriptError:
-        script = self._script()
-        name, message, stack = info.get("name", ""), info.get("message", ""), info.get("stack", "")
-        line = _line(stack, script)
-        if name == "RangeError" and "call stack" in message:
-            return ScriptLimitError(
-                f"recursion limit: {message}",
-                kind="recursion",
-                script=script,
-                line=line,
-                traceback=stack,
-            )
-        text = message if name in ("", "Error") else f"{name}: {message}"
-        exc = ScriptError(text, script=script, line=line, traceback=stack)
-        for host_message, cause in self._host_errors.items():
-            if host_message in message:
-                exc.__cause__ = cause
-                break
-        return exc
+        return script_error(info, self._script(), self._host_errors)
 
     # ------------------------------------------------------------ modules
 
@@ -529,16 +497,3 @@ class JsEngine(Engine):
 
 async def _await(promise: Any) -> Any:
     return await promise
-
-
-def _line(stack: str, script: str) -> int | None:
-    match = re.search(r"(?:^|[\s(])" + re.escape(script) + r":(\d+):\d+", stack or "")
-    return None if match is None else max(int(match.group(1)) - 1, 1)
-
-
-def _split(text: str, script: str) -> tuple[str, int | None]:
-    first = text.split("\n", 1)[0]
-    match = re.match("(?:" + re.escape(script) + r"|<anonymous>):(\d+): (.*)", first)
-    if match:
-        return match.group(2), max(int(match.group(1)) - 1, 1)
-    return first, None

@@ -1,0 +1,106 @@
+"""How V8's errors and stacks become llmkit's script errors, with the script's own lines.
+
+A script runs as the body of a wrapper function, so V8 counts its lines one more than
+the script does; every line here is the script's. Pure functions of text: the engine
+reads the isolate, these build the errors.
+
+Guarantees: a line is found only in a frame of the script itself (never of the prelude
+or a module), and an error rebuilt at a line keeps its type, kind, message and cause.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from llmkit.scripting._errors import ScriptError, ScriptLimitError, ScriptSandboxError
+
+__all__ = [
+    "TIMEOUT",
+    "at_line",
+    "line_of",
+    "memory_error",
+    "script_error",
+    "split_syntax",
+    "stopped_at",
+    "violation_error",
+]
+
+TIMEOUT = "time limit: the script ran past its timeout"
+
+
+def line_of(stack: str, script: str) -> int | None:
+    """The script line of the first frame of ``script`` in the V8 ``stack``."""
+    match = re.search(r"(?:^|[\s(])" + re.escape(script) + r":(\d+):\d+", stack or "")
+    return None if match is None else max(int(match.group(1)) - 1, 1)
+
+
+def split_syntax(text: str, script: str) -> tuple[str, int | None]:
+    """A V8 syntax error's message and script line (None when it names none)."""
+    first = text.split("\n", 1)[0]
+    match = re.match("(?:" + re.escape(script) + r"|<anonymous>):(\d+): (.*)", first)
+    if match:
+        return match.group(2), max(int(match.group(1)) - 1, 1)
+    return first, None
+
+
+def stopped_at(found: dict[str, Any], script: str) -> tuple[int | None, str]:
+    """The line and stack of a run its time limit stopped, from the prelude's ``where``."""
+    frames = str(found["stack"]).split("\n")[1:]  # the first line names a bare Error
+    if not frames:
+        return int(found["line"]) or None, ""
+    stack = "\n".join([TIMEOUT, *frames])
+    return line_of(stack, script), stack
+
+
+def at_line(exc: ScriptError, frames: str) -> ScriptError:
+    """``exc`` (a limit or a violation a host call met) at the script line ``frames`` show."""
+    line = line_of(frames, exc.script)
+    if exc.line is not None or line is None:
+        return exc
+    stack = f"{exc.message}\n{frames}"
+    found: ScriptError
+    if isinstance(exc, ScriptLimitError):
+        found = type(exc)(exc.message, kind=exc.kind, script=exc.script, line=line, traceback=stack)
+    else:
+        found = type(exc)(exc.message, script=exc.script, line=line, traceback=stack)
+    found.__cause__ = exc.__cause__
+    return found
+
+
+def violation_error(message: str, stack: str, script: str) -> ScriptSandboxError:
+    """The sandbox violation the prelude recorded, at its line."""
+    return ScriptSandboxError(message, script=script, line=line_of(stack, script), traceback=stack)
+
+
+def memory_error(max_memory: int | None, script: str) -> ScriptLimitError:
+    """The memory limit's error (V8 leaves no line to name)."""
+    return ScriptLimitError(
+        f"memory limit: the script needed more than {max_memory} bytes "
+        "(raise max_memory / --max-memory)",
+        kind="memory",
+        script=script,
+    )
+
+
+def script_error(
+    info: dict[str, Any], script: str, host_errors: dict[str, BaseException]
+) -> ScriptError:
+    """The error a script ended with (``info``: name, message, stack), its host cause kept."""
+    name, message, stack = info.get("name", ""), info.get("message", ""), info.get("stack", "")
+    line = line_of(stack, script)
+    if name == "RangeError" and "call stack" in message:
+        return ScriptLimitError(
+            f"recursion limit: {message}",
+            kind="recursion",
+            script=script,
+            line=line,
+            traceback=stack,
+        )
+    text = message if name in ("", "Error") else f"{name}: {message}"
+    exc = ScriptError(text, script=script, line=line, traceback=stack)
+    for host_message, cause in host_errors.items():
+        if host_message in message:
+            exc.__cause__ = cause
+            break
+    return exc
