@@ -60,8 +60,10 @@ if TYPE_CHECKING:
         ToolSpec,
         Usage,
     )
+    from llmkit.workflow._executor import InProcessExecutor
 
 # Public name -> module that defines it. Resolved on first attribute access.
+# (Add a name here, under TYPE_CHECKING above, and in __all__ below.)
 _LAZY: dict[str, str] = {
     "Agent": "llmkit.agent",
     "AgentError": "llmkit.errors",
@@ -70,6 +72,7 @@ _LAZY: dict[str, str] = {
     "Embeddings": "llmkit.types",
     "Hook": "llmkit.hooks",
     "ImagePart": "llmkit.types",
+    "InProcessExecutor": "llmkit.workflow._executor",
     "LLMKitError": "llmkit.errors",
     "Message": "llmkit.types",
     "Model": "llmkit.providers",
@@ -116,6 +119,7 @@ __all__ = [
     "Embeddings",
     "Hook",
     "ImagePart",
+    "InProcessExecutor",
     "LLMKitError",
     "Message",
     "Model",
