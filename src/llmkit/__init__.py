@@ -60,6 +60,7 @@ if TYPE_CHECKING:
         ToolSpec,
         Usage,
     )
+    from llmkit.workflow._batch import BatchResult, batch, batch_sync
     from llmkit.workflow._executor import InProcessExecutor
 
 # Public name -> module that defines it. Resolved on first attribute access.
@@ -68,6 +69,7 @@ _LAZY: dict[str, str] = {
     "Agent": "llmkit.agent",
     "AgentError": "llmkit.errors",
     "AudioPart": "llmkit.types",
+    "BatchResult": "llmkit.workflow._batch",
     "DocumentPart": "llmkit.types",
     "Embeddings": "llmkit.types",
     "Hook": "llmkit.hooks",
@@ -98,6 +100,8 @@ _LAZY: dict[str, str] = {
     "Usage": "llmkit.types",
     "UsageError": "llmkit.errors",
     "UsageLimits": "llmkit.run",
+    "batch": "llmkit.workflow._batch",
+    "batch_sync": "llmkit.workflow._batch",
     "bus": "llmkit.bus",
     "consensus": "llmkit.providers.routing",
     "fallback": "llmkit.providers.routing",
@@ -115,6 +119,7 @@ __all__ = [
     "Agent",
     "AgentError",
     "AudioPart",
+    "BatchResult",
     "DocumentPart",
     "Embeddings",
     "Hook",
@@ -146,6 +151,8 @@ __all__ = [
     "UsageError",
     "UsageLimits",
     "__version__",
+    "batch",
+    "batch_sync",
     "bus",
     "consensus",
     "fallback",

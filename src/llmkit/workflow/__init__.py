@@ -39,9 +39,13 @@ from llmkit.errors import (
     WorkflowDefinitionError,
     WorkflowError,
 )
+from llmkit.workflow._batch import BatchResult, batch, batch_sync
+from llmkit.workflow._batch_item import ItemError, ItemOutcome
+from llmkit.workflow._batch_progress import BatchProgress
 from llmkit.workflow._breaker import CircuitBreaker
 from llmkit.workflow._breakers import Breakers, breakers, reset_breakers, use_breakers
 from llmkit.workflow._build import branch, loop, map_each, parallel, sequence, step, when
+from llmkit.workflow._executor import Executor, InProcessExecutor, Unit
 from llmkit.workflow._load import load, loads
 from llmkit.workflow._result import StepFailure, StepRecord, WorkflowResult
 from llmkit.workflow._retry import Retry
@@ -50,10 +54,16 @@ from llmkit.workflow._steps import Step, StepContext
 from llmkit.workflow._workflow import Workflow, WorkflowOptions
 
 __all__ = [
+    "BatchProgress",
+    "BatchResult",
     "Breakers",
     "Case",
     "CircuitBreaker",
     "CircuitOpenError",
+    "Executor",
+    "InProcessExecutor",
+    "ItemError",
+    "ItemOutcome",
     "NoBranchMatched",
     "PredicateError",
     "Retry",
@@ -64,11 +74,14 @@ __all__ = [
     "StepInputError",
     "StepRecord",
     "StepTimeoutError",
+    "Unit",
     "Workflow",
     "WorkflowDefinitionError",
     "WorkflowError",
     "WorkflowOptions",
     "WorkflowResult",
+    "batch",
+    "batch_sync",
     "branch",
     "breakers",
     "load",

@@ -1,0 +1,261 @@
+"""``llmkit.batch``: many runs of an agent, a workflow or a function over a list of inputs.
+
+::
+
+    import llmkit
+
+    results = await llmkit.batch(agent, questions, concurrency=50, results="answers.jsonl")
+    results.outputs        # one per input, in input order (None where an item failed)
+    results.usage, results.cost, results.failed
+    for item in results.errors:
+        print(item.index, item.error)
+
+What always holds:
+
+- outcomes come back in input order, one per input, whatever order the items finish in;
+- at most ``concurrency`` items run at once; each is a :class:`~llmkit.workflow._batch_item.BatchItem`
+  submitted to the executor (in process by default), so the same code runs on Ray;
+- an item's error is kept in its outcome (type, message without secrets) and the other items
+  go on, unless ``fail_fast=True``: then the first error is raised and the items in flight are
+  cancelled;
+- with ``results=path`` every finished item is written to the file as it finishes (see
+  :mod:`~llmkit.workflow._batch_file`); running the same batch again with the same file skips
+  the items that succeeded and runs the rest; a file written for other inputs is refused
+  before anything runs;
+- the batch leaves no task behind: when it is cancelled or fails fast, the items in flight are
+  cancelled and awaited, and the lines of the items that finished stay in the results file;
+- an executor the caller passes is started (``start()`` is idempotent) but not closed: the
+  caller owns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, overload
+
+from llmkit._sync import run_sync
+from llmkit.errors import LLMKitError, UsageError
+from llmkit.types import Usage
+from llmkit.workflow._batch_file import ResultsFile
+from llmkit.workflow._batch_item import BatchItem, ItemOutcome
+from llmkit.workflow._batch_progress import ProgressCallback, Tally, display_for
+from llmkit.workflow._executor import Executor, InProcessExecutor
+
+__all__ = ["BatchResult", "batch", "batch_sync"]
+
+
+class BatchResult(Sequence[ItemOutcome]):
+    """The outcomes of a batch in input order (a sequence), with totals."""
+
+    __slots__ = ("_items", "duration")
+
+    def __init__(self, items: list[ItemOutcome], *, duration: float = 0.0) -> None:
+        self._items = items
+        self.duration = duration
+        """Seconds the batch took (resumed items took none)."""
+
+    @overload
+    def __getitem__(self, index: int) -> ItemOutcome: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ItemOutcome]: ...
+    def __getitem__(self, index: int | slice) -> ItemOutcome | list[ItemOutcome]:
+        """The outcome of the ``index``-th input (a list for a slice)."""
+        return self._items[index]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[ItemOutcome]:
+        return iter(self._items)
+
+    @property
+    def outputs(self) -> list[Any]:
+        """The output of every item in input order; None where an item failed."""
+        return [item.output for item in self._items]
+
+    @property
+    def errors(self) -> list[ItemOutcome]:
+        """The items that failed, in input order."""
+        return [item for item in self._items if item.error is not None]
+
+    @property
+    def failed(self) -> int:
+        """How many items failed."""
+        return sum(item.error is not None for item in self._items)
+
+    @property
+    def resumed(self) -> int:
+        """How many items were read back from the results file instead of run."""
+        return sum(item.resumed for item in self._items)
+
+    @property
+    def ok(self) -> bool:
+        """True when every item succeeded."""
+        return all(item.error is None for item in self._items)
+
+    @property
+    def usage(self) -> Usage:
+        """The usage of every item added up."""
+        total = Usage()
+        for item in self._items:
+            total = total + item.usage
+        return total
+
+    @property
+    def cost(self) -> float | None:
+        """The cost of every item in USD (None when some item's price is unknown)."""
+        return self.usage.cost
+
+    def __repr__(self) -> str:
+        return f"BatchResult({len(self._items)} items, {self.failed} failed)"
+
+
+def _check(target: Any, concurrency: Any, options: Mapping[str, Any] | None) -> None:
+    from llmkit.agent import Agent
+    from llmkit.workflow._workflow import Workflow
+
+    if not isinstance(target, Agent | Workflow) and not callable(target):
+        raise UsageError(
+            f"batch() runs an Agent, a Workflow or a function of one input, not a "
+            f"{type(target).__name__}: pass one of those as the target."
+        )
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise UsageError(
+            f"concurrency must be a whole number of at least 1 (items run at once), "
+            f"not {concurrency!r}."
+        )
+    if options is not None and not isinstance(options, Mapping):
+        raise UsageError(
+            f"options must be a dict of run options (timeout=, deps= ...), "
+            f"not a {type(options).__name__}."
+        )
+
+
+async def batch(
+    target: Any,
+    inputs: Iterable[Any],
+    *,
+    concurrency: int = 8,
+    executor: Executor | None = None,
+    progress: ProgressCallback | bool | None = None,
+    fail_fast: bool = False,
+    results: str | os.PathLike[str] | None = None,
+    options: Mapping[str, Any] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> BatchResult:
+    """Run ``target`` once per input, ``concurrency`` at a time; the outcomes in input order.
+
+    ``target`` is an :class:`~llmkit.Agent`, a :class:`~llmkit.workflow.Workflow` or a
+    function of one input (async or not); ``options`` go to every run as keywords
+    (``{"timeout": 30}``). ``executor`` is where items run (default: this process).
+    ``progress``: a function called with a :class:`BatchProgress` after each item; ``True``
+    for a display on stderr (live on a terminal, a line per item elsewhere); ``None`` (the
+    default) for the live display on a terminal only; ``False`` for none. ``fail_fast``
+    raises the first item error and cancels the rest; otherwise errors are kept in the
+    outcomes. ``results`` is a JSONL file written as items finish; a batch run again with
+    it skips the items that succeeded. ``clock`` paces the results file's fsyncs.
+    """
+    _check(target, concurrency, options)
+    items = list(inputs)
+    run_options = dict(options or {})
+    file = ResultsFile(results, items, clock=clock) if results is not None else None
+    display = display_for(progress) if not callable(progress) else None
+    report: ProgressCallback | None = progress if callable(progress) else display
+    chosen = executor if executor is not None else InProcessExecutor()
+    started = time.perf_counter()
+    outcomes: list[ItemOutcome | None] = [None] * len(items)
+    tally = Tally(len(items)) if report is not None else None
+    try:
+        if file is not None:
+            for index, outcome in sorted(file.done.items()):
+                outcomes[index] = outcome
+                if tally is not None and report is not None:
+                    report(tally.add(outcome))
+        todo = iter([i for i, found in enumerate(outcomes) if found is None])
+
+        def finished(outcome: ItemOutcome) -> None:
+            outcomes[outcome.index] = outcome
+            if file is not None:
+                file.write(outcome)
+            if tally is not None and report is not None:
+                report(tally.add(outcome))
+            if fail_fast and outcome.error is not None:
+                raise _failure(outcome)
+
+        await chosen.start()
+        try:
+            await _drive(chosen, target, items, run_options, todo, concurrency, finished)
+        finally:
+            if executor is None:
+                await chosen.aclose()
+    finally:
+        if file is not None:
+            file.close()
+        if display is not None:
+            display.close()
+    done = [outcome for outcome in outcomes if outcome is not None]
+    return BatchResult(done, duration=time.perf_counter() - started)
+
+
+def _failure(outcome: ItemOutcome) -> BaseException:
+    if outcome.exception is not None:
+        return outcome.exception
+    return LLMKitError(f"Item {outcome.index} of the batch failed: {outcome.error}")
+
+
+async def _drive(
+    executor: Executor,
+    target: Any,
+    items: list[Any],
+    options: Mapping[str, Any],
+    todo: Iterator[int],
+    concurrency: int,
+    finished: Callable[[ItemOutcome], None],
+) -> None:
+    """Run the items ``todo`` names with ``concurrency`` workers sharing the iterator."""
+
+    async def worker() -> None:
+        for index in todo:  # each worker takes the next index; the iterator is shared
+            outcome = await executor.submit(BatchItem(target, items[index], index, options))
+            finished(outcome)
+
+    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    try:
+        done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()  # the first error (fail_fast) is raised here
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+
+def batch_sync(
+    target: Any,
+    inputs: Iterable[Any],
+    *,
+    concurrency: int = 8,
+    executor: Executor | None = None,
+    progress: ProgressCallback | bool | None = None,
+    fail_fast: bool = False,
+    results: str | os.PathLike[str] | None = None,
+    options: Mapping[str, Any] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> BatchResult:
+    """Blocking twin of :func:`batch`; also works inside a running event loop (Jupyter)."""
+    return run_sync(
+        batch(
+            target,
+            inputs,
+            concurrency=concurrency,
+            executor=executor,
+            progress=progress,
+            fail_fast=fail_fast,
+            results=results,
+            options=options,
+            clock=clock,
+        )
+    )

@@ -1,0 +1,134 @@
+"""One item of a batch: the unit an executor runs (target + input + options) and its outcome.
+
+:class:`BatchItem` is a :class:`~llmkit.workflow._executor.Unit`: a frozen dataclass of the
+target, the input, the item's index and the run options, so it pickles whenever the target
+(and the input) do. Calling it runs the target once and always returns an
+:class:`ItemOutcome`: an error the run raised is caught and kept (its type name and its
+message with secrets removed, plus the exception itself), never raised, so one bad item does
+not stop the others. A cancellation is not an outcome: it propagates.
+
+Targets: an :class:`~llmkit.Agent` (``await agent.run(input, **options)``), a
+:class:`~llmkit.workflow.Workflow` (``await flow.run(input, **options)``), or any callable
+taking the input (and the options as keywords) whose result may be awaited; the usage of a
+callable's item is its result's ``usage`` when that is a :class:`~llmkit.types.Usage`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from llmkit._redact import redact
+from llmkit.types import JSONDict, Usage
+
+__all__ = ["BatchItem", "ItemError", "ItemOutcome", "run_target"]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemError:
+    """Why an item failed: the error's type name and its message, secrets removed."""
+
+    type: str
+    """The class name of the error (``"RateLimitError"``)."""
+    message: str
+    """What the error said, with API keys and tokens replaced by ``[redacted]``."""
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+    @classmethod
+    def of(cls, exc: BaseException) -> ItemError:
+        """The record of ``exc``."""
+        return cls(type(exc).__name__, redact(str(exc)))
+
+
+@dataclass(slots=True)
+class ItemOutcome:
+    """What one item of a batch gave: its output or its error, and the usage it took."""
+
+    index: int
+    """The item's place in the inputs (outcomes come back in this order)."""
+    input: Any
+    """The input the item ran on."""
+    output: Any = None
+    """The run's output (``result.output``); None when the item failed."""
+    error: ItemError | None = None
+    """Why the item failed; None when it succeeded."""
+    usage: Usage = field(default_factory=Usage)
+    """Tokens, requests and cost of the item (of a failed run too, as far as it went)."""
+    result: Any = None
+    """The whole result (a ``RunResult``, a ``WorkflowResult``, what a function returned);
+    None when the item failed or was read back from a results file."""
+    exception: BaseException | None = field(default=None, repr=False, compare=False)
+    """The error itself, when the item failed in this process (not kept in results files)."""
+    resumed: bool = False
+    """True when the outcome was read from a results file instead of run again."""
+
+    @property
+    def ok(self) -> bool:
+        """True when the item succeeded."""
+        return self.error is None
+
+    @property
+    def cost(self) -> float | None:
+        """The item's cost in USD (None when unknown)."""
+        return self.usage.cost
+
+    def to_dict(self) -> JSONDict:
+        """The JSON form of the outcome (its index, output or error, and usage)."""
+        from pydantic_core import to_jsonable_python
+
+        data: JSONDict = {"index": self.index}
+        if self.error is None:
+            data["output"] = to_jsonable_python(self.output, fallback=str)
+        else:
+            data["error"] = {"type": self.error.type, "message": self.error.message}
+        data["usage"] = self.usage.to_dict()
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class BatchItem:
+    """A batch item as a unit of work: run ``target`` on ``input`` with ``options``."""
+
+    target: Any
+    """An agent, a workflow, or a callable taking the input."""
+    input: Any
+    """What the target runs on."""
+    index: int
+    """The item's place in the inputs."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Keyword options of each run (``timeout``, ``deps``, ``usage_limits`` ...)."""
+
+    async def __call__(self) -> ItemOutcome:
+        """Run the item; an error becomes the outcome's ``error`` (a cancellation propagates)."""
+        try:
+            result, output, usage = await run_target(self.target, self.input, self.options)
+        except Exception as exc:
+            found = getattr(exc, "usage", None)
+            return ItemOutcome(
+                self.index,
+                self.input,
+                error=ItemError.of(exc),
+                usage=found if isinstance(found, Usage) else Usage(),
+                exception=exc,
+            )
+        return ItemOutcome(self.index, self.input, output, None, usage, result)
+
+
+async def run_target(target: Any, value: Any, options: Mapping[str, Any]) -> tuple[Any, Any, Usage]:
+    """Run ``target`` once on ``value``: its result, its output and the usage it took."""
+    from llmkit.agent import Agent
+    from llmkit.workflow._workflow import Workflow
+
+    if isinstance(target, Agent | Workflow):
+        result: Any = await target.run(value, **options)
+        usage = result.usage
+        return result, result.output, usage if isinstance(usage, Usage) else Usage()
+    returned = target(value, **options)
+    if inspect.isawaitable(returned):
+        returned = await returned
+    found = getattr(returned, "usage", None)
+    return returned, returned, found if isinstance(found, Usage) else Usage()
