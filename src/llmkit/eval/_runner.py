@@ -1,11 +1,15 @@
-"""Running an evaluation: every case through the agent, concurrently, then scored."""
+"""Running an evaluation: every case through the agent, concurrently, then scored.
+
+The cases run as one :func:`llmkit.batch` (the one runner of many runs): ``concurrency``
+cases at once, results in case order, progress after each case.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -22,6 +26,7 @@ from llmkit.testing.matchers import NO_OUTPUT, format_call
 if TYPE_CHECKING:
     from llmkit.agent import Agent
     from llmkit.providers.base import Model
+    from llmkit.workflow import BatchProgress
 
 __all__ = ["Progress", "evaluate", "evaluate_sync"]
 
@@ -183,6 +188,7 @@ async def evaluate(
     chosen = load_eval_set(eval_set)
     agent, override = _agent_for(chosen, model)
     from llmkit.providers import model as make_model
+    from llmkit.workflow import batch
 
     judging = judge_model if judge_model is not None else chosen.judge_model
     judge_source = judging if judging is not None else (override or agent.model)
@@ -197,30 +203,32 @@ async def evaluate(
         judge_name = judge_resolved.name
     report_progress: ProgressCallback | None
     report_progress = Progress() if progress is True else progress or None
-    limit = asyncio.Semaphore(concurrency)
     total = len(chosen.cases)
-    done = 0
     started = time.perf_counter()
 
     async def one(case: EvalCase) -> CaseResult:
-        nonlocal done
-        async with limit:
-            record = await _run_case(agent, case, chosen, judge)
-        done += 1
-        if report_progress is not None:
-            report_progress(record, done, total)
-        return record
+        return await _run_case(agent, case, chosen, judge)
 
-    if override is not None:
-        with agent.override(model=override):
-            results = await asyncio.gather(*(one(c) for c in chosen.cases))
-    else:
-        results = await asyncio.gather(*(one(c) for c in chosen.cases))
+    def report(step: BatchProgress) -> None:
+        if report_progress is not None and step.outcome is not None:
+            report_progress(step.outcome.output, step.done, total)
+
+    # A failed agent run is a scored case (_run_case keeps its error); anything else that
+    # raises (a scorer, the judge's setup) stops the evaluation, as it always has.
+    with agent.override(model=override) if override is not None else nullcontext():
+        outcome = await batch(
+            one,
+            chosen.cases,
+            concurrency=concurrency,
+            progress=report if report_progress is not None else False,
+            fail_fast=True,
+        )
+    results: list[CaseResult] = outcome.outputs
     shown = override if override is not None else agent.model
     return EvalReport(
         chosen.name,
         shown if isinstance(shown, str) else getattr(shown, "name", "?"),
-        list(results),
+        results,
         dict(chosen.thresholds),
         judge_name,
         time.perf_counter() - started,
