@@ -15,6 +15,7 @@
     llmkit script run research.lua -p topic=tides --timeout 30s   # a Lua script; repl, test
     llmkit mcp serve app.py:tools --http --port 8000   # tools and agents to MCP clients
     llmkit rpc app.py:agent       # JSON-RPC 2.0 over stdio: run, stream, approve, sessions
+    llmkit batch app.py:agent inputs.jsonl --out results.jsonl   # many runs, resumable
     llmkit --version
 
 Every subcommand exits with a status from one table, :class:`ExitCode`
@@ -53,6 +54,7 @@ _PLUGGED_COMMANDS: tuple[str, ...] = (
     "llmkit._cli.script:add_command",
     "llmkit._cli.mcp_serve:add_command",
     "llmkit._cli.rpc:add_command",
+    "llmkit._cli.batch:add_command",
 )
 
 # Providers whose running server can be asked for its models: name -> "module:function".

@@ -17,7 +17,7 @@ from llmkit.errors import UsageError
 from llmkit.testing import FunctionModel
 from llmkit.types import Request, Usage
 from llmkit.workflow import BatchProgress, ItemOutcome, sequence, step
-from llmkit.workflow._batch_item import BatchItem
+from llmkit.workflow._batch_item import BadInput, BatchItem, ItemError
 from llmkit.workflow._batch_progress import LineProgress, RichProgress, display_for
 
 pytestmark = pytest.mark.anyio
@@ -294,3 +294,18 @@ def test_batch_sync_is_the_blocking_twin() -> None:
     result = llmkit.batch_sync(shouting_agent(), ["hi"])
     assert result.outputs == ["HI"]
     assert repr(result) == "BatchResult(1 items, 0 failed)"
+
+
+async def test_a_bad_input_fails_its_item_without_running_and_the_others_keep_their_places() -> (
+    None
+):
+    ran: list[int] = []
+
+    async def target(value: int) -> int:
+        ran.append(value)
+        return value
+
+    result = await llmkit.batch(target, [1, BadInput("line 2 is not JSON"), 3])
+    assert ran == [1, 3]
+    assert result.outputs == [1, None, 3]
+    assert result[1].error == ItemError("UsageError", "line 2 is not JSON")

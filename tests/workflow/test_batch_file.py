@@ -149,3 +149,12 @@ def test_the_file_is_fsynced_at_most_once_a_second_while_lines_come(
     file.close()
     assert len(synced) == 2
     assert len(lines(tmp_path / "r.jsonl")) == 3
+
+
+async def test_a_failed_item_whose_input_was_fixed_since_runs_again(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    await llmkit.batch(Counter(failing={-1}), [1, -1, 3], results=path)
+    counter = Counter()
+    result = await llmkit.batch(counter, [1, 2, 3], results=path)
+    assert counter.ran == [2]
+    assert result.outputs == [{"square": 1}, {"square": 4}, {"square": 9}]

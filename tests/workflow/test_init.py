@@ -11,6 +11,7 @@ import llmkit.workflow
 
 def test_public_names_are_pinned() -> None:
     assert llmkit.workflow.__all__ == [
+        "BadInput",
         "BatchProgress",
         "BatchResult",
         "Breakers",

@@ -40,7 +40,7 @@ from llmkit.errors import (
     WorkflowError,
 )
 from llmkit.workflow._batch import BatchResult, batch, batch_sync
-from llmkit.workflow._batch_item import ItemError, ItemOutcome
+from llmkit.workflow._batch_item import BadInput, ItemError, ItemOutcome
 from llmkit.workflow._batch_progress import BatchProgress
 from llmkit.workflow._breaker import CircuitBreaker
 from llmkit.workflow._breakers import Breakers, breakers, reset_breakers, use_breakers
@@ -54,6 +54,7 @@ from llmkit.workflow._steps import Step, StepContext
 from llmkit.workflow._workflow import Workflow, WorkflowOptions
 
 __all__ = [
+    "BadInput",
     "BatchProgress",
     "BatchResult",
     "Breakers",

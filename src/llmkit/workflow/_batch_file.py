@@ -15,8 +15,8 @@ What always holds:
   one, with no newline) is dropped and the file continues after the last whole line;
 - reading back, the last line of an index wins; items whose last line is a success are done
   (skipped when the batch runs again), failed ones run again;
-- a file written for other inputs (an index past their end, or a key that differs from the
-  input at that index) is refused with :class:`~llmkit.errors.UsageError` before anything
+- a file written for other inputs (an index past their end, or a success whose key differs
+  from the input now at that index) is refused with :class:`~llmkit.errors.UsageError` before anything
   runs; a line that is not a results line is refused with
   :class:`~llmkit.errors.SerializationError` naming it.
 """
@@ -34,7 +34,7 @@ from typing import IO, Any
 from llmkit._json import dumps, dumps_sorted
 from llmkit.errors import SerializationError, UsageError
 from llmkit.types import Usage
-from llmkit.workflow._batch_item import ItemError, ItemOutcome
+from llmkit.workflow._batch_item import ItemOutcome
 
 __all__ = ["ResultsFile", "input_key"]
 
@@ -75,21 +75,30 @@ class ResultsFile:
         """Load the file's lines; the size of its whole lines (a cut last line is left out)."""
         data = self.path.read_bytes()
         whole = data.rfind(b"\n") + 1
+        last: dict[int, tuple[int, dict[str, Any]]] = {}
         for number, raw in enumerate(data[:whole].splitlines(), start=1):
-            if not raw.strip():
-                continue
-            outcome = self._parse(raw, number)
-            if outcome.error is None:
-                self.done[outcome.index] = outcome
-            else:
-                self.done.pop(outcome.index, None)
+            if raw.strip():
+                line = self._parse(raw, number)
+                last[line["index"]] = (number, line)
+        for index, (number, line) in last.items():
+            if line["key"] == self._keys[index]:
+                if "error" not in line:
+                    self.done[index] = self._outcome(line)
+            elif "error" not in line:
+                # A failed item's input may have been fixed since; a finished one may not change.
+                raise UsageError(
+                    f"{self.path} holds results for other inputs: item {index} (line {number}) "
+                    "was another input. Pass a new results path (or delete the file) to start over."
+                )
         return whole
 
-    def _parse(self, raw: bytes, number: int) -> ItemOutcome:
+    def _parse(self, raw: bytes, number: int) -> dict[str, Any]:
         where = f"line {number} of {self.path}"
         try:
             line = json.loads(raw)
             index, key = line["index"], line["key"]
+            if not isinstance(key, str):
+                raise TypeError("the key is not a string")
         except (ValueError, KeyError, TypeError) as exc:
             raise SerializationError(
                 f"{where} is not a batch results line ({exc}); "
@@ -101,16 +110,11 @@ class ResultsFile:
                 f"there are {len(self._keys)} inputs. Pass a new results path (or delete the "
                 "file) to start over."
             )
-        if key != self._keys[index]:
-            raise UsageError(
-                f"{self.path} holds results for other inputs: item {index} ({where}) was "
-                "another input. Pass a new results path (or delete the file) to start over."
-            )
+        return dict(line)
+
+    def _outcome(self, line: dict[str, Any]) -> ItemOutcome:
+        index = line["index"]
         usage = Usage.from_dict(line.get("usage") or {})
-        error = line.get("error")
-        if error is not None:
-            problem = ItemError(str(error.get("type", "Error")), str(error.get("message", "")))
-            return ItemOutcome(index, self._inputs[index], error=problem, usage=usage)
         return ItemOutcome(
             index, self._inputs[index], line.get("output"), usage=usage, resumed=True
         )

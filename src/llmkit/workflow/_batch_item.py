@@ -5,7 +5,9 @@ target, the input, the item's index and the run options, so it pickles whenever 
 (and the input) do. Calling it runs the target once and always returns an
 :class:`ItemOutcome`: an error the run raised is caught and kept (its type name and its
 message with secrets removed, plus the exception itself), never raised, so one bad item does
-not stop the others. A cancellation is not an outcome: it propagates.
+not stop the others. A cancellation is not an outcome: it propagates. An input that
+could not be read (a :class:`BadInput` in its place) fails without running the target, so
+the other items keep their places.
 
 Targets: an :class:`~llmkit.Agent` (``await agent.run(input, **options)``), a
 :class:`~llmkit.workflow.Workflow` (``await flow.run(input, **options)``), or any callable
@@ -21,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from llmkit._redact import redact
+from llmkit.errors import UsageError
 from llmkit.types import JSONDict, Usage
 
-__all__ = ["BatchItem", "ItemError", "ItemOutcome", "run_target"]
+__all__ = ["BadInput", "BatchItem", "ItemError", "ItemOutcome", "run_target"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,18 @@ class ItemError:
     def of(cls, exc: BaseException) -> ItemError:
         """The record of ``exc``."""
         return cls(type(exc).__name__, redact(str(exc)))
+
+
+@dataclass(frozen=True, slots=True)
+class BadInput:
+    """Stands for an input that could not be read (a malformed line of an inputs file).
+
+    Its item fails with a :class:`~llmkit.errors.UsageError` carrying ``message``, without
+    running the target; the items around it keep their places and run.
+    """
+
+    message: str
+    """What is wrong with the input and where (``"line 3 of inputs.jsonl is not JSON: ..."``)."""
 
 
 @dataclass(slots=True)
@@ -105,6 +120,8 @@ class BatchItem:
     async def __call__(self) -> ItemOutcome:
         """Run the item; an error becomes the outcome's ``error`` (a cancellation propagates)."""
         try:
+            if isinstance(self.input, BadInput):
+                raise UsageError(self.input.message)
             result, output, usage = await run_target(self.target, self.input, self.options)
         except Exception as exc:
             found = getattr(exc, "usage", None)
