@@ -249,6 +249,22 @@ CASES: tuple[Case, ...] = (
         steps=1000,
     ),
     Case(
+        "batch",
+        "1,000 agent runs at concurrency 50 (2,000 model calls, 1,000 tools)",
+        2_000,
+        (
+            # The same runs by asyncio.gather under a semaphore: batch's goal is 1.1x of it.
+            Variant(
+                LLMKIT_AGENTS, "bench._batch:LLMKitGatherAgents", imports="from llmkit import Agent"
+            ),
+            Variant(LLMKIT, "bench._batch:LLMKitBatch", imports="import llmkit"),
+        ),
+        target=None,
+        only_with_llmkit=True,
+        concurrency=False,
+        steps=1_000,
+    ),
+    Case(
         "checkpoint",
         "one durable checkpoint of a 5 KB agent snapshot (no model call)",
         0,

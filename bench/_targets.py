@@ -15,6 +15,7 @@ from bench._cases import AIOHTTP_FLOOR, FLOOR, FLOORS, LLMKIT, LLMKIT_AGENTS
 from bench._stats import ratio
 
 __all__ = [
+    "BATCH_LIMIT",
     "COLD_START_MARGIN_MS",
     "FIRST_RUN_LIMIT_MS",
     "IMPORT_LIMIT_MS",
@@ -59,6 +60,10 @@ NEW_LOOP_LIMIT_MS = 5.0
 RUNNER_BUDGET_US = 15.0
 """What the workflow runner may add to a run of the ``workflow`` case (three agent steps),
 over the same agents called by hand (``llmkit-agents``), in microseconds of client CPU."""
+
+BATCH_LIMIT = 1.1
+"""``llmkit.batch`` of the ``batch`` case: client CPU per run, at most this multiple of the same
+agent runs by ``asyncio.gather`` under a semaphore (``llmkit-agents``)."""
 
 UNAVAILABLE = "not available yet"
 
@@ -177,6 +182,23 @@ def _runner_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
             else None,
             status(agents)
             or _judge(llmkit, added, added is not None and added <= RUNNER_BUDGET_US, "n/a"),
+        )
+    ]
+
+
+def _batch_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    llmkit = variant(results, "batch", LLMKIT)
+    gather = variant(results, "batch", LLMKIT_AGENTS)
+    if llmkit is None or gather is None:
+        return []
+    value = cpu_ratio(results, "batch", LLMKIT, LLMKIT_AGENTS)
+    return [
+        _row(
+            f"batch: client CPU per run <= {BATCH_LIMIT:g}x asyncio.gather with a semaphore",
+            value,
+            f"{value:.3f}x" if value is not None else None,
+            status(gather)
+            or _judge(llmkit, value, value is not None and value <= BATCH_LIMIT, "n/a"),
         )
     ]
 
@@ -334,6 +356,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         *_cpu_rows(results),
         *_runner_rows(results),
+        *_batch_rows(results),
         *_import_rows(results),
         *_agent_rows(results),
         *_fresh_rows(results),

@@ -43,8 +43,11 @@ def test_unknown_variant_names_the_case_variants() -> None:
 
 
 def test_every_case_has_both_floors_and_llmkit_and_says_what_a_program_imports() -> None:
+    # The batch case compares two llmkit paths (batch against gather by hand): no raw floor.
+    by_hand = [c.name for c in CASES if c.calls and not {*FLOORS} & {v.name for v in c.variants}]
+    assert by_hand == ["batch"]
     for case in CASES:
-        if not case.calls:
+        if not case.calls or case.name in by_hand:
             continue
         names = [v.name for v in case.variants]
         assert {*FLOORS, LLMKIT} <= set(names), case.name
@@ -108,6 +111,16 @@ def test_a_case_without_model_calls_has_a_plain_floor_its_own_runs_and_no_throug
     assert (find("workflow-parallel").steps, find("workflow-map").steps) == (100, 1000)
     # Cases with model calls keep their runs from the calls per repetition.
     assert find("generate").concurrency and FULL.runs(find("generate")) == FULL.calls_per_rep
+
+
+def test_the_batch_case_runs_1000_agents_by_batch_and_by_gather() -> None:
+    case = find("batch")
+    assert (case.calls, case.steps, case.concurrency) == (2000, 1000, False)
+    assert [v.runner for v in case.variants] == [
+        "bench._batch:LLMKitGatherAgents",
+        "bench._batch:LLMKitBatch",
+    ]
+    assert QUICK.runs(case) == FULL.runs(case) == 1
 
 
 def test_the_workflow_case_separates_the_agents_from_the_runner() -> None:

@@ -329,3 +329,34 @@ def test_the_overhead_table_says_why_a_row_has_no_figures() -> None:
     failed = {"floor": measured_only(0.004), "llmkit": {"status": "failed", "reason": "boom"}}
     text = markdown(workflow_results(1.0, 1.0, parallel=failed))
     assert "| workflow-parallel | 100 | floor | failed: boom |" in text
+
+
+BATCH = "batch: client CPU per run <= 1.1x asyncio.gather with a semaphore"
+
+
+def batch_results(llmkit_ms: float, gather_ms: float) -> dict[str, Any]:
+    data = results(measured(1.0))
+    data["cases"].append(
+        {
+            "name": "batch",
+            "title": "1,000 agent runs at concurrency 50",
+            "target": None,
+            "aiohttp_target": None,
+            "calls": 2000,
+            "steps": 1000,
+            "variants": {
+                "llmkit-agents": measured_only(gather_ms),
+                "llmkit": measured_only(llmkit_ms),
+            },
+        }
+    )
+    return data
+
+
+def test_the_batch_path_is_judged_against_gather_with_a_semaphore() -> None:
+    rows = by_target(targets(batch_results(310.0, 300.0)))
+    assert rows[BATCH]["shown"] == "1.033x" and rows[BATCH]["verdict"] == "met"
+    assert by_target(targets(batch_results(340.0, 300.0)))[BATCH]["verdict"] == "**missed**"
+    assert BATCH not in by_target(targets(results(measured(1.0))))
+    text = markdown(batch_results(310.0, 300.0))
+    assert "| batch | 1000 | llmkit-agents | 300.000 | 310.000 | 10000.0 | 10.00 |" in text
