@@ -186,6 +186,15 @@ PRINTS: dict[str, list[str]] = {
         "approved: True",
         "usage: 5 requests,",
     ],
+    "batch_agents.py": [
+        "progress: 12/12 done, 1 failed,",
+        "first run: 11 answered, 1 failed",
+        "  item 3 failed: RateLimitError",
+        "usage: 11 requests,",
+        "second run: 11 resumed from the file, 1 run again",
+        "  What is the capital of Peru? Lima",
+        "all answered: True; 13 lines in the file",
+    ],
     "workflow_map_reduce.py": [
         "8 chapters summarised",
         "In short: The moon pulls the sea. Old mills used the tide.",
@@ -299,6 +308,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"lua_scripts.py", "js_scripts.py"}
     tested |= {"serve_support_agent.py"}
     tested |= {"serve_mcp_tools.py"}
+    tested |= {"batch_agents.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
