@@ -309,3 +309,17 @@ async def test_a_bad_input_fails_its_item_without_running_and_the_others_keep_th
     assert ran == [1, 3]
     assert result.outputs == [1, None, 3]
     assert result[1].error == ItemError("UsageError", "line 2 is not JSON")
+
+
+def test_without_rich_a_terminal_gets_one_line_rewritten_in_place() -> None:
+    from llmkit.workflow._batch_progress import Tally, TerminalProgress
+
+    out = Terminal()
+    display = TerminalProgress(out)
+    tally = Tally(2)
+    display(tally.add(ItemOutcome(0, "x", error=ItemError("ValueError", "no"))))
+    display(tally.add(ItemOutcome(1, "y", "Y", usage=Usage(input_tokens=4, requests=1))))
+    display.close()
+    assert out.getvalue() == (
+        "\r\x1b[2Kbatch: 1/2 done, 1 failed, 0 tokens\r\x1b[2Kbatch: 2/2 done, 1 failed, 4 tokens\n"
+    )
