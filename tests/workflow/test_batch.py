@@ -323,3 +323,17 @@ def test_without_rich_a_terminal_gets_one_line_rewritten_in_place() -> None:
     assert out.getvalue() == (
         "\r\x1b[2Kbatch: 1/2 done, 1 failed, 0 tokens\r\x1b[2Kbatch: 2/2 done, 1 failed, 4 tokens\n"
     )
+
+
+async def test_an_executor_that_fails_stops_the_batch_with_its_error() -> None:
+    before = asyncio.all_tasks()
+
+    class Refuses(llmkit.InProcessExecutor):
+        __slots__ = ()
+
+        async def submit(self, unit: Any) -> Any:
+            raise TypeError("cannot pickle 'generator' object")
+
+    with pytest.raises(TypeError, match="cannot pickle"):
+        await llmkit.batch(double, range(10), executor=Refuses(), concurrency=3)
+    assert asyncio.all_tasks() == before

@@ -215,22 +215,30 @@ async def _drive(
     concurrency: int,
     finished: Callable[[ItemOutcome], None],
 ) -> None:
-    """Run the items ``todo`` names with ``concurrency`` workers sharing the iterator."""
+    """Run the items ``todo`` names with ``concurrency`` workers sharing the iterator.
+
+    The first error a worker meets (``finished`` raising under fail-fast, the executor
+    failing, the results file refusing a write) stops every worker and is raised here.
+    """
+    tasks: list[asyncio.Task[None]] = []
+    stopped: list[BaseException] = []
 
     async def worker() -> None:
-        for index in todo:  # each worker takes the next index; the iterator is shared
-            outcome = await executor.submit(BatchItem(target, items[index], index, options))
-            finished(outcome)
+        try:
+            for index in todo:  # each worker takes the next index; the iterator is shared
+                outcome = await executor.submit(BatchItem(target, items[index], index, options))
+                finished(outcome)
+        except Exception as exc:
+            stopped.append(exc)
+            me = asyncio.current_task()
+            for task in tasks:
+                if task is not me:
+                    task.cancel()
 
-    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
-    try:
-        done, _ = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            task.result()  # the first error (fail_fast) is raised here
-    finally:
-        for task in workers:
-            task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+    async with asyncio.TaskGroup() as group:
+        tasks.extend(group.create_task(worker()) for _ in range(concurrency))
+    if stopped:
+        raise stopped[0]
 
 
 def batch_sync(
