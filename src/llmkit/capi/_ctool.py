@@ -1,0 +1,109 @@
+"""A tool whose body is a C callback: JSON arguments in, malloc'd JSON text out.
+
+Guarantees:
+
+- The callback runs on a worker thread of the runtime, never on the loop; the
+  interpreter lock is released while it runs.
+- Its answer is freed with ``free()`` exactly once, whatever it holds.
+- NULL, text that is not UTF-8, or text that is not JSON fail the run with
+  ``ERR_TOOL``; a callback that outlasts ``timeout`` fails it with
+  ``ERR_TIMEOUT`` (the callback goes on on its worker thread, and its answer,
+  when it comes, is freed and dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from typing import Any
+
+from llmkit import _json, _jsondata
+from llmkit.capi._abi import Status
+from llmkit.capi._errors import CallError
+from llmkit.capi._runtime import marked_callback
+from llmkit.tools import SchemaTool
+from llmkit.types import JSONDict
+
+__all__ = ["CTool"]
+
+
+class CTool:
+    """A C tool callback with its userdata, as an llmkit tool (:meth:`tool`)."""
+
+    def __init__(
+        self,
+        *,
+        ffi: Any,
+        lib: Any,
+        name: str,
+        fn: Any,
+        userdata: Any,
+        workers: concurrent.futures.Executor,
+        timeout: float,
+    ) -> None:
+        self.name = name
+        self._ffi = ffi
+        self._lib = lib
+        self._fn = fn
+        self._userdata = userdata
+        self._workers = workers
+        self._timeout = timeout
+
+    def tool(self, schema: JSONDict) -> SchemaTool:
+        """The llmkit tool that calls the callback, its arguments described by ``schema``."""
+
+        async def call(**arguments: Any) -> Any:
+            return await self.call(arguments)
+
+        description = schema.get("description")
+        return SchemaTool(
+            call,
+            name=self.name,
+            description=description if isinstance(description, str) else "",
+            parameters=schema,
+            errors="raise",
+        )
+
+    async def call(self, arguments: JSONDict) -> Any:
+        """Run the callback with ``arguments`` on a worker thread; its answer as a JSON value."""
+        data = _json.dumps(arguments).encode("utf-8")
+        job = asyncio.get_running_loop().run_in_executor(self._workers, self._blocking, data)
+        try:
+            return await asyncio.wait_for(job, self._timeout)
+        except TimeoutError:
+            raise CallError(
+                Status.ERR_TIMEOUT,
+                f"tool {self.name!r} took longer than the client's tool_timeout "
+                f"({self._timeout:g} s): make the callback faster or raise tool_timeout",
+            ) from None
+
+    def _blocking(self, data: bytes) -> Any:
+        ffi = self._ffi
+        with marked_callback():
+            answer = self._fn(ffi.new("char[]", data), self._userdata)
+        if answer == ffi.NULL:
+            raise CallError(
+                Status.ERR_TOOL,
+                f"tool {self.name!r} returned NULL: return JSON text from malloc(), "
+                'such as strdup("144") or strdup("\\"sunny\\"")',
+            )
+        try:
+            raw = ffi.string(answer)
+        finally:
+            self._lib.free(answer)
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise CallError(
+                Status.ERR_TOOL,
+                f"tool {self.name!r} returned text that is not UTF-8 (byte {exc.start}): "
+                "return UTF-8 JSON text",
+            ) from None
+        try:
+            return _jsondata.loads(text, max_depth=_jsondata.MACHINE_MAX_DEPTH)
+        except ValueError as exc:
+            raise CallError(
+                Status.ERR_TOOL,
+                f"tool {self.name!r} returned text that is not JSON ({exc}): return JSON, "
+                'such as 144 or "\\"sunny\\"" for a string',
+            ) from None

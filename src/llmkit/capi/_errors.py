@@ -1,0 +1,48 @@
+"""The failure of a C ABI call: a status and a message, and the status any exception stands for.
+
+Guarantees: :func:`status_for` answers for every exception (a bug in llmkit is
+``ERR_INTERNAL``), and its message never holds a traceback; a :class:`CallError`
+anywhere in an exception's chain (a tool callback's failure inside a run's
+error) decides the status.
+"""
+
+from __future__ import annotations
+
+from llmkit.capi._abi import Status
+from llmkit.errors import LLMKitError, RunTimeoutError, UsageError
+
+__all__ = ["CallError", "status_for"]
+
+
+class CallError(LLMKitError):
+    """A call of the C ABI that fails with ``status``; the message says what to pass instead."""
+
+    def __init__(self, status: Status, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        found.append(current)
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def status_for(exc: BaseException) -> tuple[Status, str]:
+    """The status and message a failed call reports for ``exc``."""
+    chain = _chain(exc)
+    for link in chain:
+        if isinstance(link, CallError):
+            return link.status, str(link)
+    if any(isinstance(link, RunTimeoutError | TimeoutError) for link in chain):
+        return Status.ERR_TIMEOUT, str(exc) or "the run took longer than its timeout"
+    if isinstance(exc, UsageError):
+        return Status.ERR_ARGUMENT, str(exc)
+    if isinstance(exc, LLMKitError):
+        return Status.ERR_RUN, f"{type(exc).__name__}: {exc}"
+    return Status.ERR_INTERNAL, f"internal error, please report it: {type(exc).__name__}: {exc}"

@@ -1,0 +1,339 @@
+"""The functions libllmkit.so exports: C arguments in, a status out, nothing Python crosses the ABI.
+
+Guarantees:
+
+- Every export catches everything: a failure is a status and a message
+  (:func:`~llmkit.capi._errors.status_for`), kept for ``llmkit_last_error`` on
+  the calling thread and, when the call names a live client, on the client.
+- C arguments are checked before anything runs: NULL pointers
+  (``ERR_ARGUMENT``), text that is not UTF-8 (``ERR_UTF8``) or not JSON
+  (``ERR_JSON``), handles that are freed or foreign (``ERR_HANDLE``, read as
+  numbers, never dereferenced).
+- Strings handed out are allocated with ``malloc`` and tracked, so
+  ``llmkit_free`` of a pointer llmkit did not hand out, or handed out and
+  already freed, frees nothing and says so.
+- ``llmkit_stream`` calls the event callback on the calling thread, one event
+  at a time, in order; the calling thread holds no lock of llmkit while it
+  waits for the next event.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any
+
+from llmkit import _envelope, _jsondata
+from llmkit._version import __version__
+from llmkit.capi import _runtime
+from llmkit.capi._abi import ABI_VERSION, Status
+from llmkit.capi._client import Client, check_keys
+from llmkit.capi._ctool import CTool
+from llmkit.capi._errors import CallError, status_for
+from llmkit.capi._handles import Handles
+from llmkit.capi._runtime import Runtime, in_callback, marked_callback
+
+__all__ = ["Exports", "install"]
+
+_DEFAULT_TOOL_THREADS = 32
+_INIT_OPTIONS = ("tool_threads",)
+_DONE = object()
+
+
+def install(ffi: Any, lib: Any) -> None:
+    """Define every export of the library (``ffi.def_extern``) on one :class:`Exports`."""
+    from llmkit.capi._abi import EXPORTS
+
+    exports = Exports(ffi, lib)
+    for name in EXPORTS:
+        ffi.def_extern(name=name)(getattr(exports, name))
+
+
+class Exports:
+    """The state behind the exports: the runtime, the client handles, the strings handed out."""
+
+    def __init__(self, ffi: Any, lib: Any) -> None:
+        self._ffi = ffi
+        self._lib = lib
+        self._clients: Handles[Client] = Handles()
+        self._runtime: Runtime | None = None
+        self._lock = threading.Lock()
+        self._given: set[int] = set()
+        self._given_lock = threading.Lock()
+        self._local = threading.local()
+        self._empty = ffi.new("char[]", b"")
+        self._version = ffi.new("char[]", __version__.encode("ascii"))
+        self._bad_handle = ffi.new(
+            "char[]",
+            b"not a live llmkit client: it was freed, or never came from llmkit_client_new",
+        )
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _fail(self, where: str, exc: BaseException, client: Client | None = None) -> int:
+        status, message = status_for(exc)
+        text = self._ffi.new("char[]", f"{where}: {message}".encode("utf-8", "replace"))
+        self._local.error = text
+        if client is not None:
+            client.errors.append(text)
+        return int(status)
+
+    def _runtime_now(self) -> Runtime:
+        with self._lock:
+            if self._runtime is None:
+                self._runtime = Runtime(tool_threads=_DEFAULT_TOOL_THREADS)
+            return self._runtime
+
+    def _text(self, pointer: Any, what: str) -> str:
+        if pointer == self._ffi.NULL:
+            raise CallError(
+                Status.ERR_ARGUMENT, f"{what} is NULL: pass a NUL-terminated UTF-8 string"
+            )
+        raw = self._ffi.string(pointer)
+        try:
+            return str(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise CallError(
+                Status.ERR_UTF8, f"{what} is not UTF-8 (byte {exc.start} of it): pass UTF-8 text"
+            ) from None
+
+    def _object(self, pointer: Any, what: str, *, optional: bool = False) -> dict[str, Any]:
+        if optional and pointer == self._ffi.NULL:
+            return {}
+        text = self._text(pointer, what)
+        try:
+            value = _jsondata.loads(text, max_depth=_jsondata.MACHINE_MAX_DEPTH)
+        except ValueError as exc:
+            raise CallError(
+                Status.ERR_JSON, f"{what} is not JSON ({exc}): pass a JSON object"
+            ) from None
+        if not isinstance(value, dict):
+            raise CallError(
+                Status.ERR_ARGUMENT,
+                f"{what} is a JSON object ({{...}}), not {type(value).__name__}",
+            )
+        return value
+
+    def _client(self, pointer: Any) -> Client:
+        if pointer == self._ffi.NULL:
+            raise CallError(
+                Status.ERR_ARGUMENT, "client is NULL: pass a client from llmkit_client_new"
+            )
+        found = self._clients.get(int(self._ffi.cast("uintptr_t", pointer)))
+        if found is None:
+            raise CallError(Status.ERR_HANDLE, self._ffi.string(self._bad_handle).decode())
+        return found
+
+    def _hand_out(self, data: bytes) -> Any:
+        memory = self._lib.malloc(len(data) + 1)
+        if memory == self._ffi.NULL:
+            raise MemoryError(f"malloc of {len(data) + 1} bytes failed")
+        text = self._ffi.cast("char *", memory)
+        self._ffi.memmove(text, data, len(data))
+        text[len(data)] = b"\0"
+        with self._given_lock:
+            self._given.add(int(self._ffi.cast("uintptr_t", text)))
+        return text
+
+    # ------------------------------------------------------------------- exports
+
+    def llmkit_version(self) -> Any:
+        """``llmkit_version``."""
+        return self._version
+
+    def llmkit_abi_version(self) -> int:
+        """``llmkit_abi_version``."""
+        return ABI_VERSION
+
+    def llmkit_init(self, options_json: Any) -> int:
+        """``llmkit_init``."""
+        try:
+            options = self._object(options_json, "options_json", optional=True)
+            check_keys(options, _INIT_OPTIONS, "options_json")
+            threads = options.get("tool_threads", _DEFAULT_TOOL_THREADS)
+            if isinstance(threads, bool) or not isinstance(threads, int) or not 0 < threads <= 1024:
+                raise CallError(
+                    Status.ERR_ARGUMENT, f"tool_threads is a count from 1 to 1024, not {threads!r}"
+                )
+            with self._lock:
+                if self._runtime is None:
+                    self._runtime = Runtime(tool_threads=threads)
+                elif "tool_threads" in options and self._runtime.tool_threads != threads:
+                    raise CallError(
+                        Status.ERR_STATE,
+                        f"llmkit is started already with tool_threads={self._runtime.tool_threads}: "
+                        "call llmkit_init before anything else, or llmkit_shutdown first",
+                    )
+            return int(Status.OK)
+        except BaseException as exc:
+            return self._fail("llmkit_init", exc)
+
+    def llmkit_shutdown(self) -> int:
+        """``llmkit_shutdown``."""
+        try:
+            if in_callback():
+                raise CallError(Status.ERR_STATE, "llmkit_shutdown cannot run inside a callback")
+            with self._lock:
+                runtime, self._runtime = self._runtime, None
+            for handle in self._clients.handles():
+                client = self._clients.pop(handle)
+                if client is not None:
+                    client.close()
+            if runtime is not None:
+                runtime.stop()
+            return int(Status.OK)
+        except BaseException as exc:
+            return self._fail("llmkit_shutdown", exc)
+
+    def llmkit_client_new(self, options_json: Any) -> Any:
+        """``llmkit_client_new``."""
+        try:
+            options = self._object(options_json, "options_json")
+            client = Client(options, runtime=self._runtime_now())
+            return self._ffi.cast("llmkit_client *", self._clients.add(client))
+        except BaseException as exc:
+            self._fail("llmkit_client_new", exc)
+            return self._ffi.NULL
+
+    def llmkit_client_free(self, client: Any) -> None:
+        """``llmkit_client_free``."""
+        try:
+            if client == self._ffi.NULL:
+                return
+            found = self._clients.pop(int(self._ffi.cast("uintptr_t", client)))
+            if found is None:
+                raise CallError(
+                    Status.ERR_HANDLE,
+                    "not a live llmkit client (freed already, or never made): nothing was freed",
+                )
+            found.close()
+        except BaseException as exc:
+            self._fail("llmkit_client_free", exc)
+
+    def llmkit_tool_register(
+        self, client: Any, name: Any, schema_json: Any, fn: Any, userdata: Any
+    ) -> int:
+        """``llmkit_tool_register``."""
+        found: Client | None = None
+        try:
+            found = self._client(client)
+            tool_name = self._text(name, "name")
+            Client.check_tool_name(tool_name)
+            schema = self._object(schema_json, "schema_json")
+            if fn == self._ffi.NULL:
+                raise CallError(Status.ERR_ARGUMENT, "fn is NULL: pass the tool's callback")
+            made = CTool(
+                ffi=self._ffi,
+                lib=self._lib,
+                name=tool_name,
+                fn=fn,
+                userdata=userdata,
+                workers=found.runtime.workers,
+                timeout=found.tool_timeout,
+            )
+            found.add_tool(tool_name, made.tool(schema))
+            return int(Status.OK)
+        except BaseException as exc:
+            return self._fail("llmkit_tool_register", exc, found)
+
+    def llmkit_run(self, client: Any, request_json: Any, out_json: Any) -> int:
+        """``llmkit_run``."""
+        found: Client | None = None
+        try:
+            if out_json == self._ffi.NULL:
+                raise CallError(
+                    Status.ERR_ARGUMENT, "out_json is NULL: pass the address of a char * to fill"
+                )
+            out_json[0] = self._ffi.NULL
+            found = self._client(client)
+            plan = found.plan(self._object(request_json, "request_json"))
+            call = found.begin()
+            try:
+                result = found.runtime.wait(call, found.run(plan))
+            finally:
+                found.end(call)
+            out_json[0] = self._hand_out(_envelope.dumps(result).encode("utf-8"))
+            return int(Status.OK)
+        except BaseException as exc:
+            return self._fail("llmkit_run", exc, found)
+
+    def llmkit_stream(self, client: Any, request_json: Any, fn: Any, userdata: Any) -> int:
+        """``llmkit_stream``."""
+        found: Client | None = None
+        try:
+            found = self._client(client)
+            if fn == self._ffi.NULL:
+                raise CallError(Status.ERR_ARGUMENT, "fn is NULL: pass the event callback")
+            plan = found.plan(self._object(request_json, "request_json"))
+            call = found.begin()
+            try:
+                self._stream(found, call, found.stream(plan), fn, userdata)
+            finally:
+                found.end(call)
+            return int(Status.OK)
+        except BaseException as exc:
+            return self._fail("llmkit_stream", exc, found)
+
+    def _stream(
+        self, client: Client, call: _runtime.Call, events: Any, fn: Any, userdata: Any
+    ) -> None:
+        inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+        async def pump() -> None:
+            async for event in events:
+                inbox.put(event)
+
+        runtime = client.runtime
+        future = runtime.submit(call, pump())
+        future.add_done_callback(lambda _: inbox.put(_DONE))
+        stopped = False
+        while (event := inbox.get()) is not _DONE:
+            if stopped:
+                continue
+            data = self._ffi.new("char[]", _envelope.dumps(event).encode("utf-8"))
+            with marked_callback():
+                answer = fn(data, userdata)
+            if answer != 0:
+                stopped = True
+                call.cancel("stopped")
+        runtime.finish(call, future)
+
+    def llmkit_cancel(self, client: Any) -> int:
+        """``llmkit_cancel``."""
+        found: Client | None = None
+        try:
+            found = self._client(client)
+            found.cancel("cancelled")
+            return int(Status.OK)
+        except BaseException as exc:
+            return self._fail("llmkit_cancel", exc, found)
+
+    def llmkit_last_error(self, client: Any) -> Any:
+        """``llmkit_last_error``."""
+        try:
+            if client == self._ffi.NULL:
+                return getattr(self._local, "error", self._empty)
+            found = self._clients.get(int(self._ffi.cast("uintptr_t", client)))
+            if found is None:
+                return self._bad_handle
+            return found.errors[-1] if found.errors else self._empty
+        except BaseException:
+            return self._empty
+
+    def llmkit_free(self, pointer: Any) -> None:
+        """``llmkit_free``."""
+        try:
+            if pointer == self._ffi.NULL:
+                return
+            address = int(self._ffi.cast("uintptr_t", pointer))
+            with self._given_lock:
+                ours = address in self._given
+                self._given.discard(address)
+            if not ours:
+                raise CallError(
+                    Status.ERR_ARGUMENT,
+                    "not a string llmkit handed out, or one freed already: nothing was freed",
+                )
+            self._lib.free(pointer)
+        except BaseException as exc:
+            self._fail("llmkit_free", exc)

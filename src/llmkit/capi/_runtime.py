@@ -1,0 +1,173 @@
+"""The thread llmkit runs on behind the C ABI: one asyncio loop for every client, and the calls on it.
+
+Guarantees:
+
+- One event loop, on its own thread, runs every run of every client; the tool
+  callbacks run on a pool of worker threads, so a slow callback holds neither
+  the loop nor the interpreter lock.
+- A C caller waits for its call with :meth:`Runtime.wait`, which holds no
+  lock of llmkit and not the interpreter lock while it blocks.
+- A :class:`Call` can be cancelled from any thread, before or after its task
+  starts; it then fails with the status of the reason given first
+  (``cancelled``, ``stopped`` by an event callback, client ``freed``,
+  ``shutdown``), whatever the run made of the cancellation.
+- :meth:`Runtime.stop` cancels every call, waits for their tasks to end,
+  closes the loop's HTTP clients and ends the thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import threading
+from collections.abc import Coroutine
+from typing import Any, Literal, TypeAlias, TypeVar
+
+from llmkit.capi._abi import Status
+from llmkit.capi._errors import CallError
+
+__all__ = ["Call", "Reason", "Runtime", "in_callback", "marked_callback"]
+
+T = TypeVar("T")
+
+Reason: TypeAlias = Literal["cancelled", "stopped", "freed", "shutdown"]
+"""Why a call was cancelled."""
+
+_REASONS: dict[Reason, tuple[Status, str]] = {
+    "cancelled": (Status.ERR_CANCELLED, "the call was cancelled (llmkit_cancel)"),
+    "stopped": (Status.ERR_CANCELLED, "the event callback returned nonzero: the run was stopped"),
+    "freed": (Status.ERR_STATE, "the client was freed while this call ran"),
+    "shutdown": (Status.ERR_STATE, "llmkit_shutdown ran while this call ran"),
+}
+
+_local = threading.local()
+
+
+def in_callback() -> bool:
+    """Whether this thread is running a C callback of llmkit (a tool's or an event's)."""
+    return bool(getattr(_local, "callback", False))
+
+
+class marked_callback:
+    """Marks this thread as running a C callback for the ``with`` block (see :func:`in_callback`)."""
+
+    def __enter__(self) -> None:
+        _local.callback = True
+
+    def __exit__(self, *exc: object) -> None:
+        _local.callback = False
+
+
+class Call:
+    """One call of the C ABI running on the loop: cancellable from any thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._task: asyncio.Task[Any] | None = None
+        self.reason: Reason | None = None
+
+    def cancel(self, reason: Reason) -> None:
+        """Stop the call (the first reason given is the one reported)."""
+        if self.reason is None:
+            self.reason = reason
+        # A closed loop raises RuntimeError: its tasks are over already.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._cancel_task)
+
+    def _cancel_task(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def guard(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run ``work`` as this call; a cancellation fails with the reason's status."""
+        self._task = asyncio.current_task()
+        try:
+            if self.reason is not None:
+                work.close()
+                raise asyncio.CancelledError
+            return await work
+        except BaseException as exc:
+            if self.reason is None:
+                raise
+            status, message = _REASONS[self.reason]
+            raise CallError(status, message) from (
+                None if isinstance(exc, asyncio.CancelledError) else exc
+            )
+
+
+class Runtime:
+    """The loop thread and the tool workers (see the module's guarantees)."""
+
+    def __init__(self, *, tool_threads: int) -> None:
+        self.tool_threads = tool_threads
+        self.loop = asyncio.new_event_loop()
+        self.workers = concurrent.futures.ThreadPoolExecutor(
+            max_workers=tool_threads, thread_name_prefix="llmkit-capi-tool"
+        )
+        self._calls: set[Call] = set()
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._serve, name="llmkit-capi", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    def call(self) -> Call:
+        """A new call on this runtime (:class:`CallError` ``ERR_STATE`` once it is stopped)."""
+        with self._lock:
+            if self._stopped:
+                raise CallError(Status.ERR_STATE, "llmkit_shutdown ran while this call started")
+            call = Call(self.loop)
+            self._calls.add(call)
+            return call
+
+    def wait(self, call: Call, work: Coroutine[Any, Any, T]) -> T:
+        """Run ``work`` as ``call`` on the loop; block (without the interpreter lock) for its end."""
+        try:
+            future = asyncio.run_coroutine_threadsafe(call.guard(work), self.loop)
+            return future.result()
+        finally:
+            with self._lock:
+                self._calls.discard(call)
+
+    def submit(self, call: Call, work: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Start ``work`` as ``call`` on the loop; the caller waits with :meth:`finish`."""
+        return asyncio.run_coroutine_threadsafe(call.guard(work), self.loop)
+
+    def finish(self, call: Call, future: concurrent.futures.Future[T]) -> T:
+        """The outcome of a call started with :meth:`submit`."""
+        try:
+            return future.result()
+        finally:
+            with self._lock:
+                self._calls.discard(call)
+
+    def stop(self) -> None:
+        """Cancel every call, wait for their tasks, close the HTTP clients, end the thread."""
+        with self._lock:
+            self._stopped = True
+            calls = list(self._calls)
+        for call in calls:
+            call.cancel("shutdown")
+        done = asyncio.run_coroutine_threadsafe(self._drain(), self.loop)
+        try:
+            done.result(timeout=30)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(timeout=30)
+            if not self._thread.is_alive():
+                self.loop.close()
+            self.workers.shutdown(wait=False, cancel_futures=True)
+
+    async def _drain(self) -> None:
+        from llmkit.http import aclose_clients
+
+        current = asyncio.current_task()
+        tasks = [t for t in asyncio.all_tasks() if t is not current]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await aclose_clients()
