@@ -233,11 +233,11 @@ class Client:
             call.cancel(reason)
         return len(calls)
 
-    def close(self) -> None:
-        """Refuse new calls, cancel the running ones (``freed``), release the store."""
+    def close(self, reason: Reason = "freed") -> None:
+        """Refuse new calls, cancel the running ones (for ``reason``), release the store."""
         with self._lock:
             self.closed = True
-        self.cancel("freed")
+        self.cancel(reason)
         # After llmkit_shutdown the loop is closed, and it closed the store's connections.
         with contextlib.suppress(RuntimeError):
             self.runtime.loop.call_soon_threadsafe(_close_later, self.store)

@@ -19,6 +19,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 from typing import Any
@@ -44,6 +45,9 @@ def install(ffi: Any, lib: Any) -> None:
     """Define every export of the library (``ffi.def_extern``) on one :class:`Exports`."""
     from llmkit.capi._abi import EXPORTS
 
+    # The host program gets every failure as a status and a message; without a handler,
+    # Python's last-resort one would print llmkit's warnings (tracebacks) on its stderr.
+    logging.getLogger("llmkit").addHandler(logging.NullHandler())
     exports = Exports(ffi, lib)
     for name in EXPORTS:
         ffi.def_extern(name=name)(getattr(exports, name))
@@ -178,7 +182,7 @@ class Exports:
             for handle in self._clients.handles():
                 client = self._clients.pop(handle)
                 if client is not None:
-                    client.close()
+                    client.close("shutdown")
             if runtime is not None:
                 runtime.stop()
             return int(Status.OK)
@@ -297,6 +301,10 @@ class Exports:
                 stopped = True
                 call.cancel("stopped")
         runtime.finish(call, future)
+        if stopped:
+            # The run may have reached its end before the cancellation did (events are read
+            # behind it); the caller asked to stop, so the answer does not depend on that race.
+            raise CallError(Status.ERR_CANCELLED, _runtime.STOPPED)
 
     def llmkit_cancel(self, client: Any) -> int:
         """``llmkit_cancel``."""

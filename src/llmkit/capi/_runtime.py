@@ -27,16 +27,19 @@ from typing import Any, Literal, TypeAlias, TypeVar
 from llmkit.capi._abi import Status
 from llmkit.capi._errors import CallError
 
-__all__ = ["Call", "Reason", "Runtime", "in_callback", "marked_callback"]
+__all__ = ["STOPPED", "Call", "Reason", "Runtime", "in_callback", "marked_callback"]
 
 T = TypeVar("T")
 
 Reason: TypeAlias = Literal["cancelled", "stopped", "freed", "shutdown"]
 """Why a call was cancelled."""
 
+STOPPED = "the event callback returned nonzero: the run was stopped"
+"""The message of a stream its event callback stopped."""
+
 _REASONS: dict[Reason, tuple[Status, str]] = {
     "cancelled": (Status.ERR_CANCELLED, "the call was cancelled (llmkit_cancel)"),
-    "stopped": (Status.ERR_CANCELLED, "the event callback returned nonzero: the run was stopped"),
+    "stopped": (Status.ERR_CANCELLED, STOPPED),
     "freed": (Status.ERR_STATE, "the client was freed while this call ran"),
     "shutdown": (Status.ERR_STATE, "llmkit_shutdown ran while this call ran"),
 }

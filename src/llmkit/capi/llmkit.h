@@ -154,14 +154,16 @@ llmkit_status llmkit_tool_register(llmkit_client *client, const char *name, cons
  *   "session": a conversation id: the run continues it and appends to it
  *       (stored in the client's store, as llmkit.durable's sessions);
  *   "tools": the names of the registered tools to offer (default: all);
- *   "instructions", "max_steps", "timeout": for this run only.
+ *   "max_steps", "timeout" (seconds): for this run only.
  * On LLMKIT_OK, *out_json is the RunResult (kind "run_result": output, usage,
  * messages, ...); free it with llmkit_free. On failure *out_json is NULL. */
 llmkit_status llmkit_run(llmkit_client *client, const char *request_json, char **out_json);
 
 /* An event callback: one event as JSON (kind = the event's topic, such as
  * "model.text_delta", "tool.call", "run.end"). Return 0 to go on, nonzero to
- * stop the run (llmkit_stream then returns LLMKIT_ERR_CANCELLED). */
+ * stop the run: no more events come, and llmkit_stream returns
+ * LLMKIT_ERR_CANCELLED (even when the run had reached its end meanwhile; its
+ * session then holds the turn, as after any finished run). */
 typedef int (*llmkit_event_fn)(const char *event_json, void *userdata);
 
 /* Runs like llmkit_run, calling fn for each event of the run, in order, on
