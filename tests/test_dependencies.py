@@ -77,6 +77,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         "dbos",
         "lua",
         "js",
+        "capi",
     }
 
 

@@ -1,0 +1,109 @@
+"""The Python side of the C ABI: handles, statuses, the header's drift check, the build command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llmkit.capi import ABI_VERSION, HEADER, Status
+from llmkit.capi._abi import EXPORTS
+from llmkit.capi._build import api_block, build
+from llmkit.capi._errors import CallError, status_for
+from llmkit.capi._handles import Handles
+from llmkit.cli import main
+from llmkit.errors import RunTimeoutError, ToolExecutionError, UsageError
+
+pytestmark = pytest.mark.capi
+
+
+def test_a_handle_finds_its_object_until_it_is_freed() -> None:
+    table: Handles[str] = Handles()
+    first = table.add("first")
+    assert table.get(first) == "first"
+    assert table.pop(first) == "first"
+    assert table.get(first) is None
+    assert table.pop(first) is None  # freed twice: caught
+
+
+def test_a_reused_slot_gets_a_new_generation_so_the_old_handle_stays_dead() -> None:
+    table: Handles[str] = Handles()
+    old = table.add("old")
+    table.pop(old)
+    new = table.add("new")
+    assert new != old
+    assert table.get(old) is None
+    assert table.get(new) == "new"
+    assert table.handles() == [new]
+
+
+@pytest.mark.parametrize("foreign", [0, 1, 0x7FFC_1234_5678, 0x55D4_0000_2A00, 2**64 - 1])
+def test_a_number_that_never_was_a_handle_finds_nothing(foreign: int) -> None:
+    table: Handles[str] = Handles()
+    table.add("something")
+    assert table.get(foreign) is None
+    assert table.pop(foreign) is None
+
+
+def test_statuses_match_the_header() -> None:
+    header = HEADER.read_text()
+    for status in Status:
+        assert f"LLMKIT_{status.name} = {status.value}," in header or (
+            f"LLMKIT_{status.name} = {status.value} " in header
+        )
+    assert f"#define LLMKIT_ABI_VERSION {ABI_VERSION}\n" in header
+
+
+def test_the_status_of_a_failure_comes_from_the_c_error_inside_it() -> None:
+    outer = ToolExecutionError("Tool 'square' failed")
+    outer.__cause__ = CallError(Status.ERR_TOOL, "tool 'square' returned NULL")
+    assert status_for(outer) == (Status.ERR_TOOL, "tool 'square' returned NULL")
+
+
+def test_other_failures_get_the_status_of_their_kind() -> None:
+    assert status_for(RunTimeoutError("the run took longer than 5 s"))[0] is Status.ERR_TIMEOUT
+    assert status_for(UsageError("max_steps must be positive"))[0] is Status.ERR_ARGUMENT
+    status, message = status_for(KeyError("oops"))
+    assert status is Status.ERR_INTERNAL
+    assert message == "internal error, please report it: KeyError: 'oops'"
+
+
+def test_the_header_declares_exactly_the_exports() -> None:
+    block = api_block(HEADER.read_text())
+    assert all(f"{name}(" in block for name in EXPORTS)
+
+
+def test_a_header_out_of_step_with_the_exports_fails_the_build() -> None:
+    header = HEADER.read_text().replace(
+        "void llmkit_free(void *p);", "void llmkit_free(void *p);\nint llmkit_extra(void);"
+    )
+    with pytest.raises(UsageError, match="llmkit_extra"):
+        api_block(header)
+
+
+def test_a_missing_compiler_is_named_with_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CC", "no-such-cc")
+    with pytest.raises(UsageError, match="apt-get install gcc"):
+        build(tmp_path)
+    assert not (tmp_path / "libllmkit.so").exists()
+
+
+def test_llmkit_capi_build_reports_a_missing_compiler_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CC", "no-such-cc")
+    assert main(["capi", "build", "--out", str(tmp_path)]) == 2
+    assert "no-such-cc" in capsys.readouterr().err
+
+
+def test_llmkit_capi_build_writes_the_library_and_the_header(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["capi", "build", "--out", str(tmp_path / "out")]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        str(tmp_path / "out" / "libllmkit.so"),
+        str(tmp_path / "out" / "llmkit.h"),
+    ]
+    assert (tmp_path / "out" / "llmkit.h").read_text() == HEADER.read_text()
