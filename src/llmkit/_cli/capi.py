@@ -1,8 +1,8 @@
 """``llmkit capi build --out DIR``: build the C ABI, ``libllmkit.so`` and ``llmkit.h``, into DIR.
 
 Exit status: 0 built; 2 the command line is wrong, or the build cannot run (no C
-compiler, no Python headers, no shared libpython, the ``capi`` extra missing):
-the message says what to install.
+compiler, no Python headers, no shared libpython); 3 the ``capi`` extra (cffi) is
+missing. The message says what to install.
 """
 
 from __future__ import annotations
