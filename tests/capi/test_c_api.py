@@ -6,11 +6,14 @@ all hold. The program talks to the fake provider server over 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from llmkit.durable import SQLiteStore
 
 pytestmark = pytest.mark.capi
 
@@ -42,6 +45,23 @@ def test_c_program(program: Path, subcommand: str, fake_base_url: str, run_progr
     assert done.stdout.splitlines()[-1] == f"ok {subcommand}"
     # Nothing of Python reaches the host's output: failures are statuses and messages.
     assert done.stderr == ""
+
+
+def test_sessions_are_llmkit_durable_sessions(
+    program: Path, fake_base_url: str, run_program: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "sessions.db"
+    done = run_program(program, "store", fake_base_url, env={"LLMKIT_TEST_STORE": str(path)})
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    async def read() -> list[str]:
+        store = SQLiteStore(str(path))
+        try:
+            return [m.text for m in await store.session("user-42").messages()]
+        finally:
+            await store.close()
+
+    assert asyncio.run(read()) == ["Remember me", "Hello! This is the llmkit fake server."]
 
 
 def test_a_missing_environment_fails_every_call_with_init(

@@ -310,6 +310,13 @@ static void test_tools(void) {
     CONTAINS(llmkit_last_error(client), "not JSON");
     CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"tools\": [\"latin1\"]}", &out), LLMKIT_ERR_TOOL);
     CONTAINS(llmkit_last_error(client), "not UTF-8");
+    /* A stream that fails gives its events up to the failure, then the status. */
+    event_log log = {.caller = pthread_self()};
+    CHECK_STATUS(llmkit_stream(client, "{\"input\": \"hi\", \"tools\": [\"null_tool\"]}", on_event, &log),
+                 LLMKIT_ERR_TOOL);
+    CHECK(strcmp(log.first, "run.start") == 0);
+    CHECK(log.count > 1);
+    CHECK(strcmp(log.last, "run.end") != 0);
     CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"tools\": [\"text\"]}", &out), LLMKIT_OK);
     CONTAINS(out, "The tool returned: sunny");
     llmkit_free(out);
@@ -447,6 +454,20 @@ static void test_threads(void) {
     llmkit_client_free(shared);
 }
 
+/* The client's sessions in a SQLite file: the test reads them back with llmkit.durable. */
+static void test_store(void) {
+    const char *path = getenv("LLMKIT_TEST_STORE");
+    CHECK(path != NULL);
+    char extra[600];
+    snprintf(extra, sizeof extra, ", \"store\": \"%s\"", path);
+    llmkit_client *client = new_client(extra);
+    char *out = NULL;
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"Remember me\", \"session\": \"user-42\"}", &out), LLMKIT_OK);
+    llmkit_free(out);
+    llmkit_client_free(client);
+    CHECK_STATUS(llmkit_shutdown(), LLMKIT_OK);
+}
+
 static void test_init_fails(void) {
     /* Run with LLMKIT_PYTHON_ENV naming a folder that is no environment. */
     CONTAINS(llmkit_version(), ".");
@@ -471,7 +492,7 @@ int main(int argc, char **argv) {
         {"agent", test_agent},   {"stream", test_stream},   {"arguments", test_arguments},
         {"handles", test_handles}, {"tools", test_tools},   {"slow", test_slow},
         {"cancel", test_cancel}, {"freed", test_freed_while_running},
-        {"threads", test_threads}, {"init-fails", test_init_fails},
+        {"threads", test_threads}, {"store", test_store}, {"init-fails", test_init_fails},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (strcmp(argv[1], tests[i].name) == 0) {
