@@ -140,6 +140,7 @@ typedef struct {
     int other_thread; /* events seen on another thread than the caller */
     llmkit_status shutdown_status;
     int try_shutdown;
+    int tracebacks;   /* events holding a Python traceback */
 } event_log;
 
 static void kind_of(const char *event_json, char *kind, size_t size) {
@@ -159,6 +160,7 @@ static int on_event(const char *event_json, void *userdata) {
     if (log->count == 0) snprintf(log->first, sizeof log->first, "%s", kind);
     snprintf(log->last, sizeof log->last, "%s", kind);
     if (strcmp(kind, "model.text_delta") == 0) log->text_deltas++;
+    if (strstr(event_json, "Traceback") || strstr(event_json, "traceback")) log->tracebacks++;
     log->count++;
     if (log->try_shutdown) {
         log->shutdown_status = llmkit_shutdown();
@@ -317,6 +319,7 @@ static void test_tools(void) {
     CHECK(strcmp(log.first, "run.start") == 0);
     CHECK(log.count > 1);
     CHECK(strcmp(log.last, "run.end") != 0);
+    CHECK(log.tracebacks == 0);
     CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"tools\": [\"text\"]}", &out), LLMKIT_OK);
     CONTAINS(out, "The tool returned: sunny");
     llmkit_free(out);

@@ -19,6 +19,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -291,15 +292,24 @@ class Exports:
         future = runtime.submit(call, pump())
         future.add_done_callback(lambda _: inbox.put(_DONE))
         stopped = False
-        while (event := inbox.get()) is not _DONE:
-            if stopped:
-                continue
-            data = self._ffi.new("char[]", _envelope.dumps(event).encode("utf-8"))
-            with marked_callback():
-                answer = fn(data, userdata)
-            if answer != 0:
-                stopped = True
-                call.cancel("stopped")
+        try:
+            while (event := inbox.get()) is not _DONE:
+                if stopped:
+                    continue
+                data = self._ffi.new("char[]", _envelope.dumps(event).encode("utf-8"))
+                with marked_callback():
+                    answer = fn(data, userdata)
+                if answer != 0:
+                    stopped = True
+                    call.cancel("stopped")
+        except BaseException:
+            # An event that cannot be written stops the run; its failure is the one reported.
+            call.cancel("stopped")
+            while inbox.get() is not _DONE:
+                pass
+            with contextlib.suppress(BaseException):
+                runtime.finish(call, future)
+            raise
         runtime.finish(call, future)
         if stopped:
             # The run may have reached its end before the cancellation did (events are read
