@@ -71,3 +71,12 @@ def test_a_missing_environment_fails_every_call_with_init(
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1] == "ok init-fails"
     assert done.stderr == ""
+
+
+def test_a_python_that_cannot_start_fails_every_call_with_init(
+    program: Path, tmp_path: Path, run_program: Any
+) -> None:
+    done = run_program(program, "python-fails", env={"PYTHONHOME": str(tmp_path)})
+    # The host goes on (Python's own report of its path configuration is on stderr).
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "ok python-fails"

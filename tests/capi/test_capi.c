@@ -482,6 +482,20 @@ static void test_init_fails(void) {
     CHECK_STATUS(llmkit_run(NULL, "{}", &out), LLMKIT_ERR_INIT);
 }
 
+static void test_python_fails(void) {
+    /* Run with a PYTHONHOME where no Python is: Python itself cannot start. */
+    CONTAINS(llmkit_version(), ".");
+    llmkit_free(NULL);
+    llmkit_client_free(NULL);
+    CHECK_STATUS(llmkit_init(NULL), LLMKIT_ERR_INIT);
+    CONTAINS(llmkit_last_error(NULL), "could not start its Python");
+    CHECK(llmkit_client_new("{\"model\": \"openai/m\"}") == NULL);
+    char *out = (char *)"untouched";
+    CHECK_STATUS(llmkit_run(NULL, "{}", &out), LLMKIT_ERR_INIT);
+    CHECK(out == NULL);
+    CHECK_STATUS(llmkit_shutdown(), LLMKIT_ERR_INIT);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s SUBCOMMAND [BASE_URL]\n", argv[0]);
@@ -496,6 +510,7 @@ int main(int argc, char **argv) {
         {"handles", test_handles}, {"tools", test_tools},   {"slow", test_slow},
         {"cancel", test_cancel}, {"freed", test_freed_while_running},
         {"threads", test_threads}, {"store", test_store}, {"init-fails", test_init_fails},
+        {"python-fails", test_python_fails},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (strcmp(argv[1], tests[i].name) == 0) {

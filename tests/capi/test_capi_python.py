@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from llmkit.capi import ABI_VERSION, HEADER, Status
-from llmkit.capi._abi import EXPORTS
-from llmkit.capi._build import api_block, build
+from llmkit.capi._abi import C_ONLY, EXPORTS, twin
+from llmkit.capi._build import api_block, build, cffi_declarations
 from llmkit.capi._errors import CallError, status_for
 from llmkit.capi._handles import Handles
 from llmkit.cli import main
@@ -68,9 +68,13 @@ def test_other_failures_get_the_status_of_their_kind() -> None:
     assert message == "internal error, please report it: KeyError: 'oops'"
 
 
-def test_the_header_declares_exactly_the_exports() -> None:
-    block = api_block(HEADER.read_text())
-    assert all(f"{name}(" in block for name in EXPORTS)
+def test_each_python_function_of_the_header_gets_a_twin_and_the_c_ones_none() -> None:
+    declarations = cffi_declarations(api_block(HEADER.read_text()))
+    for name in EXPORTS:
+        assert 'extern "Python" ' in declarations.split(f" {twin(name)}(")[0].splitlines()[-1]
+    assert "llmkit_run(" not in declarations
+    for name in C_ONLY:
+        assert name not in declarations
 
 
 def test_a_header_out_of_step_with_the_exports_fails_the_build() -> None:

@@ -1,7 +1,7 @@
-"""The C ABI's fixed facts: its version, its status codes, and the kind of value each export returns.
+"""The C ABI's fixed facts: its version, its status codes, and the functions of the header.
 
 They mirror ``llmkit.h``; the build checks that the header declares exactly the
-functions of :data:`EXPORTS`, so the two cannot drift apart.
+functions of :data:`EXPORTS` and :data:`C_ONLY`, so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from typing import Literal, TypeAlias
 
-__all__ = ["ABI_VERSION", "EXPORTS", "Returns", "Status"]
+__all__ = ["ABI_VERSION", "C_ONLY", "EXPORTS", "Returns", "Status", "twin"]
 
 ABI_VERSION = 1
 """``LLMKIT_ABI_VERSION`` of the header this package builds."""
@@ -33,12 +33,13 @@ class Status(enum.IntEnum):
     ERR_HANDLE = 12
 
 
-Returns: TypeAlias = Literal["status", "client", "text", "void", "int"]
-"""What an export returns: a status, a client handle, a string llmkit owns, nothing, an int."""
+Returns: TypeAlias = Literal["status", "client", "text", "void"]
+"""What a Python twin returns: a status, a client handle, a string llmkit owns, nothing."""
+
+C_ONLY = ("llmkit_version", "llmkit_abi_version")
+"""The functions of ``llmkit.h`` written in C alone (``llmkit.c``): they never start Python."""
 
 EXPORTS: dict[str, Returns] = {
-    "llmkit_version": "text",
-    "llmkit_abi_version": "int",
     "llmkit_init": "status",
     "llmkit_shutdown": "status",
     "llmkit_client_new": "client",
@@ -50,4 +51,12 @@ EXPORTS: dict[str, Returns] = {
     "llmkit_last_error": "text",
     "llmkit_free": "void",
 }
-"""Every function ``libllmkit.so`` exports, with the kind of value it returns."""
+"""The functions of ``llmkit.h`` that run in Python, with the kind of value each returns.
+
+Each has a Python twin (:func:`twin`), which ``llmkit.c`` calls once Python is up.
+"""
+
+
+def twin(name: str) -> str:
+    """The name of the Python twin of the function ``name``: ``llmkit_run`` -> ``llmkit_py_run``."""
+    return "llmkit_py_" + name.removeprefix("llmkit_")

@@ -7,8 +7,10 @@ Guarantees:
   network.
 - The library's exports are exactly the functions between the
   ``llmkit-api-begin`` and ``llmkit-api-end`` lines of ``llmkit.h`` (the header
-  shipped beside it), and those are exactly :data:`~llmkit.capi._abi.EXPORTS`;
-  a drift between the two fails the build.
+  shipped beside it), written in ``llmkit.c``; those are exactly
+  :data:`~llmkit.capi._abi.EXPORTS` and ``C_ONLY``, and each of ``EXPORTS`` gets
+  a Python twin with the header's signature (cffi's ``extern "Python"``): a drift
+  fails the build.
 - The library runs the environment of the building interpreter (``sys.prefix``)
   unless ``$LLMKIT_PYTHON_ENV`` names another one when it starts; it finds the
   shared libpython through an rpath to the building interpreter's.
@@ -33,10 +35,10 @@ from pathlib import Path
 
 from llmkit._optional import require
 from llmkit._version import __version__
-from llmkit.capi._abi import ABI_VERSION, EXPORTS
+from llmkit.capi._abi import C_ONLY, EXPORTS, twin
 from llmkit.errors import UsageError
 
-__all__ = ["HEADER", "MODULE", "Built", "api_block", "build"]
+__all__ = ["HEADER", "MODULE", "Built", "api_block", "build", "cffi_declarations"]
 
 HEADER = Path(__file__).with_name("llmkit.h")
 """The header, shipped with the package and copied beside every library built."""
@@ -46,7 +48,10 @@ MODULE = "_llmkit_capi"
 
 _BEGIN = "/* llmkit-api-begin"
 _END = "/* llmkit-api-end */"
-_DECLARED = re.compile(r"^\s*(?:const\s+)?[a-z_]+\s*\*?\s*(llmkit_[a-z_]+)\s*\(", re.MULTILINE)
+_DECLARATION = re.compile(
+    r"^(?P<returns>(?:const\s+)?\w+\s*\*?)\s*(?P<name>llmkit_\w+)\((?P<params>[^;]*)\);",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +68,51 @@ def api_block(header: str) -> str:
     if start < 0 or end < start:
         raise UsageError("llmkit.h lost its llmkit-api-begin / llmkit-api-end lines.")
     block = header[header.index("\n", start) + 1 : end]
-    declared = _DECLARED.findall(block)
-    if sorted(declared) != sorted(EXPORTS):
+    declared = sorted(m["name"] for m in _DECLARATION.finditer(block))
+    if declared != sorted([*EXPORTS, *C_ONLY]):
         raise UsageError(
-            f"llmkit.h declares {sorted(declared)}, but llmkit.capi._abi.EXPORTS lists "
-            f"{sorted(EXPORTS)}: change both together."
+            f"llmkit.h declares {declared}, but llmkit.capi._abi lists "
+            f"{sorted([*EXPORTS, *C_ONLY])}: change both together."
         )
     return block
+
+
+def cffi_declarations(block: str) -> str:
+    """``block`` for cffi: its types, and each function of ``EXPORTS`` as its Python twin
+    (``extern "Python"``, which cffi writes in C); the functions of ``C_ONLY`` left out."""
+
+    def turn(match: re.Match[str]) -> str:
+        if match["name"] in C_ONLY:
+            return ""
+        return f'extern "Python" {match["returns"]} {twin(match["name"])}({match["params"]});'
+
+    return _DECLARATION.sub(turn, block)
+
+
+def _twin_prototypes(block: str) -> str:
+    """The C prototypes of the Python twins, for llmkit.c (cffi defines them after it)."""
+    return "\n".join(
+        f"static {m['returns']} {twin(m['name'])}({' '.join(m['params'].split())});"
+        for m in _DECLARATION.finditer(block)
+        if m["name"] not in C_ONLY
+    )
+
+
+def _c_string(text: str) -> str:
+    """``text`` as a C string literal, one source line per line of it."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return "\n".join(f'"{line}\\n"' for line in escaped.split("\n"))
+
+
+def _build_header(block: str, env: str) -> str:
+    """``_llmkit_build.h``: what llmkit.c takes from the build."""
+    boot = Path(__file__).with_name("_boot.py").read_text(encoding="utf-8")
+    code = f"{boot}\nuse_environment({env!r})\n"
+    return (
+        f'#define LLMKIT_VERSION_TEXT "{__version__}"\n'
+        f"static const char LLMKIT_BOOT_CODE[] =\n{_c_string(code)};\n"
+        f"{_twin_prototypes(block)}\n"
+    )
 
 
 def _python_build_flags() -> tuple[list[str], list[str]]:
@@ -92,12 +135,8 @@ def _python_build_flags() -> tuple[list[str], list[str]]:
 
 def _boot_code(env: str) -> str:
     source = Path(__file__).with_name("_boot.py").read_text(encoding="utf-8")
-    call = (
-        f"\nfrom {MODULE} import ffi, lib\n"
-        f"boot(ffi, lib, env={env!r}, version={__version__!r}, abi={ABI_VERSION!r}, "
-        f"exports={dict(EXPORTS)!r})\n"
-    )
-    return source + call
+    exports = {twin(name): kind for name, kind in EXPORTS.items()}
+    return f"{source}\nfrom {MODULE} import ffi, lib\nboot(ffi, lib, env={env!r}, exports={exports!r})\n"
 
 
 def _compiler() -> list[str]:
@@ -126,13 +165,18 @@ def build(out: str | os.PathLike[str], *, env: str | None = None) -> Built:
     folder.mkdir(parents=True, exist_ok=True)
     header = folder / "llmkit.h"
     shutil.copyfile(HEADER, header)
+    block = api_block(HEADER.read_text(encoding="utf-8"))
+    environment = env or sys.prefix
     ffi = cffi.FFI()
-    ffi.embedding_api(api_block(HEADER.read_text(encoding="utf-8")))
+    ffi.embedding_api("")  # the exports are llmkit.c's; cffi gives their Python twins
+    ffi.cdef(cffi_declarations(block))
     ffi.cdef("void *malloc(size_t size); void free(void *ptr);")
-    ffi.set_source(MODULE, '#include <stdlib.h>\n#include "llmkit.h"\n')
-    ffi.embedding_init_code(_boot_code(env or sys.prefix))
+    glue = Path(__file__).with_name("llmkit.c").read_text(encoding="utf-8")
+    ffi.set_source(MODULE, f'#include "llmkit.h"\n#include "_llmkit_build.h"\n{glue}')
+    ffi.embedding_init_code(_boot_code(environment))
     library = folder / "libllmkit.so"
     with tempfile.TemporaryDirectory(prefix="llmkit-capi-") as tmp:
+        Path(tmp, "_llmkit_build.h").write_text(_build_header(block, environment), encoding="utf-8")
         source = Path(tmp, f"{MODULE}.c")
         with contextlib.redirect_stdout(io.StringIO()):  # cffi prints "generating <file>"
             ffi.emit_c_code(str(source))
@@ -144,6 +188,7 @@ def build(out: str | os.PathLike[str], *, env: str | None = None) -> Built:
             "-O2",
             "-fvisibility=hidden",
             f"-I{folder}",
+            f"-I{tmp}",
             *cflags,
             str(source),
             "-o",

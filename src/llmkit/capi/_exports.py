@@ -26,9 +26,8 @@ import threading
 from typing import Any
 
 from llmkit import _envelope, _jsondata
-from llmkit._version import __version__
 from llmkit.capi import _runtime
-from llmkit.capi._abi import ABI_VERSION, Status
+from llmkit.capi._abi import Status
 from llmkit.capi._client import Client, check_keys
 from llmkit.capi._ctool import CTool
 from llmkit.capi._errors import CallError, status_for
@@ -43,15 +42,15 @@ _DONE = object()
 
 
 def install(ffi: Any, lib: Any) -> None:
-    """Define every export of the library (``ffi.def_extern``) on one :class:`Exports`."""
-    from llmkit.capi._abi import EXPORTS
+    """Define the Python twin of every function of ``EXPORTS`` (``ffi.def_extern``) on one :class:`Exports`."""
+    from llmkit.capi._abi import EXPORTS, twin
 
     # The host program gets every failure as a status and a message; without a handler,
     # Python's last-resort one would print llmkit's warnings (tracebacks) on its stderr.
     logging.getLogger("llmkit").addHandler(logging.NullHandler())
     exports = Exports(ffi, lib)
     for name in EXPORTS:
-        ffi.def_extern(name=name)(getattr(exports, name))
+        ffi.def_extern(name=twin(name))(getattr(exports, name))
 
 
 class Exports:
@@ -67,7 +66,6 @@ class Exports:
         self._given_lock = threading.Lock()
         self._local = threading.local()
         self._empty = ffi.new("char[]", b"")
-        self._version = ffi.new("char[]", __version__.encode("ascii"))
         self._bad_handle = ffi.new(
             "char[]",
             b"not a live llmkit client: it was freed, or never came from llmkit_client_new",
@@ -141,14 +139,6 @@ class Exports:
         return text
 
     # ------------------------------------------------------------------- exports
-
-    def llmkit_version(self) -> Any:
-        """``llmkit_version``."""
-        return self._version
-
-    def llmkit_abi_version(self) -> int:
-        """``llmkit_abi_version``."""
-        return ABI_VERSION
 
     def llmkit_init(self, options_json: Any) -> int:
         """``llmkit_init``."""

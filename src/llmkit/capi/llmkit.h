@@ -3,8 +3,9 @@
  *
  * libllmkit.so embeds a Python interpreter that runs llmkit. Build it with
  * `make capi` or `llmkit capi build --out DIR`; link with -lllmkit (and an
- * rpath to DIR). The interpreter starts on the first call of any function
- * below; docs/c-api.md says how the library finds its Python environment.
+ * rpath to DIR). The interpreter starts on the first call that needs it
+ * (llmkit_version and llmkit_abi_version never do); docs/c-api.md says how the
+ * library finds its Python environment.
  *
  *   llmkit_client *c = llmkit_client_new("{\"model\": \"openai/gpt-4.1-mini\"}");
  *   char *out = NULL;
@@ -90,8 +91,9 @@ typedef enum llmkit_status {
                                    longer than the client's tool_timeout */
     LLMKIT_ERR_STATE = 9,       /* not possible now: the client was freed while the call ran,
                                    llmkit_shutdown() ran meanwhile, a tool name is taken */
-    LLMKIT_ERR_INIT = 10,       /* the embedded Python could not start llmkit (environment
-                                   not found, llmkit or cffi not installed in it) */
+    LLMKIT_ERR_INIT = 10,       /* llmkit could not start: Python itself could not (a broken
+                                   PYTHONHOME), or the environment is missing, or llmkit or
+                                   cffi is not installed in it */
     LLMKIT_ERR_INTERNAL = 11,   /* a bug in llmkit: the message says what happened */
     LLMKIT_ERR_HANDLE = 12      /* a client handle that is freed, or never was a handle */
 } llmkit_status;
