@@ -17,7 +17,6 @@ Guarantees:
 
 from __future__ import annotations
 
-import contextlib
 import re
 import threading
 from collections import deque
@@ -238,17 +237,4 @@ class Client:
         with self._lock:
             self.closed = True
         self.cancel(reason)
-        # After llmkit_shutdown the loop is closed, and it closed the store's connections.
-        with contextlib.suppress(RuntimeError):
-            self.runtime.loop.call_soon_threadsafe(_close_later, self.store)
-
-
-def _close_later(store: Any) -> None:
-    import asyncio
-
-    task = asyncio.ensure_future(store.close())
-    _closing.add(task)
-    task.add_done_callback(_closing.discard)
-
-
-_closing: set[Any] = set()
+        self.runtime.release(self.store.close)

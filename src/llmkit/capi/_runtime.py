@@ -11,8 +11,9 @@ Guarantees:
   starts; it then fails with the status of the reason given first
   (``cancelled``, ``stopped`` by an event callback, client ``freed``,
   ``shutdown``), whatever the run made of the cancellation.
-- :meth:`Runtime.stop` cancels every call, waits for their tasks to end,
-  closes the loop's HTTP clients and ends the thread.
+- :meth:`Runtime.stop` cancels every call, waits for their tasks to end and for
+  the stores being released (:meth:`Runtime.release`), closes the loop's HTTP
+  clients and ends the thread.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal, TypeAlias, TypeVar
 
 from llmkit.capi._abi import Status
@@ -109,6 +110,7 @@ class Runtime:
             max_workers=tool_threads, thread_name_prefix="llmkit-capi-tool"
         )
         self._calls: set[Call] = set()
+        self._closing: set[asyncio.Task[None]] = set()
         self._lock = threading.Lock()
         self._stopped = False
         self._thread = threading.Thread(target=self._serve, name="llmkit-capi", daemon=True)
@@ -165,12 +167,25 @@ class Runtime:
                 self.loop.close()
             self.workers.shutdown(wait=False, cancel_futures=True)
 
+    def release(self, closing: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run ``closing()`` (a store's close) on the loop; :meth:`stop` waits for it, uncancelled."""
+
+        def start() -> None:
+            task = self.loop.create_task(closing())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+        # A closed loop raises RuntimeError: stop() has run, and waited for what it had.
+        with contextlib.suppress(RuntimeError):
+            self.loop.call_soon_threadsafe(start)
+
     async def _drain(self) -> None:
         from llmkit.http import aclose_clients
 
         current = asyncio.current_task()
         tasks = [t for t in asyncio.all_tasks() if t is not current]
         for task in tasks:
-            task.cancel()
+            if task not in self._closing:
+                task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await aclose_clients()
