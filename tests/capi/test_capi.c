@@ -228,6 +228,7 @@ static void test_arguments(void) {
     CONTAINS(llmkit_last_error(client), "'temprature'");
     CHECK_STATUS(llmkit_run(client, "{\"input\": 42}", &out), LLMKIT_ERR_ARGUMENT);
     CHECK_STATUS(llmkit_run(client, "[1, 2]", &out), LLMKIT_ERR_ARGUMENT);
+    CONTAINS(llmkit_last_error(client), "is a JSON object ({...}), not an array");
     CHECK(llmkit_client_new("{\"base_url\": \"http://127.0.0.1:1\"}") == NULL);
     CONTAINS(llmkit_last_error(NULL), "\"model\"");
     CHECK_STATUS(llmkit_tool_register(client, "has space", EMPTY_SCHEMA, square, NULL),

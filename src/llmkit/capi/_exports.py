@@ -39,6 +39,8 @@ __all__ = ["Exports", "install"]
 _DEFAULT_TOOL_THREADS = 32
 _INIT_OPTIONS = ("tool_threads",)
 _DONE = object()
+_JSON_NAMES = {list: "an array", str: "a string", int: "a number", float: "a number"}
+_JSON_NAMES.update({bool: "a boolean", type(None): "null"})
 
 
 def install(ffi: Any, lib: Any) -> None:
@@ -113,7 +115,7 @@ class Exports:
         if not isinstance(value, dict):
             raise CallError(
                 Status.ERR_ARGUMENT,
-                f"{what} is a JSON object ({{...}}), not {type(value).__name__}",
+                f"{what} is a JSON object ({{...}}), not {_JSON_NAMES.get(type(value), 'that')}",
             )
         return value
 
