@@ -212,10 +212,10 @@ class Client:
 
     def begin(self) -> Call:
         """A new call on this client (:class:`CallError` ``ERR_STATE`` once it is freed)."""
-        call = self.runtime.call()
         with self._lock:
             if self.closed:
                 raise CallError(Status.ERR_STATE, "the client was freed while this call started")
+            call = self.runtime.call()
             self._calls.add(call)
         return call
 
