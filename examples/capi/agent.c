@@ -20,29 +20,27 @@
 /* A tool: its arguments arrive as JSON; it answers with JSON text from malloc(). */
 static char *square(const char *args_json, void *userdata) {
     (void)userdata;
-    const char *x = strstr(args_json, "\"x\":");
-    double value = x ? strtod(x + 4, NULL) : 0;
+    char *x = NULL;
+    double value = llmkit_json_get(args_json, "/x", &x) == LLMKIT_OK ? strtod(x, NULL) : 0;
+    llmkit_free(x);
     printf("[tool] square(%s)\n", args_json);
     char *answer = malloc(32);
     if (answer) snprintf(answer, 32, "%g", value * value);
     return answer;
 }
 
-/* Prints the text deltas of a streamed run as they come. */
+/* Prints the text deltas of a streamed run as they come. llmkit_json_text reads one value out
+ * of the event's JSON (a JSON Pointer), so no JSON parser is needed. */
 static int on_event(const char *event_json, void *userdata) {
     int *events = userdata;
     (*events)++;
-    if (strstr(event_json, "\"kind\":\"model.text_delta\"")) {
-        const char *text = strstr(event_json, "\"text\":\"");
-        if (text) printf("%.*s", (int)strcspn(text + 8, "\""), text + 8);
-    }
+    char *kind = NULL, *text = NULL;
+    if (llmkit_json_text(event_json, "/kind", &kind) == LLMKIT_OK && strcmp(kind, "model.text_delta") == 0 &&
+        llmkit_json_text(event_json, "/data/text", &text) == LLMKIT_OK)
+        printf("%s", text);
+    llmkit_free(kind);
+    llmkit_free(text);
     return 0; /* nonzero would stop the run */
-}
-
-/* The "output" of a RunResult (a real program would use a JSON parser). */
-static void print_output(const char *result_json) {
-    const char *output = strstr(result_json, "\"output\":\"");
-    if (output) printf("answer: %.*s\n", (int)strcspn(output + 10, "\""), output + 10);
 }
 
 int main(void) {
@@ -72,7 +70,9 @@ int main(void) {
         llmkit_client_free(client);
         return 1;
     }
-    print_output(result);
+    char *output = NULL;
+    if (llmkit_json_text(result, "/data/output", &output) == LLMKIT_OK) printf("answer: %s\n", output);
+    llmkit_free(output);
     llmkit_free(result); /* every string llmkit hands out is freed with llmkit_free */
 
     int events = 0;

@@ -37,6 +37,7 @@ def program(compile_c: Callable[[Path], Path]) -> Path:
         "cancel",  # llmkit_cancel from another thread
         "freed",  # a client freed, and llmkit shut down, while a call runs
         "threads",  # 8 threads running agents at once, on shared and own clients
+        "json",  # values read out of JSON text by JSON Pointer
     ],
 )
 def test_c_program(program: Path, subcommand: str, fake_base_url: str, run_program: Any) -> None:

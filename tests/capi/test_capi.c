@@ -472,6 +472,51 @@ static void test_store(void) {
     CHECK_STATUS(llmkit_shutdown(), LLMKIT_OK);
 }
 
+static void expect_json(const char *json, const char *pointer, const char *expected, int plain) {
+    char *out = (char *)"untouched";
+    llmkit_status status = plain ? llmkit_json_text(json, pointer, &out) : llmkit_json_get(json, pointer, &out);
+    if (status != LLMKIT_OK || strcmp(out, expected) != 0) {
+        printf("FAIL: %s at %s gave %d, %s; expected %s\n", json, pointer, (int)status,
+               status == LLMKIT_OK ? out : llmkit_last_error(NULL), expected);
+        exit(1);
+    }
+    llmkit_free(out);
+}
+
+static void test_json(void) {
+    const char *doc = "{\"a\": [1, {\"b/c\": 2, \"m~n\": \"caf\xc3\xa9\"}], \"s\": \"say \\\"hi\\\"\", \"n\": null}";
+    expect_json(doc, "/a/0", "1", 0);
+    expect_json(doc, "/a/1/b~1c", "2", 1);
+    expect_json(doc, "/a/1/m~0n", "\"caf\xc3\xa9\"", 0);
+    expect_json(doc, "/a/1/m~0n", "caf\xc3\xa9", 1);
+    expect_json(doc, "/s", "say \"hi\"", 1);
+    expect_json(doc, "/n", "null", 1);
+    expect_json("[1,2]", "", "[1,2]", 0);
+    char *out = (char *)"untouched";
+    CHECK_STATUS(llmkit_json_get(doc, "/a/2", &out), LLMKIT_ERR_NOT_FOUND);
+    CHECK(out == NULL);
+    CONTAINS(llmkit_last_error(NULL), "no value at '/a/2'");
+    CHECK_STATUS(llmkit_json_get(doc, "/a/01", &out), LLMKIT_ERR_NOT_FOUND);
+    CHECK_STATUS(llmkit_json_get(doc, "/x/y", &out), LLMKIT_ERR_NOT_FOUND);
+    CONTAINS(llmkit_last_error(NULL), "no value at '/x'");
+    CHECK_STATUS(llmkit_json_get(doc, "a", &out), LLMKIT_ERR_ARGUMENT);
+    CHECK_STATUS(llmkit_json_get(NULL, "/a", &out), LLMKIT_ERR_ARGUMENT);
+    CHECK_STATUS(llmkit_json_get(doc, NULL, &out), LLMKIT_ERR_ARGUMENT);
+    CHECK_STATUS(llmkit_json_get(doc, "/a", NULL), LLMKIT_ERR_ARGUMENT);
+    CHECK_STATUS(llmkit_json_get("{\"a\": ", "/a", &out), LLMKIT_ERR_JSON);
+    CHECK_STATUS(llmkit_json_text("\"\xff\"", "", &out), LLMKIT_ERR_UTF8);
+    /* On a run's result: its output as text, and a message's role. */
+    llmkit_client *client = new_client(NULL);
+    CHECK_STATUS(llmkit_tool_register(client, "square", SQUARE_SCHEMA, square, &square_calls), LLMKIT_OK);
+    char *result = NULL;
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"What is 12 squared?\"}", &result), LLMKIT_OK);
+    expect_json(result, "/data/output", "The tool returned: 144", 1);
+    expect_json(result, "/data/messages/0/role", "\"user\"", 0);
+    expect_json(result, "/kind", "run_result", 1);
+    llmkit_free(result);
+    llmkit_client_free(client);
+}
+
 static void test_init_fails(void) {
     /* Run with LLMKIT_PYTHON_ENV naming a folder that is no environment. */
     CONTAINS(llmkit_version(), ".");
@@ -511,7 +556,7 @@ int main(int argc, char **argv) {
         {"handles", test_handles}, {"tools", test_tools},   {"slow", test_slow},
         {"cancel", test_cancel}, {"freed", test_freed_while_running},
         {"threads", test_threads}, {"store", test_store}, {"init-fails", test_init_fails},
-        {"python-fails", test_python_fails},
+        {"python-fails", test_python_fails}, {"json", test_json},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (strcmp(argv[1], tests[i].name) == 0) {

@@ -50,6 +50,8 @@ EXPORTS: dict[str, Returns] = {
     "llmkit_cancel": "status",
     "llmkit_last_error": "text",
     "llmkit_free": "void",
+    "llmkit_json_get": "status",
+    "llmkit_json_text": "status",
 }
 """The functions of ``llmkit.h`` that run in Python, with the kind of value each returns.
 

@@ -12,6 +12,8 @@ Guarantees:
 - Strings handed out are allocated with ``malloc`` and tracked, so
   ``llmkit_free`` of a pointer llmkit did not hand out, or handed out and
   already freed, frees nothing and says so.
+- ``llmkit_json_get`` / ``llmkit_json_text`` read one value of any JSON text
+  by JSON Pointer (:mod:`llmkit.capi._pointer`), so C needs no JSON parser.
 - ``llmkit_stream`` calls the event callback on the calling thread, one event
   at a time, in order; the calling thread holds no lock of llmkit while it
   waits for the next event.
@@ -25,13 +27,14 @@ import queue
 import threading
 from typing import Any
 
-from llmkit import _envelope, _jsondata
+from llmkit import _envelope, _json, _jsondata
 from llmkit.capi import _runtime
 from llmkit.capi._abi import Status
 from llmkit.capi._client import Client, check_keys
 from llmkit.capi._ctool import CTool
 from llmkit.capi._errors import CallError, status_for
 from llmkit.capi._handles import Handles
+from llmkit.capi._pointer import resolve
 from llmkit.capi._runtime import Runtime, in_callback, marked_callback
 
 __all__ = ["Exports", "install"]
@@ -329,6 +332,35 @@ class Exports:
             return found.errors[-1] if found.errors else self._empty
         except BaseException:
             return self._empty
+
+    def llmkit_json_get(self, json_text: Any, pointer: Any, out_json: Any) -> int:
+        """``llmkit_json_get``."""
+        return self._json_value("llmkit_json_get", json_text, pointer, out_json, plain=False)
+
+    def llmkit_json_text(self, json_text: Any, pointer: Any, out_text: Any) -> int:
+        """``llmkit_json_text``."""
+        return self._json_value("llmkit_json_text", json_text, pointer, out_text, plain=True)
+
+    def _json_value(
+        self, where: str, json_text: Any, pointer: Any, out: Any, *, plain: bool
+    ) -> int:
+        try:
+            if out == self._ffi.NULL:
+                raise CallError(
+                    Status.ERR_ARGUMENT, "the out pointer is NULL: pass the address of a char *"
+                )
+            out[0] = self._ffi.NULL
+            text = self._text(json_text, "json")
+            try:
+                document = _jsondata.loads(text, max_depth=_jsondata.MACHINE_MAX_DEPTH)
+            except ValueError as exc:
+                raise CallError(Status.ERR_JSON, f"json is not JSON ({exc})") from None
+            value = resolve(document, self._text(pointer, "pointer"))
+            answer = value if plain and isinstance(value, str) else _json.dumps(value)
+            out[0] = self._hand_out(answer.encode("utf-8"))
+            return int(Status.OK)
+        except BaseException as exc:
+            return self._fail(where, exc)
 
     def llmkit_free(self, pointer: Any) -> None:
         """``llmkit_free``."""

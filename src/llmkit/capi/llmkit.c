@@ -112,3 +112,13 @@ LLMKIT_EXPORT const char *llmkit_last_error(const llmkit_client *client) {
 LLMKIT_EXPORT void llmkit_free(void *p) {
     if (p != NULL && llmkit_up()) llmkit_py_free(p);
 }
+
+LLMKIT_EXPORT llmkit_status llmkit_json_get(const char *json, const char *pointer, char **out_json) {
+    if (out_json != NULL) *out_json = NULL;
+    return llmkit_up() ? llmkit_py_json_get(json, pointer, out_json) : LLMKIT_ERR_INIT;
+}
+
+LLMKIT_EXPORT llmkit_status llmkit_json_text(const char *json, const char *pointer, char **out_text) {
+    if (out_text != NULL) *out_text = NULL;
+    return llmkit_up() ? llmkit_py_json_text(json, pointer, out_text) : LLMKIT_ERR_INIT;
+}

@@ -187,6 +187,19 @@ const char *llmkit_last_error(const llmkit_client *client);
 /* Frees a string llmkit handed out. NULL does nothing. */
 void llmkit_free(void *p);
 
+/* JSON utilities: read one value out of JSON text (a payload of llmkit's, or
+ * any), so a C program needs no JSON parser. pointer is a JSON Pointer
+ * (RFC 6901): "" for the whole text, "/data/output", "/data/messages/0/role"
+ * ("~1" stands for '/' in a key, "~0" for '~'). A pointer that names no value
+ * gives LLMKIT_ERR_NOT_FOUND; one not of that form LLMKIT_ERR_ARGUMENT. The
+ * message is the thread's (llmkit_last_error(NULL)).
+ *
+ * llmkit_json_get: *out_json = the value as JSON text ("\"hi\"", "144", "{...}").
+ * llmkit_json_text: *out_text = a string value as plain UTF-8 text ("hi"); any
+ * other value as JSON text. Free either with llmkit_free; NULL on failure. */
+llmkit_status llmkit_json_get(const char *json, const char *pointer, char **out_json);
+llmkit_status llmkit_json_text(const char *json, const char *pointer, char **out_text);
+
 /* llmkit-api-end */
 
 #ifdef __cplusplus
