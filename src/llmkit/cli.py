@@ -11,6 +11,7 @@
     llmkit workflow run app.py:flow --input '{"topic": "tides"}'   # a workflow, live progress
     llmkit runs list --store runs.db   # the runs a durable store holds (show, delete, resume)
     llmkit serve app.py:agent --port 8000   # agents over HTTP (OpenAI-compatible, runs, sessions)
+    llmkit ui app.py:agent        # a web page: chat, live runs, approvals, recordings (--recordings DIR)
     llmkit memory add kb.db docs/ --embedder local   # files into a vector store; search, stats
     llmkit script run research.lua -p topic=tides --timeout 30s   # a Lua script; repl, test
     llmkit mcp serve app.py:tools --http --port 8000   # tools and agents to MCP clients
@@ -50,6 +51,7 @@ _PLUGGED_COMMANDS: tuple[str, ...] = (
     "llmkit._cli.workflow:add_command",
     "llmkit._cli.runs:add_command",
     "llmkit._cli.serve:add_command",
+    "llmkit._cli.ui:add_command",
     "llmkit._cli.memory:add_command",
     "llmkit._cli.script:add_command",
     "llmkit._cli.mcp_serve:add_command",

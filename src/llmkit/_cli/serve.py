@@ -14,7 +14,7 @@ from llmkit._cli.codes import ExitCode
 from llmkit._cli.workflow import import_object
 from llmkit.errors import UsageError
 
-__all__ = ["add_command"]
+__all__ = ["add_command", "open_store"]
 
 TOKEN_ENV = "LLMKIT_SERVE_TOKENS"
 
@@ -109,7 +109,7 @@ def _serve(args: argparse.Namespace) -> int:
         app = app_for(
             *found,
             tokens=tokens,
-            store=_store(args.store),
+            store=open_store(args.store),
             rate_limit=RateLimit(args.rate_limit, per=60) if args.rate_limit > 0 else None,
             max_body=args.max_body,
             cors_origins=args.cors_origin,
@@ -123,7 +123,8 @@ def _serve(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def _store(spec: str | None) -> Any:
+def open_store(spec: str | None) -> Any:
+    """The durable store ``--store`` names (a SQLite file or a postgresql:// DSN), or None."""
     if spec is None:
         return None
     from llmkit.durable import PostgresStore, SQLiteStore

@@ -1,0 +1,100 @@
+"""``llmkit ui``: the web dev UI over served agents and workflows, or over a folder of recordings.
+
+Binds 127.0.0.1 unless ``--host`` says otherwise. Tokens come as for ``llmkit
+serve`` (``--token-env``, ``--token-file``); when neither gives one, a fresh
+random token is made for this process. The page is opened (unless ``--no-open``)
+at ``/ui/#token=...``: the fragment never leaves the browser, and the page keeps
+the token in its tab only. The URL printed to the terminal carries it too, so
+another browser on this machine can open it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+from typing import Any
+
+from llmkit._cli.codes import ExitCode
+from llmkit._cli.serve import TOKEN_ENV
+from llmkit._cli.workflow import import_object
+from llmkit.errors import UsageError
+
+__all__ = ["add_command"]
+
+
+def add_command(commands: Any) -> None:
+    """Add ``llmkit ui`` to the command's subparsers."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "ui",
+        help="a web page to chat with agents, watch runs, approve calls, read recordings",
+        description=(
+            "Serve TARGET (app.py:agent, app.py:agents for a list of agents and workflows) with "
+            "the web dev UI at http://HOST:PORT/ui/, or browse --recordings DIR alone."
+        ),
+    )
+    parser.add_argument(
+        "targets", nargs="*", metavar="TARGET", help="path/to/app.py:obj or module:obj"
+    )
+    parser.add_argument(
+        "--recordings",
+        metavar="DIR",
+        help="a folder of recordings (.jsonl) and evaluation reports (.json) to browse",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="the address to bind (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="the port (8000; 0 picks a free one)"
+    )
+    tokens = parser.add_mutually_exclusive_group()
+    tokens.add_argument(
+        "--token-env",
+        default=TOKEN_ENV,
+        metavar="NAME",
+        help=f"the environment variable holding the bearer tokens ({TOKEN_ENV}); "
+        "when unset, a random token is made",
+    )
+    tokens.add_argument("--token-file", metavar="PATH", help="a file of bearer tokens, one a line")
+    parser.add_argument(
+        "--store", metavar="STORE", help="a SQLite file or postgresql:// DSN for sessions and runs"
+    )
+    parser.add_argument("--no-open", action="store_true", help="do not open a browser")
+    parser.set_defaults(run=_ui)
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from llmkit._cli.serve import open_store
+    from llmkit.serve import Server, tokens_from_file
+    from llmkit.ui import ui_app
+
+    found: list[Any] = []
+    for spec in args.targets:
+        value = import_object(spec, what="TARGET", example="app.py:agent")
+        found.extend(value if isinstance(value, list | tuple) else [value])
+    if not found and args.recordings is None:
+        raise UsageError(
+            "Name what to serve (llmkit ui app.py:agent) or a folder to browse "
+            "(llmkit ui --recordings runs/)."
+        )
+    if args.token_file:
+        tokens = tokens_from_file(args.token_file)
+    else:
+        value = os.environ.get(args.token_env, "")
+        tokens = [token.strip() for token in value.split(",") if token.strip()]
+    if not tokens:
+        tokens = [secrets.token_urlsafe(24)]
+    options: dict[str, Any] = {}
+    if found and args.store:
+        options["store"] = open_store(args.store)
+    app = ui_app(*found, tokens=tokens, recordings=args.recordings, **options)
+    server = Server(app, host=args.host, port=args.port)
+
+    def ready(url: str) -> None:
+        page = f"{url}/ui/#token={tokens[0]}"
+        print(f"The UI is at {page} (Ctrl-C to stop)", flush=True)
+        if not args.no_open:
+            import webbrowser
+
+            webbrowser.open(page)
+
+    server.run(ready=ready)
+    return ExitCode.OK

@@ -1,0 +1,139 @@
+"""The read-only JSON API over a folder of recordings and evaluation reports.
+
+::
+
+    GET /ui/api/recordings            {"files": [{"name", "kind", "size"}, ...]}
+    GET /ui/api/recordings/{name}     {"kind": "recording", "header", "lines", "runs"}
+                                      or {"kind": "report", "report": {...}}
+
+Guarantees:
+
+- read-only: nothing is written, moved or deleted;
+- only files inside the folder are read: a name is looked up among the files
+  the listing finds (``*.jsonl`` recordings, ``*.json`` evaluation reports), never
+  joined to a path, so ``..`` or an absolute path finds nothing (404);
+- a file that cannot be read as what its name says (cut short, corrupt, from
+  a newer llmkit, not an evaluation report) answers 422 with the reader's
+  message, which names the line; the page shows it, never a blank view;
+- every answer passes through :func:`llmkit._redact.redact` before it leaves
+  (recordings are redacted when written; this is the second net), and a
+  message never names the folder's place on the server's disk.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from llmkit._json import body_bytes
+from llmkit._redact import redact
+from llmkit.errors import RecordingError, UsageError
+
+__all__ = ["Folder", "UnreadableFile", "redacted_json"]
+
+_MAX_FILES = 2000
+_MAX_BYTES = 50_000_000
+
+
+class UnreadableFile(Exception):
+    """A file of the folder that is not what its name says; the message says why."""
+
+
+class Folder:
+    """A folder of recordings (``*.jsonl``) and evaluation reports (``*.json``), read on demand."""
+
+    __slots__ = ("root",)
+
+    def __init__(self, root: str | Path) -> None:
+        path = Path(root)
+        if not path.is_dir():
+            raise UsageError(
+                f"--recordings takes a folder of recordings (.jsonl) and evaluation reports "
+                f"(.json); {str(root)!r} is not a folder."
+            )
+        self.root = path.resolve()
+
+    def files(self) -> dict[str, Path]:
+        """The readable files by name (their path under the folder, with ``/``), sorted."""
+        found: dict[str, Path] = {}
+        for path in sorted(self.root.rglob("*")):
+            if len(found) >= _MAX_FILES:
+                break
+            if path.suffix in (".jsonl", ".json") and path.is_file():
+                name = path.relative_to(self.root).as_posix()
+                if not any(part.startswith(".") for part in name.split("/")):
+                    found[name] = path
+        return found
+
+    def listing(self) -> dict[str, Any]:
+        """The JSON of ``GET /ui/api/recordings``."""
+        return {
+            "files": [
+                {
+                    "name": name,
+                    "kind": "recording" if path.suffix == ".jsonl" else "report",
+                    "size": path.stat().st_size,
+                }
+                for name, path in self.files().items()
+            ]
+        }
+
+    def open(self, name: str) -> dict[str, Any] | None:
+        """The JSON of ``GET /ui/api/recordings/{name}``; None for a name the folder lacks.
+
+        Raises :class:`UnreadableFile` for a file that is not a readable recording or report.
+        """
+        path = self.files().get(name)
+        if path is None:
+            return None
+        if path.stat().st_size > _MAX_BYTES:
+            raise UnreadableFile(f"{name} is larger than the UI reads ({_MAX_BYTES} bytes).")
+        if path.suffix == ".jsonl":
+            return self._recording(name, path)
+        return self._report(name, path)
+
+    def _recording(self, name: str, path: Path) -> dict[str, Any]:
+        from llmkit.recording import Recording
+
+        try:
+            recording = Recording.load(path)
+        except RecordingError as exc:
+            raise UnreadableFile(self._hide(str(exc), path, name)) from None
+        return {
+            "kind": "recording",
+            "name": name,
+            "header": recording.header,
+            "lines": [
+                {"line": line.line, "t": line.t, "topic": line.topic, "data": line.data}
+                for line in recording.lines
+            ],
+            "runs": [
+                {"run_id": run.run_id, "agent": run.agent, "lines": [x.line for x in run.lines]}
+                for run in recording.runs
+            ],
+        }
+
+    def _report(self, name: str, path: Path) -> dict[str, Any]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise UnreadableFile(
+                f"{name} is not JSON ({type(exc).__name__}: {exc}); an evaluation report is the "
+                "JSON that 'llmkit eval --report PATH' writes."
+            ) from None
+        if not (isinstance(data, dict) and isinstance(data.get("cases"), list)):
+            raise UnreadableFile(
+                f"{name} is JSON but not an evaluation report (no 'cases' list); the UI reads "
+                "the reports 'llmkit eval --report PATH' and EvalReport.write_json write."
+            )
+        return {"kind": "report", "name": name, "report": data}
+
+    def _hide(self, message: str, path: Path, name: str) -> str:
+        """``message`` naming the file by its name in the folder, not its place on disk."""
+        return message.replace(str(path), name).replace(str(self.root), ".")
+
+
+def redacted_json(data: Any) -> bytes:
+    """``data`` as JSON bytes with every secret the redaction nets catch removed."""
+    return redact(body_bytes(data).decode("utf-8")).encode("utf-8")

@@ -1,0 +1,158 @@
+// The chat with one served agent (or a workflow run with a JSON state), its live run
+// timeline, pending approvals and, for a workflow, its steps lighting up.
+
+import { h, clear, json, rawJson } from "./dom.js";
+import { setMarkdown } from "./markdown.js";
+import { Timeline } from "./timeline.js";
+import { WorkflowDiagram } from "./workflow.js";
+
+export class Chat {
+  constructor(api, elements, status) {
+    this.api = api;
+    this.el = elements;
+    this.status = status;
+    this.timeline = new Timeline(elements.timeline);
+    this.session = `ui-${Math.random().toString(36).slice(2, 10)}`;
+    this.follower = null;
+    this.el.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.send();
+    });
+    this.el.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && this.target?.kind === "agent") {
+        event.preventDefault();
+        this.send();
+      }
+    });
+  }
+
+  choose(target) {
+    this.target = target;
+    this.el.title.textContent = `${target.kind === "workflow" ? "Workflow" : "Agent"} ${target.name}`;
+    this.el.input.placeholder = target.kind === "workflow" ? 'The workflow\'s input state, as JSON: {"topic": "tides"}' : "Message";
+    this.diagram = target.kind === "workflow" ? new WorkflowDiagram(this.el.diagram, target) : null;
+    this.el.diagram.hidden = !this.diagram;
+  }
+
+  async send() {
+    const text = this.el.input.value.trim();
+    if (!text || !this.target) return;
+    let input = text;
+    if (this.target.kind === "workflow") {
+      try {
+        input = JSON.parse(text);
+      } catch (error) {
+        this.status.show(`The workflow's input is JSON: ${error.message}`, "error");
+        return;
+      }
+    }
+    this.el.input.value = "";
+    this.el.messages.append(h("div", { class: "message user" }, h("div", { class: "text", text })));
+    const body = { input };
+    body[this.target.kind] = this.target.name;
+    if (this.target.kind === "agent") body.session = this.session;
+    try {
+      const run = await this.api.post("/v1/runs", body);
+      this.open(run.id, 0);
+    } catch (error) {
+      this.status.show(error.message, "error");
+    }
+  }
+
+  // Show run `runId`, reading its events after `after` (0: all of them, from the API).
+  open(runId, after) {
+    this.follower?.abort();
+    this.runId = runId;
+    history.replaceState(null, "", `#run=${encodeURIComponent(runId)}`);
+    this.timeline.clear();
+    this.diagram?.reset();
+    clear(this.el.approvals);
+    const bubble = h("div", { class: "message assistant", dataset: { run: runId } }, h("div", { class: "text" }));
+    this.el.messages.append(bubble);
+    const reply = { text: "", stepText: false, dirty: false, bubble };
+    this.reply = reply;
+    const render = () => {
+      reply.dirty = false;
+      setMarkdown(bubble.querySelector(".text"), reply.text);
+      this.el.messages.scrollTop = this.el.messages.scrollHeight;
+    };
+    this.follower = this.api.follow(runId, after, {
+      event: (id, event) => {
+        this.handle(event, reply);
+        if (event.topic === "model.text_delta" && !reply.dirty) {
+          reply.dirty = true;
+          requestAnimationFrame(render);
+        }
+        document.body.dataset.lastEvent = String(id);
+      },
+      lost: (last) => this.status.show(`Connection to the server lost after event ${last}; reconnecting…`, "warning", "lost"),
+      back: (last) => this.status.show(`Reconnected: the events after ${last} were read again from the server.`, "ok", "back"),
+      done: (run) => {
+        this.finish(run, reply);
+        render();
+      },
+      failed: (error) => this.status.show(error.message, "error"),
+    });
+  }
+
+  handle(event, reply) {
+    this.timeline.add(event);
+    this.diagram?.add(event);
+    const topic = event.topic;
+    if (topic === "model.text_delta") {
+      if (reply.text && !reply.stepText) reply.text += "\n\n";
+      reply.stepText = true;
+      reply.text += event.text;
+    } else if (topic === "step.end") {
+      reply.stepText = false;
+    } else if (topic === "approval.required") {
+      this.ask(event.calls || []);
+    } else if (topic === "error") {
+      reply.bubble.append(h("div", { class: "error", text: `${event.error_type}: ${event.message}` }));
+    }
+  }
+
+  finish(run, reply) {
+    document.body.dataset.runStatus = run.status;
+    if (!reply.text && run.output !== null && run.output !== undefined) {
+      if (typeof run.output === "string") reply.text = run.output;
+      else reply.bubble.append(rawJson(run.output));
+    }
+    if (run.status === "failed" && run.error && !reply.bubble.querySelector(".error")) {
+      reply.bubble.append(h("div", { class: "error", text: `${run.error.type}: ${run.error.message}` }));
+    }
+  }
+
+  // Pending tool calls: each gets Approve and Deny; once all are decided, they are sent.
+  ask(calls) {
+    const decisions = {};
+    const box = h("div", { class: "approval-box" }, h("div", { class: "title", text: "Waiting for your approval" }));
+    for (const call of calls) {
+      const row = h(
+        "div",
+        { class: "approval", dataset: { call: call.id } },
+        h("span", { class: "call", text: `${call.name}` }),
+        h("pre", { class: "raw", text: json(call.arguments) }),
+      );
+      const decide = (value) => async () => {
+        decisions[call.id] = value;
+        row.classList.add(value ? "approved" : "denied");
+        for (const button of row.querySelectorAll("button")) button.disabled = true;
+        if (Object.keys(decisions).length === calls.length) {
+          try {
+            await this.api.post(`/v1/runs/${encodeURIComponent(this.runId)}/approvals`, { approvals: decisions });
+            box.remove();
+          } catch (error) {
+            this.status.show(error.message, "error");
+          }
+        }
+      };
+      row.append(
+        h("button", { class: "approve", type: "button", onclick: decide(true), text: "Approve" }),
+        h("button", { class: "deny", type: "button", onclick: decide(false), text: "Deny" }),
+      );
+      box.append(row);
+    }
+    this.el.approvals.append(box);
+  }
+}

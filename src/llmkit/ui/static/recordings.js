@@ -1,0 +1,160 @@
+// The recordings browser: the folder's files, a recording stepped through line by
+// line (its timeline up to the current line, the line's JSON), the diff of two
+// recordings, and evaluation reports. A file that cannot be read shows why.
+
+import { h, clear, json, rawJson } from "./dom.js";
+import { Timeline } from "./timeline.js";
+import { showReport } from "./report.js";
+
+// Fields that differ between two runs of the same thing and say nothing of it.
+const NOISE = new Set(["t", "run_id", "created", "path"]);
+
+function strip(value) {
+  if (Array.isArray(value)) return value.map(strip);
+  if (value && typeof value === "object") {
+    const out = {};
+    for (const [key, inner] of Object.entries(value)) if (!NOISE.has(key)) out[key] = strip(inner);
+    return out;
+  }
+  return value;
+}
+
+function show(value) {
+  const text = JSON.stringify(value);
+  return text === undefined ? "missing" : text.length > 80 ? `${text.slice(0, 79)}…` : text;
+}
+
+// Where b first departs from a ("request.messages[1].parts[0].text: …"), or null.
+export function firstDifference(a, b, path = "") {
+  if (a && b && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b)) {
+    if (Array.isArray(a)) {
+      for (let i = 0; i < Math.min(a.length, b.length); i++) {
+        const found = firstDifference(a[i], b[i], `${path}[${i}]`);
+        if (found) return found;
+      }
+      return a.length === b.length ? null : `${path || "(whole)"}: ${a.length} items, then ${b.length}`;
+    }
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const found = firstDifference(a[key], b[key], path ? `${path}.${key}` : key);
+      if (found) return found;
+    }
+    return null;
+  }
+  return JSON.stringify(a) === JSON.stringify(b) ? null : `${path || "(whole)"}: ${show(a)} → ${show(b)}`;
+}
+
+export class Recordings {
+  constructor(api, root, status) {
+    this.api = api;
+    this.root = root;
+    this.status = status;
+    this.files = [];
+  }
+
+  async load() {
+    try {
+      const listing = await this.api.get("/ui/api/recordings");
+      this.files = listing.files;
+    } catch (error) {
+      this.status.show(error.message, "error");
+      return;
+    }
+    this.list = h("ul", { class: "files" });
+    for (const file of this.files) {
+      this.list.append(
+        h("li", {}, h("button", { type: "button", class: `file ${file.kind}`, dataset: { name: file.name }, onclick: () => this.open(file.name), text: file.name })),
+      );
+    }
+    if (!this.files.length) this.list.append(h("li", { class: "empty", text: "No recordings (.jsonl) or reports (.json) in this folder." }));
+    this.view = h("div", { class: "file-view" });
+    this.root.replaceChildren(h("nav", { class: "file-list" }, h("div", { class: "title", text: "Files" }), this.list), this.view);
+  }
+
+  async fetch(name) {
+    return this.api.get(`/ui/api/recordings/${name.split("/").map(encodeURIComponent).join("/")}`);
+  }
+
+  async open(name) {
+    clear(this.view);
+    for (const button of this.list.querySelectorAll("button")) button.classList.toggle("current", button.dataset.name === name);
+    let data;
+    try {
+      data = await this.fetch(name);
+    } catch (error) {
+      this.view.append(h("div", { class: "error unreadable", text: error.message }));
+      return;
+    }
+    if (data.kind === "report") showReport(this.view, data);
+    else this.showRecording(data);
+  }
+
+  showRecording(data) {
+    const lines = data.lines;
+    const header = data.header || {};
+    const others = this.files.filter((f) => f.kind === "recording" && f.name !== data.name);
+    const compare = h("select", { class: "compare" }, h("option", { value: "", text: "Diff with…" }), others.map((f) => h("option", { value: f.name, text: f.name })));
+    compare.addEventListener("change", () => compare.value && this.diff(data, compare.value));
+    const position = h("span", { class: "position" });
+    const current = h("div", { class: "current-line" });
+    const timeline = new Timeline(h("ol", { class: "timeline" }));
+    let at = 0;
+    const go = (index) => {
+      at = Math.max(0, Math.min(lines.length - 1, index));
+      timeline.clear();
+      for (const line of lines.slice(0, at + 1)) timeline.add({ topic: line.topic, ...line.data }, line.t * 1000);
+      const line = lines[at];
+      position.textContent = lines.length ? `line ${line.line} of ${lines.length + 1} · ${line.topic} · t=${line.t.toFixed(3)} s` : "no events";
+      current.replaceChildren(lines.length ? rawJson(line.data) : "");
+    };
+    const bar = h(
+      "div",
+      { class: "stepper" },
+      h("button", { type: "button", class: "first", onclick: () => go(0), text: "⏮" }),
+      h("button", { type: "button", class: "prev", onclick: () => go(at - 1), text: "◀ previous" }),
+      h("button", { type: "button", class: "next", onclick: () => go(at + 1), text: "next ▶" }),
+      h("button", { type: "button", class: "last", onclick: () => go(lines.length - 1), text: "⏭" }),
+      position,
+      compare,
+    );
+    this.diffBox = h("div", { class: "diff" });
+    this.view.replaceChildren(
+      h("h2", { text: data.name }),
+      h("div", { class: "meta", text: `llmkit ${header.llmkit ?? "?"} · recording format ${header.llmkit_recording} · ${data.runs.length} run(s) · ${lines.length} events` }),
+      bar,
+      h("div", { class: "recording-panes" }, timeline.root, current),
+      this.diffBox,
+    );
+    if (lines.length) go(lines.length - 1);
+  }
+
+  async diff(left, name) {
+    let right;
+    try {
+      right = await this.fetch(name);
+    } catch (error) {
+      this.diffBox.replaceChildren(h("div", { class: "error unreadable", text: error.message }));
+      return;
+    }
+    const rows = [];
+    let first = null;
+    const count = Math.max(left.lines.length, right.lines.length);
+    for (let i = 0; i < count; i++) {
+      const a = left.lines[i];
+      const b = right.lines[i];
+      const why = !a || !b ? (a ? "only in the first" : "only in the second") : firstDifference(strip(a.data), strip(b.data));
+      if (why && first === null) first = i;
+      rows.push(
+        h("tr", { class: why ? "differs" : "same" },
+          h("td", { text: a ? a.topic : "" }),
+          h("td", { text: b ? b.topic : "" }),
+          h("td", { text: why || "same" })),
+      );
+    }
+    const summary = first === null ? "The two recordings hold the same events (times and ids aside)." : `They part at event ${first + 1}.`;
+    this.diffBox.replaceChildren(
+      h("h3", { text: `Diff: ${left.name} ↔ ${name}` }),
+      h("div", { class: "summary", text: summary }),
+      h("table", { class: "diff-table" }, h("tr", {}, h("th", { text: left.name }), h("th", { text: name }), h("th", { text: "first difference" })), rows),
+    );
+  }
+}

@@ -1,0 +1,320 @@
+"""Glue for the web UI's tests: a headless Chromium, the UI served on 127.0.0.1, a cuttable proxy.
+
+The browser is Debian's ``chromium`` driven through its ``chromium-driver`` by
+Selenium (``make chromium`` installs both). A test that fails leaves a
+screenshot of the page under ``.cache/ui-screenshots/`` and prints its path.
+Every wait is an explicit wait on a condition (``wait_for``), never a sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmkit import Agent, Request, tool
+from llmkit.events import ToolCallDelta
+from llmkit.serve import Server
+from llmkit.testing import FunctionModel
+from llmkit.ui import ui_app
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / ".cache" / "ui-screenshots"
+TOKEN = "ui-test-token-1"
+WAIT = 30.0  # seconds an explicit wait may take on a loaded machine before the test fails
+
+_CHROMIUM = ("chromium", "chromium-browser")
+_DRIVER = ("chromedriver", "chromium-driver")
+
+
+def _find(names: tuple[str, ...]) -> str | None:
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session (each test opens its own page in it)."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is a dev dependency")
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, driver = _find(_CHROMIUM), _find(_DRIVER)
+    if chromium is None or driver is None:
+        pytest.skip("Debian's chromium and chromium-driver are not installed: run 'make chromium'")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,900",
+        "--no-first-run",
+        "--disable-extensions",
+    ):
+        options.add_argument(argument)
+    chrome = webdriver.Chrome(service=Service(executable_path=driver), options=options)
+    try:
+        yield chrome
+    finally:
+        chrome.quit()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The browser, on a blank page; a screenshot is kept when the test fails."""
+    browser.get("about:blank")
+    yield browser
+    if request.node.stash.get(_FAILED, False):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{request.node.name}.png"
+        browser.save_screenshot(str(path))
+        print(f"\nScreenshot of the page when {request.node.name} failed: {path}")
+
+
+def wait_for(driver: Any, condition: Callable[[Any], Any], what: str) -> Any:
+    """Wait until ``condition(driver)`` is truthy; fail saying ``what`` was awaited."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(driver, WAIT, poll_frequency=0.05).until(condition)
+    except TimeoutException:
+        pytest.fail(f"waited {WAIT:g} s for {what}")
+
+
+def text_of(driver: Any, selector: str) -> str:
+    """The visible text of every element matching the CSS ``selector``, joined."""
+    from selenium.webdriver.common.by import By
+
+    return "\n".join(e.text for e in driver.find_elements(By.CSS_SELECTOR, selector))
+
+
+@contextmanager
+def served(*targets: Any, recordings: Path | None = None, **options: Any) -> Iterator[Server]:
+    """The UI over ``targets`` (and ``recordings``) on 127.0.0.1 at a free port."""
+    with Server(ui_app(*targets, tokens=[TOKEN], recordings=recordings, **options)) as server:
+        yield server
+
+
+def open_ui(driver: Any, url: str, fragment: str = "") -> None:
+    """Open the page at ``url`` with the test token, and wait until it has started."""
+    driver.get(f"{url}/ui/#token={TOKEN}{'&' + fragment if fragment else ''}")
+    wait_for(
+        driver,
+        lambda d: d.find_element("tag name", "body").get_attribute("data-ready"),
+        "the page to start",
+    )
+
+
+class Proxy:
+    """A TCP relay on a fixed 127.0.0.1 port to ``target``; :meth:`cut` drops it, :meth:`resume` brings it back.
+
+    From the browser's side, a cut is the server going away: open connections
+    are closed and new ones refused until :meth:`resume`.
+    """
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self._listener: socket.socket | None = None
+        self._sockets: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self.resume()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def resume(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            _close(listener)
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for sock in sockets:
+            _close(sock)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(self.target)
+            except OSError:
+                _close(client)
+                continue
+            with self._lock:
+                self._sockets |= {client, upstream}
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            _close(source)
+            _close(sink)
+
+
+def _close(sock: socket.socket) -> None:
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The UI tests talk to 127.0.0.1 only; no key of the machine's environment is used."""
+    for name in list(os.environ):
+        if name.endswith("_API_KEY"):
+            monkeypatch.delenv(name)
+
+
+# ---------------------------------------------------------------- the agents the tests chat with
+
+ORDERS = {42: "left the warehouse", 7: "waits for payment"}
+
+
+@tool
+def lookup(order: int) -> str:
+    """Where an order is."""
+    return f"Order {order} {ORDERS.get(order, 'is unknown')}."
+
+
+@tool(requires_approval=True)
+def refund(order: int, amount: float) -> str:
+    """Refund an order (a person approves it first)."""
+    return f"Refunded {amount:.2f} EUR on order {order}."
+
+
+class Gate:
+    """A point the model's answer waits at until the test opens it."""
+
+    def __init__(self) -> None:
+        self.reached = threading.Event()
+        self.opened = threading.Event()
+
+    async def wait(self) -> None:
+        self.reached.set()
+        await asyncio.to_thread(self.opened.wait, 60)
+
+
+def support_agent(gate: Gate | None = None, *, name: str = "support") -> Agent[Any]:
+    """Looks an order up, answers in markdown in two pieces (held at ``gate`` between them)."""
+
+    async def stream(request: Request) -> AsyncIterator[Any]:
+        last = request.messages[-1]
+        if last.role == "user":
+            text = last.text
+            if "refund" in text:
+                yield ToolCallDelta(
+                    0, id="call_r", name="refund", arguments='{"order": 7, "amount": 19.5}'
+                )
+            else:
+                yield ToolCallDelta(0, id="call_1", name="lookup", arguments='{"order": 42}')
+            return
+        result = last.tool_results[-1].text
+        yield "Found it: **"
+        yield result.split(" ", 2)[0] + " " + result.split(" ", 2)[1]
+        yield "** "
+        if gate is not None:
+            await gate.wait()
+        yield result.split(" ", 2)[2]
+
+    def whole(request: Request) -> Any:
+        raise AssertionError("the served agent streams")
+
+    model = FunctionModel(whole, stream_fn=stream)
+    return Agent(model, name=name, instructions="Answer about orders.", tools=[lookup, refund])
+
+
+def echo_agent(text: str, *, name: str = "echo") -> Agent[Any]:
+    """Answers every message with ``text`` (streamed as it is)."""
+
+    async def stream(request: Request) -> AsyncIterator[Any]:
+        yield text
+
+    return Agent(FunctionModel(lambda r: text, stream_fn=stream), name=name)
+
+
+class UI:
+    """What a UI test works with: the page, and helpers to serve agents and wait on the page."""
+
+    Gate = Gate
+    Proxy = Proxy
+    TOKEN = TOKEN
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    served = staticmethod(served)
+    support_agent = staticmethod(support_agent)
+    echo_agent = staticmethod(echo_agent)
+
+    def open(self, url: str, fragment: str = "") -> None:
+        open_ui(self.driver, url, fragment)
+
+    def wait_for(self, condition: Callable[[Any], Any], what: str) -> Any:
+        return wait_for(self.driver, condition, what)
+
+    def text(self, selector: str) -> str:
+        return text_of(self.driver, selector)
+
+    def body(self, attribute: str) -> str | None:
+        value: str | None = self.driver.find_element("tag name", "body").get_attribute(attribute)
+        return value
+
+    def send(self, text: str) -> None:
+        box = self.driver.find_element("id", "input")
+        box.clear()
+        box.send_keys(text)
+        self.driver.find_element("id", "send").click()
+
+    def run_status(self, status: str) -> None:
+        self.wait_for(lambda d: self.body("data-run-status") == status, f"the run to be {status}")
+
+
+@pytest.fixture
+def ui(page: Any) -> UI:
+    """The page and the helpers of a UI test."""
+    return UI(page)
