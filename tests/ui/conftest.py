@@ -9,6 +9,7 @@ Every wait is an explicit wait on a condition (``wait_for``), never a sleep.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import socket
@@ -23,7 +24,7 @@ import pytest
 from llmkit import Agent, Request, tool
 from llmkit.events import ToolCallDelta
 from llmkit.serve import Server
-from llmkit.testing import FunctionModel
+from llmkit.testing import FunctionModel, tool_call
 from llmkit.ui import ui_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -240,29 +241,40 @@ class Gate:
 
 
 def support_agent(gate: Gate | None = None, *, name: str = "support") -> Agent[Any]:
-    """Looks an order up, answers in markdown in two pieces (held at ``gate`` between them)."""
+    """Looks an order up, answers in markdown in two pieces (held at ``gate`` between them).
+
+    Streamed (a new run) or not (a run resumed after approvals), the answer is the same.
+    """
+
+    def call(request: Request) -> ToolCallDelta | None:
+        last = request.messages[-1]
+        if last.role != "user":
+            return None
+        if "refund" in last.text:
+            return ToolCallDelta(0, id="call_r", name="refund", arguments='{"order": 7, "amount": 19.5}')
+        return ToolCallDelta(0, id="call_1", name="lookup", arguments='{"order": 42}')
+
+    def pieces(request: Request) -> list[str]:
+        words = request.messages[-1].tool_results[-1].text.split(" ", 2)
+        return ["Found it: **", f"{words[0]} {words[1]}", "** ", words[2]]
 
     async def stream(request: Request) -> AsyncIterator[Any]:
-        last = request.messages[-1]
-        if last.role == "user":
-            text = last.text
-            if "refund" in text:
-                yield ToolCallDelta(
-                    0, id="call_r", name="refund", arguments='{"order": 7, "amount": 19.5}'
-                )
-            else:
-                yield ToolCallDelta(0, id="call_1", name="lookup", arguments='{"order": 42}')
+        delta = call(request)
+        if delta is not None:
+            yield delta
             return
-        result = last.tool_results[-1].text
-        yield "Found it: **"
-        yield result.split(" ", 2)[0] + " " + result.split(" ", 2)[1]
-        yield "** "
+        *head, tail = pieces(request)
+        for piece in head:
+            yield piece
         if gate is not None:
             await gate.wait()
-        yield result.split(" ", 2)[2]
+        yield tail
 
     def whole(request: Request) -> Any:
-        raise AssertionError("the served agent streams")
+        delta = call(request)
+        if delta is not None:
+            return tool_call(delta.name or "", **json.loads(delta.arguments))
+        return "".join(pieces(request))
 
     model = FunctionModel(whole, stream_fn=stream)
     return Agent(model, name=name, instructions="Answer about orders.", tools=[lookup, refund])

@@ -29,7 +29,7 @@ export function showReport(view, data) {
           h("td", { text: c.id }),
           names.map((n) => h("td", { class: (c.scores || {})[n] < 1 ? "low" : "", text: num((c.scores || {})[n]) })),
           h("td", { text: c.error || "" })))),
-    (report.cases || []).map((c) =>
+    ...(report.cases || []).map((c) =>
       h("details", { class: "case" },
         h("summary", { text: `${c.id}: ${c.input}` }),
         h("div", { class: "answer" }, h("span", { class: "label", text: "answer: " }), typeof c.output === "string" ? c.output : rawJson(c.output)),

@@ -1,0 +1,132 @@
+"""Recordings and evaluation reports in the browser: open, step through, diff; bad files get a message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import llmkit
+from llmkit import Agent, tool
+from llmkit.eval._report import CaseResult, EvalReport
+from llmkit.testing import ScriptedModel, tool_call
+
+pytestmark = pytest.mark.browser
+
+
+@tool
+def lookup(order: int) -> str:
+    """Where an order is."""
+    return f"Order {order} left the warehouse."
+
+
+def record(path: Path, answer: str) -> None:
+    model = ScriptedModel([tool_call("lookup", order=42), answer])
+    with llmkit.record(path):
+        Agent(model, name="support", tools=[lookup]).run_sync("Where is order 42?")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    record(tmp_path / "monday.jsonl", "Order 42 left the warehouse.")
+    record(tmp_path / "tuesday.jsonl", "Order 42 is on its way.")
+    lines = (tmp_path / "monday.jsonl").read_text().splitlines(keepends=True)
+    (tmp_path / "truncated.jsonl").write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    header = json.loads(lines[0]) | {"llmkit_recording": 99, "llmkit": "9.0.0"}
+    (tmp_path / "newer.jsonl").write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
+    report = EvalReport(
+        name="orders",
+        model="openai/gpt-4.1-mini",
+        thresholds={"trajectory": 1.0},
+        cases=[
+            CaseResult("where-42", "Where is order 42?", "It left.", ["lookup"], {"trajectory": 1.0}),
+            CaseResult(
+                "refund-7",
+                "Refund order 7",
+                "Done.",
+                ["lookup"],
+                {"trajectory": 0.5},
+                {"trajectory": "missing refund(order=7) after lookup"},
+            ),
+        ],
+    )
+    report.write_json(tmp_path / "orders-report.json")
+    return tmp_path
+
+
+def open_file(ui: Any, name: str) -> None:
+    ui.driver.find_element("css selector", f'.files button[data-name="{name}"]').click()
+
+
+def test_a_recording_opens_and_steps_line_by_line(ui: Any, folder: Path) -> None:
+    with ui.served(recordings=folder) as server:
+        ui.open(server.url)
+        ui.wait_for(lambda d: ui.text(".files"), "the list of files")
+        assert "monday.jsonl" in ui.text(".files") and "orders-report.json" in ui.text(".files")
+        assert not ui.driver.find_element("id", "chat-view").is_displayed()  # no agent: no chat
+
+        open_file(ui, "monday.jsonl")
+        ui.wait_for(lambda d: "run.end" in ui.text(".position"), "the recording at its last line")
+        assert "Tool call · lookup" in ui.text(".file-view .entry.tool")
+        assert "Order 42 left the warehouse." in ui.text(".file-view .entry.tool")
+
+        ui.driver.find_element("css selector", ".stepper .first").click()
+        ui.wait_for(lambda d: "run.start" in ui.text(".position"), "the first line")
+        assert not ui.driver.find_elements("css selector", ".file-view .entry.tool")
+        ui.driver.find_element("css selector", ".stepper .next").click()
+        ui.wait_for(lambda d: "model.request" in ui.text(".position"), "the second line")
+        assert '"step": 1' in ui.text(".current-line")
+
+
+def test_two_recordings_diff_at_the_first_event_that_differs(ui: Any, folder: Path) -> None:
+    with ui.served(recordings=folder) as server:
+        ui.open(server.url)
+        ui.wait_for(lambda d: ui.text(".files"), "the list of files")
+        open_file(ui, "monday.jsonl")
+        ui.wait_for(lambda d: ui.driver.find_elements("css selector", "select.compare"), "the recording")
+        from selenium.webdriver.support.ui import Select
+
+        Select(ui.driver.find_element("css selector", "select.compare")).select_by_value("tuesday.jsonl")
+        summary = ui.wait_for(lambda d: ui.text(".diff .summary"), "the diff")
+        assert "They part at event" in summary
+        differs = ui.text(".diff-table tr.differs")
+        assert "Order 42 left the warehouse." in differs and "Order 42 is on its way." in differs
+        # The tool call and its result are the same in both.
+        assert ui.driver.find_elements("css selector", ".diff-table tr.same")
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("truncated.jsonl", "truncated.jsonl, line"),
+        ("newer.jsonl", "newer llmkit"),
+    ],
+)
+def test_an_unreadable_recording_gets_a_message_not_a_blank_page(
+    ui: Any, folder: Path, name: str, says: str
+) -> None:
+    with ui.served(recordings=folder) as server:
+        ui.open(server.url)
+        ui.wait_for(lambda d: ui.text(".files"), "the list of files")
+        open_file(ui, name)
+        message = ui.wait_for(lambda d: ui.text(".error.unreadable"), "the message")
+        assert says in message
+        assert str(folder) not in message  # the server's disk is not shown
+        # The page still works: another file opens.
+        open_file(ui, "monday.jsonl")
+        ui.wait_for(lambda d: "run.end" in ui.text(".position"), "the next file")
+
+
+def test_an_evaluation_report_shows_scores_and_the_missed_threshold(ui: Any, folder: Path) -> None:
+    with ui.served(recordings=folder) as server:
+        ui.open(server.url)
+        ui.wait_for(lambda d: ui.text(".files"), "the list of files")
+        open_file(ui, "orders-report.json")
+        verdict = ui.wait_for(lambda d: ui.text(".verdict"), "the verdict")
+        assert verdict == "FAILED: trajectory 0.75 < 1.00"
+        assert "refund-7" in ui.text("table.cases") and "0.50" in ui.text("table.cases td.low")
+        ui.driver.find_elements("css selector", "details.case summary")[1].click()
+        note = ui.wait_for(lambda d: ui.text(".note-trajectory"), "the trajectory note")
+        assert "missing refund(order=7) after lookup" in note
