@@ -10,7 +10,7 @@ import pytest
 
 import llmkit
 from llmkit import Agent, tool
-from llmkit.eval._report import CaseResult, EvalReport
+from llmkit.eval import CaseResult, EvalReport
 from llmkit.testing import ScriptedModel, tool_call
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,106 @@
+"""What the page must never do: run a script a model or tool wrote, or show a secret."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import llmkit
+from llmkit import Agent, tool
+from llmkit.testing import FakeProviderServer, tool_call
+
+pytestmark = pytest.mark.browser
+
+PAYLOADS = (
+    "<img src=x onerror=\"window.__xss=1;document.body.append(document.createElement('xss-node'))\">\n\n"
+    "<script>window.__xss=2</script>\n\n"
+    "[click me](javascript:window.__xss=3) and ![pic](javascript:window.__xss=4)\n\n"
+    '[fine](https://ok.example/"onmouseover="window.__xss=5) **<b>bold</b>** `<i>code</i>`\n\n'
+    "<iframe src=\"javascript:parent.__xss=6\"></iframe>"
+)
+
+
+@tool
+def page_title(url: str) -> str:
+    """The title of a web page."""
+    return "<svg onload=\"window.__xss=7\"></svg><script>window.__xss=8</script>A title"
+
+
+def test_html_and_script_from_a_model_or_a_tool_render_as_text(ui: Any) -> None:
+    with FakeProviderServer([tool_call("page_title", url="https://x.example"), PAYLOADS]) as fake:
+        model = llmkit.model("openai/gpt-4.1-mini", base_url=fake.openai_base_url, api_key="offline")
+        agent = Agent(model, name="browser", tools=[page_title])
+        with ui.served(agent) as server:
+            ui.open(server.url)
+            ui.send("What is on that page?")
+            ui.run_status("complete")
+            driver = ui.driver
+            for summary in driver.find_elements("css selector", ".timeline summary"):
+                summary.click()  # every raw view open, too
+            assert driver.execute_script("return window.__xss") is None
+            assert driver.execute_script("return window.parent.__xss") is None
+            for tag in ("xss-node", "script", "iframe", "svg", "b", "i", "img"):
+                found = driver.find_elements("css selector", f"main {tag}")
+                assert found == [], f"a <{tag}> element made it onto the page"
+            assert not driver.find_elements("css selector", 'a[href^="javascript"]')
+            answer = ui.text(".message.assistant")
+            assert "<script>window.__xss=2</script>" in answer  # shown as text
+            assert "<img src=x onerror=" in answer
+            assert "[click me](javascript:window.__xss=3)" in answer
+            assert "<b>bold</b>" in answer and "<i>code</i>" in answer
+            # The one safe link stays a link whose address kept its quote inside.
+            (link,) = driver.find_elements("css selector", ".message.assistant a")
+            assert link.get_attribute("href").startswith("https://ok.example/")
+            assert link.get_attribute("onmouseover") is None
+            assert '<svg onload="window.__xss=7"></svg>' in ui.text(".entry.tool .result")
+
+
+PLANTED = "sk-planted0123456789abcdefPLANTED"
+
+
+def test_no_byte_the_ui_serves_holds_the_api_key(ui: Any, tmp_path: Path) -> None:
+    # A recording whose tool result holds a key (as a file written by hand could).
+    line = {
+        "topic": "tool.result",
+        "t": 0.2,
+        "run_id": "r1",
+        "step": 1,
+        "result": {"type": "tool_result", "call_id": "c1", "content": f"key={PLANTED}", "name": "leak"},
+    }
+    header = {"llmkit_recording": 1, "llmkit": llmkit.__version__, "created": 0}
+    start = {"topic": "run.start", "t": 0.0, "run_id": "r1", "agent": "a", "input": []}
+    (tmp_path / "leaky.jsonl").write_text("\n".join(json.dumps(x) for x in (header, start, line)) + "\n")
+
+    script = [tool_call("page_title", url="https://x.example"), "It is called A title."]
+    with FakeProviderServer(script) as fake:
+        model = llmkit.model("openai/gpt-4.1-mini", base_url=fake.openai_base_url, api_key=PLANTED)
+        agent = Agent(model, name="browser", tools=[page_title])
+        with ui.served(agent, recordings=tmp_path) as server:
+            ui.open(server.url)
+            ui.send("What is on that page?")
+            ui.run_status("complete")
+            for summary in ui.driver.find_elements("css selector", ".timeline summary"):
+                summary.click()
+            ui.wait_for(lambda d: ui.text(".raw-request pre"), "the raw request")
+            seen = [ui.driver.page_source]
+            run_id = ui.driver.execute_script("return location.hash").removeprefix("#run=")
+
+            headers = {"Authorization": f"Bearer {ui.TOKEN}"}
+            with httpx.Client(base_url=server.url, headers=headers) as client:
+                assets = ["/ui/", "/ui/app.js", "/ui/api.js", "/ui/chat.js", "/ui/dom.js", "/ui/markdown.js",
+                          "/ui/recordings.js", "/ui/report.js", "/ui/timeline.js", "/ui/workflow.js", "/ui/style.css"]
+                paths = [*assets, "/ui/api/info", "/ui/api/recordings", "/ui/api/recordings/leaky.jsonl",
+                         "/v1/models", f"/v1/runs/{run_id}", f"/v1/runs/{run_id}/events"]
+                for path in paths:
+                    answer = client.get(path)
+                    assert answer.status_code == 200, path
+                    seen.append(answer.text)
+                assert "[redacted]" in client.get("/ui/api/recordings/leaky.jsonl").text
+        # The key was in play: the model's provider got it.
+        assert all(r.headers["authorization"] == f"Bearer {PLANTED}" for r in fake.requests)
+    leaks = [text[:200] for text in seen if PLANTED in text or "planted0123456789" in text]
+    assert leaks == []
