@@ -251,7 +251,9 @@ def support_agent(gate: Gate | None = None, *, name: str = "support") -> Agent[A
         if last.role != "user":
             return None
         if "refund" in last.text:
-            return ToolCallDelta(0, id="call_r", name="refund", arguments='{"order": 7, "amount": 19.5}')
+            return ToolCallDelta(
+                0, id="call_r", name="refund", arguments='{"order": 7, "amount": 19.5}'
+            )
         return ToolCallDelta(0, id="call_1", name="lookup", arguments='{"order": 42}')
 
     def pieces(request: Request) -> list[str]:

@@ -33,7 +33,9 @@ def test_denying_a_pending_call_keeps_the_tool_from_running(ui: Any) -> None:
     with ui.served(ui.support_agent()) as server:
         ui.open(server.url)
         ui.send("Please refund order 7.")
-        ui.wait_for(lambda d: ui.driver.find_elements("css selector", ".approval .deny"), "the pending call")
+        ui.wait_for(
+            lambda d: ui.driver.find_elements("css selector", ".approval .deny"), "the pending call"
+        )
         ui.driver.find_element("css selector", ".approval .deny").click()
         ui.run_status("complete")
         assert "Refunded" not in ui.text(".entry.tool .result")

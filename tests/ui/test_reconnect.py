@@ -18,13 +18,17 @@ def test_the_page_reconnects_and_replays_the_events_it_missed(ui: Any) -> None:
         try:
             ui.open(proxy.url)
             ui.send("Where is order 42?")
-            ui.wait_for(lambda d: "Found it: Order 42" in ui.text(".message.assistant"), "the first piece")
+            ui.wait_for(
+                lambda d: "Found it: Order 42" in ui.text(".message.assistant"), "the first piece"
+            )
             run_id = unquote(ui.driver.execute_script("return location.hash").removeprefix("#run="))
 
             proxy.cut()  # the server is gone, as the page sees it
             status = ui.wait_for(
-                lambda d: ui.driver.find_element("id", "status").get_attribute("data-state") == "lost"
-                and ui.text("#status"),
+                lambda d: (
+                    ui.driver.find_element("id", "status").get_attribute("data-state") == "lost"
+                    and ui.text("#status")
+                ),
                 "the page to say the connection is lost",
             )
             assert "lost" in status and "reconnecting" in status
@@ -33,15 +37,19 @@ def test_the_page_reconnects_and_replays_the_events_it_missed(ui: Any) -> None:
             gate.opened.set()
             headers = {"Authorization": f"Bearer {ui.TOKEN}"}
             ui.wait_for(
-                lambda d: httpx.get(f"{server.url}/v1/runs/{run_id}", headers=headers).json()["status"]
-                == "complete",
+                lambda d: (
+                    httpx.get(f"{server.url}/v1/runs/{run_id}", headers=headers).json()["status"]
+                    == "complete"
+                ),
                 "the run to end on the server",
             )
             assert "left the warehouse" not in ui.text(".message.assistant")
 
             proxy.resume()
             ui.wait_for(
-                lambda d: ui.driver.find_element("id", "status").get_attribute("data-state") == "back",
+                lambda d: (
+                    ui.driver.find_element("id", "status").get_attribute("data-state") == "back"
+                ),
                 "the page to reconnect",
             )
             ui.wait_for(

@@ -33,7 +33,9 @@ def folder(tmp_path: Path) -> Path:
     record(tmp_path / "monday.jsonl", "Order 42 left the warehouse.")
     record(tmp_path / "tuesday.jsonl", "Order 42 is on its way.")
     lines = (tmp_path / "monday.jsonl").read_text().splitlines(keepends=True)
-    (tmp_path / "truncated.jsonl").write_text("".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])
+    (tmp_path / "truncated.jsonl").write_text(
+        "".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2]
+    )
     header = json.loads(lines[0]) | {"llmkit_recording": 99, "llmkit": "9.0.0"}
     (tmp_path / "newer.jsonl").write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
     report = EvalReport(
@@ -41,7 +43,9 @@ def folder(tmp_path: Path) -> Path:
         model="openai/gpt-4.1-mini",
         thresholds={"trajectory": 1.0},
         cases=[
-            CaseResult("where-42", "Where is order 42?", "It left.", ["lookup"], {"trajectory": 1.0}),
+            CaseResult(
+                "where-42", "Where is order 42?", "It left.", ["lookup"], {"trajectory": 1.0}
+            ),
             CaseResult(
                 "refund-7",
                 "Refund order 7",
@@ -85,10 +89,14 @@ def test_two_recordings_diff_at_the_first_event_that_differs(ui: Any, folder: Pa
         ui.open(server.url)
         ui.wait_for(lambda d: ui.text(".files"), "the list of files")
         open_file(ui, "monday.jsonl")
-        ui.wait_for(lambda d: ui.driver.find_elements("css selector", "select.compare"), "the recording")
+        ui.wait_for(
+            lambda d: ui.driver.find_elements("css selector", "select.compare"), "the recording"
+        )
         from selenium.webdriver.support.ui import Select
 
-        Select(ui.driver.find_element("css selector", "select.compare")).select_by_value("tuesday.jsonl")
+        Select(ui.driver.find_element("css selector", "select.compare")).select_by_value(
+            "tuesday.jsonl"
+        )
         summary = ui.wait_for(lambda d: ui.text(".diff .summary"), "the diff")
         assert "They part at event" in summary
         differs = ui.text(".diff-table tr.differs")

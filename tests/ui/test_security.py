@@ -20,19 +20,21 @@ PAYLOADS = (
     "<script>window.__xss=2</script>\n\n"
     "[click me](javascript:window.__xss=3) and ![pic](javascript:window.__xss=4)\n\n"
     '[fine](https://ok.example/"onmouseover="window.__xss=5) **<b>bold</b>** `<i>code</i>`\n\n'
-    "<iframe src=\"javascript:parent.__xss=6\"></iframe>"
+    '<iframe src="javascript:parent.__xss=6"></iframe>'
 )
 
 
 @tool
 def page_title(url: str) -> str:
     """The title of a web page."""
-    return "<svg onload=\"window.__xss=7\"></svg><script>window.__xss=8</script>A title"
+    return '<svg onload="window.__xss=7"></svg><script>window.__xss=8</script>A title'
 
 
 def test_html_and_script_from_a_model_or_a_tool_render_as_text(ui: Any) -> None:
     with FakeProviderServer([tool_call("page_title", url="https://x.example"), PAYLOADS]) as fake:
-        model = llmkit.model("openai/gpt-4.1-mini", base_url=fake.openai_base_url, api_key="offline")
+        model = llmkit.model(
+            "openai/gpt-4.1-mini", base_url=fake.openai_base_url, api_key="offline"
+        )
         agent = Agent(model, name="browser", tools=[page_title])
         with ui.served(agent) as server:
             ui.open(server.url)
@@ -69,11 +71,18 @@ def test_no_byte_the_ui_serves_holds_the_api_key(ui: Any, tmp_path: Path) -> Non
         "t": 0.2,
         "run_id": "r1",
         "step": 1,
-        "result": {"type": "tool_result", "call_id": "c1", "content": f"key={PLANTED}", "name": "leak"},
+        "result": {
+            "type": "tool_result",
+            "call_id": "c1",
+            "content": f"key={PLANTED}",
+            "name": "leak",
+        },
     }
     header = {"llmkit_recording": 1, "llmkit": llmkit.__version__, "created": 0}
     start = {"topic": "run.start", "t": 0.0, "run_id": "r1", "agent": "a", "input": []}
-    (tmp_path / "leaky.jsonl").write_text("\n".join(json.dumps(x) for x in (header, start, line)) + "\n")
+    (tmp_path / "leaky.jsonl").write_text(
+        "\n".join(json.dumps(x) for x in (header, start, line)) + "\n"
+    )
 
     script = [tool_call("page_title", url="https://x.example"), "It is called A title."]
     with FakeProviderServer(script) as fake:
@@ -91,10 +100,28 @@ def test_no_byte_the_ui_serves_holds_the_api_key(ui: Any, tmp_path: Path) -> Non
 
             headers = {"Authorization": f"Bearer {ui.TOKEN}"}
             with httpx.Client(base_url=server.url, headers=headers) as client:
-                assets = ["/ui/", "/ui/app.js", "/ui/api.js", "/ui/chat.js", "/ui/dom.js", "/ui/markdown.js",
-                          "/ui/recordings.js", "/ui/report.js", "/ui/timeline.js", "/ui/workflow.js", "/ui/style.css"]
-                paths = [*assets, "/ui/api/info", "/ui/api/recordings", "/ui/api/recordings/leaky.jsonl",
-                         "/v1/models", f"/v1/runs/{run_id}", f"/v1/runs/{run_id}/events"]
+                assets = [
+                    "/ui/",
+                    "/ui/app.js",
+                    "/ui/api.js",
+                    "/ui/chat.js",
+                    "/ui/dom.js",
+                    "/ui/markdown.js",
+                    "/ui/recordings.js",
+                    "/ui/report.js",
+                    "/ui/timeline.js",
+                    "/ui/workflow.js",
+                    "/ui/style.css",
+                ]
+                paths = [
+                    *assets,
+                    "/ui/api/info",
+                    "/ui/api/recordings",
+                    "/ui/api/recordings/leaky.jsonl",
+                    "/v1/models",
+                    f"/v1/runs/{run_id}",
+                    f"/v1/runs/{run_id}/events",
+                ]
                 for path in paths:
                     answer = client.get(path)
                     assert answer.status_code == 200, path

@@ -2,10 +2,11 @@
 
 Binds 127.0.0.1 unless ``--host`` says otherwise. Tokens come as for ``llmkit
 serve`` (``--token-env``, ``--token-file``); when neither gives one, a fresh
-random token is made for this process. The page is opened (unless ``--no-open``)
-at ``/ui/#token=...``: the fragment never leaves the browser, and the page keeps
-the token in its tab only. The URL printed to the terminal carries it too, so
-another browser on this machine can open it.
+random token is made for this process and the URL printed to the terminal
+carries it (``/ui/#token=...``), so a browser on this machine can open it; a
+token of yours is never printed (the page asks for it). The browser is opened
+(unless ``--no-open``) at ``/ui/#token=...``: the fragment never leaves the
+browser, and the page keeps the token in its tab only.
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def _ui(args: argparse.Namespace) -> int:
     else:
         value = os.environ.get(args.token_env, "")
         tokens = [token.strip() for token in value.split(",") if token.strip()]
-    if not tokens:
+    made = not tokens
+    if made:
         tokens = [secrets.token_urlsafe(24)]
     options: dict[str, Any] = {}
     if found and args.store:
@@ -90,7 +92,14 @@ def _ui(args: argparse.Namespace) -> int:
 
     def ready(url: str) -> None:
         page = f"{url}/ui/#token={tokens[0]}"
-        print(f"The UI is at {page} (Ctrl-C to stop)", flush=True)
+        if made:
+            print(f"The UI is at {page} (a token made for this run; Ctrl-C to stop)", flush=True)
+        else:
+            where = args.token_file or args.token_env
+            print(
+                f"The UI is at {url}/ui/ (sign in with a token of {where}; Ctrl-C to stop)",
+                flush=True,
+            )
         if not args.no_open:
             import webbrowser
 

@@ -1,0 +1,164 @@
+"""The UI's server side without a browser: its routes, tokens, files, recordings API and command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from llmkit import Agent
+from llmkit.errors import UsageError
+from llmkit.serve import Server
+from llmkit.testing import ScriptedModel
+from llmkit.ui import ui_app
+
+TOKEN = "tok-ui-1"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "broken.jsonl").write_text('{"llmkit_recording": 1}\n{"topic": ')
+    (tmp_path / "runs" / "notes.json").write_text('{"hello": 1}')
+    (tmp_path / "secret.jsonl").write_text("outside the folder")
+    app = ui_app(
+        Agent(ScriptedModel(["hi"]), name="greeter"), tokens=[TOKEN], recordings=tmp_path / "runs"
+    )
+    with Server(app) as running:
+        yield running
+
+
+def test_the_page_needs_no_token_and_carries_the_security_headers(server: Server) -> None:
+    page = httpx.get(f"{server.url}/ui/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert (
+        httpx.get(f"{server.url}/ui/app.js").headers["content-type"].startswith("text/javascript")
+    )
+    assert httpx.get(f"{server.url}/").headers["location"] == "/ui/"
+
+
+@pytest.mark.parametrize(
+    "path", ["/ui/nothing.js", "/ui/../pyproject.toml", "/ui/%2e%2e/_mount.py", "/ui/_mount.py"]
+)
+def test_only_the_shipped_files_are_served(server: Server, path: str) -> None:
+    answer = httpx.get(f"{server.url}{path}")
+    # 404, or 401 where the client resolved the ".." and the serve app's guard answered.
+    assert answer.status_code in (401, 404)
+    assert "[project]" not in answer.text and "import" not in answer.text
+
+
+def test_the_ui_api_and_the_serve_api_need_a_token(server: Server) -> None:
+    for path in ("/ui/api/info", "/ui/api/recordings", "/v1/models"):
+        refused = httpx.get(f"{server.url}{path}")
+        assert refused.status_code == 401, path
+        assert refused.json()["error"]["code"] == "invalid_api_key"
+        assert (
+            httpx.get(f"{server.url}{path}", headers={"Authorization": "Bearer wrong"}).status_code
+            == 401
+        )
+    info = httpx.get(f"{server.url}/ui/api/info", headers=AUTH).json()
+    assert info["targets"] == [{"name": "greeter", "kind": "agent", "description": ""}]
+    assert info["recordings"] is True
+    assert httpx.post(f"{server.url}/ui/api/info", headers=AUTH).status_code == 405
+
+
+def test_the_recordings_api_reads_only_the_folder_and_says_what_is_wrong(server: Server) -> None:
+    listing = httpx.get(f"{server.url}/ui/api/recordings", headers=AUTH).json()
+    assert [f["name"] for f in listing["files"]] == ["broken.jsonl", "notes.json"]
+    broken = httpx.get(f"{server.url}/ui/api/recordings/broken.jsonl", headers=AUTH)
+    assert broken.status_code == 422
+    message = broken.json()["error"]["message"]
+    assert message.startswith("broken.jsonl, line 2") and "/runs" not in message
+    notes = httpx.get(f"{server.url}/ui/api/recordings/notes.json", headers=AUTH)
+    assert (
+        notes.status_code == 422 and "not an evaluation report" in notes.json()["error"]["message"]
+    )
+    for name in ("../secret.jsonl", "%2e%2e/secret.jsonl", "missing.jsonl"):
+        assert httpx.get(f"{server.url}/ui/api/recordings/{name}", headers=AUTH).status_code == 404
+
+
+def test_ui_app_says_what_to_pass() -> None:
+    with pytest.raises(UsageError, match="something to show"):
+        ui_app(tokens=[TOKEN])
+    with pytest.raises(UsageError, match="not a folder"):
+        ui_app(tokens=[TOKEN], recordings="no/such/folder")
+    with pytest.raises(UsageError, match="at least one bearer token"):
+        ui_app(Agent(ScriptedModel(["hi"]), name="a"), tokens=[])
+
+
+APP = """
+from llmkit import Agent
+from llmkit.testing import ScriptedModel
+
+agent = Agent(ScriptedModel(["Hello."]), name="greeter")
+"""
+
+
+def run_ui(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    (tmp_path / "app.py").write_text(APP)
+    return subprocess.Popen(
+        [sys.executable, "-m", "llmkit", "ui", *args, "--port", "0", "--no-open"],
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_llmkit_ui_makes_a_token_and_prints_the_page(tmp_path: Path) -> None:
+    process = run_ui(tmp_path, "app.py:agent", env={"LLMKIT_SERVE_TOKENS": ""})
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("The UI is at http://127.0.0.1:"), line
+        page = line.split()[4]
+        url, _, token = page.partition("/ui/#token=")
+        assert len(token) >= 24
+        info = httpx.get(f"{url}/ui/api/info", headers={"Authorization": f"Bearer {token}"}).json()
+        assert info["targets"][0]["name"] == "greeter"
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+def test_llmkit_ui_never_prints_a_token_it_was_given(tmp_path: Path) -> None:
+    process = run_ui(tmp_path, "app.py:agent", env={"LLMKIT_SERVE_TOKENS": "tok-given-secret"})
+    try:
+        line = process.stdout.readline()
+        assert "sign in with a token of LLMKIT_SERVE_TOKENS" in line
+        url = line.split()[4].removesuffix("/ui/")
+        assert (
+            httpx.get(
+                f"{url}/ui/api/info", headers={"Authorization": "Bearer tok-given-secret"}
+            ).status_code
+            == 200
+        )
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert "tok-given-secret" not in line + out + err
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ((), "Name what to serve"),
+        (("--recordings", "no-such-folder"), "not a folder"),
+    ],
+)
+def test_llmkit_ui_refuses_bad_input_with_a_usage_error(
+    tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    process = run_ui(tmp_path, *args, env={})
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2, err
+    assert says in err
