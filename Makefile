@@ -50,6 +50,14 @@ capi-deps:  ## Install a C compiler and the Python headers when missing (needs r
 
 capi: install-dev capi-deps  ## Build build/capi/libllmkit.so and build/capi/llmkit.h (the C ABI).
 	$(PY) -m llmkit capi build --out build/capi
+# The web UI's browser tests (tests/ui, marker browser) drive Debian's chromium through its
+# chromium-driver with Selenium; nothing is downloaded by the tests themselves.
+chromium:  ## Install Debian's chromium and chromium-driver when missing (needs root).
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		echo "chromium is missing: installing Debian's chromium and chromium-driver (needs root)"; \
+		apt-get update -q && apt-get install -y -q chromium chromium-driver; }
+ui-screenshots: install-dev chromium  ## Take the web UI's screenshots again, into docs/images/.
+	LLMKIT_UI_SCREENSHOTS=docs/images $(PY) -m pytest -q tests/ui/test_screenshots.py $(PYTEST_ARGS)
 
 # The reference MCP servers, pinned in tests/tools/mcp/servers.txt: npm packages under
 # $(MCP_SERVERS)/npm, PyPI ones in a virtualenv of their own ($(MCP_SERVERS)/venv), so their
@@ -101,7 +109,7 @@ $(MIN_VENV)/.installed: pyproject.toml .ci/min_deps.py
 	@! grep -A1 "yanked version" $(MIN_VENV)/install.log
 	@touch $@
 
-test-min-deps: $(MIN_VENV)/.installed mcp-servers  ## Run the suite with every dependency at its declared lower bound.
+test-min-deps: $(MIN_VENV)/.installed mcp-servers chromium  ## Run the suite with every dependency at its declared lower bound.
 	$(MIN_VENV)/bin/python -m pip --disable-pip-version-check list --format=freeze
 	$(MIN_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 

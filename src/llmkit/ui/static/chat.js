@@ -114,7 +114,9 @@ export class Chat {
 
   finish(run, reply) {
     document.body.dataset.runStatus = run.status;
-    if (!reply.text && run.output !== null && run.output !== undefined) {
+    if (run.kind === "workflow" && run.status === "complete") {
+      reply.bubble.append(h("div", { class: "workflow-output" }, h("span", { class: "label", text: "output: " }), rawJson(run.output)));
+    } else if (!reply.text && run.output !== null && run.output !== undefined) {
       if (typeof run.output === "string") reply.text = run.output;
       else reply.bubble.append(rawJson(run.output));
     }
