@@ -21,11 +21,14 @@ from typing import Any
 
 import pytest
 
+import llmkit
 from llmkit import Agent, Request, tool
+from llmkit.eval import CaseResult, EvalReport
 from llmkit.events import ToolCallDelta
 from llmkit.serve import Server
-from llmkit.testing import FunctionModel, tool_call
+from llmkit.testing import FunctionModel, ScriptedModel, tool_call
 from llmkit.ui import ui_app
+from llmkit.workflow import Retry, sequence, step
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".cache" / "ui-screenshots"
@@ -291,6 +294,64 @@ def echo_agent(text: str, *, name: str = "echo") -> Agent[Any]:
     return Agent(FunctionModel(lambda r: text, stream_fn=stream), name=name)
 
 
+# ---------------------------------------------------------------- recordings, reports, workflows
+
+
+def record(path: Path, answer: str) -> None:
+    model = ScriptedModel([tool_call("lookup", order=42), answer])
+    with llmkit.record(path):
+        Agent(model, name="support", tools=[lookup]).run_sync("Where is order 42?")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """Two recordings that differ, a truncated one, one from a newer llmkit, an evaluation report."""
+    record(tmp_path / "monday.jsonl", "Order 42 left the warehouse.")
+    record(tmp_path / "tuesday.jsonl", "Order 42 is on its way.")
+    lines = (tmp_path / "monday.jsonl").read_text().splitlines(keepends=True)
+    (tmp_path / "truncated.jsonl").write_text(
+        "".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2]
+    )
+    header = json.loads(lines[0]) | {"llmkit_recording": 99, "llmkit": "9.0.0"}
+    (tmp_path / "newer.jsonl").write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
+    report = EvalReport(
+        name="orders",
+        model="openai/gpt-4.1-mini",
+        thresholds={"trajectory": 1.0},
+        cases=[
+            CaseResult(
+                "where-42", "Where is order 42?", "It left.", ["lookup"], {"trajectory": 1.0}
+            ),
+            CaseResult(
+                "refund-7",
+                "Refund order 7",
+                "Done.",
+                ["lookup"],
+                {"trajectory": 0.5},
+                {"trajectory": "missing refund(order=7) after lookup"},
+            ),
+        ],
+    )
+    report.write_json(tmp_path / "orders-report.json")
+    return tmp_path
+
+
+def article_flow() -> Any:
+    writer = Agent(ScriptedModel(["Tides rise twice a day."]), name="writer")
+    tries: list[int] = []
+
+    @step(output="words", retry=Retry(attempts=2, delay=0, jitter=False))
+    def count_words(state: dict[str, Any]) -> int:
+        tries.append(1)
+        if len(tries) == 1:
+            raise ConnectionError("the counter was busy")
+        return len(state["notes"].split())
+
+    return sequence(
+        step(writer, input=lambda s: s["topic"], output="notes"), count_words, name="article"
+    )
+
+
 class UI:
     """What a UI test works with: the page, and helpers to serve agents and wait on the page."""
 
@@ -304,6 +365,7 @@ class UI:
     served = staticmethod(served)
     support_agent = staticmethod(support_agent)
     echo_agent = staticmethod(echo_agent)
+    article_flow = staticmethod(article_flow)
 
     def open(self, url: str, fragment: str = "") -> None:
         open_ui(self.driver, url, fragment)

@@ -2,62 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import llmkit
-from llmkit import Agent, tool
-from llmkit.eval import CaseResult, EvalReport
-from llmkit.testing import ScriptedModel, tool_call
-
 pytestmark = pytest.mark.browser
-
-
-@tool
-def lookup(order: int) -> str:
-    """Where an order is."""
-    return f"Order {order} left the warehouse."
-
-
-def record(path: Path, answer: str) -> None:
-    model = ScriptedModel([tool_call("lookup", order=42), answer])
-    with llmkit.record(path):
-        Agent(model, name="support", tools=[lookup]).run_sync("Where is order 42?")
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    record(tmp_path / "monday.jsonl", "Order 42 left the warehouse.")
-    record(tmp_path / "tuesday.jsonl", "Order 42 is on its way.")
-    lines = (tmp_path / "monday.jsonl").read_text().splitlines(keepends=True)
-    (tmp_path / "truncated.jsonl").write_text(
-        "".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2]
-    )
-    header = json.loads(lines[0]) | {"llmkit_recording": 99, "llmkit": "9.0.0"}
-    (tmp_path / "newer.jsonl").write_text(json.dumps(header) + "\n" + "".join(lines[1:]))
-    report = EvalReport(
-        name="orders",
-        model="openai/gpt-4.1-mini",
-        thresholds={"trajectory": 1.0},
-        cases=[
-            CaseResult(
-                "where-42", "Where is order 42?", "It left.", ["lookup"], {"trajectory": 1.0}
-            ),
-            CaseResult(
-                "refund-7",
-                "Refund order 7",
-                "Done.",
-                ["lookup"],
-                {"trajectory": 0.5},
-                {"trajectory": "missing refund(order=7) after lookup"},
-            ),
-        ],
-    )
-    report.write_json(tmp_path / "orders-report.json")
-    return tmp_path
 
 
 def open_file(ui: Any, name: str) -> None:

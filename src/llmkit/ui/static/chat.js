@@ -90,6 +90,7 @@ export class Chat {
       done: (run) => {
         this.finish(run, reply);
         render();
+        performance.mark("llmkit-run-shown");
       },
       failed: (error) => this.status.show(error.message, "error"),
     });
@@ -106,6 +107,7 @@ export class Chat {
     } else if (topic === "step.end") {
       reply.stepText = false;
     } else if (topic === "approval.required") {
+      if (!reply.text) reply.bubble.querySelector(".text").textContent = "Waiting for approval…";
       this.ask(event.calls || []);
     } else if (topic === "error") {
       reply.bubble.append(h("div", { class: "error", text: `${event.error_type}: ${event.message}` }));

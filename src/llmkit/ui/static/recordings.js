@@ -109,10 +109,10 @@ export class Recordings {
     const bar = h(
       "div",
       { class: "stepper" },
-      h("button", { type: "button", class: "first", onclick: () => go(0), text: "⏮" }),
+      h("button", { type: "button", class: "first", onclick: () => go(0), text: "first" }),
       h("button", { type: "button", class: "prev", onclick: () => go(at - 1), text: "◀ previous" }),
       h("button", { type: "button", class: "next", onclick: () => go(at + 1), text: "next ▶" }),
-      h("button", { type: "button", class: "last", onclick: () => go(lines.length - 1), text: "⏭" }),
+      h("button", { type: "button", class: "last", onclick: () => go(lines.length - 1), text: "last" }),
       position,
       compare,
     );
