@@ -40,6 +40,13 @@ def run_example(name: str, *args: str) -> str:
 
 # What each example that needs nothing but a plain run must print.
 PRINTS: dict[str, list[str]] = {
+    "ui_app.py": [
+        "/ui/ (token: example-token)",
+        "run: paused - pending: ['refund']",
+        "after approval: complete",
+        "- **Refunded 19.50 EUR on order 7.**",
+        "page: 200 text/html; charset=utf-8",
+    ],
     "memory_knowledge_qa.py": [
         "Stored 9 passages from 3 files.",
         "   retrieved tides#1 ",
