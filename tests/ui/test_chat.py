@@ -63,3 +63,21 @@ def test_reopening_a_run_reads_its_events_again_from_the_api(ui: Any) -> None:
             lambda d: "left the warehouse." in ui.text(".message.assistant"), "the replayed answer"
         )
         assert "Order 42 left the warehouse." in ui.text(".entry.tool")
+
+
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def test_an_answer_s_markdown_images_and_lists_are_shown(ui: Any) -> None:
+    answer = f"# Chart\n\n- one\n- two\n\n![a pixel](data:image/png;base64,{PIXEL})\n\n```\ncode <b>\n```"
+    with ui.served(ui.echo_agent(answer)) as server:
+        ui.open(server.url)
+        ui.send("Draw it.")
+        ui.run_status("complete")
+        (image,) = ui.driver.find_elements("css selector", ".message.assistant img")
+        assert image.get_attribute("src") == f"data:image/png;base64,{PIXEL}"
+        assert image.get_attribute("alt") == "a pixel"
+        assert ui.driver.execute_script("return arguments[0].naturalWidth", image) == 1  # decoded
+        assert ui.text(".message.assistant h1") == "Chart"
+        assert ui.text(".message.assistant li") == "one\ntwo"
+        assert ui.text(".message.assistant pre") == "code <b>"

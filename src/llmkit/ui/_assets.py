@@ -8,7 +8,7 @@ without a token, with the security headers of :mod:`llmkit.ui._asgi`.
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llmkit.ui._asgi import error_body, send_bytes, send_json
@@ -32,7 +32,7 @@ class Assets:
     __slots__ = ("_cache", "_names")
 
     def __init__(self) -> None:
-        folder = resources.files("llmkit.ui") / "static"
+        folder = Path(__file__).parent / "static"
         self._names = {
             entry.name: entry
             for entry in folder.iterdir()
