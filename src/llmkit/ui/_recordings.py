@@ -60,7 +60,9 @@ class Folder:
         for path in sorted(self.root.rglob("*")):
             if len(found) >= _MAX_FILES:
                 break
-            if path.suffix in (".jsonl", ".json") and path.is_file():
+            # A link that leads out of the folder is not followed.
+            inside = path.resolve().is_relative_to(self.root)
+            if path.suffix in (".jsonl", ".json") and path.is_file() and inside:
                 name = path.relative_to(self.root).as_posix()
                 if not any(part.startswith(".") for part in name.split("/")):
                     found[name] = path
