@@ -74,6 +74,11 @@ def test_cassette(llmkit_cassette, llmkit_fake_server):
     assert len(llmkit_fake_server.requests) == (2 if llmkit_cassette.recording else 0)
 
 
+@pytest.fixture
+def anyio_backend():  # llmkit runs on asyncio; anyio would also try trio when it is installed
+    return "asyncio"
+
+
 @pytest.mark.anyio  # anyio's pytest plugin comes with llmkit (httpx2 depends on anyio)
 async def test_async_run_with_the_test_model():
     from llmkit.testing import TestModel

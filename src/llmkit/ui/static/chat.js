@@ -106,6 +106,9 @@ export class Chat {
       reply.text += event.text;
     } else if (topic === "step.end") {
       reply.stepText = false;
+    } else if (topic === "run.start") {
+      clear(this.el.approvals); // a resumed run: the calls it waited on are decided
+
     } else if (topic === "approval.required") {
       if (!reply.text) reply.bubble.querySelector(".text").textContent = "Waiting for approval…";
       this.ask(event.calls || []);
