@@ -35,7 +35,7 @@ install-dev: $(VENV)/.installed-dev  ## Install llmkit plus test, lint, type-che
 demo: install  ## Run the quick-start agent (offline on the fake server unless a key or LLMKIT_MODEL is set).
 	$(PY) examples/quickstart.py
 
-test: install-dev mcp-servers capi-deps  ## Run the whole test suite.
+test: install-dev mcp-servers capi-deps chromium  ## Run the whole test suite.
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The C ABI is built by the system's C compiler against the Python headers: Debian's gcc and
