@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server capi capi-deps lint format typecheck bench bench-large check clean
+.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server capi capi-deps luajit valgrind test-valgrind lint format typecheck bench bench-large check clean
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -35,7 +35,7 @@ install-dev: $(VENV)/.installed-dev  ## Install llmkit plus test, lint, type-che
 demo: install  ## Run the quick-start agent (offline on the fake server unless a key or LLMKIT_MODEL is set).
 	$(PY) examples/quickstart.py
 
-test: install-dev mcp-servers capi-deps chromium  ## Run the whole test suite.
+test: install-dev mcp-servers capi-deps chromium luajit  ## Run the whole test suite.
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The C ABI is built by the system's C compiler against the Python headers: Debian's gcc and
@@ -58,6 +58,22 @@ chromium:  ## Install Debian's chromium and chromium-driver when missing (needs 
 		apt-get update -q && apt-get install -y -q chromium chromium-driver; }
 ui-screenshots: install-dev chromium  ## Take the web UI's screenshots again, into docs/images/.
 	LLMKIT_UI_SCREENSHOTS=docs/images $(PY) -m pytest -q tests/ui/test_screenshots.py $(PYTEST_ARGS)
+
+# LuaJIT drives the C ABI through its FFI in tests/capi/test_luajit.py (examples/capi/agent.lua).
+luajit:  ## Install Debian's luajit when missing (needs root).
+	@command -v luajit >/dev/null || { \
+		echo "LuaJIT is missing: installing Debian's luajit (needs root)"; \
+		apt-get update -q && apt-get install -y -q luajit; }
+
+# valgrind, and CPython's suppressions for it: Debian's python3 package ships them
+# (/usr/lib/valgrind/python3.supp, CPython's Misc/valgrind-python.supp).
+valgrind:  ## Install Debian's valgrind and python3 (its CPython suppressions) when missing (needs root).
+	@command -v valgrind >/dev/null && test -f /usr/lib/valgrind/python3.supp || { \
+		echo "valgrind or CPython's suppressions are missing: installing Debian's valgrind and python3 (needs root)"; \
+		apt-get update -q && apt-get install -y -q valgrind python3; }
+
+test-valgrind: install-dev capi-deps valgrind  ## Run the C ABI under valgrind: no definite leak on the C side (slow).
+	$(PY) -m pytest -q -m valgrind tests/capi $(PYTEST_ARGS)
 
 # The reference MCP servers, pinned in tests/tools/mcp/servers.txt: npm packages under
 # $(MCP_SERVERS)/npm, PyPI ones in a virtualenv of their own ($(MCP_SERVERS)/venv), so their
@@ -109,7 +125,7 @@ $(MIN_VENV)/.installed: pyproject.toml .ci/min_deps.py
 	@! grep -A1 "yanked version" $(MIN_VENV)/install.log
 	@touch $@
 
-test-min-deps: $(MIN_VENV)/.installed mcp-servers chromium  ## Run the suite with every dependency at its declared lower bound.
+test-min-deps: $(MIN_VENV)/.installed mcp-servers chromium luajit  ## Run the suite with every dependency at its declared lower bound.
 	$(MIN_VENV)/bin/python -m pip --disable-pip-version-check list --format=freeze
 	$(MIN_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 

@@ -1,0 +1,103 @@
+--[[
+An llmkit agent driven from LuaJIT through its FFI: a tool written in Lua, a run, a stream.
+
+    make capi                                    # build/capi/libllmkit.so and llmkit.h
+    python -m llmkit.testing serve               # a fake provider server; prints its URL
+    LLMKIT_BASE_URL=http://127.0.0.1:PORT/v1 luajit examples/capi/agent.lua
+
+The declarations come from llmkit.h itself (the block between its llmkit-api-begin
+and llmkit-api-end lines, which is plain C that ffi.cdef reads), so this script and
+the library cannot disagree. LLMKIT_CAPI_DIR names the folder of the library and
+header (default build/capi).
+
+A Lua state is single-threaded, and llmkit calls tool callbacks on its own worker
+threads. So the script starts llmkit with one tool thread: while llmkit_run or
+llmkit_stream waits, at most one callback runs at a time, and the Lua thread that
+called is blocked in C, so the state is never entered twice at once. Event callbacks
+run on the calling thread. A Lua error must not unwind through llmkit's C frames:
+the tool catches it with pcall and returns NULL, which fails the run with
+LLMKIT_ERR_TOOL and a message.
+]]
+
+local ffi = require("ffi")
+
+local dir = os.getenv("LLMKIT_CAPI_DIR") or "build/capi"
+local base_url = os.getenv("LLMKIT_BASE_URL")
+if not base_url then
+  io.stderr:write("set LLMKIT_BASE_URL to a provider's base URL, such as the one that\n",
+    "python -m llmkit.testing serve prints, followed by /v1\n")
+  os.exit(2)
+end
+
+local header = assert(io.open(dir .. "/llmkit.h")):read("*a")
+local api = assert(header:match("/%* llmkit%-api%-begin.-%*/(.-)/%* llmkit%-api%-end %*/"),
+  "llmkit.h has no llmkit-api-begin/end block")
+ffi.cdef(api)
+ffi.cdef("char *strdup(const char *s);")
+-- Loaded with its symbols global (RTLD_GLOBAL): the Python extension modules that the
+-- embedded interpreter imports find libpython's symbols through it.
+local llmkit = ffi.load(dir .. "/libllmkit.so", true)
+
+-- JSON in and out is text here; a real program would use a JSON library (lua-cjson).
+local function quote(s)
+  return '"' .. s:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
+end
+
+local function check(status, client)
+  if status ~= llmkit.LLMKIT_OK then
+    error(string.format("llmkit status %d: %s", tonumber(status),
+      ffi.string(llmkit.llmkit_last_error(client))), 2)
+  end
+end
+
+print(string.format("llmkit %s, ABI %d", ffi.string(llmkit.llmkit_version()),
+  llmkit.llmkit_abi_version()))
+check(llmkit.llmkit_init('{"tool_threads": 1}'), nil)
+
+local client = llmkit.llmkit_client_new(string.format(
+  '{"model": "openai/gpt-4.1-mini", "base_url": %s, "api_key": "sk-example",'
+  .. ' "instructions": "Answer in one sentence."}', quote(base_url)))
+if client == nil then error(ffi.string(llmkit.llmkit_last_error(nil))) end
+
+local function get_weather(args_json)
+  local city = ffi.string(args_json):match('"city"%s*:%s*"([^"]*)"') or "?"
+  print("[lua tool] get_weather(" .. city .. ")")
+  return string.format('{"city": %s, "temperature_c": 18, "sky": "sunny"}', quote(city))
+end
+
+-- The callback object must stay referenced while llmkit may call it (until the client is freed).
+local tool = ffi.cast("llmkit_tool_fn", function(args_json, userdata)
+  local ok, result = pcall(get_weather, args_json)
+  if not ok then
+    io.stderr:write("get_weather failed: ", tostring(result), "\n")
+    return nil
+  end
+  return ffi.C.strdup(result)  -- llmkit frees it with free()
+end)
+check(llmkit.llmkit_tool_register(client, "get_weather", [[{"type": "object",
+  "description": "Current weather in a city.",
+  "properties": {"city": {"type": "string"}}, "required": ["city"]}]], tool, nil), client)
+
+local out = ffi.new("char *[1]")
+check(llmkit.llmkit_run(client, '{"input": "What is the weather in Paris?"}', out), client)
+local result = ffi.string(out[0])
+llmkit.llmkit_free(out[0])
+print("[run] kind " .. result:match('"kind"%s*:%s*"([^"]+)"'))
+print("[run] output: " .. (result:match('"output"%s*:%s*"(.-[^\\])"') or result))
+
+local kinds = {}
+local on_event = ffi.cast("llmkit_event_fn", function(event_json, userdata)
+  kinds[#kinds + 1] = ffi.string(event_json):match('"kind"%s*:%s*"([^"]+)"')
+  return 0
+end)
+check(llmkit.llmkit_stream(client, '{"input": "And in Rome?"}', on_event, nil), client)
+print("[stream] " .. #kinds .. " events: " .. table.concat(kinds, " "))
+
+local bad = llmkit.llmkit_run(client, "{not json", out)
+print(string.format("[error] status %d: %s", tonumber(bad),
+  ffi.string(llmkit.llmkit_last_error(client))))
+
+llmkit.llmkit_client_free(client)
+on_event:free()
+tool:free()
+print("done")

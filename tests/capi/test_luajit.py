@@ -1,0 +1,88 @@
+"""LuaJIT drives libllmkit.so through its FFI: examples/capi/agent.lua runs as a user runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llmkit.testing import FakeProviderServer
+
+from ._langs import (
+    EXAMPLES,
+    PARIS,
+    build_library,
+    program_env,
+    run,
+    script_weather,
+    tool_results,
+    which_or_skip,
+)
+
+pytestmark = pytest.mark.capi
+
+
+@pytest.fixture(scope="module")
+def capi_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_library(tmp_path_factory)
+
+
+def test_the_lua_example_runs_a_lua_tool_streams_and_reports_an_error(
+    capi_dir: Path, llmkit_fake_server: FakeProviderServer
+) -> None:
+    luajit = which_or_skip("luajit", "make luajit")
+    script_weather(llmkit_fake_server)
+    out = run([luajit, str(EXAMPLES / "agent.lua")], program_env(capi_dir, llmkit_fake_server))
+    lines = out.splitlines()
+    assert lines[0].startswith("llmkit ") and lines[0].endswith(", ABI 1")
+    assert "[lua tool] get_weather(Paris)" in lines
+    assert "[run] kind run_result" in lines
+    assert f"[run] output: {PARIS}" in lines
+    assert "[lua tool] get_weather(Rome)" in lines
+    stream = next(line for line in lines if line.startswith("[stream] "))
+    kinds = stream.split(": ", 1)[1].split()
+    assert kinds[0] == "run.start" and kinds[-1] == "run.end"
+    assert kinds.index("tool.call") < kinds.index("tool.result")
+    assert "[error] status 2: " in out  # LLMKIT_ERR_JSON, with a message
+    assert lines[-1] == "done"
+    # What the Lua function returned reached the model as the tool's result.
+    results = tool_results(llmkit_fake_server)
+    assert any('"Paris"' in r and "sunny" in r for r in results), results
+    assert any('"Rome"' in r for r in results), results
+
+
+# A tool whose Lua code fails: pcall catches the error (it must not unwind through C), the
+# callback returns NULL, and the run fails with LLMKIT_ERR_TOOL and a message.
+_FAILING_TOOL = """
+local ffi = require("ffi")
+local dir = os.getenv("LLMKIT_CAPI_DIR")
+local header = assert(io.open(dir .. "/llmkit.h")):read("*a")
+ffi.cdef(header:match("/%* llmkit%-api%-begin.-%*/(.-)/%* llmkit%-api%-end %*/"))
+local llmkit = ffi.load(dir .. "/libllmkit.so", true)
+assert(llmkit.llmkit_init('{"tool_threads": 1}') == llmkit.LLMKIT_OK)
+local client = llmkit.llmkit_client_new(string.format(
+  '{"model": "openai/m", "base_url": "%s", "api_key": "k"}', os.getenv("LLMKIT_BASE_URL")))
+local tool = ffi.cast("llmkit_tool_fn", function(args, userdata)
+  local ok = pcall(error, "the weather station is down")
+  assert(not ok)
+  return nil
+end)
+assert(llmkit.llmkit_tool_register(client, "get_weather", '{"type": "object"}', tool, nil) == 0)
+local out = ffi.new("char *[1]")
+local status = llmkit.llmkit_run(client, '{"input": "Weather in Paris?"}', out)
+print(string.format("status %d, out %s: %s", tonumber(status), tostring(out[0] == nil),
+  ffi.string(llmkit.llmkit_last_error(client))))
+llmkit.llmkit_client_free(client)
+"""
+
+
+def test_a_lua_tool_that_fails_returns_null_and_the_run_gets_the_tool_status(
+    capi_dir: Path, llmkit_fake_server: FakeProviderServer, tmp_path: Path
+) -> None:
+    luajit = which_or_skip("luajit", "make luajit")
+    script_weather(llmkit_fake_server)
+    script = tmp_path / "failing_tool.lua"
+    script.write_text(_FAILING_TOOL)
+    out = run([luajit, str(script)], program_env(capi_dir, llmkit_fake_server))
+    assert out.startswith("status 6, out true: "), out  # LLMKIT_ERR_TOOL, *out_json left NULL
+    assert "get_weather" in out
