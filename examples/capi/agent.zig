@@ -101,17 +101,24 @@ fn getWeather(args_json: [*c]const u8, userdata: ?*anyopaque) callconv(.c) [*c]u
     return strdup("{\"temperature_c\": 18, \"sky\": \"sunny\"}");
 }
 
+/// What the stream's callback keeps: how many events came, and their kinds, space-separated.
 const Events = struct {
     count: usize = 0,
+    kinds: [4096]u8 = undefined,
+    used: usize = 0,
     arena: std.heap.ArenaAllocator,
 };
 
-/// One event of the stream, on the thread that called llmkit_stream: count it, print its kind.
+/// One event of the stream, on the thread that called llmkit_stream: count it, note its kind.
 fn onEvent(event_json: [*c]const u8, userdata: ?*anyopaque) callconv(.c) c_int {
     const events: *Events = @ptrCast(@alignCast(userdata.?));
     events.count += 1;
-    print(" ");
-    print(kindOf(events.arena.allocator(), event_json));
+    const kind = kindOf(events.arena.allocator(), event_json);
+    if (events.used + kind.len + 1 <= events.kinds.len) {
+        events.kinds[events.used] = ' ';
+        @memcpy(events.kinds[events.used + 1 .. events.used + 1 + kind.len], kind);
+        events.used += kind.len + 1;
+    }
     return 0;
 }
 
@@ -165,10 +172,11 @@ pub fn main() u8 {
 
     var events = Events{ .arena = std.heap.ArenaAllocator.init(allocator) };
     defer events.arena.deinit();
-    print("[stream]");
     status = c.llmkit_stream(client, "{\"input\": \"And in Rome?\"}", onEvent, &events);
-    _ = printf("\n[stream] %zu events\n", events.count);
     if (status != c.LLMKIT_OK) return fail(client, status);
+    _ = printf("[stream] %zu events:", events.count);
+    print(events.kinds[0..events.used]);
+    print("\n");
 
     status = c.llmkit_run(client, "{not json", &out);
     _ = printf("[error] status %u: %s\n", status, c.llmkit_last_error(client));

@@ -83,11 +83,11 @@ def test_the_zig_example_runs_a_zig_tool_streams_and_reports_an_error(
     assert "[run] kind run_result" in lines
     assert f"[run] output: {PARIS}" in lines
     assert "[zig tool] get_weather(Rome)" in lines
-    kinds = next(line for line in lines if line.startswith("[stream] ") and "events" not in line)
-    kinds_list = kinds.split()[1:]
+    count, kinds = next(line for line in lines if line.startswith("[stream] ")).split(": ", 1)
+    kinds_list = kinds.split()
+    assert count == f"[stream] {len(kinds_list)} events"
     assert kinds_list[0] == "run.start" and kinds_list[-1] == "run.end"
     assert kinds_list.index("tool.call") < kinds_list.index("tool.result")
-    assert f"[stream] {len(kinds_list)} events" in lines
     assert "[error] status 2: " in out  # LLMKIT_ERR_JSON, with a message
     assert lines[-1] == "done"
     results = tool_results(llmkit_fake_server)
