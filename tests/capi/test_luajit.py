@@ -6,33 +6,30 @@ from pathlib import Path
 
 import pytest
 
+from llmkit.capi import Built
 from llmkit.testing import FakeProviderServer
 
 from ._langs import (
     EXAMPLES,
     PARIS,
-    build_library,
-    program_env,
-    run,
+    example_env,
     script_weather,
+    succeeded,
     tool_results,
     which_or_skip,
 )
+from .conftest import RunProgram
 
 pytestmark = pytest.mark.capi
 
 
-@pytest.fixture(scope="module")
-def capi_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_library(tmp_path_factory)
-
-
 def test_the_lua_example_runs_a_lua_tool_streams_and_reports_an_error(
-    capi_dir: Path, llmkit_fake_server: FakeProviderServer
+    capi_library: Built, llmkit_fake_server: FakeProviderServer, run_program: RunProgram
 ) -> None:
-    luajit = which_or_skip("luajit", "make luajit")
+    luajit = Path(which_or_skip("luajit", "make luajit"))
     script_weather(llmkit_fake_server)
-    out = run([luajit, str(EXAMPLES / "agent.lua")], program_env(capi_dir, llmkit_fake_server))
+    env = example_env(capi_library, llmkit_fake_server)
+    out = succeeded(run_program(luajit, str(EXAMPLES / "agent.lua"), env=env))
     lines = out.splitlines()
     assert lines[0].startswith("llmkit ") and lines[0].endswith(", ABI 1")
     assert "[lua tool] get_weather(Paris)" in lines
@@ -77,12 +74,16 @@ llmkit.llmkit_client_free(client)
 
 
 def test_a_lua_tool_that_fails_returns_null_and_the_run_gets_the_tool_status(
-    capi_dir: Path, llmkit_fake_server: FakeProviderServer, tmp_path: Path
+    capi_library: Built,
+    llmkit_fake_server: FakeProviderServer,
+    run_program: RunProgram,
+    tmp_path: Path,
 ) -> None:
-    luajit = which_or_skip("luajit", "make luajit")
+    luajit = Path(which_or_skip("luajit", "make luajit"))
     script_weather(llmkit_fake_server)
     script = tmp_path / "failing_tool.lua"
     script.write_text(_FAILING_TOOL)
-    out = run([luajit, str(script)], program_env(capi_dir, llmkit_fake_server))
+    env = example_env(capi_library, llmkit_fake_server)
+    out = succeeded(run_program(luajit, str(script), env=env))
     assert out.startswith("status 6, out true: "), out  # LLMKIT_ERR_TOOL, *out_json left NULL
     assert "get_weather" in out

@@ -15,13 +15,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from llmkit.testing import FakeProviderServer, default_responder
 
-from ._langs import ROOT, build_library, which_or_skip
+from ._langs import ROOT, which_or_skip
 from ._valgrind import Finding, c_side, read_findings
 
 PYTHON_SUPPRESSIONS = Path("/usr/lib/valgrind/python3.supp")
@@ -42,28 +43,6 @@ def _python_suppressions() -> Path:
             f"{sys.version.split()[0]}: its suppressions would not match"
         )
     return PYTHON_SUPPRESSIONS
-
-
-def _build_program(capi_dir: Path, out: Path) -> Path:
-    program = out / "valgrind_paths"
-    subprocess.run(
-        [
-            os.environ.get("CC", "cc"),
-            "-g",
-            "-O0",
-            "-Wall",
-            "-Werror",
-            f"-I{capi_dir}",
-            "-o",
-            str(program),
-            str(PROGRAM_SOURCE),
-            f"-L{capi_dir}",
-            "-lllmkit",
-            f"-Wl,-rpath,{capi_dir}",
-        ],
-        check=True,
-    )
-    return program
 
 
 def _memcheck(program: Path, args: list[str], xml: Path, suppressions: Path) -> str:
@@ -95,12 +74,13 @@ def _memcheck(program: Path, args: list[str], xml: Path, suppressions: Path) -> 
 
 @pytest.mark.valgrind
 def test_the_c_side_has_no_definite_leak_and_no_invalid_access_under_valgrind(
-    tmp_path_factory: pytest.TempPathFactory, llmkit_fake_server: FakeProviderServer
+    compile_c: Callable[[Path], Path],
+    llmkit_fake_server: FakeProviderServer,
+    tmp_path: Path,
 ) -> None:
     suppressions = _python_suppressions()
-    capi_dir = build_library(tmp_path_factory)
-    out = tmp_path_factory.mktemp("valgrind")
-    program = _build_program(capi_dir, out)
+    program = compile_c(PROGRAM_SOURCE)
+    out = tmp_path
     llmkit_fake_server.script(default_responder)
     xml = out / "memcheck.xml"
     stdout = _memcheck(program, [llmkit_fake_server.openai_base_url], xml, suppressions)

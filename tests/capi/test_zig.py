@@ -14,18 +14,19 @@ from pathlib import Path
 
 import pytest
 
+from llmkit.capi import Built
 from llmkit.testing import FakeProviderServer
 
 from ._langs import (
     EXAMPLES,
     PARIS,
     ROOT,
-    build_library,
-    program_env,
-    run,
+    example_env,
     script_weather,
+    succeeded,
     tool_results,
 )
+from .conftest import RunProgram
 
 pytestmark = pytest.mark.capi
 
@@ -42,13 +43,9 @@ def _zig(args: list[str], cache: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def capi_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_library(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def zig_agent(capi_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def zig_agent(capi_library: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """examples/capi/agent.zig built as the example's comment says, into a temporary folder."""
+    capi_dir = capi_library.library.parent
     out = tmp_path_factory.mktemp("zig")
     bindings = out / "llmkit.zig"
     bindings.write_text(_zig(["translate-c", str(capi_dir / "llmkit.h")], out / "cache"))
@@ -73,10 +70,14 @@ def zig_agent(capi_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_zig_example_runs_a_zig_tool_streams_and_reports_an_error(
-    zig_agent: Path, capi_dir: Path, llmkit_fake_server: FakeProviderServer
+    zig_agent: Path,
+    capi_library: Built,
+    llmkit_fake_server: FakeProviderServer,
+    run_program: RunProgram,
 ) -> None:
     script_weather(llmkit_fake_server)
-    out = run([str(zig_agent)], program_env(capi_dir, llmkit_fake_server))
+    env = example_env(capi_library, llmkit_fake_server)
+    out = succeeded(run_program(zig_agent, env=env))
     lines = out.splitlines()
     assert lines[0].startswith("llmkit ") and lines[0].endswith(", ABI 1")
     assert "[zig tool] get_weather(Paris)" in lines
@@ -94,9 +95,10 @@ def test_the_zig_example_runs_a_zig_tool_streams_and_reports_an_error(
     assert any("sunny" in r for r in results), results
 
 
-def test_the_zig_example_says_what_to_set_without_a_server(zig_agent: Path, capi_dir: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "LLMKIT_BASE_URL"}
-    env["LLMKIT_CAPI_DIR"] = str(capi_dir)
-    done = subprocess.run([str(zig_agent)], env=env, capture_output=True, text=True, timeout=60)
+def test_the_zig_example_says_what_to_set_without_a_server(
+    zig_agent: Path, run_program: RunProgram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LLMKIT_BASE_URL", raising=False)
+    done = run_program(zig_agent)
     assert done.returncode == 2
     assert "set LLMKIT_BASE_URL" in done.stdout

@@ -10,6 +10,8 @@
  * "leak" keeps one run's result without freeing it: the test proves the check sees it.
  * Prints one line per step; exits 0 when every step gave the status it expects.
  */
+#define _POSIX_C_SOURCE 200809L /* strdup */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
