@@ -165,6 +165,20 @@ CASES: tuple[Case, ...] = (
         target=None,
     ),
     Case(
+        "capi",
+        "the agent run through the C ABI (llmkit_run, tool in C)",
+        2,
+        (
+            *_three("FloorAgent", "LLMKitAgent")[:2],
+            Variant(LLMKIT, "bench._capi:CAPIAgent", imports="import ctypes"),
+            # The same run from Python: the C ABI's goal is 1.1x this one.
+            Variant("llmkit-python", "bench._llmkit_side:LLMKitAgent"),
+        ),
+        target=None,
+        # llmkit_run blocks its thread: concurrent asyncio tasks would measure nothing.
+        concurrency=False,
+    ),
+    Case(
         "agent-stream",
         "the same agent run, streamed",
         2,
