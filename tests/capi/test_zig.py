@@ -102,3 +102,7 @@ def test_the_zig_example_says_what_to_set_without_a_server(
     done = run_program(zig_agent)
     assert done.returncode == 2
     assert "set LLMKIT_BASE_URL" in done.stdout
+
+
+def test_the_zig_example_is_formatted_as_zig_fmt_writes_it(tmp_path: Path) -> None:
+    _zig(["fmt", "--check", str(EXAMPLES / "agent.zig")], tmp_path)
