@@ -38,7 +38,17 @@ ffi.cdef("char *strdup(const char *s);")
 -- embedded interpreter imports find libpython's symbols through it.
 local llmkit = ffi.load(dir .. "/libllmkit.so", true)
 
--- JSON in and out is text here; a real program would use a JSON library (lua-cjson).
+-- One value of a JSON text, named by a JSON Pointer ("/data/output"), read by llmkit's own
+-- JSON utility: a string as plain text, any other value as JSON; nil when there is none.
+local function json_text(json, pointer)
+  local text = ffi.new("char *[1]")
+  if llmkit.llmkit_json_text(json, pointer, text) ~= llmkit.LLMKIT_OK then return nil end
+  local value = ffi.string(text[0])
+  llmkit.llmkit_free(text[0])
+  return value
+end
+
+-- A Lua string as a JSON string, to write the options (the API reads JSON, it writes none).
 local function quote(s)
   return '"' .. s:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
 end
@@ -60,7 +70,7 @@ local client = llmkit.llmkit_client_new(string.format(
 if client == nil then error(ffi.string(llmkit.llmkit_last_error(nil))) end
 
 local function get_weather(args_json)
-  local city = ffi.string(args_json):match('"city"%s*:%s*"([^"]*)"') or "?"
+  local city = json_text(args_json, "/city") or "?"
   print("[lua tool] get_weather(" .. city .. ")")
   return string.format('{"city": %s, "temperature_c": 18, "sky": "sunny"}', quote(city))
 end
@@ -82,12 +92,12 @@ local out = ffi.new("char *[1]")
 check(llmkit.llmkit_run(client, '{"input": "What is the weather in Paris?"}', out), client)
 local result = ffi.string(out[0])
 llmkit.llmkit_free(out[0])
-print("[run] kind " .. result:match('"kind"%s*:%s*"([^"]+)"'))
-print("[run] output: " .. (result:match('"output"%s*:%s*"(.-[^\\])"') or result))
+print("[run] kind " .. json_text(result, "/kind"))
+print("[run] output: " .. json_text(result, "/data/output"))
 
 local kinds = {}
 local on_event = ffi.cast("llmkit_event_fn", function(event_json, userdata)
-  kinds[#kinds + 1] = ffi.string(event_json):match('"kind"%s*:%s*"([^"]+)"')
+  kinds[#kinds + 1] = json_text(event_json, "/kind") or "?"
   return 0
 end)
 check(llmkit.llmkit_stream(client, '{"input": "And in Rome?"}', on_event, nil), client)

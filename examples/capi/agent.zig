@@ -9,8 +9,9 @@
 //!     LLMKIT_BASE_URL=http://127.0.0.1:PORT/v1 build/capi/agent-zig
 //!
 //! The declarations are llmkit.h translated by Zig's translate-c, so this program and the
-//! library cannot disagree. It uses the C library for its output (printf) and Zig's
-//! standard library only for JSON, the parts of both that hold from Zig 0.14 to 0.17.
+//! library cannot disagree. It reads JSON with llmkit's own utility (llmkit_json_text),
+//! prints with the C library's printf, and uses little of Zig's standard library (memory
+//! and slices), so it builds with Zig 0.14 to 0.17.
 //! Tool callbacks run on llmkit's worker threads; this one touches no shared state.
 
 const std = @import("std");
@@ -22,34 +23,13 @@ extern fn strdup(s: [*:0]const u8) ?[*:0]u8;
 
 const allocator = std.heap.c_allocator;
 
-/// The value at `data.<field>` of an llmkit JSON envelope, as a string (null when absent).
-fn envelopeString(arena: std.mem.Allocator, json: [*c]const u8, field: []const u8) ?[]const u8 {
-    const value = std.json.parseFromSliceLeaky(std.json.Value, arena, std.mem.span(json), .{}) catch return null;
-    const data = switch (value) {
-        .object => |o| o.get("data") orelse return null,
-        else => return null,
-    };
-    const found = switch (data) {
-        .object => |o| o.get(field) orelse return null,
-        else => return null,
-    };
-    return switch (found) {
-        .string => |s| s,
-        else => null,
-    };
-}
-
-/// The envelope's kind ("run_result", "tool.call", ...).
-fn kindOf(arena: std.mem.Allocator, json: [*c]const u8) []const u8 {
-    const value = std.json.parseFromSliceLeaky(std.json.Value, arena, std.mem.span(json), .{}) catch return "?";
-    const kind = switch (value) {
-        .object => |o| o.get("kind") orelse return "?",
-        else => return "?",
-    };
-    return switch (kind) {
-        .string => |s| s,
-        else => "?",
-    };
+/// One value of a JSON text, named by a JSON Pointer ("/data/output"), read by llmkit's own
+/// JSON utility and copied into `arena`: a string as plain text, any other value as JSON.
+fn jsonText(arena: std.mem.Allocator, json: [*c]const u8, pointer: [*:0]const u8) []const u8 {
+    var text: [*c]u8 = null;
+    if (c.llmkit_json_text(json, pointer, &text) != c.LLMKIT_OK) return "?";
+    defer c.llmkit_free(text);
+    return arena.dupe(u8, std.mem.span(text)) catch "?";
 }
 
 /// `text` as a JSON string literal (quotes, backslashes and control characters escaped).
@@ -87,16 +67,8 @@ fn getWeather(args_json: [*c]const u8, userdata: ?*anyopaque) callconv(.c) [*c]u
     _ = userdata;
     var arena = std.heap.ArenaAllocator.init(allocator);
     defer arena.deinit();
-    const args = std.json.parseFromSliceLeaky(std.json.Value, arena.allocator(), std.mem.span(args_json), .{}) catch return null;
-    const city = switch (args) {
-        .object => |o| if (o.get("city")) |v| switch (v) {
-            .string => |s| s,
-            else => "?",
-        } else "?",
-        else => "?",
-    };
     print("[zig tool] get_weather(");
-    print(city);
+    print(jsonText(arena.allocator(), args_json, "/city"));
     print(")\n");
     return strdup("{\"temperature_c\": 18, \"sky\": \"sunny\"}");
 }
@@ -113,7 +85,7 @@ const Events = struct {
 fn onEvent(event_json: [*c]const u8, userdata: ?*anyopaque) callconv(.c) c_int {
     const events: *Events = @ptrCast(@alignCast(userdata.?));
     events.count += 1;
-    const kind = kindOf(events.arena.allocator(), event_json);
+    const kind = jsonText(events.arena.allocator(), event_json, "/kind");
     if (events.used + kind.len + 1 <= events.kinds.len) {
         events.kinds[events.used] = ' ';
         @memcpy(events.kinds[events.used + 1 .. events.used + 1 + kind.len], kind);
@@ -164,9 +136,9 @@ pub fn main() u8 {
     status = c.llmkit_run(client, "{\"input\": \"What is the weather in Paris?\"}", &out);
     if (status != c.LLMKIT_OK) return fail(client, status);
     print("[run] kind ");
-    print(kindOf(a, out));
+    print(jsonText(a, out, "/kind"));
     print("\n[run] output: ");
-    print(envelopeString(a, out, "output") orelse "?");
+    print(jsonText(a, out, "/data/output"));
     print("\n");
     c.llmkit_free(out);
 
