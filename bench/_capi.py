@@ -8,9 +8,9 @@
   host's thread would; the client CPU counts every thread. Goal: within 1.1x of Python.
 - ``python -m bench._capi URL``: a C program (compiled here) against the fake server at
   ``URL`` prints the boundary's cost per call in µs (CPU and wall: a call that enters
-  Python and returns at once, ``llmkit_abi_version``; one that fails in Python with a
-  message, ``llmkit_run`` of text that is not JSON) and the CPU per agent run from a C
-  host. Print the load average with the figures (``python -m bench capi`` starts the
+  Python and has nothing to do, ``llmkit_cancel`` of an idle client; one that fails in
+  Python with a message, ``llmkit_run`` of text that is not JSON) and the CPU per agent
+  run from a C host. Print the load average with the figures (``python -m bench capi`` starts the
   server itself; this one is for a server already running).
 """
 
@@ -75,10 +75,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "%s\n", llmkit_last_error(client)); return 1;
     }
     int sink = 0;
-    for (int i = 0; i < calls / 10; i++) sink += llmkit_abi_version();
+    for (int i = 0; i < calls / 10; i++) sink += llmkit_cancel(client);
     double cpu = now(CLOCK_PROCESS_CPUTIME_ID), wall = now(CLOCK_MONOTONIC);
-    for (int i = 0; i < calls; i++) sink += llmkit_abi_version();
-    printf("abi_version_cpu_us %f\nabi_version_wall_us %f\n",
+    for (int i = 0; i < calls; i++) sink += llmkit_cancel(client);
+    printf("cancel_cpu_us %f\ncancel_wall_us %f\n",
            (now(CLOCK_PROCESS_CPUTIME_ID) - cpu) / calls * 1e6,
            (now(CLOCK_MONOTONIC) - wall) / calls * 1e6);
     char *out = NULL;
@@ -257,8 +257,8 @@ def main(argv: list[str] | None = None) -> None:
     figures = probe(args[0])
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(
-        f"llmkit_abi_version (enters Python, returns): {figures['abi_version_cpu_us']:.2f} µs CPU, "
-        f"{figures['abi_version_wall_us']:.2f} µs wall"
+        f"llmkit_cancel of an idle client (into Python and back, nothing to do): "
+        f"{figures['cancel_cpu_us']:.2f} µs CPU, {figures['cancel_wall_us']:.2f} µs wall"
     )
     print(
         f"llmkit_run of text that is not JSON (fails in Python, message kept): "
