@@ -11,12 +11,13 @@ the library cannot disagree. LLMKIT_CAPI_DIR names the folder of the library and
 header (default build/capi).
 
 A Lua state is single-threaded, and llmkit calls tool callbacks on its own worker
-threads. So the script starts llmkit with one tool thread: while llmkit_run or
-llmkit_stream waits, at most one callback runs at a time, and the Lua thread that
-called is blocked in C, so the state is never entered twice at once. Event callbacks
-run on the calling thread. A Lua error must not unwind through llmkit's C frames:
-the tool catches it with pcall and returns NULL, which fails the run with
-LLMKIT_ERR_TOOL and a message.
+threads, so the script keeps two rules that make sure the state is never entered twice
+at once. Lua tools run only under llmkit_run, whose calling thread waits in C, with
+llmkit started with one tool thread, so one tool runs at a time. A stream calls its
+event callback on the calling thread while the run's tools run on the workers, so the
+streamed run offers no Lua tool ("tools": []). A Lua error must not unwind through
+llmkit's C frames either: the tool catches it with pcall and returns NULL, which fails
+the run with LLMKIT_ERR_TOOL and a message.
 ]]
 
 local ffi = require("ffi")
@@ -100,7 +101,9 @@ local on_event = ffi.cast("llmkit_event_fn", function(event_json, userdata)
   kinds[#kinds + 1] = json_text(event_json, "/kind") or "?"
   return 0
 end)
-check(llmkit.llmkit_stream(client, '{"input": "And in Rome?"}', on_event, nil), client)
+-- No Lua tool in a stream: its events come on this thread while its tools would run on others.
+check(llmkit.llmkit_stream(client, '{"input": "And in Rome?", "tools": []}', on_event, nil),
+  client)
 print("[stream] " .. #kinds .. " events: " .. table.concat(kinds, " "))
 
 local bad = llmkit.llmkit_run(client, "{not json", out)

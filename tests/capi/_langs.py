@@ -34,16 +34,11 @@ def example_env(library: Built, server: FakeProviderServer, **extra: str) -> dic
     }
 
 
-def script_weather(server: FakeProviderServer) -> None:
-    """The conversation of the examples: a tool call and an answer, twice (run, then stream)."""
-    server.script(
-        [
-            tool_call("get_weather", city="Paris"),
-            PARIS,
-            tool_call("get_weather", city="Rome"),
-            ROME,
-        ]
-    )
+def script_weather(server: FakeProviderServer, *, stream_tool: bool = True) -> None:
+    """The conversation of the examples: a tool call and an answer (the run), then the stream:
+    a tool call and an answer, or only the answer (``stream_tool=False``)."""
+    stream = [tool_call("get_weather", city="Rome"), ROME] if stream_tool else [ROME]
+    server.script([tool_call("get_weather", city="Paris"), PARIS, *stream])
 
 
 def tool_results(server: FakeProviderServer) -> list[str]:

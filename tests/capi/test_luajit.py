@@ -27,7 +27,7 @@ def test_the_lua_example_runs_a_lua_tool_streams_and_reports_an_error(
     capi_library: Built, llmkit_fake_server: FakeProviderServer, run_program: RunProgram
 ) -> None:
     luajit = Path(which_or_skip("luajit", "make luajit"))
-    script_weather(llmkit_fake_server)
+    script_weather(llmkit_fake_server, stream_tool=False)
     env = example_env(capi_library, llmkit_fake_server)
     out = succeeded(run_program(luajit, str(EXAMPLES / "agent.lua"), env=env))
     lines = out.splitlines()
@@ -35,17 +35,20 @@ def test_the_lua_example_runs_a_lua_tool_streams_and_reports_an_error(
     assert "[lua tool] get_weather(Paris)" in lines
     assert "[run] kind run_result" in lines
     assert f"[run] output: {PARIS}" in lines
-    assert "[lua tool] get_weather(Rome)" in lines
-    stream = next(line for line in lines if line.startswith("[stream] "))
-    kinds = stream.split(": ", 1)[1].split()
-    assert kinds[0] == "run.start" and kinds[-1] == "run.end"
-    assert kinds.index("tool.call") < kinds.index("tool.result")
+    count, kinds = next(line for line in lines if line.startswith("[stream] ")).split(": ", 1)
+    kinds_list = kinds.split()
+    assert count == f"[stream] {len(kinds_list)} events"
+    assert kinds_list[0] == "run.start" and kinds_list[-1] == "run.end"
+    assert "model.text_delta" in kinds_list and "tool.call" not in kinds_list
     assert "[error] status 2: " in out  # LLMKIT_ERR_JSON, with a message
     assert lines[-1] == "done"
+    requests = [r.json for r in llmkit_fake_server.requests]
+    assert len(requests) == 3
     # What the Lua function returned reached the model as the tool's result.
     results = tool_results(llmkit_fake_server)
     assert any('"Paris"' in r and "sunny" in r for r in results), results
-    assert any('"Rome"' in r for r in results), results
+    # The streamed run offered no tool: no Lua callback can run while events come.
+    assert "tools" in requests[0] and not requests[2].get("tools")
 
 
 # A tool whose Lua code fails: pcall catches the error (it must not unwind through C), the
