@@ -49,15 +49,18 @@ def capi_library(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 
 @pytest.fixture(scope="session")
-def compile_c(
-    capi_library: Built, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[Path], Path]:
-    """Compile a C program against llmkit.h and libllmkit.so (warnings are errors); its path."""
+def compile_c(capi_library: Built, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Compile a C program against llmkit.h and libllmkit.so (warnings are errors); its path.
+
+    ``compile_c(source, link=False)`` leaves the library out of the link, for a program
+    that loads it with ``dlopen``.
+    """
     folder = capi_library.library.parent
     out = tmp_path_factory.mktemp("programs")
 
-    def compile_program(source: Path) -> Path:
+    def compile_program(source: Path, *, link: bool = True) -> Path:
         program = out / source.stem
+        library = ["-lllmkit", f"-Wl,-rpath,{folder}"] if link else ["-ldl"]
         command = [
             *_compiler(),
             "-std=c11",
@@ -70,8 +73,7 @@ def compile_c(
             "-o",
             str(program),
             f"-L{folder}",
-            "-lllmkit",
-            f"-Wl,-rpath,{folder}",
+            *library,
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         assert done.returncode == 0, f"{shlex.join(command)}\n{done.stderr}"

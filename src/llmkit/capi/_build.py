@@ -11,6 +11,8 @@ Guarantees:
   :data:`~llmkit.capi._abi.EXPORTS` and ``C_ONLY``, and each of ``EXPORTS`` gets
   a Python twin with the header's signature (cffi's ``extern "Python"``): a drift
   fails the build.
+- The library is linked ``-z nodelete``: once loaded, it stays until the
+  process ends (``dlclose`` does not unload it).
 - The library runs the environment of the building interpreter (``sys.prefix``)
   unless ``$LLMKIT_PYTHON_ENV`` names another one when it starts; it finds the
   shared libpython through an rpath to the building interpreter's.
@@ -171,6 +173,7 @@ def build(out: str | os.PathLike[str], *, env: str | None = None) -> Built:
     ffi.embedding_api("")  # the exports are llmkit.c's; cffi gives their Python twins
     ffi.cdef(cffi_declarations(block))
     ffi.cdef("void *malloc(size_t size); void free(void *ptr);")
+    ffi.cdef("void llmkit_set_running(int running);")  # llmkit.c's fork gate
     glue = Path(__file__).with_name("llmkit.c").read_text(encoding="utf-8")
     ffi.set_source(MODULE, f'#include "llmkit.h"\n#include "_llmkit_build.h"\n{glue}')
     ffi.embedding_init_code(_boot_code(environment))
@@ -187,6 +190,9 @@ def build(out: str | os.PathLike[str], *, env: str | None = None) -> Built:
             "-fPIC",
             "-O2",
             "-fvisibility=hidden",
+            # dlclose never unloads the library: a worker thread may still be returning
+            # from a tool callback into its code.
+            "-Wl,-z,nodelete",
             f"-I{folder}",
             f"-I{tmp}",
             *cflags,
@@ -194,6 +200,7 @@ def build(out: str | os.PathLike[str], *, env: str | None = None) -> Built:
             "-o",
             str(partial),
             *ldflags,
+            "-ldl",
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
