@@ -7,12 +7,16 @@ all hold. The program talks to the fake provider server over 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from llmkit.capi import Built
 from llmkit.durable import SQLiteStore
 
 pytestmark = pytest.mark.capi
@@ -21,7 +25,7 @@ SOURCE = Path(__file__).with_name("test_capi.c")
 
 
 @pytest.fixture(scope="module")
-def program(compile_c: Callable[[Path], Path]) -> Path:
+def program(compile_c: Callable[..., Path]) -> Path:
     return compile_c(SOURCE)
 
 
@@ -38,6 +42,10 @@ def program(compile_c: Callable[[Path], Path]) -> Path:
         "freed",  # a client freed, and llmkit shut down, while a call runs
         "threads",  # 8 threads running agents at once, on shared and own clients
         "json",  # values read out of JSON text by JSON Pointer
+        "strict",  # lone surrogates, NaN and 1e400, U+0000, deep nesting; messages for C callers
+        "nested",  # calls inside callbacks, on their own client; no shutdown from a nested callback
+        "serial",  # a client's callbacks one at a time, across calls
+        "fork",  # a child forked while llmkit runs gets ERR_STATE; after a shutdown it starts anew
     ],
 )
 def test_c_program(program: Path, subcommand: str, fake_base_url: str, run_program: Any) -> None:
@@ -74,6 +82,19 @@ def test_a_missing_environment_fails_every_call_with_init(
     assert done.stderr == ""
 
 
+def test_a_failed_start_of_cffi_is_a_message_and_nothing_on_stderr(
+    program: Path, tmp_path: Path, run_program: Any
+) -> None:
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    site = tmp_path / "lib" / version / "site-packages"
+    site.mkdir(parents=True)
+    (site / "_cffi_backend.py").write_text('raise ImportError("a broken cffi backend")\n')
+    done = run_program(program, "init-fails", env={"LLMKIT_PYTHON_ENV": str(tmp_path)})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "cffi's start-up failed (ImportError: a broken cffi backend)" in done.stdout
+    assert done.stderr == ""
+
+
 def test_a_python_that_cannot_start_fails_every_call_with_init(
     program: Path, tmp_path: Path, run_program: Any
 ) -> None:
@@ -81,3 +102,23 @@ def test_a_python_that_cannot_start_fails_every_call_with_init(
     # The host goes on (Python's own report of its path configuration is on stderr).
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[-1] == "ok python-fails"
+
+
+def test_a_host_that_dlopens_the_library_rtld_local_runs_agents_and_may_dlclose_it(
+    compile_c: Callable[..., Path], capi_library: Built, fake_base_url: str, run_program: Any
+) -> None:
+    host = compile_c(SOURCE.with_name("dlopen_host.c"), link=False)
+    done = run_program(host, str(capi_library.library), fake_base_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "ok dlopen"
+    assert done.stderr == ""
+
+
+def test_the_library_is_marked_never_to_be_unloaded(capi_library: Built) -> None:
+    readelf = shutil.which("readelf")
+    if readelf is None:
+        pytest.skip("no readelf: binutils comes with gcc (`make capi-deps`)")
+    dynamic = subprocess.run(
+        [readelf, "-d", str(capi_library.library)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "NODELETE" in dynamic

@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "llmkit.h"
 
@@ -517,12 +520,241 @@ static void test_json(void) {
     llmkit_client_free(client);
 }
 
+/* ------------------------------------------------------- strict text, clear messages */
+
+static void test_strict(void) {
+    llmkit_client *client = new_client(NULL);
+    char *out = (char *)"untouched";
+    /* A lone surrogate is valid JSON, but no UTF-8 text; a surrogate pair is a character. */
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"\\ud800\"}", &out), LLMKIT_ERR_UTF8);
+    CHECK(out == NULL);
+    CONTAINS(llmkit_last_error(client), "lone surrogate (\\ud800)");
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"session\": \"\\udc00\"}", &out), LLMKIT_ERR_UTF8);
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"\\ud83d\\ude00\", \"tools\": []}", &out), LLMKIT_OK);
+    llmkit_free(out);
+    /* NaN, infinities and numbers too large for a double are not JSON. */
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"timeout\": NaN}", &out), LLMKIT_ERR_JSON);
+    CONTAINS(llmkit_last_error(client), "NaN is not a JSON number");
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"timeout\": 1e400}", &out), LLMKIT_ERR_JSON);
+    CONTAINS(llmkit_last_error(client), "too large for a double");
+    CHECK_STATUS(llmkit_json_get("{\"x\": NaN}", "/x", &out), LLMKIT_ERR_JSON);
+    CHECK_STATUS(llmkit_json_get("[Infinity]", "/0", &out), LLMKIT_ERR_JSON);
+    CHECK_STATUS(llmkit_json_text("[-Infinity]", "", &out), LLMKIT_ERR_JSON);
+    CHECK_STATUS(llmkit_json_get("[-1e400]", "", &out), LLMKIT_ERR_JSON);
+    /* A tool answering either fails the run: nothing of it reaches the model. */
+    CHECK_STATUS(llmkit_tool_register(client, "nan", EMPTY_SCHEMA, returns_text, "NaN"), LLMKIT_OK);
+    CHECK_STATUS(llmkit_tool_register(client, "huge", EMPTY_SCHEMA, returns_text, "[1e999]"), LLMKIT_OK);
+    CHECK_STATUS(llmkit_tool_register(client, "half", EMPTY_SCHEMA, returns_text, "\"\\udc00\""), LLMKIT_OK);
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"tools\": [\"nan\"]}", &out), LLMKIT_ERR_TOOL);
+    CONTAINS(llmkit_last_error(client), "tool 'nan' returned text that is not JSON");
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"tools\": [\"huge\"]}", &out), LLMKIT_ERR_TOOL);
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"tools\": [\"half\"]}", &out), LLMKIT_ERR_TOOL);
+    CONTAINS(llmkit_last_error(client), "lone surrogate");
+    /* The JSON utilities hand out UTF-8 only, and no C string cut short by U+0000. */
+    CHECK_STATUS(llmkit_json_get("[\"\\ud800\"]", "/0", &out), LLMKIT_ERR_UTF8);
+    CHECK_STATUS(llmkit_json_text("[\"\\ud800\"]", "/0", &out), LLMKIT_ERR_UTF8);
+    CONTAINS(llmkit_last_error(NULL), "lone surrogate");
+    expect_json("[\"\\ud800\", 1]", "/1", "1", 0);
+    CHECK_STATUS(llmkit_json_text("[\"a\\u0000b\"]", "/0", &out), LLMKIT_ERR_UTF8);
+    CHECK(out == NULL);
+    CONTAINS(llmkit_last_error(NULL), "U+0000");
+    expect_json("[\"a\\u0000b\"]", "/0", "\"a\\u0000b\"", 0);
+    /* Too deep: the message names the nesting limit. */
+    char deep[1203];
+    memset(deep, '[', 600);
+    memset(deep + 600, ']', 600);
+    deep[1200] = '\0';
+    CHECK_STATUS(llmkit_json_get(deep, "", &out), LLMKIT_ERR_JSON);
+    CONTAINS(llmkit_last_error(NULL), "nesting limit");
+    /* No final answer within max_steps: the advice is for a C caller. */
+    CHECK_STATUS(llmkit_tool_register(client, "square", SQUARE_SCHEMA, square, &square_calls), LLMKIT_OK);
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"tools\": [\"square\"], \"max_steps\": 1}", &out),
+                 LLMKIT_ERR_RUN);
+    CONTAINS(llmkit_last_error(client), "raise \"max_steps\"");
+    CHECK(strstr(llmkit_last_error(client), "message_history") == NULL);
+    /* A store in a folder that does not exist is refused when the client is made. */
+    char extra[256];
+    snprintf(extra, sizeof extra, ", \"store\": \"/nonexistent-llmkit-folder/sessions.db\"");
+    char options[1024];
+    snprintf(options, sizeof options, "{\"model\": \"openai/m\", \"base_url\": \"%s\"%s}", base_url, extra);
+    CHECK(llmkit_client_new(options) == NULL);
+    CONTAINS(llmkit_last_error(NULL), "folder that does not exist");
+    /* The failures lost nothing: the client still runs. */
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"hi\", \"tools\": []}", &out), LLMKIT_OK);
+    llmkit_free(out);
+    llmkit_client_free(client);
+}
+
+/* ------------------------------------------------------------ callbacks that nest */
+
+static llmkit_client *nesting_client;
+
+static int quiet(const char *event_json, void *userdata) {
+    (void)event_json, (void)userdata;
+    return 0;
+}
+
+static char *nested_run(const char *args_json, void *userdata) {
+    (void)args_json, (void)userdata;
+    /* A tool's call on its own client, whose tool callback must pass the gate this one holds. */
+    char *out = NULL;
+    llmkit_status status =
+        llmkit_run(nesting_client, "{\"input\": \"What is 12 squared?\", \"tools\": [\"square\"]}", &out);
+    char *answer = strdup(status == LLMKIT_OK && strstr(out, "144") ? "\"inner ok\"" : "\"inner failed\"");
+    llmkit_free(out);
+    return answer;
+}
+
+static int nesting_outer(const char *event_json, void *userdata) {
+    (void)event_json;
+    int *shutdown_status = userdata;
+    if (*shutdown_status == -1) {
+        /* A call inside a callback, whose own callbacks end before this one. */
+        CHECK_STATUS(llmkit_stream(nesting_client, "{\"input\": \"inner\", \"tools\": []}", quiet, NULL),
+                     LLMKIT_OK);
+        *shutdown_status = (int)llmkit_shutdown();
+    }
+    return 0;
+}
+
+static void test_nested(void) {
+    nesting_client = new_client(NULL);
+    CHECK_STATUS(llmkit_tool_register(nesting_client, "square", SQUARE_SCHEMA, square, &square_calls),
+                 LLMKIT_OK);
+    CHECK_STATUS(llmkit_tool_register(nesting_client, "nested", EMPTY_SCHEMA, nested_run, NULL), LLMKIT_OK);
+    int shutdown_status = -1;
+    CHECK_STATUS(llmkit_stream(nesting_client, "{\"input\": \"hi\", \"tools\": []}", nesting_outer,
+                               &shutdown_status),
+                 LLMKIT_OK);
+    CHECK(shutdown_status == LLMKIT_ERR_STATE);
+    char *out = NULL;
+    CHECK_STATUS(llmkit_run(nesting_client, "{\"input\": \"hi\", \"tools\": [\"nested\"]}", &out), LLMKIT_OK);
+    CONTAINS(out, "inner ok");
+    llmkit_free(out);
+    llmkit_client_free(nesting_client);
+    CHECK_STATUS(llmkit_shutdown(), LLMKIT_OK);
+}
+
+/* ------------------------------------------------------ one callback at a time */
+
+typedef struct {
+    sem_t entered;    /* posted by the tool when it starts */
+    sem_t event_seen; /* posted by every event callback */
+    volatile int inside;
+    volatile int overlaps;
+} serial_state;
+
+static char *holding(const char *args_json, void *userdata) {
+    serial_state *s = userdata;
+    (void)args_json;
+    s->inside = 1;
+    sem_post(&s->entered);
+    /* Give an event callback of the same client the chance to run now: it must not. */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 2;
+    if (sem_timedwait(&s->event_seen, &until) == 0) s->overlaps++;
+    s->inside = 0;
+    return strdup("1");
+}
+
+static int seen(const char *event_json, void *userdata) {
+    serial_state *s = userdata;
+    (void)event_json;
+    if (s->inside) s->overlaps++;
+    sem_post(&s->event_seen);
+    return 0;
+}
+
+static void test_serial(void) {
+    serial_state s = {.inside = 0, .overlaps = 0};
+    sem_init(&s.entered, 0, 0);
+    sem_init(&s.event_seen, 0, 0);
+    llmkit_client *client = new_client(NULL);
+    CHECK_STATUS(llmkit_tool_register(client, "holding", EMPTY_SCHEMA, holding, &s), LLMKIT_OK);
+    background_run run = {.client = client, .request = "{\"input\": \"hi\", \"tools\": [\"holding\"]}"};
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, run_in_background, &run) == 0);
+    sem_wait(&s.entered);
+    CHECK_STATUS(llmkit_stream(client, "{\"input\": \"hi\", \"tools\": []}", seen, &s), LLMKIT_OK);
+    pthread_join(thread, NULL);
+    CHECK(run.status == LLMKIT_OK);
+    CHECK(s.overlaps == 0);
+    /* Another client's callbacks do not wait for this one's. */
+    llmkit_client *other = new_client(NULL);
+    s.inside = 0;
+    CHECK(pthread_create(&thread, NULL, run_in_background, &run) == 0);
+    sem_wait(&s.entered);
+    CHECK_STATUS(llmkit_stream(other, "{\"input\": \"hi\", \"tools\": []}", seen, &s), LLMKIT_OK);
+    pthread_join(thread, NULL);
+    CHECK(s.overlaps > 0);
+    llmkit_client_free(other);
+    llmkit_client_free(client);
+}
+
+/* ------------------------------------------------------------------------ fork */
+
+static void expect_child(pid_t pid) {
+    int status = 0;
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void test_fork(void) {
+    llmkit_client *client = new_client(NULL);
+    char *out = NULL;
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"parent\"}", &out), LLMKIT_OK);
+    llmkit_free(out);
+    fflush(stdout);
+    pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        alarm(60); /* a call that hangs fails the test, not the suite */
+        CHECK_STATUS(llmkit_run(client, "{\"input\": \"child\"}", &out), LLMKIT_ERR_STATE);
+        CHECK(out == NULL);
+        CONTAINS(llmkit_last_error(client), "call llmkit_shutdown before fork");
+        CONTAINS(llmkit_last_error(NULL), "forked");
+        CHECK(llmkit_client_new("{\"model\": \"openai/m\"}") == NULL);
+        CHECK_STATUS(llmkit_json_get("[1]", "/0", &out), LLMKIT_ERR_STATE);
+        CHECK_STATUS(llmkit_init(NULL), LLMKIT_ERR_STATE);
+        CHECK_STATUS(llmkit_shutdown(), LLMKIT_ERR_STATE);
+        llmkit_client_free(client);
+        fflush(stdout);
+        _exit(0);
+    }
+    expect_child(pid);
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"parent again\"}", &out), LLMKIT_OK);
+    llmkit_free(out);
+    /* Shut down before fork: the child starts llmkit again, and so does the parent. */
+    CHECK_STATUS(llmkit_shutdown(), LLMKIT_OK);
+    fflush(stdout);
+    pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        alarm(60);
+        llmkit_client *mine = new_client(NULL);
+        CHECK_STATUS(llmkit_run(mine, "{\"input\": \"child\"}", &out), LLMKIT_OK);
+        CONTAINS(out, "\"kind\":\"run_result\"");
+        llmkit_free(out);
+        llmkit_client_free(mine);
+        CHECK_STATUS(llmkit_shutdown(), LLMKIT_OK);
+        fflush(stdout);
+        _exit(0);
+    }
+    expect_child(pid);
+    client = new_client(NULL);
+    CHECK_STATUS(llmkit_run(client, "{\"input\": \"parent\"}", &out), LLMKIT_OK);
+    llmkit_free(out);
+    llmkit_client_free(client);
+}
+
 static void test_init_fails(void) {
     /* Run with LLMKIT_PYTHON_ENV naming a folder that is no environment. */
     CONTAINS(llmkit_version(), ".");
     CHECK(llmkit_abi_version() == LLMKIT_ABI_VERSION);
     CHECK_STATUS(llmkit_init(NULL), LLMKIT_ERR_INIT);
     CONTAINS(llmkit_last_error(NULL), "LLMKIT_PYTHON_ENV");
+    printf("%s\n", llmkit_last_error(NULL));
     CHECK(llmkit_client_new("{\"model\": \"openai/m\"}") == NULL);
     char *out = NULL;
     CHECK_STATUS(llmkit_run(NULL, "{}", &out), LLMKIT_ERR_INIT);
@@ -556,7 +788,8 @@ int main(int argc, char **argv) {
         {"handles", test_handles}, {"tools", test_tools},   {"slow", test_slow},
         {"cancel", test_cancel}, {"freed", test_freed_while_running},
         {"threads", test_threads}, {"store", test_store}, {"init-fails", test_init_fails},
-        {"python-fails", test_python_fails}, {"json", test_json},
+        {"python-fails", test_python_fails}, {"json", test_json}, {"strict", test_strict},
+        {"nested", test_nested}, {"serial", test_serial}, {"fork", test_fork},
     };
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (strcmp(argv[1], tests[i].name) == 0) {

@@ -1,4 +1,4 @@
-"""The Python side of the C ABI: handles, statuses, the header's drift check, the build command."""
+"""The Python side of the C ABI: handles, statuses, strict JSON, the runtime, the build."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from llmkit.capi._abi import C_ONLY, EXPORTS, twin
 from llmkit.capi._build import api_block, build, cffi_declarations
 from llmkit.capi._errors import CallError, status_for
 from llmkit.capi._handles import Handles
+from llmkit.capi._jsontext import NotJSON, loads, lone_surrogate, utf8
+from llmkit.capi._runtime import Runtime, in_callback, marked_callback
 from llmkit.cli import main
-from llmkit.errors import RunTimeoutError, ToolExecutionError, UsageError
+from llmkit.errors import MaxStepsExceeded, RunTimeoutError, ToolExecutionError, UsageError
 
 pytestmark = pytest.mark.capi
 
@@ -111,3 +113,62 @@ def test_llmkit_capi_build_writes_the_library_and_the_header(
         str(tmp_path / "out" / "llmkit.h"),
     ]
     assert (tmp_path / "out" / "llmkit.h").read_text() == HEADER.read_text()
+
+
+def test_a_thread_stays_in_a_callback_until_the_outermost_one_ends() -> None:
+    with marked_callback():
+        with marked_callback():
+            assert in_callback()
+        assert in_callback()  # the inner callback ended, the outer one still runs
+    assert not in_callback()
+
+
+def test_a_call_started_on_a_stopped_runtime_ends_with_a_status() -> None:
+    runtime = Runtime(tool_threads=1)
+    call = runtime.call()  # started just before the loop stops
+    runtime.stop()
+
+    async def work() -> int:
+        return 1
+
+    with pytest.raises(CallError) as caught:
+        runtime.wait(call, work())
+    assert caught.value.status is Status.ERR_STATE
+    assert "llmkit_shutdown" in str(caught.value)
+
+
+def test_no_final_answer_within_max_steps_gives_advice_a_c_caller_can_follow() -> None:
+    status, message = status_for(
+        MaxStepsExceeded(
+            "no final answer after max_steps=3 model calls (raise max_steps, or continue the "
+            "run with message_history=err.messages)"
+        )
+    )
+    assert status is Status.ERR_RUN
+    assert "after 3 model calls" in message
+    assert 'raise "max_steps"' in message
+    assert "message_history" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("NaN", "NaN is not a JSON number"),
+        ("[1, -Infinity]", "-Infinity is not a JSON number"),
+        ('{"t": 1e400}', "too large for a double"),
+        ("[" * 501 + "]" * 501, "nesting limit"),
+    ],
+)
+def test_strict_json_refuses_what_python_alone_reads(text: str, why: str) -> None:
+    with pytest.raises(NotJSON, match=why):
+        loads(text)
+
+
+def test_a_lone_surrogate_is_found_in_keys_and_values_but_a_pair_is_a_character() -> None:
+    assert lone_surrogate(loads('{"a": ["\\ud800"]}')) == "\ud800"
+    assert lone_surrogate(loads('{"\\udfff": 1}')) == "\udfff"
+    assert lone_surrogate(loads('["\\ud83d\\ude00"]')) is None
+    with pytest.raises(CallError) as caught:
+        utf8("x\udc00", "input")
+    assert caught.value.status is Status.ERR_UTF8
+    assert "\\udc00" in str(caught.value)

@@ -13,10 +13,13 @@ Guarantees:
   Python (only when the run finishes).
 - Freeing the client cancels its running calls (they fail with ``ERR_STATE``)
   and refuses new ones.
+- Its C callbacks (tools' and events', of every call) run one at a time
+  (:class:`~llmkit.capi._runtime.Gate`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import deque
@@ -27,7 +30,7 @@ from typing import Any
 from llmkit.agent import Agent
 from llmkit.capi._abi import Status
 from llmkit.capi._errors import CallError
-from llmkit.capi._runtime import Call, Reason, Runtime
+from llmkit.capi._runtime import Call, Gate, Reason, Runtime
 from llmkit.events import Event
 from llmkit.run import RunResult
 from llmkit.tools import Tool
@@ -108,6 +111,12 @@ class Client:
             raise CallError(
                 Status.ERR_ARGUMENT, f"store is the path of a SQLite file, not {path!r}"
             )
+        if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            raise CallError(
+                Status.ERR_ARGUMENT,
+                f"store {path!r} is in a folder that does not exist: make the folder first, "
+                "or name a file in an existing one",
+            )
         self.store: Store = MemoryStore() if path is None else SQLiteStore(path)
         self._agent_options = {
             keyword: options[key] for key, keyword in _AGENT_OPTIONS.items() if key in options
@@ -116,6 +125,8 @@ class Client:
         self._agents: dict[tuple[str, ...], Agent[Any]] = {}
         self._lock = threading.Lock()
         self._calls: set[Call] = set()
+        self.gate = Gate()
+        """Runs the client's C callbacks one at a time."""
         self.closed = False
         self.errors: deque[Any] = deque(maxlen=_ERRORS_KEPT)
         """The C text of the last failed calls on this client (the exports layer keeps them)."""
@@ -215,7 +226,7 @@ class Client:
         with self._lock:
             if self.closed:
                 raise CallError(Status.ERR_STATE, "the client was freed while this call started")
-            call = self.runtime.call()
+            call = self.runtime.call(gate=self.gate)
             self._calls.add(call)
         return call
 

@@ -5,8 +5,11 @@ Guarantees:
 - The callback runs on a worker thread of the runtime, never on the loop; the
   interpreter lock is released while it runs.
 - Its answer is freed with ``free()`` exactly once, whatever it holds.
-- NULL, text that is not UTF-8, or text that is not JSON fail the run with
-  ``ERR_TOOL``; a callback that outlasts ``timeout`` fails it with
+- The callbacks of one client run one at a time (its
+  :class:`~llmkit.capi._runtime.Gate`), also across calls.
+- NULL, text that is not UTF-8, not strict JSON (``NaN``, ``1e400``), or that
+  spells a lone surrogate fail the run with ``ERR_TOOL``: nothing of it reaches
+  the model. A callback that outlasts ``timeout`` fails it with
   ``ERR_TIMEOUT`` (the callback goes on on its worker thread, and its answer,
   when it comes, is freed and dropped).
 """
@@ -17,10 +20,11 @@ import asyncio
 import concurrent.futures
 from typing import Any
 
-from llmkit import _json, _jsondata
+from llmkit import _json
+from llmkit.capi import _jsontext
 from llmkit.capi._abi import Status
 from llmkit.capi._errors import CallError
-from llmkit.capi._runtime import marked_callback
+from llmkit.capi._runtime import Call, Gate, current_call
 from llmkit.tools import SchemaTool
 from llmkit.types import JSONDict
 
@@ -40,6 +44,7 @@ class CTool:
         userdata: Any,
         workers: concurrent.futures.Executor,
         timeout: float,
+        gate: Gate,
     ) -> None:
         self.name = name
         self._ffi = ffi
@@ -48,6 +53,7 @@ class CTool:
         self._userdata = userdata
         self._workers = workers
         self._timeout = timeout
+        self._gate = gate
 
     def tool(self, schema: JSONDict) -> SchemaTool:
         """The llmkit tool that calls the callback, its arguments described by ``schema``."""
@@ -66,8 +72,14 @@ class CTool:
 
     async def call(self, arguments: JSONDict) -> Any:
         """Run the callback with ``arguments`` on a worker thread; its answer as a JSON value."""
-        data = _json.dumps(arguments).encode("utf-8")
-        job = asyncio.get_running_loop().run_in_executor(self._workers, self._blocking, data)
+        data = _jsontext.utf8(
+            _json.dumps(arguments),
+            f"the model's arguments for tool {self.name!r}",
+            status=Status.ERR_RUN,
+        )
+        job = asyncio.get_running_loop().run_in_executor(
+            self._workers, self._blocking, data, current_call.get()
+        )
         try:
             return await asyncio.wait_for(job, self._timeout)
         except TimeoutError:
@@ -77,9 +89,9 @@ class CTool:
                 f"({self._timeout:g} s): make the callback faster or raise tool_timeout",
             ) from None
 
-    def _blocking(self, data: bytes) -> Any:
+    def _blocking(self, data: bytes, call: Call | None) -> Any:
         ffi = self._ffi
-        with marked_callback():
+        with self._gate.callback(call):
             answer = self._fn(ffi.new("char[]", data), self._userdata)
         if answer == ffi.NULL:
             raise CallError(
@@ -100,10 +112,14 @@ class CTool:
                 "return UTF-8 JSON text",
             ) from None
         try:
-            return _jsondata.loads(text, max_depth=_jsondata.MACHINE_MAX_DEPTH)
+            value = _jsontext.loads(text)
         except ValueError as exc:
             raise CallError(
                 Status.ERR_TOOL,
                 f"tool {self.name!r} returned text that is not JSON ({exc}): return JSON, "
                 'such as 144 or "\\"sunny\\"" for a string',
             ) from None
+        bad = _jsontext.lone_surrogate(value, text)
+        if bad is not None:
+            _jsontext.utf8(bad, f"the answer of tool {self.name!r}", status=Status.ERR_TOOL)
+        return value

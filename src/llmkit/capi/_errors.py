@@ -3,13 +3,16 @@
 Guarantees: :func:`status_for` answers for every exception (a bug in llmkit is
 ``ERR_INTERNAL``), and its message never holds a traceback; a :class:`CallError`
 anywhere in an exception's chain (a tool callback's failure inside a run's
-error) decides the status.
+error) decides the status. Advice written for Python users (``message_history=err.messages``)
+is reworded for C: what a C caller can pass.
 """
 
 from __future__ import annotations
 
+import re
+
 from llmkit.capi._abi import Status
-from llmkit.errors import LLMKitError, RunTimeoutError, UsageError
+from llmkit.errors import LLMKitError, MaxStepsExceeded, RunTimeoutError, UsageError
 
 __all__ = ["CallError", "status_for"]
 
@@ -43,6 +46,12 @@ def status_for(exc: BaseException) -> tuple[Status, str]:
         return Status.ERR_TIMEOUT, str(exc) or "the run took longer than its timeout"
     if isinstance(exc, UsageError):
         return Status.ERR_ARGUMENT, str(exc)
+    if isinstance(exc, MaxStepsExceeded):
+        steps = re.search(r"max_steps=(\d+)", str(exc))
+        return Status.ERR_RUN, (
+            f"MaxStepsExceeded: no final answer after {steps[1] if steps else 'max_steps'} model "
+            'calls: raise "max_steps" (in the request, or the client\'s options)'
+        )
     if isinstance(exc, LLMKitError):
         return Status.ERR_RUN, f"{type(exc).__name__}: {exc}"
     return Status.ERR_INTERNAL, f"internal error, please report it: {type(exc).__name__}: {exc}"

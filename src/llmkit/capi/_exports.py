@@ -6,17 +6,24 @@ Guarantees:
   (:func:`~llmkit.capi._errors.status_for`), kept for ``llmkit_last_error`` on
   the calling thread and, when the call names a live client, on the client.
 - C arguments are checked before anything runs: NULL pointers
-  (``ERR_ARGUMENT``), text that is not UTF-8 (``ERR_UTF8``) or not JSON
-  (``ERR_JSON``), handles that are freed or foreign (``ERR_HANDLE``, read as
-  numbers, never dereferenced).
-- Strings handed out are allocated with ``malloc`` and tracked, so
-  ``llmkit_free`` of a pointer llmkit did not hand out, or handed out and
-  already freed, frees nothing and says so.
+  (``ERR_ARGUMENT``), text that is not UTF-8 or spells a lone surrogate
+  (``ERR_UTF8``), text that is not strict JSON (``ERR_JSON``: ``NaN`` and
+  ``1e400`` are refused, see :mod:`llmkit.capi._jsontext`), handles that are
+  freed or foreign (``ERR_HANDLE``, read as numbers, never dereferenced).
+- Strings handed out are allocated with ``malloc`` and tracked by address, so
+  ``llmkit_free`` of a pointer llmkit did not hand out, or of one freed whose
+  address llmkit has not handed out again since, frees nothing and says so.
+  (A second free of an address handed out again frees the new string: only
+  the address reaches llmkit.) Text that UTF-8 cannot carry is ``ERR_UTF8``.
 - ``llmkit_json_get`` / ``llmkit_json_text`` read one value of any JSON text
   by JSON Pointer (:mod:`llmkit.capi._pointer`), so C needs no JSON parser.
 - ``llmkit_stream`` calls the event callback on the calling thread, one event
   at a time, in order; the calling thread holds no lock of llmkit while it
-  waits for the next event.
+  waits for the next event. A client's callbacks, of every call, run one at a
+  time (its :class:`~llmkit.capi._runtime.Gate`).
+- ``llmkit_shutdown`` frees the clients that exist when it starts, not one
+  made while it runs; the C side learns whether llmkit runs
+  (``llmkit_set_running``), for its fork gate.
 """
 
 from __future__ import annotations
@@ -27,15 +34,15 @@ import queue
 import threading
 from typing import Any
 
-from llmkit import _envelope, _json, _jsondata
-from llmkit.capi import _runtime
+from llmkit import _envelope, _json
+from llmkit.capi import _jsontext, _runtime
 from llmkit.capi._abi import Status
 from llmkit.capi._client import Client, check_keys
 from llmkit.capi._ctool import CTool
 from llmkit.capi._errors import CallError, status_for
 from llmkit.capi._handles import Handles
 from llmkit.capi._pointer import resolve
-from llmkit.capi._runtime import Runtime, in_callback, marked_callback
+from llmkit.capi._runtime import Runtime, in_callback
 
 __all__ = ["Exports", "install"]
 
@@ -89,8 +96,14 @@ class Exports:
     def _runtime_now(self) -> Runtime:
         with self._lock:
             if self._runtime is None:
-                self._runtime = Runtime(tool_threads=_DEFAULT_TOOL_THREADS)
+                self._start(_DEFAULT_TOOL_THREADS)
+            assert self._runtime is not None
             return self._runtime
+
+    def _start(self, threads: int) -> None:
+        """Start the runtime (``self._lock`` held)."""
+        self._runtime = Runtime(tool_threads=threads)
+        self._lib.llmkit_set_running(1)
 
     def _text(self, pointer: Any, what: str) -> str:
         if pointer == self._ffi.NULL:
@@ -110,11 +123,14 @@ class Exports:
             return {}
         text = self._text(pointer, what)
         try:
-            value = _jsondata.loads(text, max_depth=_jsondata.MACHINE_MAX_DEPTH)
+            value = _jsontext.loads(text)
         except ValueError as exc:
             raise CallError(
                 Status.ERR_JSON, f"{what} is not JSON ({exc}): pass a JSON object"
             ) from None
+        bad = _jsontext.lone_surrogate(value, text)
+        if bad is not None:  # valid JSON (an escape), but no UTF-8 text: ERR_UTF8
+            _jsontext.utf8(bad, what)
         if not isinstance(value, dict):
             raise CallError(
                 Status.ERR_ARGUMENT,
@@ -133,6 +149,7 @@ class Exports:
         return found
 
     def _hand_out(self, data: bytes) -> Any:
+        """``data`` in memory from ``malloc``, tracked for ``llmkit_free``."""
         memory = self._lib.malloc(len(data) + 1)
         if memory == self._ffi.NULL:
             raise MemoryError(f"malloc of {len(data) + 1} bytes failed")
@@ -157,7 +174,7 @@ class Exports:
                 )
             with self._lock:
                 if self._runtime is None:
-                    self._runtime = Runtime(tool_threads=threads)
+                    self._start(threads)
                 elif "tool_threads" in options and self._runtime.tool_threads != threads:
                     raise CallError(
                         Status.ERR_STATE,
@@ -174,13 +191,18 @@ class Exports:
             if in_callback():
                 raise CallError(Status.ERR_STATE, "llmkit_shutdown cannot run inside a callback")
             with self._lock:
+                # Together: a client made after this line has the next runtime, and stays.
                 runtime, self._runtime = self._runtime, None
-            for handle in self._clients.handles():
+                handles = self._clients.handles()
+            for handle in handles:
                 client = self._clients.pop(handle)
                 if client is not None:
                     client.close("shutdown")
             if runtime is not None:
                 runtime.stop()
+            with self._lock:
+                if self._runtime is None:
+                    self._lib.llmkit_set_running(0)
             return int(Status.OK)
         except BaseException as exc:
             return self._fail("llmkit_shutdown", exc)
@@ -189,8 +211,17 @@ class Exports:
         """``llmkit_client_new``."""
         try:
             options = self._object(options_json, "options_json")
-            client = Client(options, runtime=self._runtime_now())
-            return self._ffi.cast("llmkit_client *", self._clients.add(client))
+            runtime = self._runtime_now()
+            client = Client(options, runtime=runtime)
+            with self._lock:
+                handle = self._clients.add(client) if self._runtime is runtime else None
+            if handle is None:
+                client.close("shutdown")
+                raise CallError(
+                    Status.ERR_STATE,
+                    "llmkit_shutdown ran while this client was made: make it again",
+                )
+            return self._ffi.cast("llmkit_client *", handle)
         except BaseException as exc:
             self._fail("llmkit_client_new", exc)
             return self._ffi.NULL
@@ -230,6 +261,7 @@ class Exports:
                 userdata=userdata,
                 workers=found.runtime.workers,
                 timeout=found.tool_timeout,
+                gate=found.gate,
             )
             found.add_tool(tool_name, made.tool(schema))
             return int(Status.OK)
@@ -252,7 +284,9 @@ class Exports:
                 result = found.runtime.wait(call, found.run(plan))
             finally:
                 found.end(call)
-            out_json[0] = self._hand_out(_envelope.dumps(result).encode("utf-8"))
+            out_json[0] = self._hand_out(
+                _jsontext.utf8(_envelope.dumps(result), "the run's result")
+            )
             return int(Status.OK)
         except BaseException as exc:
             return self._fail("llmkit_run", exc, found)
@@ -291,8 +325,9 @@ class Exports:
             while (event := inbox.get()) is not _DONE:
                 if stopped:
                     continue
-                data = self._ffi.new("char[]", _envelope.dumps(event).encode("utf-8"))
-                with marked_callback():
+                text = _envelope.dumps(event)
+                data = self._ffi.new("char[]", _jsontext.utf8(text, f"the event {event.topic}"))
+                with client.gate.callback(call):
                     answer = fn(data, userdata)
                 if answer != 0:
                     stopped = True
@@ -352,12 +387,16 @@ class Exports:
             out[0] = self._ffi.NULL
             text = self._text(json_text, "json")
             try:
-                document = _jsondata.loads(text, max_depth=_jsondata.MACHINE_MAX_DEPTH)
+                document = _jsontext.loads(text)
             except ValueError as exc:
                 raise CallError(Status.ERR_JSON, f"json is not JSON ({exc})") from None
-            value = resolve(document, self._text(pointer, "pointer"))
-            answer = value if plain and isinstance(value, str) else _json.dumps(value)
-            out[0] = self._hand_out(answer.encode("utf-8"))
+            path = self._text(pointer, "pointer")
+            value = resolve(document, path)
+            what = f"the value at {path!r}"
+            if plain and isinstance(value, str):
+                out[0] = self._hand_out(_jsontext.c_string(value, what))
+            else:
+                out[0] = self._hand_out(_jsontext.utf8(_json.dumps(value), what))
             return int(Status.OK)
         except BaseException as exc:
             return self._fail(where, exc)

@@ -13,7 +13,12 @@ Guarantees:
   ``shutdown``), whatever the run made of the cancellation.
 - :meth:`Runtime.stop` cancels every call, waits for their tasks to end and for
   the stores being released (:meth:`Runtime.release`), closes the loop's HTTP
-  clients and ends the thread.
+  clients and ends the thread. A call started on it before or while it stops
+  ends with a status (``ERR_STATE``), never an endless wait.
+- A :class:`Gate` runs one client's C callbacks one at a time; a callback may
+  start calls on its own client, and their callbacks pass the gate it holds.
+- :func:`in_callback` holds while any C callback runs on this thread, however
+  deeply callbacks nest (a callback's call whose own callback returned).
 """
 
 from __future__ import annotations
@@ -21,14 +26,25 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import contextvars
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, Literal, TypeAlias, TypeVar
 
 from llmkit.capi._abi import Status
 from llmkit.capi._errors import CallError
 
-__all__ = ["STOPPED", "Call", "Reason", "Runtime", "in_callback", "marked_callback"]
+__all__ = [
+    "STOPPED",
+    "Call",
+    "Gate",
+    "Reason",
+    "Runtime",
+    "current_call",
+    "in_callback",
+    "in_callback_of",
+    "marked_callback",
+]
 
 T = TypeVar("T")
 
@@ -48,28 +64,77 @@ _REASONS: dict[Reason, tuple[Status, str]] = {
 _local = threading.local()
 
 
+def _running() -> list[object]:
+    """The owners of the C callbacks running on this thread, outermost first."""
+    stack: list[object] | None = getattr(_local, "callbacks", None)
+    if stack is None:
+        stack = _local.callbacks = []
+    return stack
+
+
 def in_callback() -> bool:
     """Whether this thread is running a C callback of llmkit (a tool's or an event's)."""
-    return bool(getattr(_local, "callback", False))
+    return bool(_running())
+
+
+def in_callback_of(owner: object) -> bool:
+    """Whether this thread is running a C callback of ``owner`` (a :class:`Gate`)."""
+    return any(item is owner for item in _running())
 
 
 class marked_callback:
-    """Marks this thread as running a C callback for the ``with`` block (see :func:`in_callback`)."""
+    """Marks this thread as running a C callback of ``owner`` for the ``with`` block.
+
+    Blocks nest: the thread stays marked until the outermost one ends.
+    """
+
+    def __init__(self, owner: object = None) -> None:
+        self._owner = owner
 
     def __enter__(self) -> None:
-        _local.callback = True
+        _running().append(self._owner)
 
     def __exit__(self, *exc: object) -> None:
-        _local.callback = False
+        _running().pop()
+
+
+class Gate:
+    """One client's C callbacks, one at a time (see the module's guarantees)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    @contextlib.contextmanager
+    def callback(self, call: Call | None) -> Iterator[None]:
+        """Hold the gate (unless ``call`` was started inside a callback holding it) and mark the thread."""
+        inside = call is not None and call.gate is self and call.nested
+        if not inside:
+            self._lock.acquire()
+        try:
+            with marked_callback(self):
+                yield
+        finally:
+            if not inside:
+                self._lock.release()
+
+
+current_call: contextvars.ContextVar[Call | None] = contextvars.ContextVar(
+    "llmkit_capi_call", default=None
+)
+"""The call whose task is running (set by :meth:`Call.guard`; the run's tasks inherit it)."""
 
 
 class Call:
     """One call of the C ABI running on the loop: cancellable from any thread."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, gate: Gate | None = None) -> None:
         self._loop = loop
         self._task: asyncio.Task[Any] | None = None
         self.reason: Reason | None = None
+        self.gate = gate
+        """The gate of the client the call runs on."""
+        self.nested = gate is not None and in_callback_of(gate)
+        """Whether the call was started inside a callback of its own client (which holds the gate)."""
 
     def cancel(self, reason: Reason) -> None:
         """Stop the call (the first reason given is the one reported)."""
@@ -86,6 +151,7 @@ class Call:
     async def guard(self, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` as this call; a cancellation fails with the reason's status."""
         self._task = asyncio.current_task()
+        current_call.set(self)
         try:
             if self.reason is not None:
                 work.close()
@@ -120,27 +186,32 @@ class Runtime:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
-    def call(self) -> Call:
+    def call(self, *, gate: Gate | None = None) -> Call:
         """A new call on this runtime (:class:`CallError` ``ERR_STATE`` once it is stopped)."""
         with self._lock:
             if self._stopped:
                 raise CallError(Status.ERR_STATE, "llmkit_shutdown ran while this call started")
-            call = Call(self.loop)
+            call = Call(self.loop, gate=gate)
             self._calls.add(call)
             return call
 
     def wait(self, call: Call, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` as ``call`` on the loop; block (without the interpreter lock) for its end."""
         try:
-            future = asyncio.run_coroutine_threadsafe(call.guard(work), self.loop)
-            return future.result()
+            return self.submit(call, work).result()
         finally:
             with self._lock:
                 self._calls.discard(call)
 
     def submit(self, call: Call, work: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Start ``work`` as ``call`` on the loop; the caller waits with :meth:`finish`."""
-        return asyncio.run_coroutine_threadsafe(call.guard(work), self.loop)
+        # Scheduled under the lock that stop() takes first: the task is queued before
+        # stop()'s drain, which then cancels it, or it is refused here. Never lost.
+        with self._lock:
+            if self._stopped:
+                work.close()
+                raise CallError(Status.ERR_STATE, "llmkit_shutdown ran while this call started")
+            return asyncio.run_coroutine_threadsafe(call.guard(work), self.loop)
 
     def finish(self, call: Call, future: concurrent.futures.Future[T]) -> T:
         """The outcome of a call started with :meth:`submit`."""

@@ -17,15 +17,18 @@
  *   llmkit_client_free(c);
  *
  * Text
- *   Every string passed in or out is NUL-terminated UTF-8. Invalid UTF-8 in
- *   gets LLMKIT_ERR_UTF8. Every JSON payload llmkit hands out is llmkit's
+ *   Every string passed in or out is NUL-terminated UTF-8. Invalid UTF-8 in,
+ *   or JSON spelling a lone surrogate ("\ud800"), gets LLMKIT_ERR_UTF8. JSON
+ *   is read strictly: NaN, Infinity and numbers beyond a double (1e400) are
+ *   LLMKIT_ERR_JSON. Every JSON payload llmkit hands out is llmkit's
  *   versioned envelope: {"llmkit": 1, "kind": "...", "data": {...}}.
  *
  * Ownership
  *   - A string llmkit hands out through an out-parameter (char **) is yours:
  *     free it with llmkit_free(), once. llmkit_free() of a pointer it did not
  *     hand out, or of one already freed, does nothing and sets the thread's
- *     last error.
+ *     last error; but a second free of an address handed out again since (to
+ *     a newer string) frees that string: only the address reaches llmkit.
  *   - const char * results (llmkit_version, llmkit_last_error) belong to
  *     llmkit: do not free them; copy them to keep them (lifetimes below).
  *   - The strings llmkit passes to your callbacks are valid during the call
@@ -41,13 +44,18 @@
  *     several threads at once; its calls run concurrently.
  *   - While a call waits (for a model, a tool, an event), it holds no lock of
  *     llmkit and not the Python interpreter lock: other threads go on.
- *   - Tool callbacks run on llmkit's worker threads, several at once when a
- *     model asks for several tools or several runs go on; make them
- *     thread-safe or guard them with your own lock.
- *   - Event callbacks run on the thread that called llmkit_stream(), one
- *     event at a time, in order.
- *   - A callback may call llmkit (for example llmkit_cancel), but not
- *     llmkit_shutdown().
+ *   - A client's callbacks (tools' and events', of all its calls) run one at
+ *     a time, each call's in order; other clients' run at the same time.
+ *   - Tool callbacks run on llmkit's worker threads; event callbacks on the
+ *     thread that called llmkit_stream().
+ *   - A callback may call llmkit (for example llmkit_cancel, or a run of its
+ *     own client), but not llmkit_shutdown(), however deeply nested.
+ *
+ * Loading, fork
+ *   dlopen() with RTLD_LOCAL works (no RTLD_GLOBAL needed). dlclose() never
+ *   unloads the library (it is linked -z nodelete). In a child forked while
+ *   llmkit ran, every call returns LLMKIT_ERR_STATE: start llmkit in the
+ *   child only, or call llmkit_shutdown() before fork().
  *
  * Errors
  *   Every function that can fail returns an llmkit_status and records a
@@ -78,19 +86,22 @@ typedef enum llmkit_status {
     LLMKIT_OK = 0,              /* it worked */
     LLMKIT_ERR_ARGUMENT = 1,    /* a NULL pointer, or JSON of the wrong shape: an unknown key,
                                    a value of the wrong type or out of range */
-    LLMKIT_ERR_JSON = 2,        /* a string that is not JSON */
-    LLMKIT_ERR_UTF8 = 3,        /* a string that is not UTF-8 */
+    LLMKIT_ERR_JSON = 2,        /* a string that is not JSON (NaN and 1e400 are not), or
+                                   JSON nested past llmkit's limit of 500 levels */
+    LLMKIT_ERR_UTF8 = 3,        /* a string that is not UTF-8, or JSON with a lone surrogate;
+                                   a text to hand out holding U+0000 (a C string ends there) */
     LLMKIT_ERR_NOT_FOUND = 4,   /* an unknown id: a tool name no llmkit_tool_register gave,
                                    an unknown provider */
     LLMKIT_ERR_RUN = 5,         /* the run failed: the provider refused it or is down, a limit
                                    was reached, the model's answer was invalid */
     LLMKIT_ERR_TOOL = 6,        /* a tool callback returned NULL, text that is not UTF-8 or
-                                   not JSON */
+                                   not JSON (NaN, a lone surrogate) */
     LLMKIT_ERR_CANCELLED = 7,   /* llmkit_cancel(), or an event callback returned nonzero */
     LLMKIT_ERR_TIMEOUT = 8,     /* the run took longer than its timeout, or a tool callback
                                    longer than the client's tool_timeout */
     LLMKIT_ERR_STATE = 9,       /* not possible now: the client was freed while the call ran,
-                                   llmkit_shutdown() ran meanwhile, a tool name is taken */
+                                   llmkit_shutdown() ran meanwhile, a tool name is taken, the
+                                   process is a child forked while llmkit ran */
     LLMKIT_ERR_INIT = 10,       /* llmkit could not start: Python itself could not (a broken
                                    PYTHONHOME), or the environment is missing, or llmkit or
                                    cffi is not installed in it */
@@ -128,7 +139,7 @@ llmkit_status llmkit_shutdown(void);
  *       temperature), "run_timeout" (seconds): the agent's, as in Python;
  *   "tool_timeout": seconds a tool callback may take (default 60);
  *   "store": a SQLite file keeping the client's sessions (default: in memory,
- *       for the client's lifetime). */
+ *       for the client's lifetime); its folder must exist. */
 llmkit_client *llmkit_client_new(const char *options_json);
 
 /* Frees a client. Calls running on it stop: they return LLMKIT_ERR_STATE.
@@ -196,7 +207,8 @@ void llmkit_free(void *p);
  *
  * llmkit_json_get: *out_json = the value as JSON text ("\"hi\"", "144", "{...}").
  * llmkit_json_text: *out_text = a string value as plain UTF-8 text ("hi"); any
- * other value as JSON text. Free either with llmkit_free; NULL on failure. */
+ * other value as JSON text. A string holding U+0000 gives LLMKIT_ERR_UTF8 (read
+ * it with llmkit_json_get). Free either with llmkit_free; NULL on failure. */
 llmkit_status llmkit_json_get(const char *json, const char *pointer, char **out_json);
 llmkit_status llmkit_json_text(const char *json, const char *pointer, char **out_text);
 

@@ -1,0 +1,112 @@
+"""The JSON text that crosses the C ABI, read strictly and written as UTF-8.
+
+Guarantees:
+
+- :func:`loads` reads JSON as RFC 8259 defines it: ``NaN``, ``Infinity`` and
+  ``-Infinity`` (which Python's ``json`` reads) are refused, and so is a number
+  too large for a double (``1e400``, which would read as infinity); so is
+  nesting past :data:`~llmkit._jsondata.MACHINE_MAX_DEPTH`, with a message
+  naming the limit. Every refusal is a :class:`NotJSON` (a ``ValueError``).
+- :func:`lone_surrogate` finds a string (or key) holding a lone surrogate, which
+  valid JSON can spell (``"\\ud800"``) but UTF-8 cannot carry.
+- :func:`utf8` encodes text for C, or fails with a :class:`CallError` of the
+  status given, naming the lone surrogate; text with U+0000 is refused by
+  :func:`c_string`, since a C string would end there.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from llmkit import _jsondata
+from llmkit.capi._abi import Status
+from llmkit.capi._errors import CallError
+
+__all__ = ["NotJSON", "c_string", "loads", "lone_surrogate", "utf8"]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class NotJSON(ValueError):
+    """Text that is not strict JSON; the message says why."""
+
+
+def _constant(name: str) -> Any:
+    raise NotJSON(f"{name} is not a JSON number: use a finite number, or null")
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise NotJSON(f"the number {text[:40]} is too large for a double: use a smaller one")
+    return value
+
+
+def loads(text: str) -> Any:
+    """The value of the JSON ``text`` (see the module's guarantees)."""
+    limit = _jsondata.MACHINE_MAX_DEPTH
+    deep = NotJSON(
+        f"its arrays and objects nest more than {limit} levels deep, llmkit's nesting limit: "
+        "flatten it"
+    )
+    if _jsondata.too_deep(text, limit):
+        raise deep
+    try:
+        return json.loads(text, parse_constant=_constant, parse_float=_float)
+    except RecursionError:
+        raise deep from None
+
+
+def lone_surrogate(value: Any, text: str | None = None) -> str | None:
+    """The first string of ``value`` (or key) with a lone surrogate, or None.
+
+    ``text``, the JSON ``value`` was read from, lets the walk be skipped when it
+    spells no surrogate.
+    """
+    if text is not None and not _SURROGATE_ESCAPE.search(text):
+        return None
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return item
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def _named(text: str) -> str:
+    found = _SURROGATE.search(text)
+    return f"\\u{ord(found.group()):04x}" if found else "a lone surrogate"
+
+
+def utf8(text: str, what: str, *, status: Status = Status.ERR_UTF8) -> bytes:
+    """``text`` as UTF-8, or :class:`CallError` ``status`` naming its lone surrogate."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CallError(
+            status,
+            f"{what} holds a lone surrogate ({_named(text)}), which UTF-8 cannot carry: "
+            "use whole characters (a surrogate pair, or the character itself)",
+        ) from None
+
+
+def c_string(text: str, what: str) -> bytes:
+    """``text`` as UTF-8 for a C string: :class:`CallError` ``ERR_UTF8`` if it holds U+0000."""
+    data = utf8(text, what)
+    if b"\0" in data:
+        raise CallError(
+            Status.ERR_UTF8,
+            f"{what} holds U+0000, where a C string would end: read it with llmkit_json_get, "
+            "which writes it escaped (\\u0000)",
+        )
+    return data
