@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
-from llmkit.capi import ABI_VERSION, HEADER, Status
+from llmkit.capi import ABI_VERSION, HEADER, Status, _exports
 from llmkit.capi._abi import C_ONLY, EXPORTS, twin
 from llmkit.capi._build import api_block, build, cffi_declarations
 from llmkit.capi._errors import CallError, status_for
@@ -172,3 +173,51 @@ def test_a_lone_surrogate_is_found_in_keys_and_values_but_a_pair_is_a_character(
         utf8("x\udc00", "input")
     assert caught.value.status is Status.ERR_UTF8
     assert "\\udc00" in str(caught.value)
+
+
+class _Lib:
+    """What the exports call in the library's C, for tests of the exports without a build."""
+
+    def __init__(self) -> None:
+        self.running: list[int] = []
+
+    def llmkit_set_running(self, running: int) -> None:
+        self.running.append(running)
+
+
+def test_a_client_made_while_shutdown_runs_is_not_freed_by_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cffi = pytest.importorskip("cffi")
+    ffi = cffi.FFI()
+    ffi.cdef("typedef struct llmkit_client llmkit_client;")
+    lib = _Lib()
+    made: list[object] = []
+    options = ffi.new("char[]", b'{"model": "openai/m", "base_url": "http://127.0.0.1:1/v1"}')
+
+    class Racing(Handles[object]):
+        """Another thread makes a client at the moment shutdown lists the clients."""
+
+        def handles(self) -> list[int]:
+            if not made:
+                racer = threading.Thread(
+                    target=lambda: made.append(exports.llmkit_client_new(options))
+                )
+                made.append(racer)
+                racer.start()
+                # Long enough for the client to be made unless shutdown holds it back
+                # (then it is made after, in any case: the outcome does not depend on it).
+                racer.join(timeout=1)
+            return super().handles()
+
+    monkeypatch.setattr(_exports, "Handles", Racing)
+    exports = _exports.Exports(ffi, lib)
+    old = exports.llmkit_client_new(options)
+    assert exports.llmkit_shutdown() == Status.OK
+    racer = made[0]
+    assert isinstance(racer, threading.Thread)
+    racer.join()
+    assert exports.llmkit_cancel(old) == Status.ERR_HANDLE  # freed by the shutdown
+    assert exports.llmkit_cancel(made[1]) == Status.OK  # made during it: alive, on a new runtime
+    assert exports.llmkit_shutdown() == Status.OK
+    assert lib.running[-1] == 0
