@@ -16,7 +16,8 @@ Guarantees:
   clients and ends the thread. A call started on it before or while it stops
   ends with a status (``ERR_STATE``), never an endless wait.
 - A :class:`Gate` runs one client's C callbacks one at a time; a callback may
-  start calls on its own client, and their callbacks pass the gate it holds.
+  start calls on its own client: their callbacks pass the gate it holds, and
+  run one at a time among themselves.
 - :func:`in_callback` holds while any C callback runs on this thread, however
   deeply callbacks nest (a callback's call whose own callback returned).
 """
@@ -106,16 +107,11 @@ class Gate:
 
     @contextlib.contextmanager
     def callback(self, call: Call | None) -> Iterator[None]:
-        """Hold the gate (unless ``call`` was started inside a callback holding it) and mark the thread."""
-        inside = call is not None and call.gate is self and call.nested
-        if not inside:
-            self._lock.acquire()
-        try:
-            with marked_callback(self):
-                yield
-        finally:
-            if not inside:
-                self._lock.release()
+        """Hold the gate and mark the thread; a call started inside a callback holding the
+        gate holds its own lock instead (its caller waits for it inside that callback)."""
+        lock = call.lock if call is not None and call.gate is self and call.lock else self._lock
+        with lock, marked_callback(self):
+            yield
 
 
 current_call: contextvars.ContextVar[Call | None] = contextvars.ContextVar(
@@ -133,8 +129,10 @@ class Call:
         self.reason: Reason | None = None
         self.gate = gate
         """The gate of the client the call runs on."""
-        self.nested = gate is not None and in_callback_of(gate)
-        """Whether the call was started inside a callback of its own client (which holds the gate)."""
+        nested = gate is not None and in_callback_of(gate)
+        self.lock = threading.RLock() if nested else None
+        """For a call started inside a callback of its own client (which holds the gate):
+        the lock its callbacks take instead of the gate's."""
 
     def cancel(self, reason: Reason) -> None:
         """Stop the call (the first reason given is the one reported)."""

@@ -20,8 +20,8 @@
  *   the libpython it links is made global (RTLD_NOLOAD | RTLD_GLOBAL), so the extension
  *   modules Python loads find its symbols. The library is linked -z nodelete: dlclose never
  *   unloads it (a worker thread may still be returning from a tool callback).
- * - In a child forked while llmkit ran (a client made, llmkit_init called, and no
- *   llmkit_shutdown since), every function answers LLMKIT_ERR_STATE (NULL, nothing) without
+ * - In a child forked while llmkit ran (from its start to llmkit_shutdown, and again from
+ *   the next call that starts it), every function answers LLMKIT_ERR_STATE (NULL, nothing) without
  *   entering Python: llmkit's threads did not follow the fork, and a call would wait for them
  *   forever.
  * - llmkit_version, llmkit_abi_version, llmkit_free(NULL) and llmkit_client_free(NULL) never
@@ -111,6 +111,7 @@ static void llmkit_start(void) {
         PyEval_SaveThread(); /* release the interpreter lock, as cffi's own start-up does */
     }
     llmkit_ready = cffi_start_python() == 0;
+    if (llmkit_ready) llmkit_running = 1; /* until llmkit_shutdown */
     if (boot != NULL) {
         PyGILState_STATE state = PyGILState_Ensure();
         PyObject *done = PyRun_String(LLMKIT_LOUD, Py_file_input, boot, boot);
