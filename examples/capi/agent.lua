@@ -35,9 +35,8 @@ local api = assert(header:match("/%* llmkit%-api%-begin.-%*/(.-)/%* llmkit%-api%
   "llmkit.h has no llmkit-api-begin/end block")
 ffi.cdef(api)
 ffi.cdef("char *strdup(const char *s);")
--- Loaded with its symbols global (RTLD_GLOBAL): the Python extension modules that the
--- embedded interpreter imports find libpython's symbols through it.
-local llmkit = ffi.load(dir .. "/libllmkit.so", true)
+-- A plain ffi.load (RTLD_LOCAL) is enough: the library makes its libpython global itself.
+local llmkit = ffi.load(dir .. "/libllmkit.so")
 
 -- One value of a JSON text, named by a JSON Pointer ("/data/output"), read by llmkit's own
 -- JSON utility: a string as plain text, any other value as JSON; nil when there is none.
