@@ -34,7 +34,8 @@ for the rest, so what is refused, and with which error, does not change:
   a body with a run of 19 digits or more (an integer orjson would turn into a
   float) and anything orjson refuses (``NaN``, a byte-order mark, UTF-16, a
   lone surrogate escape, deep nesting, malformed JSON) are read by
-  ``json.loads``, whose error is the one raised.
+  ``json.loads``, whose error is the one raised; :func:`loads_text` does the
+  same for text (a streamed chunk's SSE ``data``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,15 @@ import re
 from types import ModuleType
 from typing import Any
 
-__all__ = ["body_bytes", "dumps", "dumps_any", "dumps_body", "dumps_sorted", "loads_body"]
+__all__ = [
+    "body_bytes",
+    "dumps",
+    "dumps_any",
+    "dumps_body",
+    "dumps_sorted",
+    "loads_body",
+    "loads_text",
+]
 
 _COMPACT = (",", ":")
 
@@ -63,6 +72,7 @@ dumps_sorted = json.JSONEncoder(ensure_ascii=False, separators=_COMPACT, sort_ke
 
 _loads = json.loads
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")
+_LONG_DIGITS_TEXT = re.compile(r"[0-9]{19}")
 _orjson: ModuleType | None = None
 _orjson_options = 0
 _orjson_checked = False
@@ -109,3 +119,14 @@ def loads_body(data: bytes) -> Any:
         except ValueError:
             pass  # the standard library reads it or says why not
     return _loads(data)
+
+
+def loads_text(text: str) -> Any:
+    """The JSON value in ``text``, read as ``json.loads`` reads it (and refused as it refuses)."""
+    fast = _orjson if _orjson_checked else _fast()
+    if fast is not None and _LONG_DIGITS_TEXT.search(text) is None:
+        try:
+            return fast.loads(text)
+        except ValueError:
+            pass  # the standard library reads it or says why not
+    return _loads(text)

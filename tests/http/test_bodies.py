@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from llmkit._json import body_bytes, dumps_body, loads_body
+from llmkit._json import body_bytes, dumps_body, loads_body, loads_text
 from llmkit.errors import InvalidResponseError, UsageError
 from llmkit.http import Endpoint, RetryPolicy
 
@@ -100,6 +100,34 @@ def test_loads_body_refuses_what_json_loads_refuses(raw: bytes) -> None:
         json.loads(raw)
     with pytest.raises(ValueError) as got:
         loads_body(raw)
+    assert type(got.value) is type(expected.value) and str(got.value) == str(expected.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"id": 123456789012345678901234567890, "n": 18446744073709551615}',
+        '{"id": "chatcmpl_12345678901234567890", "choices": []}',
+        '{"a": NaN, "b": Infinity, "c": -Infinity, "d": 1e400}',
+        '{"lone": "\\ud800", "raw": "\ud800"}',
+        '{"a": 1, "a": 2}',
+        '{"text": "héllo ✓ 日本", "zero": -0.0, "tiny": 1.5e-7}',
+        "[" * 500 + "]" * 500,
+        ' \r\n{"spaced": true}\r\n',
+    ],
+)
+def test_loads_text_reads_what_json_loads_reads(text: str) -> None:
+    expected = json.loads(text)
+    got = loads_text(text)
+    assert repr(got) == repr(expected)  # NaN != NaN, so compare the spelled values
+
+
+@pytest.mark.parametrize("text", ['\ufeff{"bom": 1}', '{"a": 1', "", "nope", '{"a": "\x00"}'])
+def test_loads_text_refuses_what_json_loads_refuses(text: str) -> None:
+    with pytest.raises(ValueError) as expected:
+        json.loads(text)
+    with pytest.raises(ValueError) as got:
+        loads_text(text)
     assert type(got.value) is type(expected.value) and str(got.value) == str(expected.value)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from llmkit.errors import StreamInterruptedError, UsageError
@@ -18,12 +19,32 @@ from llmkit.http import (
 )
 from llmkit.providers._prices import ModelPricing
 from llmkit.providers.base import Capabilities, Model
-from llmkit.types import Response, Usage
+from llmkit.types import Request, Response, Usage
 
 if TYPE_CHECKING:
     import httpx2
 
-__all__ = ["HTTPModel", "check_capabilities"]
+__all__ = ["HTTPModel", "StreamPlan", "check_capabilities"]
+
+
+@dataclass(slots=True, frozen=True)
+class StreamPlan:
+    """An opened streamed answer and how to decode it, for :meth:`HTTPModel._relay`."""
+
+    reply: StreamReply
+    """The open reply; closed when the relay ends, however it ends."""
+    items: AsyncIterator[Any]
+    """What the reply's body decodes to (SSE events, NDJSON values)."""
+    feed: Callable[[Any], list[StreamEvent]]
+    """The events one item gives."""
+    build: Callable[[], Response]
+    """The response assembled from what arrived so far."""
+    ended: Callable[[], bool]
+    """True once the answer's end marker arrived (the rest of the body is ignored)."""
+    complete: Callable[[], bool]
+    """True when what arrived is a complete answer."""
+    missing_end: str | Callable[[], str]
+    """What an interrupted stream was missing (or a function that says it)."""
 
 
 def check_capabilities(value: object, provider: str) -> None:
@@ -109,41 +130,41 @@ class HTTPModel(Model):
             self._pricing.price(usage)
 
     async def _relay(
-        self,
-        reply: StreamReply,
-        items: AsyncIterator[Any],
-        feed: Callable[[Any], list[StreamEvent]],
-        build: Callable[[], Response],
-        *,
-        ended: Callable[[], bool],
-        complete: Callable[[], bool],
-        missing_end: str | Callable[[], str],
+        self, start: Callable[[Request], Awaitable[StreamPlan]], request: Request
     ) -> AsyncGenerator[StreamEvent, None]:
-        """Yield the events ``feed`` decodes from ``items``, then the priced ``model.response``.
+        """Open the stream with ``start(request)``, yield its events, then the priced ``model.response``.
 
-        After ``ended()`` the rest of the body is read and ignored, so the
+        ``start`` runs at the first iteration, as the body of an ``async def
+        stream`` would: a provider's ``stream`` returns this generator itself,
+        so each event passes through one generator, not two. After
+        ``plan.ended()`` the rest of the body is read and ignored, so the
         connection goes back to the pool. A body that stops before
-        ``complete()`` (an end marker without the final chunk counts as
+        ``plan.complete()`` (an end marker without the final chunk counts as
         stopping) raises :class:`StreamInterruptedError` whose ``partial`` is
-        what ``build()`` assembled from what arrived; ``missing_end`` (or what
-        it returns) says what was missing.
+        what ``plan.build()`` assembled from what arrived; ``plan.missing_end``
+        (or what it returns) says what was missing.
         """
+        plan = await start(request)
+        reply = plan.reply
+        feed = plan.feed
+        ended = plan.ended
         try:
-            async for item in items:
+            async for item in plan.items:
                 if ended():
                     continue
                 for event in feed(item):
                     yield event
-            if not complete():
+            if not plan.complete():
+                missing_end = plan.missing_end
                 raise reply.interrupted(
                     missing_end if isinstance(missing_end, str) else missing_end()
                 )
         except StreamInterruptedError as exc:
-            exc.partial = build()
+            exc.partial = plan.build()
             raise
         finally:
             await reply.aclose()
-        response = build()
+        response = plan.build()
         if response.request_id is None:
             response.request_id = reply.request_id
         self._price_usage(response.usage)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from llmkit._json import dumps
+from llmkit._json import dumps, loads_text
 from llmkit.errors import InvalidResponseError
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.providers._assemble import make_tool_call, usage_or_estimate
@@ -247,7 +247,7 @@ class StreamDecoder:
     def feed(self, data: str) -> list[StreamEvent]:
         """Decode the ``data`` of one server-sent event and return its stream events."""
         try:
-            event = json.loads(data)
+            event = loads_text(data)
         except ValueError as exc:
             raise InvalidResponseError(
                 f"{self._provider} sent a stream event that is not JSON ({exc}): {data[:200]!r}",

@@ -25,7 +25,7 @@ from llmkit.http import (
     join_url,
     split_base_url,
 )
-from llmkit.providers._http_model import HTTPModel, check_capabilities
+from llmkit.providers._http_model import HTTPModel, StreamPlan, check_capabilities
 from llmkit.providers._profiles import AnthropicProfile, anthropic_profile
 from llmkit.providers.anthropic.decode import StreamDecoder, decode_response
 from llmkit.providers.anthropic.encode import API_VERSIONS, DEFAULT_API_VERSION, encode_request
@@ -186,7 +186,7 @@ class AnthropicModel(HTTPModel):
             )
         return tokens
 
-    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
+    def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``.
 
         An ``error`` event part-way raises its :class:`~llmkit.errors.ProviderError`
@@ -194,6 +194,10 @@ class AnthropicModel(HTTPModel):
         ``message_stop`` raises :class:`~llmkit.errors.StreamInterruptedError`
         whose ``partial`` holds what arrived.
         """
+        return self._relay(self._open_stream, request)
+
+    async def _open_stream(self, request: Request) -> StreamPlan:
+        """Check and send ``request``; the open reply and how :meth:`stream` decodes it."""
         check_request(request, "stream")
         body = encode_request(
             request, self.model_id, self.profile, stream=True, api_version=self.api_version
@@ -202,7 +206,7 @@ class AnthropicModel(HTTPModel):
         decoder = StreamDecoder(
             request_id=reply.request_id, provider=self.provider, request=request
         )
-        relay = self._relay(
+        return StreamPlan(
             reply,
             reply.sse(),
             lambda event: decoder.feed(event.data),
@@ -211,8 +215,6 @@ class AnthropicModel(HTTPModel):
             complete=lambda: decoder.done,
             missing_end="the stream ended before its message_stop event",
         )
-        async for event in relay:
-            yield event
 
 
 def _base_url(base_url: str | None) -> str:

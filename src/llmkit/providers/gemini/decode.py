@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any
 
-from llmkit._json import dumps
+from llmkit._json import dumps, loads_text
 from llmkit.errors import ContentFilterError, InvalidResponseError
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.providers._assemble import usage_or_estimate
@@ -320,7 +319,7 @@ class StreamDecoder:
     def feed_data(self, data: str) -> list[StreamEvent]:
         """Decode the ``data`` of one SSE event and return its events."""
         try:
-            chunk = json.loads(data)
+            chunk = loads_text(data)
         except ValueError as exc:
             raise InvalidResponseError(
                 f"gemini sent a stream chunk that is not JSON ({exc}): {data[:200]!r}",

@@ -25,7 +25,7 @@ from llmkit.http import (
     split_base_url,
 )
 from llmkit.providers._checks import embed_texts
-from llmkit.providers._http_model import HTTPModel, check_capabilities
+from llmkit.providers._http_model import HTTPModel, StreamPlan, check_capabilities
 from llmkit.providers._profiles import GeminiProfile, gemini_profile
 from llmkit.providers.base import Capabilities, check_request
 from llmkit.providers.gemini.decode import StreamDecoder, decode_embeddings, decode_response
@@ -170,14 +170,18 @@ class GeminiModel(HTTPModel):
         self._price_usage(response.usage)
         return response
 
-    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
+    def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        return self._relay(self._open_stream, request)
+
+    async def _open_stream(self, request: Request) -> StreamPlan:
+        """Check and send ``request``; the open reply and how :meth:`stream` decodes it."""
         check_request(request, "stream")
         body = encode_request(request, self.model_id, self.profile)
         path = f"/{self._resource}:streamGenerateContent?alt=sse"
         reply = await self._endpoint.open_stream(path, body)
         decoder = StreamDecoder(request_id=reply.request_id, request=request)
-        relay = self._relay(
+        return StreamPlan(
             reply,
             reply.sse(),
             lambda event: decoder.feed_data(event.data),
@@ -186,8 +190,6 @@ class GeminiModel(HTTPModel):
             complete=lambda: decoder.finished,
             missing_end="the stream ended before its final chunk",
         )
-        async for event in relay:
-            yield event
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order (100 texts per call)."""

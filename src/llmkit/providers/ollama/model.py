@@ -34,7 +34,7 @@ from llmkit.http import (
     check_headers,
 )
 from llmkit.providers._checks import embed_texts
-from llmkit.providers._http_model import HTTPModel, check_capabilities
+from llmkit.providers._http_model import HTTPModel, StreamPlan, check_capabilities
 from llmkit.providers.base import Capabilities, check_request
 from llmkit.providers.ollama.decode import (
     StreamDecoder,
@@ -234,8 +234,12 @@ class OllamaModel(HTTPModel):
         reply = await self._post("/api/chat", body)
         return decode_response(reply.data, request_id=reply.request_id, request=request)
 
-    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
+    def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        return self._relay(self._open_stream, request)
+
+    async def _open_stream(self, request: Request) -> StreamPlan:
+        """Check and send ``request``; the open reply and how :meth:`stream` decodes it."""
         check_request(request, "stream")
         body = encode_request(
             request, self.model_id, self.capabilities, stream=True, keep_alive=self.keep_alive
@@ -250,7 +254,7 @@ class OllamaModel(HTTPModel):
                 provider=self.provider,
             )
         decoder = StreamDecoder(request=request)
-        relay = self._relay(
+        return StreamPlan(
             reply,
             reply.ndjson(),
             decoder.feed,
@@ -259,8 +263,6 @@ class OllamaModel(HTTPModel):
             complete=lambda: decoder.done,
             missing_end="the answer ended before its last line ('done': true)",
         )
-        async for event in relay:
-            yield event
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order."""

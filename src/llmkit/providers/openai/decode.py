@@ -7,10 +7,9 @@ in an answer or a stream, are read by :mod:`llmkit.providers.openai.errors`.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from llmkit._json import dumps
+from llmkit._json import dumps, loads_text
 from llmkit.errors import InvalidResponseError
 from llmkit.events import ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.providers._assemble import ResponseBuilder, make_tool_call, usage_or_estimate
@@ -197,7 +196,7 @@ class StreamDecoder:
             self.done = True
             return []
         try:
-            chunk = json.loads(data)
+            chunk = loads_text(data)
         except ValueError as exc:
             raise InvalidResponseError(
                 f"{self._provider} sent a stream chunk that is not JSON ({exc}): {data[:200]!r}",

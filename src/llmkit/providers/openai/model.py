@@ -27,7 +27,7 @@ from llmkit.http import (
     split_base_url,
 )
 from llmkit.providers._checks import embed_texts
-from llmkit.providers._http_model import HTTPModel, check_capabilities
+from llmkit.providers._http_model import HTTPModel, StreamPlan, check_capabilities
 from llmkit.providers._presets import PRESETS, Preset
 from llmkit.providers._profiles import OpenAIProfile, openai_profile
 from llmkit.providers.base import Capabilities, check_request
@@ -164,8 +164,12 @@ class OpenAIModel(HTTPModel):
         self._price_usage(response.usage)
         return response
 
-    async def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
+    def stream(self, request: Request) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield events as they arrive; the last is ``model.response``."""
+        return self._relay(self._open_stream, request)
+
+    async def _open_stream(self, request: Request) -> StreamPlan:
+        """Check and send ``request``; the open reply and how :meth:`stream` decodes it."""
         check_request(request, "stream")
         body = encode_request(
             request,
@@ -178,7 +182,7 @@ class OpenAIModel(HTTPModel):
         decoder = StreamDecoder(
             request_id=reply.request_id, provider=self.provider, request=request
         )
-        relay = self._relay(
+        return StreamPlan(
             reply,
             reply.sse(),
             lambda event: decoder.feed_data(event.data),
@@ -193,8 +197,6 @@ class OpenAIModel(HTTPModel):
                 else "the stream ended before its final chunk"
             ),
         )
-        async for event in relay:
-            yield event
 
     async def embed(self, inputs: Sequence[str], *, dimensions: int | None = None) -> Embeddings:
         """Embed each text; one vector per input, in order."""
