@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 
+from llmkit._json import loads_text
 from llmkit._usage import estimate_usage
 from llmkit.events import ModelResponse, ReasoningDelta, StreamEvent, TextDelta, ToolCallDelta
 from llmkit.types import (
@@ -34,7 +35,7 @@ __all__ = [
     "usage_or_estimate",
 ]
 
-_loads = json.loads
+_loads = loads_text  # json.loads where orjson would read differently
 
 
 def parse_arguments(raw: str) -> tuple[JSONDict, str | None]:

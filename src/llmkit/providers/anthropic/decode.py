@@ -10,7 +10,6 @@ encoder can send it back unchanged on the next turn.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from llmkit._json import dumps, loads_text
@@ -193,7 +192,7 @@ class _Block:
         elif self.pieces:
             # A server tool's input, streamed as JSON text like a tool call's.
             try:
-                block["input"] = json.loads(text)
+                block["input"] = loads_text(text)
             except ValueError:
                 block["input"] = {}
         return block
