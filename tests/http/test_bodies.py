@@ -79,6 +79,7 @@ def test_what_json_cannot_carry_is_refused_as_before(value: object, error: type)
     [
         b'{"id": 123456789012345678901234567890, "n": 18446744073709551615}',
         b'{"id": "req_12345678901234567890", "n": 1}',
+        '{"\u00e9": 123456789012345678901, "d": 1234567890123456789.5}'.encode(),
         b'{"a": NaN, "b": Infinity, "c": -Infinity}',
         b'\xef\xbb\xbf{"bom": 1}',
         '{"utf16": 1}'.encode("utf-16"),
@@ -108,6 +109,8 @@ def test_loads_body_refuses_what_json_loads_refuses(raw: bytes) -> None:
     [
         '{"id": 123456789012345678901234567890, "n": 18446744073709551615}',
         '{"id": "chatcmpl_12345678901234567890", "choices": []}',
+        '{"é✓": [1234567890123456789, -9223372036854775809, 123456789012345678]}',
+        '{"wide": "１２３４５６７８９０１２３４５６７８９０", "n": 18446744073709551616}',
         '{"a": NaN, "b": Infinity, "c": -Infinity, "d": 1e400}',
         '{"lone": "\\ud800", "raw": "\ud800"}',
         '{"a": 1, "a": 2}',
