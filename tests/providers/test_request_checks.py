@@ -146,3 +146,20 @@ async def test_embed_refuses_a_single_string_before_sending(
     with pytest.raises(UsageError, match="wrap a single text in a list"):
         await model.embed("hello")
     assert llmkit_fake_server.requests == []
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini", "ollama"])
+async def test_an_http_model_s_stream_checks_and_sends_at_its_first_step(
+    provider: str, llmkit_fake_server: FakeProviderServer
+) -> None:
+    llmkit_fake_server.script(["streamed"])
+    model = http_models(llmkit_fake_server)[provider]
+    wrong: Any = "hi"
+    events = model.stream(wrong)
+    assert llmkit_fake_server.requests == []  # building the stream sends nothing
+    with pytest.raises(UsageError, match=r"stream\(\) takes a Request"):
+        await events.__anext__()
+    good = model.stream(Request([Message.user("hi")]))
+    assert llmkit_fake_server.requests == []
+    assert [type(e).__name__ for e in [e async for e in good]][-1] == "ModelResponse"
+    assert len(llmkit_fake_server.requests) == 1
