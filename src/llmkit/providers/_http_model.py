@@ -68,6 +68,7 @@ class HTTPModel(Model):
     _pricing: ModelPricing | None = None
     _price_key: tuple[str, str] | None = None
     """(provider, model id) whose price prices the responses."""
+    _keyed: bool = False
 
     def _connect(
         self,
@@ -105,6 +106,7 @@ class HTTPModel(Model):
             http_client=http_client,
             error_parser=error_parser,
         )
+        self._keyed = bool(key)
         # Looked up at the first response, not here: the price dataset loads on first use.
         self._price_key = (price_family or self.provider, self.model_id)
 
@@ -112,6 +114,18 @@ class HTTPModel(Model):
     def base_url(self) -> str:
         """The API address this model talks to."""
         return self._endpoint.base_url
+
+    def holds_key(self, candidate: str | None = None) -> bool:
+        """Whether this model sends an API key; with ``candidate``, whether it is that very key.
+
+        The key itself is never returned: a remote executor asks this to tell a key the workers
+        can read from their environment from one given as ``api_key=``.
+        """
+        if not self._keyed:
+            return False
+        if candidate is None:
+            return True
+        return bool(candidate) and self._endpoint.redact(candidate) == "[redacted]"
 
     @property
     def transport(self) -> str:

@@ -1,0 +1,246 @@
+"""``RayExecutor``: units of work (batch items, parallel branches, map items) on a Ray cluster.
+
+The executor keeps a pool of Ray actors (``workers``, one CPU each; by default one per CPU of
+the cluster), each an event loop running up to ``per_worker`` units at once: agent runs wait
+on the network, so a worker holds many. Each unit goes to the least busy worker.
+
+What always holds:
+
+- a unit is pickled here, before anything runs (``_ray_ship``): whatever cannot pickle is a
+  ``UsageError`` naming it, a model's API key is never in the bytes (workers read it from
+  their environment), a key given as ``api_key=...`` is refused;
+- ``await submit(unit)`` gives what the unit returned or raises what it raised (its own
+  class: llmkit's errors pickle with every field);
+- events the unit published in the worker (an agent's ``run.start`` … ``run.end``) are
+  published on this process's bus when the unit ends, in the order they happened; when
+  nobody listens here, the worker builds none;
+- cancelling the awaiting task cancels the unit in the worker (``ray.cancel``);
+- a worker process that dies mid-unit is started again and the unit runs again, up to
+  ``max_retries`` times; the caller gets one result per unit, never two (a unit is retried,
+  not duplicated). Past the retries the unit fails with ``WorkerDiedError``;
+- ``address=None`` starts a local cluster on loopback (``_ray_local``) unless this process
+  is already connected to one; ``"auto"``, ``"host:port"`` or ``"ray://host:port"`` reach an
+  existing cluster within ``connect_timeout`` seconds, else ``ConfigurationError``;
+- ``aclose()`` stops the workers, and the local cluster when this executor started it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import pickle
+from types import ModuleType
+from typing import Any, TypeVar
+
+from llmkit.bus import Bus, active_bus, use_bus
+from llmkit.errors import LLMKitError, UsageError
+from llmkit.workflow._ray_ship import cloudpickle, ship, unship
+
+__all__ = ["RayExecutor", "WorkerDiedError"]
+
+T = TypeVar("T")
+
+_MiB = 1024 * 1024
+
+
+class WorkerDiedError(LLMKitError):
+    """A Ray worker died while running a unit, and the unit was retried as often as allowed."""
+
+
+class _Worker:
+    """The body of one Ray actor: runs shipped units in its event loop."""
+
+    async def run(self, payload: bytes, events: bool) -> bytes:
+        """Run one shipped unit; its outcome and its events, pickled."""
+        unit = unship(payload)
+        captured: list[Any] = []
+        bus = Bus()
+        if events:
+            bus.on("*", captured.append, inline=True)
+        outcome: tuple[str, Any]
+        try:
+            with use_bus(bus):
+                outcome = ("ok", await unit())
+        except Exception as exc:
+            outcome = ("error", exc)
+        try:
+            return _dumps((*outcome, captured))
+        except Exception as exc:
+            failed = UsageError(
+                f"The result of a unit run on Ray could not be pickled back ({exc}); return "
+                "plain data (str, numbers, lists, dicts, dataclasses, pydantic models)."
+            )
+            return _dumps(("error", failed, captured))
+
+    def pid(self) -> int:
+        """The worker's process id."""
+        import os
+
+        return os.getpid()
+
+
+def _dumps(value: Any) -> bytes:
+    data: bytes = cloudpickle().dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return data
+
+
+class RayExecutor:
+    """Runs batch items, workflow branches and map items on Ray (``pip install 'llmkit[ray]'``).
+
+    ::
+
+        results = await llmkit.batch(agent, inputs, executor=llmkit.RayExecutor(address="auto"))
+        result = await flow.run(state, executor=llmkit.RayExecutor())
+
+    ``address``: None starts a local cluster on loopback (or uses the one this process is
+    connected to), ``"auto"`` finds the running one, ``"host:port"`` or ``"ray://host:port"``
+    names it. ``workers``: how many worker actors (one CPU each; default: one per CPU of the
+    cluster); ``per_worker``: units one worker runs at once; ``max_retries``: how often a unit
+    whose worker died runs again; ``connect_timeout``: seconds an existing cluster has to
+    answer. ``num_cpus`` and ``object_store_memory`` (bytes) size a local cluster.
+    """
+
+    name = "ray"
+    remote = True
+
+    def __init__(
+        self,
+        address: str | None = None,
+        *,
+        workers: int | None = None,
+        per_worker: int = 64,
+        max_retries: int = 3,
+        connect_timeout: float = 30.0,
+        num_cpus: int | None = None,
+        object_store_memory: int = 128 * _MiB,
+    ) -> None:
+        if address is not None and (not isinstance(address, str) or not address):
+            raise UsageError(
+                'RayExecutor(address=...) takes None (a local cluster), "auto", "host:port" or '
+                f'"ray://host:port"; not {address!r}.'
+            )
+        for label, value, low in (
+            ("workers", workers, 1),
+            ("per_worker", per_worker, 1),
+            ("max_retries", max_retries, 0),
+            ("num_cpus", num_cpus, 1),
+        ):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < low
+            ):
+                raise UsageError(
+                    f"RayExecutor({label}=...) takes a whole number of at least {low}, not {value!r}."
+                )
+        if isinstance(connect_timeout, bool) or not (
+            isinstance(connect_timeout, int | float) and connect_timeout > 0
+        ):
+            raise UsageError(
+                f"RayExecutor(connect_timeout=...) takes seconds, more than 0; not {connect_timeout!r}."
+            )
+        self.address = address
+        """Where the cluster is (None: a local one)."""
+        self._workers_wanted = workers
+        self._per_worker = per_worker
+        self._max_retries = max_retries
+        self._connect_timeout = float(connect_timeout)
+        self._num_cpus = num_cpus
+        self._object_store_memory = object_store_memory
+        self._ray: ModuleType | None = None
+        self._actors: list[Any] = []
+        self._busy: list[int] = []
+        self._owns_cluster = False
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Reach (or start) the cluster and start the workers; calling it again does nothing."""
+        async with self._lock:
+            if self._actors:
+                return
+            from llmkit.workflow import _ray_local
+
+            ray = _ray_local.import_ray(local=self.address is None)
+            if not ray.is_initialized():
+                if self.address is None:
+                    _ray_local.start_local(
+                        ray, num_cpus=self._num_cpus, object_store_memory=self._object_store_memory
+                    )
+                    self._owns_cluster = True
+                else:
+                    await _ray_local.connect(ray, self.address, timeout=self._connect_timeout)
+            count = self._workers_wanted or max(1, int(ray.cluster_resources().get("CPU", 1)))
+            actor = ray.remote(
+                num_cpus=1,
+                max_concurrency=self._per_worker,
+                max_restarts=-1 if self._max_retries else 0,
+                max_task_retries=self._max_retries,
+            )(_Worker)
+            self._actors = [actor.remote() for _ in range(count)]
+            self._busy = [0] * count
+            self._ray = ray
+
+    @property
+    def workers(self) -> int:
+        """How many worker actors run (0 before :meth:`start`)."""
+        return len(self._actors)
+
+    async def worker_pids(self) -> list[int]:
+        """The process ids of the workers (what a test kills to see a unit retried)."""
+        await self.start()
+        return [await actor.pid.remote() for actor in self._actors]
+
+    async def submit(self, unit: Any) -> Any:
+        """Run ``unit`` on a worker; its result, or its error (see the module docstring)."""
+        if not self._actors:
+            await self.start()  # first: it imports Ray with the loopback settings
+        payload = ship(unit, what=_describe(unit))
+        ray = self._ray
+        assert ray is not None
+        bus = active_bus()
+        index = self._busy.index(min(self._busy))
+        self._busy[index] += 1
+        ref = self._actors[index].run.remote(payload, bus is not None)
+        try:
+            data = await ref
+        except asyncio.CancelledError:
+            ray.cancel(ref)
+            raise
+        except ray.exceptions.RayActorError as exc:
+            raise WorkerDiedError(
+                f"A Ray worker died running {_describe(unit)} and it was retried "
+                f"{self._max_retries} times ({exc}); see the workers' logs (ray logs)."
+            ) from exc
+        finally:
+            self._busy[index] -= 1
+        kind, value, events = unship(data)
+        if bus is not None:
+            for event in events:
+                bus.publish(event)
+        if kind == "error":
+            raise value
+        return value
+
+    async def aclose(self) -> None:
+        """Stop the workers (and the local cluster this executor started); idempotent."""
+        async with self._lock:
+            ray = self._ray
+            if ray is None:
+                return
+            for actor in self._actors:
+                ray.kill(actor)
+            self._actors = []
+            self._busy = []
+            self._ray = None
+            if self._owns_cluster:
+                self._owns_cluster = False
+                ray.shutdown()
+
+    def __repr__(self) -> str:
+        return f"RayExecutor(address={self.address!r}, workers={self.workers})"
+
+
+def _describe(unit: Any) -> str:
+    describe = getattr(unit, "describe", None)
+    if callable(describe):
+        text = describe()
+        if isinstance(text, str):
+            return text
+    return f"the unit {type(unit).__name__}"

@@ -1,0 +1,139 @@
+"""What goes to Ray workers: pickled by value, never an API key; clear errors before anything runs."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pytest
+from pydantic import BaseModel
+
+import llmkit
+from llmkit import Agent, tool
+from llmkit.errors import ConfigurationError, MissingExtraError, UsageError
+from llmkit.workflow import _ray_local
+from llmkit.workflow._ray_ship import cloudpickle, ship, unship
+
+pytestmark = pytest.mark.ray
+cloudpickle().register_pickle_by_value(sys.modules[__name__])
+
+PLANTED = "sk-planted-0123456789abcdef"
+
+
+@tool
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@dataclass
+class AgentRun:
+    agent: Agent[Any]
+    text: str
+
+    async def __call__(self) -> Any:
+        return (await self.agent.run(self.text)).output
+
+
+def test_no_api_key_is_in_what_is_shipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", PLANTED)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", PLANTED + "-anthropic")
+    from_string = Agent("openai/gpt-4.1-mini", tools=[add])
+    from_string.run_sync  # noqa: B018  (the string is resolved at the first run; both forms ship)
+    built = Agent(llmkit.model("openai/gpt-4.1-mini", base_url="http://127.0.0.1:9/v1"))
+    from_env = Agent(llmkit.model("anthropic/claude-sonnet-4-5"), tools=[add])
+    explicit_same = Agent(llmkit.model("openai/gpt-4.1-mini", api_key=PLANTED))
+    for agent in (from_string, built, from_env, explicit_same):
+        data = ship(AgentRun(agent, "hi"), what="the run")
+        assert PLANTED.encode() not in data
+        assert PLANTED[3:].encode() not in data
+    copy = unship(ship(AgentRun(explicit_same, "hi"), what="the run"))
+    model = copy.agent.model
+    assert model.name == "openai/gpt-4.1-mini"
+    assert model.holds_key(PLANTED)  # rebuilt here from the environment, as a worker does
+
+
+def test_a_model_resolved_before_shipping_travels_as_its_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GROQ_API_KEY", "gsk-first-000000")
+    agent = Agent(llmkit.model("groq/llama-3.3-70b", base_url="http://127.0.0.1:9/v1"))
+    monkeypatch.setenv("GROQ_API_KEY", "gsk-other-000000")
+    with pytest.raises(ConfigurationError, match="GROQ_API_KEY"):
+        ship(AgentRun(agent, "hi"), what="the run")
+    monkeypatch.delenv("GROQ_API_KEY")
+    agent = Agent(llmkit.model("groq/llama-3.3-70b", base_url="http://127.0.0.1:9/v1"))
+    copy = unship(ship(AgentRun(agent, "hi"), what="the run"))
+    assert copy.agent.model.base_url == "http://127.0.0.1:9/v1"
+    assert copy.agent.model.name == "groq/llama-3.3-70b"
+
+
+def test_an_explicit_key_with_no_way_to_the_workers_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    agent = Agent(llmkit.model("openai/gpt-4.1-mini", api_key=PLANTED))
+    with pytest.raises(ConfigurationError) as caught:
+        ship(AgentRun(agent, "hi"), what="the run")
+    assert "OPENAI_API_KEY" in str(caught.value)
+    assert "api_key=" in str(caught.value)
+    assert PLANTED not in str(caught.value)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-a-different-key-000")
+    with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
+        ship(AgentRun(agent, "hi"), what="the run")
+
+
+def test_an_unpicklable_tool_is_named_before_anything_runs() -> None:
+    lock = threading.Lock()
+
+    @tool
+    def guarded(a: int) -> int:
+        """Add one under a lock."""
+        with lock:
+            return a + 1
+
+    agent = Agent("openai/gpt-4.1-mini", tools=[guarded])
+    with pytest.raises(UsageError) as caught:
+        ship(AgentRun(agent, "hi"), what="batch item 3")
+    message = str(caught.value)
+    assert message.startswith("batch item 3 cannot be sent to Ray workers")
+    assert "lock" in message
+    assert "module-level" in message
+
+
+def test_an_unpicklable_output_type_is_named() -> None:
+    class Report(BaseModel):
+        """An output type holding an open socket (it cannot pickle)."""
+
+        title: str
+        channel: ClassVar[socket.socket] = socket.socket()
+
+    try:
+        agent = Agent("openai/gpt-4.1-mini", output_type=Report)
+        with pytest.raises(UsageError, match=r"output_type\.channel \(a socket\)"):
+            ship(AgentRun(agent, "hi"), what="the run")
+    finally:
+        Report.channel.close()
+
+
+def test_ray_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(MissingExtraError) as caught:
+        _ray_local.import_ray(local=False)
+    assert caught.value.extra == "ray"
+    assert "llmkit[ray]" in str(caught.value)
+
+
+@pytest.mark.anyio
+async def test_a_cluster_address_where_nothing_answers_is_a_clear_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ray = _ray_local.import_ray(local=False)
+    with pytest.raises(ConfigurationError, match="nothing answers there"):
+        await _ray_local.connect(ray, f"127.0.0.1:{port}", timeout=5.0)
+    with pytest.raises(ConfigurationError, match="nothing answers there"):
+        await _ray_local.connect(ray, f"ray://127.0.0.1:{port}", timeout=5.0)
