@@ -27,6 +27,10 @@
   breaker, no retry, no fallback, and the run has no hooks, the work runs in a loop in the
   caller's task instead (no task is made); results, trace and events are the same.
 
+- With a remote executor (``run(executor=RayExecutor())``) each branch or item is a unit
+  submitted to it (``_ray_units``): its subtree and a snapshot of its state go to a worker,
+  its output, writes, trace and failures come back and are merged here exactly as above.
+
 Whatever way the node ends (success, failure, cancellation), the trace keeps every branch
 or item that started, in declared order, and the writes of those that finished (the
 failing one's included) are merged into the parent state.
@@ -117,8 +121,9 @@ class _Pool:
     async def run(self, rt: Runtime, jobs: Sequence[_Job], index: int, defaults: Defaults) -> bool:
         """Run job ``index``; True when the pool must halt after it."""
         job = jobs[index]
+        run = run_node if rt.remote is None else _run_remote()
         try:
-            value = await run_node(
+            value = await run(
                 rt, job.node, job.scope, job.path, defaults, self.slots[index], job.given
             )
         except Failed as failed:
@@ -145,9 +150,16 @@ class _Pool:
         return [(i, o) for i, o in enumerate(self.outcomes) if isinstance(o, Failed)]
 
 
+def _run_remote() -> Any:
+    """``run_node``'s stand-in for a run with a remote executor (imported when first used)."""
+    from llmkit.workflow._ray_units import run_remote
+
+    return run_remote
+
+
 def _inline(rt: Runtime, nodes: Sequence[Node], defaults: Defaults) -> bool:
     """Whether ``nodes`` can run one after another in the caller's task with the same outcome."""
-    if rt.hooks is not None:
+    if rt.hooks is not None or rt.remote is not None:
         return False
     for node in nodes:
         if not (

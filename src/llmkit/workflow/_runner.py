@@ -18,6 +18,10 @@ At the root, and only there:
   (``NoBranchMatched``, ``StepTimeoutError`` …), anything a step raised becomes a plain
   ``WorkflowError`` with it as ``__cause__``; every one carries the state with every
   completed write, the trace, the usage (failed attempts included) and the run id;
+- with a remote ``executor=`` (``RayExecutor()``) the executor is started (not closed: its
+  owner closes it) and ``parallel`` branches and ``map_each`` items run on it
+  (``_ray_units``); ``hooks=``, ``usage_limits=``, ``store=`` and ``stream()`` are refused
+  with it (``UsageError``): they hold this process's state;
 - with ``store=`` the run is durable (``_durable``): created in the store before any step
   runs, ended there as finished or failed; a checkpoint that failed ends the run with the
   store's own error (``CheckpointError``, ``NotStorableError`` …), not a ``WorkflowError``.
@@ -146,6 +150,9 @@ def _check_options(options: Mapping[str, Any], method: str) -> None:
             f"Workflow.{method}(clock=...) takes a function returning seconds, such as "
             f"time.perf_counter; not {type(clock).__name__}."
         )
+    executor = options.get("executor")
+    if executor is not None:
+        _check_executor(executor, options, method)
     breakers = options.get("breakers")
     if breakers is not None and not (
         callable(getattr(breakers, "acquire", None))
@@ -154,6 +161,29 @@ def _check_options(options: Mapping[str, Any], method: str) -> None:
         raise UsageError(
             f"Workflow.{method}(breakers=...) takes a Breakers registry, not "
             f"{type(breakers).__name__}."
+        )
+
+
+def _check_executor(executor: Any, options: Mapping[str, Any], method: str) -> None:
+    """An executor has start/submit/aclose; a remote one runs what ships (see the docstring)."""
+    if not all(callable(getattr(executor, name, None)) for name in ("start", "submit", "aclose")):
+        raise UsageError(
+            f"Workflow.{method}(executor=...) takes an executor such as llmkit.RayExecutor() or "
+            f"llmkit.InProcessExecutor(), not {type(executor).__name__}."
+        )
+    if not getattr(executor, "remote", False):
+        return
+    if method == "stream":
+        raise UsageError(
+            "Workflow.stream() runs in this process; to run branches and map items on "
+            f"{executor.name}, use run(executor=...) and subscribe to the bus for events."
+        )
+    kept = [name for name in ("hooks", "usage_limits", "store") if options.get(name)]
+    if kept:
+        raise UsageError(
+            f"Workflow.{method}(executor=...) with a remote executor ({executor.name}) cannot "
+            f"take {', '.join(kept)}=: they hold this process's state, which the workers do not "
+            "share. Run without the executor, or without those options."
         )
 
 
@@ -195,7 +225,13 @@ def new_runtime(
         rng=random.random,
         executors=EXECUTORS,
         replayer=replayer,
+        remote=_remote(options.get("executor")),
     )
+
+
+def _remote(executor: Any) -> Any:
+    """The executor when it is remote (its units leave the process), else None."""
+    return executor if executor is not None and getattr(executor, "remote", False) else None
 
 
 def _checked(root: Node, model: type[BaseModel] | None) -> TreeInfo:
@@ -296,6 +332,8 @@ async def run_workflow(
             _durable.check_store(store, method), root, scope, rt.run_id, reopened
         )
     rt.journal = journal
+    if rt.remote is not None:
+        await rt.remote.start()
     token = _ACTIVE.set((*active, id(root)))
     try:
         with use_bus(bus) if bus is not None else nullcontext():

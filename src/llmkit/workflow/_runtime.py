@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from llmkit.events import Event
     from llmkit.run import UsageLimits
     from llmkit.workflow._checks import TreeInfo
+    from llmkit.workflow._executor import Executor as UnitExecutor
     from llmkit.workflow._journal import Journal
     from llmkit.workflow._limits import UsageLedger
     from llmkit.workflow._state import Scope
@@ -106,6 +107,9 @@ class WorkflowOptions(TypedDict, total=False):
     store: Store | None
     """Make the run durable: checkpoint every finished step in this store (``run_id`` names it
     there; ``Workflow.resume`` continues it after a crash)."""
+    executor: UnitExecutor | None
+    """Where ``parallel`` branches and ``map_each`` items run (``RayExecutor()``: on Ray);
+    default: this process."""
 
 
 class ResumeOptions(TypedDict, total=False):
@@ -261,6 +265,7 @@ class Runtime:
         "ledger",
         "metadata",
         "name",
+        "remote",
         "replayer",
         "rng",
         "run_id",
@@ -288,6 +293,7 @@ class Runtime:
         executors: dict[type[Node], Executor],
         replayer: Replayer | None = None,
         journal: Journal | None = None,
+        remote: UnitExecutor | None = None,
     ) -> None:
         self.run_id = run_id
         """The workflow run's id."""
@@ -313,6 +319,9 @@ class Runtime:
         self.executors = executors
         """The executor of each node kind."""
         self.replayer = replayer
+        self.remote = remote
+        """The executor branches and map items are submitted to when they leave the process
+        (``run(executor=...)`` with a remote one), else None: they run here."""
         self.journal = journal
         """The durable run's journal (``run(store=...)``, ``resume``), or None."""
         self.metadata: dict[str, Any] = {}
