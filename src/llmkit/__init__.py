@@ -62,6 +62,7 @@ if TYPE_CHECKING:
     )
     from llmkit.workflow._batch import BatchResult, batch, batch_sync
     from llmkit.workflow._executor import InProcessExecutor
+    from llmkit.workflow._ray import RayExecutor
 
 # Public name -> module that defines it. Resolved on first attribute access.
 # (Add a name here, under TYPE_CHECKING above, and in __all__ below.)
@@ -81,6 +82,7 @@ _LAZY: dict[str, str] = {
     "ModelResponse": "llmkit.events",
     "OutputSchema": "llmkit.types",
     "ProviderError": "llmkit.errors",
+    "RayExecutor": "llmkit.workflow._ray",
     "Reasoning": "llmkit.types",
     "ReasoningDelta": "llmkit.events",
     "ReasoningPart": "llmkit.types",
@@ -131,6 +133,7 @@ __all__ = [
     "ModelResponse",
     "OutputSchema",
     "ProviderError",
+    "RayExecutor",
     "Reasoning",
     "ReasoningDelta",
     "ReasoningPart",

@@ -79,11 +79,26 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
     An executor that runs items elsewhere adds its option here (``--ray ADDRESS``) and its
     case to :func:`executor_for`.
     """
+    parser.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="run the items on Ray: 'local' starts a cluster on this machine (loopback only), "
+        "'auto' finds the running one, or host:port / ray://host:port (needs llmkit[ray])",
+    )
 
 
 def executor_for(args: argparse.Namespace) -> Any:
     """The executor the command line asks for; None for the default (this process)."""
-    return None
+    address = getattr(args, "ray", None)
+    if address is None:
+        return None
+    from llmkit.workflow._ray import RayExecutor
+    from llmkit.workflow._ray_ship import send_module_by_value
+
+    source = str(args.target).rpartition(":")[0]
+    if source.endswith(".py"):  # a file the workers cannot import: its code goes with the items
+        send_module_by_value(sys.modules[Path(source).stem])
+    return RayExecutor(None if address == "local" else address)
 
 
 def read_inputs(path: Path, kind: str) -> tuple[list[Any], list[str]]:
@@ -165,19 +180,26 @@ def _run(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"error: {problem}; the other items still run", file=sys.stderr, flush=True)
     options = {"timeout": args.timeout} if args.timeout is not None and kind != "function" else {}
-    try:
-        result = asyncio.run(
-            batch(
+    executor = executor_for(args)
+
+    async def run() -> Any:
+        try:
+            return await batch(
                 target,
                 items,
                 concurrency=args.concurrency,
-                executor=executor_for(args),
+                executor=executor,
                 progress=_progress(args.progress),
                 fail_fast=args.fail_fast,
                 results=args.out,
                 options=options,
             )
-        )
+        finally:
+            if executor is not None:
+                await executor.aclose()
+
+    try:
+        result = asyncio.run(run())
     except (LLMKitError, OSError):
         raise
     except Exception as exc:  # an item's own error under --fail-fast: reported like ours

@@ -47,6 +47,7 @@ from llmkit.workflow._breakers import Breakers, breakers, reset_breakers, use_br
 from llmkit.workflow._build import branch, loop, map_each, parallel, sequence, step, when
 from llmkit.workflow._executor import Executor, InProcessExecutor, Unit
 from llmkit.workflow._load import load, loads
+from llmkit.workflow._ray import RayExecutor, WorkerDiedError
 from llmkit.workflow._result import StepFailure, StepRecord, WorkflowResult
 from llmkit.workflow._retry import Retry
 from llmkit.workflow._spec import Case
@@ -67,6 +68,7 @@ __all__ = [
     "ItemOutcome",
     "NoBranchMatched",
     "PredicateError",
+    "RayExecutor",
     "Retry",
     "StateValidationError",
     "Step",
@@ -76,6 +78,7 @@ __all__ = [
     "StepRecord",
     "StepTimeoutError",
     "Unit",
+    "WorkerDiedError",
     "Workflow",
     "WorkflowDefinitionError",
     "WorkflowError",

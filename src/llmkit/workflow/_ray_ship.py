@@ -32,7 +32,7 @@ from llmkit.errors import ConfigurationError, UsageError
 from llmkit.providers._http_model import HTTPModel
 from llmkit.providers._presets import PRESETS
 
-__all__ = ["cloudpickle", "key_variables", "ship", "unship"]
+__all__ = ["cloudpickle", "key_variables", "send_module_by_value", "ship", "unship"]
 
 _NATIVE_KEYS: dict[str, tuple[str, ...]] = {
     "anthropic": ("ANTHROPIC_API_KEY",),
@@ -117,6 +117,15 @@ def ship(obj: Any, *, what: str) -> bytes:
             "without a remote executor."
         ) from exc
     return buffer.getvalue()
+
+
+def send_module_by_value(module: types.ModuleType) -> None:
+    """Ship the functions and classes of ``module`` by value (its code goes with the work).
+
+    For a module the workers cannot import: a script loaded from a file by path
+    (``llmkit batch app.py:agent``), a module of this machine only.
+    """
+    cloudpickle().register_pickle_by_value(module)
 
 
 def unship(data: bytes) -> Any:
