@@ -317,6 +317,7 @@ def test_every_example_has_a_test() -> None:
     tested |= {"serve_mcp_tools.py"}
     tested |= {"batch_agents.py"}
     tested |= {"ui_app.py"}
+    tested |= {"batch_on_ray.py"}
     tested |= {f"workflow_{name}.py" for name in ("article", "map_reduce", "retry_breaker", "yaml")}
     assert {p.name for p in EXAMPLES.glob("*.py")} == tested
 
