@@ -243,4 +243,7 @@ def _describe(unit: Any) -> str:
         text = describe()
         if isinstance(text, str):
             return text
+    index = getattr(unit, "index", None)
+    if isinstance(index, int) and not isinstance(index, bool):
+        return f"batch item {index}"
     return f"the unit {type(unit).__name__}"
