@@ -68,9 +68,10 @@ class Workflow:
         """Run on ``state`` (a pydantic model or a dict; not changed) and return the result.
 
         Options (see :class:`WorkflowOptions`): ``deps``, ``usage_limits``, ``timeout``,
-        ``hooks``, ``bus``, ``breakers``, ``run_id``, ``clock``, and ``store`` (a durable run:
+        ``hooks``, ``bus``, ``breakers``, ``run_id``, ``clock``, ``store`` (a durable run:
         every finished step is checkpointed there, and :meth:`resume` continues the run
-        after a crash). A failed run raises a
+        after a crash), and ``executor`` (``llmkit.RayExecutor()``: ``parallel`` branches and
+        ``map_each`` items run on Ray, merged here as in process). A failed run raises a
         :class:`~llmkit.errors.WorkflowError` (or one of its kinds) carrying the state as it
         was, the trace and the usage; ``__cause__`` says why.
         """
