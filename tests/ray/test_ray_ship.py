@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import threading
@@ -20,6 +21,7 @@ from llmkit.workflow._ray_ship import cloudpickle, ship, unship
 pytestmark = pytest.mark.ray
 cloudpickle().register_pickle_by_value(sys.modules[__name__])
 
+GRPC = "grpc_proxy"  # gRPC reads the lower-case name
 PLANTED = "sk-planted-0123456789abcdef"
 
 
@@ -137,3 +139,38 @@ async def test_a_cluster_address_where_nothing_answers_is_a_clear_error() -> Non
         await _ray_local.connect(ray, f"127.0.0.1:{port}", timeout=5.0)
     with pytest.raises(ConfigurationError, match="nothing answers there"):
         await _ray_local.connect(ray, f"ray://127.0.0.1:{port}", timeout=5.0)
+
+
+def test_a_local_cluster_starts_with_the_metadata_probe_sent_to_a_closed_loopback_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in (
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "grpc_proxy",
+        "no_proxy",
+        "NO_PROXY",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    with _ray_local.loopback_env() as back:
+        assert os.environ["http_proxy"] == "http://127.0.0.1:9"
+        assert "127.0.0.1" in os.environ["no_proxy"].split(",")
+        assert os.environ[GRPC] == ""  # Ray's own gRPC goes to no proxy
+    assert back == {
+        "grpc_proxy": "",
+        "http_proxy": "",
+        "HTTP_PROXY": "",
+        "no_proxy": "",
+        "NO_PROXY": "",
+    }
+    assert "http_proxy" not in os.environ and GRPC not in os.environ
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    with _ray_local.loopback_env() as back:
+        assert "http_proxy" not in os.environ  # the user's proxy takes the probe, as any request
+        assert os.environ[GRPC] == ""
+    assert back == {"grpc_proxy": ""}
+    assert os.environ["HTTPS_PROXY"] == "http://proxy.example:3128"

@@ -12,15 +12,17 @@ start-up even with usage stats off:
 - the dashboard process (started even with ``include_dashboard=False``, for its usage-stats
   module) asks three cloud metadata services (169.254.169.254, metadata.google.internal)
   which cloud it runs on, whatever the usage-stats setting. Its requests honour the
-  ``http_proxy`` variables, so Ray's processes are started with a proxy on a closed loopback
-  port (``127.0.0.1:9``; loopback itself exempt through ``no_proxy``): the probe fails at
-  once, on this machine. The variables are set only while ``ray.init`` starts the processes
+  ``http_proxy`` variables, so Ray's processes are started with a plain-HTTP proxy on a
+  closed loopback port (``127.0.0.1:9``; loopback exempt through ``no_proxy``): the probe
+  fails at once, on this machine. gRPC, which every Ray process talks through, is told to
+  use no proxy (an empty ``grpc_proxy``, which it reads first), so Ray's own connections
+  never go near it. The variables are set only while ``ray.init`` starts the processes
   and put back after; the workers get the driver's own values back through the job's
   ``runtime_env`` (so a model's requests from a worker go where they would from the
-  driver). When the driver already has a proxy set, nothing is changed: the probe goes to
-  that proxy, as every other request of the process would.
+  driver). When the driver has any proxy variable set already, only ``grpc_proxy`` is
+  set: the probe goes to that proxy, as every other request of the process would.
 
-``tests/workflow/test_ray_loopback.py`` proves it: it traces every ``connect`` of the run,
+``tests/ray/test_ray_loopback.py`` proves it: it traces every ``connect`` of the run,
 Ray's C++ processes included, and fails on any address off loopback.
 
 An existing cluster (``address="auto"``, ``"host:port"``, ``"ray://host:port"``) must
@@ -52,9 +54,15 @@ LOOPBACK_ENV: dict[str, str] = {
 """What a local cluster's processes (and the driver's own Ray import) need to stay on loopback."""
 
 _DEAD_PROXY = "http://127.0.0.1:9"
-_PROXY_VARS = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY")
+# The metadata addresses are http:// ones: only the plain-HTTP proxy is set.
+_PROXY_VARS = ("http_proxy", "HTTP_PROXY")
 _NO_PROXY_VARS = ("no_proxy", "NO_PROXY")
 _LOOPBACK_HOSTS = "127.0.0.1,localhost,::1"
+# gRPC (every Ray process talks to the GCS and the raylet through it) takes grpc_proxy before
+# http_proxy, and a set but empty grpc_proxy as "no proxy": Ray's own connections never go to
+# the closed port, whatever gRPC makes of no_proxy.
+_GRPC_PROXY = "grpc_proxy"
+_ANY_PROXY = (*_PROXY_VARS, "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", _GRPC_PROXY)
 
 
 def import_ray(*, local: bool) -> ModuleType:
@@ -73,17 +81,19 @@ def import_ray(*, local: bool) -> ModuleType:
 def loopback_env() -> Iterator[dict[str, str]]:
     """Within the block, the environment Ray's processes start with (see the module docstring).
 
-    Yields the variables the workers get back (the driver's values, ``""`` where unset).
+    Yields the variables the workers get back (the driver's values, ``""`` where unset;
+    ``grpc_proxy`` stays empty there too: Ray's own calls in a worker are on loopback).
     """
-    if any(os.environ.get(name) for name in _PROXY_VARS):
-        yield {}
-        return
-    changed = dict.fromkeys(_PROXY_VARS, _DEAD_PROXY)
-    changed.update(dict.fromkeys(_NO_PROXY_VARS, _LOOPBACK_HOSTS))
+    changed = {_GRPC_PROXY: ""}
+    if not any(os.environ.get(name) for name in _ANY_PROXY):
+        changed.update(dict.fromkeys(_PROXY_VARS, _DEAD_PROXY))
+        changed.update(dict.fromkeys(_NO_PROXY_VARS, _LOOPBACK_HOSTS))
     saved = {name: os.environ.get(name) for name in changed}
     os.environ.update(changed)
     try:
-        yield {name: value or "" for name, value in saved.items()}
+        back = {name: value or "" for name, value in saved.items()}
+        back[_GRPC_PROXY] = ""
+        yield back
     finally:
         for name, value in saved.items():
             if value is None:
@@ -103,8 +113,7 @@ def start_local(ray: ModuleType, *, num_cpus: int | None, object_store_memory: i
             "configure_logging": False,
             "_node_ip_address": "127.0.0.1",
         }
-        if worker_env:
-            options["runtime_env"] = {"env_vars": worker_env}
+        options["runtime_env"] = {"env_vars": worker_env}
         ray.init(**options)
 
 
