@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -11,6 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from llmkit.errors import MissingExtraError
+from llmkit.workflow._ray_local import import_ray
+
+# Ray's core aborts when it starts after usearch's C++ library is loaded (their regex code
+# clashes), and the hnsw tests load usearch while the suite is collected: Ray loads first,
+# with the settings a local cluster needs on loopback.
+with contextlib.suppress(MissingExtraError):
+    import_ray(local=True)
 
 
 @pytest.fixture(scope="session")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -174,3 +176,21 @@ def test_a_local_cluster_starts_with_the_metadata_probe_sent_to_a_closed_loopbac
         assert os.environ[GRPC] == ""
     assert back == {"grpc_proxy": ""}
     assert os.environ["HTTPS_PROXY"] == "http://proxy.example:3128"
+
+
+def test_starting_ray_after_usearch_is_a_clear_error_not_an_abort(tmp_path: Path) -> None:
+    pytest.importorskip("usearch")
+    script = (
+        "import asyncio, usearch\n"
+        "from llmkit.workflow._ray import RayExecutor\n"
+        "try:\n"
+        "    asyncio.run(RayExecutor().start())\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("ConfigurationError")
+    assert "index='hnsw'" in done.stdout

@@ -69,8 +69,17 @@ def import_ray(*, local: bool) -> ModuleType:
     """Import ``ray`` (``MissingExtraError`` naming the ``ray`` extra when missing).
 
     ``local``: set :data:`LOOPBACK_ENV` first (Ray reads the node-address setting when it is
-    imported), unless the variables are already set.
+    imported), unless the variables are already set. ``ConfigurationError`` when usearch's C++
+    library was loaded first: Ray's core would abort the process when it starts.
     """
+    if "usearch.compiled" in sys.modules and "ray._raylet" not in sys.modules:
+        raise ConfigurationError(
+            "RayExecutor: usearch (the hnsw index of llmkit's vector stores) is loaded in this "
+            "process, and Ray's core aborts the whole process when it starts after usearch's "
+            "C++ library (their regular-expression code clashes). Import ray, or start the "
+            "RayExecutor, before the first index='hnsw' store is used, or use index='exact' "
+            "in this process."
+        )
     if local and "ray" not in sys.modules:
         for name, value in LOOPBACK_ENV.items():
             os.environ.setdefault(name, value)
