@@ -31,9 +31,26 @@ WORKER_KEY = "sk-worker-env-key-0000"
 
 @pytest.fixture(scope="session")
 def ray_executor() -> Iterator[RayExecutor]:
-    """A started ``RayExecutor`` on a local loopback cluster of 2 CPUs, shared by the session."""
-    os.environ.setdefault("OPENAI_API_KEY", WORKER_KEY)
+    """A started ``RayExecutor`` on a local loopback cluster of 2 CPUs, shared by the session.
+
+    The cluster starts with ``OPENAI_API_KEY`` set (its workers keep it); this process's
+    environment is put back at once, so no test outside tests/ray sees the key.
+    """
+    saved = os.environ.get("OPENAI_API_KEY")
+    os.environ["OPENAI_API_KEY"] = WORKER_KEY
     executor = RayExecutor(num_cpus=2, object_store_memory=100 * 1024 * 1024)
-    asyncio.run(executor.start())
+    try:
+        asyncio.run(executor.start())
+    finally:
+        if saved is None:
+            del os.environ["OPENAI_API_KEY"]
+        else:
+            os.environ["OPENAI_API_KEY"] = saved
     yield executor
     asyncio.run(executor.aclose())
+
+
+@pytest.fixture(autouse=True)
+def worker_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process has the key the workers have (the in-process runs the tests compare with)."""
+    monkeypatch.setenv("OPENAI_API_KEY", WORKER_KEY)
