@@ -70,7 +70,7 @@ class EnginePool:
             broke = True
             raise
         finally:
-            self._release(engine, fresh=broke)
+            self._release(engine, fresh=broke or engine.broken)
 
     async def run_file(
         self, path: str | Path, *, params: Mapping[str, Any] | None = None
@@ -84,7 +84,7 @@ class EnginePool:
             broke = True
             raise
         finally:
-            self._release(engine, fresh=broke)
+            self._release(engine, fresh=broke or engine.broken)
 
     def close(self) -> None:
         """Close every engine; the pool cannot run again."""

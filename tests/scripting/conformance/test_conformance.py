@@ -89,6 +89,8 @@ class Behaviour:
     """The kind of a limit error."""
     message: str = ""
     check: Callable[[FakeProviderServer, Any], None] | None = None
+    then: Any = None
+    """With ``then`` set, the script ``<name>_next`` runs next on the same engine and gives it."""
 
 
 def _tool_result_reached_the_model(server: FakeProviderServer, engine: Any) -> None:
@@ -165,6 +167,19 @@ BEHAVIOURS = [
         line=3,
     ),
     Behaviour("workflow", _echo, value=["TIDES", "said TIDES"]),
+    Behaviour("timers", value=["zero", "ticks:3"], then="none"),
+    Behaviour(
+        "isolation",
+        options=lambda: {"sandbox": "standard"},
+        value="tampered",
+        then=["a", "own", "[1]", "absent", "function"],
+    ),
+    Behaviour(
+        "isolation",
+        options=lambda: {"sandbox": "strict"},
+        value="tampered",
+        then=["a", "own", "[1]", "absent", "function"],
+    ),
 ]
 
 
@@ -175,13 +190,13 @@ def server() -> Iterator[FakeProviderServer]:
 
 
 def test_every_script_here_belongs_to_a_behaviour() -> None:
-    names = {b.name for b in BEHAVIOURS}
+    names = {b.name for b in BEHAVIOURS} | {b.name + "_next" for b in BEHAVIOURS if b.then}
     stray = [p.name for p in HERE.iterdir() if p.suffix in ENGINES.values() and p.stem not in names]
     assert stray == []
 
 
 @pytest.mark.parametrize("engine_name", sorted(ENGINES))
-@pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=lambda b: b.name)
+@pytest.mark.parametrize("behaviour", BEHAVIOURS, ids=lambda b: b.name + _sandbox(b))
 async def test_behaviour(
     behaviour: Behaviour, engine_name: str, server: FakeProviderServer
 ) -> None:
@@ -206,3 +221,13 @@ async def test_behaviour(
                 assert info.value.kind == behaviour.kind
         if behaviour.check is not None:
             behaviour.check(server, engine)
+        if behaviour.then is not None:
+            following = await engine.run_file(
+                path.with_name(behaviour.name + "_next" + path.suffix)
+            )
+            assert following.value == behaviour.then
+
+
+def _sandbox(behaviour: Behaviour) -> str:
+    sandbox = behaviour.options().get("sandbox")
+    return "" if sandbox is None or behaviour.name.startswith("sandbox") else "-" + sandbox

@@ -59,7 +59,7 @@ __all__ = ["JsEngine", "JsFunction"]
 _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _DECLARED = re.compile(r"^(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(", re.MULTILINE)
 _PROBE = "$llmkit$at"  # the prelude's loop probe (see _loops.py)
-_WHERE_BOUND = 5.0  # seconds to read a stopped isolate's last line; it answers at once
+_WHERE_BOUND = 2.0  # seconds to read a stopped isolate's last line; a free one answers at once
 
 
 class JsEngine(Engine):
@@ -104,12 +104,15 @@ class JsEngine(Engine):
 
     def _new_isolate(self) -> Isolate:
         isolate = Isolate(self._racer, max_memory=self.limits.max_memory, on_bell=self._receive)
-        k = isolate.k
         for name, bridge in self._bridges.items():
-            k["install"](
-                name, json.dumps(list(bridge.functions)), bridge.flat, self._constants(name)
+            isolate.call_now(
+                "install",
+                name,
+                json.dumps(list(bridge.functions)),
+                bridge.flat,
+                self._constants(name),
             )
-        k["sandbox"](self.sandbox, self.sandbox != "strict")
+        isolate.call_now("sandbox", self.sandbox, self.sandbox != "strict")
         return isolate
 
     def _constants(self, name: str) -> str:
@@ -131,20 +134,20 @@ class JsEngine(Engine):
         self._start(host)
         try:
             if not self.interactive:
-                await self._js(isolate.k["reset"])
+                await self._js("reset")
             for name, bridge in self._bridges.items():
                 if bridge.values is not None:
                     await self._js(
-                        isolate.k["assign"],
+                        "assign",
                         name,
                         bridge.flat,
                         self._values.encode(bridge.values(host)),
                     )
             for key, value in self.globals.items():
-                await self._js(isolate.k["define"], key, self._values.encode(value, keep=True))
-            function = await self._compile(isolate, code, host.script)
+                await self._js("define", key, self._values.encode(value, keep=True))
+            await self._compile(isolate, code, host.script)
             call_id, result = self._expect()
-            await self._drain(await self._js(isolate.k["start"], call_id, function, "[]"))
+            await self._drain(await self._js("start", call_id, "[]"))
             value = await self._until(result)
         except BaseException:
             await self._finish(clean=False)
@@ -152,7 +155,7 @@ class JsEngine(Engine):
         await self._finish(clean=True)
         return value
 
-    async def _compile(self, isolate: Isolate, code: str, script: str) -> Any:
+    async def _compile(self, isolate: Isolate, code: str, script: str) -> None:
         hoist = "".join(f"globalThis.{n} = {n}; " for n in _DECLARED.findall(code))
         marked = mark_loops(code, _PROBE)
         for body in (marked, code) if marked != code else (code,):
@@ -196,7 +199,7 @@ class JsEngine(Engine):
             if settled:
                 return
             with contextlib.suppress(Exception):
-                await self._isolate.call(self._isolate.k["forget"])
+                await self._isolate.call("forget")
 
     def _expect(self) -> tuple[int, asyncio.Future[Any]]:
         call_id = self._next_call
@@ -214,7 +217,7 @@ class JsEngine(Engine):
     async def _invoke_global(self, function: str, args_text: str) -> Any:
         assert self._isolate is not None
         call_id, result = self._expect()
-        sent = await self._js(self._isolate.k["startGlobal"], call_id, function, args_text)
+        sent = await self._js("startGlobal", call_id, function, args_text)
         if sent is None:
             raise UsageError(f"No function {function!r}: run a script that defines it first.")
         await self._drain(sent)
@@ -302,7 +305,12 @@ class JsEngine(Engine):
             return None, ""
         try:
             async with asyncio.timeout(_WHERE_BOUND):
-                text = await self._isolate.call(self._isolate.k["where"], busy)
+                text = await self._isolate.call("where", busy)
+        except TimeoutError:
+            # JavaScript runs outside any call of the driver (a promise callback that never
+            # ends), where no cancellation reaches it: the isolate is discarded.
+            self._discard()
+            return None, ""
         except Exception:  # a broken isolate: the error goes without its line
             return None, ""
         return stopped_at(json.loads(text), self._script())
@@ -331,14 +339,13 @@ class JsEngine(Engine):
 
     async def _handle(self, item: tuple[Any, ...]) -> None:
         assert self._isolate is not None
-        k = self._isolate.k
         if item[0] == "settle":
             _, call_id, ok, text = item
-            await self._js(k["settle"], call_id, ok, text)
+            await self._js("settle", call_id, ok, text)
             await self._drain()
         elif item[0] == "invoke":
             _, call_id, function, args_text = item
-            await self._drain(await self._js(k["invoke"], call_id, function, args_text))
+            await self._drain(await self._js("invoke", call_id, function, args_text))
         elif item[0] == "fail":
             raise await self._at_call(item[1], item[2])
         else:
@@ -354,8 +361,7 @@ class JsEngine(Engine):
         are answered together, in one call.
         """
         assert self._isolate is not None
-        k = self._isolate.k
-        messages = json.loads(await self._js(k["drain"]) if sent is None else sent)
+        messages = json.loads(await self._js("drain") if sent is None else sent)
         while messages:
             replies = []
             for message in messages:
@@ -364,8 +370,8 @@ class JsEngine(Engine):
                     replies.append(reply)
             if not replies:
                 return
-            await self._js(k["answer"], json.dumps(replies))
-            messages = json.loads(await self._js(k["drain"]))
+            await self._js("answer", json.dumps(replies))
+            messages = json.loads(await self._js("drain"))
 
     async def _message(self, message: list[Any]) -> tuple[int, bool, str] | None:
         """Act on one message of the script; the answer to a host call that has one at once."""
@@ -388,6 +394,10 @@ class JsEngine(Engine):
                 task = asyncio.ensure_future(self._later(call_id, work))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+                if inspect.iscoroutine(
+                    work
+                ):  # a task cancelled before it starts leaves it unawaited
+                    task.add_done_callback(lambda _, work=work: work.close())
                 return None
             return call_id, True, self._values.encode(work)
         except (ScriptLimitError, ScriptSandboxError) as exc:
@@ -421,6 +431,8 @@ class JsEngine(Engine):
             return self._values.handle(target)(*args)
         if what == "await":
             return _await(self._values.handle(target))
+        if what == "timer":
+            return asyncio.sleep(args[0])
         if what == "print":
             return host.write(str(args[0]))
         if what == "require":
@@ -438,7 +450,7 @@ class JsEngine(Engine):
     async def _violation(self) -> ScriptSandboxError:
         assert self._isolate is not None
         self._isolate.alarmed = False
-        text = await self._within(self._isolate.call(self._isolate.k["violation"]))
+        text = await self._within(self._isolate.call("violation"))
         if text is None:
             return self._violation_error("sandbox: the script broke the sandbox", "")
         message, stack = json.loads(text)
@@ -448,16 +460,20 @@ class JsEngine(Engine):
         """``exc`` (a limit or a violation a host call met) at the line of the script's call."""
         if exc.line is not None or self._isolate is None:
             return exc
-        return at_line(exc, await self._js(self._isolate.k["site"], call_id))
+        return at_line(exc, await self._js("site", call_id))
 
     def _violation_error(self, message: str, stack: str) -> ScriptSandboxError:
         return violation_error(message, stack, self._script())
 
-    def _out_of_memory(self) -> ScriptLimitError:
+    def _discard(self) -> None:
+        """Drop the isolate (the next run makes a fresh one); a pool replaces this engine."""
         self.broken = True
         isolate, self._isolate = self._isolate, None
         if isolate is not None:
             isolate.close()
+
+    def _out_of_memory(self) -> ScriptLimitError:
+        self._discard()
         return memory_error(self.limits.max_memory, self._script())
 
     def _script_error(self, info: dict[str, Any]) -> ScriptError:

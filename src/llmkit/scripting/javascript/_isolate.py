@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import secrets
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -36,7 +38,7 @@ class Interrupted(Exception):
 
 
 class Isolate:
-    """A V8 isolate with the llmkit prelude loaded; ``k`` holds the prelude's functions."""
+    """A V8 isolate with the llmkit prelude loaded; ``call`` calls a prelude function by name."""
 
     def __init__(self, racer: Any, *, max_memory: int | None, on_bell: Callable[[], None]) -> None:
         self._racer = racer
@@ -52,7 +54,11 @@ class Isolate:
             self._mr.set_hard_memory_limit(max_memory)
         prelude = resources.files(__package__).joinpath("prelude.js").read_text(encoding="utf-8")
         factory = self._mr.eval(prelude + "\n//# sourceURL=llmkit-prelude.js")
-        self.k = factory(bell, alarm)
+        # The prelude's functions are reached through a gate that opens to this token only:
+        # each call is the text of a cancellable evaluation, so Python never reads the isolate
+        # synchronously (a read waits behind any JavaScript that runs, and would freeze the loop).
+        self._token = secrets.token_hex(16)
+        factory(bell, alarm, self._token)
 
     def _on_loop(self, work: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(work, self._loop)
@@ -73,23 +79,30 @@ class Isolate:
         for task in list(self._running):
             task.cancel()
 
-    async def call(self, function: Any, *args: Any) -> Any:
-        """Call the JavaScript ``function`` with primitive ``args`` (cancel the await to stop it)."""
+    def _code(self, name: str, args: tuple[Any, ...]) -> str:
+        return f"$llmkit$k({self._token!r}).{name}({','.join(json.dumps(a) for a in args)})"
+
+    def call_now(self, name: str, *args: Any) -> Any:
+        """Call the prelude function ``name`` and wait for it (for setting the isolate up)."""
+        return self._on_loop(self._mr.eval_cancelable(self._code(name, args))).result()
+
+    async def call(self, name: str, *args: Any) -> Any:
+        """Call the prelude function ``name`` with JSON ``args`` (cancel the await to stop it)."""
 
         async def run() -> Any:
             task = asyncio.current_task()
             assert task is not None
             self._running.add(task)
             try:
-                return await function.cancelable()(*args)
+                return await self._mr.eval_cancelable(self._code(name, args))
             finally:
                 self._running.discard(task)
 
         return await self._await(run())
 
-    async def compile(self, code: str) -> Any:
-        """Evaluate ``code`` (a function expression): the JavaScript value it gives."""
-        return await self._await(self._mr.eval_cancelable(code))
+    async def compile(self, code: str) -> None:
+        """Evaluate ``code`` (a function expression): the function that ``start`` calls."""
+        await self._await(self._mr.eval_cancelable(f"$llmkit$k({self._token!r}).hold({code}\n)"))
 
     async def _await(self, work: Any) -> Any:
         try:

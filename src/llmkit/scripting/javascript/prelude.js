@@ -1,7 +1,16 @@
 // The llmkit runtime inside each V8 isolate: host calls as promises, values by one JSON rule,
 // the sandbox. Evaluated once per isolate; returns the functions the Python driver calls.
-(function (bell, alarm) {
+(function (bell, alarm, token) {
   "use strict";
+  // The built-ins the runtime uses, taken before any script runs: a script that replaces one
+  // (possible in the permissive sandbox, where built-ins are not frozen) cannot reach in here.
+  const stringify = JSON.stringify, parse = JSON.parse;
+  const define = Object.defineProperty, hasOwn = Object.prototype.hasOwnProperty;
+  const fromEntries = Object.fromEntries, arrayFrom = Array.from, ownKeys = Reflect.ownKeys;
+  const describe = Reflect.getOwnPropertyDescriptor, freeze = Object.freeze;
+  const protoOf = Reflect.getPrototypeOf;
+  const apply = Reflect.apply, assign = Object.assign;
+  const call = (f, self, ...args) => apply(f, self, args);
   const MARK = "$$llmkit";
   const HANDLE = Symbol("llmkit.handle");
   const pending = new Map();      // host call id -> [resolve, reject]
@@ -11,7 +20,7 @@
   // The line of the loop the script went round last: the engine marks each loop's condition
   // with a call of this probe (see _loops.py), as a terminated run leaves no stack to read.
   let at = 0;
-  Object.defineProperty(globalThis, "$llmkit$at", { value: (line) => { at = line; return true; } });
+  define(globalThis, "$llmkit$at", { value: (line) => { at = line; return true; } });
   // Python may not read the isolate while the script runs: messages wait in the outbox, and the
   // bell (which carries no data) tells the driver to fetch them with drain().
   const outbox = [];
@@ -19,12 +28,12 @@
   // it: the driver fetches the messages then, unasked.
   let expecting = false;
   const send = (message) => {
-    outbox.push(JSON.stringify(message));
+    outbox[outbox.length] = stringify(message);
     if (outbox.length === 1 && !expecting) bell();
   };
 
   function encode(value) {
-    return JSON.stringify(value === undefined ? null : value, function (key, v) {
+    return stringify(value === undefined ? null : value, function (key, v) {
       if (v === undefined) return null;
       if (typeof v === "function") {
         if (v[HANDLE] !== undefined) return { [MARK]: v[HANDLE] };
@@ -32,12 +41,12 @@
         if (id === undefined) { id = nextFunction++; ids.set(v, id); functions.set(id, v); }
         return { [MARK]: ["fn", id] };
       }
-      if (v !== null && typeof v === "object" && Object.prototype.hasOwnProperty.call(v, HANDLE)) {
+      if (v !== null && typeof v === "object" && call(hasOwn, v, HANDLE)) {
         return { [MARK]: v[HANDLE] };
       }
       if (typeof v === "bigint") return Number(v);
-      if (v instanceof Map) return Object.fromEntries(v);
-      if (v instanceof Set) return Array.from(v);
+      if (v instanceof Map) return fromEntries(v);
+      if (v instanceof Set) return arrayFrom(v);
       return v;
     });
   }
@@ -47,9 +56,9 @@
   function hostObject(spec) {
     const [, id, type, methods, fields] = spec;
     const obj = fields && typeof fields === "object" ? fields : {};
-    Object.defineProperty(obj, HANDLE, { value: ["obj", id] });
+    define(obj, HANDLE, { value: ["obj", id] });
     for (const name of methods) {
-      Object.defineProperty(obj, camel(name), {
+      define(obj, camel(name), {
         value: (...args) => hostCall("method", id, name, args), enumerable: false,
       });
     }
@@ -58,24 +67,24 @@
         for (;;) { const piece = await obj.next(); if (piece === null) return; yield piece; }
       };
     }
-    Object.defineProperty(obj, Symbol.toStringTag, { value: type });
+    define(obj, Symbol.toStringTag, { value: type });
     return obj;
   }
 
   function decode(text) {
-    return JSON.parse(text, function (key, v) {
-      if (v === null || typeof v !== "object" || !Object.prototype.hasOwnProperty.call(v, MARK)) return v;
+    return parse(text, function (key, v) {
+      if (v === null || typeof v !== "object" || !call(hasOwn, v, MARK)) return v;
       const spec = v[MARK];
       switch (spec[0]) {
         case "fn": return functions.get(spec[1]) || null;
         case "py": {
           const f = (...args) => hostCall("py", spec[1], "", args);
-          Object.defineProperty(f, HANDLE, { value: spec });
+          define(f, HANDLE, { value: spec });
           return f;
         }
         case "promise": {
           const p = hostCall("await", spec[1], "", []);
-          Object.defineProperty(p, HANDLE, { value: spec });
+          define(p, HANDLE, { value: spec });
           return p;
         }
         case "obj": return hostObject(spec);
@@ -95,7 +104,7 @@
   }
 
   function makeError(text) {
-    const info = JSON.parse(text);
+    const info = parse(text);
     const err = new Error(info.message);
     if (info.name) err.name = info.name;
     return err;
@@ -104,11 +113,11 @@
   function errorInfo(e) {
     if (e instanceof Error) return { name: e.name, message: String(e.message), stack: String(e.stack || "") };
     let message;
-    try { message = typeof e === "string" ? e : JSON.stringify(e); } catch (_) { message = String(e); }
+    try { message = typeof e === "string" ? e : stringify(e); } catch (_) { message = String(e); }
     return { name: "", message: "error value: " + message, stack: "" };
   }
 
-  function fail(callId, e) { send(["return", callId, false, JSON.stringify(errorInfo(e))]); }
+  function fail(callId, e) { send(["return", callId, false, stringify(errorInfo(e))]); }
 
   function give(callId, value) {
     let text;
@@ -137,6 +146,28 @@
     return () => trip("sandbox", "sandbox: " + what + " is not available in the " + level + " sandbox");
   }
 
+  // Timers of the run. A callback waits on a host sleep, so it runs within a call of the driver
+  // (which bounds it by the run's time limit), and a timer cannot outlive its run: the run's
+  // end cancels its sleeps and reset() forgets every timer.
+  const timers = new Set();
+  let nextTimer = 1;
+  function arm(id, fn, seconds, args, repeat) {
+    hostCall("timer", 0, "", [seconds]).then(() => {
+      if (!timers.has(id)) return;
+      if (repeat) arm(id, fn, seconds, args, true); else timers.delete(id);
+      fn(...args);
+    }, () => { timers.delete(id); });
+  }
+  function timer(what, repeat) {
+    return (fn, ms, ...args) => {
+      if (typeof fn !== "function") throw new TypeError(what + " takes a function (a string of code is not run)");
+      const id = nextTimer++;
+      timers.add(id);
+      arm(id, fn, Math.max(0, Number(ms) || 0) / 1000, args, repeat);
+      return id;
+    };
+  }
+  const clearTimer = (id) => { timers.delete(id); };
   const compile = globalThis.eval;
   const modules = new Map();
   async function require(name) {
@@ -148,11 +179,11 @@
     return module.exports;
   }
   const write = (text) => { hostCall("print", 0, "", [text]).catch(() => {}); };
-  const show = (args) => args.map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join(" ") + "\n";
+  const show = (args) => args.map((a) => (typeof a === "string" ? a : stringify(a))).join(" ") + "\n";
   globalThis.print = (...args) => write(args.map(String).join("\t") + "\n");
   globalThis.console = { log: (...a) => write(show(a)), info: (...a) => write(show(a)),
     warn: (...a) => write(show(a)), error: (...a) => write(show(a)) };
-  const baseline = new Set();
+  const baseline = new Map();  // global name -> its descriptor once the sandbox is set
   // Resolve (ok) or reject host call `id` with `text`; the script runs on meanwhile.
   function settle(id, ok, text) {
     at = 0;
@@ -165,6 +196,44 @@
     err.stack = err.name + ": " + err.message + "\n" + String(entry[2].stack).split("\n").slice(1).join("\n");
     entry[1](err);
   }
+  // Freeze every object reachable from the globals (not globalThis itself), so a run cannot change
+  // a built-in or a bridge function for the runs after it. Data properties a script may assign on
+  // its own objects (toString, name, ...) become accessors first: assigning on an object that
+  // inherits them defines its own property, as it does where the built-ins are not frozen.
+  const OVERRIDABLE = new Set(["constructor", "toString", "toLocaleString", "valueOf", "name",
+    "message", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable", "toJSON"]);
+  function overridable(obj, key) {
+    const d = describe(obj, key);
+    if (d === undefined || !("value" in d) || !d.writable || !d.configurable) return;
+    const value = d.value;
+    define(obj, key, {
+      get() { return value; },
+      set(v) {
+        if (this === obj) throw new TypeError("Cannot assign to " + String(key) + ": built-ins are frozen");
+        define(this, key, { value: v, writable: true, enumerable: true, configurable: true });
+      },
+      enumerable: d.enumerable, configurable: false,
+    });
+  }
+  function harden(roots) {
+    const seen = new Set();
+    const stack = roots.slice();
+    while (stack.length > 0) {
+      const obj = stack.pop();
+      if (obj === null || (typeof obj !== "object" && typeof obj !== "function") || seen.has(obj)) continue;
+      if (obj === globalThis) continue;
+      seen.add(obj);
+      for (const key of ownKeys(obj)) {
+        const d = describe(obj, key);
+        if ("value" in d) stack.push(d.value); else stack.push(d.get, d.set);
+      }
+      stack.push(protoOf(obj));
+    }
+    for (const obj of seen) {
+      for (const key of ownKeys(obj)) if (OVERRIDABLE.has(key)) overridable(obj, key);
+      freeze(obj);
+    }
+  }
   function drain() {
     // No script code runs in here: a loop line kept past it would be stale by the next call.
     at = 0;
@@ -176,43 +245,50 @@
   // Call `fn` with the arguments `argsText`; its (awaited) result is sent back as call `callId`.
   // Returns the messages the script sent meanwhile (a value's return among them); what it
   // sends after, from promises that settle later, rings the bell.
-  function start(callId, fn, argsText) {
+  function begin(callId, fn, argsText) {
     at = 0;
     expecting = true;
     try { finish(callId, fn(...decode(argsText))); } catch (e) { fail(callId, e); }
     return drain();
   }
-  return {
+  let compiled = null;  // the script function compiled last (hold), which start() calls
+  const api = {
     drain,
+    hold(fn) { compiled = fn; return null; },
     // The answers of several host calls at once: [[id, ok, text], ...].
     answer(repliesText) {
-      for (const [id, ok, text] of JSON.parse(repliesText)) settle(id, ok, text);
+      const replies = parse(repliesText);
+      for (let i = 0; i < replies.length; i++) settle(replies[i][0], replies[i][1], replies[i][2]);
     },
     settle,
-    start,
+    start(callId, argsText) { return begin(callId, compiled, argsText); },
     // Start the global function `name` as start() does; null when there is none.
     startGlobal(callId, name, argsText) {
       const fn = globalThis[name];
-      return typeof fn === "function" ? start(callId, fn, argsText) : null;
+      return typeof fn === "function" ? begin(callId, fn, argsText) : null;
     },
     // The sandbox violation that stopped the script: [message, stack], or null.
-    violation() { return tripped === null ? null : JSON.stringify([tripped.message, String(tripped.stack || "")]); },
-    invoke(callId, fnId, argsText) { return start(callId, functions.get(fnId), argsText); },
+    violation() { return tripped === null ? null : stringify([tripped.message, String(tripped.stack || "")]); },
+    invoke(callId, fnId, argsText) { return begin(callId, functions.get(fnId), argsText); },
     install(name, namesText, flat, valuesText) {
-      const functionNames = JSON.parse(namesText);
+      const functionNames = parse(namesText);
       const target = flat ? globalThis : (globalThis[name] = {});
       for (const fname of functionNames) {
         target[camel(fname)] = (...args) => hostCall("bridge", name, fname, args);
       }
-      Object.assign(target, decode(valuesText));
+      assign(target, decode(valuesText));
     },
     assign(name, flat, valuesText) {
-      Object.assign(flat ? globalThis : globalThis[name], decode(valuesText));
+      assign(flat ? globalThis : globalThis[name], decode(valuesText));
     },
     define(name, valueText) { globalThis[name] = decode(valueText); },
     sandbox(level, allowRequire) {
       const g = globalThis;
-      const lock = (obj, key, what) => Object.defineProperty(obj, key, { get: withheld(what, level), configurable: false });
+      g.setTimeout = timer("setTimeout", false);
+      g.setInterval = timer("setInterval", true);
+      g.clearTimeout = clearTimer;
+      g.clearInterval = clearTimer;
+      const lock = (obj, key, what) => define(obj, key, { get: withheld(what, level), configurable: false });
       if (level !== "permissive") {
         lock(g, "eval", "eval");
         lock(g, "WebAssembly", "WebAssembly");
@@ -222,7 +298,15 @@
         lock(g, "Function", "the Function constructor");
       }
       if (allowRequire) g.require = require; else lock(g, "require", "require");
-      for (const key of Reflect.ownKeys(g)) baseline.add(key);
+      if (level !== "permissive") {
+        const roots = [];
+        for (const key of ownKeys(g)) {
+          const d = describe(g, key);
+          if ("value" in d && !(typeof key === "string" && key.startsWith("$llmkit"))) roots.push(d.value);
+        }
+        harden(roots);
+      }
+      for (const key of ownKeys(g)) baseline.set(key, describe(g, key));
     },
     reset() {
       tripped = null;
@@ -230,8 +314,16 @@
       modules.clear();
       pending.clear();
       functions.clear();
-      for (const key of Reflect.ownKeys(globalThis)) {
+      timers.clear();
+      for (const key of ownKeys(globalThis)) {
         if (!baseline.has(key)) { try { delete globalThis[key]; } catch (_) {} }
+      }
+      // A global of the baseline the run replaced gets its first value back.
+      for (const [key, was] of baseline) {
+        const now = describe(globalThis, key);
+        if (now === undefined || now.value !== was.value || now.get !== was.get || now.set !== was.set) {
+          try { define(globalThis, key, was); } catch (_) {}
+        }
       }
     },
     // The stack where the script made host call `id` (a limit or violation it met points there).
@@ -241,11 +333,14 @@
     },
     // Where a run stopped by its time limit was: in a loop (busy) or awaiting a host call.
     where(busy) {
-      if (busy) return JSON.stringify({ line: at, stack: "" });
+      if (busy) return stringify({ line: at, stack: "" });
       let site = null;
       for (const entry of pending.values()) if (entry[3] !== "print") site = entry[2];
-      return JSON.stringify({ line: 0, stack: site === null ? "" : String(site.stack) });
+      return stringify({ line: 0, stack: site === null ? "" : String(site.stack) });
     },
-    forget() { tripped = null; expecting = false; pending.clear(); outbox.length = 0; },
+    forget() { tripped = null; expecting = false; pending.clear(); timers.clear(); outbox.length = 0; },
   };
+  // The driver reaches these functions by evaluating calls through this gate; a script, which
+  // never sees the token, gets nothing from it.
+  define(globalThis, "$llmkit$k", { value: (key) => (key === token ? api : undefined) });
 })
