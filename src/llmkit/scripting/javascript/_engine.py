@@ -161,7 +161,8 @@ class JsEngine(Engine):
         for body in (marked, code) if marked != code else (code,):
             source = f"(async function () {{ {hoist}\n{body}\n}})\n//# sourceURL={script}"
             try:
-                return await self._guard(isolate.compile(source))
+                await self._guard(isolate.compile(source))
+                return
             except self._racer.JSParseException as exc:
                 if body is marked and marked != code:
                     continue  # the loop marks met a source they misread: run it as written
@@ -394,10 +395,9 @@ class JsEngine(Engine):
                 task = asyncio.ensure_future(self._later(call_id, work))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
-                if inspect.iscoroutine(
-                    work
-                ):  # a task cancelled before it starts leaves it unawaited
-                    task.add_done_callback(lambda _, work=work: work.close())
+                if inspect.iscoroutine(work):
+                    # A task cancelled before it starts would leave ``work`` never awaited.
+                    task.add_done_callback(_closer(work))
                 return None
             return call_id, True, self._values.encode(work)
         except (ScriptLimitError, ScriptSandboxError) as exc:
@@ -513,3 +513,10 @@ class JsEngine(Engine):
 
 async def _await(promise: Any) -> Any:
     return await promise
+
+
+def _closer(work: Any) -> Callable[[Any], None]:
+    def close(_: Any) -> None:
+        work.close()
+
+    return close
