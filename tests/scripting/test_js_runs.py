@@ -71,3 +71,13 @@ return [String(new Tide()), e.name, String(o), typeof "".shout, Object.isFrozen(
 async def test_the_runtime_gate_gives_a_script_nothing() -> None:
     with js.Engine(sandbox="permissive") as engine:
         assert (await engine.run("return typeof $llmkit$k('guess')")).value == "undefined"
+
+
+async def test_the_globals_are_registered_once_however_many_runs() -> None:
+    def twice(x: int) -> int:
+        return 2 * x
+
+    with js.Engine(globals={"twice": twice, "cfg": {"a": 1}}) as engine:
+        for _ in range(50):
+            assert (await engine.run("return await twice(2)")).value == 4
+        assert len(engine._values._python) == 1

@@ -53,6 +53,7 @@ class Converter:
         self._engine = engine
         self._handles: dict[int, Any] = {}
         self._python: dict[int, Callable[..., Any]] = {}
+        self._kept: dict[int, int] = {}  # id() of a kept object -> its key (it lives in _python)
         self._next = 1
 
     def forget(self) -> None:
@@ -68,9 +69,17 @@ class Converter:
         raise UsageError("The script used an object of a run that has ended; make it again.")
 
     def _register(self, value: Any, *, keep: bool = False) -> int:
+        if keep:  # an object kept for good is registered once, however often it crosses
+            key = self._kept.get(id(value))
+            if key is not None and self._python[key] is value:
+                return key
         key = self._next
         self._next += 1
-        (self._python if keep else self._handles)[key] = value
+        if keep:
+            self._python[key] = value
+            self._kept[id(value)] = key
+        else:
+            self._handles[key] = value
         return key
 
     def encode(self, value: Any, *, keep: bool = False) -> str:
