@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,18 @@ async def test_the_globals_are_registered_once_however_many_runs() -> None:
         for _ in range(50):
             assert (await engine.run("return await twice(2)")).value == 4
         assert len(engine._values._python) == 1
+
+
+async def test_a_function_named_in_a_comment_or_a_template_is_not_hoisted() -> None:
+    code = "const a = 1;\n/*\nfunction old(x) { return x }\n*/\nconst t = `\nfunction shown() {}\n`;\nfunction real() { return 2; }\nreturn [a, t.length > 0, typeof real, typeof globalThis.real];"
+    with js.Engine() as engine:
+        assert (await engine.run(code)).value == [1, True, "function", "function"]
+
+
+async def test_a_script_path_with_a_space_keeps_its_line_numbers(tmp_path: Path) -> None:
+    script = tmp_path / "my dir" / "broken script.js"
+    script.parent.mkdir()
+    script.write_text("const a = 1;\n\nthrow new Error('boom');\n", encoding="utf-8")
+    with js.Engine() as engine, pytest.raises(ScriptError) as info:
+        await engine.run_file(script)
+    assert info.value.line == 3

@@ -46,6 +46,7 @@ from llmkit.scripting.javascript._errors import (
     at_line,
     memory_error,
     script_error,
+    source_url,
     split_syntax,
     stopped_at,
     violation_error,
@@ -156,10 +157,16 @@ class JsEngine(Engine):
         return value
 
     async def _compile(self, isolate: Isolate, code: str, script: str) -> None:
-        hoist = "".join(f"globalThis.{n} = {n}; " for n in _DECLARED.findall(code))
+        # A match may sit in a comment or a string: each name is hoisted only if it is a function.
+        hoist = "".join(
+            f'try {{ if (typeof {n} === "function") globalThis.{n} = {n}; }} catch (_) {{}} '
+            for n in dict.fromkeys(_DECLARED.findall(code))
+        )
         marked = mark_loops(code, _PROBE)
         for body in (marked, code) if marked != code else (code,):
-            source = f"(async function () {{ {hoist}\n{body}\n}})\n//# sourceURL={script}"
+            source = (
+                f"(async function () {{ {hoist}\n{body}\n}})\n//# sourceURL={source_url(script)}"
+            )
             try:
                 await self._guard(isolate.compile(source))
                 return

@@ -21,6 +21,7 @@ __all__ = [
     "line_of",
     "memory_error",
     "script_error",
+    "source_url",
     "split_syntax",
     "stopped_at",
     "violation_error",
@@ -29,16 +30,25 @@ __all__ = [
 TIMEOUT = "time limit: the script ran past its timeout"
 
 
+def source_url(script: str) -> str:
+    """The ``sourceURL`` a script is compiled under: V8 cuts a URL at whitespace, so it has none."""
+    return re.sub(r"\s", lambda m: f"%{ord(m.group()):02X}", script)
+
+
+def _names(script: str) -> str:
+    return "(?:" + re.escape(source_url(script)) + "|" + re.escape(script) + ")"
+
+
 def line_of(stack: str, script: str) -> int | None:
     """The script line of the first frame of ``script`` in the V8 ``stack``."""
-    match = re.search(r"(?:^|[\s(])" + re.escape(script) + r":(\d+):\d+", stack or "")
+    match = re.search(r"(?:^|[\s(])" + _names(script) + r":(\d+):\d+", stack or "")
     return None if match is None else max(int(match.group(1)) - 1, 1)
 
 
 def split_syntax(text: str, script: str) -> tuple[str, int | None]:
     """A V8 syntax error's message and script line (None when it names none)."""
     first = text.split("\n", 1)[0]
-    match = re.match("(?:" + re.escape(script) + r"|<anonymous>):(\d+): (.*)", first)
+    match = re.match("(?:" + _names(script) + r"|<anonymous>):(\d+): (.*)", first)
     if match:
         return match.group(2), max(int(match.group(1)) - 1, 1)
     return first, None

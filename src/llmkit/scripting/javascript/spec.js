@@ -11,9 +11,11 @@ function specWhere(stack) {
   for (const frame of String(stack || "").split("\n").slice(1)) {
     const found = /\(?([^()]*):(\d+):\d+\)?\s*$/.exec(frame.replace(/^\s*at\s+(async\s+)?/, ""));
     if (found === null) continue;
-    const file = found[1];
-    // The helpers and the runner's own runs have names with a space, which V8 shows as <anonymous>.
+    // A script's whitespace is percent-encoded in its sourceURL (V8 cuts a URL at whitespace).
+    const file = found[1].replace(/%(09|0A|0D|20)/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+    // The helpers and the runner's own runs have names with a space and no .js: not spec files.
     if (file === "<anonymous>" || file === "llmkit-prelude.js") continue;
+    if (file.includes(" ") && !/\.m?js$/.test(file)) continue;
     return file + ":" + Math.max(Number(found[2]) - 1, 1) + ": ";
   }
   return "";
