@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from llmkit.errors import UsageError
 from llmkit.scripting import EnginePool, ScriptError, ScriptTimeoutError
 from llmkit.scripting import javascript as js
 
@@ -97,3 +98,9 @@ async def test_a_script_path_with_a_space_keeps_its_line_numbers(tmp_path: Path)
     with js.Engine() as engine, pytest.raises(ScriptError) as info:
         await engine.run_file(script)
     assert info.value.line == 3
+
+
+def test_a_call_depth_is_refused_with_what_to_do() -> None:
+    with pytest.raises(UsageError, match="leave max_depth out"):
+        js.Engine(max_depth=50)
+    js.Engine(max_depth=None).close()

@@ -59,6 +59,7 @@ __all__ = ["JsEngine", "JsFunction"]
 
 _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _DECLARED = re.compile(r"^(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(", re.MULTILINE)
+_DEFAULT_DEPTH = 200  # Engine's default max_depth: taken as "not set"
 _PROBE = "$llmkit$at"  # the prelude's loop probe (see _loops.py)
 _WHERE_BOUND = 2.0  # seconds to read a stopped isolate's last line; a free one answers at once
 
@@ -67,7 +68,8 @@ class JsEngine(Engine):
     """JavaScript scripts on V8 with the llmkit modules (``llmkit[js]``); options as for :class:`~llmkit.scripting.Engine`.
 
     ``max_instructions`` is Lua's: V8 counts none, so give ``timeout`` instead.
-    ``max_depth`` is V8's own stack limit (a too deep recursion is a ``recursion`` limit error).
+    ``max_depth`` is Lua's too: the depth is V8's own stack limit (a too deep recursion is a
+    ``recursion`` limit error), so any value but the default is refused.
     """
 
     name = "js"
@@ -82,6 +84,11 @@ class JsEngine(Engine):
         if self.limits.max_instructions is not None:
             raise UsageError(
                 "The js engine counts no instructions: pass timeout= (--timeout) instead."
+            )
+        if self.limits.max_depth not in (None, _DEFAULT_DEPTH):
+            raise UsageError(
+                "The js engine cannot set a call depth (V8's stack limit bounds recursion):"
+                " leave max_depth out."
             )
         self._racer = require(
             "py_mini_racer", extra="js", feature="JavaScript scripting", package="mini-racer"
