@@ -104,3 +104,11 @@ def test_a_call_depth_is_refused_with_what_to_do() -> None:
     with pytest.raises(UsageError, match="leave max_depth out"):
         js.Engine(max_depth=50)
     js.Engine(max_depth=None).close()
+
+
+async def test_a_refused_tool_names_its_kind_not_its_data() -> None:
+    code = 'await llm.agent({ model: "openai/gpt-4.1-mini", api_key: "test", tools: [{ api_key: "sk-SECRET-1" }] })'
+    with js.Engine() as engine, pytest.raises(ScriptError) as info:
+        await engine.run(code)
+    assert "sk-SECRET-1" not in str(info.value)
+    assert "an object with keys api_key" in str(info.value)

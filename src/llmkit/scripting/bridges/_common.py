@@ -19,6 +19,7 @@ __all__ = [
     "MODEL_OPTIONS",
     "TextStream",
     "feed",
+    "kind_of",
     "options",
     "result_data",
     "script_file",
@@ -110,3 +111,15 @@ def script_file(host: Any, path: Any, where: str, *, strict: str) -> Path:
             f"sandbox: {where}({path!r}): only files under the script's folder"
         )
     return file
+
+
+def kind_of(value: Any) -> str:
+    """What ``value`` is, for an error message, without its data (it may hold a secret)."""
+    if isinstance(value, Mapping):
+        keys = ", ".join(sorted(str(k) for k in value)[:8])
+        return f"an object with keys {keys}" if keys else "an empty object"
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)}"
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    return "None" if value is None else f"a {type(value).__name__}"

@@ -13,6 +13,7 @@ from llmkit.scripting.bridges._common import (
     MODEL_OPTIONS,
     TextStream,
     feed,
+    kind_of,
     options,
     result_data,
 )
@@ -70,7 +71,7 @@ def _field_type(name: str, spec: Any) -> Any:
         return output_type(spec, name=name.title().replace("_", ""))
     raise UsageError(
         f'output field {name!r}: give a type name ("string", "integer", "number", "boolean"), '
-        f'an array of one type ({{"string"}}) or a table of fields, not {spec!r}.'
+        f'an array of one type ({{"string"}}) or a table of fields, not {kind_of(spec)}.'
     )
 
 

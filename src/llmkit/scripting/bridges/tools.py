@@ -8,6 +8,7 @@ from typing import Any
 from llmkit.errors import UsageError
 from llmkit.scripting._bridge import Bridge, HostObject, ScriptCallable, method
 from llmkit.scripting._host import Host
+from llmkit.scripting.bridges._common import kind_of
 
 __all__ = ["FAMILIES", "ToolHandle", "bridge", "resolve_tools"]
 
@@ -62,7 +63,7 @@ def _parameter(name: str, spec: Any) -> tuple[dict[str, Any], bool]:
         return schema, not spec.get("optional", False)
     raise UsageError(
         f'Parameter {name!r}: give a type name ("number") or a table '
-        f'({{ type = "string", description = "...", optional = true }}), not {spec!r}.'
+        f'({{ type = "string", description = "...", optional = true }}), not {kind_of(spec)}.'
     )
 
 
@@ -167,7 +168,7 @@ def resolve_tools(items: Any, *, as_tool: Callable[[Any], Any]) -> list[Any]:
         else:
             raise UsageError(
                 'Each tool is a family name ("calculator"), a tool from tools.define or '
-                f"tools.builtin, or an agent; not {item!r}."
+                f"tools.builtin, or an agent; not {kind_of(item)}."
             )
     return tools
 
