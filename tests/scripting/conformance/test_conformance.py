@@ -166,7 +166,7 @@ BEHAVIOURS = [
         error=ScriptTimeoutError,
         line=3,
     ),
-    Behaviour("workflow", _echo, value=["TIDES", "said TIDES"]),
+    Behaviour("workflow", _echo, value=["TIDES", "said TIDES", [5, "tides!"], "small"]),
     Behaviour("timers", value=["zero", "ticks:3"], then="none"),
     Behaviour(
         "isolation",

@@ -151,10 +151,21 @@ def _common(host: Host, opts: dict[str, Any], where: str) -> dict[str, Any]:
     return kwargs
 
 
-def _split(spec: Any, where: str, known: tuple[str, ...]) -> tuple[list[Any], dict[str, Any]]:
-    """A combinator's table: its items (keys 1..n, in order) and its options (named keys)."""
+def _split(
+    spec: Any, where: str, known: tuple[str, ...], extra: Any = None
+) -> tuple[list[Any], dict[str, Any]]:
+    """A combinator's steps and options: Lua's one table (items 1..n and named keys), or
+    JavaScript's array of steps with an options object after it."""
+    if extra is not None and not isinstance(extra, dict):
+        raise UsageError(
+            f"{where} takes its options as an object after the steps: ([a, b], {{...}})."
+        )
     if isinstance(spec, list):
-        return spec, {}
+        return spec, options(extra or {}, where, known)
+    if extra is not None:
+        raise UsageError(
+            f"{where}: give the steps as an array, then the options: ([a, b], {{...}})."
+        )
     if not isinstance(spec, dict):
         raise UsageError(f"{where} takes a table: {{ step1, step2, name = ... }}.")
     items = {k: v for k, v in spec.items() if isinstance(k, int)}
@@ -180,19 +191,22 @@ def step(host: Host, target: Any, spec: Any = None) -> FlowHandle:
 
 
 @bridge.function
-def sequence(host: Host, spec: Any) -> FlowHandle:
-    """Steps one after another on the same state: `workflow.sequence{ a, b, name = "article" }`; its output is the last step's."""
+def sequence(host: Host, spec: Any, js_options: Any = None) -> FlowHandle:
+    """Steps one after another on the same state: `workflow.sequence{ a, b, name = "article" }`; its output is the last step's.
+
+    JavaScript gives the steps as an array and the options after it:
+    `workflow.sequence([a, b], { name: "article" })` (so do `parallel` and `branch`)."""
     from llmkit.workflow import sequence as make
 
-    items, opts = _split(spec, "workflow.sequence", _COMMON)
+    items, opts = _split(spec, "workflow.sequence", _COMMON, js_options)
     steps = _items(host, items, "workflow.sequence")
     kwargs = _common(host, opts, "workflow.sequence")
     return FlowHandle(make(*steps, name=opts.get("name") or "sequence", **kwargs))
 
 
 @bridge.function
-def parallel(host: Host, spec: Any) -> FlowHandle:
-    """Branches at once, each writing to its own copy of the state, merged in declared order: `workflow.parallel{ a, b, output = "reviews" }`.
+def parallel(host: Host, spec: Any, js_options: Any = None) -> FlowHandle:
+    """Branches at once, each writing to its own copy of the state, merged in declared order: `workflow.parallel{ a, b, output = "reviews" }` (JS `workflow.parallel([a, b], { output: "reviews" })`).
 
     Options: `merge` (`"all"`: the outputs in order; `"first"`: the first to succeed),
     `max_concurrency`, `errors` (`"fail_fast"` or `"collect"`).
@@ -200,7 +214,7 @@ def parallel(host: Host, spec: Any) -> FlowHandle:
     from llmkit.workflow import parallel as make
 
     known = (*_COMMON, "merge", "max_concurrency", "errors")
-    items, opts = _split(spec, "workflow.parallel", known)
+    items, opts = _split(spec, "workflow.parallel", known, js_options)
     if opts.get("merge", "all") not in ("all", "first"):
         raise UsageError(f'workflow.parallel: merge is "all" or "first", not {opts["merge"]!r}.')
     extra = {k: opts[k] for k in ("merge", "max_concurrency", "errors") if k in opts}
@@ -220,14 +234,16 @@ def when(host: Host, condition: Any, target: Any) -> CaseHandle:
 
 
 @bridge.function
-def branch(host: Host, spec: Any) -> FlowHandle:
-    """The first case whose condition holds: `workflow.branch{ workflow.when("score < 0.8", rewrite), otherwise = publish }`.
+def branch(host: Host, spec: Any, js_options: Any = None) -> FlowHandle:
+    """The first case whose condition holds: `workflow.branch{ workflow.when("score < 0.8", rewrite), otherwise = publish }` (JS `workflow.branch([cases], { otherwise: publish })`).
 
     Options: `otherwise` (a step), `all_matches` (run every matching case, in order).
     """
     from llmkit.workflow import branch as make
 
-    items, opts = _split(spec, "workflow.branch", (*_COMMON, "otherwise", "all_matches"))
+    items, opts = _split(
+        spec, "workflow.branch", (*_COMMON, "otherwise", "all_matches"), js_options
+    )
     if not all(isinstance(c, CaseHandle) for c in items):
         raise UsageError("workflow.branch takes cases made with workflow.when(condition, step).")
     otherwise = opts.get("otherwise")
