@@ -35,10 +35,9 @@ def test_fanout_answers_each_topic(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().out.splitlines()[-1] == "2 answers"
 
 
-def test_workflow_runs_its_steps_in_order(capsys: pytest.CaptureFixture[str]) -> None:
-    assert (
-        main(["script", "run", str(SCRIPTS / "workflow.lua"), "-p", "topic=tides", "--fake"]) == 0
-    )
+@pytest.mark.parametrize("script", ["workflow.lua", "workflow.js"])
+def test_workflow_runs_its_steps_in_order(capsys: pytest.CaptureFixture[str], script: str) -> None:
+    assert main(["script", "run", str(SCRIPTS / script), "-p", "topic=tides", "--fake"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[:3] == ["article ok", "article/researcher ok", "article/reviews ok"]
     assert "article/branch/rewrite ok" in lines
