@@ -112,3 +112,16 @@ async def test_a_refused_tool_names_its_kind_not_its_data() -> None:
         await engine.run(code)
     assert "sk-SECRET-1" not in str(info.value)
     assert "an object with keys api_key" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'const a = llm.agent({ model: "openai/gpt-4.1-mini", api_key: "test" });\nawait a.run("hi")',
+        'const a = llm.agent({ model: "openai/gpt-4.1-mini", api_key: "test" });\nawait llm.agent({ model: "openai/gpt-4.1-mini", api_key: "test", tools: [a] })',
+    ],
+)
+async def test_a_promise_used_as_its_value_asks_about_await(code: str) -> None:
+    with js.Engine() as engine, pytest.raises(ScriptError, match="did you forget `await`") as info:
+        await engine.run(code)
+    assert info.value.line == 2

@@ -108,6 +108,9 @@ def script_error(
             traceback=stack,
         )
     text = message if name in ("", "Error") else f"{name}: {message}"
+    if name == "TypeError" and message.endswith(" is not a function") and "." in message:
+        # The usual cause: a module call's promise used as the object it gives.
+        text += " (if it is the result of an llmkit call, did you forget `await`?)"
     exc = ScriptError(text, script=script, line=line, traceback=stack)
     for host_message, cause in host_errors.items():
         if host_message in message:

@@ -44,6 +44,9 @@
       if (v !== null && typeof v === "object" && call(hasOwn, v, HANDLE)) {
         return { [MARK]: v[HANDLE] };
       }
+      if (v instanceof Promise) {
+        throw new TypeError("a promise was given where a value is expected: did you forget `await`?");
+      }
       if (typeof v === "bigint") return Number(v);
       if (v instanceof Map) return fromEntries(v);
       if (v instanceof Set) return arrayFrom(v);
