@@ -96,3 +96,14 @@ async def test_a_wait_after_a_loop_names_the_line_of_the_wait() -> None:
         with pytest.raises(ScriptTimeoutError) as info:
             await engine.run("let s = 0;\nfor (let i = 0; i < 5; i++) { s += i; }\nawait hang();\n")
         assert info.value.line == 3  # the call it waits on, not the loop it left
+
+
+def test_a_slash_after_a_paren_read_both_ways_leaves_a_string_as_written() -> None:
+    code = 'if (s) /"/.test(s); const msg = "while (x) more";\nwhile (go) {}'
+    assert mark_loops(code, "P") == code
+
+
+async def test_a_regex_after_a_paren_keeps_the_string_that_follows() -> None:
+    code = 'const s = "a";\nif (s) /"/.test(s); const msg = "while (x) more";\nreturn msg;'
+    with js.Engine() as engine:
+        assert (await engine.run(code)).value == "while (x) more"

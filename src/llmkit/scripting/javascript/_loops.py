@@ -11,8 +11,9 @@ across a line), a loop's condition keeps its value and its side effects, and tex
 strings, template literals, comments and regular expressions is left as it is.
 ``for (... of ...)`` and ``for (... in ...)`` loops are not marked (their iteration
 runs through other code, which is marked where it loops). The scan is lexical: like
-every such scan it guesses whether a slash after ``)`` divides or starts a regular
-expression (it takes a division), and a method named ``while`` looks like a loop.
+every such scan it cannot tell whether a slash after ``)`` divides or starts a regular
+expression, so it marks only where both readings agree; a method named ``while`` looks
+like a loop.
 A source that fools it so that the marks do not parse is compiled as written, unmarked.
 """
 
@@ -85,15 +86,17 @@ def _skip_regex(code: str, i: int) -> int:
     return i
 
 
-def _regex_may_follow(previous: _Token | None) -> bool:
+def _regex_may_follow(previous: _Token | None, after_paren: bool) -> bool:
     if previous is None or previous.kind == "op":
         return True
     if previous.kind == "word":
         return previous.text in _BEFORE_REGEX
+    if after_paren and previous.text == ")":
+        return True
     return previous.kind == "punct" and previous.text not in (")", "]", "}")
 
 
-def _tokens(code: str) -> list[_Token]:
+def _tokens(code: str, after_paren: bool = False) -> list[_Token]:
     """The words, brackets and semicolons of ``code``; strings, templates and regexes are opaque."""
     tokens: list[_Token] = []
     braces: list[int] = []  # for each open `${` of a template, the brace depth it opened at
@@ -118,7 +121,7 @@ def _tokens(code: str) -> list[_Token]:
                 braces.pop()
             i = _template(code, i + 1, braces, depth)
             tokens.append(_Token("value", "`", i))
-        elif c == "/" and _regex_may_follow(tokens[-1] if tokens else None):
+        elif c == "/" and _regex_may_follow(tokens[-1] if tokens else None, after_paren):
             end = _skip_regex(code, i)
             tokens.append(_Token("value", code[i:end], i))
             i = end
@@ -170,8 +173,24 @@ def _closing(tokens: list[_Token], open_at: int) -> int | None:
 
 
 def mark_loops(code: str, probe: str) -> str:
-    """``code`` with ``probe(line)`` called in the condition of each of its loops."""
-    tokens = _tokens(code)
+    """``code`` with ``probe(line)`` called in the condition of each of its loops.
+
+    A slash after ``)`` divides (``(a + b) / 2``) or starts a regular expression
+    (``if (s) /x/.test(s)``): the code is marked only where both readings find the same
+    loops, else it is left as written.
+    """
+    inserts = _inserts(code, probe, _tokens(code))
+    if "/" in code and _inserts(code, probe, _tokens(code, after_paren=True)) != inserts:
+        return code
+    pieces, last = [], len(code)
+    for at, text in sorted(inserts, key=lambda insert: insert[0], reverse=True):
+        pieces += [code[at:last], text]
+        last = at
+    pieces.append(code[:last])
+    return "".join(reversed(pieces))
+
+
+def _inserts(code: str, probe: str, tokens: list[_Token]) -> list[tuple[int, str]]:
     inserts: list[tuple[int, str]] = []  # (position in the source, text to insert there)
     for k, token in enumerate(tokens):
         if token.kind != "word" or token.text not in ("while", "for"):
@@ -199,12 +218,7 @@ def mark_loops(code: str, probe: str) -> str:
             inserts += [(start, f"{call} && ("), (end, ")")]
         else:
             inserts.append((start, f" {call}"))
-    pieces, last = [], len(code)
-    for at, text in sorted(inserts, key=lambda insert: insert[0], reverse=True):
-        pieces += [code[at:last], text]
-        last = at
-    pieces.append(code[:last])
-    return "".join(reversed(pieces))
+    return inserts
 
 
 def _top_level(tokens: list[_Token]) -> list[_Token]:
