@@ -241,3 +241,33 @@ def test_unknown_routes_and_bad_event_ids_are_openai_shaped(serve) -> None:
     ).json()
     bad = httpx.get(f"{url}/v1/runs/{run['id']}/events", headers={**A, "Last-Event-ID": "abc"})
     assert bad.status_code == 400 and "Last-Event-ID" in bad.json()["error"]["message"]
+
+
+KEY = "sk-proj-PLANTEDenv0123456789abcdef"
+
+
+def test_a_key_in_a_tool_result_or_an_exception_never_reaches_the_event_stream(
+    serve, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MYAPP_API_KEY", "plain-env-value-4242")
+
+    @tool
+    def read_config(name: str) -> str:
+        """A config value."""
+        return f"{name}={KEY} and env={'plain-env-value-4242'}"
+
+    @tool(errors="raise")
+    def call_api(q: str) -> str:
+        """Calls an API."""
+        raise RuntimeError("401 from https://api.example/v1?key=plain-env-value-4242")
+
+    script = [tool_call("read_config", name="MYAPP_API_KEY"), tool_call("call_api", q="x")]
+    url = serve(agent(*script, tools=[read_config, call_api]))
+    started = httpx.post(f"{url}/v1/runs", json={"agent": "support", "input": "go"}, headers=A)
+    run_id = started.json()["id"]
+    events = read_events(url, run_id, A)
+    topics = [name for _, name, _ in events]
+    assert "tool.result" in topics and topics[-1] == "error"
+    text = json.dumps([data for _, _, data in events])
+    assert KEY not in text and "plain-env-value-4242" not in text
+    assert "[redacted]" in json.dumps(events[-1][2])  # the exception's message, redacted

@@ -10,7 +10,11 @@ Guarantees:
 - :meth:`EventLog.follow` ends once the log is closed and the reader has every
   kept event; a reader that leaves early changes nothing for the run;
 - events are stored as their JSON form (plain dicts), so every reader gets the
-  same data and nothing holds on to the run's objects.
+  same data and nothing holds on to the run's objects;
+- :func:`event_json` passes every string of an event (a tool's result, an
+  error's message, a model's text) through the redaction nets of
+  :mod:`llmkit._redact`, so no client of any route (SSE, JSON-RPC, MCP, the
+  web UI) reads a key a tool or an exception let slip.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import AsyncIterator
 from itertools import islice
 from typing import Any
 
+from llmkit._redact import redact
 from llmkit.errors import UsageError
 from llmkit.events import Event, event_to_dict
 
@@ -28,16 +33,46 @@ __all__ = ["EventLog", "event_json"]
 
 
 def event_json(event: Event) -> dict[str, Any]:
-    """The JSON form of ``event`` for a client: the event vocabulary, tracebacks left out.
+    """The JSON form of ``event`` for a client: the event vocabulary, tracebacks left out, secrets redacted.
 
     A tool's traceback is for the server's own logs; a client sees the error's
-    type and message only.
+    type and message only. Every string passes through :func:`llmkit._redact.redact`.
     """
     data = event_to_dict(event)
     error = data.get("error")
     if event.topic == "tool.result" and isinstance(error, dict):
         data["error"] = {key: value for key, value in error.items() if key != "traceback"}
-    return data
+    strings: list[str] = []
+    _strings(data, strings)
+    joined = "\x00".join(strings)
+    if redact(joined) == joined:  # the usual case: one pass over the event, nothing to change
+        return data
+    redacted: dict[str, Any] = _redacted(data)
+    return redacted
+
+
+def _strings(value: Any, into: list[str]) -> None:
+    """Every string in ``value`` (JSON data), keys included, appended to ``into``."""
+    if isinstance(value, str):
+        into.append(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _strings(key, into)
+            _strings(item, into)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _strings(item, into)
+
+
+def _redacted(value: Any) -> Any:
+    """``value`` (JSON data) with every string, keys included, passed through the redaction nets."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {_redacted(key): _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
 
 
 class EventLog:
