@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +18,7 @@ from llmkit.errors import UsageError
 from llmkit.serve import Server
 from llmkit.testing import ScriptedModel
 from llmkit.ui import ui_app
+from llmkit.ui._recordings import Folder
 
 TOKEN = "tok-ui-1"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -84,6 +87,61 @@ def test_the_recordings_api_reads_only_the_folder_and_says_what_is_wrong(server:
     )
     for name in ("../secret.jsonl", "%2e%2e/secret.jsonl", "missing.jsonl"):
         assert httpx.get(f"{server.url}/ui/api/recordings/{name}", headers=AUTH).status_code == 404
+
+
+def test_hidden_and_linked_folders_are_not_walked(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    (root / ".git" / "objects").mkdir(parents=True)
+    (root / ".git" / "objects" / "x.json").write_text("{}")
+    (root / "kept").mkdir()
+    (root / "kept" / "a.jsonl").write_text("{}")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "b.jsonl").write_text("{}")
+    (root / "linked").symlink_to(outside, target_is_directory=True)
+    (root / "loop").symlink_to(root, target_is_directory=True)
+    (root / "inside.jsonl").symlink_to(root / "kept" / "a.jsonl")
+    (root / "out.jsonl").symlink_to(outside / "b.jsonl")
+    folder = Folder(root)
+    assert list(folder.files()) == ["inside.jsonl", "kept/a.jsonl"]
+    assert folder.find("linked/b.jsonl") is None and folder.find("kept/a.jsonl") is not None
+
+
+def test_other_routes_answer_while_a_big_recording_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from llmkit.recording import Recording
+
+    (tmp_path / "big.jsonl").write_text("{}")
+    started, release = threading.Event(), threading.Event()
+    real = Recording.load
+
+    def slow_load(path: Any, *args: Any, **kwargs: Any) -> Any:
+        started.set()
+        release.wait(30)  # a bound so a regression ends the test instead of hanging it
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(Recording, "load", staticmethod(slow_load))
+    app = ui_app(Agent(ScriptedModel(["hi"]), name="greeter"), tokens=[TOKEN], recordings=tmp_path)
+    with Server(app) as server:
+        answers: list[int] = []
+        opening = threading.Thread(
+            target=lambda: answers.append(
+                httpx.get(
+                    f"{server.url}/ui/api/recordings/big.jsonl", headers=AUTH, timeout=60
+                ).status_code
+            )
+        )
+        opening.start()
+        try:
+            assert started.wait(30)
+            # The load is held in its worker thread; the server still answers.
+            info = httpx.get(f"{server.url}/ui/api/info", headers=AUTH, timeout=10)
+            assert info.status_code == 200 and answers == []
+        finally:
+            release.set()
+            opening.join()
+        assert answers == [422]  # "{}" is no recording: the load ran and said so
 
 
 def test_ui_app_says_what_to_pass() -> None:

@@ -16,6 +16,7 @@ middleware would, and the page reaches agents only through ``/v1``.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from llmkit.ui._asgi import error_body, send_bytes, send_json
@@ -118,10 +119,10 @@ class UIApp:
             )
             return
         if not name:
-            await self._send(send, folder.listing())
+            await self._send(send, await asyncio.to_thread(folder.listing), threaded=True)
             return
         try:
-            data = folder.open(name)
+            data = await asyncio.to_thread(folder.open, name)
         except UnreadableFile as exc:
             body = error_body(str(exc), code="unreadable_file", status=422)
             await send_bytes(send, redacted_json(body), status=422, content_type="application/json")
@@ -129,10 +130,12 @@ class UIApp:
         if data is None:
             await _refuse(send, 404, f"No recording or report named {name!r} in the folder.")
             return
-        await self._send(send, data)
+        await self._send(send, data, threaded=True)
 
-    async def _send(self, send: Send, data: Any) -> None:
-        await send_bytes(send, redacted_json(data), content_type="application/json")
+    async def _send(self, send: Send, data: Any, *, threaded: bool = False) -> None:
+        # A recording's JSON can be large: encoding and redacting it runs in a worker thread.
+        body = await asyncio.to_thread(redacted_json, data) if threaded else redacted_json(data)
+        await send_bytes(send, body, content_type="application/json")
 
 
 async def _refuse(send: Send, status: int, message: str, *, code: str | None = None) -> None:

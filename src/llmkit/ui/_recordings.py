@@ -15,6 +15,12 @@ Guarantees:
 - a file that cannot be read as what its name says (cut short, corrupt, from
   a newer llmkit, not an evaluation report) answers 422 with the reader's
   message, which names the line; the page shows it, never a blank view;
+- the folder is walked (hidden and linked folders skipped, a linked file only
+  when it stays inside) and files are read in a worker thread
+  (:func:`asyncio.to_thread`), so a big folder or recording never stalls the
+  server's other routes; the listing is walked afresh on each
+  ``GET /ui/api/recordings`` and kept for opening files, which walk again only
+  for a name the kept listing lacks;
 - every answer passes through :func:`llmkit._redact.redact` before it leaves
   (recordings are redacted when written; this is the second net), and a
   message never names the folder's place on the server's disk.
@@ -23,6 +29,7 @@ Guarantees:
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +50,7 @@ class UnreadableFile(Exception):
 class Folder:
     """A folder of recordings (``*.jsonl``) and evaluation reports (``*.json``), read on demand."""
 
-    __slots__ = ("root",)
+    __slots__ = ("_found", "root")
 
     def __init__(self, root: str | Path) -> None:
         path = Path(root)
@@ -53,23 +60,44 @@ class Folder:
                 f"(.json); {str(root)!r} is not a folder."
             )
         self.root = path.resolve()
+        self._found: dict[str, Path] | None = None
 
     def files(self) -> dict[str, Path]:
-        """The readable files by name (their path under the folder, with ``/``), sorted."""
+        """The readable files by name (their path under the folder, with ``/``), sorted; walks the folder.
+
+        Hidden entries (``.name``) and linked folders are skipped; a linked
+        file counts only when it leads to a file inside the folder.
+        """
         found: dict[str, Path] = {}
-        for path in sorted(self.root.rglob("*")):
+        for top, folders, names in os.walk(self.root):  # links to folders are not followed
+            base = Path(top)
+            folders[:] = sorted(
+                f for f in folders if not f.startswith(".") and not (base / f).is_symlink()
+            )
+            for file_name in sorted(names):
+                if len(found) >= _MAX_FILES:
+                    break
+                path = base / file_name
+                if file_name.startswith(".") or path.suffix not in (".jsonl", ".json"):
+                    continue
+                if path.is_symlink() and not path.resolve().is_relative_to(self.root):
+                    continue
+                if path.is_file():
+                    found[path.relative_to(self.root).as_posix()] = path
             if len(found) >= _MAX_FILES:
                 break
-            # A link that leads out of the folder is not followed.
-            inside = path.resolve().is_relative_to(self.root)
-            if path.suffix in (".jsonl", ".json") and path.is_file() and inside:
-                name = path.relative_to(self.root).as_posix()
-                if not any(part.startswith(".") for part in name.split("/")):
-                    found[name] = path
+        self._found = found = dict(sorted(found.items()))
         return found
 
+    def find(self, name: str) -> Path | None:
+        """The path of the file called ``name``: from the kept listing, walking again only if it lacks it."""
+        kept = self._found
+        if kept is not None and name in kept:
+            return kept[name]
+        return self.files().get(name)
+
     def listing(self) -> dict[str, Any]:
-        """The JSON of ``GET /ui/api/recordings``."""
+        """The JSON of ``GET /ui/api/recordings`` (walks the folder afresh)."""
         return {
             "files": [
                 {
@@ -86,8 +114,8 @@ class Folder:
 
         Raises :class:`UnreadableFile` for a file that is not a readable recording or report.
         """
-        path = self.files().get(name)
-        if path is None:
+        path = self.find(name)
+        if path is None or not path.is_file():
             return None
         if path.stat().st_size > _MAX_BYTES:
             raise UnreadableFile(f"{name} is larger than the UI reads ({_MAX_BYTES} bytes).")
