@@ -62,3 +62,38 @@ def test_the_page_reconnects_and_replays_the_events_it_missed(ui: Any) -> None:
             assert ui.text(".entry.model").count("Model call · step 2") == 1
         finally:
             proxy.cut()
+
+
+def test_a_run_longer_than_the_server_keeps_says_events_were_dropped_and_shows_its_output(
+    ui: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections.abc import AsyncIterator
+
+    from llmkit import Agent, Request
+    from llmkit.serve import RunService
+    from llmkit.testing import FunctionModel
+
+    # The server keeps the last 5 events only: the model.request and the first words are gone.
+    defaults = RunService.__init__.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "event_limit", 5)
+    words = [f"w{i} " for i in range(40)]
+
+    async def stream(request: Request) -> AsyncIterator[str]:
+        for word in words:
+            yield word
+
+    agent = Agent(FunctionModel(lambda r: "".join(words), stream_fn=stream), name="chatty")
+    with ui.served(agent) as server:
+        headers = {"Authorization": f"Bearer {ui.TOKEN}"}
+        body = {"agent": "chatty", "input": "Talk.", "wait": True}
+        run = httpx.post(f"{server.url}/v1/runs", json=body, headers=headers, timeout=60).json()
+        assert run["status"] == "complete" and run["last_event_id"] > 5
+        ui.open(server.url, f"run={run['id']}")
+        ui.run_status("complete")
+        status = ui.driver.find_element("id", "status")
+        assert status.get_attribute("data-state") == "dropped"
+        assert "no longer kept" in ui.text("#status")
+        assert ui.text(".message.assistant .text") == "".join(words).strip()
+        # The response whose request is gone still has its entry, with its tokens.
+        assert "tokens" in ui.text(".entry.model .meta")

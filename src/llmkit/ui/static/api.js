@@ -61,6 +61,8 @@ export class Api {
   }
 
   // Follow a run's events from after `after`: handlers.event(id, data) for each,
+  // handlers.dropped(last, id) when the server no longer keeps the events between,
+  // handlers.broken(error, id) when showing one threw (the stream goes on),
   // handlers.lost() when the connection drops, handlers.back(replayed) once it is
   // back, handlers.done(run) at the end. Returns the AbortController that stops it.
   follow(runId, after, handlers) {
@@ -89,8 +91,15 @@ export class Api {
           }
           failures = 0;
           await this.readEvents(response, (id, data) => {
-            last = id;
-            handlers.event(id, data);
+            if (id !== null && id > last + 1) handlers.dropped?.(last, id);
+            if (id !== null) last = id;
+            // A page error is not a lost connection: say so and read on.
+            try {
+              handlers.event(id, data);
+            } catch (error) {
+              console.error(error);
+              handlers.broken?.(error, id);
+            }
           });
           const state = await this.get(`/v1/runs/${encodeURIComponent(runId)}`);
           if (OVER.has(state.status)) {

@@ -69,7 +69,7 @@ export class Chat {
     clear(this.el.approvals);
     const bubble = h("div", { class: "message assistant", dataset: { run: runId } }, h("div", { class: "text" }));
     this.el.messages.append(bubble);
-    const reply = { text: "", stepText: false, dirty: false, bubble };
+    const reply = { text: "", stepText: false, dirty: false, partial: false, bubble };
     this.reply = reply;
     const render = () => {
       reply.dirty = false;
@@ -85,6 +85,15 @@ export class Chat {
         }
         document.body.dataset.lastEvent = String(id);
       },
+      dropped: (last, id) => {
+        reply.partial = true; // the answer is taken whole from the run's output at the end
+        this.status.show(
+          `Events ${last + 1}–${id - 1} are no longer kept by the server: the timeline starts at event ${id}; the answer is the run's output.`,
+          "warning",
+          "dropped",
+        );
+      },
+      broken: (error, id) => this.status.show(`Event ${id} could not be shown (${error.message}); the following ones still are.`, "error", "broken"),
       lost: (last) => this.status.show(`Connection to the server lost after event ${last}; reconnecting…`, "warning", "lost"),
       back: (last) => this.status.show(`Reconnected: the events after ${last} were read again from the server.`, "ok", "back"),
       done: (run) => {
@@ -121,7 +130,7 @@ export class Chat {
     document.body.dataset.runStatus = run.status;
     if (run.kind === "workflow" && run.status === "complete") {
       reply.bubble.append(h("div", { class: "workflow-output" }, h("span", { class: "label", text: "output: " }), rawJson(run.output)));
-    } else if (!reply.text && run.output !== null && run.output !== undefined) {
+    } else if ((!reply.text || reply.partial) && run.output !== null && run.output !== undefined) {
       if (typeof run.output === "string") reply.text = run.output;
       else reply.bubble.append(rawJson(run.output));
     }

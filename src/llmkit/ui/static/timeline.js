@@ -63,7 +63,8 @@ export class Timeline {
       }
       meta.push(tokens(response.usage));
       if (response.finish_reason) meta.push(response.finish_reason);
-      const entry = open ? open.entry : this.entry("model", "Model response");
+      // Its request may be gone (a long run's first events are no longer kept).
+      const entry = open ? open.entry : this.entry("model", "Model response", h("div", { class: "meta" }));
       entry.querySelector(".meta").textContent = meta.filter(Boolean).join(" · ");
       entry.append(lazyDetails("raw response", () => rawJson(response), { class: "raw-response" }));
     } else if (topic === "tool.call") {
