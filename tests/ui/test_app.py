@@ -15,7 +15,7 @@ import pytest
 
 from llmkit import Agent
 from llmkit.errors import UsageError
-from llmkit.serve import Server
+from llmkit.serve import RateLimit, Server
 from llmkit.testing import ScriptedModel
 from llmkit.ui import ui_app
 from llmkit.ui._recordings import Folder
@@ -142,6 +142,26 @@ def test_other_routes_answer_while_a_big_recording_loads(
             release.set()
             opening.join()
         assert answers == [422]  # "{}" is no recording: the load ran and said so
+
+
+def test_the_ui_api_shares_the_serve_api_rate_limit(tmp_path: Path) -> None:
+    now = [0.0]
+    limit = RateLimit(3, per=60, clock=lambda: now[0])
+    agent = Agent(ScriptedModel(["hi"]), name="greeter")
+    app = ui_app(agent, tokens=[TOKEN, "tok-other"], recordings=tmp_path, rate_limit=limit)
+    with Server(app) as server:
+        for _ in range(2):
+            assert httpx.get(f"{server.url}/ui/api/info", headers=AUTH).status_code == 200
+        assert httpx.get(f"{server.url}/v1/models", headers=AUTH).status_code == 200
+        # The three requests of the period are spent, on either API.
+        refused = httpx.get(f"{server.url}/ui/api/recordings", headers=AUTH)
+        assert refused.status_code == 429 and refused.headers["retry-after"] == "20"
+        assert refused.json()["error"]["code"] == "rate_limit_exceeded"
+        assert httpx.get(f"{server.url}/v1/models", headers=AUTH).status_code == 429
+        other = {"Authorization": "Bearer tok-other"}
+        assert httpx.get(f"{server.url}/ui/api/info", headers=other).status_code == 200
+        now[0] = 20.0  # one request's worth of time later
+        assert httpx.get(f"{server.url}/ui/api/info", headers=AUTH).status_code == 200
 
 
 def test_ui_app_says_what_to_pass() -> None:

@@ -73,7 +73,11 @@ def ui_app(
     serve = app_for(*targets, tokens=tokens, **serve_options) if targets else None
     folder = Folder(recordings) if recordings is not None else None
     return UIApp(
-        serve=serve, tokens=checked, targets=[_describe(t) for t in targets], folder=folder
+        serve=serve,
+        tokens=checked,
+        targets=[_describe(t) for t in targets],
+        folder=folder,
+        rate_limit=serve_options.get("rate_limit"),
     )
 
 

@@ -56,7 +56,9 @@ async def send_bytes(
 
 def error_body(message: str, *, code: str, status: int) -> dict[str, Any]:
     """The serve app's error shape, ``{"error": {"message", "type", "param", "code"}}``."""
-    kind = {401: "authentication_error"}.get(status, "invalid_request_error")
+    kind = {401: "authentication_error", 429: "rate_limit_error"}.get(
+        status, "invalid_request_error"
+    )
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 

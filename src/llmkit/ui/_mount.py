@@ -4,7 +4,8 @@ Routing, in order:
 
 - ``/`` and ``/ui`` redirect to ``/ui/``;
 - ``/ui/api/...``: the UI's own read-only JSON API (what is served, the recordings
-  folder), behind the same bearer tokens as the serve app;
+  folder), behind the same bearer tokens as the serve app, and counted by the
+  same rate limit (one bucket per token for both);
 - ``/ui/<file>``: the page's static files (no token: they hold no data);
 - anything else goes to the serve app (``llmkit.serve.app_for``), whose routes,
   token rules, limits and lifespan apply unchanged. Without one (``llmkit ui
@@ -26,7 +27,7 @@ from llmkit.ui._recordings import Folder, UnreadableFile, redacted_json
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from llmkit.serve import Tokens
+    from llmkit.serve import RateLimit, Tokens
 
 __all__ = ["UIApp"]
 
@@ -41,8 +42,10 @@ class UIApp:
         tokens: Tokens,
         targets: list[dict[str, Any]],
         folder: Folder | None,
+        rate_limit: RateLimit | None = None,
     ) -> None:
         self.serve = serve
+        self.rate_limit = rate_limit
         self.tokens = tokens
         self.targets = targets
         self.folder = folder
@@ -79,13 +82,25 @@ class UIApp:
     async def _api(self, scope: Scope, route: str, send: Send) -> None:
         headers = dict(scope["headers"])
         auth = headers.get(b"authorization", b"").decode("latin-1")
-        if self.tokens.tenant(auth) is None:
+        tenant = self.tokens.tenant(auth)
+        if tenant is None:
             await _refuse(
                 send,
                 401,
                 "A valid bearer token is required: send 'Authorization: Bearer <token>' with a "
                 "token the server was given.",
                 code="invalid_api_key",
+            )
+            return
+        limit = self.rate_limit
+        if limit is not None and (wait := limit.check(tenant)) > 0:
+            await _refuse(
+                send,
+                429,
+                f"Too many requests for this token (at most {limit.requests} per "
+                f"{limit.per:g} s); retry after the time in Retry-After.",
+                code="rate_limit_exceeded",
+                headers=((b"retry-after", limit.retry_after(wait).encode("ascii")),),
             )
             return
         if scope["method"] != "GET":
@@ -138,10 +153,18 @@ class UIApp:
         await send_bytes(send, body, content_type="application/json")
 
 
-async def _refuse(send: Send, status: int, message: str, *, code: str | None = None) -> None:
+async def _refuse(
+    send: Send,
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+) -> None:
     codes = {401: "invalid_api_key", 404: "not_found", 405: "method_not_allowed"}
     code = code or codes.get(status, "invalid_request")
-    headers = ((b"www-authenticate", b"Bearer"),) if status == 401 else ()
+    if status == 401:
+        headers = ((b"www-authenticate", b"Bearer"),)
     await send_json(
         send, error_body(message, code=code, status=status), status=status, headers=headers
     )
