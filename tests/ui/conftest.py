@@ -333,6 +333,7 @@ def folder(tmp_path: Path) -> Path:
         ],
     )
     report.write_json(tmp_path / "orders-report.json")
+    (tmp_path / "null-case.json").write_text('{"cases": [null], "metrics": {"m": null}}')
     return tmp_path
 
 

@@ -18,7 +18,7 @@ from llmkit.errors import UsageError
 from llmkit.serve import RateLimit, Server
 from llmkit.testing import ScriptedModel
 from llmkit.ui import ui_app
-from llmkit.ui._recordings import Folder
+from llmkit.ui._recordings import Folder, UnreadableFile
 
 TOKEN = "tok-ui-1"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -87,6 +87,28 @@ def test_the_recordings_api_reads_only_the_folder_and_says_what_is_wrong(server:
     )
     for name in ("../secret.jsonl", "%2e%2e/secret.jsonl", "missing.jsonl"):
         assert httpx.get(f"{server.url}/ui/api/recordings/{name}", headers=AUTH).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("report", "says"),
+    [
+        ('{"cases": [null]}', "case 1 is not an object"),
+        ('{"cases": ["a"], "passed": true}', "case 1 is not an object"),
+        ('{"cases": [], "metrics": {"m": null}}', "metric 'm' is not an object"),
+        ('{"cases": [], "metrics": {"m": {"mean": "high"}}}', "mean that is not a number"),
+        ('{"cases": [{"id": 1, "scores": {"m": "x"}}]}', "'scores' that are not"),
+        ('{"cases": [{"id": 1, "tool_calls": "lookup"}]}', "'tool_calls' that are not"),
+        ('{"cases": [{"id": 1, "notes": []}]}', "'notes' that are not"),
+        ('{"cases": [{"id": 1, "error": {"x": 1}}]}', "'error' that is not a text"),
+    ],
+)
+def test_a_report_of_the_wrong_shape_is_refused_with_what_is_wrong(
+    tmp_path: Path, report: str, says: str
+) -> None:
+    (tmp_path / "r.json").write_text(report)
+    with pytest.raises(UnreadableFile, match="r.json is not an evaluation report") as caught:
+        Folder(tmp_path).open("r.json")
+    assert says in str(caught.value)
 
 
 def test_hidden_and_linked_folders_are_not_walked(tmp_path: Path) -> None:

@@ -60,6 +60,7 @@ def test_two_recordings_diff_at_the_first_event_that_differs(ui: Any, folder: Pa
     [
         ("truncated.jsonl", "truncated.jsonl, line"),
         ("newer.jsonl", "newer llmkit"),
+        ("null-case.json", "metric 'm' is not an object"),
     ],
 )
 def test_an_unreadable_recording_gets_a_message_not_a_blank_page(

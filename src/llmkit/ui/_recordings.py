@@ -157,11 +157,53 @@ class Folder:
                 f"{name} is JSON but not an evaluation report (no 'cases' list); the UI reads "
                 "the reports 'llmkit eval --report PATH' and EvalReport.write_json write."
             )
+        problem = _report_problem(data)
+        if problem is not None:
+            raise UnreadableFile(
+                f"{name} is not an evaluation report the UI can show: {problem}. The UI reads "
+                "the reports 'llmkit eval --report PATH' and EvalReport.write_json write."
+            )
         return {"kind": "report", "name": name, "report": data}
 
     def _hide(self, message: str, path: Path, name: str) -> str:
         """``message`` naming the file by its name in the folder, not its place on disk."""
         return message.replace(str(path), name).replace(str(self.root), ".")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _report_problem(report: dict[str, Any]) -> str | None:
+    """What in ``report`` (JSON with a ``cases`` list) the page could not show; None if nothing."""
+    metrics = report.get("metrics", {})
+    if not isinstance(metrics, dict):
+        return "'metrics' is not an object of metric summaries"
+    for metric, summary in metrics.items():
+        if not isinstance(summary, dict):
+            return (
+                f"metric {metric!r} is not an object ({{'mean', 'cases', 'threshold', 'passed'}})"
+            )
+        for key in ("mean", "threshold"):
+            if summary.get(key) is not None and not _is_number(summary[key]):
+                return f"metric {metric!r} has a {key} that is not a number"
+    for index, case in enumerate(report["cases"], 1):
+        if not isinstance(case, dict):
+            return f"case {index} is not an object ({{'id', 'input', 'output', 'scores', ...}})"
+        scores = case.get("scores", {})
+        if not isinstance(scores, dict) or not all(
+            v is None or _is_number(v) for v in scores.values()
+        ):
+            return f"case {index} has 'scores' that are not an object of numbers"
+        notes = case.get("notes", {})
+        if not isinstance(notes, dict) or not all(isinstance(v, str) for v in notes.values()):
+            return f"case {index} has 'notes' that are not an object of texts"
+        calls = case.get("tool_calls", [])
+        if not isinstance(calls, list) or not all(isinstance(c, str) for c in calls):
+            return f"case {index} has 'tool_calls' that are not a list of tool names"
+        if case.get("error") is not None and not isinstance(case["error"], str):
+            return f"case {index} has an 'error' that is not a text"
+    return None
 
 
 def redacted_json(data: Any) -> bytes:

@@ -84,8 +84,14 @@ export class Recordings {
       this.view.append(h("div", { class: "error unreadable", text: error.message }));
       return;
     }
-    if (data.kind === "report") showReport(this.view, data);
-    else this.showRecording(data);
+    // A file the page cannot show says why, never leaves a blank view.
+    try {
+      if (data.kind === "report") showReport(this.view, data);
+      else this.showRecording(data);
+    } catch (error) {
+      console.error(error);
+      this.view.replaceChildren(h("div", { class: "error unreadable", text: `${name} could not be shown: ${error.message}` }));
+    }
   }
 
   showRecording(data) {
