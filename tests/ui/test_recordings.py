@@ -7,6 +7,10 @@ from typing import Any
 
 import pytest
 
+import llmkit
+from llmkit import Agent, tool
+from llmkit.testing import ScriptedModel, tool_call
+
 pytestmark = pytest.mark.browser
 
 
@@ -89,3 +93,58 @@ def test_an_evaluation_report_shows_scores_and_the_missed_threshold(ui: Any, fol
         ui.driver.find_elements("css selector", "details.case summary")[1].click()
         note = ui.wait_for(lambda d: ui.text(".note-trajectory"), "the trajectory note")
         assert "missing refund(order=7) after lookup" in note
+
+
+@tool
+def read_file(path: str) -> str:
+    """A file's contents."""
+    return "contents"
+
+
+@tool
+def stat(path: str) -> str:
+    """A file's size."""
+    return "12 bytes"
+
+
+def record_reads(path: Path, *calls: Any) -> None:
+    agent = Agent(ScriptedModel([list(calls), "ok"]), name="reader", tools=[read_file, stat])
+    with llmkit.record(path):
+        agent.run_sync("read it")
+
+
+def diff_rows(ui: Any, first: str, second: str) -> list[str]:
+    from selenium.webdriver.support.ui import Select
+
+    open_file(ui, first)
+    ui.wait_for(lambda d: d.find_elements("css selector", "select.compare"), "the recording")
+    Select(ui.driver.find_element("css selector", "select.compare")).select_by_value(second)
+    ui.wait_for(lambda d: ui.text(".diff .summary"), "the diff")
+    rows = ui.driver.find_elements("css selector", ".diff-table tr")[1:]
+    return [row.text for row in rows]
+
+
+def test_the_diff_compares_a_tool_argument_called_path_and_aligns_an_extra_call(
+    ui: Any, tmp_path: Path
+) -> None:
+    record_reads(tmp_path / "a.jsonl", tool_call("read_file", path="/etc/passwd"))
+    record_reads(tmp_path / "b.jsonl", tool_call("read_file", path="notes.txt"))
+    record_reads(
+        tmp_path / "c.jsonl",
+        tool_call("stat", path="/etc/passwd"),
+        tool_call("read_file", path="/etc/passwd"),
+    )
+    with ui.served(recordings=tmp_path) as server:
+        ui.open(server.url)
+        ui.wait_for(lambda d: ui.text(".files"), "the list of files")
+        rows = diff_rows(ui, "a.jsonl", "b.jsonl")
+        assert any("tool.call tool.call" in r and "path" in r and "notes.txt" in r for r in rows)
+        # The extra call stands alone; the read_file call pairs with read_file (ids aside).
+        rows = diff_rows(ui, "a.jsonl", "c.jsonl")
+        assert [r for r in rows if "only in" in r] == [
+            "tool.call only in the second",
+            "tool.result only in the second",
+        ]
+        assert 'tool.call tool.call call.id: "call_1" → "call_2"' in rows
+        assert 'tool.result tool.result result.call_id: "call_1" → "call_2"' in rows
+        assert rows[0] == "run.start run.start same"

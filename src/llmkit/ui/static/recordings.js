@@ -6,17 +6,77 @@ import { h, clear, json, rawJson } from "./dom.js";
 import { Timeline } from "./timeline.js";
 import { showReport } from "./report.js";
 
-// Fields that differ between two runs of the same thing and say nothing of it.
-const NOISE = new Set(["t", "run_id", "created", "path"]);
+// An event's own fields that differ between two runs of the same thing and say
+// nothing of it. Only the event's top level: a tool argument called `path` or
+// `duration` is part of what ran and is compared.
+const NOISE = new Set(["t", "run_id", "created", "duration"]);
 
-function strip(value) {
-  if (Array.isArray(value)) return value.map(strip);
-  if (value && typeof value === "object") {
-    const out = {};
-    for (const [key, inner] of Object.entries(value)) if (!NOISE.has(key)) out[key] = strip(inner);
-    return out;
+function strip(data) {
+  const out = {};
+  for (const [key, value] of Object.entries(data || {})) if (!NOISE.has(key)) out[key] = value;
+  return out;
+}
+
+// What pairs two lines of two recordings: the run (by order of appearance), the
+// step and the topic; a tool's events add the tool's name.
+function keys(lines) {
+  const runs = new Map();
+  return lines.map((line) => {
+    const data = line.data || {};
+    const run = data.run_id ?? "";
+    if (!runs.has(run)) runs.set(run, runs.size);
+    const tool = (data.call || data.result || {}).name ?? "";
+    return `${runs.get(run)}|${data.step ?? ""}|${line.topic}|${tool}`;
+  });
+}
+
+// Line pairs [a, b] (one side null where a line has no partner), aligned on keys by
+// a longest common subsequence; past LCS_CELLS the middle is paired by position.
+const LCS_CELLS = 4_000_000;
+
+export function align(left, right) {
+  const ka = keys(left);
+  const kb = keys(right);
+  let start = 0;
+  while (start < ka.length && start < kb.length && ka[start] === kb[start]) start++;
+  let endA = ka.length;
+  let endB = kb.length;
+  while (endA > start && endB > start && ka[endA - 1] === kb[endB - 1]) {
+    endA--;
+    endB--;
   }
-  return value;
+  const pairs = [];
+  for (let i = 0; i < start; i++) pairs.push([left[i], right[i]]);
+  const n = endA - start;
+  const m = endB - start;
+  if (n * m > LCS_CELLS) {
+    for (let i = 0; i < Math.max(n, m); i++) pairs.push([i < n ? left[start + i] : null, i < m ? right[start + i] : null]);
+  } else {
+    // lengths[i][j]: the LCS of ka[start+i..endA) and kb[start+j..endB).
+    const lengths = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+    for (let i = n - 1; i >= 0; i--) {
+      for (let j = m - 1; j >= 0; j--) {
+        lengths[i][j] = ka[start + i] === kb[start + j] ? lengths[i + 1][j + 1] + 1 : Math.max(lengths[i + 1][j], lengths[i][j + 1]);
+      }
+    }
+    let i = 0;
+    let j = 0;
+    while (i < n || j < m) {
+      if (i < n && j < m && ka[start + i] === kb[start + j]) {
+        pairs.push([left[start + i], right[start + j]]);
+        i++;
+        j++;
+      } else if (j >= m || (i < n && lengths[i + 1][j] >= lengths[i][j + 1])) {
+        pairs.push([left[start + i], null]);
+        i++;
+      } else {
+        pairs.push([null, right[start + j]]);
+        j++;
+      }
+    }
+  }
+  for (let i = endA; i < ka.length; i++) pairs.push([left[i], right[endB + i - endA]]);
+  return pairs;
 }
 
 function show(value) {
@@ -143,10 +203,9 @@ export class Recordings {
     }
     const rows = [];
     let first = null;
-    const count = Math.max(left.lines.length, right.lines.length);
-    for (let i = 0; i < count; i++) {
-      const a = left.lines[i];
-      const b = right.lines[i];
+    const pairs = align(left.lines, right.lines);
+    for (let i = 0; i < pairs.length; i++) {
+      const [a, b] = pairs[i];
       const why = !a || !b ? (a ? "only in the first" : "only in the second") : firstDifference(strip(a.data), strip(b.data));
       if (why && first === null) first = i;
       rows.push(
@@ -156,7 +215,8 @@ export class Recordings {
           h("td", { text: why || "same" })),
       );
     }
-    const summary = first === null ? "The two recordings hold the same events (times and ids aside)." : `They part at event ${first + 1}.`;
+    const where = (pair) => [pair[0] ? `line ${pair[0].line} of the first` : null, pair[1] ? `line ${pair[1].line} of the second` : null].filter(Boolean).join(", ");
+    const summary = first === null ? "The two recordings hold the same events (times and ids aside)." : `They part at event ${first + 1} (${where(pairs[first])}).`;
     this.diffBox.replaceChildren(
       h("h3", { text: `Diff: ${left.name} ↔ ${name}` }),
       h("div", { class: "summary", text: summary }),
