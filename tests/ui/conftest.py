@@ -17,7 +17,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -47,15 +47,24 @@ def _find(names: tuple[str, ...]) -> str | None:
     return None
 
 
+def _missing(why: str) -> NoReturn:
+    """Skip the browser tests on a developer's machine; fail them where ``CI`` is set."""
+    if os.environ.get("CI"):
+        pytest.fail(f"The browser tests cannot run in CI: {why}", pytrace=False)
+    pytest.skip(why)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the session (each test opens its own page in it)."""
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is a dev dependency")
-    from selenium.webdriver.chrome.service import Service
-
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _missing("selenium is a dev dependency: run 'make install-dev'")
     chromium, driver = _find(_CHROMIUM), _find(_DRIVER)
     if chromium is None or driver is None:
-        pytest.skip("Debian's chromium and chromium-driver are not installed: run 'make chromium'")
+        _missing("Debian's chromium and chromium-driver are not installed: run 'make chromium'")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for argument in (

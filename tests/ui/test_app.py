@@ -253,6 +253,7 @@ def test_llmkit_ui_never_prints_a_token_it_was_given(tmp_path: Path) -> None:
     [
         ((), "Name what to serve"),
         (("--recordings", "no-such-folder"), "not a folder"),
+        (("--recordings", ".", "--store", "s.db"), "drop --store"),
     ],
 )
 def test_llmkit_ui_refuses_bad_input_with_a_usage_error(
@@ -262,3 +263,60 @@ def test_llmkit_ui_refuses_bad_input_with_a_usage_error(
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2, err
     assert says in err
+
+
+def test_the_browser_opens_without_a_token_of_yours_in_the_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import argparse
+    import webbrowser
+
+    from llmkit._cli import ui as command
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    monkeypatch.setattr(Server, "run", lambda self, *, ready: ready("http://127.0.0.1:1"))
+    args = argparse.Namespace(
+        targets=[],
+        recordings=str(tmp_path),
+        host="127.0.0.1",
+        port=0,
+        token_env="UI_TEST_TOKENS",
+        token_file=None,
+        store=None,
+        no_open=False,
+    )
+    monkeypatch.setenv("UI_TEST_TOKENS", "tok-given-secret")
+    command._ui(args)
+    monkeypatch.delenv("UI_TEST_TOKENS")
+    command._ui(args)
+    assert opened[0] == "http://127.0.0.1:1/ui/"
+    assert opened[1].startswith("http://127.0.0.1:1/ui/#token=")  # a token made for this run
+
+
+def test_the_favicon_needs_no_token(server: Server) -> None:
+    icon = httpx.get(f"{server.url}/favicon.ico")
+    assert icon.status_code == 204 and icon.content == b""
+
+
+def test_the_browser_tests_fail_in_ci_when_the_browser_is_missing(tmp_path: Path) -> None:
+    test = Path(__file__).parent / "test_approvals.py"
+    env = {**os.environ, "CI": "1", "PATH": str(tmp_path)}  # no chromium on this PATH
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", str(test)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stdout
+    assert "The browser tests cannot run in CI" in done.stdout
+    env.pop("CI")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", str(test)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and "skipped" in done.stdout, done.stdout

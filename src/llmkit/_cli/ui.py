@@ -4,9 +4,10 @@ Binds 127.0.0.1 unless ``--host`` says otherwise. Tokens come as for ``llmkit
 serve`` (``--token-env``, ``--token-file``); when neither gives one, a fresh
 random token is made for this process and the URL printed to the terminal
 carries it (``/ui/#token=...``), so a browser on this machine can open it; a
-token of yours is never printed (the page asks for it). The browser is opened
-(unless ``--no-open``) at ``/ui/#token=...``: the fragment never leaves the
-browser, and the page keeps the token in its tab only.
+token of yours is never printed nor put in a URL (the page asks for it). The
+browser is opened (unless ``--no-open``) at ``/ui/#token=...`` with a made
+token (the fragment never leaves the browser, and the page keeps the token in
+its tab only), at ``/ui/`` with yours.
 """
 
 from __future__ import annotations
@@ -85,13 +86,19 @@ def _ui(args: argparse.Namespace) -> int:
     if made:
         tokens = [secrets.token_urlsafe(24)]
     options: dict[str, Any] = {}
-    if found and args.store:
+    if args.store and not found:
+        raise UsageError(
+            "--store keeps the sessions and runs of served agents and workflows; with "
+            "--recordings alone there are none: drop --store, or name a TARGET to serve."
+        )
+    if args.store:
         options["store"] = open_store(args.store)
     app = ui_app(*found, tokens=tokens, recordings=args.recordings, **options)
     server = Server(app, host=args.host, port=args.port)
 
     def ready(url: str) -> None:
-        page = f"{url}/ui/#token={tokens[0]}"
+        # Only a token made here goes in a URL: browsers keep URLs in their history.
+        page = f"{url}/ui/#token={tokens[0]}" if made else f"{url}/ui/"
         if made:
             print(f"The UI is at {page} (a token made for this run; Ctrl-C to stop)", flush=True)
         else:

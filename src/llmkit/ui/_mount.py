@@ -7,6 +7,7 @@ Routing, in order:
   folder), behind the same bearer tokens as the serve app, and counted by the
   same rate limit (one bucket per token for both);
 - ``/ui/<file>``: the page's static files (no token: they hold no data);
+- ``/favicon.ico``: 204, no content (a browser asks for it without a token);
 - anything else goes to the serve app (``llmkit.serve.app_for``), whose routes,
   token rules, limits and lifespan apply unchanged. Without one (``llmkit ui
   --recordings DIR`` alone) the rest answers 404.
@@ -62,6 +63,9 @@ class UIApp:
                     content_type="text/plain",
                     headers=((b"location", b"/ui/"),),
                 )
+                return
+            if path == "/favicon.ico":
+                await send_bytes(send, b"", status=204, content_type="image/x-icon")
                 return
             if path.startswith("/ui/api/"):
                 await self._api(scope, path[len("/ui/api/") :], send)

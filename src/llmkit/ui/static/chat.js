@@ -1,7 +1,7 @@
 // The chat with one served agent (or a workflow run with a JSON state), its live run
 // timeline, pending approvals and, for a workflow, its steps lighting up.
 
-import { h, clear, json, rawJson } from "./dom.js";
+import { h, json, rawJson } from "./dom.js";
 import { setMarkdown } from "./markdown.js";
 import { Timeline } from "./timeline.js";
 import { WorkflowDiagram } from "./workflow.js";
@@ -12,7 +12,12 @@ export class Chat {
     this.el = elements;
     this.status = status;
     this.timeline = new Timeline(elements.timeline);
-    this.session = `ui-${Math.random().toString(36).slice(2, 10)}`;
+    // One session per tab, kept across reloads (session storage is the tab's own).
+    this.session = sessionStorage.getItem("llmkit-ui-session");
+    if (!this.session) {
+      this.session = `ui-${Math.random().toString(36).slice(2, 10)}`;
+      sessionStorage.setItem("llmkit-ui-session", this.session);
+    }
     this.follower = null;
     this.el.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -66,7 +71,8 @@ export class Chat {
     history.replaceState(null, "", `#run=${encodeURIComponent(runId)}`);
     this.timeline.clear();
     this.diagram?.reset();
-    clear(this.el.approvals);
+    // Another run's pending calls stay until decided; this run's are asked again by its events.
+    this.dropApprovals(runId);
     const bubble = h("div", { class: "message assistant", dataset: { run: runId } }, h("div", { class: "text" }));
     this.el.messages.append(bubble);
     const reply = { text: "", stepText: false, dirty: false, partial: false, bubble };
@@ -116,11 +122,10 @@ export class Chat {
     } else if (topic === "step.end") {
       reply.stepText = false;
     } else if (topic === "run.start") {
-      clear(this.el.approvals); // a resumed run: the calls it waited on are decided
-
+      this.dropApprovals(this.runId); // a resumed run: the calls it waited on are decided
     } else if (topic === "approval.required") {
       if (!reply.text) reply.bubble.querySelector(".text").textContent = "Waiting for approval…";
-      this.ask(event.calls || []);
+      this.ask(event.calls || [], this.runId);
     } else if (topic === "error") {
       reply.bubble.append(h("div", { class: "error", text: `${event.error_type}: ${event.message}` }));
     }
@@ -139,10 +144,17 @@ export class Chat {
     }
   }
 
-  // Pending tool calls: each gets Approve and Deny; once all are decided, they are sent.
-  ask(calls) {
+  dropApprovals(runId) {
+    for (const box of this.el.approvals.querySelectorAll(".approval-box")) {
+      if (box.dataset.run === runId) box.remove();
+    }
+  }
+
+  // Pending tool calls of run `runId`: each gets Approve and Deny; once all are
+  // decided, they are sent to that run (even when another run is shown by then).
+  ask(calls, runId) {
     const decisions = {};
-    const box = h("div", { class: "approval-box" }, h("div", { class: "title", text: "Waiting for your approval" }));
+    const box = h("div", { class: "approval-box", dataset: { run: runId } }, h("div", { class: "title", text: "Waiting for your approval" }));
     for (const call of calls) {
       const row = h(
         "div",
@@ -156,8 +168,11 @@ export class Chat {
         for (const button of row.querySelectorAll("button")) button.disabled = true;
         if (Object.keys(decisions).length === calls.length) {
           try {
-            await this.api.post(`/v1/runs/${encodeURIComponent(this.runId)}/approvals`, { approvals: decisions });
+            await this.api.post(`/v1/runs/${encodeURIComponent(runId)}/approvals`, { approvals: decisions });
             box.remove();
+            if (runId !== this.runId) {
+              this.status.show(`Decisions sent: run ${runId} goes on; open #run=${runId} to follow it.`, "ok", "decided");
+            }
           } catch (error) {
             this.status.show(error.message, "error");
           }
