@@ -97,3 +97,28 @@ def test_a_run_longer_than_the_server_keeps_says_events_were_dropped_and_shows_i
         assert ui.text(".message.assistant .text") == "".join(words).strip()
         # The response whose request is gone still has its entry, with its tokens.
         assert "tokens" in ui.text(".entry.model .meta")
+
+
+def test_an_event_the_page_fails_to_show_is_not_a_lost_connection(ui: Any) -> None:
+    with ui.served(ui.support_agent()) as server:
+        ui.open(server.url)
+        # The first model response's entry throws once, as a bug in the page would.
+        ui.driver.execute_script(
+            """
+            const real = Element.prototype.querySelector;
+            Element.prototype.querySelector = function (selector) {
+              if (selector === ".meta" && !window.__thrown) {
+                window.__thrown = true;
+                throw new Error("planted page error");
+              }
+              return real.call(this, selector);
+            };
+            """
+        )
+        ui.send("Where is order 42?")
+        ui.run_status("complete")
+        assert ui.driver.execute_script("return window.__thrown") is True
+        status = ui.driver.find_element("id", "status")
+        assert status.get_attribute("data-state") == "broken"
+        assert "planted page error" in ui.text("#status")
+        assert "left the warehouse" in ui.text(".message.assistant")
