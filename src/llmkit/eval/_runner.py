@@ -210,8 +210,10 @@ async def evaluate(
         return await _run_case(agent, case, chosen, judge)
 
     def report(step: BatchProgress) -> None:
-        if report_progress is not None and step.outcome is not None:
-            report_progress(step.outcome.output, step.done, total)
+        # A case that raised has no CaseResult: fail-fast raises its error right after this.
+        finished = step.outcome
+        if report_progress is not None and finished is not None and finished.error is None:
+            report_progress(finished.output, step.done, total)
 
     # A failed agent run is a scored case (_run_case keeps its error); anything else that
     # raises (a scorer, the judge's setup) stops the evaluation, as it always has.
