@@ -173,3 +173,26 @@ def test_command_line_mistakes_get_the_usage_status(
     code = main(["batch", *(arg.format(**names) for arg in argv)])
     assert code == status
     assert message in capsys.readouterr().err
+
+
+def test_a_line_that_is_not_utf8_is_named_and_the_other_items_still_run(
+    app: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_bytes(b'"one"\n"\xff\xfe two"\n"three"\n')
+    code = main(["batch", f"{app}:agent", str(inputs), "--progress", "off"])
+    assert code == ExitCode.FAILURE
+    captured = capsys.readouterr()
+    assert f"error: line 2 of {inputs} is not an input: 'utf-8' codec" in captured.err
+    outputs = [line.get("output") for line in map(json.loads, captured.out.splitlines())]
+    assert outputs == ["ONE", None, "THREE"]
+
+
+def test_a_byte_order_mark_at_the_start_of_the_inputs_is_accepted(
+    app: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_bytes(b'\xef\xbb\xbf"one"\r\n"two"\r\n')
+    assert main(["batch", f"{app}:agent", str(inputs), "--progress", "off"]) == ExitCode.OK
+    outputs = [json.loads(line)["output"] for line in capsys.readouterr().out.splitlines()]
+    assert outputs == ["ONE", "TWO"]

@@ -7,7 +7,8 @@
 Each line of the inputs file is one item: for an agent a JSON string (the user's message) or
 an object with ``"input"``; for a workflow an object (its state); for a function any JSON
 value. A line that cannot be read is reported on stderr with its line number, and its item
-fails without running (its error is in the results); the other items still run.
+fails without running (its error is in the results); the other items still run. The file
+is UTF-8 (a leading byte order mark is accepted); a line that is not is such a line.
 
 ``--out`` is the results file (one JSON line per finished item, written as each finishes);
 running the same command again skips the items already done. Without ``--out`` the results
@@ -113,12 +114,13 @@ def read_inputs(path: Path, kind: str) -> tuple[list[Any], list[str]]:
         raise UsageError(f"INPUTS: no file {str(path)!r}; pass a JSONL file, one input per line.")
     items: list[Any] = []
     problems: list[str] = []
-    with path.open(encoding="utf-8") as lines:
-        for number, text in enumerate(lines, start=1):
-            if not text.strip():
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
                 continue
             where = f"line {number} of {path}"
-            try:
+            try:  # UnicodeDecodeError is a ValueError: a line that is not UTF-8 is a bad input
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
                 value = _item(json.loads(text), kind)
             except ValueError as exc:
                 problem = f"{where} is not an input: {exc}"
