@@ -13,7 +13,9 @@
 What always holds:
 
 - outcomes come back in input order, one per input, whatever order the items finish in;
-- at most ``concurrency`` items run at once; each is a :class:`~llmkit.workflow._batch_item.BatchItem`
+- at most ``concurrency`` items run at once (and no more workers start than there are items
+  to run); a plain (not async) function runs in a thread of a pool of ``concurrency``
+  threads, its context copied, so it does not block the event loop; each is a :class:`~llmkit.workflow._batch_item.BatchItem`
   submitted to the executor (in process by default), so the same code runs on Ray;
 - an item's error is kept in its outcome (type, message without secrets) and the other items
   go on, unless ``fail_fast=True``: then the first error is raised and the items in flight are
@@ -21,7 +23,9 @@ What always holds:
 - with ``results=path`` every finished item is written to the file as it finishes (see
   :mod:`~llmkit.workflow._batch_file`); running the same batch again with the same file skips
   the items that succeeded and runs the rest; a file written for other inputs is refused
-  before anything runs;
+  before anything runs; resumed outputs of an agent with an output type are validated again
+  into that type;
+- ``usage`` and ``cost`` are summed once, in time linear in the items, and kept;
 - the batch leaves no task behind: when it is cancelled or fails fast, the items in flight are
   cancelled and awaited, and the lines of the items that finished stay in the results file;
 - an executor the caller passes is started (``start()`` is idempotent) but not closed: the
@@ -34,13 +38,14 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, overload
 
 from llmkit._sync import run_sync
 from llmkit.errors import LLMKitError, UsageError
 from llmkit.types import Usage
-from llmkit.workflow._batch_file import ResultsFile
-from llmkit.workflow._batch_item import BatchItem, ItemOutcome
+from llmkit.workflow._batch_file import KeyFunction, ResultsFile
+from llmkit.workflow._batch_item import THREADS, BatchItem, ItemOutcome, is_async
 from llmkit.workflow._batch_progress import ProgressCallback, Tally, display_for
 from llmkit.workflow._executor import Executor, InProcessExecutor
 
@@ -50,10 +55,11 @@ __all__ = ["BatchResult", "batch", "batch_sync"]
 class BatchResult(Sequence[ItemOutcome]):
     """The outcomes of a batch in input order (a sequence), with totals."""
 
-    __slots__ = ("_items", "duration")
+    __slots__ = ("_items", "_usage", "duration")
 
     def __init__(self, items: list[ItemOutcome], *, duration: float = 0.0) -> None:
         self._items = items
+        self._usage: Usage | None = None
         self.duration = duration
         """Seconds the batch took (resumed items took none)."""
 
@@ -98,11 +104,14 @@ class BatchResult(Sequence[ItemOutcome]):
 
     @property
     def usage(self) -> Usage:
-        """The usage of every item added up."""
-        total = Usage()
-        for item in self._items:
-            total = total + item.usage
-        return total
+        """The usage of every item added up (summed at the first read, then kept).
+
+        The cost is worked out when first read, as adding the items' usages one by one
+        gives it: unknown when an item that used something has an unknown cost.
+        """
+        if self._usage is None:
+            self._usage = _total(self._items)
+        return self._usage
 
     @property
     def cost(self) -> float | None:
@@ -113,7 +122,43 @@ class BatchResult(Sequence[ItemOutcome]):
         return f"BatchResult({len(self._items)} items, {self.failed} failed)"
 
 
-def _check(target: Any, concurrency: Any, options: Mapping[str, Any] | None) -> None:
+def _total(items: Sequence[ItemOutcome]) -> Usage:
+    """The sum of the items' usages in one pass (``+`` on deferred costs copies all terms)."""
+    usages = [item.usage for item in items]
+    total = Usage(
+        sum(u.input_tokens for u in usages),
+        sum(u.output_tokens for u in usages),
+        sum(u.cache_read_tokens for u in usages),
+        sum(u.cache_write_tokens for u in usages),
+        sum(u.reasoning_tokens for u in usages),
+        sum(u.requests for u in usages),
+        None,
+        any(u.estimated for u in usages),
+    )
+
+    def cost(_: Usage) -> float | None:
+        known: float | None = None
+        for usage in usages:
+            part = usage.cost
+            if part is not None:
+                known = part if known is None else known + part
+            elif usage.requests or usage.input_tokens or usage.output_tokens:
+                return None  # an item that used something has no known price
+        return known
+
+    total.defer_cost(cost)
+    return total
+
+
+def _check(
+    target: Any,
+    concurrency: Any,
+    options: Mapping[str, Any] | None,
+    executor: Any,
+    progress: Any,
+    results: Any,
+    key: Any,
+) -> None:
     from llmkit.agent import Agent
     from llmkit.workflow._workflow import Workflow
 
@@ -132,6 +177,22 @@ def _check(target: Any, concurrency: Any, options: Mapping[str, Any] | None) -> 
             f"options must be a dict of run options (timeout=, deps= ...), "
             f"not a {type(options).__name__}."
         )
+    if executor is not None and not isinstance(executor, Executor):
+        raise UsageError(
+            f"executor must be an Executor (llmkit.InProcessExecutor(), a RayExecutor ...) or "
+            f"None for this process, not {executor!r}."
+        )
+    if progress is not None and not isinstance(progress, bool) and not callable(progress):
+        raise UsageError(
+            f"progress takes True (a display on stderr), False (none), None (live on a "
+            f"terminal only) or a function called with each BatchProgress, not {progress!r}."
+        )
+    if results is not None and not isinstance(results, str | os.PathLike):
+        raise UsageError(
+            f"results must be the path of a JSONL results file (a str or a Path), not {results!r}."
+        )
+    if key is not None and not callable(key):
+        raise UsageError(f"key must be a function giving each input a stable string, not {key!r}.")
 
 
 async def batch(
@@ -144,6 +205,7 @@ async def batch(
     fail_fast: bool = False,
     results: str | os.PathLike[str] | None = None,
     options: Mapping[str, Any] | None = None,
+    key: KeyFunction | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> BatchResult:
     """Run ``target`` once per input, ``concurrency`` at a time; the outcomes in input order.
@@ -156,12 +218,15 @@ async def batch(
     default) for the live display on a terminal only; ``False`` for none. ``fail_fast``
     raises the first item error and cancels the rest; otherwise errors are kept in the
     outcomes. ``results`` is a JSONL file written as items finish; a batch run again with
-    it skips the items that succeeded. ``clock`` paces the results file's fsyncs.
+    it skips the items that succeeded; its inputs need a JSON form, or ``key``, a function
+    giving each input a stable string. ``clock`` paces the results file's fsyncs.
     """
-    _check(target, concurrency, options)
+    _check(target, concurrency, options, executor, progress, results, key)
     items = list(inputs)
     run_options = dict(options or {})
-    file = ResultsFile(results, items, clock=clock) if results is not None else None
+    file = None
+    if results is not None:
+        file = ResultsFile(results, items, clock=clock, key=key, revive=_reviver(target))
     display = display_for(progress) if not callable(progress) else None
     report: ProgressCallback | None = progress if callable(progress) else display
     chosen = executor if executor is not None else InProcessExecutor()
@@ -174,7 +239,9 @@ async def batch(
                 outcomes[index] = outcome
                 if tally is not None and report is not None:
                     report(tally.add(outcome))
-        todo = iter([i for i, found in enumerate(outcomes) if found is None])
+        left = [i for i, found in enumerate(outcomes) if found is None]
+        todo = iter(left)
+        workers = min(concurrency, len(left))
 
         def finished(outcome: ItemOutcome) -> None:
             outcomes[outcome.index] = outcome
@@ -186,9 +253,16 @@ async def batch(
                 raise _failure(outcome)
 
         await chosen.start()
+        threads = None
+        if workers and not chosen.remote and not is_async(target):
+            threads = ThreadPoolExecutor(workers, thread_name_prefix="llmkit-batch")
+        token = THREADS.set(threads)
         try:
-            await _drive(chosen, target, items, run_options, todo, concurrency, finished)
+            await _drive(chosen, target, items, run_options, todo, workers, finished)
         finally:
+            THREADS.reset(token)
+            if threads is not None:
+                threads.shutdown(wait=False, cancel_futures=True)
             if executor is None:
                 await chosen.aclose()
     finally:
@@ -196,8 +270,31 @@ async def batch(
             file.close()
         if display is not None:
             display.close()
-    done = [outcome for outcome in outcomes if outcome is not None]
-    return BatchResult(done, duration=time.perf_counter() - started)
+    return BatchResult(_complete(outcomes), duration=time.perf_counter() - started)
+
+
+def _complete(outcomes: list[ItemOutcome | None]) -> list[ItemOutcome]:
+    """The outcomes, every slot filled: a missing one is an executor's bug, never skipped."""
+    done: list[ItemOutcome] = []
+    for index, outcome in enumerate(outcomes):
+        if outcome is None:
+            raise LLMKitError(
+                f"Item {index} of the batch has no outcome: the executor returned without "
+                "running it. Report this as a bug of the executor."
+            )
+        done.append(outcome)
+    return done
+
+
+def _reviver(target: Any) -> Callable[[Any], Any] | None:
+    """How to turn a resumed output back into ``target``'s output type (None: keep the JSON)."""
+    from llmkit.agent import Agent
+
+    if not isinstance(target, Agent) or target.output_type is str:
+        return None
+    from llmkit.output import OutputSpec
+
+    return OutputSpec(target.output_type).from_json
 
 
 def _failure(outcome: ItemOutcome) -> BaseException:
@@ -251,6 +348,7 @@ def batch_sync(
     fail_fast: bool = False,
     results: str | os.PathLike[str] | None = None,
     options: Mapping[str, Any] | None = None,
+    key: KeyFunction | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> BatchResult:
     """Blocking twin of :func:`batch`; also works inside a running event loop (Jupyter)."""
@@ -264,6 +362,7 @@ def batch_sync(
             fail_fast=fail_fast,
             results=results,
             options=options,
+            key=key,
             clock=clock,
         )
     )

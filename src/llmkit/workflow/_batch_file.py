@@ -17,8 +17,13 @@ What always holds:
   (skipped when the batch runs again), failed ones run again;
 - a file written for other inputs (an index past their end, or a success whose key differs
   from the input now at that index) is refused with :class:`~llmkit.errors.UsageError` before anything
-  runs; a line that is not a results line is refused with
-  :class:`~llmkit.errors.SerializationError` naming it.
+  runs; a line that is not a results line (a bad ``usage`` included) is refused with
+  :class:`~llmkit.errors.SerializationError` naming it;
+- keys are digests of the inputs' JSON form, or of what ``key(input)`` returns: an input with no
+  JSON form and no ``key=`` is refused up front (its key would differ in the next process);
+- one batch at a time writes a file: it holds an exclusive lock (``flock``) on it while open, and
+  a second writer is refused with :class:`~llmkit.errors.UsageError` naming the file; lines are
+  appended (``O_APPEND``) after the cut line is dropped.
 """
 
 from __future__ import annotations
@@ -26,27 +31,78 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from llmkit._json import dumps, dumps_sorted
+from llmkit._redact import redact
 from llmkit.errors import SerializationError, UsageError
 from llmkit.types import Usage
 from llmkit.workflow._batch_item import ItemOutcome
 
-__all__ = ["ResultsFile", "input_key"]
+__all__ = ["KeyFunction", "ResultsFile", "input_key"]
 
 _FSYNC_EVERY = 1.0  # seconds between fsyncs while lines keep coming
 
 
-def input_key(value: Any) -> str:
-    """A short digest of an input's JSON form: equal inputs give equal keys."""
-    from pydantic_core import to_jsonable_python
+_USAGE_COUNTS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "requests",
+)
 
-    text = dumps_sorted(to_jsonable_python(value, fallback=repr))
+KeyFunction = Callable[[Any], str]
+"""What ``batch(key=...)`` takes: a stable string that names an input (equal inputs, equal keys)."""
+
+
+def input_key(value: Any, key: KeyFunction | None = None, *, index: int = 0) -> str:
+    """A short digest of an input's JSON form (or of ``key(value)``): equal inputs give equal keys.
+
+    An input with no JSON form is refused with :class:`~llmkit.errors.UsageError` when no
+    ``key`` is given: a digest of its ``repr`` would change from one process to the next.
+    """
+    from pydantic_core import PydanticSerializationError, to_jsonable_python
+
+    if key is not None:
+        named = key(value)
+        if not isinstance(named, str):
+            raise UsageError(
+                f"key= returned a {type(named).__name__} for input {index}; it must return a "
+                "string that names the input (the same string for the same input)."
+            )
+        text = named
+    else:
+        try:
+            text = dumps_sorted(to_jsonable_python(value))
+        except (PydanticSerializationError, TypeError, ValueError):
+            raise UsageError(
+                f"Input {index} (a {type(value).__name__}) has no JSON form, so a results file "
+                "cannot recognise it when the batch runs again: pass JSON-able inputs (text, "
+                "numbers, dicts, lists, pydantic models, dataclasses) or key=, a function giving "
+                "each input a stable string."
+            ) from None
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _lock(fd: int, path: Path) -> None:
+    """Take the exclusive lock of the results file, or refuse a second writer."""
+    if sys.platform == "win32":  # pragma: no cover - no flock on Windows
+        return
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise UsageError(
+            f"{path} is the results file of another batch that is running: pass another "
+            "results path, or wait for that batch to end."
+        ) from None
 
 
 class ResultsFile:
@@ -58,22 +114,30 @@ class ResultsFile:
         inputs: Sequence[Any],
         *,
         clock: Callable[[], float] = time.monotonic,
+        key: KeyFunction | None = None,
+        revive: Callable[[Any], Any] | None = None,
     ) -> None:
         self.path = Path(path)
-        self._keys = [input_key(value) for value in inputs]
+        self._keys = [input_key(value, key, index=i) for i, value in enumerate(inputs)]
         self._inputs = inputs
         self._clock = clock
+        self._revive = revive
         self.done: dict[int, ItemOutcome] = {}
         """The outcomes already in the file that succeeded, by index (skipped when resuming)."""
-        keep = self._read() if self.path.exists() else 0
-        self._file: IO[bytes] = open(self.path, "r+b" if self.path.exists() else "wb")  # noqa: SIM115
-        self._file.truncate(keep)
-        self._file.seek(keep)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self._file: IO[bytes] = os.fdopen(fd, "a+b")
+        try:
+            _lock(fd, self.path)
+            self._file.seek(0)
+            keep = self._read(self._file.read())
+            self._file.truncate(keep)
+        except BaseException:
+            self._file.close()
+            raise
         self._synced = self._clock()
 
-    def _read(self) -> int:
+    def _read(self, data: bytes) -> int:
         """Load the file's lines; the size of its whole lines (a cut last line is left out)."""
-        data = self.path.read_bytes()
         whole = data.rfind(b"\n") + 1
         last: dict[int, tuple[int, dict[str, Any]]] = {}
         for number, raw in enumerate(data[:whole].splitlines(), start=1):
@@ -83,7 +147,7 @@ class ResultsFile:
         for index, (number, line) in last.items():
             if line["key"] == self._keys[index]:
                 if "error" not in line:
-                    self.done[index] = self._outcome(line)
+                    self.done[index] = self._outcome(line, number)
             elif "error" not in line:
                 # A failed item's input may have been fixed since; a finished one may not change.
                 raise UsageError(
@@ -99,6 +163,7 @@ class ResultsFile:
             index, key = line["index"], line["key"]
             if not isinstance(key, str):
                 raise TypeError("the key is not a string")
+            _check_usage(line.get("usage"))
         except (ValueError, KeyError, TypeError) as exc:
             raise SerializationError(
                 f"{where} is not a batch results line ({exc}); "
@@ -112,12 +177,20 @@ class ResultsFile:
             )
         return dict(line)
 
-    def _outcome(self, line: dict[str, Any]) -> ItemOutcome:
+    def _outcome(self, line: dict[str, Any], number: int) -> ItemOutcome:
         index = line["index"]
         usage = Usage.from_dict(line.get("usage") or {})
-        return ItemOutcome(
-            index, self._inputs[index], line.get("output"), usage=usage, resumed=True
-        )
+        output = line.get("output")
+        if self._revive is not None:
+            try:
+                output = self._revive(output)
+            except Exception as exc:
+                raise SerializationError(
+                    f"line {number} of {self.path} holds an output that is not the target's "
+                    f"output type ({redact(str(exc))[:300]}); pass a new results path (or "
+                    "delete the file) to start over."
+                ) from None
+        return ItemOutcome(index, self._inputs[index], output, usage=usage, resumed=True)
 
     def write(self, outcome: ItemOutcome) -> None:
         """Append ``outcome``'s line (flushed; fsync'd when the last fsync is a second old)."""
@@ -136,4 +209,21 @@ class ResultsFile:
             return
         self._file.flush()
         os.fsync(self._file.fileno())
-        self._file.close()
+        self._file.close()  # closing the file releases its lock
+
+
+def _check_usage(usage: Any) -> None:
+    """Raise TypeError when ``usage`` is not the JSON form of a :class:`Usage` (or absent)."""
+    if usage is None:
+        return
+    if not isinstance(usage, dict):
+        raise TypeError(f"the usage is a {type(usage).__name__}, not an object")
+    for name in _USAGE_COUNTS:
+        count = usage.get(name, 0)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise TypeError(f"the usage's {name} is {count!r}, not a whole number")
+    cost = usage.get("cost")
+    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float)):
+        raise TypeError(f"the usage's cost is {cost!r}, not a number")
+    if not isinstance(usage.get("estimated", False), bool):
+        raise TypeError("the usage's estimated is not true or false")

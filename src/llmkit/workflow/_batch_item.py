@@ -12,13 +12,19 @@ the other items keep their places.
 Targets: an :class:`~llmkit.Agent` (``await agent.run(input, **options)``), a
 :class:`~llmkit.workflow.Workflow` (``await flow.run(input, **options)``), or any callable
 taking the input (and the options as keywords) whose result may be awaited; the usage of a
-callable's item is its result's ``usage`` when that is a :class:`~llmkit.types.Usage`.
+callable's item is its result's ``usage`` when that is a :class:`~llmkit.types.Usage`. A plain
+(not async) callable runs in a thread, its context copied, so it never blocks the event loop:
+in the pool ``batch()`` sets in :data:`THREADS`, else in asyncio's default pool.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import inspect
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +32,12 @@ from llmkit._redact import redact
 from llmkit.errors import UsageError
 from llmkit.types import JSONDict, Usage
 
-__all__ = ["BadInput", "BatchItem", "ItemError", "ItemOutcome", "run_target"]
+__all__ = ["THREADS", "BadInput", "BatchItem", "ItemError", "ItemOutcome", "is_async", "run_target"]
+
+THREADS: contextvars.ContextVar[ThreadPoolExecutor | None] = contextvars.ContextVar(
+    "llmkit_batch_threads", default=None
+)
+"""The thread pool plain function targets run in (``batch()`` sizes it to its concurrency)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +155,27 @@ async def run_target(target: Any, value: Any, options: Mapping[str, Any]) -> tup
         result: Any = await target.run(value, **options)
         usage = result.usage
         return result, result.output, usage if isinstance(usage, Usage) else Usage()
-    returned = target(value, **options)
+    if is_async(target):
+        returned = target(value, **options)
+    else:
+        call = functools.partial(contextvars.copy_context().run, target, value, **options)
+        pool = THREADS.get()
+        if pool is None:
+            returned = await asyncio.to_thread(call)
+        else:
+            returned = await asyncio.get_running_loop().run_in_executor(pool, call)
     if inspect.isawaitable(returned):
         returned = await returned
     found = getattr(returned, "usage", None)
     return returned, returned, found if isinstance(found, Usage) else Usage()
+
+
+def is_async(target: Any) -> bool:
+    """True when calling ``target`` gives a coroutine (an ``async def`` function or method)."""
+    while isinstance(target, functools.partial):
+        target = target.func
+    if inspect.iscoroutinefunction(target):
+        return True
+    if inspect.isfunction(target) or inspect.ismethod(target) or isinstance(target, type):
+        return False
+    return inspect.iscoroutinefunction(type(target).__call__)  # an object with async __call__
