@@ -254,7 +254,7 @@ async def batch(
 
         await chosen.start()
         threads = None
-        if workers and not chosen.remote and not is_async(target):
+        if workers and not chosen.remote and _plain_function(target):
             threads = ThreadPoolExecutor(workers, thread_name_prefix="llmkit-batch")
         token = THREADS.set(threads)
         try:
@@ -284,6 +284,14 @@ def _complete(outcomes: list[ItemOutcome | None]) -> list[ItemOutcome]:
             )
         done.append(outcome)
     return done
+
+
+def _plain_function(target: Any) -> bool:
+    """True when ``target`` is a function that is not async (it runs in a thread)."""
+    from llmkit.agent import Agent
+    from llmkit.workflow._workflow import Workflow
+
+    return not isinstance(target, Agent | Workflow) and not is_async(target)
 
 
 def _reviver(target: Any) -> Callable[[Any], Any] | None:
