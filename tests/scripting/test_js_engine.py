@@ -65,6 +65,34 @@ async def test_an_error_points_at_the_scripts_line_and_keeps_the_host_cause() ->
         assert syntax.value.line == 2
 
 
+async def test_a_traceback_names_each_script_frame_at_its_line_and_no_prelude_frame() -> None:
+    def fail() -> None:
+        raise ValueError("no such thing")
+
+    code = """function inner() {
+  throw new Error('boom')
+}
+function outer() {
+  return inner()
+}
+outer()"""
+    with js.Engine(globals={"fail": fail}) as engine:
+        with pytest.raises(ScriptError) as info:
+            await engine.run(code, name="my tools.js")
+        trace = info.value.traceback
+        assert "at inner (my tools.js:2:9)" in trace
+        assert "at outer (my tools.js:5:10)" in trace
+        assert "my tools.js:7:" in trace
+        assert "llmkit-prelude.js" not in trace
+        assert "<anonymous>" not in trace
+        with pytest.raises(ScriptError) as info:
+            await engine.run("const go = async () => await fail()\nawait go()", name="my tools.js")
+        assert "my tools.js:1:" in info.value.traceback
+        assert "my tools.js:2:" in info.value.traceback
+        assert "llmkit-prelude.js" not in info.value.traceback
+        assert "%20" not in info.value.traceback
+
+
 async def test_a_script_catches_a_host_error() -> None:
     def fail() -> None:
         raise ValueError("bad")

@@ -5,7 +5,8 @@ the script does; every line here is the script's. Pure functions of text: the en
 reads the isolate, these build the errors.
 
 Guarantees: a line is found only in a frame of the script itself (never of the prelude
-or a module), and an error rebuilt at a line keeps its type, kind, message and cause.
+or a module); a traceback names every frame of the script at the script's line and
+under its path, and no frame of the prelude; and an error rebuilt at a line keeps its type, kind, message and cause.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ __all__ = [
     "line_of",
     "memory_error",
     "script_error",
+    "script_stack",
     "source_url",
     "split_syntax",
     "stopped_at",
@@ -28,6 +30,7 @@ __all__ = [
 ]
 
 TIMEOUT = "time limit: the script ran past its timeout"
+_PRELUDE = "llmkit-prelude.js"  # the sourceURL the runtime is compiled under (see _isolate.py)
 
 
 def source_url(script: str) -> str:
@@ -45,6 +48,24 @@ def line_of(stack: str, script: str) -> int | None:
     return None if match is None else max(int(match.group(1)) - 1, 1)
 
 
+def script_stack(stack: str, script: str) -> str:
+    """``stack`` as the script reads it: its frames at the script's lines, no prelude frame."""
+    frame = re.compile(r"(^|[\s(])" + _names(script) + r":(\d+):(\d+)")
+
+    def mapped(match: re.Match[str]) -> str:
+        line = max(int(match.group(2)) - 1, 1)
+        return f"{match.group(1)}{script}:{line}:{match.group(3)}"
+
+    kept, driver = [], False
+    for text in (stack or "").split("\n"):
+        at = text.lstrip().startswith("at ")
+        if at and (_PRELUDE in text or (driver and "<anonymous>" in text)):
+            driver = True  # the driver's call into the prelude follows it
+            continue
+        kept.append(frame.sub(mapped, text))
+    return "\n".join(kept)
+
+
 def split_syntax(text: str, script: str) -> tuple[str, int | None]:
     """A V8 syntax error's message and script line (None when it names none)."""
     first = text.split("\n", 1)[0]
@@ -60,7 +81,7 @@ def stopped_at(found: dict[str, Any], script: str) -> tuple[int | None, str]:
     if not frames:
         return int(found["line"]) or None, ""
     stack = "\n".join([TIMEOUT, *frames])
-    return line_of(stack, script), stack
+    return line_of(stack, script), script_stack(stack, script)
 
 
 def at_line(exc: ScriptError, frames: str) -> ScriptError:
@@ -68,7 +89,7 @@ def at_line(exc: ScriptError, frames: str) -> ScriptError:
     line = line_of(frames, exc.script)
     if exc.line is not None or line is None:
         return exc
-    stack = f"{exc.message}\n{frames}"
+    stack = script_stack(f"{exc.message}\n{frames}", script=exc.script)
     found: ScriptError
     if isinstance(exc, ScriptLimitError):
         found = type(exc)(exc.message, kind=exc.kind, script=exc.script, line=line, traceback=stack)
@@ -80,7 +101,9 @@ def at_line(exc: ScriptError, frames: str) -> ScriptError:
 
 def violation_error(message: str, stack: str, script: str) -> ScriptSandboxError:
     """The sandbox violation the prelude recorded, at its line."""
-    return ScriptSandboxError(message, script=script, line=line_of(stack, script), traceback=stack)
+    return ScriptSandboxError(
+        message, script=script, line=line_of(stack, script), traceback=script_stack(stack, script)
+    )
 
 
 def memory_error(max_memory: int | None, script: str) -> ScriptLimitError:
@@ -99,6 +122,7 @@ def script_error(
     """The error a script ended with (``info``: name, message, stack), its host cause kept."""
     name, message, stack = info.get("name", ""), info.get("message", ""), info.get("stack", "")
     line = line_of(stack, script)
+    stack = script_stack(stack, script)
     if name == "RangeError" and "call stack" in message:
         return ScriptLimitError(
             f"recursion limit: {message}",
