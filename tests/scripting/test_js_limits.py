@@ -76,6 +76,26 @@ async def test_deep_recursion_is_a_recursion_limit() -> None:
         assert info.value.kind == "recursion"
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "try { f(0) } catch (e) {}\nreturn 'survived'",
+        "try { f(0) } catch {}\nreturn 'survived'",
+        "try { f(0) } catch (e) { try { f(0) } catch (again) {} }\nreturn 'survived'",
+        "const g = async (n) => g(n + 1)\nreturn await g(0).catch(() => 'survived')",
+        "const g = async (n) => g(n + 1)\nreturn (await Promise.allSettled([g(0)])).length",
+    ],
+)
+async def test_a_caught_recursion_still_ends_the_run(code: str) -> None:
+    with js.Engine() as engine:
+        with pytest.raises(ScriptLimitError) as info:
+            await engine.run("const f = (n) => f(n + 1) + 1\n" + code)
+        assert info.value.kind == "recursion"
+        assert (
+            await engine.run("try { throw new RangeError('mine') } catch (e) { return 2 }")
+        ).value == 2
+
+
 async def test_output_past_its_limit_stops_the_script() -> None:
     with js.Engine(max_output=100) as engine:
         with pytest.raises(ScriptLimitError) as info:

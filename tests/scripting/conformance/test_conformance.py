@@ -147,6 +147,9 @@ BEHAVIOURS = [
         message="memory limit",
     ),
     Behaviour("recursion_limit", error=ScriptLimitError, line=1, kind="recursion"),
+    # A script that catches the error still ends: the limit cannot be swallowed. (One line:
+    # Lua names the line where control came back to the script, V8 the recursion's line.)
+    Behaviour("recursion_caught", error=ScriptLimitError, line=1, kind="recursion"),
     Behaviour(
         "output_limit",
         options=lambda: {"max_output": 100},

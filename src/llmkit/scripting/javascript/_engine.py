@@ -61,6 +61,7 @@ _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _DECLARED = re.compile(r"^(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(", re.MULTILINE)
 _DEFAULT_DEPTH = 200  # Engine's default max_depth: taken as "not set"
 _PROBE = "$llmkit$at"  # the prelude's loop probe (see _loops.py)
+_CAUGHT = "$llmkit$caught"  # the prelude's probe of a caught error
 _WHERE_BOUND = 2.0  # seconds to read a stopped isolate's last line; a free one answers at once
 
 
@@ -69,7 +70,8 @@ class JsEngine(Engine):
 
     ``max_instructions`` is Lua's: V8 counts none, so give ``timeout`` instead.
     ``max_depth`` is Lua's too: the depth is V8's own stack limit (a too deep recursion is a
-    ``recursion`` limit error), so any value but the default is refused.
+    ``recursion`` limit error, even when the script catches V8's ``RangeError`` in a ``catch``
+    block or a rejection handler), so any value but the default is refused.
     """
 
     name = "js"
@@ -169,7 +171,7 @@ class JsEngine(Engine):
             f'try {{ if (typeof {n} === "function") globalThis.{n} = {n}; }} catch (_) {{}} '
             for n in dict.fromkeys(_DECLARED.findall(code))
         )
-        marked = mark_loops(code, _PROBE)
+        marked = mark_loops(code, _PROBE, catch_probe=_CAUGHT)
         for body in (marked, code) if marked != code else (code,):
             source = (
                 f"(async function () {{ {hoist}\n{body}\n}})\n//# sourceURL={source_url(script)}"
@@ -392,7 +394,7 @@ class JsEngine(Engine):
         """Act on one message of the script; the answer to a host call that has one at once."""
         kind = message[0]
         if kind == "trip":
-            raise self._violation_error(message[2], message[3])
+            raise self._violation_error(message[2], message[3], message[1])
         if kind == "return":
             _, call_id, ok, text = message
             future = self._returns.pop(call_id, None)
@@ -461,14 +463,14 @@ class JsEngine(Engine):
             self._host_errors[message] = exc
         return json.dumps({"name": "Error", "message": message})
 
-    async def _violation(self) -> ScriptSandboxError:
+    async def _violation(self) -> ScriptError:
         assert self._isolate is not None
         self._isolate.alarmed = False
         text = await self._within(self._isolate.call("violation"))
         if text is None:
-            return self._violation_error("sandbox: the script broke the sandbox", "")
-        message, stack = json.loads(text)
-        return self._violation_error(message, stack)
+            return self._violation_error("sandbox: the script broke the sandbox", "", "sandbox")
+        message, stack, kind = json.loads(text)
+        return self._violation_error(message, stack, kind)
 
     async def _at_call(self, exc: ScriptError, call_id: int) -> ScriptError:
         """``exc`` (a limit or a violation a host call met) at the line of the script's call."""
@@ -476,8 +478,8 @@ class JsEngine(Engine):
             return exc
         return at_line(exc, await self._js("site", call_id))
 
-    def _violation_error(self, message: str, stack: str) -> ScriptSandboxError:
-        return violation_error(message, stack, self._script())
+    def _violation_error(self, message: str, stack: str, kind: str) -> ScriptError:
+        return violation_error(message, stack, self._script(), kind=kind)
 
     def _discard(self) -> None:
         """Drop the isolate (the next run makes a fresh one); a pool replaces this engine."""

@@ -99,8 +99,10 @@ def at_line(exc: ScriptError, frames: str) -> ScriptError:
     return found
 
 
-def violation_error(message: str, stack: str, script: str) -> ScriptSandboxError:
-    """The sandbox violation the prelude recorded, at its line."""
+def violation_error(message: str, stack: str, script: str, *, kind: str = "sandbox") -> ScriptError:
+    """What the prelude recorded (``kind``: a sandbox violation, or a too deep recursion), at its line."""
+    if kind == "recursion":
+        return script_error({"name": "RangeError", "message": message, "stack": stack}, script, {})
     return ScriptSandboxError(
         message, script=script, line=line_of(stack, script), traceback=script_stack(stack, script)
     )

@@ -1,5 +1,7 @@
 """Mark each loop of a script with its line, so a run stopped inside a busy loop names the line.
 
+It marks each ``catch`` block too (a too deep recursion the script catches still ends it).
+
 V8 ends a script that ran past its time limit with an uncatchable termination that
 carries no stack, and nothing can read a busy isolate. So the script is compiled with
 a probe in the condition of each ``while``, ``do ... while`` and ``for (;;)`` loop:
@@ -172,15 +174,19 @@ def _closing(tokens: list[_Token], open_at: int) -> int | None:
     return None
 
 
-def mark_loops(code: str, probe: str) -> str:
+def mark_loops(code: str, probe: str, *, catch_probe: str | None = None) -> str:
     """``code`` with ``probe(line)`` called in the condition of each of its loops.
+
+    With ``catch_probe``, each ``catch`` block first calls ``catch_probe(error)`` (a
+    ``catch {`` without a binding gets one; a destructuring binding is left as written).
 
     A slash after ``)`` divides (``(a + b) / 2``) or starts a regular expression
     (``if (s) /x/.test(s)``): the code is marked only where both readings find the same
     loops, else it is left as written.
     """
-    inserts = _inserts(code, probe, _tokens(code))
-    if "/" in code and _inserts(code, probe, _tokens(code, after_paren=True)) != inserts:
+    inserts = _inserts(code, probe, _tokens(code), catch_probe)
+    again = _inserts(code, probe, _tokens(code, after_paren=True), catch_probe)
+    if "/" in code and again != inserts:
         return code
     pieces, last = [], len(code)
     for at, text in sorted(inserts, key=lambda insert: insert[0], reverse=True):
@@ -190,8 +196,29 @@ def mark_loops(code: str, probe: str) -> str:
     return "".join(reversed(pieces))
 
 
-def _inserts(code: str, probe: str, tokens: list[_Token]) -> list[tuple[int, str]]:
-    inserts: list[tuple[int, str]] = []  # (position in the source, text to insert there)
+def _catches(tokens: list[_Token], catch_probe: str) -> list[tuple[int, str]]:
+    inserts: list[tuple[int, str]] = []
+    for k, token in enumerate(tokens[:-1]):
+        if token.kind != "word" or token.text != "catch" or (k > 0 and tokens[k - 1].text == "."):
+            continue
+        after = tokens[k + 1]
+        if after.text == "{":
+            name = "$llmkit$error"
+            inserts += [(after.start, f"({name}) "), (after.start + 1, f" {catch_probe}({name});")]
+            continue
+        close_at = _closing(tokens, k + 1) if after.text == "(" else None
+        if close_at != k + 3 or close_at + 1 >= len(tokens) or tokens[close_at + 1].text != "{":
+            continue  # a destructuring binding, or not a catch clause
+        name = tokens[k + 2].text
+        inserts.append((tokens[close_at + 1].start + 1, f" {catch_probe}({name});"))
+    return inserts
+
+
+def _inserts(
+    code: str, probe: str, tokens: list[_Token], catch_probe: str | None
+) -> list[tuple[int, str]]:
+    # (position in the source, text to insert there)
+    inserts = [] if catch_probe is None else _catches(tokens, catch_probe)
     for k, token in enumerate(tokens):
         if token.kind != "word" or token.text not in ("while", "for"):
             continue

@@ -16,11 +16,31 @@
   const pending = new Map();      // host call id -> [resolve, reject]
   const functions = new Map();    // function id -> a script function handed to Python
   const ids = new WeakMap();      // script function -> its id
-  let nextCall = 1, nextFunction = 1, tripped = null;
+  let nextCall = 1, nextFunction = 1, tripped = null, trippedKind = "sandbox";
   // The line of the loop the script went round last: the engine marks each loop's condition
   // with a call of this probe (see _loops.py), as a terminated run leaves no stack to read.
   let at = 0;
   define(globalThis, "$llmkit$at", { value: (line) => { at = line; return true; } });
+  // A too deep recursion is a limit, as in Lua: a script that catches V8's RangeError still
+  // ends. The engine calls this probe first in each `catch` block of the script (see _loops.py),
+  // and a rejection handler gets it from then() below: the limit trips as a violation does.
+  const StackError = RangeError, OVERFLOW = "Maximum call stack size exceeded";
+  function overflow(e) {
+    if (tripped === null && e instanceof StackError && e.message === OVERFLOW) trip("recursion", e.message, e);
+  }
+  function caught(e) {
+    if (tripped !== null) throw tripped;
+    overflow(e);
+  }
+  define(globalThis, "$llmkit$caught", { value: caught });
+  const then = Promise.prototype.then;
+  define(Promise.prototype, "then", {
+    value: function (ok, bad) {
+      const guarded = typeof bad === "function" ? function (e) { overflow(e); return call(bad, this, e); } : bad;
+      return call(then, this, ok, guarded);
+    },
+    writable: true, configurable: true,
+  });
   // Python may not read the isolate while the script runs: messages wait in the outbox, and the
   // bell (which carries no data) tells the driver to fetch them with drain().
   const outbox = [];
@@ -136,10 +156,10 @@
     Promise.resolve(result).then((value) => give(callId, value), (e) => fail(callId, e));
   }
 
-  function trip(kind, message) {
-    const err = new Error(message);
-    err.name = "SandboxViolation";
+  function trip(kind, message, err) {
+    if (err === undefined) { err = new Error(message); err.name = "SandboxViolation"; }
     tripped = err;
+    trippedKind = kind;
     send(["trip", kind, message, String(err.stack || "")]);
     alarm();
     throw err;
@@ -270,8 +290,10 @@
       const fn = globalThis[name];
       return typeof fn === "function" ? begin(callId, fn, argsText) : null;
     },
-    // The sandbox violation that stopped the script: [message, stack], or null.
-    violation() { return tripped === null ? null : stringify([tripped.message, String(tripped.stack || "")]); },
+    // The sandbox violation or limit that stopped the script: [message, stack, kind], or null.
+    violation() {
+      return tripped === null ? null : stringify([tripped.message, String(tripped.stack || ""), trippedKind]);
+    },
     invoke(callId, fnId, argsText) { return begin(callId, functions.get(fnId), argsText); },
     install(name, namesText, flat, valuesText) {
       const functionNames = parse(namesText);
