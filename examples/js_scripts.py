@@ -1,4 +1,4 @@
-"""JavaScript scripts driving llmkit, offline: a chat, a fan-out with Promise.all, a spec file.
+"""JavaScript scripts driving llmkit, offline: a chat, a fan-out, research and memory, a spec file.
 
 The scripts are in examples/scripts/ beside their Lua twins; here each runs on the fake
 provider server (every model the scripts name answers from it). Run one yourself with
@@ -25,6 +25,11 @@ with FakeProviderServer(default_responder) as server:
         fanout = engine.run_file_sync(SCRIPTS / "fanout.js", params={"topics": "tides,bees"})
         print(fanout.printed, end="")
         print(f"[fanout] {fanout.output}")
+        research = engine.run_file_sync(SCRIPTS / "research.js", params={"topic": "tides"})
+        print(f"[research] {sorted(research.output.items())}")
+        notes = engine.run_file_sync(SCRIPTS / "memory.js")
+        print(notes.printed, end="")
+        print(f"[memory] {sorted(notes.output.items())}")
     requests = len(server.requests)
 
 print(f"model requests: {requests}")

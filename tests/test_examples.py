@@ -254,7 +254,12 @@ PRINTS: dict[str, list[str]] = {
         "[chat] 4 messages",
         "bees: Hello! This is the llmkit fake server.",
         "[fanout] 2 answers",
-        "model requests: 4",
+        "[research] [('a', 'The tool returned: 2.25'), ('b', 'The tool returned: 2.25'), "
+        "('tokens', True), ('tool_calls', 2)]",
+        "hours Support answers from 9 to 5 on weekdays.",
+        "[memory] [('answer', 'Hello! This is the llmkit fake server.'), ('best', 'hours'), "
+        "('tokens', 6)]",
+        "model requests: 9",
         "[spec] the square tool is used by an agent: passed",
         "[spec] json refuses text that is not JSON: passed",
     ],

@@ -1,4 +1,4 @@
-"""The Lua examples run offline through the command line, and the spec files (Lua, JS) through the pytest helper."""
+"""The Lua and JavaScript examples run offline through the command line, and the spec files (Lua, JS) through the pytest helper."""
 
 from __future__ import annotations
 
@@ -30,6 +30,16 @@ def test_research_runs_its_lua_tool(capsys: pytest.CaptureFixture[str]) -> None:
     assert result["tool_calls"] == 3
 
 
+def test_research_js_runs_its_tool_in_the_strict_sandbox(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["--sandbox", "strict", "--timeout", "30s", "--fake", "-p", "topic=tides"]
+    assert main(["script", "run", str(SCRIPTS / "research.js"), *args]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["a"] == result["b"] == "The tool returned: 2.25"  # square(1.5), in the script
+    assert (result["tool_calls"], result["tokens"]) == (2, True)
+
+
 def test_fanout_answers_each_topic(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["script", "run", str(SCRIPTS / "fanout.lua"), "-p", "topics=a,b", "--fake"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "2 answers"
@@ -45,8 +55,9 @@ def test_workflow_runs_its_steps_in_order(capsys: pytest.CaptureFixture[str], sc
     assert (result["rounds"], result["requests"], result["score"]) == (2, 4, 0.5)
 
 
-def test_memory_finds_the_note_by_meaning(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["script", "run", str(SCRIPTS / "memory.lua"), "--fake"]) == 0
+@pytest.mark.parametrize("script", ["memory.lua", "memory.js"])
+def test_memory_finds_the_note_by_meaning(capsys: pytest.CaptureFixture[str], script: str) -> None:
+    assert main(["script", "run", str(SCRIPTS / script), "--fake"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "hours Support answers from 9 to 5 on weekdays."
     assert json.loads(lines[-1])["best"] == "hours"
