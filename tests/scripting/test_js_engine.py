@@ -48,6 +48,44 @@ return [x, params.name, await json.decode('{"a": [1]}')];"""
     assert result.printed == "x is\t2\n"
 
 
+async def test_each_javascript_value_becomes_the_documented_python_value() -> None:
+    code = """return [1, 2.5, 3.0, NaN, 10n, null, undefined, [undefined], { a: undefined },
+  new Map([["a", 1]]), new Set([1, 2]), { 1: "x" }, new Date(0), new Uint8Array([104, 105]),
+  new Uint8Array([1, 2]).buffer, Symbol("s"), await Promise.resolve(4)]"""
+    with js.Engine() as engine:
+        assert (await engine.run(code)).value == [
+            1, 2.5, 3, None, 10, None, None, [None], {"a": None},
+            {"a": 1}, [1, 2], {"1": "x"}, "1970-01-01T00:00:00.000Z", [104, 105],
+            [1, 2], None, 4,
+        ]  # fmt: skip
+
+
+async def test_each_python_value_becomes_the_documented_javascript_value() -> None:
+    def echo(value: object) -> object:
+        return value
+
+    marker = object()
+    values = {"n": None, "i": 3, "f": float("nan"), "b": b"hi", "t": (1, 2), "d": {1: "a"}}
+    code = """const seen = {};
+for (const [k, v] of Object.entries(params)) seen[k] = [typeof v, Array.isArray(v), JSON.stringify(v)];
+const p = echo(1);
+seen.call = [typeof echo, p instanceof Promise, await p];
+return [seen, await echo(params.o)];"""
+    with js.Engine(globals={"echo": echo}) as engine:
+        seen, back = (await engine.run(code, params={**values, "o": marker})).value
+    assert seen == {
+        "n": ["object", False, "null"],
+        "i": ["number", False, "3"],
+        "f": ["object", False, "null"],
+        "b": ["string", False, '"hi"'],
+        "t": ["object", True, "[1,2]"],
+        "d": ["object", False, '{"1":"a"}'],
+        "o": ["object", False, "{}"],
+        "call": ["function", True, 1],
+    }
+    assert back is marker
+
+
 async def test_an_error_points_at_the_scripts_line_and_keeps_the_host_cause() -> None:
     def fail() -> None:
         raise ValueError("no such thing")

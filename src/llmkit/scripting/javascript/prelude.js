@@ -8,7 +8,8 @@
   const define = Object.defineProperty, hasOwn = Object.prototype.hasOwnProperty;
   const fromEntries = Object.fromEntries, arrayFrom = Array.from, ownKeys = Reflect.ownKeys;
   const describe = Reflect.getOwnPropertyDescriptor, freeze = Object.freeze;
-  const protoOf = Reflect.getPrototypeOf;
+  const protoOf = Reflect.getPrototypeOf, isView = ArrayBuffer.isView;
+  const Buffer = ArrayBuffer, Bytes = Uint8Array, View = DataView;
   const apply = Reflect.apply, assign = Object.assign;
   const call = (f, self, ...args) => apply(f, self, args);
   const MARK = "$$llmkit";
@@ -54,7 +55,7 @@
 
   function encode(value) {
     return stringify(value === undefined ? null : value, function (key, v) {
-      if (v === undefined) return null;
+      if (v === undefined || typeof v === "symbol") return null;
       if (typeof v === "function") {
         if (v[HANDLE] !== undefined) return { [MARK]: v[HANDLE] };
         let id = ids.get(v);
@@ -68,6 +69,10 @@
         throw new TypeError("a promise was given where a value is expected: did you forget `await`?");
       }
       if (typeof v === "bigint") return Number(v);
+      // Typed arrays as lists of their numbers; a DataView or an ArrayBuffer as its bytes.
+      if (v instanceof View) return arrayFrom(new Bytes(v.buffer, v.byteOffset, v.byteLength));
+      if (isView(v)) return arrayFrom(v);
+      if (v instanceof Buffer) return arrayFrom(new Bytes(v));
       if (v instanceof Map) return fromEntries(v);
       if (v instanceof Set) return arrayFrom(v);
       return v;
