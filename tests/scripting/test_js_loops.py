@@ -19,6 +19,17 @@ def step_clock() -> itertools.count[float]:
     return itertools.count(0.0, 0.01)
 
 
+def test_each_catch_block_calls_its_probe_first_on_the_same_line() -> None:
+    code = "try {} catch (e) { x }\ntry {} catch { }\ntry {} catch ({ a }) {}\nq.catch(f)"
+    assert mark_loops(code, "P", catch_probe="C") == (
+        "try {} catch (e) { C(e); x }\n"
+        "try {} catch ($llmkit$error) { C($llmkit$error); }\n"
+        "try {} catch ({ a }) {}\n"
+        "q.catch(f)"
+    )
+    assert mark_loops(code, "P") == code
+
+
 def test_each_loop_condition_calls_the_probe_with_its_line() -> None:
     code = (
         "let a = 1;\n"
