@@ -14,9 +14,23 @@ from llmkit._cli.codes import ExitCode
 from llmkit._cli.workflow import import_object
 from llmkit.errors import UsageError
 
-__all__ = ["add_command", "open_store"]
+__all__ = ["add_command", "add_server_arguments", "open_store"]
 
 TOKEN_ENV = "LLMKIT_SERVE_TOKENS"
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, *, token_help: str) -> None:
+    """Add the options every command that serves HTTP shares: --host, --port, the tokens, --store."""
+    parser.add_argument("--host", default="127.0.0.1", help="the address to bind (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="the port (8000; 0 picks a free one)"
+    )
+    tokens = parser.add_mutually_exclusive_group()
+    tokens.add_argument("--token-env", default=TOKEN_ENV, metavar="NAME", help=token_help)
+    tokens.add_argument("--token-file", metavar="PATH", help="a file of bearer tokens, one a line")
+    parser.add_argument(
+        "--store", metavar="STORE", help="a SQLite file or postgresql:// DSN for sessions and runs"
+    )
 
 
 def add_command(commands: Any) -> None:
@@ -32,20 +46,9 @@ def add_command(commands: Any) -> None:
     parser.add_argument(
         "targets", nargs="+", metavar="TARGET", help="path/to/app.py:obj or module:obj"
     )
-    parser.add_argument("--host", default="127.0.0.1", help="the address to bind (127.0.0.1)")
-    parser.add_argument(
-        "--port", type=int, default=8000, help="the port (8000; 0 picks a free one)"
-    )
-    tokens = parser.add_mutually_exclusive_group()
-    tokens.add_argument(
-        "--token-env",
-        default=TOKEN_ENV,
-        metavar="NAME",
-        help=f"the environment variable holding the bearer tokens, comma-separated ({TOKEN_ENV})",
-    )
-    tokens.add_argument("--token-file", metavar="PATH", help="a file of bearer tokens, one a line")
-    parser.add_argument(
-        "--store", metavar="STORE", help="a SQLite file or postgresql:// DSN for sessions and runs"
+    add_server_arguments(
+        parser,
+        token_help=f"the environment variable holding the bearer tokens, comma-separated ({TOKEN_ENV})",
     )
     parser.add_argument(
         "--rate-limit",

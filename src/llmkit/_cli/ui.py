@@ -18,7 +18,7 @@ import secrets
 from typing import Any
 
 from llmkit._cli.codes import ExitCode
-from llmkit._cli.serve import TOKEN_ENV
+from llmkit._cli.serve import TOKEN_ENV, add_server_arguments
 from llmkit._cli.workflow import import_object
 from llmkit.errors import UsageError
 
@@ -43,21 +43,10 @@ def add_command(commands: Any) -> None:
         metavar="DIR",
         help="a folder of recordings (.jsonl) and evaluation reports (.json) to browse",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="the address to bind (127.0.0.1)")
-    parser.add_argument(
-        "--port", type=int, default=8000, help="the port (8000; 0 picks a free one)"
-    )
-    tokens = parser.add_mutually_exclusive_group()
-    tokens.add_argument(
-        "--token-env",
-        default=TOKEN_ENV,
-        metavar="NAME",
-        help=f"the environment variable holding the bearer tokens ({TOKEN_ENV}); "
+    add_server_arguments(
+        parser,
+        token_help=f"the environment variable holding the bearer tokens ({TOKEN_ENV}); "
         "when unset, a random token is made",
-    )
-    tokens.add_argument("--token-file", metavar="PATH", help="a file of bearer tokens, one a line")
-    parser.add_argument(
-        "--store", metavar="STORE", help="a SQLite file or postgresql:// DSN for sessions and runs"
     )
     parser.add_argument("--no-open", action="store_true", help="do not open a browser")
     parser.set_defaults(run=_ui)
