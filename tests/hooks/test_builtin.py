@@ -53,7 +53,7 @@ async def test_logging_hook_logs_bodies_at_debug_with_secrets_redacted(
     make_agent: MakeAgent, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="llmkit")
-    secret = "sk-live-abcdefghijklmnopqrstuvwxyz123456"
+    secret = "sk-" + "live-not-a-real-key-" + "z" * 12
     await make_agent(hooks=[LoggingHook()]).run(f"My key is {secret}; weather in Paris?")
     bodies = [r for r in caplog.records if getattr(r, "llmkit_body", False)]
     assert {r.levelno for r in bodies} == {logging.DEBUG}

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.ray
 cloudpickle().register_pickle_by_value(sys.modules[__name__])
 
 GRPC = "grpc_proxy"  # gRPC reads the lower-case name
-PLANTED = "sk-planted-0123456789abcdef"
+PLANTED = "sk-" + "planted-not-a-key-" + "r" * 10
 
 
 @tool

