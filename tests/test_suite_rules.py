@@ -26,7 +26,7 @@ def _is_elapsed(node: ast.AST, elapsed_names: set[str]) -> bool:
     return isinstance(node, ast.Name) and node.id in elapsed_names
 
 
-def upper_bounds_on_elapsed_time(source: str) -> list[int]:
+def speed_limits_in(source: str) -> list[int]:
     """Lines that assert a measured duration is below some number (they fail on a busy machine)."""
     tree = ast.parse(source)
     elapsed_names = {
@@ -56,7 +56,7 @@ def test_no_test_asserts_that_something_was_fast() -> None:
     found = [
         f"{path.relative_to(TESTS)}:{line}"
         for path in sorted(TESTS.rglob("*.py"))
-        for line in upper_bounds_on_elapsed_time(path.read_text(encoding="utf-8"))
+        for line in speed_limits_in(path.read_text(encoding="utf-8"))
     ]
     assert found == []
 
@@ -64,5 +64,5 @@ def test_no_test_asserts_that_something_was_fast() -> None:
 def test_the_rule_finds_the_usual_spellings() -> None:
     # The sample is source text for the scanner, kept in a data file so no test file holds
     # a duration comparison; its last line is a lower bound, which holds on any machine.
-    source = (TESTS / "data" / "elapsed_time_sample.txt").read_text(encoding="utf-8")
-    assert upper_bounds_on_elapsed_time(source) == [3, 5, 6]
+    source = (TESTS / "data" / "speed_limit_sample.txt").read_text(encoding="utf-8")
+    assert speed_limits_in(source) == [3, 5, 6]

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.anyio, pytest.mark.ray]
 cloudpickle().register_pickle_by_value(sys.modules[__name__])
 
 
-async def wait_for_async(check: Callable[[], bool], what: str, bound: float = 60.0) -> None:
+async def wait_for_async(check: Callable[[], bool], what: str, bound: float = 300.0) -> None:
     """Poll ``check`` until it holds; fail past ``bound`` seconds (a hang guard, not a timing)."""
     end = time.monotonic() + bound
     while not check():

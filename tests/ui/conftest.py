@@ -33,7 +33,7 @@ from llmkit.workflow import Retry, sequence, step
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / ".cache" / "ui-screenshots"
 TOKEN = "ui-test-token-1"
-WAIT = 30.0  # seconds an explicit wait may take on a loaded machine before the test fails
+WAIT = 120.0  # seconds an explicit wait may take on a loaded machine before the test fails
 
 _CHROMIUM = ("chromium", "chromium-browser")
 _DRIVER = ("chromedriver", "chromium-driver")
