@@ -49,7 +49,6 @@ from llmkit.workflow._durable_values import (
     decode,
     done_from,
     done_json,
-    empty_usage,
     encode,
     model_class,
     redacted_result,
@@ -58,6 +57,7 @@ from llmkit.workflow._durable_values import (
 )
 from llmkit.workflow._fingerprint import fingerprint
 from llmkit.workflow._journal import StepDone
+from llmkit.workflow._result import blank_usage
 from llmkit.workflow._state import Scope, StateAdapter
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ class StoreJournal:
             put["state"] = self._state
         self._steps += 1
         # A fallback's usage is counted in its step's.
-        if "/fallback" not in path and not empty_usage(done.usage):
+        if "/fallback" not in path and not blank_usage(done.usage):
             self._usage = self._usage + done.usage
             self._usage_json = None
         if self._usage_json is None:

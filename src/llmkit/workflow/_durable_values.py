@@ -40,7 +40,6 @@ __all__ = [
     "decode",
     "done_from",
     "done_json",
-    "empty_usage",
     "encode",
     "model_class",
     "redacted_result",
@@ -125,20 +124,6 @@ def _as_is(value: Any) -> bool:
                 return False
         return True
     return kind is not tuple and is_plain_json(value)
-
-
-def empty_usage(usage: Usage) -> bool:
-    """Whether ``usage`` counts nothing (a step with no model call)."""
-    return not (
-        usage.requests
-        or usage.input_tokens
-        or usage.output_tokens
-        or usage.cache_read_tokens
-        or usage.cache_write_tokens
-        or usage.reasoning_tokens
-        or usage.estimated
-        or usage.cost is not None
-    )
 
 
 def _lookup(module: Any, qualname: str) -> type[BaseModel] | None:

@@ -56,7 +56,7 @@ from llmkit.events import WorkflowStepEnd, WorkflowStepRetry, WorkflowStepStart
 from llmkit.types import Usage
 from llmkit.workflow._breaker import CircuitBreaker
 from llmkit.workflow._journal import FieldValue, Journal, StepDone, Tap
-from llmkit.workflow._result import StepFailure
+from llmkit.workflow._result import StepFailure, blank_usage
 from llmkit.workflow._runtime import Attempt, Defaults, Runtime, TraceEntry, kind_of
 from llmkit.workflow._spec import LeafNode, Node
 from llmkit.workflow._state import Scope
@@ -121,18 +121,7 @@ def _settle(entry: TraceEntry, rt: Runtime, since: float) -> None:
 def add_usage(usage: Usage, more: Usage) -> Usage:
     """``usage + more``; ``more`` itself when ``usage`` is a fresh, empty one (the sum would
     equal it: no counts, no cost, not estimated)."""
-    if (
-        usage.requests
-        or usage.input_tokens
-        or usage.output_tokens
-        or usage.cache_read_tokens
-        or usage.cache_write_tokens
-        or usage.reasoning_tokens
-        or usage.estimated
-        or usage.cost is not None
-    ):
-        return usage + more
-    return more
+    return more if blank_usage(usage) else usage + more
 
 
 async def run_node(

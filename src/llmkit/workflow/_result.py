@@ -23,7 +23,14 @@ from llmkit._envelope import JSONDict
 from llmkit.errors import SerializationError
 from llmkit.types import Usage
 
-__all__ = ["RESULT_VERSION", "StepFailure", "StepRecord", "StepStatus", "WorkflowResult"]
+__all__ = [
+    "RESULT_VERSION",
+    "StepFailure",
+    "StepRecord",
+    "StepStatus",
+    "WorkflowResult",
+    "blank_usage",
+]
 
 RESULT_VERSION = 1
 """The version of :meth:`WorkflowResult.to_dict`'s form; newer forms are refused."""
@@ -230,3 +237,18 @@ class WorkflowResult(Generic[S]):
             raise SerializationError(
                 f"Not a valid workflow result: missing or wrong {exc}."
             ) from exc
+
+
+def blank_usage(usage: Usage) -> bool:
+    """Whether ``usage`` is a fresh, empty one: no counts, no cost, not estimated (adding it
+    to another changes nothing)."""
+    return not (
+        usage.requests
+        or usage.input_tokens
+        or usage.output_tokens
+        or usage.cache_read_tokens
+        or usage.cache_write_tokens
+        or usage.reasoning_tokens
+        or usage.estimated
+        or usage.cost is not None
+    )
