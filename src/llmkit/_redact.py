@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-__all__ = ["REDACTED", "redact"]
+__all__ = ["REDACTED", "environment_secrets", "redact"]
 
 REDACTED = "[redacted]"
 
@@ -23,19 +23,25 @@ _SHAPES = re.compile(
 _SECRET_NAMES = re.compile(r"(API_?KEY|TOKEN|SECRET|PASSWORD)$", re.I)
 
 
-def _env_secrets() -> list[str]:
-    # Read each time: keys set after start-up (tests, notebooks) are secrets too.
+def environment_secrets() -> tuple[str, ...]:
+    """The values of the environment's secret variables now, longest first.
+
+    :func:`redact` reads them at each call, so keys set after start-up (tests,
+    notebooks) count too; a caller redacting many texts in a row (a served run's
+    events) reads them once and passes them with ``environment=False``.
+    """
     values = {
         value
         for name, value in os.environ.items()
         if len(value) >= 8 and _SECRET_NAMES.search(name)
     }
-    return sorted(values, key=len, reverse=True)
+    return tuple(sorted(values, key=len, reverse=True))
 
 
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` with secrets replaced by ``[redacted]``: ``secrets``, environment keys, key shapes."""
-    for secret in (*secrets, *_env_secrets()):
+def redact(text: str, secrets: tuple[str, ...] = (), *, environment: bool = True) -> str:
+    """``text`` with secrets replaced by ``[redacted]``: ``secrets``, environment keys (unless
+    ``environment=False``: the caller passed them), key shapes."""
+    for secret in (*secrets, *environment_secrets()) if environment else secrets:
         if secret and secret in text:
             text = text.replace(secret, REDACTED)
     return _SHAPES.sub(REDACTED, text)

@@ -25,19 +25,23 @@ from collections.abc import AsyncIterator
 from itertools import islice
 from typing import Any
 
-from llmkit._redact import redact
+from llmkit._redact import environment_secrets, redact
 from llmkit.errors import UsageError
 from llmkit.events import Event, event_to_dict
 
 __all__ = ["EventLog", "event_json"]
 
 
-def event_json(event: Event) -> dict[str, Any]:
+def event_json(event: Event, secrets: tuple[str, ...] | None = None) -> dict[str, Any]:
     """The JSON form of ``event`` for a client: the event vocabulary, tracebacks left out, secrets redacted.
 
     A tool's traceback is for the server's own logs; a client sees the error's
-    type and message only. Every string passes through :func:`llmkit._redact.redact`.
+    type and message only. Every string passes through :func:`llmkit._redact.redact`, with
+    ``secrets`` as the environment's (read once by the caller for many events: see
+    :func:`llmkit._redact.environment_secrets`) or, when ``None``, the environment read now.
     """
+    if secrets is None:
+        secrets = environment_secrets()
     data = event_to_dict(event)
     error = data.get("error")
     if event.topic == "tool.result" and isinstance(error, dict):
@@ -45,9 +49,11 @@ def event_json(event: Event) -> dict[str, Any]:
     strings: list[str] = []
     _strings(data, strings)
     joined = "\x00".join(strings)
-    if redact(joined) == joined:  # the usual case: one pass over the event, nothing to change
+    if (
+        redact(joined, secrets, environment=False) == joined
+    ):  # the usual case: one pass over the event, nothing to change
         return data
-    redacted: dict[str, Any] = _redacted(data)
+    redacted: dict[str, Any] = _redacted(data, secrets)
     return redacted
 
 
@@ -64,14 +70,14 @@ def _strings(value: Any, into: list[str]) -> None:
             _strings(item, into)
 
 
-def _redacted(value: Any) -> Any:
+def _redacted(value: Any, secrets: tuple[str, ...]) -> Any:
     """``value`` (JSON data) with every string, keys included, passed through the redaction nets."""
     if isinstance(value, str):
-        return redact(value)
+        return redact(value, secrets, environment=False)
     if isinstance(value, dict):
-        return {_redacted(key): _redacted(item) for key, item in value.items()}
+        return {_redacted(key, secrets): _redacted(item, secrets) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_redacted(item) for item in value]
+        return [_redacted(item, secrets) for item in value]
     return value
 
 

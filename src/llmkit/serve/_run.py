@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal, TypeAlias
 
-from llmkit._redact import redact
+from llmkit._redact import environment_secrets, redact
 from llmkit.errors import LLMKitError
 from llmkit.events import ErrorEvent, Event
 from llmkit.serve._eventlog import EventLog, event_json
@@ -32,6 +32,7 @@ class ServedRun:
         "_done",
         "_error",
         "_result",
+        "_secrets",
         "_status",
         "created",
         "events",
@@ -64,6 +65,9 @@ class ServedRun:
         self._result: Any = None
         self._error: dict[str, str] | None = None
         self._done = asyncio.Event()
+        # The environment's secrets, read once for the run's events (keys set later are
+        # still caught by the key shapes).
+        self._secrets = environment_secrets()
 
     # ------------------------------------------------------------------ reading
 
@@ -121,7 +125,7 @@ class ServedRun:
 
     def record(self, event: Event) -> int:
         """Add ``event`` to the run's live events; returns its id."""
-        return self.events.append(event_json(event))
+        return self.events.append(event_json(event, self._secrets))
 
     def running(self) -> None:
         """The run started (or resumed after approvals)."""
