@@ -156,3 +156,11 @@ def test_an_agent_loads_the_text_readers_only_when_one_is_used() -> None:
     assert [m for m in readers if m in built] == []
     used = modules_after("from llmkit.output import extract")
     assert [m for m in readers if m in used] == readers
+
+
+def test_the_workflow_package_loads_ray_s_executor_only_when_it_is_used() -> None:
+    ray_modules = ["llmkit.workflow._ray", "llmkit.workflow._ray_ship", "pickle"]
+    loaded = modules_after("import llmkit.workflow")
+    assert [m for m in ray_modules if m in loaded] == []
+    used = modules_after("from llmkit.workflow import RayExecutor")
+    assert "llmkit.workflow._ray" in used

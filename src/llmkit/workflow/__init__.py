@@ -29,6 +29,8 @@ hook context and no event.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from llmkit.errors import (
     CircuitOpenError,
     NoBranchMatched,
@@ -47,12 +49,26 @@ from llmkit.workflow._breakers import Breakers, breakers, reset_breakers, use_br
 from llmkit.workflow._build import branch, loop, map_each, parallel, sequence, step, when
 from llmkit.workflow._executor import Executor, InProcessExecutor, Unit
 from llmkit.workflow._load import load, loads
-from llmkit.workflow._ray import RayExecutor, WorkerDiedError
 from llmkit.workflow._result import StepFailure, StepRecord, WorkflowResult
 from llmkit.workflow._retry import Retry
 from llmkit.workflow._spec import Case
 from llmkit.workflow._steps import Step, StepContext
 from llmkit.workflow._workflow import Workflow, WorkflowOptions
+
+if TYPE_CHECKING:
+    from llmkit.workflow._ray import RayExecutor, WorkerDiedError
+
+# Ray's executor is an optional extra's: loaded at first use, not with the package.
+_LAZY = {"RayExecutor", "WorkerDiedError"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from llmkit.workflow import _ray
+
+        return getattr(_ray, name)
+    raise AttributeError(f"module 'llmkit.workflow' has no attribute {name!r}")
+
 
 __all__ = [
     "BadInput",
