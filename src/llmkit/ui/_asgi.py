@@ -15,7 +15,7 @@ from llmkit._json import body_bytes
 if TYPE_CHECKING:
     from starlette.types import Send
 
-__all__ = ["SECURITY_HEADERS", "error_body", "send_bytes", "send_json"]
+__all__ = ["SECURITY_HEADERS", "send_bytes", "send_json"]
 
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (
@@ -52,14 +52,6 @@ async def send_bytes(
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-def error_body(message: str, *, code: str, status: int) -> dict[str, Any]:
-    """The serve app's error shape, ``{"error": {"message", "type", "param", "code"}}``."""
-    kind = {401: "authentication_error", 429: "rate_limit_error"}.get(
-        status, "invalid_request_error"
-    )
-    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
 async def send_json(

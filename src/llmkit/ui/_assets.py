@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llmkit.ui._asgi import error_body, send_bytes, send_json
+from llmkit.serve._http import error_body
+from llmkit.ui._asgi import send_bytes, send_json
 
 if TYPE_CHECKING:
     from starlette.types import Send
@@ -61,7 +62,7 @@ class Assets:
         body = self.read(name)
         if body is None:
             message = f"No file {name!r} in the UI; the page is at /ui/."
-            await send_json(send, error_body(message, code="not_found", status=404), status=404)
+            await send_json(send, error_body(404, message, code="not_found"), status=404)
             return
         suffix = name[name.rfind(".") :] if name else ".html"
         await send_bytes(send, body, content_type=_TYPES.get(suffix, _TYPES[".html"]))

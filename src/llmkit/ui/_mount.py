@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from llmkit.ui._asgi import error_body, send_bytes, send_json
+from llmkit.serve._http import error_body
+from llmkit.ui._asgi import send_bytes, send_json
 from llmkit.ui._assets import Assets
 from llmkit.ui._recordings import Folder, UnreadableFile, redacted_json
 
@@ -143,7 +144,7 @@ class UIApp:
         try:
             data = await asyncio.to_thread(folder.open, name)
         except UnreadableFile as exc:
-            body = error_body(str(exc), code="unreadable_file", status=422)
+            body = error_body(422, str(exc), code="unreadable_file")
             await send_bytes(send, redacted_json(body), status=422, content_type="application/json")
             return
         if data is None:
@@ -169,9 +170,7 @@ async def _refuse(
     code = code or codes.get(status, "invalid_request")
     if status == 401:
         headers = ((b"www-authenticate", b"Bearer"),)
-    await send_json(
-        send, error_body(message, code=code, status=status), status=status, headers=headers
-    )
+    await send_json(send, error_body(status, message, code=code), status=status, headers=headers)
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
