@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server capi capi-deps luajit valgrind test-valgrind lint format typecheck bench bench-large check clean test-ray strace
+.PHONY: help install install-dev mcp-servers demo test test-mcp test-pg postgresql test-min-deps test-smoke-pythons test-local-server capi capi-deps luajit valgrind test-valgrind lint format typecheck bench bench-large check clean test-ray strace chromium ui-screenshots
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-19s %s\n", $$1, $$2}'
