@@ -132,3 +132,22 @@ def test_test_runs_javascript_spec_files(
     assert out.rstrip().splitlines()[-1].startswith("2 passed, 1 failed in ")
     _file(tmp_path, 'it("fails no more", () => { expect(1 + 1).toBe(2); });', name="calc_spec.js")
     assert main(["script", "test", str(tmp_path)]) == 0
+
+
+def test_test_leaves_spec_files_of_no_engine_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _file(tmp_path, 'it("passes", function() expect(1).to_be(1) end)', name="a_spec.lua")
+    _file(tmp_path, 'it("passes", () => { expect(1).toBe(1); });', name="a_spec.js")
+    _file(tmp_path, "def test_it(): pass\n", name="x_spec.py")
+    assert main(["script", "test", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "a_spec.lua::passes PASSED" in out
+    assert "a_spec.js::passes PASSED" in out
+    assert "x_spec.py" not in out
+    assert out.rstrip().splitlines()[-1].startswith("2 passed in ")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    _file(alone, "", name="x_spec.py")
+    assert main(["script", "test", str(alone)]) == 2
+    assert f"No spec files (*_spec.js, *_spec.lua) under {alone}." in capsys.readouterr().err

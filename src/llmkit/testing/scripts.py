@@ -33,7 +33,14 @@ from typing import Any
 
 from llmkit._sync import run_sync
 from llmkit.errors import LLMKitError, UsageError
-from llmkit.scripting import Bridge, Host, engine_class, engine_for, register_bridge
+from llmkit.scripting import (
+    Bridge,
+    Host,
+    engine_class,
+    engine_for,
+    known_engines,
+    register_bridge,
+)
 
 __all__ = [
     "SpecCase",
@@ -80,21 +87,32 @@ class SpecReport:
         return f"{', '.join(parts)} in {self.seconds:.2f}s"
 
 
+def _spec_suffixes() -> list[str]:
+    """How each registered engine's spec files end (``["_spec.lua", "_spec.js"]``)."""
+    suffixes = (engine_class(name).spec_suffix for name in known_engines())
+    return [suffix for suffix in suffixes if suffix]
+
+
 def find_specs(paths: Iterable[str | Path]) -> list[Path]:
-    """The spec files named, or found below the folders named (``*_spec.lua``, ``*_spec.js`` …)."""
+    """The spec files named, or found below the folders named (``*_spec.lua``, ``*_spec.js`` …).
+
+    Below a folder, a file is a spec when it ends as a registered engine's spec files do
+    (its ``spec_suffix``); other ``*_spec.*`` files are left alone.
+    """
+    paths = list(paths)
+    suffixes = _spec_suffixes()
     found: list[Path] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*_spec.*") if p.is_file()))
+            found.extend(sorted({p for s in suffixes for p in path.rglob(f"*{s}") if p.is_file()}))
         elif path.is_file():
             found.append(path)
         else:
             raise UsageError(f"{name}: no such spec file or folder.")
     if not found:
-        raise UsageError(
-            f"No spec files (*_spec.lua, *_spec.js) under {', '.join(map(str, paths))}."
-        )
+        patterns = ", ".join(f"*{suffix}" for suffix in suffixes)
+        raise UsageError(f"No spec files ({patterns}) under {', '.join(map(str, paths))}.")
     return found
 
 

@@ -76,6 +76,7 @@ class JsEngine(Engine):
 
     name = "js"
     extensions = (".js", ".mjs")
+    spec_suffix = "_spec.js"
 
     def spec_helpers(self) -> str:
         """``describe``/``it``/``expect`` for JavaScript spec files."""
