@@ -17,6 +17,7 @@ state and is idempotent.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from llmkit._sync import run_sync
 from llmkit.errors import UsageError
+from llmkit.scripting._errors import ScriptSandboxError
 from llmkit.scripting._host import Host, LogRecord, ScriptState
 from llmkit.scripting._limits import SANDBOXES, Limits, Sandbox, parse_duration, parse_size
 
@@ -35,6 +37,8 @@ if TYPE_CHECKING:
     from llmkit.providers import Model
 
 __all__ = ["Engine", "ScriptResult"]
+
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 @dataclass(slots=True)
@@ -254,6 +258,42 @@ class Engine(ABC):
     def spec_helpers(self) -> str:
         """Source of ``describe``/``it``/``expect`` in this language, run before a spec file."""
         raise UsageError(f"The {self.name} engine has no spec helpers.")
+
+    def _call_host(self) -> Host:
+        """The host of a call from Python (:meth:`call`, a script function) outside any run."""
+        return Host(
+            script="<call>",
+            path=None,
+            params={},
+            state=self.state,
+            bus=self.bus,
+            max_output=self.limits.max_output,
+            model_override=self.model_override,
+            stdout=self.stdout,
+        )
+
+    def _module_file(self, host: Host, name: Any, suffix: str) -> Path:
+        """The file ``require(name)`` loads for ``host``'s script: ``a.b`` is ``a/b<suffix>`` beside it.
+
+        Refuses (a sandbox error) a name that is not dotted identifiers or not among
+        ``modules``; a :class:`~llmkit.errors.UsageError` when the script has no file or the
+        module file is missing.
+        """
+        if not isinstance(name, str) or not _MODULE_NAME.fullmatch(name):
+            raise ScriptSandboxError(
+                f"sandbox: require({name!r}): a module name is letters, digits, _ and dots",
+                script=host.script,
+            )
+        if self.modules is not None and name not in self.modules:
+            raise ScriptSandboxError(
+                f"sandbox: require({name!r}): not among the allowed modules", script=host.script
+            )
+        if host.directory is None:
+            raise UsageError(f"require({name!r}) needs a script file: its modules sit beside it.")
+        file = host.directory.joinpath(*name.split(".")).with_suffix(suffix)
+        if not file.is_file():
+            raise UsageError(f"require({name!r}): no module file {file.name} beside the script.")
+        return file
 
     # ------------------------------------------------------- what a language adds
 

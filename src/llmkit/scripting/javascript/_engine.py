@@ -57,7 +57,6 @@ from llmkit.scripting.javascript._values import Converter, JsFunction
 
 __all__ = ["JsEngine", "JsFunction"]
 
-_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _DECLARED = re.compile(r"^(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(", re.MULTILINE)
 _DEFAULT_DEPTH = 200  # Engine's default max_depth: taken as "not set"
 _PROBE = "$llmkit$at"  # the prelude's loop probe (see _loops.py)
@@ -252,16 +251,7 @@ class JsEngine(Engine):
         return await self._run_alone(lambda: self.call_function(function, args))
 
     async def _run_alone(self, work: Callable[[], Any]) -> Any:
-        host = Host(
-            script="<call>",
-            path=None,
-            params={},
-            state=self.state,
-            bus=self.bus,
-            max_output=self.limits.max_output,
-            model_override=self.model_override,
-            stdout=self.stdout,
-        )
+        host = self._call_host()
         self._start(host)
         try:
             value = await asyncio.ensure_future(work())
@@ -414,7 +404,7 @@ class JsEngine(Engine):
                 task.add_done_callback(self._tasks.discard)
                 if inspect.iscoroutine(work):
                     # A task cancelled before it starts would leave ``work`` never awaited.
-                    task.add_done_callback(_closer(work))
+                    task.add_done_callback(lambda _: work.close())
                 return None
             return call_id, True, self._values.encode(work)
         except (ScriptLimitError, ScriptSandboxError) as exc:
@@ -453,7 +443,8 @@ class JsEngine(Engine):
         if what == "print":
             return host.write(str(args[0]))
         if what == "require":
-            return self._read_module(host, args[0])
+            file = self._module_file(host, args[0], ".js")
+            return [file.read_text(encoding="utf-8"), str(file)]
         raise UsageError(f"Unknown host call {what!r}.")
 
     # ------------------------------------------------------------- errors
@@ -485,9 +476,7 @@ class JsEngine(Engine):
     def _discard(self) -> None:
         """Drop the isolate (the next run makes a fresh one); a pool replaces this engine."""
         self.broken = True
-        isolate, self._isolate = self._isolate, None
-        if isolate is not None:
-            isolate.close()
+        self._close()
 
     def _out_of_memory(self) -> ScriptLimitError:
         self._discard()
@@ -495,28 +484,6 @@ class JsEngine(Engine):
 
     def _script_error(self, info: dict[str, Any]) -> ScriptError:
         return script_error(info, self._script(), self._host_errors)
-
-    # ------------------------------------------------------------ modules
-
-    def _read_module(self, host: Host, name: Any) -> list[str]:
-        if not isinstance(name, str) or not _MODULE_NAME.fullmatch(name):
-            raise ScriptSandboxError(
-                f"sandbox: require({name!r}): a module name is letters, digits, _ and dots",
-                script=host.script,
-            )
-        if self.modules is not None and name not in self.modules:
-            raise ScriptSandboxError(
-                f"sandbox: require({name!r}): not among the allowed modules", script=host.script
-            )
-        if host.directory is None:
-            raise UsageError(f"require({name!r}) needs a script file: its modules sit beside it.")
-        file = host.directory.joinpath(*name.split(".")).with_suffix(".js")
-        try:
-            return [file.read_text(encoding="utf-8"), str(file)]
-        except OSError as exc:
-            raise UsageError(
-                f"require({name!r}): no module file {file.name} beside the script."
-            ) from exc
 
     def heap_used(self) -> int:
         """Bytes of the isolate's heap in use (for measurements)."""
@@ -530,10 +497,3 @@ class JsEngine(Engine):
 
 async def _await(promise: Any) -> Any:
     return await promise
-
-
-def _closer(work: Any) -> Callable[[Any], None]:
-    def close(_: Any) -> None:
-        work.close()
-
-    return close

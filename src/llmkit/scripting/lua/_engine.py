@@ -43,8 +43,6 @@ from llmkit.scripting.lua._values import Converter, LuaFunction
 
 __all__ = ["LuaEngine", "LuaFunction"]
 
-_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
-
 
 def _deny(obj: Any, name: Any, is_setting: bool) -> Any:
     raise AttributeError("scripts cannot reach Python attributes")
@@ -200,7 +198,10 @@ class LuaEngine(Engine):
             env[key.encode()] = self._values.to_lua(value)
         if self.sandbox == "standard":
             read = self.lua_function(
-                lambda name: self._read_module(self._current_host(), name), level=3
+                lambda name: self._module_file(self._current_host(), name, ".lua").read_text(
+                    encoding="utf-8"
+                ),
+                level=3,
             )  # level 3: an error points at the script's require, not at the prelude
             env[b"require"] = self._k.require_with(read, env)
         return env
@@ -234,16 +235,7 @@ class LuaEngine(Engine):
         if self._host is not None:  # within a run: its budget, host and deadline
             lua_args = [self._values.to_lua(a) for a in args]
             return self._values.from_lua(await self._drive(function, lua_args))
-        host = Host(
-            script="<call>",
-            path=None,
-            params={},
-            state=self.state,
-            bus=self.bus,
-            max_output=self.limits.max_output,
-            model_override=self.model_override,
-            stdout=self.stdout,
-        )
+        host = self._call_host()
         self._start(host)
         try:
             lua_args = [self._values.to_lua(a) for a in args]
@@ -353,25 +345,6 @@ class LuaEngine(Engine):
         if match and match.group(1) in (script, Path(script).name[-50:]):
             return match.group(3), int(match.group(2))
         return text, None
-
-    # ------------------------------------------------------------ modules
-
-    def _read_module(self, host: Host, name: str) -> str:
-        if not isinstance(name, str) or not _MODULE_NAME.fullmatch(name):
-            raise ScriptSandboxError(
-                f"sandbox: require({name!r}): a module name is letters, digits, _ and dots"
-            )
-        if self.modules is not None and name not in self.modules:
-            raise ScriptSandboxError(f"sandbox: require({name!r}): not among the allowed modules")
-        if host.directory is None:
-            raise UsageError(f"require({name!r}) needs a script file: its modules sit beside it.")
-        file = host.directory.joinpath(*name.split(".")).with_suffix(".lua")
-        try:
-            return file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(
-                f"require({name!r}): no module file {file.name} beside the script."
-            ) from exc
 
     def _close(self) -> None:
         self._env = None
