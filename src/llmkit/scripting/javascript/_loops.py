@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["mark_loops"]
 
@@ -182,12 +183,19 @@ def mark_loops(code: str, probe: str, *, catch_probe: str | None = None) -> str:
 
     A slash after ``)`` divides (``(a + b) / 2``) or starts a regular expression
     (``if (s) /x/.test(s)``): the code is marked only where both readings find the same
-    loops, else it is left as written.
+    loops, else it is left as written. The marked text of a recent source is remembered, so
+    a script run again is not scanned again.
     """
+    return _mark(code, probe, catch_probe)
+
+
+@lru_cache(maxsize=256)
+def _mark(code: str, probe: str, catch_probe: str | None) -> str:
     inserts = _inserts(code, probe, _tokens(code), catch_probe)
-    again = _inserts(code, probe, _tokens(code, after_paren=True), catch_probe)
-    if "/" in code and again != inserts:
-        return code
+    if "/" in code:  # without a slash both readings are the same
+        again = _inserts(code, probe, _tokens(code, after_paren=True), catch_probe)
+        if again != inserts:
+            return code
     pieces, last = [], len(code)
     for at, text in sorted(inserts, key=lambda insert: insert[0], reverse=True):
         pieces += [code[at:last], text]
