@@ -144,7 +144,7 @@ class Engine(ABC):
         self.closed = False
         self._lock: asyncio.Lock | None = None
         self.broken = False
-        """True after a run broke a memory limit: a pool replaces such an engine."""
+        """True after a limit cost the engine its interpreter (the run raised a ScriptLimitError)."""
 
     # ----------------------------------------------------------------- running
 

@@ -9,7 +9,7 @@ next script starts on a fresh interpreter; ``close`` closes every engine.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,29 +62,25 @@ class EnginePool:
         self, code: str, *, name: str = "<script>", params: Mapping[str, Any] | None = None
     ) -> ScriptResult:
         """Run ``code`` on a free engine (waiting for one if all are busy)."""
-        engine = await self._acquire()
-        broke = False
-        try:
-            return await engine.run(code, name=name, params=params)
-        except (ScriptLimitError, ScriptSandboxError):
-            broke = True
-            raise
-        finally:
-            self._release(engine, fresh=broke or engine.broken)
+        return await self._on_engine(lambda engine: engine.run(code, name=name, params=params))
 
     async def run_file(
         self, path: str | Path, *, params: Mapping[str, Any] | None = None
     ) -> ScriptResult:
         """Run the script file at ``path`` on a free engine."""
+        return await self._on_engine(lambda engine: engine.run_file(path, params=params))
+
+    async def _on_engine(self, work: Callable[[Engine], Awaitable[ScriptResult]]) -> ScriptResult:
+        """``work`` on a free engine, which is replaced if the script broke a limit or the sandbox."""
         engine = await self._acquire()
         broke = False
         try:
-            return await engine.run_file(path, params=params)
+            return await work(engine)
         except (ScriptLimitError, ScriptSandboxError):
             broke = True
             raise
         finally:
-            self._release(engine, fresh=broke or engine.broken)
+            self._release(engine, fresh=broke)
 
     def close(self) -> None:
         """Close every engine; the pool cannot run again."""
