@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from llmkit.errors import UsageError
 from llmkit.scripting import ScriptError, ScriptSandboxError, lua
 
 pytestmark = pytest.mark.anyio
@@ -93,3 +94,17 @@ async def test_a_script_cannot_change_string_methods_for_the_next_one() -> None:
         with pytest.raises(ScriptError):
             await engine.run("getmetatable('').__index = { upper = function() return 'x' end }")
         assert (await engine.run("return ('a'):upper()")).value == "A"
+
+
+@pytest.mark.parametrize("suffix", [".lua", ".js"])
+async def test_a_module_that_is_not_utf8_text_is_a_clear_error(tmp_path: Path, suffix: str) -> None:
+    from llmkit.scripting import create_engine
+
+    (tmp_path / f"bad{suffix}").write_bytes(b"return '\xff\xfe'")
+    main = tmp_path / f"main{suffix}"
+    main.write_text("return require('bad')" if suffix == ".lua" else "return require('bad');")
+    with (
+        create_engine(main, sandbox="standard") as engine,
+        pytest.raises((ScriptError, UsageError), match="cannot be read as UTF-8"),
+    ):
+        await engine.run_file(main)

@@ -272,12 +272,13 @@ class Engine(ABC):
             stdout=self.stdout,
         )
 
-    def _module_file(self, host: Host, name: Any, suffix: str) -> Path:
-        """The file ``require(name)`` loads for ``host``'s script: ``a.b`` is ``a/b<suffix>`` beside it.
+    def _module_source(self, host: Host, name: Any, suffix: str) -> tuple[str, Path]:
+        """The text and path of the file ``require(name)`` loads for ``host``'s script: ``a.b``
+        is ``a/b<suffix>`` beside it.
 
         Refuses (a sandbox error) a name that is not dotted identifiers or not among
         ``modules``; a :class:`~llmkit.errors.UsageError` when the script has no file or the
-        module file is missing.
+        module file is missing or cannot be read as UTF-8 text.
         """
         if not isinstance(name, str) or not _MODULE_NAME.fullmatch(name):
             raise ScriptSandboxError(
@@ -293,7 +294,13 @@ class Engine(ABC):
         file = host.directory.joinpath(*name.split(".")).with_suffix(suffix)
         if not file.is_file():
             raise UsageError(f"require({name!r}): no module file {file.name} beside the script.")
-        return file
+        try:
+            return file.read_text(encoding="utf-8"), file
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(
+                f"require({name!r}): {file.name} cannot be read as UTF-8 text ({exc}); "
+                "check its permissions and encoding."
+            ) from None
 
     # ------------------------------------------------------- what a language adds
 

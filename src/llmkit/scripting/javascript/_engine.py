@@ -443,8 +443,8 @@ class JsEngine(Engine):
         if what == "print":
             return host.write(str(args[0]))
         if what == "require":
-            file = self._module_file(host, args[0], ".js")
-            return [file.read_text(encoding="utf-8"), str(file)]
+            text, file = self._module_source(host, args[0], ".js")
+            return [text, str(file)]
         raise UsageError(f"Unknown host call {what!r}.")
 
     # ------------------------------------------------------------- errors

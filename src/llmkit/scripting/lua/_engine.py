@@ -198,9 +198,7 @@ class LuaEngine(Engine):
             env[key.encode()] = self._values.to_lua(value)
         if self.sandbox == "standard":
             read = self.lua_function(
-                lambda name: self._module_file(self._current_host(), name, ".lua").read_text(
-                    encoding="utf-8"
-                ),
+                lambda name: self._module_source(self._current_host(), name, ".lua")[0],
                 level=3,
             )  # level 3: an error points at the script's require, not at the prelude
             env[b"require"] = self._k.require_with(read, env)
