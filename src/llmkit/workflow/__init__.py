@@ -29,8 +29,9 @@ hook context and no event.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from llmkit._lazy import lazy_exports
 from llmkit.errors import (
     CircuitOpenError,
     NoBranchMatched,
@@ -59,16 +60,7 @@ if TYPE_CHECKING:
     from llmkit.workflow._ray import RayExecutor, WorkerDiedError
 
 # Ray's executor is an optional extra's: loaded at first use, not with the package.
-_LAZY = {"RayExecutor", "WorkerDiedError"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from llmkit.workflow import _ray
-
-        return getattr(_ray, name)
-    raise AttributeError(f"module 'llmkit.workflow' has no attribute {name!r}")
-
+_LAZY = {"RayExecutor": "llmkit.workflow._ray", "WorkerDiedError": "llmkit.workflow._ray"}
 
 __all__ = [
     "BadInput",
@@ -115,3 +107,5 @@ __all__ = [
     "use_breakers",
     "when",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
