@@ -22,7 +22,20 @@ def current_rss() -> int | None:
 
 
 def peak_rss() -> int:
-    """The highest resident set size this process has had, in bytes."""
+    """The highest resident set size this process has had, in bytes.
+
+    On Linux this is ``VmHWM`` of ``/proc/self/status``: the peak of this
+    program's own memory. ``ru_maxrss`` is not used there because Linux carries
+    it across ``exec`` from the process that started this one, so a worker
+    started by a large driver would report the driver's peak.
+    """
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Linux reports KiB, macOS bytes.
     return peak if sys.platform == "darwin" else peak * 1024

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import importlib
 import os
-import resource
 import time
 from typing import Any
 
 from bench._llmkit_side import Unavailable
+from bench._memory import peak_rss
 from bench._workload import AGENT_PROMPT, API_KEY, INSTRUCTIONS, MODEL
 
 __all__ = ["JsAgent", "LuaAgent", "main"]
@@ -145,11 +145,11 @@ def _engines(language: str, n: int) -> tuple[float, float]:
     """Seconds to start one engine, and KiB of peak RSS each adds (over ``n`` engines alive)."""
     cls = _engine_class(language)
     cls().close()  # imports and the first bridges load out of the timing
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss()
     start = time.perf_counter()
     engines = [cls() for _ in range(n)]
     elapsed = time.perf_counter() - start
-    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    grown = (peak_rss() - before) / 1024
     for engine in engines:
         engine.close()
     return elapsed / n, grown / n
