@@ -153,13 +153,15 @@ async def test_cancelling_the_task_stops_tools_and_keeps_history_consistent() ->
     history: list[list[Message]] = []
     cancelled: list[str] = []
     running = asyncio.Event()
+    quick_done = asyncio.Event()
 
     @tool
     async def slow(ctx: RunContext[None], n: int) -> str:
         """Slow work."""
         history.append(ctx.messages)
         if len(history) == 2:
-            running.set()  # both slow calls are in progress
+            await quick_done.wait()
+            running.set()  # both slow calls are in progress, the quick one has finished
         try:
             await asyncio.sleep(10)
         except asyncio.CancelledError:
@@ -168,8 +170,9 @@ async def test_cancelling_the_task_stops_tools_and_keeps_history_consistent() ->
         return "done"
 
     @tool
-    def quick() -> str:
+    async def quick() -> str:
         """Quick work."""
+        quick_done.set()
         return "quick result"
 
     model = ScriptedModel(

@@ -12,7 +12,8 @@ tool's own time limit (a failed call) from the run's (the run ends with
 ``RunTimeoutError``).
 
 Each tool call gets its own :class:`CallLimit` through a context variable;
-``asyncio.to_thread`` copies the context, so the limit reaches the thread.
+a sync tool's worker thread runs in a copy of the context (``tools/_threads.py``),
+so the limit reaches the thread.
 Outside a tool call :func:`checkpoint` does nothing. Leaving a limit never
 fails, even from another context than the one it was entered in (an async
 generator closed by another task than the one that entered it).

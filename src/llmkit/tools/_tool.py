@@ -25,6 +25,7 @@ from llmkit.context import RunContext
 from llmkit.errors import UsageError
 from llmkit.tools._deadline import call_limit
 from llmkit.tools._schema import function_schema
+from llmkit.tools._threads import in_thread
 from llmkit.types import JSONDict, ToolSpec, Usage
 
 __all__ = ["ErrorMode", "Tool", "ToolReturn", "check_tool_name", "check_tool_options", "tool"]
@@ -159,9 +160,7 @@ class Tool(Generic[P, R]):
         if self.is_async:
             return await function(*args, **kwargs)
         if self.run_in_thread:
-            result = await asyncio.to_thread(_carrying, function, *args, **kwargs)
-            if type(result) is _Carried:
-                raise result.exc  # raised here, as if the function had run on the loop
+            result = await in_thread(function, *args, **kwargs)
         else:
             result = function(*args, **kwargs)
         if inspect.isawaitable(result):
@@ -173,30 +172,6 @@ class Tool(Generic[P, R]):
 
     def __repr__(self) -> str:
         return f"<Tool {self.name}>"
-
-
-class _Carried:
-    """An exception a sync tool raised in its worker thread that a future cannot carry as is.
-
-    asyncio hands a thread's exception to the awaiting task by throwing it into
-    the task's coroutine. Thrown there, ``GeneratorExit`` closes every coroutine
-    and async generator the task is running (the whole run) instead of failing the
-    call, and ``StopIteration`` is refused by the future, so the call never ends.
-    Such an exception comes back as this value and is raised on the loop's side.
-    """
-
-    __slots__ = ("exc",)
-
-    def __init__(self, exc: BaseException) -> None:
-        self.exc = exc
-
-
-def _carrying(function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-    """``function(*args, **kwargs)`` in a worker thread, its awkward exceptions returned."""
-    try:
-        return function(*args, **kwargs)
-    except (GeneratorExit, StopIteration, StopAsyncIteration) as exc:
-        return _Carried(exc)
 
 
 @overload
