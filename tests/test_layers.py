@@ -42,6 +42,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_json",
             "_jsondata",
             "_lazy",
+            "_ids",
             # The workflow step code runs in, read by events and hook contexts (set by workflows).
             "_scope",
         },

@@ -15,11 +15,11 @@ and is entered once.
 
 from __future__ import annotations
 
-import uuid
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from llmkit._ids import new_id
 from llmkit.errors import UsageError
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class Overrides:
         if current is not None and "run_id" in current:
             run_id: str = current["run_id"]
             return run_id
-        return uuid.uuid4().hex
+        return new_id()
 
 
 class OverrideScope:
