@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from llmkit.errors import InvalidResponseError
 from llmkit.http import NDJSONDecoder, SSEDecoder, SSEEvent
@@ -74,3 +76,70 @@ def test_ndjson_values_across_chunks() -> None:
 def test_ndjson_broken_line_raises_invalid_response() -> None:
     with pytest.raises(InvalidResponseError, match="not valid JSON"):
         NDJSONDecoder().feed(b"{broken\n")
+
+
+def _reference_sse(data: bytes) -> list[SSEEvent]:
+    """The SSE rules read line by line over the whole body, for comparison."""
+    text = data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    events: list[SSEEvent] = []
+    lines: list[str] = []
+    event: str | None = None
+    last_id: str | None = None
+    retry: int | None = None
+    for line in [*text.split("\n"), ""] if text.endswith("\n") else [*text.split("\n"), "", ""]:
+        if not line:
+            if lines:
+                events.append(SSEEvent("\n".join(lines), event, last_id, retry))
+            lines, event, retry = [], None, None
+            continue
+        if line.startswith(":"):
+            continue
+        name, sep, value = line.partition(":")
+        value = value[1:] if sep and value.startswith(" ") else value
+        if name == "data":
+            lines.append(value)
+        elif name == "event":
+            event = value
+        elif name == "id" and "\0" not in value:
+            last_id = value
+        elif name == "retry" and value.isdigit():
+            retry = int(value)
+    return events
+
+
+_SSE_LINES = st.sampled_from(
+    [
+        "data: {\"x\": 1}",
+        "data:tight",
+        "data",
+        "data: ",
+        "event: delta",
+        "id: 9",
+        "retry: 250",
+        ": comment",
+        "",
+        "",
+        "junk line",
+        "data: caf\u00e9",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=st.lists(_SSE_LINES, max_size=30),
+    endings=st.sampled_from(["\n", "\r\n", "\r"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8),
+)
+def test_sse_decoding_matches_the_rules_read_line_by_line(
+    lines: list[str], endings: str, cuts: list[int]
+) -> None:
+    data = "".join(line + endings for line in lines).encode()
+    pieces, start = [], 0
+    for cut in sorted({c for c in cuts if 0 < c < len(data)}):
+        pieces.append(data[start:cut])
+        start = cut
+    pieces.append(data[start:])
+    decoder = SSEDecoder()
+    events = [event for piece in pieces for event in decoder.feed(piece)] + decoder.close()
+    assert events == _reference_sse(data)

@@ -9,6 +9,7 @@ decoder does, since each line is one JSON value.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,8 @@ class SSEDecoder:
     Lines end with LF, CR or CRLF (also when a CRLF is split across chunks);
     ``data:`` lines accumulate until a blank line dispatches the event; lines
     starting with ``:`` are comments; a single space after the colon is dropped.
+    An event that is a single ``data:`` line, the usual one, is cut out whole
+    instead of line by line, with the same result.
     """
 
     __slots__ = ("_data", "_decoder", "_event", "_id", "_pending_cr", "_retry", "_tail")
@@ -70,9 +73,27 @@ class SSEDecoder:
             # A CR at the very end may be the first half of a CRLF split across chunks.
             self._pending_cr = text[-1] == "\r"
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        lines = (self._tail + text).split("\n")
-        self._tail = lines.pop()
+        buffer = self._tail + text
         events: list[SSEEvent] = []
+        if "\n\n" in buffer and not self._data and self._event is None and self._retry is None:
+            # At an event's start: split on blank lines. A block that is one ``data:`` line
+            # (what model servers send) is one event; any other block goes line by line.
+            blocks = buffer.split("\n\n")
+            buffer = blocks.pop()
+            for block in blocks:
+                if block[:5] == "data:" and "\n" not in block:
+                    value = block[6:] if block[5:6] == " " else block[5:]
+                    events.append(SSEEvent(value, None, self._id))
+                else:
+                    self._lines(block.split("\n"), events)
+                    self._lines(("",), events)
+        lines = buffer.split("\n")
+        self._tail = lines.pop()
+        self._lines(lines, events)
+        return events
+
+    def _lines(self, lines: Iterable[str], events: list[SSEEvent]) -> None:
+        """Apply complete ``lines`` to the event being read; append the events they end."""
         for line in lines:
             if not line:
                 if self._data:
@@ -97,7 +118,6 @@ class SSEDecoder:
                     self._id = value
             elif name == "retry" and value.isdigit():
                 self._retry = int(value)
-        return events
 
     def close(self) -> list[SSEEvent]:
         """End of stream: an event still missing its blank line is dispatched if it has data.
