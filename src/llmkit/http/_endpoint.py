@@ -13,7 +13,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from llmkit._json import body_bytes, loads_body
@@ -54,6 +54,8 @@ __all__ = [
     "StreamReply",
     "parse_error_body",
 ]
+
+T = TypeVar("T")
 
 logger = logging.getLogger("llmkit.http")
 
@@ -432,30 +434,43 @@ class StreamReply:
 
     async def sse(self) -> AsyncIterator[SSEEvent]:
         """The body decoded as Server-Sent Events."""
+        async for events in self.sse_batches():
+            for event in events:
+                yield event
+
+    async def sse_batches(self) -> AsyncIterator[list[SSEEvent]]:
+        """The body decoded as Server-Sent Events, in lists: those each network read completed.
+
+        What a model's stream reads: one generator step per network read, not per event.
+        """
         decoder = SSEDecoder()
-        feed = decoder.feed
-        try:
-            # The transport's chunks directly, not through chunks(): one generator less per chunk.
-            async for chunk in self._response.chunks():
-                for event in feed(chunk):
-                    yield event
-        except TransportFailure as exc:
-            raise self._broken(exc) from None
-        for event in decoder.close():
-            yield event
+        async for events in self._batches(decoder.feed):
+            yield events
+        if events := decoder.close():
+            yield events
 
     async def ndjson(self) -> AsyncIterator[Any]:
         """The body decoded as newline-delimited JSON values."""
+        async for values in self.ndjson_batches():
+            for value in values:
+                yield value
+
+    async def ndjson_batches(self) -> AsyncIterator[list[Any]]:
+        """The body decoded as newline-delimited JSON values, in lists as :meth:`sse_batches`."""
         decoder = NDJSONDecoder()
-        feed = decoder.feed
+        async for values in self._batches(decoder.feed):
+            yield values
+        if values := decoder.close():
+            yield values
+
+    async def _batches(self, feed: Callable[[bytes], list[T]]) -> AsyncIterator[list[T]]:
         try:
+            # The transport's chunks directly, not through chunks(): one generator less per chunk.
             async for chunk in self._response.chunks():
-                for value in feed(chunk):
-                    yield value
+                if items := feed(chunk):
+                    yield items
         except TransportFailure as exc:
             raise self._broken(exc) from None
-        for value in decoder.close():
-            yield value
 
     def _broken(self, exc: TransportFailure) -> StreamInterruptedError:
         if not isinstance(exc, TransportTimeout):

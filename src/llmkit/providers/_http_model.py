@@ -33,8 +33,8 @@ class StreamPlan:
 
     reply: StreamReply
     """The open reply; closed when the relay ends, however it ends."""
-    items: AsyncIterator[Any]
-    """What the reply's body decodes to (SSE events, NDJSON values)."""
+    items: AsyncIterator[list[Any]]
+    """What the reply's body decodes to (SSE events, NDJSON values), a list per network read."""
     feed: Callable[[Any], list[StreamEvent]]
     """The events one item gives."""
     build: Callable[[], Response]
@@ -163,11 +163,12 @@ class HTTPModel(Model):
         feed = plan.feed
         ended = plan.ended
         try:
-            async for item in plan.items:
-                if ended():
-                    continue
-                for event in feed(item):
-                    yield event
+            async for items in plan.items:
+                for item in items:
+                    if ended():
+                        break
+                    for event in feed(item):
+                        yield event
             if not plan.complete():
                 missing_end = plan.missing_end
                 raise reply.interrupted(

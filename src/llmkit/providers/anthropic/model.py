@@ -208,7 +208,7 @@ class AnthropicModel(HTTPModel):
         )
         return StreamPlan(
             reply,
-            reply.sse(),
+            reply.sse_batches(),
             lambda event: decoder.feed(event.data),
             decoder.response,
             ended=lambda: decoder.done,

@@ -183,7 +183,7 @@ class GeminiModel(HTTPModel):
         decoder = StreamDecoder(request_id=reply.request_id, request=request)
         return StreamPlan(
             reply,
-            reply.sse(),
+            reply.sse_batches(),
             lambda event: decoder.feed_data(event.data),
             decoder.response,
             ended=lambda: False,  # Gemini has no end marker: every chunk counts

@@ -256,7 +256,7 @@ class OllamaModel(HTTPModel):
         decoder = StreamDecoder(request=request)
         return StreamPlan(
             reply,
-            reply.ndjson(),
+            reply.ndjson_batches(),
             decoder.feed,
             decoder.response,
             ended=lambda: decoder.done,

@@ -184,7 +184,7 @@ class OpenAIModel(HTTPModel):
         )
         return StreamPlan(
             reply,
-            reply.sse(),
+            reply.sse_batches(),
             lambda event: decoder.feed_data(event.data),
             decoder.response,
             ended=lambda: decoder.done,
