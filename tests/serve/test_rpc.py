@@ -259,6 +259,20 @@ def test_sessions_keep_a_conversation_and_can_be_listed_and_deleted(client: Clie
     assert (gone["code"], gone["data"]["type"]) == (-32003, "session_not_found")
 
 
+def test_runs_are_listed_newest_first_with_a_cursor(client: Client) -> None:
+    first = client.result("run", {"input": "hello"})
+    second = client.result("run", {"input": "again"})
+    page = client.result("runs.list", {"limit": 1})
+    assert [run["id"] for run in page["runs"]] == [second["id"]]
+    assert page["runs"][0]["status"] == "complete" and "trace" not in page["runs"][0]
+    rest = client.result("runs.list", {"limit": 1, "after": page["next"]})
+    assert ([run["id"] for run in rest["runs"]], rest["next"]) == ([first["id"]], None)
+    bad = client.error("runs.list", {"after": "run_x"})
+    assert (bad["code"], bad["data"]["type"]) == (-32602, "invalid_params")
+    notes, _ = client.call("stream", {"input": "timed"})
+    assert all(isinstance(n["params"]["event"]["time"], float) for n in notes)
+
+
 def test_a_message_history_can_be_given_in_the_short_form(client: Client) -> None:
     history = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]
     run = client.result("run", {"input": "and now", "messages": history})

@@ -159,7 +159,9 @@ async def test_cancel_stops_a_running_run_and_keeps_its_events() -> None:
         await asyncio.Event().wait()
         return ""
 
-    service = RunService(agent(tool_call("forever"), "never", tools=[forever]))
+    service = RunService(
+        agent(tool_call("forever"), "never", tools=[forever]), clock=lambda: 1_800_000_000.5
+    )
     run = await service.start("t", "support", "go")
     while run.events.last_id < 4:
         await asyncio.sleep(0)
@@ -171,6 +173,7 @@ async def test_cancel_stops_a_running_run_and_keeps_its_events() -> None:
         "error_type": "Cancelled",
         "message": "The run was cancelled.",
         "run_id": run.id,
+        "time": 1_800_000_000.5,
     }
     assert service.active == 0
     with pytest.raises(RunStateError, match="already cancelled"):

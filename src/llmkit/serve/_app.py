@@ -4,10 +4,12 @@ Routes (every one under ``/v1`` needs ``Authorization: Bearer <token>``):
 
 - ``POST /v1/chat/completions``: OpenAI-compatible, whole or streamed (SSE chunks);
 - ``GET /v1/models``: the served agents and workflows;
-- ``POST /v1/runs``, ``GET /v1/runs/{id}``, ``GET /v1/runs/{id}/events`` (SSE with ``id:``
+- ``POST /v1/runs``, ``GET /v1/runs`` (the caller's runs, newest first, ``?limit=&after=``),
+  ``GET /v1/runs/{id}``, ``GET /v1/runs/{id}/events`` (SSE with ``id:``
   lines, resumable with ``Last-Event-ID``), ``POST /v1/runs/{id}/approvals``,
   ``POST /v1/runs/{id}/cancel``;
-- ``GET`` and ``DELETE /v1/sessions/{id}``.
+- ``GET /v1/sessions`` (the caller's sessions, ``?limit=``), ``GET`` and
+  ``DELETE /v1/sessions/{id}``.
 
 The guard (:class:`Guard`, middleware that wraps the routes) answers 401 for a
 missing or wrong token and 429 with ``Retry-After`` past the rate limit,
@@ -115,11 +117,12 @@ def build_app(
         routes=[
             Route("/v1/chat/completions", routes.wrap(routes.chat), methods=["POST"]),
             Route("/v1/models", routes.wrap(routes.models), methods=["GET"]),
-            Route("/v1/runs", routes.wrap(routes.start), methods=["POST"]),
+            Route("/v1/runs", routes.wrap(routes.runs), methods=["GET", "POST"]),
             Route("/v1/runs/{run_id}", routes.wrap(routes.get), methods=["GET"]),
             Route("/v1/runs/{run_id}/events", routes.wrap(routes.events), methods=["GET"]),
             Route("/v1/runs/{run_id}/approvals", routes.wrap(routes.approve), methods=["POST"]),
             Route("/v1/runs/{run_id}/cancel", routes.wrap(routes.cancel), methods=["POST"]),
+            Route("/v1/sessions", routes.wrap(routes.sessions), methods=["GET"]),
             Route(
                 "/v1/sessions/{session_id}",
                 routes.wrap(routes.session),
@@ -244,6 +247,14 @@ class _Routes:
 
     # ---------------------------------------------------------------------- runs
 
+    async def runs(self, request: Request, tenant: str) -> Response:
+        if request.method == "POST":
+            return await self.start(request, tenant)
+        _only_params(request, {"limit", "after"})
+        limit = _limit(request, default=20)
+        page = self.service.runs(tenant, limit=limit, after=request.query_params.get("after"))
+        return json_response(page.to_dict())
+
     async def start(self, request: Request, tenant: str) -> Response:
         body = await read_json(request, self.max_body)
         if not isinstance(body, dict):
@@ -312,6 +323,15 @@ class _Routes:
 
     # ------------------------------------------------------------------ sessions
 
+    async def sessions(self, request: Request, tenant: str) -> Response:
+        _only_params(request, {"limit"})
+        found = await self.service.list_sessions(tenant, limit=_limit(request, default=100))
+        data = [
+            {"id": info.id, "object": "session", "messages": info.messages, "updated": info.updated}
+            for info in found
+        ]
+        return json_response({"object": "list", "data": data})
+
     async def session(self, request: Request, tenant: str) -> Response:
         session_id = request.path_params["session_id"]
         if request.method == "DELETE":
@@ -321,6 +341,24 @@ class _Routes:
         return json_response(
             {"id": session_id, "object": "session", "messages": [m.to_dict() for m in messages]}
         )
+
+
+def _only_params(request: Request, known: set[str]) -> None:
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise UsageError(
+            f"Unknown query parameter {unknown[0]!r}; {request.url.path} takes: "
+            f"{', '.join(sorted(known))}."
+        )
+
+
+def _limit(request: Request, *, default: int) -> int:
+    text = request.query_params.get("limit")
+    if text is None:
+        return default
+    if not text.isascii() or not text.isdigit():
+        raise UsageError(f"?limit= is a whole number of items a page holds, not {text!r}.")
+    return int(text)
 
 
 def _answer(run: Any) -> dict[str, Any]:

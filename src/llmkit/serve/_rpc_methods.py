@@ -20,6 +20,8 @@ method             params (``?``: optional)                     result
 ``sessions.delete`` ``session``                                 ``{"id", "deleted": true}``
 ``sessions.list``  ``limit?`` (100)                             ``{"sessions": [{"id",
                                                                 "messages", "updated"}]}``
+``runs.list``      ``limit?`` (20), ``after?``                  ``{"runs": [run summaries,
+                                                                newest first], "next"}``
 =================  ===========================================  ============================
 
 ``agent`` may be left out when one agent or workflow is served. A
@@ -213,25 +215,19 @@ async def _session_delete(call: Call) -> Any:
 
 
 async def _session_list(call: Call) -> Any:
-    limit = call.params.get("limit", 100)
-    if limit < 1:
-        raise RpcError(INVALID_PARAMS, f"sessions.list: 'limit' is 1 or more, not {limit}.")
-    # The service keeps a tenant's sessions under one prefix of the store's ids; its
-    # session() names the store and the prefix.
-    from llmkit.durable import Store
+    sessions = await call.service.list_sessions(call.tenant, limit=call.params.get("limit", 100))
+    return {
+        "sessions": [
+            {"id": info.id, "messages": info.messages, "updated": info.updated} for info in sessions
+        ]
+    }
 
-    probe = call.service.session(call.tenant, "_")
-    prefix = probe.id[: -len("_")]
-    store = probe.store
-    if not isinstance(store, Store):
-        raise RpcError(INVALID_PARAMS, "sessions.list: this server's sessions cannot be listed.")
-    found = []
-    for info in await store.list_sessions(limit=10 * limit):
-        if info.id.startswith(prefix) and info.messages:
-            found.append(
-                {"id": info.id[len(prefix) :], "messages": info.messages, "updated": info.updated}
-            )
-    return {"sessions": found[:limit]}
+
+async def _runs_list(call: Call) -> Any:
+    page = call.service.runs(
+        call.tenant, limit=call.params.get("limit", 20), after=call.params.get("after")
+    )
+    return {"runs": [run.summary() for run in page.runs], "next": page.next}
 
 
 async def _follow(call: Call, run: ServedRun, *, after: int) -> None:
@@ -293,5 +289,12 @@ METHODS: dict[str, Method] = {
         (Param("session", _STR, required=True, what="a session id"),), _session_delete
     ),
     "sessions.list": Method((Param("limit", (int,), what="a number of sessions"),), _session_list),
+    "runs.list": Method(
+        (
+            Param("limit", (int,), what="a number of runs"),
+            Param("after", _STR, what="the 'next' cursor of the page before"),
+        ),
+        _runs_list,
+    ),
 }
 """Every method the server answers, by name."""

@@ -7,7 +7,9 @@ a bearer token without keeping the token). Guarantees:
 - **Tenants are apart.** Runs are keyed by ``(tenant, run id)`` and sessions
   are stored under the tenant: another tenant's run or session id raises
   :class:`~llmkit.serve.UnknownRunError` / ``UnknownSessionError``, the same
-  as an id that never existed.
+  as an id that never existed, and :meth:`RunService.runs` and
+  :meth:`RunService.list_sessions` list the caller's own only
+  (:mod:`llmkit.serve._listing`).
 - **A run outlives its caller.** Runs are tasks of the service: a caller that
   stops waiting or reading leaves the run going (unless the disconnect policy
   is ``"cancel"``, see :meth:`RunService.disconnected`); its result stays
@@ -16,7 +18,8 @@ a bearer token without keeping the token). Guarantees:
 - **Events are numbered** from 1 per run and kept in a bounded buffer
   (:class:`~llmkit.serve._eventlog.EventLog`), so a reader resumes after the
   last id it saw. They are the run's event vocabulary as JSON
-  (``llmkit.events.event_to_dict``), tool tracebacks left out.
+  (``llmkit.events.event_to_dict``), tool tracebacks left out, each with
+  ``"time"``: the service's clock when the event was recorded.
 - **Concurrency is bounded** by ``max_runs``: over it a new run is refused
   with :class:`~llmkit.serve.TooManyRunsError` (``when_full="reject"``) or
   waits its turn with status ``queued`` (``when_full="queue"``).
@@ -49,12 +52,13 @@ from llmkit.serve._errors import (
     UnknownSessionError,
     UnknownTargetError,
 )
+from llmkit.serve._listing import RunPage, page_of_runs, tenant_sessions
 from llmkit.serve._run import ServedRun
 from llmkit.types import Message
 from llmkit.workflow import Workflow
 
 if TYPE_CHECKING:
-    from llmkit.durable import Session, Store
+    from llmkit.durable import Session, SessionInfo, Store
 
 __all__ = ["OnDisconnect", "RunService", "Target", "WhenFull", "tenant_for"]
 
@@ -86,7 +90,8 @@ class RunService:
         run_timeout: Seconds an agent run may take (None: the agent's own timeout).
         event_limit: Events kept per run for readers that resume.
         keep_runs: Finished runs kept for reading; the oldest are forgotten past it.
-        clock: Seconds since the epoch, for ``created`` (tests inject one).
+        clock: Seconds since the epoch, for a run's ``created`` and ``ended`` and the
+            ``"time"`` of its events (tests inject one).
     """
 
     def __init__(
@@ -113,6 +118,7 @@ class RunService:
         self._keep_runs = keep_runs
         self._clock = clock
         self._runs: OrderedDict[tuple[str, str], ServedRun] = OrderedDict()
+        self._started = 0
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._slots: asyncio.Semaphore | None = None
 
@@ -173,6 +179,7 @@ class RunService:
                 f"{self._max_runs} runs are going, the most this server runs at once; "
                 "try again shortly."
             )
+        self._started += 1
         run = ServedRun(
             run_id=f"run_{uuid.uuid4().hex}",
             tenant=tenant,
@@ -181,6 +188,8 @@ class RunService:
             session=session,
             created=self._clock(),
             event_limit=self._event_limit,
+            number=self._started,
+            clock=self._clock,
         )
         self._keep(run)
         if isinstance(found, Agent):
@@ -201,6 +210,13 @@ class RunService:
                 "(runs are kept per token)."
             )
         return run
+
+    def runs(self, tenant: str, *, limit: int = 20, after: str | None = None) -> RunPage:
+        """The tenant's runs that the service still keeps, newest first, ``limit`` a page.
+
+        ``after`` is the ``next`` cursor of the page before (None for the first page).
+        """
+        return page_of_runs(reversed(self._runs.values()), tenant, limit=limit, after=after)
 
     def events(
         self, tenant: str, run_id: str, *, after: int = 0
@@ -273,12 +289,19 @@ class RunService:
     def session(self, tenant: str, session_id: str) -> Session:
         """The tenant's session ``session_id`` (stored under the tenant; no I/O yet)."""
         _check_id(session_id, "session")
+        return self._session_store().session(f"{tenant}/{session_id}")
+
+    async def list_sessions(self, tenant: str, *, limit: int = 100) -> list[SessionInfo]:
+        """The tenant's sessions (ids as the tenant named them), most recently updated first."""
+        return await tenant_sessions(self._session_store(), f"{tenant}/", limit=limit)
+
+    def _session_store(self) -> Store:
         store = self._sessions
         if store is None:
             from llmkit.durable import MemoryStore
 
             store = self._sessions = MemoryStore()
-        return store.session(f"{tenant}/{session_id}")
+        return store
 
     async def session_messages(self, tenant: str, session_id: str) -> list[Message]:
         """The tenant's conversation ``session_id``; :class:`UnknownSessionError` when there is none."""
