@@ -109,6 +109,7 @@ def test_no_byte_the_ui_serves_holds_the_api_key(ui: Any, tmp_path: Path) -> Non
                     "/ui/markdown.js",
                     "/ui/recordings.js",
                     "/ui/report.js",
+                    "/ui/runs.js",
                     "/ui/timeline.js",
                     "/ui/workflow.js",
                     "/ui/style.css",
@@ -119,6 +120,7 @@ def test_no_byte_the_ui_serves_holds_the_api_key(ui: Any, tmp_path: Path) -> Non
                     "/ui/api/recordings",
                     "/ui/api/recordings/leaky.jsonl",
                     "/v1/models",
+                    "/v1/runs",
                     f"/v1/runs/{run_id}",
                     f"/v1/runs/{run_id}/events",
                 ]

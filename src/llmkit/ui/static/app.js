@@ -1,11 +1,13 @@
 // The page: reads the token (from the URL's fragment once, then from this tab's
-// session storage), asks the server what it serves, and shows the chat or the
-// recordings. #run=<id> reopens a run: its events are read again from the API.
+// session storage), asks the server what it serves, and shows the chat, the runs
+// this token started, or the recordings. #run=<id> reopens a run: its events are
+// read again from the API.
 
 import { Api } from "./api.js";
 import { h } from "./dom.js";
 import { Chat } from "./chat.js";
 import { Recordings } from "./recordings.js";
+import { Runs } from "./runs.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -59,7 +61,7 @@ async function start() {
     return;
   }
   const tabs = $("tabs");
-  const views = { chat: $("chat-view"), recordings: $("recordings-view") };
+  const views = { chat: $("chat-view"), runs: $("runs-view"), recordings: $("recordings-view") };
   const select = (name) => {
     for (const [key, view] of Object.entries(views)) view.hidden = key !== name;
     for (const button of tabs.querySelectorAll("button")) button.classList.toggle("current", button.dataset.view === name);
@@ -92,6 +94,24 @@ async function start() {
     const byName = Object.fromEntries(info.targets.map((t) => [t.name, t]));
     picker.addEventListener("change", () => chat.choose(byName[picker.value]));
     chat.choose(info.targets[0]);
+    // A run picked in the list opens in the chat view, with its agent or workflow chosen.
+    const runs = new Runs(api, views.runs, status, (run) => {
+      if (byName[run.target] && picker.value !== run.target) {
+        picker.value = run.target;
+        chat.choose(byName[run.target]);
+      }
+      select("chat");
+      chat.open(run.id, 0);
+    });
+    tabs.querySelector('[data-view="chat"]').after(
+      h("button", {
+        type: "button", dataset: { view: "runs" }, text: "Runs",
+        onclick: async () => {
+          select("runs");
+          await runs.load();
+        },
+      }),
+    );
     select("chat");
     const run = params.get("run");
     if (run) chat.open(run, 0);

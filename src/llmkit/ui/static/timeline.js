@@ -1,6 +1,10 @@
 // A run as a timeline: model calls (latency, tokens, cost), tool calls (arguments,
 // results), handoffs, retries, approvals, errors; each expandable to its raw JSON.
-// Fed one event at a time, live or from a recording (whose lines carry `t`).
+// Fed one event at a time, live or from a recording (whose lines carry `t`). The
+// server stamps each live event with its own clock (`time`, seconds): latencies
+// come from it, so a run reopened later shows what the server saw, not when the
+// page happened to read each event. Events without it (an older server) are timed
+// as they arrive.
 
 import { h, json, lazyDetails, rawJson, renderParts } from "./dom.js";
 
@@ -38,8 +42,9 @@ export class Timeline {
     return node;
   }
 
-  // `seen` is when the event arrived (ms, live) or its recorded time (`t`, s * 1000).
-  add(event, seen = performance.now()) {
+  // `seen` (ms) is the recorded time (`t` * 1000) of a recording's line; for a live
+  // event, the server's `time` when it has one, else when it arrived.
+  add(event, seen = typeof event.time === "number" ? event.time * 1000 : performance.now()) {
     const topic = event.topic;
     if (topic === "model.text_delta" || topic === "model.tool_call_delta" || topic === "model.reasoning_delta") return;
     if (topic === "run.start") {
