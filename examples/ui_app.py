@@ -9,7 +9,8 @@ LLMKIT_MODEL names a real one):
 
 Run as a script, it serves the same app on a free port and does what the page
 does, through the same API: starts a run, reads its events, approves the
-pending refund, reads the answer.
+pending refund, reads the answer, times the model call by the server's clock
+(each event's "time"), and lists the token's runs as the Runs panel does.
 
     python examples/ui_app.py
 """
@@ -103,13 +104,18 @@ def main() -> None:
         ).json()
         print("after approval:", run["status"])
         print(run["output"])
-        with api.stream("GET", f"/runs/{run['id']}/events") as events:
-            topics = [
-                json.loads(line[6:])["topic"]
-                for line in events.iter_lines()
-                if line.startswith("data: ")
+        with api.stream("GET", f"/runs/{run['id']}/events") as stream:
+            events = [
+                json.loads(line[6:]) for line in stream.iter_lines() if line.startswith("data: ")
             ]
-        print("events:", ", ".join(dict.fromkeys(topics)))
+        print("events:", ", ".join(dict.fromkeys(event["topic"] for event in events)))
+        # Each event carries the server's time: latencies hold when the run is read later.
+        asked = next(e["time"] for e in events if e["topic"] == "model.request")
+        answered = next(e["time"] for e in events if e["topic"] == "model.response")
+        print(f"first model call: {(answered - asked) * 1000:.1f} ms by the server's clock")
+        api.post("/runs", json={"agent": "support", "input": "Where is order 42?", "wait": True})
+        listed = api.get("/runs", params={"limit": 10}).json()
+        print("runs, newest first:", [(r["target"], r["status"]) for r in listed["data"]])
         page = httpx.get(f"{server.url}/ui/")
         print("page:", page.status_code, page.headers["content-type"])
 

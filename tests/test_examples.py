@@ -45,6 +45,8 @@ PRINTS: dict[str, list[str]] = {
         "run: paused - pending: ['refund']",
         "after approval: complete",
         "- **Refunded 19.50 EUR on order 7.**",
+        "ms by the server's clock",
+        "runs, newest first: [('support', 'complete'), ('support', 'complete')]",
         "page: 200 text/html; charset=utf-8",
     ],
     "memory_knowledge_qa.py": [

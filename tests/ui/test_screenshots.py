@@ -1,8 +1,8 @@
 """The screenshots of docs/ui.md, taken from the real page.
 
 ``make ui-screenshots`` sets ``LLMKIT_UI_SCREENSHOTS=docs/images`` and this test
-writes ``ui-chat.png``, ``ui-workflow.png``, ``ui-recording.png`` and
-``ui-report.png`` there; in the plain suite they go to a temporary folder, so the
+writes ``ui-chat.png``, ``ui-workflow.png``, ``ui-runs.png``, ``ui-recording.png``
+and ``ui-report.png`` there; in the plain suite they go to a temporary folder, so the
 views they show are exercised on every run.
 """
 
@@ -46,6 +46,13 @@ def test_screenshots_of_every_view(ui: Any, shots: Path, folder: Path) -> None:
         ui.send('{"topic": "tides"}')
         ui.wait_for(lambda d: ui.text(".workflow-output"), "the workflow's output")
         shoot(ui, shots / "ui-workflow.png")
+
+        ui.driver.find_element("css selector", '#tabs button[data-view="runs"]').click()
+        ui.wait_for(
+            lambda d: d.find_element("id", "runs-view").get_attribute("data-rows") == "3",
+            "the three runs in the list",
+        )
+        shoot(ui, shots / "ui-runs.png")
 
         ui.driver.find_element("css selector", '#tabs button[data-view="recordings"]').click()
         ui.wait_for(lambda d: ui.text(".files"), "the list of files")
