@@ -87,6 +87,7 @@ def test_the_runs_panel_lists_this_token_s_runs_and_a_click_opens_one(ui: Any) -
         assert not ui.driver.find_element("id", "chat-view").get_attribute("hidden")
         assert "pricer" in ui.text("#target-title")
         assert "Priced." in ui.text(".message.assistant")
+        assert ui.text(".message.user") == "how much?"  # what the run was asked
         assert "$0.004200" in ui.text(".entry.model")
 
 
@@ -147,3 +148,20 @@ def test_events_without_the_server_s_time_are_timed_as_they_arrive(ui: Any) -> N
         with_time, without = shown
         assert with_time == "750 ms"
         assert without.endswith(" ms") and without[:-3].isdigit()
+
+
+def test_a_workflow_run_opened_from_the_list_shows_its_state_and_its_steps(ui: Any) -> None:
+    with ui.served(ui.echo_agent("ok"), ui.article_flow()) as server:
+        body = {"workflow": "article", "input": {"topic": "tides"}, "wait": True}
+        headers = {"Authorization": f"Bearer {ui.TOKEN}"}
+        run = httpx.post(f"{server.url}/v1/runs", json=body, headers=headers).json()
+        assert run["status"] == "complete"
+        ui.open(server.url)
+        show_runs(ui, 1)
+        assert ui.text(".run-row .target") == "article (workflow)"
+        ui.driver.find_element("css selector", ".run-row").click()
+        ui.wait_for(lambda d: ui.text(".workflow-output"), "the workflow's output")
+        assert ui.driver.find_element("id", "target").get_attribute("value") == "article"
+        assert '"topic": "tides"' in ui.text(".message.user")
+        assert ui.text(".message.user").count("tides") == 1  # the steps' agent runs add none
+        assert "count_words" in ui.text("#diagram")

@@ -101,7 +101,7 @@ async function start() {
         chat.choose(byName[run.target]);
       }
       select("chat");
-      chat.open(run.id, 0);
+      chat.open(run.id, 0, { withInput: true });
     });
     tabs.querySelector('[data-view="chat"]').after(
       h("button", {

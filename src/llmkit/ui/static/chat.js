@@ -65,7 +65,8 @@ export class Chat {
   }
 
   // Show run `runId`, reading its events after `after` (0: all of them, from the API).
-  open(runId, after) {
+  // `withInput`: also show what the run was asked (a run opened from the list of runs).
+  open(runId, after, { withInput = false } = {}) {
     this.follower?.abort();
     this.runId = runId;
     history.replaceState(null, "", `#run=${encodeURIComponent(runId)}`);
@@ -75,7 +76,7 @@ export class Chat {
     this.dropApprovals(runId);
     const bubble = h("div", { class: "message assistant", dataset: { run: runId } }, h("div", { class: "text" }));
     this.el.messages.append(bubble);
-    const reply = { text: "", stepText: false, dirty: false, partial: false, bubble };
+    const reply = { text: "", stepText: false, dirty: false, partial: false, bubble, withInput };
     this.reply = reply;
     const render = () => {
       reply.dirty = false;
@@ -111,7 +112,21 @@ export class Chat {
     });
   }
 
+  // What the run was asked, from its first start event (an agent's input messages,
+  // a workflow's state), shown once as the user's message.
+  showInput(event, reply) {
+    let text;
+    if (event.topic === "workflow.start") text = json(event.state);
+    else if (event.topic === "run.start") {
+      const users = (event.input || []).filter((m) => m && m.role === "user");
+      text = users.flatMap((m) => (m.parts || []).filter((p) => p && p.type === "text").map((p) => p.text)).join("\n");
+    } else return;
+    reply.withInput = false;
+    if (text) reply.bubble.before(h("div", { class: "message user" }, h("div", { class: "text", text })));
+  }
+
   handle(event, reply) {
+    if (reply.withInput) this.showInput(event, reply);
     this.timeline.add(event);
     this.diagram?.add(event);
     const topic = event.topic;
