@@ -93,7 +93,8 @@ def app_for(
         max_body: Largest request body in bytes (413 past it).
         cors_origins: Origins a browser may call from (None: CORS off).
         max_runs, when_full, on_disconnect, run_timeout: As for :class:`RunService`.
-        clock: Seconds since the epoch for the runs' ``created`` (tests inject one).
+        clock: Seconds since the epoch for the runs' ``created`` and ``ended`` and the
+            ``"time"`` of their events (tests inject one).
 
     Needs the ``serve`` extra (starlette, uvicorn): ``pip install 'llmkit[serve]'``.
     """
