@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import traceback
 from dataclasses import dataclass
 
 import pytest
@@ -74,6 +75,31 @@ def test_the_tree_drawn_in_the_module_docstring_names_every_class() -> None:
     for name in errors.__all__:
         if isinstance(getattr(errors, name), type):
             assert name in doc, name
+
+
+def test_every_class_and_function_names_the_public_module() -> None:
+    # Tracebacks, class reprs and the module:qualname a recording writes all read __module__.
+    for name in errors.__all__:
+        assert getattr(errors, name).__module__ == "llmkit.errors", name
+    shown = traceback.format_exception_only(RateLimitError("slow down"))
+    assert shown == ["llmkit.errors.RateLimitError: slow down\n"]
+    assert repr(RateLimitError) == "<class 'llmkit.errors.RateLimitError'>"
+
+
+@pytest.mark.parametrize(
+    "err",
+    [
+        UsageError("bad"),
+        RateLimitError("slow down", status=429),
+        UsageLimitExceeded("too many tokens", messages=[Message.user("hi")]),
+        CircuitOpenError("open", key="k", retry_in=1.0),
+    ],
+)
+def test_a_pickle_names_only_the_public_module(err: LLMKitError) -> None:
+    data = pickle.dumps(err)
+    assert b"llmkit.errors" in data
+    assert b"llmkit._errors" not in data
+    assert type(pickle.loads(data)) is type(err)
 
 
 def test_provider_error_str_has_request_id_and_pickles_with_attributes() -> None:

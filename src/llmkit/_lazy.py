@@ -17,20 +17,25 @@ What always holds:
   Python words it (``module 'llmkit' has no attribute 'x'``);
 - ``dir(facade)`` lists the names already loaded plus every public name.
 
-This module imports only :mod:`importlib` (and :mod:`sys`, always loaded), so
-a facade stays as cheap to import as its table.
+:func:`set_public_module` is for a facade that imports its names at once and
+whose classes should name it as their home (in tracebacks, class reprs,
+pickles and the ``module:qualname`` a recording writes).
+
+This module imports only :mod:`importlib` (and :mod:`sys` and :mod:`types`,
+always loaded), so a facade stays as cheap to import as its table.
 """
 
 from __future__ import annotations
 
 import sys
 from importlib import import_module
+from types import FunctionType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["lazy_exports"]
+__all__ = ["lazy_exports", "set_public_module"]
 
 
 def lazy_exports(
@@ -59,3 +64,16 @@ def lazy_exports(
         return sorted(set(namespace) | set(names))
 
     return __getattr__, __dir__
+
+
+def set_public_module(facade: str, namespace: Mapping[str, Any], names: Iterable[str]) -> None:
+    """Make ``facade`` the ``__module__`` of each class and function ``names`` picks from ``namespace``.
+
+    A facade calls it at its end, on the names it imported (only those: a
+    pickle of a name the facade does not hold fails to load). Type aliases
+    and other values are left as they are.
+    """
+    for name in names:
+        value = namespace[name]
+        if isinstance(value, type | FunctionType):
+            value.__module__ = facade
