@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import pickle
+import subprocess
+import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from pydantic import BaseModel
@@ -116,7 +119,29 @@ def test_every_topic_of_the_design_has_an_event_type() -> None:
         "workflow.step.end",
         "workflow.end",
     }
-    assert {type(e) for e in EVERY_EVENT + WORKFLOW_EVENTS} == set(events._EVENT_TYPES)
+    assert {type(e) for e in EVERY_EVENT + WORKFLOW_EVENTS} == set(get_args(events.Event))
+
+
+def test_every_event_type_names_the_public_module_and_pickles_by_it() -> None:
+    for name in events.__all__:
+        value = getattr(events, name)
+        if isinstance(value, type):
+            assert value.__module__ == "llmkit.events", name
+    for event in EVERY_EVENT + WORKFLOW_EVENTS:
+        data = pickle.dumps(event)
+        assert b"llmkit.events" in data and b"llmkit._events" not in data, event.topic
+        assert pickle.loads(data) == event
+
+
+def test_a_fresh_process_loads_every_topic_from_an_envelope() -> None:
+    # llmkit.types.load imports llmkit.events on demand: that must register every topic.
+    program = (
+        "from llmkit.types import load\n"
+        "print(type(load({'llmkit': 1, 'kind': 'workflow.step.retry', 'data': "
+        "{'run_id': 'w', 'attempt': 1, 'error_type': 'E', 'message': 'm'}})).__name__)"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "WorkflowStepRetry\n", "")
 
 
 @pytest.mark.parametrize("event", EVERY_EVENT + WORKFLOW_EVENTS, ids=lambda e: e.topic)
