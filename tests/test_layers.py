@@ -47,6 +47,9 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_ids",
             # The workflow step code runs in, read by events and hook contexts (set by workflows).
             "_scope",
+            # Running an ASGI app under uvicorn, shared by serve's Server and the fake provider
+            # server (it needs only errors), like _sync's loop thread.
+            "_uvicorn",
         },
     ),
     ("transport", {"http"}),

@@ -56,6 +56,16 @@ def test_two_servers_get_different_ports() -> None:
         assert a.url != b.url
 
 
+def test_a_port_in_use_is_a_usage_error_naming_it_and_the_server_can_start_elsewhere() -> None:
+    with FakeProviderServer() as first:
+        port = int(first.url.rsplit(":", 1)[1])
+        second = FakeProviderServer(["hello"], port=port)
+        with pytest.raises(UsageError, match=f"Cannot listen on 127.0.0.1:{port}"):
+            second.start()
+        assert not second.running
+        assert repr(second) == "<FakeProviderServer not running>"
+
+
 # ---------------------------------------------------------------------------- auth
 
 

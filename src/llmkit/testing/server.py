@@ -21,16 +21,12 @@ thread with its own event loop, so it serves sync and async clients alike.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterable
 from importlib import import_module
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from llmkit._uvicorn import UvicornServer
 from llmkit.errors import UsageError
 from llmkit.testing._fake import (
     PROTOCOLS,
@@ -42,12 +38,7 @@ from llmkit.testing._fake.openai.routes import not_found_handler
 from llmkit.testing._fake.state import RecordedRequest, ServerState
 from llmkit.testing._script import ScriptLike
 
-if TYPE_CHECKING:
-    import uvicorn
-
 __all__ = ["FakeProviderServer", "RecordedRequest"]
-
-_START_TIMEOUT = 10.0
 
 
 def build_app(state: ServerState) -> ConnectionAccess:
@@ -60,18 +51,6 @@ def build_app(state: ServerState) -> ConnectionAccess:
     not_found = not_found_handler(state)
     app = Starlette(routes=all_routes, exception_handlers={404: not_found, 405: not_found})
     return ConnectionAccess(app)
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted sockets only when the
-    # protocol is explicit, and without it Nagle's algorithm adds ~40 ms to each keep-alive reply.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    # Listening before uvicorn starts means early clients wait in the backlog, not fail.
-    sock.listen(2048)
-    sock.setblocking(False)
-    return sock
 
 
 class FakeProviderServer:
@@ -111,9 +90,7 @@ class FakeProviderServer:
         self._host = host
         self._port = port
         self._url: str | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._failure: BaseException | None = None
+        self._uvicorn: UvicornServer | None = None
 
     # ---------------------------------------------------------------- the script
 
@@ -198,72 +175,38 @@ class FakeProviderServer:
     @property
     def running(self) -> bool:
         """Whether the server is serving."""
-        return self._thread is not None and self._thread.is_alive()
+        return self._uvicorn is not None and self._uvicorn.running
 
     # ------------------------------------------------------------------ lifecycle
 
-    def _config(self) -> uvicorn.Config:
-        import uvicorn
-
-        return uvicorn.Config(
+    def _server(self) -> UvicornServer:
+        # A fresh app for each start, from the state the server keeps across restarts.
+        return UvicornServer(
             build_app(self._state),
+            host=self._host,
+            port=self._port,
+            name="llmkit-fake-server",
             log_config=None,
-            access_log=False,
             lifespan="off",
-            server_header=False,
-            proxy_headers=False,
             timeout_graceful_shutdown=1,
-            backlog=2048,
         )
+
+    def _listening(self, address: tuple[str, int]) -> None:
+        self._url = f"http://{self._host}:{address[1]}"
 
     def start(self) -> FakeProviderServer:
         """Start serving in a background thread; returns once it accepts requests."""
         if self.running:
             return self
-        import uvicorn
-
-        sock = _bind(self._host, self._port)
-        server = uvicorn.Server(self._config())
-        self._failure = None
-        thread = threading.Thread(
-            target=self._serve, args=(server, sock), name="llmkit-fake-server", daemon=True
-        )
-        self._server, self._thread = server, thread
-        thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise UsageError(f"The fake server did not start: {self._failure!r}")
-            time.sleep(0.001)
-        port = sock.getsockname()[1]
-        self._url = f"http://{self._host}:{port}"
+        server = self._uvicorn = self._server()
+        self._listening(server.start())
         return self
-
-    def _serve(self, server: uvicorn.Server, sock: socket.socket) -> None:
-        factory = server.config.get_loop_factory()
-        loop = factory() if factory is not None else asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(server.serve(sockets=[sock]))
-        except BaseException as exc:
-            self._failure = exc
-        finally:
-            with contextlib.suppress(Exception):
-                for task in asyncio.all_tasks(loop):
-                    task.cancel()
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-            sock.close()
 
     def stop(self) -> None:
         """Stop serving and wait for the thread to end (idempotent)."""
-        server, thread = self._server, self._thread
-        if server is not None:
-            server.should_exit = True
-        if thread is not None:
-            thread.join(timeout=_START_TIMEOUT)
-        self._server = self._thread = None
+        if self._uvicorn is not None:
+            self._uvicorn.stop()
+        self._uvicorn = None
         self._url = None
 
     def run(self, *, ready: Callable[[str], Any] | None = None) -> None:
@@ -271,17 +214,16 @@ class FakeProviderServer:
 
         ``ready(url)`` is called once the socket listens, e.g. to print the URL.
         """
-        sock = _bind(self._host, self._port)
-        self._url = f"http://{self._host}:{sock.getsockname()[1]}"
-        if ready is not None:
-            ready(self._url)
-        import uvicorn
+
+        def listening(address: tuple[str, int]) -> None:
+            self._listening(address)
+            if ready is not None:
+                ready(self.url)
 
         try:
-            uvicorn.Server(self._config()).run(sockets=[sock])
+            self._server().run(ready=listening)
         finally:
             self._url = None
-            sock.close()
 
     def __enter__(self) -> FakeProviderServer:
         return self.start()
