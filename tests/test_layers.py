@@ -47,8 +47,8 @@ LAYERS: list[tuple[str, set[str]]] = [
             "_ids",
             # The workflow step code runs in, read by events and hook contexts (set by workflows).
             "_scope",
-            # Running an ASGI app under uvicorn, shared by serve's Server and the fake provider
-            # server (it needs only errors), like _sync's loop thread.
+            # Running an ASGI app under uvicorn, shared by serve (Server, the MCP server) and the
+            # fake provider server; it needs only errors, like _sync's loop thread.
             "_uvicorn",
         },
     ),

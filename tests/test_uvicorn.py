@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import urllib.request
 from collections.abc import Iterator
@@ -123,3 +125,22 @@ def test_an_app_that_fails_to_start_is_a_usage_error_and_nothing_keeps_serving(
     with pytest.raises(UsageError, match="test-server did not start"):
         server.start()
     assert (server.address, server.running) == (None, False)
+
+
+@pytest.mark.anyio
+async def test_serving_on_the_caller_s_loop_ends_when_cancelled() -> None:
+    app = App()
+    server = UvicornServer(app, host="127.0.0.1", port=0, name="test-server", lifespan="on")
+    listening: asyncio.Queue[tuple[str, int]] = asyncio.Queue()
+    task = asyncio.create_task(server.serve(ready=listening.put_nowait))
+    address = await asyncio.wait_for(listening.get(), timeout=10)
+    assert server.address == address
+    # The socket listens before uvicorn runs: the request waits in the backlog meanwhile.
+    assert await asyncio.to_thread(get, address) == ("hello", None)
+    assert app.lifespan == ["startup"]
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert server.address is None
+    with pytest.raises(OSError):
+        await asyncio.to_thread(get, address)

@@ -1,10 +1,11 @@
 """Serving an ASGI app under uvicorn on a socket bound first: in a background thread or in the foreground.
 
 The one way llmkit runs a uvicorn server: :class:`llmkit.serve.Server`
-(``llmkit serve``, ``llmkit ui``) and the fake provider server
-(``llmkit.testing``, ``python -m llmkit.testing``) both drive a
-:class:`UvicornServer`, each with its own :class:`UvicornOptions` (log
-settings, lifespan, timeouts) and thread name. What always holds:
+(``llmkit serve``, ``llmkit ui``), the MCP server's streamable HTTP
+(``llmkit mcp serve``) and the fake provider server (``llmkit.testing``,
+``python -m llmkit.testing``) all drive a :class:`UvicornServer`, each with
+its own :class:`UvicornOptions` (log settings, lifespan, timeouts) and name.
+What always holds:
 
 - the socket is bound and listening before uvicorn starts, so ``port=0``
   picks a free port, the address is known at once, and early clients wait in
@@ -19,7 +20,8 @@ settings, lifespan, timeouts) and thread name. What always holds:
 - :meth:`UvicornServer.stop` asks uvicorn to exit, waits for the thread,
   cancels what is left on its loop and closes the socket; it is idempotent;
 - :meth:`UvicornServer.run` serves in the foreground until SIGINT or SIGTERM
-  (uvicorn's own signal handling).
+  (uvicorn's own signal handling); :meth:`UvicornServer.serve` does the same on
+  the caller's event loop, and also ends when cancelled.
 
 uvicorn is imported when a server is configured, never on import of this module.
 """
@@ -191,6 +193,23 @@ class UvicornServer:
             if ready is not None:
                 ready(address)
             server.run(sockets=[sock])
+        finally:
+            sock.close()
+            self._sock = self._address = None
+
+    async def serve(self, *, ready: Callable[[tuple[str, int]], Any] | None = None) -> None:
+        """Serve on the running event loop until interrupted or cancelled.
+
+        ``ready((host, port))`` is called once the socket listens.
+        """
+        import uvicorn
+
+        server = uvicorn.Server(self._config())
+        sock, address = self._bind()
+        try:
+            if ready is not None:
+                ready(address)
+            await server.serve(sockets=[sock])
         finally:
             sock.close()
             self._sock = self._address = None

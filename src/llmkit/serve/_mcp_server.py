@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import socket
 import sys
 import uuid
 from collections.abc import Callable, Iterable
@@ -47,6 +46,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeAlias
 
 from llmkit._agent.calls import PlannedCall, execute, plan_tool_call
 from llmkit._optional import require
+from llmkit._uvicorn import UvicornServer
 from llmkit._version import __version__
 from llmkit.context import RunContext
 from llmkit.errors import ToolExecutionError, UsageError
@@ -248,24 +248,19 @@ class MCPToolServer:
         if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
             raise UsageError(f"port={port!r}: give a port number from 0 to 65535.")
         app = self.http_app(path=path, host=host)
-        import uvicorn
-
-        sock = socket.create_server((host, port), family=_family(host))
-        bound = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        server = uvicorn.Server(config)
-        shown = f"[{host}]" if ":" in host else host
+        server = UvicornServer(
+            app, host=host, port=port, name="llmkit-mcp-server", log_level="warning", lifespan="on"
+        )
         out = announce if announce is not None else sys.stderr
-        print(f"MCP server at http://{shown}:{bound}{path}", file=out, flush=True)
-        with sock:
-            await server.serve(sockets=[sock])
+
+        def listening(address: tuple[str, int]) -> None:
+            shown = f"[{host}]" if ":" in host else host
+            print(f"MCP server at http://{shown}:{address[1]}{path}", file=out, flush=True)
+
+        await server.serve(ready=listening)
 
     def __repr__(self) -> str:
         return f"<MCPToolServer {self.name!r} tools={list(self.tools)}>"
-
-
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def _listed(tool: Tool[..., Any]) -> Any:
