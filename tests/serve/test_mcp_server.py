@@ -209,3 +209,16 @@ def test_importing_llmkit_serve_loads_no_mcp() -> None:
     code = "import sys, llmkit.serve; print('mcp' in sys.modules, 'mcp_types' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+async def test_serving_http_on_a_port_in_use_is_a_usage_error_naming_it() -> None:
+    import io
+    import socket
+
+    taken = socket.create_server(("127.0.0.1", 0))
+    with taken:
+        port = taken.getsockname()[1]
+        announced = io.StringIO()
+        with pytest.raises(UsageError, match=f"Cannot listen on 127.0.0.1:{port}"):
+            await MCPToolServer([add]).serve_http(port=port, announce=announced)
+        assert announced.getvalue() == ""  # nothing announced: nothing listens
