@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import traceback
 from dataclasses import dataclass
+from typing import get_type_hints
 
 import pytest
 from pydantic import BaseModel
@@ -80,7 +81,10 @@ def test_the_tree_drawn_in_the_module_docstring_names_every_class() -> None:
 def test_every_class_and_function_names_the_public_module() -> None:
     # Tracebacks, class reprs and the module:qualname a recording writes all read __module__.
     for name in errors.__all__:
-        assert getattr(errors, name).__module__ == "llmkit.errors", name
+        value = getattr(errors, name)
+        assert value.__module__ == "llmkit.errors", name
+        if isinstance(value, type):
+            get_type_hints(value)  # the annotations resolve in the module the class names
     shown = traceback.format_exception_only(RateLimitError("slow down"))
     assert shown == ["llmkit.errors.RateLimitError: slow down\n"]
     assert repr(RateLimitError) == "<class 'llmkit.errors.RateLimitError'>"

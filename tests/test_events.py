@@ -7,7 +7,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import Any, get_args
+from typing import Any, get_args, get_type_hints
 
 import pytest
 from pydantic import BaseModel
@@ -122,15 +122,10 @@ def test_every_topic_of_the_design_has_an_event_type() -> None:
     assert {type(e) for e in EVERY_EVENT + WORKFLOW_EVENTS} == set(get_args(events.Event))
 
 
-def test_every_event_type_names_the_public_module_and_pickles_by_it() -> None:
-    for name in events.__all__:
-        value = getattr(events, name)
-        if isinstance(value, type):
-            assert value.__module__ == "llmkit.events", name
+def test_every_event_pickles_and_its_type_hints_resolve() -> None:
     for event in EVERY_EVENT + WORKFLOW_EVENTS:
-        data = pickle.dumps(event)
-        assert b"llmkit.events" in data and b"llmkit._events" not in data, event.topic
-        assert pickle.loads(data) == event
+        assert pickle.loads(pickle.dumps(event)) == event
+        assert "path" in get_type_hints(type(event)), event.topic  # what pydantic reads too
 
 
 def test_a_fresh_process_loads_every_topic_from_an_envelope() -> None:

@@ -70,8 +70,10 @@ def set_public_module(facade: str, namespace: Mapping[str, Any], names: Iterable
     """Make ``facade`` the ``__module__`` of each class and function ``names`` picks from ``namespace``.
 
     A facade calls it at its end, on the names it imported (only those: a
-    pickle of a name the facade does not hold fails to load). Type aliases
-    and other values are left as they are.
+    pickle of a name the facade does not hold fails to load). The facade must
+    also hold every name the classes' own annotations use, since
+    ``typing.get_type_hints`` and pydantic look them up in the module
+    ``__module__`` names. Type aliases and other values are left as they are.
     """
     for name in names:
         value = namespace[name]

@@ -80,6 +80,9 @@ writes name this module.
 
 from __future__ import annotations
 
+# The classes name this module as theirs, so their annotations resolve here (get_type_hints).
+from typing import Any  # noqa: F401
+
 from llmkit._errors.agent import (
     AgentError,
     GuardrailTripped,

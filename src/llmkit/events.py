@@ -29,7 +29,7 @@ written exactly as before; data without the key reads back with ``""``.
 
 This module only re-exports: the types are defined by level in ``llmkit._events``
 (``model``, ``run``, ``workflow``, on ``base``), the union and the JSON form in
-``catalog``. Each class names ``llmkit.events`` as its module (pickles, reprs).
+``catalog``.
 """
 
 from __future__ import annotations
@@ -67,7 +67,6 @@ from llmkit._events.workflow import (
     WorkflowStepRetry,
     WorkflowStepStart,
 )
-from llmkit._lazy import set_public_module
 
 __all__ = [
     "ApprovalRequired",
@@ -96,6 +95,3 @@ __all__ = [
     "event_from_dict",
     "event_to_dict",
 ]
-
-# Pickles and class reprs name this module, which serves every class.
-set_public_module(__name__, globals(), __all__)
