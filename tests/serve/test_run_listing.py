@@ -108,9 +108,10 @@ async def test_every_event_carries_the_server_s_time_and_a_run_its_end() -> None
 
 
 def test_no_event_has_a_field_named_like_the_server_s_time() -> None:
+    from llmkit._events.catalog import EVENT_TYPES
     from llmkit.serve._run import TIME_KEY
 
-    for cls in events._EVENT_TYPES:
+    for cls in EVENT_TYPES:
         names = {field.name for field in dataclasses.fields(cls)}
         assert TIME_KEY not in names, cls.topic
 
