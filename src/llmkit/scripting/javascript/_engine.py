@@ -323,9 +323,9 @@ class JsEngine(Engine):
             return None, ""
         return stopped_at(json.loads(text), self._script())
 
-    async def _js(self, function: Any, *args: Any) -> Any:
+    async def _js(self, function: Any, *args: Any, then: str | None = None) -> Any:
         assert self._isolate is not None
-        return await self._guard(self._isolate.call(function, *args))
+        return await self._guard(self._isolate.call(function, *args, then=then))
 
     async def _guard(self, work: Any) -> Any:
         try:
@@ -349,8 +349,7 @@ class JsEngine(Engine):
         assert self._isolate is not None
         if item[0] == "settle":
             _, call_id, ok, text = item
-            await self._js("settle", call_id, ok, text)
-            await self._drain()
+            await self._drain(await self._js("settle", call_id, ok, text, then="drain"))
         elif item[0] == "invoke":
             _, call_id, function, args_text = item
             await self._drain(await self._js("invoke", call_id, function, args_text))
@@ -362,11 +361,10 @@ class JsEngine(Engine):
     async def _drain(self, sent: str | None = None) -> None:
         """Answer the script's messages (``sent``, else fetched), until it sends none or awaits slower work.
 
-        ``start`` and ``invoke`` give what the script sent during them; ``settle`` and
-        ``answer`` let it run on in promise callbacks, after the call, so the driver
-        fetches its messages right after those. Either way the script rings the bell only
-        for what it sends outside the driver's calls. The host calls that answer at once
-        are answered together, in one call.
+        ``start`` and ``invoke`` give what the script sent during them; after ``settle`` and
+        ``answer`` it runs on in promise callbacks, and a ``drain`` in the same trip fetches
+        what it sent. The bell rings only for what it sends outside the driver's calls. The
+        host calls that answer at once are answered together.
         """
         assert self._isolate is not None
         messages = json.loads(await self._js("drain") if sent is None else sent)
@@ -378,8 +376,7 @@ class JsEngine(Engine):
                     replies.append(reply)
             if not replies:
                 return
-            await self._js("answer", json.dumps(replies))
-            messages = json.loads(await self._js("drain"))
+            messages = json.loads(await self._js("answer", json.dumps(replies), then="drain"))
 
     async def _message(self, message: list[Any]) -> tuple[int, bool, str] | None:
         """Act on one message of the script; the answer to a host call that has one at once."""
@@ -484,6 +481,10 @@ class JsEngine(Engine):
 
     def _script_error(self, info: dict[str, Any]) -> ScriptError:
         return script_error(info, self._script(), self._host_errors)
+
+    def isolate_trips(self) -> int:
+        """Round trips into the current isolate since it was made (for measurements)."""
+        return 0 if self._isolate is None else self._isolate.trips
 
     def heap_used(self) -> int:
         """Bytes of the isolate's heap in use (for measurements)."""

@@ -84,6 +84,8 @@ class Converter:
 
     def encode(self, value: Any, *, keep: bool = False) -> str:
         """``value`` as JSON text for the prelude's ``decode``; ``keep``: handles outlive the run."""
+        if _is_plain(value, 0):  # nothing to convert: the JSON encoder takes it as it is
+            return json.dumps(value, ensure_ascii=False)
         return json.dumps(self._plain(value, 0, keep), ensure_ascii=False)
 
     def _plain(self, value: Any, depth: int, keep: bool) -> Any:
@@ -120,6 +122,8 @@ class Converter:
 
     def decode(self, text: str) -> Any:
         """JSON text from the prelude's ``encode`` as plain Python values."""
+        if MARK not in text:  # no handle nor function in it: no hook to call on every object
+            return json.loads(text)
         return json.loads(text, object_hook=self._hook)
 
     def _hook(self, data: dict[str, Any]) -> Any:
@@ -129,3 +133,24 @@ class Converter:
         if spec[0] == "fn":
             return JsFunction(self._engine, spec[1])
         return self.handle(spec[1])
+
+
+def _is_plain(value: Any, depth: int) -> bool:
+    """True when ``value`` is JSON data as it stands: what ``Converter._plain`` would give back unchanged."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if depth > _MAX_DEPTH:
+        return False
+    if kind is dict:
+        if MARK in value:
+            return False
+        for key, item in value.items():
+            if type(key) is not str or not _is_plain(item, depth + 1):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(_is_plain(item, depth + 1) for item in value)
+    return False

@@ -99,7 +99,10 @@
     return obj;
   }
 
+  const includes = String.prototype.includes;
   function decode(text) {
+    // Text without a marked value is plain JSON: parsed without a reviver, several times faster.
+    if (!call(includes, text, MARK)) return parse(text);
     return parse(text, function (key, v) {
       if (v === null || typeof v !== "object" || !call(hasOwn, v, MARK)) return v;
       const spec = v[MARK];
