@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from llmkit._cli.script import watch_loop
+from llmkit._cli.script import watch_loop, watched
 from llmkit.cli import main
 
 
@@ -151,3 +153,52 @@ def test_test_leaves_spec_files_of_no_engine_alone(
     _file(alone, "", name="x_spec.py")
     assert main(["script", "test", str(alone)]) == 2
     assert f"No spec files (*_spec.js, *_spec.lua) under {alone}." in capsys.readouterr().err
+
+
+def _touch(path: Path, text: str) -> None:
+    path.write_text(text)
+    stat = path.stat()
+    os.utime(path, (stat.st_atime, stat.st_mtime + 10))  # a new mtime, however coarse the clock
+
+
+def test_watch_sees_every_extension_of_the_scripts_language(tmp_path: Path) -> None:
+    script = _file(tmp_path, "return 1;", name="main.js")
+    (tmp_path / "helper.mjs").write_text("export const x = 1;")
+    (tmp_path / "notes.txt").write_text("-")
+    (tmp_path / "other.lua").write_text("return 1")
+    stamp = watched([script], engines=["js"])
+    first = stamp()
+    assert sorted(Path(name).name for name, _ in first) == ["helper.mjs", "main.js"]
+    _touch(tmp_path / "notes.txt", "+")
+    _touch(tmp_path / "other.lua", "return 2")
+    assert stamp() == first
+    _touch(tmp_path / "helper.mjs", "export const x = 2;")
+    assert stamp() != first
+
+
+def test_test_watch_runs_the_specs_again_when_a_module_below_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _file(
+        tmp_path,
+        'describe("calc", () => { it("adds", () => { expect(1 + 1).toBe(2); }); });',
+        name="calc_spec.js",
+    )
+    (tmp_path / "lib").mkdir()
+    module = tmp_path / "lib" / "helper.mjs"
+    module.write_text("export const x = 1;")
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        assert len(naps) < 5, "the change was not seen"
+        if len(naps) == 2:
+            _touch(module, "export const x = 2;")
+
+    def twice(stamp: Any, run: Any) -> int:
+        return watch_loop(stamp, run, sleep=nap, runs=2)
+
+    monkeypatch.setattr("llmkit._cli.script.watch_loop", twice)
+    assert main(["script", "test", str(tmp_path), "--watch"]) == 0
+    assert capsys.readouterr().out.count("calc_spec.js::calc adds PASSED") == 2
+    assert len(naps) == 2

@@ -8,6 +8,7 @@
     llmkit script repl                            # a prompt; a chunk may span lines
     llmkit script repl --lang js                  # the same in JavaScript
     llmkit script test spec/                      # *_spec.lua and *_spec.js files, like pytest
+    llmkit script test spec/ --watch              # again whenever a script below spec/ changes
 
 The engine comes from the file's extension. ``-p k=v`` parameters reach the
 script as strings in ``params``. stdout holds only what the script printed and
@@ -34,7 +35,7 @@ from llmkit._cli.codes import ExitCode, error_line, exit_code_for
 from llmkit._cli.session import is_tty
 from llmkit.errors import LLMKitError, UsageError
 
-__all__ = ["add_command", "parse_params", "watch_loop"]
+__all__ = ["add_command", "parse_params", "watch_loop", "watched"]
 
 
 def add_command(subparsers: Any) -> None:
@@ -72,6 +73,9 @@ def add_command(subparsers: Any) -> None:
     )
     test.add_argument("paths", metavar="PATH", nargs="+", help="spec files or folders")
     test.add_argument("--sandbox", choices=("strict", "standard", "permissive"), default="strict")
+    test.add_argument(
+        "--watch", action="store_true", help="run again whenever a script below the paths changes"
+    )
     test.set_defaults(run=_test)
 
 
@@ -151,9 +155,10 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError(f"No script at {args.file!r}: check the path.")
     if not args.watch:
         return _run_once(args)
-    folder = Path(args.file).resolve().parent
-    pattern = "*" + Path(args.file).suffix
-    return watch_loop(lambda: _stamp(folder, pattern), lambda: _report(_run_once, args))
+    from llmkit.scripting import engine_for
+
+    stamp = watched([args.file], engines=[engine_for(args.file)])
+    return watch_loop(stamp, lambda: _report(_run_once, args))
 
 
 def _report(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -164,8 +169,39 @@ def _report(run: Callable[[argparse.Namespace], int], args: argparse.Namespace) 
         return exit_code_for(exc)
 
 
-def _stamp(folder: Path, pattern: str) -> tuple[tuple[str, float], ...]:
-    return tuple(sorted((str(p), p.stat().st_mtime) for p in folder.glob(pattern) if p.is_file()))
+def watched(
+    paths: list[str], *, engines: list[str] | None = None
+) -> Callable[[], tuple[tuple[str, float], ...]]:
+    """What ``--watch`` compares: the files of the ``engines``' languages (all by default) by mtime.
+
+    A file stands for its folder (the modules it requires sit beside it); a folder is
+    watched with every folder below it. Each extension of an engine counts (``.js`` and
+    ``.mjs`` for JavaScript).
+    """
+    from llmkit.scripting import engine_class, known_engines
+
+    globs = sorted(
+        {"*" + e for name in engines or known_engines() for e in engine_class(name).extensions}
+    )
+    places = [(p, True) if p.is_dir() else (p.parent, False) for p in map(Path, paths)]
+
+    def stamp() -> tuple[tuple[str, float], ...]:
+        found = {
+            f
+            for folder, below in places
+            for glob in globs
+            for f in (folder.rglob(glob) if below else folder.glob(glob))
+        }
+        return tuple(sorted((str(f), t) for f in found if (t := _mtime(f)) is not None))
+
+    return stamp
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime if path.is_file() else None
+    except OSError:  # removed since it was listed
+        return None
 
 
 def watch_loop(
@@ -291,6 +327,12 @@ def _js_unfinished(chunk: str) -> bool:
 
 
 def _test(args: argparse.Namespace) -> int:
+    if not args.watch:
+        return _test_once(args)
+    return watch_loop(watched(args.paths), lambda: _report(_test_once, args))
+
+
+def _test_once(args: argparse.Namespace) -> int:
     from llmkit.testing.scripts import run_specs
 
     report = run_specs(args.paths, sandbox=args.sandbox)
