@@ -81,6 +81,8 @@ async def test_deep_recursion_is_a_recursion_limit() -> None:
     [
         "try { f(0) } catch (e) {}\nreturn 'survived'",
         "try { f(0) } catch {}\nreturn 'survived'",
+        "try { f(0) } catch ({ message }) {}\nreturn 'survived'",
+        "try { f(0) } catch ({ message: m, ...rest }) { return m }\nreturn 'survived'",
         "try { f(0) } catch (e) { try { f(0) } catch (again) {} }\nreturn 'survived'",
         "const g = async (n) => g(n + 1)\nreturn await g(0).catch(() => 'survived')",
         "const g = async (n) => g(n + 1)\nreturn (await Promise.allSettled([g(0)])).length",

@@ -24,10 +24,33 @@ def test_each_catch_block_calls_its_probe_first_on_the_same_line() -> None:
     assert mark_loops(code, "P", catch_probe="C") == (
         "try {} catch (e) { C(e); x }\n"
         "try {} catch ($llmkit$error) { C($llmkit$error); }\n"
-        "try {} catch ({ a }) {}\n"
+        "try {} catch ($llmkit$error) { C($llmkit$error); let { a } = $llmkit$error;}\n"
         "q.catch(f)"
     )
     assert mark_loops(code, "P") == code
+
+
+def test_a_destructuring_catch_binding_moves_into_its_block_on_the_same_lines() -> None:
+    code = "try {} catch ([a,\n b = 2]) {\n y }\nwhile (1) {}"
+    assert mark_loops(code, "P", catch_probe="C") == (
+        "try {} catch ($llmkit$error) { C($llmkit$error); let [a,\n b = 2] = $llmkit$error;\n"
+        " y }\n"
+        "while (P(4) && (1)) {}"
+    )
+    # a loop inside the pattern (in a default value) would move with it: the source is kept
+    inside = "try {} catch ({ a = (() => { for (;;) {} })() }) {}"
+    assert mark_loops(inside, "P", catch_probe="C") == inside
+
+
+async def test_a_destructured_error_gives_its_fields_and_a_failed_pattern_throws_on() -> None:
+    code = """let got;
+try { throw Object.assign(new Error("boom"), { code: 7 }); }
+catch ({ message, code: c = 1, extra = "none" }) { got = [message, c, extra]; }
+try { try { throw null; } catch ({ message }) { got.push("unreached"); } }
+catch (e) { got.push(e instanceof TypeError); }
+return got;"""
+    with js.Engine() as engine:
+        assert (await engine.run(code)).value == ["boom", 7, "none", True]
 
 
 def test_each_loop_condition_calls_the_probe_with_its_line() -> None:

@@ -150,6 +150,8 @@ BEHAVIOURS = [
     # A script that catches the error still ends: the limit cannot be swallowed. (One line:
     # Lua names the line where control came back to the script, V8 the recursion's line.)
     Behaviour("recursion_caught", error=ScriptLimitError, line=1, kind="recursion"),
+    # ... even when it takes the error's message apart (JavaScript's `catch ({ message })`).
+    Behaviour("recursion_caught_message", error=ScriptLimitError, line=1, kind="recursion"),
     Behaviour(
         "output_limit",
         options=lambda: {"max_output": 100},

@@ -179,7 +179,8 @@ def mark_loops(code: str, probe: str, *, catch_probe: str | None = None) -> str:
     """``code`` with ``probe(line)`` called in the condition of each of its loops.
 
     With ``catch_probe``, each ``catch`` block first calls ``catch_probe(error)`` (a
-    ``catch {`` without a binding gets one; a destructuring binding is left as written).
+    ``catch {`` without a binding gets one; a destructuring binding, ``catch ({ message })``,
+    becomes a ``let`` of the block, on the same lines, after the probe).
 
     A slash after ``)`` divides (``(a + b) / 2``) or starts a regular expression
     (``if (s) /x/.test(s)``): the code is marked only where both readings find the same
@@ -196,37 +197,52 @@ def _mark(code: str, probe: str, catch_probe: str | None) -> str:
         again = _inserts(code, probe, _tokens(code, after_paren=True), catch_probe)
         if again != inserts:
             return code
+    replaced = [(at, end) for at, end, _ in inserts if end > at]
+    if any(a < at < e for at, _, _ in inserts for a, e in replaced):
+        return code  # a mark would fall inside a binding that moves
     pieces, last = [], len(code)
-    for at, text in sorted(inserts, key=lambda insert: insert[0], reverse=True):
-        pieces += [code[at:last], text]
+    for at, end, text in sorted(inserts, key=lambda insert: insert[0], reverse=True):
+        pieces += [code[end:last], text]
         last = at
     pieces.append(code[:last])
     return "".join(reversed(pieces))
 
 
-def _catches(tokens: list[_Token], catch_probe: str) -> list[tuple[int, str]]:
-    inserts: list[tuple[int, str]] = []
+def _catches(code: str, tokens: list[_Token], catch_probe: str) -> list[tuple[int, int, str]]:
+    inserts: list[tuple[int, int, str]] = []
+    name = "$llmkit$error"
     for k, token in enumerate(tokens[:-1]):
         if token.kind != "word" or token.text != "catch" or (k > 0 and tokens[k - 1].text == "."):
             continue
         after = tokens[k + 1]
         if after.text == "{":
-            name = "$llmkit$error"
-            inserts += [(after.start, f"({name}) "), (after.start + 1, f" {catch_probe}({name});")]
+            at = after.start
+            inserts += [(at, at, f"({name}) "), (at + 1, at + 1, f" {catch_probe}({name});")]
             continue
         close_at = _closing(tokens, k + 1) if after.text == "(" else None
-        if close_at != k + 3 or close_at + 1 >= len(tokens) or tokens[close_at + 1].text != "{":
-            continue  # a destructuring binding, or not a catch clause
-        name = tokens[k + 2].text
-        inserts.append((tokens[close_at + 1].start + 1, f" {catch_probe}({name});"))
+        if close_at is None or close_at + 1 >= len(tokens) or tokens[close_at + 1].text != "{":
+            continue  # not a catch clause
+        block = tokens[close_at + 1].start + 1
+        if close_at == k + 3 and tokens[k + 2].kind == "word":
+            inserts.append((block, block, f" {catch_probe}({tokens[k + 2].text});"))
+            continue
+        if close_at == k + 2:
+            continue  # `catch ()`: the parser will say so
+        # A destructuring binding: the block takes the error whole, the pattern is its first let.
+        start, end = tokens[k + 2].start, tokens[close_at].start
+        pattern = code[start:end]
+        inserts += [
+            (start, end, name),
+            (block, block, f" {catch_probe}({name}); let {pattern} = {name};"),
+        ]
     return inserts
 
 
 def _inserts(
     code: str, probe: str, tokens: list[_Token], catch_probe: str | None
-) -> list[tuple[int, str]]:
-    # (position in the source, text to insert there)
-    inserts = [] if catch_probe is None else _catches(tokens, catch_probe)
+) -> list[tuple[int, int, str]]:
+    # (start, end, text): the text replaces the source from start to end (an insert when equal)
+    inserts = [] if catch_probe is None else _catches(code, tokens, catch_probe)
     for k, token in enumerate(tokens):
         if token.kind != "word" or token.text not in ("while", "for"):
             continue
@@ -250,9 +266,9 @@ def _inserts(
                 continue  # for-in, for-of
             start, end = semis[0].start + 1, semis[1].start
         if code[start:end].strip():
-            inserts += [(start, f"{call} && ("), (end, ")")]
+            inserts += [(start, start, f"{call} && ("), (end, end, ")")]
         else:
-            inserts.append((start, f" {call}"))
+            inserts.append((start, start, f" {call}"))
     return inserts
 
 
