@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from pathlib import Path
 
 import pytest
 
-from llmkit.scripting import ScriptTimeoutError
+from llmkit.scripting import ScriptLimitError, ScriptTimeoutError
 from llmkit.scripting import javascript as js
 from llmkit.scripting.javascript._loops import mark_loops
 
@@ -103,6 +104,16 @@ async def test_a_busy_loop_in_a_function_names_the_loops_line() -> None:
         assert info.value.line == 3
 
 
+async def test_a_busy_loop_after_an_await_names_the_loops_line() -> None:
+    # the script goes on in promise callbacks, outside any call a timeout could cut short
+    engine = js.Engine(timeout=0.3, clock=step_clock().__next__, globals={"echo": lambda x: x})
+    with engine:
+        with pytest.raises(ScriptTimeoutError) as info:
+            await engine.run("await echo(1);\n\nwhile (true) {}")
+        assert info.value.line == 3
+        assert (await engine.run("return await echo(2);")).value == 2
+
+
 async def test_a_source_the_marks_misread_runs_as_written() -> None:
     with js.Engine() as engine:
         code = "class A { while(x) { return x + 1 } }\nreturn new A().while(2)"
@@ -141,3 +152,44 @@ async def test_a_regex_after_a_paren_keeps_the_string_that_follows() -> None:
     code = 'const s = "a";\nif (s) /"/.test(s); const msg = "while (x) more";\nreturn msg;'
     with js.Engine() as engine:
         assert (await engine.run(code)).value == "while (x) more"
+
+
+async def test_a_busy_loop_in_a_required_module_names_the_modules_line(tmp_path: Path) -> None:
+    (tmp_path / "busy.js").write_text(
+        "module.exports.spin = () => {\n  let n = 0;\n\n  while (n >= 0) { n++; }\n};\n"
+    )
+    (tmp_path / "main.js").write_text(
+        "let k = 0;\nwhile (k < 3) { k++; }\nconst b = await require('busy');\nb.spin();\n"
+    )
+    with js.Engine(sandbox="standard", timeout=0.3, clock=step_clock().__next__) as engine:
+        with pytest.raises(ScriptTimeoutError) as info:
+            await engine.run_file(tmp_path / "main.js")
+        module = str(tmp_path / "busy.js")
+        assert info.value.line is None  # no line of main.js: the script's own loop ended
+        assert f"in a loop at {module}:4" in str(info.value)
+        assert info.value.traceback.endswith(f"at {module}:4")
+        # the next run, in the script itself, names the script's line again
+        with pytest.raises(ScriptTimeoutError) as info:
+            await engine.run("\nwhile (true) {}")
+        assert (info.value.line, info.value.traceback) == (2, "")
+
+
+async def test_a_module_the_marks_misread_runs_as_written(tmp_path: Path) -> None:
+    (tmp_path / "odd.js").write_text(
+        "class A { while(x) { return x + 1 } }\nmodule.exports = new A().while(2);\n"
+    )
+    with js.Engine(sandbox="standard") as engine:
+        (tmp_path / "m.js").write_text("return await require('odd');")
+        assert (await engine.run_file(tmp_path / "m.js")).value == 3
+
+
+async def test_a_recursion_caught_in_a_module_still_ends_the_run(tmp_path: Path) -> None:
+    (tmp_path / "deep.js").write_text(
+        "const f = (n) => f(n + 1) + 1;\n"
+        "module.exports = () => { try { f(0); } catch ({ message }) { return message; } };\n"
+    )
+    (tmp_path / "main.js").write_text("const d = await require('deep');\nreturn d();\n")
+    with js.Engine(sandbox="standard") as engine:
+        with pytest.raises(ScriptLimitError) as info:
+            await engine.run_file(tmp_path / "main.js")
+        assert info.value.kind == "recursion"

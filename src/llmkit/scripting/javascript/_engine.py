@@ -42,13 +42,12 @@ from llmkit.scripting._errors import (
 )
 from llmkit.scripting._host import Host
 from llmkit.scripting.javascript._errors import (
-    TIMEOUT,
     at_line,
     memory_error,
     script_error,
     source_url,
     split_syntax,
-    stopped_at,
+    timeout_error,
     violation_error,
 )
 from llmkit.scripting.javascript._isolate import Interrupted, Isolate
@@ -107,6 +106,7 @@ class JsEngine(Engine):
         self._next_call = 1
         self._tasks: set[asyncio.Task[Any]] = set()
         self._host_errors: dict[str, BaseException] = {}
+        self._modules: dict[str, int] = {}  # the file of each module required -> its number
         self._isolate: Isolate | None = None
         self._isolate = self._new_isolate()
 
@@ -294,34 +294,30 @@ class JsEngine(Engine):
         except TimeoutError:
             if inspect.iscoroutine(work):
                 work.close()
-            line, stack = await self._stopped_at(busy)
-            raise ScriptTimeoutError(
-                TIMEOUT,
-                kind="timeout",
-                script=self._script(),
-                line=line,
-                traceback=stack,
-            ) from None
+            raise await self._stopped_at(busy) from None
 
-    async def _stopped_at(self, busy: bool) -> tuple[int | None, str]:
-        """The script line a run stopped by its deadline was at, and the stack that shows it.
+    async def _stopped_at(self, busy: bool) -> ScriptTimeoutError:
+        """The error of a run stopped by its deadline, at the line it was at.
 
         Busy, V8's termination leaves no stack: the line is the loop the script went round
         last. Idle, the script awaits a host call: the line is where it made that call.
         """
         if self._isolate is None:
-            return None, ""
+            return timeout_error(None, self._script())
+        line, module = self._isolate.spot()  # readable even while the script runs on
+        found: dict[str, Any] | None = {"line": line, "module": module, "stack": ""}
         try:
             async with asyncio.timeout(_WHERE_BOUND):
                 text = await self._isolate.call("where", busy)
+            if not busy:
+                found = json.loads(text)
         except TimeoutError:
             # JavaScript runs outside any call of the driver (a promise callback that never
             # ends), where no cancellation reaches it: the isolate is discarded.
             self._discard()
-            return None, ""
         except Exception:  # a broken isolate: the error goes without its line
-            return None, ""
-        return stopped_at(json.loads(text), self._script())
+            found = None
+        return timeout_error(found, self._script(), list(self._modules))
 
     async def _js(self, function: Any, *args: Any, then: str | None = None) -> Any:
         assert self._isolate is not None
@@ -441,7 +437,8 @@ class JsEngine(Engine):
             return host.write(str(args[0]))
         if what == "require":
             text, file = self._module_source(host, args[0], ".js")
-            return [text, str(file)]
+            module = self._modules.setdefault(str(file), len(self._modules) + 1)
+            return [mark_loops(text, _PROBE, catch_probe=_CAUGHT, module=module), text, str(file)]
         raise UsageError(f"Unknown host call {what!r}.")
 
     # ------------------------------------------------------------- errors

@@ -12,9 +12,15 @@ under its path, and no frame of the prelude; and an error rebuilt at a line keep
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from llmkit.scripting._errors import ScriptError, ScriptLimitError, ScriptSandboxError
+from llmkit.scripting._errors import (
+    ScriptError,
+    ScriptLimitError,
+    ScriptSandboxError,
+    ScriptTimeoutError,
+)
 
 __all__ = [
     "TIMEOUT",
@@ -25,7 +31,7 @@ __all__ = [
     "script_stack",
     "source_url",
     "split_syntax",
-    "stopped_at",
+    "timeout_error",
     "violation_error",
 ]
 
@@ -75,13 +81,29 @@ def split_syntax(text: str, script: str) -> tuple[str, int | None]:
     return first, None
 
 
-def stopped_at(found: dict[str, Any], script: str) -> tuple[int | None, str]:
-    """The line and stack of a run its time limit stopped, from the prelude's ``where``."""
-    frames = str(found["stack"]).split("\n")[1:]  # the first line names a bare Error
-    if not frames:
-        return int(found["line"]) or None, ""
-    stack = "\n".join([TIMEOUT, *frames])
-    return line_of(stack, script), script_stack(stack, script)
+def timeout_error(
+    found: dict[str, Any] | None, script: str, modules: Sequence[str] = ()
+) -> ScriptTimeoutError:
+    """The error of a run its time limit stopped, at the line the prelude's ``where`` ``found``.
+
+    A loop of a module (``modules[n - 1]`` for module ``n``) is no line of the script: the
+    message and the stack name the module's file and line instead.
+    """
+    line, stack, message = None, "", TIMEOUT
+    frames = [] if found is None else str(found["stack"]).split("\n")[1:]  # past a bare Error
+    if frames:
+        stack = "\n".join([TIMEOUT, *frames])
+        line, stack = line_of(stack, script), script_stack(stack, script)
+    elif found is not None:
+        line, module = int(found["line"]) or None, int(found.get("module") or 0)
+        if line is not None and 0 < module <= len(modules):
+            where = f"{modules[module - 1]}:{line}"
+            line, message, stack = (
+                None,
+                f"{TIMEOUT} (in a loop at {where})",
+                f"{TIMEOUT}\n    at {where}",
+            )
+    return ScriptTimeoutError(message, kind="timeout", script=script, line=line, traceback=stack)
 
 
 def at_line(exc: ScriptError, frames: str) -> ScriptError:

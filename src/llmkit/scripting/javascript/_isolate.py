@@ -67,7 +67,9 @@ class Isolate:
         # each call is the text of a cancellable evaluation, so Python never reads the isolate
         # synchronously (a read waits behind any JavaScript that runs, and would freeze the loop).
         self._token = secrets.token_hex(16)
-        factory(bell, alarm, self._token)
+        # The prelude's loop probe writes the line (and module) it is at into this memory,
+        # which Python reads while JavaScript runs; it lives as long as the isolate.
+        self._spot: memoryview | None = factory(bell, alarm, self._token).cast("i")
         # From here on every call is made on the loop that awaits it, and the isolate's answer
         # is delivered there: a call costs no trip through the private loop.
         self._router = _Router(self._loop)
@@ -150,6 +152,14 @@ class Isolate:
             if not self._running:
                 self._router.target = None
 
+    def spot(self) -> tuple[int, int]:
+        """The line of the loop the script went round last (0: none since the driver's last
+        call) and its module's number (0: the script itself), read without entering the
+        isolate, so even while JavaScript runs on."""
+        if self._spot is None:
+            return 0, 0
+        return self._spot[0], self._spot[1]
+
     def out_of_memory(self) -> bool:
         """True once the isolate reached its memory limit (it must then be discarded)."""
         return bool(self._mr.was_hard_memory_limit_reached())
@@ -162,6 +172,7 @@ class Isolate:
         """Free the isolate and end its thread (idempotent)."""
         if not self._thread.is_alive():
             return
+        self._spot = None  # its memory goes with the isolate
 
         async def shut() -> None:
             self._hooks.close()

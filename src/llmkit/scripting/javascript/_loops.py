@@ -175,8 +175,11 @@ def _closing(tokens: list[_Token], open_at: int) -> int | None:
     return None
 
 
-def mark_loops(code: str, probe: str, *, catch_probe: str | None = None) -> str:
+def mark_loops(code: str, probe: str, *, catch_probe: str | None = None, module: int = 0) -> str:
     """``code`` with ``probe(line)`` called in the condition of each of its loops.
+
+    ``module``: the code is that of a module, which the probe is told as well:
+    ``probe(line, module)``.
 
     With ``catch_probe``, each ``catch`` block first calls ``catch_probe(error)`` (a
     ``catch {`` without a binding gets one; a destructuring binding, ``catch ({ message })``,
@@ -187,14 +190,14 @@ def mark_loops(code: str, probe: str, *, catch_probe: str | None = None) -> str:
     loops, else it is left as written. The marked text of a recent source is remembered, so
     a script run again is not scanned again.
     """
-    return _mark(code, probe, catch_probe)
+    return _mark(code, probe, catch_probe, module)
 
 
 @lru_cache(maxsize=256)
-def _mark(code: str, probe: str, catch_probe: str | None) -> str:
-    inserts = _inserts(code, probe, _tokens(code), catch_probe)
+def _mark(code: str, probe: str, catch_probe: str | None, module: int) -> str:
+    inserts = _inserts(code, probe, _tokens(code), catch_probe, module)
     if "/" in code:  # without a slash both readings are the same
-        again = _inserts(code, probe, _tokens(code, after_paren=True), catch_probe)
+        again = _inserts(code, probe, _tokens(code, after_paren=True), catch_probe, module)
         if again != inserts:
             return code
     replaced = [(at, end) for at, end, _ in inserts if end > at]
@@ -239,7 +242,7 @@ def _catches(code: str, tokens: list[_Token], catch_probe: str) -> list[tuple[in
 
 
 def _inserts(
-    code: str, probe: str, tokens: list[_Token], catch_probe: str | None
+    code: str, probe: str, tokens: list[_Token], catch_probe: str | None, module: int
 ) -> list[tuple[int, int, str]]:
     # (start, end, text): the text replaces the source from start to end (an insert when equal)
     inserts = [] if catch_probe is None else _catches(code, tokens, catch_probe)
@@ -256,7 +259,8 @@ def _inserts(
         close_at = _closing(tokens, open_at)
         if close_at is None:
             continue
-        call = f"{probe}({code.count(chr(10), 0, token.start) + 1})"
+        line = code.count(chr(10), 0, token.start) + 1
+        call = f"{probe}({line}, {module})" if module else f"{probe}({line})"
         inner = tokens[open_at + 1 : close_at]
         if token.text == "while":
             start, end = tokens[open_at].start + 1, tokens[close_at].start

@@ -10,7 +10,7 @@
   const describe = Reflect.getOwnPropertyDescriptor, freeze = Object.freeze;
   const protoOf = Reflect.getPrototypeOf, isView = ArrayBuffer.isView;
   const Buffer = ArrayBuffer, Bytes = Uint8Array, View = DataView;
-  const apply = Reflect.apply, assign = Object.assign;
+  const apply = Reflect.apply, assign = Object.assign, ParseError = SyntaxError;
   const call = (f, self, ...args) => apply(f, self, args);
   const MARK = "$$llmkit";
   const HANDLE = Symbol("llmkit.handle");
@@ -20,8 +20,11 @@
   let nextCall = 1, nextFunction = 1, tripped = null, trippedKind = "sandbox";
   // The line of the loop the script went round last: the engine marks each loop's condition
   // with a call of this probe (see _loops.py), as a terminated run leaves no stack to read.
-  let at = 0;
-  define(globalThis, "$llmkit$at", { value: (line) => { at = line; return true; } });
+  // A loop of a module (require) gives the module's number too. Both sit in memory Python
+  // reads without entering the isolate: a script that never yields, even one that runs in
+  // promise callbacks between the driver's calls, still tells where it is.
+  const spot = new Int32Array(new ArrayBuffer(8));
+  define(globalThis, "$llmkit$at", { value: (line, module) => { spot[1] = module || 0; spot[0] = line; return true; } });
   // A too deep recursion is a limit, as in Lua: a script that catches V8's RangeError still
   // ends. The engine calls this probe first in each `catch` block of the script (see _loops.py),
   // and a rejection handler gets it from then() below: the limit trips as a violation does.
@@ -203,9 +206,14 @@
   const modules = new Map();
   async function require(name) {
     if (modules.has(name)) return modules.get(name);
-    const [source, file] = await hostCall("require", 0, "", [name]);
+    // The module with its loops and catch blocks marked, as the script is; as written should
+    // the marks not parse.
+    const [marked, source, file] = await hostCall("require", 0, "", [name]);
+    const wrap = (body) => compile("(function (module, exports) {" + body + "\n})\n//# sourceURL=" + file);
+    let body;
+    try { body = wrap(marked); } catch (e) { if (!(e instanceof ParseError) || marked === source) throw e; body = wrap(source); }
     const module = { exports: {} };
-    compile("(function (module, exports) {" + source + "\n})\n//# sourceURL=" + file)(module, module.exports);
+    body(module, module.exports);
     modules.set(name, module.exports);
     return module.exports;
   }
@@ -217,7 +225,7 @@
   const baseline = new Map();  // global name -> its descriptor once the sandbox is set
   // Resolve (ok) or reject host call `id` with `text`; the script runs on meanwhile.
   function settle(id, ok, text) {
-    at = 0;
+    spot[0] = 0;
     expecting = true;
     const entry = pending.get(id);
     if (entry === undefined) return;
@@ -267,7 +275,7 @@
   }
   function drain() {
     // No script code runs in here: a loop line kept past it would be stale by the next call.
-    at = 0;
+    spot[0] = 0;
     expecting = false;
     const text = "[" + outbox.join(",") + "]";
     outbox.length = 0;
@@ -277,7 +285,7 @@
   // Returns the messages the script sent meanwhile (a value's return among them); what it
   // sends after, from promises that settle later, rings the bell.
   function begin(callId, fn, argsText) {
-    at = 0;
+    spot[0] = 0;
     expecting = true;
     try { finish(callId, fn(...decode(argsText))); } catch (e) { fail(callId, e); }
     return drain();
@@ -366,7 +374,7 @@
     },
     // Where a run stopped by its time limit was: in a loop (busy) or awaiting a host call.
     where(busy) {
-      if (busy) return stringify({ line: at, stack: "" });
+      if (busy) return stringify({ line: spot[0], module: spot[1], stack: "" });
       let site = null;
       for (const entry of pending.values()) if (entry[3] !== "print") site = entry[2];
       return stringify({ line: 0, stack: site === null ? "" : String(site.stack) });
@@ -376,4 +384,5 @@
   // The driver reaches these functions by evaluating calls through this gate; a script, which
   // never sees the token, gets nothing from it.
   define(globalThis, "$llmkit$k", { value: (key) => (key === token ? api : undefined) });
+  return spot.buffer;
 })
