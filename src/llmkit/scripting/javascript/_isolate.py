@@ -105,9 +105,9 @@ class Isolate:
     async def call(self, name: str, *args: Any, then: str | None = None) -> Any:
         """Call the prelude function ``name`` with JSON ``args`` (cancel the await to stop it).
 
-        ``then``: a prelude function (no arguments) called right after, on the isolate's own
-        loop, whose result is returned instead: the script's promise callbacks run between
-        the two calls, and the pair costs one trip between the loops instead of two.
+        ``then``: a prelude function (no arguments) queued right behind it, whose result is
+        returned instead: the script's promise callbacks run between the two, and the pair
+        costs one trip into the isolate instead of two.
         """
 
         first = self._mr.eval_cancelable(self._code(name, args))
