@@ -31,6 +31,7 @@ from llmkit.serve._errors import (
     UnknownSessionError,
     UnknownTargetError,
 )
+from llmkit.serve._listing import RunPage
 from llmkit.serve._mcp_server import MCPToolServer, ServedTools
 from llmkit.serve._run import RunState, ServedRun
 from llmkit.serve._security import RateLimit, Tokens, tokens_from_env, tokens_from_file
@@ -46,6 +47,7 @@ __all__ = [
     "MCPToolServer",
     "OnDisconnect",
     "RateLimit",
+    "RunPage",
     "RunService",
     "RunState",
     "RunStateError",
