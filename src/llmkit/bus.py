@@ -39,7 +39,6 @@ import concurrent.futures
 import contextvars
 import inspect
 import logging
-import queue
 import sys
 import threading
 import types
@@ -51,6 +50,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from llmkit.errors import UsageError
 
 if TYPE_CHECKING:
+    import queue
+
     from llmkit.events import Event
 
 __all__ = ["Bus", "Handler", "Subscription", "active_bus", "bus", "reset_bus", "use_bus"]
@@ -69,10 +70,12 @@ class _Worker:
     """
 
     def __init__(self, name: str) -> None:
+        from queue import SimpleQueue  # only a bus with a sync handler starts a worker
+
         self._queue: queue.SimpleQueue[
             tuple[concurrent.futures.Future[Any], Callable[[], Any]] | None
         ]
-        self._queue = queue.SimpleQueue()
+        self._queue = SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 

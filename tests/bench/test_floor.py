@@ -35,7 +35,7 @@ from bench._workload import (
     double,
 )
 from llmkit import Message, Request, ToolCall, ToolResult, ToolSpec
-from llmkit.providers._profiles import OpenAIProfile, openai_capabilities
+from llmkit.providers._profiles.openai import OpenAIProfile, openai_capabilities
 from llmkit.providers.openai.encode import encode_request
 from llmkit.testing import FakeProviderServer
 from llmkit.types import OutputSchema

@@ -22,7 +22,7 @@ from llmkit.errors import (
     UsageError,
 )
 from llmkit.events import ReasoningDelta, TextDelta, ToolCallDelta
-from llmkit.providers._profiles import anthropic_profile
+from llmkit.providers._profiles.anthropic import anthropic_profile
 from llmkit.providers.anthropic.decode import StreamDecoder, decode_response, decode_usage
 from llmkit.providers.anthropic.encode import encode_request, output_schema, token_limits
 from llmkit.providers.anthropic.errors import AnthropicErrors

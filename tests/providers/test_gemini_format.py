@@ -19,7 +19,7 @@ from llmkit.errors import (
     UsageError,
 )
 from llmkit.events import ReasoningDelta, TextDelta, ToolCallDelta
-from llmkit.providers._profiles import gemini_profile
+from llmkit.providers._profiles.gemini import gemini_profile
 from llmkit.providers.gemini import GeminiModel
 from llmkit.providers.gemini.decode import StreamDecoder, decode_response, decode_usage
 from llmkit.providers.gemini.encode import PLACEHOLDER_SIGNATURE, encode_request

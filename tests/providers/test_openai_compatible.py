@@ -18,7 +18,7 @@ from llmkit import Agent, Message, Request, tool
 from llmkit.events import ModelResponse
 from llmkit.providers import Capabilities
 from llmkit.providers._presets import PRESETS
-from llmkit.providers._profiles import OpenAIProfile, openai_profile
+from llmkit.providers._profiles.openai import OpenAIProfile, openai_profile
 from llmkit.providers.openai import OpenAIModel
 from llmkit.testing import FakeProviderServer, tool_call
 

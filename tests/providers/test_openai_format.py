@@ -16,7 +16,7 @@ from llmkit.errors import (
 )
 from llmkit.events import ReasoningDelta, TextDelta, ToolCallDelta
 from llmkit.providers._presets import PRESETS
-from llmkit.providers._profiles import OpenAIProfile, openai_profile
+from llmkit.providers._profiles.openai import OpenAIProfile, openai_profile
 from llmkit.providers.openai import decode
 from llmkit.providers.openai.encode import (
     encode_embeddings,

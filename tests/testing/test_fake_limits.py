@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from llmkit.providers import _profiles
+from llmkit.providers._profiles import anthropic as anthropic_profiles
+from llmkit.providers._profiles import gemini as gemini_profiles
 from llmkit.providers.ollama import ollama_capabilities
 from llmkit.testing._fake.anthropic import limits as anthropic_limits
 from llmkit.testing._fake.gemini import limits as gemini_limits
@@ -25,15 +26,15 @@ def _ids(fake: tuple[str, ...], client: tuple[tuple[str, object], ...], *more: s
 
 
 ANTHROPIC_IDS = _ids(
-    anthropic_limits.PREFIXES, _profiles._ANTHROPIC_TABLE, "claude-unknown-9", "other"
+    anthropic_limits.PREFIXES, anthropic_profiles._ANTHROPIC_TABLE, "claude-unknown-9", "other"
 )
-GEMINI_IDS = _ids(gemini_limits.PREFIXES, _profiles._GEMINI_TABLE, "gemini-9-ultra", "other")
+GEMINI_IDS = _ids(gemini_limits.PREFIXES, gemini_profiles._GEMINI_TABLE, "gemini-9-ultra", "other")
 OLLAMA_IDS = sorted({prefix for prefixes, _ in PATTERNS for prefix in prefixes} | {"mistral"})
 
 
 @pytest.mark.parametrize("model", ANTHROPIC_IDS)
 def test_anthropic_limits_agree_with_the_client_profile(model: str) -> None:
-    profile = _profiles.anthropic_profile(model)
+    profile = anthropic_profiles.anthropic_profile(model)
     fake = anthropic_limits.limits_for(model)
     assert (fake.max_output_tokens, fake.mid_conversation_system) == (
         profile.max_output_tokens,
@@ -43,7 +44,7 @@ def test_anthropic_limits_agree_with_the_client_profile(model: str) -> None:
 
 @pytest.mark.parametrize("model", [*GEMINI_IDS, "models/gemini-3-pro-preview"])
 def test_gemini_limits_agree_with_the_client_profile(model: str) -> None:
-    profile = _profiles.gemini_profile(model)
+    profile = gemini_profiles.gemini_profile(model)
     fake = gemini_limits.limits_for(model)
     assert fake.embedding == profile.capabilities.embeddings
     assert fake.thought_signatures == profile.thought_signatures

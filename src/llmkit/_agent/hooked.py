@@ -11,10 +11,10 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from llmkit._agent.calls import PlannedCall, execute, plan_tool_call
-from llmkit._hooks.base import HookContext
 from llmkit.types import ToolCall, ToolResult
 
 if TYPE_CHECKING:
+    from llmkit._hooks.base import HookContext
     from llmkit._hooks.chain import HookChain
     from llmkit.context import RunContext
     from llmkit.providers.base import Model
@@ -33,6 +33,9 @@ def run_context(
 
     The run keeps it: it is the parent of the contexts of its model and tool calls.
     """
+    # The hook side loads with the first run that has hooks, not with every agent.
+    from llmkit._hooks.base import HookContext
+
     return HookContext("run", ctx, model, input=input, stream=stream, started=time.perf_counter())
 
 
@@ -40,6 +43,8 @@ def call_context(
     ctx: RunContext[Any], model: Model, parent: HookContext | None, *, stream: bool
 ) -> HookContext:
     """The hook context of a model call about to be made, within the run's ``parent``."""
+    from llmkit._hooks.base import HookContext
+
     return HookContext(
         "model", ctx, model, parent=parent, stream=stream, started=time.perf_counter()
     )
@@ -58,6 +63,8 @@ async def execute_hooked(
     they do not fit, the model gets the error, as for its own bad arguments.
     ``after_tool`` hooks see what the tool raised as ``ctx.tool_error``.
     """
+    from llmkit._hooks.base import HookContext
+
     call = planned.call
     hctx = HookContext(
         "tool",

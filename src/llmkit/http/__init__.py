@@ -10,8 +10,10 @@ error message or log line.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from llmkit._lazy import lazy_exports
 from llmkit.http._checks import check_api_key, check_headers
-from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
 from llmkit.http._endpoint import (
     Endpoint,
     ErrorInfo,
@@ -24,6 +26,12 @@ from llmkit.http._options import ConnectionOptions, PoolLimits, Timeouts
 from llmkit.http._pool import aclose_clients, shared_client
 from llmkit.http._retry import RetryPolicy, backoff_delay, parse_retry_after, retry_delay
 from llmkit.http._url import check_base_url, join_url, split_base_url
+
+if TYPE_CHECKING:
+    from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
+
+# The stream decoders load with the first stream: a program that never streams never loads them.
+_LAZY = dict.fromkeys(("NDJSONDecoder", "SSEDecoder", "SSEEvent"), "llmkit.http._decoders")
 
 __all__ = [
     "ConnectionOptions",
@@ -50,3 +58,5 @@ __all__ = [
     "shared_client",
     "split_base_url",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -28,7 +28,6 @@ from llmkit.errors import (
     error_for_status,
 )
 from llmkit.http._checks import check_headers
-from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
 from llmkit.http._guard import check_request
 from llmkit.http._options import ConnectionOptions, Timeouts
 from llmkit.http._pool import SharedTransport
@@ -45,6 +44,8 @@ from llmkit.http._url import check_base_url, join_url, origin, split_base_url
 
 if TYPE_CHECKING:
     import httpx2
+
+    from llmkit.http._decoders import SSEEvent
 
 __all__ = [
     "Endpoint",
@@ -443,6 +444,8 @@ class StreamReply:
 
         What a model's stream reads: one generator step per network read, not per event.
         """
+        from llmkit.http._decoders import SSEDecoder  # loaded by the first stream, not with llmkit
+
         decoder = SSEDecoder()
         async for events in self._batches(decoder.feed):
             yield events
@@ -457,6 +460,8 @@ class StreamReply:
 
     async def ndjson_batches(self) -> AsyncIterator[list[Any]]:
         """The body decoded as newline-delimited JSON values, in lists as :meth:`sse_batches`."""
+        from llmkit.http._decoders import NDJSONDecoder
+
         decoder = NDJSONDecoder()
         async for values in self._batches(decoder.feed):
             yield values

@@ -25,7 +25,6 @@ import re
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -270,6 +269,8 @@ _KEYS = ("input_mtok", "output_mtok", "cache_read_mtok", "cache_write_mtok")
 
 
 def _from_dataset(model_price: Any, source: str, varies: bool) -> Price | None:
+    from decimal import Decimal  # the dataset's numbers; only a dataset lookup needs the module
+
     values = {key: getattr(model_price, key, None) for key in _KEYS}
     if values["input_mtok"] is None:
         return None  # priced by something else (images, seconds of audio, requests)

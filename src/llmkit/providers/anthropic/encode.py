@@ -5,7 +5,7 @@
 :mod:`llmkit.providers.anthropic.messages`, answers are read by
 :mod:`llmkit.providers.anthropic.decode`. What differs between models (the
 largest ``max_tokens``, extended thinking, structured output) is data in
-their :class:`~llmkit.providers._profiles.AnthropicProfile`.
+their :class:`~llmkit.providers._profiles.anthropic.AnthropicProfile`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import warnings
 from typing import Any
 
 from llmkit.errors import UnsupportedError, UsageError
-from llmkit.providers._profiles import AnthropicProfile
+from llmkit.providers._profiles.anthropic import AnthropicProfile
 from llmkit.providers.anthropic.messages import encode_messages, ours, thinking_fits
 from llmkit.types import JSONDict, OutputSchema, Request, ToolSpec
 

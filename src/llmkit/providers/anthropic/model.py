@@ -26,7 +26,7 @@ from llmkit.http import (
     split_base_url,
 )
 from llmkit.providers._http_model import HTTPModel, StreamPlan, check_capabilities
-from llmkit.providers._profiles import AnthropicProfile, anthropic_profile
+from llmkit.providers._profiles.anthropic import AnthropicProfile, anthropic_profile
 from llmkit.providers.anthropic.decode import StreamDecoder, decode_response
 from llmkit.providers.anthropic.encode import API_VERSIONS, DEFAULT_API_VERSION, encode_request
 from llmkit.providers.anthropic.errors import AnthropicErrors

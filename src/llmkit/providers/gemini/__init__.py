@@ -20,7 +20,7 @@ The package has the file roles every provider package has:
 
 from __future__ import annotations
 
-from llmkit.providers._profiles import GeminiProfile
+from llmkit.providers._profiles.gemini import GeminiProfile
 from llmkit.providers.gemini.model import DEFAULT_BASE_URL, GeminiModel
 
 __all__ = ["DEFAULT_BASE_URL", "GeminiModel", "GeminiProfile"]

@@ -5,7 +5,7 @@ of ``models/{model}:generateContent`` (and ``:streamGenerateContent``);
 :func:`encode_embeddings` builds a ``:batchEmbedContents`` body. Answers are
 decoded in :mod:`llmkit.providers.gemini.decode`. Per-model differences
 (plain JSON Schema or the OpenAPI subset, thought signatures, thinking
-controls) come from :class:`~llmkit.providers._profiles.GeminiProfile`.
+controls) come from :class:`~llmkit.providers._profiles.gemini.GeminiProfile`.
 
 Gemini-specific values live under ``provider_data["gemini"]`` of parts:
 ``thought_signature`` (text and tool-call parts) and ``id`` (a tool call's
@@ -20,7 +20,7 @@ from typing import Any
 
 from llmkit.errors import UsageError
 from llmkit.providers._checks import check_tool_results, names_stray_items, sampling
-from llmkit.providers._profiles import GeminiProfile
+from llmkit.providers._profiles.gemini import GeminiProfile
 from llmkit.providers.gemini.schema import to_openapi_schema
 from llmkit.types import (
     AudioPart,

@@ -26,7 +26,7 @@ from llmkit.http import (
 )
 from llmkit.providers._checks import embed_texts
 from llmkit.providers._http_model import HTTPModel, StreamPlan, check_capabilities
-from llmkit.providers._profiles import GeminiProfile, gemini_profile
+from llmkit.providers._profiles.gemini import GeminiProfile, gemini_profile
 from llmkit.providers.base import Capabilities, check_request
 from llmkit.providers.gemini.decode import StreamDecoder, decode_embeddings, decode_response
 from llmkit.providers.gemini.encode import encode_embeddings, encode_request

@@ -17,7 +17,7 @@ The package has the file roles every provider package has:
 from __future__ import annotations
 
 from llmkit.providers._presets import PRESETS, Preset
-from llmkit.providers._profiles import OpenAIProfile
+from llmkit.providers._profiles.openai import OpenAIProfile
 from llmkit.providers.openai.model import OpenAIModel
 
 __all__ = ["PRESETS", "OpenAIModel", "OpenAIProfile", "Preset"]

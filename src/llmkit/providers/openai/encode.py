@@ -3,7 +3,7 @@
 ``encode_request`` turns a :class:`~llmkit.types.Request` into the JSON body;
 :mod:`llmkit.providers.openai.decode` reads the answers. The same functions serve
 every OpenAI-compatible server (llama.cpp, vLLM, OpenRouter, Groq …); their
-differences are data in :class:`~llmkit.providers._profiles.OpenAIProfile`.
+differences are data in :class:`~llmkit.providers._profiles.openai.OpenAIProfile`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from llmkit.errors import (
     UsageError,
 )
 from llmkit.providers._checks import check_tool_results, names_stray_items, sampling
-from llmkit.providers._profiles import OpenAIProfile, ToolCallContent
+from llmkit.providers._profiles.openai import OpenAIProfile, ToolCallContent
 from llmkit.types import (
     AudioPart,
     DocumentPart,

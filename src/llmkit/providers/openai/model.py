@@ -29,7 +29,7 @@ from llmkit.http import (
 from llmkit.providers._checks import embed_texts
 from llmkit.providers._http_model import HTTPModel, StreamPlan, check_capabilities
 from llmkit.providers._presets import PRESETS, Preset
-from llmkit.providers._profiles import OpenAIProfile, openai_profile
+from llmkit.providers._profiles.openai import OpenAIProfile, openai_profile
 from llmkit.providers.base import Capabilities, check_request
 from llmkit.providers.openai.decode import StreamDecoder, decode_embeddings, decode_response
 from llmkit.providers.openai.encode import encode_embeddings, encode_request
