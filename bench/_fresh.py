@@ -96,6 +96,7 @@ def _one_first_run(
 
 
 _FIGURES = ("cold_ms", "imports_ms", "first_ms", "first_cpu_ms", "script_ms", "process_cpu_ms")
+_MODULE_FIGURES = ("first_modules", "first_modules_llmkit", "first_modules_kib")
 
 
 def first_runs(
@@ -108,6 +109,9 @@ def first_runs(
     profile_stem: Path | None = None,
 ) -> dict[str, Any]:
     """``samples`` fresh processes (after one that is not counted): cold start and first run.
+
+    Also what the first run loaded (``first_modules``, of them llmkit's
+    ``first_modules_llmkit``, their files' ``first_modules_kib``).
 
     With ``profile_stem`` one more process runs under ``-X importtime`` and
     cProfile; its files are listed under ``files``.
@@ -128,6 +132,9 @@ def first_runs(
     result: dict[str, Any] = {"status": "ok", "samples": samples}
     for name in _FIGURES:
         result[name] = summary([m[name] for m in measured])
+    # What the first run loaded is the same in every process: the last one's.
+    for name in _MODULE_FIGURES:
+        result[name] = measured[-1][name]
     if files:
         result["files"] = files
     return result

@@ -42,7 +42,7 @@ from typing import Any  # noqa: E402
 _clock = time.perf_counter
 _cpu = time.process_time
 
-__all__ = ["FIRST_LINE", "first", "loops", "main", "runner_class"]
+__all__ = ["FIRST_LINE", "first", "loaded_by_the_run", "loops", "main", "runner_class"]
 
 FIRST_LINE = "first result"
 """What the child writes on stdout the moment its first run has a result."""
@@ -82,6 +82,30 @@ def _write_profile(profiler: Any, spec: dict[str, Any], title: str) -> list[str]
     return [str(text_path), str(stem.with_name(stem.name + ".prof"))]
 
 
+def loaded_by_the_run(before: set[str], after: set[str]) -> dict[str, Any]:
+    """The modules in ``after`` but not ``before``: how many, how many of llmkit's, their files' KiB.
+
+    The size is that of the file each was loaded from: the bytecode cache of
+    a source module (its source when there is no cache), the shared library
+    of an extension.
+    """
+    import os
+
+    names = sorted(after - before)
+    size = 0
+    for name in names:
+        module = sys.modules.get(name)
+        for path in (getattr(module, "__cached__", None), getattr(module, "__file__", None)):
+            if isinstance(path, str) and os.path.isfile(path):
+                size += os.path.getsize(path)
+                break
+    return {
+        "first_modules": len(names),
+        "first_modules_llmkit": sum(1 for n in names if n == "llmkit" or n.startswith("llmkit.")),
+        "first_modules_kib": size / 1024,
+    }
+
+
 def first(spec: dict[str, Any]) -> dict[str, Any]:
     """The program's imports, then in one ``asyncio.run``: build, one run, close."""
     start_wall, start_cpu = _START
@@ -89,10 +113,12 @@ def first(spec: dict[str, Any]) -> dict[str, Any]:
     import asyncio
 
     runner_type = runner_class(spec)
+    before = set(sys.modules)
     imported_wall, imported_cpu = _clock(), _cpu()
     sys.stderr.write(IMPORTS_DONE + "\n")
     profiler = _profiler(spec)
     marks: dict[str, float] = {}
+    after: set[str] = set()
 
     async def program() -> None:
         runner = runner_type(spec["url"], **dict(spec.get("options") or {}))
@@ -104,6 +130,7 @@ def first(spec: dict[str, Any]) -> dict[str, Any]:
             sys.stdout.write(FIRST_LINE + "\n")
             sys.stdout.flush()
             sys.stderr.write(FIRST_DONE + "\n")
+            after.update(sys.modules)  # the driver has stopped its clock
         finally:
             await runner.aclose()
 
@@ -118,6 +145,7 @@ def first(spec: dict[str, Any]) -> dict[str, Any]:
         "script_ms": (marks["wall"] - start_wall) * 1e3,
         # Everything the process spent, interpreter start-up included.
         "process_cpu_ms": marks["cpu"] * 1e3,
+        **loaded_by_the_run(before, after),
     }
     if profiler is not None:
         result["files"] = _write_profile(profiler, spec, f"{spec['label']}: first run")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import types
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -81,6 +82,29 @@ def test_the_probe_times_imports_and_the_first_run_and_says_when_it_has_a_result
     assert result["process_cpu_ms"] >= result["first_cpu_ms"]
 
 
+def test_the_probe_counts_what_the_first_run_loaded(
+    runners: types.ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bench_probe_loaded.py").write_text("VALUE = 1\n" * 200)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "bench_probe_loaded", raising=False)
+
+    async def run(self: Runner) -> None:
+        import bench_probe_loaded  # noqa: F401
+
+    monkeypatch.setattr(runners.Bound, "run", run)
+    result = _probe.first(spec("first", "bench_probe_runners:Bound"))
+    assert (result["first_modules"], result["first_modules_llmkit"]) == (1, 0)
+    assert result["first_modules_kib"] > 0
+    monkeypatch.delitem(sys.modules, "bench_probe_loaded")
+
+
+def test_the_modules_a_run_loaded_are_counted_with_llmkit_s_apart() -> None:
+    loaded = _probe.loaded_by_the_run({"json"}, {"json", "llmkit", "llmkit.agent", "os"})
+    assert (loaded["first_modules"], loaded["first_modules_llmkit"]) == (3, 2)
+    assert loaded["first_modules_kib"] > 0
+
+
 def test_floors_are_built_per_event_loop_and_llmkit_is_built_once() -> None:
     # A floor's client belongs to the loop it was built in; an agent serves any loop.
     for case in CASES:
@@ -97,6 +121,7 @@ def test_fresh_processes_time_the_cold_start_and_the_first_run(server: FakeProvi
     assert result["status"] == "ok" and result["samples"] == 2
     assert result["cold_ms"]["median"] > result["script_ms"]["median"]
     assert result["script_ms"]["median"] > result["first_ms"]["median"] > 0
+    assert result["first_modules"] > result["first_modules_llmkit"] == 0
     # A warm-up process, then the two samples: every one made its call.
     assert len(server.requests) == 3
 
