@@ -96,7 +96,12 @@ def _one_first_run(
 
 
 _FIGURES = ("cold_ms", "imports_ms", "first_ms", "first_cpu_ms", "script_ms", "process_cpu_ms")
-_MODULE_FIGURES = ("first_modules", "first_modules_llmkit", "first_modules_kib")
+_MODULE_FIGURES = (
+    "first_modules",
+    "first_modules_kib",
+    "first_modules_llmkit",
+    "first_modules_llmkit_kib",
+)
 
 
 def first_runs(
@@ -110,8 +115,9 @@ def first_runs(
 ) -> dict[str, Any]:
     """``samples`` fresh processes (after one that is not counted): cold start and first run.
 
-    Also what the first run loaded (``first_modules``, of them llmkit's
-    ``first_modules_llmkit``, their files' ``first_modules_kib``).
+    Also what the first run loaded: ``first_modules`` (their files'
+    ``first_modules_kib``), and of them llmkit's (``first_modules_llmkit``,
+    ``first_modules_llmkit_kib``).
 
     With ``profile_stem`` one more process runs under ``-X importtime`` and
     cProfile; its files are listed under ``files``.

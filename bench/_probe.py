@@ -83,7 +83,7 @@ def _write_profile(profiler: Any, spec: dict[str, Any], title: str) -> list[str]
 
 
 def loaded_by_the_run(before: set[str], after: set[str]) -> dict[str, Any]:
-    """The modules in ``after`` but not ``before``: how many, how many of llmkit's, their files' KiB.
+    """The modules in ``after`` but not ``before``, and their files' KiB: all, and llmkit's.
 
     The size is that of the file each was loaded from: the bytecode cache of
     a source module (its source when there is no cache), the shared library
@@ -92,17 +92,23 @@ def loaded_by_the_run(before: set[str], after: set[str]) -> dict[str, Any]:
     import os
 
     names = sorted(after - before)
-    size = 0
-    for name in names:
-        module = sys.modules.get(name)
-        for path in (getattr(module, "__cached__", None), getattr(module, "__file__", None)):
-            if isinstance(path, str) and os.path.isfile(path):
-                size += os.path.getsize(path)
-                break
+    ours = [name for name in names if name == "llmkit" or name.startswith("llmkit.")]
+
+    def kib(modules: list[str]) -> float:
+        size = 0
+        for name in modules:
+            module = sys.modules.get(name)
+            for path in (getattr(module, "__cached__", None), getattr(module, "__file__", None)):
+                if isinstance(path, str) and os.path.isfile(path):
+                    size += os.path.getsize(path)
+                    break
+        return size / 1024
+
     return {
         "first_modules": len(names),
-        "first_modules_llmkit": sum(1 for n in names if n == "llmkit" or n.startswith("llmkit.")),
-        "first_modules_kib": size / 1024,
+        "first_modules_kib": kib(names),
+        "first_modules_llmkit": len(ours),
+        "first_modules_llmkit_kib": kib(ours),
     }
 
 
