@@ -34,8 +34,10 @@ import os
 import threading
 from collections.abc import Callable
 from contextlib import suppress
-from queue import SimpleQueue
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from queue import SimpleQueue
 
 __all__ = ["in_thread", "thread_count"]
 
@@ -57,6 +59,8 @@ class _Pool:
     """Worker threads taking jobs from one queue; started as calls need them."""
 
     def __init__(self) -> None:
+        from queue import SimpleQueue  # loaded with the first sync tool call, not with llmkit
+
         self._jobs: SimpleQueue[_Job | None] = SimpleQueue()
         self._lock = threading.Lock()
         self._idle = 0
@@ -124,17 +128,26 @@ def _settle(future: asyncio.Future[tuple[bool, Any]], outcome: tuple[bool, Any])
         future.set_result(outcome)
 
 
-_pool = _Pool()
+_pool: _Pool | None = None
+"""Made by the first call (and again in a forked child)."""
+
+
+def _started() -> _Pool:
+    global _pool
+    if _pool is None:
+        _pool = _Pool()
+    return _pool
 
 
 def _close_at_exit() -> None:
-    _pool.close()
+    if _pool is not None:
+        _pool.close()
 
 
 def _fresh_after_fork() -> None:
     # The parent's threads do not exist in the child, and its lock may be held.
     global _pool
-    _pool = _Pool()
+    _pool = None
 
 
 atexit.register(_close_at_exit)
@@ -150,7 +163,7 @@ async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) ->
     """
     loop = asyncio.get_running_loop()
     future: asyncio.Future[tuple[bool, Any]] = loop.create_future()
-    _pool.submit((loop, future, contextvars.copy_context(), function, args, kwargs))
+    (_pool or _started()).submit((loop, future, contextvars.copy_context(), function, args, kwargs))
     ok, value = await future
     if not ok:
         raise value
@@ -160,4 +173,4 @@ async def in_thread(function: Callable[..., T], /, *args: Any, **kwargs: Any) ->
 
 def thread_count() -> int:
     """How many worker threads the pool has started in this process."""
-    return _pool.count()
+    return 0 if _pool is None else _pool.count()
