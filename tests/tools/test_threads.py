@@ -108,6 +108,48 @@ async def test_no_more_threads_than_the_bound_and_waiting_calls_run_in_order(
     assert await asyncio.wait_for(asyncio.gather(one, two), WAIT) == ["one", "two"]
 
 
+async def test_a_call_that_runs_calls_on_another_loop_never_waits_for_its_own_thread(
+    pool: _threads._Pool,
+) -> None:
+    # Both outer calls hold this loop's two places while their inner calls run on loops of
+    # their own (what a tool that calls ``run_sync`` does): those get threads of their own.
+    both = threading.Barrier(2, timeout=WAIT)
+
+    def outer(n: int) -> str:
+        both.wait()
+        inner = asyncio.run(asyncio.wait_for(in_thread(lambda: f"inner {n}"), WAIT))
+        return f"outer {n}: {inner}"
+
+    results = await asyncio.wait_for(asyncio.gather(in_thread(outer, 1), in_thread(outer, 2)), WAIT)
+    assert results == ["outer 1: inner 1", "outer 2: inner 2"]
+    assert thread_count() == 4
+
+
+async def test_a_thread_that_cannot_start_costs_nothing(
+    pool: _threads._Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start = threading.Thread.start
+
+    def refuse(self: threading.Thread) -> None:
+        monkeypatch.setattr(threading.Thread, "start", start)
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    with pytest.raises(RuntimeError, match="can't start"):
+        await in_thread(lambda: "never")
+    assert thread_count() == 0
+    started_a, release_a, block_a = _blocker()
+    started_b, release_b, block_b = _blocker()
+    a = asyncio.create_task(in_thread(block_a, "a"))
+    b = asyncio.create_task(in_thread(block_b, "b"))
+    await _until(started_a)
+    await _until(started_b)  # both places of the loop are free again
+    release_a.set()
+    release_b.set()
+    assert await asyncio.wait_for(asyncio.gather(a, b), WAIT) == ["a", "b"]
+    assert thread_count() == 2
+
+
 async def test_a_call_given_up_before_it_started_is_not_run(pool: _threads._Pool) -> None:
     started_a, release_a, block_a = _blocker()
     started_b, release_b, block_b = _blocker()

@@ -8,8 +8,11 @@ as :func:`asyncio.to_thread` does, with the same guarantees:
 - a call whose awaiting side gave up (cancelled, timed out) before a worker
   took it up is not run; one already running finishes in the background and
   its result or exception is dropped;
-- at most ``min(32, CPU count + 4)`` threads run at once, as many as the
-  default executor starts; more calls wait their turn, in order;
+- an event loop has at most ``min(32, CPU count + 4)`` calls running at
+  once, as many threads as its default executor would start; more calls
+  wait their turn, in order. Threads are shared by the loops and started
+  as the running calls need them, so a tool that runs an agent on another
+  loop (``run_sync``) cannot wait for threads its own call holds;
 - the process does not end before a running call has returned: at exit
   every worker finishes its call and stops (as the default executor's
   threads are joined);
@@ -32,6 +35,7 @@ import atexit
 import contextvars
 import os
 import threading
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -56,7 +60,14 @@ _Job = tuple[
 
 
 class _Pool:
-    """Worker threads taking jobs from one queue; started as calls need them."""
+    """Worker threads taking jobs from one queue; started as calls need them.
+
+    The bound is per event loop, as each loop's default executor had its own:
+    a loop has at most ``_MAX_THREADS`` calls running, further ones wait in
+    its own line. Threads are shared and as many as the running calls, so a
+    sync tool that runs an agent to its end (``run_sync``, on another loop)
+    never waits for a thread its own call holds.
+    """
 
     def __init__(self) -> None:
         from queue import SimpleQueue  # loaded with the first sync tool call, not with llmkit
@@ -66,29 +77,57 @@ class _Pool:
         self._idle = 0
         """Workers waiting for a job and not yet promised one."""
         self._threads: list[threading.Thread] = []
+        self._running: dict[asyncio.AbstractEventLoop, int] = {}
+        """Calls of each loop handed to a worker and not yet done (no entry: none)."""
+        self._waiting: dict[asyncio.AbstractEventLoop, deque[_Job]] = {}
+        """Calls of each loop beyond its bound, in order (no entry: none)."""
         self._closed = False
 
     def submit(self, job: _Job) -> None:
+        loop = job[0]
         with self._lock:
             if self._closed:
                 raise RuntimeError("cannot run a tool in a thread: the interpreter is exiting")
-            if self._idle:
-                self._idle -= 1  # that worker takes this job
-            elif len(self._threads) < _MAX_THREADS:
-                worker = threading.Thread(
-                    target=self._work, name=f"llmkit-tool-{len(self._threads)}", daemon=True
-                )
-                self._threads.append(worker)
-                worker.start()
-            # else: every thread is busy; the job waits for the first one free
+            running = self._running.get(loop, 0)
+            if running >= _MAX_THREADS:
+                self._waiting.setdefault(loop, deque()).append(job)
+                return
+            self._hand_over()
+            self._running[loop] = running + 1
         self._jobs.put(job)
+
+    def _hand_over(self) -> None:
+        """Promise a job to an idle worker, or start one (the lock is held)."""
+        if self._idle:
+            self._idle -= 1
+            return
+        worker = threading.Thread(
+            target=self._work, name=f"llmkit-tool-{len(self._threads)}", daemon=True
+        )
+        worker.start()  # raises when no thread can be started: nothing is counted then
+        self._threads.append(worker)
+
+    def _done(self, loop: asyncio.AbstractEventLoop) -> _Job | None:
+        """Count a call of ``loop`` done; its next waiting call, now promised to this worker."""
+        with self._lock:
+            waiting = self._waiting.get(loop)
+            if waiting:
+                job = waiting.popleft()
+                if not waiting:
+                    del self._waiting[loop]
+                return job  # the loop's count stays: one call ends, the next starts
+            running = self._running[loop] - 1
+            if running:
+                self._running[loop] = running
+            else:
+                del self._running[loop]
+            self._idle += 1
+            return None
 
     def _work(self) -> None:
         take = self._jobs.get
-        while True:
-            job = take()
-            if job is None:
-                return
+        job: _Job | None = take()
+        while job is not None:
             loop, future, context, function, args, kwargs = job
             del job
             outcome: tuple[bool, Any] | None = None
@@ -97,13 +136,15 @@ class _Pool:
                     outcome = (True, context.run(function, *args, **kwargs))
                 except BaseException as exc:  # handed to the awaiting side
                     outcome = (False, exc)
-            # Free before the outcome is handed over: the caller's next call finds this thread.
-            with self._lock:
-                self._idle += 1
+            # Counted done before the outcome is handed over: the caller's next call finds
+            # this thread free.
+            job = self._done(loop)
             if outcome is not None:
                 with suppress(RuntimeError):  # a closed loop: nobody waits for the outcome
                     loop.call_soon_threadsafe(_settle, future, outcome)
             del loop, future, context, function, args, kwargs, outcome
+            if job is None:
+                job = take()
 
     def close(self) -> None:
         """Let every worker finish its call, then stop it (run at interpreter exit)."""
