@@ -159,6 +159,8 @@ async def run_node(
         inner = defaults
         if policy.retry is not None or policy.breaker is not None:
             inner = Defaults(policy.retry or defaults.retry, policy.breaker or defaults.breaker)
+    # Nothing around the attempt but the step scope: one frame does the attempt's work.
+    bare = breaker is None and policy.timeout is None and rt.hooks is None and not rt.events_on
     kind = kind_of(node)
     entry = TraceEntry(path, kind, rt.now())
     into.append(entry)
@@ -175,7 +177,10 @@ async def run_node(
                 journal.restart(path)
         at = Attempt(path, attempt, given, entry, inner)
         try:
-            output = await _attempt(rt, node, scope, at, breaker)
+            if bare:
+                output = await _bare(rt, node, scope, at)
+            else:
+                output = await _attempt(rt, node, scope, at, breaker)
         except Failed as failed:
             error, where, failed_attempt, stop = (
                 failed.error,
@@ -405,6 +410,43 @@ async def _attempt(
     return output
 
 
+async def _bare(rt: Runtime, node: Node, scope: Scope, at: Attempt) -> Any:
+    """An attempt with no breaker, no timeout, no hooks and no events: what :func:`_attempt`
+    and :func:`_hooked` then do (the step scope, the input, the executor, the usage, the
+    write), in one frame."""
+    token = STEP_SCOPE.set(StepScope(rt.run_id, at.path, at.number))
+    try:
+        work = scope
+        if at.input is UNSET:
+            reader = node.input
+            at.input = (
+                scope.state
+                if reader is None
+                else reader.evaluate(scope.state, scope.adapter, path=at.path)
+            )
+            if reader is not None and not (isinstance(node, LeafNode) and node.kind != "workflow"):
+                work = scope.isolated(at.input, node.state, what=f"input= of {at.path}")
+        output = await rt.executors[type(node)](rt, node, work, at)
+        if at.context is not None:
+            _spent(rt, at)
+        _write(node, scope, at.path, output)
+    finally:
+        STEP_SCOPE.reset(token)
+    return output
+
+
+def _spent(rt: Runtime, at: Attempt) -> None:
+    """Count what the step's code spent through its ``StepContext`` for the step (and the
+    ledger)."""
+    assert at.context is not None
+    spent = at.context.usage
+    if not empty_usage(spent):
+        at.entry.usage = add_usage(at.entry.usage, spent)
+        if rt.ledger is not None:
+            rt.ledger.finish([], spent)
+            rt.ledger.check(before_request=False)
+
+
 class _Deadline:
     """A step's ``timeout=`` for one attempt: the asyncio timeout and the error it becomes."""
 
@@ -497,12 +539,7 @@ async def _hooked(
             ctx, at.input, lambda: _timed(execute(rt, node, work, at), limit)
         )
     if at.context is not None:
-        spent = at.context.usage
-        if not empty_usage(spent):
-            at.entry.usage = add_usage(at.entry.usage, spent)
-            if rt.ledger is not None:
-                rt.ledger.finish([], spent)
-                rt.ledger.check(before_request=False)
+        _spent(rt, at)
     _write(node, scope, at.path, output)
     return output
 

@@ -201,11 +201,12 @@ def new_runtime(
     """
     _check_options(options, method)
     hooks = options.get("hooks", ())
-    if isinstance(hooks, str | bytes | Mapping) or not isinstance(hooks, Iterable):
-        raise UsageError(
-            f"Workflow.{method}(hooks=...) takes a list of hooks, not {type(hooks).__name__}."
-        )
-    hooks = tuple(hooks)
+    if type(hooks) is not tuple:
+        if isinstance(hooks, str | bytes | Mapping) or not isinstance(hooks, Iterable):
+            raise UsageError(
+                f"Workflow.{method}(hooks=...) takes a list of hooks, not {type(hooks).__name__}."
+            )
+        hooks = tuple(hooks)
     chain = HookChain.for_scope(hooks)
     limits = options.get("usage_limits")
     ledger = None if limits is None else UsageLedger(limits, name=root.name)

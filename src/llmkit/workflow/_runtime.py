@@ -253,14 +253,15 @@ class Runtime:
 
     __slots__ = (
         "_bus",
-        "_chain",
         "agent_hooks",
         "channel",
         "clock",
         "deps",
         "errors",
+        "events_on",
         "executors",
         "gate",
+        "hooks",
         "journal",
         "ledger",
         "metadata",
@@ -301,12 +302,16 @@ class Runtime:
         """The root's name."""
         self.deps = deps
         """The run's deps (None: each agent keeps its own)."""
-        self._chain = chain
+        self.hooks = chain
+        """The run's hook chain (the session's hooks included), or None when there is none."""
         self.agent_hooks = agent_hooks
         """Hooks passed to every agent run (the run's hooks, the ledger's)."""
         self._bus = bus
         self.channel = channel
         """The stream's channel, or None."""
+        self.events_on = channel is not None or bus is not None
+        """Whether events are built: a stream is read, or the bus has a subscriber (a plain
+        attribute, read at every step: the bus and the channel are fixed for the run)."""
         self.ledger = ledger
         """The usage ledger when ``usage_limits`` is set."""
         self.gate = gate
@@ -333,16 +338,6 @@ class Runtime:
         """The model-free agent of each tool leaf, made on first use."""
         self.tree: TreeInfo | None = None
         """What the checks learnt of the tree (which nodes write), once the root is checked."""
-
-    @property
-    def events_on(self) -> bool:
-        """Whether events are built: a stream is read, or the bus has a subscriber."""
-        return self.channel is not None or self._bus is not None
-
-    @property
-    def hooks(self) -> HookChain | None:
-        """The run's hook chain (the session's hooks included), or None when there is none."""
-        return self._chain
 
     def now(self) -> float:
         """Seconds since the run started, by the run's clock."""
