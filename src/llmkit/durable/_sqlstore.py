@@ -98,8 +98,9 @@ class SQLStore(Store):
             texts.append((key, ops.encode(value)))
         usage_text = None
         if usage is not None:
-            check_storable(dict(usage), "usage")
-            usage_text = ops.encode(dict(usage))
+            usage_values = dict(usage)
+            check_storable(usage_values, "usage")
+            usage_text = ops.encode(usage_values)
         op = ops.checkpoint(
             claim, texts, list(delete), steps=steps, usage=usage_text, now=self.clock()
         )
