@@ -216,3 +216,19 @@ def test_two_different_agents_with_one_name_are_refused_by_agents() -> None:
         flow.agents()
     same = parallel(first, first, name="twice")
     assert same.agents() == {"critic": first}  # one agent used twice is listed once
+
+
+async def test_run_ids_are_uuid4_hex_and_distinct() -> None:
+    import uuid
+
+    from llmkit.workflow._runtime import new_run_id
+
+    ids = [new_run_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for made in ids[:200]:
+        parsed = uuid.UUID(made)
+        assert parsed.hex == made and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    writer = Agent(ScriptedModel(["hi"]), name="writer")
+    result = await sequence(step(writer, output="text"), name="doc").run({})
+    for made in (result.run_id, *result.trace[1].run_ids):
+        assert uuid.UUID(made).version == 4 and uuid.UUID(made).hex == made

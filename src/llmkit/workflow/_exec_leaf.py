@@ -24,7 +24,6 @@ import inspect
 import json
 from collections.abc import Mapping
 from typing import Any, cast
-from uuid import uuid4
 
 from pydantic import BaseModel
 
@@ -33,7 +32,7 @@ from llmkit.events import RunEnd
 from llmkit.tools import Tool
 from llmkit.types import Message, Usage
 from llmkit.workflow._policy import add_usage, run_node, step_context
-from llmkit.workflow._runtime import NO_DEFAULTS, Attempt, Runtime
+from llmkit.workflow._runtime import NO_DEFAULTS, Attempt, Runtime, new_run_id
 from llmkit.workflow._spec import LeafNode, Node
 from llmkit.workflow._state import Scope
 from llmkit.workflow._steps import Step
@@ -120,7 +119,7 @@ async def _call_function(rt: Runtime, node: LeafNode, scope: Scope, at: Attempt)
 
 
 async def _call_agent(rt: Runtime, agent: Agent[Any], text: Any, at: Attempt) -> Any:
-    run_id = uuid4().hex
+    run_id = new_run_id()
     entry = at.entry
     entry.run_ids.append(run_id)
     options: dict[str, Any] = {}
@@ -128,7 +127,7 @@ async def _call_agent(rt: Runtime, agent: Agent[Any], text: Any, at: Attempt) ->
         options["deps"] = rt.deps
     if rt.agent_hooks:
         options["hooks"] = rt.agent_hooks
-    usage = Usage()
+    usage: Usage | None = None  # what the run spent: its result's, or its error's
     try:
         with agent.override(run_id=run_id):
             if rt.replayer is not None:
@@ -151,6 +150,7 @@ async def _call_agent(rt: Runtime, agent: Agent[Any], text: Any, at: Attempt) ->
             usage = spent
         raise
     finally:
-        entry.usage = add_usage(entry.usage, usage)
+        if usage is not None:
+            entry.usage = add_usage(entry.usage, usage)
         if rt.ledger is not None:
-            rt.ledger.finish([run_id], usage)
+            rt.ledger.finish([run_id], Usage() if usage is None else usage)

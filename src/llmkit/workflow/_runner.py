@@ -39,7 +39,6 @@ from collections.abc import AsyncGenerator, Iterable, Mapping
 from contextlib import nullcontext
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
 
 from pydantic import BaseModel
 
@@ -77,6 +76,7 @@ from llmkit.workflow._runtime import (
     TraceEntry,
     WorkflowOptions,
     flatten,
+    new_run_id,
 )
 from llmkit.workflow._spec import (
     BranchNode,
@@ -212,7 +212,7 @@ def new_runtime(
     ledger = None if limits is None else UsageLedger(limits, name=root.name)
     agent_hooks = hooks if ledger is None else (*hooks, LedgerHook(ledger))
     return Runtime(
-        run_id=options.get("run_id") or uuid4().hex,
+        run_id=options.get("run_id") or new_run_id(),
         name=root.name,
         deps=options.get("deps"),
         chain=chain,
