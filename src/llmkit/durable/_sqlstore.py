@@ -9,7 +9,9 @@ into the store's.
 Guarantees:
 
 - A value with no JSON form raises :class:`NotStorableError` before any
-  transaction starts (nothing is written).
+  transaction starts (nothing is written). Values a caller already checked
+  (``Store._checkpoint_checked``: a workflow's journal) are not checked again,
+  unless a subclass overrides ``checkpoint``, which then sees them as usual.
 - The clock is read on the caller's side, once per operation.
 - A write of run data (start, checkpoint, finish) that the database refuses
   raises :class:`CheckpointError`; any other refused operation a
@@ -92,15 +94,41 @@ class SQLStore(Store):
         steps: int | None = None,
         usage: Mapping[str, JSON] | None = None,
     ) -> None:
-        texts = []
-        for key, value in (put or {}).items():
+        values = dict(put or {})
+        for key, value in values.items():
             check_storable(value, key)
-            texts.append((key, ops.encode(value)))
-        usage_text = None
+        usage_values = None
         if usage is not None:
             usage_values = dict(usage)
             check_storable(usage_values, "usage")
-            usage_text = ops.encode(usage_values)
+        await self._write_checkpoint(claim, values, delete, steps, usage_values)
+
+    async def _checkpoint_checked(
+        self,
+        claim: Claim,
+        put: Mapping[str, JSON],
+        *,
+        delete: Iterable[str],
+        steps: int | None,
+        usage: Mapping[str, JSON] | None,
+    ) -> None:
+        if type(self).checkpoint is not SQLStore.checkpoint:
+            # A subclass's own checkpoint() sees every checkpoint.
+            await self.checkpoint(claim, put, delete=delete, steps=steps, usage=usage)
+            return
+        await self._write_checkpoint(claim, put, delete, steps, usage)
+
+    async def _write_checkpoint(
+        self,
+        claim: Claim,
+        put: Mapping[str, JSON],
+        delete: Iterable[str],
+        steps: int | None,
+        usage: Mapping[str, JSON] | None,
+    ) -> None:
+        """Encode checked values and write them in one transaction."""
+        texts = [(key, ops.encode(value)) for key, value in put.items()]
+        usage_text = None if usage is None else ops.encode(dict(usage))
         op = ops.checkpoint(
             claim, texts, list(delete), steps=steps, usage=usage_text, now=self.clock()
         )

@@ -194,22 +194,29 @@ def is_plain_json(value: JSON) -> bool:
         return True
     if kind is float:
         return math.isfinite(value)
+    # Leaves are checked inline (a finite float too): only containers recurse.
     if kind is dict:
         for key, item in value.items():
             if type(key) is not str:
                 return False
             kind = type(item)
-            if not (kind is str or kind is int or kind is bool or item is None) and not (
-                is_plain_json(item)
-            ):
+            if kind is str or kind is int or kind is bool or item is None:
+                continue
+            if kind is float:
+                if not math.isfinite(item):
+                    return False
+            elif not is_plain_json(item):
                 return False
         return True
     if kind is list or kind is tuple:
         for item in value:
             kind = type(item)
-            if not (kind is str or kind is int or kind is bool or item is None) and not (
-                is_plain_json(item)
-            ):
+            if kind is str or kind is int or kind is bool or item is None:
+                continue
+            if kind is float:
+                if not math.isfinite(item):
+                    return False
+            elif not is_plain_json(item):
                 return False
         return True
     return False
@@ -318,6 +325,19 @@ class Store(ABC):
         written), :class:`CheckpointError` when the write fails (nothing
         written; the previous checkpoint stays).
         """
+
+    async def _checkpoint_checked(
+        self,
+        claim: Claim,
+        put: Mapping[str, JSON],
+        *,
+        delete: Iterable[str],
+        steps: int | None,
+        usage: Mapping[str, JSON] | None,
+    ) -> None:
+        """:meth:`checkpoint` of values the caller already found plain JSON (``is_plain_json``):
+        a store may skip its own check of them. This one calls :meth:`checkpoint`."""
+        await self.checkpoint(claim, put, delete=delete, steps=steps, usage=usage)
 
     @abstractmethod
     async def load_checkpoints(self, run_id: str) -> dict[str, JSON]:

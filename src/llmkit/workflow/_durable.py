@@ -54,6 +54,7 @@ from llmkit.workflow._durable_values import (
     redacted_result,
     snapshot,
     state_json,
+    usage_json,
 )
 from llmkit.workflow._fingerprint import fingerprint
 from llmkit.workflow._journal import StepDone
@@ -175,11 +176,12 @@ class StoreJournal:
             self._usage = self._usage + done.usage
             self._usage_json = None
         if self._usage_json is None:
-            self._usage_json = self._usage.to_dict()
+            self._usage_json = usage_json(self._usage, "the run's usage")
         forget = self._forget
         self._forget = set()
         try:
-            await self.store.checkpoint(
+            # Every value here is plain JSON already (``_durable_values``): not checked again.
+            await self.store._checkpoint_checked(
                 self.claim, put, delete=forget, steps=self._steps, usage=self._usage_json
             )
         except BaseException:

@@ -12,6 +12,7 @@ the top-level fields a step changed in place. Used by ``_durable`` (the store jo
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ __all__ = [
     "redacted_result",
     "snapshot",
     "state_json",
+    "usage_json",
 ]
 
 _MODEL = "$model"
@@ -58,6 +60,8 @@ STEP_PREFIX = "step:"
 
 def encode(value: Any, where: str, *, lenient: bool = False) -> JSON:
     """The stored form of ``value`` (see the module docstring); NotStorableError naming ``where``.
+
+    What it returns is plain JSON (``is_plain_json``), so a store need not check it again.
 
     ``lenient``: a value plain JSON cannot hold is given in pydantic's JSON form when it has
     one (for a model state's fields, which validate it back).
@@ -88,12 +92,16 @@ def encode(value: Any, where: str, *, lenient: bool = False) -> JSON:
                 f"{where} is a {cls.__name__} that pydantic cannot write as JSON ({exc}); give "
                 "its fields JSON-friendly types."
             ) from exc
+        check_storable(data, where)  # pydantic writes NaN and infinities as they are
         return {_MODEL: f"{cls.__module__}:{cls.__qualname__}", "data": data}
     if lenient:
         try:
-            return to_jsonable_python(value)
+            data = to_jsonable_python(value)
         except Exception:
             pass
+        else:
+            if is_plain_json(data):
+                return data
     check_storable(value, where)
     return value  # pragma: no cover  (check_storable raised)
 
@@ -173,7 +181,7 @@ def state_json(adapter: StateAdapter, state: Any) -> JSON:
     if adapter.model is None:
         return encode(state, "state")
     try:
-        return state.model_dump(mode="json")
+        data: JSON = state.model_dump(mode="json")
     except Exception:
         for name in adapter.model.model_fields:
             try:
@@ -184,6 +192,8 @@ def state_json(adapter: StateAdapter, state: Any) -> JSON:
                     "field a type pydantic can write as JSON."
                 ) from exc
         raise
+    check_storable(data, "state")  # pydantic writes NaN and infinities as they are
+    return data
 
 
 def _output_json(path: str, done: StepDone, lenient: bool) -> JSON:
@@ -214,10 +224,12 @@ def done_json(path: str, done: StepDone, lenient: bool) -> JSON:
         "attempts": done.attempts,
         "duration": done.duration,
     }
+    if type(done.duration) is not float or not math.isfinite(done.duration):  # a clock= of its own
+        check_storable(done.duration, f"step {path!r}'s duration")
     # What most steps leave at its default is left out (a smaller checkpoint).
     usage = done.usage
     if usage.requests or usage.input_tokens or usage.output_tokens or usage.cost is not None:
-        d["usage"] = usage.to_dict()
+        d["usage"] = usage_json(usage, f"step {path!r}'s usage")
     if done.reason:
         d["reason"] = done.reason
     if done.error is not None:
@@ -227,6 +239,14 @@ def done_json(path: str, done: StepDone, lenient: bool) -> JSON:
     if done.continued:
         d["continued"] = True
     return d
+
+
+def usage_json(usage: Usage, where: str) -> dict[str, JSON]:
+    """``usage.to_dict()``, checked (a cost or a count given by hand may be a NaN)."""
+    data = usage.to_dict()
+    if not is_plain_json(data):
+        check_storable(data, where)
+    return data
 
 
 def _redacted_failure(failure: Any) -> Any:
