@@ -76,6 +76,9 @@ __all__ = [
 ]
 
 
+_NOTHING = (object(), None)  # a field that was not there before the step
+
+
 def check_store(store: object, method: str) -> Store:
     """``store`` if it is a Store, else a UsageError saying what to pass."""
     if not isinstance(store, Store):
@@ -151,12 +154,17 @@ class StoreJournal:
         try:
             stored = state_json(adapter, state) if done.writes else None
             after = snapshot(adapter, state, stored)
-            written = {field for field, _ in done.writes}
-            extra = tuple(
-                (field, adapter.get(state, field))
-                for field, new in after.items()
-                if field not in written and changed(before.get(field), new, field)
-            )
+            writes = done.writes
+            extra: tuple[tuple[str, Any], ...] = ()
+            for field, new in after.items():
+                if new[1] is None and before.get(field, _NOTHING)[0] is new[0]:
+                    continue  # the same value, which cannot have changed in place
+                for name, _ in writes:
+                    if name == field:
+                        break  # written: its write is recorded
+                else:
+                    if changed(before.get(field), new, field):
+                        extra += ((field, adapter.get(state, field)),)
             if extra and stored is None:
                 stored = state_json(adapter, state)
         except NotStorableError as exc:

@@ -66,10 +66,10 @@ def encode(value: Any, where: str, *, lenient: bool = False) -> JSON:
     ``lenient``: a value plain JSON cannot hold is given in pydantic's JSON form when it has
     one (for a model state's fields, which validate it back).
     """
-    if _as_is(value):
-        return value
     kind = type(value)
     if value is None or kind is str or kind is bool or kind is int:
+        return value
+    if _as_is(value):
         return value
     if kind is float:
         check_storable(value, where)
