@@ -94,7 +94,7 @@ class SQLStore(Store):
         steps: int | None = None,
         usage: Mapping[str, JSON] | None = None,
     ) -> None:
-        values = dict(put or {})
+        values = put or {}
         for key, value in values.items():
             check_storable(value, key)
         usage_values = None
