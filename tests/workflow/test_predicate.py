@@ -146,3 +146,22 @@ def test_describe_names_a_function() -> None:
 def test_a_reader_must_be_text_or_a_function() -> None:
     with pytest.raises(UsageError, match="takes a function of the state or an expression"):
         expression(3, role="when")  # type: ignore[arg-type]
+
+
+class Text(BaseModel):
+    text: str = ""
+
+
+def test_a_bare_field_reads_the_same_on_every_kind_of_state() -> None:
+    from collections import OrderedDict
+
+    read = expression("text", role="input")
+    plain = {"text": "hi", "n": 1}
+    ordered = OrderedDict(plain)  # not a dict itself: the evaluator's general path
+    model = Text(text="hi")
+    for state in (plain, ordered, model):
+        assert read.evaluate(state, adapter_for(state), path="f/s") == "hi"
+    for state in ({"n": 1}, OrderedDict(n=1)):
+        with pytest.raises(StepInputError, match="names 'text', which the state does not have"):
+            read.evaluate(state, adapter_for(state), path="f/s")
+    assert read.evaluate({"text": None}, adapter_for({}), path="f/s") is None

@@ -219,6 +219,9 @@ class Expression:
 
         On a dict state, a name that is not one of its keys is refused (no silent None).
         """
+        field = self.field
+        if field is not None and type(state) is dict and field in state:
+            return state[field]  # one bare field of a dict state: what reader.get gives
         source = self.source
         if not isinstance(source, str):
             try:

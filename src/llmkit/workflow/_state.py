@@ -141,6 +141,8 @@ def adapter_of(model: type[BaseModel] | None) -> StateAdapter:
 
 def adapter_for(state: Any) -> StateAdapter:
     """The adapter of ``state``'s type."""
+    if type(state) is dict:
+        return adapter_of(None)
     return adapter_of(type(state) if isinstance(state, BaseModel) else None)
 
 
@@ -153,6 +155,8 @@ def initial_state(value: Any, model: type[BaseModel] | None = None, *, what: str
     """
     if value is None:
         value = {}
+    if type(value) is dict and model is None:
+        return dict(value)  # what the Mapping case below gives, without the ABC checks
     if isinstance(value, BaseModel):
         if model is not None and not isinstance(value, model):
             raise StepInputError(
