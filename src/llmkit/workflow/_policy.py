@@ -162,9 +162,9 @@ async def run_node(
     # Nothing around the attempt but the step scope: one frame does the attempt's work.
     bare = breaker is None and policy.timeout is None and rt.hooks is None and not rt.events_on
     kind = kind_of(node)
-    entry = TraceEntry(path, kind, rt.now())
+    since = rt.clock()  # one reading: when the node started, and where its duration starts
+    entry = TraceEntry(path, kind, since - rt.started)
     into.append(entry)
-    since = rt.clock()
     attempt = 0
     kept: list[TraceEntry] = []
     last_input: Any = given

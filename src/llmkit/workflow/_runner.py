@@ -119,6 +119,8 @@ async def _sleep(seconds: float) -> None:
 
 
 def _check_options(options: Mapping[str, Any], method: str) -> None:
+    if not options:
+        return
     for key in options:
         if key not in OPTIONS:
             raise TypeError(f"Workflow.{method}() got an unexpected keyword argument {key!r}")
