@@ -57,6 +57,7 @@ __all__ = [
     "Store",
     "busy_deleting",
     "check_storable",
+    "checkpoint_checked",
     "holder_is_gone",
     "is_plain_json",
 ]
@@ -250,6 +251,21 @@ def _name_the_fault(value: JSON, where: str) -> None:
         "str, int, float, bool, None), a pydantic model's model_dump(), or an llmkit object's "
         "dump()."
     )
+
+
+async def checkpoint_checked(
+    store: Store,
+    claim: Claim,
+    put: Mapping[str, JSON],
+    *,
+    delete: Iterable[str] = (),
+    steps: int | None = None,
+    usage: Mapping[str, JSON] | None = None,
+) -> None:
+    """``store.checkpoint(...)`` of values the caller already found plain JSON
+    (:func:`is_plain_json`): a SQL store writes them without checking them again (a store
+    class that overrides ``checkpoint`` still gets the call)."""
+    await store._checkpoint_checked(claim, put, delete=delete, steps=steps, usage=usage)
 
 
 def _a(name: str) -> str:

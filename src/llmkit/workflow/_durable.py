@@ -39,7 +39,7 @@ from llmkit.durable._errors import (
     NotStorableError,
     StoreFormatError,
 )
-from llmkit.durable._store import JSON, Claim, Store
+from llmkit.durable._store import JSON, Claim, Store, checkpoint_checked
 from llmkit.errors import UsageError
 from llmkit.types import Usage
 from llmkit.workflow._durable_values import (
@@ -189,8 +189,13 @@ class StoreJournal:
         self._forget = set()
         try:
             # Every value here is plain JSON already (``_durable_values``): not checked again.
-            await self.store._checkpoint_checked(
-                self.claim, put, delete=forget, steps=self._steps, usage=self._usage_json
+            await checkpoint_checked(
+                self.store,
+                self.claim,
+                put,
+                delete=forget,
+                steps=self._steps,
+                usage=self._usage_json,
             )
         except BaseException:
             self._forget |= forget
