@@ -109,7 +109,7 @@ def _reference_sse(data: bytes) -> list[SSEEvent]:
 
 _SSE_LINES = st.sampled_from(
     [
-        "data: {\"x\": 1}",
+        'data: {"x": 1}',
         "data:tight",
         "data",
         "data: ",

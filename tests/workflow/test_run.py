@@ -221,7 +221,7 @@ def test_two_different_agents_with_one_name_are_refused_by_agents() -> None:
 async def test_run_ids_are_uuid4_hex_and_distinct() -> None:
     import uuid
 
-    from llmkit.workflow._runtime import new_run_id
+    from llmkit._ids import new_id as new_run_id
 
     ids = [new_run_id() for _ in range(2000)]
     assert len(set(ids)) == len(ids)

@@ -27,12 +27,13 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 
+from llmkit._ids import new_id
 from llmkit.agent import Agent
 from llmkit.events import RunEnd
 from llmkit.tools import Tool
 from llmkit.types import Message, Usage
 from llmkit.workflow._policy import add_usage, run_node, step_context
-from llmkit.workflow._runtime import NO_DEFAULTS, Attempt, Runtime, new_run_id
+from llmkit.workflow._runtime import NO_DEFAULTS, Attempt, Runtime
 from llmkit.workflow._spec import LeafNode, Node
 from llmkit.workflow._state import Scope
 from llmkit.workflow._steps import Step
@@ -119,7 +120,7 @@ async def _call_function(rt: Runtime, node: LeafNode, scope: Scope, at: Attempt)
 
 
 async def _call_agent(rt: Runtime, agent: Agent[Any], text: Any, at: Attempt) -> Any:
-    run_id = new_run_id()
+    run_id = new_id()
     entry = at.entry
     entry.run_ids.append(run_id)
     options: dict[str, Any] = {}

@@ -44,6 +44,7 @@ from pydantic import BaseModel
 
 from llmkit._hooks.base import HookContext
 from llmkit._hooks.chain import HookChain
+from llmkit._ids import new_id
 from llmkit._scope import current_path
 from llmkit.bus import Bus, active_bus, use_bus
 from llmkit.context import RunContext
@@ -76,7 +77,6 @@ from llmkit.workflow._runtime import (
     TraceEntry,
     WorkflowOptions,
     flatten,
-    new_run_id,
 )
 from llmkit.workflow._spec import (
     BranchNode,
@@ -214,7 +214,7 @@ def new_runtime(
     ledger = None if limits is None else UsageLedger(limits, name=root.name)
     agent_hooks = hooks if ledger is None else (*hooks, LedgerHook(ledger))
     return Runtime(
-        run_id=options.get("run_id") or new_run_id(),
+        run_id=options.get("run_id") or new_id(),
         name=root.name,
         deps=options.get("deps"),
         chain=chain,
