@@ -130,11 +130,14 @@ def _request() -> str:
     return json.dumps({"input": AGENT_PROMPT})
 
 
-def _compiler() -> str:
-    found = shutil.which(os.environ.get("CC", "cc"))
-    if found is None:
-        raise Unavailable("no C compiler (make capi-deps installs Debian's gcc)")
-    return found
+def _compiler() -> list[str]:
+    from llmkit.capi import compiler
+    from llmkit.errors import UsageError
+
+    try:
+        return compiler()
+    except UsageError as exc:
+        raise Unavailable(str(exc)) from None
 
 
 def _build(folder: Path) -> Path:
@@ -146,9 +149,9 @@ def _build(folder: Path) -> Path:
     built = build(folder)
     tool_c = folder / "tool.c"
     tool_c.write_text(_TOOL_C)
-    cc = _compiler()
     subprocess.run(
-        [cc, "-O2", "-shared", "-fPIC", "-o", str(folder / "libtool.so"), str(tool_c)], check=True
+        [*_compiler(), "-O2", "-shared", "-fPIC", "-o", str(folder / "libtool.so"), str(tool_c)],
+        check=True,
     )
     return built.library
 
@@ -221,7 +224,7 @@ def probe(base_url: str, *, calls: int = 100_000, runs: int = 200) -> dict[str, 
         program = folder / "probe"
         subprocess.run(
             [
-                _compiler(),
+                *_compiler(),
                 "-O2",
                 f"-I{folder}",
                 "-o",

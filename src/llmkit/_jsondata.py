@@ -120,17 +120,24 @@ def too_deep(text: str, max_depth: int) -> bool:
     return b"(" in shape
 
 
-def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+def loads(
+    text: str | bytes,
+    *,
+    max_depth: int = MAX_DEPTH,
+    decoder: json.JSONDecoder | None = None,
+) -> Any:
     """``json.loads(text)``, refused with :class:`JSONTooDeep` when it nests past ``max_depth``.
 
-    Other errors are ``json``'s own (:class:`json.JSONDecodeError`, a ``ValueError``).
+    ``decoder`` reads the text instead of ``json``'s default one (a stricter
+    reader of numbers, for example). Other errors are the decoder's own
+    (:class:`json.JSONDecodeError`, a ``ValueError``).
     """
     if not isinstance(text, str):
         text = bytes(text).decode(json.detect_encoding(text), "surrogatepass")
     if too_deep(text, max_depth):
         raise JSONTooDeep(max_depth)
     try:
-        return json.loads(text)
+        return json.loads(text) if decoder is None else decoder.decode(text)
     except RecursionError:  # a caller already deep in the stack: the bound is the same
         raise JSONTooDeep(max_depth) from None
 

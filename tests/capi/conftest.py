@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import os
 import shlex
-import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
-from llmkit.capi import Built, build
+from llmkit.capi import Built, build, compiler
+from llmkit.errors import UsageError
 from llmkit.testing import FakeProviderServer, default_responder
 
 # A hung program fails its test instead of stopping the suite (a bound, not a timing check:
@@ -35,10 +35,10 @@ _REAL = (
 
 
 def _compiler() -> list[str]:
-    command = shlex.split(os.environ.get("CC") or "cc")
-    if shutil.which(command[0]) is None:
-        pytest.skip(f"no C compiler {command[0]!r}: `make capi-deps` installs Debian's gcc")
-    return command
+    try:
+        return compiler()
+    except UsageError as exc:
+        pytest.skip(f"{exc} (`make capi-deps` installs Debian's gcc)")
 
 
 @pytest.fixture(scope="session")
@@ -52,14 +52,16 @@ def capi_library(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def compile_c(capi_library: Built, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     """Compile a C program against llmkit.h and libllmkit.so (warnings are errors); its path.
 
-    ``compile_c(source, link=False)`` leaves the library out of the link, for a program
-    that loads it with ``dlopen``.
+    ``source`` is one C file, or several compiled together into the program named after
+    the first. ``compile_c(source, link=False)`` leaves the library out of the link, for
+    a program that loads it with ``dlopen``.
     """
     folder = capi_library.library.parent
     out = tmp_path_factory.mktemp("programs")
 
-    def compile_program(source: Path, *, link: bool = True) -> Path:
-        program = out / source.stem
+    def compile_program(source: Path | Sequence[Path], *, link: bool = True) -> Path:
+        sources = [source] if isinstance(source, Path) else list(source)
+        program = out / sources[0].stem
         library = ["-lllmkit", f"-Wl,-rpath,{folder}"] if link else ["-ldl"]
         command = [
             *_compiler(),
@@ -69,7 +71,7 @@ def compile_c(capi_library: Built, tmp_path_factory: pytest.TempPathFactory) -> 
             "-Werror",
             "-pthread",
             f"-I{folder}",
-            str(source),
+            *map(str, sources),
             "-o",
             str(program),
             f"-L{folder}",

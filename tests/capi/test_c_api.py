@@ -1,7 +1,8 @@
 """A C program built against llmkit.h and libllmkit.so runs agents and provokes every error status.
 
-The checks are in test_capi.c, one subcommand per behaviour; each prints ``ok NAME`` when they
-all hold. The program talks to the fake provider server over 127.0.0.1.
+The checks are in test_capi.c and the files of its topics (``SOURCES``), one subcommand per
+behaviour; each prints ``ok NAME`` when they all hold. The program talks to the fake provider
+server over 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -17,16 +18,22 @@ from typing import Any
 import pytest
 
 from llmkit.capi import Built
+from llmkit.cli import main
 from llmkit.durable import SQLiteStore
+from llmkit.testing import FakeProviderServer
 
 pytestmark = pytest.mark.capi
 
 SOURCE = Path(__file__).with_name("test_capi.c")
+SOURCES = [
+    SOURCE,
+    *(SOURCE.with_name(f"capi_{topic}.c") for topic in ("runs", "errors", "threads", "process")),
+]
 
 
 @pytest.fixture(scope="module")
 def program(compile_c: Callable[..., Path]) -> Path:
-    return compile_c(SOURCE)
+    return compile_c(SOURCES)
 
 
 @pytest.mark.parametrize(
@@ -46,6 +53,7 @@ def program(compile_c: Callable[..., Path]) -> Path:
         "nested",  # calls inside callbacks, on their own client; no shutdown from a nested callback
         "serial",  # a client's callbacks one at a time, across calls
         "fork",  # a child forked while llmkit runs gets ERR_STATE; after a shutdown it starts anew
+        "options",  # run_timeout, max_steps: the client's, a request's for one run, null, refused
     ],
 )
 def test_c_program(program: Path, subcommand: str, fake_base_url: str, run_program: Any) -> None:
@@ -54,6 +62,40 @@ def test_c_program(program: Path, subcommand: str, fake_base_url: str, run_progr
     assert done.stdout.splitlines()[-1] == f"ok {subcommand}"
     # Nothing of Python reaches the host's output: failures are statuses and messages.
     assert done.stderr == ""
+
+
+def test_a_clients_settings_and_headers_reach_the_provider(
+    program: Path, llmkit_fake_server: FakeProviderServer, fake_base_url: str, run_program: Any
+) -> None:
+    done = run_program(program, "wire", fake_base_url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    sent = [r for r in llmkit_fake_server.requests if "x-llmkit-test" in r.headers]
+    assert len(sent) == 1
+    assert sent[0].headers["x-llmkit-test"] == "from C"
+    assert sent[0].json["temperature"] == 0.25
+    assert sent[0].json["seed"] == 7
+
+
+def test_llmkit_capi_build_env_names_the_environment_the_library_runs(
+    compile_c: Callable[..., Path],
+    fake_base_url: str,
+    run_program: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    elsewhere = tmp_path / "no-env"
+    elsewhere.mkdir()
+    assert main(["capi", "build", "--out", str(tmp_path / "out"), "--env", str(elsewhere)]) == 0
+    library = capsys.readouterr().out.splitlines()[0]
+    host = compile_c(SOURCE.with_name("dlopen_host.c"), link=False)
+    done = run_program(host, library, fake_base_url)
+    assert done.returncode == 1
+    assert f"llmkit could not start in {str(elsewhere)!r}" in done.stdout
+    assert "no Python" in done.stdout
+    # $LLMKIT_PYTHON_ENV, when set, wins over the environment the build named.
+    done = run_program(host, library, fake_base_url, env={"LLMKIT_PYTHON_ENV": sys.prefix})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "ok dlopen"
 
 
 def test_sessions_are_llmkit_durable_sessions(

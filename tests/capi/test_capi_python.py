@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from llmkit.capi import ABI_VERSION, HEADER, Status, _exports
+from llmkit.capi import ABI_VERSION, HEADER, Status, _exports, compiler
 from llmkit.capi._abi import C_ONLY, EXPORTS, twin
 from llmkit.capi._build import api_block, build, cffi_declarations
-from llmkit.capi._errors import CallError, status_for
+from llmkit.capi._errors import CallError, for_c, status_for
 from llmkit.capi._handles import Handles
-from llmkit.capi._jsontext import NotJSON, loads, lone_surrogate, utf8
+from llmkit.capi._jsontext import NotJSON, loads, lone_surrogate, read, utf8
 from llmkit.capi._runtime import Runtime, in_callback, marked_callback
 from llmkit.cli import main
 from llmkit.errors import MaxStepsExceeded, RunTimeoutError, ToolExecutionError, UsageError
@@ -97,6 +97,15 @@ def test_a_missing_compiler_is_named_with_what_to_install(
     assert not (tmp_path / "libllmkit.so").exists()
 
 
+def test_the_compiler_is_cc_or_the_command_cc_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CC", "sh -c true")  # a command with its own arguments, as make passes it
+    assert compiler() == ["sh", "-c", "true"]
+    monkeypatch.setenv("CC", "")
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(UsageError, match="No C compiler 'cc' on PATH"):
+        compiler()
+
+
 def test_llmkit_capi_build_reports_a_missing_compiler_with_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -163,6 +172,48 @@ def test_no_final_answer_within_max_steps_gives_advice_a_c_caller_can_follow() -
 def test_strict_json_refuses_what_python_alone_reads(text: str, why: str) -> None:
     with pytest.raises(NotJSON, match=why):
         loads(text)
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "why"),
+    [
+        (b'{"a": "\xff"}', Status.ERR_UTF8, "request_json is not UTF-8 (byte 7 of it): pass UTF-8"),
+        (b'{"a": NaN}', Status.ERR_JSON, "request_json is not JSON (NaN is not a JSON number"),
+        (b"[" * 501 + b"]" * 501, Status.ERR_JSON, "nesting limit"),
+        (b'{"a": "\\ud800"}', Status.ERR_UTF8, "request_json holds a lone surrogate (\\ud800)"),
+    ],
+)
+def test_json_text_from_c_is_refused_with_the_status_of_what_is_wrong(
+    raw: bytes, status: Status, why: str
+) -> None:
+    with pytest.raises(CallError) as caught:
+        read(raw, "request_json", expect="a JSON object")
+    assert caught.value.status is status
+    assert why in str(caught.value)
+    # A callback's answer: one status for every refusal, and what to return instead.
+    with pytest.raises(CallError) as caught:
+        read(raw, "the answer of tool 't'", expect="JSON", verb="return", status=Status.ERR_TOOL)
+    assert caught.value.status is Status.ERR_TOOL
+    assert "the answer of tool 't'" in str(caught.value)
+
+
+def test_json_text_may_let_lone_surrogates_through_to_be_refused_when_written() -> None:
+    assert read(b'["\\ud800", 1]', "json", expect="JSON", surrogates=False) == ["\ud800", 1]
+
+
+def test_python_keywords_in_a_message_are_named_as_the_json_keys_of_c_callers() -> None:
+    message = (
+        "timeout= takes a positive number of seconds (or None), not -1; for example timeout=30."
+    )
+    assert for_c(message) == (
+        '"timeout" takes a positive number of seconds (or null), not -1; for example "timeout": 30.'
+    )
+    assert for_c(message, {"timeout": "run_timeout"}).startswith('"run_timeout" takes')
+    assert (
+        for_c("Unknown model_settings: x", {"model_settings": "settings"}) == "Unknown settings: x"
+    )
+    assert for_c("see http://h/?a=1 and a == b") == "see http://h/?a=1 and a == b"
+    assert status_for(UsageError("timeout= takes a number"))[1] == '"timeout" takes a number'
 
 
 def test_a_lone_surrogate_is_found_in_keys_and_values_but_a_pair_is_a_character() -> None:

@@ -6,6 +6,7 @@
 
     built = build("build/capi")        # or: llmkit capi build --out build/capi; make capi
     built.library, built.header        # link C programs with -lllmkit
+    compiler()                         # the C compiler's command ($CC, else cc)
 
 The library embeds Python with cffi's embedding mode; the functions, their
 ownership and thread rules are documented in ``llmkit.h`` and ``docs/c-api.md``.
@@ -18,6 +19,6 @@ from __future__ import annotations
 
 from llmkit.capi._abi import ABI_VERSION, Status
 from llmkit.capi._boot import ENV_VARIABLE
-from llmkit.capi._build import HEADER, Built, build
+from llmkit.capi._build import HEADER, Built, build, compiler
 
-__all__ = ["ABI_VERSION", "ENV_VARIABLE", "HEADER", "Built", "Status", "build"]
+__all__ = ["ABI_VERSION", "ENV_VARIABLE", "HEADER", "Built", "Status", "build", "compiler"]

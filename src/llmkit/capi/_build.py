@@ -2,7 +2,7 @@
 
 Guarantees:
 
-- Nothing but a C compiler (``$CC``, else ``cc``) and the Python headers and
+- Nothing but a C compiler (:func:`compiler`: ``$CC``, else ``cc``) and the Python headers and
   shared libpython of the building interpreter is needed: no setuptools, no
   network.
 - The library's exports are exactly the functions between the
@@ -40,7 +40,7 @@ from llmkit._version import __version__
 from llmkit.capi._abi import C_ONLY, EXPORTS, twin
 from llmkit.errors import UsageError
 
-__all__ = ["HEADER", "MODULE", "Built", "api_block", "build", "cffi_declarations"]
+__all__ = ["HEADER", "MODULE", "Built", "api_block", "build", "cffi_declarations", "compiler"]
 
 HEADER = Path(__file__).with_name("llmkit.h")
 """The header, shipped with the package and copied beside every library built."""
@@ -141,7 +141,12 @@ def _boot_code(env: str) -> str:
     return f"{source}\nfrom {MODULE} import ffi, lib\nboot(ffi, lib, env={env!r}, exports={exports!r})\n"
 
 
-def _compiler() -> list[str]:
+def compiler() -> list[str]:
+    """The C compiler's command: ``$CC`` (split as a shell would), else ``cc``.
+
+    :class:`UsageError` when it is not on ``PATH``, saying what to install. The
+    build, the tests and the benchmarks of the C ABI all use this one.
+    """
     command = shlex.split(os.environ.get("CC") or "cc")
     if not command or shutil.which(command[0]) is None:
         raise UsageError(
@@ -161,7 +166,7 @@ def build(out: str | os.PathLike[str], *, env: str | None = None) -> Built:
     if sys.maxsize < 2**32:
         raise UsageError("The C ABI needs a 64-bit platform (its handles are 64-bit ids).")
     cffi = require("cffi", extra="capi", feature="Building the C library")
-    compiler = _compiler()
+    cc = compiler()
     cflags, ldflags = _python_build_flags()
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
@@ -185,7 +190,7 @@ def build(out: str | os.PathLike[str], *, env: str | None = None) -> Built:
             ffi.emit_c_code(str(source))
         partial = Path(tmp, "libllmkit.so")
         command = [
-            *compiler,
+            *cc,
             "-shared",
             "-fPIC",
             "-O2",

@@ -29,8 +29,9 @@ from typing import Any
 
 from llmkit.agent import Agent
 from llmkit.capi._abi import Status
-from llmkit.capi._errors import CallError
+from llmkit.capi._errors import CallError, for_c
 from llmkit.capi._runtime import Call, Gate, Reason, Runtime
+from llmkit.errors import UsageError
 from llmkit.events import Event
 from llmkit.run import RunResult
 from llmkit.tools import Tool
@@ -47,7 +48,8 @@ _AGENT_OPTIONS = {
 }
 CLIENT_OPTIONS = ("model", *_MODEL_OPTIONS, *_AGENT_OPTIONS, "tool_timeout", "store")
 """The keys of ``llmkit_client_new``'s options."""
-REQUEST_KEYS = ("input", "session", "tools", "max_steps", "timeout")
+_RUN_OPTIONS = ("max_steps", "timeout")
+REQUEST_KEYS = ("input", "session", "tools", *_RUN_OPTIONS)
 """The keys of a run's request."""
 
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -130,7 +132,13 @@ class Client:
         self.closed = False
         self.errors: deque[Any] = deque(maxlen=_ERRORS_KEPT)
         """The C text of the last failed calls on this client (the exports layer keeps them)."""
-        self._agent(())  # the agent's options are checked now, not at the first run
+        try:
+            self._agent(())  # the agent's options are checked now, not at the first run
+        except UsageError as exc:
+            keys = {keyword: key for key, keyword in _AGENT_OPTIONS.items()}
+            raise CallError(
+                Status.ERR_ARGUMENT, f"client options: {for_c(str(exc), keys)}"
+            ) from None
 
     # -------------------------------------------------------------------- tools
 
@@ -191,7 +199,9 @@ class Client:
             raise CallError(
                 Status.ERR_ARGUMENT, f'"tools" is an array of tool names, not {names!r}'
             )
-        options: dict[str, Any] = {}
+        # max_steps and timeout go to the agent as they are: it checks them when the run
+        # starts (UsageError: ERR_ARGUMENT) and null means the client's own.
+        options: dict[str, Any] = {k: request[k] for k in _RUN_OPTIONS if k in request}
         session = request.get("session")
         if session is not None:
             if not isinstance(session, str) or not 0 < len(session) <= _SESSION_MAX:
@@ -200,15 +210,6 @@ class Client:
                     f'"session" is a conversation id (1 to {_SESSION_MAX} characters), not {session!r}',
                 )
             options["session"] = self.store.session(session)
-        if "max_steps" in request:
-            steps = request["max_steps"]
-            if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-                raise CallError(
-                    Status.ERR_ARGUMENT, f'"max_steps" is a count above 0, not {steps!r}'
-                )
-            options["max_steps"] = steps
-        if "timeout" in request:
-            options["timeout"] = _seconds(request["timeout"], '"timeout"')
         return Plan(self._agent(chosen), text, options)
 
     async def run(self, plan: Plan) -> RunResult[Any]:

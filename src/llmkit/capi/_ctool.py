@@ -100,26 +100,13 @@ class CTool:
                 'such as strdup("144") or strdup("\\"sunny\\"")',
             )
         try:
-            raw = ffi.string(answer)
+            raw = bytes(ffi.string(answer))
         finally:
             self._lib.free(answer)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CallError(
-                Status.ERR_TOOL,
-                f"tool {self.name!r} returned text that is not UTF-8 (byte {exc.start}): "
-                "return UTF-8 JSON text",
-            ) from None
-        try:
-            value = _jsontext.loads(text)
-        except ValueError as exc:
-            raise CallError(
-                Status.ERR_TOOL,
-                f"tool {self.name!r} returned text that is not JSON ({exc}): return JSON, "
-                'such as 144 or "\\"sunny\\"" for a string',
-            ) from None
-        bad = _jsontext.lone_surrogate(value, text)
-        if bad is not None:
-            _jsontext.utf8(bad, f"the answer of tool {self.name!r}", status=Status.ERR_TOOL)
-        return value
+        return _jsontext.read(
+            raw,
+            f"the answer of tool {self.name!r}",
+            expect='JSON from malloc(), such as strdup("144"), or strdup("\\"sunny\\"") for a string',
+            verb="return",
+            status=Status.ERR_TOOL,
+        )

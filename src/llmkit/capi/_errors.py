@@ -10,11 +10,12 @@ is reworded for C: what a C caller can pass.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from llmkit.capi._abi import Status
 from llmkit.errors import LLMKitError, MaxStepsExceeded, RunTimeoutError, UsageError
 
-__all__ = ["CallError", "status_for"]
+__all__ = ["CallError", "for_c", "status_for"]
 
 
 class CallError(LLMKitError):
@@ -36,6 +37,30 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return found
 
 
+_KEYWORD = re.compile(r"""(?<!\S)([a-z_]+)=(?=(\s)|[\d{\["'])""")
+"""A Python keyword written alone (``timeout= takes``) or with a value (``timeout=30``)."""
+
+
+def for_c(message: str, keys: Mapping[str, str] | None = None) -> str:
+    """``message``, written for Python callers, in the words of the JSON a C caller passes.
+
+    A keyword (``timeout=``) is named as its JSON key (``"timeout"``, or the
+    key ``keys`` gives for it), an example value follows the key as in JSON
+    (``"timeout": 30``), and ``None`` is ``null``.
+    """
+    names = keys or {}
+
+    def key(match: re.Match[str]) -> str:
+        name = f'"{names.get(match[1], match[1])}"'
+        return name if match[2] else f"{name}: "
+
+    text = _KEYWORD.sub(key, message).replace("(or None)", "(or null)")
+    for keyword, name in names.items():
+        if keyword != name:
+            text = re.sub(rf"(?<![\w\"]){keyword}\b", name, text)
+    return text
+
+
 def status_for(exc: BaseException) -> tuple[Status, str]:
     """The status and message a failed call reports for ``exc``."""
     chain = _chain(exc)
@@ -45,7 +70,7 @@ def status_for(exc: BaseException) -> tuple[Status, str]:
     if any(isinstance(link, RunTimeoutError | TimeoutError) for link in chain):
         return Status.ERR_TIMEOUT, str(exc) or "the run took longer than its timeout"
     if isinstance(exc, UsageError):
-        return Status.ERR_ARGUMENT, str(exc)
+        return Status.ERR_ARGUMENT, for_c(str(exc))
     if isinstance(exc, MaxStepsExceeded):
         steps = re.search(r"max_steps=(\d+)", str(exc))
         return Status.ERR_RUN, (

@@ -105,32 +105,20 @@ class Exports:
         self._runtime = Runtime(tool_threads=threads)
         self._lib.llmkit_set_running(1)
 
-    def _text(self, pointer: Any, what: str) -> str:
+    def _bytes(self, pointer: Any, what: str) -> bytes:
         if pointer == self._ffi.NULL:
             raise CallError(
                 Status.ERR_ARGUMENT, f"{what} is NULL: pass a NUL-terminated UTF-8 string"
             )
-        raw = self._ffi.string(pointer)
-        try:
-            return str(raw.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise CallError(
-                Status.ERR_UTF8, f"{what} is not UTF-8 (byte {exc.start} of it): pass UTF-8 text"
-            ) from None
+        return bytes(self._ffi.string(pointer))
+
+    def _text(self, pointer: Any, what: str) -> str:
+        return _jsontext.decode(self._bytes(pointer, what), what)
 
     def _object(self, pointer: Any, what: str, *, optional: bool = False) -> dict[str, Any]:
         if optional and pointer == self._ffi.NULL:
             return {}
-        text = self._text(pointer, what)
-        try:
-            value = _jsontext.loads(text)
-        except ValueError as exc:
-            raise CallError(
-                Status.ERR_JSON, f"{what} is not JSON ({exc}): pass a JSON object"
-            ) from None
-        bad = _jsontext.lone_surrogate(value, text)
-        if bad is not None:  # valid JSON (an escape), but no UTF-8 text: ERR_UTF8
-            _jsontext.utf8(bad, what)
+        value = _jsontext.read(self._bytes(pointer, what), what, expect="a JSON object")
         if not isinstance(value, dict):
             raise CallError(
                 Status.ERR_ARGUMENT,
@@ -385,11 +373,9 @@ class Exports:
                     Status.ERR_ARGUMENT, "the out pointer is NULL: pass the address of a char *"
                 )
             out[0] = self._ffi.NULL
-            text = self._text(json_text, "json")
-            try:
-                document = _jsontext.loads(text)
-            except ValueError as exc:
-                raise CallError(Status.ERR_JSON, f"json is not JSON ({exc})") from None
+            # A lone surrogate is refused only where a value holding one is handed out.
+            raw = self._bytes(json_text, "json")
+            document = _jsontext.read(raw, "json", expect="JSON text", surrogates=False)
             path = self._text(pointer, "pointer")
             value = resolve(document, path)
             what = f"the value at {path!r}"

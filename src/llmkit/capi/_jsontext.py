@@ -2,11 +2,17 @@
 
 Guarantees:
 
+- :func:`read` is the one reader of JSON text from C (arguments, a tool
+  callback's answer): bytes that are not UTF-8, text that is not strict JSON
+  and JSON that spells a lone surrogate each fail with a :class:`CallError`
+  that names the text and says what to pass (``ERR_UTF8``, ``ERR_JSON``,
+  ``ERR_UTF8``; or one status given for all three, such as ``ERR_TOOL``).
 - :func:`loads` reads JSON as RFC 8259 defines it: ``NaN``, ``Infinity`` and
   ``-Infinity`` (which Python's ``json`` reads) are refused, and so is a number
   too large for a double (``1e400``, which would read as infinity); so is
-  nesting past :data:`~llmkit._jsondata.MACHINE_MAX_DEPTH`, with a message
-  naming the limit. Every refusal is a :class:`NotJSON` (a ``ValueError``).
+  nesting past :data:`~llmkit._jsondata.MACHINE_MAX_DEPTH`
+  (:func:`llmkit._jsondata.loads`'s guard), with a message naming the limit.
+  Every refusal is a :class:`NotJSON` (a ``ValueError``).
 - :func:`lone_surrogate` finds a string (or key) holding a lone surrogate, which
   valid JSON can spell (``"\\ud800"``) but UTF-8 cannot carry.
 - :func:`utf8` encodes text for C, or fails with a :class:`CallError` of the
@@ -25,7 +31,7 @@ from llmkit import _jsondata
 from llmkit.capi._abi import Status
 from llmkit.capi._errors import CallError
 
-__all__ = ["NotJSON", "c_string", "loads", "lone_surrogate", "utf8"]
+__all__ = ["NotJSON", "c_string", "decode", "loads", "lone_surrogate", "read", "utf8"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -46,19 +52,62 @@ def _float(text: str) -> float:
     return value
 
 
+_STRICT = json.JSONDecoder(parse_constant=_constant, parse_float=_float)
+
+
 def loads(text: str) -> Any:
     """The value of the JSON ``text`` (see the module's guarantees)."""
-    limit = _jsondata.MACHINE_MAX_DEPTH
-    deep = NotJSON(
-        f"its arrays and objects nest more than {limit} levels deep, llmkit's nesting limit: "
-        "flatten it"
-    )
-    if _jsondata.too_deep(text, limit):
-        raise deep
     try:
-        return json.loads(text, parse_constant=_constant, parse_float=_float)
-    except RecursionError:
-        raise deep from None
+        return _jsondata.loads(text, max_depth=_jsondata.MACHINE_MAX_DEPTH, decoder=_STRICT)
+    except _jsondata.JSONTooDeep as exc:
+        raise NotJSON(
+            f"its arrays and objects nest more than {exc.max_depth} levels deep, llmkit's "
+            "nesting limit: flatten it"
+        ) from None
+
+
+def decode(raw: bytes, what: str, *, verb: str = "pass", status: Status = Status.ERR_UTF8) -> str:
+    """The text of the C string ``raw``, or :class:`CallError` ``status`` if it is not UTF-8.
+
+    ``what`` names the text in the message; ``verb`` says what the C side does with
+    it (``pass`` an argument, ``return`` an answer).
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CallError(
+            status, f"{what} is not UTF-8 (byte {exc.start} of it): {verb} UTF-8 text"
+        ) from None
+
+
+def read(
+    raw: bytes,
+    what: str,
+    *,
+    expect: str,
+    verb: str = "pass",
+    status: Status | None = None,
+    surrogates: bool = True,
+) -> Any:
+    """The JSON value of the C string ``raw`` (see the module's guarantees).
+
+    ``what`` names the text in the messages, ``expect`` the JSON to ``verb``
+    instead; ``status`` replaces the three statuses of a refusal;
+    ``surrogates=False`` lets lone surrogates through (to be refused, if
+    ever, when a value holding one is written out).
+    """
+    text = decode(raw, what, verb=verb, status=status or Status.ERR_UTF8)
+    try:
+        value = loads(text)
+    except ValueError as exc:
+        raise CallError(
+            status or Status.ERR_JSON, f"{what} is not JSON ({exc}): {verb} {expect}"
+        ) from None
+    if surrogates:
+        bad = lone_surrogate(value, text)
+        if bad is not None:  # valid JSON (an escape), but no UTF-8 text
+            utf8(bad, what, status=status or Status.ERR_UTF8)
+    return value
 
 
 def lone_surrogate(value: Any, text: str | None = None) -> str | None:
