@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from llmkit.capi._abi import C_ONLY, EXPORTS, twin
 from llmkit.capi._build import api_block, build, cffi_declarations
 from llmkit.capi._errors import CallError, for_c, status_for
 from llmkit.capi._handles import Handles
-from llmkit.capi._jsontext import NotJSON, loads, lone_surrogate, read, utf8
+from llmkit.capi._jsontext import NotJSON, dump, loads, lone_surrogate, read, utf8
 from llmkit.capi._runtime import Runtime, in_callback, marked_callback
 from llmkit.cli import main
 from llmkit.errors import MaxStepsExceeded, RunTimeoutError, ToolExecutionError, UsageError
@@ -199,6 +200,41 @@ def test_json_text_from_c_is_refused_with_the_status_of_what_is_wrong(
 
 def test_json_text_may_let_lone_surrogates_through_to_be_refused_when_written() -> None:
     assert read(b'["\\ud800", 1]', "json", expect="JSON", surrogates=False) == ["\ud800", 1]
+
+
+def test_values_for_c_are_written_as_json_that_c_can_read() -> None:
+    # NaN and infinities are no JSON: null, as orjson writes them (json would write NaN).
+    assert dump({"a": float("nan"), "b": [float("inf")], "t": "caf\u00e9"}, "the result") == (
+        '{"a":null,"b":[null],"t":"caf\u00e9"}'.encode()
+    )
+    # What orjson refuses goes to the standard library: an integer beyond 64 bits is written,
+    # a lone surrogate is refused with ERR_UTF8, naming it.
+    assert dump([2**70], "the result") == b"[1180591620717411303424]"
+    with pytest.raises(CallError) as caught:
+        dump({"k": "x\udc00"}, "the result")
+    assert caught.value.status is Status.ERR_UTF8
+    assert "the result holds a lone surrogate (\\udc00)" in str(caught.value)
+
+
+def test_a_call_cancelled_while_it_runs_ends_with_the_reason_and_the_waiter_wakes() -> None:
+    runtime = Runtime(tool_threads=1)
+    call = runtime.call()
+    started = threading.Event()
+    woken: list[str] = []
+
+    async def work() -> int:
+        started.set()
+        await asyncio.sleep(3600)
+        return 1
+
+    outcome = runtime.submit(call, work(), then=lambda: woken.append("then"))
+    started.wait()
+    call.cancel("cancelled")
+    with pytest.raises(CallError) as caught:
+        runtime.finish(call, outcome)
+    assert caught.value.status is Status.ERR_CANCELLED
+    assert woken == ["then"]
+    runtime.stop()
 
 
 def test_python_keywords_in_a_message_are_named_as_the_json_keys_of_c_callers() -> None:

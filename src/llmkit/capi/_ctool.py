@@ -3,7 +3,9 @@
 Guarantees:
 
 - The callback runs on a worker thread of the runtime, never on the loop; the
-  interpreter lock is released while it runs.
+  interpreter lock is released while it runs. Its answer comes back to the
+  loop with one ``call_soon_threadsafe``; a callback whose run was cancelled
+  before a worker took it never runs.
 - Its answer is freed with ``free()`` exactly once, whatever it holds.
 - The callbacks of one client run one at a time (its
   :class:`~llmkit.capi._runtime.Gate`), also across calls.
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 from typing import Any
 
 from llmkit import _json
@@ -29,6 +32,24 @@ from llmkit.tools import SchemaTool
 from llmkit.types import JSONDict
 
 __all__ = ["CTool"]
+
+
+class _Expired(Exception):
+    """The tool's callback outlasted its timeout."""
+
+
+def _expire(answer: asyncio.Future[Any]) -> None:
+    _settle(answer, None, _Expired())
+
+
+def _settle(answer: asyncio.Future[Any], value: Any, failure: BaseException | None) -> None:
+    """Give ``answer`` its value or failure, unless it has one (or was cancelled) already."""
+    if answer.done():
+        return
+    if failure is None:
+        answer.set_result(value)
+    else:
+        answer.set_exception(failure)
 
 
 class CTool:
@@ -77,17 +98,32 @@ class CTool:
             f"the model's arguments for tool {self.name!r}",
             status=Status.ERR_RUN,
         )
-        job = asyncio.get_running_loop().run_in_executor(
-            self._workers, self._blocking, data, current_call.get()
-        )
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Any] = loop.create_future()
+        call = current_call.get()
+
+        def job() -> None:
+            try:
+                value, failure = self._blocking(data, call), None
+            except BaseException as exc:
+                value, failure = None, exc
+            # A closed loop raises RuntimeError: llmkit_shutdown ran, nobody waits for this.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, answer, value, failure)
+
+        work = self._workers.submit(job)
+        timer = loop.call_later(self._timeout, _expire, answer)
         try:
-            return await asyncio.wait_for(job, self._timeout)
-        except TimeoutError:
+            return await answer
+        except _Expired:
             raise CallError(
                 Status.ERR_TIMEOUT,
                 f"tool {self.name!r} took longer than the client's tool_timeout "
                 f"({self._timeout:g} s): make the callback faster or raise tool_timeout",
             ) from None
+        finally:
+            timer.cancel()
+            work.cancel()  # a callback not started yet never starts; a running one goes on
 
     def _blocking(self, data: bytes, call: Call | None) -> Any:
         ffi = self._ffi

@@ -34,7 +34,7 @@ import queue
 import threading
 from typing import Any
 
-from llmkit import _envelope, _json
+from llmkit import _envelope
 from llmkit.capi import _jsontext, _runtime
 from llmkit.capi._abi import Status
 from llmkit.capi._client import Client, check_keys
@@ -272,9 +272,7 @@ class Exports:
                 result = found.runtime.wait(call, found.run(plan))
             finally:
                 found.end(call)
-            out_json[0] = self._hand_out(
-                _jsontext.utf8(_envelope.dumps(result), "the run's result")
-            )
+            out_json[0] = self._hand_out(_jsontext.dump(_envelope.dump(result), "the run's result"))
             return int(Status.OK)
         except BaseException as exc:
             return self._fail("llmkit_run", exc, found)
@@ -306,15 +304,14 @@ class Exports:
                 inbox.put(event)
 
         runtime = client.runtime
-        future = runtime.submit(call, pump())
-        future.add_done_callback(lambda _: inbox.put(_DONE))
+        future = runtime.submit(call, pump(), then=lambda: inbox.put(_DONE))
         stopped = False
         try:
             while (event := inbox.get()) is not _DONE:
                 if stopped:
                     continue
-                text = _envelope.dumps(event)
-                data = self._ffi.new("char[]", _jsontext.utf8(text, f"the event {event.topic}"))
+                text = _jsontext.dump(_envelope.dump(event), f"the event {event.topic}")
+                data = self._ffi.new("char[]", text)
                 with client.gate.callback(call):
                     answer = fn(data, userdata)
                 if answer != 0:
@@ -382,7 +379,7 @@ class Exports:
             if plain and isinstance(value, str):
                 out[0] = self._hand_out(_jsontext.c_string(value, what))
             else:
-                out[0] = self._hand_out(_jsontext.utf8(_json.dumps(value), what))
+                out[0] = self._hand_out(_jsontext.dump(value, what))
             return int(Status.OK)
         except BaseException as exc:
             return self._fail(where, exc)

@@ -15,6 +15,8 @@ Guarantees:
   Every refusal is a :class:`NotJSON` (a ``ValueError``).
 - :func:`lone_surrogate` finds a string (or key) holding a lone surrogate, which
   valid JSON can spell (``"\\ud800"``) but UTF-8 cannot carry.
+- :func:`dump` writes a value for C as UTF-8 JSON (orjson: ``NaN`` and
+  infinities are ``null``), refusing lone surrogates as :func:`utf8` does.
 - :func:`utf8` encodes text for C, or fails with a :class:`CallError` of the
   status given, naming the lone surrogate; text with U+0000 is refused by
   :func:`c_string`, since a C string would end there.
@@ -27,11 +29,13 @@ import math
 import re
 from typing import Any
 
-from llmkit import _jsondata
+import orjson
+
+from llmkit import _json, _jsondata
 from llmkit.capi._abi import Status
 from llmkit.capi._errors import CallError
 
-__all__ = ["NotJSON", "c_string", "decode", "loads", "lone_surrogate", "read", "utf8"]
+__all__ = ["NotJSON", "c_string", "decode", "dump", "loads", "lone_surrogate", "read", "utf8"]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -147,6 +151,20 @@ def utf8(text: str, what: str, *, status: Status = Status.ERR_UTF8) -> bytes:
             f"{what} holds a lone surrogate ({_named(text)}), which UTF-8 cannot carry: "
             "use whole characters (a surrogate pair, or the character itself)",
         ) from None
+
+
+def dump(value: Any, what: str) -> bytes:
+    """``value`` as compact JSON in UTF-8, for C (orjson's text).
+
+    What orjson does not write (a lone surrogate, an integer beyond 64 bits, a
+    key that is not a string) goes to the standard library, which writes it or
+    fails as :func:`utf8` says. A ``NaN`` or an infinity, which no JSON holds,
+    is written ``null``.
+    """
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return utf8(_json.dumps(value), what)
 
 
 def c_string(text: str, what: str) -> bytes:

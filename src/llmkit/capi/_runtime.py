@@ -5,8 +5,10 @@ Guarantees:
 - One event loop, on its own thread, runs every run of every client; the tool
   callbacks run on a pool of worker threads, so a slow callback holds neither
   the loop nor the interpreter lock.
-- A C caller waits for its call with :meth:`Runtime.wait`, which holds no
-  lock of llmkit and not the interpreter lock while it blocks.
+- A C caller waits for its call with :meth:`Runtime.wait` (or :meth:`Runtime.submit`
+  and :meth:`Runtime.finish`), which holds no lock of llmkit and not the
+  interpreter lock while it blocks: it waits on a plain lock that the loop
+  releases when the call's task is done (:class:`Outcome`), one wake-up each way.
 - A :class:`Call` can be cancelled from any thread, before or after its task
   starts; it then fails with the status of the reason given first
   (``cancelled``, ``stopped`` by an event callback, client ``freed``,
@@ -30,7 +32,7 @@ import contextlib
 import contextvars
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, Literal, TypeAlias, TypeVar
+from typing import Any, Generic, Literal, TypeAlias, TypeVar
 
 from llmkit.capi._abi import Status
 from llmkit.capi._errors import CallError
@@ -39,6 +41,7 @@ __all__ = [
     "STOPPED",
     "Call",
     "Gate",
+    "Outcome",
     "Reason",
     "Runtime",
     "current_call",
@@ -146,6 +149,12 @@ class Call:
         if self._task is not None:
             self._task.cancel()
 
+    def failure(self) -> CallError | None:
+        """The error of the reason the call was cancelled for, or None."""
+        if self.reason is None:
+            return None
+        return CallError(*_REASONS[self.reason])
+
     async def guard(self, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` as this call; a cancellation fails with the reason's status."""
         self._task = asyncio.current_task()
@@ -158,10 +167,52 @@ class Call:
         except BaseException as exc:
             if self.reason is None:
                 raise
-            status, message = _REASONS[self.reason]
-            raise CallError(status, message) from (
+            raise CallError(*_REASONS[self.reason]) from (
                 None if isinstance(exc, asyncio.CancelledError) else exc
             )
+
+
+class Outcome(Generic[T]):
+    """The end of a call's task, waited for from another thread (:meth:`result`).
+
+    The loop releases a plain lock when the task is done (no
+    ``concurrent.futures.Future``, no condition variable): the waiting thread
+    blocks in ``Lock.acquire``, without the interpreter lock.
+    """
+
+    __slots__ = ("_call", "_done", "_task", "_then")
+
+    def __init__(self, call: Call, then: Callable[[], object] | None = None) -> None:
+        self._call = call
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._task: asyncio.Task[T] | None = None
+        self._then = then
+
+    def start(self, loop: asyncio.AbstractEventLoop, work: Coroutine[Any, Any, T]) -> None:
+        """Run ``work`` as the call's task (on the loop's thread)."""
+        task = loop.create_task(self._call.guard(work))
+        self._task = task
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[T]) -> None:
+        if self._then is not None:
+            self._then()
+        self._done.release()
+
+    def result(self) -> T:
+        """Wait for the task; its result, or its failure raised here."""
+        self._done.acquire()
+        task = self._task
+        assert task is not None
+        try:
+            return task.result()
+        except asyncio.CancelledError:
+            # Cancelled before its first step, where guard() could not say why.
+            failure = self._call.failure()
+            if failure is None:
+                raise
+            raise failure from None
 
 
 class Runtime:
@@ -195,26 +246,30 @@ class Runtime:
 
     def wait(self, call: Call, work: Coroutine[Any, Any, T]) -> T:
         """Run ``work`` as ``call`` on the loop; block (without the interpreter lock) for its end."""
-        try:
-            return self.submit(call, work).result()
-        finally:
-            with self._lock:
-                self._calls.discard(call)
+        return self.finish(call, self.submit(call, work))
 
-    def submit(self, call: Call, work: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Start ``work`` as ``call`` on the loop; the caller waits with :meth:`finish`."""
+    def submit(
+        self, call: Call, work: Coroutine[Any, Any, T], *, then: Callable[[], object] | None = None
+    ) -> Outcome[T]:
+        """Start ``work`` as ``call`` on the loop; the caller waits with :meth:`finish`.
+
+        ``then`` runs on the loop's thread when the call's task is done.
+        """
+        outcome: Outcome[T] = Outcome(call, then)
         # Scheduled under the lock that stop() takes first: the task is queued before
         # stop()'s drain, which then cancels it, or it is refused here. Never lost.
         with self._lock:
             if self._stopped:
                 work.close()
+                self._calls.discard(call)
                 raise CallError(Status.ERR_STATE, "llmkit_shutdown ran while this call started")
-            return asyncio.run_coroutine_threadsafe(call.guard(work), self.loop)
+            self.loop.call_soon_threadsafe(outcome.start, self.loop, work)
+        return outcome
 
-    def finish(self, call: Call, future: concurrent.futures.Future[T]) -> T:
-        """The outcome of a call started with :meth:`submit`."""
+    def finish(self, call: Call, outcome: Outcome[T]) -> T:
+        """The result of a call started with :meth:`submit` (its failure raised here)."""
         try:
-            return future.result()
+            return outcome.result()
         finally:
             with self._lock:
                 self._calls.discard(call)
