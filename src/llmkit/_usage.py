@@ -13,6 +13,12 @@ prices. What always holds: ``usage.cost`` reads the same value whether it was
 worked out at once or later; a sum of usages whose costs are deferred is
 itself deferred (no price is looked up by ``+``) and, when read, is what
 adding the worked-out costs one by one gives; once read, a cost is kept.
+
+:meth:`Usage.sum` adds many usages in one pass, in time linear in their number
+(``sum()`` or a loop of ``+`` copies a deferred sum's terms at every step), and
+gives what adding them one by one with ``+`` gives: the same counts, the same
+cost (to the last bit: the costs are added in the same order), looked up no
+sooner.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmkit._json import dumps_any
 from llmkit._parts import JSONDict, ReasoningPart, TextPart, ToolCall, ToolResult
+from llmkit.errors import UsageError
 
 if TYPE_CHECKING:
     from llmkit._message import Message
@@ -59,7 +66,7 @@ _COST_SLOT: Any = _Counts.__dict__["cost"]
 
 
 class Usage(_Counts):
-    """Tokens, requests and cost. Add two with ``+``; ``sum()`` works too.
+    """Tokens, requests and cost. Add two with ``+``; many with :meth:`Usage.sum`.
 
     ``input_tokens`` counts every prompt token, cached ones included
     (``cache_read_tokens`` and ``cache_write_tokens`` say how many of them hit
@@ -129,6 +136,67 @@ class Usage(_Counts):
             cost,
             self.estimated or other.estimated,
         )
+
+    @classmethod
+    def sum(cls, usages: Iterable[Usage], /) -> Usage:
+        """All of ``usages`` added up, in one pass: what adding them one by one with ``+`` gives.
+
+        The counts are summed and ``estimated`` is set when any part is estimated. The cost
+        follows the rules of ``+``: unknown (None) when a part that used something (requests,
+        input or output tokens) has an unknown cost, while an empty part adds nothing; costs
+        left to work out later stay deferred (no price is looked up here) and are added in
+        order when the total's cost is first read. Nothing at all sums to ``Usage()``. The
+        result is always a new usage. Prefer it to ``sum()`` or a loop of ``+`` over many
+        usages: those copy a deferred sum's terms at every step, so they take quadratic time.
+        """
+        inp = out = cache_read = cache_write = reasoning = requests = 0
+        estimated = False
+        cost: float | None = None
+        empty = True
+        seen = False
+        terms: list[Usage] | None = None  # set at the first deferred cost
+        for usage in usages:
+            if not isinstance(usage, Usage):
+                raise UsageError(
+                    f"Usage.sum() adds Usage objects (e.g. [result.usage for result in results]); "
+                    f"got a {type(usage).__name__}."
+                )
+            stored = _COST_SLOT.__get__(usage)
+            if terms is not None:
+                terms.extend(_terms(usage, stored))
+            elif type(stored) is _Deferred:
+                # ``+`` would fold what came before into one usage, then keep terms from here.
+                terms = (
+                    [
+                        Usage(
+                            inp,
+                            out,
+                            cache_read,
+                            cache_write,
+                            reasoning,
+                            requests,
+                            cost,
+                            estimated,
+                        )
+                    ]
+                    if seen
+                    else []
+                )
+                terms.extend(_terms(usage, stored))
+            else:
+                part_empty = _is_empty(usage)
+                cost = _combine(cost, empty, stored, part_empty) if seen else stored
+                empty = empty and part_empty
+            seen = True
+            inp += usage.input_tokens
+            out += usage.output_tokens
+            cache_read += usage.cache_read_tokens
+            cache_write += usage.cache_write_tokens
+            reasoning += usage.reasoning_tokens
+            requests += usage.requests
+            estimated = estimated or usage.estimated
+        total_cost: Any = cost if terms is None else _Deferred(None, tuple(terms))
+        return cls(inp, out, cache_read, cache_write, reasoning, requests, total_cost, estimated)
 
     def __radd__(self, other: object) -> Usage:
         # Lets ``sum(usages)`` start from 0.

@@ -129,3 +129,42 @@ def test_a_held_call_counts_against_the_request_limit_until_it_ends() -> None:
     ledger.reserve("run-2")
     ledger.finish(["run-2"], Usage())
     assert ledger.pending == {}
+
+
+def test_checking_a_cost_limit_does_not_work_out_every_call_again() -> None:
+    reads: list[int] = []
+
+    class Counted(Usage):
+        """A call's usage whose cost is priced later; counts the reads of its cost."""
+
+        __slots__ = ()
+
+        @property
+        def cost(self) -> float | None:
+            reads.append(1)
+            return Usage.cost.fget(self)  # type: ignore[attr-defined]  # the base's property
+
+        @cost.setter
+        def cost(self, value: float | None) -> None:
+            Usage.cost.fset(self, value)  # type: ignore[attr-defined]  # the base's property
+
+    def call() -> Usage:
+        usage = Counted(input_tokens=1, output_tokens=1, requests=1)
+        usage.defer_cost(lambda _: 0.5)
+        return usage
+
+    ledger = UsageLedger(UsageLimits(max_cost=1e9), name="w")
+    calls = 300
+    live = {"r0": 0, "r1": 0, "r2": 0}
+    done = 0
+    for n in range(calls):
+        run = f"r{n % 3}"
+        ledger.add_live(run, call())  # three runs in flight
+        live[run] += 1
+        ledger.check(before_request=False)
+        if n % 50 == 49:
+            ledger.finish([run], Usage.sum([call(), call()]))
+            live[run], done = 0, done + 2
+    # Each check works out the new call's cost, not all the calls so far (quadratic before).
+    assert len(reads) <= 4 * calls
+    assert ledger.total().cost == 0.5 * (done + sum(live.values()))

@@ -412,11 +412,12 @@ class AgentRun:
             result = p.result
             assert result is not None
             results.append(result)
-            if p.usage is not None:
-                usage = usage + p.usage
-                self.usage = self.usage + p.usage
             if self.emit and p.kind == "tool":
                 events.append(ToolResultEvent(self.run_id, self.step, result, p.duration, p.error))
+        reported = [p.usage for p in batch if p.usage is not None]
+        if reported:
+            usage = Usage.sum([usage, *reported])
+            self.usage = Usage.sum([self.usage, *reported])
         self.messages.append(Message.tool(*results))
         self.batch = None
         self.steps.append(

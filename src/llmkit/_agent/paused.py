@@ -151,10 +151,7 @@ def paused_result(
     Its usage adds what the batch's tools reported before the pause; the calls
     already answered travel in the state, so a resumed run does not run them again.
     """
-    tool_usage = Usage()
-    for p in batch:
-        if p.usage is not None:
-            tool_usage = tool_usage + p.usage
+    tool_usage = Usage.sum(p.usage for p in batch if p.usage is not None)
     state = PausedState(
         step=step,
         agent=agent,

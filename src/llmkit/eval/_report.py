@@ -103,7 +103,7 @@ class EvalReport:
     @property
     def usage(self) -> Usage:
         """Everything the evaluation consumed (agent runs and judge calls)."""
-        return sum((c.usage for c in self.cases), Usage())
+        return Usage.sum(c.usage for c in self.cases)
 
     def summary(self) -> str:
         """One line: passed, which thresholds were missed, or that there were none to meet."""

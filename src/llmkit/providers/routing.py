@@ -21,7 +21,7 @@ from llmkit.errors import AllModelsFailedError, ProviderError, ProviderTimeoutEr
 from llmkit.events import StreamEvent
 from llmkit.providers._registry import model as resolve
 from llmkit.providers.base import Capabilities, Model, check_request
-from llmkit.types import Embeddings, Request, Response
+from llmkit.types import Embeddings, Request, Response, Usage
 
 __all__ = ["ConsensusModel", "FallbackModel", "RaceModel", "consensus", "fallback", "race"]
 
@@ -275,7 +275,7 @@ class ConsensusModel(_Composite):
             first_index.setdefault(key, index)
         winner_key = max(tally, key=lambda k: (tally[k], -first_index[k]))
         chosen = next(r for i, r in answers if i == first_index[winner_key])
-        total = sum((r.usage for _, r in answers), start=type(chosen.usage)())
+        total = Usage.sum(r.usage for _, r in answers)
         return replace(
             chosen,
             usage=total,

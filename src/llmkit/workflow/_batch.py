@@ -106,11 +106,12 @@ class BatchResult(Sequence[ItemOutcome]):
     def usage(self) -> Usage:
         """The usage of every item added up (summed at the first read, then kept).
 
-        The cost is worked out when first read, as adding the items' usages one by one
-        gives it: unknown when an item that used something has an unknown cost.
+        Summed with :meth:`Usage.sum`: the cost is what adding the items' usages one by one
+        gives, unknown when an item that used something has an unknown cost, and a price
+        left to look up is looked up when the cost is first read.
         """
         if self._usage is None:
-            self._usage = _total(self._items)
+            self._usage = Usage.sum(item.usage for item in self._items)
         return self._usage
 
     @property
@@ -120,34 +121,6 @@ class BatchResult(Sequence[ItemOutcome]):
 
     def __repr__(self) -> str:
         return f"BatchResult({len(self._items)} items, {self.failed} failed)"
-
-
-def _total(items: Sequence[ItemOutcome]) -> Usage:
-    """The sum of the items' usages in one pass (``+`` on deferred costs copies all terms)."""
-    usages = [item.usage for item in items]
-    total = Usage(
-        sum(u.input_tokens for u in usages),
-        sum(u.output_tokens for u in usages),
-        sum(u.cache_read_tokens for u in usages),
-        sum(u.cache_write_tokens for u in usages),
-        sum(u.reasoning_tokens for u in usages),
-        sum(u.requests for u in usages),
-        None,
-        any(u.estimated for u in usages),
-    )
-
-    def cost(_: Usage) -> float | None:
-        known: float | None = None
-        for usage in usages:
-            part = usage.cost
-            if part is not None:
-                known = part if known is None else known + part
-            elif usage.requests or usage.input_tokens or usage.output_tokens:
-                return None  # an item that used something has no known price
-        return known
-
-    total.defer_cost(cost)
-    return total
 
 
 def _check(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from llmkit._plural import plural
+from llmkit.types import Usage
 from llmkit.workflow._batch_item import ItemOutcome
 
 if TYPE_CHECKING:
@@ -59,22 +60,29 @@ class Tally:
         self.done = 0
         self.failed = 0
         self.resumed = 0
-        self.tokens = 0
-        self.cost: float | None = 0.0
+        # Starts at a known cost of 0: items that used nothing leave it known.
+        self.usage = Usage(cost=0.0)
+        """The items' usages added up so far (the cost rules of ``+``)."""
 
     def add(self, outcome: ItemOutcome) -> BatchProgress:
         """Count ``outcome``; the snapshot after it."""
         self.done += 1
         self.failed += outcome.error is not None
         self.resumed += outcome.resumed
-        self.tokens += outcome.usage.total_tokens
-        cost = outcome.usage.cost
-        if cost is None:
-            if outcome.usage.requests or outcome.usage.total_tokens:
-                self.cost = None
-        elif self.cost is not None:
-            self.cost += cost
+        # The running total's cost is read at every snapshot, so it is never a deferred
+        # sum: adding one more usage costs the same however many came before.
+        self.usage = self.usage + outcome.usage
         return self.snapshot(outcome)
+
+    @property
+    def tokens(self) -> int:
+        """Input plus output tokens so far."""
+        return self.usage.total_tokens
+
+    @property
+    def cost(self) -> float | None:
+        """US dollars so far; None once an item that used something has an unknown cost."""
+        return self.usage.cost
 
     def snapshot(self, outcome: ItemOutcome | None = None) -> BatchProgress:
         """The counts as they are."""

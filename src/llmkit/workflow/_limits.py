@@ -7,7 +7,9 @@ with ``usage_limits``, checks that total before each model call (``max_requests`
 each one (tokens, cost), and raises ``UsageLimitExceeded`` with a message about the whole
 workflow; the hook chain passes it on unchanged, so the agent run stops with it.
 
-When a step ends, its final usage replaces its live entries, so no run counts twice. A stop
+When a step ends, its final usage replaces its live entries, so no run counts twice. The
+total is summed in one pass, and with a cost limit each part's cost is kept once worked
+out, so a check costs time linear in the runs in flight, not in the model calls so far. A stop
 raised here sets :attr:`UsageLedger.tripped`, which is how the policy loop tells the
 workflow's own limit (a stop, never retried) from an agent's own per-run limit (an ordinary
 step failure).
@@ -48,11 +50,11 @@ class UsageLedger:
         self._warned = False
 
     def total(self) -> Usage:
-        """Everything the run used so far: finished attempts plus runs in flight."""
-        total = self.done
-        for usage in self.live.values():
-            total = total + usage
-        return total
+        """Everything the run used so far: finished attempts plus runs in flight.
+
+        One pass (:meth:`Usage.sum`), linear in the runs in flight and the terms of ``done``.
+        """
+        return Usage.sum((self.done, *self.live.values()))
 
     def reserve(self, run_id: str) -> None:
         """Admit a model call of ``run_id`` if the request limit allows one more, and hold it."""
@@ -81,8 +83,14 @@ class UsageLedger:
 
     def check(self, *, before_request: bool) -> None:
         """Raise UsageLimitExceeded when the total breaks a limit (and remember it)."""
-        total = self.total()
         limits = self.limits
+        if limits.max_cost is not None:
+            # The total's cost is read below anyway; reading its parts' first keeps each one's
+            # (a number, no longer a sum of terms), so the next checks add them as one term
+            # each instead of working out every call's cost again.
+            for part in (self.done, *self.live.values()):
+                _ = part.cost
+        total = self.total()
         if before_request:
             held = sum(self.pending.values())
             reason = limits.check_before_request(total + Usage(requests=held) if held else total)

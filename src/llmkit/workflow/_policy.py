@@ -111,10 +111,7 @@ def step_context(rt: Runtime, entry: TraceEntry, attempt: int, state: Any) -> St
 def _settle(entry: TraceEntry, rt: Runtime, since: float) -> None:
     """Add the children's usage to the entry (once per attempt) and set its duration."""
     if entry.children:
-        usage = entry.usage
-        for child in entry.children:
-            usage = add_usage(usage, child.usage)
-        entry.usage = usage
+        entry.usage = Usage.sum([entry.usage, *(child.usage for child in entry.children)])
     entry.duration = rt.clock() - since
 
 
