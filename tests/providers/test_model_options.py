@@ -76,3 +76,26 @@ async def test_a_value_json_cannot_carry_in_extra_is_a_usage_error(
     with pytest.raises(UsageError, match="extra= and model_settings values must be JSON"):
         await chat.generate(Request([Message.user("hi")], extra={"logit_bias": {1, 2}}))
     assert llmkit_fake_server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("name", "variables"),
+    [
+        ("openai/gpt-4.1-mini", ("OPENAI_API_KEY",)),
+        ("groq/llama-3.3-70b", ("GROQ_API_KEY",)),
+        ("anthropic/claude-sonnet-4-5", ("ANTHROPIC_API_KEY",)),
+        ("gemini/gemini-2.5-flash", ("GEMINI_API_KEY", "GOOGLE_API_KEY")),
+        ("ollama/llama3.2", ("OLLAMA_API_KEY",)),
+    ],
+)
+def test_key_env_names_the_variables_the_model_reads_its_key_from(
+    name: str, variables: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("GEMINI_API_KEY", "GOOGLE_API_KEY", *variables):
+        monkeypatch.delenv(variable, raising=False)
+    for variable in reversed(variables):  # each one is read when the ones before it are unset
+        monkeypatch.setenv(variable, f"{KEY}-{variable}")
+        model = llmkit.model(name, base_url="http://127.0.0.1:9")
+        assert model.key_env == variables  # type: ignore[attr-defined]  # an HTTP model
+        assert model.holds_key(f"{KEY}-{variable}")  # type: ignore[attr-defined]
+    assert llmkit.model("llamacpp/gemma").key_env == ("LLAMACPP_API_KEY",)  # type: ignore[attr-defined]

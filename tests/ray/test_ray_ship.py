@@ -17,6 +17,7 @@ from pydantic import BaseModel
 import llmkit
 from llmkit import Agent, tool
 from llmkit.errors import ConfigurationError, MissingExtraError, UsageError
+from llmkit.providers.anthropic import AnthropicModel
 from llmkit.workflow import _ray_local
 from llmkit.workflow._ray_ship import cloudpickle, ship, unship
 
@@ -88,6 +89,37 @@ def test_an_explicit_key_with_no_way_to_the_workers_is_refused(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-a-different-key-000")
     with pytest.raises(ConfigurationError, match="OPENAI_API_KEY"):
         ship(AgentRun(agent, "hi"), what="the run")
+
+
+class AcmeModel(AnthropicModel):
+    """A provider llmkit does not know, whose key lives in variables of its own."""
+
+    provider = "acme"
+    key_env = ("ACME_API_KEY", "ACME_KEY")
+
+
+def test_a_new_provider_s_key_variables_are_read_from_its_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ACME_API_KEY", raising=False)
+    monkeypatch.setenv("ACME_KEY", PLANTED)
+    model = AcmeModel("acme-1", api_key=PLANTED, base_url="http://127.0.0.1:9")
+    data = ship(AgentRun(Agent(model), "hi"), what="the run")  # the workers read ACME_KEY
+    assert PLANTED.encode() not in data
+    monkeypatch.delenv("ACME_KEY")
+    with pytest.raises(ConfigurationError, match="Set ACME_API_KEY in the workers' environment"):
+        ship(AgentRun(Agent(model), "hi"), what="the run")
+
+
+def test_an_explicit_ollama_key_is_refused_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OLLAMA_API_KEY", raising=False)
+    hosted = llmkit.model("ollama/llama3.2", api_key=PLANTED, base_url="http://127.0.0.1:9")
+    with pytest.raises(ConfigurationError, match="Set OLLAMA_API_KEY"):
+        ship(AgentRun(Agent(hosted), "hi"), what="the run")
+    monkeypatch.setenv("OLLAMA_API_KEY", PLANTED)
+    from_env = llmkit.model("ollama/llama3.2", base_url="http://127.0.0.1:9")
+    copy = unship(ship(AgentRun(Agent(from_env), "hi"), what="the run"))
+    assert copy.agent.model.holds_key(PLANTED)
 
 
 def test_an_unpicklable_tool_is_named_before_anything_runs() -> None:

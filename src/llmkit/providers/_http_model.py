@@ -64,6 +64,10 @@ class HTTPModel(Model):
     transport, certificate checks, HTTP/2).
     """
 
+    key_env: tuple[str, ...] = ()
+    """The environment variables this model's key is read from when no ``api_key=`` is given,
+    the first one set winning (``("OPENAI_API_KEY",)``); empty when it reads none. A remote
+    executor names them to the workers, which rebuild the model and read its key there."""
     _endpoint: Endpoint
     _pricing: ModelPricing | None = None
     _price_key: tuple[str, str] | None = None

@@ -3,13 +3,13 @@
 :func:`ship` pickles a unit of work (an agent and its tools, a workflow subtree and its
 state, their output types …) into the bytes a worker receives, before anything runs:
 
-- a model reached over HTTP travels as its provider, model id and base URL (and the name
-  of its key's environment variable, in the error below); the worker builds it again with
-  ``llmkit.model(...)``, which reads the key from the worker's environment. Other options of
-  the model (timeout, retries, headers) take their defaults there;
-- a model whose key was given as ``api_key=...`` (not the value of its environment variable
-  in this process) is refused with a :class:`~llmkit.errors.ConfigurationError` naming the
-  variable to set on the workers: the key has no way there but the environment;
+- a model reached over HTTP travels as its provider, model id and base URL; the worker builds
+  it again with ``llmkit.model(...)``, which reads the key from the worker's environment.
+  Other options of the model (timeout, retries, headers) take their defaults there;
+- a model whose key was given as ``api_key=...`` (not the value of one of its ``key_env``
+  variables in this process, which each provider's model names) is refused with a
+  :class:`~llmkit.errors.ConfigurationError` naming the variable to set on the workers: the
+  key has no way there but the environment;
 - an agent's overrides (``Agent.override``) stay in this process: a worker runs the agent
   as built;
 - anything else that cannot pickle is a :class:`~llmkit.errors.UsageError` naming where it
@@ -30,23 +30,8 @@ from typing import Any
 from llmkit._agent.overrides import Overrides
 from llmkit.errors import ConfigurationError, UsageError
 from llmkit.providers._http_model import HTTPModel
-from llmkit.providers._presets import PRESETS
 
-__all__ = ["cloudpickle", "key_variables", "send_module_by_value", "ship", "unship"]
-
-_NATIVE_KEYS: dict[str, tuple[str, ...]] = {
-    "anthropic": ("ANTHROPIC_API_KEY",),
-    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-    "ollama": ("OLLAMA_API_KEY",),
-}
-
-
-def key_variables(provider: str) -> tuple[str, ...]:
-    """The environment variables ``provider``'s models read their key from (first wins)."""
-    if provider in _NATIVE_KEYS:
-        return _NATIVE_KEYS[provider]
-    preset = PRESETS.get(provider)
-    return (preset.key_env,) if preset is not None and preset.key_env else ()
+__all__ = ["cloudpickle", "send_module_by_value", "ship", "unship"]
 
 
 def _rebuild_model(provider: str, model_id: str, base_url: str) -> Any:
@@ -62,7 +47,7 @@ def _fresh_overrides() -> Overrides:
 
 def _model_reduction(model: HTTPModel) -> tuple[Any, ...]:
     if model.holds_key():
-        names = key_variables(model.provider)
+        names = model.key_env
         present = next((os.environ[n] for n in names if os.environ.get(n)), None)
         if present is None or not model.holds_key(present):
             where = names[0] if names else "the provider's key variable"

@@ -76,6 +76,7 @@ class AnthropicModel(HTTPModel):
     """
 
     provider = "anthropic"
+    key_env = (KEY_ENV,)
 
     def __init__(
         self,

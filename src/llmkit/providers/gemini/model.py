@@ -73,6 +73,7 @@ class GeminiModel(HTTPModel):
     """
 
     provider = "gemini"
+    key_env = _KEY_VARS
 
     def __init__(
         self,

@@ -161,6 +161,7 @@ class OllamaModel(HTTPModel):
     """
 
     provider = "ollama"
+    key_env = (KEY_ENV,)
 
     def __init__(
         self,
@@ -208,6 +209,8 @@ class OllamaModel(HTTPModel):
             ),
             http_client=http_client,
         )
+        # What holds_key() answers (the endpoint above sends the same key).
+        self._keyed = bool(api_key if api_key is not None else _env(KEY_ENV))
 
     async def _post(self, path: str, body: Mapping[str, Any]) -> JSONReply:
         try:

@@ -120,6 +120,7 @@ class OpenAIModel(HTTPModel):
         check_capabilities(capabilities, preset.name)
         self.preset = preset
         self.provider = preset.name
+        self.key_env = (preset.key_env,) if preset.key_env else ()
         self.model_id = model_id
         url = _resolve_base_url(preset, base_url)
         key = api_key if api_key is not None else _env(preset.key_env)
