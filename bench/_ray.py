@@ -8,13 +8,14 @@ fake server in its own process. Variants, both through ``llmkit.batch(..., concu
 
 - ``in process``: the default executor (this process's event loop);
 - ``ray, 2 workers``: ``RayExecutor(num_cpus=2)``, a local cluster on loopback with two
-  worker actors; each item is pickled here, run in a worker, its outcome pickled back.
+  worker actors; the agent is pickled once per batch (put in Ray's object store, unpickled
+  once per worker), each item's input here, run in a worker, its outcome pickled back.
 
 Figures: wall time per 1,000 runs and runs per second (median over repetitions); CPU per
 run of this process (the driver) and of this process plus the two workers (read from
-``/proc``; Ray's own GCS and raylet are not counted); the bytes shipped per item; and the
-start-up cost: ``RayExecutor().start()`` (the cluster and the workers) and the first batch
-of one item after it, in wall seconds. The load average is printed with the figures.
+``/proc``; Ray's own GCS and raylet are not counted); the bytes shipped per item and once
+per batch; and the start-up cost: ``RayExecutor().start()`` (the cluster and the workers)
+and the first batch of one item after it, in wall seconds. The load average is printed with the figures.
 """
 
 from __future__ import annotations
@@ -115,7 +116,10 @@ async def _measure(base_url: str, repetitions: int) -> dict[str, Any]:
         await executor.aclose()
     figures["start_s"] = start_s
     figures["first_item_s"] = first_s
-    figures["shipped_bytes"] = len(ship(BatchItem(agent, AGENT_PROMPT, 0), what="an item"))
+    item = BatchItem(agent, AGENT_PROMPT, 0, batch="a batch")
+    shared = item.shared()
+    figures["shipped_bytes"] = len(ship(item, what="an item", shared=shared))
+    figures["shared_bytes"] = sum(len(ship(part, what="a part")) for part in shared.values())
     return figures
 
 
@@ -142,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(
         f"start-up: {figures['start_s']:.2f} s (cluster and workers), first item after it "
-        f"{figures['first_item_s']:.2f} s; {figures['shipped_bytes']} bytes shipped per item"
+        f"{figures['first_item_s']:.2f} s; {figures['shipped_bytes']} bytes shipped per item, "
+        f"{figures['shared_bytes']} bytes once per batch (the agent and the run options)"
     )
     return 0
 

@@ -6,13 +6,16 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import llmkit
-from llmkit import Agent
+from llmkit import Agent, tool
+from llmkit.errors import UsageError
 from llmkit.testing import FakeProviderServer
 from llmkit.workflow._ray import RayExecutor
 from llmkit.workflow._ray_ship import cloudpickle
@@ -85,3 +88,60 @@ def test_the_command_runs_a_batch_on_a_local_cluster(tmp_path: Path, server: Any
     assert [r["index"] for r in lines] == [0, 1, 2, 3]
     assert [r.get("output") for r in lines] == ["echo first", "echo second", None, "echo fourth"]
     assert lines[2]["error"]["type"] == "UsageError"
+
+
+PICKLED: list[int] = []
+"""One entry each time a ``Copies`` target is pickled in this process."""
+
+
+class Copies:
+    """A batch target that counts its pickling here and names the copy that runs an item."""
+
+    def __init__(self, copy: str = "the original") -> None:
+        self.copy = copy
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        PICKLED.append(1)
+        return (revive, ())
+
+    async def __call__(self, value: int) -> tuple[int, str]:
+        return value, self.copy
+
+
+def revive() -> Copies:
+    """A worker's copy of the target, named uniquely."""
+    return Copies(uuid.uuid4().hex)
+
+
+async def test_a_batch_ships_its_target_once_and_a_worker_unpickles_it_once(
+    ray_executor: RayExecutor,
+) -> None:
+    PICKLED.clear()
+    target = Copies()
+    first = await llmkit.batch(target, range(24), concurrency=8, executor=ray_executor)
+    assert [value for value, _ in first.outputs] == list(range(24))
+    assert len(PICKLED) == 1  # the items' bytes hold their input alone
+    copies = {copy for _, copy in first.outputs}
+    assert "the original" not in copies and len(copies) <= ray_executor.workers
+    second = await llmkit.batch(target, range(4), concurrency=2, executor=ray_executor)
+    assert len(PICKLED) == 2  # a new batch ships the target as it is now
+    assert not copies & {copy for _, copy in second.outputs}
+
+
+async def test_what_cannot_be_shipped_is_named_at_its_item(ray_executor: RayExecutor) -> None:
+    lock = threading.Lock()
+
+    @tool
+    def guarded(a: int) -> int:
+        """Add one under a lock."""
+        with lock:
+            return a + 1
+
+    agent = Agent("openai/gpt-4.1-mini", tools=[guarded])
+    with pytest.raises(UsageError) as caught:
+        await llmkit.batch(agent, ["hi", "there"], concurrency=1, executor=ray_executor)
+    message = str(caught.value)
+    assert message.startswith("batch item 0 cannot be sent to Ray workers")
+    assert "batch item 0.target._tools['guarded'].function.lock" in message
+    with pytest.raises(UsageError, match=r"batch item 2\.input \(a lock\)"):
+        await llmkit.batch(str.upper, ["a", "b", lock], concurrency=1, executor=ray_executor)

@@ -16,7 +16,8 @@ What always holds:
 - at most ``concurrency`` items run at once (and no more workers start than there are items
   to run); a plain (not async) function runs in a thread of a pool of ``concurrency``
   threads, its context copied, so it does not block the event loop; each is a :class:`~llmkit.workflow._batch_item.BatchItem`
-  submitted to the executor (in process by default), so the same code runs on Ray;
+  submitted to the executor (in process by default), so the same code runs on Ray, where the
+  target and the options are shipped once per batch (each item's bytes hold its input);
 - an item's error is kept in its outcome (type, message without secrets) and the other items
   go on, unless ``fail_fast=True``: then the first error is raised and the items in flight are
   cancelled;
@@ -37,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, overload
@@ -300,11 +302,13 @@ async def _drive(
     """
     tasks: list[asyncio.Task[None]] = []
     stopped: list[BaseException] = []
+    key = uuid.uuid4().hex  # the items' shared target and options are this batch's alone
 
     async def worker() -> None:
         try:
             for index in todo:  # each worker takes the next index; the iterator is shared
-                outcome = await executor.submit(BatchItem(target, items[index], index, options))
+                unit = BatchItem(target, items[index], index, options, batch=key)
+                outcome = await executor.submit(unit)
                 finished(outcome)
         except Exception as exc:
             stopped.append(exc)

@@ -2,7 +2,9 @@
 
 :class:`BatchItem` is a :class:`~llmkit.workflow._executor.Unit`: a frozen dataclass of the
 target, the input, the item's index and the run options, so it pickles whenever the target
-(and the input) do. Calling it runs the target once and always returns an
+(and the input) do. Items of one batch carry the batch's key and say that their target and
+options are shared (:meth:`BatchItem.shared`): a remote executor ships those once per batch,
+and each item's own bytes hold its input and index. Calling it runs the target once and always returns an
 :class:`ItemOutcome`: an error the run raised is caught and kept (its type name and its
 message with secrets removed, plus the exception itself), never raised, so one bad item does
 not stop the others. A cancellation is not an outcome: it propagates. An input that
@@ -127,6 +129,14 @@ class BatchItem:
     """The item's place in the inputs."""
     options: Mapping[str, Any] = field(default_factory=dict)
     """Keyword options of each run (``timeout``, ``deps``, ``usage_limits`` ...)."""
+    batch: str = ""
+    """A key unique to the batch (``""``: none): its items share the same target and options."""
+
+    def shared(self) -> dict[str, Any]:
+        """The parts every item of the batch holds, by key: a remote executor ships them once."""
+        if not self.batch:
+            return {}
+        return {f"{self.batch}/target": self.target, f"{self.batch}/options": self.options}
 
     async def __call__(self) -> ItemOutcome:
         """Run the item; an error becomes the outcome's ``error`` (a cancellation propagates)."""

@@ -15,6 +15,12 @@ What every executor guarantees:
 - ``aclose()`` is idempotent and leaves no task or worker behind; after it, ``submit()``
   starts the executor again.
 
+A unit may have a ``shared()`` method giving the parts it holds in common with other units,
+by a key unique to them (a batch's target and run options, under the batch's key): a remote
+executor may ship each such part once and reuse it for every unit that names its key, so a
+part is read as it was when the first unit naming it was submitted. An in-process executor
+has nothing to ship and ignores it.
+
 How many units run at once is the caller's choice (``batch(concurrency=...)``, a
 workflow's ``max_concurrency``): an executor runs what it is given.
 """

@@ -9,6 +9,10 @@ What always holds:
 - a unit is pickled here, before anything runs (``_ray_ship``): whatever cannot pickle is a
   ``UsageError`` naming it, a model's API key is never in the bytes (workers read it from
   their environment), a key given as ``api_key=...`` is refused;
+- the parts a unit shares with others (``unit.shared()``: a batch's target and options) are
+  pickled once, put in Ray's object store once, and unpickled once per worker; each unit's
+  own bytes hold the rest. The units of a batch run on the worker's one copy of the target,
+  as they run on one object in process;
 - ``await submit(unit)`` gives what the unit returned or raises what it raised (its own
   class: llmkit's errors pickle with every field);
 - events the unit published in the worker (an agent's ``run.start`` … ``run.end``) are
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -40,6 +45,9 @@ __all__ = ["RayExecutor", "WorkerDiedError"]
 T = TypeVar("T")
 
 _MiB = 1024 * 1024
+_SHARED_KEPT = 8
+"""Shared parts (of that many keys, the most recent) kept here in the object store and
+unpickled in each worker: a batch is one key, so eight batches may share one executor."""
 
 
 class WorkerDiedError(LLMKitError):
@@ -49,9 +57,37 @@ class WorkerDiedError(LLMKitError):
 class _Worker:
     """The body of one Ray actor: runs shipped units in its event loop."""
 
-    async def run(self, payload: bytes, events: bool) -> bytes:
-        """Run one shipped unit; its outcome and its events, pickled."""
-        unit = unship(payload)
+    def __init__(self) -> None:
+        self._parts: dict[str, asyncio.Future[Any]] = {}
+        """Shared parts by key, unpickled once (the most recent :data:`_SHARED_KEPT`)."""
+
+    async def _part(self, key: str, ref: Any) -> Any:
+        """The shared part ``key`` (from the object store at its first use here)."""
+        loading = self._parts.get(key)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(ref))
+            self._parts[key] = loading
+            while len(self._parts) > _SHARED_KEPT:
+                del self._parts[next(iter(self._parts))]
+        try:
+            # Shielded: one unit cancelled while the part loads does not fail the others.
+            return await asyncio.shield(loading)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if self._parts.get(key) is loading:
+                del self._parts[key]  # the next unit naming it tries again
+            raise
+
+    @staticmethod
+    async def _load(ref: Any) -> Any:
+        data: bytes = await ref
+        return unship(data)
+
+    async def run(self, payload: bytes, events: bool, shared: list[tuple[str, Any]]) -> bytes:
+        """Run one shipped unit (its shared parts by key and object ref); its outcome and events."""
+        parts = {key: await self._part(key, ref) for key, ref in shared}
+        unit = unship(payload, shared=parts)
         captured: list[Any] = []
         bus = Bus()
         if events:
@@ -147,6 +183,8 @@ class RayExecutor:
         self._ray: ModuleType | None = None
         self._actors: list[Any] = []
         self._busy: list[int] = []
+        self._shared: dict[str, tuple[Any, Any]] = {}
+        """Shared parts shipped so far, by key: the part and its object ref."""
         self._owns_cluster = False
         self._lock = asyncio.Lock()
 
@@ -191,13 +229,16 @@ class RayExecutor:
         """Run ``unit`` on a worker; its result, or its error (see the module docstring)."""
         if not self._actors:
             await self.start()  # first: it imports Ray with the loopback settings
-        payload = ship(unit, what=_describe(unit))
         ray = self._ray
         assert ray is not None
+        what = _describe(unit)
+        shared = _shared_of(unit)
+        refs = [(key, self._put(ray, key, part, unit, what)) for key, part in shared.items()]
+        payload = ship(unit, what=what, shared=shared)
         bus = active_bus()
         index = self._busy.index(min(self._busy))
         self._busy[index] += 1
-        ref = self._actors[index].run.remote(payload, bus is not None)
+        ref = self._actors[index].run.remote(payload, bus is not None, refs)
         try:
             data = await ref
         except asyncio.CancelledError:
@@ -218,6 +259,22 @@ class RayExecutor:
             raise value
         return value
 
+    def _put(self, ray: Any, key: str, part: Any, unit: Any, what: str) -> Any:
+        """The object ref of the shared part ``key``: ``part`` pickled into the object store
+        at the first unit that names it, the same ref for the next ones."""
+        held = self._shared.pop(key, None)
+        if held is None or held[0] is not part:
+            try:
+                data = ship(part, what=f"{what}'s {key.rsplit('/', 1)[-1]}")
+            except UsageError:
+                ship(unit, what=what)  # the error of the whole unit names the item's path
+                raise
+            held = (part, ray.put(data))
+        self._shared[key] = held  # the most recent last
+        while len(self._shared) > _SHARED_KEPT:
+            del self._shared[next(iter(self._shared))]
+        return held[1]
+
     async def aclose(self) -> None:
         """Stop the workers (and the local cluster this executor started); idempotent."""
         async with self._lock:
@@ -228,6 +285,7 @@ class RayExecutor:
                 ray.kill(actor)
             self._actors = []
             self._busy = []
+            self._shared.clear()
             self._ray = None
             if self._owns_cluster:
                 self._owns_cluster = False
@@ -235,6 +293,15 @@ class RayExecutor:
 
     def __repr__(self) -> str:
         return f"RayExecutor(address={self.address!r}, workers={self.workers})"
+
+
+def _shared_of(unit: Any) -> dict[str, Any]:
+    """The parts ``unit`` shares with other units, by key (see ``Executor``)."""
+    shared = getattr(unit, "shared", None)
+    if not callable(shared):
+        return {}
+    parts = shared()
+    return dict(parts) if isinstance(parts, Mapping) else {}
 
 
 def _describe(unit: Any) -> str:

@@ -15,7 +15,10 @@ state, their output types …) into the bytes a worker receives, before anything
 - anything else that cannot pickle is a :class:`~llmkit.errors.UsageError` naming where it
   sits (``agent.tools[0].fn -> lock``) and saying what to do.
 
-:func:`unship` is the worker's side.
+Parts that many units hold (a batch's target and run options) can be shipped once:
+:func:`ship` given them as ``shared`` writes each as a key, and :func:`unship` given the
+unpickled parts under the same keys puts them back, so each unit's bytes hold only its own
+data. :func:`unship` is the worker's side.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import io
 import os
 import pickle
 import types
+from collections.abc import Mapping
 from typing import Any
 
 from llmkit._agent.overrides import Overrides
@@ -81,16 +85,46 @@ def _pickler_class() -> type[pickle.Pickler]:
     return made
 
 
+def _sharing_class(plain: type[pickle.Pickler]) -> type[pickle.Pickler]:
+    """``plain``, writing the shared parts it is given as references (their keys)."""
+
+    def persistent_id(self: Any, obj: Any) -> str | None:
+        # The shared parts are alive while pickling, so no other object has their id.
+        key: str | None = self.shared_ids.get(id(obj))
+        return key
+
+    made: type[pickle.Pickler] = type(
+        "SharingShipPickler", (plain,), {"persistent_id": persistent_id}
+    )
+    return made
+
+
 _PICKLER: list[type[pickle.Pickler]] = []
 
 
-def ship(obj: Any, *, what: str) -> bytes:
-    """``obj`` pickled for a worker (see the module docstring); ``what`` names it in errors."""
+def _picklers() -> list[type[pickle.Pickler]]:
+    """The plain pickler class and the one that writes shared parts as references."""
     if not _PICKLER:
-        _PICKLER.append(_pickler_class())
+        plain = _pickler_class()
+        _PICKLER.extend((plain, _sharing_class(plain)))
+    return _PICKLER
+
+
+def ship(obj: Any, *, what: str, shared: Mapping[str, Any] | None = None) -> bytes:
+    """``obj`` pickled for a worker (see the module docstring); ``what`` names it in errors.
+
+    ``shared`` maps keys to parts of ``obj`` shipped on their own (once for many units):
+    each is written as its key, and :func:`unship` given the same mapping puts it back.
+    """
+    plain, sharing = _picklers()
     buffer = io.BytesIO()
     try:
-        _PICKLER[0](buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+        if shared:
+            pickler: Any = sharing(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.shared_ids = {id(part): key for key, part in shared.items()}
+        else:
+            pickler = plain(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dump(obj)
     except ConfigurationError:
         raise
     except (pickle.PicklingError, TypeError, AttributeError, ValueError) as exc:
@@ -113,16 +147,32 @@ def send_module_by_value(module: types.ModuleType) -> None:
     cloudpickle().register_pickle_by_value(module)
 
 
-def unship(data: bytes) -> Any:
-    """What :func:`ship` pickled (on the worker)."""
-    return cloudpickle().loads(data)
+class _SharingUnpickler(pickle.Unpickler):
+    """Reads what the sharing pickler wrote: a shared part's key stands for the part."""
+
+    def __init__(self, data: bytes, parts: Mapping[str, Any]) -> None:
+        super().__init__(io.BytesIO(data))
+        self.parts = parts
+
+    def persistent_load(self, pid: Any) -> Any:
+        """The shared part ``pid`` names."""
+        try:
+            return self.parts[pid]
+        except (KeyError, TypeError):
+            raise pickle.UnpicklingError(f"no shared part {pid!r} came with the unit") from None
+
+
+def unship(data: bytes, *, shared: Mapping[str, Any] | None = None) -> Any:
+    """What :func:`ship` pickled (on the worker); ``shared``: the parts shipped on their own."""
+    if not shared:
+        return cloudpickle().loads(data)
+    cloudpickle()  # what the pickle names (cloudpickle's own functions) must be importable
+    return _SharingUnpickler(data, shared).load()
 
 
 def _pickles(obj: Any) -> bool:
-    if not _PICKLER:
-        _PICKLER.append(_pickler_class())
     try:
-        _PICKLER[0](io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+        _picklers()[0](io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     except ConfigurationError:
         return True
     except Exception:
