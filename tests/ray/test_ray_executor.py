@@ -157,3 +157,46 @@ async def test_a_worker_killed_mid_item_has_its_item_run_again_and_nothing_lost_
     attempts = [line.split()[0] for line in read(log).splitlines()]
     assert attempts.count("0") == 2  # killed once, run again once
     assert victim not in await ray_executor.worker_pids()  # its worker was started again
+
+
+@dataclass
+class HangsAtZero:
+    """A batch target: item 0 waits (for the test to kill its worker), the others return."""
+
+    log: Path
+
+    async def __call__(self, index: int) -> int:
+        with self.log.open("a") as out:
+            out.write(f"{index} {os.getpid()}\n")
+        if index == 0:
+            await asyncio.sleep(300)
+        return index
+
+
+async def test_an_item_whose_worker_dies_past_the_retries_fails_alone(
+    ray_executor: RayExecutor, tmp_path: Path
+) -> None:
+    log = tmp_path / "attempts"
+    done: list[int] = []
+    batch = asyncio.ensure_future(
+        llmkit.batch(
+            HangsAtZero(log),
+            range(6),
+            concurrency=6,
+            executor=ray_executor,
+            progress=lambda p: done.append(p.done),
+        )
+    )
+    await wait_for_async(lambda: len(done) == 5, "the five other items")
+    attempts: list[str] = []
+    for _ in range(4):  # the first run and its 3 retries (max_retries=3), each killed
+        attempts.append("0 ")
+        await wait_for_async(lambda: read(log).count("0 ") == len(attempts), "the next attempt")
+        victim = int([line for line in read(log).splitlines() if line.startswith("0 ")][-1][2:])
+        os.kill(victim, signal.SIGKILL)
+    results = await batch
+    assert results.outputs == [None, 1, 2, 3, 4, 5]  # the batch went on, nothing lost
+    (lost,) = results.errors
+    assert lost.index == 0 and lost.error is not None and lost.error.type == "WorkerDiedError"
+    assert "retried 3 times" in lost.error.message
+    assert [line.split()[0] for line in read(log).splitlines()].count("0") == 4

@@ -19,6 +19,7 @@ from llmkit.types import Request, Usage
 from llmkit.workflow import BatchProgress, ItemOutcome, sequence, step
 from llmkit.workflow._batch_item import BadInput, BatchItem, ItemError
 from llmkit.workflow._batch_progress import LineProgress, RichProgress, display_for
+from llmkit.workflow._executor import WorkerDiedError
 
 pytestmark = pytest.mark.anyio
 
@@ -337,3 +338,32 @@ async def test_an_executor_that_fails_stops_the_batch_with_its_error() -> None:
     with pytest.raises(TypeError, match="cannot pickle"):
         await llmkit.batch(double, range(10), executor=Refuses(), concurrency=3)
     assert asyncio.all_tasks() == before
+
+
+class LosesItemTwo(llmkit.InProcessExecutor):
+    """Runs the items here, except item 2, whose worker "died" past its retries."""
+
+    __slots__ = ()
+
+    async def submit(self, unit: Any) -> Any:
+        if unit.index == 2:
+            raise WorkerDiedError("A worker died running batch item 2 and it was retried 3 times.")
+        return await unit()
+
+
+async def test_an_item_whose_worker_died_fails_alone_and_the_batch_goes_on(tmp_path: Any) -> None:
+    path = tmp_path / "results.jsonl"
+    result = await llmkit.batch(
+        double, range(5), executor=LosesItemTwo(), concurrency=2, results=path
+    )
+    assert result.outputs == [0, 2, None, 6, 8]
+    (lost,) = result.errors
+    assert lost.index == 2 and lost.error is not None and lost.error.type == "WorkerDiedError"
+    assert isinstance(lost.exception, WorkerDiedError)
+    again = await llmkit.batch(double, range(5), results=path)  # it runs again on resuming
+    assert again.outputs == [0, 2, 4, 6, 8] and again.resumed == 4
+
+
+async def test_fail_fast_stops_at_an_item_whose_worker_died() -> None:
+    with pytest.raises(WorkerDiedError, match="batch item 2"):
+        await llmkit.batch(double, range(5), executor=LosesItemTwo(), fail_fast=True)

@@ -20,7 +20,8 @@ What always holds:
   target and the options are shipped once per batch (each item's bytes hold its input);
 - an item's error is kept in its outcome (type, message without secrets) and the other items
   go on, unless ``fail_fast=True``: then the first error is raised and the items in flight are
-  cancelled;
+  cancelled; an item whose worker died past the executor's retries (``WorkerDiedError``) is
+  such an item error too; any other failure of the executor stops the batch;
 - with ``results=path`` every finished item is written to the file as it finishes (see
   :mod:`~llmkit.workflow._batch_file`); running the same batch again with the same file skips
   the items that succeeded and runs the rest; a file written for other inputs is refused
@@ -47,9 +48,9 @@ from llmkit._sync import run_sync
 from llmkit.errors import LLMKitError, UsageError
 from llmkit.types import Usage
 from llmkit.workflow._batch_file import KeyFunction, ResultsFile
-from llmkit.workflow._batch_item import THREADS, BatchItem, ItemOutcome, is_async
+from llmkit.workflow._batch_item import THREADS, BatchItem, ItemError, ItemOutcome, is_async
 from llmkit.workflow._batch_progress import ProgressCallback, Tally, display_for
-from llmkit.workflow._executor import Executor, InProcessExecutor
+from llmkit.workflow._executor import Executor, InProcessExecutor, WorkerDiedError
 
 __all__ = ["BatchResult", "batch", "batch_sync"]
 
@@ -308,7 +309,10 @@ async def _drive(
         try:
             for index in todo:  # each worker takes the next index; the iterator is shared
                 unit = BatchItem(target, items[index], index, options, batch=key)
-                outcome = await executor.submit(unit)
+                try:
+                    outcome = await executor.submit(unit)
+                except WorkerDiedError as exc:  # that item's failure, not the batch's
+                    outcome = ItemOutcome(index, unit.input, error=ItemError.of(exc), exception=exc)
                 finished(outcome)
         except Exception as exc:
             stopped.append(exc)

@@ -9,7 +9,8 @@ What every executor guarantees:
 
 - ``start()`` is idempotent (the first call connects or starts workers; the next do nothing),
   and ``submit()`` starts the executor when nobody did;
-- ``await submit(unit)`` returns the unit's result or raises what the unit raised;
+- ``await submit(unit)`` returns the unit's result or raises what the unit raised, or
+  :class:`WorkerDiedError` when the process running it died past the executor's retries;
 - cancelling the task that awaits ``submit()`` cancels the unit (in process: at once; a
   remote executor cancels the remote work too);
 - ``aclose()`` is idempotent and leaves no task or worker behind; after it, ``submit()``
@@ -29,10 +30,20 @@ from __future__ import annotations
 
 from typing import Protocol, TypeVar, runtime_checkable
 
-__all__ = ["Executor", "InProcessExecutor", "Unit"]
+from llmkit.errors import LLMKitError
+
+__all__ = ["Executor", "InProcessExecutor", "Unit", "WorkerDiedError"]
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+
+
+class WorkerDiedError(LLMKitError):
+    """A worker died while running a unit, and the unit was retried as often as allowed.
+
+    It fails that unit alone: a batch keeps it as the item's error and goes on (unless
+    ``fail_fast``), a workflow branch or map item fails with it as with a step's own error.
+    """
 
 
 class Unit(Protocol[T_co]):

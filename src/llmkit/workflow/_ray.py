@@ -37,7 +37,8 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from llmkit.bus import Bus, active_bus, use_bus
-from llmkit.errors import LLMKitError, UsageError
+from llmkit.errors import UsageError
+from llmkit.workflow._executor import WorkerDiedError
 from llmkit.workflow._ray_ship import cloudpickle, ship, unship
 
 __all__ = ["RayExecutor", "WorkerDiedError"]
@@ -48,10 +49,6 @@ _MiB = 1024 * 1024
 _SHARED_KEPT = 8
 """Shared parts (of that many keys, the most recent) kept here in the object store and
 unpickled in each worker: a batch is one key, so eight batches may share one executor."""
-
-
-class WorkerDiedError(LLMKitError):
-    """A Ray worker died while running a unit, and the unit was retried as often as allowed."""
 
 
 class _Worker:
