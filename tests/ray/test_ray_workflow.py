@@ -146,3 +146,30 @@ async def test_options_that_hold_this_process_s_state_are_refused(
             pass
     with pytest.raises(UsageError, match="takes an executor"):
         await flow.run(Doc(), executor="ray")  # type: ignore[typeddict-item]
+
+
+NODE_PICKLED: list[int] = []
+"""One entry each time a ``Counted`` is pickled in this process."""
+
+
+class Counted:
+    """Held by a map's step: counts how often the step's subtree is pickled here."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        NODE_PICKLED.append(1)
+        return (Counted, ())
+
+
+async def test_the_items_of_a_map_share_one_shipped_subtree(ray_executor: RayExecutor) -> None:
+    NODE_PICKLED.clear()
+    marker = Counted()
+
+    def loud(chapter: str) -> str:
+        assert isinstance(marker, Counted)
+        return chapter.upper()
+
+    flow = sequence(map_each(loud, over="chapters", output="notes"), name="loud", state=Doc)
+    chapters = [f"c{i}" for i in range(12)]
+    result = await flow.run(Doc(chapters=chapters), executor=ray_executor)
+    assert result.state.notes == [c.upper() for c in chapters]
+    assert len(NODE_PICKLED) == 1  # the subtree went once; each item's bytes hold its input

@@ -12,6 +12,9 @@ the defaults it inherits, the run's id and deps) and puts back here what the wor
   failures it collected (``errors="collect"`` inside it);
 - the events it published (the executor publishes them on this process's bus).
 
+The map items of one run share their subtree and every unit of a run its deps
+(:meth:`SubtreeUnit.shared`): a remote executor ships those once per run.
+
 A failure of the executor itself (a unit that cannot be shipped, a worker that died past its
 retries) fails the branch or item with that error, as a step's own error would: a shipping
 error (``UsageError``) as a stop, since running again cannot help.
@@ -69,6 +72,19 @@ class SubtreeUnit:
     def describe(self) -> str:
         """How errors name the unit."""
         return f"workflow {self.name!r} step {self.path!r}"
+
+    def shared(self) -> dict[str, Any]:
+        """What units of this run hold in common, by key: a remote executor ships each once.
+
+        A map item's node (the same subtree for every item of the map) and the run's deps;
+        a parallel branch's node is its own, shipped with it.
+        """
+        parts: dict[str, Any] = {}
+        if self.given[0]:
+            parts[f"{self.run_id}/node/{id(self.node)}"] = self.node
+        if self.deps is not None:
+            parts[f"{self.run_id}/deps"] = self.deps
+        return parts
 
     async def __call__(self) -> SubtreeOutcome:
         """Run the subtree with a runtime of its own (the run's id, deps and executor table; no
