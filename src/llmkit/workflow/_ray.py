@@ -55,31 +55,37 @@ class _Worker:
     """The body of one Ray actor: runs shipped units in its event loop."""
 
     def __init__(self) -> None:
-        self._parts: dict[str, asyncio.Future[Any]] = {}
-        """Shared parts by key, unpickled once (the most recent :data:`_SHARED_KEPT`)."""
+        self._parts: dict[tuple[str, str], asyncio.Future[Any]] = {}
+        """Shared parts by key and object id, unpickled once (the most recent
+        :data:`_SHARED_KEPT`): a part put in the store again is read again."""
 
     async def _part(self, key: str, ref: Any) -> Any:
-        """The shared part ``key`` (from the object store at its first use here)."""
-        loading = self._parts.get(key)
-        if loading is None:
-            loading = asyncio.ensure_future(self._load(ref))
-            self._parts[key] = loading
-            while len(self._parts) > _SHARED_KEPT:
-                del self._parts[next(iter(self._parts))]
-        try:
-            # Shielded: one unit cancelled while the part loads does not fail the others.
-            return await asyncio.shield(loading)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            if self._parts.get(key) is loading:
-                del self._parts[key]  # the next unit naming it tries again
-            raise
+        """The shared part ``key`` (from the object store at its first use here).
 
-    @staticmethod
-    async def _load(ref: Any) -> Any:
-        data: bytes = await ref
-        return unship(data)
+        The first unit to need it loads it; the others wait for that load (shielded: one
+        unit cancelled does not cancel it). A load that fails or is cancelled is dropped,
+        and each waiting unit then loads the part itself.
+        """
+        name = (key, ref.hex())
+        while (held := self._parts.get(name)) is not None:
+            try:
+                return await asyncio.shield(held)
+            except asyncio.CancelledError:
+                if not held.cancelled():
+                    raise  # this unit was cancelled, not the load
+        loading: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._parts[name] = loading
+        while len(self._parts) > _SHARED_KEPT:
+            del self._parts[next(iter(self._parts))]
+        try:
+            part = unship(await ref)
+        except BaseException:
+            if self._parts.get(name) is loading:
+                del self._parts[name]
+            loading.cancel()  # the units waiting for it load it themselves
+            raise
+        loading.set_result(part)
+        return part
 
     async def run(self, payload: bytes, events: bool, shared: list[tuple[str, Any]]) -> bytes:
         """Run one shipped unit (its shared parts by key and object ref); its outcome and events."""
