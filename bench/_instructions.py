@@ -5,7 +5,9 @@ variant of each case twice under ``valgrind --tool=callgrind`` in a fresh
 process against the bench server: once with the warm-up only, once with the
 warm-up and ``N`` more runs. The difference over ``N`` is the user-space
 instructions one run executes, repeatable to a fraction of a percent on a
-busy machine, where CPU time moves by 20% or more. Work in the kernel (system
+busy machine, where CPU time moves by 20% or more. Use 300 runs or more (the
+default): with fewer, whether a garbage collection of the whole heap falls
+inside the counted runs can move the figure by a few percent. Work in the kernel (system
 calls, switching threads) is not counted, so a change that adds a thread hop
 shows less here than in CPU time. Python under valgrind runs about 50x
 slower: a case of two variants takes about a minute.
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     """Print instructions per run for the named cases' variants."""
     parser = argparse.ArgumentParser(prog="python -m bench._instructions")
     parser.add_argument("cases", nargs="*", default=["agent"])
-    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=300)
     parser.add_argument("--run", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.run:  # inside valgrind: just the runs
