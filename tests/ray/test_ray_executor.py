@@ -200,3 +200,20 @@ async def test_an_item_whose_worker_dies_past_the_retries_fails_alone(
     assert lost.index == 0 and lost.error is not None and lost.error.type == "WorkerDiedError"
     assert "retried 3 times" in lost.error.message
     assert [line.split()[0] for line in read(log).splitlines()].count("0") == 4
+
+
+async def test_a_worker_gone_for_good_is_replaced_and_only_its_item_fails(
+    ray_executor: RayExecutor,
+) -> None:
+    import ray
+
+    ray.kill(ray_executor._actors[0], no_restart=True)  # dead, and Ray will not restart it
+    results = await llmkit.batch(echo_number, range(6), concurrency=1, executor=ray_executor)
+    (lost,) = results.errors  # the item sent to the dead worker; the next ones reach a new one
+    assert lost.index == 0 and lost.error is not None and lost.error.type == "WorkerDiedError"
+    assert results.outputs == [None, 1, 2, 3, 4, 5]
+    assert ray_executor.workers == 2
+
+
+def echo_number(n: int) -> int:
+    return n

@@ -67,7 +67,7 @@ async def test_a_page_size_out_of_range_is_refused(limit: object) -> None:
         await service.list_sessions("a", limit=limit)
 
 
-@pytest.mark.parametrize("cursor", ["", "abc", "-1", "1.5", "٣"])
+@pytest.mark.parametrize("cursor", ["", "abc", "-1", "1.5", "٣", "9" * 5000])
 async def test_a_cursor_that_no_page_gave_is_refused(cursor: str) -> None:
     service = RunService(agent("ok"))
     with pytest.raises(UsageError, match="A cursor is the 'next' of the page before"):
@@ -142,6 +142,8 @@ def test_the_runs_api_lists_the_caller_s_runs_with_a_cursor(serve) -> None:
         ({"limit": "many"}, "?limit= is a whole number"),
         ({"limit": "0"}, "A page holds 1 to 1000 runs"),
         ({"after": "run_x"}, "A cursor is the 'next' of the page before"),
+        ({"after": "9" * 5000}, "A cursor is the 'next' of the page before"),
+        ({"limit": "9" * 5000}, "?limit= is a whole number"),
         ({"page": "2"}, "Unknown query parameter 'page'"),
     ],
 )

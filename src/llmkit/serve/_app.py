@@ -356,8 +356,8 @@ def _limit(request: Request, *, default: int) -> int:
     text = request.query_params.get("limit")
     if text is None:
         return default
-    if not text.isascii() or not text.isdigit():
-        raise UsageError(f"?limit= is a whole number of items a page holds, not {text!r}.")
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise UsageError(f"?limit= is a whole number of items a page holds, not {text[:20]!r}.")
     return int(text)
 
 

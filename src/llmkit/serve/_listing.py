@@ -3,8 +3,10 @@
 Guarantees:
 
 - **A tenant lists only its own.** Runs are filtered by the tenant that started
-  them and sessions by the tenant's own prefix of the store's ids, so no page,
-  count or cursor says anything about another tenant.
+  them and sessions by the tenant's own prefix of the store's ids, so no page
+  or count shows another tenant's runs or sessions. A cursor is the service's
+  count of runs started when that run began: its value grows with every
+  tenant's runs.
 - **Runs come newest first**, by the order they started, at most ``limit`` a
   page. ``next`` is the cursor of the following page (None on the last one). A
   cursor is a place in that order, not an index: runs that start or are
@@ -71,13 +73,23 @@ def page_of_runs(
     return RunPage(page, str(page[-1].number) if more else None)
 
 
+_MOST_DIGITS = 18
+"""A cursor or limit longer than this is no count this service made (and ``int()`` of a few
+thousand digits raises)."""
+
+
 def _cursor_place(after: str | None) -> int | None:
     if after is None:
         return None
-    if not isinstance(after, str) or not after.isascii() or not after.isdigit():
+    if (
+        not isinstance(after, str)
+        or not after.isascii()
+        or not after.isdigit()
+        or len(after) > _MOST_DIGITS
+    ):
         raise UsageError(
             f"A cursor is the 'next' of the page before (or nothing, for the first page), "
-            f"not {after!r}."
+            f"not {after[:20] if isinstance(after, str) else after!r}."
         )
     return int(after)
 

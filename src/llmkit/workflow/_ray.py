@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import pickle
 from collections.abc import Mapping
+from contextlib import suppress
 from types import ModuleType
 from typing import Any, TypeVar
 
@@ -186,6 +187,7 @@ class RayExecutor:
         self._ray: ModuleType | None = None
         self._actors: list[Any] = []
         self._busy: list[int] = []
+        self._worker_class: Any = None
         self._shared: dict[str, tuple[Any, Any]] = {}
         """Shared parts shipped so far, by key: the part and its object ref."""
         self._owns_cluster = False
@@ -216,7 +218,18 @@ class RayExecutor:
             )(_Worker)
             self._actors = [actor.remote() for _ in range(count)]
             self._busy = [0] * count
+            self._worker_class = actor
             self._ray = ray
+
+    def _replace(self, index: int, dead: Any) -> None:
+        """Put a new worker where ``dead`` was, once: a worker Ray will not restart (its restarts
+        are used up, or there are none) would fail every unit sent to it after."""
+        ray = self._ray
+        if self._actors[index] is not dead or self._worker_class is None or ray is None:
+            return  # another unit's failure replaced it already
+        self._actors[index] = self._worker_class.remote()
+        with suppress(Exception):  # it may be gone already; a restarted one is stopped here
+            ray.kill(dead, no_restart=True)
 
     @property
     def workers(self) -> int:
@@ -241,13 +254,15 @@ class RayExecutor:
         bus = active_bus()
         index = self._busy.index(min(self._busy))
         self._busy[index] += 1
-        ref = self._actors[index].run.remote(payload, bus is not None, refs)
+        worker = self._actors[index]
+        ref = worker.run.remote(payload, bus is not None, refs)
         try:
             data = await ref
         except asyncio.CancelledError:
             ray.cancel(ref)
             raise
         except ray.exceptions.RayActorError as exc:
+            self._replace(index, worker)
             raise WorkerDiedError(
                 f"A Ray worker died running {_describe(unit)} and it was retried "
                 f"{self._max_retries} times ({exc}); see the workers' logs (ray logs)."
