@@ -196,9 +196,11 @@ class Outcome(Generic[T]):
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[T]) -> None:
-        if self._then is not None:
-            self._then()
-        self._done.release()
+        try:
+            if self._then is not None:
+                self._then()
+        finally:
+            self._done.release()  # the C caller waits for this, whatever ``then`` did
 
     def result(self) -> T:
         """Wait for the task; its result, or its failure raised here."""
