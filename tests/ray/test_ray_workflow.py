@@ -173,3 +173,17 @@ async def test_the_items_of_a_map_share_one_shipped_subtree(ray_executor: RayExe
     result = await flow.run(Doc(chapters=chapters), executor=ray_executor)
     assert result.state.notes == [c.upper() for c in chapters]
     assert len(NODE_PICKLED) == 1  # the subtree went once; each item's bytes hold its input
+
+
+async def test_a_run_that_reuses_a_run_id_ships_its_parts_again(ray_executor: RayExecutor) -> None:
+    suffix = ["-first"]
+
+    def tagged(chapter: str) -> str:
+        return chapter + suffix[0]
+
+    flow = sequence(map_each(tagged, over="chapters", output="notes"), name="tag", state=Doc)
+    first = await flow.run(Doc(chapters=["a", "b"]), executor=ray_executor, run_id="same-id")
+    suffix[0] = "-second"  # the same subtree object, changed between the two runs
+    second = await flow.run(Doc(chapters=["a", "b"]), executor=ray_executor, run_id="same-id")
+    assert first.state.notes == ["a-first", "b-first"]
+    assert second.state.notes == ["a-second", "b-second"]

@@ -68,6 +68,8 @@ class SubtreeUnit:
     deps: Any
     executors: dict[type[Node], Executor]
     """The executor of each node kind (the run's table: functions, shipped by reference)."""
+    shared_key: str = ""
+    """What the run's shipped parts are filed under (``Runtime.shared_key``)."""
 
     def describe(self) -> str:
         """How errors name the unit."""
@@ -81,9 +83,9 @@ class SubtreeUnit:
         """
         parts: dict[str, Any] = {}
         if self.given[0]:
-            parts[f"{self.run_id}/node/{id(self.node)}"] = self.node
+            parts[f"{self.shared_key}/node/{id(self.node)}"] = self.node
         if self.deps is not None:
-            parts[f"{self.run_id}/deps"] = self.deps
+            parts[f"{self.shared_key}/deps"] = self.deps
         return parts
 
     async def __call__(self) -> SubtreeOutcome:
@@ -155,6 +157,7 @@ async def run_remote(
         rt.name,
         rt.deps,
         rt.executors,
+        rt.shared_key,
     )
     try:
         done: SubtreeOutcome = await executor.submit(unit)

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
+from llmkit._ids import new_id
 from llmkit._scope import STEP_SCOPE, StepScope
 from llmkit.types import Usage
 from llmkit.workflow._breaker import CircuitBreaker
@@ -270,6 +271,7 @@ class Runtime:
         "replayer",
         "rng",
         "run_id",
+        "shared_key",
         "sleep",
         "started",
         "tool_agents",
@@ -327,6 +329,9 @@ class Runtime:
         self.remote = remote
         """The executor branches and map items are submitted to when they leave the process
         (``run(executor=...)`` with a remote one), else None: they run here."""
+        self.shared_key = f"{run_id}/{new_id()}" if remote is not None else run_id
+        """What this run's shipped parts are filed under: new for each run, even one that
+        resumes a run id, so a worker never takes a part shipped by an earlier run."""
         self.journal = journal
         """The durable run's journal (``run(store=...)``, ``resume``), or None."""
         self.metadata: dict[str, Any] = {}
