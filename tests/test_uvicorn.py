@@ -144,3 +144,18 @@ async def test_serving_on_the_caller_s_loop_ends_when_cancelled() -> None:
     assert server.address is None
     with pytest.raises(OSError):
         await asyncio.to_thread(get, address)
+
+
+def test_serve_s_url_for_an_ipv6_host_has_brackets_and_answers() -> None:
+    from llmkit.serve import Server
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    with Server(app, host="::1", port=0) as server:
+        assert server.url.startswith("http://[::1]:")
+        with urllib.request.urlopen(server.url + "/", timeout=60) as reply:
+            assert reply.read() == b"ok"

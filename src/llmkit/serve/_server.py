@@ -79,4 +79,6 @@ class Server:
 
 def _url(address: tuple[str, int]) -> str:
     host, port = address
+    if ":" in host:  # an IPv6 address goes in brackets in a URL
+        host = f"[{host}]"
     return f"http://{host}:{port}"
