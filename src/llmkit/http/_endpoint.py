@@ -45,7 +45,7 @@ from llmkit.http._url import check_base_url, join_url, origin, split_base_url
 if TYPE_CHECKING:
     import httpx2
 
-    from llmkit.http._decoders import SSEEvent
+    from llmkit.http._decoders import NDJSONDecoder, SSEDecoder, SSEEvent
 
 __all__ = [
     "Endpoint",
@@ -433,49 +433,39 @@ class StreamReply:
         except TransportFailure as exc:
             raise self._broken(exc) from None
 
-    async def sse(self) -> AsyncIterator[SSEEvent]:
+    def sse(self) -> AsyncIterator[SSEEvent]:
         """The body decoded as Server-Sent Events."""
-        async for events in self.sse_batches():
-            for event in events:
-                yield event
+        return _each(self.sse_batches())
 
-    async def sse_batches(self) -> AsyncIterator[list[SSEEvent]]:
+    def sse_batches(self) -> AsyncIterator[list[SSEEvent]]:
         """The body decoded as Server-Sent Events, in lists: those each network read completed.
 
         What a model's stream reads: one generator step per network read, not per event.
         """
         from llmkit.http._decoders import SSEDecoder  # loaded by the first stream, not with llmkit
 
-        decoder = SSEDecoder()
-        async for events in self._batches(decoder.feed):
-            yield events
-        if events := decoder.close():
-            yield events
+        return self._batches(SSEDecoder())
 
-    async def ndjson(self) -> AsyncIterator[Any]:
+    def ndjson(self) -> AsyncIterator[Any]:
         """The body decoded as newline-delimited JSON values."""
-        async for values in self.ndjson_batches():
-            for value in values:
-                yield value
+        return _each(self.ndjson_batches())
 
-    async def ndjson_batches(self) -> AsyncIterator[list[Any]]:
+    def ndjson_batches(self) -> AsyncIterator[list[Any]]:
         """The body decoded as newline-delimited JSON values, in lists as :meth:`sse_batches`."""
         from llmkit.http._decoders import NDJSONDecoder
 
-        decoder = NDJSONDecoder()
-        async for values in self._batches(decoder.feed):
-            yield values
-        if values := decoder.close():
-            yield values
+        return self._batches(NDJSONDecoder())
 
-    async def _batches(self, feed: Callable[[bytes], list[T]]) -> AsyncIterator[list[T]]:
+    async def _batches(self, decoder: SSEDecoder | NDJSONDecoder) -> AsyncIterator[list[Any]]:
         try:
             # The transport's chunks directly, not through chunks(): one generator less per chunk.
             async for chunk in self._response.chunks():
-                if items := feed(chunk):
+                if items := decoder.feed(chunk):
                     yield items
         except TransportFailure as exc:
             raise self._broken(exc) from None
+        if items := decoder.close():
+            yield items
 
     def _broken(self, exc: TransportFailure) -> StreamInterruptedError:
         if not isinstance(exc, TransportTimeout):
@@ -509,3 +499,9 @@ def _request_id(headers: Mapping[str, str]) -> str | None:
         if value:
             return value
     return None
+
+
+async def _each(batches: AsyncIterator[list[T]]) -> AsyncIterator[T]:
+    async for items in batches:
+        for item in items:
+            yield item
